@@ -1,0 +1,8 @@
+/**
+ * Tessera: WebAssembly-accelerated machine learning for the browser, Deno, Node and edge
+ * runtimes: tree ensembles, attention and diffusion sampling behind one typed facade.
+ *
+ * @module
+ */
+export type { Backend, Matrix, Tensor } from "./tensor.ts";
+export { tensor, zeros } from "./tensor.ts";
