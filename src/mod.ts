@@ -6,3 +6,5 @@
  */
 export type { Backend, Matrix, Tensor } from "./tensor.ts";
 export { tensor, zeros } from "./tensor.ts";
+export * from "./runtime/mod.ts";
+export * from "./linalg/mod.ts";

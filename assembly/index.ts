@@ -1,0 +1,2 @@
+// The one WASM module of Tessera: every kernel family exports from here.
+export * from "./matmul";

@@ -1,0 +1,177 @@
+// Single-precision GEMM:  C[M×N] = alpha · op(A)[M×K] · op(B)[K×N] + beta · C.
+//
+// B is first packed into panels of 8 columns so the micro-kernel reads it contiguously:
+//
+//   packed B:  panel 0            panel 1            ...   (the last panel is zero-padded)
+//              k=0: b00 .. b07    k=0: b08 .. b0f
+//              k=1: b10 .. b17    k=1: b18 .. b1f
+//              ...  (K rows)      ...
+//
+// The 4×8 micro-kernel keeps a 4-row × 8-column block of C in 8 v128 registers and, per k,
+// splats one A value per row and does 8 multiply-adds. Loops are blocked over K (KC) so a
+// micro-panel of B (KC×8 floats = 8 KiB) stays in L1 while it is reused for MC rows of A.
+// The K blocking is fixed, so every element of C is summed in the same order whatever rows a
+// thread is given: results are bit-identical for any split.
+
+import { madd4_f32 } from "./_simd";
+
+const KC: i32 = 256;
+const MC: i32 = 64;
+
+/** Packs op(B) (K×N; element (k, n) at b[k·strideK + n·strideN]) into 8-column panels. */
+export function matmul_pack_b_f32(
+  b: usize, packed: usize, K: i32, N: i32, strideK: i32, strideN: i32,
+): void {
+  const panels = (N + 7) >> 3;
+  for (let p = 0; p < panels; p++) {
+    const n0 = p << 3;
+    const cols = min(8, N - n0);
+    let dst = packed + (<usize>p * <usize>K << 5);
+    for (let k = 0; k < K; k++) {
+      const row = b + (<usize>(k * strideK + n0 * strideN) << 2);
+      if (cols == 8 && strideN == 1) {
+        v128.store(dst, v128.load(row));
+        v128.store(dst, v128.load(row, 16), 16);
+      } else {
+        for (let c = 0; c < 8; c++) {
+          const v: f32 = c < cols ? load<f32>(row + (<usize>(c * strideN) << 2)) : 0;
+          store<f32>(dst + (<usize>c << 2), v);
+        }
+      }
+      dst += 32;
+    }
+  }
+}
+
+// Writes one 8-wide accumulator row: C = alpha·acc + beta·C on the first K block (beta = 0
+// never reads C, as in BLAS), C += alpha·acc on later blocks. `cols` < 8 only on the last panel.
+// @ts-ignore: decorator
+@inline function storeRow(
+  c: usize, lo: v128, hi: v128, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+): void {
+  let outLo = f32x4.mul(lo, alpha);
+  let outHi = f32x4.mul(hi, alpha);
+  if (cols == 8) {
+    if (!first) {
+      outLo = f32x4.add(outLo, v128.load(c));
+      outHi = f32x4.add(outHi, v128.load(c, 16));
+    } else if (!betaZero) {
+      outLo = madd4_f32(v128.load(c), beta, outLo);
+      outHi = madd4_f32(v128.load(c, 16), beta, outHi);
+    }
+    v128.store(c, outLo);
+    v128.store(c, outHi, 16);
+    return;
+  }
+  for (let j = 0; j < cols; j++) {
+    let v: f32 = j < 4 ? f32x4.extract_lane(outLo, 0) : 0;
+    // Lane extraction needs constant indices: rotate through the vector instead.
+    switch (j) {
+      case 1: v = f32x4.extract_lane(outLo, 1); break;
+      case 2: v = f32x4.extract_lane(outLo, 2); break;
+      case 3: v = f32x4.extract_lane(outLo, 3); break;
+      case 4: v = f32x4.extract_lane(outHi, 0); break;
+      case 5: v = f32x4.extract_lane(outHi, 1); break;
+      case 6: v = f32x4.extract_lane(outHi, 2); break;
+      case 7: v = f32x4.extract_lane(outHi, 3); break;
+    }
+    const at = c + (<usize>j << 2);
+    if (!first) v += load<f32>(at);
+    else if (!betaZero) v = load<f32>(at) * f32x4.extract_lane(beta, 0) + v;
+    store<f32>(at, v);
+  }
+}
+
+// 4 rows × 8 columns over kc steps. a points at A(i0, k0); bp at the panel's row k0.
+// @ts-ignore: decorator
+@inline function micro4x8(
+  a: usize, sar: usize, sak: usize, bp: usize, kc: i32,
+  c: usize, ldc: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a0 = a, a1 = a + sar, a2 = a + 2 * sar, a3 = a + 3 * sar;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(a0);
+    c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
+    x = v128.load32_splat(a1);
+    c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
+    x = v128.load32_splat(a2);
+    c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
+    x = v128.load32_splat(a3);
+    c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
+    a0 += sak; a1 += sak; a2 += sak; a3 += sak;
+    bp += 32;
+  }
+  storeRow(c, c00, c01, cols, alpha, beta, first, betaZero);
+  storeRow(c + ldc, c10, c11, cols, alpha, beta, first, betaZero);
+  storeRow(c + 2 * ldc, c20, c21, cols, alpha, beta, first, betaZero);
+  storeRow(c + 3 * ldc, c30, c31, cols, alpha, beta, first, betaZero);
+}
+
+// 1 row × 8 columns: the row tail (M not a multiple of 4).
+// @ts-ignore: decorator
+@inline function micro1x8(
+  a: usize, sak: usize, bp: usize, kc: i32,
+  c: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const x = v128.load32_splat(a);
+    c0 = madd4_f32(x, v128.load(bp), c0);
+    c1 = madd4_f32(x, v128.load(bp, 16), c1);
+    a += sak;
+    bp += 32;
+  }
+  storeRow(c, c0, c1, cols, alpha, beta, first, betaZero);
+}
+
+/**
+ * Computes rows [rowStart, rowEnd) of C = alpha·op(A)·B + beta·C with B already packed by
+ * matmul_pack_b_f32. Element (i, k) of op(A) is at a[i·strideRow + k·strideK]; C is row-major
+ * with N columns. K = 0 gives C = beta·C.
+ */
+export function matmul_rows_f32(
+  a: usize, packed: usize, c: usize, N: i32, K: i32,
+  rowStart: i32, rowEnd: i32, strideRow: i32, strideK: i32, alpha: f32, beta: f32,
+): void {
+  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+  const betaZero = beta == 0;
+  const panels = (N + 7) >> 3;
+  const sar = <usize>strideRow << 2, sak = <usize>strideK << 2, ldc = <usize>N << 2;
+  if (K == 0) {
+    for (let i = rowStart; i < rowEnd; i++) {
+      for (let j = 0; j < N; j++) {
+        const at = c + (<usize>(i * N + j) << 2);
+        store<f32>(at, betaZero ? 0 : beta * load<f32>(at));
+      }
+    }
+    return;
+  }
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const first = k0 == 0;
+    for (let m0 = rowStart; m0 < rowEnd; m0 += MC) {
+      const m1 = min(m0 + MC, rowEnd);
+      for (let p = 0; p < panels; p++) {
+        const cols = min(8, N - (p << 3));
+        const bp = packed + ((<usize>p * <usize>K + <usize>k0) << 5);
+        let i = m0;
+        for (; i + 4 <= m1; i += 4) {
+          const ap = a + <usize>i * sar + <usize>k0 * sak;
+          const cp = c + <usize>i * ldc + (<usize>p << 5);
+          micro4x8(ap, sar, sak, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
+        }
+        for (; i < m1; i++) {
+          const ap = a + <usize>i * sar + <usize>k0 * sak;
+          const cp = c + <usize>i * ldc + (<usize>p << 5);
+          micro1x8(ap, sak, bp, kc, cp, cols, va, vb, first, betaZero);
+        }
+      }
+    }
+  }
+}

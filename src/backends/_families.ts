@@ -1,0 +1,18 @@
+/**
+ * The registration list: every kernel family and the backends that implement it.
+ *
+ * @module
+ */
+import type { Family } from "./_select.ts";
+import type { MatmulKernels } from "./matmul.ts";
+import { jsMatmul } from "./js/matmul.ts";
+import { wasmMatmul } from "./wasm/matmul.ts";
+import { webgpuMatmul } from "./webgpu/matmul.ts";
+
+export const MATMUL: Family<MatmulKernels> = {
+  name: "matmul",
+  js: jsMatmul,
+  wasm: wasmMatmul,
+  webgpu: webgpuMatmul,
+  gpuWorthFlops: 2 * 512 ** 3,
+};

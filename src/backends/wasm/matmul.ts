@@ -1,0 +1,56 @@
+/**
+ * GEMM on the WASM runtime: B is packed once in this thread, then row blocks of C are dealt to
+ * the workers (assembly/matmul.ts).
+ *
+ * @module
+ */
+import type { MatmulArgs, MatmulKernels } from "../matmul.ts";
+import type { Task, WasmRuntime } from "../../runtime/_wasm.ts";
+
+/** Below this many multiply-adds the work stays in one task: a worker round trip costs more. */
+const MIN_PARALLEL_WORK = 1 << 21;
+
+/** Rows of C per task: a multiple of the micro-kernel's 4 rows, ~2 tasks per thread. */
+function rowsPerTask(m: number, threads: number, work: number): number {
+  if (threads === 1 || work < MIN_PARALLEL_WORK) return m;
+  return Math.max(4, Math.ceil(m / (threads * 2) / 4) * 4);
+}
+
+export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
+  return {
+    name: "wasm",
+    matmul: (args) => matmulOn(runtime, args),
+  };
+}
+
+async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
+  const { m, n, k, transposeA, transposeB, alpha, beta } = args;
+  if (m === 0 || n === 0) return;
+  await runtime.scope(async (s) => {
+    const a = s.put(args.a);
+    const b = s.put(args.b);
+    const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
+    const packed = s.alloc(packedBytes);
+    const c = beta === 0 ? s.alloc(m * n * 4) : s.put(args.c);
+    runtime.call("matmul_pack_b_f32", b, packed, k, n, transposeB ? 1 : n, transposeB ? k : 1);
+    const [strideRow, strideK] = transposeA ? [1, m] : [k, 1];
+    const step = rowsPerTask(m, runtime.threads, m * n * k);
+    const tasks: Task[] = [];
+    for (let r0 = 0; r0 < m; r0 += step) {
+      const r1 = Math.min(m, r0 + step);
+      const rowsOfC: [number, number] = [c + r0 * n * 4, (r1 - r0) * n * 4];
+      tasks.push({
+        kernel: "matmul_rows_f32",
+        args: [a, packed, c, n, k, r0, r1, strideRow, strideK, alpha, beta],
+        inputs: [
+          transposeA ? [a, m * k * 4] : [a + r0 * k * 4, (r1 - r0) * k * 4],
+          [packed, packedBytes],
+          ...(beta === 0 ? [] : [rowsOfC]),
+        ],
+        outputs: [rowsOfC],
+      });
+    }
+    await s.run(tasks);
+    args.c.set(s.f32(c, m * n));
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Small helpers for WebGPU buffers shared by every WGSL kernel family.
+ *
+ * @module
+ */
+
+/** Creates a storage buffer holding `data` (at least 4 bytes: WebGPU refuses empty bindings). */
+export function storageBuffer(device: GPUDevice, data: Float32Array | Uint32Array | Int32Array, extraUsage = 0): GPUBuffer {
+  const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
+  const buffer = device.createBuffer({
+    size,
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC | extraUsage,
+  });
+  if (data.byteLength > 0) device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
+  return buffer;
+}
+
+/** Creates an uninitialised storage buffer of `bytes` bytes. */
+export function emptyStorageBuffer(device: GPUDevice, bytes: number): GPUBuffer {
+  return device.createBuffer({
+    size: Math.max(16, Math.ceil(bytes / 16) * 16),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  });
+}
+
+/** Creates a uniform buffer from 32-bit words (u32 and f32 mixed through a DataView). */
+export function uniformBuffer(device: GPUDevice, words: Array<["u32" | "f32", number]>): GPUBuffer {
+  const size = Math.max(16, Math.ceil((words.length * 4) / 16) * 16);
+  const view = new DataView(new ArrayBuffer(size));
+  words.forEach(([type, value], i) => {
+    if (type === "u32") view.setUint32(i * 4, value, true);
+    else view.setFloat32(i * 4, value, true);
+  });
+  const buffer = device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(buffer, 0, view.buffer);
+  return buffer;
+}
+
+/** Copies `length` floats of `source` back to the host. */
+export async function readFloats(device: GPUDevice, source: GPUBuffer, length: number): Promise<Float32Array> {
+  const bytes = Math.max(16, Math.ceil((length * 4) / 16) * 16);
+  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0, length * 4));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+/** Caches one compute pipeline per (device, shader source, entry point). */
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+export function computePipeline(device: GPUDevice, code: string, entryPoint = "main"): GPUComputePipeline {
+  let cache = pipelines.get(device);
+  if (!cache) pipelines.set(device, cache = new Map());
+  const key = `${entryPoint}\n${code}`;
+  let pipeline = cache.get(key);
+  if (!pipeline) {
+    pipeline = device.createComputePipeline({
+      layout: "auto",
+      compute: { module: device.createShaderModule({ code }), entryPoint },
+    });
+    cache.set(key, pipeline);
+  }
+  return pipeline;
+}
+
+/** Encodes and submits one dispatch of `pipeline` with the buffers bound in order to group 0. */
+export function dispatch(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  buffers: GPUBuffer[],
+  groups: [number, number?, number?],
+): void {
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+}

@@ -1,0 +1,6 @@
+/**
+ * Dense linear algebra.
+ *
+ * @module
+ */
+export { matmul, type MatmulOptions } from "./matmul.ts";

@@ -1,0 +1,32 @@
+/**
+ * The unit of kernel work sent to a thread: one exported WASM function and its arguments
+ * (byte offsets, dimensions, scalars). `inputs` and `outputs` name the memory the kernel reads
+ * and writes; they matter only where memory cannot be shared, where they are copied to and
+ * from the worker's own memory at the same offsets.
+ *
+ * @module
+ */
+
+/** A byte range [offset, offset + bytes) of WASM memory. */
+export type Region = readonly [offset: number, bytes: number];
+
+/** One call of an exported kernel. */
+export interface Task {
+  kernel: string;
+  args: number[];
+  inputs?: Region[];
+  outputs?: Region[];
+}
+
+/** The result of a task run in a worker's private memory: its output regions' bytes. */
+export type TaskOutput = ArrayBuffer[];
+
+/** The API each worker exposes through comlink. */
+export interface WorkerApi {
+  /** Instantiates the module, on `memory` when shared, else on a private memory. */
+  init(module: WebAssembly.Module, memory: WebAssembly.Memory | null, maximumPages: number): void;
+  /** Runs tasks in order on shared memory. */
+  run(tasks: Task[]): void;
+  /** Runs one task on private memory with its inputs copied in; returns the outputs. */
+  runCopied(task: Task, inputs: ArrayBuffer[]): TaskOutput;
+}

@@ -1,0 +1,174 @@
+/**
+ * One WASM runtime: the module, its memory and heap, the in-thread instance and, when threads
+ * > 1, the worker pool. Kernel families (src/backends/wasm/) use it through `scope()`:
+ *
+ * ```ts
+ * await wasm.scope(async (s) => {
+ *   const a = s.put(aData);               // copy in, get an offset
+ *   const c = s.alloc(n * 4);             // uninitialised output
+ *   await s.run(tasks(a, c));             // in-thread or across workers
+ *   return s.f32(c, n).slice();           // copy out before the scope frees it
+ * });
+ * ```
+ *
+ * @module
+ */
+import { Heap } from "./_heap.ts";
+import { Pool } from "./_pool.ts";
+import type { Features } from "./_features.ts";
+import type { Task } from "./_task.ts";
+
+export type { Region, Task } from "./_task.ts";
+
+/** Pages of 64 KiB (2 GiB); must equal MAXIMUM_PAGES in build.ts. */
+export const MAXIMUM_PAGES = 32768;
+
+type Kernel = (...args: number[]) => number | void;
+
+/** Typed arrays that can be copied into WASM memory. */
+export type HostArray = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
+
+export class WasmRuntime {
+  readonly variant: string;
+  readonly shared: boolean;
+  readonly threads: number;
+  readonly heap: Heap;
+  readonly memory: WebAssembly.Memory;
+  readonly #exports: Record<string, Kernel>;
+  readonly #pool: Pool | null;
+
+  private constructor(
+    variant: string,
+    memory: WebAssembly.Memory,
+    exports: Record<string, Kernel>,
+    pool: Pool | null,
+  ) {
+    this.variant = variant;
+    this.memory = memory;
+    this.shared = variant.endsWith("-shared");
+    this.#exports = exports;
+    this.#pool = pool;
+    this.threads = pool?.size ?? 1;
+    this.heap = new Heap(memory, MAXIMUM_PAGES);
+  }
+
+  /** Instantiates `module` in-thread and, for threads > 1, in a pool of workers. */
+  static async create(opts: {
+    module: WebAssembly.Module;
+    variant: string;
+    threads: number;
+    features: Features;
+  }): Promise<WasmRuntime> {
+    const shared = opts.variant.endsWith("-shared");
+    const memory = new WebAssembly.Memory({ initial: 32, maximum: MAXIMUM_PAGES, shared });
+    const instance = await WebAssembly.instantiate(opts.module, { env: { memory } });
+    const pool = opts.threads > 1
+      ? await Pool.start({
+        size: opts.threads,
+        features: opts.features,
+        module: opts.module,
+        memory: shared ? memory : null,
+        maximumPages: MAXIMUM_PAGES,
+      })
+      : null;
+    return new WasmRuntime(opts.variant, memory, instance.exports as Record<string, Kernel>, pool);
+  }
+
+  /** Calls a kernel in this thread. */
+  call(kernel: string, ...args: number[]): number {
+    const fn = this.#exports[kernel];
+    if (!fn) throw new Error(`Unknown WASM kernel "${kernel}"`);
+    return fn(...args) as number;
+  }
+
+  /** Runs tasks across the pool, or in order in this thread when there is none. */
+  async run(tasks: Task[]): Promise<void> {
+    if (this.#pool === null || tasks.length <= 1) {
+      for (const task of tasks) this.call(task.kernel, ...task.args);
+      return;
+    }
+    await this.#pool.run(
+      tasks,
+      (offset, bytes) => this.memory.buffer.slice(offset, offset + bytes) as ArrayBuffer,
+      (offset, data) => new Uint8Array(this.memory.buffer, offset).set(new Uint8Array(data)),
+    );
+  }
+
+  /** Runs `fn` with a scope whose allocations are all freed when it settles. */
+  async scope<T>(fn: (scope: Scope) => Promise<T> | T): Promise<T> {
+    const scope = new Scope(this);
+    try {
+      return await fn(scope);
+    } finally {
+      scope.release();
+    }
+  }
+
+  /** Ends the workers. */
+  dispose(): void {
+    this.#pool?.terminate();
+  }
+}
+
+/** Allocations that live as long as one kernel-family call. */
+export class Scope {
+  readonly runtime: WasmRuntime;
+  readonly #blocks: number[] = [];
+
+  constructor(runtime: WasmRuntime) {
+    this.runtime = runtime;
+  }
+
+  /** Allocates `bytes` bytes (64-byte aligned, contents undefined). */
+  alloc(bytes: number): number {
+    const ptr = this.runtime.heap.alloc(bytes);
+    this.#blocks.push(ptr);
+    return ptr;
+  }
+
+  /** Allocates and zero-fills `bytes` bytes. */
+  zeros(bytes: number): number {
+    const ptr = this.alloc(bytes);
+    new Uint8Array(this.runtime.memory.buffer, ptr, bytes).fill(0);
+    return ptr;
+  }
+
+  /** Copies `data` into fresh memory and returns its offset. */
+  put(data: HostArray): number {
+    const ptr = this.alloc(data.byteLength);
+    new Uint8Array(this.runtime.memory.buffer, ptr, data.byteLength).set(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
+    return ptr;
+  }
+
+  /** A Float32Array view of memory (invalidated by the next allocation; copy what you keep). */
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.runtime.memory.buffer, ptr, length);
+  }
+
+  /** A Float64Array view of memory. */
+  f64(ptr: number, length: number): Float64Array {
+    return new Float64Array(this.runtime.memory.buffer, ptr, length);
+  }
+
+  /** An Int32Array view of memory. */
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.runtime.memory.buffer, ptr, length);
+  }
+
+  /** A Uint8Array view of memory. */
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.runtime.memory.buffer, ptr, length);
+  }
+
+  /** Runs tasks (see WasmRuntime.run). */
+  run(tasks: Task[]): Promise<void> {
+    return this.runtime.run(tasks);
+  }
+
+  /** Frees every allocation of the scope. */
+  release(): void {
+    for (const ptr of this.#blocks.splice(0)) this.runtime.heap.free(ptr);
+  }
+}

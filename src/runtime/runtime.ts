@@ -1,0 +1,166 @@
+/**
+ * The runtime: `init`, `runtimeInfo`, `dispose`, and the lazily created WASM runtime that the
+ * kernel families use.
+ *
+ * @module
+ */
+import type { Backend } from "../tensor.ts";
+import { checkBackend, checkNumber, checkOptions } from "../_validate.ts";
+import { ASSET_MODE, loadWasmModule } from "./_assets.ts";
+import { detectFeatures, type Features } from "./_features.ts";
+import { gpuAdapterInfo, gpuDevice, hasWebGpuApi, releaseGpu } from "./_gpu.ts";
+import { WasmRuntime } from "./_wasm.ts";
+
+/** What the runtime found and chose. */
+export interface RuntimeInfo {
+  /** The default backend for calls that say `auto` or nothing. */
+  backend: Backend;
+  /** Threads running WASM kernels (1 = in the calling thread). */
+  threads: number;
+  simd: boolean;
+  relaxedSimd: boolean;
+  /** Inputs live once in a shared WebAssembly.Memory seen by every worker. */
+  sharedMemory: boolean;
+  /** A WebGPU adapter is available. */
+  webgpu: boolean;
+  /** The WASM build in use, e.g. "relaxed-shared"; null when WASM is not usable. */
+  wasmVariant: string | null;
+  /** Describes the WebGPU adapter when one was found. */
+  gpuAdapter: string | null;
+}
+
+interface State {
+  features: Features;
+  backend: Backend;
+  threads: number;
+  wasm: Promise<WasmRuntime | null>;
+  webgpu: boolean;
+}
+
+let state: State | null = null;
+let pending: Promise<State> | null = null;
+
+function chooseVariant(features: Features, threads: number): string | null {
+  if (!features.simd) return null;
+  if (ASSET_MODE === "edge") return "simd";
+  const base = features.relaxedSimd ? "relaxed" : "simd";
+  return threads > 1 && features.sharedMemory ? `${base}-shared` : base;
+}
+
+async function start(backend: Backend, threadsOpt: number | undefined): Promise<State> {
+  const features = await detectFeatures();
+  const canThread = features.workers !== null && ASSET_MODE !== "edge";
+  const threads = canThread ? (threadsOpt ?? Math.min(4, features.hardwareConcurrency)) : 1;
+  const variant = chooseVariant(features, threads);
+  const wasm = variant === null ? Promise.resolve(null) : (async () =>
+    WasmRuntime.create({
+      module: await loadWasmModule(variant),
+      variant,
+      threads,
+      features,
+    }))();
+  // Keep a failed start from leaving an unhandled rejection before anyone awaits it.
+  wasm.catch(() => {});
+  const webgpu = backend === "webgpu" ? (await gpuDevice()) !== null : hasWebGpuApi();
+  return { features, backend, threads, wasm, webgpu };
+}
+
+/**
+ * Starts the runtime: detects SIMD, relaxed SIMD, shared memory and WebGPU, compiles the WASM
+ * build that fits, and starts the worker pool. Calling it again replaces the pool.
+ *
+ * @param opts.backend Default backend for every call (default `"auto"`).
+ * @param opts.threads Threads for WASM kernels (default min(4, hardwareConcurrency); 1 runs in
+ *   the calling thread; hosts without workers always use 1).
+ * @returns What was found and chosen.
+ * @throws {RangeError} On an unknown backend or a thread count below 1.
+ * @example
+ * ```ts
+ * import { dispose, init } from "./mod.ts";
+ * const info = await init({ threads: 1 });
+ * if (info.threads !== 1) throw new Error("expected one thread");
+ * await dispose();
+ * ```
+ */
+export async function init(opts: { backend?: Backend; threads?: number } = {}): Promise<RuntimeInfo> {
+  checkOptions("opts", opts, ["backend", "threads"]);
+  checkBackend("backend", opts.backend);
+  if (opts.threads !== undefined) checkNumber("threads", opts.threads, { min: 1, max: 256, integer: true });
+  await dispose();
+  pending = start(opts.backend ?? "auto", opts.threads);
+  try {
+    state = await pending;
+    await state.wasm;
+  } catch (error) {
+    state = null;
+    throw error;
+  } finally {
+    pending = null;
+  }
+  return runtimeInfo();
+}
+
+/**
+ * What the runtime found and chose. Before `init()` it reports the defaults not yet started.
+ */
+export function runtimeInfo(): RuntimeInfo {
+  const s = state;
+  const variant = s ? chooseVariant(s.features, s.threads) : null;
+  const adapter = gpuAdapterInfo();
+  return {
+    backend: s?.backend ?? "auto",
+    threads: s?.threads ?? 1,
+    simd: s?.features.simd ?? false,
+    relaxedSimd: s?.features.relaxedSimd ?? false,
+    sharedMemory: !!variant?.endsWith("-shared"),
+    webgpu: s?.webgpu ?? false,
+    wasmVariant: variant,
+    gpuAdapter: adapter?.description ?? null,
+  };
+}
+
+/** Ends the workers and releases the GPU device; the next call starts the runtime again. */
+export async function dispose(): Promise<void> {
+  const s = state ?? (pending ? await pending.catch(() => null) : null);
+  state = null;
+  if (s) (await s.wasm.catch(() => null))?.dispose();
+  await releaseGpu();
+}
+
+async function ready(): Promise<State> {
+  if (state) return state;
+  if (pending) return pending;
+  await init();
+  return state!;
+}
+
+/** The WASM runtime, started with defaults on first use; null where WASM SIMD is missing. */
+export async function wasmRuntime(): Promise<WasmRuntime | null> {
+  return (await ready()).wasm;
+}
+
+/**
+ * Resolves a call's `backend` option to the backend that runs it.
+ * `auto` takes WebGPU only for work of at least `gpuWorthFlops` on a hardware adapter, else WASM
+ * where it is usable, else the TypeScript reference.
+ */
+export async function resolveBackend(
+  requested: Backend | undefined,
+  work: { flops?: number; gpuWorthFlops?: number } = {},
+): Promise<Exclude<Backend, "auto">> {
+  const s = await ready();
+  const choice = requested ?? s.backend;
+  if (choice === "js") return "js";
+  if (choice === "wasm") {
+    if ((await s.wasm) === null) throw new Error("The wasm backend needs WebAssembly SIMD");
+    return "wasm";
+  }
+  if (choice === "webgpu") {
+    if ((await gpuDevice()) === null) throw new Error("The webgpu backend needs a WebGPU adapter");
+    return "webgpu";
+  }
+  const worth = work.gpuWorthFlops ?? Infinity;
+  if ((work.flops ?? 0) >= worth && s.webgpu && (await gpuDevice()) !== null &&
+    gpuAdapterInfo()?.software === false) return "webgpu";
+  return (await s.wasm) !== null ? "wasm" : "js";
+}
