@@ -16,6 +16,8 @@ export interface Task {
   args: number[];
   inputs?: Region[];
   outputs?: Region[];
+  /** Working memory the kernel needs but nobody reads back (never copied). */
+  scratch?: Region[];
 }
 
 /** The result of a task run in a worker's private memory: its output regions' bytes. */

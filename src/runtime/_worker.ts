@@ -27,7 +27,7 @@ const api: WorkerApi = {
     for (const task of tasks) exports[task.kernel](...task.args);
   },
   runCopied(task: Task, inputs) {
-    const regions = [...(task.inputs ?? []), ...(task.outputs ?? [])];
+    const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
     ensureSize(Math.max(0, ...regions.map(([offset, bytes]) => offset + bytes)));
     (task.inputs ?? []).forEach(([offset, bytes], i) => {
       new Uint8Array(memory!.buffer, offset, bytes).set(new Uint8Array(inputs[i]));

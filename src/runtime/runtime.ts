@@ -5,7 +5,7 @@
  * @module
  */
 import type { Backend } from "../tensor.ts";
-import { checkBackend, checkNumber, checkOptions } from "../_validate.ts";
+import { checkBackend, checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
 import { ASSET_MODE, loadWasmModule } from "./_assets.ts";
 import { detectFeatures, type Features } from "./_features.ts";
 import { gpuAdapterInfo, gpuDevice, hasWebGpuApi, releaseGpu } from "./_gpu.ts";
@@ -33,6 +33,7 @@ interface State {
   features: Features;
   backend: Backend;
   threads: number;
+  relaxed: boolean;
   wasm: Promise<WasmRuntime | null>;
   webgpu: boolean;
 }
@@ -40,18 +41,22 @@ interface State {
 let state: State | null = null;
 let pending: Promise<State> | null = null;
 
-function chooseVariant(features: Features, threads: number): string | null {
+function chooseVariant(features: Features, threads: number, relaxed: boolean): string | null {
   if (!features.simd) return null;
   if (ASSET_MODE === "edge") return "simd";
-  const base = features.relaxedSimd ? "relaxed" : "simd";
+  const base = relaxed && features.relaxedSimd ? "relaxed" : "simd";
   return threads > 1 && features.sharedMemory ? `${base}-shared` : base;
 }
 
-async function start(backend: Backend, threadsOpt: number | undefined): Promise<State> {
+async function start(
+  backend: Backend,
+  threadsOpt: number | undefined,
+  relaxed: boolean,
+): Promise<State> {
   const features = await detectFeatures();
   const canThread = features.workers !== null && ASSET_MODE !== "edge";
   const threads = canThread ? (threadsOpt ?? Math.min(4, features.hardwareConcurrency)) : 1;
-  const variant = chooseVariant(features, threads);
+  const variant = chooseVariant(features, threads, relaxed);
   const wasm = variant === null ? Promise.resolve(null) : (async () =>
     WasmRuntime.create({
       module: await loadWasmModule(variant),
@@ -62,7 +67,7 @@ async function start(backend: Backend, threadsOpt: number | undefined): Promise<
   // Keep a failed start from leaving an unhandled rejection before anyone awaits it.
   wasm.catch(() => {});
   const webgpu = backend === "webgpu" ? (await gpuDevice()) !== null : hasWebGpuApi();
-  return { features, backend, threads, wasm, webgpu };
+  return { features, backend, threads, relaxed, wasm, webgpu };
 }
 
 /**
@@ -72,6 +77,8 @@ async function start(backend: Backend, threadsOpt: number | undefined): Promise<
  * @param opts.backend Default backend for every call (default `"auto"`).
  * @param opts.threads Threads for WASM kernels (default min(4, hardwareConcurrency); 1 runs in
  *   the calling thread; hosts without workers always use 1).
+ * @param opts.relaxedSimd Use the relaxed-SIMD build where the engine has it (default true);
+ *   false forces the plain SIMD build, whose results do not depend on the CPU's FMA.
  * @returns What was found and chosen.
  * @throws {RangeError} On an unknown backend or a thread count below 1.
  * @example
@@ -82,12 +89,15 @@ async function start(backend: Backend, threadsOpt: number | undefined): Promise<
  * await dispose();
  * ```
  */
-export async function init(opts: { backend?: Backend; threads?: number } = {}): Promise<RuntimeInfo> {
-  checkOptions("opts", opts, ["backend", "threads"]);
+export async function init(
+  opts: { backend?: Backend; threads?: number; relaxedSimd?: boolean } = {},
+): Promise<RuntimeInfo> {
+  checkOptions("opts", opts, ["backend", "threads", "relaxedSimd"]);
   checkBackend("backend", opts.backend);
+  checkBoolean("relaxedSimd", opts.relaxedSimd);
   if (opts.threads !== undefined) checkNumber("threads", opts.threads, { min: 1, max: 256, integer: true });
   await dispose();
-  pending = start(opts.backend ?? "auto", opts.threads);
+  pending = start(opts.backend ?? "auto", opts.threads, opts.relaxedSimd ?? true);
   try {
     state = await pending;
     await state.wasm;
@@ -105,13 +115,13 @@ export async function init(opts: { backend?: Backend; threads?: number } = {}): 
  */
 export function runtimeInfo(): RuntimeInfo {
   const s = state;
-  const variant = s ? chooseVariant(s.features, s.threads) : null;
+  const variant = s ? chooseVariant(s.features, s.threads, s.relaxed) : null;
   const adapter = gpuAdapterInfo();
   return {
     backend: s?.backend ?? "auto",
     threads: s?.threads ?? 1,
     simd: s?.features.simd ?? false,
-    relaxedSimd: s?.features.relaxedSimd ?? false,
+    relaxedSimd: !!variant?.startsWith("relaxed"),
     sharedMemory: !!variant?.endsWith("-shared"),
     webgpu: s?.webgpu ?? false,
     wasmVariant: variant,

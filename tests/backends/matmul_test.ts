@@ -1,0 +1,136 @@
+/**
+ * Conformance of every matmul backend to the float64 reference: shapes 0, 1, lanes − 1, several
+ * blocks plus a tail, non-square, every transpose, alpha/beta, both WASM builds, 1/2/4 workers
+ * (bit-identical), WebGPU on whatever adapter the host has.
+ */
+import assert from "node:assert/strict";
+import { dispose, init, matmul, type Tensor } from "../../src/mod.ts";
+import { matmulReference } from "../../src/backends/js/matmul.ts";
+import { gpuDevice } from "../../src/runtime/_gpu.ts";
+
+function random(shape: number[], seed: number): Tensor {
+  const n = shape[0] * shape[1];
+  const data = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return { data, shape };
+}
+
+/** [m, k, n]: empty, single, lanes − 1, sub-block, several micro-kernel blocks + tails, > KC. */
+const SHAPES: Array<[number, number, number]> = [
+  [0, 3, 4], [3, 0, 4], [4, 3, 0], [1, 1, 1], [3, 3, 3], [4, 8, 8], [7, 5, 9], [17, 33, 15],
+  [64, 64, 64], [67, 300, 29], [130, 257, 70],
+];
+
+function expected(a: Tensor, b: Tensor, m: number, n: number, k: number, o: {
+  transposeA: boolean; transposeB: boolean; alpha: number; beta: number; c?: Tensor;
+}): Float32Array {
+  const c = o.c ? o.c.data.slice() : new Float32Array(m * n);
+  matmulReference({ ...o, a: a.data, b: b.data, c, m, n, k });
+  return c;
+}
+
+function assertClose(actual: Float32Array, wanted: Float32Array, k: number, label: string) {
+  assert.equal(actual.length, wanted.length, label);
+  // float32 accumulation over k terms of magnitude <= 1: error grows like sqrt(k)·eps.
+  const tolerance = 1e-5 * Math.max(1, Math.sqrt(k)) * 4;
+  for (let i = 0; i < actual.length; i++) {
+    if (!(Math.abs(actual[i] - wanted[i]) <= tolerance)) {
+      assert.fail(`${label}: element ${i} is ${actual[i]}, expected ${wanted[i]}`);
+    }
+  }
+}
+
+async function conformance(backend: "wasm" | "webgpu", shapes = SHAPES) {
+  for (const [m, k, n] of shapes) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const a = random(transposeA ? [k, m] : [m, k], m * 31 + k);
+        const b = random(transposeB ? [n, k] : [k, n], n * 17 + k + 5);
+        const c = random([m, n], 99);
+        for (const [alpha, beta] of [[1, 0], [0.5, -2]]) {
+          const opts = { transposeA, transposeB, alpha, beta, c: beta ? c : undefined };
+          const got = await matmul(a, b, { ...opts, backend });
+          const label = `${backend} m=${m} k=${k} n=${n} tA=${transposeA} tB=${transposeB} β=${beta}`;
+          assert.deepEqual(got.shape, [m, n], label);
+          assertClose(got.data, expected(a, b, m, n, k, opts), k, label);
+        }
+      }
+    }
+  }
+}
+
+for (const relaxedSimd of [false, true]) {
+  Deno.test(`matmul() wasm (${relaxedSimd ? "relaxed" : "plain"} SIMD, 1 thread) matches the reference`, async () => {
+    await init({ threads: 1, relaxedSimd });
+    try {
+      await conformance("wasm");
+    } finally {
+      await dispose();
+    }
+  });
+}
+
+Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers", async () => {
+  const a = random([301, 190], 1), b = random([190, 77], 2);
+  const results: Float32Array[] = [];
+  for (const threads of [1, 2, 4]) {
+    await init({ threads });
+    try {
+      results.push((await matmul(a, b, { backend: "wasm" })).data);
+      // Big enough to be split into several tasks across the workers.
+      const big = random([256, 256], 3);
+      const out = await matmul(big, big, { backend: "wasm", transposeB: true });
+      results.push(out.data);
+    } finally {
+      await dispose();
+    }
+  }
+  for (let i = 2; i < results.length; i++) {
+    assert.deepEqual(results[i], results[i % 2], `threads run ${Math.floor(i / 2)} differs`);
+  }
+});
+
+Deno.test("matmul() wasm on 2 workers matches the reference", async () => {
+  await init({ threads: 2 });
+  try {
+    await conformance("wasm", [[130, 257, 70], [256, 128, 200]]);
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("matmul() webgpu matches the reference", async () => {
+  await init({ threads: 1 });
+  try {
+    if ((await gpuDevice()) === null) {
+      console.warn("no WebGPU adapter on this host: skipped");
+      return;
+    }
+    await conformance("webgpu", [[0, 3, 4], [1, 1, 1], [7, 5, 9], [67, 40, 29], [130, 33, 70]]);
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("matmul() js backend computes a known product", async () => {
+  const a = { data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] };
+  const b = { data: new Float32Array([7, 8, 9, 10, 11, 12]), shape: [3, 2] };
+  const c = await matmul(a, b, { backend: "js" });
+  assert.deepEqual([...c.data], [58, 64, 139, 154]);
+  assert.deepEqual(c.shape, [2, 2]);
+});
+
+Deno.test("matmul() with beta = 0 ignores NaN in c, as BLAS does", async () => {
+  const a = { data: new Float32Array([1, 2]), shape: [1, 2] };
+  const b = { data: new Float32Array([3, 4]), shape: [2, 1] };
+  const c = { data: new Float32Array([NaN]), shape: [1, 1] };
+  for (const backend of ["js", "wasm"] as const) {
+    const out = await matmul(a, b, { c, beta: 0, backend });
+    assert.deepEqual([...out.data], [11], backend);
+  }
+  await dispose();
+});
