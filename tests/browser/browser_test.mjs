@@ -1,0 +1,162 @@
+// Browser test of the built bundle: dist/tessera.js served from one origin and imported by a
+// page on a second origin, in headless Chromium driven by playwright-core. Two pages: a plain
+// one (no cross-origin isolation: workers get copies of their inputs) and a cross-origin-isolated
+// one (COOP/COEP: workers share one WebAssembly.Memory). Both must match the reference and give
+// the same bits on 1 and 2 threads. Prints `ok <name>` / `FAIL <name>` for tests/run_all.ts.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const dist = new URL("../../dist/", import.meta.url);
+
+function serve(handler) {
+  return new Promise((resolve) => {
+    const server = createServer(handler);
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+// Origin A: the CDN. CORS and CORP headers let any page import the module.
+const cdn = await serve(async (req, res) => {
+  try {
+    const body = await readFile(new URL(`.${new URL(req.url, "http://x").pathname}`, dist));
+    res.writeHead(200, {
+      "content-type": "text/javascript",
+      "access-control-allow-origin": "*",
+      "cross-origin-resource-policy": "cross-origin",
+    });
+    res.end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+const cdnUrl = `http://127.0.0.1:${cdn.address().port}/tessera.js`;
+
+// Origin B ("localhost" is a different origin from "127.0.0.1"): the user's page.
+const page = await serve((req, res) => {
+  const isolated = req.url.startsWith("/isolated");
+  const headers = { "content-type": "text/html" };
+  if (isolated) {
+    headers["cross-origin-opener-policy"] = "same-origin";
+    headers["cross-origin-embedder-policy"] = "require-corp";
+  }
+  res.writeHead(200, headers);
+  res.end(`<!doctype html><title>tessera</title><script type="module">
+    import * as tessera from "${cdnUrl}";
+    window.tessera = tessera;
+    window.ready = true;
+  </script>`);
+});
+const pageOrigin = `http://localhost:${page.address().port}`;
+
+function random(rows, cols, seed) {
+  const data = [];
+  let s = seed;
+  for (let i = 0; i < rows * cols; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data.push((s / 2 ** 32) * 2 - 1);
+  }
+  return { data, shape: [rows, cols] };
+}
+const A = random(190, 150, 1), B = random(150, 170, 2), BIG = random(256, 256, 3);
+
+// The reference numbers, from the same bundle in Node.
+const node = await import(new URL("tessera.js", dist));
+const f32 = (t) => ({ data: new Float32Array(t.data), shape: t.shape });
+const reference = await node.matmul(f32(A), f32(B), { backend: "js" });
+await node.dispose();
+
+const userDataDir = await mkdtemp(join(tmpdir(), "tessera-chromium-"));
+const browser = await chromium.launchPersistentContext(userDataDir, {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+
+async function test(name, fn) {
+  try {
+    await fn();
+    console.log(`ok ${name}`);
+  } catch (error) {
+    console.log(`FAIL ${name}`);
+    console.error(error);
+  }
+}
+
+async function runPage(path) {
+  const tab = await browser.newPage();
+  const errors = [];
+  tab.on("pageerror", (e) => errors.push(e));
+  const requests = [];
+  tab.on("request", (r) => requests.push(r.url()));
+  await tab.goto(`${pageOrigin}${path}`);
+  await tab.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
+  const out = await tab.evaluate(async ({ A, B, BIG }) => {
+    const { init, matmul, dispose, runtimeInfo } = window.tessera;
+    const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
+    const runs = {};
+    for (const threads of [1, 2]) {
+      const info = await init({ threads });
+      runs[threads] = {
+        info,
+        small: Array.from((await matmul(t(A), t(B), { backend: "wasm" })).data),
+        big: Array.from((await matmul(t(BIG), t(BIG), { backend: "wasm" })).data),
+        bigJs: Array.from((await matmul(t(BIG), t(BIG), { backend: "js" })).data),
+      };
+    }
+    let badInput = null;
+    try {
+      await matmul(t(A), t(A));
+    } catch (e) {
+      badInput = `${e.name}: ${e.message}`;
+    }
+    await dispose();
+    return { runs, badInput, crossOriginIsolated: self.crossOriginIsolated, info: runtimeInfo() };
+  }, { A, B, BIG });
+  await tab.close();
+  if (errors.length) throw errors[0];
+  return { ...out, requests };
+}
+
+for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolated page", "/isolated", true]]) {
+  let out;
+  await test(`browser (${label}): dist/tessera.js loads cross-origin`, async () => {
+    out = await runPage(path);
+    assert.equal(out.crossOriginIsolated, isolated);
+    const foreign = out.requests.filter((u) =>
+      !u.startsWith(pageOrigin) && !u.startsWith(cdnUrl) && !u.startsWith(`blob:${pageOrigin}`)
+    );
+    assert.deepEqual(foreign, [], "no network access beyond the page and the bundle's own URL");
+  });
+  if (!out) continue;
+  await test(`browser (${label}): WASM matmul matches the reference`, () => {
+    const got = out.runs[1].small;
+    for (let i = 0; i < got.length; i++) {
+      assert.ok(Math.abs(got[i] - reference.data[i]) < 1e-4, `element ${i}: ${got[i]} vs ${reference.data[i]}`);
+    }
+    for (let i = 0; i < out.runs[1].big.length; i++) {
+      assert.ok(Math.abs(out.runs[1].big[i] - out.runs[1].bigJs[i]) < 2e-4, `big element ${i}`);
+    }
+  });
+  await test(`browser (${label}): 2 workers give the same bits as 1 thread`, () => {
+    assert.equal(out.runs[2].info.threads, 2);
+    assert.equal(out.runs[2].info.sharedMemory, isolated);
+    assert.deepEqual(out.runs[2].small, out.runs[1].small);
+    assert.deepEqual(out.runs[2].big, out.runs[1].big);
+  });
+  await test(`browser (${label}): bad input raises a RangeError naming the argument`, () => {
+    assert.match(out.badInput, /^RangeError: .*"b"/);
+  });
+}
+
+await browser.close();
+await rm(userDataDir, { recursive: true, force: true });
+cdn.close();
+page.close();

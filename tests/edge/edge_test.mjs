@@ -1,0 +1,55 @@
+// Edge test: dist/edge/ inside workerd (compiling WASM from bytes is refused there, so the
+// bundle imports tessera.wasm as a module; there is no Worker, so everything runs in-thread).
+// Prints `ok <name>` / `FAIL <name>` for tests/run_all.ts.
+import assert from "node:assert/strict";
+import { startWorkerd } from "./_workerd.mjs";
+
+async function test(name, fn) {
+  try {
+    await fn();
+    console.log(`ok ${name}`);
+  } catch (error) {
+    console.log(`FAIL ${name}`);
+    console.error(error);
+  }
+}
+
+function random(rows, cols, seed) {
+  const data = [];
+  let s = seed;
+  for (let i = 0; i < rows * cols; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data.push((s / 2 ** 32) * 2 - 1);
+  }
+  return { data, shape: [rows, cols] };
+}
+
+const edge = await startWorkerd(new URL("./worker.js", import.meta.url));
+try {
+  const node = await import(new URL("../../dist/tessera.js", import.meta.url));
+  const f32 = (t) => ({ data: new Float32Array(t.data), shape: t.shape });
+  const A = random(67, 45, 1), B = random(45, 29, 2);
+  await node.init({ threads: 1, relaxedSimd: false });
+  const reference = await node.matmul(f32(A), f32(B), { backend: "js" });
+  const nodeWasm = await node.matmul(f32(A), f32(B), { backend: "wasm" });
+  await node.dispose();
+
+  await test("edge: runtime starts in workerd with the SIMD build, in-thread", async () => {
+    const info = await edge.call("info");
+    assert.equal(info.simd, true);
+    assert.equal(info.threads, 1);
+    assert.equal(info.wasmVariant, "simd");
+  });
+  await test("edge: WASM matmul gives the same numbers as Node's plain SIMD build", async () => {
+    const out = await edge.call("matmul", A, B, { backend: "wasm" });
+    assert.deepEqual(out.shape, [67, 29]);
+    assert.deepEqual(Float32Array.from(out.data), nodeWasm.data);
+    for (let i = 0; i < out.data.length; i++) assert.ok(Math.abs(out.data[i] - reference.data[i]) < 1e-4);
+  });
+  await test("edge: bad input raises a RangeError naming the argument", async () => {
+    const { error } = await edge.call("bad-input");
+    assert.match(error, /^RangeError: .*"b"/);
+  });
+} finally {
+  await edge.stop();
+}
