@@ -8,3 +8,4 @@ export type { Backend, Matrix, Tensor } from "./tensor.ts";
 export { tensor, zeros } from "./tensor.ts";
 export * from "./runtime/mod.ts";
 export * from "./linalg/mod.ts";
+export * from "./attention/mod.ts";

@@ -1,0 +1,79 @@
+/**
+ * The shared body of the softmax attention functions: validation, planning and the kernel
+ * call, with or without the log-sum-exp output.
+ *
+ * @module
+ */
+import { checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
+import type { FlashForwardArgs } from "../backends/attention.ts";
+import type { Backend, Tensor } from "../tensor.ts";
+import { attentionKernels } from "./_kernels.ts";
+import { broadcastStrides, checkAdditive, checkQueryKeyValue } from "./_shapes.ts";
+
+/** Options of {@linkcode scaledDotProductAttention}. */
+export interface ScaledDotProductAttentionOptions {
+  /** Hide keys after each query, aligned bottom-right when the lengths differ. Default false. */
+  causal?: boolean;
+  /** Multiplies q·k. Default 1/√headDim. */
+  scale?: number;
+  /** Additive mask, broadcast right-aligned to [B|1, H|1, Nq|1, Nk]; -Infinity hides a key. */
+  mask?: Tensor;
+  /** Where to run. Default "auto". */
+  backend?: Backend;
+}
+
+const OPTIONS = ["causal", "scale", "mask", "backend"] as const;
+
+/** Rows of queries per work item: small enough to spread short sequences over threads. */
+export const FLASH_QUERY_BLOCK = 64;
+
+/** Validates, plans and runs softmax attention; returns the output and, when asked, the LSE. */
+export async function runSoftmaxAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: ScaledDotProductAttentionOptions | undefined,
+  withLse: boolean,
+): Promise<{ output: Tensor; logSumExp: Tensor | null }> {
+  const shape = checkQueryKeyValue(q, k, v);
+  checkOptions("opts", opts, OPTIONS);
+  const { causal = false, scale = 1 / Math.sqrt(shape.headDim), mask, backend } = opts ?? {};
+  checkBoolean("opts.causal", causal);
+  checkNumber("opts.scale", scale);
+  const kernels = attentionKernels("opts.backend", backend);
+  const { batch, heads, queryLength, keyLength, valueDim } = shape;
+  let maskStrides = [0, 0, 0, 0];
+  if (mask !== undefined) {
+    maskStrides = broadcastStrides(
+      "opts.mask",
+      mask,
+      [batch, heads, queryLength, keyLength],
+      "[B, H, Nq, Nk]",
+    );
+    checkAdditive("opts.mask", mask.data);
+  }
+  const output: Tensor = {
+    data: new Float32Array(batch * heads * queryLength * valueDim),
+    shape: [batch, heads, queryLength, valueDim],
+  };
+  const logSumExp: Tensor | null = withLse
+    ? { data: new Float32Array(batch * heads * queryLength), shape: [batch, heads, queryLength] }
+    : null;
+  const args: FlashForwardArgs = {
+    ...shape,
+    q: q.data,
+    k: k.data,
+    v: v.data,
+    out: output.data,
+    lse: logSumExp?.data ?? null,
+    mask: mask?.data ?? null,
+    scale,
+    isCausal: causal,
+    maskBatchStride: maskStrides[0],
+    maskHeadStride: maskStrides[1],
+    maskRowStride: maskStrides[2],
+    queryBlock: FLASH_QUERY_BLOCK,
+  };
+  await kernels.flashForward(args);
+  return { output, logSumExp };
+}

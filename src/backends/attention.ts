@@ -1,0 +1,145 @@
+/**
+ * The `attention` kernel family: the narrow interface that the attention API calls and that
+ * every backend (js reference, wasm, webgpu) implements. Arguments are flat Float32Array
+ * buffers plus plain numbers and flags, so the same record can be copied into WASM memory or
+ * posted to a worker unchanged.
+ *
+ * Layouts (row-major, innermost last):
+ *
+ * ```
+ *  q    [batch, heads,   queryLength, headDim]
+ *  k    [batch, kvHeads, keyLength,   headDim]
+ *  v    [batch, kvHeads, keyLength,   valueDim]
+ *  out  [batch, heads,   queryLength, valueDim]
+ *  lse  [batch, heads,   queryLength]
+ *  mask element (b, h, i, j) at b·maskBatchStride + h·maskHeadStride + i·maskRowStride + j
+ * ```
+ *
+ * Query head `h` reads key/value head `floor(h / (heads / kvHeads))` (grouped-query attention:
+ * consecutive query heads share one key/value head).
+ *
+ * Work items let a backend split one call across threads with results that do not depend on
+ * the split. Flash items run over (batch, head, query block), the others over (batch, head):
+ *
+ * ```
+ *  item = (b · heads + h) · queryBlocks + block      queryBlocks = ceil(queryLength / queryBlock)
+ *  item = b · heads + h                              (linear, mixed chunk)
+ * ```
+ *
+ * @module
+ */
+
+/** Buffers and dimensions of one softmax-attention forward call. */
+export interface FlashForwardArgs {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  /** Written: [batch, heads, queryLength, valueDim]. */
+  out: Float32Array;
+  /** Written when given: the natural log of each row's softmax denominator, [batch, heads, queryLength]. */
+  lse: Float32Array | null;
+  /** Additive mask, read through the three strides below (the key stride is 1). */
+  mask: Float32Array | null;
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  queryLength: number;
+  keyLength: number;
+  headDim: number;
+  valueDim: number;
+  /** Multiplies q·k before the mask is added. */
+  scale: number;
+  /** Query i sees key j only when j <= i + keyLength - queryLength (bottom-right alignment). */
+  isCausal: boolean;
+  maskBatchStride: number;
+  maskHeadStride: number;
+  maskRowStride: number;
+  /** Query rows per work item. */
+  queryBlock: number;
+}
+
+/** Buffers and dimensions of one linear-attention forward call (Katharopoulos et al. 2020). */
+export interface LinearForwardArgs {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  /** Written: [batch, heads, queryLength, valueDim]. */
+  out: Float32Array;
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  queryLength: number;
+  keyLength: number;
+  headDim: number;
+  valueDim: number;
+  /** Query i sees keys j <= i; needs queryLength == keyLength. */
+  isCausal: boolean;
+  /** Feature map φ applied to q and k. */
+  featureMap: FeatureMapCode;
+  /** Rows per chunk of the causal prefix-sum form; does not change the result beyond rounding. */
+  chunkSize: number;
+}
+
+/** Feature maps by number, so the choice crosses into WASM as an integer. */
+export const FEATURE_MAP_CODES = { "elu+1": 0, "relu": 1 } as const;
+
+/** The integer code of a feature map. */
+export type FeatureMapCode = (typeof FEATURE_MAP_CODES)[keyof typeof FEATURE_MAP_CODES];
+
+/**
+ * Buffers and dimensions of one mixed-chunk attention call (FLASH, Hua et al. 2022). With
+ * `linQ` null only the quadratic in-chunk part runs, which with `chunkSize = length` is the
+ * GAU's relu²(QKᵀ/N + bias) attention.
+ */
+export interface MixedChunkArgs {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  /** [batch, heads, length, linearDim], or null for no global part. */
+  linQ: Float32Array | null;
+  /** [batch, kvHeads, length, linearDim], null exactly when linQ is. */
+  linK: Float32Array | null;
+  /** Additive bias inside relu² for in-chunk position pairs (r, c), read through the strides below. */
+  bias: Float32Array | null;
+  /** Written: [batch, heads, length, valueDim]. */
+  out: Float32Array;
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  length: number;
+  headDim: number;
+  valueDim: number;
+  linearDim: number;
+  chunkSize: number;
+  isCausal: boolean;
+  biasBatchStride: number;
+  biasHeadStride: number;
+  /** Stride between bias rows (in-chunk query positions); the column stride is 1. */
+  biasRowStride: number;
+}
+
+/**
+ * One backend's implementation of the attention family. Each method computes the work items
+ * `[firstItem, firstItem + itemCount)` (all of them when omitted) and writes only their rows
+ * of `out` (and `lse`).
+ */
+export interface AttentionKernels {
+  /** The backend's name, for messages and runtime info. */
+  readonly name: string;
+  /** Exact softmax attention. */
+  flashForward(args: FlashForwardArgs, firstItem?: number, itemCount?: number): Promise<void>;
+  /** Linear attention with a positive feature map. */
+  linearForward(args: LinearForwardArgs, firstItem?: number, itemCount?: number): Promise<void>;
+  /** Quadratic relu² attention within chunks plus linear attention across chunks. */
+  mixedChunkForward(args: MixedChunkArgs, firstItem?: number, itemCount?: number): Promise<void>;
+}
+
+/** The number of flash work items of a call: (batch, head, query block) triples. */
+export function flashItemCount(args: FlashForwardArgs): number {
+  return args.batch * args.heads * Math.ceil(args.queryLength / args.queryBlock);
+}
+
+/** The number of (batch, head) work items of a linear or mixed-chunk call. */
+export function headItemCount(args: { batch: number; heads: number }): number {
+  return args.batch * args.heads;
+}

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { linearAttention } from "../../src/attention/linear_attention.ts";
+import type { Tensor } from "../../src/tensor.ts";
+import { assertClose, assertRejectsNaming, naiveLinear, randomTensor } from "./_naive.ts";
+import { randomQkv } from "./_conformance.ts";
+
+Deno.test("linearAttention() matches the O(N²) definition for both maps and causal settings", async () => {
+  // N = 150 spans several prefix-sum chunks plus a tail.
+  const { q, k, v } = randomQkv([1, 2, 1, 150, 150, 8, 12], 61);
+  for (const featureMap of ["elu+1", "relu"] as const) {
+    for (const causal of [false, true]) {
+      const out = await linearAttention(q, k, v, { causal, featureMap });
+      assert.deepEqual(out.shape, [1, 2, 150, 12]);
+      assertClose(out.data, naiveLinear(q, k, v, { causal, featureMap }), {
+        atol: 2e-6,
+        rtol: 2e-6,
+      });
+    }
+  }
+});
+
+Deno.test("linearAttention() defaults to elu+1 and non-causal, and allows Nq != Nk", async () => {
+  const { q, k, v } = randomQkv([2, 2, 2, 3, 11, 4, 4], 62);
+  const out = await linearAttention(q, k, v);
+  assertClose(out.data, naiveLinear(q, k, v), { atol: 2e-6, rtol: 2e-6 });
+  assert.notDeepEqual(out.data, (await linearAttention(q, k, v, { featureMap: "relu" })).data);
+});
+
+Deno.test("linearAttention() causal row 0 returns the first value exactly", async () => {
+  const { q, k, v } = randomQkv([1, 1, 1, 4, 4, 3, 2], 63);
+  const out = await linearAttention(q, k, v, { causal: true });
+  assertClose(out.data.subarray(0, 2), v.data.subarray(0, 2), { atol: 1e-7, rtol: 1e-6 });
+});
+
+Deno.test("linearAttention() rejects bad shapes and options naming the argument", async () => {
+  const { q, k, v } = randomQkv([1, 2, 1, 3, 4, 4, 4], 64);
+  const lin = (opts: unknown, kk: Tensor = k, vv: Tensor = v) =>
+    linearAttention(q, kk, vv, opts as never);
+  await assertRejectsNaming(() => lin({ causal: true }), RangeError, "k");
+  await assertRejectsNaming(() => lin({ featureMap: "softmax" }), RangeError, "opts.featureMap");
+  await assertRejectsNaming(() => lin({ causal: "yes" }), TypeError, "opts.causal");
+  await assertRejectsNaming(() => lin({ chunkSize: 4 }), RangeError, "chunkSize");
+  await assertRejectsNaming(() => lin({ backend: "tpu" }), RangeError, "opts.backend");
+  await assertRejectsNaming(() => lin({}, randomTensor([1, 1, 4, 5], 1)), RangeError, "k");
+  await assertRejectsNaming(() => lin({}, k, randomTensor([1, 1, 3, 4], 1)), RangeError, "v");
+});
