@@ -1,0 +1,282 @@
+/**
+ * Reference implementation of the `diffusion` kernel family in plain TypeScript: the oracle
+ * every other backend is tested against. Step updates compute in float64 and round once on
+ * store; the Gaussian fill is specified in float32 so that other backends reproduce it bit for
+ * bit (see {@link gaussianPair}).
+ *
+ * @module
+ */
+import { drawU32, mix32, streamKey } from "../../_random.ts";
+import type { DiffusionKernels } from "../diffusion.ts";
+
+const f32 = Math.fround;
+
+/**
+ * The key of draw `draw` of sample `sample` under `seed`. Every noise value of a sampling run is
+ * addressed by (seed, sample, draw, counter), so it never depends on the batch a sample ran in.
+ */
+export function noiseKey(seed: number, sample: number, draw: number): number {
+  return mix32((streamKey(seed, sample) ^ mix32((draw + 0x3c6ef372) >>> 0)) >>> 0);
+}
+
+// The float32 elementary functions below are written so that an AssemblyScript port gives the
+// same bits: every operation is one IEEE float32 operation (Math.fround after each; float64
+// evaluation of a single +, −, ×, ÷ or √ on float32 inputs rounds to the same float32), no
+// fused multiply-add, no library log/sin/cos, and range reduction done on integers.
+
+const SQRT2_F32 = f32(Math.SQRT2);
+const LN2_HI = f32(6.9313812256e-01); // 0x3f317180: trailing zero bits make e·LN2_HI exact
+const LN2_LO = f32(9.0580006145e-06); // 0x3717f7d1: ln 2 − LN2_HI
+const LOG_C3 = f32(1 / 3);
+const LOG_C5 = f32(1 / 5);
+const LOG_C7 = f32(1 / 7);
+const LOG_C9 = f32(1 / 9);
+const TWO_PI_F32 = f32(2 * Math.PI);
+const SIN_C3 = f32(-1 / 6);
+const SIN_C5 = f32(1 / 120);
+const SIN_C7 = f32(-1 / 5040);
+const SIN_C9 = f32(1 / 362880);
+const COS_C2 = f32(-1 / 2);
+const COS_C4 = f32(1 / 24);
+const COS_C6 = f32(-1 / 720);
+const COS_C8 = f32(1 / 40320);
+const COS_C10 = f32(-1 / 3628800);
+
+/**
+ * `ln(k · 2⁻²⁴)` in float32 for an integer `k` in [1, 2²⁴]: the logarithm of a 24-bit uniform.
+ * `k = m · 2^e` with m in [√½, √2) is split on the integer, then
+ * `ln m = 2f + 2f·s·(1/3 + s/5 + s²/7 + s³/9)` with `f = (m−1)/(m+1)`, `s = f²` (|f| ≤ 0.172).
+ */
+export function logUniformF32(k: number): number {
+  let e = 31 - Math.clz32(k);
+  let m = f32(k * 2 ** -e); // exact: k has at most 24 significant bits
+  if (m > SQRT2_F32) {
+    m = f32(m * 0.5);
+    e += 1;
+  }
+  e -= 24;
+  const fr = f32(f32(m - 1) / f32(m + 1));
+  const s = f32(fr * fr);
+  let r = f32(s * LOG_C9);
+  r = f32(LOG_C7 + r);
+  r = f32(s * r);
+  r = f32(LOG_C5 + r);
+  r = f32(s * r);
+  r = f32(LOG_C3 + r);
+  r = f32(s * r);
+  const t = f32(fr + fr);
+  const lnm = f32(t + f32(t * r));
+  return f32(f32(e * LN2_HI) + f32(lnm + f32(e * LN2_LO)));
+}
+
+/** `sin a` in float32 for |a| ≤ π/4 (Taylor to a⁹; truncation < 2e-9). */
+function sinSmallF32(a: number): number {
+  const z = f32(a * a);
+  let p = f32(z * SIN_C9);
+  p = f32(SIN_C7 + p);
+  p = f32(z * p);
+  p = f32(SIN_C5 + p);
+  p = f32(z * p);
+  p = f32(SIN_C3 + p);
+  p = f32(z * p);
+  return f32(a + f32(a * p));
+}
+
+/** `cos a` in float32 for |a| ≤ π/4 (Taylor to a¹⁰; truncation < 2e-10). */
+function cosSmallF32(a: number): number {
+  const z = f32(a * a);
+  let p = f32(z * COS_C10);
+  p = f32(COS_C8 + p);
+  p = f32(z * p);
+  p = f32(COS_C6 + p);
+  p = f32(z * p);
+  p = f32(COS_C4 + p);
+  p = f32(z * p);
+  p = f32(COS_C2 + p);
+  p = f32(z * p);
+  return f32(1 + p);
+}
+
+/**
+ * `[cos 2πu, sin 2πu]` in float32 for `u = k · 2⁻²⁴`, `k` an integer in [0, 2²⁴). The nearest
+ * quarter turn is taken off on the integer, so the polynomial argument is exact up to one
+ * rounding and lies in [−π/4, π/4].
+ */
+export function cosSinTurnF32(k: number): [number, number] {
+  const quarter = (k + 0x200000) >>> 22; // nearest multiple of 2²² (a quarter turn)
+  const rest = k - quarter * 0x400000; // in [−2²¹, 2²¹)
+  const a = f32(f32(rest * 2 ** -24) * TWO_PI_F32);
+  const s = sinSmallF32(a), c = cosSmallF32(a);
+  switch (quarter & 3) {
+    case 0:
+      return [c, s];
+    case 1:
+      return [-s, c];
+    case 2:
+      return [-c, -s];
+    default:
+      return [s, -c];
+  }
+}
+
+/**
+ * Two standard normals from two u32 draws by float32 Box–Muller:
+ * `r = √(−2 ln u₁)`, `u₁ = (⌊b₁/2⁸⌋ + 1)·2⁻²⁴ ∈ (0, 1]`, `θ = 2π·⌊b₂/2⁸⌋·2⁻²⁴`,
+ * returning `[r cos θ, r sin θ]`. |z| ≤ √(48 ln 2) ≈ 5.77.
+ */
+export function gaussianPair(bits1: number, bits2: number): [number, number] {
+  const ln = logUniformF32((bits1 >>> 8) + 1);
+  const r = f32(Math.sqrt(f32(-2 * ln)));
+  const [c, s] = cosSinTurnF32(bits2 >>> 8);
+  return [f32(r * c), f32(r * s)];
+}
+
+function fillGaussian(
+  out: Float32Array,
+  batch: number,
+  dim: number,
+  seed: number,
+  firstSample: number,
+  draw: number,
+): void {
+  for (let row = 0; row < batch; row++) {
+    const key = noiseKey(seed, (firstSample + row) >>> 0, draw);
+    const base = row * dim;
+    for (let j = 0; j < dim; j += 2) {
+      const [z0, z1] = gaussianPair(drawU32(key, j), drawU32(key, j + 1));
+      out[base + j] = z0;
+      if (j + 1 < dim) out[base + j + 1] = z1;
+    }
+  }
+}
+
+/**
+ * Shared body of the mixture kernels: per row, responsibilities by log-sum-exp, then either
+ * the posterior mean (`wantScore` false) or the score.
+ */
+function gmmPosterior(
+  out: Float32Array,
+  x: Float32Array,
+  batch: number,
+  dim: number,
+  sigma: number,
+  means: Float32Array,
+  variances: Float32Array,
+  logWeights: Float32Array,
+  components: number,
+  wantScore: boolean,
+): void {
+  const s2 = sigma * sigma;
+  const precision = new Float64Array(components * dim);
+  const logNorm = new Float64Array(components);
+  const logp = new Float64Array(components);
+  const acc = new Float64Array(dim);
+  for (let k = 0; k < components; k++) {
+    let logDet = 0;
+    for (let j = 0; j < dim; j++) {
+      const v = variances[k * dim + j] + s2;
+      precision[k * dim + j] = 1 / v;
+      logDet += Math.log(2 * Math.PI * v);
+    }
+    logNorm[k] = logWeights[k] - 0.5 * logDet;
+  }
+  for (let row = 0; row < batch; row++) {
+    const base = row * dim;
+    let best = -Infinity;
+    for (let k = 0; k < components; k++) {
+      let q = 0;
+      for (let j = 0; j < dim; j++) {
+        const diff = x[base + j] - means[k * dim + j];
+        q += diff * diff * precision[k * dim + j];
+      }
+      logp[k] = logNorm[k] - 0.5 * q;
+      if (logp[k] > best) best = logp[k];
+    }
+    let total = 0;
+    for (let k = 0; k < components; k++) {
+      logp[k] = Math.exp(logp[k] - best);
+      total += logp[k];
+    }
+    acc.fill(0);
+    for (let k = 0; k < components; k++) {
+      const r = logp[k] / total;
+      if (r === 0) continue;
+      for (let j = 0; j < dim; j++) {
+        const mu = means[k * dim + j], p = precision[k * dim + j];
+        const diff = x[base + j] - mu;
+        acc[j] += wantScore ? -r * diff * p : r * (mu + variances[k * dim + j] * p * diff);
+      }
+    }
+    for (let j = 0; j < dim; j++) out[base + j] = acc[j];
+  }
+}
+
+/** The plain-TypeScript diffusion kernels. */
+export const jsDiffusionKernels: DiffusionKernels = {
+  name: "js",
+
+  eulerStep(x, denoised, n, sigma, sigmaNext) {
+    const ratio = sigmaNext / sigma;
+    for (let i = 0; i < n; i++) x[i] = denoised[i] + ratio * (x[i] - denoised[i]);
+  },
+
+  heunStep(x, denoised, xNext, denoisedNext, n, sigma, sigmaNext) {
+    const half = 0.5 * (sigmaNext - sigma);
+    const a = half / sigma, b = half / sigmaNext;
+    for (let i = 0; i < n; i++) {
+      x[i] = x[i] + a * (x[i] - denoised[i]) + b * (xNext[i] - denoisedNext[i]);
+    }
+  },
+
+  derivativeStep(x, xEval, denoisedEval, n, sigmaEval, h) {
+    const scale = h / sigmaEval;
+    for (let i = 0; i < n; i++) x[i] += scale * (xEval[i] - denoisedEval[i]);
+  },
+
+  ancestralStep(x, denoised, noise, n, sigma, sigmaDown, sigmaUp) {
+    const ratio = sigmaDown / sigma;
+    for (let i = 0; i < n; i++) {
+      x[i] = denoised[i] + ratio * (x[i] - denoised[i]) + sigmaUp * noise[i];
+    }
+  },
+
+  dpmppStep(x, denoised, denoisedPrev, noise, n, a, b, c, d) {
+    for (let i = 0; i < n; i++) {
+      let v = a * x[i] + b * denoised[i];
+      if (denoisedPrev !== null) v += c * denoisedPrev[i];
+      if (noise !== null) v += d * noise[i];
+      x[i] = v;
+    }
+  },
+
+  axpby(y, x, n, a, b) {
+    for (let i = 0; i < n; i++) y[i] = a * y[i] + b * x[i];
+  },
+
+  langevinStep(x, score, noise, batch, dim, snr, alpha) {
+    for (let row = 0; row < batch; row++) {
+      const base = row * dim;
+      let g2 = 0, z2 = 0;
+      for (let j = 0; j < dim; j++) {
+        g2 += score[base + j] * score[base + j];
+        z2 += noise[base + j] * noise[base + j];
+      }
+      if (g2 === 0) continue;
+      const eps = 2 * alpha * snr * snr * z2 / g2;
+      const amp = Math.sqrt(2 * eps);
+      for (let j = 0; j < dim; j++) {
+        x[base + j] += eps * score[base + j] + amp * noise[base + j];
+      }
+    }
+  },
+
+  fillGaussian,
+
+  gmmDenoise(out, x, batch, dim, sigma, means, variances, logWeights, components) {
+    gmmPosterior(out, x, batch, dim, sigma, means, variances, logWeights, components, false);
+  },
+
+  gmmScore(out, x, batch, dim, sigma, means, variances, logWeights, components) {
+    gmmPosterior(out, x, batch, dim, sigma, means, variances, logWeights, components, true);
+  },
+};

@@ -1,0 +1,156 @@
+/**
+ * Deterministic samplers of the sigma-space probability-flow ODE dx/dσ = (x − D(x; σ))/σ
+ * (Karras et al. 2022, eq. 3 with s ≡ 1). Euler, Heun and DPM2 accept EDM's churn.
+ *
+ * @module
+ */
+import {
+  applyChurn,
+  churnOption,
+  readOptions,
+  type Sampler,
+  toDerivative,
+  numberOption,
+} from "./_sampler_kit.ts";
+
+/** Euler's method; with churn, EDM's Algorithm 2 with a first-order step (Karras et al. 2022). */
+export const euler: Sampler = async (ctx, x, sigmas, options) => {
+  const { churn } = readOptions("euler", options, { churn: churnOption });
+  const steps = sigmas.length - 1, n = ctx.size;
+  const denoised = ctx.alloc(), scratch = ctx.alloc();
+  for (let i = 0; i < steps; i++) {
+    const sigmaHat = applyChurn(ctx, x, sigmas[i], churn, steps, scratch);
+    await ctx.denoise(x, sigmaHat, denoised);
+    ctx.report(i, sigmas[i], sigmaHat, x, denoised);
+    ctx.kernels.eulerStep(x, denoised, n, sigmaHat, sigmas[i + 1]);
+  }
+  return x;
+};
+
+/**
+ * Heun's second-order method, Karras et al. (2022) Algorithm 1 (deterministic) and Algorithm 2
+ * (with churn); the step to σ = 0 is plain Euler, so N steps cost 2N − 1 evaluations.
+ */
+export const heun: Sampler = async (ctx, x, sigmas, options) => {
+  const { churn } = readOptions("heun", options, { churn: churnOption });
+  const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
+  const denoised = ctx.alloc(), xNext = ctx.alloc(), denoisedNext = ctx.alloc();
+  for (let i = 0; i < steps; i++) {
+    const sigmaHat = applyChurn(ctx, x, sigmas[i], churn, steps, xNext);
+    const sigmaNext = sigmas[i + 1];
+    await ctx.denoise(x, sigmaHat, denoised);
+    ctx.report(i, sigmas[i], sigmaHat, x, denoised);
+    if (sigmaNext === 0) {
+      k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
+      continue;
+    }
+    xNext.set(x);
+    k.eulerStep(xNext, denoised, n, sigmaHat, sigmaNext);
+    await ctx.denoise(xNext, sigmaNext, denoisedNext);
+    k.heunStep(x, denoised, xNext, denoisedNext, n, sigmaHat, sigmaNext);
+  }
+  return x;
+};
+
+/**
+ * DPM-Solver-2 (Lu et al. 2022, Algorithm 1 with r = ½) in Karras et al.'s sigma form: the
+ * derivative at the geometric midpoint √(σ̂·σ_next) drives the whole step; accepts churn. The
+ * step to σ = 0 is Euler.
+ */
+export const dpm2: Sampler = async (ctx, x, sigmas, options) => {
+  const { churn } = readOptions("dpm2", options, { churn: churnOption });
+  const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
+  const denoised = ctx.alloc(), xMid = ctx.alloc(), denoisedMid = ctx.alloc();
+  for (let i = 0; i < steps; i++) {
+    const sigmaHat = applyChurn(ctx, x, sigmas[i], churn, steps, xMid);
+    const sigmaNext = sigmas[i + 1];
+    await ctx.denoise(x, sigmaHat, denoised);
+    ctx.report(i, sigmas[i], sigmaHat, x, denoised);
+    if (sigmaNext === 0) {
+      k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
+      continue;
+    }
+    const sigmaMid = Math.sqrt(sigmaHat * sigmaNext);
+    xMid.set(x);
+    k.eulerStep(xMid, denoised, n, sigmaHat, sigmaMid);
+    await ctx.denoise(xMid, sigmaMid, denoisedMid);
+    k.derivativeStep(x, xMid, denoisedMid, n, sigmaMid, sigmaNext - sigmaHat);
+  }
+  return x;
+};
+
+/**
+ * ∫ from sigmas[i] to sigmas[i+1] of the Lagrange basis polynomial that is 1 at sigmas[i − j]
+ * and 0 at the other `order − 1` nodes sigmas[i − k]; exact polynomial integration, in a
+ * variable shifted to sigmas[i] to keep the powers small.
+ */
+export function lmsCoefficient(order: number, sigmas: Float64Array, i: number, j: number): number {
+  const origin = sigmas[i];
+  let poly = [1]; // coefficients of τ⁰, τ¹, … with τ = σ − origin
+  for (let k = 0; k < order; k++) {
+    if (k === j) continue;
+    const root = sigmas[i - k] - origin, denom = sigmas[i - j] - sigmas[i - k];
+    const next = new Array(poly.length + 1).fill(0);
+    for (let p = 0; p < poly.length; p++) {
+      next[p + 1] += poly[p] / denom;
+      next[p] -= (poly[p] * root) / denom;
+    }
+    poly = next;
+  }
+  const end = sigmas[i + 1] - origin;
+  let integral = 0;
+  for (let p = 0; p < poly.length; p++) integral += (poly[p] * end ** (p + 1)) / (p + 1);
+  return integral;
+}
+
+/**
+ * Linear multistep (Adams–Bashforth on the non-uniform sigma grid; the "LMS" sampler of
+ * Karras et al. 2022's k-diffusion): x_{i+1} = x_i + Σ_j c_j d_{i−j} with c_j the exact
+ * integrals of the Lagrange basis over [σ_i, σ_{i+1}]. One evaluation per step.
+ */
+export const lms: Sampler = async (ctx, x, sigmas, options) => {
+  const { order } = readOptions("lms", options, { order: numberOption(4, { min: 1, max: 4, integer: true }) });
+  const steps = sigmas.length - 1, n = ctx.size;
+  const denoised = ctx.alloc();
+  const history: Float32Array[] = []; // newest first
+  const spare: Float32Array[] = [];
+  for (let i = 0; i < steps; i++) {
+    await ctx.denoise(x, sigmas[i], denoised);
+    ctx.report(i, sigmas[i], sigmas[i], x, denoised);
+    const d = spare.pop() ?? ctx.alloc();
+    history.unshift(toDerivative(ctx, d, x, denoised, sigmas[i]));
+    if (history.length > order) spare.push(history.pop()!);
+    for (let j = 0; j < history.length; j++) {
+      ctx.kernels.axpby(x, history[j], n, 1, lmsCoefficient(history.length, sigmas, i, j));
+    }
+  }
+  return x;
+};
+
+/**
+ * DPM-Solver++(2M) (Lu et al. 2022b, Algorithm 2), multistep second order in λ = −log σ, one
+ * evaluation per step; the first step and the step to σ = 0 are first order.
+ */
+export const dpmpp2m: Sampler = async (ctx, x, sigmas, options) => {
+  readOptions("dpmpp-2m", options, {});
+  const steps = sigmas.length - 1, n = ctx.size;
+  let denoised = ctx.alloc(), previous = ctx.alloc();
+  let hasPrevious = false, hPrevious = 0;
+  for (let i = 0; i < steps; i++) {
+    const sigma = sigmas[i], sigmaNext = sigmas[i + 1];
+    await ctx.denoise(x, sigma, denoised);
+    ctx.report(i, sigma, sigma, x, denoised);
+    const h = Math.log(sigma) - Math.log(sigmaNext); // Infinity on the step to 0
+    const a = sigmaNext / sigma, phi = -Math.expm1(-h);
+    if (!hasPrevious || sigmaNext === 0) {
+      ctx.kernels.dpmppStep(x, denoised, null, null, n, a, phi, 0, 0);
+    } else {
+      const halfInvR = h / (2 * hPrevious); // 1/(2r), r = h_prev / h
+      ctx.kernels.dpmppStep(x, denoised, previous, null, n, a, phi * (1 + halfInvR), -phi * halfInvR, 0);
+    }
+    [denoised, previous] = [previous, denoised];
+    hasPrevious = true;
+    hPrevious = h;
+  }
+  return x;
+};

@@ -1,0 +1,185 @@
+/**
+ * What every sampler shares: the context it runs in, option reading against a declarative
+ * table, and the small helpers written once (churn, ancestral split, derivative).
+ *
+ * @module
+ */
+import { checkChoice, checkNumber, show } from "../_validate.ts";
+import type { DiffusionKernels } from "../backends/diffusion.ts";
+import { PARAMETERISATIONS, type ParameterisationName } from "./parameterisations.ts";
+import type { ChurnOptions, Parameterisation } from "./types.ts";
+
+/** The services a sampler gets from {@link sample}. */
+export interface SamplerContext {
+  readonly batch: number;
+  readonly dim: number;
+  /** batch × dim. */
+  readonly size: number;
+  readonly kernels: DiffusionKernels;
+  /** Denoiser calls so far. */
+  readonly nfe: number;
+  /** Evaluates the denoiser on `x` at `sigma`, checks its output and copies it into `out`. */
+  denoise(x: Float32Array, sigma: number, out: Float32Array): Promise<Float32Array>;
+  /** Fills `out` with the next draw of standard normal noise and returns it. */
+  noise(out: Float32Array): Float32Array;
+  /** Reports a step to the caller's `onStep`. */
+  report(
+    step: number,
+    sigma: number,
+    sigmaHat: number,
+    x: Float32Array,
+    denoised: Float32Array,
+  ): void;
+  /** A fresh state-sized buffer. */
+  alloc(): Float32Array;
+}
+
+/**
+ * A sampler: integrates from `sigmas[0]` down the schedule, starting from `x` (which it may
+ * overwrite), and resolves to the final state. `options` holds its own options (see each
+ * sampler's table) plus `churn` where the caller set it.
+ */
+export type Sampler = (
+  ctx: SamplerContext,
+  x: Float32Array,
+  sigmas: Float64Array,
+  options: Readonly<Record<string, unknown>>,
+) => Promise<Float32Array>;
+
+/** Reads one option: returns its validated value or the default. */
+type OptionReader<T> = (name: string, value: unknown) => T;
+
+/** A number option with a default and a range. */
+export function numberOption(
+  fallback: number,
+  range: { min?: number; max?: number; minExclusive?: boolean; integer?: boolean } = {},
+): OptionReader<number> {
+  return (name, value) => {
+    if (value === undefined) return fallback;
+    checkNumber(name, value, range);
+    return value;
+  };
+}
+
+/** A parameterisation option: a name from PARAMETERISATIONS (default constants) or an object. */
+export function parameterisationOption(fallback: ParameterisationName): OptionReader<Parameterisation> {
+  return (name, value) => {
+    if (value === undefined) return PARAMETERISATIONS[fallback]();
+    if (typeof value === "string") {
+      checkChoice(name, value, Object.keys(PARAMETERISATIONS) as ParameterisationName[]);
+      return PARAMETERISATIONS[value]();
+    }
+    const p = value as Partial<Parameterisation> | null;
+    if (
+      p === null || typeof p !== "object" ||
+      !["sigma", "sigmaDeriv", "sigmaInv", "scale", "scaleDeriv"].every(
+        (key) => typeof (p as Record<string, unknown>)[key] === "function",
+      )
+    ) {
+      throw new TypeError(`Expected "${name}" to be a parameterisation name or object but found ${show(value)}`);
+    }
+    return p as Parameterisation;
+  };
+}
+
+/** Churn resolved to numbers. */
+export type Churn = { sChurn: number; sTmin: number; sTmax: number; sNoise: number };
+
+/** The `churn` option (EDM Algorithm 2); absent means no churn. */
+export const churnOption: OptionReader<Churn | null> = (name, value) => {
+  if (value === undefined) return null;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`Expected "${name}" to be an options object but found ${show(value)}`);
+  }
+  const known = ["sChurn", "sTmin", "sTmax", "sNoise"];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new RangeError(`Unknown option "${key}" in "${name}"; expected one of ${known.map((k) => `"${k}"`).join(", ")}`);
+    }
+  }
+  const { sChurn, sTmin = 0, sTmax = Infinity, sNoise = 1 } = value as ChurnOptions;
+  checkNumber(`${name}.sChurn`, sChurn, { min: 0 });
+  checkNumber(`${name}.sTmin`, sTmin, { min: 0 });
+  if (sTmax !== Infinity) checkNumber(`${name}.sTmax`, sTmax, { min: sTmin });
+  checkNumber(`${name}.sNoise`, sNoise, { min: 0 });
+  return { sChurn, sTmin, sTmax, sNoise };
+};
+
+/**
+ * Validates `options` against a sampler's table: unknown keys are refused by name, each known
+ * one is read (or defaulted) by its reader.
+ */
+export function readOptions<T extends Record<string, unknown>>(
+  sampler: string,
+  options: Readonly<Record<string, unknown>>,
+  table: { [K in keyof T]: OptionReader<T[K]> },
+): T {
+  const known = Object.keys(table);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key) && options[key] !== undefined) {
+      const accepted = known.length === 0
+        ? "it takes no options"
+        : `it accepts ${known.map((k) => `"${k}"`).join(", ")}`;
+      throw new RangeError(`Unknown option "${key}" for sampler "${sampler}"; ${accepted}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of known) out[key] = table[key](key, options[key]);
+  return out as T;
+}
+
+/**
+ * EDM's churn (Karras et al. 2022, Algorithm 2, lines 4–6), written once for every sampler
+ * that supports it: raises σ to σ̂ = σ(1 + γ) with γ = min(S_churn/N, √2 − 1) inside
+ * [S_tmin, S_tmax] and adds noise of variance σ̂² − σ² (scaled by S_noise) to `x`.
+ *
+ * @returns σ̂ (equal to σ when no churn applies).
+ */
+export function applyChurn(
+  ctx: SamplerContext,
+  x: Float32Array,
+  sigma: number,
+  churn: Churn | null,
+  steps: number,
+  scratch: Float32Array,
+): number {
+  if (churn === null || churn.sChurn === 0 || sigma < churn.sTmin || sigma > churn.sTmax) {
+    return sigma;
+  }
+  const gamma = Math.min(churn.sChurn / steps, Math.SQRT2 - 1);
+  const sigmaHat = sigma * (1 + gamma);
+  const amplitude = churn.sNoise * Math.sqrt(sigmaHat * sigmaHat - sigma * sigma);
+  ctx.kernels.axpby(x, ctx.noise(scratch), ctx.size, 1, amplitude);
+  return sigmaHat;
+}
+
+/**
+ * Splits a step σ → σ_next into a deterministic part down to σ_down and fresh noise σ_up with
+ * σ_down² + σ_up² = σ_next² (the ancestral step of Ho et al. 2020 in sigma space, scaled by η as
+ * in DDIM: σ_up = min(σ_next, η·σ_next·√(1 − σ_next²/σ²))).
+ */
+export function ancestralSplit(
+  sigma: number,
+  sigmaNext: number,
+  eta: number,
+): { sigmaDown: number; sigmaUp: number } {
+  if (eta === 0 || sigmaNext === 0) return { sigmaDown: sigmaNext, sigmaUp: 0 };
+  const sigmaUp = Math.min(
+    sigmaNext,
+    eta * Math.sqrt((sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext)) / (sigma * sigma)),
+  );
+  return { sigmaDown: Math.sqrt(sigmaNext * sigmaNext - sigmaUp * sigmaUp), sigmaUp };
+}
+
+/** Writes the ODE derivative `d = (x − D)/σ` (EDM eq. 3 with s ≡ 1) into `out`. */
+export function toDerivative(
+  ctx: SamplerContext,
+  out: Float32Array,
+  x: Float32Array,
+  denoised: Float32Array,
+  sigma: number,
+): Float32Array {
+  out.set(x);
+  ctx.kernels.axpby(out, denoised, ctx.size, 1 / sigma, -1 / sigma);
+  return out;
+}

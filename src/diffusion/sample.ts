@@ -1,0 +1,148 @@
+import { checkChoice, checkNumber, checkOptions, show } from "../_validate.ts";
+import type { Backend } from "../tensor.ts";
+import { diffusionKernels } from "./_kernels.ts";
+import { RunContext } from "./_run_context.ts";
+import { SAMPLERS, type SamplerName } from "./samplers.ts";
+import type { ChurnOptions, Denoiser, NoiseFunction, StepInfo } from "./types.ts";
+
+/** Options of {@link sample}. */
+export type SampleOptions = {
+  /** D(x; σ) on batch-major rows, sync or async. */
+  denoiser: Denoiser;
+  /** Number of samples (rows). */
+  batch: number;
+  /** Values per sample. */
+  dim: number;
+  /** Noise levels, strictly decreasing, finite, ≥ 0, at least two (usually ending in 0). */
+  sigmas: ArrayLike<number>;
+  /** A name from {@link SAMPLERS} (default "heun"). */
+  sampler?: SamplerName;
+  /** EDM churn, for the samplers that accept it (euler, heun, dpm2). */
+  churn?: ChurnOptions;
+  /** The sampler's own options (see {@link SAMPLERS}). */
+  samplerOptions?: Record<string, unknown>;
+  /** Seed of all noise, an integer in [0, 2³²) (default 0). */
+  seed?: number;
+  /** Starting state (batch × dim) at sigmas[0]; when given no initial noise is drawn. */
+  xT?: Float32Array;
+  /** Index of the first row among all samples of the seed (default 0); for split batches. */
+  firstSample?: number;
+  /** Replaces the built-in Gaussian noise. */
+  noise?: NoiseFunction;
+  /** Called after each step's denoiser evaluation. */
+  onStep?: (step: StepInfo) => void;
+  /** Kernel backend (default "auto"). */
+  backend?: Backend;
+};
+
+const KNOWN = [
+  "denoiser",
+  "batch",
+  "dim",
+  "sigmas",
+  "sampler",
+  "churn",
+  "samplerOptions",
+  "seed",
+  "xT",
+  "firstSample",
+  "noise",
+  "onStep",
+  "backend",
+];
+
+function checkFunction(name: string, value: unknown, optional: boolean): void {
+  if ((value !== undefined || !optional) && typeof value !== "function") {
+    throw new TypeError(`Expected "${name}" to be a function but found ${show(value)}`);
+  }
+}
+
+/** Copies and checks the schedule: finite, ≥ 0, strictly decreasing, at least two entries. */
+function toSigmas(value: unknown): Float64Array {
+  if (value === null || typeof value !== "object" || typeof (value as ArrayLike<number>).length !== "number") {
+    throw new TypeError(`Expected "sigmas" to be an array of numbers but found ${show(value)}`);
+  }
+  const src = value as ArrayLike<unknown>;
+  if (src.length < 2) {
+    throw new RangeError(`Expected "sigmas" to have at least 2 entries but found ${src.length}`);
+  }
+  const out = new Float64Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i];
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new RangeError(`Expected "sigmas" to hold finite numbers but entry ${i} is ${show(v)}`);
+    }
+    if (v < 0) throw new RangeError(`Expected "sigmas" to be >= 0 but entry ${i} is ${v}`);
+    if (i > 0 && v >= out[i - 1]) {
+      throw new RangeError(
+        `Expected "sigmas" to be strictly decreasing but entry ${i} (${v}) is not below entry ${i - 1} (${out[i - 1]})`,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Draws samples by integrating a diffusion model's reverse process down a noise schedule, in
+ * the sigma space of Karras et al. (2022): x starts at `sigmas[0]·z` (or `xT`), the chosen
+ * sampler steps it through every level, and the final state is returned.
+ *
+ * Noise is counter-based: row r is sample `firstSample + r`, and its noise at draw d depends
+ * only on (seed, sample, d), so a sample is the same in any batch size or split.
+ *
+ * @param opts See {@link SampleOptions}.
+ * @returns The batch × dim samples, batch-major.
+ * @throws {TypeError | RangeError} On a bad or unknown option, a bad schedule, an unknown
+ *   sampler or sampler option, and when the denoiser returns the wrong type, length or a
+ *   non-finite value (naming the argument).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { karrasSigmas, sample } from "./mod.ts";
+ * // Data that is always 3: the exact denoiser is the constant 3.
+ * const out = await sample({
+ *   denoiser: (x) => new Float32Array(x.length).fill(3),
+ *   batch: 2, dim: 2, sigmas: karrasSigmas({ steps: 4 }), sampler: "heun", seed: 1,
+ * });
+ * assert.deepEqual([...out], [3, 3, 3, 3]);
+ * ```
+ */
+export async function sample(opts: SampleOptions): Promise<Float32Array> {
+  if (opts === null || typeof opts !== "object") {
+    throw new TypeError(`Expected "opts" to be an options object but found ${show(opts)}`);
+  }
+  checkOptions("opts", opts, KNOWN);
+  const { denoiser, batch, dim, sampler = "heun", churn, samplerOptions = {}, seed = 0 } = opts;
+  const { xT, firstSample = 0, noise, onStep, backend } = opts;
+  checkFunction("denoiser", denoiser, false);
+  checkNumber("batch", batch, { min: 1, integer: true });
+  checkNumber("dim", dim, { min: 1, integer: true });
+  const sigmas = toSigmas(opts.sigmas);
+  checkChoice("sampler", sampler, Object.keys(SAMPLERS) as SamplerName[]);
+  if (samplerOptions === null || typeof samplerOptions !== "object" || Array.isArray(samplerOptions)) {
+    throw new TypeError(`Expected "samplerOptions" to be an options object but found ${show(samplerOptions)}`);
+  }
+  checkNumber("seed", seed, { min: 0, max: 0xffffffff, integer: true });
+  checkNumber("firstSample", firstSample, { min: 0, max: 0xffffffff, integer: true });
+  checkFunction("noise", noise, true);
+  checkFunction("onStep", onStep, true);
+  const kernels = diffusionKernels(backend);
+  if (xT !== undefined) {
+    if (!(xT instanceof Float32Array)) {
+      throw new TypeError(`Expected "xT" to be a Float32Array but found ${show(xT)}`);
+    }
+    if (xT.length !== batch * dim) {
+      throw new RangeError(`Expected "xT" to hold batch × dim = ${batch * dim} values but found ${xT.length}`);
+    }
+  }
+  const ctx = new RunContext({ denoiser, batch, dim, kernels, seed, firstSample, noise, onStep });
+  let x: Float32Array;
+  if (xT !== undefined) x = xT.slice();
+  else {
+    x = ctx.initialNoise(ctx.alloc());
+    kernels.axpby(x, x, x.length, sigmas[0], 0);
+  }
+  const options = churn === undefined ? samplerOptions : { ...samplerOptions, churn };
+  return await SAMPLERS[sampler](ctx, x, sigmas, options);
+}

@@ -1,0 +1,94 @@
+/**
+ * Public types of the diffusion area. Everything works in the sigma space of Karras et al.
+ * (2022, "EDM"): a state `x` at noise level σ is a clean sample plus N(0, σ²I) noise, and a
+ * denoiser estimates `D(x; σ) ≈ E[x₀ | x]`.
+ *
+ * @module
+ */
+
+/** Shape of the batch handed to a denoiser: `batch` rows of `dim` values, row-major. */
+export type DenoiserInfo = { batch: number; dim: number };
+
+/**
+ * A denoiser `D(x; σ) ≈ E[x₀ | x]` on batch-major rows. It must not modify `x`; it may be
+ * synchronous or return a promise.
+ */
+export type Denoiser = (
+  x: Float32Array,
+  sigma: number,
+  info: DenoiserInfo,
+) => Float32Array | Promise<Float32Array>;
+
+/**
+ * A raw network `F(c_in·x; c_noise)` before preconditioning, or a model in some other
+ * parameterisation (ε, v, score, velocity) before adaptation. The second argument is the
+ * network's own conditioning input (c_noise, a timestep or a flow time).
+ */
+export type Network = (
+  x: Float32Array,
+  conditioning: number,
+  info: DenoiserInfo,
+) => Float32Array | Promise<Float32Array>;
+
+/** What every sampler reports after each denoiser evaluation of a step. */
+export type StepInfo = {
+  /** Index of the step in `sigmas`. */
+  step: number;
+  /** `sigmas[step]`. */
+  sigma: number;
+  /** The noise level actually evaluated (above `sigma` when churn added noise). */
+  sigmaHat: number;
+  /** The state handed to the denoiser; valid only during the callback. */
+  x: Float32Array;
+  /** The denoiser's output for `x`; valid only during the callback. */
+  denoised: Float32Array;
+  /** Denoiser calls so far, this one included. */
+  nfe: number;
+};
+
+/** Where a noise function is asked for: row r is sample `firstSample + r`. */
+export type NoiseInfo = { batch: number; dim: number; firstSample: number; draw: number };
+
+/** Fills `out` (batch × dim) with standard normal noise for the given draw. */
+export type NoiseFunction = (out: Float32Array, info: NoiseInfo) => void;
+
+/** EDM's stochastic churn (Karras et al. 2022, Algorithm 2). */
+export type ChurnOptions = {
+  /** Total churn S_churn; the per-step γ is min(S_churn / N, √2 − 1). */
+  sChurn: number;
+  /** Churn only where σ ≥ sTmin (default 0). */
+  sTmin?: number;
+  /** Churn only where σ ≤ sTmax (default Infinity). */
+  sTmax?: number;
+  /** Scale of the added noise S_noise (default 1). */
+  sNoise?: number;
+};
+
+/**
+ * A diffusion process in EDM form (Karras et al. 2022, Table 1 and eq. 4):
+ * `x(t) = s(t)·(x₀ + σ(t)·ε)`. Its probability-flow ODE is
+ * `dx/dt = (σ'/σ + s'/s)·x − (σ'·s/σ)·D(x/s; σ)` and its SDE has drift `f(t) = s'/s` and
+ * diffusion `g(t) = s·√(2σσ')`.
+ */
+export interface Parameterisation {
+  readonly name: string;
+  /** σ(t). */
+  sigma(t: number): number;
+  /** dσ/dt. */
+  sigmaDeriv(t: number): number;
+  /** The time at which σ(t) = sigma. */
+  sigmaInv(sigma: number): number;
+  /** s(t). */
+  scale(t: number): number;
+  /** ds/dt. */
+  scaleDeriv(t: number): number;
+}
+
+/** Preconditioning `D(x; σ) = c_skip(σ)·x + c_out(σ)·F(c_in(σ)·x; c_noise(σ))` (EDM Table 1). */
+export interface Preconditioning {
+  readonly name: string;
+  cSkip(sigma: number): number;
+  cOut(sigma: number): number;
+  cIn(sigma: number): number;
+  cNoise(sigma: number): number;
+}
