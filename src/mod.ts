@@ -9,3 +9,4 @@ export { tensor, zeros } from "./tensor.ts";
 export * from "./runtime/mod.ts";
 export * from "./linalg/mod.ts";
 export * from "./attention/mod.ts";
+export * from "./diffusion/mod.ts";
