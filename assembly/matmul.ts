@@ -16,7 +16,7 @@
 import { madd4_f32 } from "./_simd";
 
 const KC: i32 = 256;
-const MC: i32 = 64;
+const MC: i32 = 72;
 
 /** Packs op(B) (K×N; element (k, n) at b[k·strideK + n·strideN]) into 8-column panels. */
 export function matmul_pack_b_f32(
@@ -113,6 +113,48 @@ export function matmul_pack_b_f32(
   storeRow(c + 3 * ldc, c30, c31, cols, alpha, beta, first, betaZero);
 }
 
+
+// 6 rows × 8 columns: 12 accumulators + 2 B vectors + 1 splat = 15 of the 16 vector registers
+// V8 allocates on x64, the largest block that does not spill.
+// @ts-ignore: decorator
+@inline function micro6x8(
+  a: usize, sar: usize, sak: usize, bp: usize, kc: i32,
+  c: usize, ldc: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  let ap = a;
+  const sar2 = sar * 2, sar3 = sar * 3, sar4 = sar * 4, sar5 = sar * 5;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(ap);
+    c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
+    x = v128.load32_splat(ap + sar);
+    c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
+    x = v128.load32_splat(ap + sar2);
+    c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
+    x = v128.load32_splat(ap + sar3);
+    c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
+    x = v128.load32_splat(ap + sar4);
+    c40 = madd4_f32(x, b0, c40); c41 = madd4_f32(x, b1, c41);
+    x = v128.load32_splat(ap + sar5);
+    c50 = madd4_f32(x, b0, c50); c51 = madd4_f32(x, b1, c51);
+    ap += sak;
+    bp += 32;
+  }
+  storeRow(c, c00, c01, cols, alpha, beta, first, betaZero);
+  storeRow(c + ldc, c10, c11, cols, alpha, beta, first, betaZero);
+  storeRow(c + 2 * ldc, c20, c21, cols, alpha, beta, first, betaZero);
+  storeRow(c + 3 * ldc, c30, c31, cols, alpha, beta, first, betaZero);
+  storeRow(c + 4 * ldc, c40, c41, cols, alpha, beta, first, betaZero);
+  storeRow(c + 5 * ldc, c50, c51, cols, alpha, beta, first, betaZero);
+}
+
 // 1 row × 8 columns: the row tail (M not a multiple of 4).
 // @ts-ignore: decorator
 @inline function micro1x8(
@@ -161,6 +203,15 @@ export function matmul_rows_f32(
         const cols = min(8, N - (p << 3));
         const bp = packed + ((<usize>p * <usize>K + <usize>k0) << 5);
         let i = m0;
+        // Without a fused multiply-add each step needs a temporary register, so 6×8 spills:
+        // the plain build stays at 4×8.
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          for (; i + 6 <= m1; i += 6) {
+            const ap = a + <usize>i * sar + <usize>k0 * sak;
+            const cp = c + <usize>i * ldc + (<usize>p << 5);
+            micro6x8(ap, sar, sak, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
+          }
+        }
         for (; i + 4 <= m1; i += 4) {
           const ap = a + <usize>i * sar + <usize>k0 * sak;
           const cp = c + <usize>i * ldc + (<usize>p << 5);

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: runs every benchmark suite in one process and prints markdown tables.
+ * With `--readme`, also writes each table into README.md between its markers
+ * `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`.
+ *
+ * Usage: deno run -A bench/run.ts [--readme] [--only NAME]
+ *
+ * @module
+ */
+import { machine } from "./_harness.ts";
+import { benchMatmul } from "./matmul_bench.ts";
+
+/** The suites, by name. Each returns a markdown table. */
+export const SUITES: Record<string, () => Promise<string>> = {
+  matmul: benchMatmul,
+};
+
+const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : null;
+const readmePath = new URL("../README.md", import.meta.url);
+console.log(`# Tessera benchmarks — ${machine()}, ${new Date().toISOString().slice(0, 10)}\n`);
+for (const [name, suite] of Object.entries(SUITES)) {
+  if (only && only !== name) continue;
+  console.log(`## ${name}\n`);
+  const text = await suite();
+  console.log(`${text}\n`);
+  if (Deno.args.includes("--readme")) {
+    const readme = await Deno.readTextFile(readmePath);
+    const open = `<!-- bench:${name} -->`, close = `<!-- /bench:${name} -->`;
+    const i = readme.indexOf(open), j = readme.indexOf(close);
+    if (i < 0 || j < i) {
+      console.warn(`README.md has no ${open} … ${close} section: not written`);
+      continue;
+    }
+    const stamp = `\n_Measured by \`npm run bench -- --only ${name}\` — ${machine()}._\n\n`;
+    await Deno.writeTextFile(readmePath, readme.slice(0, i + open.length) + stamp + text + "\n" + readme.slice(j));
+  }
+}
