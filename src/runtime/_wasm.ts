@@ -2,7 +2,7 @@
  * One WASM runtime: the module, its memory and heap, the in-thread instance and, when threads
  * > 1, the worker pool. Kernel families (src/backends/wasm/) use it through `scope()`:
  *
- * ```ts
+ * ```ts ignore
  * await wasm.scope(async (s) => {
  *   const a = s.put(aData);               // copy in, get an offset
  *   const c = s.alloc(n * 4);             // uninitialised output
