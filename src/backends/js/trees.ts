@@ -1,0 +1,238 @@
+/**
+ * Reference implementation of the `trees` kernel family in plain TypeScript: the oracle that
+ * the WASM kernels are tested against, and the backend wherever WASM is missing. Sums run in
+ * float64 in a fixed order, so results never depend on how work is split.
+ *
+ * @module
+ */
+import {
+  type BinArgs,
+  type HistogramArgs,
+  type PartitionArgs,
+  type PredictArgs,
+  SPLIT_FIELD_COUNT,
+  SPLIT_PARAM,
+  type SplitArgs,
+  SplitScorer,
+  type SubtractArgs,
+  type TreesKernels,
+} from "../trees.ts";
+
+/** Places every value among its feature's split values; NaN goes to the missing bin. */
+export function binFeaturesRef(args: BinArgs): void {
+  const { x, nRows, nCols, splitValues, binOffsets, bins } = args;
+  for (let f = 0; f < nCols; f++) {
+    const offset = binOffsets[f];
+    const nBins = binOffsets[f + 1] - offset - 1;
+    const column = f * nRows;
+    for (let r = 0; r < nRows; r++) {
+      const v = x[r * nCols + f];
+      if (v !== v) {
+        bins[column + r] = nBins;
+        continue;
+      }
+      // The bin is the number of upper edges splitValues[offset + 1 .. offset + nBins] that are
+      // <= v; values beyond the last edge (unseen when the edges were made) join the last bin.
+      let lo = 0, hi = nBins - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (v < splitValues[offset + 1 + mid]) hi = mid;
+        else lo = mid + 1;
+      }
+      bins[column + r] = lo;
+    }
+  }
+}
+
+/**
+ * The histogram kept simple: one row and one channel at a time. `buildHistogramRef` must agree
+ * with it exactly; tests hold them together.
+ */
+export function buildHistogramNaive(args: HistogramArgs): void {
+  const { bins, nRows, rows, rowBegin, rowEnd, values, nChannels, features, binOffsets, hist } = args;
+  for (let k = 0; k < args.featureCount; k++) {
+    const f = features[k];
+    for (let s = binOffsets[f] * nChannels; s < binOffsets[f + 1] * nChannels; s++) hist[s] = 0;
+    for (let i = rowBegin; i < rowEnd; i++) {
+      const r = rows[i];
+      const slot = binOffsets[f] + bins[f * nRows + r];
+      for (let c = 0; c < nChannels; c++) hist[slot * nChannels + c] += values[r * nChannels + c];
+    }
+  }
+}
+
+/** The histogram with the channel loop unrolled for the two common widths. */
+export function buildHistogramRef(args: HistogramArgs): void {
+  const { bins, nRows, rows, rowBegin, rowEnd, values, nChannels, features, binOffsets, hist } = args;
+  if (nChannels !== 2 && nChannels !== 3) {
+    buildHistogramNaive(args);
+    return;
+  }
+  for (let k = 0; k < args.featureCount; k++) {
+    const f = features[k];
+    const offset = binOffsets[f];
+    hist.fill(0, offset * nChannels, binOffsets[f + 1] * nChannels);
+    const column = bins.subarray(f * nRows, (f + 1) * nRows);
+    if (nChannels === 2) {
+      for (let i = rowBegin; i < rowEnd; i++) {
+        const r = rows[i];
+        const s = (offset + column[r]) << 1;
+        hist[s] += values[r << 1];
+        hist[s + 1] += values[(r << 1) + 1];
+      }
+    } else {
+      for (let i = rowBegin; i < rowEnd; i++) {
+        const r = rows[i];
+        const s = (offset + column[r]) * 3, v = r * 3;
+        hist[s] += values[v];
+        hist[s + 1] += values[v + 1];
+        hist[s + 2] += values[v + 2];
+      }
+    }
+  }
+}
+
+/** out = parent − child over the listed features' slots. */
+export function subtractHistogramRef(args: SubtractArgs): void {
+  const { parent, child, out, nChannels, features, binOffsets } = args;
+  for (let k = 0; k < args.featureCount; k++) {
+    const f = features[k];
+    for (let s = binOffsets[f] * nChannels; s < binOffsets[f + 1] * nChannels; s++) {
+      out[s] = parent[s] - child[s];
+    }
+  }
+}
+
+/**
+ * For each listed feature: every split bin, missing values right (forward scan) and, when the
+ * node has missing values for the feature, left (backward scan); the first best wins ties.
+ */
+export function findSplitsRef(args: SplitArgs): void {
+  const { hist, nChannels: C, features, binOffsets, monotone, params, out } = args;
+  const scorer = new SplitScorer(params, monotone !== null);
+  const minChildWeight = params[SPLIT_PARAM.minChildWeight];
+  const minSamples = C >= 3 ? Math.max(1, params[SPLIT_PARAM.minSamplesLeaf]) : 0;
+  const G = params[SPLIT_PARAM.sumGrad], H = params[SPLIT_PARAM.sumHess];
+  const N = C >= 3 ? params[SPLIT_PARAM.count] : 0;
+  const parentScore = scorer.score(G, H);
+  for (let k = 0; k < args.featureCount; k++) {
+    const f = features[k];
+    const offset = binOffsets[f];
+    const nBins = binOffsets[f + 1] - offset - 1;
+    const constraint = monotone === null ? 0 : monotone[f];
+    const m = (offset + nBins) * C;
+    const missingG = hist[m], missingH = hist[m + 1], missingN = C >= 3 ? hist[m + 2] : 0;
+    const hasMissing = missingH > 0 || missingN > 0;
+    let bestGain = -Infinity, bestBin = 0, bestLeft = 0, bestG = 0, bestH = 0, bestN = 0;
+    // Direction 0: missing right, split bins 1..nBins (nBins only separates the missing rows).
+    // Direction 1: missing left, split bins 0..nBins − 1 (0 sends only the missing rows left).
+    for (let direction = 0; direction < (hasMissing ? 2 : 1); direction++) {
+      let lg = direction ? missingG : 0, lh = direction ? missingH : 0, ln = direction ? missingN : 0;
+      const first = direction ? 0 : 1, last = hasMissing ? (direction ? nBins - 1 : nBins) : nBins - 1;
+      for (let b = 0; b < first; b++) {
+        lg += hist[(offset + b) * C];
+        lh += hist[(offset + b) * C + 1];
+        if (C >= 3) ln += hist[(offset + b) * C + 2];
+      }
+      for (let s = first; s <= last; s++) {
+        if (s > first) {
+          const slot = (offset + s - 1) * C;
+          lg += hist[slot];
+          lh += hist[slot + 1];
+          if (C >= 3) ln += hist[slot + 2];
+        }
+        const rg = G - lg, rh = H - lh, rn = N - ln;
+        if (lh < minChildWeight || rh < minChildWeight || lh <= 0 || rh <= 0) continue;
+        if (C >= 3 && (ln < minSamples || rn < minSamples)) continue;
+        if (constraint !== 0) {
+          const wl = scorer.weight(lg, lh), wr = scorer.weight(rg, rh);
+          if (constraint > 0 ? wl > wr : wl < wr) continue;
+        }
+        const gain = scorer.score(lg, lh) + scorer.score(rg, rh) - parentScore;
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestBin = s;
+          bestLeft = direction;
+          bestG = lg;
+          bestH = lh;
+          bestN = ln;
+        }
+      }
+    }
+    const o = k * SPLIT_FIELD_COUNT;
+    out[o] = bestGain;
+    out[o + 1] = bestBin;
+    out[o + 2] = bestLeft;
+    out[o + 3] = bestG;
+    out[o + 4] = bestH;
+    out[o + 5] = bestN;
+  }
+}
+
+/** Stable in-place partition of a row segment; returns the number of rows sent left. */
+export function partitionRef(args: PartitionArgs): number {
+  const { bins, nRows, rows, rowBegin, rowEnd, splitBin, missingBin, scratch } = args;
+  const column = args.feature * nRows;
+  const missingLeft = args.defaultLeft !== 0;
+  let nLeft = 0, nRight = 0;
+  for (let i = rowBegin; i < rowEnd; i++) {
+    const r = rows[i];
+    const b = bins[column + r];
+    const goLeft = b === missingBin ? missingLeft : b < splitBin;
+    if (goLeft) rows[rowBegin + nLeft++] = r;
+    else scratch[nRight++] = r;
+  }
+  rows.set(scratch.subarray(0, nRight), rowBegin + nLeft);
+  return nLeft;
+}
+
+/** Walks each row down each tree and adds the leaf values, rounding every sum to float32. */
+export function predictRef(args: PredictArgs, firstRow = 0, rowCount = args.nRows - firstRow): void {
+  const { x, nCols, feature, threshold, defaultLeft, left, right, value, leafWidth } = args;
+  const { treeStart, treeGroup, treeBegin, treeEnd, nOutputs, out } = args;
+  const fround = Math.fround;
+  for (let r = firstRow; r < firstRow + rowCount; r++) {
+    const row = r * nCols;
+    const outRow = r * nOutputs;
+    for (let t = treeBegin; t < treeEnd; t++) {
+      let node = treeStart[t];
+      let f = feature[node];
+      while (f >= 0) {
+        const v = x[row + f];
+        node = v !== v ? (defaultLeft[node] ? left[node] : right[node])
+          : v < threshold[node] ? left[node] : right[node];
+        f = feature[node];
+      }
+      const o = outRow + treeGroup[t];
+      const leaf = node * leafWidth;
+      for (let j = 0; j < leafWidth; j++) out[o + j] = fround(out[o + j] + value[leaf + j]);
+    }
+  }
+}
+
+export const jsTrees: TreesKernels = {
+  name: "js",
+  binFeatures(args) {
+    binFeaturesRef(args);
+    return Promise.resolve();
+  },
+  buildHistogram(args) {
+    buildHistogramRef(args);
+    return Promise.resolve();
+  },
+  subtractHistogram(args) {
+    subtractHistogramRef(args);
+    return Promise.resolve();
+  },
+  findSplits(args) {
+    findSplitsRef(args);
+    return Promise.resolve();
+  },
+  partition(args) {
+    return Promise.resolve(partitionRef(args));
+  },
+  predict(args, firstRow, rowCount) {
+    predictRef(args, firstRow, rowCount);
+    return Promise.resolve();
+  },
+};

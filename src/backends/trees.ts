@@ -1,0 +1,251 @@
+/**
+ * The `trees` kernel family: the hot loops of histogram tree growing and tree prediction, as a
+ * narrow interface that the tree estimators call and every backend implements. Arguments are
+ * flat typed arrays and integers only (real-valued settings travel in a Float64Array), so a
+ * record can be copied into WASM memory or posted to a worker unchanged.
+ *
+ * Binned data and histograms (F features, n rows, C channels per row):
+ *
+ * ```
+ *  bins    uint8, column-major      feature f, row r at  f·n + r
+ *          value bins 0 .. nBins_f − 1, then the missing-value bin  nBins_f
+ *  values  float64, row-major       channel c of row r at  r·C + c   (c0 = gradient, c1 = hessian,
+ *                                   c2 = row count when C = 3)
+ *  slots   feature f owns slots  binOffsets[f] .. binOffsets[f+1] − 1   (nBins_f + 1 of them),
+ *          the last one being its missing bin, so  slot = binOffsets[f] + bins[f·n + r]
+ *  hist    float64, slot-major      channel c of slot s at  s·C + c
+ * ```
+ *
+ * A split of feature f at split bin `s` (0 ≤ s ≤ nBins_f) sends value bins < s left and the
+ * missing bin the way `defaultLeft` says. In value space that is `x < splitValues[binOffsets[f]
+ * + s]` (float32 comparison, as XGBoost): split value 0 lies below every value seen, split
+ * value s ≥ 1 is the lower edge of value bin s. Rows of a tree node are a contiguous segment
+ * `rows[rowBegin .. rowEnd)` of one row-index array, which `partition` splits in place, stably.
+ *
+ * Models (any number of trees, nodes numbered globally, tree t owning nodes
+ * `treeStart[t] .. treeStart[t+1] − 1` with its root first):
+ *
+ * ```
+ *  feature[i] < 0           node i is a leaf; its values are value[i·W .. i·W + W)  (W = leafWidth)
+ *  x[feature[i]] < threshold[i]  → left[i],  ≥ → right[i],  NaN → defaultLeft[i] ? left : right
+ *  tree t adds its leaf's W values to outputs treeGroup[t] .. treeGroup[t] + W − 1 of the row
+ * ```
+ *
+ * @module
+ */
+
+/** Layout of `SplitArgs.params`: regularisation, child limits and the node being split. */
+export const SPLIT_PARAM = {
+  /** L2 penalty λ on leaf weights. */
+  lambda: 0,
+  /** L1 penalty α on leaf weights (soft-thresholds the gradient sum). */
+  alpha: 1,
+  /** Least hessian sum in each child. */
+  minChildWeight: 2,
+  /** Largest absolute leaf weight; 0 = none. */
+  maxDeltaStep: 3,
+  /** Least row count in each child; read only when `nChannels` is 3. */
+  minSamplesLeaf: 4,
+  /** Bounds of this node's weight under monotone constraints (−∞, +∞ without). */
+  lowerBound: 5,
+  upperBound: 6,
+  /** The node's gradient, hessian and row sums. */
+  sumGrad: 7,
+  sumHess: 8,
+  count: 9,
+} as const;
+
+/** Length of `SplitArgs.params`. */
+export const SPLIT_PARAM_COUNT = 10;
+
+/** Fields of one feature's result in `SplitArgs.out`. */
+export const SPLIT_FIELD = {
+  /** Loss reduction of the best split, −∞ when the feature has no valid split. */
+  gain: 0,
+  /** Value bins below this go left. */
+  splitBin: 1,
+  /** 1 when missing values go left. */
+  defaultLeft: 2,
+  /** Sums of the left child. */
+  leftGrad: 3,
+  leftHess: 4,
+  leftCount: 5,
+} as const;
+
+/** Values per feature in `SplitArgs.out`. */
+export const SPLIT_FIELD_COUNT = 6;
+
+/** Assigns bins to raw values: each feature's value is placed among its split values. */
+export interface BinArgs {
+  /** Row-major float32 input, NaN for missing. */
+  x: Float32Array;
+  nRows: number;
+  nCols: number;
+  /** Split values per feature, laid out like histogram slots (see the module comment). */
+  splitValues: Float32Array;
+  /** nCols + 1 entries. */
+  binOffsets: Int32Array;
+  /** Written: column-major bins, nCols · nRows. */
+  bins: Uint8Array;
+}
+
+/** Gradient statistics of one node's rows, for some of the features. */
+export interface HistogramArgs {
+  bins: Uint8Array;
+  nRows: number;
+  rows: Int32Array;
+  rowBegin: number;
+  rowEnd: number;
+  values: Float64Array;
+  /** 2 (gradient, hessian) or 3 (and a count). */
+  nChannels: number;
+  features: Int32Array;
+  featureCount: number;
+  binOffsets: Int32Array;
+  /** Written: the slots of the listed features are overwritten, the others left alone. */
+  hist: Float64Array;
+}
+
+/** The sibling's histogram: `out = parent − child` on the slots of the listed features. */
+export interface SubtractArgs {
+  parent: Float64Array;
+  child: Float64Array;
+  out: Float64Array;
+  nChannels: number;
+  features: Int32Array;
+  featureCount: number;
+  binOffsets: Int32Array;
+}
+
+/**
+ * The best split of each listed feature for one node. Gains are XGBoost's loss change
+ * `score(L) + score(R) − score(parent)` with `score = −(2Gw + (H + λ)w² + 2α|w|)` at the best
+ * allowed weight w (the paper's ½ is left out, as XGBoost reports it); monotone constraints
+ * clip weights to the node's bounds and reject splits whose child weights break the order.
+ */
+export interface SplitArgs {
+  hist: Float64Array;
+  nChannels: number;
+  features: Int32Array;
+  featureCount: number;
+  binOffsets: Int32Array;
+  /** Per feature (indexed by feature, not by list position): +1 increasing, −1 decreasing, 0. */
+  monotone: Int8Array | null;
+  /** SPLIT_PARAM_COUNT values, see SPLIT_PARAM. */
+  params: Float64Array;
+  /** Written: featureCount × SPLIT_FIELD_COUNT, in the order of `features`. */
+  out: Float64Array;
+}
+
+/** Splits a node's row segment in place: rows going left first, both parts in their old order. */
+export interface PartitionArgs {
+  bins: Uint8Array;
+  nRows: number;
+  rows: Int32Array;
+  rowBegin: number;
+  rowEnd: number;
+  feature: number;
+  splitBin: number;
+  /** The feature's missing bin (its number of value bins). */
+  missingBin: number;
+  /** 1 when missing values go left. */
+  defaultLeft: number;
+  /** Room for rowEnd − rowBegin row indices. */
+  scratch: Int32Array;
+}
+
+/** Sums trees over rows of raw float32 input. */
+export interface PredictArgs {
+  x: Float32Array;
+  nRows: number;
+  nCols: number;
+  feature: Int32Array;
+  threshold: Float32Array;
+  defaultLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float32Array;
+  leafWidth: number;
+  /** nTrees + 1 entries. */
+  treeStart: Int32Array;
+  treeGroup: Int32Array;
+  treeBegin: number;
+  treeEnd: number;
+  nOutputs: number;
+  /**
+   * Accumulated (not overwritten): nRows × nOutputs. Each add is rounded to float32, tree by
+   * tree in order, which is what XGBoost's CPU predictor does.
+   */
+  out: Float32Array;
+}
+
+/** What every backend of the family implements. */
+export interface TreesKernels {
+  readonly name: "js" | "wasm" | "webgpu";
+  binFeatures(args: BinArgs): Promise<void>;
+  buildHistogram(args: HistogramArgs): Promise<void>;
+  subtractHistogram(args: SubtractArgs): Promise<void>;
+  findSplits(args: SplitArgs): Promise<void>;
+  /** Resolves to the number of rows that went left. */
+  partition(args: PartitionArgs): Promise<number>;
+  /** Rows `[firstRow, firstRow + rowCount)` only, when given. */
+  predict(args: PredictArgs, firstRow?: number, rowCount?: number): Promise<void>;
+}
+
+/**
+ * Leaf weights and node scores under XGBoost's regularisation: the one place where that maths
+ * lives on the TypeScript side (the grower uses it for leaf weights and monotone bounds, the
+ * reference kernel for split gains). A node's score is −2 × its regularised loss
+ * `Gw + ½(H + λ)w² + α|w|` at the best weight it is allowed.
+ */
+export class SplitScorer {
+  readonly lambda: number;
+  readonly alpha: number;
+  readonly minChildWeight: number;
+  readonly maxDeltaStep: number;
+  readonly lower: number;
+  readonly upper: number;
+  /** The closed form T(G)²/(H + λ) holds only while weights are never clipped. */
+  readonly closedForm: boolean;
+
+  /** Reads λ, α, minChildWeight, maxDeltaStep and the bounds from a SPLIT_PARAM record. */
+  constructor(params: Float64Array, constrained: boolean) {
+    this.lambda = params[SPLIT_PARAM.lambda];
+    this.alpha = params[SPLIT_PARAM.alpha];
+    this.minChildWeight = params[SPLIT_PARAM.minChildWeight];
+    this.maxDeltaStep = params[SPLIT_PARAM.maxDeltaStep];
+    this.lower = params[SPLIT_PARAM.lowerBound];
+    this.upper = params[SPLIT_PARAM.upperBound];
+    this.closedForm = this.maxDeltaStep === 0 && !constrained;
+  }
+
+  /** The gradient sum soft-thresholded by α (the L1 penalty's subgradient). */
+  threshold(g: number): number {
+    if (g > this.alpha) return g - this.alpha;
+    if (g < -this.alpha) return g + this.alpha;
+    return 0;
+  }
+
+  /** −T(G)/(H + λ), limited by maxDeltaStep and the bounds; 0 below minChildWeight. */
+  weight(g: number, h: number): number {
+    if (h <= 0 || h < this.minChildWeight) return 0;
+    let w = -this.threshold(g) / (h + this.lambda);
+    if (this.maxDeltaStep !== 0 && Math.abs(w) > this.maxDeltaStep) {
+      w = w > 0 ? this.maxDeltaStep : -this.maxDeltaStep;
+    }
+    if (w < this.lower) return this.lower;
+    if (w > this.upper) return this.upper;
+    return w;
+  }
+
+  /** The node's score at its weight. */
+  score(g: number, h: number): number {
+    if (h <= 0 || h < this.minChildWeight) return 0;
+    if (this.closedForm) {
+      const t = this.threshold(g);
+      return (t * t) / (h + this.lambda);
+    }
+    const w = this.weight(g, h);
+    return -(2 * g * w + (h + this.lambda) * w * w + 2 * this.alpha * Math.abs(w));
+  }
+}

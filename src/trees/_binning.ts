@@ -1,0 +1,180 @@
+/**
+ * Feature binning for histogram growing, as XGBoost's `hist`: per feature, cut points at
+ * weighted quantiles of its values, then every cell replaced by a one-byte bin index.
+ *
+ * Split values of feature f (see src/backends/trees.ts for the slot layout):
+ *
+ * ```
+ *  s:            0            1        2      …    nBins
+ *  splitValues:  below min    edge 1   edge 2 …    above max
+ *  value bins:        [ bin 0 )[ bin 1 )[ …      bin nBins−1 )      missing bin = nBins
+ * ```
+ *
+ * With at most `maxBin − 1` distinct values every value gets its own bin (edges at the distinct
+ * values, so a split `x < edge` separates exactly the training values a sorted-threshold search
+ * would); beyond that, the edges are the distinct values nearest to equal steps of cumulative
+ * weight. The cut points are exact weighted quantiles: the answer XGBoost's streaming sketch
+ * approximates.
+ *
+ * @module
+ */
+import type { TreesKernels } from "../backends/trees.ts";
+
+/** Largest `maxBin`: value bins and the missing bin must fit one byte. */
+export const MAX_BIN = 256;
+
+/** Split values and slot offsets of every feature. */
+export interface BinCuts {
+  /** nFeatures + 1 entries: feature f owns slots binOffsets[f] .. binOffsets[f+1] − 1. */
+  binOffsets: Int32Array;
+  /** Float32 split values laid out like the slots. */
+  splitValues: Float32Array;
+}
+
+/** A binned training matrix. */
+export interface BinnedMatrix extends BinCuts {
+  /** Column-major bins, nFeatures · nRows. */
+  bins: Uint8Array;
+  nRows: number;
+  nFeatures: number;
+}
+
+/** Number of value bins (without the missing bin) of feature f. */
+export function valueBins(cuts: BinCuts, feature: number): number {
+  return cuts.binOffsets[feature + 1] - cuts.binOffsets[feature] - 1;
+}
+
+/** The lowest index i with cumulative[i] >= target (cumulative is non-decreasing). */
+function lowerBound(cumulative: Float64Array, length: number, target: number): number {
+  let lo = 0, hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cumulative[mid] < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The sorted distinct non-missing values of one column and the weight below each. */
+function distinctValues(
+  x: Float32Array,
+  nRows: number,
+  nCols: number,
+  feature: number,
+  weights: Float64Array | null,
+): { values: Float32Array; below: Float64Array; total: number } {
+  const column = new Float32Array(nRows);
+  let n = 0;
+  for (let r = 0; r < nRows; r++) {
+    const v = x[r * nCols + feature];
+    if (v === v) column[n++] = v;
+  }
+  const sorted = column.subarray(0, n).sort();
+  const mass = new Float64Array(n);
+  let distinct = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[distinct++] = sorted[i];
+    mass[distinct - 1] += 1;
+  }
+  const values = sorted.slice(0, distinct);
+  if (weights !== null) {
+    // Each row's weight lands on its distinct value, found by binary search.
+    mass.fill(0);
+    for (let r = 0; r < nRows; r++) {
+      const v = x[r * nCols + feature];
+      if (v === v) mass[findValue(values, v)] += weights[r];
+    }
+  }
+  const below = new Float64Array(distinct);
+  let total = 0;
+  for (let i = 0; i < distinct; i++) {
+    below[i] = total;
+    total += mass[i];
+  }
+  return { values, below, total };
+}
+
+function findValue(values: Float32Array, v: number): number {
+  let lo = 0, hi = values.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Edges (upper bin boundaries) of one feature, at most maxValueBins − 1 of them plus the top. */
+function featureEdges(
+  values: Float32Array,
+  below: Float64Array,
+  total: number,
+  maxValueBins: number,
+): number[] {
+  const distinct = values.length;
+  const edges: number[] = [];
+  if (distinct <= maxValueBins) {
+    for (let i = 1; i < distinct; i++) edges.push(values[i]);
+  } else {
+    let last = 0;
+    for (let k = 1; k < maxValueBins; k++) {
+      const target = (total * k) / maxValueBins;
+      let i = lowerBound(below, distinct, target);
+      if (i > 0 && (i === distinct || target - below[i - 1] < below[i] - target)) i--;
+      if (i > last) {
+        edges.push(values[i]);
+        last = i;
+      }
+    }
+  }
+  const max = values[distinct - 1];
+  edges.push(Math.fround(max + (Math.abs(max) + 1e-5)));
+  return edges;
+}
+
+/**
+ * Cut points of every feature of a row-major float32 matrix (NaN = missing).
+ *
+ * @param weights Row weights (sample weights), or null for equal weights.
+ * @param maxBin Bins per feature including the missing bin, 2..256.
+ */
+export function computeCuts(
+  x: Float32Array,
+  nRows: number,
+  nCols: number,
+  weights: Float64Array | null,
+  maxBin: number,
+): BinCuts {
+  const binOffsets = new Int32Array(nCols + 1);
+  const perFeature: number[][] = [];
+  for (let f = 0; f < nCols; f++) {
+    const { values, below, total } = distinctValues(x, nRows, nCols, f, weights);
+    let split: number[];
+    if (values.length === 0) {
+      split = [0, 0]; // all missing: one empty value bin, never split
+    } else {
+      const min = values[0];
+      split = [Math.fround(min - (Math.abs(min) + 1e-5)), ...featureEdges(values, below, total, maxBin - 1)];
+    }
+    perFeature.push(split);
+    binOffsets[f + 1] = binOffsets[f] + split.length;
+  }
+  const splitValues = new Float32Array(binOffsets[nCols]);
+  for (let f = 0; f < nCols; f++) splitValues.set(perFeature[f], binOffsets[f]);
+  return { binOffsets, splitValues };
+}
+
+/** Cuts a matrix and bins it with the given kernels. */
+export async function binMatrix(
+  kernels: TreesKernels,
+  x: Float32Array,
+  nRows: number,
+  nCols: number,
+  weights: Float64Array | null,
+  maxBin: number,
+): Promise<BinnedMatrix> {
+  const cuts = computeCuts(x, nRows, nCols, weights, maxBin);
+  const bins = new Uint8Array(nRows * nCols);
+  await kernels.binFeatures({ x, nRows, nCols, ...cuts, bins });
+  return { ...cuts, bins, nRows, nFeatures: nCols };
+}

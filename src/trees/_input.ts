@@ -1,0 +1,78 @@
+/**
+ * Input checks of every tree estimator: feature matrices (NaN = missing), labels, classes and
+ * sample weights. Each failure is a TypeError or RangeError naming the argument.
+ *
+ * @module
+ */
+import { show, toMatrix, toVector } from "../_validate.ts";
+
+/** A row-major float32 feature matrix. */
+export interface Features {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * A Matrix as float32 rows; NaN stays (missing), ±Infinity is refused. With `expectedCols`
+ * the column count must match the one seen at fit.
+ */
+export function toFeatures(name: string, value: unknown, expectedCols?: number): Features {
+  const m = toMatrix(name, value);
+  if (m.cols === 0) throw new RangeError(`Expected "${name}" to have at least one column but found 0`);
+  if (expectedCols !== undefined && m.cols !== expectedCols) {
+    throw new RangeError(`Expected "${name}" to have ${expectedCols} columns (as at fit) but found ${m.cols}`);
+  }
+  for (let i = 0; i < m.data.length; i++) {
+    const v = m.data[i];
+    if (v === Infinity || v === -Infinity) {
+      const row = Math.floor(i / m.cols);
+      throw new RangeError(
+        `Expected "${name}" to hold finite numbers or NaN (missing) but row ${row}, column ${i - row * m.cols} is ${v}`,
+      );
+    }
+  }
+  return m;
+}
+
+/** Labels or targets: one finite number per row. */
+export function toLabels(name: string, value: unknown, rows: number): Float64Array {
+  return toVector(name, value, rows);
+}
+
+/** Non-negative, finite sample weights with a positive sum, one per row; null when absent. */
+export function toWeights(name: string, value: unknown, rows: number): Float64Array | null {
+  if (value === undefined) return null;
+  const w = toVector(name, value, rows);
+  let total = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (w[i] < 0) throw new RangeError(`Expected "${name}" to hold weights >= 0 but entry ${i} is ${w[i]}`);
+    total += w[i];
+  }
+  if (!(total > 0)) throw new RangeError(`Expected "${name}" to have a positive sum but found ${total}`);
+  return w;
+}
+
+/** The sorted distinct labels and each row's class index; at least two classes. */
+export function encodeClasses(name: string, labels: Float64Array): { classes: Float64Array; encoded: Float64Array } {
+  const classes = Float64Array.from(new Set(labels)).sort();
+  if (classes.length < 2) {
+    throw new RangeError(`Expected "${name}" to hold at least two classes but found only ${show(classes[0])}`);
+  }
+  return { classes, encoded: encodeWith(name, labels, classes) };
+}
+
+/** Class indices of labels among known classes; an unseen label is a RangeError. */
+export function encodeWith(name: string, labels: Float64Array, classes: Float64Array): Float64Array {
+  const index = new Map<number, number>();
+  classes.forEach((c, i) => index.set(c, i));
+  const out = new Float64Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const k = index.get(labels[i]);
+    if (k === undefined) {
+      throw new RangeError(`Expected "${name}" to hold only the classes seen at fit but entry ${i} is ${labels[i]}`);
+    }
+    out[i] = k;
+  }
+  return out;
+}

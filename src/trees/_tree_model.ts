@@ -1,0 +1,341 @@
+/**
+ * The one model format of every tree estimator: all trees of an ensemble in flat arrays, nodes
+ * numbered globally. Boosted trees, forests and single CART trees all fit it; the prediction
+ * kernel (src/backends/trees.ts) reads it as is.
+ *
+ * ```
+ *  tree t owns nodes  treeStart[t] .. treeStart[t+1] − 1, its root first
+ *
+ *  node i     feature[i]   −1 for a leaf, else the feature tested
+ *             threshold[i] float32; x < threshold → left[i], x ≥ threshold → right[i]
+ *             defaultLeft  1: a missing (NaN) x goes left, 0: right
+ *             left, right  global node indices (−1 for leaves); each child lies after its
+ *                          parent within the same tree
+ *             value[i·W .. i·W + W)   the leaf's W = leafWidth outputs, already scaled by any
+ *                                     learning rate (internal nodes: the value they would have
+ *                                     as a leaf, or 0 where unknown)
+ *             gain[i]      the split's loss reduction (0 for leaves), for importances
+ *             cover[i]     hessian (or weighted sample) sum reaching the node
+ *
+ *  raw output of a row (nOutputs values) = baseMargin + Σ over trees t of the leaf's values,
+ *  added at outputs treeGroup[t] .. treeGroup[t] + W − 1, summed in float32 in tree order.
+ * ```
+ *
+ * Serialised (`ensembleToJSON`), every array becomes a plain number array under the same name.
+ *
+ * @module
+ */
+import type { TreesKernels } from "../backends/trees.ts";
+import { show } from "../_validate.ts";
+
+/** All trees of a fitted ensemble. */
+export interface TreeEnsemble {
+  nFeatures: number;
+  /** Raw outputs per row: 1 for regression and binary models, classes for multiclass. */
+  nOutputs: number;
+  /** Values per leaf. */
+  leafWidth: number;
+  /** Starting raw output of every row (float32 values), length nOutputs. */
+  baseMargin: Float32Array;
+  treeStart: Int32Array;
+  treeGroup: Int32Array;
+  feature: Int32Array;
+  threshold: Float32Array;
+  defaultLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float32Array;
+  gain: Float32Array;
+  cover: Float32Array;
+}
+
+/** One node as a builder takes it; children are indices within the same tree. */
+export interface NodeSpec {
+  feature: number;
+  threshold: number;
+  defaultLeft: boolean;
+  left: number;
+  right: number;
+  value: number | ArrayLike<number>;
+  gain: number;
+  cover: number;
+}
+
+/** Collects trees one at a time, then packs them into a TreeEnsemble. */
+export class EnsembleBuilder {
+  readonly nFeatures: number;
+  readonly nOutputs: number;
+  readonly leafWidth: number;
+  readonly baseMargin: Float32Array;
+  #treeStart: number[] = [0];
+  #treeGroup: number[] = [];
+  #feature: number[] = [];
+  #threshold: number[] = [];
+  #defaultLeft: number[] = [];
+  #left: number[] = [];
+  #right: number[] = [];
+  #value: number[] = [];
+  #gain: number[] = [];
+  #cover: number[] = [];
+
+  constructor(opts: { nFeatures: number; nOutputs: number; leafWidth: number; baseMargin: ArrayLike<number> }) {
+    this.nFeatures = opts.nFeatures;
+    this.nOutputs = opts.nOutputs;
+    this.leafWidth = opts.leafWidth;
+    this.baseMargin = Float32Array.from(opts.baseMargin);
+  }
+
+  /** Trees added so far. */
+  get treeCount(): number {
+    return this.#treeGroup.length;
+  }
+
+  /** Adds one tree whose outputs start at `group`; returns its index. */
+  addTree(nodes: readonly NodeSpec[], group: number): number {
+    const base = this.#feature.length;
+    for (const node of nodes) {
+      const isLeaf = node.feature < 0;
+      this.#feature.push(isLeaf ? -1 : node.feature);
+      this.#threshold.push(isLeaf ? 0 : node.threshold);
+      this.#defaultLeft.push(node.defaultLeft ? 1 : 0);
+      this.#left.push(isLeaf ? -1 : base + node.left);
+      this.#right.push(isLeaf ? -1 : base + node.right);
+      if (typeof node.value === "number") this.#value.push(node.value);
+      else for (let j = 0; j < this.leafWidth; j++) this.#value.push(node.value[j]);
+      this.#gain.push(isLeaf ? 0 : node.gain);
+      this.#cover.push(node.cover);
+    }
+    this.#treeStart.push(this.#feature.length);
+    this.#treeGroup.push(group);
+    return this.#treeGroup.length - 1;
+  }
+
+  /** The ensemble of the first `treeCount` trees (all by default). */
+  build(treeCount = this.treeCount): TreeEnsemble {
+    const end = this.#treeStart[treeCount];
+    return {
+      nFeatures: this.nFeatures,
+      nOutputs: this.nOutputs,
+      leafWidth: this.leafWidth,
+      baseMargin: this.baseMargin.slice(),
+      treeStart: Int32Array.from(this.#treeStart.slice(0, treeCount + 1)),
+      treeGroup: Int32Array.from(this.#treeGroup.slice(0, treeCount)),
+      feature: Int32Array.from(this.#feature.slice(0, end)),
+      threshold: Float32Array.from(this.#threshold.slice(0, end)),
+      defaultLeft: Uint8Array.from(this.#defaultLeft.slice(0, end)),
+      left: Int32Array.from(this.#left.slice(0, end)),
+      right: Int32Array.from(this.#right.slice(0, end)),
+      value: Float32Array.from(this.#value.slice(0, end * this.leafWidth)),
+      gain: Float32Array.from(this.#gain.slice(0, end)),
+      cover: Float32Array.from(this.#cover.slice(0, end)),
+    };
+  }
+}
+
+/** Number of trees in an ensemble. */
+export function treeCount(model: TreeEnsemble): number {
+  return model.treeGroup.length;
+}
+
+/**
+ * Raw outputs (margins) of rows of a row-major float32 matrix: baseMargin plus trees
+ * [treeBegin, treeEnd), nRows × nOutputs.
+ */
+export async function predictRaw(
+  kernels: TreesKernels,
+  model: TreeEnsemble,
+  x: Float32Array,
+  nRows: number,
+  treeBegin = 0,
+  treeEnd = treeCount(model),
+): Promise<Float32Array> {
+  const out = new Float32Array(nRows * model.nOutputs);
+  for (let r = 0; r < nRows; r++) out.set(model.baseMargin, r * model.nOutputs);
+  await addTrees(kernels, model, x, nRows, treeBegin, treeEnd, out);
+  return out;
+}
+
+/** Adds the outputs of trees [treeBegin, treeEnd) to `out` (nRows × nOutputs, float32 sums). */
+export async function addTrees(
+  kernels: TreesKernels,
+  model: TreeEnsemble,
+  x: Float32Array,
+  nRows: number,
+  treeBegin: number,
+  treeEnd: number,
+  out: Float32Array,
+): Promise<void> {
+  if (treeEnd <= treeBegin || nRows === 0) return;
+  await kernels.predict({
+    x,
+    nRows,
+    nCols: model.nFeatures,
+    feature: model.feature,
+    threshold: model.threshold,
+    defaultLeft: model.defaultLeft,
+    left: model.left,
+    right: model.right,
+    value: model.value,
+    leafWidth: model.leafWidth,
+    treeStart: model.treeStart,
+    treeGroup: model.treeGroup,
+    treeBegin,
+    treeEnd,
+    nOutputs: model.nOutputs,
+    out,
+  });
+}
+
+/** Ways to measure a feature's importance, as XGBoost's `get_score` names them. */
+export const IMPORTANCE_TYPES = ["gain", "weight", "cover", "totalGain", "totalCover"] as const;
+export type ImportanceType = (typeof IMPORTANCE_TYPES)[number];
+
+/**
+ * Per-feature importance over all splits: split count (`weight`), summed or mean gain and
+ * cover. Not normalised.
+ */
+export function featureScores(model: TreeEnsemble, type: ImportanceType): Float64Array {
+  const count = new Float64Array(model.nFeatures);
+  const gain = new Float64Array(model.nFeatures);
+  const cover = new Float64Array(model.nFeatures);
+  for (let i = 0; i < model.feature.length; i++) {
+    const f = model.feature[i];
+    if (f < 0) continue;
+    count[f] += 1;
+    gain[f] += model.gain[i];
+    cover[f] += model.cover[i];
+  }
+  if (type === "weight") return count;
+  if (type === "totalGain") return gain;
+  if (type === "totalCover") return cover;
+  const sums = type === "gain" ? gain : cover;
+  return sums.map((s, f) => (count[f] > 0 ? s / count[f] : 0));
+}
+
+/** Scores scaled to sum to 1 (all zeros stay zeros), as float32. */
+export function normalise(scores: Float64Array): Float32Array {
+  let total = 0;
+  for (const s of scores) total += s;
+  const out = new Float32Array(scores.length);
+  if (total > 0) for (let i = 0; i < scores.length; i++) out[i] = scores[i] / total;
+  return out;
+}
+
+/** The shortest decimal that reads back as the same float32. */
+function shortFloat32(v: number): number {
+  for (let digits = 6; digits < 9; digits++) {
+    const d = Number(v.toPrecision(digits));
+    if (Math.fround(d) === v) return d;
+  }
+  return Number(v.toPrecision(9));
+}
+
+/** Serialisable form of an ensemble: plain numbers, float32 values as short decimals. */
+export function ensembleToJSON(model: TreeEnsemble): Record<string, unknown> {
+  const floats = (a: Float32Array) => Array.from(a, shortFloat32);
+  return {
+    nFeatures: model.nFeatures,
+    nOutputs: model.nOutputs,
+    leafWidth: model.leafWidth,
+    baseMargin: floats(model.baseMargin),
+    treeStart: Array.from(model.treeStart),
+    treeGroup: Array.from(model.treeGroup),
+    feature: Array.from(model.feature),
+    threshold: floats(model.threshold),
+    defaultLeft: Array.from(model.defaultLeft),
+    left: Array.from(model.left),
+    right: Array.from(model.right),
+    value: floats(model.value),
+    gain: floats(model.gain),
+    cover: floats(model.cover),
+  };
+}
+
+function numberArray(name: string, value: unknown, length?: number): number[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "number")) {
+    throw new TypeError(`Expected "${name}" to be an array of numbers but found ${show(value)}`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(`Expected "${name}" to have ${length} entries but found ${value.length}`);
+  }
+  return value;
+}
+
+function integer(name: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`Expected "${name}" to be an integer >= ${min} but found ${show(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Reads and checks a serialised ensemble: array lengths, node indices in range, each tree a
+ * proper tree (every node reached once from its root), so prediction always ends.
+ *
+ * @param name Where the object came from, for error messages.
+ */
+export function ensembleFromJSON(name: string, json: unknown): TreeEnsemble {
+  if (json === null || typeof json !== "object") {
+    throw new TypeError(`Expected "${name}" to be a tree ensemble object but found ${show(json)}`);
+  }
+  const o = json as Record<string, unknown>;
+  const nFeatures = integer(`${name}.nFeatures`, o.nFeatures, 1);
+  const nOutputs = integer(`${name}.nOutputs`, o.nOutputs, 1);
+  const leafWidth = integer(`${name}.leafWidth`, o.leafWidth, 1);
+  const treeStart = numberArray(`${name}.treeStart`, o.treeStart);
+  const nTrees = treeStart.length - 1;
+  if (nTrees < 0) throw new RangeError(`Expected "${name}.treeStart" to have at least one entry`);
+  const nNodes = treeStart[nTrees];
+  const feature = numberArray(`${name}.feature`, o.feature, nNodes);
+  const model: TreeEnsemble = {
+    nFeatures,
+    nOutputs,
+    leafWidth,
+    baseMargin: Float32Array.from(numberArray(`${name}.baseMargin`, o.baseMargin, nOutputs)),
+    treeStart: Int32Array.from(treeStart),
+    treeGroup: Int32Array.from(numberArray(`${name}.treeGroup`, o.treeGroup, nTrees)),
+    feature: Int32Array.from(feature),
+    threshold: Float32Array.from(numberArray(`${name}.threshold`, o.threshold, nNodes)),
+    defaultLeft: Uint8Array.from(numberArray(`${name}.defaultLeft`, o.defaultLeft, nNodes)),
+    left: Int32Array.from(numberArray(`${name}.left`, o.left, nNodes)),
+    right: Int32Array.from(numberArray(`${name}.right`, o.right, nNodes)),
+    value: Float32Array.from(numberArray(`${name}.value`, o.value, nNodes * leafWidth)),
+    gain: Float32Array.from(numberArray(`${name}.gain`, o.gain, nNodes)),
+    cover: Float32Array.from(numberArray(`${name}.cover`, o.cover, nNodes)),
+  };
+  checkEnsemble(name, model);
+  return model;
+}
+
+/** Throws unless every tree of the ensemble is well formed. */
+export function checkEnsemble(name: string, model: TreeEnsemble): void {
+  const { treeStart, treeGroup, feature, left, right } = model;
+  const seen = new Uint8Array(feature.length);
+  for (let t = 0; t < treeGroup.length; t++) {
+    const begin = treeStart[t], end = treeStart[t + 1];
+    if (!(begin < end) || begin < 0 || end > feature.length) {
+      throw new RangeError(`Expected tree ${t} of "${name}" to own a non-empty node range but found [${begin}, ${end})`);
+    }
+    const group = treeGroup[t];
+    if (!(group >= 0 && group + model.leafWidth <= model.nOutputs)) {
+      throw new RangeError(`Expected tree ${t} of "${name}" to write outputs within ${model.nOutputs} but found group ${group}`);
+    }
+    const stack = [begin];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (seen[node]) throw new RangeError(`Expected tree ${t} of "${name}" to reach node ${node} once only`);
+      seen[node] = 1;
+      const f = feature[node];
+      if (f < 0) continue;
+      if (f >= model.nFeatures) {
+        throw new RangeError(`Expected node ${node} of "${name}" to test a feature below ${model.nFeatures} but found ${f}`);
+      }
+      for (const child of [left[node], right[node]]) {
+        if (!(child > node && child < end)) {
+          throw new RangeError(`Expected node ${node} of "${name}" to have children in (${node}, ${end}) but found ${child}`);
+        }
+        stack.push(child);
+      }
+    }
+  }
+}

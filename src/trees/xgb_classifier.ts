@@ -1,0 +1,148 @@
+/**
+ * @module
+ */
+import type { Matrix, Tensor } from "../tensor.ts";
+import { encodeClasses, encodeWith } from "./_input.ts";
+import { CLASSIFICATION_OBJECTIVES, OBJECTIVES, transformMargins } from "./_objectives.ts";
+import type { ParamTable } from "./_params.ts";
+import {
+  type PreparedLabels,
+  type XGBFitOptions,
+  XGBModel,
+  type XGBOptions,
+  type XGBParams,
+  type XGBState,
+  xgbParamTable,
+} from "./_xgb_base.ts";
+
+/**
+ * Gradient-boosted classification trees, second order, on binned features: XGBoost's `hist`
+ * algorithm. Labels may be any numbers; the classes are their sorted distinct values.
+ * `binary:logistic` is the default for two classes, `multi:softprob` (one tree per class per
+ * round) for more.
+ *
+ * @example
+ * ```ts
+ * import { XGBClassifier } from "./mod.ts";
+ * const X = [[1, 0], [2, 1], [3, 0], [4, 1], [5, 0], [6, 1]];
+ * const y = [7, 7, 7, 9, 9, 9];
+ * const model = await new XGBClassifier({ nEstimators: 10, minChildWeight: 0 }).fit(X, y);
+ * const labels = await model.predict([[1.5, 0], [5.5, 1]]);
+ * if (labels.join() !== "7,9") throw new Error(`got ${labels}`);
+ * ```
+ */
+export class XGBClassifier extends XGBModel {
+  /**
+   * Stores the options; they are checked by `fit`.
+   *
+   * @param options See XGBOptions; `objective` is `binary:logistic`, `binary:logitraw`,
+   *   `multi:softprob` or `multi:softmax` (default: by class count).
+   */
+  constructor(options: XGBOptions = {}) {
+    super(options);
+  }
+
+  protected get estimatorName(): string {
+    return "XGBClassifier";
+  }
+
+  protected paramTable(): ParamTable {
+    return xgbParamTable(CLASSIFICATION_OBJECTIVES, undefined);
+  }
+
+  protected prepareLabels(y: Float64Array, params: XGBParams): PreparedLabels {
+    const { classes, encoded } = encodeClasses("y", y);
+    const name = params.objective ?? (classes.length === 2 ? "binary:logistic" : "multi:softprob");
+    const objective = OBJECTIVES[name];
+    if (objective.task === "binary" && classes.length > 2) {
+      throw new RangeError(`Expected "objective" to be a multi: objective for ${classes.length} classes but found "${name}"`);
+    }
+    return {
+      labels: encoded,
+      objective,
+      nOutputs: objective.task === "binary" ? 1 : classes.length,
+      encode: (field, labels) => encodeWith(field, labels, classes),
+    };
+  }
+
+  protected classesOf(labels: Float64Array): Float64Array {
+    return encodeClasses("y", labels).classes;
+  }
+
+  protected checkRestored(state: XGBState): void {
+    const objective = OBJECTIVES[state.objective];
+    const classes = state.classes;
+    const outputs = objective.task === "binary" ? 1 : classes?.length;
+    if (objective.task === "regression" || classes === null || classes.length < 2 || state.model.nOutputs !== outputs) {
+      throw new RangeError(
+        `Expected a classification model whose outputs match its classes but found objective "${state.objective}", ${classes?.length ?? 0} classes, ${state.model.nOutputs} outputs`,
+      );
+    }
+  }
+
+  /** The sorted class labels seen at fit. */
+  get classes(): Float64Array {
+    return this.fitted().classes!.slice();
+  }
+
+  /**
+   * Trains the model.
+   *
+   * @param X Rows of features; NaN marks a missing value.
+   * @param y One finite label per row; at least two distinct values.
+   * @param opts `sampleWeight`, `evalSet` with `earlyStoppingRounds`, `onProgress`.
+   * @returns This estimator, fitted.
+   * @throws {TypeError} When an argument has the wrong type.
+   * @throws {RangeError} On row-count mismatch, NaN or ±Infinity in y, one class only, empty
+   *   X, or an option unknown or out of range.
+   */
+  override fit(X: Matrix, y: ArrayLike<number>, opts?: XGBFitOptions): Promise<this> {
+    return super.fit(X, y, opts);
+  }
+
+  /**
+   * Class probabilities, [n, classes], columns in the order of `classes`.
+   *
+   * @throws {RangeError} Before fit, or when X's column count differs from fit's.
+   */
+  async predictProba(X: Matrix): Promise<Tensor> {
+    const margins = await this.predictMargin(X);
+    const { classes, objective } = this.fitted();
+    const n = margins.shape[0], k = classes!.length;
+    if (OBJECTIVES[objective].task === "multiclass") {
+      return { data: transformMargins("softmax", margins.data, k), shape: [n, k] };
+    }
+    const p = transformMargins("sigmoid", margins.data, 1);
+    const data = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      data[2 * i] = 1 - p[i];
+      data[2 * i + 1] = p[i];
+    }
+    return { data, shape: [n, 2] };
+  }
+
+  /**
+   * The most probable class of each row (for two classes: the second when its probability
+   * exceeds 0.5).
+   *
+   * @throws {RangeError} Before fit, or when X's column count differs from fit's.
+   */
+  async predict(X: Matrix): Promise<Float32Array> {
+    const proba = await this.predictProba(X);
+    const [n, k] = proba.shape;
+    const classes = this.fitted().classes!;
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      if (k === 2) best = proba.data[2 * i + 1] > 0.5 ? 1 : 0;
+      else for (let j = 1; j < k; j++) if (proba.data[i * k + j] > proba.data[i * k + best]) best = j;
+      out[i] = classes[best];
+    }
+    return out;
+  }
+
+  /** Restores an estimator written by `toJSON()`. */
+  static fromJSON(json: object): XGBClassifier {
+    return new XGBClassifier().restore(json);
+  }
+}
