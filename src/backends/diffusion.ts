@@ -14,16 +14,17 @@
  *                  draw d uses the key noiseKey(seed, f + r, d) and counters 0, 1, 2, ...
  * ```
  *
- * Methods mutate their first argument in place and return nothing; none keeps a reference to
- * a buffer after it returns.
+ * Methods mutate their first argument in place. The reference runs synchronously; other
+ * backends may return a promise, so callers always `await` (a WASM backend copies buffers in and
+ * out, so none keeps a reference to a buffer after it settles).
  *
  * @module
  */
 
 /** The kernels of the diffusion family. Every backend implements all of them. */
 export interface DiffusionKernels {
-  /** The backend's name, for diagnostics. */
-  readonly name: string;
+  /** The backend's name. */
+  readonly name: "js" | "wasm" | "webgpu";
 
   /** First-order step in sigma space: `x ← D + (sigmaNext / sigma)(x − D)`. */
   eulerStep(
@@ -32,7 +33,7 @@ export interface DiffusionKernels {
     n: number,
     sigma: number,
     sigmaNext: number,
-  ): void;
+  ): void | Promise<void>;
 
   /**
    * Heun's correction (EDM Algorithm 1, line 8):
@@ -46,7 +47,7 @@ export interface DiffusionKernels {
     n: number,
     sigma: number,
     sigmaNext: number,
-  ): void;
+  ): void | Promise<void>;
 
   /** A step along a derivative evaluated elsewhere: `x ← x + h · (xEval − DEval) / sigmaEval`. */
   derivativeStep(
@@ -56,7 +57,7 @@ export interface DiffusionKernels {
     n: number,
     sigmaEval: number,
     h: number,
-  ): void;
+  ): void | Promise<void>;
 
   /** Ancestral step: `x ← D + (sigmaDown / sigma)(x − D) + sigmaUp · noise`. */
   ancestralStep(
@@ -67,7 +68,7 @@ export interface DiffusionKernels {
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): void;
+  ): void | Promise<void>;
 
   /**
    * The DPM-Solver++ form, also used by DDIM, DDPM and Langevin updates:
@@ -84,10 +85,10 @@ export interface DiffusionKernels {
     b: number,
     c: number,
     d: number,
-  ): void;
+  ): void | Promise<void>;
 
   /** `y ← a·y + b·x`. */
-  axpby(y: Float32Array, x: Float32Array, n: number, a: number, b: number): void;
+  axpby(y: Float32Array, x: Float32Array, n: number, a: number, b: number): void | Promise<void>;
 
   /**
    * One Langevin corrector update per row (Song et al. 2021, Algorithm 5) with a per-row step
@@ -102,7 +103,7 @@ export interface DiffusionKernels {
     dim: number,
     snr: number,
     alpha: number,
-  ): void;
+  ): void | Promise<void>;
 
   /**
    * Fills `out[0 .. batch*dim)` with standard normals: row r holds draw `draw` of sample
@@ -115,7 +116,7 @@ export interface DiffusionKernels {
     seed: number,
     firstSample: number,
     draw: number,
-  ): void;
+  ): void | Promise<void>;
 
   /**
    * The exact denoiser of a diagonal Gaussian mixture:
@@ -132,7 +133,7 @@ export interface DiffusionKernels {
     variances: Float32Array,
     logWeights: Float32Array,
     components: number,
-  ): void;
+  ): void | Promise<void>;
 
   /** The score of the noised mixture: `∇ log p(x; σ) = Σ_k r_k(x) (μ_k − x) / (Σ_k + σ²)`. */
   gmmScore(
@@ -145,5 +146,5 @@ export interface DiffusionKernels {
     variances: Float32Array,
     logWeights: Float32Array,
     components: number,
-  ): void;
+  ): void | Promise<void>;
 }

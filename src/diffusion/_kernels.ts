@@ -12,7 +12,9 @@ import type { Backend } from "../tensor.ts";
 export function diffusionKernels(backend: Backend | undefined): DiffusionKernels {
   checkBackend("backend", backend);
   if (backend === "wasm" || backend === "webgpu") {
-    throw new RangeError(`Expected "backend" to be "js" or "auto" for diffusion (no ${backend} kernels yet) but found "${backend}"`);
+    throw new RangeError(
+      `Expected "backend" to be "js" or "auto" for diffusion (no ${backend} kernels yet) but found "${backend}"`,
+    );
   }
   return jsDiffusionKernels;
 }

@@ -26,9 +26,9 @@ class NativeOde {
   }
 
   /** x̂ = x / s into `xHat`. */
-  unscale(x: Float32Array, s: number): Float32Array {
+  async unscale(x: Float32Array, s: number): Promise<Float32Array> {
     this.xHat.set(x);
-    if (s !== 1) this.ctx.kernels.axpby(this.xHat, x, this.ctx.size, 1 / s, 0);
+    if (s !== 1) await this.ctx.kernels.axpby(this.xHat, x, this.ctx.size, 1 / s, 0);
     return this.xHat;
   }
 
@@ -36,11 +36,16 @@ class NativeOde {
    * Writes `dx/dt = (σ'/σ + s'/s)·x − (σ'·s/σ)·D(x/s; σ)` (EDM eq. 4) at time t into `out`,
    * leaving x̂ and D in `xHat` and `denoised`.
    */
-  async derivative(x: Float32Array, t: number, sigma: number, out: Float32Array): Promise<Float32Array> {
+  async derivative(
+    x: Float32Array,
+    t: number,
+    sigma: number,
+    out: Float32Array,
+  ): Promise<Float32Array> {
     const p = this.process, s = p.scale(t), sigmaDeriv = p.sigmaDeriv(t);
-    await this.ctx.denoise(this.unscale(x, s), sigma, this.denoised);
+    await this.ctx.denoise(await this.unscale(x, s), sigma, this.denoised);
     out.set(x);
-    this.ctx.kernels.axpby(
+    await this.ctx.kernels.axpby(
       out,
       this.denoised,
       this.ctx.size,
@@ -52,8 +57,12 @@ class NativeOde {
 }
 
 /** Scales a sigma-space state into native coordinates at time t, in place. */
-function scaleInPlace(ctx: SamplerContext, x: Float32Array, s: number): Float32Array {
-  if (s !== 1) ctx.kernels.axpby(x, x, ctx.size, s, 0);
+async function scaleInPlace(
+  ctx: SamplerContext,
+  x: Float32Array,
+  s: number,
+): Promise<Float32Array> {
+  if (s !== 1) await ctx.kernels.axpby(x, x, ctx.size, s, 0);
   return x;
 }
 
@@ -71,22 +80,22 @@ export const ode: Sampler = async (ctx, x, sigmas, options) => {
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
   const native = new NativeOde(ctx, p);
   const d1 = ctx.alloc(), d2 = ctx.alloc(), xNext = ctx.alloc();
-  scaleInPlace(ctx, x, p.scale(times[0]));
+  await scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const h = times[i + 1] - times[i];
     await native.derivative(x, times[i], sigmas[i], d1);
     ctx.report(i, sigmas[i], sigmas[i], native.xHat, native.denoised);
     if (order === 1 || sigmas[i + 1] === 0) {
-      k.axpby(x, d1, n, 1, h);
+      await k.axpby(x, d1, n, 1, h);
       continue;
     }
     xNext.set(x);
-    k.axpby(xNext, d1, n, 1, h);
+    await k.axpby(xNext, d1, n, 1, h);
     await native.derivative(xNext, times[i + 1], sigmas[i + 1], d2);
-    k.axpby(x, d1, n, 1, h / 2);
-    k.axpby(x, d2, n, 1, h / 2);
+    await k.axpby(x, d1, n, 1, h / 2);
+    await k.axpby(x, d2, n, 1, h / 2);
   }
-  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 // Dormand–Prince 5(4) tableau (Dormand & Prince 1980), as used by scipy's RK45.
@@ -104,7 +113,13 @@ const DP_B = [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84];
 const DP_E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
 
 /** RMS of err / (atol + rtol·max(|x|, |xNew|)), the usual mixed error norm. */
-function errorNorm(err: Float32Array, x: Float32Array, xNew: Float32Array, rtol: number, atol: number): number {
+function errorNorm(
+  err: Float32Array,
+  x: Float32Array,
+  xNew: Float32Array,
+  rtol: number,
+  atol: number,
+): number {
   let sum = 0;
   for (let i = 0; i < err.length; i++) {
     const e = err[i] / (atol + rtol * Math.max(Math.abs(x[i]), Math.abs(xNew[i])));
@@ -134,7 +149,7 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
   const native = new NativeOde(ctx, p);
   const stages = Array.from({ length: 7 }, () => ctx.alloc());
   const xStage = ctx.alloc(), xNew = ctx.alloc(), err = ctx.alloc();
-  scaleInPlace(ctx, x, p.scale(tStart));
+  await scaleInPlace(ctx, x, p.scale(tStart));
   let t = tStart;
   let h = sigmas.length > 2 && sigmas[1] > 0 ? p.sigmaInv(sigmas[1]) - tStart : tEnd - tStart;
   if (t !== tEnd) {
@@ -144,22 +159,28 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
   let accepted = 0, attempts = 0;
   while (t !== tEnd) {
     if (++attempts > maxSteps) {
-      throw new RangeError(`Expected "maxSteps" (${maxSteps}) to allow the RK45 integration to finish; it stopped at t = ${t}`);
+      throw new RangeError(
+        `Expected "maxSteps" (${maxSteps}) to allow the RK45 integration to finish; it stopped at t = ${t}`,
+      );
     }
     const last = Math.abs(h) >= Math.abs(tEnd - t);
     if (last) h = tEnd - t;
     for (let s = 1; s < 6; s++) {
       xStage.set(x);
-      for (let j = 0; j < s; j++) if (DP_A[s][j] !== 0) k.axpby(xStage, stages[j], n, 1, h * DP_A[s][j]);
+      for (let j = 0; j < s; j++) {
+        if (DP_A[s][j] !== 0) await k.axpby(xStage, stages[j], n, 1, h * DP_A[s][j]);
+      }
       const ts = t + DP_C[s] * h;
       await native.derivative(xStage, ts, p.sigma(ts), stages[s]);
     }
     xNew.set(x);
-    for (let j = 0; j < 6; j++) if (DP_B[j] !== 0) k.axpby(xNew, stages[j], n, 1, h * DP_B[j]);
+    for (let j = 0; j < 6; j++) {
+      if (DP_B[j] !== 0) await k.axpby(xNew, stages[j], n, 1, h * DP_B[j]);
+    }
     const tNew = last ? tEnd : t + h;
     await native.derivative(xNew, tNew, p.sigma(tNew), stages[6]);
     err.fill(0);
-    for (let j = 0; j < 7; j++) if (DP_E[j] !== 0) k.axpby(err, stages[j], n, 1, h * DP_E[j]);
+    for (let j = 0; j < 7; j++) if (DP_E[j] !== 0) await k.axpby(err, stages[j], n, 1, h * DP_E[j]);
     const norm = errorNorm(err, x, xNew, rtol, atol);
     if (norm <= 1) {
       x.set(xNew);
@@ -172,7 +193,7 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
     const factor = norm === 0 ? 10 : Math.min(10, Math.max(0.2, 0.9 * norm ** -0.2));
     h *= norm <= 1 ? factor : Math.min(1, factor);
   }
-  native.unscale(x, p.scale(tEnd));
+  await native.unscale(x, p.scale(tEnd));
   if (endsInZero) await ctx.denoise(native.xHat, sigmaEnd, x);
   else x.set(native.xHat);
   return x;
@@ -183,7 +204,7 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
  * 2021, eq. 6) from t to t − Δ in native coordinates, with f = s'/s, g² = 2s²σσ' and
  * ∇log p_t(x) = (s·D − x)/(s²σ²).
  */
-function reverseSdeStep(
+async function reverseSdeStep(
   ctx: SamplerContext,
   p: Parameterisation,
   x: Float32Array,
@@ -192,12 +213,12 @@ function reverseSdeStep(
   tNext: number,
   sigma: number,
   noise: Float32Array,
-): void {
+): Promise<void> {
   const delta = t - tNext, s = p.scale(t), sigmaDeriv = p.sigmaDeriv(t);
   const a = 1 - delta * (p.scaleDeriv(t) / s) - (2 * delta * sigmaDeriv) / sigma;
   const b = (2 * delta * sigmaDeriv * s) / sigma;
   const d = s * Math.sqrt(2 * sigma * sigmaDeriv * delta);
-  ctx.kernels.dpmppStep(x, denoised, null, ctx.noise(noise), ctx.size, a, b, 0, d);
+  await ctx.kernels.dpmppStep(x, denoised, null, await ctx.noise(noise), ctx.size, a, b, 0, d);
 }
 
 /**
@@ -210,18 +231,18 @@ export const reverseSde: Sampler = async (ctx, x, sigmas, options) => {
   const steps = sigmas.length - 1;
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
   const native = new NativeOde(ctx, p), noise = ctx.alloc();
-  scaleInPlace(ctx, x, p.scale(times[0]));
+  await scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const s = p.scale(times[i]);
-    await ctx.denoise(native.unscale(x, s), sigmas[i], native.denoised);
+    await ctx.denoise(await native.unscale(x, s), sigmas[i], native.denoised);
     ctx.report(i, sigmas[i], sigmas[i], native.xHat, native.denoised);
     if (sigmas[i + 1] === 0) {
       x.set(native.denoised);
       return x;
     }
-    reverseSdeStep(ctx, p, x, native.denoised, times[i], times[i + 1], sigmas[i], noise);
+    await reverseSdeStep(ctx, p, x, native.denoised, times[i], times[i + 1], sigmas[i], noise);
   }
-  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 /**
@@ -239,25 +260,31 @@ export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
   const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
   const native = new NativeOde(ctx, p), noise = ctx.alloc(), score = ctx.alloc();
-  scaleInPlace(ctx, x, p.scale(times[0]));
+  await scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const t = times[i], s = p.scale(t), sigma = sigmas[i];
     const alpha = (s * s) / p.scale(times[i + 1]) ** 2;
     for (let j = 0; j < correctorSteps; j++) {
-      await ctx.denoise(native.unscale(x, s), sigma, native.denoised);
+      await ctx.denoise(await native.unscale(x, s), sigma, native.denoised);
       score.set(x); // score = (s·D − x) / (s²σ²)
-      k.axpby(score, native.denoised, n, -1 / (s * s * sigma * sigma), 1 / (s * sigma * sigma));
-      k.langevinStep(x, score, ctx.noise(noise), ctx.batch, ctx.dim, snr, alpha);
+      await k.axpby(
+        score,
+        native.denoised,
+        n,
+        -1 / (s * s * sigma * sigma),
+        1 / (s * sigma * sigma),
+      );
+      await k.langevinStep(x, score, await ctx.noise(noise), ctx.batch, ctx.dim, snr, alpha);
     }
-    await ctx.denoise(native.unscale(x, s), sigma, native.denoised);
+    await ctx.denoise(await native.unscale(x, s), sigma, native.denoised);
     ctx.report(i, sigma, sigma, native.xHat, native.denoised);
     if (sigmas[i + 1] === 0) {
       x.set(native.denoised);
       return x;
     }
-    reverseSdeStep(ctx, p, x, native.denoised, t, times[i + 1], sigma, noise);
+    await reverseSdeStep(ctx, p, x, native.denoised, t, times[i + 1], sigma, noise);
   }
-  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 /**
@@ -282,7 +309,17 @@ export const annealedLangevin: Sampler = async (ctx, x, sigmas, options) => {
     for (let j = 0; j < langevinSteps; j++) {
       await ctx.denoise(x, sigma, denoised);
       if (j === 0) ctx.report(i, sigma, sigma, x, denoised);
-      ctx.kernels.dpmppStep(x, denoised, null, ctx.noise(noise), n, 1 - toward, toward, 0, Math.sqrt(alpha));
+      await ctx.kernels.dpmppStep(
+        x,
+        denoised,
+        null,
+        await ctx.noise(noise),
+        n,
+        1 - toward,
+        toward,
+        0,
+        Math.sqrt(alpha),
+      );
     }
   }
   if (endsInZero) {

@@ -7,10 +7,10 @@
 import {
   applyChurn,
   churnOption,
+  numberOption,
   readOptions,
   type Sampler,
   toDerivative,
-  numberOption,
 } from "./_sampler_kit.ts";
 
 /** Euler's method; with churn, EDM's Algorithm 2 with a first-order step (Karras et al. 2022). */
@@ -19,10 +19,10 @@ export const euler: Sampler = async (ctx, x, sigmas, options) => {
   const steps = sigmas.length - 1, n = ctx.size;
   const denoised = ctx.alloc(), scratch = ctx.alloc();
   for (let i = 0; i < steps; i++) {
-    const sigmaHat = applyChurn(ctx, x, sigmas[i], churn, steps, scratch);
+    const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, scratch);
     await ctx.denoise(x, sigmaHat, denoised);
     ctx.report(i, sigmas[i], sigmaHat, x, denoised);
-    ctx.kernels.eulerStep(x, denoised, n, sigmaHat, sigmas[i + 1]);
+    await ctx.kernels.eulerStep(x, denoised, n, sigmaHat, sigmas[i + 1]);
   }
   return x;
 };
@@ -36,18 +36,18 @@ export const heun: Sampler = async (ctx, x, sigmas, options) => {
   const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
   const denoised = ctx.alloc(), xNext = ctx.alloc(), denoisedNext = ctx.alloc();
   for (let i = 0; i < steps; i++) {
-    const sigmaHat = applyChurn(ctx, x, sigmas[i], churn, steps, xNext);
+    const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, xNext);
     const sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigmaHat, denoised);
     ctx.report(i, sigmas[i], sigmaHat, x, denoised);
     if (sigmaNext === 0) {
-      k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
+      await k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
       continue;
     }
     xNext.set(x);
-    k.eulerStep(xNext, denoised, n, sigmaHat, sigmaNext);
+    await k.eulerStep(xNext, denoised, n, sigmaHat, sigmaNext);
     await ctx.denoise(xNext, sigmaNext, denoisedNext);
-    k.heunStep(x, denoised, xNext, denoisedNext, n, sigmaHat, sigmaNext);
+    await k.heunStep(x, denoised, xNext, denoisedNext, n, sigmaHat, sigmaNext);
   }
   return x;
 };
@@ -62,19 +62,19 @@ export const dpm2: Sampler = async (ctx, x, sigmas, options) => {
   const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
   const denoised = ctx.alloc(), xMid = ctx.alloc(), denoisedMid = ctx.alloc();
   for (let i = 0; i < steps; i++) {
-    const sigmaHat = applyChurn(ctx, x, sigmas[i], churn, steps, xMid);
+    const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, xMid);
     const sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigmaHat, denoised);
     ctx.report(i, sigmas[i], sigmaHat, x, denoised);
     if (sigmaNext === 0) {
-      k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
+      await k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
       continue;
     }
     const sigmaMid = Math.sqrt(sigmaHat * sigmaNext);
     xMid.set(x);
-    k.eulerStep(xMid, denoised, n, sigmaHat, sigmaMid);
+    await k.eulerStep(xMid, denoised, n, sigmaHat, sigmaMid);
     await ctx.denoise(xMid, sigmaMid, denoisedMid);
-    k.derivativeStep(x, xMid, denoisedMid, n, sigmaMid, sigmaNext - sigmaHat);
+    await k.derivativeStep(x, xMid, denoisedMid, n, sigmaMid, sigmaNext - sigmaHat);
   }
   return x;
 };
@@ -109,7 +109,9 @@ export function lmsCoefficient(order: number, sigmas: Float64Array, i: number, j
  * integrals of the Lagrange basis over [σ_i, σ_{i+1}]. One evaluation per step.
  */
 export const lms: Sampler = async (ctx, x, sigmas, options) => {
-  const { order } = readOptions("lms", options, { order: numberOption(4, { min: 1, max: 4, integer: true }) });
+  const { order } = readOptions("lms", options, {
+    order: numberOption(4, { min: 1, max: 4, integer: true }),
+  });
   const steps = sigmas.length - 1, n = ctx.size;
   const denoised = ctx.alloc();
   const history: Float32Array[] = []; // newest first
@@ -118,10 +120,10 @@ export const lms: Sampler = async (ctx, x, sigmas, options) => {
     await ctx.denoise(x, sigmas[i], denoised);
     ctx.report(i, sigmas[i], sigmas[i], x, denoised);
     const d = spare.pop() ?? ctx.alloc();
-    history.unshift(toDerivative(ctx, d, x, denoised, sigmas[i]));
+    history.unshift(await toDerivative(ctx, d, x, denoised, sigmas[i]));
     if (history.length > order) spare.push(history.pop()!);
     for (let j = 0; j < history.length; j++) {
-      ctx.kernels.axpby(x, history[j], n, 1, lmsCoefficient(history.length, sigmas, i, j));
+      await ctx.kernels.axpby(x, history[j], n, 1, lmsCoefficient(history.length, sigmas, i, j));
     }
   }
   return x;
@@ -143,10 +145,20 @@ export const dpmpp2m: Sampler = async (ctx, x, sigmas, options) => {
     const h = Math.log(sigma) - Math.log(sigmaNext); // Infinity on the step to 0
     const a = sigmaNext / sigma, phi = -Math.expm1(-h);
     if (!hasPrevious || sigmaNext === 0) {
-      ctx.kernels.dpmppStep(x, denoised, null, null, n, a, phi, 0, 0);
+      await ctx.kernels.dpmppStep(x, denoised, null, null, n, a, phi, 0, 0);
     } else {
       const halfInvR = h / (2 * hPrevious); // 1/(2r), r = h_prev / h
-      ctx.kernels.dpmppStep(x, denoised, previous, null, n, a, phi * (1 + halfInvR), -phi * halfInvR, 0);
+      await ctx.kernels.dpmppStep(
+        x,
+        denoised,
+        previous,
+        null,
+        n,
+        a,
+        phi * (1 + halfInvR),
+        -phi * halfInvR,
+        0,
+      );
     }
     [denoised, previous] = [previous, denoised];
     hasPrevious = true;

@@ -58,7 +58,9 @@ export class RunContext implements SamplerContext {
     for (let i = 0; i < result.length; i++) {
       const v = result[i];
       if (!(v - v === 0)) {
-        throw new RangeError(`Expected "denoiser" to return finite values but found ${v} at index ${i} (sigma ${sigma})`);
+        throw new RangeError(
+          `Expected "denoiser" to return finite values but found ${v} at index ${i} (sigma ${sigma})`,
+        );
       }
       out[i] = v;
     }
@@ -66,22 +68,28 @@ export class RunContext implements SamplerContext {
   }
 
   /** Fills `out` with initial noise (draw 0). */
-  initialNoise(out: Float32Array): Float32Array {
+  initialNoise(out: Float32Array): Promise<Float32Array> {
     return this.#fill(out, 0);
   }
 
-  noise(out: Float32Array): Float32Array {
+  noise(out: Float32Array): Promise<Float32Array> {
     return this.#fill(out, this.#draw++);
   }
 
-  #fill(out: Float32Array, draw: number): Float32Array {
+  async #fill(out: Float32Array, draw: number): Promise<Float32Array> {
     const { noise, seed, firstSample, batch, dim } = this.#settings;
     if (noise) noise(out, { batch, dim, firstSample, draw });
-    else this.kernels.fillGaussian(out, batch, dim, seed, firstSample, draw);
+    else await this.kernels.fillGaussian(out, batch, dim, seed, firstSample, draw);
     return out;
   }
 
-  report(step: number, sigma: number, sigmaHat: number, x: Float32Array, denoised: Float32Array): void {
+  report(
+    step: number,
+    sigma: number,
+    sigmaHat: number,
+    x: Float32Array,
+    denoised: Float32Array,
+  ): void {
     this.#settings.onStep?.({ step, sigma, sigmaHat, x, denoised, nfe: this.#nfe });
   }
 

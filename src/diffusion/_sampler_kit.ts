@@ -6,7 +6,7 @@
  */
 import { checkChoice, checkNumber, show } from "../_validate.ts";
 import type { DiffusionKernels } from "../backends/diffusion.ts";
-import { PARAMETERISATIONS, type ParameterisationName } from "./parameterisations.ts";
+import { type ParameterisationName, PARAMETERISATIONS } from "./parameterisations.ts";
 import type { ChurnOptions, Parameterisation } from "./types.ts";
 
 /** The services a sampler gets from {@link sample}. */
@@ -20,8 +20,8 @@ export interface SamplerContext {
   readonly nfe: number;
   /** Evaluates the denoiser on `x` at `sigma`, checks its output and copies it into `out`. */
   denoise(x: Float32Array, sigma: number, out: Float32Array): Promise<Float32Array>;
-  /** Fills `out` with the next draw of standard normal noise and returns it. */
-  noise(out: Float32Array): Float32Array;
+  /** Fills `out` with the next draw of standard normal noise and resolves to it. */
+  noise(out: Float32Array): Promise<Float32Array>;
   /** Reports a step to the caller's `onStep`. */
   report(
     step: number,
@@ -62,7 +62,9 @@ export function numberOption(
 }
 
 /** A parameterisation option: a name from PARAMETERISATIONS (default constants) or an object. */
-export function parameterisationOption(fallback: ParameterisationName): OptionReader<Parameterisation> {
+export function parameterisationOption(
+  fallback: ParameterisationName,
+): OptionReader<Parameterisation> {
   return (name, value) => {
     if (value === undefined) return PARAMETERISATIONS[fallback]();
     if (typeof value === "string") {
@@ -76,7 +78,9 @@ export function parameterisationOption(fallback: ParameterisationName): OptionRe
         (key) => typeof (p as Record<string, unknown>)[key] === "function",
       )
     ) {
-      throw new TypeError(`Expected "${name}" to be a parameterisation name or object but found ${show(value)}`);
+      throw new TypeError(
+        `Expected "${name}" to be a parameterisation name or object but found ${show(value)}`,
+      );
     }
     return p as Parameterisation;
   };
@@ -94,7 +98,11 @@ export const churnOption: OptionReader<Churn | null> = (name, value) => {
   const known = ["sChurn", "sTmin", "sTmax", "sNoise"];
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new RangeError(`Unknown option "${key}" in "${name}"; expected one of ${known.map((k) => `"${k}"`).join(", ")}`);
+      throw new RangeError(
+        `Unknown option "${key}" in "${name}"; expected one of ${
+          known.map((k) => `"${k}"`).join(", ")
+        }`,
+      );
     }
   }
   const { sChurn, sTmin = 0, sTmax = Infinity, sNoise = 1 } = value as ChurnOptions;
@@ -135,21 +143,21 @@ export function readOptions<T extends Record<string, unknown>>(
  *
  * @returns σ̂ (equal to σ when no churn applies).
  */
-export function applyChurn(
+export async function applyChurn(
   ctx: SamplerContext,
   x: Float32Array,
   sigma: number,
   churn: Churn | null,
   steps: number,
   scratch: Float32Array,
-): number {
+): Promise<number> {
   if (churn === null || churn.sChurn === 0 || sigma < churn.sTmin || sigma > churn.sTmax) {
     return sigma;
   }
   const gamma = Math.min(churn.sChurn / steps, Math.SQRT2 - 1);
   const sigmaHat = sigma * (1 + gamma);
   const amplitude = churn.sNoise * Math.sqrt(sigmaHat * sigmaHat - sigma * sigma);
-  ctx.kernels.axpby(x, ctx.noise(scratch), ctx.size, 1, amplitude);
+  await ctx.kernels.axpby(x, await ctx.noise(scratch), ctx.size, 1, amplitude);
   return sigmaHat;
 }
 
@@ -166,20 +174,23 @@ export function ancestralSplit(
   if (eta === 0 || sigmaNext === 0) return { sigmaDown: sigmaNext, sigmaUp: 0 };
   const sigmaUp = Math.min(
     sigmaNext,
-    eta * Math.sqrt((sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext)) / (sigma * sigma)),
+    eta *
+      Math.sqrt(
+        (sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext)) / (sigma * sigma),
+      ),
   );
   return { sigmaDown: Math.sqrt(sigmaNext * sigmaNext - sigmaUp * sigmaUp), sigmaUp };
 }
 
 /** Writes the ODE derivative `d = (x − D)/σ` (EDM eq. 3 with s ≡ 1) into `out`. */
-export function toDerivative(
+export async function toDerivative(
   ctx: SamplerContext,
   out: Float32Array,
   x: Float32Array,
   denoised: Float32Array,
   sigma: number,
-): Float32Array {
+): Promise<Float32Array> {
   out.set(x);
-  ctx.kernels.axpby(out, denoised, ctx.size, 1 / sigma, -1 / sigma);
+  await ctx.kernels.axpby(out, denoised, ctx.size, 1 / sigma, -1 / sigma);
   return out;
 }

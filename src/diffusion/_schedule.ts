@@ -24,9 +24,20 @@ export function checkSigmaRange(sigmaMin: number, sigmaMax: number): void {
   checkNumber("sigmaMax", sigmaMax, { min: sigmaMin, minExclusive: true });
 }
 
-/** `steps` values from `f(ramp)` with ramp going 0 → 1 evenly, then a final zero. */
-export function rampSchedule(steps: number, f: (ramp: number) => number): Float64Array {
+/**
+ * `steps` values from `f(ramp)` with ramp going 0 → 1 evenly, then a final zero. When the end
+ * points are given they are stored exactly rather than round-tripped through powers and logs.
+ */
+export function rampSchedule(
+  steps: number,
+  f: (ramp: number) => number,
+  ends?: { first: number; last: number },
+): Float64Array {
   const out = new Float64Array(steps + 1);
   for (let i = 0; i < steps; i++) out[i] = f(steps === 1 ? 0 : i / (steps - 1));
+  if (ends) {
+    out[0] = ends.first;
+    if (steps > 1) out[steps - 1] = ends.last;
+  }
   return out;
 }

@@ -24,9 +24,17 @@ export const eulerAncestral: Sampler = async (ctx, x, sigmas, options) => {
     ctx.report(i, sigma, sigma, x, denoised);
     const { sigmaDown, sigmaUp } = ancestralSplit(sigma, sigmas[i + 1], eta);
     if (sigmaUp > 0) {
-      ctx.kernels.ancestralStep(x, denoised, ctx.noise(noise), n, sigma, sigmaDown, sigmaUp * sNoise);
+      await ctx.kernels.ancestralStep(
+        x,
+        denoised,
+        await ctx.noise(noise),
+        n,
+        sigma,
+        sigmaDown,
+        sigmaUp * sNoise,
+      );
     } else {
-      ctx.kernels.eulerStep(x, denoised, n, sigma, sigmaDown);
+      await ctx.kernels.eulerStep(x, denoised, n, sigma, sigmaDown);
     }
   }
   return x;
@@ -58,12 +66,22 @@ export const dpmpp2mSde: Sampler = async (ctx, x, sigmas, options) => {
     const a = (sigmaNext / sigma) * Math.exp(-etaH);
     const phi = -Math.expm1(-h - etaH);
     const noiseScale = sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH)) * sNoise;
-    const z = noiseScale > 0 ? ctx.noise(noise) : null;
+    const z = noiseScale > 0 ? await ctx.noise(noise) : null;
     if (hasPrevious) {
       const halfInvR = h / (2 * hPrevious); // midpoint correction ½·(1/r)
-      ctx.kernels.dpmppStep(x, denoised, previous, z, n, a, phi * (1 + halfInvR), -phi * halfInvR, noiseScale);
+      await ctx.kernels.dpmppStep(
+        x,
+        denoised,
+        previous,
+        z,
+        n,
+        a,
+        phi * (1 + halfInvR),
+        -phi * halfInvR,
+        noiseScale,
+      );
     } else {
-      ctx.kernels.dpmppStep(x, denoised, null, z, n, a, phi, 0, noiseScale);
+      await ctx.kernels.dpmppStep(x, denoised, null, z, n, a, phi, 0, noiseScale);
     }
     [denoised, previous] = [previous, denoised];
     hasPrevious = true;
@@ -93,7 +111,7 @@ export const ddim: Sampler = async (ctx, x, sigmas, options) => {
     await ctx.denoise(x, sigma, denoised);
     ctx.report(i, sigma, sigma, x, denoised);
     const now = alphaBar(sigma), next = alphaBar(sigmaNext);
-    const stepVariance = ((sigma * sigma - sigmaNext * sigmaNext) / (1 + sigma * sigma)); // 1 − ᾱ/ᾱ'
+    const stepVariance = (sigma * sigma - sigmaNext * sigmaNext) / (1 + sigma * sigma); // 1 − ᾱ/ᾱ'
     const sigmaEta = eta * Math.sqrt((next.oneMinus / now.oneMinus) * stepVariance);
     const epsScale = Math.sqrt(Math.max(0, next.oneMinus - sigmaEta * sigmaEta));
     const sqrtNext = Math.sqrt(next.alphaBar), sqrtNow = Math.sqrt(now.alphaBar);
@@ -101,8 +119,8 @@ export const ddim: Sampler = async (ctx, x, sigmas, options) => {
     const epsPerX = sqrtNow / Math.sqrt(now.oneMinus);
     const c = (epsScale * epsPerX) / sqrtNext;
     const noiseScale = sigmaEta / sqrtNext;
-    const z = noiseScale > 0 ? ctx.noise(noise) : null;
-    ctx.kernels.dpmppStep(x, denoised, null, z, n, c, 1 - c, 0, noiseScale);
+    const z = noiseScale > 0 ? await ctx.noise(noise) : null;
+    await ctx.kernels.dpmppStep(x, denoised, null, z, n, c, 1 - c, 0, noiseScale);
   }
   return x;
 };
@@ -128,8 +146,18 @@ export const ddpm: Sampler = async (ctx, x, sigmas, options) => {
     const posteriorStd = Math.sqrt((next.oneMinus / now.oneMinus) * beta);
     // x_t = √ᾱ·x; the result is divided by √ᾱ' to return to sigma space.
     const noiseScale = posteriorStd / sqrtNext;
-    const z = noiseScale > 0 ? ctx.noise(noise) : null;
-    ctx.kernels.dpmppStep(x, denoised, null, z, n, (onXt * sqrtNow) / sqrtNext, onX0 / sqrtNext, 0, noiseScale);
+    const z = noiseScale > 0 ? await ctx.noise(noise) : null;
+    await ctx.kernels.dpmppStep(
+      x,
+      denoised,
+      null,
+      z,
+      n,
+      (onXt * sqrtNow) / sqrtNext,
+      onX0 / sqrtNext,
+      0,
+      noiseScale,
+    );
   }
   return x;
 };

@@ -18,7 +18,8 @@ function betas(
       const r = Math.sqrt(betaStart) + at(i) * (Math.sqrt(betaEnd) - Math.sqrt(betaStart));
       out[i] = r * r;
     } else {
-      const alphaBar = (t: number) => Math.cos(((t / trainSteps + 0.008) / 1.008) * Math.PI / 2) ** 2;
+      const alphaBar = (t: number) =>
+        Math.cos(((t / trainSteps + 0.008) / 1.008) * Math.PI / 2) ** 2;
       out[i] = Math.min(1 - alphaBar(i + 1) / alphaBar(i), 0.999);
     }
   }

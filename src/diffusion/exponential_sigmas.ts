@@ -24,5 +24,8 @@ export function exponentialSigmas(
   const { steps, sigmaMin = 0.002, sigmaMax = 80 } = opts;
   checkSigmaRange(sigmaMin, sigmaMax);
   const lo = Math.log(sigmaMin), hi = Math.log(sigmaMax);
-  return rampSchedule(steps, (r) => Math.exp(hi + r * (lo - hi)));
+  return rampSchedule(steps, (r) => Math.exp(hi + r * (lo - hi)), {
+    first: sigmaMax,
+    last: sigmaMin,
+  });
 }

@@ -1,7 +1,7 @@
 import { drawUniform } from "../_random.ts";
 import { checkNumber, checkOptions, show, toMatrix, toVector } from "../_validate.ts";
 import type { DiffusionKernels } from "../backends/diffusion.ts";
-import { noiseKey } from "../backends/js/diffusion.ts";
+import { jsDiffusionKernels, noiseKey } from "../backends/js/diffusion.ts";
 import type { Backend, Matrix } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import type { Denoiser, DenoiserInfo } from "./types.ts";
@@ -64,23 +64,33 @@ export class GaussianMixture {
         `Expected "variances" to have the shape of "means" [${means.rows}, ${means.cols}] but found [${variances.rows}, ${variances.cols}]`,
       );
     }
-    if (means.cols === 0) throw new RangeError(`Expected "means" to have at least one column but found 0`);
+    if (means.cols === 0) {
+      throw new RangeError(`Expected "means" to have at least one column but found 0`);
+    }
     for (let i = 0; i < means.data.length; i++) {
       if (!Number.isFinite(means.data[i])) {
-        throw new RangeError(`Expected "means" to hold finite numbers but entry ${i} is ${means.data[i]}`);
+        throw new RangeError(
+          `Expected "means" to hold finite numbers but entry ${i} is ${means.data[i]}`,
+        );
       }
       const v = variances.data[i];
       if (!(v > 0) || !Number.isFinite(v)) {
-        throw new RangeError(`Expected "variances" to hold finite numbers > 0 but entry ${i} is ${v}`);
+        throw new RangeError(
+          `Expected "variances" to hold finite numbers > 0 but entry ${i} is ${v}`,
+        );
       }
     }
     const weights = toVector("weights", opts.weights, means.rows);
     let total = 0;
     for (let k = 0; k < weights.length; k++) {
-      if (weights[k] < 0) throw new RangeError(`Expected "weights" to be >= 0 but entry ${k} is ${weights[k]}`);
+      if (weights[k] < 0) {
+        throw new RangeError(`Expected "weights" to be >= 0 but entry ${k} is ${weights[k]}`);
+      }
       total += weights[k];
     }
-    if (!(total > 0)) throw new RangeError(`Expected "weights" to have a positive sum but found ${total}`);
+    if (!(total > 0)) {
+      throw new RangeError(`Expected "weights" to have a positive sum but found ${total}`);
+    }
     this.#kernels = diffusionKernels(opts.backend);
     this.dim = means.cols;
     this.components = means.rows;
@@ -98,12 +108,23 @@ export class GaussianMixture {
   readonly denoiser: Denoiser = (x: Float32Array, sigma: number, info: DenoiserInfo) => {
     const batch = this.#checkBatch(x, info);
     const out = new Float32Array(x.length);
-    this.#kernels.gmmDenoise(out, x, batch, this.dim, sigma, this.means, this.variances, this.#logWeights, this.components);
-    return out;
+    const done = this.#kernels.gmmDenoise(
+      out,
+      x,
+      batch,
+      this.dim,
+      sigma,
+      this.means,
+      this.variances,
+      this.#logWeights,
+      this.components,
+    );
+    return done instanceof Promise ? done.then(() => out) : out;
   };
 
   /**
    * The score ∇ₓ log p(x; σ) of the mixture noised by σ (σ = 0: the data's own score).
+   * Synchronous, so it always runs on the reference kernels.
    *
    * @param x Rows of `dim` values.
    * @param sigma Noise level ≥ 0.
@@ -114,7 +135,17 @@ export class GaussianMixture {
     const batch = this.#checkBatch(x, undefined);
     checkNumber("sigma", sigma, { min: 0 });
     const out = new Float32Array(x.length);
-    this.#kernels.gmmScore(out, x, batch, this.dim, sigma, this.means, this.variances, this.#logWeights, this.components);
+    jsDiffusionKernels.gmmScore(
+      out,
+      x,
+      batch,
+      this.dim,
+      sigma,
+      this.means,
+      this.variances,
+      this.#logWeights,
+      this.components,
+    );
     return out;
   }
 
@@ -131,7 +162,7 @@ export class GaussianMixture {
     checkNumber("n", n, { min: 0, integer: true });
     checkNumber("seed", seed, { min: 0, max: 0xffffffff, integer: true });
     const dim = this.dim, out = new Float32Array(n * dim);
-    this.#kernels.fillGaussian(out, n, dim, seed, 0, 0);
+    jsDiffusionKernels.fillGaussian(out, n, dim, seed, 0, 0); // the stream is the same in every backend
     for (let i = 0; i < n; i++) {
       const u = drawUniform(noiseKey(seed, i, 1), 0);
       let k = 0, acc = this.weights[0];
@@ -149,14 +180,22 @@ export class GaussianMixture {
       throw new TypeError(`Expected "x" to be a Float32Array but found ${show(x)}`);
     }
     if (info !== undefined && info.dim !== this.dim) {
-      throw new RangeError(`Expected "info.dim" to be the mixture's dim ${this.dim} but found ${info.dim}`);
+      throw new RangeError(
+        `Expected "info.dim" to be the mixture's dim ${this.dim} but found ${info.dim}`,
+      );
     }
     if (x.length % this.dim !== 0) {
-      throw new RangeError(`Expected "x" to hold whole rows of ${this.dim} values but found ${x.length}`);
+      throw new RangeError(
+        `Expected "x" to hold whole rows of ${this.dim} values but found ${x.length}`,
+      );
     }
     const batch = x.length / this.dim;
     if (info !== undefined && info.batch !== batch) {
-      throw new RangeError(`Expected "x" to hold info.batch × dim = ${info.batch * this.dim} values but found ${x.length}`);
+      throw new RangeError(
+        `Expected "x" to hold info.batch × dim = ${
+          info.batch * this.dim
+        } values but found ${x.length}`,
+      );
     }
     return batch;
   }

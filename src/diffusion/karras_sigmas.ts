@@ -27,5 +27,8 @@ export function karrasSigmas(
   checkSigmaRange(sigmaMin, sigmaMax);
   checkNumber("rho", rho, { min: 0, minExclusive: true });
   const lo = sigmaMin ** (1 / rho), hi = sigmaMax ** (1 / rho);
-  return rampSchedule(steps, (r) => (hi + r * (lo - hi)) ** rho);
+  return rampSchedule(steps, (r) => (hi + r * (lo - hi)) ** rho, {
+    first: sigmaMax,
+    last: sigmaMin,
+  });
 }

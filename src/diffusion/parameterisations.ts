@@ -3,7 +3,10 @@ import type { Parameterisation } from "./types.ts";
 
 type BetaOptions = { betaD?: number; betaMin?: number };
 
-function readBetas(name: string, opts: BetaOptions | undefined): { betaD: number; betaMin: number } {
+function readBetas(
+  name: string,
+  opts: BetaOptions | undefined,
+): { betaD: number; betaMin: number } {
   checkOptions(name, opts, ["betaD", "betaMin"]);
   const { betaD = 19.9, betaMin = 0.1 } = opts ?? {};
   checkNumber("betaD", betaD, { min: 0, minExclusive: true });

@@ -27,5 +27,8 @@ export function polyexponentialSigmas(
   checkSigmaRange(sigmaMin, sigmaMax);
   checkNumber("rho", rho, { min: 0, minExclusive: true });
   const lo = Math.log(sigmaMin), span = Math.log(sigmaMax) - lo;
-  return rampSchedule(steps, (r) => Math.exp(lo + (1 - r) ** rho * span));
+  return rampSchedule(steps, (r) => Math.exp(lo + (1 - r) ** rho * span), {
+    first: sigmaMax,
+    last: sigmaMin,
+  });
 }

@@ -1,6 +1,6 @@
 import { checkChoice, show } from "../_validate.ts";
 import { callNetwork, checkFunction } from "./_network.ts";
-import { PRECONDITIONINGS, type PreconditioningName } from "./preconditionings.ts";
+import { type PreconditioningName, PRECONDITIONINGS } from "./preconditionings.ts";
 import type { Denoiser, Network, Preconditioning } from "./types.ts";
 
 /**
@@ -30,7 +30,11 @@ export function preconditionedDenoiser(
   checkFunction("network", network);
   let pre: Preconditioning;
   if (typeof preconditioning === "string") {
-    checkChoice("preconditioning", preconditioning, Object.keys(PRECONDITIONINGS) as PreconditioningName[]);
+    checkChoice(
+      "preconditioning",
+      preconditioning,
+      Object.keys(PRECONDITIONINGS) as PreconditioningName[],
+    );
     pre = PRECONDITIONINGS[preconditioning]();
   } else if (
     preconditioning !== null && typeof preconditioning === "object" &&
@@ -39,7 +43,9 @@ export function preconditionedDenoiser(
     pre = preconditioning;
   } else {
     throw new TypeError(
-      `Expected "preconditioning" to be a name or a Preconditioning but found ${show(preconditioning)}`,
+      `Expected "preconditioning" to be a name or a Preconditioning but found ${
+        show(preconditioning)
+      }`,
     );
   }
   return (x, sigma, info) => {

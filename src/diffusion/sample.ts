@@ -2,7 +2,7 @@ import { checkChoice, checkNumber, checkOptions, show } from "../_validate.ts";
 import type { Backend } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { RunContext } from "./_run_context.ts";
-import { SAMPLERS, type SamplerName } from "./samplers.ts";
+import { type SamplerName, SAMPLERS } from "./samplers.ts";
 import type { ChurnOptions, Denoiser, NoiseFunction, StepInfo } from "./types.ts";
 
 /** Options of {@link sample}. */
@@ -59,7 +59,10 @@ function checkFunction(name: string, value: unknown, optional: boolean): void {
 
 /** Copies and checks the schedule: finite, ≥ 0, strictly decreasing, at least two entries. */
 function toSigmas(value: unknown): Float64Array {
-  if (value === null || typeof value !== "object" || typeof (value as ArrayLike<number>).length !== "number") {
+  if (
+    value === null || typeof value !== "object" ||
+    typeof (value as ArrayLike<number>).length !== "number"
+  ) {
     throw new TypeError(`Expected "sigmas" to be an array of numbers but found ${show(value)}`);
   }
   const src = value as ArrayLike<unknown>;
@@ -75,7 +78,9 @@ function toSigmas(value: unknown): Float64Array {
     if (v < 0) throw new RangeError(`Expected "sigmas" to be >= 0 but entry ${i} is ${v}`);
     if (i > 0 && v >= out[i - 1]) {
       throw new RangeError(
-        `Expected "sigmas" to be strictly decreasing but entry ${i} (${v}) is not below entry ${i - 1} (${out[i - 1]})`,
+        `Expected "sigmas" to be strictly decreasing but entry ${i} (${v}) is not below entry ${
+          i - 1
+        } (${out[i - 1]})`,
       );
     }
     out[i] = v;
@@ -120,8 +125,12 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   checkNumber("dim", dim, { min: 1, integer: true });
   const sigmas = toSigmas(opts.sigmas);
   checkChoice("sampler", sampler, Object.keys(SAMPLERS) as SamplerName[]);
-  if (samplerOptions === null || typeof samplerOptions !== "object" || Array.isArray(samplerOptions)) {
-    throw new TypeError(`Expected "samplerOptions" to be an options object but found ${show(samplerOptions)}`);
+  if (
+    samplerOptions === null || typeof samplerOptions !== "object" || Array.isArray(samplerOptions)
+  ) {
+    throw new TypeError(
+      `Expected "samplerOptions" to be an options object but found ${show(samplerOptions)}`,
+    );
   }
   checkNumber("seed", seed, { min: 0, max: 0xffffffff, integer: true });
   checkNumber("firstSample", firstSample, { min: 0, max: 0xffffffff, integer: true });
@@ -133,15 +142,17 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       throw new TypeError(`Expected "xT" to be a Float32Array but found ${show(xT)}`);
     }
     if (xT.length !== batch * dim) {
-      throw new RangeError(`Expected "xT" to hold batch × dim = ${batch * dim} values but found ${xT.length}`);
+      throw new RangeError(
+        `Expected "xT" to hold batch × dim = ${batch * dim} values but found ${xT.length}`,
+      );
     }
   }
   const ctx = new RunContext({ denoiser, batch, dim, kernels, seed, firstSample, noise, onStep });
   let x: Float32Array;
   if (xT !== undefined) x = xT.slice();
   else {
-    x = ctx.initialNoise(ctx.alloc());
-    kernels.axpby(x, x, x.length, sigmas[0], 0);
+    x = await ctx.initialNoise(ctx.alloc());
+    await kernels.axpby(x, x, x.length, sigmas[0], 0);
   }
   const options = churn === undefined ? samplerOptions : { ...samplerOptions, churn };
   return await SAMPLERS[sampler](ctx, x, sigmas, options);

@@ -1,4 +1,10 @@
-import { annealedLangevin, ode, predictorCorrector, probabilityFlow, reverseSde } from "./_native_samplers.ts";
+import {
+  annealedLangevin,
+  ode,
+  predictorCorrector,
+  probabilityFlow,
+  reverseSde,
+} from "./_native_samplers.ts";
 import { dpm2, dpmpp2m, euler, heun, lms } from "./_ode_samplers.ts";
 import type { Sampler } from "./_sampler_kit.ts";
 import { ddim, ddpm, dpmpp2mSde, eulerAncestral } from "./_stochastic_samplers.ts";

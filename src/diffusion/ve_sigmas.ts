@@ -25,5 +25,8 @@ export function veSigmas(
   const { steps, sigmaMin = 0.02, sigmaMax = 100 } = opts;
   checkSigmaRange(sigmaMin, sigmaMax);
   const tMax = sigmaMax * sigmaMax, ratio = (sigmaMin * sigmaMin) / tMax;
-  return rampSchedule(steps, (r) => Math.sqrt(tMax * ratio ** r));
+  return rampSchedule(steps, (r) => Math.sqrt(tMax * ratio ** r), {
+    first: sigmaMax,
+    last: sigmaMin,
+  });
 }

@@ -24,28 +24,45 @@ function assertClose(actual: Float32Array, expected: ArrayLike<number>, tol: num
   assert.equal(actual.length, expected.length, what);
   for (let i = 0; i < actual.length; i++) {
     const scale = Math.max(1, Math.abs(expected[i]));
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+    assert.ok(
+      Math.abs(actual[i] - expected[i]) <= tol * scale,
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`,
+    );
   }
 }
 
 for (const k of BACKENDS) {
   Deno.test(`${k.name}: step kernels match their formulas`, () => {
     for (const n of SIZES) {
-      const x = filled(n, 1), d = filled(n, 2), x2 = filled(n, 3), d2 = filled(n, 4), z = filled(n, 5);
+      const x = filled(n, 1),
+        d = filled(n, 2),
+        x2 = filled(n, 3),
+        d2 = filled(n, 4),
+        z = filled(n, 5);
       const run = (f: (y: Float32Array) => void) => {
         const y = x.slice();
         f(y);
         return y;
       };
       const expect = (f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
-      assertClose(run((y) => k.eulerStep(y, d, n, 2, 0.5)), expect((i) => d[i] + 0.25 * (x[i] - d[i])), 1e-6, "euler");
+      assertClose(
+        run((y) => k.eulerStep(y, d, n, 2, 0.5)),
+        expect((i) => d[i] + 0.25 * (x[i] - d[i])),
+        1e-6,
+        "euler",
+      );
       assertClose(
         run((y) => k.heunStep(y, d, x2, d2, n, 2, 0.5)),
         expect((i) => x[i] - 0.75 * ((x[i] - d[i]) / 2 + (x2[i] - d2[i]) / 0.5)),
         1e-6,
         "heun",
       );
-      assertClose(run((y) => k.derivativeStep(y, x2, d2, n, 0.8, -0.3)), expect((i) => x[i] - 0.3 * (x2[i] - d2[i]) / 0.8), 1e-6, "derivative");
+      assertClose(
+        run((y) => k.derivativeStep(y, x2, d2, n, 0.8, -0.3)),
+        expect((i) => x[i] - 0.3 * (x2[i] - d2[i]) / 0.8),
+        1e-6,
+        "derivative",
+      );
       assertClose(
         run((y) => k.ancestralStep(y, d, z, n, 2, 0.4, 0.3)),
         expect((i) => d[i] + 0.2 * (x[i] - d[i]) + 0.3 * z[i]),
@@ -58,8 +75,18 @@ for (const k of BACKENDS) {
         1e-6,
         "dpmpp",
       );
-      assertClose(run((y) => k.dpmppStep(y, d, null, null, n, 0.5, 0.7, 9, 9)), expect((i) => 0.5 * x[i] + 0.7 * d[i]), 1e-6, "dpmpp nulls");
-      assertClose(run((y) => k.axpby(y, d, n, -1.5, 2)), expect((i) => -1.5 * x[i] + 2 * d[i]), 1e-6, "axpby");
+      assertClose(
+        run((y) => k.dpmppStep(y, d, null, null, n, 0.5, 0.7, 9, 9)),
+        expect((i) => 0.5 * x[i] + 0.7 * d[i]),
+        1e-6,
+        "dpmpp nulls",
+      );
+      assertClose(
+        run((y) => k.axpby(y, d, n, -1.5, 2)),
+        expect((i) => -1.5 * x[i] + 2 * d[i]),
+        1e-6,
+        "axpby",
+      );
     }
   });
 
@@ -74,7 +101,9 @@ for (const k of BACKENDS) {
         for (let j = 0; j < dim; j++) (g2 += g[r * dim + j] ** 2), (z2 += z[r * dim + j] ** 2);
         const eps = 2 * 0.9 * (0.16 * 0.16 * z2) / g2;
         for (let j = 0; j < dim; j++) {
-          expected.push(x[r * dim + j] + eps * g[r * dim + j] + Math.sqrt(2 * eps) * z[r * dim + j]);
+          expected.push(
+            x[r * dim + j] + eps * g[r * dim + j] + Math.sqrt(2 * eps) * z[r * dim + j],
+          );
         }
       }
       assertClose(y, expected, 1e-5, `langevin ${batch}x${dim}`);
@@ -84,9 +113,23 @@ for (const k of BACKENDS) {
   Deno.test(`${k.name}: fillGaussian() reproduces the pinned stream bit for bit`, () => {
     const out = new Float32Array(6), bits = new Uint32Array(out.buffer);
     k.fillGaussian(out, 1, 6, 0, 0, 0);
-    assert.deepEqual([...bits], [0xbf024b50, 0x3fb5c83e, 0x3f12ba5c, 0xbefd074f, 0xbe8c8409, 0xbf83843d]);
+    assert.deepEqual([...bits], [
+      0xbf024b50,
+      0x3fb5c83e,
+      0x3f12ba5c,
+      0xbefd074f,
+      0xbe8c8409,
+      0xbf83843d,
+    ]);
     k.fillGaussian(out, 2, 3, 123, 7, 5);
-    assert.deepEqual([...bits], [0xbf0ae3ca, 0xbf6b8a11, 0xbe701df0, 0x3ea98d0a, 0x3f75d76d, 0x3eafa929]);
+    assert.deepEqual([...bits], [
+      0xbf0ae3ca,
+      0xbf6b8a11,
+      0xbe701df0,
+      0x3ea98d0a,
+      0x3f75d76d,
+      0x3eafa929,
+    ]);
   });
 
   Deno.test(`${k.name}: fillGaussian() rows depend only on (seed, sample, draw)`, () => {
@@ -104,7 +147,13 @@ for (const k of BACKENDS) {
     k.fillGaussian(out, batch, dim, 42, 0, 0);
     const n = out.length;
     let m1 = 0, m2 = 0, m3 = 0, m4 = 0, beyond2 = 0;
-    for (const v of out) (m1 += v), (m2 += v * v), (m3 += v * v * v), (m4 += v ** 4), (beyond2 += Math.abs(v) > 2 ? 1 : 0);
+    for (const v of out) {
+      (m1 += v),
+        (m2 += v * v),
+        (m3 += v * v * v),
+        (m4 += v ** 4),
+        (beyond2 += Math.abs(v) > 2 ? 1 : 0);
+    }
     m1 /= n, m2 /= n, m3 /= n, m4 /= n;
     assert.ok(Math.abs(m1) < 0.01, `mean ${m1}`);
     assert.ok(Math.abs(m2 - 1) < 0.015, `variance ${m2}`);
@@ -127,7 +176,8 @@ for (const k of BACKENDS) {
           const lik = w.map((wk, c) => {
             let p = wk;
             for (let j = 0; j < dim; j++) {
-              const v = variances[c * dim + j] + sigma * sigma, diff = x[r * dim + j] - means[c * dim + j];
+              const v = variances[c * dim + j] + sigma * sigma,
+                diff = x[r * dim + j] - means[c * dim + j];
               p *= Math.exp(-0.5 * diff * diff / v) / Math.sqrt(2 * Math.PI * v);
             }
             return p;
@@ -157,7 +207,17 @@ for (const k of BACKENDS) {
   Deno.test(`${k.name}: gmmDenoise() stays finite far from every component`, () => {
     const means = Float32Array.from([-1, 1]), variances = Float32Array.from([0.01, 0.01]);
     const out = new Float32Array(2);
-    k.gmmDenoise(out, Float32Array.from([1e4, -1e4]), 2, 1, 0.01, means, variances, Float32Array.from([Math.log(0.5), Math.log(0.5)]), 2);
+    k.gmmDenoise(
+      out,
+      Float32Array.from([1e4, -1e4]),
+      2,
+      1,
+      0.01,
+      means,
+      variances,
+      Float32Array.from([Math.log(0.5), Math.log(0.5)]),
+      2,
+    );
     // All responsibility goes to the nearer component, whose shrinkage is 0.01 / 0.0101.
     const shrink = 0.01 / (0.01 + 0.01 * 0.01);
     assert.ok(Math.abs(out[0] - (1 + shrink * (1e4 - 1))) < 1e-2, `row 0: ${out[0]}`);
