@@ -29,6 +29,11 @@ export interface BinCuts {
   binOffsets: Int32Array;
   /** Float32 split values laid out like the slots. */
   splitValues: Float32Array;
+  /**
+   * Largest training value of each value bin, laid out like the slots (the missing slot holds
+   * 0): with the split values it gives the midpoint between the values a split separates.
+   */
+  binMax: Float32Array;
 }
 
 /** A binned training matrix. */
@@ -104,17 +109,20 @@ function findValue(values: Float32Array, v: number): number {
   return lo;
 }
 
-/** Edges (upper bin boundaries) of one feature, at most maxValueBins − 1 of them plus the top. */
+/**
+ * Edges (upper bin boundaries) of one feature, at most maxValueBins − 1 of them plus the top,
+ * and the index of the largest distinct value of each bin.
+ */
 function featureEdges(
   values: Float32Array,
   below: Float64Array,
   total: number,
   maxValueBins: number,
-): number[] {
+): { edges: number[]; lastOfBin: number[] } {
   const distinct = values.length;
-  const edges: number[] = [];
+  const starts: number[] = [];
   if (distinct <= maxValueBins) {
-    for (let i = 1; i < distinct; i++) edges.push(values[i]);
+    for (let i = 1; i < distinct; i++) starts.push(i);
   } else {
     let last = 0;
     for (let k = 1; k < maxValueBins; k++) {
@@ -122,14 +130,16 @@ function featureEdges(
       let i = lowerBound(below, distinct, target);
       if (i > 0 && (i === distinct || target - below[i - 1] < below[i] - target)) i--;
       if (i > last) {
-        edges.push(values[i]);
+        starts.push(i);
         last = i;
       }
     }
   }
   const max = values[distinct - 1];
+  const edges = starts.map((i) => values[i]);
   edges.push(Math.fround(max + (Math.abs(max) + 1e-5)));
-  return edges;
+  const lastOfBin = [...starts.map((i) => i - 1), distinct - 1];
+  return { edges, lastOfBin };
 }
 
 /**
@@ -146,22 +156,28 @@ export function computeCuts(
   maxBin: number,
 ): BinCuts {
   const binOffsets = new Int32Array(nCols + 1);
-  const perFeature: number[][] = [];
+  const perFeature: { split: number[]; max: number[] }[] = [];
   for (let f = 0; f < nCols; f++) {
     const { values, below, total } = distinctValues(x, nRows, nCols, f, weights);
-    let split: number[];
     if (values.length === 0) {
-      split = [0, 0]; // all missing: one empty value bin, never split
+      perFeature.push({ split: [0, 0], max: [0, 0] }); // all missing: one empty value bin, never split
     } else {
       const min = values[0];
-      split = [Math.fround(min - (Math.abs(min) + 1e-5)), ...featureEdges(values, below, total, maxBin - 1)];
+      const { edges, lastOfBin } = featureEdges(values, below, total, maxBin - 1);
+      perFeature.push({
+        split: [Math.fround(min - (Math.abs(min) + 1e-5)), ...edges],
+        max: [...lastOfBin.map((i) => values[i]), 0],
+      });
     }
-    perFeature.push(split);
-    binOffsets[f + 1] = binOffsets[f] + split.length;
+    binOffsets[f + 1] = binOffsets[f] + perFeature[f].split.length;
   }
   const splitValues = new Float32Array(binOffsets[nCols]);
-  for (let f = 0; f < nCols; f++) splitValues.set(perFeature[f], binOffsets[f]);
-  return { binOffsets, splitValues };
+  const binMax = new Float32Array(binOffsets[nCols]);
+  for (let f = 0; f < nCols; f++) {
+    splitValues.set(perFeature[f].split, binOffsets[f]);
+    binMax.set(perFeature[f].max, binOffsets[f]);
+  }
+  return { binOffsets, splitValues, binMax };
 }
 
 /** Cuts a matrix and bins it with the given kernels. */
@@ -175,6 +191,34 @@ export async function binMatrix(
 ): Promise<BinnedMatrix> {
   const cuts = computeCuts(x, nRows, nCols, weights, maxBin);
   const bins = new Uint8Array(nRows * nCols);
-  await kernels.binFeatures({ x, nRows, nCols, ...cuts, bins });
+  await kernels.binFeatures({ x, nRows, nCols, splitValues: cuts.splitValues, binOffsets: cuts.binOffsets, bins });
   return { ...cuts, bins, nRows, nFeatures: nCols };
+}
+
+/** The largest float32 strictly below / above a finite float32. */
+const scratch = new Float32Array(1);
+const scratchBits = new Int32Array(scratch.buffer);
+function stepFloat32(v: number, up: boolean): number {
+  if (v === 0) return up ? 1.401298464324817e-45 : -1.401298464324817e-45;
+  scratch[0] = v;
+  scratchBits[0] += (v > 0) === up ? 1 : -1;
+  return scratch[0];
+}
+
+/**
+ * The float32 threshold that mimics scikit-learn's between value bins `lowBin` (the highest
+ * one holding rows going left) and `highBin` (the lowest holding rows going right): halfway
+ * between the largest value of the one and the smallest of the other, where scikit-learn's
+ * `x <= t` test in float64 becomes an equivalent `x < threshold` in float32.
+ */
+export function midpointThreshold(cuts: BinCuts, feature: number, lowBin: number, highBin: number): number {
+  const offset = cuts.binOffsets[feature];
+  const below = cuts.binMax[offset + lowBin];
+  const above = cuts.splitValues[offset + highBin];
+  let t = below / 2 + above / 2;
+  if (t === above || !Number.isFinite(t)) t = below;
+  // Largest float32 <= t, then the next one up: x <= t  ⟺  x < that, for every float32 x.
+  let floor = Math.fround(t);
+  if (floor > t) floor = stepFloat32(floor, false);
+  return stepFloat32(floor, true);
 }

@@ -24,7 +24,7 @@ import {
   type TreesKernels,
 } from "../backends/trees.ts";
 import type { Rng } from "../_random.ts";
-import { type BinnedMatrix, valueBins } from "./_binning.ts";
+import { type BinnedMatrix, midpointThreshold, valueBins } from "./_binning.ts";
 
 /** Growth settings of one tree. */
 export interface GrowParams {
@@ -44,12 +44,17 @@ export interface GrowParams {
   minSamplesSplit: number;
   /** A split must reduce the loss by more than this... */
   minGain: number;
-  /** ...and by more than this fraction of the node's own score (guards rounding noise). */
+  /** ...and by more than this fraction of its children's scores (guards rounding noise). */
   minRelativeGain: number;
   /** Per feature −1, 0, +1, or null. */
   monotone: Int8Array | null;
   colsampleByLevel: number;
   colsampleByNode: number;
+  /**
+   * Place thresholds halfway between the values a split separates (scikit-learn) instead of
+   * at the right one's lower bin edge (XGBoost). Training rows split the same either way.
+   */
+  midpointThresholds?: boolean;
 }
 
 /** The data a tree grows on. `rows[0 .. rowCount)` are its rows; they get reordered. */
@@ -184,7 +189,10 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     if (k < 0) return;
     const o = k * SPLIT_FIELD_COUNT;
     const gain = ws.out[o + SPLIT_FIELD.gain];
-    const floor = Math.max(params.minGain, params.minRelativeGain * Math.abs(scorer.score(node.sumGrad, node.sumHess)));
+    // Rounding noise scales with the children's scores (gain + the parent's score), not with
+    // the parent's alone, which is ~0 for an impure node whose gradients cancel out.
+    const childScores = gain + scorer.score(node.sumGrad, node.sumHess);
+    const floor = Math.max(params.minGain, params.minRelativeGain * Math.abs(childScores));
     if (!(gain > floor) || gain < params.gamma) return;
     candidate.best = {
       feature: list[k],
@@ -246,7 +254,7 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     Object.assign(node, {
       feature: best.feature,
       splitBin: best.splitBin,
-      threshold: binned.splitValues[binned.binOffsets[best.feature] + best.splitBin],
+      threshold: thresholdOf(binned, candidate.hist, C, best.feature, best.splitBin, params.midpointThresholds ?? false),
       defaultLeft: best.defaultLeft,
       left: leftId,
       right: rightId,
@@ -286,6 +294,32 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     }
   }
   return nodes;
+}
+
+/**
+ * The float32 threshold of a split: the split bin's lower edge (XGBoost), or with `midpoint`
+ * the midpoint between the node's nearest values on either side (scikit-learn), found from
+ * the non-empty bins of the node's histogram.
+ */
+function thresholdOf(
+  binned: BinnedMatrix,
+  hist: Float64Array | null,
+  nChannels: number,
+  feature: number,
+  splitBin: number,
+  midpoint: boolean,
+): number {
+  const offset = binned.binOffsets[feature];
+  const edge = binned.splitValues[offset + splitBin];
+  const nBins = valueBins(binned, feature);
+  if (!midpoint || hist === null || splitBin === 0 || splitBin === nBins) return edge;
+  // A bin holds rows when its count (or, without counts, its hessian) is positive.
+  const channel = nChannels >= 3 ? 2 : 1;
+  const filled = (b: number) => hist[(offset + b) * nChannels + channel] > 0;
+  let low = splitBin - 1, high = splitBin;
+  while (low > 0 && !filled(low)) low--;
+  while (high < nBins - 1 && !filled(high)) high++;
+  return midpointThreshold(binned, feature, low, high);
 }
 
 /** Removes and returns the next node to expand under the policy. */

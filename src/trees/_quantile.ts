@@ -41,3 +41,13 @@ export function weightedQuantile(values: ArrayLike<number>, weights: ArrayLike<n
   }
   return values[order[n - 1]];
 }
+
+/** NumPy's default percentile: linear interpolation at position α(n − 1) of the sorted values. */
+export function interpolatedPercentile(values: ArrayLike<number>, alpha: number): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  const x = alpha * (n - 1);
+  const k = Math.floor(x);
+  return k + 1 < n ? sorted[k] + (x - k) * (sorted[k + 1] - sorted[k]) : sorted[n - 1];
+}

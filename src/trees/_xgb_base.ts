@@ -7,21 +7,13 @@
 import type { Backend, Matrix, Tensor } from "../tensor.ts";
 import { BACKENDS, checkOptions, show } from "../_validate.ts";
 import { boost, type BoostResult } from "./_booster.ts";
+import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import { METRICS, type Metric } from "./_metrics.ts";
 import { OBJECTIVES, type Objective } from "./_objectives.ts";
-import { type ParamTable, resolveParams } from "./_params.ts";
-import {
-  ensembleFromJSON,
-  ensembleToJSON,
-  featureScores,
-  IMPORTANCE_TYPES,
-  type ImportanceType,
-  normalise,
-  predictRaw,
-  type TreeEnsemble,
-} from "./_tree_model.ts";
+import type { ParamTable } from "./_params.ts";
+import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "./_tree_model.ts";
 
 /** Options of XGBRegressor and XGBClassifier, named after XGBoost's scikit-learn API. */
 export interface XGBOptions {
@@ -152,47 +144,24 @@ export interface PreparedLabels {
 }
 
 /** The fitted state. */
-export interface XGBState {
-  model: TreeEnsemble;
+export interface XGBState extends FittedTrees {
   objective: string;
-  classes: Float64Array | null;
   bestIteration: number;
   evalHistory: Record<string, number[]>;
 }
 
-/** Serialised estimators carry this tag. */
-export const FORMAT = "tessera.trees";
-
 /** The base of XGBRegressor and XGBClassifier. */
-export abstract class XGBModel {
-  /** The options as given to the constructor. */
-  readonly options: XGBOptions;
-  protected state: XGBState | null = null;
-
+export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
   constructor(options: XGBOptions = {}) {
-    this.options = { ...options };
+    super(options);
   }
 
-  /** The estimator's name in messages and serialised form. */
-  protected abstract get estimatorName(): string;
-  protected abstract paramTable(): ParamTable;
   protected abstract prepareLabels(y: Float64Array, params: XGBParams): PreparedLabels;
+  /** Throws a RangeError unless the state fits this estimator. */
+  protected abstract checkState(state: XGBState): void;
 
-  /** Options merged over defaults, after checking them. */
   protected params(): XGBParams {
-    return resolveParams("options", this.paramTable(), this.options) as unknown as XGBParams;
-  }
-
-  protected fitted(): XGBState {
-    if (this.state === null) {
-      throw new RangeError(`This ${this.estimatorName} is not fitted yet; call fit() first`);
-    }
-    return this.state;
-  }
-
-  /** Number of features seen at fit. */
-  get nFeatures(): number {
-    return this.fitted().model.nFeatures;
+    return this.resolvedOptions() as unknown as XGBParams;
   }
 
   /** Boosting round (0-based) whose model is kept: the best one under early stopping. */
@@ -222,13 +191,13 @@ export abstract class XGBModel {
     return featureScores(this.fitted().model, type);
   }
 
-  /** Raw margins before the objective's transform, [n, outputs]. */
-  async predictMargin(X: Matrix): Promise<Tensor> {
-    const { model } = this.fitted();
-    const x = toFeatures("X", X, model.nFeatures);
-    const kernels = await treesKernels(this.options.backend);
-    const data = await predictRaw(kernels, model, x.data, x.rows);
-    return { data, shape: [x.rows, model.nOutputs] };
+  /**
+   * Raw margins before the objective's transform, [n, outputs] (XGBoost's `output_margin`).
+   *
+   * @throws {RangeError} Before fit, or when X's column count differs from fit's.
+   */
+  predictMargin(X: Matrix): Promise<Tensor> {
+    return this.rawOutput(X);
   }
 
   /** Trains on X and y; the previous fitted state stays until training succeeds. */
@@ -311,58 +280,22 @@ export abstract class XGBModel {
     return { evalSet, metrics, earlyStoppingRounds: opts.earlyStoppingRounds, onProgress: opts.onProgress };
   }
 
-  /**
-   * A plain object holding the options and the fitted model; `fromJSON` of the same estimator
-   * restores it.
-   */
-  toJSON(): Record<string, unknown> {
-    const s = this.state;
-    return {
-      format: FORMAT,
-      version: 1,
-      estimator: this.estimatorName,
-      options: structuredClone(this.options),
-      fitted: s === null ? null : {
-        objective: s.objective,
-        classes: s.classes === null ? null : Array.from(s.classes),
-        bestIteration: s.bestIteration,
-        evalHistory: s.evalHistory,
-        model: ensembleToJSON(s.model),
-      },
-    };
+  protected stateToJSON(s: XGBState): Record<string, unknown> {
+    return { objective: s.objective, bestIteration: s.bestIteration, evalHistory: s.evalHistory };
   }
 
-  /** Restores options and fitted state written by toJSON into this (fresh) estimator. */
-  protected restore(json: unknown): this {
-    if (json === null || typeof json !== "object") {
-      throw new TypeError(`Expected "json" to be an object written by toJSON() but found ${show(json)}`);
-    }
-    const o = json as Record<string, unknown>;
-    if (o.format !== FORMAT || o.estimator !== this.estimatorName) {
-      throw new RangeError(
-        `Expected "json" to hold a serialised ${this.estimatorName} but found format ${show(o.format)}, estimator ${show(o.estimator)}`,
-      );
-    }
-    Object.assign(this.options, o.options ?? {});
-    this.params();
-    if (o.fitted === null || o.fitted === undefined) return this;
-    const f = o.fitted as Record<string, unknown>;
-    const objective = f.objective;
+  protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): XGBState {
+    const objective = fields.objective;
     if (typeof objective !== "string" || !(objective in OBJECTIVES)) {
       throw new RangeError(`Expected "json.fitted.objective" to be a known objective but found ${show(objective)}`);
     }
-    const classes = f.classes === null || f.classes === undefined ? null : Float64Array.from(f.classes as number[]);
-    this.state = {
-      model: ensembleFromJSON("json.fitted.model", f.model),
+    const state: XGBState = {
+      ...base,
       objective,
-      classes,
-      bestIteration: typeof f.bestIteration === "number" ? f.bestIteration : 0,
-      evalHistory: (f.evalHistory as Record<string, number[]>) ?? {},
+      bestIteration: typeof fields.bestIteration === "number" ? fields.bestIteration : 0,
+      evalHistory: (fields.evalHistory as Record<string, number[]>) ?? {},
     };
-    this.checkRestored(this.state);
-    return this;
+    this.checkState(state);
+    return state;
   }
-
-  /** Estimator-specific consistency checks of a restored or imported state. */
-  protected abstract checkRestored(state: XGBState): void;
 }

@@ -3,7 +3,7 @@
  */
 import { show } from "../_validate.ts";
 import { OBJECTIVES } from "./_objectives.ts";
-import { FORMAT } from "./_xgb_base.ts";
+import { FORMAT } from "./_estimator.ts";
 import { XGBClassifier } from "./xgb_classifier.ts";
 import { XGBRegressor } from "./xgb_regressor.ts";
 

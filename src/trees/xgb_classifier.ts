@@ -69,7 +69,7 @@ export class XGBClassifier extends XGBModel {
     return encodeClasses("y", labels).classes;
   }
 
-  protected checkRestored(state: XGBState): void {
+  protected checkState(state: XGBState): void {
     const objective = OBJECTIVES[state.objective];
     const classes = state.classes;
     const outputs = objective.task === "binary" ? 1 : classes?.length;

@@ -67,7 +67,7 @@ export class XGBRegressor extends XGBModel {
     return null;
   }
 
-  protected checkRestored(state: XGBState): void {
+  protected checkState(state: XGBState): void {
     if (OBJECTIVES[state.objective].task !== "regression" || state.model.nOutputs !== 1) {
       throw new RangeError(`Expected a regression model with one output but found objective "${state.objective}" with ${state.model.nOutputs} outputs`);
     }
