@@ -1,0 +1,215 @@
+/**
+ * The conformance suite of the `trees` kernel family: every backend must give the reference's
+ * results (bit for bit: the sums run in the same order) on shapes n ∈ {0, 1, odd, several
+ * blocks + tail}. `registerConformance(kernels)` adds the tests for one backend.
+ */
+import assert from "node:assert/strict";
+import {
+  SPLIT_FIELD_COUNT,
+  SPLIT_PARAM,
+  SPLIT_PARAM_COUNT,
+  type TreesKernels,
+} from "../../src/backends/trees.ts";
+import { buildHistogramNaive, findSplitsRef, partitionRef, predictRef } from "../../src/backends/js/trees.ts";
+import { Rng } from "../../src/_random.ts";
+
+export const ROW_COUNTS = [0, 1, 7, 3 * 64 + 5];
+
+/** A random binned problem: F features with varying bin counts, some missing cells. */
+export function randomBinned(seed: number, nRows: number, nFeatures: number, nChannels = 2) {
+  const rng = new Rng(seed);
+  const binOffsets = new Int32Array(nFeatures + 1);
+  for (let f = 0; f < nFeatures; f++) binOffsets[f + 1] = binOffsets[f] + 2 + rng.nextInt(f === 0 ? 255 : 12);
+  const bins = new Uint8Array(nRows * nFeatures);
+  for (let f = 0; f < nFeatures; f++) {
+    const nBins = binOffsets[f + 1] - binOffsets[f] - 1;
+    for (let r = 0; r < nRows; r++) bins[f * nRows + r] = rng.next() < 0.1 ? nBins : rng.nextInt(nBins);
+  }
+  const values = new Float64Array(nRows * nChannels);
+  for (let r = 0; r < nRows; r++) {
+    values[r * nChannels] = rng.next() * 2 - 1;
+    values[r * nChannels + 1] = 0.1 + rng.next();
+    if (nChannels === 3) values[r * nChannels + 2] = 1;
+  }
+  const rows = Int32Array.from({ length: nRows }, (_, i) => i);
+  return { rng, binOffsets, bins, values, rows, nRows, nFeatures, nChannels };
+}
+
+function splitParams(opts: Partial<Record<keyof typeof SPLIT_PARAM, number>>): Float64Array {
+  const p = new Float64Array(SPLIT_PARAM_COUNT);
+  p[SPLIT_PARAM.lambda] = 1;
+  p[SPLIT_PARAM.minChildWeight] = 0.5;
+  p[SPLIT_PARAM.lowerBound] = -Infinity;
+  p[SPLIT_PARAM.upperBound] = Infinity;
+  for (const [k, v] of Object.entries(opts)) p[SPLIT_PARAM[k as keyof typeof SPLIT_PARAM]] = v!;
+  return p;
+}
+
+/** A random forest of small trees in the flat model layout. */
+export function randomTrees(seed: number, nTrees: number, nCols: number, nOutputs: number) {
+  const rng = new Rng(seed);
+  const feature: number[] = [], threshold: number[] = [], defaultLeft: number[] = [];
+  const left: number[] = [], right: number[] = [], value: number[] = [];
+  const treeStart = [0], treeGroup: number[] = [];
+  for (let t = 0; t < nTrees; t++) {
+    const base = feature.length;
+    // A complete tree of depth 3: 7 internal nodes then 8 leaves, children after parents.
+    for (let i = 0; i < 15; i++) {
+      const internal = i < 7;
+      feature.push(internal ? rng.nextInt(nCols) : -1);
+      threshold.push(Math.fround(rng.next() * 2 - 1));
+      defaultLeft.push(rng.nextInt(2));
+      left.push(internal ? base + 2 * i + 1 : -1);
+      right.push(internal ? base + 2 * i + 2 : -1);
+      value.push(Math.fround(rng.next() - 0.5));
+    }
+    treeStart.push(feature.length);
+    treeGroup.push(t % nOutputs);
+  }
+  return {
+    feature: Int32Array.from(feature), threshold: Float32Array.from(threshold), defaultLeft: Uint8Array.from(defaultLeft),
+    left: Int32Array.from(left), right: Int32Array.from(right), value: Float32Array.from(value), leafWidth: 1,
+    treeStart: Int32Array.from(treeStart), treeGroup: Int32Array.from(treeGroup),
+  };
+}
+
+/** Registers the suite for one backend. */
+export function registerConformance(kernels: TreesKernels): void {
+  const name = kernels.name;
+
+  Deno.test(`trees kernels (${name}): buildHistogram() matches the naive histogram`, async () => {
+    for (const nChannels of [2, 3]) {
+      for (const n of ROW_COUNTS) {
+        const p = randomBinned(n + nChannels, n, 4, nChannels);
+        // A node: every other row, in order; only features 0, 2 and 3.
+        const rows = p.rows.filter((_, i) => i % 2 === 0);
+        const features = Int32Array.of(0, 2, 3);
+        const args = {
+          bins: p.bins, nRows: n, rows, rowBegin: 0, rowEnd: rows.length, values: p.values, nChannels,
+          features, featureCount: 3, binOffsets: p.binOffsets,
+        };
+        const total = p.binOffsets[4] * nChannels;
+        const expected = new Float64Array(total).fill(7);
+        buildHistogramNaive({ ...args, hist: expected });
+        const actual = new Float64Array(total).fill(7);
+        await kernels.buildHistogram({ ...args, hist: actual });
+        assert.deepEqual(actual, expected, `n=${n}, channels=${nChannels}`);
+        // Feature 1's slots are not listed, so they keep their old contents.
+        assert.equal(actual[p.binOffsets[1] * nChannels], 7);
+        if (rows.length > 0) {
+          let sum = 0;
+          for (let s = p.binOffsets[0]; s < p.binOffsets[1]; s++) sum += actual[s * nChannels + 1];
+          let direct = 0;
+          for (const r of rows) direct += p.values[r * nChannels + 1];
+          assert.ok(Math.abs(sum - direct) < 1e-9, "every row lands in exactly one slot");
+        }
+      }
+    }
+  });
+
+  Deno.test(`trees kernels (${name}): subtractHistogram() gives the sibling`, async () => {
+    const p = randomBinned(11, 200, 3);
+    const features = Int32Array.of(0, 1, 2);
+    const total = p.binOffsets[3] * 2;
+    const build = async (rows: Int32Array) => {
+      const hist = new Float64Array(total);
+      await kernels.buildHistogram({
+        bins: p.bins, nRows: 200, rows, rowBegin: 0, rowEnd: rows.length, values: p.values, nChannels: 2,
+        features, featureCount: 3, binOffsets: p.binOffsets, hist,
+      });
+      return hist;
+    };
+    const parent = await build(p.rows);
+    const small = await build(p.rows.filter((r) => r < 60));
+    const large = await build(p.rows.filter((r) => r >= 60));
+    const out = new Float64Array(total);
+    await kernels.subtractHistogram({ parent, child: small, out, nChannels: 2, features, featureCount: 3, binOffsets: p.binOffsets });
+    for (let i = 0; i < total; i++) assert.ok(Math.abs(out[i] - large[i]) < 1e-12);
+  });
+
+  Deno.test(`trees kernels (${name}): findSplits() agrees with the reference`, async () => {
+    for (const opts of [
+      {},
+      { alpha: 0.3, lambda: 0.5 },
+      { maxDeltaStep: 0.05 },
+      { minChildWeight: 20 },
+      { lowerBound: -0.02, upperBound: 0.03 },
+    ]) {
+      const p = randomBinned(5, 300, 4);
+      const features = Int32Array.of(0, 1, 2, 3);
+      const hist = new Float64Array(p.binOffsets[4] * 2);
+      await kernels.buildHistogram({
+        bins: p.bins, nRows: 300, rows: p.rows, rowBegin: 0, rowEnd: 300, values: p.values, nChannels: 2,
+        features, featureCount: 4, binOffsets: p.binOffsets, hist,
+      });
+      let g = 0, h = 0;
+      for (let r = 0; r < 300; r++) {
+        g += p.values[2 * r];
+        h += p.values[2 * r + 1];
+      }
+      const params = splitParams({ ...opts, sumGrad: g, sumHess: h });
+      const monotone = "lowerBound" in opts ? Int8Array.of(1, -1, 0, 1) : null;
+      const args = { hist, nChannels: 2, features, featureCount: 4, binOffsets: p.binOffsets, monotone, params };
+      const expected = new Float64Array(4 * SPLIT_FIELD_COUNT);
+      findSplitsRef({ ...args, out: expected });
+      const actual = new Float64Array(4 * SPLIT_FIELD_COUNT);
+      await kernels.findSplits({ ...args, out: actual });
+      assert.deepEqual(actual, expected, JSON.stringify(opts));
+      assert.ok(expected.some((v, i) => i % SPLIT_FIELD_COUNT === 0 && v > 0), "some split gains");
+    }
+  });
+
+  Deno.test(`trees kernels (${name}): partition() is stable and follows bins and defaults`, async () => {
+    for (const n of ROW_COUNTS) {
+      const p = randomBinned(n + 3, n, 2);
+      const missingBin = p.binOffsets[2] - p.binOffsets[1] - 1;
+      for (const defaultLeft of [0, 1]) {
+        const rows = p.rows.slice();
+        const expectedRows = p.rows.slice();
+        const args = { bins: p.bins, nRows: n, rowBegin: 0, rowEnd: n, feature: 1, splitBin: 3, missingBin, defaultLeft };
+        const expectedLeft = partitionRef({ ...args, rows: expectedRows, scratch: new Int32Array(n) });
+        const nLeft = await kernels.partition({ ...args, rows, scratch: new Int32Array(n) });
+        assert.equal(nLeft, expectedLeft);
+        assert.deepEqual(rows, expectedRows);
+        const goesLeft = (r: number) => {
+          const b = p.bins[n + r];
+          return b === missingBin ? defaultLeft === 1 : b < 3;
+        };
+        assert.deepEqual(Array.from(rows.subarray(0, nLeft)), Array.from(p.rows).filter(goesLeft));
+        assert.deepEqual(Array.from(rows.subarray(nLeft)), Array.from(p.rows).filter((r) => !goesLeft(r)));
+      }
+    }
+  });
+
+  Deno.test(`trees kernels (${name}): predict() sums float32 leaves in tree order`, async () => {
+    const trees = randomTrees(3, 9, 4, 3);
+    for (const n of ROW_COUNTS) {
+      const rng = new Rng(n);
+      const x = Float32Array.from({ length: n * 4 }, () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1));
+      const args = { x, nRows: n, nCols: 4, ...trees, treeBegin: 1, treeEnd: 9, nOutputs: 3 };
+      const expected = new Float32Array(n * 3).fill(0.25);
+      predictRef({ ...args, out: expected });
+      const actual = new Float32Array(n * 3).fill(0.25);
+      await kernels.predict({ ...args, out: actual });
+      assert.deepEqual(actual, expected, `n=${n}`);
+      if (n > 1) {
+        // Rows [1, n) only: row 0 keeps its start value.
+        const partial = new Float32Array(n * 3).fill(0.25);
+        await kernels.predict({ ...args, out: partial }, 1, n - 1);
+        assert.deepEqual(Array.from(partial.subarray(0, 3)), [0.25, 0.25, 0.25]);
+        assert.deepEqual(partial.subarray(3), expected.subarray(3));
+      }
+    }
+  });
+
+  Deno.test(`trees kernels (${name}): binFeatures() places values between split values`, async () => {
+    const splitValues = Float32Array.of(-1, 0.5, 1, 2, 9, /* feature 1: */ 0, 5);
+    const binOffsets = Int32Array.of(0, 5, 7);
+    const x = Float32Array.of(0, 1, 0.5, NaN, 1.5, 3, 2, 4, 100, -2, NaN, 0);
+    const bins = new Uint8Array(12);
+    await kernels.binFeatures({ x, nRows: 6, nCols: 2, splitValues, binOffsets, bins });
+    // Feature 0 has 4 value bins: (−∞,0.5) [0.5,1) [1,2) [2,∞), missing = 4; feature 1 has one.
+    assert.deepEqual(Array.from(bins.subarray(0, 6)), [0, 1, 2, 3, 3, 4]);
+    assert.deepEqual(Array.from(bins.subarray(6)), [0, 1, 0, 0, 0, 0]);
+  });
+}
