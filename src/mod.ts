@@ -10,3 +10,4 @@ export * from "./runtime/mod.ts";
 export * from "./linalg/mod.ts";
 export * from "./attention/mod.ts";
 export * from "./diffusion/mod.ts";
+export * from "./linear/mod.ts";
