@@ -1,2 +1,3 @@
 // The one WASM module of Tessera: every kernel family exports from here.
 export * from "./matmul";
+export * from "./diffusion";

@@ -4,6 +4,9 @@
  * @module
  */
 import type { Family } from "./_select.ts";
+import type { DiffusionKernels } from "./diffusion.ts";
+import { jsDiffusionKernels } from "./js/diffusion.ts";
+import { wasmDiffusion } from "./wasm/diffusion.ts";
 import type { MatmulKernels } from "./matmul.ts";
 import { jsMatmul } from "./js/matmul.ts";
 import { wasmMatmul } from "./wasm/matmul.ts";
@@ -15,4 +18,10 @@ export const MATMUL: Family<MatmulKernels> = {
   wasm: wasmMatmul,
   webgpu: webgpuMatmul,
   gpuWorthFlops: 2 * 512 ** 3,
+};
+
+export const DIFFUSION: Family<DiffusionKernels> = {
+  name: "diffusion",
+  js: jsDiffusionKernels,
+  wasm: wasmDiffusion,
 };

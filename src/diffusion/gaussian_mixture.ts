@@ -1,9 +1,9 @@
 import { drawUniform } from "../_random.ts";
-import { checkNumber, checkOptions, show, toMatrix, toVector } from "../_validate.ts";
-import type { DiffusionKernels } from "../backends/diffusion.ts";
+import { checkBackend, checkNumber, checkOptions, show, toMatrix, toVector } from "../_validate.ts";
 import { jsDiffusionKernels, noiseKey } from "../backends/js/diffusion.ts";
 import type { Backend, Matrix } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
+import type { DiffusionKernels } from "../backends/diffusion.ts";
 import type { Denoiser, DenoiserInfo } from "./types.ts";
 
 /** Options of {@link GaussianMixture}. */
@@ -14,7 +14,7 @@ export type GaussianMixtureOptions = {
   variances: Matrix;
   /** Mixture weights, ≥ 0 with a positive sum (normalised here). */
   weights: ArrayLike<number>;
-  /** Kernel backend (default "auto"). */
+  /** Kernel backend of the denoiser (default "auto"; "js" keeps it synchronous). */
   backend?: Backend;
 };
 
@@ -46,7 +46,7 @@ export class GaussianMixture {
   /** Normalised weights. */
   readonly weights: Float64Array;
   readonly #logWeights: Float32Array;
-  readonly #kernels: DiffusionKernels;
+  readonly #backend: Backend | undefined;
 
   /**
    * @throws {TypeError | RangeError} On shapes that disagree, a variance ≤ 0, a negative
@@ -91,7 +91,8 @@ export class GaussianMixture {
     if (!(total > 0)) {
       throw new RangeError(`Expected "weights" to have a positive sum but found ${total}`);
     }
-    this.#kernels = diffusionKernels(opts.backend);
+    checkBackend("backend", opts.backend);
+    this.#backend = opts.backend;
     this.dim = means.cols;
     this.components = means.rows;
     this.means = Float32Array.from(means.data);
@@ -108,18 +109,24 @@ export class GaussianMixture {
   readonly denoiser: Denoiser = (x: Float32Array, sigma: number, info: DenoiserInfo) => {
     const batch = this.#checkBatch(x, info);
     const out = new Float32Array(x.length);
-    const done = this.#kernels.gmmDenoise(
-      out,
-      x,
-      batch,
-      this.dim,
-      sigma,
-      this.means,
-      this.variances,
-      this.#logWeights,
-      this.components,
-    );
-    return done instanceof Promise ? done.then(() => out) : out;
+    const run = (kernels: DiffusionKernels) =>
+      kernels.gmmDenoise(
+        out,
+        x,
+        batch,
+        this.dim,
+        sigma,
+        this.means,
+        this.variances,
+        this.#logWeights,
+        this.components,
+      );
+    if (this.#backend === "js") {
+      run(jsDiffusionKernels);
+      return out;
+    }
+    const flops = x.length * this.components * 4;
+    return diffusionKernels(this.#backend, { flops }).then(run).then(() => out);
   };
 
   /**

@@ -1,4 +1,4 @@
-import { checkChoice, checkNumber, checkOptions, show } from "../_validate.ts";
+import { checkBackend, checkChoice, checkNumber, checkOptions, show } from "../_validate.ts";
 import type { Backend } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { RunContext } from "./_run_context.ts";
@@ -31,7 +31,7 @@ export type SampleOptions = {
   noise?: NoiseFunction;
   /** Called after each step's denoiser evaluation. */
   onStep?: (step: StepInfo) => void;
-  /** Kernel backend (default "auto"). */
+  /** Kernel backend (default "auto"; "js" never starts the WASM runtime). */
   backend?: Backend;
 };
 
@@ -136,7 +136,7 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   checkNumber("firstSample", firstSample, { min: 0, max: 0xffffffff, integer: true });
   checkFunction("noise", noise, true);
   checkFunction("onStep", onStep, true);
-  const kernels = diffusionKernels(backend);
+  checkBackend("backend", backend);
   if (xT !== undefined) {
     if (!(xT instanceof Float32Array)) {
       throw new TypeError(`Expected "xT" to be a Float32Array but found ${show(xT)}`);
@@ -147,6 +147,7 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       );
     }
   }
+  const kernels = await diffusionKernels(backend, { flops: batch * dim });
   const ctx = new RunContext({ denoiser, batch, dim, kernels, seed, firstSample, noise, onStep });
   let x: Float32Array;
   if (xT !== undefined) x = xT.slice();

@@ -6,6 +6,7 @@ const two = () =>
     means: [[-2, 1], [3, 0]],
     variances: [[0.5, 0.2], [1, 2]],
     weights: [1, 3],
+    backend: "js",
   });
 
 Deno.test("GaussianMixture normalises weights and stores component-major parameters", () => {
@@ -18,7 +19,12 @@ Deno.test("GaussianMixture normalises weights and stores component-major paramet
 });
 
 Deno.test("GaussianMixture.denoiser is the exact posterior mean of one Gaussian", async () => {
-  const gmm = new GaussianMixture({ means: [[1, -1]], variances: [[0.25, 4]], weights: [1] });
+  const gmm = new GaussianMixture({
+    means: [[1, -1]],
+    variances: [[0.25, 4]],
+    weights: [1],
+    backend: "js",
+  });
   const x = Float32Array.from([3, 2, -1, 0]);
   for (const sigma of [0, 0.5, 10]) {
     const out = await gmm.denoiser(x, sigma, { batch: 2, dim: 2 });

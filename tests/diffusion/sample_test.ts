@@ -15,6 +15,7 @@ const gmm = new GaussianMixture({
   means: [[-1, 0.5], [1.5, -1]],
   variances: [[0.2, 0.3], [0.1, 0.4]],
   weights: [0.4, 0.6],
+  backend: "js",
 });
 
 /** Per-sampler settings that keep runs short. */
@@ -40,6 +41,7 @@ function options(sampler: string, extra: Partial<SampleOptions> = {}): SampleOpt
     sigmas: karrasSigmas({ steps: 6, sigmaMax: 20 }),
     sampler: sampler as SampleOptions["sampler"],
     seed: 11,
+    backend: "js",
     ...SETTINGS[sampler],
     ...extra,
   };

@@ -20,6 +20,9 @@ const exactFlow = (xT: number, sigmaMax: number, sigmaEnd = 0) =>
   mu +
   (Math.sqrt(s * s + sigmaEnd * sigmaEnd) / Math.sqrt(s * s + sigmaMax * sigmaMax)) * (xT - mu);
 
+/** Every run here uses the reference kernels; tests/diffusion/wasm_test.ts covers the others. */
+const run = (opts: SampleOptions) => sample({ backend: "js", ...opts });
+
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
 
@@ -40,7 +43,7 @@ async function flowErrors(sampler: string, ns: number[], extra: Partial<SampleOp
   const errors: number[] = [];
   for (const steps of ns) {
     const sigmas = extra.sigmas ?? karrasSigmas({ steps, sigmaMax: 80 });
-    const out = await sample({
+    const out = await run({
       denoiser: gaussian,
       batch: 5,
       dim: 1,
@@ -79,7 +82,7 @@ Deno.test("ode in native VP time converges at order 2 (Heun) and 1 (Euler)", asy
     const errors: number[] = [];
     for (const steps of ns) {
       const sigmas = vpSigmas({ steps });
-      const out = await sample({
+      const out = await run({
         denoiser: gaussian,
         batch: 5,
         dim: 1,
@@ -106,7 +109,7 @@ Deno.test("probability-flow RK45 solves the ODE to its tolerance, then denoises"
     ], ["sub-vp", vpSigmas({ steps: 10 })]] as const
   ) {
     let nfe = 0;
-    const out = await sample({
+    const out = await run({
       denoiser: gaussian,
       batch: 5,
       dim: 1,
@@ -134,12 +137,12 @@ Deno.test("ddim with η = 0 is Euler on x/√ᾱ, and with η = 1 matches ddpm a
     sigmas: karrasSigmas({ steps: 30 }),
     seed: 2,
   } as const;
-  const euler = await sample({ ...base, sampler: "euler" });
-  const ddim = await sample({ ...base, sampler: "ddim" });
+  const euler = await run({ ...base, sampler: "euler" });
+  const ddim = await run({ ...base, sampler: "ddim" });
   assert.ok(maxDiff(ddim, euler) <= 1e-6, `η = 0: ${maxDiff(ddim, euler)}`);
-  const ancestral = await sample({ ...base, sampler: "euler-ancestral" });
-  const ddim1 = await sample({ ...base, sampler: "ddim", samplerOptions: { eta: 1 } });
-  const ddpm = await sample({ ...base, sampler: "ddpm" });
+  const ancestral = await run({ ...base, sampler: "euler-ancestral" });
+  const ddim1 = await run({ ...base, sampler: "ddim", samplerOptions: { eta: 1 } });
+  const ddpm = await run({ ...base, sampler: "ddpm" });
   assert.ok(maxDiff(ddim1, ancestral) <= 1e-5 && maxDiff(ddpm, ancestral) <= 1e-5);
   assert.ok(maxDiff(ancestral, euler) > 0.1); // the noise matters
 });
@@ -153,13 +156,13 @@ Deno.test("ode with the EDM parameterisation reproduces heun and euler", async (
     seed: 4,
   } as const;
   assert.ok(
-    maxDiff(await sample({ ...base, sampler: "ode" }), await sample({ ...base, sampler: "heun" })) <
+    maxDiff(await run({ ...base, sampler: "ode" }), await run({ ...base, sampler: "heun" })) <
       1e-5,
   );
   assert.ok(
     maxDiff(
-      await sample({ ...base, sampler: "ode", samplerOptions: { order: 1 } }),
-      await sample({ ...base, sampler: "euler" }),
+      await run({ ...base, sampler: "ode", samplerOptions: { order: 1 } }),
+      await run({ ...base, sampler: "euler" }),
     ) < 1e-5,
   );
 });
@@ -169,7 +172,7 @@ Deno.test("euler on flow-matching sigmas with a velocity model is the rectified-
   const velocity = (xt: Float32Array, t: number) =>
     xt.map((v) => (v - gaussian(Float32Array.of(v / (1 - t)), t / (1 - t))[0]) / t);
   const start = Float32Array.from({ length: 8 }, (_, i) => (i - 3.5) * 1.3 * sigmas[0]);
-  const out = await sample({
+  const out = await run({
     denoiser: denoiserFromVelocity(velocity),
     batch: 8,
     dim: 1,
@@ -236,7 +239,7 @@ Deno.test("stochastic samplers draw from the Gaussian's mean and variance", asyn
     }, 0.12],
   ];
   for (const [name, extra, varianceTolerance] of cases) {
-    const out = await sample({
+    const out = await run({
       denoiser: gaussian,
       batch: 3000,
       dim: 1,
@@ -263,6 +266,7 @@ Deno.test("samplers reproduce the mode proportions of a 2-D mixture", async () =
     means: [[-2, -2], [2, 2]],
     variances: [[0.1, 0.1], [0.1, 0.1]],
     weights: [0.25, 0.75],
+    backend: "js",
   });
   const batch = 1500;
   for (
@@ -272,7 +276,7 @@ Deno.test("samplers reproduce the mode proportions of a 2-D mixture", async () =
       ["reverse-sde", { sigmas: vpSigmas({ steps: 100 }) }],
     ] as const
   ) {
-    const out = await sample({ denoiser: gmm.denoiser, batch, dim: 2, sampler, seed: 9, ...extra });
+    const out = await run({ denoiser: gmm.denoiser, batch, dim: 2, sampler, seed: 9, ...extra });
     let first = 0;
     for (let i = 0; i < batch; i++) if (out[2 * i] + out[2 * i + 1] < 0) first++;
     const share = first / batch, se = Math.sqrt(0.25 * 0.75 / batch);

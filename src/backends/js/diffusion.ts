@@ -97,38 +97,63 @@ function cosSmallF32(a: number): number {
   return f32(1 + p);
 }
 
-/**
- * `[cos 2πu, sin 2πu]` in float32 for `u = k · 2⁻²⁴`, `k` an integer in [0, 2²⁴). The nearest
- * quarter turn is taken off on the integer, so the polynomial argument is exact up to one
- * rounding and lies in [−π/4, π/4].
- */
-export function cosSinTurnF32(k: number): [number, number] {
+/** Scratch for {@link cosSinTurnInto}: [cos, sin]. */
+const turn = new Float64Array(2);
+
+/** {@link cosSinTurnF32} without allocating: writes into `turn`. */
+function cosSinTurnInto(k: number): void {
   const quarter = (k + 0x200000) >>> 22; // nearest multiple of 2²² (a quarter turn)
   const rest = k - quarter * 0x400000; // in [−2²¹, 2²¹)
   const a = f32(f32(rest * 2 ** -24) * TWO_PI_F32);
   const s = sinSmallF32(a), c = cosSmallF32(a);
   switch (quarter & 3) {
     case 0:
-      return [c, s];
+      turn[0] = c, turn[1] = s;
+      break;
     case 1:
-      return [-s, c];
+      turn[0] = -s, turn[1] = c;
+      break;
     case 2:
-      return [-c, -s];
+      turn[0] = -c, turn[1] = -s;
+      break;
     default:
-      return [s, -c];
+      turn[0] = s, turn[1] = -c;
   }
+}
+
+/**
+ * `[cos 2πu, sin 2πu]` in float32 for `u = k · 2⁻²⁴`, `k` an integer in [0, 2²⁴). The nearest
+ * quarter turn is taken off on the integer, so the polynomial argument is exact up to one
+ * rounding and lies in [−π/4, π/4].
+ */
+export function cosSinTurnF32(k: number): [number, number] {
+  cosSinTurnInto(k);
+  return [turn[0], turn[1]];
+}
+
+/** Writes the Box–Muller pair of (bits1, bits2) to out[at] and, when `both`, out[at + 1]. */
+function gaussianPairInto(
+  out: Float32Array,
+  at: number,
+  bits1: number,
+  bits2: number,
+  both: boolean,
+): void {
+  const r = f32(Math.sqrt(f32(-2 * logUniformF32((bits1 >>> 8) + 1))));
+  cosSinTurnInto(bits2 >>> 8);
+  out[at] = r * turn[0];
+  if (both) out[at + 1] = r * turn[1];
 }
 
 /**
  * Two standard normals from two u32 draws by float32 Box–Muller:
  * `r = √(−2 ln u₁)`, `u₁ = (⌊b₁/2⁸⌋ + 1)·2⁻²⁴ ∈ (0, 1]`, `θ = 2π·⌊b₂/2⁸⌋·2⁻²⁴`,
- * returning `[r cos θ, r sin θ]`. |z| ≤ √(48 ln 2) ≈ 5.77.
+ * returning `[r cos θ, r sin θ]` (each product rounded to float32). |z| ≤ √(48 ln 2) ≈ 5.77.
  */
 export function gaussianPair(bits1: number, bits2: number): [number, number] {
-  const ln = logUniformF32((bits1 >>> 8) + 1);
-  const r = f32(Math.sqrt(f32(-2 * ln)));
-  const [c, s] = cosSinTurnF32(bits2 >>> 8);
-  return [f32(r * c), f32(r * s)];
+  const pair = new Float32Array(2);
+  gaussianPairInto(pair, 0, bits1, bits2, true);
+  return [pair[0], pair[1]];
 }
 
 function fillGaussian(
@@ -143,9 +168,7 @@ function fillGaussian(
     const key = noiseKey(seed, (firstSample + row) >>> 0, draw);
     const base = row * dim;
     for (let j = 0; j < dim; j += 2) {
-      const [z0, z1] = gaussianPair(drawU32(key, j), drawU32(key, j + 1));
-      out[base + j] = z0;
-      if (j + 1 < dim) out[base + j + 1] = z1;
+      gaussianPairInto(out, base + j, drawU32(key, j), drawU32(key, j + 1), j + 1 < dim);
     }
   }
 }

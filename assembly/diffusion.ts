@@ -1,0 +1,489 @@
+// Diffusion sampling kernels: fused sampler step updates, the counter-based Gaussian fill and
+// the exact Gaussian-mixture denoiser / score. The TypeScript reference is
+// src/backends/js/diffusion.ts; step updates and the mixture agree with it to float32 rounding,
+// the Gaussian fill agrees bit for bit.
+//
+// Buffers are batch-major rows of `dim` f32 values:
+//
+//   x:  row 0: x00 x01 .. x0(dim-1) | row 1: x10 .. | ...        (n = batch · dim values)
+//
+// Element-wise kernels run a v128 body over 4 values and a scalar tail. Row kernels take a row
+// range [rowStart, rowEnd) so the TypeScript side can deal rows to workers; a row's result never
+// depends on the range it was computed in.
+//
+// No fused multiply-add anywhere in this file (not even in the relaxed build): the Gaussian
+// fill must round exactly like the reference, and plain mul + add keeps the other kernels
+// identical across builds.
+
+import { hsum4_f32 } from "./_simd";
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise step updates. Scalars arrive as f32 and are splatted outside the loops.
+
+/** x ← D + ratio·(x − D)   (Euler step, ratio = σ_next / σ). */
+export function diffusion_euler_step_f32(x: usize, d: usize, n: i32, ratio: f32): void {
+  const r4 = f32x4.splat(ratio);
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) {
+    const at = <usize>i << 2;
+    const dv = v128.load(d + at);
+    v128.store(x + at, f32x4.add(dv, f32x4.mul(r4, f32x4.sub(v128.load(x + at), dv))));
+  }
+  for (let i = body; i < n; i++) {
+    const at = <usize>i << 2;
+    const dv = load<f32>(d + at);
+    store<f32>(x + at, dv + ratio * (load<f32>(x + at) - dv));
+  }
+}
+
+/** x ← x + a·(x − D) + b·(xNext − DNext)   (Heun's correction, a = h/(2σ), b = h/(2σ_next)). */
+export function diffusion_heun_step_f32(
+  x: usize, d: usize, xn: usize, dn: usize, n: i32, a: f32, b: f32,
+): void {
+  const a4 = f32x4.splat(a), b4 = f32x4.splat(b);
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) {
+    const at = <usize>i << 2;
+    const xv = v128.load(x + at);
+    const first = f32x4.mul(a4, f32x4.sub(xv, v128.load(d + at)));
+    const second = f32x4.mul(b4, f32x4.sub(v128.load(xn + at), v128.load(dn + at)));
+    v128.store(x + at, f32x4.add(f32x4.add(xv, first), second));
+  }
+  for (let i = body; i < n; i++) {
+    const at = <usize>i << 2;
+    const xv = load<f32>(x + at);
+    store<f32>(x + at, xv + a * (xv - load<f32>(d + at)) + b * (load<f32>(xn + at) - load<f32>(dn + at)));
+  }
+}
+
+/** x ← x + scale·(xEval − DEval)   (a step along a derivative taken elsewhere, scale = h/σ). */
+export function diffusion_derivative_step_f32(x: usize, xe: usize, de: usize, n: i32, scale: f32): void {
+  const s4 = f32x4.splat(scale);
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) {
+    const at = <usize>i << 2;
+    const step = f32x4.mul(s4, f32x4.sub(v128.load(xe + at), v128.load(de + at)));
+    v128.store(x + at, f32x4.add(v128.load(x + at), step));
+  }
+  for (let i = body; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(x + at, load<f32>(x + at) + scale * (load<f32>(xe + at) - load<f32>(de + at)));
+  }
+}
+
+/** x ← D + ratio·(x − D) + up·z   (ancestral step, ratio = σ_down/σ, up = σ_up). */
+export function diffusion_ancestral_step_f32(
+  x: usize, d: usize, z: usize, n: i32, ratio: f32, up: f32,
+): void {
+  const r4 = f32x4.splat(ratio), u4 = f32x4.splat(up);
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) {
+    const at = <usize>i << 2;
+    const dv = v128.load(d + at);
+    const det = f32x4.add(dv, f32x4.mul(r4, f32x4.sub(v128.load(x + at), dv)));
+    v128.store(x + at, f32x4.add(det, f32x4.mul(u4, v128.load(z + at))));
+  }
+  for (let i = body; i < n; i++) {
+    const at = <usize>i << 2;
+    const dv = load<f32>(d + at);
+    store<f32>(x + at, dv + ratio * (load<f32>(x + at) - dv) + up * load<f32>(z + at));
+  }
+}
+
+/**
+ * x ← a·x + b·D + c·DPrev + e·z   (the DPM-Solver++ form). `hasPrev` / `hasNoise` = 0 leave the
+ * corresponding buffer unread.
+ */
+export function diffusion_dpmpp_step_f32(
+  x: usize, d: usize, dp: usize, z: usize, n: i32,
+  a: f32, b: f32, c: f32, e: f32, hasPrev: i32, hasNoise: i32,
+): void {
+  const a4 = f32x4.splat(a), b4 = f32x4.splat(b), c4 = f32x4.splat(c), e4 = f32x4.splat(e);
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) {
+    const at = <usize>i << 2;
+    let v = f32x4.add(f32x4.mul(a4, v128.load(x + at)), f32x4.mul(b4, v128.load(d + at)));
+    if (hasPrev) v = f32x4.add(v, f32x4.mul(c4, v128.load(dp + at)));
+    if (hasNoise) v = f32x4.add(v, f32x4.mul(e4, v128.load(z + at)));
+    v128.store(x + at, v);
+  }
+  for (let i = body; i < n; i++) {
+    const at = <usize>i << 2;
+    let v = a * load<f32>(x + at) + b * load<f32>(d + at);
+    if (hasPrev) v += c * load<f32>(dp + at);
+    if (hasNoise) v += e * load<f32>(z + at);
+    store<f32>(x + at, v);
+  }
+}
+
+/** y ← a·y + b·x. */
+export function diffusion_axpby_f32(y: usize, x: usize, n: i32, a: f32, b: f32): void {
+  const a4 = f32x4.splat(a), b4 = f32x4.splat(b);
+  const body = n & ~3;
+  for (let i = 0; i < body; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(y + at, f32x4.add(f32x4.mul(a4, v128.load(y + at)), f32x4.mul(b4, v128.load(x + at))));
+  }
+  for (let i = body; i < n; i++) {
+    const at = <usize>i << 2;
+    store<f32>(y + at, a * load<f32>(y + at) + b * load<f32>(x + at));
+  }
+}
+
+// Sum of squares of `dim` values at p: a v128 accumulator summed in a fixed lane order, then the
+// scalar tail in order, so a row's sum does not depend on where the row sits.
+// @ts-ignore: decorator
+@inline function sumSquares(p: usize, dim: i32): f32 {
+  let acc = f32x4.splat(0);
+  const body = dim & ~3;
+  for (let j = 0; j < body; j += 4) {
+    const v = v128.load(p + (<usize>j << 2));
+    acc = f32x4.add(acc, f32x4.mul(v, v));
+  }
+  let sum = hsum4_f32(acc);
+  for (let j = body; j < dim; j++) {
+    const v = load<f32>(p + (<usize>j << 2));
+    sum += v * v;
+  }
+  return sum;
+}
+
+/**
+ * Langevin corrector rows: eps = 2·alpha·(snr·‖z_r‖/‖g_r‖)², x_r ← x_r + eps·g_r + √(2eps)·z_r.
+ * A row whose score is zero is left unchanged.
+ */
+export function diffusion_langevin_step_f32(
+  x: usize, g: usize, z: usize, rowStart: i32, rowEnd: i32, dim: i32, snr: f32, alpha: f32,
+): void {
+  for (let row = rowStart; row < rowEnd; row++) {
+    const base = <usize>row * <usize>dim << 2;
+    const g2 = sumSquares(g + base, dim);
+    if (g2 == 0) continue;
+    const eps: f32 = <f32>2 * alpha * snr * snr * sumSquares(z + base, dim) / g2;
+    const amp: f32 = Mathf.sqrt(<f32>2 * eps);
+    const e4 = f32x4.splat(eps), m4 = f32x4.splat(amp);
+    const body = dim & ~3;
+    for (let j = 0; j < body; j += 4) {
+      const at = base + (<usize>j << 2);
+      const step = f32x4.add(f32x4.mul(e4, v128.load(g + at)), f32x4.mul(m4, v128.load(z + at)));
+      v128.store(x + at, f32x4.add(v128.load(x + at), step));
+    }
+    for (let j = body; j < dim; j++) {
+      const at = base + (<usize>j << 2);
+      store<f32>(x + at, load<f32>(x + at) + (eps * load<f32>(g + at) + amp * load<f32>(z + at)));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gaussian fill. The stream of src/_random.ts (lowbias32 mixing, counter-based) and the float32
+// Box–Muller of src/backends/js/diffusion.ts, operation for operation:
+//
+//   key(row)  = mix(streamKey(seed, firstSample + row) ^ mix(draw + 0x3c6ef372))
+//   pair p    = (u32 at counter 2p, u32 at counter 2p + 1) → (z at 2p, z at 2p + 1)
+//   u32(c)    = mix(key ^ mix(c + 0x6a09e667))
+//
+// The v128 body does 4 pairs (8 outputs) per iteration, one pair per lane:
+//
+//   lane:          0        1        2        3
+//   counters u₁:   2p       2p+2     2p+4     2p+6
+//   counters u₂:   2p+1     2p+3     2p+5     2p+7
+//   stored:        [z0 z1 | z0 z1 | z0 z1 | z0 z1]   via two shuffles
+
+const SQRT2_F32: f32 = <f32>1.4142135623730951;
+const LN2_HI: f32 = <f32>6.9313812256e-01;
+const LN2_LO: f32 = <f32>9.0580006145e-06;
+const LOG_C3: f32 = <f32>(1.0 / 3.0);
+const LOG_C5: f32 = <f32>(1.0 / 5.0);
+const LOG_C7: f32 = <f32>(1.0 / 7.0);
+const LOG_C9: f32 = <f32>(1.0 / 9.0);
+const TWO_PI_F32: f32 = <f32>(2.0 * Math.PI);
+const SIN_C3: f32 = <f32>(-1.0 / 6.0);
+const SIN_C5: f32 = <f32>(1.0 / 120.0);
+const SIN_C7: f32 = <f32>(-1.0 / 5040.0);
+const SIN_C9: f32 = <f32>(1.0 / 362880.0);
+const COS_C2: f32 = <f32>(-1.0 / 2.0);
+const COS_C4: f32 = <f32>(1.0 / 24.0);
+const COS_C6: f32 = <f32>(-1.0 / 720.0);
+const COS_C8: f32 = <f32>(1.0 / 40320.0);
+const COS_C10: f32 = <f32>(-1.0 / 3628800.0);
+const TWO_POW_M24: f32 = <f32>5.9604644775390625e-8;
+
+// @ts-ignore: decorator
+@inline function mix32(x: u32): u32 {
+  x ^= x >>> 16;
+  x *= 0x7feb352d;
+  x ^= x >>> 15;
+  x *= 0x846ca68b;
+  x ^= x >>> 16;
+  return x;
+}
+
+/** mix32 on four u32 lanes. */
+// @ts-ignore: decorator
+@inline function mix32x4(x: v128): v128 {
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline function noiseKey(seed: u32, sample: u32, draw: u32): u32 {
+  const stream = mix32(mix32(seed) ^ (sample * 0x9e3779b9));
+  return mix32(stream ^ mix32(draw + 0x3c6ef372));
+}
+
+// @ts-ignore: decorator
+@inline function drawU32(key: u32, counter: u32): u32 {
+  return mix32(key ^ mix32(counter + 0x6a09e667));
+}
+
+/** ln(k·2⁻²⁴) for k in [1, 2²⁴], as logUniformF32 in the reference. */
+function logUniform(k: i32): f32 {
+  // k ≤ 2²⁴ is exact in f32, so its exponent and mantissa are exactly k = m·2^e.
+  const bits = reinterpret<i32>(<f32>k);
+  let e = (bits >>> 23) - 127;
+  let m = reinterpret<f32>((bits & 0x007fffff) | 0x3f800000);
+  if (m > SQRT2_F32) {
+    m = m * <f32>0.5;
+    e += 1;
+  }
+  e -= 24;
+  const fr: f32 = (m - <f32>1) / (m + <f32>1);
+  const s: f32 = fr * fr;
+  let r: f32 = s * LOG_C9;
+  r = LOG_C7 + r;
+  r = s * r;
+  r = LOG_C5 + r;
+  r = s * r;
+  r = LOG_C3 + r;
+  r = s * r;
+  const t: f32 = fr + fr;
+  const lnm: f32 = t + t * r;
+  const ef = <f32>e;
+  return ef * LN2_HI + (lnm + ef * LN2_LO);
+}
+
+/** The same on four lanes. */
+// @ts-ignore: decorator
+@inline function logUniform4(k: v128): v128 {
+  const bits = f32x4.convert_i32x4_s(k);
+  let e = i32x4.sub(i32x4.shr_u(bits, 23), i32x4.splat(127));
+  let m = v128.or(v128.and(bits, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
+  const big = f32x4.gt(m, f32x4.splat(SQRT2_F32));
+  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  e = i32x4.sub(e, big); // big lanes are all ones (−1): e + 1
+  e = i32x4.sub(e, i32x4.splat(24));
+  const one = f32x4.splat(1);
+  const fr = f32x4.div(f32x4.sub(m, one), f32x4.add(m, one));
+  const s = f32x4.mul(fr, fr);
+  let r = f32x4.mul(s, f32x4.splat(LOG_C9));
+  r = f32x4.add(f32x4.splat(LOG_C7), r);
+  r = f32x4.mul(s, r);
+  r = f32x4.add(f32x4.splat(LOG_C5), r);
+  r = f32x4.mul(s, r);
+  r = f32x4.add(f32x4.splat(LOG_C3), r);
+  r = f32x4.mul(s, r);
+  const t = f32x4.add(fr, fr);
+  const lnm = f32x4.add(t, f32x4.mul(t, r));
+  const ef = f32x4.convert_i32x4_s(e);
+  const hi = f32x4.mul(ef, f32x4.splat(LN2_HI));
+  return f32x4.add(hi, f32x4.add(lnm, f32x4.mul(ef, f32x4.splat(LN2_LO))));
+}
+
+// @ts-ignore: decorator
+@inline function sinSmall(a: f32): f32 {
+  const z: f32 = a * a;
+  let p: f32 = z * SIN_C9;
+  p = SIN_C7 + p;
+  p = z * p;
+  p = SIN_C5 + p;
+  p = z * p;
+  p = SIN_C3 + p;
+  p = z * p;
+  return a + a * p;
+}
+
+// @ts-ignore: decorator
+@inline function cosSmall(a: f32): f32 {
+  const z: f32 = a * a;
+  let p: f32 = z * COS_C10;
+  p = COS_C8 + p;
+  p = z * p;
+  p = COS_C6 + p;
+  p = z * p;
+  p = COS_C4 + p;
+  p = z * p;
+  p = COS_C2 + p;
+  p = z * p;
+  return <f32>1 + p;
+}
+
+/** Two normals from two u32 draws into out[0] and (when `both`) out[1]. */
+function gaussianPairInto(out: usize, bits1: u32, bits2: u32, both: bool): void {
+  const ln = logUniform(<i32>(bits1 >>> 8) + 1);
+  const r: f32 = Mathf.sqrt(<f32>-2 * ln);
+  const k = <i32>(bits2 >>> 8);
+  const quarter = (k + 0x200000) >>> 22;
+  const rest = k - (quarter << 22);
+  const a: f32 = (<f32>rest * TWO_POW_M24) * TWO_PI_F32;
+  const s = sinSmall(a), c = cosSmall(a);
+  let cosT: f32, sinT: f32;
+  switch (quarter & 3) {
+    case 0: { cosT = c; sinT = s; break; }
+    case 1: { cosT = -s; sinT = c; break; }
+    case 2: { cosT = -c; sinT = -s; break; }
+    default: { cosT = s; sinT = -c; break; }
+  }
+  store<f32>(out, r * cosT);
+  if (both) store<f32>(out, r * sinT, 4);
+}
+
+/**
+ * Fills rows [rowStart, rowEnd) of `out` (dim values each) with standard normals: row r holds
+ * draw `draw` of sample firstSample + r of `seed`.
+ */
+export function diffusion_fill_gaussian_f32(
+  out: usize, rowStart: i32, rowEnd: i32, dim: i32, seed: u32, firstSample: u32, draw: u32,
+): void {
+  const fullPairs = dim >> 1;
+  const vectorPairs = fullPairs & ~3;
+  const laneCounters = i32x4(0, 2, 4, 6);
+  for (let row = rowStart; row < rowEnd; row++) {
+    const key = noiseKey(seed, firstSample + <u32>row, draw);
+    const key4 = i32x4.splat(key);
+    const base = out + (<usize>row * <usize>dim << 2);
+    for (let p = 0; p < vectorPairs; p += 4) {
+      const c1 = i32x4.add(i32x4.splat(p << 1), laneCounters);
+      const c2 = i32x4.add(c1, i32x4.splat(1));
+      const b1 = mix32x4(v128.xor(key4, mix32x4(i32x4.add(c1, i32x4.splat(0x6a09e667)))));
+      const b2 = mix32x4(v128.xor(key4, mix32x4(i32x4.add(c2, i32x4.splat(0x6a09e667)))));
+      // Radius from u₁.
+      const ln = logUniform4(i32x4.add(i32x4.shr_u(b1, 8), i32x4.splat(1)));
+      const r = f32x4.sqrt(f32x4.mul(ln, f32x4.splat(-2)));
+      // Angle from u₂: nearest quarter turn off on the integer.
+      const k = i32x4.shr_u(b2, 8);
+      const quarter = i32x4.shr_u(i32x4.add(k, i32x4.splat(0x200000)), 22);
+      const rest = i32x4.sub(k, i32x4.shl(quarter, 22));
+      const a = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(rest), f32x4.splat(TWO_POW_M24)), f32x4.splat(TWO_PI_F32));
+      const z = f32x4.mul(a, a);
+      let ps = f32x4.mul(z, f32x4.splat(SIN_C9));
+      ps = f32x4.add(f32x4.splat(SIN_C7), ps);
+      ps = f32x4.mul(z, ps);
+      ps = f32x4.add(f32x4.splat(SIN_C5), ps);
+      ps = f32x4.mul(z, ps);
+      ps = f32x4.add(f32x4.splat(SIN_C3), ps);
+      ps = f32x4.mul(z, ps);
+      const s = f32x4.add(a, f32x4.mul(a, ps));
+      let pc = f32x4.mul(z, f32x4.splat(COS_C10));
+      pc = f32x4.add(f32x4.splat(COS_C8), pc);
+      pc = f32x4.mul(z, pc);
+      pc = f32x4.add(f32x4.splat(COS_C6), pc);
+      pc = f32x4.mul(z, pc);
+      pc = f32x4.add(f32x4.splat(COS_C4), pc);
+      pc = f32x4.mul(z, pc);
+      pc = f32x4.add(f32x4.splat(COS_C2), pc);
+      pc = f32x4.mul(z, pc);
+      const c = f32x4.add(f32x4.splat(1), pc);
+      // Quadrant q: odd q swaps sin and cos; cos is negated for q ∈ {1, 2}, sin for q ∈ {2, 3}.
+      const two = i32x4.splat(2);
+      const swap = i32x4.eq(v128.and(quarter, i32x4.splat(1)), i32x4.splat(1));
+      const cosBase = v128.bitselect(s, c, swap);
+      const sinBase = v128.bitselect(c, s, swap);
+      const cosSign = i32x4.shl(v128.and(i32x4.add(quarter, i32x4.splat(1)), two), 30);
+      const sinSign = i32x4.shl(v128.and(quarter, two), 30);
+      const z0 = f32x4.mul(r, v128.xor(cosBase, cosSign));
+      const z1 = f32x4.mul(r, v128.xor(sinBase, sinSign));
+      const at = base + (<usize>p << 3);
+      v128.store(at, v128.shuffle<f32>(z0, z1, 0, 4, 1, 5));
+      v128.store(at, v128.shuffle<f32>(z0, z1, 2, 6, 3, 7), 16);
+    }
+    for (let p = vectorPairs; p < fullPairs; p++) {
+      const c = <u32>(p << 1);
+      gaussianPairInto(base + (<usize>p << 3), drawU32(key, c), drawU32(key, c + 1), true);
+    }
+    if (dim & 1) {
+      const c = <u32>(fullPairs << 1);
+      gaussianPairInto(base + (<usize>fullPairs << 3), drawU32(key, c), drawU32(key, c + 1), false);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact denoiser / score of a diagonal Gaussian mixture. The caller precomputes, for the call's σ:
+//
+//   precision[k·dim + j] = 1 / (Σ_kj + σ²)
+//   shrink[k·dim + j]    = Σ_kj / (Σ_kj + σ²)
+//   logNorm[k]           = log w_k − ½ Σ_j log(2π(Σ_kj + σ²))
+//
+// so per row: logp_k = logNorm_k − ½ Σ_j (x_j − μ_kj)²·precision_kj, responsibilities by
+// log-sum-exp (in f64), then
+//
+//   denoise: out_j = Σ_k r_k (μ_kj + shrink_kj (x_j − μ_kj))
+//   score:   out_j = Σ_k r_k (μ_kj − x_j) precision_kj
+//
+// `scratch` holds `components` f32 per task.
+
+/** Rows [rowStart, rowEnd) of the mixture posterior mean (`wantScore` 0) or score (1). */
+export function diffusion_gmm_f32(
+  out: usize, x: usize, means: usize, shrink: usize, precision: usize, logNorm: usize,
+  scratch: usize, dim: i32, components: i32, rowStart: i32, rowEnd: i32, wantScore: i32,
+): void {
+  const body = dim & ~3;
+  for (let row = rowStart; row < rowEnd; row++) {
+    const xr = x + (<usize>row * <usize>dim << 2);
+    const outRow = out + (<usize>row * <usize>dim << 2);
+    let best: f32 = -Infinity;
+    for (let k = 0; k < components; k++) {
+      const mk = means + (<usize>k * <usize>dim << 2);
+      const pk = precision + (<usize>k * <usize>dim << 2);
+      let acc = f32x4.splat(0);
+      for (let j = 0; j < body; j += 4) {
+        const at = <usize>j << 2;
+        const diff = f32x4.sub(v128.load(xr + at), v128.load(mk + at));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.mul(diff, diff), v128.load(pk + at)));
+      }
+      let q = hsum4_f32(acc);
+      for (let j = body; j < dim; j++) {
+        const at = <usize>j << 2;
+        const diff = load<f32>(xr + at) - load<f32>(mk + at);
+        q += diff * diff * load<f32>(pk + at);
+      }
+      const logp: f32 = load<f32>(logNorm + (<usize>k << 2)) - <f32>0.5 * q;
+      store<f32>(scratch + (<usize>k << 2), logp);
+      if (logp > best) best = logp;
+    }
+    let total: f64 = 0;
+    for (let k = 0; k < components; k++) {
+      const w = Math.exp(<f64>load<f32>(scratch + (<usize>k << 2)) - <f64>best);
+      store<f32>(scratch + (<usize>k << 2), <f32>w);
+      total += w;
+    }
+    const inv: f64 = 1 / total;
+    for (let j = 0; j < dim; j++) store<f32>(outRow + (<usize>j << 2), 0);
+    for (let k = 0; k < components; k++) {
+      const r: f32 = <f32>(<f64>load<f32>(scratch + (<usize>k << 2)) * inv);
+      if (r == 0) continue;
+      const r4 = f32x4.splat(r);
+      const mk = means + (<usize>k * <usize>dim << 2);
+      const ck = (wantScore ? precision : shrink) + (<usize>k * <usize>dim << 2);
+      for (let j = 0; j < body; j += 4) {
+        const at = <usize>j << 2;
+        const mu = v128.load(mk + at), diff = f32x4.sub(v128.load(xr + at), mu);
+        const term = wantScore
+          ? f32x4.neg(f32x4.mul(diff, v128.load(ck + at)))
+          : f32x4.add(mu, f32x4.mul(v128.load(ck + at), diff));
+        v128.store(outRow + at, f32x4.add(v128.load(outRow + at), f32x4.mul(r4, term)));
+      }
+      for (let j = body; j < dim; j++) {
+        const at = <usize>j << 2;
+        const mu = load<f32>(mk + at), diff = load<f32>(xr + at) - mu;
+        const term: f32 = wantScore ? -(diff * load<f32>(ck + at)) : mu + load<f32>(ck + at) * diff;
+        store<f32>(outRow + at, load<f32>(outRow + at) + r * term);
+      }
+    }
+  }
+}

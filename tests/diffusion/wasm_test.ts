@@ -1,0 +1,213 @@
+/**
+ * The WASM diffusion kernels against the JS reference: step updates and the mixture to float32
+ * rounding, the Gaussian fill bit for bit; both builds (plain and relaxed SIMD), 1/2/4 workers
+ * (bit-identical), and sample() / GaussianMixture end to end on backend "wasm".
+ */
+import assert from "node:assert/strict";
+import { DIFFUSION } from "../../src/backends/_families.ts";
+import type { DiffusionKernels } from "../../src/backends/diffusion.ts";
+import { jsDiffusionKernels as js } from "../../src/backends/js/diffusion.ts";
+import { selectKernels } from "../../src/backends/_select.ts";
+import { dispose, GaussianMixture, init, karrasSigmas, sample } from "../../src/mod.ts";
+
+/** n ∈ {0, 1, lanes − 1, lanes, several blocks + tail}. */
+const SIZES = [0, 1, 3, 4, 67];
+
+function filled(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.fround(Math.sin(seed * 12.9898 + i * 78.233) * 3);
+  return out;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, tol: number, what: string) {
+  assert.equal(actual.length, expected.length, what);
+  for (let i = 0; i < actual.length; i++) {
+    const scale = Math.max(1, Math.abs(expected[i]));
+    if (!(Math.abs(actual[i] - expected[i]) <= tol * scale)) {
+      assert.fail(`${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+    }
+  }
+}
+
+/** Runs `call` on copies of `target` with both backends and compares. */
+async function compareStep(
+  wasm: DiffusionKernels,
+  name: string,
+  target: Float32Array,
+  call: (k: DiffusionKernels, y: Float32Array) => void | Promise<void>,
+) {
+  const a = target.slice(), b = target.slice();
+  await call(js, a);
+  await call(wasm, b);
+  assertClose(b, a, 2e-6, name);
+}
+
+async function stepConformance(wasm: DiffusionKernels) {
+  for (const n of SIZES) {
+    const x = filled(n, 1),
+      d = filled(n, 2),
+      x2 = filled(n, 3),
+      d2 = filled(n, 4),
+      z = filled(n, 5);
+    await compareStep(wasm, `euler n=${n}`, x, (k, y) => k.eulerStep(y, d, n, 2, 0.5));
+    await compareStep(wasm, `heun n=${n}`, x, (k, y) => k.heunStep(y, d, x2, d2, n, 2, 0.5));
+    await compareStep(
+      wasm,
+      `derivative n=${n}`,
+      x,
+      (k, y) => k.derivativeStep(y, x2, d2, n, 0.8, -0.3),
+    );
+    await compareStep(
+      wasm,
+      `ancestral n=${n}`,
+      x,
+      (k, y) => k.ancestralStep(y, d, z, n, 2, 0.4, 0.3),
+    );
+    await compareStep(
+      wasm,
+      `dpmpp n=${n}`,
+      x,
+      (k, y) => k.dpmppStep(y, d, d2, z, n, 0.5, 0.7, -0.2, 0.1),
+    );
+    await compareStep(
+      wasm,
+      `dpmpp nulls n=${n}`,
+      x,
+      (k, y) => k.dpmppStep(y, d, null, null, n, 0.5, 0.7, 9, 9),
+    );
+    await compareStep(wasm, `axpby n=${n}`, x, (k, y) => k.axpby(y, d, n, -1.5, 2));
+    // Only the first n values are touched.
+    const longer = filled(n + 5, 6), before = longer.slice();
+    await wasm.axpby(longer, filled(n + 5, 7), n, 2, 1);
+    assert.deepEqual(longer.subarray(n), before.subarray(n), `axpby tail n=${n}`);
+  }
+  for (const [batch, dim] of [[1, 1], [3, 5], [2, 67], [4, 8]]) {
+    const n = batch * dim, x = filled(n, 1), g = filled(n, 2), z = filled(n, 3);
+    g.fill(0, 0, dim); // row 0 has a zero score and must stay put
+    await compareStep(
+      wasm,
+      `langevin ${batch}x${dim}`,
+      x,
+      (k, y) => k.langevinStep(y, g, z, batch, dim, 0.16, 0.9),
+    );
+  }
+}
+
+async function fillConformance(wasm: DiffusionKernels) {
+  const cases = [
+    [0, 3, 1, 0, 0],
+    [1, 1, 0, 0, 0],
+    [1, 2, 0, 0, 1],
+    [3, 3, 7, 5, 2],
+    [2, 7, 9, 1, 3],
+    [5, 8, 123, 7, 5],
+    [2, 9, 0xdeadbeef, 0xfffffff0, 1000],
+    [3, 16, 42, 3, 0],
+    [4, 67, 5, 11, 9],
+  ];
+  for (const [batch, dim, seed, firstSample, draw] of cases) {
+    const a = new Float32Array(batch * dim), b = new Float32Array(batch * dim);
+    js.fillGaussian(a, batch, dim, seed, firstSample, draw);
+    await wasm.fillGaussian(b, batch, dim, seed, firstSample, draw);
+    assert.deepEqual(
+      new Uint32Array(b.buffer),
+      new Uint32Array(a.buffer),
+      `fill ${batch}x${dim} seed ${seed}`,
+    );
+  }
+  // A long stream: every lane position and both quadrant branches many times over.
+  const a = new Float32Array(64 * 257), b = new Float32Array(64 * 257);
+  js.fillGaussian(a, 64, 257, 77, 0, 4);
+  await wasm.fillGaussian(b, 64, 257, 77, 0, 4);
+  assert.deepEqual(new Uint32Array(b.buffer), new Uint32Array(a.buffer), "fill 64x257");
+}
+
+function mixtureParameters(components: number, dim: number) {
+  const means = filled(components * dim, 11);
+  const variances = filled(components * dim, 12).map((v) => 0.05 + Math.abs(v));
+  const weights = Array.from({ length: components }, (_, k) => 1 + k);
+  const total = weights.reduce((p, q) => p + q);
+  return { means, variances, logWeights: Float32Array.from(weights, (w) => Math.log(w / total)) };
+}
+
+async function mixtureConformance(wasm: DiffusionKernels) {
+  for (const [batch, dim, components] of [[0, 3, 2], [1, 1, 1], [3, 3, 2], [5, 4, 3], [7, 67, 8]]) {
+    const { means, variances, logWeights } = mixtureParameters(components, dim);
+    const x = filled(batch * dim, 13);
+    for (const sigma of [0, 0.2, 3, 50]) {
+      for (const kernel of ["gmmDenoise", "gmmScore"] as const) {
+        const a = new Float32Array(batch * dim), b = new Float32Array(batch * dim);
+        await js[kernel](a, x, batch, dim, sigma, means, variances, logWeights, components);
+        await wasm[kernel](b, x, batch, dim, sigma, means, variances, logWeights, components);
+        assertClose(b, a, 2e-4, `${kernel} ${batch}x${dim} K=${components} σ=${sigma}`);
+      }
+    }
+  }
+}
+
+for (const relaxedSimd of [false, true]) {
+  Deno.test(`diffusion kernels: wasm (${relaxedSimd ? "relaxed" : "plain"} SIMD, 1 thread) match the reference`, async () => {
+    await init({ threads: 1, relaxedSimd });
+    try {
+      const wasm = await selectKernels(DIFFUSION, "wasm");
+      assert.equal(wasm.name, "wasm");
+      await stepConformance(wasm);
+      await fillConformance(wasm);
+      await mixtureConformance(wasm);
+    } finally {
+      await dispose();
+    }
+  });
+}
+
+Deno.test("diffusion kernels: wasm gives bit-identical fills and mixtures on 1, 2 and 4 workers", async () => {
+  const batch = 4096, dim = 33, components = 8; // above the split threshold of both kernels
+  const { means, variances, logWeights } = mixtureParameters(components, dim);
+  const x = filled(batch * dim, 21);
+  const results: Float32Array[][] = [];
+  for (const threads of [1, 2, 4]) {
+    await init({ threads });
+    try {
+      const wasm = await selectKernels(DIFFUSION, "wasm");
+      const noise = new Float32Array(batch * dim), denoised = new Float32Array(batch * dim);
+      await wasm.fillGaussian(noise, batch, dim, 3, 100, 2);
+      await wasm.gmmDenoise(denoised, x, batch, dim, 0.7, means, variances, logWeights, components);
+      results.push([noise, denoised]);
+    } finally {
+      await dispose();
+    }
+  }
+  const reference = new Float32Array(batch * dim);
+  js.fillGaussian(reference, batch, dim, 3, 100, 2);
+  for (const [t, [noise, denoised]] of results.entries()) {
+    assert.deepEqual(noise, reference, `fill, run ${t}`);
+    assert.deepEqual(denoised, results[0][1], `mixture, run ${t}`);
+  }
+});
+
+Deno.test("sample() and GaussianMixture on backend wasm agree with js", async () => {
+  await init({ threads: 2 });
+  try {
+    const opts = {
+      means: [[-2, 1], [2, -1]],
+      variances: [[0.3, 0.2], [0.2, 0.4]],
+      weights: [0.3, 0.7],
+    };
+    const onJs = new GaussianMixture({ ...opts, backend: "js" });
+    const onWasm = new GaussianMixture({ ...opts, backend: "wasm" });
+    const pending = onWasm.denoiser(Float32Array.from([0.5, 0.5]), 1, { batch: 1, dim: 2 });
+    assert.ok(pending instanceof Promise);
+    const base = { batch: 64, dim: 2, sigmas: karrasSigmas({ steps: 12 }), seed: 8 };
+    for (const sampler of ["heun", "euler-ancestral", "dpmpp-2m-sde"] as const) {
+      const a = await sample({ ...base, sampler, denoiser: onJs.denoiser, backend: "js" });
+      const b = await sample({ ...base, sampler, denoiser: onWasm.denoiser, backend: "wasm" });
+      assertClose(b, a, 2e-3, sampler);
+    }
+    await assert.rejects(
+      sample({ ...base, denoiser: onJs.denoiser, backend: "webgpu" }),
+      /no webgpu backend/,
+    );
+  } finally {
+    await dispose();
+  }
+});
