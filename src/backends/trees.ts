@@ -119,9 +119,9 @@ export interface SubtractArgs {
 
 /**
  * The best split of each listed feature for one node. Gains are XGBoost's loss change
- * `score(L) + score(R) − score(parent)` with `score = −(2Gw + (H + λ)w² + 2α|w|)` at the best
- * allowed weight w (the paper's ½ is left out, as XGBoost reports it); monotone constraints
- * clip weights to the node's bounds and reject splits whose child weights break the order.
+ * `score(L) + score(R) − score(parent)` with the scores of SplitScorer (the paper's ½ is left
+ * out, as XGBoost reports it); monotone constraints clip weights to the node's bounds and
+ * reject splits whose child weights break the order.
  */
 export interface SplitArgs {
   hist: Float64Array;
@@ -196,7 +196,9 @@ export interface TreesKernels {
  * Leaf weights and node scores under XGBoost's regularisation: the one place where that maths
  * lives on the TypeScript side (the grower uses it for leaf weights and monotone bounds, the
  * reference kernel for split gains). A node's score is −2 × its regularised loss
- * `Gw + ½(H + λ)w² + α|w|` at the best weight it is allowed.
+ * `Gw + ½(H + λ)w² + α|w|` at its best weight, T(G)²/(H + λ) with T the soft threshold by α.
+ * When weights are clipped (maxDeltaStep, monotone bounds) the score is `−(2Gw + (H + λ)w²)`
+ * at the clipped weight, without the α term, exactly as XGBoost computes it.
  */
 export class SplitScorer {
   readonly lambda: number;
@@ -245,7 +247,8 @@ export class SplitScorer {
       const t = this.threshold(g);
       return (t * t) / (h + this.lambda);
     }
+    // XGBoost scores clipped weights without the α term; kept so trained trees match its own.
     const w = this.weight(g, h);
-    return -(2 * g * w + (h + this.lambda) * w * w + 2 * this.alpha * Math.abs(w));
+    return -(2 * g * w + (h + this.lambda) * w * w);
   }
 }

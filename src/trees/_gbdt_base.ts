@@ -84,6 +84,13 @@ function checkMaxFeatures(name: string, value: unknown): void {
   }
 }
 
+function checkOpenUnit(name: string, value: unknown): void {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`Expected "${name}" to be a finite number but found ${show(value)}`);
+  }
+  if (!(value > 0 && value < 1)) throw new RangeError(`Expected "${name}" to be in (0, 1) but found ${value}`);
+}
+
 /** The option table; the loss choices depend on the estimator. */
 export function gbParamTable(losses: readonly string[], defaultLoss: string): ParamTable {
   return {
@@ -97,7 +104,7 @@ export function gbParamTable(losses: readonly string[], defaultLoss: string): Pa
     minImpurityDecrease: { default: 0, rule: { kind: "number", min: 0 } },
     maxLeafNodes: { default: undefined, rule: { kind: "int", min: 2 } },
     maxFeatures: { default: undefined, rule: { kind: "custom", check: checkMaxFeatures } },
-    alpha: { default: 0.9, rule: { kind: "number", min: 0, max: 1, minExclusive: true } },
+    alpha: { default: 0.9, rule: { kind: "custom", check: checkOpenUnit } },
     maxBin: { default: 256, rule: { kind: "int", min: 2, max: 256 } },
     seed: { default: 0, rule: { kind: "int", min: 0, max: 2 ** 32 - 1 } },
     backend: { default: undefined, rule: { kind: "choice", choices: BACKENDS } },

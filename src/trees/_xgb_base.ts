@@ -221,7 +221,9 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
       objective: prepared.objective,
       lambda: params.regLambda,
       alpha: params.regAlpha,
-      maxDeltaStep: params.maxDeltaStep ?? 0,
+      // XGBoost gives count:poisson a default max_delta_step of 0.7, used by the objective's
+      // hessian and by the trees alike.
+      maxDeltaStep: params.maxDeltaStep ?? (prepared.objective.name === "count:poisson" ? 0.7 : 0),
       poissonMaxDeltaStep: params.maxDeltaStep ?? 0.7,
       minSamplesLeaf: 0,
       minSamplesSplit: 0,

@@ -32,9 +32,14 @@ function bruteGain(p: GrowParams, gl: number, hl: number, gr: number, hr: number
     if (p.maxDeltaStep > 0) w = Math.max(-p.maxDeltaStep, Math.min(p.maxDeltaStep, w));
     return w;
   };
+  // XGBoost's scores: the closed form T(G)²/(H + λ) while weights are free, the quadratic at
+  // the clipped weight (without an α term) under maxDeltaStep or monotone constraints.
+  const clipped = p.maxDeltaStep > 0 || p.monotone !== null;
   const score = (g: number, h: number) => {
+    if (h < p.minChildWeight || h <= 0) return 0;
+    if (!clipped) return Math.max(0, Math.abs(g) - p.alpha) ** 2 / (h + p.lambda);
     const w = weight(g, h);
-    return -(2 * g * w + (h + p.lambda) * w * w + 2 * p.alpha * Math.abs(w));
+    return -(2 * g * w + (h + p.lambda) * w * w);
   };
   const wl = weight(gl, hl), wr = weight(gr, hr);
   if ((monotone > 0 && wl > wr) || (monotone < 0 && wl < wr)) return -Infinity;
