@@ -11,3 +11,4 @@ export * from "./linalg/mod.ts";
 export * from "./attention/mod.ts";
 export * from "./diffusion/mod.ts";
 export * from "./linear/mod.ts";
+export * from "./trees/mod.ts";
