@@ -191,7 +191,14 @@ export async function binMatrix(
 ): Promise<BinnedMatrix> {
   const cuts = computeCuts(x, nRows, nCols, weights, maxBin);
   const bins = new Uint8Array(nRows * nCols);
-  await kernels.binFeatures({ x, nRows, nCols, splitValues: cuts.splitValues, binOffsets: cuts.binOffsets, bins });
+  await kernels.binFeatures({
+    x,
+    nRows,
+    nCols,
+    splitValues: cuts.splitValues,
+    binOffsets: cuts.binOffsets,
+    bins,
+  });
   return { ...cuts, bins, nRows, nFeatures: nCols };
 }
 
@@ -211,7 +218,12 @@ function stepFloat32(v: number, up: boolean): number {
  * between the largest value of the one and the smallest of the other, where scikit-learn's
  * `x <= t` test in float64 becomes an equivalent `x < threshold` in float32.
  */
-export function midpointThreshold(cuts: BinCuts, feature: number, lowBin: number, highBin: number): number {
+export function midpointThreshold(
+  cuts: BinCuts,
+  feature: number,
+  lowBin: number,
+  highBin: number,
+): number {
   const offset = cuts.binOffsets[feature];
   const below = cuts.binMax[offset + lowBin];
   const above = cuts.splitValues[offset + highBin];

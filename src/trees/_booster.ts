@@ -69,7 +69,13 @@ function sampleRows(rng: Rng, nRows: number, subsample: number, rows: Int32Array
 }
 
 /** Refits every leaf to a quantile of its rows' residuals (XGBoost's adaptive leaves). */
-function refitLeaves(nodes: GrownNode[], rows: Int32Array, data: BoostData, margins: Float64Array, alpha: number): Float64Array {
+function refitLeaves(
+  nodes: GrownNode[],
+  rows: Int32Array,
+  data: BoostData,
+  margins: Float64Array,
+  alpha: number,
+): Float64Array {
   const out = new Float64Array(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
@@ -81,7 +87,9 @@ function refitLeaves(nodes: GrownNode[], rows: Int32Array, data: BoostData, marg
       residual[j - node.rowBegin] = data.labels[r] - margins[r];
       weight[j - node.rowBegin] = data.weights === null ? 1 : data.weights[r];
     }
-    out[i] = data.weights === null ? interpolatedQuantile(residual, alpha) : weightedQuantile(residual, weight, alpha);
+    out[i] = data.weights === null
+      ? interpolatedQuantile(residual, alpha)
+      : weightedQuantile(residual, weight, alpha);
   }
   return out;
 }
@@ -111,7 +119,12 @@ export async function boost(
   const binned = await binMatrix(kernels, data.x, nRows, nCols, data.weights, params.maxBin);
   const baseScore = params.baseScore ?? objective.defaultBaseScore(data.labels, data.weights);
   const baseMargin = Math.fround(objective.margin(baseScore));
-  const builder = new EnsembleBuilder({ nFeatures: nCols, nOutputs: K, leafWidth: 1, baseMargin: new Array(K).fill(baseMargin) });
+  const builder = new EnsembleBuilder({
+    nFeatures: nCols,
+    nOutputs: K,
+    leafWidth: 1,
+    baseMargin: new Array(K).fill(baseMargin),
+  });
 
   const margins = new Float64Array(nRows * K).fill(baseMargin);
   const gradients = Array.from({ length: K }, () => new Float64Array(nRows * 2));
@@ -130,20 +143,44 @@ export async function boost(
 
   for (let round = 0; round < params.nEstimators; round++) {
     objective.gradients({
-      margins, nOutputs: K, labels: data.labels, weights: data.weights, huberSlope: params.huberSlope,
-      poissonMaxDeltaStep: params.poissonMaxDeltaStep, scalePosWeight: params.scalePosWeight,
+      margins,
+      nOutputs: K,
+      labels: data.labels,
+      weights: data.weights,
+      huberSlope: params.huberSlope,
+      poissonMaxDeltaStep: params.poissonMaxDeltaStep,
+      scalePosWeight: params.scalePosWeight,
     }, gradients);
-    const roundTrees = new EnsembleBuilder({ nFeatures: nCols, nOutputs: K, leafWidth: 1, baseMargin: new Array(K).fill(0) });
+    const roundTrees = new EnsembleBuilder({
+      nFeatures: nCols,
+      nOutputs: K,
+      leafWidth: 1,
+      baseMargin: new Array(K).fill(0),
+    });
     for (let k = 0; k < K; k++) {
       const rowCount = sampleRows(rowRng, nRows, params.subsample, rows);
       const features = sampleFeatures(featureRng, allFeatures, params.colsampleBytree);
       const nodes = await growTree(
-        { kernels, binned, values: gradients[k], nChannels: 2, rows, rowCount, features, rng: featureRng },
+        {
+          kernels,
+          binned,
+          values: gradients[k],
+          nChannels: 2,
+          rows,
+          rowCount,
+          features,
+          rng: featureRng,
+        },
         params,
       );
       const eta = params.learningRate;
-      const quantiles = objective.leafQuantile === undefined ? null : refitLeaves(nodes, rows, data, margins, objective.leafQuantile);
-      const value = (i: number) => Math.fround((quantiles !== null && nodes[i].feature < 0 ? quantiles[i] : nodes[i].weight) * eta);
+      const quantiles = objective.leafQuantile === undefined
+        ? null
+        : refitLeaves(nodes, rows, data, margins, objective.leafQuantile);
+      const value = (i: number) =>
+        Math.fround(
+          (quantiles !== null && nodes[i].feature < 0 ? quantiles[i] : nodes[i].weight) * eta,
+        );
       const specs = toSpecs(nodes, value);
       builder.addTree(specs, k);
       roundTrees.addTree(specs, k);
@@ -155,7 +192,12 @@ export async function boost(
         }
       } else {
         // Rows left out of this tree's sample are in no leaf segment: walk the tree for all rows.
-        const single = new EnsembleBuilder({ nFeatures: nCols, nOutputs: 1, leafWidth: 1, baseMargin: [0] });
+        const single = new EnsembleBuilder({
+          nFeatures: nCols,
+          nOutputs: 1,
+          leafWidth: 1,
+          baseMargin: [0],
+        });
         single.addTree(specs, 0);
         treeOutput.fill(0);
         await addTrees(kernels, single.build(), data.x, nRows, 0, 1, treeOutput);
@@ -180,16 +222,25 @@ export async function boost(
       }
     }
     monitor.onProgress?.({ iteration: round + 1, total: params.nEstimators, metrics });
-    if (monitor.earlyStoppingRounds !== undefined && bestIteration >= 0 && round - bestIteration >= monitor.earlyStoppingRounds) {
+    if (
+      monitor.earlyStoppingRounds !== undefined && bestIteration >= 0 &&
+      round - bestIteration >= monitor.earlyStoppingRounds
+    ) {
       break;
     }
   }
-  const kept = monitor.earlyStoppingRounds !== undefined && bestIteration >= 0 ? bestIteration + 1 : builder.treeCount / K;
+  const kept = monitor.earlyStoppingRounds !== undefined && bestIteration >= 0
+    ? bestIteration + 1
+    : builder.treeCount / K;
   return { model: builder.build(kept * K), bestIteration: kept - 1, evalHistory };
 }
 
 /** Predictions as metrics read them: probabilities for classifiers (logitraw included). */
-export function evalPredictions(objective: Objective, margins: Float32Array, nOutputs: number): Float32Array {
+export function evalPredictions(
+  objective: Objective,
+  margins: Float32Array,
+  nOutputs: number,
+): Float32Array {
   const transform = objective.task === "binary" ? "sigmoid" : objective.transform;
   return transformMargins(transform, margins, nOutputs);
 }

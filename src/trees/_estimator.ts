@@ -98,19 +98,25 @@ export abstract class TreeEstimator<O extends { backend?: Backend }, S extends F
   /** Restores options and fitted state written by toJSON into this fresh estimator. */
   protected restore(json: unknown): this {
     if (json === null || typeof json !== "object") {
-      throw new TypeError(`Expected "json" to be an object written by toJSON() but found ${show(json)}`);
+      throw new TypeError(
+        `Expected "json" to be an object written by toJSON() but found ${show(json)}`,
+      );
     }
     const o = json as Record<string, unknown>;
     if (o.format !== FORMAT || o.estimator !== this.estimatorName) {
       throw new RangeError(
-        `Expected "json" to hold a serialised ${this.estimatorName} but found format ${show(o.format)}, estimator ${show(o.estimator)}`,
+        `Expected "json" to hold a serialised ${this.estimatorName} but found format ${
+          show(o.format)
+        }, estimator ${show(o.estimator)}`,
       );
     }
     Object.assign(this.options, o.options ?? {});
     this.resolvedOptions();
     if (o.fitted === null || o.fitted === undefined) return this;
     const fields = o.fitted as Record<string, unknown>;
-    const classes = fields.classes === null || fields.classes === undefined ? null : Float64Array.from(fields.classes as number[]);
+    const classes = fields.classes === null || fields.classes === undefined
+      ? null
+      : Float64Array.from(fields.classes as number[]);
     const model = ensembleFromJSON("json.fitted.model", fields.model);
     this.state = this.stateFromJSON(fields, { model, classes });
     return this;

@@ -11,7 +11,7 @@ import { Rng } from "../_random.ts";
 import { BACKENDS, checkOptions, show } from "../_validate.ts";
 import { binMatrix } from "./_binning.ts";
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
-import { LOSSES, type LossContext } from "./_gbdt_losses.ts";
+import { type LossContext, LOSSES } from "./_gbdt_losses.ts";
 import { growTree } from "./_grower.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
@@ -70,7 +70,11 @@ function countOrFraction(min: number) {
     const ok = typeof value === "number" && Number.isFinite(value) &&
       ((Number.isInteger(value) && value >= min) || (value > 0 && value < 1));
     if (!ok) {
-      throw new RangeError(`Expected "${name}" to be an integer >= ${min} or a fraction in (0, 1) but found ${show(value)}`);
+      throw new RangeError(
+        `Expected "${name}" to be an integer >= ${min} or a fraction in (0, 1) but found ${
+          show(value)
+        }`,
+      );
     }
   };
 }
@@ -80,7 +84,11 @@ function checkMaxFeatures(name: string, value: unknown): void {
   const ok = typeof value === "number" && Number.isFinite(value) &&
     ((Number.isInteger(value) && value >= 1) || (value > 0 && value < 1));
   if (!ok) {
-    throw new RangeError(`Expected "${name}" to be "sqrt", "log2", an integer >= 1 or a fraction in (0, 1) but found ${show(value)}`);
+    throw new RangeError(
+      `Expected "${name}" to be "sqrt", "log2", an integer >= 1 or a fraction in (0, 1) but found ${
+        show(value)
+      }`,
+    );
   }
 }
 
@@ -88,7 +96,9 @@ function checkOpenUnit(name: string, value: unknown): void {
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new TypeError(`Expected "${name}" to be a finite number but found ${show(value)}`);
   }
-  if (!(value > 0 && value < 1)) throw new RangeError(`Expected "${name}" to be in (0, 1) but found ${value}`);
+  if (!(value > 0 && value < 1)) {
+    throw new RangeError(`Expected "${name}" to be in (0, 1) but found ${value}`);
+  }
 }
 
 /** The option table; the loss choices depend on the estimator. */
@@ -114,9 +124,12 @@ export function gbParamTable(losses: readonly string[], defaultLoss: string): Pa
 /** Features per split as a fraction of all, exact for counts (see sampleFeatures). */
 function featureFraction(maxFeatures: GBParams["maxFeatures"], nFeatures: number): number {
   if (maxFeatures === undefined) return 1;
-  const count = maxFeatures === "sqrt" ? Math.floor(Math.sqrt(nFeatures))
-    : maxFeatures === "log2" ? Math.floor(Math.log2(nFeatures))
-    : Number.isInteger(maxFeatures) && maxFeatures >= 1 ? maxFeatures
+  const count = maxFeatures === "sqrt"
+    ? Math.floor(Math.sqrt(nFeatures))
+    : maxFeatures === "log2"
+    ? Math.floor(Math.log2(nFeatures))
+    : Number.isInteger(maxFeatures) && maxFeatures >= 1
+    ? maxFeatures
     : Math.floor(maxFeatures * nFeatures);
   return Math.min(1, Math.max(1, count) / nFeatures);
 }
@@ -128,7 +141,9 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
   }
 
   /** Labels as the loss reads them (class indices for classifiers), and the raw output count. */
-  protected abstract prepareLabels(y: Float64Array): { labels: Float64Array; nOutputs: number; classes: Float64Array | null };
+  protected abstract prepareLabels(
+    y: Float64Array,
+  ): { labels: Float64Array; nOutputs: number; classes: Float64Array | null };
   protected abstract checkState(state: GBState): void;
 
   protected params(): GBParams {
@@ -157,13 +172,20 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
     const params = this.params();
     checkOptions("opts", opts, ["sampleWeight", "onProgress"]);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
-      throw new TypeError(`Expected "onProgress" to be a function but found ${show(opts.onProgress)}`);
+      throw new TypeError(
+        `Expected "onProgress" to be a function but found ${show(opts.onProgress)}`,
+      );
     }
     const x = toFeatures("X", X);
     const given = toWeights("sampleWeight", opts.sampleWeight, x.rows);
     const { labels, nOutputs, classes } = this.prepareLabels(toLabels("y", y, x.rows));
     const kernels = await treesKernels(params.backend);
-    const model = await trainStages(kernels, { x: x.data, nRows: x.rows, nCols: x.cols, labels, given, nOutputs }, params, opts.onProgress);
+    const model = await trainStages(
+      kernels,
+      { x: x.data, nRows: x.rows, nCols: x.cols, labels, given, nOutputs },
+      params,
+      opts.onProgress,
+    );
     this.state = { model, classes, loss: params.loss };
     return this;
   }
@@ -174,7 +196,9 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
 
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): GBState {
     if (typeof fields.loss !== "string" || !(fields.loss in LOSSES)) {
-      throw new RangeError(`Expected "json.fitted.loss" to be a known loss but found ${show(fields.loss)}`);
+      throw new RangeError(
+        `Expected "json.fitted.loss" to be a known loss but found ${show(fields.loss)}`,
+      );
     }
     const state = { ...base, loss: fields.loss };
     this.checkState(state);
@@ -203,11 +227,21 @@ async function trainStages(
   const loss = LOSSES[params.loss];
   const weights = data.given ?? new Float64Array(nRows).fill(1);
   const ctx: LossContext = {
-    labels: data.labels, weights, weighted: data.given !== null, raw: new Float64Array(nRows * K), nOutputs: K, alpha: params.alpha,
+    labels: data.labels,
+    weights,
+    weighted: data.given !== null,
+    raw: new Float64Array(nRows * K),
+    nOutputs: K,
+    alpha: params.alpha,
   };
   const init = loss.init(ctx);
   for (let r = 0; r < nRows; r++) ctx.raw.set(init, r * K);
-  const builder = new EnsembleBuilder({ nFeatures: nCols, nOutputs: K, leafWidth: 1, baseMargin: init });
+  const builder = new EnsembleBuilder({
+    nFeatures: nCols,
+    nOutputs: K,
+    leafWidth: 1,
+    baseMargin: init,
+  });
   const binned = await binMatrix(kernels, data.x, nRows, nCols, data.given, params.maxBin);
 
   let totalWeight = 0;
@@ -217,7 +251,11 @@ async function trainStages(
     growPolicy: params.maxLeafNodes === undefined ? "depthwise" as const : "lossguide" as const,
     maxDepth: params.maxDepth,
     maxLeaves: params.maxLeafNodes ?? 0,
-    lambda: 0, alpha: 0, gamma: 0, minChildWeight: 0, maxDeltaStep: 0,
+    lambda: 0,
+    alpha: 0,
+    gamma: 0,
+    minChildWeight: 0,
+    maxDeltaStep: 0,
     minSamplesLeaf: resolveCount(params.minSamplesLeaf),
     minSamplesSplit: resolveCount(params.minSamplesSplit),
     minGain: params.minImpurityDecrease * totalWeight,
@@ -248,26 +286,53 @@ async function trainStages(
         values[3 * r + 1] = weights[r];
         values[3 * r + 2] = 1;
       }
-      if (inBag === null) for (let r = 0; r < nRows; r++) rows[r] = r;
+      if (inBag === null) { for (let r = 0; r < nRows; r++) rows[r] = r; }
       else rows.set(inBag);
       const nodes = await growTree(
-        { kernels, binned, values, nChannels: 3, rows, rowCount: inBagCount, features, rng: featureRng },
+        {
+          kernels,
+          binned,
+          values,
+          nChannels: 3,
+          rows,
+          rowCount: inBagCount,
+          features,
+          rng: featureRng,
+        },
         growParams,
       );
       const leafValue = nodes.map((node) =>
-        node.feature >= 0 ? 0 : Math.fround(params.learningRate * loss.leafValue(stageCtx, k, residual, rows, node.rowBegin, node.rowEnd, state))
+        node.feature >= 0 ? 0 : Math.fround(
+          params.learningRate *
+            loss.leafValue(stageCtx, k, residual, rows, node.rowBegin, node.rowEnd, state),
+        )
       );
       const specs = nodes.map((node, i) => ({
-        feature: node.feature, threshold: node.threshold, defaultLeft: node.defaultLeft, left: node.left, right: node.right,
-        value: leafValue[i], gain: node.gain, cover: node.sumHess,
+        feature: node.feature,
+        threshold: node.threshold,
+        defaultLeft: node.defaultLeft,
+        left: node.left,
+        right: node.right,
+        value: leafValue[i],
+        gain: node.gain,
+        cover: node.sumHess,
       }));
       builder.addTree(specs, k);
       if (treeOutput === null) {
         nodes.forEach((node, i) => {
-          if (node.feature < 0) for (let j = node.rowBegin; j < node.rowEnd; j++) ctx.raw[rows[j] * K + k] += leafValue[i];
+          if (node.feature < 0) {
+            for (let j = node.rowBegin; j < node.rowEnd; j++) {
+              ctx.raw[rows[j] * K + k] += leafValue[i];
+            }
+          }
         });
       } else {
-        const single = new EnsembleBuilder({ nFeatures: nCols, nOutputs: 1, leafWidth: 1, baseMargin: [0] });
+        const single = new EnsembleBuilder({
+          nFeatures: nCols,
+          nOutputs: 1,
+          leafWidth: 1,
+          baseMargin: [0],
+        });
         single.addTree(specs, 0);
         treeOutput.fill(0);
         await addTrees(kernels, single.build(), data.x, nRows, 0, 1, treeOutput);

@@ -32,10 +32,23 @@ export interface GbdtLoss {
    */
   negativeGradient(ctx: LossContext, k: number, out: Float64Array): number;
   /** The value of a leaf holding `rows[begin .. end)`, before shrinkage. */
-  leafValue(ctx: LossContext, k: number, residual: Float64Array, rows: Int32Array, begin: number, end: number, state: number): number;
+  leafValue(
+    ctx: LossContext,
+    k: number,
+    residual: Float64Array,
+    rows: Int32Array,
+    begin: number,
+    end: number,
+    state: number,
+  ): number;
 }
 
-function gather(values: (r: number) => number, rows: Int32Array, begin: number, end: number): Float64Array {
+function gather(
+  values: (r: number) => number,
+  rows: Int32Array,
+  begin: number,
+  end: number,
+): Float64Array {
   const out = new Float64Array(end - begin);
   for (let i = begin; i < end; i++) out[i - begin] = values(rows[i]);
   return out;
@@ -49,7 +62,9 @@ function percentileOf(values: Float64Array, weights: Float64Array, alpha: number
 /** scikit-learn's DummyRegressor quantile: np.percentile unweighted, else weighted. */
 function initialQuantile(ctx: LossContext, alpha: number): Float64Array {
   const { labels, weights } = ctx;
-  return Float64Array.of(ctx.weighted ? weightedQuantile(labels, weights, alpha) : interpolatedPercentile(labels, alpha));
+  return Float64Array.of(
+    ctx.weighted ? weightedQuantile(labels, weights, alpha) : interpolatedPercentile(labels, alpha),
+  );
 }
 
 function leafDiffs(ctx: LossContext, k: number, rows: Int32Array, begin: number, end: number) {
@@ -140,7 +155,14 @@ const quantile: GbdtLoss = {
 const FLOAT32_EPSILON = 2 ** -23;
 
 /** Newton step of a leaf: Σ w·residual / Σ w·p(1 − p), with p = label − residual. */
-function newtonStep(ctx: LossContext, k: number, residual: Float64Array, rows: Int32Array, begin: number, end: number): number {
+function newtonStep(
+  ctx: LossContext,
+  k: number,
+  residual: Float64Array,
+  rows: Int32Array,
+  begin: number,
+  end: number,
+): number {
   let numerator = 0, denominator = 0;
   for (let i = begin; i < end; i++) {
     const r = rows[i];

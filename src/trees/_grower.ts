@@ -100,7 +100,15 @@ interface Candidate {
   lower: number;
   upper: number;
   /** Best split found, or null when the node cannot split. */
-  best: { feature: number; splitBin: number; defaultLeft: boolean; gain: number; g: number; h: number; n: number } | null;
+  best: {
+    feature: number;
+    splitBin: number;
+    defaultLeft: boolean;
+    gain: number;
+    g: number;
+    h: number;
+    n: number;
+  } | null;
 }
 
 /** Reusable buffers of one growth. */
@@ -137,7 +145,11 @@ export function sampleFeatures(rng: Rng, from: Int32Array, fraction: number): In
 /** Grows one tree; nodes are numbered in the order they were created (root 0). */
 export async function growTree(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
   const { kernels, binned, values, nChannels: C, rows, features, rng } = input;
-  const ws = new Workspace(binned.binOffsets[binned.nFeatures] * C, input.rowCount, features.length);
+  const ws = new Workspace(
+    binned.binOffsets[binned.nFeatures] * C,
+    input.rowCount,
+    features.length,
+  );
   const nodes: GrownNode[] = [];
   const byLevel: Int32Array[] = [];
   const levelFeatures = (depth: number) =>
@@ -146,8 +158,16 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
 
   const histogram = async (node: GrownNode, hist: Float64Array) => {
     await kernels.buildHistogram({
-      bins: binned.bins, nRows: binned.nRows, rows, rowBegin: node.rowBegin, rowEnd: node.rowEnd,
-      values, nChannels: C, features, featureCount: features.length, binOffsets: binned.binOffsets,
+      bins: binned.bins,
+      nRows: binned.nRows,
+      rows,
+      rowBegin: node.rowBegin,
+      rowEnd: node.rowEnd,
+      values,
+      nChannels: C,
+      features,
+      featureCount: features.length,
+      binOffsets: binned.binOffsets,
       hist,
     });
   };
@@ -178,13 +198,21 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     if (candidate.hist === null) return;
     const list = sampleFeatures(rng, levelFeatures(node.depth), params.colsampleByNode);
     await kernels.findSplits({
-      hist: candidate.hist, nChannels: C, features: list, featureCount: list.length,
-      binOffsets: binned.binOffsets, monotone: params.monotone, params: ws.params, out: ws.out,
+      hist: candidate.hist,
+      nChannels: C,
+      features: list,
+      featureCount: list.length,
+      binOffsets: binned.binOffsets,
+      monotone: params.monotone,
+      params: ws.params,
+      out: ws.out,
     });
     let k = -1;
     for (let i = 0; i < list.length; i++) {
       // Features are increasing and the comparison strict: ties go to the lower index.
-      if (ws.out[i * SPLIT_FIELD_COUNT] > (k < 0 ? -Infinity : ws.out[k * SPLIT_FIELD_COUNT])) k = i;
+      if (ws.out[i * SPLIT_FIELD_COUNT] > (k < 0 ? -Infinity : ws.out[k * SPLIT_FIELD_COUNT])) {
+        k = i;
+      }
     }
     if (k < 0) return;
     const o = k * SPLIT_FIELD_COUNT;
@@ -205,10 +233,29 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     };
   };
 
-  const newNode = (depth: number, rowBegin: number, rowEnd: number, g: number, h: number, n: number) => {
+  const newNode = (
+    depth: number,
+    rowBegin: number,
+    rowEnd: number,
+    g: number,
+    h: number,
+    n: number,
+  ) => {
     nodes.push({
-      feature: -1, splitBin: 0, threshold: 0, defaultLeft: false, left: -1, right: -1, depth,
-      sumGrad: g, sumHess: h, count: n, gain: 0, weight: 0, rowBegin, rowEnd,
+      feature: -1,
+      splitBin: 0,
+      threshold: 0,
+      defaultLeft: false,
+      left: -1,
+      right: -1,
+      depth,
+      sumGrad: g,
+      sumHess: h,
+      count: n,
+      gain: 0,
+      weight: 0,
+      rowBegin,
+      rowEnd,
     });
     return nodes.length - 1;
   };
@@ -222,7 +269,13 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     if (hasCounts) n0 += values[v + 2];
   }
   const root = newNode(0, 0, input.rowCount, g0, h0, hasCounts ? n0 : input.rowCount);
-  const rootCandidate: Candidate = { id: root, hist: null, lower: -Infinity, upper: Infinity, best: null };
+  const rootCandidate: Candidate = {
+    id: root,
+    hist: null,
+    lower: -Infinity,
+    upper: Infinity,
+    best: null,
+  };
   if (canEverSplit(nodes[root])) {
     rootCandidate.hist = ws.takeHist();
     await histogram(nodes[root], rootCandidate.hist);
@@ -240,21 +293,46 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     }
     const node = nodes[candidate.id];
     const nLeft = await kernels.partition({
-      bins: binned.bins, nRows: binned.nRows, rows, rowBegin: node.rowBegin, rowEnd: node.rowEnd,
-      feature: best.feature, splitBin: best.splitBin, missingBin: valueBins(binned, best.feature),
-      defaultLeft: best.defaultLeft ? 1 : 0, scratch: ws.scratch,
+      bins: binned.bins,
+      nRows: binned.nRows,
+      rows,
+      rowBegin: node.rowBegin,
+      rowEnd: node.rowEnd,
+      feature: best.feature,
+      splitBin: best.splitBin,
+      missingBin: valueBins(binned, best.feature),
+      defaultLeft: best.defaultLeft ? 1 : 0,
+      scratch: ws.scratch,
     });
     const middle = node.rowBegin + nLeft;
     const depth = node.depth + 1;
-    const leftId = newNode(depth, node.rowBegin, middle, best.g, best.h, hasCounts ? best.n : nLeft);
+    const leftId = newNode(
+      depth,
+      node.rowBegin,
+      middle,
+      best.g,
+      best.h,
+      hasCounts ? best.n : nLeft,
+    );
     const rightId = newNode(
-      depth, middle, node.rowEnd, node.sumGrad - best.g, node.sumHess - best.h,
+      depth,
+      middle,
+      node.rowEnd,
+      node.sumGrad - best.g,
+      node.sumHess - best.h,
       hasCounts ? node.count - best.n : node.rowEnd - middle,
     );
     Object.assign(node, {
       feature: best.feature,
       splitBin: best.splitBin,
-      threshold: thresholdOf(binned, candidate.hist, C, best.feature, best.splitBin, params.midpointThresholds ?? false),
+      threshold: thresholdOf(
+        binned,
+        candidate.hist,
+        C,
+        best.feature,
+        best.splitBin,
+        params.midpointThresholds ?? false,
+      ),
       defaultLeft: best.defaultLeft,
       left: leftId,
       right: rightId,
@@ -262,7 +340,14 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     });
     leaves++;
 
-    const [leftBounds, rightBounds] = childBounds(candidate, node, nodes[leftId], nodes[rightId], setParams, params.monotone);
+    const [leftBounds, rightBounds] = childBounds(
+      candidate,
+      node,
+      nodes[leftId],
+      nodes[rightId],
+      setParams,
+      params.monotone,
+    );
     const children: Candidate[] = [
       { id: leftId, hist: null, lower: leftBounds[0], upper: leftBounds[1], best: null },
       { id: rightId, hist: null, lower: rightBounds[0], upper: rightBounds[1], best: null },
@@ -270,7 +355,9 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     const splittable = children.filter((c) => canEverSplit(nodes[c.id]));
     if (splittable.length > 0) {
       const rowsOf = (c: Candidate) => nodes[c.id].rowEnd - nodes[c.id].rowBegin;
-      const [small, large] = rowsOf(children[0]) <= rowsOf(children[1]) ? children : [children[1], children[0]];
+      const [small, large] = rowsOf(children[0]) <= rowsOf(children[1])
+        ? children
+        : [children[1], children[0]];
       small.hist = ws.takeHist();
       await histogram(nodes[small.id], small.hist);
       if (splittable.includes(large)) {
@@ -278,8 +365,13 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
         large.hist = candidate.hist!;
         candidate.hist = null;
         await kernels.subtractHistogram({
-          parent: large.hist, child: small.hist, out: large.hist, nChannels: C, features,
-          featureCount: features.length, binOffsets: binned.binOffsets,
+          parent: large.hist,
+          child: small.hist,
+          out: large.hist,
+          nChannels: C,
+          features,
+          featureCount: features.length,
+          binOffsets: binned.binOffsets,
         });
       }
       if (!splittable.includes(small)) {
@@ -353,5 +445,7 @@ function childBounds(
   const wl = scorerFor(left, parent.lower, parent.upper).weight(left.sumGrad, left.sumHess);
   const wr = scorerFor(right, parent.lower, parent.upper).weight(right.sumGrad, right.sumHess);
   const mid = (wl + wr) / 2;
-  return constraint > 0 ? [[parent.lower, mid], [mid, parent.upper]] : [[mid, parent.upper], [parent.lower, mid]];
+  return constraint > 0
+    ? [[parent.lower, mid], [mid, parent.upper]]
+    : [[mid, parent.upper], [parent.lower, mid]];
 }

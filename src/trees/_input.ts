@@ -19,16 +19,22 @@ export interface Features {
  */
 export function toFeatures(name: string, value: unknown, expectedCols?: number): Features {
   const m = toMatrix(name, value);
-  if (m.cols === 0) throw new RangeError(`Expected "${name}" to have at least one column but found 0`);
+  if (m.cols === 0) {
+    throw new RangeError(`Expected "${name}" to have at least one column but found 0`);
+  }
   if (expectedCols !== undefined && m.cols !== expectedCols) {
-    throw new RangeError(`Expected "${name}" to have ${expectedCols} columns (as at fit) but found ${m.cols}`);
+    throw new RangeError(
+      `Expected "${name}" to have ${expectedCols} columns (as at fit) but found ${m.cols}`,
+    );
   }
   for (let i = 0; i < m.data.length; i++) {
     const v = m.data[i];
     if (v === Infinity || v === -Infinity) {
       const row = Math.floor(i / m.cols);
       throw new RangeError(
-        `Expected "${name}" to hold finite numbers or NaN (missing) but row ${row}, column ${i - row * m.cols} is ${v}`,
+        `Expected "${name}" to hold finite numbers or NaN (missing) but row ${row}, column ${
+          i - row * m.cols
+        } is ${v}`,
       );
     }
   }
@@ -46,31 +52,46 @@ export function toWeights(name: string, value: unknown, rows: number): Float64Ar
   const w = toVector(name, value, rows);
   let total = 0;
   for (let i = 0; i < w.length; i++) {
-    if (w[i] < 0) throw new RangeError(`Expected "${name}" to hold weights >= 0 but entry ${i} is ${w[i]}`);
+    if (w[i] < 0) {
+      throw new RangeError(`Expected "${name}" to hold weights >= 0 but entry ${i} is ${w[i]}`);
+    }
     total += w[i];
   }
-  if (!(total > 0)) throw new RangeError(`Expected "${name}" to have a positive sum but found ${total}`);
+  if (!(total > 0)) {
+    throw new RangeError(`Expected "${name}" to have a positive sum but found ${total}`);
+  }
   return w;
 }
 
 /** The sorted distinct labels and each row's class index; at least two classes. */
-export function encodeClasses(name: string, labels: Float64Array): { classes: Float64Array; encoded: Float64Array } {
+export function encodeClasses(
+  name: string,
+  labels: Float64Array,
+): { classes: Float64Array; encoded: Float64Array } {
   const classes = Float64Array.from(new Set(labels)).sort();
   if (classes.length < 2) {
-    throw new RangeError(`Expected "${name}" to hold at least two classes but found only ${show(classes[0])}`);
+    throw new RangeError(
+      `Expected "${name}" to hold at least two classes but found only ${show(classes[0])}`,
+    );
   }
   return { classes, encoded: encodeWith(name, labels, classes) };
 }
 
 /** Class indices of labels among known classes; an unseen label is a RangeError. */
-export function encodeWith(name: string, labels: Float64Array, classes: Float64Array): Float64Array {
+export function encodeWith(
+  name: string,
+  labels: Float64Array,
+  classes: Float64Array,
+): Float64Array {
   const index = new Map<number, number>();
   classes.forEach((c, i) => index.set(c, i));
   const out = new Float64Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
     const k = index.get(labels[i]);
     if (k === undefined) {
-      throw new RangeError(`Expected "${name}" to hold only the classes seen at fit but entry ${i} is ${labels[i]}`);
+      throw new RangeError(
+        `Expected "${name}" to hold only the classes seen at fit but entry ${i} is ${labels[i]}`,
+      );
     }
     out[i] = k;
   }

@@ -21,7 +21,9 @@ export const TREES: Family<TreesKernels> = {
  */
 export function treesKernels(backend: Backend | undefined): Promise<TreesKernels> {
   if (backend === "webgpu") {
-    return Promise.reject(new RangeError(`The "trees" kernels have no webgpu backend; use "wasm" or "js"`));
+    return Promise.reject(
+      new RangeError(`The "trees" kernels have no webgpu backend; use "wasm" or "js"`),
+    );
   }
   if (backend === "js" || !TREES.wasm) return Promise.resolve(TREES.js);
   return selectKernels(TREES, backend);

@@ -15,7 +15,12 @@ export interface Metric {
    * @param width 1 for regression and binary models, the class count otherwise.
    * @param labels Targets, or class indices for classifiers.
    */
-  evaluate(predictions: Float32Array, width: number, labels: Float64Array, weights: Float64Array | null): number;
+  evaluate(
+    predictions: Float32Array,
+    width: number,
+    labels: Float64Array,
+    weights: Float64Array | null,
+  ): number;
 }
 
 const EPS = 1e-16;
@@ -45,8 +50,14 @@ function argmax(p: Float32Array, row: number, width: number): number {
 /** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9): enough for the Poisson log-likelihood. */
 function logGamma(x: number): number {
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-    -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
     1.5056327351493116e-7,
   ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
@@ -58,8 +69,17 @@ function logGamma(x: number): number {
 }
 
 /** Area under the ROC curve of scores for a positive class, ties counted half. */
-function rocAuc(scores: Float32Array, column: number, width: number, positive: (r: number) => boolean, weights: Float64Array | null, n: number): number {
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b * width + column] - scores[a * width + column]);
+function rocAuc(
+  scores: Float32Array,
+  column: number,
+  width: number,
+  positive: (r: number) => boolean,
+  weights: Float64Array | null,
+  n: number,
+): number {
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    scores[b * width + column] - scores[a * width + column]
+  );
   let tp = 0, fp = 0, area = 0;
   for (let i = 0; i < n;) {
     // One group of tied scores moves the curve diagonally.
@@ -97,10 +117,16 @@ export const METRICS: Readonly<Record<string, Metric>> = {
   logloss: metric(
     "logloss",
     false,
-    meanOf((p, r, _w, y) => -(y * Math.log(Math.max(p[r], EPS)) + (1 - y) * Math.log(Math.max(1 - p[r], EPS)))),
+    meanOf((p, r, _w, y) =>
+      -(y * Math.log(Math.max(p[r], EPS)) + (1 - y) * Math.log(Math.max(1 - p[r], EPS)))
+    ),
   ),
   error: metric("error", false, meanOf((p, r, _w, y) => ((p[r] > 0.5 ? 1 : 0) !== y ? 1 : 0))),
-  mlogloss: metric("mlogloss", false, meanOf((p, r, w, y) => -Math.log(Math.max(p[r * w + y], EPS)))),
+  mlogloss: metric(
+    "mlogloss",
+    false,
+    meanOf((p, r, w, y) => -Math.log(Math.max(p[r * w + y], EPS))),
+  ),
   merror: metric("merror", false, meanOf((p, r, w, y) => (argmax(p, r, w) !== y ? 1 : 0))),
   auc: metric("auc", true, (predictions, width, labels, weights) => {
     const n = labels.length;

@@ -54,14 +54,20 @@ function anyLabels(): void {}
 function unitInterval(name: string, labels: Float64Array): void {
   for (let i = 0; i < labels.length; i++) {
     if (!(labels[i] >= 0 && labels[i] <= 1)) {
-      throw new RangeError(`Expected "${name}" to hold values in [0, 1] for this objective but entry ${i} is ${labels[i]}`);
+      throw new RangeError(
+        `Expected "${name}" to hold values in [0, 1] for this objective but entry ${i} is ${
+          labels[i]
+        }`,
+      );
     }
   }
 }
 
 function logitMargin(baseScore: number): number {
   if (!(baseScore > 0 && baseScore < 1)) {
-    throw new RangeError(`Expected "baseScore" to be in (0, 1) for a logistic objective but found ${baseScore}`);
+    throw new RangeError(
+      `Expected "baseScore" to be in (0, 1) for a logistic objective but found ${baseScore}`,
+    );
   }
   return Math.fround(-Math.log(1 / baseScore - 1));
 }
@@ -158,7 +164,10 @@ export const OBJECTIVES: Readonly<Record<string, Objective>> = {
   "reg:absoluteerror": regression("reg:absoluteerror", pointwise((m, y) => [Math.sign(m - y), 1]), {
     defaultMetric: "mae",
     leafQuantile: 0.5,
-    defaultBaseScore: (y, w) => (w === null ? interpolatedQuantile(y, 0.5) : weightedQuantile(y, w, 0.5)),
+    defaultBaseScore: (
+      y,
+      w,
+    ) => (w === null ? interpolatedQuantile(y, 0.5) : weightedQuantile(y, w, 0.5)),
   }),
   "reg:pseudohubererror": regression(
     "reg:pseudohubererror",
@@ -184,13 +193,19 @@ export const OBJECTIVES: Readonly<Record<string, Objective>> = {
       checkLabels(name, labels) {
         for (let i = 0; i < labels.length; i++) {
           if (!(labels[i] >= 0)) {
-            throw new RangeError(`Expected "${name}" to hold non-negative counts for count:poisson but entry ${i} is ${labels[i]}`);
+            throw new RangeError(
+              `Expected "${name}" to hold non-negative counts for count:poisson but entry ${i} is ${
+                labels[i]
+              }`,
+            );
           }
         }
       },
       margin(baseScore) {
         if (!(baseScore > 0)) {
-          throw new RangeError(`Expected "baseScore" to be > 0 for count:poisson but found ${baseScore}`);
+          throw new RangeError(
+            `Expected "baseScore" to be > 0 for count:poisson but found ${baseScore}`,
+          );
         }
         return Math.fround(Math.log(baseScore));
       },
@@ -203,24 +218,36 @@ export const OBJECTIVES: Readonly<Record<string, Objective>> = {
 };
 
 /** Names of the objectives an XGBRegressor trains with. */
-export const REGRESSION_OBJECTIVES = Object.keys(OBJECTIVES).filter((k) => OBJECTIVES[k].task === "regression");
+export const REGRESSION_OBJECTIVES = Object.keys(OBJECTIVES).filter((k) =>
+  OBJECTIVES[k].task === "regression"
+);
 /** Names of the objectives an XGBClassifier trains with. */
-export const CLASSIFICATION_OBJECTIVES = Object.keys(OBJECTIVES).filter((k) => OBJECTIVES[k].task !== "regression");
+export const CLASSIFICATION_OBJECTIVES = Object.keys(OBJECTIVES).filter((k) =>
+  OBJECTIVES[k].task !== "regression"
+);
 
 /** Applies an objective's transform to raw margins (n × K), in float32 as XGBoost does. */
-export function transformMargins(transform: Transform, margins: Float32Array, nOutputs: number): Float32Array {
+export function transformMargins(
+  transform: Transform,
+  margins: Float32Array,
+  nOutputs: number,
+): Float32Array {
   const out = new Float32Array(margins.length);
   const f = Math.fround;
   if (transform === "identity") out.set(margins);
-  else if (transform === "sigmoid") for (let i = 0; i < margins.length; i++) out[i] = f(1 / f(1 + f(Math.exp(-margins[i]))));
-  else if (transform === "exp") for (let i = 0; i < margins.length; i++) out[i] = f(Math.exp(margins[i]));
-  else {
+  else if (transform === "sigmoid") {
+    for (let i = 0; i < margins.length; i++) out[i] = f(1 / f(1 + f(Math.exp(-margins[i]))));
+  } else if (transform === "exp") {
+    for (let i = 0; i < margins.length; i++) out[i] = f(Math.exp(margins[i]));
+  } else {
     for (let r = 0; r < margins.length / nOutputs; r++) {
       const o = r * nOutputs;
       let max = -Infinity;
       for (let k = 0; k < nOutputs; k++) max = Math.max(max, margins[o + k]);
       let sum = 0;
-      for (let k = 0; k < nOutputs; k++) sum = f(sum + (out[o + k] = f(Math.exp(f(margins[o + k] - max)))));
+      for (let k = 0; k < nOutputs; k++) {
+        sum = f(sum + (out[o + k] = f(Math.exp(f(margins[o + k] - max)))));
+      }
       for (let k = 0; k < nOutputs; k++) out[o + k] = f(out[o + k] / sum);
     }
   }

@@ -48,7 +48,11 @@ export function checkRule(name: string, value: unknown, rule: Rule): void {
  * @throws {TypeError} When `opts` is not an object or a value has the wrong type.
  * @throws {RangeError} On an unknown option or a value out of range.
  */
-export function resolveParams(name: string, table: ParamTable, opts: unknown): Record<string, unknown> {
+export function resolveParams(
+  name: string,
+  table: ParamTable,
+  opts: unknown,
+): Record<string, unknown> {
   if (opts === null || typeof opts !== "object" || Array.isArray(opts)) {
     throw new TypeError(`Expected "${name}" to be an options object but found ${show(opts)}`);
   }
@@ -56,7 +60,11 @@ export function resolveParams(name: string, table: ParamTable, opts: unknown): R
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(opts)) {
     if (!(key in table)) {
-      throw new RangeError(`Unknown option "${key}" in "${name}"; expected one of ${known.map((k) => `"${k}"`).join(", ")}`);
+      throw new RangeError(
+        `Unknown option "${key}" in "${name}"; expected one of ${
+          known.map((k) => `"${k}"`).join(", ")
+        }`,
+      );
     }
     if (value !== undefined) checkRule(key, value, table[key].rule);
   }

@@ -25,10 +25,16 @@ export function interpolatedQuantile(values: ArrayLike<number>, alpha: number): 
  * reaches α times the total. scikit-learn's `_weighted_percentile` and XGBoost's weighted
  * quantile both take it.
  */
-export function weightedQuantile(values: ArrayLike<number>, weights: ArrayLike<number>, alpha: number): number {
+export function weightedQuantile(
+  values: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  alpha: number,
+): number {
   const n = values.length;
   if (n === 0) return NaN;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b] || a - b);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+    values[a] - values[b] || a - b
+  );
   let total = 0;
   for (let i = 0; i < n; i++) total += weights[i];
   let target = alpha * total;

@@ -78,7 +78,9 @@ export class EnsembleBuilder {
   #gain: number[] = [];
   #cover: number[] = [];
 
-  constructor(opts: { nFeatures: number; nOutputs: number; leafWidth: number; baseMargin: ArrayLike<number> }) {
+  constructor(
+    opts: { nFeatures: number; nOutputs: number; leafWidth: number; baseMargin: ArrayLike<number> },
+  ) {
     this.nFeatures = opts.nFeatures;
     this.nOutputs = opts.nOutputs;
     this.leafWidth = opts.leafWidth;
@@ -217,7 +219,7 @@ export function normalise(scores: Float64Array): Float32Array {
   let total = 0;
   for (const s of scores) total += s;
   const out = new Float32Array(scores.length);
-  if (total > 0) for (let i = 0; i < scores.length; i++) out[i] = scores[i] / total;
+  if (total > 0) { for (let i = 0; i < scores.length; i++) out[i] = scores[i] / total; }
   return out;
 }
 
@@ -314,25 +316,35 @@ export function checkEnsemble(name: string, model: TreeEnsemble): void {
   for (let t = 0; t < treeGroup.length; t++) {
     const begin = treeStart[t], end = treeStart[t + 1];
     if (!(begin < end) || begin < 0 || end > feature.length) {
-      throw new RangeError(`Expected tree ${t} of "${name}" to own a non-empty node range but found [${begin}, ${end})`);
+      throw new RangeError(
+        `Expected tree ${t} of "${name}" to own a non-empty node range but found [${begin}, ${end})`,
+      );
     }
     const group = treeGroup[t];
     if (!(group >= 0 && group + model.leafWidth <= model.nOutputs)) {
-      throw new RangeError(`Expected tree ${t} of "${name}" to write outputs within ${model.nOutputs} but found group ${group}`);
+      throw new RangeError(
+        `Expected tree ${t} of "${name}" to write outputs within ${model.nOutputs} but found group ${group}`,
+      );
     }
     const stack = [begin];
     while (stack.length > 0) {
       const node = stack.pop()!;
-      if (seen[node]) throw new RangeError(`Expected tree ${t} of "${name}" to reach node ${node} once only`);
+      if (seen[node]) {
+        throw new RangeError(`Expected tree ${t} of "${name}" to reach node ${node} once only`);
+      }
       seen[node] = 1;
       const f = feature[node];
       if (f < 0) continue;
       if (f >= model.nFeatures) {
-        throw new RangeError(`Expected node ${node} of "${name}" to test a feature below ${model.nFeatures} but found ${f}`);
+        throw new RangeError(
+          `Expected node ${node} of "${name}" to test a feature below ${model.nFeatures} but found ${f}`,
+        );
       }
       for (const child of [left[node], right[node]]) {
         if (!(child > node && child < end)) {
-          throw new RangeError(`Expected node ${node} of "${name}" to have children in (${node}, ${end}) but found ${child}`);
+          throw new RangeError(
+            `Expected node ${node} of "${name}" to have children in (${node}, ${end}) but found ${child}`,
+          );
         }
         stack.push(child);
       }

@@ -10,8 +10,8 @@ import { boost, type BoostResult } from "./_booster.ts";
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
-import { METRICS, type Metric } from "./_metrics.ts";
-import { OBJECTIVES, type Objective } from "./_objectives.ts";
+import { type Metric, METRICS } from "./_metrics.ts";
+import { type Objective, OBJECTIVES } from "./_objectives.ts";
 import type { ParamTable } from "./_params.ts";
 import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "./_tree_model.ts";
 
@@ -75,7 +75,10 @@ export interface XGBFitOptions {
 const FIT_OPTIONS = ["sampleWeight", "evalSet", "earlyStoppingRounds", "onProgress"];
 
 /** The option table; `objective` is filled in by each estimator. */
-export function xgbParamTable(objectives: readonly string[], defaultObjective: string | undefined): ParamTable {
+export function xgbParamTable(
+  objectives: readonly string[],
+  defaultObjective: string | undefined,
+): ParamTable {
   const positive = { kind: "number", min: 0, minExclusive: true } as const;
   const fraction = { kind: "number", min: 0, max: 1, minExclusive: true } as const;
   const nonNegative = { kind: "number", min: 0 } as const;
@@ -84,7 +87,10 @@ export function xgbParamTable(objectives: readonly string[], defaultObjective: s
     learningRate: { default: 0.3, rule: positive },
     maxDepth: { default: 6, rule: { kind: "int", min: 0, max: 64 } },
     maxLeaves: { default: 0, rule: { kind: "int", min: 0 } },
-    growPolicy: { default: "depthwise", rule: { kind: "choice", choices: ["depthwise", "lossguide"] } },
+    growPolicy: {
+      default: "depthwise",
+      rule: { kind: "choice", choices: ["depthwise", "lossguide"] },
+    },
     regLambda: { default: 1, rule: nonNegative },
     regAlpha: { default: 0, rule: nonNegative },
     gamma: { default: 0, rule: nonNegative },
@@ -109,7 +115,9 @@ export function xgbParamTable(objectives: readonly string[], defaultObjective: s
 
 function checkMonotone(name: string, value: unknown): void {
   if (!Array.isArray(value) || !value.every((v) => v === -1 || v === 0 || v === 1)) {
-    throw new TypeError(`Expected "${name}" to be an array of -1, 0 and 1 but found ${show(value)}`);
+    throw new TypeError(
+      `Expected "${name}" to be an array of -1, 0 and 1 but found ${show(value)}`,
+    );
   }
 }
 
@@ -119,20 +127,31 @@ function checkMetrics(name: string, value: unknown): void {
   if (list.length === 0) throw new RangeError(`Expected "${name}" to name at least one metric`);
   for (const m of list) {
     if (typeof m !== "string" || !known.includes(m)) {
-      throw new RangeError(`Expected "${name}" to be one of ${known.map((k) => `"${k}"`).join(", ")} but found ${show(m)}`);
+      throw new RangeError(
+        `Expected "${name}" to be one of ${known.map((k) => `"${k}"`).join(", ")} but found ${
+          show(m)
+        }`,
+      );
     }
   }
 }
 
 /** Resolved options (defaults filled in). */
-export type XGBParams = Required<Omit<XGBOptions, "baseScore" | "monotoneConstraints" | "evalMetric" | "maxDeltaStep" | "backend" | "objective">> & {
-  objective: string | undefined;
-  baseScore: number | undefined;
-  monotoneConstraints: number[] | undefined;
-  evalMetric: string | string[] | undefined;
-  maxDeltaStep: number | undefined;
-  backend: Backend | undefined;
-};
+export type XGBParams =
+  & Required<
+    Omit<
+      XGBOptions,
+      "baseScore" | "monotoneConstraints" | "evalMetric" | "maxDeltaStep" | "backend" | "objective"
+    >
+  >
+  & {
+    objective: string | undefined;
+    baseScore: number | undefined;
+    monotoneConstraints: number[] | undefined;
+    evalMetric: string | string[] | undefined;
+    maxDeltaStep: number | undefined;
+    backend: Backend | undefined;
+  };
 
 /** Training data after the estimator-specific label handling. */
 export interface PreparedLabels {
@@ -186,7 +205,11 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
    */
   featureScores(type: ImportanceType = "gain"): Float64Array {
     if (!IMPORTANCE_TYPES.includes(type)) {
-      throw new RangeError(`Expected "type" to be one of ${IMPORTANCE_TYPES.map((t) => `"${t}"`).join(", ")} but found ${show(type)}`);
+      throw new RangeError(
+        `Expected "type" to be one of ${
+          IMPORTANCE_TYPES.map((t) => `"${t}"`).join(", ")
+        } but found ${show(type)}`,
+      );
     }
     return featureScores(this.fitted().model, type);
   }
@@ -211,11 +234,18 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     const monitor = this.#monitor(params, prepared, x.cols, opts);
     const monotone = this.#monotone(params, x.cols);
     if (params.growPolicy === "depthwise" && params.maxDepth === 0 && params.maxLeaves === 0) {
-      throw new RangeError(`Expected "maxDepth" >= 1 or "maxLeaves" >= 1 to bound depthwise growth but both are 0`);
+      throw new RangeError(
+        `Expected "maxDepth" >= 1 or "maxLeaves" >= 1 to bound depthwise growth but both are 0`,
+      );
     }
     const kernels = await treesKernels(params.backend);
     const result: BoostResult = await boost(kernels, {
-      x: x.data, nRows: x.rows, nCols: x.cols, labels: prepared.labels, weights, nOutputs: prepared.nOutputs,
+      x: x.data,
+      nRows: x.rows,
+      nCols: x.cols,
+      labels: prepared.labels,
+      weights,
+      nOutputs: prepared.nOutputs,
     }, {
       ...params,
       objective: prepared.objective,
@@ -250,18 +280,29 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     const given = params.monotoneConstraints;
     if (given === undefined || given.every((c) => c === 0)) return null;
     if (given.length !== cols) {
-      throw new RangeError(`Expected "monotoneConstraints" to have ${cols} entries (one per feature) but found ${given.length}`);
+      throw new RangeError(
+        `Expected "monotoneConstraints" to have ${cols} entries (one per feature) but found ${given.length}`,
+      );
     }
     return Int8Array.from(given);
   }
 
   #monitor(params: XGBParams, prepared: PreparedLabels, cols: number, opts: XGBFitOptions) {
     if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
-      throw new TypeError(`Expected "onProgress" to be a function but found ${show(opts.onProgress)}`);
+      throw new TypeError(
+        `Expected "onProgress" to be a function but found ${show(opts.onProgress)}`,
+      );
     }
     if (opts.earlyStoppingRounds !== undefined) {
-      if (typeof opts.earlyStoppingRounds !== "number" || !Number.isInteger(opts.earlyStoppingRounds) || opts.earlyStoppingRounds < 1) {
-        throw new RangeError(`Expected "earlyStoppingRounds" to be an integer >= 1 but found ${show(opts.earlyStoppingRounds)}`);
+      if (
+        typeof opts.earlyStoppingRounds !== "number" ||
+        !Number.isInteger(opts.earlyStoppingRounds) || opts.earlyStoppingRounds < 1
+      ) {
+        throw new RangeError(
+          `Expected "earlyStoppingRounds" to be an integer >= 1 but found ${
+            show(opts.earlyStoppingRounds)
+          }`,
+        );
       }
       if (opts.evalSet === undefined) {
         throw new RangeError(`Expected "evalSet" to be given with "earlyStoppingRounds"`);
@@ -270,16 +311,26 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     let evalSet;
     if (opts.evalSet !== undefined) {
       if (!Array.isArray(opts.evalSet) || opts.evalSet.length !== 2) {
-        throw new TypeError(`Expected "evalSet" to be a pair [X, y] but found ${show(opts.evalSet)}`);
+        throw new TypeError(
+          `Expected "evalSet" to be a pair [X, y] but found ${show(opts.evalSet)}`,
+        );
       }
       const ex = toFeatures("evalSet[0]", opts.evalSet[0], cols);
       const ey = prepared.encode("evalSet[1]", toLabels("evalSet[1]", opts.evalSet[1], ex.rows));
       evalSet = { x: ex.data, nRows: ex.rows, labels: ey };
     }
-    const names = params.evalMetric === undefined ? [prepared.objective.defaultMetric]
-      : Array.isArray(params.evalMetric) ? params.evalMetric : [params.evalMetric];
+    const names = params.evalMetric === undefined
+      ? [prepared.objective.defaultMetric]
+      : Array.isArray(params.evalMetric)
+      ? params.evalMetric
+      : [params.evalMetric];
     const metrics: Metric[] = names.map((n) => METRICS[n]);
-    return { evalSet, metrics, earlyStoppingRounds: opts.earlyStoppingRounds, onProgress: opts.onProgress };
+    return {
+      evalSet,
+      metrics,
+      earlyStoppingRounds: opts.earlyStoppingRounds,
+      onProgress: opts.onProgress,
+    };
   }
 
   protected stateToJSON(s: XGBState): Record<string, unknown> {
@@ -289,7 +340,9 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): XGBState {
     const objective = fields.objective;
     if (typeof objective !== "string" || !(objective in OBJECTIVES)) {
-      throw new RangeError(`Expected "json.fitted.objective" to be a known objective but found ${show(objective)}`);
+      throw new RangeError(
+        `Expected "json.fitted.objective" to be a known objective but found ${show(objective)}`,
+      );
     }
     const state: XGBState = {
       ...base,

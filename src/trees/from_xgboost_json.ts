@@ -26,15 +26,23 @@ function object(parent: Json, key: string, path: string): Json {
 /** XGBoost writes most scalars as strings ("5E-1"), newer versions sometimes as "[5E-1]". */
 function scalar(value: unknown, path: string): number {
   const text = typeof value === "string" ? value.replace(/^\[|\]$/g, "") : value;
-  const n = typeof text === "number" ? text : typeof text === "string" && text.trim() !== "" ? Number(text) : NaN;
-  if (!Number.isFinite(n)) throw new RangeError(`Expected "${path}" to be a number but found ${show(value)}`);
+  const n = typeof text === "number"
+    ? text
+    : typeof text === "string" && text.trim() !== ""
+    ? Number(text)
+    : NaN;
+  if (!Number.isFinite(n)) {
+    throw new RangeError(`Expected "${path}" to be a number but found ${show(value)}`);
+  }
   return n;
 }
 
 function numbers(tree: Json, key: string, path: string, length: number): number[] {
   const v = field(tree, key, path);
   if (!Array.isArray(v) || v.length !== length) {
-    throw new RangeError(`Expected "${path}.${key}" to be an array of ${length} entries but found ${show(v)}`);
+    throw new RangeError(
+      `Expected "${path}.${key}" to be an array of ${length} entries but found ${show(v)}`,
+    );
   }
   // default_left was written as booleans by some 1.x versions.
   return v.map((x) => (typeof x === "boolean" ? (x ? 1 : 0) : scalar(x, `${path}.${key}`)));
@@ -57,18 +65,28 @@ interface FlatTrees {
 function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, scale: number): void {
   const param = tree.tree_param as Json | undefined;
   if (param && scalar(param.size_leaf_vector ?? 0, `${path}.tree_param.size_leaf_vector`) > 1) {
-    throw new RangeError(`Expected "${path}" to have scalar leaves; multi-target trees are not supported`);
+    throw new RangeError(
+      `Expected "${path}" to have scalar leaves; multi-target trees are not supported`,
+    );
   }
   const left = field(tree, "left_children", path);
   const n = Array.isArray(left) ? left.length : -1;
-  if (n < 1) throw new RangeError(`Expected "${path}.left_children" to be a non-empty array but found ${show(left)}`);
+  if (n < 1) {
+    throw new RangeError(
+      `Expected "${path}.left_children" to be a non-empty array but found ${show(left)}`,
+    );
+  }
   const lc = numbers(tree, "left_children", path, n);
   const rc = numbers(tree, "right_children", path, n);
   const splitIndex = numbers(tree, "split_indices", path, n);
   const condition = numbers(tree, "split_conditions", path, n);
   const defaultLeft = numbers(tree, "default_left", path, n);
-  const gain = tree.loss_changes === undefined ? new Array(n).fill(0) : numbers(tree, "loss_changes", path, n);
-  const cover = tree.sum_hessian === undefined ? new Array(n).fill(0) : numbers(tree, "sum_hessian", path, n);
+  const gain = tree.loss_changes === undefined
+    ? new Array(n).fill(0)
+    : numbers(tree, "loss_changes", path, n);
+  const cover = tree.sum_hessian === undefined
+    ? new Array(n).fill(0)
+    : numbers(tree, "sum_hessian", path, n);
   const splitType = tree.split_type === undefined ? null : numbers(tree, "split_type", path, n);
 
   const base = out.feature.length;
@@ -79,7 +97,9 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
     if (lc[i] === -1) continue;
     for (const child of [lc[i], rc[i]]) {
       if (!Number.isInteger(child) || child < 0 || child >= n || newId.has(child)) {
-        throw new RangeError(`Expected node ${i} of "${path}" to have a fresh child within ${n} nodes but found ${child}`);
+        throw new RangeError(
+          `Expected node ${i} of "${path}" to have a fresh child within ${n} nodes but found ${child}`,
+        );
       }
       newId.set(child, order.length);
       order.push(child);
@@ -92,7 +112,11 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
         throw new RangeError(`Expected numerical splits but node ${i} of "${path}" is categorical`);
       }
       if (!Number.isInteger(splitIndex[i]) || splitIndex[i] < 0 || splitIndex[i] >= nFeatures) {
-        throw new RangeError(`Expected node ${i} of "${path}" to split a feature below ${nFeatures} but found ${splitIndex[i]}`);
+        throw new RangeError(
+          `Expected node ${i} of "${path}" to split a feature below ${nFeatures} but found ${
+            splitIndex[i]
+          }`,
+        );
       }
     }
     out.feature.push(isLeaf ? -1 : splitIndex[i]);
@@ -114,11 +138,17 @@ function parse(json: unknown): Json {
     try {
       value = JSON.parse(json);
     } catch (error) {
-      throw new TypeError(`Expected "json" to be XGBoost's JSON model text but it does not parse: ${(error as Error).message}`);
+      throw new TypeError(
+        `Expected "json" to be XGBoost's JSON model text but it does not parse: ${
+          (error as Error).message
+        }`,
+      );
     }
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new TypeError(`Expected "json" to be an XGBoost JSON model (object or string) but found ${show(value)}`);
+    throw new TypeError(
+      `Expected "json" to be an XGBoost JSON model (object or string) but found ${show(value)}`,
+    );
   }
   return value as Json;
 }
@@ -158,18 +188,27 @@ export function fromXGBoostJSON(json: object | string): XGBClassifier | XGBRegre
   const learner = object(root, "learner", "json");
   const version = root.version;
   if (Array.isArray(version) && typeof version[0] === "number" && version[0] < 1) {
-    throw new RangeError(`Expected a model from XGBoost >= 1.0 but found version ${version.join(".")}`);
+    throw new RangeError(
+      `Expected a model from XGBoost >= 1.0 but found version ${version.join(".")}`,
+    );
   }
   const params = object(learner, "learner_model_param", "learner");
   const objectiveName = field(object(learner, "objective", "learner"), "name", "learner.objective");
   const objective = typeof objectiveName === "string" ? OBJECTIVES[objectiveName] : undefined;
   if (objective === undefined) {
     throw new RangeError(
-      `Expected the objective to be one of ${Object.keys(OBJECTIVES).map((k) => `"${k}"`).join(", ")} but found ${show(objectiveName)}`,
+      `Expected the objective to be one of ${
+        Object.keys(OBJECTIVES).map((k) => `"${k}"`).join(", ")
+      } but found ${show(objectiveName)}`,
     );
   }
-  if (params.num_target !== undefined && scalar(params.num_target, "learner_model_param.num_target") > 1) {
-    throw new RangeError(`Expected a single-target model but found num_target ${show(params.num_target)}`);
+  if (
+    params.num_target !== undefined &&
+    scalar(params.num_target, "learner_model_param.num_target") > 1
+  ) {
+    throw new RangeError(
+      `Expected a single-target model but found num_target ${show(params.num_target)}`,
+    );
   }
 
   const booster = object(learner, "gradient_booster", "learner");
@@ -177,18 +216,28 @@ export function fromXGBoostJSON(json: object | string): XGBClassifier | XGBRegre
   if (booster.name === "gbtree") {
     model = object(booster, "model", "gradient_booster");
   } else if (booster.name === "dart") {
-    model = object(object(booster, "gbtree", "gradient_booster"), "model", "gradient_booster.gbtree");
-    weights = (field(booster, "weight_drop", "gradient_booster") as unknown[]).map((w) => Math.fround(scalar(w, "weight_drop")));
+    model = object(
+      object(booster, "gbtree", "gradient_booster"),
+      "model",
+      "gradient_booster.gbtree",
+    );
+    weights = (field(booster, "weight_drop", "gradient_booster") as unknown[]).map((w) =>
+      Math.fround(scalar(w, "weight_drop"))
+    );
   } else {
     throw new RangeError(`Expected a "gbtree" or "dart" booster but found ${show(booster.name)}`);
   }
   const trees = field(model, "trees", "model");
   const info = field(model, "tree_info", "model");
   if (!Array.isArray(trees) || !Array.isArray(info) || info.length !== trees.length) {
-    throw new RangeError(`Expected "model.trees" and "model.tree_info" to be arrays of equal length`);
+    throw new RangeError(
+      `Expected "model.trees" and "model.tree_info" to be arrays of equal length`,
+    );
   }
   if (weights !== null && weights.length !== trees.length) {
-    throw new RangeError(`Expected "weight_drop" to have ${trees.length} entries but found ${weights.length}`);
+    throw new RangeError(
+      `Expected "weight_drop" to have ${trees.length} entries but found ${weights.length}`,
+    );
   }
 
   const numClass = scalar(params.num_class ?? 0, "learner_model_param.num_class");
@@ -198,16 +247,33 @@ export function fromXGBoostJSON(json: object | string): XGBClassifier | XGBRegre
   }
   let nFeatures = scalar(params.num_feature ?? 0, "learner_model_param.num_feature");
   for (const tree of trees as Json[]) {
-    for (const f of (tree?.split_indices as number[] | undefined) ?? []) nFeatures = Math.max(nFeatures, f + 1);
+    for (const f of (tree?.split_indices as number[] | undefined) ?? []) {
+      nFeatures = Math.max(nFeatures, f + 1);
+    }
   }
   nFeatures = Math.max(1, nFeatures);
 
-  const flat: FlatTrees = { treeStart: [0], treeGroup: [], feature: [], threshold: [], defaultLeft: [], left: [], right: [], value: [], gain: [], cover: [] };
+  const flat: FlatTrees = {
+    treeStart: [0],
+    treeGroup: [],
+    feature: [],
+    threshold: [],
+    defaultLeft: [],
+    left: [],
+    right: [],
+    value: [],
+    gain: [],
+    cover: [],
+  };
   (trees as unknown[]).forEach((tree, t) => {
-    if (tree === null || typeof tree !== "object") throw new TypeError(`Expected "model.trees[${t}]" to be an object`);
+    if (tree === null || typeof tree !== "object") {
+      throw new TypeError(`Expected "model.trees[${t}]" to be an object`);
+    }
     const group = scalar(info[t], `model.tree_info[${t}]`);
     if (!Number.isInteger(group) || group < 0 || group >= nOutputs) {
-      throw new RangeError(`Expected "model.tree_info[${t}]" to be an output below ${nOutputs} but found ${group}`);
+      throw new RangeError(
+        `Expected "model.tree_info[${t}]" to be an output below ${nOutputs} but found ${group}`,
+      );
     }
     addTree(flat, tree as Json, `model.trees[${t}]`, nFeatures, weights === null ? 1 : weights[t]);
     flat.treeGroup.push(group);
@@ -215,7 +281,11 @@ export function fromXGBoostJSON(json: object | string): XGBClassifier | XGBRegre
 
   const baseScore = scalar(params.base_score ?? 0.5, "learner_model_param.base_score");
   const baseMargin = Math.fround(objective.margin(baseScore));
-  const options: Record<string, unknown> = { objective: objective.name, baseScore, nEstimators: Math.max(1, Math.ceil(trees.length / nOutputs)) };
+  const options: Record<string, unknown> = {
+    objective: objective.name,
+    baseScore,
+    nEstimators: Math.max(1, Math.ceil(trees.length / nOutputs)),
+  };
   const objectiveParams = object(learner, "objective", "learner");
   const huber = (objectiveParams.pseudo_huber_param as Json | undefined)?.huber_slope;
   if (huber !== undefined) options.huberSlope = scalar(huber, "pseudo_huber_param.huber_slope");
@@ -226,13 +296,23 @@ export function fromXGBoostJSON(json: object | string): XGBClassifier | XGBRegre
     options,
     fitted: {
       objective: objective.name,
-      classes: objective.task === "regression" ? null : classesOf(learner, objective.task === "binary" ? 2 : nOutputs),
+      classes: objective.task === "regression"
+        ? null
+        : classesOf(learner, objective.task === "binary" ? 2 : nOutputs),
       bestIteration: Math.ceil(trees.length / nOutputs) - 1,
       evalHistory: {},
-      model: { nFeatures, nOutputs, leafWidth: 1, baseMargin: new Array(nOutputs).fill(baseMargin), ...flat },
+      model: {
+        nFeatures,
+        nOutputs,
+        leafWidth: 1,
+        baseMargin: new Array(nOutputs).fill(baseMargin),
+        ...flat,
+      },
     },
   };
-  return objective.task === "regression" ? XGBRegressor.fromJSON(serialised) : XGBClassifier.fromJSON(serialised);
+  return objective.task === "regression"
+    ? XGBRegressor.fromJSON(serialised)
+    : XGBClassifier.fromJSON(serialised);
 }
 
 /** The scikit-learn wrapper's classes_ when recorded and consistent, else 0 … count − 1. */
@@ -244,7 +324,10 @@ function classesOf(learner: Json, count: number): number[] {
   const match = /"classes_":\s*(\[[^\]]*\])/.exec(record);
   try {
     const classes = match === null ? null : JSON.parse(match[1]);
-    if (Array.isArray(classes) && classes.length === count && classes.every((c) => typeof c === "number")) {
+    if (
+      Array.isArray(classes) && classes.length === count &&
+      classes.every((c) => typeof c === "number")
+    ) {
       return classes;
     }
   } catch {

@@ -2,13 +2,21 @@
  * @module
  */
 import type { Matrix, Tensor } from "../tensor.ts";
-import { type GBFitOptions, GBModel, type GBOptions, gbParamTable, type GBState } from "./_gbdt_base.ts";
+import {
+  type GBFitOptions,
+  GBModel,
+  type GBOptions,
+  gbParamTable,
+  type GBState,
+} from "./_gbdt_base.ts";
 import { LOSSES } from "./_gbdt_losses.ts";
 import { encodeClasses } from "./_input.ts";
 import { transformMargins } from "./_objectives.ts";
 import type { ParamTable } from "./_params.ts";
 
-const CLASSIFICATION_LOSSES = Object.keys(LOSSES).filter((k) => LOSSES[k].task === "classification");
+const CLASSIFICATION_LOSSES = Object.keys(LOSSES).filter((k) =>
+  LOSSES[k].task === "classification"
+);
 
 /**
  * Classic gradient boosting for classification (Friedman 2001), as scikit-learn's
@@ -51,8 +59,13 @@ export class GradientBoostingClassifier extends GBModel {
 
   protected checkState(state: GBState): void {
     const k = state.classes?.length ?? 0;
-    if (LOSSES[state.loss].task !== "classification" || k < 2 || state.model.nOutputs !== (k === 2 ? 1 : k)) {
-      throw new RangeError(`Expected a classification model whose outputs match its classes but found ${k} classes, ${state.model.nOutputs} outputs`);
+    if (
+      LOSSES[state.loss].task !== "classification" || k < 2 ||
+      state.model.nOutputs !== (k === 2 ? 1 : k)
+    ) {
+      throw new RangeError(
+        `Expected a classification model whose outputs match its classes but found ${k} classes, ${state.model.nOutputs} outputs`,
+      );
     }
   }
 
@@ -93,7 +106,9 @@ export class GradientBoostingClassifier extends GBModel {
   async predictProba(X: Matrix): Promise<Tensor> {
     const raw = await this.rawOutput(X);
     const [n, outputs] = raw.shape;
-    if (outputs > 1) return { data: transformMargins("softmax", raw.data, outputs), shape: [n, outputs] };
+    if (outputs > 1) {
+      return { data: transformMargins("softmax", raw.data, outputs), shape: [n, outputs] };
+    }
     const p = transformMargins("sigmoid", raw.data, 1);
     const data = new Float32Array(2 * n);
     for (let i = 0; i < n; i++) {

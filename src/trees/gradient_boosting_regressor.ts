@@ -2,7 +2,13 @@
  * @module
  */
 import type { Matrix } from "../tensor.ts";
-import { type GBFitOptions, GBModel, type GBOptions, gbParamTable, type GBState } from "./_gbdt_base.ts";
+import {
+  type GBFitOptions,
+  GBModel,
+  type GBOptions,
+  gbParamTable,
+  type GBState,
+} from "./_gbdt_base.ts";
 import { LOSSES } from "./_gbdt_losses.ts";
 import type { ParamTable } from "./_params.ts";
 
@@ -50,7 +56,9 @@ export class GradientBoostingRegressor extends GBModel {
 
   protected checkState(state: GBState): void {
     if (LOSSES[state.loss].task !== "regression" || state.model.nOutputs !== 1) {
-      throw new RangeError(`Expected a regression model with one output but found loss "${state.loss}"`);
+      throw new RangeError(
+        `Expected a regression model with one output but found loss "${state.loss}"`,
+      );
     }
   }
 

@@ -11,8 +11,8 @@ import {
   XGBModel,
   type XGBOptions,
   type XGBParams,
-  type XGBState,
   xgbParamTable,
+  type XGBState,
 } from "./_xgb_base.ts";
 
 /**
@@ -55,7 +55,9 @@ export class XGBClassifier extends XGBModel {
     const name = params.objective ?? (classes.length === 2 ? "binary:logistic" : "multi:softprob");
     const objective = OBJECTIVES[name];
     if (objective.task === "binary" && classes.length > 2) {
-      throw new RangeError(`Expected "objective" to be a multi: objective for ${classes.length} classes but found "${name}"`);
+      throw new RangeError(
+        `Expected "objective" to be a multi: objective for ${classes.length} classes but found "${name}"`,
+      );
     }
     return {
       labels: encoded,
@@ -73,9 +75,14 @@ export class XGBClassifier extends XGBModel {
     const objective = OBJECTIVES[state.objective];
     const classes = state.classes;
     const outputs = objective.task === "binary" ? 1 : classes?.length;
-    if (objective.task === "regression" || classes === null || classes.length < 2 || state.model.nOutputs !== outputs) {
+    if (
+      objective.task === "regression" || classes === null || classes.length < 2 ||
+      state.model.nOutputs !== outputs
+    ) {
       throw new RangeError(
-        `Expected a classification model whose outputs match its classes but found objective "${state.objective}", ${classes?.length ?? 0} classes, ${state.model.nOutputs} outputs`,
+        `Expected a classification model whose outputs match its classes but found objective "${state.objective}", ${
+          classes?.length ?? 0
+        } classes, ${state.model.nOutputs} outputs`,
       );
     }
   }
@@ -135,7 +142,9 @@ export class XGBClassifier extends XGBModel {
     for (let i = 0; i < n; i++) {
       let best = 0;
       if (k === 2) best = proba.data[2 * i + 1] > 0.5 ? 1 : 0;
-      else for (let j = 1; j < k; j++) if (proba.data[i * k + j] > proba.data[i * k + best]) best = j;
+      else {for (let j = 1; j < k; j++) {
+          if (proba.data[i * k + j] > proba.data[i * k + best]) best = j;
+        }}
       out[i] = classes[best];
     }
     return out;

@@ -10,8 +10,8 @@ import {
   XGBModel,
   type XGBOptions,
   type XGBParams,
-  type XGBState,
   xgbParamTable,
+  type XGBState,
 } from "./_xgb_base.ts";
 
 /**
@@ -69,7 +69,9 @@ export class XGBRegressor extends XGBModel {
 
   protected checkState(state: XGBState): void {
     if (OBJECTIVES[state.objective].task !== "regression" || state.model.nOutputs !== 1) {
-      throw new RangeError(`Expected a regression model with one output but found objective "${state.objective}" with ${state.model.nOutputs} outputs`);
+      throw new RangeError(
+        `Expected a regression model with one output but found objective "${state.objective}" with ${state.model.nOutputs} outputs`,
+      );
     }
   }
 

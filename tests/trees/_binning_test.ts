@@ -24,7 +24,9 @@ Deno.test("computeCuts() spreads many values over maxBin − 1 bins of similar w
   const counts = new Array(17).fill(0);
   for (const b of binned.bins) counts[b]++;
   assert.equal(counts[16], 0, "no missing values");
-  for (let b = 0; b < 16; b++) assert.ok(Math.abs(counts[b] - n / 16) < 0.1 * (n / 16), `bin ${b}: ${counts[b]}`);
+  for (let b = 0; b < 16; b++) {
+    assert.ok(Math.abs(counts[b] - n / 16) < 0.1 * (n / 16), `bin ${b}: ${counts[b]}`);
+  }
 });
 
 Deno.test("computeCuts() follows sample weights", () => {
@@ -40,13 +42,29 @@ Deno.test("computeCuts() follows sample weights", () => {
 
 Deno.test("binMatrix() writes column-major bytes with the missing bin last", async () => {
   const x = Float32Array.of(
-    0, 10, NaN,
-    1, NaN, NaN,
-    2, 30, NaN,
+    0,
+    10,
+    NaN,
+    1,
+    NaN,
+    NaN,
+    2,
+    30,
+    NaN,
   );
   const binned = await binMatrix(jsTrees, x, 3, 3, null, 256);
   assert.ok(binned.bins instanceof Uint8Array);
-  assert.deepEqual(Array.from(binned.bins), [0, 1, 2, /* f1 */ 0, 2, 1, /* f2: all missing */ 1, 1, 1]);
+  assert.deepEqual(Array.from(binned.bins), [
+    0,
+    1,
+    2,
+    /* f1 */ 0,
+    2,
+    1,
+    /* f2: all missing */ 1,
+    1,
+    1,
+  ]);
   assert.equal(valueBins(binned, 2), 1);
 });
 
@@ -65,7 +83,9 @@ Deno.test("midpointThreshold() turns scikit-learn's x <= t into an exact float32
   for (let trial = 0; trial < 200; trial++) {
     const a = Math.fround((rng.next() - 0.5) * 10 ** (rng.nextInt(8) - 3));
     const gap = trial % 3 === 0 ? 1e-7 * Math.abs(a) : rng.next();
-    const b = Math.fround(a + gap) > a ? Math.fround(a + gap) : Math.fround(a + Math.abs(a) * 2e-7 + 1e-30);
+    const b = Math.fround(a + gap) > a
+      ? Math.fround(a + gap)
+      : Math.fround(a + Math.abs(a) * 2e-7 + 1e-30);
     const x = Float32Array.of(a, b);
     const cuts = computeCuts(x, 2, 1, null, 256);
     const threshold = midpointThreshold(cuts, 0, 0, 1);
@@ -73,7 +93,15 @@ Deno.test("midpointThreshold() turns scikit-learn's x <= t into an exact float32
     assert.equal(Math.fround(threshold), threshold);
     assert.ok(a < threshold && threshold <= b, `${a} ${b} → ${threshold}`);
     // Probe float32 values around t: both tests must agree.
-    for (const v of [a, b, Math.fround(t), Math.fround(threshold), threshold - Math.abs(threshold) * 1e-7]) {
+    for (
+      const v of [
+        a,
+        b,
+        Math.fround(t),
+        Math.fround(threshold),
+        threshold - Math.abs(threshold) * 1e-7,
+      ]
+    ) {
       const f = Math.fround(v);
       assert.equal(f < threshold, f <= t, `x=${f}, t=${t}, threshold=${threshold}`);
     }

@@ -85,7 +85,11 @@ export function xgbOptions(params: Record<string, unknown>): Record<string, unkn
 /** Tessera options for scikit-learn GradientBoosting parameters. */
 export function gbOptions(params: Record<string, unknown>): Record<string, unknown> {
   const names: Record<string, string> = {
-    n_estimators: "nEstimators", max_depth: "maxDepth", learning_rate: "learningRate", loss: "loss", alpha: "alpha",
+    n_estimators: "nEstimators",
+    max_depth: "maxDepth",
+    learning_rate: "learningRate",
+    loss: "loss",
+    alpha: "alpha",
   };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) if (key in names) out[names[key]] = value;
@@ -95,26 +99,37 @@ export function gbOptions(params: Record<string, unknown>): Record<string, unkno
 /** Mean over the 5 folds of a score of test predictions. */
 export async function crossValidate(
   data: DataFixture,
-  make: () => { fit(X: number[][], y: number[]): Promise<unknown>; predict(X: number[][]): Promise<Float32Array> },
+  make: () => {
+    fit(X: number[][], y: number[]): Promise<unknown>;
+    predict(X: number[][]): Promise<Float32Array>;
+  },
   score: (predicted: Float32Array, actual: number[]) => number,
 ): Promise<number> {
   let total = 0;
   for (let k = 0; k < 5; k++) {
     const model = make();
     await model.fit(split(data.X, data.fold, k, false), split(data.y, data.fold, k, false));
-    total += score(await model.predict(split(data.X, data.fold, k, true)), split(data.y, data.fold, k, true));
+    total += score(
+      await model.predict(split(data.X, data.fold, k, true)),
+      split(data.y, data.fold, k, true),
+    );
   }
   return total / 5;
 }
 
 /** Scores by the fixtures' metric names. */
-export const SCORES: Record<string, (params: Record<string, unknown>) => (p: Float32Array, y: number[]) => number> = {
+export const SCORES: Record<
+  string,
+  (params: Record<string, unknown>) => (p: Float32Array, y: number[]) => number
+> = {
   accuracy: () => (p, y) => y.filter((v, i) => v === p[i]).length / y.length,
   rmse: () => (p, y) => Math.sqrt(y.reduce((s, v, i) => s + (p[i] - v) ** 2, 0) / y.length),
   mae: () => (p, y) => y.reduce((s, v, i) => s + Math.abs(p[i] - v), 0) / y.length,
   pinball: (params) => {
     const alpha = (params.alpha as number | undefined) ?? 0.9;
-    return (p, y) => y.reduce((s, v, i) => s + Math.max(alpha * (v - p[i]), (alpha - 1) * (v - p[i])), 0) / y.length;
+    return (p, y) =>
+      y.reduce((s, v, i) => s + Math.max(alpha * (v - p[i]), (alpha - 1) * (v - p[i])), 0) /
+      y.length;
   },
 };
 

@@ -5,26 +5,48 @@ import { binMatrix } from "../../src/trees/_binning.ts";
 import { type GrowParams, growTree } from "../../src/trees/_grower.ts";
 
 const BASE: GrowParams = {
-  growPolicy: "depthwise", maxDepth: 1, maxLeaves: 0, lambda: 1, alpha: 0, gamma: 0, minChildWeight: 1,
-  maxDeltaStep: 0, minSamplesLeaf: 0, minSamplesSplit: 0, minGain: 1e-6, minRelativeGain: 0, monotone: null,
-  colsampleByLevel: 1, colsampleByNode: 1,
+  growPolicy: "depthwise",
+  maxDepth: 1,
+  maxLeaves: 0,
+  lambda: 1,
+  alpha: 0,
+  gamma: 0,
+  minChildWeight: 1,
+  maxDeltaStep: 0,
+  minSamplesLeaf: 0,
+  minSamplesSplit: 0,
+  minGain: 1e-6,
+  minRelativeGain: 0,
+  monotone: null,
+  colsampleByLevel: 1,
+  colsampleByNode: 1,
 };
 
 /** Random rows with few distinct values per feature (so bins are exact) and some NaN. */
 function problem(seed: number, n: number, nCols: number) {
   const rng = new Rng(seed);
   const x = new Float32Array(n * nCols);
-  for (let i = 0; i < x.length; i++) x[i] = rng.next() < 0.15 ? NaN : Math.round(rng.next() * 12) / 4 - 1;
+  for (let i = 0; i < x.length; i++) {
+    x[i] = rng.next() < 0.15 ? NaN : Math.round(rng.next() * 12) / 4 - 1;
+  }
   const values = new Float64Array(n * 2);
   for (let r = 0; r < n; r++) {
-    values[2 * r] = (x[r * nCols] > 0 ? 1 : -1) + rng.next() * 2 - 1 + (Number.isNaN(x[r * nCols + 1]) ? 1.5 : 0);
+    values[2 * r] = (x[r * nCols] > 0 ? 1 : -1) + rng.next() * 2 - 1 +
+      (Number.isNaN(x[r * nCols + 1]) ? 1.5 : 0);
     values[2 * r + 1] = 0.2 + rng.next();
   }
   return { x, values, n, nCols };
 }
 
 /** The loss reduction of a split computed from scratch: clipped best weight, then score. */
-function bruteGain(p: GrowParams, gl: number, hl: number, gr: number, hr: number, monotone: number): number {
+function bruteGain(
+  p: GrowParams,
+  gl: number,
+  hl: number,
+  gr: number,
+  hr: number,
+  monotone: number,
+): number {
   const weight = (g: number, h: number) => {
     if (h < p.minChildWeight || h <= 0) return 0;
     const t = Math.sign(g) * Math.max(0, Math.abs(g) - p.alpha);
@@ -51,7 +73,11 @@ function bruteForceSplit(prob: ReturnType<typeof problem>, p: GrowParams) {
   const { x, values, n, nCols } = prob;
   let best = { gain: -Infinity, feature: -1, threshold: 0, missingLeft: false };
   for (let f = 0; f < nCols; f++) {
-    const distinct = [...new Set(Array.from({ length: n }, (_, r) => x[r * nCols + f]).filter((v) => !Number.isNaN(v)))].sort((a, b) => a - b);
+    const distinct = [
+      ...new Set(
+        Array.from({ length: n }, (_, r) => x[r * nCols + f]).filter((v) => !Number.isNaN(v)),
+      ),
+    ].sort((a, b) => a - b);
     // Thresholds: below all values (only missing may go left), between values, above all.
     const thresholds = [distinct[0] - 1, ...distinct.slice(1), distinct[distinct.length - 1] + 1];
     for (const t of thresholds) {
@@ -82,7 +108,16 @@ async function stump(prob: ReturnType<typeof problem>, p: GrowParams) {
   const rows = Int32Array.from({ length: prob.n }, (_, i) => i);
   const features = Int32Array.from({ length: prob.nCols }, (_, i) => i);
   const nodes = await growTree(
-    { kernels: jsTrees, binned, values: prob.values, nChannels: 2, rows, rowCount: prob.n, features, rng: new Rng(0) },
+    {
+      kernels: jsTrees,
+      binned,
+      values: prob.values,
+      nChannels: 2,
+      rows,
+      rowCount: prob.n,
+      features,
+      rng: new Rng(0),
+    },
     p,
   );
   return { nodes, rows };
@@ -106,7 +141,10 @@ Deno.test("growTree() finds the optimal split by brute force", async () => {
       const root = nodes[0];
       const label = `seed ${seed} ${JSON.stringify(setting)}`;
       assert.ok(brute.gain > 1e-6, label);
-      assert.ok(Math.abs(root.gain - brute.gain) <= 1e-9 * Math.max(1, brute.gain), `${label}: ${root.gain} vs ${brute.gain}`);
+      assert.ok(
+        Math.abs(root.gain - brute.gain) <= 1e-9 * Math.max(1, brute.gain),
+        `${label}: ${root.gain} vs ${brute.gain}`,
+      );
       // The chosen split reaches the optimum: re-score the tree's own partition.
       const partition = (v: number) => (Number.isNaN(v) ? root.defaultLeft : v < root.threshold);
       let gl = 0, hl = 0, gr = 0, hr = 0;
@@ -150,12 +188,20 @@ Deno.test("growTree() respects maxDepth, maxLeaves and row segments", async () =
   const deep = await stump(prob, { ...BASE, maxDepth: 3, minChildWeight: 0 });
   assert.ok(deep.nodes.every((node) => node.depth <= 3));
   assert.ok(deep.nodes.some((node) => node.depth === 3));
-  const guided = await stump(prob, { ...BASE, growPolicy: "lossguide", maxDepth: 0, maxLeaves: 5, minChildWeight: 0 });
+  const guided = await stump(prob, {
+    ...BASE,
+    growPolicy: "lossguide",
+    maxDepth: 0,
+    maxLeaves: 5,
+    minChildWeight: 0,
+  });
   const leaves = guided.nodes.filter((node) => node.feature < 0);
   assert.equal(leaves.length, 5);
   // Leaf segments tile the rows exactly once.
   const seen = new Uint8Array(prob.n);
-  for (const leaf of leaves) for (let i = leaf.rowBegin; i < leaf.rowEnd; i++) seen[guided.rows[i]]++;
+  for (const leaf of leaves) {
+    for (let i = leaf.rowBegin; i < leaf.rowEnd; i++) seen[guided.rows[i]]++;
+  }
   assert.ok(seen.every((c) => c === 1));
   // Every leaf's rows really satisfy the tests on its path.
   for (const [id, leaf] of guided.nodes.entries()) {
@@ -190,7 +236,12 @@ Deno.test("growTree() keeps monotone leaves in order", async () => {
     values[2 * r] = -target;
     values[2 * r + 1] = 1;
   }
-  const { nodes } = await stump({ x, values, n, nCols: 1 }, { ...BASE, maxDepth: 4, minChildWeight: 0, monotone: Int8Array.of(-1) });
+  const { nodes } = await stump({ x, values, n, nCols: 1 }, {
+    ...BASE,
+    maxDepth: 4,
+    minChildWeight: 0,
+    monotone: Int8Array.of(-1),
+  });
   const leafAt = (v: number) => {
     let i = 0;
     while (nodes[i].feature >= 0) i = v < nodes[i].threshold ? nodes[i].left : nodes[i].right;

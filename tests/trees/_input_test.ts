@@ -14,35 +14,80 @@ type Any = any;
 const ESTIMATORS: [string, (opts?: Record<string, unknown>) => Any][] = [
   ["XGBRegressor", (o = {}) => new XGBRegressor({ nEstimators: 2, backend: "js", ...o })],
   ["XGBClassifier", (o = {}) => new XGBClassifier({ nEstimators: 2, backend: "js", ...o })],
-  ["GradientBoostingRegressor", (o = {}) => new GradientBoostingRegressor({ nEstimators: 2, backend: "js", ...o })],
-  ["GradientBoostingClassifier", (o = {}) => new GradientBoostingClassifier({ nEstimators: 2, backend: "js", ...o })],
+  [
+    "GradientBoostingRegressor",
+    (o = {}) => new GradientBoostingRegressor({ nEstimators: 2, backend: "js", ...o }),
+  ],
+  [
+    "GradientBoostingClassifier",
+    (o = {}) => new GradientBoostingClassifier({ nEstimators: 2, backend: "js", ...o }),
+  ],
 ];
 
 Deno.test("tree estimators reject bad X and y with named errors", async () => {
   for (const [name, make] of ESTIMATORS) {
     const fit = (x: unknown, t: unknown, opts?: unknown) => make().fit(x, t, opts);
-    await assert.rejects(fit(X, y.slice(1)), { name: "RangeError", message: /"y" to have 6 entries but found 5/ }, name);
-    await assert.rejects(fit(X, [0, 0, NaN, 1, 0, 1]), { name: "RangeError", message: /"y".*entry 2 is NaN/ }, name);
-    await assert.rejects(fit(X, [0, 0, Infinity, 1, 0, 1]), { name: "RangeError", message: /entry 2 is Infinity/ }, name);
-    await assert.rejects(fit(X, [0, 0, -Infinity, 1, 0, 1]), { name: "RangeError", message: /-Infinity/ }, name);
-    await assert.rejects(fit([], []), { name: "RangeError", message: /"X" to have at least one row/ }, name);
-    await assert.rejects(fit({ data: new Float32Array(0), shape: [0, 2] }, []), /at least one row/, name);
+    await assert.rejects(fit(X, y.slice(1)), {
+      name: "RangeError",
+      message: /"y" to have 6 entries but found 5/,
+    }, name);
+    await assert.rejects(fit(X, [0, 0, NaN, 1, 0, 1]), {
+      name: "RangeError",
+      message: /"y".*entry 2 is NaN/,
+    }, name);
+    await assert.rejects(fit(X, [0, 0, Infinity, 1, 0, 1]), {
+      name: "RangeError",
+      message: /entry 2 is Infinity/,
+    }, name);
+    await assert.rejects(fit(X, [0, 0, -Infinity, 1, 0, 1]), {
+      name: "RangeError",
+      message: /-Infinity/,
+    }, name);
+    await assert.rejects(fit([], []), {
+      name: "RangeError",
+      message: /"X" to have at least one row/,
+    }, name);
+    await assert.rejects(
+      fit({ data: new Float32Array(0), shape: [0, 2] }, []),
+      /at least one row/,
+      name,
+    );
     await assert.rejects(fit([[], []], [0, 1]), /"X" to have at least one column/, name);
-    await assert.rejects(fit([[0, 1], [1]], [0, 1]), { name: "RangeError", message: /row 1/ }, name);
-    await assert.rejects(fit([[0, Infinity], [1, 2]], [0, 1]), { name: "RangeError", message: /row 0, column 1 is Infinity/ }, name);
+    await assert.rejects(
+      fit([[0, 1], [1]], [0, 1]),
+      { name: "RangeError", message: /row 1/ },
+      name,
+    );
+    await assert.rejects(fit([[0, Infinity], [1, 2]], [0, 1]), {
+      name: "RangeError",
+      message: /row 0, column 1 is Infinity/,
+    }, name);
     await assert.rejects(fit("X", y), { name: "TypeError" }, name);
     await assert.rejects(fit(X, "y"), { name: "TypeError", message: /"y"/ }, name);
-    await assert.rejects(fit(X, y, { sampleWeight: [1, 1, 1] }), /"sampleWeight" to have 6 entries/, name);
+    await assert.rejects(
+      fit(X, y, { sampleWeight: [1, 1, 1] }),
+      /"sampleWeight" to have 6 entries/,
+      name,
+    );
     await assert.rejects(fit(X, y, { sampleWeight: [1, 1, -1, 1, 1, 1] }), /weights >= 0/, name);
     await assert.rejects(fit(X, y, { sampleWeight: [0, 0, 0, 0, 0, 0] }), /positive sum/, name);
-    await assert.rejects(fit(X, y, { sampleWieght: [1, 1, 1, 1, 1, 1] }), { name: "RangeError", message: /Unknown option "sampleWieght"/ }, name);
-    await assert.rejects(fit(X, y, { onProgress: 3 }), { name: "TypeError", message: /"onProgress"/ }, name);
+    await assert.rejects(fit(X, y, { sampleWieght: [1, 1, 1, 1, 1, 1] }), {
+      name: "RangeError",
+      message: /Unknown option "sampleWieght"/,
+    }, name);
+    await assert.rejects(fit(X, y, { onProgress: 3 }), {
+      name: "TypeError",
+      message: /"onProgress"/,
+    }, name);
   }
 });
 
 Deno.test("tree classifiers need at least two classes", async () => {
   for (const [name, make] of ESTIMATORS.filter(([n]) => n.endsWith("Classifier"))) {
-    await assert.rejects(make().fit(X, [4, 4, 4, 4, 4, 4]), { name: "RangeError", message: /at least two classes but found only 4/ }, name);
+    await assert.rejects(make().fit(X, [4, 4, 4, 4, 4, 4]), {
+      name: "RangeError",
+      message: /at least two classes but found only 4/,
+    }, name);
   }
 });
 
@@ -60,7 +105,11 @@ Deno.test("tree estimators reject unknown and out-of-range options at fit", asyn
   ];
   for (const [name, make] of ESTIMATORS) {
     for (const [opts, message, type] of bad) {
-      await assert.rejects(make(opts).fit(X, y), { name: type, message }, `${name} ${JSON.stringify(opts)}`);
+      await assert.rejects(
+        make(opts).fit(X, y),
+        { name: type, message },
+        `${name} ${JSON.stringify(opts)}`,
+      );
     }
   }
   const xgbOnly: [Record<string, unknown>, RegExp][] = [
@@ -73,34 +122,72 @@ Deno.test("tree estimators reject unknown and out-of-range options at fit", asyn
     [{ monotoneConstraints: [2, 0] }, /"monotoneConstraints"/],
     [{ maxDepth: 0 }, /"maxDepth" >= 1 or "maxLeaves" >= 1/],
   ];
-  for (const [opts, message] of xgbOnly) await assert.rejects(new XGBRegressor(opts).fit(X, y), message, JSON.stringify(opts));
-  await assert.rejects(new XGBClassifier({ objective: "reg:squarederror" }).fit(X, y), /"objective"/);
-  await assert.rejects(new XGBClassifier({ objective: "binary:logistic" }).fit(X, [0, 1, 2, 0, 1, 2]), /multi: objective for 3 classes/);
-  await assert.rejects(new XGBRegressor({ objective: "reg:logistic" }).fit(X, [0, 2, 1, 0, 1, 1]), /\[0, 1\]/);
-  await assert.rejects(new XGBRegressor({ objective: "count:poisson" }).fit(X, [0, -2, 1, 0, 1, 1]), /non-negative/);
+  for (const [opts, message] of xgbOnly) {
+    await assert.rejects(new XGBRegressor(opts).fit(X, y), message, JSON.stringify(opts));
+  }
+  await assert.rejects(
+    new XGBClassifier({ objective: "reg:squarederror" }).fit(X, y),
+    /"objective"/,
+  );
+  await assert.rejects(
+    new XGBClassifier({ objective: "binary:logistic" }).fit(X, [0, 1, 2, 0, 1, 2]),
+    /multi: objective for 3 classes/,
+  );
+  await assert.rejects(
+    new XGBRegressor({ objective: "reg:logistic" }).fit(X, [0, 2, 1, 0, 1, 1]),
+    /\[0, 1\]/,
+  );
+  await assert.rejects(
+    new XGBRegressor({ objective: "count:poisson" }).fit(X, [0, -2, 1, 0, 1, 1]),
+    /non-negative/,
+  );
   await assert.rejects(new GradientBoostingRegressor({ loss: "log_loss" }).fit(X, y), /"loss"/);
   await assert.rejects(new GradientBoostingClassifier({ loss: "huber" }).fit(X, y), /"loss"/);
-  await assert.rejects(new GradientBoostingRegressor({ minSamplesLeaf: 0 }).fit(X, y), /"minSamplesLeaf"/);
-  await assert.rejects(new GradientBoostingRegressor({ maxFeatures: "half" as never }).fit(X, y), /"maxFeatures"/);
+  await assert.rejects(
+    new GradientBoostingRegressor({ minSamplesLeaf: 0 }).fit(X, y),
+    /"minSamplesLeaf"/,
+  );
+  await assert.rejects(
+    new GradientBoostingRegressor({ maxFeatures: "half" as never }).fit(X, y),
+    /"maxFeatures"/,
+  );
   await assert.rejects(new GradientBoostingRegressor({ alpha: 1 }).fit(X, y), /"alpha"/);
 });
 
 Deno.test("XGB estimators check the evaluation set and early stopping", async () => {
   const model = new XGBClassifier({ nEstimators: 3, backend: "js" });
   await assert.rejects(model.fit(X, y, { earlyStoppingRounds: 2 }), /"evalSet" to be given/);
-  await assert.rejects(model.fit(X, y, { evalSet: [X, y], earlyStoppingRounds: 0 }), /"earlyStoppingRounds"/);
-  await assert.rejects(model.fit(X, y, { evalSet: [X] as never }), { name: "TypeError", message: /pair \[X, y\]/ });
-  await assert.rejects(model.fit(X, y, { evalSet: [[[1, 2, 3]], [0]] }), /"evalSet\[0\]" to have 2 columns/);
-  await assert.rejects(model.fit(X, y, { evalSet: [[[1, 2]], [7]] }), /"evalSet\[1\]" to hold only the classes seen at fit but entry 0 is 7/);
+  await assert.rejects(
+    model.fit(X, y, { evalSet: [X, y], earlyStoppingRounds: 0 }),
+    /"earlyStoppingRounds"/,
+  );
+  await assert.rejects(model.fit(X, y, { evalSet: [X] as never }), {
+    name: "TypeError",
+    message: /pair \[X, y\]/,
+  });
+  await assert.rejects(
+    model.fit(X, y, { evalSet: [[[1, 2, 3]], [0]] }),
+    /"evalSet\[0\]" to have 2 columns/,
+  );
+  await assert.rejects(
+    model.fit(X, y, { evalSet: [[[1, 2]], [7]] }),
+    /"evalSet\[1\]" to hold only the classes seen at fit but entry 0 is 7/,
+  );
 });
 
 Deno.test("tree estimators refuse to predict before fit or with the wrong feature count", async () => {
   for (const [name, make] of ESTIMATORS) {
     const model = make();
-    await assert.rejects(model.predict(X), { name: "RangeError", message: new RegExp(`This ${name} is not fitted yet`) });
+    await assert.rejects(model.predict(X), {
+      name: "RangeError",
+      message: new RegExp(`This ${name} is not fitted yet`),
+    });
     assert.throws(() => model.featureImportances, /not fitted/);
     await model.fit(X, y);
-    await assert.rejects(model.predict([[1, 2, 3]]), { name: "RangeError", message: /"X" to have 2 columns \(as at fit\) but found 3/ }, name);
+    await assert.rejects(model.predict([[1, 2, 3]]), {
+      name: "RangeError",
+      message: /"X" to have 2 columns \(as at fit\) but found 3/,
+    }, name);
     if (model.predictProba) await assert.rejects(model.predictProba([[1]]), /2 columns/, name);
     await assert.rejects(model.predict([[1, -Infinity]]), /-Infinity/, name);
     assert.equal((await model.predict([[1, NaN]])).length, 1, `${name} takes NaN as missing`);

@@ -10,7 +10,12 @@ import {
   SPLIT_PARAM_COUNT,
   type TreesKernels,
 } from "../../src/backends/trees.ts";
-import { buildHistogramNaive, findSplitsRef, partitionRef, predictRef } from "../../src/backends/js/trees.ts";
+import {
+  buildHistogramNaive,
+  findSplitsRef,
+  partitionRef,
+  predictRef,
+} from "../../src/backends/js/trees.ts";
 import { Rng } from "../../src/_random.ts";
 
 export const ROW_COUNTS = [0, 1, 7, 3 * 64 + 5];
@@ -19,11 +24,15 @@ export const ROW_COUNTS = [0, 1, 7, 3 * 64 + 5];
 export function randomBinned(seed: number, nRows: number, nFeatures: number, nChannels = 2) {
   const rng = new Rng(seed);
   const binOffsets = new Int32Array(nFeatures + 1);
-  for (let f = 0; f < nFeatures; f++) binOffsets[f + 1] = binOffsets[f] + 2 + rng.nextInt(f === 0 ? 255 : 12);
+  for (let f = 0; f < nFeatures; f++) {
+    binOffsets[f + 1] = binOffsets[f] + 2 + rng.nextInt(f === 0 ? 255 : 12);
+  }
   const bins = new Uint8Array(nRows * nFeatures);
   for (let f = 0; f < nFeatures; f++) {
     const nBins = binOffsets[f + 1] - binOffsets[f] - 1;
-    for (let r = 0; r < nRows; r++) bins[f * nRows + r] = rng.next() < 0.1 ? nBins : rng.nextInt(nBins);
+    for (let r = 0; r < nRows; r++) {
+      bins[f * nRows + r] = rng.next() < 0.1 ? nBins : rng.nextInt(nBins);
+    }
   }
   const values = new Float64Array(nRows * nChannels);
   for (let r = 0; r < nRows; r++) {
@@ -67,9 +76,15 @@ export function randomTrees(seed: number, nTrees: number, nCols: number, nOutput
     treeGroup.push(t % nOutputs);
   }
   return {
-    feature: Int32Array.from(feature), threshold: Float32Array.from(threshold), defaultLeft: Uint8Array.from(defaultLeft),
-    left: Int32Array.from(left), right: Int32Array.from(right), value: Float32Array.from(value), leafWidth: 1,
-    treeStart: Int32Array.from(treeStart), treeGroup: Int32Array.from(treeGroup),
+    feature: Int32Array.from(feature),
+    threshold: Float32Array.from(threshold),
+    defaultLeft: Uint8Array.from(defaultLeft),
+    left: Int32Array.from(left),
+    right: Int32Array.from(right),
+    value: Float32Array.from(value),
+    leafWidth: 1,
+    treeStart: Int32Array.from(treeStart),
+    treeGroup: Int32Array.from(treeGroup),
   };
 }
 
@@ -85,8 +100,16 @@ export function registerConformance(kernels: TreesKernels): void {
         const rows = p.rows.filter((_, i) => i % 2 === 0);
         const features = Int32Array.of(0, 2, 3);
         const args = {
-          bins: p.bins, nRows: n, rows, rowBegin: 0, rowEnd: rows.length, values: p.values, nChannels,
-          features, featureCount: 3, binOffsets: p.binOffsets,
+          bins: p.bins,
+          nRows: n,
+          rows,
+          rowBegin: 0,
+          rowEnd: rows.length,
+          values: p.values,
+          nChannels,
+          features,
+          featureCount: 3,
+          binOffsets: p.binOffsets,
         };
         const total = p.binOffsets[4] * nChannels;
         const expected = new Float64Array(total).fill(7);
@@ -114,8 +137,17 @@ export function registerConformance(kernels: TreesKernels): void {
     const build = async (rows: Int32Array) => {
       const hist = new Float64Array(total);
       await kernels.buildHistogram({
-        bins: p.bins, nRows: 200, rows, rowBegin: 0, rowEnd: rows.length, values: p.values, nChannels: 2,
-        features, featureCount: 3, binOffsets: p.binOffsets, hist,
+        bins: p.bins,
+        nRows: 200,
+        rows,
+        rowBegin: 0,
+        rowEnd: rows.length,
+        values: p.values,
+        nChannels: 2,
+        features,
+        featureCount: 3,
+        binOffsets: p.binOffsets,
+        hist,
       });
       return hist;
     };
@@ -123,24 +155,43 @@ export function registerConformance(kernels: TreesKernels): void {
     const small = await build(p.rows.filter((r) => r < 60));
     const large = await build(p.rows.filter((r) => r >= 60));
     const out = new Float64Array(total);
-    await kernels.subtractHistogram({ parent, child: small, out, nChannels: 2, features, featureCount: 3, binOffsets: p.binOffsets });
+    await kernels.subtractHistogram({
+      parent,
+      child: small,
+      out,
+      nChannels: 2,
+      features,
+      featureCount: 3,
+      binOffsets: p.binOffsets,
+    });
     for (let i = 0; i < total; i++) assert.ok(Math.abs(out[i] - large[i]) < 1e-12);
   });
 
   Deno.test(`trees kernels (${name}): findSplits() agrees with the reference`, async () => {
-    for (const opts of [
-      {},
-      { alpha: 0.3, lambda: 0.5 },
-      { maxDeltaStep: 0.05 },
-      { minChildWeight: 20 },
-      { lowerBound: -0.02, upperBound: 0.03 },
-    ]) {
+    for (
+      const opts of [
+        {},
+        { alpha: 0.3, lambda: 0.5 },
+        { maxDeltaStep: 0.05 },
+        { minChildWeight: 20 },
+        { lowerBound: -0.02, upperBound: 0.03 },
+      ]
+    ) {
       const p = randomBinned(5, 300, 4);
       const features = Int32Array.of(0, 1, 2, 3);
       const hist = new Float64Array(p.binOffsets[4] * 2);
       await kernels.buildHistogram({
-        bins: p.bins, nRows: 300, rows: p.rows, rowBegin: 0, rowEnd: 300, values: p.values, nChannels: 2,
-        features, featureCount: 4, binOffsets: p.binOffsets, hist,
+        bins: p.bins,
+        nRows: 300,
+        rows: p.rows,
+        rowBegin: 0,
+        rowEnd: 300,
+        values: p.values,
+        nChannels: 2,
+        features,
+        featureCount: 4,
+        binOffsets: p.binOffsets,
+        hist,
       });
       let g = 0, h = 0;
       for (let r = 0; r < 300; r++) {
@@ -149,7 +200,15 @@ export function registerConformance(kernels: TreesKernels): void {
       }
       const params = splitParams({ ...opts, sumGrad: g, sumHess: h });
       const monotone = "lowerBound" in opts ? Int8Array.of(1, -1, 0, 1) : null;
-      const args = { hist, nChannels: 2, features, featureCount: 4, binOffsets: p.binOffsets, monotone, params };
+      const args = {
+        hist,
+        nChannels: 2,
+        features,
+        featureCount: 4,
+        binOffsets: p.binOffsets,
+        monotone,
+        params,
+      };
       const expected = new Float64Array(4 * SPLIT_FIELD_COUNT);
       findSplitsRef({ ...args, out: expected });
       const actual = new Float64Array(4 * SPLIT_FIELD_COUNT);
@@ -166,8 +225,21 @@ export function registerConformance(kernels: TreesKernels): void {
       for (const defaultLeft of [0, 1]) {
         const rows = p.rows.slice();
         const expectedRows = p.rows.slice();
-        const args = { bins: p.bins, nRows: n, rowBegin: 0, rowEnd: n, feature: 1, splitBin: 3, missingBin, defaultLeft };
-        const expectedLeft = partitionRef({ ...args, rows: expectedRows, scratch: new Int32Array(n) });
+        const args = {
+          bins: p.bins,
+          nRows: n,
+          rowBegin: 0,
+          rowEnd: n,
+          feature: 1,
+          splitBin: 3,
+          missingBin,
+          defaultLeft,
+        };
+        const expectedLeft = partitionRef({
+          ...args,
+          rows: expectedRows,
+          scratch: new Int32Array(n),
+        });
         const nLeft = await kernels.partition({ ...args, rows, scratch: new Int32Array(n) });
         assert.equal(nLeft, expectedLeft);
         assert.deepEqual(rows, expectedRows);
@@ -176,7 +248,10 @@ export function registerConformance(kernels: TreesKernels): void {
           return b === missingBin ? defaultLeft === 1 : b < 3;
         };
         assert.deepEqual(Array.from(rows.subarray(0, nLeft)), Array.from(p.rows).filter(goesLeft));
-        assert.deepEqual(Array.from(rows.subarray(nLeft)), Array.from(p.rows).filter((r) => !goesLeft(r)));
+        assert.deepEqual(
+          Array.from(rows.subarray(nLeft)),
+          Array.from(p.rows).filter((r) => !goesLeft(r)),
+        );
       }
     }
   });
@@ -185,7 +260,10 @@ export function registerConformance(kernels: TreesKernels): void {
     const trees = randomTrees(3, 9, 4, 3);
     for (const n of ROW_COUNTS) {
       const rng = new Rng(n);
-      const x = Float32Array.from({ length: n * 4 }, () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1));
+      const x = Float32Array.from(
+        { length: n * 4 },
+        () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1),
+      );
       const args = { x, nRows: n, nCols: 4, ...trees, treeBegin: 1, treeEnd: 9, nOutputs: 3 };
       const expected = new Float32Array(n * 3).fill(0.25);
       predictRef({ ...args, out: expected });

@@ -6,7 +6,9 @@ import { loadModelFixture, modelFixtureNames } from "./_fixtures.ts";
 function maxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   assert.equal(actual.length, expected.length);
   let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - Math.fround(expected[i])));
+  for (let i = 0; i < actual.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - Math.fround(expected[i])));
+  }
   return worst;
 }
 
@@ -82,7 +84,9 @@ Deno.test("fromXGBoostJSON() importances follow XGBoost's gain definition", () =
   const fx = loadModelFixture("regression");
   const model = fromXGBoostJSON(fx.model);
   // Recompute total gain per feature straight from the XGBoost JSON.
-  const booster = fx.model.learner as { gradient_booster: { model: { trees: Record<string, number[]>[] } } };
+  const booster = fx.model.learner as {
+    gradient_booster: { model: { trees: Record<string, number[]>[] } };
+  };
   const total = new Float64Array(5), count = new Float64Array(5);
   for (const tree of booster.gradient_booster.model.trees) {
     tree.left_children.forEach((l, i) => {
@@ -105,10 +109,16 @@ Deno.test("fromXGBoostJSON() importances follow XGBoost's gain definition", () =
 Deno.test("fromXGBoostJSON() rejects what it cannot read", () => {
   const fx = loadModelFixture("regression");
   const learner = fx.model.learner as Record<string, Record<string, unknown>>;
-  const withLearner = (patch: Record<string, unknown>) => ({ ...fx.model, learner: { ...learner, ...patch } });
+  const withLearner = (patch: Record<string, unknown>) => ({
+    ...fx.model,
+    learner: { ...learner, ...patch },
+  });
   assert.throws(() => fromXGBoostJSON("{not json"), TypeError);
   assert.throws(() => fromXGBoostJSON({}), /learner/);
-  assert.throws(() => fromXGBoostJSON(withLearner({ objective: { name: "rank:pairwise" } })), /objective/);
+  assert.throws(
+    () => fromXGBoostJSON(withLearner({ objective: { name: "rank:pairwise" } })),
+    /objective/,
+  );
   assert.throws(
     () => fromXGBoostJSON(withLearner({ gradient_booster: { name: "gblinear", model: {} } })),
     /"gbtree" or "dart"/,
@@ -117,12 +127,31 @@ Deno.test("fromXGBoostJSON() rejects what it cannot read", () => {
   const tree = model.trees[0];
   const categorical = { ...tree, split_type: (tree.split_type as number[]).map(() => 1) };
   assert.throws(
-    () => fromXGBoostJSON(withLearner({ gradient_booster: { name: "gbtree", model: { ...model, trees: [categorical], tree_info: [0] } } })),
+    () =>
+      fromXGBoostJSON(
+        withLearner({
+          gradient_booster: {
+            name: "gbtree",
+            model: { ...model, trees: [categorical], tree_info: [0] },
+          },
+        }),
+      ),
     /categorical/,
   );
-  const cyclic = { ...tree, left_children: (tree.left_children as number[]).map((c) => (c === -1 ? -1 : 0)) };
+  const cyclic = {
+    ...tree,
+    left_children: (tree.left_children as number[]).map((c) => (c === -1 ? -1 : 0)),
+  };
   assert.throws(
-    () => fromXGBoostJSON(withLearner({ gradient_booster: { name: "gbtree", model: { ...model, trees: [cyclic], tree_info: [0] } } })),
+    () =>
+      fromXGBoostJSON(
+        withLearner({
+          gradient_booster: {
+            name: "gbtree",
+            model: { ...model, trees: [cyclic], tree_info: [0] },
+          },
+        }),
+      ),
     RangeError,
   );
 });

@@ -9,9 +9,16 @@ Deno.test("GradientBoostingRegressor reaches scikit-learn's cross-validated scor
   assert.equal(references.length, 4);
   for (const ref of references) {
     const metric = (ref as unknown as { metric: string }).metric;
-    const score = await crossValidate(data, () => new GradientBoostingRegressor({ ...gbOptions(ref.params), backend: "js" }), SCORES[metric](ref.params));
+    const score = await crossValidate(
+      data,
+      () => new GradientBoostingRegressor({ ...gbOptions(ref.params), backend: "js" }),
+      SCORES[metric](ref.params),
+    );
     // Lower is better for every regression metric here.
-    assert.ok(score <= ref.cvScore * 1.005, `${ref.params.loss ?? "squared_error"}: ${metric} ${score} vs ${ref.cvScore}`);
+    assert.ok(
+      score <= ref.cvScore * 1.005,
+      `${ref.params.loss ?? "squared_error"}: ${metric} ${score} vs ${ref.cvScore}`,
+    );
   }
 });
 
@@ -19,7 +26,11 @@ function synthetic(seed: number, n: number) {
   const rng = new Rng(seed);
   const X: number[][] = [], y: number[] = [];
   for (let i = 0; i < n; i++) {
-    const row = [Math.round(rng.next() * 20), Math.round(rng.next() * 20), Math.round(rng.next() * 20)];
+    const row = [
+      Math.round(rng.next() * 20),
+      Math.round(rng.next() * 20),
+      Math.round(rng.next() * 20),
+    ];
     X.push(row);
     y.push(row[0] * 2 + (row[1] > 10 ? 15 : 0) + 3 * (rng.next() - 0.5));
   }
@@ -32,7 +43,13 @@ Deno.test("GradientBoostingRegressor line searches: mean, median and quantile le
   const y = [1, 2, 3, 4, 100];
   const X = y.map(() => [0]);
   const single = async (loss: string, extra = {}) =>
-    (await (await new GradientBoostingRegressor({ loss, nEstimators: 1, learningRate: 1, backend: "js", ...extra }).fit(X, y)).predict([[0]]))[0];
+    (await (await new GradientBoostingRegressor({
+      loss,
+      nEstimators: 1,
+      learningRate: 1,
+      backend: "js",
+      ...extra,
+    }).fit(X, y)).predict([[0]]))[0];
   assert.ok(Math.abs(await single("squared_error") - 22) < 1e-5);
   assert.ok(Math.abs(await single("absolute_error") - 3) < 1e-5);
   // Quantile: NumPy's interpolated 0.8 quantile 23.2, then the lower weighted quantile of the
@@ -51,35 +68,77 @@ Deno.test("GradientBoostingRegressor weights act like repeated rows", async () =
       repeatedY.push(y[i]);
     }
   });
-  const weighted = await new GradientBoostingRegressor({ nEstimators: 10, backend: "js" }).fit(X, y, { sampleWeight: weights });
-  const repeated = await new GradientBoostingRegressor({ nEstimators: 10, backend: "js" }).fit(repeatedX, repeatedY);
+  const weighted = await new GradientBoostingRegressor({ nEstimators: 10, backend: "js" }).fit(
+    X,
+    y,
+    { sampleWeight: weights },
+  );
+  const repeated = await new GradientBoostingRegressor({ nEstimators: 10, backend: "js" }).fit(
+    repeatedX,
+    repeatedY,
+  );
   const a = await weighted.predict(X), b = await repeated.predict(X);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-3 * Math.max(1, Math.abs(b[i])));
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Math.abs(a[i] - b[i]) < 1e-3 * Math.max(1, Math.abs(b[i])));
+  }
 });
 
 Deno.test("GradientBoostingRegressor honours minSamplesLeaf, maxLeafNodes and maxDepth", async () => {
   const { X, y } = synthetic(2, 200);
   const leaves = (model: GradientBoostingRegressor) => {
-    const m = (model.toJSON().fitted as { model: { feature: number[]; cover: number[]; treeStart: number[] } }).model;
+    const m = (model.toJSON().fitted as {
+      model: { feature: number[]; cover: number[]; treeStart: number[] };
+    }).model;
     return m;
   };
-  const sparse = leaves(await new GradientBoostingRegressor({ nEstimators: 5, maxDepth: 6, minSamplesLeaf: 17, backend: "js" }).fit(X, y));
-  sparse.feature.forEach((f, i) => f < 0 && assert.ok(sparse.cover[i] >= 17, `leaf with ${sparse.cover[i]} rows`));
-  const best = leaves(await new GradientBoostingRegressor({ nEstimators: 5, maxDepth: 0, maxLeafNodes: 5, backend: "js" }).fit(X, y));
+  const sparse = leaves(
+    await new GradientBoostingRegressor({
+      nEstimators: 5,
+      maxDepth: 6,
+      minSamplesLeaf: 17,
+      backend: "js",
+    }).fit(X, y),
+  );
+  sparse.feature.forEach((f, i) =>
+    f < 0 && assert.ok(sparse.cover[i] >= 17, `leaf with ${sparse.cover[i]} rows`)
+  );
+  const best = leaves(
+    await new GradientBoostingRegressor({
+      nEstimators: 5,
+      maxDepth: 0,
+      maxLeafNodes: 5,
+      backend: "js",
+    }).fit(X, y),
+  );
   for (let t = 0; t + 1 < best.treeStart.length; t++) {
-    const count = best.feature.slice(best.treeStart[t], best.treeStart[t + 1]).filter((f) => f < 0).length;
+    const count = best.feature.slice(best.treeStart[t], best.treeStart[t + 1]).filter((f) =>
+      f < 0
+    ).length;
     assert.equal(count, 5);
   }
-  const stumps = leaves(await new GradientBoostingRegressor({ nEstimators: 5, maxDepth: 1, backend: "js" }).fit(X, y));
+  const stumps = leaves(
+    await new GradientBoostingRegressor({ nEstimators: 5, maxDepth: 1, backend: "js" }).fit(X, y),
+  );
   assert.equal(stumps.feature.length, 15);
 });
 
 Deno.test("GradientBoostingRegressor subsampling and maxFeatures follow the seed", async () => {
   const { X, y } = synthetic(3, 150);
-  const options = { nEstimators: 10, subsample: 0.6, maxFeatures: "sqrt" as const, backend: "js" as const };
-  const a = await (await new GradientBoostingRegressor({ ...options, seed: 1 }).fit(X, y)).predict(X);
-  const b = await (await new GradientBoostingRegressor({ ...options, seed: 1 }).fit(X, y)).predict(X);
-  const c = await (await new GradientBoostingRegressor({ ...options, seed: 2 }).fit(X, y)).predict(X);
+  const options = {
+    nEstimators: 10,
+    subsample: 0.6,
+    maxFeatures: "sqrt" as const,
+    backend: "js" as const,
+  };
+  const a = await (await new GradientBoostingRegressor({ ...options, seed: 1 }).fit(X, y)).predict(
+    X,
+  );
+  const b = await (await new GradientBoostingRegressor({ ...options, seed: 1 }).fit(X, y)).predict(
+    X,
+  );
+  const c = await (await new GradientBoostingRegressor({ ...options, seed: 2 }).fit(X, y)).predict(
+    X,
+  );
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
 });
@@ -87,7 +146,11 @@ Deno.test("GradientBoostingRegressor subsampling and maxFeatures follow the seed
 Deno.test("GradientBoostingRegressor importances and serialisation", async () => {
   const { X, y } = synthetic(4, 200);
   const progress: number[] = [];
-  const model = await new GradientBoostingRegressor({ nEstimators: 20, loss: "huber", backend: "js" })
+  const model = await new GradientBoostingRegressor({
+    nEstimators: 20,
+    loss: "huber",
+    backend: "js",
+  })
     .fit(X, y, { onProgress: (p) => progress.push(p.iteration) });
   assert.deepEqual(progress, Array.from({ length: 20 }, (_, i) => i + 1));
   const importances = model.featureImportances;

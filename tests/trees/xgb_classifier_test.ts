@@ -7,8 +7,15 @@ Deno.test("XGBClassifier reaches XGBoost's cross-validated accuracy on bundled d
   for (const name of ["breast_cancer", "wine", "iris"]) {
     const data = loadDataFixture(name);
     for (const ref of data.references.filter((r) => r.library === "xgboost")) {
-      const accuracy = await crossValidate(data, () => new XGBClassifier({ ...xgbOptions(ref.params), backend: "js" }), SCORES.accuracy(ref.params));
-      assert.ok(accuracy >= ref.cvScore - 0.005, `${name} ${JSON.stringify(ref.params)}: ${accuracy} vs ${ref.cvScore}`);
+      const accuracy = await crossValidate(
+        data,
+        () => new XGBClassifier({ ...xgbOptions(ref.params), backend: "js" }),
+        SCORES.accuracy(ref.params),
+      );
+      assert.ok(
+        accuracy >= ref.cvScore - 0.005,
+        `${name} ${JSON.stringify(ref.params)}: ${accuracy} vs ${ref.cvScore}`,
+      );
     }
   }
 });
@@ -18,7 +25,11 @@ function blobs(seed: number, n: number, labels: number[]) {
   const X: number[][] = [], y: number[] = [];
   for (let i = 0; i < n; i++) {
     const k = i % labels.length;
-    X.push([k + rng.next() * 1.5, (k % 2) * 2 + rng.next() * 1.5, rng.next() < 0.1 ? NaN : rng.next()]);
+    X.push([
+      k + rng.next() * 1.5,
+      (k % 2) * 2 + rng.next() * 1.5,
+      rng.next() < 0.1 ? NaN : rng.next(),
+    ]);
     y.push(labels[k]);
   }
   return { X, y };
@@ -54,7 +65,11 @@ Deno.test("XGBClassifier binary models give two probability columns", async () =
   }
   const margin = await model.predictMargin(X);
   assert.deepEqual(margin.shape, [100, 1]);
-  const softprob = await new XGBClassifier({ nEstimators: 10, objective: "multi:softprob", backend: "js" }).fit(X, y);
+  const softprob = await new XGBClassifier({
+    nEstimators: 10,
+    objective: "multi:softprob",
+    backend: "js",
+  }).fit(X, y);
   assert.deepEqual((await softprob.predictProba(X)).shape, [100, 2]);
 });
 
@@ -65,11 +80,17 @@ Deno.test("XGBClassifier evaluates and stops early on classification metrics", a
       .fit(train.X, train.y, { evalSet: [valid.X, valid.y], earlyStoppingRounds: 3 });
     const history = model.evalHistory[metric];
     assert.ok(history.length < 200, metric);
-    const best = metric === "auc" ? history.indexOf(Math.max(...history)) : history.indexOf(Math.min(...history));
+    const best = metric === "auc"
+      ? history.indexOf(Math.max(...history))
+      : history.indexOf(Math.min(...history));
     assert.equal(model.bestIteration, best, metric);
   }
   const multi = blobs(5, 150, [0, 1, 2]), multiValid = blobs(6, 60, [0, 1, 2]);
-  const model = await new XGBClassifier({ nEstimators: 5, evalMetric: ["merror", "mlogloss"], backend: "js" })
+  const model = await new XGBClassifier({
+    nEstimators: 5,
+    evalMetric: ["merror", "mlogloss"],
+    backend: "js",
+  })
     .fit(multi.X, multi.y, { evalSet: [multiValid.X, multiValid.y] });
   const mlogloss = model.evalHistory.mlogloss;
   assert.equal(mlogloss.length, 5);

@@ -49,7 +49,8 @@ export function binFeaturesRef(args: BinArgs): void {
  * with it exactly; tests hold them together.
  */
 export function buildHistogramNaive(args: HistogramArgs): void {
-  const { bins, nRows, rows, rowBegin, rowEnd, values, nChannels, features, binOffsets, hist } = args;
+  const { bins, nRows, rows, rowBegin, rowEnd, values, nChannels, features, binOffsets, hist } =
+    args;
   for (let k = 0; k < args.featureCount; k++) {
     const f = features[k];
     for (let s = binOffsets[f] * nChannels; s < binOffsets[f + 1] * nChannels; s++) hist[s] = 0;
@@ -63,7 +64,8 @@ export function buildHistogramNaive(args: HistogramArgs): void {
 
 /** The histogram with the channel loop unrolled for the two common widths. */
 export function buildHistogramRef(args: HistogramArgs): void {
-  const { bins, nRows, rows, rowBegin, rowEnd, values, nChannels, features, binOffsets, hist } = args;
+  const { bins, nRows, rows, rowBegin, rowEnd, values, nChannels, features, binOffsets, hist } =
+    args;
   if (nChannels !== 2 && nChannels !== 3) {
     buildHistogramNaive(args);
     return;
@@ -127,8 +129,11 @@ export function findSplitsRef(args: SplitArgs): void {
     // Direction 0: missing right, split bins 1..nBins (nBins only separates the missing rows).
     // Direction 1: missing left, split bins 0..nBins − 1 (0 sends only the missing rows left).
     for (let direction = 0; direction < (hasMissing ? 2 : 1); direction++) {
-      let lg = direction ? missingG : 0, lh = direction ? missingH : 0, ln = direction ? missingN : 0;
-      const first = direction ? 0 : 1, last = hasMissing ? (direction ? nBins - 1 : nBins) : nBins - 1;
+      let lg = direction ? missingG : 0,
+        lh = direction ? missingH : 0,
+        ln = direction ? missingN : 0;
+      const first = direction ? 0 : 1,
+        last = hasMissing ? (direction ? nBins - 1 : nBins) : nBins - 1;
       for (let b = 0; b < first; b++) {
         lg += hist[(offset + b) * C];
         lh += hist[(offset + b) * C + 1];
@@ -187,7 +192,11 @@ export function partitionRef(args: PartitionArgs): number {
 }
 
 /** Walks each row down each tree and adds the leaf values, rounding every sum to float32. */
-export function predictRef(args: PredictArgs, firstRow = 0, rowCount = args.nRows - firstRow): void {
+export function predictRef(
+  args: PredictArgs,
+  firstRow = 0,
+  rowCount = args.nRows - firstRow,
+): void {
   const { x, nCols, feature, threshold, defaultLeft, left, right, value, leafWidth } = args;
   const { treeStart, treeGroup, treeBegin, treeEnd, nOutputs, out } = args;
   const fround = Math.fround;
@@ -199,8 +208,11 @@ export function predictRef(args: PredictArgs, firstRow = 0, rowCount = args.nRow
       let f = feature[node];
       while (f >= 0) {
         const v = x[row + f];
-        node = v !== v ? (defaultLeft[node] ? left[node] : right[node])
-          : v < threshold[node] ? left[node] : right[node];
+        node = v !== v
+          ? (defaultLeft[node] ? left[node] : right[node])
+          : v < threshold[node]
+          ? left[node]
+          : right[node];
         f = feature[node];
       }
       const o = outRow + treeGroup[t];
