@@ -1,3 +1,5 @@
 // The one WASM module of Tessera: every kernel family exports from here.
 export * from "./matmul";
 export * from "./diffusion";
+export * from "./attention";
+export * from "./trees";

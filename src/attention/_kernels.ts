@@ -4,28 +4,48 @@
  * @module
  */
 import { checkBackend } from "../_validate.ts";
+import type { Family } from "../backends/_select.ts";
+import { selectKernels } from "../backends/_select.ts";
 import type { AttentionKernels } from "../backends/attention.ts";
 import { jsAttention } from "../backends/js/attention.ts";
+import { wasmAttention } from "../backends/wasm/attention.ts";
 import type { Backend } from "../tensor.ts";
 
 /**
- * The attention backends that exist today. `auto` resolves to the reference kernels until the
- * WASM runtime registers its own family here.
+ * The backends of the attention family. It lives here rather than in
+ * src/backends/_families.ts only to keep the attention work in its own files; it can move there
+ * unchanged.
  */
-export const ATTENTION_BACKENDS: Partial<Record<Backend, AttentionKernels>> = {
-  auto: jsAttention,
+export const ATTENTION: Family<AttentionKernels> = {
+  name: "attention",
   js: jsAttention,
+  wasm: wasmAttention,
 };
 
-/** The kernels for `backend` (default `auto`); throws a RangeError naming `name` if unavailable. */
-export function attentionKernels(name: string, backend: unknown): AttentionKernels {
+/**
+ * Throws unless `backend` is undefined or a backend the attention family has; the RangeError or
+ * TypeError names `name`.
+ */
+export function checkAttentionBackend(
+  name: string,
+  backend: unknown,
+): asserts backend is Backend | undefined {
   checkBackend(name, backend);
-  const kernels = ATTENTION_BACKENDS[backend ?? "auto"];
-  if (kernels === undefined) {
-    const available = Object.keys(ATTENTION_BACKENDS).map((b) => `"${b}"`).join(", ");
+  if (backend === "webgpu" && ATTENTION.webgpu === undefined) {
     throw new RangeError(
-      `Expected "${name}" to be one of ${available} (the "${backend}" attention kernels are not available yet) but found "${backend}"`,
+      `Expected "${name}" to be "auto", "js" or "wasm" (the attention kernels have no webgpu backend yet) but found "webgpu"`,
     );
   }
-  return kernels;
+}
+
+/**
+ * The kernels for a checked `backend` (default: the runtime's default; `auto` → WASM where
+ * usable, else the reference). `flops` sizes the call for backends that only pay off on big
+ * work.
+ */
+export function attentionKernels(
+  backend: Backend | undefined,
+  flops: number,
+): Promise<AttentionKernels> {
+  return selectKernels(ATTENTION, backend, { flops });
 }

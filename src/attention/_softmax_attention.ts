@@ -7,7 +7,7 @@
 import { checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
 import type { FlashForwardArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
-import { attentionKernels } from "./_kernels.ts";
+import { attentionKernels, checkAttentionBackend } from "./_kernels.ts";
 import { broadcastStrides, checkAdditive, checkQueryKeyValue } from "./_shapes.ts";
 
 /** Options of {@linkcode scaledDotProductAttention}. */
@@ -40,7 +40,7 @@ export async function runSoftmaxAttention(
   const { causal = false, scale = 1 / Math.sqrt(shape.headDim), mask, backend } = opts ?? {};
   checkBoolean("opts.causal", causal);
   checkNumber("opts.scale", scale);
-  const kernels = attentionKernels("opts.backend", backend);
+  checkAttentionBackend("opts.backend", backend);
   const { batch, heads, queryLength, keyLength, valueDim } = shape;
   let maskStrides = [0, 0, 0, 0];
   if (mask !== undefined) {
@@ -74,6 +74,7 @@ export async function runSoftmaxAttention(
     maskRowStride: maskStrides[2],
     queryBlock: FLASH_QUERY_BLOCK,
   };
-  await kernels.flashForward(args);
+  const flops = 2 * batch * heads * queryLength * keyLength * (shape.headDim + valueDim);
+  await (await attentionKernels(backend, flops)).flashForward(args);
   return { output, logSumExp };
 }

@@ -13,8 +13,8 @@ import {
 } from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
-import { attentionKernels } from "./_kernels.ts";
-import { matmulRef } from "./_matmul_ref.ts";
+import { matmul } from "../linalg/matmul.ts";
+import { attentionKernels, checkAttentionBackend } from "./_kernels.ts";
 import { broadcastStrides, checkAdditive } from "./_shapes.ts";
 
 /**
@@ -68,7 +68,7 @@ export interface GatedAttentionUnitOptions {
   norm?: "layer" | "rms" | "none";
   /** Added to the variance (or mean square) of the normalisation. Default 1e-5. */
   epsilon?: number;
-  /** Where to run the attention kernels. Default "auto". */
+  /** Where to run the projections and attention kernels. Default "auto". */
   backend?: Backend;
 }
 
@@ -144,14 +144,16 @@ export async function gatedAttentionUnit(
   checkBoolean("opts.causal", causal);
   checkChoice("opts.norm", norm, NORMS);
   checkNumber("opts.epsilon", epsilon, { min: 0 });
-  const kernels = attentionKernels("opts.backend", backend);
+  checkAttentionBackend("opts.backend", backend);
   const [batch, length, modelDim] = x.shape;
   const dims = checkParams(params, modelDim, chunkSize !== undefined, norm);
   const rows = batch * length, { expandedDim, sharedDim } = dims;
   const normed = normalise(x.data, rows, modelDim, norm, epsilon, params);
-  const u = siluProjection(normed, params.uWeight, params.uBias, rows, modelDim, expandedDim);
-  const v = siluProjection(normed, params.vWeight, params.vBias, rows, modelDim, expandedDim);
-  const z = siluProjection(normed, params.zWeight, params.zBias, rows, modelDim, sharedDim);
+  const project = (weight: Tensor, bias: Tensor | undefined) =>
+    siluProjection({ data: normed, shape: [rows, modelDim] }, weight, bias, backend);
+  const u = await project(params.uWeight, params.uBias);
+  const v = await project(params.vWeight, params.vBias);
+  const z = await project(params.zWeight, params.zBias);
   const derived = offsetScales(
     z,
     params.qkScale.data,
@@ -192,17 +194,12 @@ export async function gatedAttentionUnit(
     biasHeadStride: 0,
     biasRowStride: biasStrides[1],
   };
-  await kernels.mixedChunkForward(args);
+  const flops = 2 * rows * Math.min(span, length) * (sharedDim + expandedDim);
+  await (await attentionKernels(backend, flops)).mixedChunkForward(args);
   for (let i = 0; i < gated.length; i++) gated[i] *= u[i];
-  // TODO(matmul): switch to the public matmul of src/backends/ once it lands.
-  const out = matmulRef(
-    gated,
-    params.outWeight.data,
-    rows,
-    expandedDim,
-    modelDim,
-    params.outBias?.data ?? null,
-  );
+  const out =
+    (await matmul({ data: gated, shape: [rows, expandedDim] }, params.outWeight, { backend })).data;
+  addRowBias(out, params.outBias, modelDim);
   for (let i = 0; i < out.length; i++) out[i] += x.data[i];
   return { data: out, shape: [batch, length, modelDim] };
 }
@@ -290,17 +287,21 @@ function normalise(
   return out;
 }
 
+/** Adds bias [cols] to every row of a row-major matrix in place. */
+function addRowBias(data: Float32Array, bias: Tensor | undefined, cols: number): void {
+  if (bias === undefined) return;
+  for (let i = 0; i < data.length; i++) data[i] += bias.data[i % cols];
+}
+
 /** SiLU(a · weight + bias), with SiLU(t) = t / (1 + e^-t). */
-function siluProjection(
-  a: Float32Array,
+async function siluProjection(
+  a: Tensor,
   weight: Tensor,
   bias: Tensor | undefined,
-  rows: number,
-  inner: number,
-  cols: number,
-): Float32Array {
-  // TODO(matmul): switch to the public matmul of src/backends/ once it lands.
-  const out = matmulRef(a, weight.data, rows, inner, cols, bias?.data ?? null);
+  backend: Backend | undefined,
+): Promise<Float32Array> {
+  const out = (await matmul(a, weight, { backend })).data;
+  addRowBias(out, bias, weight.shape[1]);
   for (let i = 0; i < out.length; i++) out[i] = out[i] / (1 + Math.exp(-out[i]));
   return out;
 }

@@ -6,7 +6,7 @@
 import { checkBoolean, checkNumber, checkOptions, checkTensor } from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
-import { attentionKernels } from "./_kernels.ts";
+import { attentionKernels, checkAttentionBackend } from "./_kernels.ts";
 import { broadcastStrides, checkAdditive, checkQueryKeyValue } from "./_shapes.ts";
 
 /** Options of {@linkcode mixedChunkAttention}. */
@@ -85,7 +85,7 @@ export async function mixedChunkAttention(
   const { chunkSize, causal = false, linQ = q, linK = k, bias, backend } = opts;
   checkNumber("opts.chunkSize", chunkSize, { min: 1, integer: true });
   checkBoolean("opts.causal", causal);
-  const kernels = attentionKernels("opts.backend", backend);
+  checkAttentionBackend("opts.backend", backend);
   const { batch, heads, kvHeads, queryLength: length, keyLength, valueDim } = shape;
   if (keyLength !== length) {
     throw new RangeError(
@@ -124,7 +124,9 @@ export async function mixedChunkAttention(
     biasHeadStride: biasStrides[1],
     biasRowStride: biasStrides[2],
   };
-  await kernels.mixedChunkForward(args);
+  const flops = 2 * batch * heads * length *
+    (Math.min(chunkSize, length) * (shape.headDim + valueDim) + 2 * linearDim * valueDim);
+  await (await attentionKernels(backend, flops)).mixedChunkForward(args);
   return output;
 }
 

@@ -143,3 +143,23 @@ export function flashItemCount(args: FlashForwardArgs): number {
 export function headItemCount(args: { batch: number; heads: number }): number {
   return args.batch * args.heads;
 }
+
+/**
+ * Resolves an optional item range against the total and returns [first, end); throws a
+ * RangeError for a range outside [0, total).
+ */
+export function itemRange(
+  total: number,
+  firstItem = 0,
+  itemCount = total - firstItem,
+): [number, number] {
+  if (
+    !Number.isInteger(firstItem) || !Number.isInteger(itemCount) || firstItem < 0 ||
+    itemCount < 0 || firstItem + itemCount > total
+  ) {
+    throw new RangeError(
+      `Expected a work item range within [0, ${total}) but found first ${firstItem}, count ${itemCount}`,
+    );
+  }
+  return [firstItem, firstItem + itemCount];
+}

@@ -1,6 +1,6 @@
 /**
  * The conformance suite of the `attention` kernel family: every backend runs the same cases
- * against the straightforward definitions in _naive.ts. Call `attentionConformance(kernels)`
+ * against the straightforward definitions in _naive.ts. Call `attentionConformance(backend)`
  * from a backend's test file.
  *
  * @module
@@ -155,12 +155,34 @@ function randomMask(shape: number[], seed: number): Tensor {
   return t;
 }
 
-/** Registers the whole suite for one backend. */
-export function attentionConformance(kernels: AttentionKernels, tolerance: Tolerance): void {
-  softmaxCases(kernels, tolerance);
-  linearCases(kernels, tolerance);
-  mixedCases(kernels, tolerance);
+/** One backend under test: its kernels are made per test and released after it. */
+export interface BackendUnderTest {
+  /** Prefix of the test names, e.g. "wasm (relaxed SIMD)". */
+  label: string;
+  setup: () => Promise<AttentionKernels>;
+  teardown?: () => Promise<void>;
+  tolerance: Tolerance;
 }
+
+type Case = (kernels: AttentionKernels, tolerance: Tolerance) => Promise<void>;
+
+/** Registers the whole suite for one backend. */
+export function attentionConformance(backend: BackendUnderTest): void {
+  const register = (name: string, body: Case) =>
+    Deno.test(`${backend.label} ${name}`, async () => {
+      const kernels = await backend.setup();
+      try {
+        await body(kernels, backend.tolerance);
+      } finally {
+        await backend.teardown?.();
+      }
+    });
+  softmaxCases(register);
+  linearCases(register);
+  mixedCases(register);
+}
+
+type Register = (name: string, body: Case) => void;
 
 /** Runs one softmax case and compares output and LSE with the naive definition. */
 async function checkSoftmax(
@@ -186,19 +208,22 @@ async function checkSoftmax(
   return args;
 }
 
-function softmaxCases(kernels: AttentionKernels, tolerance: Tolerance) {
-  const name = `${kernels.name} flashForward()`;
+function softmaxCases(test: Register) {
+  const name = "flashForward()";
   for (const headDim of [16, 32, 64, 80, 128]) {
-    Deno.test(`${name} matches naive softmax for D = ${headDim}, N = 67 (blocks + tail)`, async () => {
-      for (const causal of [false, true]) {
-        await checkSoftmax(kernels, tolerance, [1, 2, 2, 67, 67, headDim, headDim], {
-          causal,
-          queryBlock: 16,
-        });
-      }
-    });
+    test(
+      `${name} matches naive softmax for D = ${headDim}, N = 67 (blocks + tail)`,
+      async (kernels, tolerance) => {
+        for (const causal of [false, true]) {
+          await checkSoftmax(kernels, tolerance, [1, 2, 2, 67, 67, headDim, headDim], {
+            causal,
+            queryBlock: 16,
+          });
+        }
+      },
+    );
   }
-  Deno.test(`${name} handles N = 1 and N = 0`, async () => {
+  test(`${name} handles N = 1 and N = 0`, async (kernels, tolerance) => {
     for (const causal of [false, true]) {
       await checkSoftmax(kernels, tolerance, [2, 1, 1, 1, 1, 16, 16], { causal });
       const empty = await checkSoftmax(kernels, tolerance, [1, 2, 1, 3, 0, 8, 4], { causal });
@@ -207,13 +232,13 @@ function softmaxCases(kernels: AttentionKernels, tolerance: Tolerance) {
       await checkSoftmax(kernels, tolerance, [1, 2, 1, 0, 5, 8, 4], { causal });
     }
   });
-  Deno.test(`${name} supports grouped-query heads and Dv != D`, async () => {
+  test(`${name} supports grouped-query heads and Dv != D`, async (kernels, tolerance) => {
     for (const causal of [false, true]) {
       await checkSoftmax(kernels, tolerance, [2, 6, 2, 33, 33, 32, 48], { causal, queryBlock: 8 });
       await checkSoftmax(kernels, tolerance, [1, 6, 3, 20, 20, 24, 5], { causal, queryBlock: 64 });
     }
   });
-  Deno.test(`${name} aligns causal masks bottom-right when Nq != Nk`, async () => {
+  test(`${name} aligns causal masks bottom-right when Nq != Nk`, async (kernels, tolerance) => {
     const decode = await checkSoftmax(kernels, tolerance, [1, 2, 2, 5, 130, 32, 32], {
       causal: true,
     });
@@ -227,7 +252,7 @@ function softmaxCases(kernels: AttentionKernels, tolerance: Tolerance) {
     assert.ok(prefill.lse!.subarray(0, 60).every((x) => x === -Infinity));
     assert.ok(Number.isFinite(prefill.lse![60]));
   });
-  Deno.test(`${name} applies broadcast masks with -Infinity entries`, async () => {
+  test(`${name} applies broadcast masks with -Infinity entries`, async (kernels, tolerance) => {
     for (const maskShape of [[2, 1, 40, 50], [1, 4, 1, 50], [2, 4, 40, 50]]) {
       const mask = randomMask(maskShape, 9);
       for (const causal of [false, true]) {
@@ -240,7 +265,7 @@ function softmaxCases(kernels: AttentionKernels, tolerance: Tolerance) {
       }
     }
   });
-  Deno.test(`${name} stays finite with logits of magnitude ~100`, async () => {
+  test(`${name} stays finite with logits of magnitude ~100`, async (kernels, tolerance) => {
     // q, k uniform in [-4, 4) with D = 64 and scale 1 give logits up to a few hundred.
     const args = await checkSoftmax(kernels, tolerance, [1, 2, 2, 70, 70, 64, 64], {
       spread: 4,
@@ -255,38 +280,45 @@ function softmaxCases(kernels: AttentionKernels, tolerance: Tolerance) {
     });
     assert.ok(causal.out.every(Number.isFinite));
   });
-  Deno.test(`${name} gives the same bits for any split of work items and any query block`, async () => {
-    const { q, k, v } = randomQkv([2, 3, 1, 50, 60, 16, 8], 5);
-    const whole = flashArgs(q, k, v, { causal: true, queryBlock: 16 });
-    await kernels.flashForward(whole);
-    const parts = flashArgs(q, k, v, { causal: true, queryBlock: 16 });
-    const total = flashItemCount(parts);
-    assert.equal(total, 2 * 3 * 4);
-    for (const [first, count] of [[0, 5], [5, 0], [5, 11], [16, total - 16]]) {
-      await kernels.flashForward(parts, first, count);
-    }
-    assert.deepEqual(parts.out, whole.out);
-    assert.deepEqual(parts.lse, whole.lse);
-    for (const queryBlock of [1, 7, 64, 200]) {
-      const other = flashArgs(q, k, v, { causal: true, queryBlock });
-      await kernels.flashForward(other);
-      assertClose(other.out, whole.out, { ...tolerance, label: `queryBlock ${queryBlock}` });
-    }
-  });
-  Deno.test(`${name} writes only its own rows and skips the LSE when not asked`, async () => {
-    const { q, k, v } = randomQkv([1, 2, 2, 10, 10, 8, 8], 3);
-    const args = flashArgs(q, k, v, { queryBlock: 4, lse: false });
-    await kernels.flashForward(args, 3, 1); // head 1, rows 0..3
-    assert.ok(args.out.subarray(0, 10 * 8).every(Number.isNaN));
-    assert.ok(args.out.subarray(10 * 8, 14 * 8).every(Number.isFinite));
-    assert.ok(args.out.subarray(14 * 8).every(Number.isNaN));
-    await assert.rejects(() => kernels.flashForward(args, 5, 2), RangeError);
-  });
+  test(
+    `${name} gives the same bits for any split of work items and any query block`,
+    async (kernels, tolerance) => {
+      const { q, k, v } = randomQkv([2, 3, 1, 50, 60, 16, 8], 5);
+      const whole = flashArgs(q, k, v, { causal: true, queryBlock: 16 });
+      await kernels.flashForward(whole);
+      const parts = flashArgs(q, k, v, { causal: true, queryBlock: 16 });
+      const total = flashItemCount(parts);
+      assert.equal(total, 2 * 3 * 4);
+      for (const [first, count] of [[0, 5], [5, 0], [5, 11], [16, total - 16]]) {
+        await kernels.flashForward(parts, first, count);
+      }
+      assert.deepEqual(parts.out, whole.out);
+      assert.deepEqual(parts.lse, whole.lse);
+      for (const queryBlock of [1, 7, 64, 200]) {
+        const other = flashArgs(q, k, v, { causal: true, queryBlock });
+        await kernels.flashForward(other);
+        assertClose(other.out, whole.out, { ...tolerance, label: `queryBlock ${queryBlock}` });
+      }
+    },
+  );
+  test(
+    `${name} writes only its own rows and skips the LSE when not asked`,
+    async (kernels) => {
+      const { q, k, v } = randomQkv([1, 2, 2, 10, 10, 8, 8], 3);
+      const args = flashArgs(q, k, v, { queryBlock: 4, lse: false });
+      await kernels.flashForward(args, 3, 1); // head 1, rows 0..3
+      assert.ok(args.out.subarray(0, 10 * 8).every(Number.isNaN));
+      assert.ok(args.out.subarray(10 * 8, 14 * 8).every(Number.isFinite));
+      assert.ok(args.out.subarray(14 * 8).every(Number.isNaN));
+      await assert.rejects(() => kernels.flashForward(args, 5, 2), RangeError);
+    },
+  );
 }
 
-function linearCases(kernels: AttentionKernels, tolerance: Tolerance) {
-  const name = `${kernels.name} linearForward()`;
-  const check = async (
+function linearCases(test: Register) {
+  const name = "linearForward()";
+  const checker = (kernels: AttentionKernels, tolerance: Tolerance) =>
+  async (
     dims: number[],
     opts: { causal?: boolean; featureMap?: "elu+1" | "relu"; chunkSize?: number },
   ) => {
@@ -300,15 +332,19 @@ function linearCases(kernels: AttentionKernels, tolerance: Tolerance) {
     return args;
   };
   for (const featureMap of ["elu+1", "relu"] as const) {
-    Deno.test(`${name} matches the O(N²) definition with ${featureMap}, both causal settings`, async () => {
-      for (const causal of [false, true]) {
-        await check([2, 4, 2, 70, 70, 16, 24], { causal, featureMap, chunkSize: 16 });
-        await check([1, 1, 1, 1, 1, 8, 8], { causal, featureMap });
-      }
-      await check([1, 2, 1, 9, 40, 16, 8], { featureMap }); // Nq != Nk
-    });
+    test(
+      `${name} matches the O(N²) definition with ${featureMap}, both causal settings`,
+      async (kernels, tolerance) => {
+        const check = checker(kernels, tolerance);
+        for (const causal of [false, true]) {
+          await check([2, 4, 2, 70, 70, 16, 24], { causal, featureMap, chunkSize: 16 });
+          await check([1, 1, 1, 1, 1, 8, 8], { causal, featureMap });
+        }
+        await check([1, 2, 1, 9, 40, 16, 8], { featureMap }); // Nq != Nk
+      },
+    );
   }
-  Deno.test(`${name} does not depend on the chunk size beyond rounding`, async () => {
+  test(`${name} does not depend on the chunk size beyond rounding`, async (kernels, tolerance) => {
     const { q, k, v } = randomQkv([1, 2, 2, 50, 50, 8, 8], 4);
     const reference = naiveLinear(q, k, v, { causal: true });
     for (const chunkSize of [1, 7, 50, 64, 500]) {
@@ -317,7 +353,7 @@ function linearCases(kernels: AttentionKernels, tolerance: Tolerance) {
       assertClose(args.out, reference, { ...tolerance, label: `chunk ${chunkSize}` });
     }
   });
-  Deno.test(`${name} writes zeros where a relu denominator is zero`, async () => {
+  test(`${name} writes zeros where a relu denominator is zero`, async (kernels, tolerance) => {
     const q = { data: new Float32Array([-1, -1, 1, 0]), shape: [1, 1, 2, 2] };
     const k = { data: new Float32Array([1, 2, 3, -1]), shape: [1, 1, 2, 2] };
     const v = { data: new Float32Array([5, 7]), shape: [1, 1, 2, 1] };
@@ -330,9 +366,10 @@ function linearCases(kernels: AttentionKernels, tolerance: Tolerance) {
   });
 }
 
-function mixedCases(kernels: AttentionKernels, tolerance: Tolerance) {
-  const name = `${kernels.name} mixedChunkForward()`;
-  const check = async (
+function mixedCases(test: Register) {
+  const name = "mixedChunkForward()";
+  const checker = (kernels: AttentionKernels, tolerance: Tolerance) =>
+  async (
     dims: number[],
     opts: {
       chunkSize: number;
@@ -353,21 +390,27 @@ function mixedCases(kernels: AttentionKernels, tolerance: Tolerance) {
     assertClose(args.out, expected, { atol: tolerance.atol * size, rtol: tolerance.rtol, label });
     return args;
   };
-  Deno.test(`${name} matches the definition for both causal settings, N not a multiple of C`, async () => {
-    for (const causal of [false, true]) {
-      await check([2, 2, 2, 70, 70, 16, 16], { chunkSize: 16, causal });
-      await check([1, 1, 1, 1, 1, 8, 8], { chunkSize: 4, causal });
-      await check([1, 1, 1, 5, 5, 8, 8], { chunkSize: 32, causal }); // one padded chunk
-      await check([1, 1, 1, 6, 6, 8, 8], { chunkSize: 1, causal });
-    }
-  });
-  Deno.test(`${name} uses separate linQ/linK, grouped heads and Dv != D`, async () => {
+  test(
+    `${name} matches the definition for both causal settings, N not a multiple of C`,
+    async (kernels, tolerance) => {
+      const check = checker(kernels, tolerance);
+      for (const causal of [false, true]) {
+        await check([2, 2, 2, 70, 70, 16, 16], { chunkSize: 16, causal });
+        await check([1, 1, 1, 1, 1, 8, 8], { chunkSize: 4, causal });
+        await check([1, 1, 1, 5, 5, 8, 8], { chunkSize: 32, causal }); // one padded chunk
+        await check([1, 1, 1, 6, 6, 8, 8], { chunkSize: 1, causal });
+      }
+    },
+  );
+  test(`${name} uses separate linQ/linK, grouped heads and Dv != D`, async (kernels, tolerance) => {
+    const check = checker(kernels, tolerance);
     const linQ = randomTensor([2, 4, 45, 12], 41), linK = randomTensor([2, 2, 45, 12], 42);
     for (const causal of [false, true]) {
       await check([2, 4, 2, 45, 45, 16, 24], { chunkSize: 8, causal, linQ, linK });
     }
   });
-  Deno.test(`${name} without a global part is chunked relu² with a bias`, async () => {
+  test(`${name} without a global part is chunked relu² with a bias`, async (kernels, tolerance) => {
+    const check = checker(kernels, tolerance);
     const bias = randomTensor([1, 3, 10, 10], 43, 0.5);
     bias.data[7] = -Infinity;
     for (const causal of [false, true]) {
@@ -383,7 +426,7 @@ function mixedCases(kernels: AttentionKernels, tolerance: Tolerance) {
     const withGlobal = await check([2, 3, 3, 26, 26, 16, 8], { chunkSize: 10, causal: true, bias });
     assert.ok(withGlobal.out.every(Number.isFinite));
   });
-  Deno.test(`${name} splits over (batch, head) items`, async () => {
+  test(`${name} splits over (batch, head) items`, async (kernels) => {
     const { q, k, v } = randomQkv([2, 2, 1, 20, 20, 8, 8], 51);
     const whole = mixedArgs(q, k, v, { chunkSize: 6, causal: true });
     await kernels.mixedChunkForward(whole);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { gatedAttentionUnit, type GAUParams } from "../../src/attention/gated_attention_unit.ts";
 import type { Tensor } from "../../src/tensor.ts";
 import { assertClose, assertRejectsNaming, at, naiveMixedChunk, randomTensor } from "./_naive.ts";
+import { testBackends } from "./_backends.ts";
 
 const [B, N, d, e, s] = [2, 13, 6, 12, 5];
 
@@ -86,52 +87,61 @@ function composedGau(
   return map(dense(gated, p.outWeight, p.outBias), (value, r, c) => value + x.data[r * d + c]).data;
 }
 
-Deno.test("gatedAttentionUnit() equals the composition of its reference pieces", async () => {
-  const x = randomTensor([B, N, d], 81, 2);
-  for (const causal of [false, true]) {
-    const params = makeParams(82);
-    const y = await gatedAttentionUnit(x, params, { causal });
-    assert.deepEqual(y.shape, [B, N, d]);
-    assertClose(y.data, composedGau(x, params, { causal }), {
-      atol: 1e-5,
-      rtol: 1e-4,
-      label: `causal ${causal}`,
-    });
-  }
-});
-
-Deno.test("gatedAttentionUnit() with chunkSize uses mixed-chunk attention with four offset-scales", async () => {
-  const x = randomTensor([B, N, d], 83, 2);
-  for (const causal of [false, true]) {
-    for (const rows of [2, 4]) {
-      const params = makeParams(84, rows);
-      const y = await gatedAttentionUnit(x, params, { causal, chunkSize: 4 });
-      assertClose(y.data, composedGau(x, params, { causal, chunkSize: 4 }), {
+testBackends(
+  "gatedAttentionUnit() equals the composition of its reference pieces",
+  async (backend) => {
+    const x = randomTensor([B, N, d], 81, 2);
+    for (const causal of [false, true]) {
+      const params = makeParams(82);
+      const y = await gatedAttentionUnit(x, params, { causal, backend });
+      assert.deepEqual(y.shape, [B, N, d]);
+      assertClose(y.data, composedGau(x, params, { causal }), {
         atol: 1e-5,
         rtol: 1e-4,
+        label: `causal ${causal}`,
       });
     }
-  }
-});
+  },
+);
 
-Deno.test("gatedAttentionUnit() supports rms and no normalisation and an attention bias", async () => {
-  const x = randomTensor([B, N, d], 85, 2);
-  const params = { ...makeParams(86), attentionBias: randomTensor([N, N], 87, 0.2) };
-  const rms = await gatedAttentionUnit(x, params, { norm: "rms", causal: true });
-  assertClose(rms.data, composedGau(x, params, { norm: "rms", causal: true }), {
-    atol: 1e-5,
-    rtol: 1e-4,
-  });
-  const { normScale: _, normOffset: __, ...bare } = params;
-  const none = await gatedAttentionUnit(x, bare, { norm: "none" });
-  assertClose(none.data, composedGau(x, bare, { norm: "none" }), { atol: 1e-5, rtol: 1e-4 });
-  const chunkBias = { ...makeParams(86), attentionBias: randomTensor([2, 4, 4], 88, 0.2) };
-  const chunked = await gatedAttentionUnit(x, chunkBias, { chunkSize: 4 });
-  assertClose(chunked.data, composedGau(x, chunkBias, { chunkSize: 4 }), {
-    atol: 1e-5,
-    rtol: 1e-4,
-  });
-});
+testBackends(
+  "gatedAttentionUnit() with chunkSize uses mixed-chunk attention with four offset-scales",
+  async (backend) => {
+    const x = randomTensor([B, N, d], 83, 2);
+    for (const causal of [false, true]) {
+      for (const rows of [2, 4]) {
+        const params = makeParams(84, rows);
+        const y = await gatedAttentionUnit(x, params, { causal, chunkSize: 4, backend });
+        assertClose(y.data, composedGau(x, params, { causal, chunkSize: 4 }), {
+          atol: 1e-5,
+          rtol: 1e-4,
+        });
+      }
+    }
+  },
+);
+
+testBackends(
+  "gatedAttentionUnit() supports rms and no normalisation and an attention bias",
+  async (backend) => {
+    const x = randomTensor([B, N, d], 85, 2);
+    const params = { ...makeParams(86), attentionBias: randomTensor([N, N], 87, 0.2) };
+    const rms = await gatedAttentionUnit(x, params, { norm: "rms", causal: true, backend });
+    assertClose(rms.data, composedGau(x, params, { norm: "rms", causal: true }), {
+      atol: 1e-5,
+      rtol: 1e-4,
+    });
+    const { normScale: _, normOffset: __, ...bare } = params;
+    const none = await gatedAttentionUnit(x, bare, { norm: "none", backend });
+    assertClose(none.data, composedGau(x, bare, { norm: "none" }), { atol: 1e-5, rtol: 1e-4 });
+    const chunkBias = { ...makeParams(86), attentionBias: randomTensor([2, 4, 4], 88, 0.2) };
+    const chunked = await gatedAttentionUnit(x, chunkBias, { chunkSize: 4, backend });
+    assertClose(chunked.data, composedGau(x, chunkBias, { chunkSize: 4 }), {
+      atol: 1e-5,
+      rtol: 1e-4,
+    });
+  },
+);
 
 Deno.test("gatedAttentionUnit() rejects bad inputs naming the argument", async () => {
   const x = randomTensor([B, N, d], 89);

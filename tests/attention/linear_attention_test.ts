@@ -3,34 +3,42 @@ import { linearAttention } from "../../src/attention/linear_attention.ts";
 import type { Tensor } from "../../src/tensor.ts";
 import { assertClose, assertRejectsNaming, naiveLinear, randomTensor } from "./_naive.ts";
 import { randomQkv } from "./_conformance.ts";
+import { testBackends } from "./_backends.ts";
 
-Deno.test("linearAttention() matches the O(N²) definition for both maps and causal settings", async () => {
-  // N = 150 spans several prefix-sum chunks plus a tail.
-  const { q, k, v } = randomQkv([1, 2, 1, 150, 150, 8, 12], 61);
-  for (const featureMap of ["elu+1", "relu"] as const) {
-    for (const causal of [false, true]) {
-      const out = await linearAttention(q, k, v, { causal, featureMap });
-      assert.deepEqual(out.shape, [1, 2, 150, 12]);
-      assertClose(out.data, naiveLinear(q, k, v, { causal, featureMap }), {
-        atol: 2e-6,
-        rtol: 2e-6,
-      });
+testBackends(
+  "linearAttention() matches the O(N²) definition for both maps and causal settings",
+  async (backend, tolerance) => {
+    // N = 150 spans several prefix-sum chunks plus a tail.
+    const { q, k, v } = randomQkv([1, 2, 1, 150, 150, 8, 12], 61);
+    for (const featureMap of ["elu+1", "relu"] as const) {
+      for (const causal of [false, true]) {
+        const out = await linearAttention(q, k, v, { causal, featureMap, backend });
+        assert.deepEqual(out.shape, [1, 2, 150, 12]);
+        assertClose(out.data, naiveLinear(q, k, v, { causal, featureMap }), tolerance);
+      }
     }
-  }
-});
+  },
+);
 
-Deno.test("linearAttention() defaults to elu+1 and non-causal, and allows Nq != Nk", async () => {
-  const { q, k, v } = randomQkv([2, 2, 2, 3, 11, 4, 4], 62);
-  const out = await linearAttention(q, k, v);
-  assertClose(out.data, naiveLinear(q, k, v), { atol: 2e-6, rtol: 2e-6 });
-  assert.notDeepEqual(out.data, (await linearAttention(q, k, v, { featureMap: "relu" })).data);
-});
+testBackends(
+  "linearAttention() defaults to elu+1 and non-causal, and allows Nq != Nk",
+  async (backend, tolerance) => {
+    const { q, k, v } = randomQkv([2, 2, 2, 3, 11, 4, 4], 62);
+    const out = await linearAttention(q, k, v, { backend });
+    assertClose(out.data, naiveLinear(q, k, v), tolerance);
+    const relu = await linearAttention(q, k, v, { featureMap: "relu", backend });
+    assert.notDeepEqual(out.data, relu.data);
+  },
+);
 
-Deno.test("linearAttention() causal row 0 returns the first value exactly", async () => {
-  const { q, k, v } = randomQkv([1, 1, 1, 4, 4, 3, 2], 63);
-  const out = await linearAttention(q, k, v, { causal: true });
-  assertClose(out.data.subarray(0, 2), v.data.subarray(0, 2), { atol: 1e-7, rtol: 1e-6 });
-});
+testBackends(
+  "linearAttention() causal row 0 returns the first value",
+  async (backend, tolerance) => {
+    const { q, k, v } = randomQkv([1, 1, 1, 4, 4, 3, 2], 63);
+    const out = await linearAttention(q, k, v, { causal: true, backend });
+    assertClose(out.data.subarray(0, 2), v.data.subarray(0, 2), tolerance);
+  },
+);
 
 Deno.test("linearAttention() rejects bad shapes and options naming the argument", async () => {
   const { q, k, v } = randomQkv([1, 2, 1, 3, 4, 4, 4], 64);

@@ -10,22 +10,10 @@ import {
   type FlashForwardArgs,
   flashItemCount,
   headItemCount,
+  itemRange,
   type LinearForwardArgs,
   type MixedChunkArgs,
 } from "../attention.ts";
-
-/** Resolves an optional item range against the total and rejects ranges outside it. */
-function itemRange(total: number, firstItem = 0, itemCount = total - firstItem): number {
-  if (
-    !Number.isInteger(firstItem) || !Number.isInteger(itemCount) || firstItem < 0 ||
-    itemCount < 0 || firstItem + itemCount > total
-  ) {
-    throw new RangeError(
-      `Expected a work item range within [0, ${total}) but found first ${firstItem}, count ${itemCount}`,
-    );
-  }
-  return firstItem + itemCount;
-}
 
 /**
  * Naive softmax attention, one query row at a time: all logits of the row, their maximum, then
@@ -35,7 +23,7 @@ function itemRange(total: number, firstItem = 0, itemCount = total - firstItem):
 export function flashForwardRef(args: FlashForwardArgs, firstItem?: number, itemCount?: number) {
   const { q, k, lse, mask, heads, kvHeads, queryLength, keyLength } = args;
   const { headDim, valueDim, scale, isCausal, queryBlock } = args;
-  const endItem = itemRange(flashItemCount(args), firstItem, itemCount);
+  const [, endItem] = itemRange(flashItemCount(args), firstItem, itemCount);
   const blocks = Math.ceil(queryLength / queryBlock);
   const group = heads / kvHeads;
   const logits = new Float64Array(keyLength);
@@ -108,7 +96,7 @@ function featureMap(code: number): (x: number) => number {
  */
 export function linearForwardRef(args: LinearForwardArgs, firstItem?: number, itemCount?: number) {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, isCausal } = args;
-  const endItem = itemRange(headItemCount(args), firstItem, itemCount);
+  const [, endItem] = itemRange(headItemCount(args), firstItem, itemCount);
   const phi = featureMap(args.featureMap);
   const chunk = Math.max(1, args.chunkSize);
   const state = new Float64Array(headDim * valueDim), norm = new Float64Array(headDim);
@@ -198,7 +186,7 @@ function accumulateState(
  */
 export function mixedChunkForwardRef(args: MixedChunkArgs, firstItem?: number, itemCount?: number) {
   const { heads, kvHeads, length, valueDim, linearDim, chunkSize, isCausal, linQ, linK } = args;
-  const endItem = itemRange(headItemCount(args), firstItem, itemCount);
+  const [, endItem] = itemRange(headItemCount(args), firstItem, itemCount);
   const state = new Float64Array(linearDim * valueDim);
   const acc = new Float64Array(valueDim);
   for (let bh = firstItem ?? 0; bh < endItem; bh++) {

@@ -1,0 +1,691 @@
+// The attention kernel family (see src/backends/attention.ts for the layouts).
+//
+// flash_forward_f32 is the FlashAttention-2 forward pass. One work item is a block of Br query
+// rows of one (batch, head); it walks the keys in blocks of 64 and never holds more than a
+// Br × 64 tile of logits:
+//
+//   for each key block j0 .. j0+63 (causal: blocks wholly above the diagonal are skipped)
+//     pack K block into 8-key panels      K[j0+8p+c][d] → panel p, row d, lane c
+//     S  = log2 e · (scale · Q_blk · K_blkᵀ + mask)   (−inf past the diagonal or the last key)
+//     m' = max(m, rowmax S)               running row maximum
+//     P  = 2^(S − m')                     vectorised exp2 (exp2x4_f32)
+//     l  = l · 2^(m − m') + rowsum P      running row sum
+//     O  = O · 2^(m − m') + P · V_blk     rescaled accumulator
+//   out = O / l,  lse = m · ln 2 + ln l   (l = 0: zeros and −inf)
+//
+// Scratch of one task (bytes from `scratch`, sized by flash_forward_scratch_f32):
+//
+//   | packed K: 64·D | S/P: Br·64 | O: Br·Dv | m: Br | l: Br | alpha: Br |   (f32 each)
+//
+// The logits tile and O are filled by 4×8 register micro-kernels (as in matmul.ts): per step,
+// one splat per query row times two v128 of packed keys (S), or one splat of P per row times
+// two v128 of a V row (O). They are separate functions, not inlined: inside the big item loop
+// the engine's register allocator spilled their accumulators (~10% slower). Each item runs in a fixed order, so results do not depend on how
+// items are split across threads.
+
+import { hsum4_f32, madd4_f32 } from "./_simd";
+
+const KEY_BLOCK: i32 = 64;
+
+// 2^t = 2^n · 2^f with n = round(t), f = t − n in [−1/2, 1/2]; 2^f by a degree-5 polynomial
+// fitted here for minimal relative error (1.9e-7 when evaluated in f32). n is rounded by adding
+// 1.5·2^23: the sum's low mantissa bits then hold n + 2^22 as an integer, which is shifted
+// straight into the exponent field of 2^n (no float→int conversion). Softmax works in base 2
+// throughout (logits are pre-multiplied by log2 e), as FlashAttention does.
+const LOG2E: f32 = 1.44269504088896341;
+const LN2: f32 = 0.693147180559945309;
+const ROUND: f32 = 12582912.0; // 1.5·2^23
+const EXP2_MIN: f32 = -126.0; // below: under the smallest normal f32, flushed to 0
+const EXP2_MAX: f32 = 127.0;
+const C1: f32 = 0.693147;
+const C2: f32 = 0.24022242;
+const C3: f32 = 0.055507336;
+const C4: f32 = 0.009671513;
+const C5: f32 = 0.0013264727;
+
+/** 2^t on four lanes; t < −126 (−inf included) gives 0, NaN stays NaN, t is capped at 127. */
+// @ts-ignore: decorator
+@inline function exp2x4_f32(t: v128): v128 {
+  const low = f32x4.splat(EXP2_MIN);
+  // pmax/pmin keep t when it is NaN (t is the first operand) and map to single instructions.
+  const tc = f32x4.pmin(f32x4.pmax(t, low), f32x4.splat(EXP2_MAX));
+  const shifted = f32x4.add(tc, f32x4.splat(ROUND));
+  const f = f32x4.sub(tc, f32x4.sub(shifted, f32x4.splat(ROUND)));
+  let p = madd4_f32(f32x4.splat(C5), f, f32x4.splat(C4));
+  p = madd4_f32(p, f, f32x4.splat(C3));
+  p = madd4_f32(p, f, f32x4.splat(C2));
+  p = madd4_f32(p, f, f32x4.splat(C1));
+  p = madd4_f32(p, f, f32x4.splat(1));
+  const twoN = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x400000)), 23);
+  return v128.bitselect(f32x4.splat(0), f32x4.mul(p, twoN), f32x4.lt(t, low));
+}
+
+/** e^x = 2^(x·log2 e) on four lanes. */
+// @ts-ignore: decorator
+@inline function exp4_f32(x: v128): v128 {
+  return exp2x4_f32(f32x4.mul(x, f32x4.splat(LOG2E)));
+}
+
+/** 2^t of one value through the vector path, so scalar and vector results agree. */
+// @ts-ignore: decorator
+@inline function exp2_f32(t: f32): f32 {
+  return f32x4.extract_lane(exp2x4_f32(f32x4.splat(t)), 0);
+}
+
+/**
+ * out[i] = 2^x[i] (binary != 0) or e^x[i] for i < n, four lanes then a scalar tail: exposes
+ * the vectorised exponentials to tests that measure their error.
+ */
+export function exp_f32_array(x: usize, out: usize, n: i32, binary: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    v128.store(out + (<usize>i << 2), binary != 0 ? exp2x4_f32(v) : exp4_f32(v));
+  }
+  for (; i < n; i++) {
+    const t = load<f32>(x + (<usize>i << 2));
+    store<f32>(out + (<usize>i << 2), exp2_f32(binary != 0 ? t : t * LOG2E));
+  }
+}
+
+/** Largest of the four lanes:  max(max(x0, x2), max(x1, x3)). */
+// @ts-ignore: decorator
+@inline function hmax4_f32(v: v128): f32 {
+  const s = f32x4.max(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  return max<f32>(f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1));
+}
+
+/** Σ x[i]·y[i] over n floats, four lanes then a scalar tail (fixed order). */
+// @ts-ignore: decorator
+@inline function dot_f32(x: usize, y: usize, n: i32): f32 {
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    acc = madd4_f32(v128.load(x + o), v128.load(y + o), acc);
+  }
+  let sum = hsum4_f32(acc);
+  for (; i < n; i++) sum += load<f32>(x + (<usize>i << 2)) * load<f32>(y + (<usize>i << 2));
+  return sum;
+}
+
+/** y[i] += a·x[i] over n floats. */
+// @ts-ignore: decorator
+@inline function axpy_f32(y: usize, a: f32, x: usize, n: i32): void {
+  const va = f32x4.splat(a);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, madd4_f32(va, v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, a * load<f32>(x + o) + load<f32>(y + o));
+  }
+}
+
+/** dst[i] = factor·src[i] over n floats. */
+// @ts-ignore: decorator
+@inline function scale_f32(dst: usize, src: usize, factor: f32, n: i32): void {
+  const vf = f32x4.splat(factor);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, f32x4.mul(v128.load(src + o), vf));
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) * factor);
+}
+
+/** Fills n floats with a value. */
+// @ts-ignore: decorator
+@inline function fill_f32(p: usize, value: f32, n: i32): void {
+  const v = f32x4.splat(value);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(p + (<usize>i << 2), v);
+  for (; i < n; i++) store<f32>(p + (<usize>i << 2), value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax attention
+
+/** Bytes of scratch one flash task needs. */
+export function flash_forward_scratch_f32(headDim: i32, valueDim: i32, queryBlock: i32): i32 {
+  return (KEY_BLOCK * headDim + queryBlock * KEY_BLOCK + queryBlock * valueDim + 3 * queryBlock) << 2;
+}
+
+// Packs `count` (<= 64) key rows of D floats into 8-key panels, zero-filling the last panel:
+//
+//   panel p:  d=0: k[8p][0] .. k[8p+7][0]  |  d=1: k[8p][1] .. k[8p+7][1]  | ...  (32 B per d)
+//
+// Full panels move 4 keys × 4 dims at a time through a 4×4 transpose.
+function packKeys(k: usize, packed: usize, count: i32, D: i32): void {
+  const rowBytes = <usize>D << 2;
+  const panels = (count + 7) >> 3;
+  for (let p = 0; p < panels; p++) {
+    const first = p << 3;
+    const cols = min(8, count - first);
+    const dst = packed + ((<usize>p * <usize>D) << 5);
+    const src = k + <usize>first * rowBytes;
+    let d = 0;
+    if (cols == 8) {
+      for (; d + 4 <= D; d += 4) {
+        for (let half = 0; half < 8; half += 4) {
+          const r = src + <usize>half * rowBytes + (<usize>d << 2);
+          const r0 = v128.load(r), r1 = v128.load(r + rowBytes);
+          const r2 = v128.load(r + 2 * rowBytes), r3 = v128.load(r + 3 * rowBytes);
+          const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+          const o = dst + (<usize>d << 5) + (<usize>half << 2);
+          v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+          v128.store(o + 32, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+          v128.store(o + 64, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+          v128.store(o + 96, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+        }
+      }
+    }
+    for (; d < D; d++) {
+      const o = dst + (<usize>d << 5);
+      for (let c = 0; c < 8; c++) {
+        const value: f32 = c < cols ? load<f32>(src + <usize>c * rowBytes + (<usize>d << 2)) : 0;
+        store<f32>(o + (<usize>c << 2), value);
+      }
+    }
+  }
+}
+
+// S[4 rows][8 keys] = scale · Q[4 rows] · panel, over D steps.
+function scores4x8(q: usize, qRow: usize, panel: usize, D: i32, s: usize, sRow: usize, scale: v128): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let q0 = q, q1 = q + qRow, q2 = q + 2 * qRow, q3 = q + 3 * qRow;
+  let b = panel;
+  for (let d = 0; d < D; d++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let x = v128.load32_splat(q0);
+    c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
+    x = v128.load32_splat(q1);
+    c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
+    x = v128.load32_splat(q2);
+    c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
+    x = v128.load32_splat(q3);
+    c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
+    q0 += 4; q1 += 4; q2 += 4; q3 += 4;
+    b += 32;
+  }
+  v128.store(s, f32x4.mul(c00, scale)); v128.store(s, f32x4.mul(c01, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c10, scale)); v128.store(s, f32x4.mul(c11, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c20, scale)); v128.store(s, f32x4.mul(c21, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c30, scale)); v128.store(s, f32x4.mul(c31, scale), 16);
+}
+
+// S[6 rows][8 keys]: as scores4x8 with 12 accumulators (15 of the 16 vector registers).
+function scores6x8(q: usize, qRow: usize, panel: usize, D: i32, s: usize, sRow: usize, scale: v128): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  let b = panel, qd = q;
+  const end = panel + (<usize>D << 5);
+  while (b < end) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let x = v128.load32_splat(qd);
+    c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
+    x = v128.load32_splat(qd + qRow);
+    c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
+    x = v128.load32_splat(qd + 2 * qRow);
+    c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
+    x = v128.load32_splat(qd + 3 * qRow);
+    c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
+    x = v128.load32_splat(qd + 4 * qRow);
+    c40 = madd4_f32(x, b0, c40); c41 = madd4_f32(x, b1, c41);
+    x = v128.load32_splat(qd + 5 * qRow);
+    c50 = madd4_f32(x, b0, c50); c51 = madd4_f32(x, b1, c51);
+    qd += 4;
+    b += 32;
+  }
+  v128.store(s, f32x4.mul(c00, scale)); v128.store(s, f32x4.mul(c01, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c10, scale)); v128.store(s, f32x4.mul(c11, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c20, scale)); v128.store(s, f32x4.mul(c21, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c30, scale)); v128.store(s, f32x4.mul(c31, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c40, scale)); v128.store(s, f32x4.mul(c41, scale), 16);
+  s += sRow;
+  v128.store(s, f32x4.mul(c50, scale)); v128.store(s, f32x4.mul(c51, scale), 16);
+}
+
+// One query row × 8 keys: the row tail of scores4x8.
+function scores1x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let b = panel;
+  for (let d = 0; d < D; d++) {
+    const x = v128.load32_splat(q);
+    c0 = madd4_f32(x, v128.load(b), c0);
+    c1 = madd4_f32(x, v128.load(b, 16), c1);
+    q += 4;
+    b += 32;
+  }
+  v128.store(s, f32x4.mul(c0, scale));
+  v128.store(s, f32x4.mul(c1, scale), 16);
+}
+
+// O[4 rows][8 values] = alpha_r · O + Σ_j P[r][j] · V[j], over kc keys.
+function accumulate4x8(
+  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize,
+): void {
+  const a0 = v128.load32_splat(alpha), a1 = v128.load32_splat(alpha, 4);
+  const a2 = v128.load32_splat(alpha, 8), a3 = v128.load32_splat(alpha, 12);
+  const o1 = o + oRow, o2 = o + 2 * oRow, o3 = o + 3 * oRow;
+  let c00 = f32x4.mul(v128.load(o), a0), c01 = f32x4.mul(v128.load(o, 16), a0);
+  let c10 = f32x4.mul(v128.load(o1), a1), c11 = f32x4.mul(v128.load(o1, 16), a1);
+  let c20 = f32x4.mul(v128.load(o2), a2), c21 = f32x4.mul(v128.load(o2, 16), a2);
+  let c30 = f32x4.mul(v128.load(o3), a3), c31 = f32x4.mul(v128.load(o3, 16), a3);
+  let p0 = p, p1 = p + pRow, p2 = p + 2 * pRow, p3 = p + 3 * pRow;
+  for (let j = 0; j < kc; j++) {
+    const v0 = v128.load(v), v1 = v128.load(v, 16);
+    let x = v128.load32_splat(p0);
+    c00 = madd4_f32(x, v0, c00); c01 = madd4_f32(x, v1, c01);
+    x = v128.load32_splat(p1);
+    c10 = madd4_f32(x, v0, c10); c11 = madd4_f32(x, v1, c11);
+    x = v128.load32_splat(p2);
+    c20 = madd4_f32(x, v0, c20); c21 = madd4_f32(x, v1, c21);
+    x = v128.load32_splat(p3);
+    c30 = madd4_f32(x, v0, c30); c31 = madd4_f32(x, v1, c31);
+    p0 += 4; p1 += 4; p2 += 4; p3 += 4;
+    v += vRow;
+  }
+  v128.store(o, c00); v128.store(o, c01, 16);
+  v128.store(o1, c10); v128.store(o1, c11, 16);
+  v128.store(o2, c20); v128.store(o2, c21, 16);
+  v128.store(o3, c30); v128.store(o3, c31, 16);
+}
+
+// O[6 rows][8 values]: as accumulate4x8 with 12 accumulators.
+function accumulate6x8(
+  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize,
+): void {
+  let a = v128.load32_splat(alpha);
+  let c00 = f32x4.mul(v128.load(o), a), c01 = f32x4.mul(v128.load(o, 16), a);
+  a = v128.load32_splat(alpha, 4);
+  let c10 = f32x4.mul(v128.load(o + oRow), a), c11 = f32x4.mul(v128.load(o + oRow, 16), a);
+  a = v128.load32_splat(alpha, 8);
+  let c20 = f32x4.mul(v128.load(o + 2 * oRow), a), c21 = f32x4.mul(v128.load(o + 2 * oRow, 16), a);
+  a = v128.load32_splat(alpha, 12);
+  let c30 = f32x4.mul(v128.load(o + 3 * oRow), a), c31 = f32x4.mul(v128.load(o + 3 * oRow, 16), a);
+  a = v128.load32_splat(alpha, 16);
+  let c40 = f32x4.mul(v128.load(o + 4 * oRow), a), c41 = f32x4.mul(v128.load(o + 4 * oRow, 16), a);
+  a = v128.load32_splat(alpha, 20);
+  let c50 = f32x4.mul(v128.load(o + 5 * oRow), a), c51 = f32x4.mul(v128.load(o + 5 * oRow, 16), a);
+  let pj = p;
+  const end = p + (<usize>kc << 2);
+  while (pj < end) {
+    const v0 = v128.load(v), v1 = v128.load(v, 16);
+    let x = v128.load32_splat(pj);
+    c00 = madd4_f32(x, v0, c00); c01 = madd4_f32(x, v1, c01);
+    x = v128.load32_splat(pj + pRow);
+    c10 = madd4_f32(x, v0, c10); c11 = madd4_f32(x, v1, c11);
+    x = v128.load32_splat(pj + 2 * pRow);
+    c20 = madd4_f32(x, v0, c20); c21 = madd4_f32(x, v1, c21);
+    x = v128.load32_splat(pj + 3 * pRow);
+    c30 = madd4_f32(x, v0, c30); c31 = madd4_f32(x, v1, c31);
+    x = v128.load32_splat(pj + 4 * pRow);
+    c40 = madd4_f32(x, v0, c40); c41 = madd4_f32(x, v1, c41);
+    x = v128.load32_splat(pj + 5 * pRow);
+    c50 = madd4_f32(x, v0, c50); c51 = madd4_f32(x, v1, c51);
+    pj += 4;
+    v += vRow;
+  }
+  v128.store(o, c00); v128.store(o, c01, 16);
+  o += oRow;
+  v128.store(o, c10); v128.store(o, c11, 16);
+  o += oRow;
+  v128.store(o, c20); v128.store(o, c21, 16);
+  o += oRow;
+  v128.store(o, c30); v128.store(o, c31, 16);
+  o += oRow;
+  v128.store(o, c40); v128.store(o, c41, 16);
+  o += oRow;
+  v128.store(o, c50); v128.store(o, c51, 16);
+}
+
+// One row of O over `width` values (any width): the row and column tails of accumulate4x8.
+function accumulateRow(p: usize, v: usize, vRow: usize, kc: i32, o: usize, width: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  let e = 0;
+  for (; e + 4 <= width; e += 4) {
+    const oe = o + (<usize>e << 2);
+    let acc = f32x4.mul(v128.load(oe), va);
+    let vj = v + (<usize>e << 2);
+    for (let j = 0; j < kc; j++) {
+      acc = madd4_f32(v128.load32_splat(p + (<usize>j << 2)), v128.load(vj), acc);
+      vj += vRow;
+    }
+    v128.store(oe, acc);
+  }
+  for (; e < width; e++) {
+    const oe = o + (<usize>e << 2);
+    let acc = load<f32>(oe) * alpha;
+    let vj = v + (<usize>e << 2);
+    for (let j = 0; j < kc; j++) {
+      acc += load<f32>(p + (<usize>j << 2)) * load<f32>(vj);
+      vj += vRow;
+    }
+    store<f32>(oe, acc);
+  }
+}
+
+// Adds the mask (times log2 e) to the first `visible` logits of a row and sets the rest of its `width` to −inf.
+// @ts-ignore: decorator
+@inline function finishLogits(s: usize, mask: usize, visible: i32, width: i32): void {
+  let c = 0;
+  if (mask != 0) {
+    const log2e = f32x4.splat(LOG2E);
+    for (; c + 4 <= visible; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(s + o, madd4_f32(v128.load(mask + o), log2e, v128.load(s + o)));
+    }
+    for (; c < visible; c++) {
+      const o = <usize>c << 2;
+      store<f32>(s + o, load<f32>(mask + o) * LOG2E + load<f32>(s + o));
+    }
+  }
+  fill_f32(s + (<usize>max(visible, 0) << 2), -Infinity, width - max(visible, 0));
+}
+
+// The online-softmax update of one row (base 2): P = 2^(S − m'), l = l·2^(m − m') + Σ P.
+// Returns the rescale factor 2^(m − m') of the row's accumulator. `width` is a multiple of 8.
+// @ts-ignore: decorator
+@inline function softmaxRow(s: usize, width: i32, stats: usize, sums: usize): f32 {
+  let vmax = f32x4.splat(-Infinity);
+  for (let c = 0; c < width; c += 4) vmax = f32x4.pmax(vmax, v128.load(s + (<usize>c << 2)));
+  const previous = load<f32>(stats);
+  const next = max<f32>(previous, hmax4_f32(vmax));
+  if (next == -Infinity) {
+    fill_f32(s, 0, width); // nothing visible yet: the accumulator stays zero
+    return 1;
+  }
+  const vm = f32x4.splat(next);
+  let vsum = f32x4.splat(0);
+  for (let c = 0; c < width; c += 4) {
+    const o = s + (<usize>c << 2);
+    const pr = exp2x4_f32(f32x4.sub(v128.load(o), vm));
+    v128.store(o, pr);
+    vsum = f32x4.add(vsum, pr);
+  }
+  const alpha = exp2_f32(previous - next);
+  store<f32>(stats, next);
+  store<f32>(sums, load<f32>(sums) * alpha + hsum4_f32(vsum));
+  return alpha;
+}
+
+/**
+ * Softmax attention over work items [firstItem, endItem): item = (b·H + h)·blocks + block with
+ * blocks = ceil(Nq / queryBlock). `lse` and `mask` are 0 when absent. Causal alignment is
+ * bottom-right: query i sees key j when j <= i + Nk − Nq.
+ */
+export function flash_forward_f32(
+  out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, scratch: usize,
+  heads: i32, kvHeads: i32, Nq: i32, Nk: i32, D: i32, Dv: i32,
+  maskBatchStride: i32, maskHeadStride: i32, maskRowStride: i32,
+  isCausal: i32, queryBlock: i32, firstItem: i32, endItem: i32, scale: f32,
+): void {
+  const Br = queryBlock;
+  const packed = scratch;
+  const tile = packed + (<usize>(KEY_BLOCK * D) << 2);
+  const acc = tile + (<usize>(Br * KEY_BLOCK) << 2);
+  const stats = acc + (<usize>(Br * Dv) << 2);
+  const sums = stats + (<usize>Br << 2);
+  const alphas = sums + (<usize>Br << 2);
+  const blocks = (Nq + Br - 1) / Br;
+  const group = heads / kvHeads;
+  const offset = Nk - Nq;
+  const vscale = f32x4.splat(scale * LOG2E); // logits in base 2
+  const qRow = <usize>D << 2, sRow = <usize>KEY_BLOCK << 2, oRow = <usize>Dv << 2;
+  for (let item = firstItem; item < endItem; item++) {
+    const block = item % blocks, bh = item / blocks;
+    const h = bh % heads, b = bh / heads;
+    const kvBase = (b * kvHeads + h / group) * Nk;
+    const i0 = block * Br, rows = min(Br, Nq - i0);
+    const keyEnd = isCausal ? max(0, min(Nk, i0 + rows + offset)) : Nk;
+    const qBlock = q + <usize>(bh * Nq + i0) * qRow;
+    fill_f32(stats, -Infinity, rows);
+    fill_f32(sums, 0, rows);
+    fill_f32(acc, 0, rows * Dv);
+    for (let j0 = 0; j0 < keyEnd; j0 += KEY_BLOCK) {
+      const kc = min(KEY_BLOCK, keyEnd - j0);
+      const width = (kc + 7) & ~7;
+      packKeys(k + <usize>(kvBase + j0) * qRow, packed, kc, D);
+      for (let p = 0; p < width; p += 8) {
+        const panel = packed + ((<usize>(p >> 3) * <usize>D) << 5);
+        let r = 0;
+        for (; r + 6 <= rows; r += 6) {
+          scores6x8(qBlock + <usize>r * qRow, qRow, panel, D, tile + <usize>r * sRow + (<usize>p << 2), sRow, vscale);
+        }
+        for (; r + 4 <= rows; r += 4) {
+          scores4x8(qBlock + <usize>r * qRow, qRow, panel, D, tile + <usize>r * sRow + (<usize>p << 2), sRow, vscale);
+        }
+        for (; r < rows; r++) scores1x8(qBlock + <usize>r * qRow, panel, D, tile + <usize>r * sRow + (<usize>p << 2), vscale);
+      }
+      for (let r = 0; r < rows; r++) {
+        const i = i0 + r;
+        const visible = isCausal ? min(kc, i + offset - j0 + 1) : kc;
+        const maskRow: usize = mask == 0 ? 0
+          : mask + (<usize>(b * maskBatchStride + h * maskHeadStride + i * maskRowStride + j0) << 2);
+        const s = tile + <usize>r * sRow;
+        finishLogits(s, maskRow, visible, width);
+        const alpha = softmaxRow(s, width, stats + (<usize>r << 2), sums + (<usize>r << 2));
+        store<f32>(alphas + (<usize>r << 2), alpha);
+      }
+      const vBlock = v + <usize>(kvBase + j0) * oRow;
+      let e = 0;
+      for (; e + 8 <= Dv; e += 8) {
+        let r = 0;
+        for (; r + 6 <= rows; r += 6) {
+          accumulate6x8(
+            tile + <usize>r * sRow, sRow, vBlock + (<usize>e << 2), oRow, kc,
+            acc + <usize>r * oRow + (<usize>e << 2), oRow, alphas + (<usize>r << 2),
+          );
+        }
+        for (; r + 4 <= rows; r += 4) {
+          accumulate4x8(
+            tile + <usize>r * sRow, sRow, vBlock + (<usize>e << 2), oRow, kc,
+            acc + <usize>r * oRow + (<usize>e << 2), oRow, alphas + (<usize>r << 2),
+          );
+        }
+        for (; r < rows; r++) {
+          accumulateRow(
+            tile + <usize>r * sRow, vBlock + (<usize>e << 2), oRow, kc,
+            acc + <usize>r * oRow + (<usize>e << 2), 8, load<f32>(alphas + (<usize>r << 2)),
+          );
+        }
+      }
+      if (e < Dv) {
+        for (let r = 0; r < rows; r++) {
+          accumulateRow(
+            tile + <usize>r * sRow, vBlock + (<usize>e << 2), oRow, kc,
+            acc + <usize>r * oRow + (<usize>e << 2), Dv - e, load<f32>(alphas + (<usize>r << 2)),
+          );
+        }
+      }
+    }
+    for (let r = 0; r < rows; r++) {
+      const sum = load<f32>(sums + (<usize>r << 2));
+      const row = <usize>(bh * Nq + i0 + r);
+      scale_f32(out + row * oRow, acc + <usize>r * oRow, sum > 0 ? 1 / sum : 0, Dv);
+      if (lse != 0) {
+        const m = load<f32>(stats + (<usize>r << 2));
+        store<f32>(lse + (row << 2), sum > 0 ? m * LN2 + Mathf.log(sum) : -Infinity);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear attention
+
+/** φ(x) into dst for n floats: elu(x) + 1 (map 0) or relu (map 1). */
+function featureMap(src: usize, dst: usize, n: i32, map: i32): void {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(src + o);
+    const y = map == 0
+      ? v128.bitselect(f32x4.add(x, one), exp4_f32(x), f32x4.gt(x, zero))
+      : f32x4.pmax(x, zero);
+    v128.store(dst + o, y);
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(src + (<usize>i << 2));
+    const y: f32 = map == 0 ? (x > 0 ? x + 1 : exp2_f32(x * LOG2E)) : (x > 0 ? x : 0);
+    store<f32>(dst + (<usize>i << 2), y);
+  }
+}
+
+/** Bytes of scratch one linear-attention task needs. */
+export function linear_forward_scratch_f32(headDim: i32, valueDim: i32, chunk: i32): i32 {
+  return (headDim * valueDim + headDim + chunk * headDim + headDim + valueDim) << 2;
+}
+
+// state += Σ_c φk_c ⊗ v_c and norm += Σ_c φk_c over `rows` keys.
+function addToState(
+  phiK: usize, v: usize, rows: i32, D: i32, Dv: i32, state: usize, norm: usize,
+): void {
+  const vRow = <usize>Dv << 2, kRow = <usize>D << 2;
+  for (let c = 0; c < rows; c++) {
+    const f = phiK + <usize>c * kRow, vc = v + <usize>c * vRow;
+    for (let d = 0; d < D; d++) axpy_f32(state + <usize>d * vRow, load<f32>(f + (<usize>d << 2)), vc, Dv);
+    axpy_f32(norm, 1, f, D);
+  }
+}
+
+/**
+ * Linear attention over (batch, head) items [firstItem, endItem). Causal calls keep a running
+ * state over earlier chunks of `chunk` rows plus exact in-chunk terms; rows with a zero
+ * denominator are written as zeros.
+ *
+ *   scratch:  | state: D·Dv | norm: D | φK chunk: chunk·D | φq: D | acc: Dv |
+ */
+export function linear_forward_f32(
+  out: usize, q: usize, k: usize, v: usize, scratch: usize,
+  heads: i32, kvHeads: i32, Nq: i32, Nk: i32, D: i32, Dv: i32,
+  isCausal: i32, map: i32, chunk: i32, firstItem: i32, endItem: i32,
+): void {
+  const state = scratch;
+  const norm = state + (<usize>(D * Dv) << 2);
+  const phiK = norm + (<usize>D << 2);
+  const phiQ = phiK + (<usize>(chunk * D) << 2);
+  const acc = phiQ + (<usize>D << 2);
+  const kRow = <usize>D << 2, vRow = <usize>Dv << 2;
+  const group = heads / kvHeads;
+  for (let bh = firstItem; bh < endItem; bh++) {
+    const h = bh % heads, b = bh / heads;
+    const kvBase = <usize>((b * kvHeads + h / group) * Nk);
+    fill_f32(state, 0, D * Dv);
+    fill_f32(norm, 0, D);
+    if (!isCausal) {
+      for (let start = 0; start < Nk; start += chunk) {
+        const rows = min(chunk, Nk - start);
+        featureMap(k + (kvBase + <usize>start) * kRow, phiK, rows * D, map);
+        addToState(phiK, v + (kvBase + <usize>start) * vRow, rows, D, Dv, state, norm);
+      }
+    }
+    for (let start = 0; start < Nq; start += chunk) {
+      const rows = min(chunk, Nq - start);
+      if (isCausal) featureMap(k + (kvBase + <usize>start) * kRow, phiK, rows * D, map);
+      for (let r = 0; r < rows; r++) {
+        const row = <usize>(bh * Nq + start + r);
+        featureMap(q + row * kRow, phiQ, D, map);
+        fill_f32(acc, 0, Dv);
+        for (let d = 0; d < D; d++) axpy_f32(acc, load<f32>(phiQ + (<usize>d << 2)), state + <usize>d * vRow, Dv);
+        let den = dot_f32(phiQ, norm, D);
+        for (let c = 0; isCausal && c <= r; c++) {
+          const w = dot_f32(phiQ, phiK + <usize>c * kRow, D);
+          den += w;
+          axpy_f32(acc, w, v + (kvBase + <usize>(start + c)) * vRow, Dv);
+        }
+        scale_f32(out + row * vRow, acc, den == 0 ? 0 : 1 / den, Dv);
+      }
+      if (isCausal) addToState(phiK, v + (kvBase + <usize>start) * vRow, rows, D, Dv, state, norm);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mixed-chunk attention (FLASH)
+
+/** Bytes of scratch one mixed-chunk task needs. */
+export function mixed_chunk_forward_scratch_f32(linearDim: i32, valueDim: i32): i32 {
+  return (linearDim * valueDim + valueDim) << 2;
+}
+
+// state += Σ_{j in [start, end)} (linK_j · weight) ⊗ v_j
+function addLinearState(
+  linK: usize, v: usize, start: i32, end: i32, Dl: i32, Dv: i32, weight: f32, state: usize,
+): void {
+  const lRow = <usize>Dl << 2, vRow = <usize>Dv << 2;
+  for (let j = start; j < end; j++) {
+    const lk = linK + <usize>j * lRow, vj = v + <usize>j * vRow;
+    for (let d = 0; d < Dl; d++) axpy_f32(state + <usize>d * vRow, load<f32>(lk + (<usize>d << 2)) * weight, vj, Dv);
+  }
+}
+
+/**
+ * Mixed-chunk attention over (batch, head) items [firstItem, endItem): relu(q·k/C + bias)²
+ * within chunks of C rows, plus linQ · (Σ linK ⊗ v) across chunks (earlier chunks / C when
+ * causal, all rows / N otherwise). linQ = linK = 0 drops the global part; bias = 0 means none.
+ *
+ *   scratch:  | state: Dl·Dv | acc: Dv |
+ */
+export function mixed_chunk_forward_f32(
+  out: usize, q: usize, k: usize, v: usize, linQ: usize, linK: usize, bias: usize, scratch: usize,
+  heads: i32, kvHeads: i32, N: i32, D: i32, Dv: i32, Dl: i32, C: i32, isCausal: i32,
+  biasBatchStride: i32, biasHeadStride: i32, biasRowStride: i32, firstItem: i32, endItem: i32,
+): void {
+  const state = scratch;
+  const acc = state + (<usize>(Dl * Dv) << 2);
+  const kRow = <usize>D << 2, vRow = <usize>Dv << 2, lRow = <usize>Dl << 2;
+  const group = heads / kvHeads;
+  const global = linQ != 0;
+  const chunkSize = <f32>C;
+  for (let bh = firstItem; bh < endItem; bh++) {
+    const h = bh % heads, b = bh / heads;
+    const kvBase = (b * kvHeads + h / group) * N;
+    const kBase = k + <usize>kvBase * kRow, vBase = v + <usize>kvBase * vRow;
+    const lkBase = linK + <usize>kvBase * lRow;
+    fill_f32(state, 0, Dl * Dv);
+    if (global && !isCausal) addLinearState(lkBase, vBase, 0, N, Dl, Dv, 1 / <f32>N, state);
+    for (let start = 0; start < N; start += C) {
+      const end = min(N, start + C);
+      for (let i = start; i < end; i++) {
+        const row = <usize>(bh * N + i);
+        const qi = q + row * kRow;
+        const biasRow: usize = bias == 0 ? 0
+          : bias + (<usize>(b * biasBatchStride + h * biasHeadStride + (i - start) * biasRowStride) << 2);
+        fill_f32(acc, 0, Dv);
+        const keyEnd = isCausal ? i + 1 : end;
+        for (let j = start; j < keyEnd; j++) {
+          let t = dot_f32(qi, kBase + <usize>j * kRow, D) / chunkSize;
+          if (bias != 0) t += load<f32>(biasRow + (<usize>(j - start) << 2));
+          if (t <= 0) continue; // relu(t) = 0; NaN fails the test and propagates
+          axpy_f32(acc, t * t, vBase + <usize>j * vRow, Dv);
+        }
+        if (global) {
+          const lq = linQ + row * lRow;
+          for (let d = 0; d < Dl; d++) axpy_f32(acc, load<f32>(lq + (<usize>d << 2)), state + <usize>d * vRow, Dv);
+        }
+        memory.copy(out + row * vRow, acc, vRow);
+      }
+      if (global && isCausal) addLinearState(lkBase, vBase, start, end, Dl, Dv, 1 / chunkSize, state);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The WASM attention kernels: the shared conformance suite on both builds (plain and relaxed
+ * SIMD), bit-identical results for any worker count, and the accuracy of the vectorised exp.
+ */
+import assert from "node:assert/strict";
+import { dispose, init } from "../../src/runtime/mod.ts";
+import { wasmRuntime } from "../../src/runtime/runtime.ts";
+import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { wasmAttention } from "../../src/backends/wasm/attention.ts";
+import {
+  attentionConformance,
+  flashArgs,
+  linearArgs,
+  mixedArgs,
+  randomQkv,
+} from "./_conformance.ts";
+import { randomTensor } from "./_naive.ts";
+
+async function runtimeWith(threads: number, relaxedSimd = true): Promise<WasmRuntime> {
+  await init({ threads, relaxedSimd });
+  const runtime = await wasmRuntime();
+  assert.ok(runtime !== null, "this host has WebAssembly SIMD");
+  return runtime;
+}
+
+for (const relaxedSimd of [false, true]) {
+  attentionConformance({
+    label: `wasm (${relaxedSimd ? "relaxed" : "plain"} SIMD)`,
+    setup: async () => wasmAttention(await runtimeWith(1, relaxedSimd)),
+    teardown: dispose,
+    // float32 accumulation over up to 128 terms, and exp2 with 1.9e-7 relative error.
+    tolerance: { atol: 2e-5, rtol: 2e-4 },
+  });
+}
+
+Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 workers", async () => {
+  const { q, k, v } = randomQkv([2, 4, 2, 200, 230, 32, 24], 91);
+  const mask = randomTensor([2, 1, 200, 230], 92);
+  const linQ = randomTensor([2, 4, 200, 16], 93), linK = randomTensor([2, 2, 200, 16], 94);
+  const square = randomQkv([2, 4, 2, 200, 200, 32, 24], 95);
+  const results: Float32Array[][] = [];
+  for (const threads of [1, 2, 4]) {
+    const kernels = wasmAttention(await runtimeWith(threads));
+    try {
+      const flash = flashArgs(q, k, v, { causal: true, mask, queryBlock: 16 });
+      await kernels.flashForward(flash);
+      const linear = linearArgs(square.q, square.k, square.v, { causal: true, chunkSize: 32 });
+      await kernels.linearForward(linear);
+      const mixed = mixedArgs(square.q, square.k, square.v, {
+        chunkSize: 48,
+        causal: true,
+        linQ,
+        linK,
+      });
+      await kernels.mixedChunkForward(mixed);
+      results.push([flash.out, flash.lse!, linear.out, mixed.out]);
+    } finally {
+      await dispose();
+    }
+  }
+  for (const parts of results) {
+    for (const part of parts) assert.ok(part.every((x) => !Number.isNaN(x)));
+  }
+  assert.deepEqual(results[1], results[0], "2 workers");
+  assert.deepEqual(results[2], results[0], "4 workers");
+});
+
+/** Runs the exported exp kernel on `x` (base 2 when `binary`). */
+async function wasmExp(
+  runtime: WasmRuntime,
+  x: Float32Array,
+  binary: boolean,
+): Promise<Float32Array> {
+  return await runtime.scope((s) => {
+    const input = s.put(x), output = s.alloc(x.byteLength);
+    runtime.call("exp_f32_array", input, output, x.length, binary ? 1 : 0);
+    return s.f32(output, x.length).slice();
+  });
+}
+
+Deno.test("wasm exp2 has max relative error < 2.5e-7 (~2 ulp); exp < 6e-6 over |x| <= 87", async () => {
+  for (const relaxedSimd of [false, true]) {
+    const runtime = await runtimeWith(1, relaxedSimd);
+    try {
+      // 2^t over its whole normal range, on a grid that hits every fraction pattern often.
+      const t = Float32Array.from({ length: 400_003 }, (_, i) => -126 + (253 * i) / 400_002);
+      const y = await wasmExp(runtime, t, true);
+      let worst2 = 0;
+      for (let i = 0; i < t.length; i++) worst2 = Math.max(worst2, Math.abs(y[i] / 2 ** t[i] - 1));
+      assert.ok(worst2 < 2.5e-7, `exp2 max relative error ${worst2}`);
+      // e^x = 2^(x·log2 e): rounding x·log2 e to f32 adds up to |x|·2^-24 relative error.
+      const x = Float32Array.from({ length: 100_001 }, (_, i) => -87 + (174 * i) / 100_000);
+      const e = await wasmExp(runtime, x, false);
+      let worstE = 0;
+      for (let i = 0; i < x.length; i++) {
+        worstE = Math.max(worstE, Math.abs(e[i] / Math.exp(x[i]) - 1));
+      }
+      assert.ok(worstE < 6e-6, `exp max relative error ${worstE}`);
+      const edges = await wasmExp(
+        runtime,
+        new Float32Array([0, 1, -1, -Infinity, -126.5, -200, NaN, 3, 0.5]),
+        true,
+      );
+      assert.deepEqual([...edges.subarray(0, 8)], [1, 2, 0.5, 0, 0, 0, NaN, 8]);
+      assert.ok(Math.abs(edges[8] / Math.SQRT2 - 1) < 2.5e-7);
+    } finally {
+      await dispose();
+    }
+  }
+});
