@@ -2,4 +2,3 @@
 export * from "./matmul";
 export * from "./diffusion";
 export * from "./attention";
-export * from "./trees";
