@@ -31,8 +31,28 @@ type Variant = keyof typeof WASM_VARIANTS;
 /** Pages of 64 KiB; must equal MAXIMUM_PAGES in src/backends/wasm/_memory.ts. */
 const MAXIMUM_PAGES = 32768;
 
-async function compileWasm(variant: Variant): Promise<Uint8Array> {
+/** A digest of every AssemblyScript source and the compiler's version. */
+async function sourceDigest(): Promise<string> {
+  const parts: string[] = [];
+  for (const entry of [...Deno.readDirSync(path("assembly"))].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isFile) parts.push(entry.name, await Deno.readTextFile(path(`assembly/${entry.name}`)));
+  }
+  parts.push(await Deno.readTextFile(path("node_modules/assemblyscript/package.json")));
+  const bytes = new TextEncoder().encode(parts.join("\0"));
+  const hash = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Compiles one variant unless build/ already holds it for the same sources and flags. */
+async function compileWasm(variant: Variant, digest: string): Promise<Uint8Array> {
   const out = path(`build/tessera-${variant}.wasm`);
+  const stamp = `${out}.stamp`;
+  const key = `${digest} ${WASM_VARIANTS[variant].join(" ")} ${MAXIMUM_PAGES}`;
+  try {
+    if ((await Deno.readTextFile(stamp)) === key) return await Deno.readFile(out);
+  } catch {
+    // not built yet
+  }
   const args = [
     path("node_modules/assemblyscript/bin/asc.js"), path("assembly/index.ts"),
     "-O3", "--runtime", "stub", "--noAssert", "--importMemory", "--noExportMemory",
@@ -40,6 +60,7 @@ async function compileWasm(variant: Variant): Promise<Uint8Array> {
   ];
   const { code, stderr } = await new Deno.Command("node", { args, stderr: "piped" }).output();
   if (code !== 0) throw new Error(`asc failed for ${variant}:\n${new TextDecoder().decode(stderr)}`);
+  await Deno.writeTextFile(stamp, key);
   return Deno.readFile(out);
 }
 
@@ -83,8 +104,9 @@ const common: esbuild.BuildOptions = {
 export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
   await Deno.mkdir(path("build"), { recursive: true });
   const variants = Object.keys(WASM_VARIANTS) as Variant[];
+  const digest = await sourceDigest();
   const wasm = Object.fromEntries(
-    await Promise.all(variants.map(async (v) => [v, await compileWasm(v)] as const)),
+    await Promise.all(variants.map(async (v) => [v, await compileWasm(v, digest)] as const)),
   ) as Record<Variant, Uint8Array>;
   if (opts.wasmOnly) return;
 
