@@ -14,6 +14,9 @@
 // No fused multiply-add anywhere in this file (not even in the relaxed build): the Gaussian
 // fill must round exactly like the reference, and plain mul + add keeps the other kernels
 // identical across builds.
+//
+// The TypeScript side keeps a sampling run's buffers in WASM memory for the whole run (see
+// WasmWorkspace in src/backends/wasm/diffusion.ts), so the step kernels work in place on them.
 
 import { hsum4_f32 } from "./_simd";
 
@@ -130,6 +133,36 @@ export function diffusion_axpby_f32(y: usize, x: usize, n: i32, a: f32, b: f32):
   }
 }
 
+/**
+ * Index of the first value of x[0 .. n) that is not finite, or −1. v − v is 0 for finite v and
+ * NaN otherwise; NaN survives the sum, so each block of 256 values costs one check, and only a
+ * block that fails is searched value by value.
+ */
+export function diffusion_first_nonfinite_f32(x: usize, n: i32): i32 {
+  const block = 256;
+  for (let start = 0; start < n; start += block) {
+    const end = min(start + block, n);
+    const body = start + ((end - start) & ~3);
+    let acc = f32x4.splat(0);
+    for (let i = start; i < body; i += 4) {
+      const v = v128.load(x + (<usize>i << 2));
+      acc = f32x4.add(acc, f32x4.sub(v, v));
+    }
+    let tail: f32 = 0;
+    for (let i = body; i < end; i++) {
+      const v = load<f32>(x + (<usize>i << 2));
+      tail += v - v;
+    }
+    if (v128.any_true(f32x4.ne(acc, acc)) || tail != tail) {
+      for (let i = start; i < end; i++) {
+        const v = load<f32>(x + (<usize>i << 2));
+        if (v - v != 0) return i;
+      }
+    }
+  }
+  return -1;
+}
+
 // Sum of squares of `dim` values at p: a v128 accumulator summed in a fixed lane order, then the
 // scalar tail in order, so a row's sum does not depend on where the row sits.
 // @ts-ignore: decorator
@@ -149,17 +182,17 @@ export function diffusion_axpby_f32(y: usize, x: usize, n: i32, a: f32, b: f32):
 }
 
 /**
- * Langevin corrector rows: eps = 2·alpha·(snr·‖z_r‖/‖g_r‖)², x_r ← x_r + eps·g_r + √(2eps)·z_r.
+ * Langevin corrector rows: eps_r = stepScale / ‖g_r‖², x_r ← x_r + eps_r·g_r + √(2eps_r)·z_r.
  * A row whose score is zero is left unchanged.
  */
 export function diffusion_langevin_step_f32(
-  x: usize, g: usize, z: usize, rowStart: i32, rowEnd: i32, dim: i32, snr: f32, alpha: f32,
+  x: usize, g: usize, z: usize, rowStart: i32, rowEnd: i32, dim: i32, stepScale: f32,
 ): void {
   for (let row = rowStart; row < rowEnd; row++) {
     const base = <usize>row * <usize>dim << 2;
     const g2 = sumSquares(g + base, dim);
     if (g2 == 0) continue;
-    const eps: f32 = <f32>2 * alpha * snr * snr * sumSquares(z + base, dim) / g2;
+    const eps: f32 = stepScale / g2;
     const amp: f32 = Mathf.sqrt(<f32>2 * eps);
     const e4 = f32x4.splat(eps), m4 = f32x4.splat(amp);
     const body = dim & ~3;
@@ -413,77 +446,199 @@ export function diffusion_fill_gaussian_f32(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exact denoiser / score of a diagonal Gaussian mixture. The caller precomputes, for the call's σ:
+// Exact denoiser / score of a diagonal Gaussian mixture. The caller precomputes, for the call's σ,
+// component-major tables (k·dim + j):
 //
-//   precision[k·dim + j] = 1 / (Σ_kj + σ²)
-//   shrink[k·dim + j]    = Σ_kj / (Σ_kj + σ²)
-//   logNorm[k]           = log w_k − ½ Σ_j log(2π(Σ_kj + σ²))
+//   precision_kj = 1 / (Σ_kj + σ²)
+//   offset_kj    = denoise: μ_kj·σ²·precision_kj    score: μ_kj·precision_kj
+//   slope_kj     = denoise: Σ_kj·precision_kj       score: −precision_kj
+//   logNorm_k    = log w_k − ½ Σ_j log(2π(Σ_kj + σ²))
 //
-// so per row: logp_k = logNorm_k − ½ Σ_j (x_j − μ_kj)²·precision_kj, responsibilities by
-// log-sum-exp (in f64), then
+// so that both outputs share one form, out_j = Σ_k r_k (offset_kj + slope_kj·x_j)
+// (denoise: μ + Σ(Σ+σ²)⁻¹(x − μ); score: (μ − x)(Σ+σ²)⁻¹). Per row, three passes:
 //
-//   denoise: out_j = Σ_k r_k (μ_kj + shrink_kj (x_j − μ_kj))
-//   score:   out_j = Σ_k r_k (μ_kj − x_j) precision_kj
+//   1. logp_k = logNorm_k − ½ Σ_j (x_j − μ_kj)²·precision_kj, four components at a time so the
+//      four accumulators hide the add latency:
 //
-// `scratch` holds `components` f32 per task.
+//        j →      x_j (one load)
+//        comp k   acc_k += (x_j − μ_kj)²·p_kj      ┐
+//        comp k+1 acc_k+1 += …                    │ independent chains
+//        comp k+2 …                               │
+//        comp k+3 …                               ┘
+//
+//   2. w_k = exp(logp_k − max logp) four at a time (a polynomial exp); components with
+//      w_k < 2⁻²⁴ (their share is below float32 resolution) are dropped, the rest listed with
+//      r_k = w_k / Σ w.
+//   3. out_j = Σ_listed r_k·offset_kj + x_j·Σ_listed r_k·slope_kj, dims outer, components inner.
+//
+// Scratch per task: `components` f32 logp, then `components` v128 of splatted r_k, then
+// `components` i32 indices (see mixtureScratchBytes in src/backends/wasm/diffusion.ts).
 
-/** Rows [rowStart, rowEnd) of the mixture posterior mean (`wantScore` 0) or score (1). */
-export function diffusion_gmm_f32(
-  out: usize, x: usize, means: usize, shrink: usize, precision: usize, logNorm: usize,
-  scratch: usize, dim: i32, components: i32, rowStart: i32, rowEnd: i32, wantScore: i32,
+const LOG2E_F32: f32 = 1.4426950408889634;
+const EXP_LN2_HI: f32 = 0.693359375; // few mantissa bits: n·EXP_LN2_HI is exact for |n| < 2⁸
+const EXP_LN2_LO: f32 = -2.12194440e-4;
+const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
+
+/**
+ * eˣ on four lanes for x ≤ 0 (relative error ≈ 2e-7): 2ⁿ·e^r with n = round(x·log₂e),
+ * r = x − n·ln 2 in [−½ ln 2, ½ ln 2] and a degree-6 polynomial for e^r. Below −87 the
+ * exponent field underflows and the lane is 0 (callers treat it as negligible).
+ */
+// @ts-ignore: decorator
+@inline function expNonPositive4(x: v128): v128 {
+  x = f32x4.max(x, f32x4.splat(-88));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E_F32)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(EXP_LN2_HI))), f32x4.mul(n, f32x4.splat(EXP_LN2_LO)));
+  let p = f32x4.splat(<f32>1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>5.0000001201e-1));
+  const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  // 2ⁿ from the exponent field; n ≥ −127 after the clamp, and n = −127 gives +0.
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(er, scale);
+}
+
+/** Squared distances Σ_j (x_j − μ_kj)²·p_kj of one row to components k .. k+3 into logp[k..k+3]. */
+// @ts-ignore: decorator
+@inline function distances4(
+  xr: usize, means: usize, precision: usize, logNorm: usize, logp: usize, k: i32, dim: i32,
 ): void {
+  const stride = <usize>dim << 2;
+  const m0 = means + <usize>k * stride, p0 = precision + <usize>k * stride;
+  const m1 = m0 + stride, m2 = m1 + stride, m3 = m2 + stride;
+  const p1 = p0 + stride, p2 = p1 + stride, p3 = p2 + stride;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const body = dim & ~3;
+  for (let j = 0; j < body; j += 4) {
+    const at = <usize>j << 2;
+    const xv = v128.load(xr + at);
+    const d0 = f32x4.sub(xv, v128.load(m0 + at)), d1 = f32x4.sub(xv, v128.load(m1 + at));
+    const d2 = f32x4.sub(xv, v128.load(m2 + at)), d3 = f32x4.sub(xv, v128.load(m3 + at));
+    a0 = f32x4.add(a0, f32x4.mul(f32x4.mul(d0, d0), v128.load(p0 + at)));
+    a1 = f32x4.add(a1, f32x4.mul(f32x4.mul(d1, d1), v128.load(p1 + at)));
+    a2 = f32x4.add(a2, f32x4.mul(f32x4.mul(d2, d2), v128.load(p2 + at)));
+    a3 = f32x4.add(a3, f32x4.mul(f32x4.mul(d3, d3), v128.load(p3 + at)));
+  }
+  let q0 = hsum4_f32(a0), q1 = hsum4_f32(a1), q2 = hsum4_f32(a2), q3 = hsum4_f32(a3);
+  for (let j = body; j < dim; j++) {
+    const at = <usize>j << 2;
+    const xv = load<f32>(xr + at);
+    const d0 = xv - load<f32>(m0 + at), d1 = xv - load<f32>(m1 + at);
+    const d2 = xv - load<f32>(m2 + at), d3 = xv - load<f32>(m3 + at);
+    q0 += d0 * d0 * load<f32>(p0 + at);
+    q1 += d1 * d1 * load<f32>(p1 + at);
+    q2 += d2 * d2 * load<f32>(p2 + at);
+    q3 += d3 * d3 * load<f32>(p3 + at);
+  }
+  const ln = logNorm + (<usize>k << 2), out = logp + (<usize>k << 2);
+  store<f32>(out, load<f32>(ln) - <f32>0.5 * q0);
+  store<f32>(out, load<f32>(ln, 4) - <f32>0.5 * q1, 4);
+  store<f32>(out, load<f32>(ln, 8) - <f32>0.5 * q2, 8);
+  store<f32>(out, load<f32>(ln, 12) - <f32>0.5 * q3, 12);
+}
+
+/** The same for one component k. */
+// @ts-ignore: decorator
+@inline function distance1(
+  xr: usize, means: usize, precision: usize, logNorm: usize, logp: usize, k: i32, dim: i32,
+): void {
+  const mk = means + (<usize>k * <usize>dim << 2), pk = precision + (<usize>k * <usize>dim << 2);
+  let acc = f32x4.splat(0);
+  const body = dim & ~3;
+  for (let j = 0; j < body; j += 4) {
+    const at = <usize>j << 2;
+    const diff = f32x4.sub(v128.load(xr + at), v128.load(mk + at));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.mul(diff, diff), v128.load(pk + at)));
+  }
+  let q = hsum4_f32(acc);
+  for (let j = body; j < dim; j++) {
+    const at = <usize>j << 2;
+    const diff = load<f32>(xr + at) - load<f32>(mk + at);
+    q += diff * diff * load<f32>(pk + at);
+  }
+  store<f32>(logp + (<usize>k << 2), load<f32>(logNorm + (<usize>k << 2)) - <f32>0.5 * q);
+}
+
+/**
+ * Responsibilities of one row from logp[0 .. components): writes the splatted r_k of the
+ * components that matter to `weights` and their indices to `listed`, returns how many.
+ */
+// @ts-ignore: decorator
+@inline function responsibilities(logp: usize, weights: usize, listed: usize, components: i32): i32 {
+  let best: f32 = -Infinity;
+  for (let k = 0; k < components; k++) best = max(best, load<f32>(logp + (<usize>k << 2)));
+  const best4 = f32x4.splat(best);
+  const body = components & ~3;
+  for (let k = 0; k < body; k += 4) {
+    const at = logp + (<usize>k << 2);
+    v128.store(at, expNonPositive4(f32x4.sub(v128.load(at), best4)));
+  }
+  if (body < components) {
+    // The last partial group through the same polynomial, lane by lane.
+    for (let k = body; k < components; k++) {
+      const at = logp + (<usize>k << 2);
+      store<f32>(at, f32x4.extract_lane(expNonPositive4(f32x4.splat(load<f32>(at) - best)), 0));
+    }
+  }
+  let total: f32 = 0;
+  let count = 0;
+  for (let k = 0; k < components; k++) {
+    const w = load<f32>(logp + (<usize>k << 2));
+    if (w < NEGLIGIBLE) continue;
+    total += w;
+    store<i32>(listed + (<usize>count << 2), k);
+    store<f32>(logp + (<usize>count << 2), w); // compacted in place: count ≤ k
+    count++;
+  }
+  const inv: f32 = <f32>1 / total;
+  for (let c = 0; c < count; c++) {
+    v128.store(weights + (<usize>c << 4), f32x4.splat(load<f32>(logp + (<usize>c << 2)) * inv));
+  }
+  return count;
+}
+
+/**
+ * Rows [rowStart, rowEnd) of Σ_k r_k (offset_kj + slope_kj·x_j): the mixture's posterior mean or
+ * score, depending on the tables (see above).
+ */
+export function diffusion_gmm_f32(
+  out: usize, x: usize, means: usize, precision: usize, offset: usize, slope: usize,
+  logNorm: usize, scratch: usize, dim: i32, components: i32, rowStart: i32, rowEnd: i32,
+): void {
+  const logp = scratch;
+  const weights = scratch + ((<usize>components * 4 + 15) & ~15);
+  const listed = weights + (<usize>components << 4);
+  const body = dim & ~3, groups = components & ~3;
   for (let row = rowStart; row < rowEnd; row++) {
     const xr = x + (<usize>row * <usize>dim << 2);
     const outRow = out + (<usize>row * <usize>dim << 2);
-    let best: f32 = -Infinity;
-    for (let k = 0; k < components; k++) {
-      const mk = means + (<usize>k * <usize>dim << 2);
-      const pk = precision + (<usize>k * <usize>dim << 2);
-      let acc = f32x4.splat(0);
-      for (let j = 0; j < body; j += 4) {
-        const at = <usize>j << 2;
-        const diff = f32x4.sub(v128.load(xr + at), v128.load(mk + at));
-        acc = f32x4.add(acc, f32x4.mul(f32x4.mul(diff, diff), v128.load(pk + at)));
+    for (let k = 0; k < groups; k += 4) distances4(xr, means, precision, logNorm, logp, k, dim);
+    for (let k = groups; k < components; k++) distance1(xr, means, precision, logNorm, logp, k, dim);
+    const count = responsibilities(logp, weights, listed, components);
+    for (let j = 0; j < body; j += 4) {
+      const at = <usize>j << 2;
+      let sumOffset = f32x4.splat(0), sumSlope = f32x4.splat(0);
+      for (let c = 0; c < count; c++) {
+        const r4 = v128.load(weights + (<usize>c << 4));
+        const kAt = (<usize>load<i32>(listed + (<usize>c << 2)) * <usize>dim << 2) + at;
+        sumOffset = f32x4.add(sumOffset, f32x4.mul(r4, v128.load(offset + kAt)));
+        sumSlope = f32x4.add(sumSlope, f32x4.mul(r4, v128.load(slope + kAt)));
       }
-      let q = hsum4_f32(acc);
-      for (let j = body; j < dim; j++) {
-        const at = <usize>j << 2;
-        const diff = load<f32>(xr + at) - load<f32>(mk + at);
-        q += diff * diff * load<f32>(pk + at);
-      }
-      const logp: f32 = load<f32>(logNorm + (<usize>k << 2)) - <f32>0.5 * q;
-      store<f32>(scratch + (<usize>k << 2), logp);
-      if (logp > best) best = logp;
+      v128.store(outRow + at, f32x4.add(sumOffset, f32x4.mul(v128.load(xr + at), sumSlope)));
     }
-    let total: f64 = 0;
-    for (let k = 0; k < components; k++) {
-      const w = Math.exp(<f64>load<f32>(scratch + (<usize>k << 2)) - <f64>best);
-      store<f32>(scratch + (<usize>k << 2), <f32>w);
-      total += w;
-    }
-    const inv: f64 = 1 / total;
-    for (let j = 0; j < dim; j++) store<f32>(outRow + (<usize>j << 2), 0);
-    for (let k = 0; k < components; k++) {
-      const r: f32 = <f32>(<f64>load<f32>(scratch + (<usize>k << 2)) * inv);
-      if (r == 0) continue;
-      const r4 = f32x4.splat(r);
-      const mk = means + (<usize>k * <usize>dim << 2);
-      const ck = (wantScore ? precision : shrink) + (<usize>k * <usize>dim << 2);
-      for (let j = 0; j < body; j += 4) {
-        const at = <usize>j << 2;
-        const mu = v128.load(mk + at), diff = f32x4.sub(v128.load(xr + at), mu);
-        const term = wantScore
-          ? f32x4.neg(f32x4.mul(diff, v128.load(ck + at)))
-          : f32x4.add(mu, f32x4.mul(v128.load(ck + at), diff));
-        v128.store(outRow + at, f32x4.add(v128.load(outRow + at), f32x4.mul(r4, term)));
+    for (let j = body; j < dim; j++) {
+      const at = <usize>j << 2;
+      let sumOffset: f32 = 0, sumSlope: f32 = 0;
+      for (let c = 0; c < count; c++) {
+        const r = f32x4.extract_lane(v128.load(weights + (<usize>c << 4)), 0);
+        const kAt = (<usize>load<i32>(listed + (<usize>c << 2)) * <usize>dim << 2) + at;
+        sumOffset += r * load<f32>(offset + kAt);
+        sumSlope += r * load<f32>(slope + kAt);
       }
-      for (let j = body; j < dim; j++) {
-        const at = <usize>j << 2;
-        const mu = load<f32>(mk + at), diff = load<f32>(xr + at) - mu;
-        const term: f32 = wantScore ? -(diff * load<f32>(ck + at)) : mu + load<f32>(ck + at) * diff;
-        store<f32>(outRow + at, load<f32>(outRow + at) + r * term);
-      }
+      store<f32>(outRow + at, sumOffset + load<f32>(xr + at) * sumSlope);
     }
   }
 }

@@ -1,109 +1,142 @@
 /**
  * The `diffusion` kernel family: the loops that dominate a sampling run. Sampler orchestration
- * (schedules, step coefficients, bookkeeping) stays in `src/diffusion/`; only these flat,
- * allocation-free operations are handed to a backend, so a WASM implementation with the same
- * signatures drops in.
+ * (schedules, step coefficients, bookkeeping) stays in `src/diffusion/`; only flat,
+ * allocation-free operations are handed to a backend.
  *
- * Conventions shared by every method:
+ * A sampling run keeps its state in a {@link DiffusionWorkspace}: buffers that live in the
+ * backend's own memory for the whole run (WASM linear memory for the WASM backend), addressed by
+ * slot number. A step touches no host memory; only the denoiser's input and output cross over,
+ * once each per evaluation. Conventions:
  *
  * ```
- *  state buffers   Float32Array, batch-major rows: x[row * dim + j], n = batch * dim
+ *  state buffers   batch-major rows of f32: x[row * dim + j], size = batch * dim
  *  mixture params  means[k * dim + j], variances[k * dim + j], logWeights[k] (normalised)
  *  scalars         step coefficients are computed by the caller in float64 and passed in
  *  noise           counter-based: row r of a call with firstSample f is sample f + r; its
  *                  draw d uses the key noiseKey(seed, f + r, d) and counters 0, 1, 2, ...
  * ```
  *
- * Methods mutate their first argument in place. The reference runs synchronously; other
- * backends may return a promise, so callers always `await` (a WASM backend copies buffers in and
- * out, so none keeps a reference to a buffer after it settles).
+ * Step methods mutate their first buffer in place and run synchronously. The Gaussian fill and
+ * the mixture kernels may be dealt to workers, so they may return a promise: callers `await`.
  *
  * @module
  */
 
-/** The kernels of the diffusion family. Every backend implements all of them. */
-export interface DiffusionKernels {
-  /** The backend's name. */
-  readonly name: "js" | "wasm" | "webgpu";
+/**
+ * The state of one sampling run: `batch × dim` buffers in the backend's memory, addressed by
+ * slot. Every slot argument names a buffer of this workspace; `NONE` (−1) stands for an absent
+ * optional buffer. Nothing is valid after {@link release}.
+ */
+export interface DiffusionWorkspace {
+  readonly batch: number;
+  readonly dim: number;
+  /** batch × dim. */
+  readonly size: number;
+
+  /** Adds a buffer (contents undefined) and returns its slot. */
+  buffer(): number;
+
+  /**
+   * A host array that aliases buffer `slot` for the workspace's lifetime, or null where the
+   * backend cannot give one that stays valid (then use {@link read}). Writes through it are
+   * writes to the buffer.
+   */
+  view(slot: number): Float32Array | null;
+
+  /** Copies buffer `slot` into `out[0 .. size)`. */
+  read(slot: number, out: Float32Array): void;
+
+  /**
+   * Copies `data[0 .. size)` into buffer `slot` and checks it on the way.
+   *
+   * @returns The index of the first value that is not finite, or −1.
+   */
+  write(slot: number, data: Float32Array): number;
+
+  /** `dst ← src`. */
+  copy(dst: number, src: number): void;
 
   /** First-order step in sigma space: `x ← D + (sigmaNext / sigma)(x − D)`. */
-  eulerStep(
-    x: Float32Array,
-    denoised: Float32Array,
-    n: number,
-    sigma: number,
-    sigmaNext: number,
-  ): void | Promise<void>;
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number): void;
 
   /**
    * Heun's correction (EDM Algorithm 1, line 8):
    * `x ← x + (sigmaNext − sigma) · ½[(x − D)/sigma + (xNext − DNext)/sigmaNext]`.
    */
   heunStep(
-    x: Float32Array,
-    denoised: Float32Array,
-    xNext: Float32Array,
-    denoisedNext: Float32Array,
-    n: number,
+    x: number,
+    denoised: number,
+    xNext: number,
+    denoisedNext: number,
     sigma: number,
     sigmaNext: number,
-  ): void | Promise<void>;
+  ): void;
 
   /** A step along a derivative evaluated elsewhere: `x ← x + h · (xEval − DEval) / sigmaEval`. */
   derivativeStep(
-    x: Float32Array,
-    xEval: Float32Array,
-    denoisedEval: Float32Array,
-    n: number,
+    x: number,
+    xEval: number,
+    denoisedEval: number,
     sigmaEval: number,
     h: number,
-  ): void | Promise<void>;
+  ): void;
 
   /** Ancestral step: `x ← D + (sigmaDown / sigma)(x − D) + sigmaUp · noise`. */
   ancestralStep(
-    x: Float32Array,
-    denoised: Float32Array,
-    noise: Float32Array,
-    n: number,
+    x: number,
+    denoised: number,
+    noise: number,
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): void | Promise<void>;
+  ): void;
 
   /**
    * The DPM-Solver++ form, also used by DDIM, DDPM and Langevin updates:
-   * `x ← a·x + b·D + c·DPrev + d·noise`. `denoisedPrev` (or `noise`) may be null, and is then
+   * `x ← a·x + b·D + c·DPrev + d·noise`. `denoisedPrev` (or `noise`) may be `NONE`, and is then
    * ignored together with its coefficient.
    */
   dpmppStep(
-    x: Float32Array,
-    denoised: Float32Array,
-    denoisedPrev: Float32Array | null,
-    noise: Float32Array | null,
-    n: number,
+    x: number,
+    denoised: number,
+    denoisedPrev: number,
+    noise: number,
     a: number,
     b: number,
     c: number,
     d: number,
-  ): void | Promise<void>;
+  ): void;
 
-  /** `y ← a·y + b·x`. */
-  axpby(y: Float32Array, x: Float32Array, n: number, a: number, b: number): void | Promise<void>;
+  /** `y ← a·y + b·x` (y and x may be the same buffer). */
+  axpby(y: number, x: number, a: number, b: number): void;
 
   /**
-   * One Langevin corrector update per row (Song et al. 2021, Algorithm 5) with a per-row step
-   * `eps = 2·alpha·(snr·‖noise_r‖ / ‖score_r‖)²`: `x_r ← x_r + eps·score_r + √(2·eps)·noise_r`.
-   * A row whose score is zero is left unchanged.
+   * One Langevin update per row with a per-row step `eps_r = stepScale / ‖score_r‖²`:
+   * `x_r ← x_r + eps_r·score_r + √(2·eps_r)·noise_r`. A row whose score is zero is left
+   * unchanged.
    */
-  langevinStep(
-    x: Float32Array,
-    score: Float32Array,
-    noise: Float32Array,
-    batch: number,
-    dim: number,
-    snr: number,
-    alpha: number,
-  ): void | Promise<void>;
+  langevinStep(x: number, score: number, noise: number, stepScale: number): void;
+
+  /**
+   * Fills buffer `slot` with standard normals: row r holds draw `draw` of sample
+   * `firstSample + r` of `seed`, bit-identical to {@link DiffusionKernels.fillGaussian}.
+   */
+  fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void | Promise<void>;
+
+  /** Frees every buffer. Idempotent. */
+  release(): void;
+}
+
+/** The slot argument that stands for "no buffer". */
+export const NONE = -1;
+
+/** The kernels of the diffusion family. Every backend implements all of them. */
+export interface DiffusionKernels {
+  /** The backend's name. */
+  readonly name: "js" | "wasm" | "webgpu";
+
+  /** Opens a workspace of `batch × dim` buffers; the caller releases it in a `finally`. */
+  workspace(batch: number, dim: number): DiffusionWorkspace;
 
   /**
    * Fills `out[0 .. batch*dim)` with standard normals: row r holds draw `draw` of sample

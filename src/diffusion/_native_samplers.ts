@@ -13,22 +13,24 @@ import {
   type Sampler,
   type SamplerContext,
 } from "./_sampler_kit.ts";
+import { NONE } from "../backends/diffusion.ts";
 import type { Parameterisation } from "./types.ts";
 
 /** Evaluations of the native-time probability-flow ODE for one parameterisation. */
 class NativeOde {
-  readonly xHat: Float32Array;
-  readonly denoised: Float32Array;
+  /** Slots of x̂ = x/s and D(x̂; σ) of the latest evaluation. */
+  readonly xHat: number;
+  readonly denoised: number;
 
   constructor(readonly ctx: SamplerContext, readonly process: Parameterisation) {
-    this.xHat = ctx.alloc();
-    this.denoised = ctx.alloc();
+    this.xHat = ctx.buffer();
+    this.denoised = ctx.buffer();
   }
 
   /** x̂ = x / s into `xHat`. */
-  async unscale(x: Float32Array, s: number): Promise<Float32Array> {
-    this.xHat.set(x);
-    if (s !== 1) await this.ctx.kernels.axpby(this.xHat, x, this.ctx.size, 1 / s, 0);
+  unscale(x: number, s: number): number {
+    this.ctx.state.copy(this.xHat, x);
+    if (s !== 1) this.ctx.state.axpby(this.xHat, this.xHat, 1 / s, 0);
     return this.xHat;
   }
 
@@ -36,19 +38,13 @@ class NativeOde {
    * Writes `dx/dt = (σ'/σ + s'/s)·x − (σ'·s/σ)·D(x/s; σ)` (EDM eq. 4) at time t into `out`,
    * leaving x̂ and D in `xHat` and `denoised`.
    */
-  async derivative(
-    x: Float32Array,
-    t: number,
-    sigma: number,
-    out: Float32Array,
-  ): Promise<Float32Array> {
+  async derivative(x: number, t: number, sigma: number, out: number): Promise<number> {
     const p = this.process, s = p.scale(t), sigmaDeriv = p.sigmaDeriv(t);
-    await this.ctx.denoise(await this.unscale(x, s), sigma, this.denoised);
-    out.set(x);
-    await this.ctx.kernels.axpby(
+    await this.ctx.denoise(this.unscale(x, s), sigma, this.denoised);
+    this.ctx.state.copy(out, x);
+    this.ctx.state.axpby(
       out,
       this.denoised,
-      this.ctx.size,
       sigmaDeriv / sigma + p.scaleDeriv(t) / s,
       -(sigmaDeriv * s) / sigma,
     );
@@ -57,12 +53,8 @@ class NativeOde {
 }
 
 /** Scales a sigma-space state into native coordinates at time t, in place. */
-async function scaleInPlace(
-  ctx: SamplerContext,
-  x: Float32Array,
-  s: number,
-): Promise<Float32Array> {
-  if (s !== 1) await ctx.kernels.axpby(x, x, ctx.size, s, 0);
+function scaleInPlace(ctx: SamplerContext, x: number, s: number): number {
+  if (s !== 1) ctx.state.axpby(x, x, s, 0);
   return x;
 }
 
@@ -76,26 +68,26 @@ export const ode: Sampler = async (ctx, x, sigmas, options) => {
     parameterisation: parameterisationOption("edm"),
     order: numberOption(2, { min: 1, max: 2, integer: true }),
   });
-  const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
+  const steps = sigmas.length - 1, state = ctx.state;
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
   const native = new NativeOde(ctx, p);
-  const d1 = ctx.alloc(), d2 = ctx.alloc(), xNext = ctx.alloc();
-  await scaleInPlace(ctx, x, p.scale(times[0]));
+  const d1 = ctx.buffer(), d2 = ctx.buffer(), xNext = ctx.buffer();
+  scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const h = times[i + 1] - times[i];
     await native.derivative(x, times[i], sigmas[i], d1);
-    ctx.report(i, sigmas[i], sigmas[i], native.xHat, native.denoised);
+    ctx.report(i, sigmas[i], sigmas[i]);
     if (order === 1 || sigmas[i + 1] === 0) {
-      await k.axpby(x, d1, n, 1, h);
+      state.axpby(x, d1, 1, h);
       continue;
     }
-    xNext.set(x);
-    await k.axpby(xNext, d1, n, 1, h);
+    state.copy(xNext, x);
+    state.axpby(xNext, d1, 1, h);
     await native.derivative(xNext, times[i + 1], sigmas[i + 1], d2);
-    await k.axpby(x, d1, n, 1, h / 2);
-    await k.axpby(x, d2, n, 1, h / 2);
+    state.axpby(x, d1, 1, h / 2);
+    state.axpby(x, d2, 1, h / 2);
   }
-  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 // Dormand–Prince 5(4) tableau (Dormand & Prince 1980), as used by scipy's RK45.
@@ -128,12 +120,32 @@ function errorNorm(
   return Math.sqrt(sum / err.length);
 }
 
+/** Host copies of workspace buffers for the error norm (views where the backend has them). */
+class HostReader {
+  readonly #copies: Float32Array[] = [];
+
+  constructor(readonly ctx: SamplerContext) {}
+
+  /** Buffer `slot` as a host array; `which` picks one of several copies alive at once. */
+  read(slot: number, which: number): Float32Array {
+    const view = this.ctx.state.view(slot);
+    if (view !== null) return view;
+    const copy = this.#copies[which] ??= new Float32Array(this.ctx.size);
+    this.ctx.state.read(slot, copy);
+    return copy;
+  }
+}
+
 /**
  * The probability-flow ODE of a Score SDE (Song et al. 2021, eq. 13) integrated in native time
  * by adaptive Dormand–Prince RK45 from t(σ₀) to t(σ_last > 0), then, when the schedule ends in
  * 0, one denoising step x̂ = D(x̂; σ_last). The grid supplies only the end points and the first
- * step size. The step size is shared by the batch, so rows agree with a one-row run only to
- * within the tolerances. `onStep` reports accepted steps.
+ * step size. `onStep` reports accepted steps.
+ *
+ * The step size is shared by the batch, as in Song et al.'s reference code (scipy's RK45 on the
+ * flattened batch): a denoiser call takes one σ for all rows, so rows cannot keep their own
+ * step sizes. A row's result therefore depends on its batch mates, though only within the
+ * tolerances: for sample-exact reproducibility across batch sizes use a fixed-grid sampler.
  */
 export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
   const { sde: p, rtol, atol, maxSteps } = readOptions("probability-flow", options, {
@@ -142,19 +154,19 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
     atol: numberOption(1e-5, { min: 0, minExclusive: true }),
     maxSteps: numberOption(10_000, { min: 1, integer: true }),
   });
-  const n = ctx.size, k = ctx.kernels;
+  const state = ctx.state, host = new HostReader(ctx);
   const endsInZero = sigmas[sigmas.length - 1] === 0;
   const sigmaEnd = endsInZero ? sigmas[sigmas.length - 2] : sigmas[sigmas.length - 1];
   const tStart = p.sigmaInv(sigmas[0]), tEnd = p.sigmaInv(sigmaEnd);
   const native = new NativeOde(ctx, p);
-  const stages = Array.from({ length: 7 }, () => ctx.alloc());
-  const xStage = ctx.alloc(), xNew = ctx.alloc(), err = ctx.alloc();
-  await scaleInPlace(ctx, x, p.scale(tStart));
+  const stages = Array.from({ length: 7 }, () => ctx.buffer());
+  const xStage = ctx.buffer(), xNew = ctx.buffer(), err = ctx.buffer();
+  scaleInPlace(ctx, x, p.scale(tStart));
   let t = tStart;
   let h = sigmas.length > 2 && sigmas[1] > 0 ? p.sigmaInv(sigmas[1]) - tStart : tEnd - tStart;
   if (t !== tEnd) {
     await native.derivative(x, t, sigmas[0], stages[0]);
-    ctx.report(0, sigmas[0], sigmas[0], native.xHat, native.denoised);
+    ctx.report(0, sigmas[0], sigmas[0]);
   }
   let accepted = 0, attempts = 0;
   while (t !== tEnd) {
@@ -166,36 +178,37 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
     const last = Math.abs(h) >= Math.abs(tEnd - t);
     if (last) h = tEnd - t;
     for (let s = 1; s < 6; s++) {
-      xStage.set(x);
+      state.copy(xStage, x);
       for (let j = 0; j < s; j++) {
-        if (DP_A[s][j] !== 0) await k.axpby(xStage, stages[j], n, 1, h * DP_A[s][j]);
+        if (DP_A[s][j] !== 0) state.axpby(xStage, stages[j], 1, h * DP_A[s][j]);
       }
       const ts = t + DP_C[s] * h;
       await native.derivative(xStage, ts, p.sigma(ts), stages[s]);
     }
-    xNew.set(x);
+    state.copy(xNew, x);
     for (let j = 0; j < 6; j++) {
-      if (DP_B[j] !== 0) await k.axpby(xNew, stages[j], n, 1, h * DP_B[j]);
+      if (DP_B[j] !== 0) state.axpby(xNew, stages[j], 1, h * DP_B[j]);
     }
     const tNew = last ? tEnd : t + h;
     await native.derivative(xNew, tNew, p.sigma(tNew), stages[6]);
-    err.fill(0);
-    for (let j = 0; j < 7; j++) if (DP_E[j] !== 0) await k.axpby(err, stages[j], n, 1, h * DP_E[j]);
-    const norm = errorNorm(err, x, xNew, rtol, atol);
+    state.copy(err, stages[0]);
+    state.axpby(err, err, h * DP_E[0], 0);
+    for (let j = 1; j < 7; j++) if (DP_E[j] !== 0) state.axpby(err, stages[j], 1, h * DP_E[j]);
+    const norm = errorNorm(host.read(err, 0), host.read(x, 1), host.read(xNew, 2), rtol, atol);
     if (norm <= 1) {
-      x.set(xNew);
+      state.copy(x, xNew);
       t = tNew;
       [stages[0], stages[6]] = [stages[6], stages[0]];
       accepted++;
       const sigmaNow = p.sigma(t);
-      ctx.report(accepted, sigmaNow, sigmaNow, native.xHat, native.denoised);
+      ctx.report(accepted, sigmaNow, sigmaNow);
     }
     const factor = norm === 0 ? 10 : Math.min(10, Math.max(0.2, 0.9 * norm ** -0.2));
     h *= norm <= 1 ? factor : Math.min(1, factor);
   }
-  await native.unscale(x, p.scale(tEnd));
+  native.unscale(x, p.scale(tEnd));
   if (endsInZero) await ctx.denoise(native.xHat, sigmaEnd, x);
-  else x.set(native.xHat);
+  else state.copy(x, native.xHat);
   return x;
 };
 
@@ -207,18 +220,19 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
 async function reverseSdeStep(
   ctx: SamplerContext,
   p: Parameterisation,
-  x: Float32Array,
-  denoised: Float32Array,
+  x: number,
+  denoised: number,
   t: number,
   tNext: number,
   sigma: number,
-  noise: Float32Array,
+  noise: number,
 ): Promise<void> {
   const delta = t - tNext, s = p.scale(t), sigmaDeriv = p.sigmaDeriv(t);
   const a = 1 - delta * (p.scaleDeriv(t) / s) - (2 * delta * sigmaDeriv) / sigma;
   const b = (2 * delta * sigmaDeriv * s) / sigma;
   const d = s * Math.sqrt(2 * sigma * sigmaDeriv * delta);
-  await ctx.kernels.dpmppStep(x, denoised, null, await ctx.noise(noise), ctx.size, a, b, 0, d);
+  await ctx.noise(noise);
+  ctx.state.dpmppStep(x, denoised, NONE, noise, a, b, 0, d);
 }
 
 /**
@@ -230,26 +244,43 @@ export const reverseSde: Sampler = async (ctx, x, sigmas, options) => {
   const { sde: p } = readOptions("reverse-sde", options, { sde: parameterisationOption("vp") });
   const steps = sigmas.length - 1;
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
-  const native = new NativeOde(ctx, p), noise = ctx.alloc();
-  await scaleInPlace(ctx, x, p.scale(times[0]));
+  const native = new NativeOde(ctx, p), noise = ctx.buffer();
+  scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const s = p.scale(times[i]);
-    await ctx.denoise(await native.unscale(x, s), sigmas[i], native.denoised);
-    ctx.report(i, sigmas[i], sigmas[i], native.xHat, native.denoised);
+    await ctx.denoise(native.unscale(x, s), sigmas[i], native.denoised);
+    ctx.report(i, sigmas[i], sigmas[i]);
     if (sigmas[i + 1] === 0) {
-      x.set(native.denoised);
+      ctx.state.copy(x, native.denoised);
       return x;
     }
     await reverseSdeStep(ctx, p, x, native.denoised, times[i], times[i + 1], sigmas[i], noise);
   }
-  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 /**
+ * E‖z‖ for z ~ N(0, I_dim): the mean of a chi distribution, √2·Γ((dim+1)/2)/Γ(dim/2), by the
+ * recurrence c(d+2) = c(d)·(d+1)/d from c(1) = √(2/π) and c(2) = √(π/2).
+ */
+export function expectedNoiseNorm(dim: number): number {
+  let d = dim % 2 === 1 ? 1 : 2;
+  let c = d === 1 ? Math.sqrt(2 / Math.PI) : Math.sqrt(Math.PI / 2);
+  for (; d < dim; d += 2) c *= (d + 1) / d;
+  return c;
+}
+
+/**
  * Predictor–corrector sampling (Song et al. 2021, Algorithms 2 and 3): at each level,
- * `correctorSteps` Langevin corrector updates with signal-to-noise ratio `snr` (per-sample step
- * 2α(snr·‖z‖/‖score‖)², α = s(t)²/s(t_next)², so a sample never depends on its batch), then one
+ * `correctorSteps` Langevin corrector updates with signal-to-noise ratio `snr`, then one
  * reverse-SDE Euler–Maruyama predictor step; the step to σ = 0 returns the denoised state.
+ *
+ * The corrector step of row r is 2α(snr·E‖z‖/‖score_r‖)², α = s(t)²/s(t_next)². Algorithm 5
+ * writes ‖z‖ of the very noise the step then injects, which couples the step size to that noise
+ * (in one dimension the injected term is proportional to |z|·z instead of z);
+ * Song et al.'s code averages the norms over the batch, which makes a sample depend on its batch
+ * mates. E‖z‖ is the large-batch limit of that average: independent of the noise drawn and of
+ * the batch.
  */
 export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
   const { sde: p, snr, correctorSteps } = readOptions("pc", options, {
@@ -257,34 +288,30 @@ export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
     snr: numberOption(0.16, { min: 0 }),
     correctorSteps: numberOption(1, { min: 0, integer: true }),
   });
-  const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
+  const steps = sigmas.length - 1, state = ctx.state;
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
-  const native = new NativeOde(ctx, p), noise = ctx.alloc(), score = ctx.alloc();
-  await scaleInPlace(ctx, x, p.scale(times[0]));
+  const native = new NativeOde(ctx, p), noise = ctx.buffer(), score = ctx.buffer();
+  const noiseNorm = expectedNoiseNorm(ctx.dim);
+  scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const t = times[i], s = p.scale(t), sigma = sigmas[i];
     const alpha = (s * s) / p.scale(times[i + 1]) ** 2;
     for (let j = 0; j < correctorSteps; j++) {
-      await ctx.denoise(await native.unscale(x, s), sigma, native.denoised);
-      score.set(x); // score = (s·D − x) / (s²σ²)
-      await k.axpby(
-        score,
-        native.denoised,
-        n,
-        -1 / (s * s * sigma * sigma),
-        1 / (s * sigma * sigma),
-      );
-      await k.langevinStep(x, score, await ctx.noise(noise), ctx.batch, ctx.dim, snr, alpha);
+      await ctx.denoise(native.unscale(x, s), sigma, native.denoised);
+      state.copy(score, x); // score = (s·D − x) / (s²σ²)
+      state.axpby(score, native.denoised, -1 / (s * s * sigma * sigma), 1 / (s * sigma * sigma));
+      await ctx.noise(noise);
+      state.langevinStep(x, score, noise, 2 * alpha * (snr * noiseNorm) ** 2);
     }
-    await ctx.denoise(await native.unscale(x, s), sigma, native.denoised);
-    ctx.report(i, sigma, sigma, native.xHat, native.denoised);
+    await ctx.denoise(native.unscale(x, s), sigma, native.denoised);
+    ctx.report(i, sigma, sigma);
     if (sigmas[i + 1] === 0) {
-      x.set(native.denoised);
+      state.copy(x, native.denoised);
       return x;
     }
     await reverseSdeStep(ctx, p, x, native.denoised, t, times[i + 1], sigma, noise);
   }
-  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 /**
@@ -292,6 +319,12 @@ export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
  * levels of `sigmas`: `langevinSteps` updates x ← x + (α_i/2)·∇log p(x; σ_i) + √α_i·z per level
  * with α_i = stepSize·σ_i²/σ_L², the score taken from the denoiser as (D − x)/σ². A schedule
  * ending in 0 adds one final denoising step x = D(x; σ_L) (Jolicoeur-Martineau et al. 2021).
+ *
+ * The chain is not run to equilibrium: at level i it relaxes at a rate of about
+ * α_i/(2(s² + σ_i²)) per step for data of scale s, so at the last levels, where α is smallest,
+ * `langevinSteps` steps may close only part of the gap left by the level above. The result then
+ * keeps some of that level's extra spread; that is the algorithm at its settings, not noise.
+ * More steps per level or a larger `stepSize` shrink it.
  */
 export const annealedLangevin: Sampler = async (ctx, x, sigmas, options) => {
   const { stepSize, langevinSteps } = readOptions("annealed-langevin", options, {
@@ -300,31 +333,22 @@ export const annealedLangevin: Sampler = async (ctx, x, sigmas, options) => {
   });
   const endsInZero = sigmas[sigmas.length - 1] === 0;
   const levels = endsInZero ? sigmas.length - 1 : sigmas.length;
-  const sigmaLast = sigmas[levels - 1], n = ctx.size;
-  const denoised = ctx.alloc(), noise = ctx.alloc();
+  const sigmaLast = sigmas[levels - 1];
+  const denoised = ctx.buffer(), noise = ctx.buffer();
   for (let i = 0; i < levels; i++) {
     const sigma = sigmas[i];
     const alpha = (stepSize * sigma * sigma) / (sigmaLast * sigmaLast);
     const toward = alpha / (2 * sigma * sigma); // (α/2)·score = toward·(D − x)
     for (let j = 0; j < langevinSteps; j++) {
       await ctx.denoise(x, sigma, denoised);
-      if (j === 0) ctx.report(i, sigma, sigma, x, denoised);
-      await ctx.kernels.dpmppStep(
-        x,
-        denoised,
-        null,
-        await ctx.noise(noise),
-        n,
-        1 - toward,
-        toward,
-        0,
-        Math.sqrt(alpha),
-      );
+      if (j === 0) ctx.report(i, sigma, sigma);
+      await ctx.noise(noise);
+      ctx.state.dpmppStep(x, denoised, NONE, noise, 1 - toward, toward, 0, Math.sqrt(alpha));
     }
   }
   if (endsInZero) {
     await ctx.denoise(x, sigmaLast, denoised);
-    x.set(denoised);
+    ctx.state.copy(x, denoised);
   }
   return x;
 };

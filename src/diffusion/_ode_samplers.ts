@@ -12,17 +12,18 @@ import {
   type Sampler,
   toDerivative,
 } from "./_sampler_kit.ts";
+import { NONE } from "../backends/diffusion.ts";
 
 /** Euler's method; with churn, EDM's Algorithm 2 with a first-order step (Karras et al. 2022). */
 export const euler: Sampler = async (ctx, x, sigmas, options) => {
   const { churn } = readOptions("euler", options, { churn: churnOption });
-  const steps = sigmas.length - 1, n = ctx.size;
-  const denoised = ctx.alloc(), scratch = ctx.alloc();
+  const steps = sigmas.length - 1, state = ctx.state;
+  const denoised = ctx.buffer(), scratch = churn === null ? NONE : ctx.buffer();
   for (let i = 0; i < steps; i++) {
     const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, scratch);
     await ctx.denoise(x, sigmaHat, denoised);
-    ctx.report(i, sigmas[i], sigmaHat, x, denoised);
-    await ctx.kernels.eulerStep(x, denoised, n, sigmaHat, sigmas[i + 1]);
+    ctx.report(i, sigmas[i], sigmaHat);
+    state.eulerStep(x, denoised, sigmaHat, sigmas[i + 1]);
   }
   return x;
 };
@@ -33,21 +34,21 @@ export const euler: Sampler = async (ctx, x, sigmas, options) => {
  */
 export const heun: Sampler = async (ctx, x, sigmas, options) => {
   const { churn } = readOptions("heun", options, { churn: churnOption });
-  const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
-  const denoised = ctx.alloc(), xNext = ctx.alloc(), denoisedNext = ctx.alloc();
+  const steps = sigmas.length - 1, state = ctx.state;
+  const denoised = ctx.buffer(), xNext = ctx.buffer(), denoisedNext = ctx.buffer();
   for (let i = 0; i < steps; i++) {
     const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, xNext);
     const sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigmaHat, denoised);
-    ctx.report(i, sigmas[i], sigmaHat, x, denoised);
+    ctx.report(i, sigmas[i], sigmaHat);
     if (sigmaNext === 0) {
-      await k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
+      state.eulerStep(x, denoised, sigmaHat, sigmaNext);
       continue;
     }
-    xNext.set(x);
-    await k.eulerStep(xNext, denoised, n, sigmaHat, sigmaNext);
+    state.copy(xNext, x);
+    state.eulerStep(xNext, denoised, sigmaHat, sigmaNext);
     await ctx.denoise(xNext, sigmaNext, denoisedNext);
-    await k.heunStep(x, denoised, xNext, denoisedNext, n, sigmaHat, sigmaNext);
+    state.heunStep(x, denoised, xNext, denoisedNext, sigmaHat, sigmaNext);
   }
   return x;
 };
@@ -59,22 +60,22 @@ export const heun: Sampler = async (ctx, x, sigmas, options) => {
  */
 export const dpm2: Sampler = async (ctx, x, sigmas, options) => {
   const { churn } = readOptions("dpm2", options, { churn: churnOption });
-  const steps = sigmas.length - 1, n = ctx.size, k = ctx.kernels;
-  const denoised = ctx.alloc(), xMid = ctx.alloc(), denoisedMid = ctx.alloc();
+  const steps = sigmas.length - 1, state = ctx.state;
+  const denoised = ctx.buffer(), xMid = ctx.buffer(), denoisedMid = ctx.buffer();
   for (let i = 0; i < steps; i++) {
     const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, xMid);
     const sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigmaHat, denoised);
-    ctx.report(i, sigmas[i], sigmaHat, x, denoised);
+    ctx.report(i, sigmas[i], sigmaHat);
     if (sigmaNext === 0) {
-      await k.eulerStep(x, denoised, n, sigmaHat, sigmaNext);
+      state.eulerStep(x, denoised, sigmaHat, sigmaNext);
       continue;
     }
     const sigmaMid = Math.sqrt(sigmaHat * sigmaNext);
-    xMid.set(x);
-    await k.eulerStep(xMid, denoised, n, sigmaHat, sigmaMid);
+    state.copy(xMid, x);
+    state.eulerStep(xMid, denoised, sigmaHat, sigmaMid);
     await ctx.denoise(xMid, sigmaMid, denoisedMid);
-    await k.derivativeStep(x, xMid, denoisedMid, n, sigmaMid, sigmaNext - sigmaHat);
+    state.derivativeStep(x, xMid, denoisedMid, sigmaMid, sigmaNext - sigmaHat);
   }
   return x;
 };
@@ -112,18 +113,17 @@ export const lms: Sampler = async (ctx, x, sigmas, options) => {
   const { order } = readOptions("lms", options, {
     order: numberOption(4, { min: 1, max: 4, integer: true }),
   });
-  const steps = sigmas.length - 1, n = ctx.size;
-  const denoised = ctx.alloc();
-  const history: Float32Array[] = []; // newest first
-  const spare: Float32Array[] = [];
+  const steps = sigmas.length - 1;
+  const denoised = ctx.buffer();
+  const history: number[] = []; // slots of past derivatives, newest first
+  const spare: number[] = [];
   for (let i = 0; i < steps; i++) {
     await ctx.denoise(x, sigmas[i], denoised);
-    ctx.report(i, sigmas[i], sigmas[i], x, denoised);
-    const d = spare.pop() ?? ctx.alloc();
-    history.unshift(await toDerivative(ctx, d, x, denoised, sigmas[i]));
+    ctx.report(i, sigmas[i], sigmas[i]);
+    history.unshift(toDerivative(ctx, spare.pop() ?? ctx.buffer(), x, denoised, sigmas[i]));
     if (history.length > order) spare.push(history.pop()!);
     for (let j = 0; j < history.length; j++) {
-      await ctx.kernels.axpby(x, history[j], n, 1, lmsCoefficient(history.length, sigmas, i, j));
+      ctx.state.axpby(x, history[j], 1, lmsCoefficient(history.length, sigmas, i, j));
     }
   }
   return x;
@@ -135,30 +135,20 @@ export const lms: Sampler = async (ctx, x, sigmas, options) => {
  */
 export const dpmpp2m: Sampler = async (ctx, x, sigmas, options) => {
   readOptions("dpmpp-2m", options, {});
-  const steps = sigmas.length - 1, n = ctx.size;
-  let denoised = ctx.alloc(), previous = ctx.alloc();
+  const steps = sigmas.length - 1, state = ctx.state;
+  let denoised = ctx.buffer(), previous = ctx.buffer();
   let hasPrevious = false, hPrevious = 0;
   for (let i = 0; i < steps; i++) {
     const sigma = sigmas[i], sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigma, denoised);
-    ctx.report(i, sigma, sigma, x, denoised);
+    ctx.report(i, sigma, sigma);
     const h = Math.log(sigma) - Math.log(sigmaNext); // Infinity on the step to 0
     const a = sigmaNext / sigma, phi = -Math.expm1(-h);
     if (!hasPrevious || sigmaNext === 0) {
-      await ctx.kernels.dpmppStep(x, denoised, null, null, n, a, phi, 0, 0);
+      state.dpmppStep(x, denoised, NONE, NONE, a, phi, 0, 0);
     } else {
       const halfInvR = h / (2 * hPrevious); // 1/(2r), r = h_prev / h
-      await ctx.kernels.dpmppStep(
-        x,
-        denoised,
-        previous,
-        null,
-        n,
-        a,
-        phi * (1 + halfInvR),
-        -phi * halfInvR,
-        0,
-      );
+      state.dpmppStep(x, denoised, previous, NONE, a, phi * (1 + halfInvR), -phi * halfInvR, 0);
     }
     [denoised, previous] = [previous, denoised];
     hasPrevious = true;

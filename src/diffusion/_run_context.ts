@@ -5,15 +5,13 @@
  * @module
  */
 import { show } from "../_validate.ts";
-import type { DiffusionKernels } from "../backends/diffusion.ts";
+import type { DiffusionWorkspace } from "../backends/diffusion.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
 import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts";
 
 export type RunSettings = {
   denoiser: Denoiser;
-  batch: number;
-  dim: number;
-  kernels: DiffusionKernels;
+  state: DiffusionWorkspace;
   seed: number;
   firstSample: number;
   noise?: NoiseFunction;
@@ -24,28 +22,39 @@ export class RunContext implements SamplerContext {
   readonly batch: number;
   readonly dim: number;
   readonly size: number;
-  readonly kernels: DiffusionKernels;
+  readonly state: DiffusionWorkspace;
   #nfe = 0;
   /** Draw 0 is the initial state, used or not, so a run from `xT` continues the seeded run. */
   #draw = 1;
   readonly #settings: RunSettings;
   readonly #info: DenoiserInfo;
+  /** Where the denoiser's input is copied when the workspace has no host view of it. */
+  #hostInput: Float32Array | null = null;
+  #hostNoise: Float32Array | null = null;
+  /** The latest denoiser call's input and output, for `report`. */
+  #lastInput: Float32Array | null = null;
+  #lastOutput: Float32Array | null = null;
 
   constructor(settings: RunSettings) {
     this.#settings = settings;
-    this.batch = settings.batch;
-    this.dim = settings.dim;
-    this.size = settings.batch * settings.dim;
-    this.kernels = settings.kernels;
-    this.#info = Object.freeze({ batch: settings.batch, dim: settings.dim });
+    this.state = settings.state;
+    this.batch = settings.state.batch;
+    this.dim = settings.state.dim;
+    this.size = settings.state.size;
+    this.#info = Object.freeze({ batch: this.batch, dim: this.dim });
   }
 
   get nfe(): number {
     return this.#nfe;
   }
 
-  async denoise(x: Float32Array, sigma: number, out: Float32Array): Promise<Float32Array> {
-    const result: unknown = await this.#settings.denoiser(x, sigma, this.#info);
+  async denoise(x: number, sigma: number, out: number): Promise<void> {
+    let input = this.state.view(x);
+    if (input === null) {
+      input = this.#hostInput ??= new Float32Array(this.size);
+      this.state.read(x, input);
+    }
+    const result: unknown = await this.#settings.denoiser(input, sigma, this.#info);
     this.#nfe++;
     if (!(result instanceof Float32Array)) {
       throw new TypeError(`Expected "denoiser" to return a Float32Array but found ${show(result)}`);
@@ -55,45 +64,54 @@ export class RunContext implements SamplerContext {
         `Expected "denoiser" to return ${this.size} values (batch ${this.batch} × dim ${this.dim}) but found ${result.length}`,
       );
     }
-    for (let i = 0; i < result.length; i++) {
-      const v = result[i];
-      if (!(v - v === 0)) {
-        throw new RangeError(
-          `Expected "denoiser" to return finite values but found ${v} at index ${i} (sigma ${sigma})`,
-        );
-      }
-      out[i] = v;
+    const bad = this.state.write(out, result);
+    if (bad >= 0) {
+      throw new RangeError(
+        `Expected "denoiser" to return finite values but found ${
+          result[bad]
+        } at index ${bad} (sigma ${sigma})`,
+      );
     }
-    return out;
+    this.#lastInput = input;
+    this.#lastOutput = result;
   }
 
-  /** Fills `out` with initial noise (draw 0). */
-  initialNoise(out: Float32Array): Promise<Float32Array> {
+  /** Fills buffer `out` with initial noise (draw 0). */
+  initialNoise(out: number): Promise<void> {
     return this.#fill(out, 0);
   }
 
-  noise(out: Float32Array): Promise<Float32Array> {
+  noise(out: number): Promise<void> {
     return this.#fill(out, this.#draw++);
   }
 
-  async #fill(out: Float32Array, draw: number): Promise<Float32Array> {
-    const { noise, seed, firstSample, batch, dim } = this.#settings;
-    if (noise) noise(out, { batch, dim, firstSample, draw });
-    else await this.kernels.fillGaussian(out, batch, dim, seed, firstSample, draw);
-    return out;
+  async #fill(out: number, draw: number): Promise<void> {
+    const { noise, seed, firstSample } = this.#settings;
+    if (!noise) return await this.state.fillGaussian(out, seed, firstSample, draw);
+    const host = this.state.view(out) ?? (this.#hostNoise ??= new Float32Array(this.size));
+    noise(host, { batch: this.batch, dim: this.dim, firstSample, draw });
+    const bad = this.state.write(out, host);
+    if (bad >= 0) {
+      throw new RangeError(
+        `Expected "noise" to write finite values but found ${host[bad]} at index ${bad} (draw ${draw})`,
+      );
+    }
   }
 
-  report(
-    step: number,
-    sigma: number,
-    sigmaHat: number,
-    x: Float32Array,
-    denoised: Float32Array,
-  ): void {
-    this.#settings.onStep?.({ step, sigma, sigmaHat, x, denoised, nfe: this.#nfe });
+  report(step: number, sigma: number, sigmaHat: number): void {
+    const onStep = this.#settings.onStep;
+    if (onStep === undefined || this.#lastInput === null) return;
+    onStep({
+      step,
+      sigma,
+      sigmaHat,
+      x: this.#lastInput,
+      denoised: this.#lastOutput!,
+      nfe: this.#nfe,
+    });
   }
 
-  alloc(): Float32Array {
-    return new Float32Array(this.size);
+  buffer(): number {
+    return this.state.buffer();
   }
 }

@@ -5,46 +5,45 @@
  * @module
  */
 import { checkChoice, checkNumber, show } from "../_validate.ts";
-import type { DiffusionKernels } from "../backends/diffusion.ts";
+import type { DiffusionWorkspace } from "../backends/diffusion.ts";
 import { type ParameterisationName, PARAMETERISATIONS } from "./parameterisations.ts";
 import type { ChurnOptions, Parameterisation } from "./types.ts";
 
-/** The services a sampler gets from {@link sample}. */
+/**
+ * The services a sampler gets from {@link sample}. The run's state lives in `state`, a
+ * workspace in the kernel backend's memory: samplers hold slot numbers, never arrays, so a step
+ * runs where the data already is and only the denoiser's input and output cross over.
+ */
 export interface SamplerContext {
   readonly batch: number;
   readonly dim: number;
   /** batch × dim. */
   readonly size: number;
-  readonly kernels: DiffusionKernels;
+  /** The run's buffers and the step kernels that work on them. */
+  readonly state: DiffusionWorkspace;
   /** Denoiser calls so far. */
   readonly nfe: number;
-  /** Evaluates the denoiser on `x` at `sigma`, checks its output and copies it into `out`. */
-  denoise(x: Float32Array, sigma: number, out: Float32Array): Promise<Float32Array>;
-  /** Fills `out` with the next draw of standard normal noise and resolves to it. */
-  noise(out: Float32Array): Promise<Float32Array>;
-  /** Reports a step to the caller's `onStep`. */
-  report(
-    step: number,
-    sigma: number,
-    sigmaHat: number,
-    x: Float32Array,
-    denoised: Float32Array,
-  ): void;
-  /** A fresh state-sized buffer. */
-  alloc(): Float32Array;
+  /** Evaluates the denoiser on buffer `x` at `sigma`, checks its output and stores it in `out`. */
+  denoise(x: number, sigma: number, out: number): Promise<void>;
+  /** Fills buffer `out` with the next draw of standard normal noise. */
+  noise(out: number): Promise<void>;
+  /** Reports a step, with the state and result of the latest denoiser call, to `onStep`. */
+  report(step: number, sigma: number, sigmaHat: number): void;
+  /** A fresh state-sized buffer's slot (contents undefined). */
+  buffer(): number;
 }
 
 /**
- * A sampler: integrates from `sigmas[0]` down the schedule, starting from `x` (which it may
- * overwrite), and resolves to the final state. `options` holds its own options (see each
- * sampler's table) plus `churn` where the caller set it.
+ * A sampler: integrates from `sigmas[0]` down the schedule, starting from buffer `x` (which it
+ * may overwrite), and resolves to the slot of the final state. `options` holds its own options
+ * (see each sampler's table) plus `churn` where the caller set it.
  */
 export type Sampler = (
   ctx: SamplerContext,
-  x: Float32Array,
+  x: number,
   sigmas: Float64Array,
   options: Readonly<Record<string, unknown>>,
-) => Promise<Float32Array>;
+) => Promise<number>;
 
 /** Reads one option: returns its validated value or the default. */
 type OptionReader<T> = (name: string, value: unknown) => T;
@@ -145,11 +144,11 @@ export function readOptions<T extends Record<string, unknown>>(
  */
 export async function applyChurn(
   ctx: SamplerContext,
-  x: Float32Array,
+  x: number,
   sigma: number,
   churn: Churn | null,
   steps: number,
-  scratch: Float32Array,
+  scratch: number,
 ): Promise<number> {
   if (churn === null || churn.sChurn === 0 || sigma < churn.sTmin || sigma > churn.sTmax) {
     return sigma;
@@ -157,7 +156,8 @@ export async function applyChurn(
   const gamma = Math.min(churn.sChurn / steps, Math.SQRT2 - 1);
   const sigmaHat = sigma * (1 + gamma);
   const amplitude = churn.sNoise * Math.sqrt(sigmaHat * sigmaHat - sigma * sigma);
-  await ctx.kernels.axpby(x, await ctx.noise(scratch), ctx.size, 1, amplitude);
+  await ctx.noise(scratch);
+  ctx.state.axpby(x, scratch, 1, amplitude);
   return sigmaHat;
 }
 
@@ -182,15 +182,15 @@ export function ancestralSplit(
   return { sigmaDown: Math.sqrt(sigmaNext * sigmaNext - sigmaUp * sigmaUp), sigmaUp };
 }
 
-/** Writes the ODE derivative `d = (x − D)/σ` (EDM eq. 3 with s ≡ 1) into `out`. */
-export async function toDerivative(
+/** Writes the ODE derivative `d = (x − D)/σ` (EDM eq. 3 with s ≡ 1) into buffer `out`. */
+export function toDerivative(
   ctx: SamplerContext,
-  out: Float32Array,
-  x: Float32Array,
-  denoised: Float32Array,
+  out: number,
+  x: number,
+  denoised: number,
   sigma: number,
-): Promise<Float32Array> {
-  out.set(x);
-  await ctx.kernels.axpby(out, denoised, ctx.size, 1 / sigma, -1 / sigma);
+): number {
+  ctx.state.copy(out, x);
+  ctx.state.axpby(out, denoised, 1 / sigma, -1 / sigma);
   return out;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { NONE } from "../backends/diffusion.ts";
 import { ancestralSplit, numberOption, readOptions, type Sampler } from "./_sampler_kit.ts";
 
 /**
@@ -16,25 +17,18 @@ export const eulerAncestral: Sampler = async (ctx, x, sigmas, options) => {
     eta: numberOption(1, { min: 0 }),
     sNoise: numberOption(1, { min: 0 }),
   });
-  const steps = sigmas.length - 1, n = ctx.size;
-  const denoised = ctx.alloc(), noise = ctx.alloc();
+  const steps = sigmas.length - 1, state = ctx.state;
+  const denoised = ctx.buffer(), noise = ctx.buffer();
   for (let i = 0; i < steps; i++) {
     const sigma = sigmas[i];
     await ctx.denoise(x, sigma, denoised);
-    ctx.report(i, sigma, sigma, x, denoised);
+    ctx.report(i, sigma, sigma);
     const { sigmaDown, sigmaUp } = ancestralSplit(sigma, sigmas[i + 1], eta);
     if (sigmaUp > 0) {
-      await ctx.kernels.ancestralStep(
-        x,
-        denoised,
-        await ctx.noise(noise),
-        n,
-        sigma,
-        sigmaDown,
-        sigmaUp * sNoise,
-      );
+      await ctx.noise(noise);
+      state.ancestralStep(x, denoised, noise, sigma, sigmaDown, sigmaUp * sNoise);
     } else {
-      await ctx.kernels.eulerStep(x, denoised, n, sigma, sigmaDown);
+      state.eulerStep(x, denoised, sigma, sigmaDown);
     }
   }
   return x;
@@ -50,38 +44,30 @@ export const dpmpp2mSde: Sampler = async (ctx, x, sigmas, options) => {
     eta: numberOption(1, { min: 0 }),
     sNoise: numberOption(1, { min: 0 }),
   });
-  const steps = sigmas.length - 1, n = ctx.size;
-  let denoised = ctx.alloc(), previous = ctx.alloc();
-  const noise = ctx.alloc();
+  const steps = sigmas.length - 1, state = ctx.state;
+  let denoised = ctx.buffer(), previous = ctx.buffer();
+  const noise = ctx.buffer();
   let hasPrevious = false, hPrevious = 0;
   for (let i = 0; i < steps; i++) {
     const sigma = sigmas[i], sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigma, denoised);
-    ctx.report(i, sigma, sigma, x, denoised);
+    ctx.report(i, sigma, sigma);
     if (sigmaNext === 0) {
-      x.set(denoised);
+      state.copy(x, denoised);
       continue;
     }
     const h = Math.log(sigma) - Math.log(sigmaNext), etaH = eta * h;
     const a = (sigmaNext / sigma) * Math.exp(-etaH);
     const phi = -Math.expm1(-h - etaH);
     const noiseScale = sigmaNext * Math.sqrt(-Math.expm1(-2 * etaH)) * sNoise;
-    const z = noiseScale > 0 ? await ctx.noise(noise) : null;
+    const z = noiseScale > 0 ? noise : NONE;
+    if (z !== NONE) await ctx.noise(z);
     if (hasPrevious) {
       const halfInvR = h / (2 * hPrevious); // midpoint correction ½·(1/r)
-      await ctx.kernels.dpmppStep(
-        x,
-        denoised,
-        previous,
-        z,
-        n,
-        a,
-        phi * (1 + halfInvR),
-        -phi * halfInvR,
-        noiseScale,
-      );
+      const b = phi * (1 + halfInvR), c = -phi * halfInvR;
+      state.dpmppStep(x, denoised, previous, z, a, b, c, noiseScale);
     } else {
-      await ctx.kernels.dpmppStep(x, denoised, null, z, n, a, phi, 0, noiseScale);
+      state.dpmppStep(x, denoised, NONE, z, a, phi, 0, noiseScale);
     }
     [denoised, previous] = [previous, denoised];
     hasPrevious = true;
@@ -104,12 +90,12 @@ function alphaBar(sigma: number): { alphaBar: number; oneMinus: number } {
  */
 export const ddim: Sampler = async (ctx, x, sigmas, options) => {
   const { eta } = readOptions("ddim", options, { eta: numberOption(0, { min: 0 }) });
-  const steps = sigmas.length - 1, n = ctx.size;
-  const denoised = ctx.alloc(), noise = ctx.alloc();
+  const steps = sigmas.length - 1;
+  const denoised = ctx.buffer(), noise = eta > 0 ? ctx.buffer() : NONE;
   for (let i = 0; i < steps; i++) {
     const sigma = sigmas[i], sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigma, denoised);
-    ctx.report(i, sigma, sigma, x, denoised);
+    ctx.report(i, sigma, sigma);
     const now = alphaBar(sigma), next = alphaBar(sigmaNext);
     const stepVariance = (sigma * sigma - sigmaNext * sigmaNext) / (1 + sigma * sigma); // 1 − ᾱ/ᾱ'
     const sigmaEta = eta * Math.sqrt((next.oneMinus / now.oneMinus) * stepVariance);
@@ -119,8 +105,9 @@ export const ddim: Sampler = async (ctx, x, sigmas, options) => {
     const epsPerX = sqrtNow / Math.sqrt(now.oneMinus);
     const c = (epsScale * epsPerX) / sqrtNext;
     const noiseScale = sigmaEta / sqrtNext;
-    const z = noiseScale > 0 ? await ctx.noise(noise) : null;
-    await ctx.kernels.dpmppStep(x, denoised, null, z, n, c, 1 - c, 0, noiseScale);
+    const z = noiseScale > 0 ? noise : NONE;
+    if (z !== NONE) await ctx.noise(z);
+    ctx.state.dpmppStep(x, denoised, NONE, z, c, 1 - c, 0, noiseScale);
   }
   return x;
 };
@@ -132,12 +119,12 @@ export const ddim: Sampler = async (ctx, x, sigmas, options) => {
  */
 export const ddpm: Sampler = async (ctx, x, sigmas, options) => {
   readOptions("ddpm", options, {});
-  const steps = sigmas.length - 1, n = ctx.size;
-  const denoised = ctx.alloc(), noise = ctx.alloc();
+  const steps = sigmas.length - 1;
+  const denoised = ctx.buffer(), noise = ctx.buffer();
   for (let i = 0; i < steps; i++) {
     const sigma = sigmas[i], sigmaNext = sigmas[i + 1];
     await ctx.denoise(x, sigma, denoised);
-    ctx.report(i, sigma, sigma, x, denoised);
+    ctx.report(i, sigma, sigma);
     const now = alphaBar(sigma), next = alphaBar(sigmaNext);
     const beta = (sigma * sigma - sigmaNext * sigmaNext) / (1 + sigma * sigma);
     const sqrtNext = Math.sqrt(next.alphaBar), sqrtNow = Math.sqrt(now.alphaBar);
@@ -146,18 +133,9 @@ export const ddpm: Sampler = async (ctx, x, sigmas, options) => {
     const posteriorStd = Math.sqrt((next.oneMinus / now.oneMinus) * beta);
     // x_t = √ᾱ·x; the result is divided by √ᾱ' to return to sigma space.
     const noiseScale = posteriorStd / sqrtNext;
-    const z = noiseScale > 0 ? await ctx.noise(noise) : null;
-    await ctx.kernels.dpmppStep(
-      x,
-      denoised,
-      null,
-      z,
-      n,
-      (onXt * sqrtNow) / sqrtNext,
-      onX0 / sqrtNext,
-      0,
-      noiseScale,
-    );
+    const z = noiseScale > 0 ? noise : NONE;
+    if (z !== NONE) await ctx.noise(z);
+    ctx.state.dpmppStep(x, denoised, NONE, z, (onXt * sqrtNow) / sqrtNext, onX0 / sqrtNext, 0, noiseScale);
   }
   return x;
 };

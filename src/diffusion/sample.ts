@@ -148,13 +148,27 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
     }
   }
   const kernels = await diffusionKernels(backend, { flops: batch * dim });
-  const ctx = new RunContext({ denoiser, batch, dim, kernels, seed, firstSample, noise, onStep });
-  let x: Float32Array;
-  if (xT !== undefined) x = xT.slice();
-  else {
-    x = await ctx.initialNoise(ctx.alloc());
-    await kernels.axpby(x, x, x.length, sigmas[0], 0);
+  const state = kernels.workspace(batch, dim);
+  try {
+    const ctx = new RunContext({ denoiser, state, seed, firstSample, noise, onStep });
+    const x = state.buffer();
+    if (xT !== undefined) {
+      const bad = state.write(x, xT);
+      if (bad >= 0) {
+        throw new RangeError(
+          `Expected "xT" to hold finite values but found ${xT[bad]} at index ${bad}`,
+        );
+      }
+    } else {
+      await ctx.initialNoise(x);
+      state.axpby(x, x, sigmas[0], 0);
+    }
+    const options = churn === undefined ? samplerOptions : { ...samplerOptions, churn };
+    const final = await SAMPLERS[sampler](ctx, x, sigmas, options);
+    const out = new Float32Array(batch * dim);
+    state.read(final, out);
+    return out;
+  } finally {
+    state.release();
   }
-  const options = churn === undefined ? samplerOptions : { ...samplerOptions, churn };
-  return await SAMPLERS[sampler](ctx, x, sigmas, options);
 }

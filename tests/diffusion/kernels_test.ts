@@ -3,7 +3,11 @@
  * here in float64, on shapes n ∈ {0, 1, lanes − 1, several blocks + tail}.
  */
 import assert from "node:assert/strict";
-import type { DiffusionKernels } from "../../src/backends/diffusion.ts";
+import {
+  type DiffusionKernels,
+  type DiffusionWorkspace,
+  NONE,
+} from "../../src/backends/diffusion.ts";
 import {
   cosSinTurnF32,
   gaussianPair,
@@ -31,75 +35,127 @@ function assertClose(actual: Float32Array, expected: ArrayLike<number>, tol: num
   }
 }
 
+/** A workspace with the given buffers written in, in order from slot 0. */
+function workspaceWith(k: DiffusionKernels, batch: number, dim: number, buffers: Float32Array[]) {
+  const ws = k.workspace(batch, dim);
+  for (const data of buffers) assert.equal(ws.write(ws.buffer(), data), -1);
+  return ws;
+}
+
+function readSlot(ws: DiffusionWorkspace, slot: number): Float32Array {
+  const out = new Float32Array(ws.size);
+  ws.read(slot, out);
+  return out;
+}
+
 for (const k of BACKENDS) {
-  Deno.test(`${k.name}: step kernels match their formulas`, () => {
-    for (const n of SIZES) {
-      const x = filled(n, 1),
-        d = filled(n, 2),
-        x2 = filled(n, 3),
-        d2 = filled(n, 4),
-        z = filled(n, 5);
-      const run = (f: (y: Float32Array) => void) => {
-        const y = x.slice();
-        f(y);
-        return y;
+  Deno.test(`${k.name}: workspace step kernels match their formulas`, () => {
+    for (const n of SIZES.filter((n) => n > 0)) {
+      const x = filled(n, 1), d = filled(n, 2), x2 = filled(n, 3), d2 = filled(n, 4);
+      const z = filled(n, 5);
+      const run = (f: (ws: DiffusionWorkspace) => void) => {
+        const ws = workspaceWith(k, 1, n, [x, d, x2, d2, z]);
+        try {
+          f(ws);
+          return readSlot(ws, 0);
+        } finally {
+          ws.release();
+        }
       };
       const expect = (f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
       assertClose(
-        run((y) => k.eulerStep(y, d, n, 2, 0.5)),
+        run((ws) => ws.eulerStep(0, 1, 2, 0.5)),
         expect((i) => d[i] + 0.25 * (x[i] - d[i])),
         1e-6,
         "euler",
       );
       assertClose(
-        run((y) => k.heunStep(y, d, x2, d2, n, 2, 0.5)),
+        run((ws) => ws.heunStep(0, 1, 2, 3, 2, 0.5)),
         expect((i) => x[i] - 0.75 * ((x[i] - d[i]) / 2 + (x2[i] - d2[i]) / 0.5)),
         1e-6,
         "heun",
       );
       assertClose(
-        run((y) => k.derivativeStep(y, x2, d2, n, 0.8, -0.3)),
+        run((ws) => ws.derivativeStep(0, 2, 3, 0.8, -0.3)),
         expect((i) => x[i] - 0.3 * (x2[i] - d2[i]) / 0.8),
         1e-6,
         "derivative",
       );
       assertClose(
-        run((y) => k.ancestralStep(y, d, z, n, 2, 0.4, 0.3)),
+        run((ws) => ws.ancestralStep(0, 1, 4, 2, 0.4, 0.3)),
         expect((i) => d[i] + 0.2 * (x[i] - d[i]) + 0.3 * z[i]),
         1e-6,
         "ancestral",
       );
       assertClose(
-        run((y) => k.dpmppStep(y, d, d2, z, n, 0.5, 0.7, -0.2, 0.1)),
+        run((ws) => ws.dpmppStep(0, 1, 3, 4, 0.5, 0.7, -0.2, 0.1)),
         expect((i) => 0.5 * x[i] + 0.7 * d[i] - 0.2 * d2[i] + 0.1 * z[i]),
         1e-6,
         "dpmpp",
       );
       assertClose(
-        run((y) => k.dpmppStep(y, d, null, null, n, 0.5, 0.7, 9, 9)),
+        run((ws) => ws.dpmppStep(0, 1, NONE, NONE, 0.5, 0.7, 9, 9)),
         expect((i) => 0.5 * x[i] + 0.7 * d[i]),
         1e-6,
-        "dpmpp nulls",
+        "dpmpp without previous or noise",
       );
       assertClose(
-        run((y) => k.axpby(y, d, n, -1.5, 2)),
+        run((ws) => ws.dpmppStep(0, 1, 3, NONE, 0.5, 0.7, -0.2, 9)),
+        expect((i) => 0.5 * x[i] + 0.7 * d[i] - 0.2 * d2[i]),
+        1e-6,
+        "dpmpp without noise",
+      );
+      assertClose(
+        run((ws) => ws.dpmppStep(0, 1, NONE, 4, 0.5, 0.7, 9, 0.1)),
+        expect((i) => 0.5 * x[i] + 0.7 * d[i] + 0.1 * z[i]),
+        1e-6,
+        "dpmpp without previous",
+      );
+      assertClose(
+        run((ws) => ws.axpby(0, 1, -1.5, 2)),
         expect((i) => -1.5 * x[i] + 2 * d[i]),
         1e-6,
         "axpby",
       );
+      assertClose(run((ws) => ws.axpby(0, 0, 3, 0)), expect((i) => 3 * x[i]), 1e-6, "scale");
+      assertClose(run((ws) => ws.copy(0, 4)), z, 0, "copy");
+    }
+  });
+
+  Deno.test(`${k.name}: workspace write() reports the first value that is not finite`, () => {
+    for (const n of [1, 3, 37, 300, 1030]) {
+      const ws = k.workspace(1, n);
+      try {
+        const slot = ws.buffer(), data = filled(n, 8);
+        assert.equal(ws.write(slot, data), -1);
+        assert.deepEqual(readSlot(ws, slot), data);
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          for (const at of new Set([0, n >> 1, n - 1])) {
+            const copy = data.slice();
+            copy[at] = bad;
+            if (at + 1 < n) copy[n - 1] = NaN; // a later bad value must not win
+            assert.equal(ws.write(slot, copy), at, `n=${n} ${bad} at ${at}`);
+          }
+        }
+      } finally {
+        ws.release();
+      }
     }
   });
 
   Deno.test(`${k.name}: langevinStep() uses each row's own step size`, () => {
     for (const [batch, dim] of [[1, 1], [3, 5], [2, 37]]) {
       const n = batch * dim, x = filled(n, 1), g = filled(n, 2), z = filled(n, 3);
-      const y = x.slice();
-      k.langevinStep(y, g, z, batch, dim, 0.16, 0.9);
+      g.fill(0, 0, dim); // row 0 has a zero score and must stay put
+      const ws = workspaceWith(k, batch, dim, [x, g, z]);
+      ws.langevinStep(0, 1, 2, 0.05);
+      const y = readSlot(ws, 0);
+      ws.release();
       const expected: number[] = [];
       for (let r = 0; r < batch; r++) {
-        let g2 = 0, z2 = 0;
-        for (let j = 0; j < dim; j++) (g2 += g[r * dim + j] ** 2), (z2 += z[r * dim + j] ** 2);
-        const eps = 2 * 0.9 * (0.16 * 0.16 * z2) / g2;
+        let g2 = 0;
+        for (let j = 0; j < dim; j++) g2 += g[r * dim + j] ** 2;
+        const eps = g2 === 0 ? 0 : 0.05 / g2;
         for (let j = 0; j < dim; j++) {
           expected.push(
             x[r * dim + j] + eps * g[r * dim + j] + Math.sqrt(2 * eps) * z[r * dim + j],
@@ -107,6 +163,19 @@ for (const k of BACKENDS) {
         }
       }
       assertClose(y, expected, 1e-5, `langevin ${batch}x${dim}`);
+    }
+  });
+
+  Deno.test(`${k.name}: workspace fillGaussian() writes the stream of fillGaussian()`, async () => {
+    const batch = 3, dim = 37, flat = new Float32Array(batch * dim);
+    await k.fillGaussian(flat, batch, dim, 11, 4, 2);
+    const ws = k.workspace(batch, dim);
+    try {
+      const slot = ws.buffer();
+      await ws.fillGaussian(slot, 11, 4, 2);
+      assert.deepEqual(readSlot(ws, slot), flat);
+    } finally {
+      ws.release();
     }
   });
 

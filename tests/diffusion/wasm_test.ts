@@ -5,10 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { DIFFUSION } from "../../src/backends/_families.ts";
-import type { DiffusionKernels } from "../../src/backends/diffusion.ts";
+import {
+  type DiffusionKernels,
+  type DiffusionWorkspace,
+  NONE,
+} from "../../src/backends/diffusion.ts";
 import { jsDiffusionKernels as js } from "../../src/backends/js/diffusion.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
-import { dispose, GaussianMixture, init, karrasSigmas, sample } from "../../src/mod.ts";
+import {
+  dispose,
+  GaussianMixture,
+  init,
+  karrasSigmas,
+  runtimeInfo,
+  sample,
+} from "../../src/mod.ts";
 
 /** n ∈ {0, 1, lanes − 1, lanes, several blocks + tail}. */
 const SIZES = [0, 1, 3, 4, 67];
@@ -29,67 +40,73 @@ function assertClose(actual: Float32Array, expected: Float32Array, tol: number, 
   }
 }
 
-/** Runs `call` on copies of `target` with both backends and compares. */
-async function compareStep(
+/** Runs `step` on workspaces holding the same buffers in both backends and compares slot 0. */
+function compareStep(
   wasm: DiffusionKernels,
   name: string,
-  target: Float32Array,
-  call: (k: DiffusionKernels, y: Float32Array) => void | Promise<void>,
+  shape: [number, number],
+  buffers: Float32Array[],
+  step: (ws: DiffusionWorkspace) => void,
 ) {
-  const a = target.slice(), b = target.slice();
-  await call(js, a);
-  await call(wasm, b);
-  assertClose(b, a, 2e-6, name);
+  const results = [js, wasm].map((k) => {
+    const ws = k.workspace(...shape);
+    try {
+      for (const data of buffers) assert.equal(ws.write(ws.buffer(), data), -1, name);
+      step(ws);
+      const out = new Float32Array(ws.size);
+      ws.read(0, out);
+      return out;
+    } finally {
+      ws.release();
+    }
+  });
+  assertClose(results[1], results[0], 2e-6, name);
 }
 
-async function stepConformance(wasm: DiffusionKernels) {
-  for (const n of SIZES) {
-    const x = filled(n, 1),
-      d = filled(n, 2),
-      x2 = filled(n, 3),
-      d2 = filled(n, 4),
-      z = filled(n, 5);
-    await compareStep(wasm, `euler n=${n}`, x, (k, y) => k.eulerStep(y, d, n, 2, 0.5));
-    await compareStep(wasm, `heun n=${n}`, x, (k, y) => k.heunStep(y, d, x2, d2, n, 2, 0.5));
-    await compareStep(
-      wasm,
-      `derivative n=${n}`,
-      x,
-      (k, y) => k.derivativeStep(y, x2, d2, n, 0.8, -0.3),
-    );
-    await compareStep(
-      wasm,
-      `ancestral n=${n}`,
-      x,
-      (k, y) => k.ancestralStep(y, d, z, n, 2, 0.4, 0.3),
-    );
-    await compareStep(
-      wasm,
-      `dpmpp n=${n}`,
-      x,
-      (k, y) => k.dpmppStep(y, d, d2, z, n, 0.5, 0.7, -0.2, 0.1),
-    );
-    await compareStep(
-      wasm,
-      `dpmpp nulls n=${n}`,
-      x,
-      (k, y) => k.dpmppStep(y, d, null, null, n, 0.5, 0.7, 9, 9),
-    );
-    await compareStep(wasm, `axpby n=${n}`, x, (k, y) => k.axpby(y, d, n, -1.5, 2));
-    // Only the first n values are touched.
-    const longer = filled(n + 5, 6), before = longer.slice();
-    await wasm.axpby(longer, filled(n + 5, 7), n, 2, 1);
-    assert.deepEqual(longer.subarray(n), before.subarray(n), `axpby tail n=${n}`);
+function stepConformance(wasm: DiffusionKernels) {
+  for (const n of SIZES.filter((n) => n > 0)) {
+    const buffers = [1, 2, 3, 4, 5].map((seed) => filled(n, seed)); // x, d, x2, d2, z
+    const check = (name: string, step: (ws: DiffusionWorkspace) => void) =>
+      compareStep(wasm, `${name} n=${n}`, [1, n], buffers, step);
+    check("euler", (ws) => ws.eulerStep(0, 1, 2, 0.5));
+    check("heun", (ws) => ws.heunStep(0, 1, 2, 3, 2, 0.5));
+    check("derivative", (ws) => ws.derivativeStep(0, 2, 3, 0.8, -0.3));
+    check("ancestral", (ws) => ws.ancestralStep(0, 1, 4, 2, 0.4, 0.3));
+    check("dpmpp", (ws) => ws.dpmppStep(0, 1, 3, 4, 0.5, 0.7, -0.2, 0.1));
+    check("dpmpp without previous or noise", (ws) => ws.dpmppStep(0, 1, NONE, NONE, 0.5, 0.7, 9, 9));
+    check("dpmpp without noise", (ws) => ws.dpmppStep(0, 1, 3, NONE, 0.5, 0.7, -0.2, 9));
+    check("dpmpp without previous", (ws) => ws.dpmppStep(0, 1, NONE, 4, 0.5, 0.7, 9, 0.1));
+    check("axpby", (ws) => ws.axpby(0, 1, -1.5, 2));
+    check("scale in place", (ws) => ws.axpby(0, 0, 3, 0));
+    check("copy", (ws) => ws.copy(0, 4));
   }
   for (const [batch, dim] of [[1, 1], [3, 5], [2, 67], [4, 8]]) {
     const n = batch * dim, x = filled(n, 1), g = filled(n, 2), z = filled(n, 3);
     g.fill(0, 0, dim); // row 0 has a zero score and must stay put
-    await compareStep(
-      wasm,
-      `langevin ${batch}x${dim}`,
-      x,
-      (k, y) => k.langevinStep(y, g, z, batch, dim, 0.16, 0.9),
-    );
+    compareStep(wasm, `langevin ${batch}x${dim}`, [batch, dim], [x, g, z], (ws) => {
+      ws.langevinStep(0, 1, 2, 0.05);
+    });
+  }
+}
+
+/** Each buffer is its own block: writing one leaves its neighbours alone. */
+function workspaceIsolation(wasm: DiffusionKernels) {
+  const ws = wasm.workspace(3, 5);
+  try {
+    const slots = [ws.buffer(), ws.buffer(), ws.buffer()];
+    slots.forEach((slot, i) => ws.write(slot, new Float32Array(15).fill(i + 1)));
+    ws.eulerStep(slots[1], slots[0], 2, 1);
+    const read = slots.map((slot) => {
+      const out = new Float32Array(15);
+      ws.read(slot, out);
+      return [...out];
+    });
+    assert.deepEqual(read[0], Array(15).fill(1));
+    assert.deepEqual(read[1], Array(15).fill(1.5)); // 1 + ½(2 − 1)
+    assert.deepEqual(read[2], Array(15).fill(3));
+    assert.equal(ws.write(slots[2], Float32Array.from({ length: 15 }, (_, i) => i === 7 ? NaN : i)), 7);
+  } finally {
+    ws.release();
   }
 }
 
@@ -151,7 +168,12 @@ for (const relaxedSimd of [false, true]) {
     try {
       const wasm = await selectKernels(DIFFUSION, "wasm");
       assert.equal(wasm.name, "wasm");
-      await stepConformance(wasm);
+      stepConformance(wasm);
+      workspaceIsolation(wasm);
+      // A private memory may be replaced when it grows, so no host view of it is handed out.
+      const ws = wasm.workspace(2, 3);
+      assert.equal(ws.view(ws.buffer()), null);
+      ws.release();
       await fillConformance(wasm);
       await mixtureConformance(wasm);
     } finally {
@@ -172,6 +194,20 @@ Deno.test("diffusion kernels: wasm gives bit-identical fills and mixtures on 1, 
       const noise = new Float32Array(batch * dim), denoised = new Float32Array(batch * dim);
       await wasm.fillGaussian(noise, batch, dim, 3, 100, 2);
       await wasm.gmmDenoise(denoised, x, batch, dim, 0.7, means, variances, logWeights, components);
+      // The same stream written straight into a workspace, dealt to the workers by rows.
+      const ws = wasm.workspace(batch, dim);
+      try {
+        const slot = ws.buffer(), resident = new Float32Array(batch * dim);
+        await ws.fillGaussian(slot, 3, 100, 2);
+        ws.read(slot, resident);
+        assert.deepEqual(resident, noise, `workspace fill, ${threads} threads`);
+        // Over shared memory the host view aliases the buffer.
+        const view = ws.view(slot);
+        if (runtimeInfo().sharedMemory && threads > 1) assert.deepEqual(view, resident);
+        else assert.equal(view, null);
+      } finally {
+        ws.release();
+      }
       results.push([noise, denoised]);
     } finally {
       await dispose();

@@ -7,7 +7,7 @@
  * @module
  */
 import { drawU32, mix32, streamKey } from "../../_random.ts";
-import type { DiffusionKernels } from "../diffusion.ts";
+import { type DiffusionKernels, type DiffusionWorkspace, NONE } from "../diffusion.ts";
 
 const f32 = Math.fround;
 
@@ -234,64 +234,149 @@ function gmmPosterior(
   }
 }
 
+/** A workspace of plain arrays; every buffer is its own view. */
+class JsWorkspace implements DiffusionWorkspace {
+  readonly size: number;
+  #buffers: Float32Array[] = [];
+
+  constructor(readonly batch: number, readonly dim: number) {
+    this.size = batch * dim;
+  }
+
+  buffer(): number {
+    this.#buffers.push(new Float32Array(this.size));
+    return this.#buffers.length - 1;
+  }
+
+  view(slot: number): Float32Array {
+    return this.#at(slot);
+  }
+
+  read(slot: number, out: Float32Array): void {
+    out.set(this.#at(slot));
+  }
+
+  write(slot: number, data: Float32Array): number {
+    const target = this.#at(slot), n = this.size;
+    target.set(data.subarray(0, n));
+    // v·0 is 0 for finite v and NaN otherwise: one branch-free pass, then a search on a hit.
+    let probe = 0;
+    for (let i = 0; i < n; i++) probe += target[i] * 0;
+    if (probe === 0) return -1;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(target[i])) return i;
+    return -1;
+  }
+
+  copy(dst: number, src: number): void {
+    this.#at(dst).set(this.#at(src));
+  }
+
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number): void {
+    const y = this.#at(x), d = this.#at(denoised), ratio = sigmaNext / sigma;
+    for (let i = 0; i < this.size; i++) y[i] = d[i] + ratio * (y[i] - d[i]);
+  }
+
+  heunStep(
+    x: number,
+    denoised: number,
+    xNext: number,
+    denoisedNext: number,
+    sigma: number,
+    sigmaNext: number,
+  ): void {
+    const y = this.#at(x), d = this.#at(denoised);
+    const y2 = this.#at(xNext), d2 = this.#at(denoisedNext);
+    const half = 0.5 * (sigmaNext - sigma), a = half / sigma, b = half / sigmaNext;
+    for (let i = 0; i < this.size; i++) y[i] = y[i] + a * (y[i] - d[i]) + b * (y2[i] - d2[i]);
+  }
+
+  derivativeStep(
+    x: number,
+    xEval: number,
+    denoisedEval: number,
+    sigmaEval: number,
+    h: number,
+  ): void {
+    const y = this.#at(x), ye = this.#at(xEval), de = this.#at(denoisedEval);
+    const scale = h / sigmaEval;
+    for (let i = 0; i < this.size; i++) y[i] += scale * (ye[i] - de[i]);
+  }
+
+  ancestralStep(
+    x: number,
+    denoised: number,
+    noise: number,
+    sigma: number,
+    sigmaDown: number,
+    sigmaUp: number,
+  ): void {
+    const y = this.#at(x), d = this.#at(denoised), z = this.#at(noise);
+    const ratio = sigmaDown / sigma;
+    for (let i = 0; i < this.size; i++) y[i] = d[i] + ratio * (y[i] - d[i]) + sigmaUp * z[i];
+  }
+
+  dpmppStep(
+    x: number,
+    denoised: number,
+    denoisedPrev: number,
+    noise: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+  ): void {
+    const y = this.#at(x), den = this.#at(denoised), n = this.size;
+    if (denoisedPrev === NONE && noise === NONE) {
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i];
+    } else if (noise === NONE) {
+      const prev = this.#at(denoisedPrev);
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + c * prev[i];
+    } else if (denoisedPrev === NONE) {
+      const z = this.#at(noise);
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + d * z[i];
+    } else {
+      const prev = this.#at(denoisedPrev), z = this.#at(noise);
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + c * prev[i] + d * z[i];
+    }
+  }
+
+  axpby(y: number, x: number, a: number, b: number): void {
+    const out = this.#at(y), src = this.#at(x);
+    for (let i = 0; i < this.size; i++) out[i] = a * out[i] + b * src[i];
+  }
+
+  langevinStep(x: number, score: number, noise: number, stepScale: number): void {
+    const y = this.#at(x), g = this.#at(score), z = this.#at(noise), dim = this.dim;
+    for (let row = 0; row < this.batch; row++) {
+      const base = row * dim;
+      let g2 = 0;
+      for (let j = 0; j < dim; j++) g2 += g[base + j] * g[base + j];
+      if (g2 === 0) continue;
+      const eps = stepScale / g2, amp = Math.sqrt(2 * eps);
+      for (let j = 0; j < dim; j++) y[base + j] += eps * g[base + j] + amp * z[base + j];
+    }
+  }
+
+  fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void {
+    fillGaussian(this.#at(slot), this.batch, this.dim, seed, firstSample, draw);
+  }
+
+  release(): void {
+    this.#buffers = [];
+  }
+
+  #at(slot: number): Float32Array {
+    const buffer = this.#buffers[slot];
+    if (buffer === undefined) throw new RangeError(`No buffer in slot ${slot} of this workspace`);
+    return buffer;
+  }
+}
+
 /** The plain-TypeScript diffusion kernels. */
 export const jsDiffusionKernels: DiffusionKernels = {
   name: "js",
 
-  eulerStep(x, denoised, n, sigma, sigmaNext) {
-    const ratio = sigmaNext / sigma;
-    for (let i = 0; i < n; i++) x[i] = denoised[i] + ratio * (x[i] - denoised[i]);
-  },
-
-  heunStep(x, denoised, xNext, denoisedNext, n, sigma, sigmaNext) {
-    const half = 0.5 * (sigmaNext - sigma);
-    const a = half / sigma, b = half / sigmaNext;
-    for (let i = 0; i < n; i++) {
-      x[i] = x[i] + a * (x[i] - denoised[i]) + b * (xNext[i] - denoisedNext[i]);
-    }
-  },
-
-  derivativeStep(x, xEval, denoisedEval, n, sigmaEval, h) {
-    const scale = h / sigmaEval;
-    for (let i = 0; i < n; i++) x[i] += scale * (xEval[i] - denoisedEval[i]);
-  },
-
-  ancestralStep(x, denoised, noise, n, sigma, sigmaDown, sigmaUp) {
-    const ratio = sigmaDown / sigma;
-    for (let i = 0; i < n; i++) {
-      x[i] = denoised[i] + ratio * (x[i] - denoised[i]) + sigmaUp * noise[i];
-    }
-  },
-
-  dpmppStep(x, denoised, denoisedPrev, noise, n, a, b, c, d) {
-    for (let i = 0; i < n; i++) {
-      let v = a * x[i] + b * denoised[i];
-      if (denoisedPrev !== null) v += c * denoisedPrev[i];
-      if (noise !== null) v += d * noise[i];
-      x[i] = v;
-    }
-  },
-
-  axpby(y, x, n, a, b) {
-    for (let i = 0; i < n; i++) y[i] = a * y[i] + b * x[i];
-  },
-
-  langevinStep(x, score, noise, batch, dim, snr, alpha) {
-    for (let row = 0; row < batch; row++) {
-      const base = row * dim;
-      let g2 = 0, z2 = 0;
-      for (let j = 0; j < dim; j++) {
-        g2 += score[base + j] * score[base + j];
-        z2 += noise[base + j] * noise[base + j];
-      }
-      if (g2 === 0) continue;
-      const eps = 2 * alpha * snr * snr * z2 / g2;
-      const amp = Math.sqrt(2 * eps);
-      for (let j = 0; j < dim; j++) {
-        x[base + j] += eps * score[base + j] + amp * noise[base + j];
-      }
-    }
-  },
+  workspace: (batch, dim) => new JsWorkspace(batch, dim),
 
   fillGaussian,
 

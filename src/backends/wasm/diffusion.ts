@@ -1,13 +1,14 @@
 /**
- * The `diffusion` kernel family on the WASM runtime (assembly/diffusion.ts). Step updates are
- * memory-bound and run in this thread, synchronously; the Gaussian fill and the mixture kernels
- * are dealt to the workers by rows for large batches. Every row is computed the same way
+ * The `diffusion` kernel family on the WASM runtime (assembly/diffusion.ts). A sampling run's
+ * state stays in WASM memory (see WasmWorkspace); step updates are memory-bound and run on it in
+ * this thread, synchronously; the Gaussian fill and the mixture kernels are dealt to the workers
+ * by rows for large batches. Every row is computed the same way
  * whatever range it falls in, so results are bit-identical for any thread count.
  *
  * @module
  */
-import { Scope, type Task, type WasmRuntime } from "../../runtime/_wasm.ts";
-import type { DiffusionKernels } from "../diffusion.ts";
+import type { Task, WasmRuntime } from "../../runtime/_wasm.ts";
+import { type DiffusionKernels, type DiffusionWorkspace, NONE } from "../diffusion.ts";
 
 /** Below this much work (≈ multiply-adds) one task: a worker round trip costs more. */
 const MIN_PARALLEL_WORK = 1 << 20;
@@ -22,51 +23,40 @@ function rowRanges(batch: number, threads: number, work: number): [number, numbe
 }
 
 /**
- * Runs an element-wise kernel `kernel(target, ...reads, n, ...scalars)` in this thread and
- * copies the target back. A null read passes offset 0 (the kernel is told to skip it).
+ * The per-σ tables of assembly/diffusion.ts's mixture kernel: precision, and the offset and slope
+ * that make both outputs `Σ_k r_k (offset_k + slope_k·x)`.
  */
-function elementwise(
-  runtime: WasmRuntime,
-  kernel: string,
-  target: Float32Array,
-  reads: (Float32Array | null)[],
-  n: number,
-  scalars: number[],
-): void {
-  if (n === 0) return;
-  const scope = new Scope(runtime);
-  try {
-    const t = scope.put(target.subarray(0, n));
-    const offsets = reads.map((r) => (r === null ? 0 : scope.put(r.subarray(0, n))));
-    runtime.call(kernel, t, ...offsets, n, ...scalars);
-    target.set(scope.f32(t, n));
-  } finally {
-    scope.release();
-  }
-}
-
-/** The per-σ tables of assembly/diffusion.ts's mixture kernel. */
 function mixtureTables(
   sigma: number,
+  means: Float32Array,
   variances: Float32Array,
   logWeights: Float32Array,
   dim: number,
   components: number,
+  wantScore: boolean,
 ) {
-  const precision = new Float32Array(components * dim), shrink = new Float32Array(components * dim);
-  const logNorm = new Float32Array(components);
+  const table = components * dim;
+  const precision = new Float32Array(table), offset = new Float32Array(table);
+  const slope = new Float32Array(table), logNorm = new Float32Array(components);
   const s2 = sigma * sigma;
   for (let k = 0; k < components; k++) {
     let logDet = 0;
     for (let j = 0; j < dim; j++) {
-      const v = variances[k * dim + j] + s2;
-      precision[k * dim + j] = 1 / v;
-      shrink[k * dim + j] = variances[k * dim + j] / v;
+      const at = k * dim + j, v = variances[at] + s2, p = 1 / v;
+      precision[at] = p;
+      offset[at] = wantScore ? means[at] * p : means[at] * s2 * p;
+      slope[at] = wantScore ? -p : variances[at] * p;
       logDet += Math.log(2 * Math.PI * v);
     }
     logNorm[k] = logWeights[k] - 0.5 * logDet;
   }
-  return { precision, shrink, logNorm };
+  return { precision, offset, slope, logNorm };
+}
+
+/** Scratch bytes per task of the mixture kernel: logp f32s, splatted r_k v128s, indices. */
+function mixtureScratchBytes(components: number): number {
+  const bytes = Math.ceil((components * 4) / 16) * 16 + components * 16 + components * 4;
+  return Math.ceil(bytes / 64) * 64;
 }
 
 async function mixture(
@@ -86,20 +76,23 @@ async function mixture(
 ): Promise<void> {
   const { batch, dim, components } = args, n = batch * dim, table = components * dim;
   if (n === 0) return;
-  const { precision, shrink, logNorm } = mixtureTables(
+  const tables = mixtureTables(
     args.sigma,
+    args.means,
     args.variances,
     args.logWeights,
     dim,
     components,
+    args.wantScore,
   );
   await runtime.scope(async (s) => {
     const x = s.put(args.x.subarray(0, n));
     const means = s.put(args.means.subarray(0, table));
-    const shrinkAt = s.put(shrink), precisionAt = s.put(precision), logNormAt = s.put(logNorm);
+    const precision = s.put(tables.precision), offset = s.put(tables.offset);
+    const slope = s.put(tables.slope), logNorm = s.put(tables.logNorm);
     const out = s.alloc(n * 4);
     const ranges = rowRanges(batch, runtime.threads, n * components * 4);
-    const scratchBytes = Math.ceil((components * 4) / 64) * 64;
+    const scratchBytes = mixtureScratchBytes(components);
     const scratch = s.alloc(ranges.length * scratchBytes);
     const tasks: Task[] = ranges.map(([r0, r1], t) => ({
       kernel: "diffusion_gmm_f32",
@@ -107,22 +100,23 @@ async function mixture(
         out,
         x,
         means,
-        shrinkAt,
-        precisionAt,
-        logNormAt,
+        precision,
+        offset,
+        slope,
+        logNorm,
         scratch + t * scratchBytes,
         dim,
         components,
         r0,
         r1,
-        args.wantScore ? 1 : 0,
       ],
       inputs: [
         [x + r0 * dim * 4, (r1 - r0) * dim * 4],
         [means, table * 4],
-        [shrinkAt, table * 4],
-        [precisionAt, table * 4],
-        [logNormAt, components * 4],
+        [precision, table * 4],
+        [offset, table * 4],
+        [slope, table * 4],
+        [logNorm, components * 4],
       ],
       outputs: [[out + r0 * dim * 4, (r1 - r0) * dim * 4]],
       scratch: [[scratch + t * scratchBytes, scratchBytes]],
@@ -132,86 +126,214 @@ async function mixture(
   });
 }
 
+/** Fill tasks for rows of `dim` values at byte offset `at`. */
+function fillTasks(
+  runtime: WasmRuntime,
+  at: number,
+  batch: number,
+  dim: number,
+  noise: { seed: number; firstSample: number; draw: number },
+): Task[] {
+  return rowRanges(batch, runtime.threads, batch * dim * 16).map(([r0, r1]) => ({
+    kernel: "diffusion_fill_gaussian_f32",
+    args: [at, r0, r1, dim, noise.seed >>> 0, noise.firstSample >>> 0, noise.draw >>> 0],
+    outputs: [[at + r0 * dim * 4, (r1 - r0) * dim * 4]],
+  }));
+}
+
+/**
+ * Sampler state in WASM linear memory: each buffer is one heap block for the whole run, so step
+ * kernels run on it in place, with no copies. Host views are handed out only over shared memory,
+ * whose buffers are never detached when the memory grows.
+ *
+ *   heap:  … [x: size f32][denoised: size f32][noise: size f32] …   one block per slot
+ */
+class WasmWorkspace implements DiffusionWorkspace {
+  readonly size: number;
+  readonly #runtime: WasmRuntime;
+  #blocks: number[] = [];
+  #views: (Float32Array | null)[] = [];
+
+  constructor(runtime: WasmRuntime, readonly batch: number, readonly dim: number) {
+    this.#runtime = runtime;
+    this.size = batch * dim;
+  }
+
+  buffer(): number {
+    this.#blocks.push(this.#runtime.heap.alloc(this.size * 4));
+    this.#views.push(null);
+    return this.#blocks.length - 1;
+  }
+
+  view(slot: number): Float32Array | null {
+    if (!this.#runtime.shared) return null;
+    return this.#views[slot] ??= this.#f32(slot);
+  }
+
+  read(slot: number, out: Float32Array): void {
+    out.set(this.#f32(slot));
+  }
+
+  write(slot: number, data: Float32Array): number {
+    const target = this.#f32(slot);
+    if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
+      target.set(data.subarray(0, this.size));
+    }
+    return this.#runtime.call("diffusion_first_nonfinite_f32", this.#at(slot), this.size);
+  }
+
+  copy(dst: number, src: number): void {
+    const from = this.#at(src);
+    new Uint8Array(this.#runtime.memory.buffer).copyWithin(this.#at(dst), from, from + this.size * 4);
+  }
+
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number): void {
+    this.#call("diffusion_euler_step_f32", this.#at(x), this.#at(denoised), this.size, sigmaNext / sigma);
+  }
+
+  heunStep(
+    x: number,
+    denoised: number,
+    xNext: number,
+    denoisedNext: number,
+    sigma: number,
+    sigmaNext: number,
+  ): void {
+    const half = 0.5 * (sigmaNext - sigma);
+    this.#call(
+      "diffusion_heun_step_f32",
+      this.#at(x),
+      this.#at(denoised),
+      this.#at(xNext),
+      this.#at(denoisedNext),
+      this.size,
+      half / sigma,
+      half / sigmaNext,
+    );
+  }
+
+  derivativeStep(
+    x: number,
+    xEval: number,
+    denoisedEval: number,
+    sigmaEval: number,
+    h: number,
+  ): void {
+    this.#call(
+      "diffusion_derivative_step_f32",
+      this.#at(x),
+      this.#at(xEval),
+      this.#at(denoisedEval),
+      this.size,
+      h / sigmaEval,
+    );
+  }
+
+  ancestralStep(
+    x: number,
+    denoised: number,
+    noise: number,
+    sigma: number,
+    sigmaDown: number,
+    sigmaUp: number,
+  ): void {
+    this.#call(
+      "diffusion_ancestral_step_f32",
+      this.#at(x),
+      this.#at(denoised),
+      this.#at(noise),
+      this.size,
+      sigmaDown / sigma,
+      sigmaUp,
+    );
+  }
+
+  dpmppStep(
+    x: number,
+    denoised: number,
+    denoisedPrev: number,
+    noise: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+  ): void {
+    this.#call(
+      "diffusion_dpmpp_step_f32",
+      this.#at(x),
+      this.#at(denoised),
+      denoisedPrev === NONE ? 0 : this.#at(denoisedPrev),
+      noise === NONE ? 0 : this.#at(noise),
+      this.size,
+      a,
+      b,
+      c,
+      d,
+      denoisedPrev === NONE ? 0 : 1,
+      noise === NONE ? 0 : 1,
+    );
+  }
+
+  axpby(y: number, x: number, a: number, b: number): void {
+    this.#call("diffusion_axpby_f32", this.#at(y), this.#at(x), this.size, a, b);
+  }
+
+  langevinStep(x: number, score: number, noise: number, stepScale: number): void {
+    this.#call(
+      "diffusion_langevin_step_f32",
+      this.#at(x),
+      this.#at(score),
+      this.#at(noise),
+      0,
+      this.batch,
+      this.dim,
+      stepScale,
+    );
+  }
+
+  fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void | Promise<void> {
+    const tasks = fillTasks(this.#runtime, this.#at(slot), this.batch, this.dim, {
+      seed,
+      firstSample,
+      draw,
+    });
+    if (tasks.length === 1) this.#call(tasks[0].kernel, ...tasks[0].args);
+    else return this.#runtime.run(tasks);
+  }
+
+  release(): void {
+    for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
+    this.#views = [];
+  }
+
+  #call(kernel: string, ...args: number[]): void {
+    this.#runtime.call(kernel, ...args);
+  }
+
+  #at(slot: number): number {
+    const block = this.#blocks[slot];
+    if (block === undefined) throw new RangeError(`No buffer in slot ${slot} of this workspace`);
+    return block;
+  }
+
+  #f32(slot: number): Float32Array {
+    return new Float32Array(this.#runtime.memory.buffer, this.#at(slot), this.size);
+  }
+}
+
 /** The diffusion kernels on `runtime`. */
 export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
   return {
     name: "wasm",
 
-    eulerStep(x, denoised, n, sigma, sigmaNext) {
-      elementwise(runtime, "diffusion_euler_step_f32", x, [denoised], n, [sigmaNext / sigma]);
-    },
-
-    heunStep(x, denoised, xNext, denoisedNext, n, sigma, sigmaNext) {
-      const half = 0.5 * (sigmaNext - sigma);
-      elementwise(runtime, "diffusion_heun_step_f32", x, [denoised, xNext, denoisedNext], n, [
-        half / sigma,
-        half / sigmaNext,
-      ]);
-    },
-
-    derivativeStep(x, xEval, denoisedEval, n, sigmaEval, h) {
-      elementwise(runtime, "diffusion_derivative_step_f32", x, [xEval, denoisedEval], n, [
-        h / sigmaEval,
-      ]);
-    },
-
-    ancestralStep(x, denoised, noise, n, sigma, sigmaDown, sigmaUp) {
-      elementwise(runtime, "diffusion_ancestral_step_f32", x, [denoised, noise], n, [
-        sigmaDown / sigma,
-        sigmaUp,
-      ]);
-    },
-
-    dpmppStep(x, denoised, denoisedPrev, noise, n, a, b, c, d) {
-      elementwise(runtime, "diffusion_dpmpp_step_f32", x, [denoised, denoisedPrev, noise], n, [
-        a,
-        b,
-        c,
-        d,
-        denoisedPrev === null ? 0 : 1,
-        noise === null ? 0 : 1,
-      ]);
-    },
-
-    axpby(y, x, n, a, b) {
-      elementwise(runtime, "diffusion_axpby_f32", y, [x], n, [a, b]);
-    },
-
-    langevinStep(x, score, noise, batch, dim, snr, alpha) {
-      const n = batch * dim;
-      if (n === 0) return;
-      const scope = new Scope(runtime);
-      try {
-        const xAt = scope.put(x.subarray(0, n));
-        const scoreAt = scope.put(score.subarray(0, n)), noiseAt = scope.put(noise.subarray(0, n));
-        runtime.call(
-          "diffusion_langevin_step_f32",
-          xAt,
-          scoreAt,
-          noiseAt,
-          0,
-          batch,
-          dim,
-          snr,
-          alpha,
-        );
-        x.set(scope.f32(xAt, n));
-      } finally {
-        scope.release();
-      }
-    },
+    workspace: (batch, dim) => new WasmWorkspace(runtime, batch, dim),
 
     async fillGaussian(out, batch, dim, seed, firstSample, draw) {
       const n = batch * dim;
       if (n === 0) return;
       await runtime.scope(async (s) => {
         const at = s.alloc(n * 4);
-        const tasks: Task[] = rowRanges(batch, runtime.threads, n * 16).map(([r0, r1]) => ({
-          kernel: "diffusion_fill_gaussian_f32",
-          args: [at, r0, r1, dim, seed >>> 0, firstSample >>> 0, draw >>> 0],
-          outputs: [[at + r0 * dim * 4, (r1 - r0) * dim * 4]],
-        }));
-        await s.run(tasks);
+        await s.run(fillTasks(runtime, at, batch, dim, { seed, firstSample, draw }));
         out.set(s.f32(at, n));
       });
     },
