@@ -2,3 +2,4 @@
 export * from "./matmul";
 export * from "./diffusion";
 export * from "./attention";
+export * from "./trees";

@@ -11,6 +11,9 @@ import type { MatmulKernels } from "./matmul.ts";
 import { jsMatmul } from "./js/matmul.ts";
 import { wasmMatmul } from "./wasm/matmul.ts";
 import { webgpuMatmul } from "./webgpu/matmul.ts";
+import type { TreesKernels } from "./trees.ts";
+import { jsTrees } from "./js/trees.ts";
+import { wasmTrees } from "./wasm/trees.ts";
 
 export const MATMUL: Family<MatmulKernels> = {
   name: "matmul",
@@ -24,4 +27,10 @@ export const DIFFUSION: Family<DiffusionKernels> = {
   name: "diffusion",
   js: jsDiffusionKernels,
   wasm: wasmDiffusion,
+};
+
+export const TREES: Family<TreesKernels> = {
+  name: "trees",
+  js: jsTrees,
+  wasm: wasmTrees,
 };

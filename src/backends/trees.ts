@@ -179,9 +179,20 @@ export interface PredictArgs {
   out: Float32Array;
 }
 
+/** Arrays a backend may keep resident between calls (see TreesKernels.retain). */
+export type ResidentArray = Uint8Array | Int32Array | Float32Array | Float64Array;
+
 /** What every backend of the family implements. */
 export interface TreesKernels {
   readonly name: "js" | "wasm" | "webgpu";
+  /**
+   * Announces that `array` will be passed to many calls and not change until the matching
+   * `release`: a backend with its own memory (WASM) copies it in once instead of at every call.
+   * Calls nest (each retain needs its release); the reference does nothing.
+   */
+  retain(array: ResidentArray): Promise<void>;
+  /** Ends one `retain` of `array`; after the last one it may change again. */
+  release(array: ResidentArray): Promise<void>;
   binFeatures(args: BinArgs): Promise<void>;
   buildHistogram(args: HistogramArgs): Promise<void>;
   subtractHistogram(args: SubtractArgs): Promise<void>;

@@ -74,7 +74,7 @@ function distinctValues(
     const v = x[r * nCols + feature];
     if (v === v) column[n++] = v;
   }
-  const sorted = column.subarray(0, n).sort();
+  const sorted = sortFloat32(column.subarray(0, n));
   const mass = new Float64Array(n);
   let distinct = 0;
   for (let i = 0; i < n; i++) {
@@ -97,6 +97,38 @@ function distinctValues(
     total += mass[i];
   }
   return { values, below, total };
+}
+
+/**
+ * Sorts float32 values (no NaN) in place, ascending: a three-pass radix sort (11 bits a pass)
+ * of their bits made order-preserving, linear in n where a comparison sort is n log n.
+ */
+function sortFloat32(values: Float32Array): Float32Array {
+  const n = values.length;
+  if (n < 256) return values.sort();
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  // Negative floats order backwards by their bits: flip all of them; positives: the sign only.
+  for (let i = 0; i < n; i++) {
+    bits[i] = bits[i] & 0x80000000 ? ~bits[i] >>> 0 : (bits[i] | 0x80000000) >>> 0;
+  }
+  let from: Uint32Array = bits, to: Uint32Array = new Uint32Array(n);
+  const counts = new Int32Array(2048);
+  for (let shift = 0; shift < 32; shift += 11) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(from[i] >>> shift) & 2047]++;
+    for (let b = 0, total = 0; b < 2048; b++) {
+      const c = counts[b];
+      counts[b] = total;
+      total += c;
+    }
+    for (let i = 0; i < n; i++) to[counts[(from[i] >>> shift) & 2047]++] = from[i];
+    [from, to] = [to, from];
+  }
+  // Three passes leave the result in the scratch array; undo the key transform into `bits`.
+  for (let i = 0; i < n; i++) {
+    bits[i] = from[i] & 0x80000000 ? (from[i] & 0x7fffffff) >>> 0 : ~from[i] >>> 0;
+  }
+  return values;
 }
 
 function findValue(values: Float32Array, v: number): number {
@@ -180,7 +212,10 @@ export function computeCuts(
   return { binOffsets, splitValues, binMax };
 }
 
-/** Cuts a matrix and bins it with the given kernels. */
+/**
+ * Cuts a matrix and bins it with the given kernels. The caller owns the result's residency:
+ * see `withResidentBins`.
+ */
 export async function binMatrix(
   kernels: TreesKernels,
   x: Float32Array,
@@ -233,4 +268,23 @@ export function midpointThreshold(
   let floor = Math.fround(t);
   if (floor > t) floor = stepFloat32(floor, false);
   return stepFloat32(floor, true);
+}
+
+/**
+ * Runs `fn` with the bin matrix (and its offsets) resident in the kernels' memory: they do not
+ * change during a fit, so a backend with its own memory copies them once.
+ */
+export async function withResidentBins<T>(
+  kernels: TreesKernels,
+  binned: BinnedMatrix,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await kernels.retain(binned.bins);
+  await kernels.retain(binned.binOffsets);
+  try {
+    return await fn();
+  } finally {
+    await kernels.release(binned.binOffsets);
+    await kernels.release(binned.bins);
+  }
 }

@@ -7,7 +7,7 @@
  */
 import type { TreesKernels } from "../backends/trees.ts";
 import { Rng } from "../_random.ts";
-import { binMatrix } from "./_binning.ts";
+import { binMatrix, type BinnedMatrix, withResidentBins } from "./_binning.ts";
 import { type GrownNode, type GrowParams, growTree, sampleFeatures } from "./_grower.ts";
 import type { Metric } from "./_metrics.ts";
 import { type Objective, transformMargins } from "./_objectives.ts";
@@ -114,9 +114,34 @@ export async function boost(
   params: BoostParams,
   monitor: BoostMonitor,
 ): Promise<BoostResult> {
+  const binned = await binMatrix(
+    kernels,
+    data.x,
+    data.nRows,
+    data.nCols,
+    data.weights,
+    params.maxBin,
+  );
+  return await withResidentBins(kernels, binned, async () => {
+    // Subsampled rounds walk every tree over all of X.
+    if (params.subsample < 1) await kernels.retain(data.x);
+    try {
+      return await boostBinned(kernels, binned, data, params, monitor);
+    } finally {
+      if (params.subsample < 1) await kernels.release(data.x);
+    }
+  });
+}
+
+async function boostBinned(
+  kernels: TreesKernels,
+  binned: BinnedMatrix,
+  data: BoostData,
+  params: BoostParams,
+  monitor: BoostMonitor,
+): Promise<BoostResult> {
   const { nRows, nCols, nOutputs: K } = data;
   const objective = params.objective;
-  const binned = await binMatrix(kernels, data.x, nRows, nCols, data.weights, params.maxBin);
   const baseScore = params.baseScore ?? objective.defaultBaseScore(data.labels, data.weights);
   const baseMargin = Math.fround(objective.margin(baseScore));
   const builder = new EnsembleBuilder({

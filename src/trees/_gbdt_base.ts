@@ -9,12 +9,13 @@
 import type { Backend, Matrix } from "../tensor.ts";
 import { Rng } from "../_random.ts";
 import { BACKENDS, checkOptions, show } from "../_validate.ts";
-import { binMatrix } from "./_binning.ts";
+import { binMatrix, type BinnedMatrix, withResidentBins } from "./_binning.ts";
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
-import { type LossContext, LOSSES } from "./_gbdt_losses.ts";
+import { type GbdtLoss, type LossContext, LOSSES } from "./_gbdt_losses.ts";
 import { growTree } from "./_grower.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
+import type { TreesKernels } from "../backends/trees.ts";
 import type { ParamTable } from "./_params.ts";
 import { addTrees, EnsembleBuilder, normalise, type TreeEnsemble } from "./_tree_model.ts";
 
@@ -218,7 +219,7 @@ interface StageData {
 
 /** The stage loop. */
 async function trainStages(
-  kernels: Awaited<ReturnType<typeof treesKernels>>,
+  kernels: TreesKernels,
   data: StageData,
   params: GBParams,
   onProgress: GBFitOptions["onProgress"],
@@ -243,6 +244,41 @@ async function trainStages(
     baseMargin: init,
   });
   const binned = await binMatrix(kernels, data.x, nRows, nCols, data.given, params.maxBin);
+  const subsampled = Math.max(1, Math.floor(params.subsample * nRows)) < nRows;
+  return await withResidentBins(kernels, binned, async () => {
+    if (subsampled) await kernels.retain(data.x);
+    try {
+      return await stages(
+        kernels,
+        binned,
+        data,
+        params,
+        { loss, ctx, weights, builder },
+        onProgress,
+      );
+    } finally {
+      if (subsampled) await kernels.release(data.x);
+    }
+  });
+}
+
+/** The fitted pieces that the stage loop carries. */
+interface StageState {
+  loss: GbdtLoss;
+  ctx: LossContext;
+  weights: Float64Array;
+  builder: EnsembleBuilder;
+}
+
+async function stages(
+  kernels: TreesKernels,
+  binned: BinnedMatrix,
+  data: StageData,
+  params: GBParams,
+  { loss, ctx, weights, builder }: StageState,
+  onProgress: GBFitOptions["onProgress"],
+): Promise<TreeEnsemble> {
+  const { nRows, nCols, nOutputs: K } = data;
 
   let totalWeight = 0;
   for (const w of weights) totalWeight += w;

@@ -134,6 +134,19 @@ class Workspace {
   }
 }
 
+/** Workspaces by binned matrix: the histogram pool outlives one tree, for a whole fit. */
+const workspaces = new WeakMap<BinnedMatrix, Workspace>();
+
+function workspaceFor(binned: BinnedMatrix, nChannels: number, featureCount: number): Workspace {
+  const histLength = binned.binOffsets[binned.nFeatures] * nChannels;
+  let ws = workspaces.get(binned);
+  if (!ws || ws.histLength !== histLength || ws.out.length < featureCount * SPLIT_FIELD_COUNT) {
+    ws = new Workspace(histLength, binned.nRows, binned.nFeatures);
+    workspaces.set(binned, ws);
+  }
+  return ws;
+}
+
 /** k of the given increasing features, drawn without replacement and kept increasing. */
 export function sampleFeatures(rng: Rng, from: Int32Array, fraction: number): Int32Array {
   if (fraction >= 1) return from;
@@ -142,14 +155,22 @@ export function sampleFeatures(rng: Rng, from: Int32Array, fraction: number): In
   return picked.map((i) => from[i]);
 }
 
-/** Grows one tree; nodes are numbered in the order they were created (root 0). */
+/**
+ * Grows one tree; nodes are numbered in the order they were created (root 0). The gradient
+ * values stay resident in the kernels' memory while the tree grows.
+ */
 export async function growTree(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
+  await input.kernels.retain(input.values);
+  try {
+    return await grow(input, params);
+  } finally {
+    await input.kernels.release(input.values);
+  }
+}
+
+async function grow(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
   const { kernels, binned, values, nChannels: C, rows, features, rng } = input;
-  const ws = new Workspace(
-    binned.binOffsets[binned.nFeatures] * C,
-    input.rowCount,
-    features.length,
-  );
+  const ws = workspaceFor(binned, C, features.length);
   const nodes: GrownNode[] = [];
   const byLevel: Int32Array[] = [];
   const levelFeatures = (depth: number) =>

@@ -88,206 +88,332 @@ export function randomTrees(seed: number, nTrees: number, nCols: number, nOutput
   };
 }
 
-/** Registers the suite for one backend. */
-export function registerConformance(kernels: TreesKernels): void {
-  const name = kernels.name;
+/** The checks, each run against one backend. */
+export const CONFORMANCE: { name: string; run: (kernels: TreesKernels) => Promise<void> }[] = [];
 
-  Deno.test(`trees kernels (${name}): buildHistogram() matches the naive histogram`, async () => {
-    for (const nChannels of [2, 3]) {
-      for (const n of ROW_COUNTS) {
-        const p = randomBinned(n + nChannels, n, 4, nChannels);
-        // A node: every other row, in order; only features 0, 2 and 3.
-        const rows = p.rows.filter((_, i) => i % 2 === 0);
-        const features = Int32Array.of(0, 2, 3);
-        const args = {
-          bins: p.bins,
-          nRows: n,
-          rows,
-          rowBegin: 0,
-          rowEnd: rows.length,
-          values: p.values,
-          nChannels,
-          features,
-          featureCount: 3,
-          binOffsets: p.binOffsets,
-        };
-        const total = p.binOffsets[4] * nChannels;
-        const expected = new Float64Array(total).fill(7);
-        buildHistogramNaive({ ...args, hist: expected });
-        const actual = new Float64Array(total).fill(7);
-        await kernels.buildHistogram({ ...args, hist: actual });
-        assert.deepEqual(actual, expected, `n=${n}, channels=${nChannels}`);
-        // Feature 1's slots are not listed, so they keep their old contents.
-        assert.equal(actual[p.binOffsets[1] * nChannels], 7);
-        if (rows.length > 0) {
-          let sum = 0;
-          for (let s = p.binOffsets[0]; s < p.binOffsets[1]; s++) sum += actual[s * nChannels + 1];
-          let direct = 0;
-          for (const r of rows) direct += p.values[r * nChannels + 1];
-          assert.ok(Math.abs(sum - direct) < 1e-9, "every row lands in exactly one slot");
-        }
-      }
-    }
-  });
+function check(name: string, run: (kernels: TreesKernels) => Promise<void>): void {
+  CONFORMANCE.push({ name, run });
+}
 
-  Deno.test(`trees kernels (${name}): subtractHistogram() gives the sibling`, async () => {
-    const p = randomBinned(11, 200, 3);
-    const features = Int32Array.of(0, 1, 2);
-    const total = p.binOffsets[3] * 2;
-    const build = async (rows: Int32Array) => {
-      const hist = new Float64Array(total);
-      await kernels.buildHistogram({
+check("buildHistogram() matches the naive histogram", async (kernels) => {
+  for (const nChannels of [2, 3]) {
+    for (const n of ROW_COUNTS) {
+      const p = randomBinned(n + nChannels, n, 4, nChannels);
+      // A node: every other row, in order; only features 0, 2 and 3.
+      const rows = p.rows.filter((_, i) => i % 2 === 0);
+      const features = Int32Array.of(0, 2, 3);
+      const args = {
         bins: p.bins,
-        nRows: 200,
+        nRows: n,
         rows,
         rowBegin: 0,
         rowEnd: rows.length,
         values: p.values,
-        nChannels: 2,
+        nChannels,
         features,
         featureCount: 3,
         binOffsets: p.binOffsets,
-        hist,
-      });
-      return hist;
-    };
-    const parent = await build(p.rows);
-    const small = await build(p.rows.filter((r) => r < 60));
-    const large = await build(p.rows.filter((r) => r >= 60));
-    const out = new Float64Array(total);
-    await kernels.subtractHistogram({
-      parent,
-      child: small,
-      out,
+      };
+      const total = p.binOffsets[4] * nChannels;
+      const expected = new Float64Array(total).fill(7);
+      buildHistogramNaive({ ...args, hist: expected });
+      const actual = new Float64Array(total).fill(7);
+      await kernels.buildHistogram({ ...args, hist: actual });
+      assert.deepEqual(actual, expected, `n=${n}, channels=${nChannels}`);
+      // Feature 1's slots are not listed, so they keep their old contents.
+      assert.equal(actual[p.binOffsets[1] * nChannels], 7);
+      if (rows.length > 0) {
+        let sum = 0;
+        for (let s = p.binOffsets[0]; s < p.binOffsets[1]; s++) sum += actual[s * nChannels + 1];
+        let direct = 0;
+        for (const r of rows) direct += p.values[r * nChannels + 1];
+        assert.ok(Math.abs(sum - direct) < 1e-9, "every row lands in exactly one slot");
+      }
+    }
+  }
+});
+
+check("subtractHistogram() gives the sibling", async (kernels) => {
+  const p = randomBinned(11, 200, 3);
+  const features = Int32Array.of(0, 1, 2);
+  const total = p.binOffsets[3] * 2;
+  const build = async (rows: Int32Array) => {
+    const hist = new Float64Array(total);
+    await kernels.buildHistogram({
+      bins: p.bins,
+      nRows: 200,
+      rows,
+      rowBegin: 0,
+      rowEnd: rows.length,
+      values: p.values,
       nChannels: 2,
       features,
       featureCount: 3,
       binOffsets: p.binOffsets,
+      hist,
     });
-    for (let i = 0; i < total; i++) assert.ok(Math.abs(out[i] - large[i]) < 1e-12);
+    return hist;
+  };
+  const parent = await build(p.rows);
+  const small = await build(p.rows.filter((r) => r < 60));
+  const large = await build(p.rows.filter((r) => r >= 60));
+  const out = new Float64Array(total);
+  await kernels.subtractHistogram({
+    parent,
+    child: small,
+    out,
+    nChannels: 2,
+    features,
+    featureCount: 3,
+    binOffsets: p.binOffsets,
   });
+  for (let i = 0; i < total; i++) assert.ok(Math.abs(out[i] - large[i]) < 1e-12);
+});
 
-  Deno.test(`trees kernels (${name}): findSplits() agrees with the reference`, async () => {
-    for (
-      const opts of [
-        {},
-        { alpha: 0.3, lambda: 0.5 },
-        { maxDeltaStep: 0.05 },
-        { minChildWeight: 20 },
-        { lowerBound: -0.02, upperBound: 0.03 },
-      ]
-    ) {
-      const p = randomBinned(5, 300, 4);
-      const features = Int32Array.of(0, 1, 2, 3);
-      const hist = new Float64Array(p.binOffsets[4] * 2);
-      await kernels.buildHistogram({
-        bins: p.bins,
-        nRows: 300,
-        rows: p.rows,
-        rowBegin: 0,
-        rowEnd: 300,
-        values: p.values,
-        nChannels: 2,
-        features,
-        featureCount: 4,
-        binOffsets: p.binOffsets,
-        hist,
-      });
-      let g = 0, h = 0;
-      for (let r = 0; r < 300; r++) {
-        g += p.values[2 * r];
-        h += p.values[2 * r + 1];
-      }
-      const params = splitParams({ ...opts, sumGrad: g, sumHess: h });
-      const monotone = "lowerBound" in opts ? Int8Array.of(1, -1, 0, 1) : null;
+check("findSplits() agrees with the reference", async (kernels) => {
+  for (
+    const opts of [
+      {},
+      { alpha: 0.3, lambda: 0.5 },
+      { maxDeltaStep: 0.05 },
+      { minChildWeight: 20 },
+      { lowerBound: -0.02, upperBound: 0.03 },
+    ]
+  ) {
+    const p = randomBinned(5, 300, 4);
+    const features = Int32Array.of(0, 1, 2, 3);
+    const hist = new Float64Array(p.binOffsets[4] * 2);
+    await kernels.buildHistogram({
+      bins: p.bins,
+      nRows: 300,
+      rows: p.rows,
+      rowBegin: 0,
+      rowEnd: 300,
+      values: p.values,
+      nChannels: 2,
+      features,
+      featureCount: 4,
+      binOffsets: p.binOffsets,
+      hist,
+    });
+    let g = 0, h = 0;
+    for (let r = 0; r < 300; r++) {
+      g += p.values[2 * r];
+      h += p.values[2 * r + 1];
+    }
+    const params = splitParams({ ...opts, sumGrad: g, sumHess: h });
+    const monotone = "lowerBound" in opts ? Int8Array.of(1, -1, 0, 1) : null;
+    const args = {
+      hist,
+      nChannels: 2,
+      features,
+      featureCount: 4,
+      binOffsets: p.binOffsets,
+      monotone,
+      params,
+    };
+    const expected = new Float64Array(4 * SPLIT_FIELD_COUNT);
+    findSplitsRef({ ...args, out: expected });
+    const actual = new Float64Array(4 * SPLIT_FIELD_COUNT);
+    await kernels.findSplits({ ...args, out: actual });
+    assert.deepEqual(actual, expected, JSON.stringify(opts));
+    assert.ok(expected.some((v, i) => i % SPLIT_FIELD_COUNT === 0 && v > 0), "some split gains");
+  }
+});
+
+check("partition() is stable and follows bins and defaults", async (kernels) => {
+  for (const n of ROW_COUNTS) {
+    const p = randomBinned(n + 3, n, 2);
+    const missingBin = p.binOffsets[2] - p.binOffsets[1] - 1;
+    for (const defaultLeft of [0, 1]) {
+      const rows = p.rows.slice();
+      const expectedRows = p.rows.slice();
       const args = {
-        hist,
-        nChannels: 2,
-        features,
-        featureCount: 4,
-        binOffsets: p.binOffsets,
-        monotone,
-        params,
+        bins: p.bins,
+        nRows: n,
+        rowBegin: 0,
+        rowEnd: n,
+        feature: 1,
+        splitBin: 3,
+        missingBin,
+        defaultLeft,
       };
-      const expected = new Float64Array(4 * SPLIT_FIELD_COUNT);
-      findSplitsRef({ ...args, out: expected });
-      const actual = new Float64Array(4 * SPLIT_FIELD_COUNT);
-      await kernels.findSplits({ ...args, out: actual });
-      assert.deepEqual(actual, expected, JSON.stringify(opts));
-      assert.ok(expected.some((v, i) => i % SPLIT_FIELD_COUNT === 0 && v > 0), "some split gains");
-    }
-  });
-
-  Deno.test(`trees kernels (${name}): partition() is stable and follows bins and defaults`, async () => {
-    for (const n of ROW_COUNTS) {
-      const p = randomBinned(n + 3, n, 2);
-      const missingBin = p.binOffsets[2] - p.binOffsets[1] - 1;
-      for (const defaultLeft of [0, 1]) {
-        const rows = p.rows.slice();
-        const expectedRows = p.rows.slice();
-        const args = {
-          bins: p.bins,
-          nRows: n,
-          rowBegin: 0,
-          rowEnd: n,
-          feature: 1,
-          splitBin: 3,
-          missingBin,
-          defaultLeft,
-        };
-        const expectedLeft = partitionRef({
-          ...args,
-          rows: expectedRows,
-          scratch: new Int32Array(n),
-        });
-        const nLeft = await kernels.partition({ ...args, rows, scratch: new Int32Array(n) });
-        assert.equal(nLeft, expectedLeft);
-        assert.deepEqual(rows, expectedRows);
-        const goesLeft = (r: number) => {
-          const b = p.bins[n + r];
-          return b === missingBin ? defaultLeft === 1 : b < 3;
-        };
-        assert.deepEqual(Array.from(rows.subarray(0, nLeft)), Array.from(p.rows).filter(goesLeft));
-        assert.deepEqual(
-          Array.from(rows.subarray(nLeft)),
-          Array.from(p.rows).filter((r) => !goesLeft(r)),
-        );
-      }
-    }
-  });
-
-  Deno.test(`trees kernels (${name}): predict() sums float32 leaves in tree order`, async () => {
-    const trees = randomTrees(3, 9, 4, 3);
-    for (const n of ROW_COUNTS) {
-      const rng = new Rng(n);
-      const x = Float32Array.from(
-        { length: n * 4 },
-        () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1),
+      const expectedLeft = partitionRef({
+        ...args,
+        rows: expectedRows,
+        scratch: new Int32Array(n),
+      });
+      const nLeft = await kernels.partition({ ...args, rows, scratch: new Int32Array(n) });
+      assert.equal(nLeft, expectedLeft);
+      assert.deepEqual(rows, expectedRows);
+      const goesLeft = (r: number) => {
+        const b = p.bins[n + r];
+        return b === missingBin ? defaultLeft === 1 : b < 3;
+      };
+      assert.deepEqual(Array.from(rows.subarray(0, nLeft)), Array.from(p.rows).filter(goesLeft));
+      assert.deepEqual(
+        Array.from(rows.subarray(nLeft)),
+        Array.from(p.rows).filter((r) => !goesLeft(r)),
       );
-      const args = { x, nRows: n, nCols: 4, ...trees, treeBegin: 1, treeEnd: 9, nOutputs: 3 };
-      const expected = new Float32Array(n * 3).fill(0.25);
-      predictRef({ ...args, out: expected });
-      const actual = new Float32Array(n * 3).fill(0.25);
-      await kernels.predict({ ...args, out: actual });
-      assert.deepEqual(actual, expected, `n=${n}`);
-      if (n > 1) {
-        // Rows [1, n) only: row 0 keeps its start value.
-        const partial = new Float32Array(n * 3).fill(0.25);
-        await kernels.predict({ ...args, out: partial }, 1, n - 1);
-        assert.deepEqual(Array.from(partial.subarray(0, 3)), [0.25, 0.25, 0.25]);
-        assert.deepEqual(partial.subarray(3), expected.subarray(3));
+    }
+  }
+});
+
+check("predict() sums float32 leaves in tree order", async (kernels) => {
+  const trees = randomTrees(3, 9, 4, 3);
+  for (const n of ROW_COUNTS) {
+    const rng = new Rng(n);
+    const x = Float32Array.from(
+      { length: n * 4 },
+      () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1),
+    );
+    const args = { x, nRows: n, nCols: 4, ...trees, treeBegin: 1, treeEnd: 9, nOutputs: 3 };
+    const expected = new Float32Array(n * 3).fill(0.25);
+    predictRef({ ...args, out: expected });
+    const actual = new Float32Array(n * 3).fill(0.25);
+    await kernels.predict({ ...args, out: actual });
+    assert.deepEqual(actual, expected, `n=${n}`);
+    if (n > 1) {
+      // Rows [1, n) only: row 0 keeps its start value.
+      const partial = new Float32Array(n * 3).fill(0.25);
+      await kernels.predict({ ...args, out: partial }, 1, n - 1);
+      assert.deepEqual(Array.from(partial.subarray(0, 3)), [0.25, 0.25, 0.25]);
+      assert.deepEqual(partial.subarray(3), expected.subarray(3));
+    }
+  }
+});
+
+check("binFeatures() places values between split values", async (kernels) => {
+  const splitValues = Float32Array.of(-1, 0.5, 1, 2, 9, /* feature 1: */ 0, 5);
+  const binOffsets = Int32Array.of(0, 5, 7);
+  const x = Float32Array.of(0, 1, 0.5, NaN, 1.5, 3, 2, 4, 100, -2, NaN, 0);
+  const bins = new Uint8Array(12);
+  await kernels.binFeatures({ x, nRows: 6, nCols: 2, splitValues, binOffsets, bins });
+  // Feature 0 has 4 value bins: (−∞,0.5) [0.5,1) [1,2) [2,∞), missing = 4; feature 1 has one.
+  assert.deepEqual(Array.from(bins.subarray(0, 6)), [0, 1, 2, 3, 3, 4]);
+  assert.deepEqual(Array.from(bins.subarray(6)), [0, 1, 0, 0, 0, 0]);
+});
+
+check("buildHistogram() splits large work without changing a bit", async (kernels) => {
+  // Enough cells for feature groups across workers, 9 features (two blocks of 4 and a tail).
+  const p = randomBinned(21, 20000, 9);
+  const rows = p.rows.filter((r) => r % 3 !== 1);
+  const features = Int32Array.from({ length: 9 }, (_, i) => i);
+  const args = {
+    bins: p.bins,
+    nRows: p.nRows,
+    rows,
+    rowBegin: 0,
+    rowEnd: rows.length,
+    values: p.values,
+    nChannels: 2,
+    features,
+    featureCount: 9,
+    binOffsets: p.binOffsets,
+  };
+  const expected = new Float64Array(p.binOffsets[9] * 2);
+  buildHistogramNaive({ ...args, hist: expected });
+  const actual = new Float64Array(p.binOffsets[9] * 2);
+  await kernels.retain(p.bins);
+  await kernels.retain(p.values);
+  try {
+    await kernels.buildHistogram({ ...args, hist: actual });
+  } finally {
+    await kernels.release(p.values);
+    await kernels.release(p.bins);
+  }
+  assert.deepEqual(actual, expected);
+});
+
+check("retain() copies stay in step with release()", async (kernels) => {
+  const p = randomBinned(8, 50, 2);
+  const features = Int32Array.of(0, 1);
+  const hist = new Float64Array(p.binOffsets[2] * 2);
+  const args = {
+    bins: p.bins,
+    nRows: 50,
+    rows: p.rows,
+    rowBegin: 0,
+    rowEnd: 50,
+    values: p.values,
+    nChannels: 2,
+    features,
+    featureCount: 2,
+    binOffsets: p.binOffsets,
+    hist,
+  };
+  await kernels.retain(p.values);
+  await kernels.retain(p.values);
+  await kernels.release(p.values);
+  await kernels.buildHistogram(args);
+  const first = hist.slice();
+  await kernels.release(p.values);
+  // Released: a changed array is read afresh.
+  p.values.fill(0);
+  await kernels.buildHistogram(args);
+  assert.ok(first.some((v) => v !== 0));
+  assert.ok(hist.every((v) => v === 0));
+});
+
+check("predict() splits many rows without changing a bit", async (kernels) => {
+  const trees = randomTrees(9, 20, 5, 2);
+  const n = 9000;
+  const rng = new Rng(77);
+  const x = Float32Array.from(
+    { length: n * 5 },
+    () => (rng.next() < 0.1 ? NaN : rng.next() * 2 - 1),
+  );
+  const args = { x, nRows: n, nCols: 5, ...trees, treeBegin: 0, treeEnd: 20, nOutputs: 2 };
+  const expected = new Float32Array(n * 2);
+  predictRef({ ...args, out: expected });
+  const actual = new Float32Array(n * 2);
+  await kernels.predict({ ...args, out: actual });
+  assert.deepEqual(actual, expected);
+});
+
+check("binFeatures() counts the upper edges at or below each value", async (kernels) => {
+  const rng = new Rng(31);
+  // Features with 1, 2, 3, 7, 255 value bins; random edges; values around and on the edges.
+  const counts = [1, 2, 3, 7, 255];
+  const binOffsets = new Int32Array(counts.length + 1);
+  counts.forEach((c, f) => (binOffsets[f + 1] = binOffsets[f] + c + 1));
+  const splitValues = new Float32Array(binOffsets[counts.length]);
+  counts.forEach((c, f) => {
+    const edges = Array.from({ length: c + 1 }, () => Math.fround(rng.next() * 4 - 2)).sort((
+      a,
+      b,
+    ) => a - b);
+    splitValues.set(edges, binOffsets[f]);
+  });
+  const nRows = 3000, nCols = counts.length;
+  const x = new Float32Array(nRows * nCols);
+  for (let r = 0; r < nRows; r++) {
+    for (let f = 0; f < nCols; f++) {
+      const u = rng.next();
+      const onEdge = splitValues[binOffsets[f] + rng.nextInt(counts[f] + 1)];
+      x[r * nCols + f] = u < 0.05 ? NaN : u < 0.3 ? onEdge : Math.fround(rng.next() * 5 - 2.5);
+    }
+  }
+  const bins = new Uint8Array(nRows * nCols);
+  await kernels.binFeatures({ x, nRows, nCols, splitValues, binOffsets, bins });
+  for (let f = 0; f < nCols; f++) {
+    for (let r = 0; r < nRows; r++) {
+      const v = x[r * nCols + f];
+      let expected = counts[f];
+      if (!Number.isNaN(v)) {
+        expected = 0;
+        for (let j = 1; j < counts[f]; j++) if (splitValues[binOffsets[f] + j] <= v) expected++;
+      }
+      if (bins[f * nRows + r] !== expected) {
+        assert.fail(`feature ${f}, row ${r}, value ${v}: ${bins[f * nRows + r]} != ${expected}`);
       }
     }
-  });
+  }
+});
 
-  Deno.test(`trees kernels (${name}): binFeatures() places values between split values`, async () => {
-    const splitValues = Float32Array.of(-1, 0.5, 1, 2, 9, /* feature 1: */ 0, 5);
-    const binOffsets = Int32Array.of(0, 5, 7);
-    const x = Float32Array.of(0, 1, 0.5, NaN, 1.5, 3, 2, 4, 100, -2, NaN, 0);
-    const bins = new Uint8Array(12);
-    await kernels.binFeatures({ x, nRows: 6, nCols: 2, splitValues, binOffsets, bins });
-    // Feature 0 has 4 value bins: (−∞,0.5) [0.5,1) [1,2) [2,∞), missing = 4; feature 1 has one.
-    assert.deepEqual(Array.from(bins.subarray(0, 6)), [0, 1, 2, 3, 3, 4]);
-    assert.deepEqual(Array.from(bins.subarray(6)), [0, 1, 0, 0, 0, 0]);
-  });
+/** Registers every check as a test of one backend that needs no set-up (the reference). */
+export function registerConformance(kernels: TreesKernels): void {
+  for (const { name, run } of CONFORMANCE) {
+    Deno.test(`trees kernels (${kernels.name}): ${name}`, () => run(kernels));
+  }
 }

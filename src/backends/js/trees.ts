@@ -18,28 +18,36 @@ import {
   type TreesKernels,
 } from "../trees.ts";
 
+/**
+ * The bin of `v` among a feature's upper edges `splitValues[edges .. edges + count)`: how many
+ * of them are <= v (an upper bound). Branch-free halving, so the comparisons do not depend on
+ * the data; values beyond the last edge join the last bin.
+ */
+function upperBound(splitValues: Float32Array, edges: number, count: number, v: number): number {
+  if (count === 0) return 0;
+  let base = edges, n = count;
+  while (n > 1) {
+    const half = n >>> 1;
+    base = splitValues[base + half - 1] <= v ? base + half : base;
+    n -= half;
+  }
+  return base - edges + (splitValues[base] <= v ? 1 : 0);
+}
+
 /** Places every value among its feature's split values; NaN goes to the missing bin. */
 export function binFeaturesRef(args: BinArgs): void {
   const { x, nRows, nCols, splitValues, binOffsets, bins } = args;
-  for (let f = 0; f < nCols; f++) {
-    const offset = binOffsets[f];
-    const nBins = binOffsets[f + 1] - offset - 1;
-    const column = f * nRows;
-    for (let r = 0; r < nRows; r++) {
-      const v = x[r * nCols + f];
-      if (v !== v) {
-        bins[column + r] = nBins;
-        continue;
-      }
-      // The bin is the number of upper edges splitValues[offset + 1 .. offset + nBins] that are
-      // <= v; values beyond the last edge (unseen when the edges were made) join the last bin.
-      let lo = 0, hi = nBins - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (v < splitValues[offset + 1 + mid]) hi = mid;
-        else lo = mid + 1;
-      }
-      bins[column + r] = lo;
+  // Rows outside, features inside: x is read in its row-major order, and each feature's bins
+  // are written as one sequential stream.
+  for (let r = 0; r < nRows; r++) {
+    const row = r * nCols;
+    for (let f = 0; f < nCols; f++) {
+      const offset = binOffsets[f];
+      const nBins = binOffsets[f + 1] - offset - 1;
+      const v = x[row + f];
+      // The upper edges of value bins 0 .. nBins − 2 are splitValues[offset + 1 ..]; the last
+      // edge lies above every value seen when the edges were made.
+      bins[f * nRows + r] = v !== v ? nBins : upperBound(splitValues, offset + 1, nBins - 1, v);
     }
   }
 }
@@ -224,6 +232,8 @@ export function predictRef(
 
 export const jsTrees: TreesKernels = {
   name: "js",
+  retain: () => Promise.resolve(),
+  release: () => Promise.resolve(),
   binFeatures(args) {
     binFeaturesRef(args);
     return Promise.resolve();

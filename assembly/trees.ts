@@ -1,0 +1,339 @@
+// The `trees` kernels: feature binning, gradient histograms, split search, row partition and
+// batch prediction. Layouts are those of src/backends/trees.ts:
+//
+//   bins    u8, column-major        feature f, row r at  f·nRows + r   (missing = nBins_f)
+//   values  f64, row-major          channel c of row r at  r·C + c
+//   hist    f64, slot-major         channel c of slot s at  s·C + c,  slot = binOffsets[f] + bin
+//
+// Every sum runs in the order of the TypeScript reference (src/backends/js/trees.ts): one
+// feature's slots are accumulated row by row in segment order, prediction adds trees in order
+// in float32. Results are bit-identical to it, whatever range of features or rows a call gets.
+
+// @ts-ignore: decorator
+@inline function i32At(base: usize, index: i32): i32 {
+  return load<i32>(base + (<usize>index << 2));
+}
+
+// @ts-ignore: decorator
+@inline function f64At(base: usize, index: i32): f64 {
+  return load<f64>(base + (<usize>index << 3));
+}
+
+// The bin of v among `count` upper edges (f32) at `edges`: how many are <= v. Branch-free
+// halving (the select compiles to a conditional move), as the reference does it.
+// @ts-ignore: decorator
+@inline function binOf(edges: usize, count: i32, v: f32): i32 {
+  if (count == 0) return 0;
+  let base: i32 = 0, n = count;
+  while (n > 1) {
+    const half = n >>> 1;
+    base = select<i32>(base + half, base, load<f32>(edges + (<usize>(base + half - 1) << 2)) <= v);
+    n -= half;
+  }
+  return base + select<i32>(1, 0, load<f32>(edges + (<usize>base << 2)) <= v);
+}
+
+/**
+ * Bins of rows [rowBegin, rowEnd) for every feature. Rows outside, features inside: x is read
+ * in its row-major order and each feature's column of bins is written sequentially.
+ */
+export function trees_bin_f32(
+  bins: usize, x: usize, splitValues: usize, binOffsets: usize,
+  nRows: i32, nCols: i32, rowBegin: i32, rowEnd: i32,
+): void {
+  for (let r = rowBegin; r < rowEnd; r++) {
+    const row = x + ((<usize>r * <usize>nCols) << 2);
+    for (let f = 0; f < nCols; f++) {
+      const offset = i32At(binOffsets, f);
+      const nBins = i32At(binOffsets, f + 1) - offset - 1;
+      const v = load<f32>(row + (<usize>f << 2));
+      // Upper edges of value bins 0 .. nBins − 2 start at splitValues[offset + 1].
+      const edges = splitValues + (<usize>(offset + 1) << 2);
+      const bin = v != v ? nBins : binOf(edges, nBins - 1, v);
+      store<u8>(bins + <usize>f * <usize>nRows + <usize>r, <u8>bin);
+    }
+  }
+}
+
+// Histogram with two channels (gradient, hessian): one f64x2 add per row and feature.
+//
+//   slot s:  [ G | H ]  16 bytes        values row r:  [ g | h ]  16 bytes
+//
+// Four features share each row's load of (g, h) and its row index; each feature's slots still
+// see the rows in segment order.
+function histogram2(
+  hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
+  nRows: i32, rowBegin: i32, rowEnd: i32, featureBegin: i32, featureEnd: i32,
+): void {
+  let k = featureBegin;
+  for (; k + 4 <= featureEnd; k += 4) {
+    const f0 = i32At(features, k), f1 = i32At(features, k + 1);
+    const f2 = i32At(features, k + 2), f3 = i32At(features, k + 3);
+    const h0 = hist + (<usize>i32At(binOffsets, f0) << 4), c0 = bins + <usize>f0 * <usize>nRows;
+    const h1 = hist + (<usize>i32At(binOffsets, f1) << 4), c1 = bins + <usize>f1 * <usize>nRows;
+    const h2 = hist + (<usize>i32At(binOffsets, f2) << 4), c2 = bins + <usize>f2 * <usize>nRows;
+    const h3 = hist + (<usize>i32At(binOffsets, f3) << 4), c3 = bins + <usize>f3 * <usize>nRows;
+    for (let i = rowBegin; i < rowEnd; i++) {
+      const r = <usize>i32At(rows, i);
+      const gh = v128.load(values + (r << 4));
+      let s = h0 + (<usize>load<u8>(c0 + r) << 4);
+      v128.store(s, f64x2.add(v128.load(s), gh));
+      s = h1 + (<usize>load<u8>(c1 + r) << 4);
+      v128.store(s, f64x2.add(v128.load(s), gh));
+      s = h2 + (<usize>load<u8>(c2 + r) << 4);
+      v128.store(s, f64x2.add(v128.load(s), gh));
+      s = h3 + (<usize>load<u8>(c3 + r) << 4);
+      v128.store(s, f64x2.add(v128.load(s), gh));
+    }
+  }
+  for (; k < featureEnd; k++) {
+    const f = i32At(features, k);
+    const h = hist + (<usize>i32At(binOffsets, f) << 4), c = bins + <usize>f * <usize>nRows;
+    for (let i = rowBegin; i < rowEnd; i++) {
+      const r = <usize>i32At(rows, i);
+      const s = h + (<usize>load<u8>(c + r) << 4);
+      v128.store(s, f64x2.add(v128.load(s), v128.load(values + (r << 4))));
+    }
+  }
+}
+
+/** Any channel count: (gradient, hessian) as one f64x2 add, further channels one by one. */
+function histogramN(
+  hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
+  nRows: i32, rowBegin: i32, rowEnd: i32, nChannels: i32, featureBegin: i32, featureEnd: i32,
+): void {
+  const stride = <usize>nChannels << 3;
+  for (let k = featureBegin; k < featureEnd; k++) {
+    const f = i32At(features, k);
+    const h = hist + <usize>i32At(binOffsets, f) * stride, c = bins + <usize>f * <usize>nRows;
+    for (let i = rowBegin; i < rowEnd; i++) {
+      const r = <usize>i32At(rows, i);
+      const s = h + <usize>load<u8>(c + r) * stride;
+      const v = values + r * stride;
+      if (nChannels >= 2) {
+        v128.store(s, f64x2.add(v128.load(s), v128.load(v)));
+        for (let j = 2; j < nChannels; j++) {
+          const o = <usize>j << 3;
+          store<f64>(s + o, load<f64>(s + o) + load<f64>(v + o));
+        }
+      } else {
+        store<f64>(s, load<f64>(s) + load<f64>(v));
+      }
+    }
+  }
+}
+
+/**
+ * Histogram of rows[rowBegin .. rowEnd) for features[featureBegin .. featureEnd): their slots
+ * are zeroed, then every row's channels are added to its bin's slot.
+ */
+export function trees_hist_build_f64(
+  hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
+  nRows: i32, rowBegin: i32, rowEnd: i32, nChannels: i32, featureBegin: i32, featureEnd: i32,
+): void {
+  const stride = <usize>nChannels << 3;
+  for (let k = featureBegin; k < featureEnd; k++) {
+    const f = i32At(features, k);
+    const first = <usize>i32At(binOffsets, f), last = <usize>i32At(binOffsets, f + 1);
+    memory.fill(hist + first * stride, 0, (last - first) * stride);
+  }
+  if (nChannels == 2) {
+    histogram2(hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, featureBegin, featureEnd);
+  } else {
+    histogramN(hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, nChannels, featureBegin, featureEnd);
+  }
+}
+
+/** out = parent − child on the slots of features[featureBegin .. featureEnd). */
+export function trees_hist_subtract_f64(
+  out: usize, parent: usize, child: usize, binOffsets: usize, features: usize,
+  nChannels: i32, featureBegin: i32, featureEnd: i32,
+): void {
+  for (let k = featureBegin; k < featureEnd; k++) {
+    const f = i32At(features, k);
+    const first = <usize>(i32At(binOffsets, f) * nChannels) << 3;
+    const end = <usize>(i32At(binOffsets, f + 1) * nChannels) << 3;
+    let o = first;
+    for (; o + 16 <= end; o += 16) {
+      v128.store(out + o, f64x2.sub(v128.load(parent + o), v128.load(child + o)));
+    }
+    for (; o < end; o += 8) store<f64>(out + o, load<f64>(parent + o) - load<f64>(child + o));
+  }
+}
+
+// Split scoring: the maths of SplitScorer (src/backends/trees.ts), operation for operation.
+// Globals hold one call's parameters; the module has no other state.
+let lambda: f64 = 0, alpha: f64 = 0, minChildWeight: f64 = 0, maxDeltaStep: f64 = 0;
+let lowerBound: f64 = 0, upperBound: f64 = 0;
+let closedForm = true;
+
+// @ts-ignore: decorator
+@inline function softThreshold(g: f64): f64 {
+  if (g > alpha) return g - alpha;
+  if (g < -alpha) return g + alpha;
+  return 0;
+}
+
+function leafWeight(g: f64, h: f64): f64 {
+  if (h <= 0 || h < minChildWeight) return 0;
+  let w = -softThreshold(g) / (h + lambda);
+  if (maxDeltaStep != 0 && Math.abs(w) > maxDeltaStep) w = w > 0 ? maxDeltaStep : -maxDeltaStep;
+  if (w < lowerBound) return lowerBound;
+  if (w > upperBound) return upperBound;
+  return w;
+}
+
+function nodeScore(g: f64, h: f64): f64 {
+  if (h <= 0 || h < minChildWeight) return 0;
+  if (closedForm) {
+    const t = softThreshold(g);
+    return (t * t) / (h + lambda);
+  }
+  const w = leafWeight(g, h);
+  return -(2 * g * w + (h + lambda) * w * w);
+}
+
+/**
+ * Best split of each of features[featureBegin .. featureEnd) (see SplitArgs): out receives 6
+ * f64 per feature, at the feature's position in the list. `monotone` is 0 for none.
+ */
+export function trees_find_splits_f64(
+  out: usize, hist: usize, binOffsets: usize, features: usize, monotone: usize, params: usize,
+  nChannels: i32, featureBegin: i32, featureEnd: i32,
+): void {
+  lambda = f64At(params, 0);
+  alpha = f64At(params, 1);
+  minChildWeight = f64At(params, 2);
+  maxDeltaStep = f64At(params, 3);
+  lowerBound = f64At(params, 5);
+  upperBound = f64At(params, 6);
+  closedForm = maxDeltaStep == 0 && monotone == 0;
+  const C = nChannels;
+  const counted = C >= 3;
+  const minSamples: f64 = counted ? max<f64>(1, f64At(params, 4)) : 0;
+  const G = f64At(params, 7), H = f64At(params, 8);
+  const N: f64 = counted ? f64At(params, 9) : 0;
+  const parentScore = nodeScore(G, H);
+  for (let k = featureBegin; k < featureEnd; k++) {
+    const f = i32At(features, k);
+    const offset = i32At(binOffsets, f);
+    const nBins = i32At(binOffsets, f + 1) - offset - 1;
+    const constraint: i32 = monotone == 0 ? 0 : <i32>load<i8>(monotone + <usize>f);
+    const m = (offset + nBins) * C;
+    const missingG = f64At(hist, m), missingH = f64At(hist, m + 1);
+    const missingN: f64 = counted ? f64At(hist, m + 2) : 0;
+    const hasMissing = missingH > 0 || missingN > 0;
+    let bestGain = -Infinity, bestBin: f64 = 0, bestLeft: f64 = 0;
+    let bestG: f64 = 0, bestH: f64 = 0, bestN: f64 = 0;
+    const directions = hasMissing ? 2 : 1;
+    // Direction 0: missing right, split bins 1 .. nBins (nBins only separates the missing rows).
+    // Direction 1: missing left, split bins 0 .. nBins − 1 (0 sends only the missing rows left).
+    for (let direction = 0; direction < directions; direction++) {
+      let lg: f64 = direction ? missingG : 0, lh: f64 = direction ? missingH : 0;
+      let ln: f64 = direction ? missingN : 0;
+      const first = direction ? 0 : 1;
+      const last = hasMissing ? (direction ? nBins - 1 : nBins) : nBins - 1;
+      for (let b = 0; b < first; b++) {
+        lg += f64At(hist, (offset + b) * C);
+        lh += f64At(hist, (offset + b) * C + 1);
+        if (counted) ln += f64At(hist, (offset + b) * C + 2);
+      }
+      for (let s = first; s <= last; s++) {
+        if (s > first) {
+          const slot = (offset + s - 1) * C;
+          lg += f64At(hist, slot);
+          lh += f64At(hist, slot + 1);
+          if (counted) ln += f64At(hist, slot + 2);
+        }
+        const rg = G - lg, rh = H - lh, rn = N - ln;
+        if (lh < minChildWeight || rh < minChildWeight || lh <= 0 || rh <= 0) continue;
+        if (counted && (ln < minSamples || rn < minSamples)) continue;
+        if (constraint != 0) {
+          const wl = leafWeight(lg, lh), wr = leafWeight(rg, rh);
+          if (constraint > 0 ? wl > wr : wl < wr) continue;
+        }
+        const gain = nodeScore(lg, lh) + nodeScore(rg, rh) - parentScore;
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestBin = <f64>s;
+          bestLeft = <f64>direction;
+          bestG = lg;
+          bestH = lh;
+          bestN = ln;
+        }
+      }
+    }
+    const o = out + (<usize>(k * 6) << 3);
+    store<f64>(o, bestGain);
+    store<f64>(o, bestBin, 8);
+    store<f64>(o, bestLeft, 16);
+    store<f64>(o, bestG, 24);
+    store<f64>(o, bestH, 32);
+    store<f64>(o, bestN, 40);
+  }
+}
+
+/**
+ * Stable partition of rows[rowBegin .. rowEnd): rows going left first, then the others, each
+ * part in its old order. Returns the number sent left. `scratch` holds the right part meanwhile.
+ */
+export function trees_partition(
+  rows: usize, scratch: usize, bins: usize, nRows: i32, rowBegin: i32, rowEnd: i32,
+  feature: i32, splitBin: i32, missingBin: i32, defaultLeft: i32,
+): i32 {
+  const column = bins + <usize>feature * <usize>nRows;
+  const missingLeft = defaultLeft != 0;
+  let nLeft = 0, nRight = 0;
+  for (let i = rowBegin; i < rowEnd; i++) {
+    const r = i32At(rows, i);
+    const b = <i32>load<u8>(column + <usize>r);
+    const goLeft = b == missingBin ? missingLeft : b < splitBin;
+    if (goLeft) {
+      store<i32>(rows + (<usize>(rowBegin + nLeft) << 2), r);
+      nLeft++;
+    } else {
+      store<i32>(scratch + (<usize>nRight << 2), r);
+      nRight++;
+    }
+  }
+  memory.copy(rows + (<usize>(rowBegin + nLeft) << 2), scratch, <usize>nRight << 2);
+  return nLeft;
+}
+
+const ROW_BLOCK = 64;
+
+/**
+ * Adds trees [treeBegin, treeEnd) to out for rows [rowBegin, rowEnd), rounding every sum to
+ * float32. Rows go in blocks of 64 with the tree loop outside, so a tree's nodes stay in cache
+ * while a block walks it; each output still receives the trees in order.
+ */
+export function trees_predict_f32(
+  out: usize, x: usize, feature: usize, threshold: usize, defaultLeft: usize, left: usize,
+  right: usize, value: usize, treeStart: usize, treeGroup: usize,
+  nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32, treeEnd: i32, rowBegin: i32, rowEnd: i32,
+): void {
+  for (let r0 = rowBegin; r0 < rowEnd; r0 += ROW_BLOCK) {
+    const r1 = min(rowEnd, r0 + ROW_BLOCK);
+    for (let t = treeBegin; t < treeEnd; t++) {
+      const root = i32At(treeStart, t);
+      const group = i32At(treeGroup, t);
+      for (let r = r0; r < r1; r++) {
+        const row = x + ((<usize>r * <usize>nCols) << 2);
+        let node = root;
+        let f = i32At(feature, node);
+        while (f >= 0) {
+          const v = load<f32>(row + (<usize>f << 2));
+          if (v != v) node = load<u8>(defaultLeft + <usize>node) ? i32At(left, node) : i32At(right, node);
+          else node = v < load<f32>(threshold + (<usize>node << 2)) ? i32At(left, node) : i32At(right, node);
+          f = i32At(feature, node);
+        }
+        const o = out + ((<usize>r * <usize>nOutputs + <usize>group) << 2);
+        const leaf = value + ((<usize>node * <usize>leafWidth) << 2);
+        for (let j = 0; j < leafWidth; j++) {
+          const at = o + (<usize>j << 2);
+          store<f32>(at, load<f32>(at) + load<f32>(leaf + (<usize>j << 2)));
+        }
+      }
+    }
+  }
+}
