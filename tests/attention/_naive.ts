@@ -215,3 +215,18 @@ export async function assertRejectsNaming(
     return true;
   });
 }
+
+/**
+ * Asserts bit-identical float32 arrays, naming the first differing entry (assert.deepEqual's
+ * diff of large typed arrays is too slow to be useful when they differ).
+ */
+export function assertSameBits(actual: Float32Array, expected: Float32Array, label = ""): void {
+  assert.equal(actual.length, expected.length, `${label} length`);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) {
+      assert.fail(`${label} entry ${i}: expected ${expected[i]}, found ${actual[i]}`);
+    }
+  }
+}

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { dispose, init } from "../../src/runtime/mod.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
-import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { loadWasmModule } from "../../src/runtime/_assets.ts";
+import { detectFeatures } from "../../src/runtime/_features.ts";
+import type { AttentionKernels } from "../../src/backends/attention.ts";
 import { wasmAttention } from "../../src/backends/wasm/attention.ts";
 import {
   attentionConformance,
@@ -14,7 +17,7 @@ import {
   mixedArgs,
   randomQkv,
 } from "./_conformance.ts";
-import { randomTensor } from "./_naive.ts";
+import { assertSameBits, randomTensor } from "./_naive.ts";
 
 async function runtimeWith(threads: number, relaxedSimd = true): Promise<WasmRuntime> {
   await init({ threads, relaxedSimd });
@@ -33,36 +36,51 @@ for (const relaxedSimd of [false, true]) {
   });
 }
 
-Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 workers", async () => {
+/** Flash (causal, mask, LSE), causal linear and causal mixed-chunk outputs, big enough to split. */
+async function computeAll(kernels: AttentionKernels): Promise<Float32Array[]> {
   const { q, k, v } = randomQkv([2, 4, 2, 200, 230, 32, 24], 91);
   const mask = randomTensor([2, 1, 200, 230], 92);
   const linQ = randomTensor([2, 4, 200, 16], 93), linK = randomTensor([2, 2, 200, 16], 94);
+  const bias = randomTensor([48, 48], 96);
   const square = randomQkv([2, 4, 2, 200, 200, 32, 24], 95);
+  const flash = flashArgs(q, k, v, { causal: true, mask, queryBlock: 16 });
+  await kernels.flashForward(flash);
+  const linear = linearArgs(square.q, square.k, square.v, { causal: true, chunkSize: 32 });
+  await kernels.linearForward(linear);
+  const mixedOpts = { chunkSize: 48, causal: true, linQ, linK, bias };
+  const mixed = mixedArgs(square.q, square.k, square.v, mixedOpts);
+  await kernels.mixedChunkForward(mixed);
+  return [flash.out, flash.lse!, linear.out, mixed.out];
+}
+
+Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 workers and copied memory", async () => {
   const results: Float32Array[][] = [];
   for (const threads of [1, 2, 4]) {
-    const kernels = wasmAttention(await runtimeWith(threads));
     try {
-      const flash = flashArgs(q, k, v, { causal: true, mask, queryBlock: 16 });
-      await kernels.flashForward(flash);
-      const linear = linearArgs(square.q, square.k, square.v, { causal: true, chunkSize: 32 });
-      await kernels.linearForward(linear);
-      const mixed = mixedArgs(square.q, square.k, square.v, {
-        chunkSize: 48,
-        causal: true,
-        linQ,
-        linK,
-      });
-      await kernels.mixedChunkForward(mixed);
-      results.push([flash.out, flash.lse!, linear.out, mixed.out]);
+      results.push(await computeAll(wasmAttention(await runtimeWith(threads))));
     } finally {
       await dispose();
     }
   }
-  for (const parts of results) {
-    for (const part of parts) assert.ok(part.every((x) => !Number.isNaN(x)));
+  // Workers on private memories: each task's input regions are copied in and outputs back.
+  const copied = await WasmRuntime.create({
+    module: await loadWasmModule("relaxed"),
+    variant: "relaxed",
+    threads: 2,
+    features: await detectFeatures(),
+  });
+  try {
+    results.push(await computeAll(wasmAttention(copied)));
+  } finally {
+    copied.dispose();
   }
-  assert.deepEqual(results[1], results[0], "2 workers");
-  assert.deepEqual(results[2], results[0], "4 workers");
+  for (const part of results[0]) assert.ok(part.every((x) => !Number.isNaN(x)));
+  const labels = ["1 worker", "2 workers", "4 workers", "2 workers on copied memory"];
+  for (let r = 1; r < results.length; r++) {
+    results[r].forEach((part, p) =>
+      assertSameBits(part, results[0][p], `${labels[r]}, output ${p}`)
+    );
+  }
 });
 
 /** Runs the exported exp kernel on `x` (base 2 when `binary`). */

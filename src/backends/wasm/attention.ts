@@ -53,6 +53,29 @@ function scratchFor(s: Scope, bytes: number, tasks: number): { offsets: number[]
   return { offsets: Array.from({ length: tasks }, (_, t) => base + t * stride), bytes: stride };
 }
 
+/**
+ * The first key/value row and row count that the (batch, head) pairs [firstHead, lastHead]
+ * read: consecutive query heads map to non-decreasing key/value heads, so the rows are one run.
+ */
+function kvRows(
+  firstHead: number,
+  lastHead: number,
+  dims: { heads: number; kvHeads: number },
+  keyLength: number,
+): [number, number] {
+  const kvIndex = (bh: number) => {
+    const h = bh % dims.heads, b = (bh - h) / dims.heads;
+    return b * dims.kvHeads + Math.floor(h / (dims.heads / dims.kvHeads));
+  };
+  const first = kvIndex(firstHead), last = kvIndex(lastHead);
+  return [first * keyLength, (last - first + 1) * keyLength];
+}
+
+/** The region of `count` rows of `width` floats starting at row `first` of a buffer. */
+function rows(offset: number, first: number, count: number, width: number): Region {
+  return [offset + first * width * 4, count * width * 4];
+}
+
 /** Copies `data` in, or returns 0 for null (the kernels' "absent"). */
 function putOptional(s: Scope, data: Float32Array | null): number {
   return data === null ? 0 : s.put(data);
@@ -73,60 +96,47 @@ async function flashOn(
   args: FlashForwardArgs,
   firstItem?: number,
   itemCount?: number,
-) {
+): Promise<void> {
   const [first, end] = itemRange(flashItemCount(args), firstItem, itemCount);
   if (first === end) return;
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, queryBlock } = args;
   const blocks = Math.ceil(queryLength / queryBlock);
-  // The first output row of an item (or of the end of the items).
+  // The first output row of an item (or, for the item past the last, the end of the rows).
   const rowOf = (item: number) =>
     Math.floor(item / blocks) * queryLength + (item % blocks) * queryBlock;
-  const flops = 4 * (end - first) * queryBlock * keyLength * (headDim + valueDim) / 2;
+  const flops = 2 * (end - first) * queryBlock * keyLength * (headDim + valueDim);
   await runtime.scope(async (s) => {
     const q = s.put(args.q), k = s.put(args.k), v = s.put(args.v);
     const mask = putOptional(s, args.mask);
     const out = s.alloc(args.out.byteLength);
     const lse = args.lse === null ? 0 : s.alloc(args.lse.byteLength);
     const ranges = splitItems(first, end, runtime.threads, flops);
-    const scratch = scratchFor(
-      s,
-      runtime.call("flash_forward_scratch_f32", headDim, valueDim, queryBlock),
-      ranges.length,
-    );
+    const scratchBytes = runtime.call("flash_forward_scratch_f32", headDim, valueDim, queryBlock);
+    const scratch = scratchFor(s, scratchBytes, ranges.length);
     const tasks: Task[] = ranges.map(([lo, hi], t) => {
       const [r0, r1] = [rowOf(lo), rowOf(hi)];
-      const outputs: Region[] = [[out + r0 * valueDim * 4, (r1 - r0) * valueDim * 4]];
-      if (lse !== 0) outputs.push([lse + r0 * 4, (r1 - r0) * 4]);
+      const [kv0, kvCount] = kvRows(
+        Math.floor(lo / blocks),
+        Math.floor((hi - 1) / blocks),
+        args,
+        keyLength,
+      );
+      const outputs = [rows(out, r0, r1 - r0, valueDim)];
+      if (lse !== 0) outputs.push(rows(lse, r0, r1 - r0, 1));
+      // deno-fmt-ignore
+      const kernelArgs = [
+        out, lse, q, k, v, mask, scratch.offsets[t], heads, kvHeads, queryLength, keyLength,
+        headDim, valueDim, args.maskBatchStride, args.maskHeadStride, args.maskRowStride,
+        args.isCausal ? 1 : 0, queryBlock, lo, hi, args.scale,
+      ];
       return {
         kernel: "flash_forward_f32",
-        args: [
-          out,
-          lse,
-          q,
-          k,
-          v,
-          mask,
-          scratch.offsets[t],
-          heads,
-          kvHeads,
-          queryLength,
-          keyLength,
-          headDim,
-          valueDim,
-          args.maskBatchStride,
-          args.maskHeadStride,
-          args.maskRowStride,
-          args.isCausal ? 1 : 0,
-          queryBlock,
-          lo,
-          hi,
-          args.scale,
-        ],
+        args: kernelArgs,
         inputs: [
-          [q + r0 * headDim * 4, (r1 - r0) * headDim * 4],
-          [k, args.k.byteLength],
-          [v, args.v.byteLength],
-          ...(mask === 0 ? [] : [[mask, args.mask!.byteLength] as Region]),
+          rows(q, r0, r1 - r0, headDim),
+          rows(k, kv0, kvCount, headDim),
+          rows(v, kv0, kvCount, valueDim),
+          ...(mask === 0 ? [] : [rows(mask, 0, args.mask!.length, 1)]),
         ],
         outputs,
         scratch: [[scratch.offsets[t], scratch.bytes]],
@@ -144,56 +154,41 @@ async function linearOn(
   args: LinearForwardArgs,
   firstItem?: number,
   itemCount?: number,
-) {
+): Promise<void> {
   const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
   if (first === end) return;
-  const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, chunkSize } = args;
-  const chunk = Math.max(1, chunkSize);
-  const perItem = (queryLength + keyLength) * headDim * valueDim * 2 +
-    (args.isCausal ? queryLength * chunk * (headDim + valueDim) : 0);
+  const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, isCausal } = args;
+  const chunk = Math.max(1, args.chunkSize);
+  const perItem = 2 * (queryLength + keyLength) * headDim * valueDim +
+    (isCausal ? 2 * queryLength * chunk * (headDim + valueDim) : 0);
   await runtime.scope(async (s) => {
     const q = s.put(args.q), k = s.put(args.k), v = s.put(args.v);
     const out = s.alloc(args.out.byteLength);
     const ranges = splitItems(first, end, runtime.threads, perItem * (end - first));
-    const scratch = scratchFor(
-      s,
-      runtime.call("linear_forward_scratch_f32", headDim, valueDim, chunk),
-      ranges.length,
-    );
-    const rowBytes = queryLength * valueDim * 4;
-    const tasks: Task[] = ranges.map(([lo, hi], t) => ({
-      kernel: "linear_forward_f32",
-      args: [
-        out,
-        q,
-        k,
-        v,
-        scratch.offsets[t],
-        heads,
-        kvHeads,
-        queryLength,
-        keyLength,
-        headDim,
-        valueDim,
-        args.isCausal ? 1 : 0,
-        args.featureMap,
-        chunk,
-        lo,
-        hi,
-      ],
-      inputs: [
-        [q + lo * queryLength * headDim * 4, (hi - lo) * queryLength * headDim * 4],
-        [k, args.k.byteLength],
-        [v, args.v.byteLength],
-      ],
-      outputs: [[out + lo * rowBytes, (hi - lo) * rowBytes]],
-      scratch: [[scratch.offsets[t], scratch.bytes]],
-    }));
+    const scratchBytes = runtime.call("linear_forward_scratch_f32", headDim, valueDim, chunk);
+    const scratch = scratchFor(s, scratchBytes, ranges.length);
+    const tasks: Task[] = ranges.map(([lo, hi], t) => {
+      const [kv0, kvCount] = kvRows(lo, hi - 1, args, keyLength);
+      // deno-fmt-ignore
+      const kernelArgs = [
+        out, q, k, v, scratch.offsets[t], heads, kvHeads, queryLength, keyLength, headDim,
+        valueDim, isCausal ? 1 : 0, args.featureMap, chunk, lo, hi,
+      ];
+      return {
+        kernel: "linear_forward_f32",
+        args: kernelArgs,
+        inputs: [
+          rows(q, lo * queryLength, (hi - lo) * queryLength, headDim),
+          rows(k, kv0, kvCount, headDim),
+          rows(v, kv0, kvCount, valueDim),
+        ],
+        outputs: [rows(out, lo * queryLength, (hi - lo) * queryLength, valueDim)],
+        scratch: [[scratch.offsets[t], scratch.bytes]],
+      };
+    });
     await s.run(tasks);
-    args.out.set(
-      s.f32(out + first * rowBytes, (end - first) * queryLength * valueDim),
-      first * queryLength * valueDim,
-    );
+    const [r0, r1] = [first * queryLength, end * queryLength];
+    args.out.set(s.f32(out + r0 * valueDim * 4, (r1 - r0) * valueDim), r0 * valueDim);
   });
 }
 
@@ -202,7 +197,7 @@ async function mixedOn(
   args: MixedChunkArgs,
   firstItem?: number,
   itemCount?: number,
-) {
+): Promise<void> {
   const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
   if (first === end) return;
   const { heads, kvHeads, length, headDim, valueDim, linearDim, chunkSize } = args;
@@ -214,54 +209,34 @@ async function mixedOn(
     const bias = putOptional(s, args.bias);
     const out = s.alloc(args.out.byteLength);
     const ranges = splitItems(first, end, runtime.threads, perItem * (end - first));
-    const scratch = scratchFor(
-      s,
-      runtime.call("mixed_chunk_forward_scratch_f32", linearDim, valueDim),
-      ranges.length,
-    );
-    const rowBytes = length * valueDim * 4;
-    const optional = (offset: number, data: Float32Array | null): Region[] =>
-      offset === 0 ? [] : [[offset, data!.byteLength]];
-    const tasks: Task[] = ranges.map(([lo, hi], t) => ({
-      kernel: "mixed_chunk_forward_f32",
-      args: [
-        out,
-        q,
-        k,
-        v,
-        linQ,
-        linK,
-        bias,
-        scratch.offsets[t],
-        heads,
-        kvHeads,
-        length,
-        headDim,
-        valueDim,
-        linearDim,
-        chunkSize,
-        args.isCausal ? 1 : 0,
-        args.biasBatchStride,
-        args.biasHeadStride,
-        args.biasRowStride,
-        lo,
-        hi,
-      ],
-      inputs: [
-        [q, args.q.byteLength],
-        [k, args.k.byteLength],
-        [v, args.v.byteLength],
-        ...optional(linQ, args.linQ),
-        ...optional(linK, args.linK),
-        ...optional(bias, args.bias),
-      ],
-      outputs: [[out + lo * rowBytes, (hi - lo) * rowBytes]],
-      scratch: [[scratch.offsets[t], scratch.bytes]],
-    }));
+    const scratchBytes = runtime.call("mixed_chunk_forward_scratch_f32", linearDim, valueDim);
+    const scratch = scratchFor(s, scratchBytes, ranges.length);
+    const tasks: Task[] = ranges.map(([lo, hi], t) => {
+      const [kv0, kvCount] = kvRows(lo, hi - 1, args, length);
+      const [r0, count] = [lo * length, (hi - lo) * length];
+      // deno-fmt-ignore
+      const kernelArgs = [
+        out, q, k, v, linQ, linK, bias, scratch.offsets[t], heads, kvHeads, length, headDim,
+        valueDim, linearDim, chunkSize, args.isCausal ? 1 : 0, args.biasBatchStride,
+        args.biasHeadStride, args.biasRowStride, lo, hi,
+      ];
+      return {
+        kernel: "mixed_chunk_forward_f32",
+        args: kernelArgs,
+        inputs: [
+          rows(q, r0, count, headDim),
+          rows(k, kv0, kvCount, headDim),
+          rows(v, kv0, kvCount, valueDim),
+          ...(linQ === 0 ? [] : [rows(linQ, r0, count, linearDim)]),
+          ...(linK === 0 ? [] : [rows(linK, kv0, kvCount, linearDim)]),
+          ...(bias === 0 ? [] : [rows(bias, 0, args.bias!.length, 1)]),
+        ],
+        outputs: [rows(out, r0, count, valueDim)],
+        scratch: [[scratch.offsets[t], scratch.bytes]],
+      };
+    });
     await s.run(tasks);
-    args.out.set(
-      s.f32(out + first * rowBytes, (end - first) * length * valueDim),
-      first * length * valueDim,
-    );
+    const [r0, r1] = [first * length, end * length];
+    args.out.set(s.f32(out + r0 * valueDim * 4, (r1 - r0) * valueDim), r0 * valueDim);
   });
 }
