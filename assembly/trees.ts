@@ -162,34 +162,38 @@ export function trees_hist_subtract_f64(
 }
 
 // Split scoring: the maths of SplitScorer (src/backends/trees.ts), operation for operation.
-// Globals hold one call's parameters; the module has no other state.
-let lambda: f64 = 0, alpha: f64 = 0, minChildWeight: f64 = 0, maxDeltaStep: f64 = 0;
-let lowerBound: f64 = 0, upperBound: f64 = 0;
-let closedForm = true;
+// The parameters ride along as arguments of inlined helpers, so they stay in registers.
 
 // @ts-ignore: decorator
-@inline function softThreshold(g: f64): f64 {
+@inline function softThreshold(g: f64, alpha: f64): f64 {
   if (g > alpha) return g - alpha;
   if (g < -alpha) return g + alpha;
   return 0;
 }
 
-function leafWeight(g: f64, h: f64): f64 {
+// @ts-ignore: decorator
+@inline function leafWeight(
+  g: f64, h: f64, lambda: f64, alpha: f64, minChildWeight: f64, maxDeltaStep: f64, lower: f64, upper: f64,
+): f64 {
   if (h <= 0 || h < minChildWeight) return 0;
-  let w = -softThreshold(g) / (h + lambda);
+  let w = -softThreshold(g, alpha) / (h + lambda);
   if (maxDeltaStep != 0 && Math.abs(w) > maxDeltaStep) w = w > 0 ? maxDeltaStep : -maxDeltaStep;
-  if (w < lowerBound) return lowerBound;
-  if (w > upperBound) return upperBound;
+  if (w < lower) return lower;
+  if (w > upper) return upper;
   return w;
 }
 
-function nodeScore(g: f64, h: f64): f64 {
+// @ts-ignore: decorator
+@inline function nodeScore(
+  g: f64, h: f64, lambda: f64, alpha: f64, minChildWeight: f64, maxDeltaStep: f64, lower: f64, upper: f64,
+  closedForm: bool,
+): f64 {
   if (h <= 0 || h < minChildWeight) return 0;
   if (closedForm) {
-    const t = softThreshold(g);
+    const t = softThreshold(g, alpha);
     return (t * t) / (h + lambda);
   }
-  const w = leafWeight(g, h);
+  const w = leafWeight(g, h, lambda, alpha, minChildWeight, maxDeltaStep, lower, upper);
   return -(2 * g * w + (h + lambda) * w * w);
 }
 
@@ -201,19 +205,16 @@ export function trees_find_splits_f64(
   out: usize, hist: usize, binOffsets: usize, features: usize, monotone: usize, params: usize,
   nChannels: i32, featureBegin: i32, featureEnd: i32,
 ): void {
-  lambda = f64At(params, 0);
-  alpha = f64At(params, 1);
-  minChildWeight = f64At(params, 2);
-  maxDeltaStep = f64At(params, 3);
-  lowerBound = f64At(params, 5);
-  upperBound = f64At(params, 6);
-  closedForm = maxDeltaStep == 0 && monotone == 0;
+  const lambda = f64At(params, 0), alpha = f64At(params, 1);
+  const minChildWeight = f64At(params, 2), maxDeltaStep = f64At(params, 3);
+  const lower = f64At(params, 5), upper = f64At(params, 6);
+  const closedForm = maxDeltaStep == 0 && monotone == 0;
   const C = nChannels;
   const counted = C >= 3;
   const minSamples: f64 = counted ? max<f64>(1, f64At(params, 4)) : 0;
   const G = f64At(params, 7), H = f64At(params, 8);
   const N: f64 = counted ? f64At(params, 9) : 0;
-  const parentScore = nodeScore(G, H);
+  const parentScore = nodeScore(G, H, lambda, alpha, minChildWeight, maxDeltaStep, lower, upper, closedForm);
   for (let k = featureBegin; k < featureEnd; k++) {
     const f = i32At(features, k);
     const offset = i32At(binOffsets, f);
@@ -249,10 +250,12 @@ export function trees_find_splits_f64(
         if (lh < minChildWeight || rh < minChildWeight || lh <= 0 || rh <= 0) continue;
         if (counted && (ln < minSamples || rn < minSamples)) continue;
         if (constraint != 0) {
-          const wl = leafWeight(lg, lh), wr = leafWeight(rg, rh);
+          const wl = leafWeight(lg, lh, lambda, alpha, minChildWeight, maxDeltaStep, lower, upper);
+          const wr = leafWeight(rg, rh, lambda, alpha, minChildWeight, maxDeltaStep, lower, upper);
           if (constraint > 0 ? wl > wr : wl < wr) continue;
         }
-        const gain = nodeScore(lg, lh) + nodeScore(rg, rh) - parentScore;
+        const gain = nodeScore(lg, lh, lambda, alpha, minChildWeight, maxDeltaStep, lower, upper, closedForm) +
+          nodeScore(rg, rh, lambda, alpha, minChildWeight, maxDeltaStep, lower, upper, closedForm) - parentScore;
         if (gain > bestGain) {
           bestGain = gain;
           bestBin = <f64>s;

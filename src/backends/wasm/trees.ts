@@ -23,6 +23,8 @@ import { SPLIT_FIELD_COUNT } from "../trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
+/** Rows binned per kernel call. */
+const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
 const MIN_PARALLEL_ROWS = 4096;
 
@@ -101,7 +103,16 @@ async function binOn(
     const binOffsets = place(s, args.binOffsets);
     const bins = s.alloc(nRows * nCols);
     const split = parallel && nRows * nCols >= MIN_PARALLEL_CELLS;
-    const tasks: Task[] = ranges(nRows, runtime.threads, split).map(([r0, r1]) => ({
+    // Blocks of rows, so one long call does not stay in the engine's baseline tier: compiled
+    // WASM code is swapped in between calls, never inside one.
+    const blocks = ranges(nRows, runtime.threads, split).flatMap(([r0, r1]) => {
+      const out: [number, number][] = [];
+      for (let lo = r0; lo < r1; lo += BIN_BLOCK_ROWS) {
+        out.push([lo, Math.min(r1, lo + BIN_BLOCK_ROWS)]);
+      }
+      return out;
+    });
+    const tasks: Task[] = blocks.map(([r0, r1]) => ({
       kernel: "trees_bin_f32",
       args: [bins, x, splitValues, binOffsets, nRows, nCols, r0, r1],
       inputs: [
