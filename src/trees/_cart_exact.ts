@@ -22,6 +22,12 @@
  * algorithm, constant features skipped) and the first best split wins, so a random source that
  * replays scikit-learn's draws breaks ties between features as scikit-learn does.
  *
+ * Known differences: child impurities are computed afresh, so a node whose targets are all
+ * equal is pure here, where scikit-learn (deriving them by subtraction) may keep a rounding
+ * residue of ~1e-14 and split it: node counts can differ, predictions do not. With uneven
+ * weights, absolute_error uses the exact weighted median; scikit-learn 1.2's incremental one
+ * drifts, so its splits can differ (ours have the smaller deviation).
+ *
  * @module
  */
 import type { Rng } from "../_random.ts";
@@ -222,7 +228,6 @@ class ExactBuilder {
   readonly #features: Int32Array;
   readonly #constants: Int32Array;
   readonly #totalWeight: number;
-  readonly #childImpurity = new Float64Array(2);
   // Growing node arrays.
   readonly feature: number[] = [];
   readonly threshold: number[] = [];
@@ -277,20 +282,23 @@ class ExactBuilder {
   #sortByFeature(begin: number, end: number, f: number): number {
     const { x, nCols } = this.#in;
     const rows = this.#rows, scratch = this.#scratch, keys = this.#keys;
+    const packed = end - begin <= OFFSET_SPAN;
+    const offsets: number[] = [];
     let present = 0, missing = 0;
     for (let p = begin; p < end; p++) {
-      const row = rows[p];
-      const v = x[row * nCols + f];
-      if (v !== v) scratch[end - 1 - missing++] = row;
-      else keys[present++] = sortableBits(v) * OFFSET_SPAN + (p - begin);
+      const v = x[rows[p] * nCols + f];
+      if (v !== v) scratch[end - 1 - missing++] = rows[p];
+      else if (packed) keys[present++] = sortableBits(v) * OFFSET_SPAN + (p - begin);
+      else offsets[present++] = p - begin;
     }
-    if (end - begin <= OFFSET_SPAN) {
+    if (packed) {
+      // One native numeric sort: the value's order bits lead, the row's offset breaks ties.
       keys.subarray(0, present).sort();
       for (let i = 0; i < present; i++) scratch[begin + i] = rows[begin + (keys[i] % OFFSET_SPAN)];
     } else {
-      const order = Array.from({ length: present }, (_, i) => keys[i] % OFFSET_SPAN);
-      order.sort((a, b) => x[rows[begin + a] * nCols + f] - x[rows[begin + b] * nCols + f]);
-      for (let i = 0; i < present; i++) scratch[begin + i] = rows[begin + order[i]];
+      const valueAt = (offset: number) => x[rows[begin + offset] * nCols + f];
+      offsets.sort((a, b) => valueAt(a) - valueAt(b) || a - b);
+      for (let i = 0; i < present; i++) scratch[begin + i] = rows[begin + offsets[i]];
     }
     // Missing rows were written from the end backwards; keep their original order.
     scratch.subarray(end - missing, end).reverse();
@@ -461,10 +469,9 @@ class ExactBuilder {
     const weight = crit.weightNode;
     const impurity = task.impurity ?? crit.nodeImpurity();
     const id = this.feature.length;
-    for (let k = 0; k < this.#leafWidth; k++) this.value.push(0);
-    const valueView = new Float64Array(this.#leafWidth);
-    crit.nodeValue(valueView, 0);
-    for (let k = 0; k < this.#leafWidth; k++) this.value[id * this.#leafWidth + k] = valueView[k];
+    const value = new Float64Array(this.#leafWidth);
+    crit.nodeValue(value, 0);
+    for (const v of value) this.value.push(v);
     const n = end - begin;
     let isLeaf = depth >= p.maxDepth || n < p.minSamplesSplit || n < 2 * p.minSamplesLeaf ||
       weight < 2 * p.minWeightLeaf || impurity <= EPSILON;
