@@ -21,6 +21,10 @@ interface PoolWorker {
 
 let blobUrl: string | null = null;
 
+// Captured at load: Emscripten-built peers (onnxruntime-web, tfjs threads) replace
+// globalThis.Worker with Node's worker_threads class when they find `process` (as in Deno).
+const WebWorker: typeof Worker | undefined = globalThis.Worker;
+
 async function spawn(kind: "web" | "node"): Promise<PoolWorker> {
   if (kind === "node") {
     const { Worker } = await import("node:worker_threads");
@@ -41,7 +45,7 @@ async function spawn(kind: "web" | "node"): Promise<PoolWorker> {
   } else {
     url = workerUrl()!;
   }
-  const worker = new Worker(url, { type: "module" });
+  const worker = new WebWorker!(url, { type: "module" });
   return { api: Comlink.wrap<WorkerApi>(worker), terminate: () => worker.terminate() };
 }
 
