@@ -5,6 +5,7 @@
  * @module
  */
 // deno-lint-ignore-file no-explicit-any
+import { diffusionSection } from "./_demo_diffusion.ts";
 const tessera: any = await import("../dist/tessera.js");
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
@@ -58,7 +59,7 @@ async function matmulSection() {
 }
 
 /** The sections, in order; each area appends its own. */
-export const SECTIONS: Array<() => Promise<void>> = [runtimeSection, matmulSection];
+export const SECTIONS: Array<() => Promise<void>> = [runtimeSection, matmulSection, () => diffusionSection({ tessera, progress, bold })];
 
 if (import.meta.main) {
   console.log(bold("Tessera demo"));

@@ -10,11 +10,13 @@
 import { machine } from "./_harness.ts";
 import { benchMatmul } from "./matmul_bench.ts";
 import { benchAttention } from "./attention_bench.ts";
+import { benchDiffusion } from "./diffusion_bench.ts";
 
 /** The suites, by name. Each returns a markdown table. */
 export const SUITES: Record<string, () => Promise<string>> = {
   matmul: benchMatmul,
   attention: benchAttention,
+  diffusion: benchDiffusion,
 };
 
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : null;

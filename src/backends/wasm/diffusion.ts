@@ -86,7 +86,8 @@ async function mixture(
     args.wantScore,
   );
   await runtime.scope(async (s) => {
-    const x = s.put(args.x.subarray(0, n));
+    // A view of this memory (a workspace buffer handed to the denoiser) is read where it lies.
+    const x = args.x.buffer === runtime.memory.buffer ? args.x.byteOffset : s.put(args.x.subarray(0, n));
     const means = s.put(args.means.subarray(0, table));
     const precision = s.put(tables.precision), offset = s.put(tables.offset);
     const slope = s.put(tables.slope), logNorm = s.put(tables.logNorm);

@@ -1,0 +1,234 @@
+/**
+ * Diffusion benchmark at batch 4096 × 64 with an 8-component diagonal Gaussian mixture:
+ *
+ * 1. the exact mixture denoiser's throughput (rows/s) for the JS reference and WASM on one
+ *    thread and on all threads, at a noise level where one component owns each row and at one
+ *    where all of them share it;
+ * 2. each sampler's own cost per denoiser evaluation (step kernels, copies, checks, noise),
+ *    relative to the evaluation itself: `(sample() time − NFE × denoiser time) / NFE /
+ *    denoiser time`, the denoiser timed inside the same run, medians over runs;
+ * 3. peak memory of a 65536 × 64 run: the WASM heap (`heap.stats.peak` after `resetPeak()`)
+ *    and the host arrays a run allocates.
+ *
+ * @module
+ */
+import {
+  type Denoiser,
+  dispose,
+  GaussianMixture,
+  init,
+  karrasSigmas,
+  runtimeInfo,
+  sample,
+  type SamplerName,
+} from "../src/mod.ts";
+import { DIFFUSION } from "../src/backends/_families.ts";
+import { selectKernels } from "../src/backends/_select.ts";
+import { wasmRuntime } from "../src/runtime/runtime.ts";
+import { fmt, median, medianMs, table } from "./_harness.ts";
+
+const BATCH = 4096, DIM = 64, COMPONENTS = 8, THREADS = 2;
+const SAMPLERS: SamplerName[] = ["euler", "heun", "dpmpp-2m", "euler-ancestral"];
+const MiB = 2 ** 20;
+
+/** Eight well-separated components (means within ±3 per dim, variances 0.15–0.35), unequal weights. */
+function mixtureOptions() {
+  const row = (k: number, f: (k: number, j: number) => number) =>
+    Array.from({ length: DIM }, (_, j) => f(k, j));
+  const hash = (k: number, j: number) => Math.sin(12.9898 * (k + 1) + 78.233 * (j + 1)) * 43758.5453 % 1;
+  return {
+    means: Array.from({ length: COMPONENTS }, (_, k) => row(k, (k, j) => 3 * hash(k, j))),
+    variances: Array.from({ length: COMPONENTS }, (_, k) => row(k, (k, j) => 0.25 + 0.1 * hash(k + 50, j))),
+    weights: Array.from({ length: COMPONENTS }, (_, k) => k + 1),
+  };
+}
+
+/** Data from the mixture noised to level σ: the input a denoiser sees at σ. */
+function noisedData(sigma: number, batch = BATCH): Float32Array {
+  const data = new GaussianMixture({ ...mixtureOptions(), backend: "js" }).sample(batch, 1);
+  const unit = new GaussianMixture({ means: [Array(DIM).fill(0)], variances: [Array(DIM).fill(1)], weights: [1] });
+  const z = unit.sample(batch, 2);
+  return data.map((v, i) => v + sigma * z[i]);
+}
+
+const THROUGHPUT_SIGMAS = [0.2, 20];
+
+/** Rows per second of one denoiser evaluation at each σ of THROUGHPUT_SIGMAS. */
+async function throughput(backend: "js" | "wasm"): Promise<number[]> {
+  const gmm = new GaussianMixture({ ...mixtureOptions(), backend });
+  const info = { batch: BATCH, dim: DIM };
+  const out: number[] = [];
+  for (const sigma of THROUGHPUT_SIGMAS) {
+    const x = noisedData(sigma);
+    const ms = await medianMs(() => gmm.denoiser(x, sigma, info), { runs: backend === "js" ? 5 : 15 });
+    out.push(BATCH / (ms / 1000));
+  }
+  return out;
+}
+
+type Overhead = {
+  nfe: number;
+  /** Mean time of one denoiser call inside the runs. */
+  denoiserMs: number;
+  /** The brief's figure at SHORT steps: (sample() − NFE × denoiser) / NFE / denoiser. */
+  overhead: number;
+  /** Marginal sampler time per evaluation (from SHORT and LONG runs), µs. */
+  stepUs: number;
+  /** stepUs relative to one denoiser call. */
+  stepOverhead: number;
+  /** What a run costs once, beyond its steps (initial noise, result array), ms. */
+  fixedMs: number;
+};
+
+const SHORT = 10, LONG = 30;
+
+/** One run's total time and time inside the denoiser. */
+async function timedRun(gmm: GaussianMixture, sampler: SamplerName, steps: number, seed: number) {
+  let inDenoiser = 0, nfe = 0;
+  const timed: Denoiser = async (x, sigma, info) => {
+    const t0 = performance.now();
+    const out = await gmm.denoiser(x, sigma, info);
+    inDenoiser += performance.now() - t0;
+    nfe++;
+    return out;
+  };
+  const sigmas = karrasSigmas({ steps });
+  const t0 = performance.now();
+  await sample({ denoiser: timed, batch: BATCH, dim: DIM, sigmas, sampler, seed, backend: "wasm" });
+  return { total: performance.now() - t0, inDenoiser, nfe };
+}
+
+/**
+ * A sampler's cost beyond its denoiser calls, the denoiser timed inside the same runs. Runs of
+ * SHORT and LONG steps alternate; their difference is the cost per step without the run's fixed
+ * cost.
+ */
+async function samplerOverhead(sampler: SamplerName, pairs = 7): Promise<Overhead> {
+  const gmm = new GaussianMixture({ ...mixtureOptions(), backend: "wasm" });
+  for (let r = 0; r < 2; r++) await timedRun(gmm, sampler, SHORT, r); // WASM tier-up, heap first touch
+  const perPair: Overhead[] = [];
+  for (let r = 0; r < pairs; r++) {
+    const short = await timedRun(gmm, sampler, SHORT, r);
+    const long = await timedRun(gmm, sampler, LONG, r);
+    const denoiserMs = (short.inDenoiser + long.inDenoiser) / (short.nfe + long.nfe);
+    const outside = (run: typeof short) => run.total - run.inDenoiser;
+    const stepMs = (outside(long) - outside(short)) / (long.nfe - short.nfe);
+    perPair.push({
+      nfe: short.nfe,
+      denoiserMs,
+      overhead: outside(short) / short.nfe / (short.inDenoiser / short.nfe),
+      stepUs: stepMs * 1000,
+      stepOverhead: stepMs / denoiserMs,
+      fixedMs: outside(short) - short.nfe * stepMs,
+    });
+  }
+  const pick = (key: keyof Overhead) => median(perPair.map((o) => o[key]));
+  return {
+    nfe: perPair[0].nfe,
+    denoiserMs: pick("denoiserMs"),
+    overhead: pick("overhead"),
+    stepUs: pick("stepUs"),
+    stepOverhead: pick("stepOverhead"),
+    fixedMs: pick("fixedMs"),
+  };
+}
+
+/** The parts of one step on the WASM workspace, in µs: what the overhead is made of. */
+async function stepParts(): Promise<Record<string, number>> {
+  const kernels = await selectKernels(DIFFUSION, "wasm");
+  const ws = kernels.workspace(BATCH, DIM);
+  try {
+    const x = ws.buffer(), denoised = ws.buffer(), noise = ws.buffer();
+    const host = noisedData(1), back = new Float32Array(BATCH * DIM);
+    ws.write(x, host);
+    ws.write(denoised, host);
+    const us = async (fn: () => unknown) => 1000 * await medianMs(fn, { runs: 21, minMs: 100 });
+    return {
+      "x to the host (no shared memory)": await us(() => ws.read(x, back)),
+      "D into WASM, finite check": await us(() => ws.write(denoised, host)),
+      "Euler step kernel": await us(() => ws.eulerStep(x, denoised, 2, 1.9)),
+      "Gaussian noise draw": await us(() => ws.fillGaussian(noise, 1, 0, 1)),
+    };
+  } finally {
+    ws.release();
+  }
+}
+
+type Memory = { buffers: number; heapMiB: number; hostMiB: number };
+
+/** Peak WASM heap and host arrays of one run at batch × DIM. */
+async function memory(sampler: SamplerName, batch: number): Promise<Memory> {
+  const gmm = new GaussianMixture({ ...mixtureOptions(), backend: "wasm" });
+  const heap = (await wasmRuntime())!.heap;
+  const state = batch * DIM * 4;
+  let denoiserBytes = 0, workspaceBytes = 0;
+  const counted: Denoiser = async (x, sigma, info) => {
+    workspaceBytes = Math.max(workspaceBytes, heap.stats.inUse - before); // the run's own buffers
+    const out = await gmm.denoiser(x, sigma, info);
+    denoiserBytes = Math.max(denoiserBytes, out.byteLength);
+    return out;
+  };
+  heap.resetPeak();
+  const before = heap.stats.inUse;
+  const sigmas = karrasSigmas({ steps: 3 });
+  const result = await sample({ denoiser: counted, batch, dim: DIM, sigmas, sampler, seed: 1, backend: "wasm" });
+  const peak = heap.stats.peak - before;
+  // Host arrays: the result, the host copy of x when no view of WASM memory can be handed out,
+  // and the denoiser's own output (one at a time; garbage once copied in).
+  const hostCopy = runtimeInfo().sharedMemory ? 0 : state;
+  return { buffers: Math.round(workspaceBytes / state), heapMiB: peak / MiB, hostMiB: (result.byteLength + hostCopy + denoiserBytes) / MiB };
+}
+
+export async function benchDiffusion(): Promise<string> {
+  const reference = await throughput("js");
+  await init({ threads: 1 });
+  const one = await throughput("wasm");
+  const overheadOne: Overhead[] = [];
+  for (const s of SAMPLERS) overheadOne.push(await samplerOverhead(s));
+  const parts = await stepParts();
+  await init({ threads: THREADS });
+  const all = await throughput("wasm");
+  const overheadAll: Overhead[] = [];
+  for (const s of SAMPLERS) overheadAll.push(await samplerOverhead(s));
+  const big = 65536, mem: Memory[] = [];
+  for (const s of SAMPLERS) mem.push(await memory(s, big));
+  const shared = runtimeInfo().sharedMemory;
+  await dispose();
+
+  const ratio = (a: number, b: number) => `${fmt(a / b, 2)}×`;
+  let text = table(
+    ["σ", "JS reference", "WASM 1 thread", `WASM ${THREADS} threads`, "1 thread / JS", `${THREADS} threads / JS`, `${THREADS} threads / 1`],
+    THROUGHPUT_SIGMAS.map((sigma, i) => [
+      `${sigma} (${sigma < 1 ? "one component per row" : "all components"})`,
+      fmt(reference[i] / 1e3, 1), fmt(one[i] / 1e3, 1), fmt(all[i] / 1e3, 1),
+      ratio(one[i], reference[i]), ratio(all[i], reference[i]), ratio(all[i], one[i]),
+    ]),
+  );
+  text += `\n\nGaussian-mixture denoiser (\`GaussianMixture.denoiser\`), batch ${BATCH} × ${DIM}, ${COMPONENTS} diagonal components: thousands of rows per second, medians. Target: WASM ≥ 5× the JS reference on one thread.`;
+
+  const overheadTable = (rows: Overhead[]) =>
+    table(
+      ["sampler", `NFE (${SHORT} steps)`, "denoiser ms", "(sample − NFE·denoiser) / NFE / denoiser", "sampler µs per step", "per step / denoiser", "fixed ms per run"],
+      SAMPLERS.map((s, i) => [
+        s, rows[i].nfe, fmt(rows[i].denoiserMs, 2), `${fmt(100 * rows[i].overhead, 1)}%`,
+        fmt(rows[i].stepUs, 0), `${fmt(100 * rows[i].stepOverhead, 1)}%`, fmt(rows[i].fixedMs, 1),
+      ]),
+    );
+  text += `\n\nSampler cost relative to one denoiser evaluation, batch ${BATCH} × ${DIM}, ${COMPONENTS} components, Karras σ, backend "wasm", the denoiser timed inside the same runs, medians of 7 pairs of runs. One thread:\n\n` +
+    overheadTable(overheadOne) + `\n\n${THREADS} threads:\n\n` + overheadTable(overheadAll);
+  text += `\n\nThe third column is the whole run at ${SHORT} steps: (sample() time − NFE × denoiser time) / NFE / denoiser time. "Per step" is the marginal cost, from runs of ${SHORT} and ${LONG} steps, without what a run pays once (the initial noise draw, the result array: "fixed"). Target: bookkeeping ≤ 5% of a denoiser call.`;
+  text += "\n\n" + table(
+    ["part of a step (1 thread)", "µs", "share of a 1-thread denoiser call"],
+    Object.entries(parts).map(([name, us]) => [name, fmt(us, 0), `${fmt(100 * us / 1000 / overheadOne[0].denoiserMs, 1)}%`]),
+  );
+  text += `\n\nThe denoiser takes and returns host arrays, so each evaluation moves x out of WASM memory (skipped where memory is shared: the denoiser then reads a view of it, ${shared ? "as here with threads" : "not available here"}) and D back in, checked for non-finite values; the step itself runs in place on the WASM heap. Ancestral samplers also draw fresh noise every step.`;
+
+  text += "\n\n" + table(
+    ["sampler", "state buffers", "peak WASM heap MiB", "× one state", "host arrays MiB"],
+    SAMPLERS.map((s, i) => [s, mem[i].buffers, fmt(mem[i].heapMiB, 1), `${fmt(mem[i].heapMiB / (big * DIM * 4 / MiB), 2)}×`, fmt(mem[i].hostMiB, 1)]),
+  );
+  text += `\n\nBatch ${big} × ${DIM} (one state = ${fmt(big * DIM * 4 / MiB, 0)} MiB), ${THREADS} threads, ${shared ? "shared" : "private"} memory, 3 steps: peak WASM heap during sample() (workspace buffers + the mixture kernel's input, output and tables), and the host arrays of the run (result, denoiser output${shared ? "" : ", host copy of x"}).`;
+  return text;
+}
+
+if (import.meta.main) console.log(await benchDiffusion());
