@@ -135,19 +135,27 @@ export function diffusion_axpby_f32(y: usize, x: usize, n: i32, a: f32, b: f32):
 
 /**
  * Index of the first value of x[0 .. n) that is not finite, or −1. v − v is 0 for finite v and
- * NaN otherwise; NaN survives the sum, so each block of 256 values costs one check, and only a
- * block that fails is searched value by value.
+ * NaN otherwise, and NaN survives a sum, so a block of 256 values costs one check; only a block
+ * that fails is searched value by value. Four accumulators keep the adds independent:
+ *
+ *   block:  [v0 v1 v2 v3][v4 .. v7][v8 .. v11][v12 .. v15] [v16 ..   ...  256 values
+ *   acc:     a0           a1        a2         a3           a0 ...
  */
 export function diffusion_first_nonfinite_f32(x: usize, n: i32): i32 {
   const block = 256;
   for (let start = 0; start < n; start += block) {
     const end = min(start + block, n);
-    const body = start + ((end - start) & ~3);
-    let acc = f32x4.splat(0);
-    for (let i = start; i < body; i += 4) {
-      const v = v128.load(x + (<usize>i << 2));
-      acc = f32x4.add(acc, f32x4.sub(v, v));
+    const body = start + ((end - start) & ~15);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let i = start; i < body; i += 16) {
+      const p = x + (<usize>i << 2);
+      const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+      a0 = f32x4.add(a0, f32x4.sub(v0, v0));
+      a1 = f32x4.add(a1, f32x4.sub(v1, v1));
+      a2 = f32x4.add(a2, f32x4.sub(v2, v2));
+      a3 = f32x4.add(a3, f32x4.sub(v3, v3));
     }
+    const acc = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
     let tail: f32 = 0;
     for (let i = body; i < end; i++) {
       const v = load<f32>(x + (<usize>i << 2));
@@ -161,51 +169,6 @@ export function diffusion_first_nonfinite_f32(x: usize, n: i32): i32 {
     }
   }
   return -1;
-}
-
-// Sum of squares of `dim` values at p: a v128 accumulator summed in a fixed lane order, then the
-// scalar tail in order, so a row's sum does not depend on where the row sits.
-// @ts-ignore: decorator
-@inline function sumSquares(p: usize, dim: i32): f32 {
-  let acc = f32x4.splat(0);
-  const body = dim & ~3;
-  for (let j = 0; j < body; j += 4) {
-    const v = v128.load(p + (<usize>j << 2));
-    acc = f32x4.add(acc, f32x4.mul(v, v));
-  }
-  let sum = hsum4_f32(acc);
-  for (let j = body; j < dim; j++) {
-    const v = load<f32>(p + (<usize>j << 2));
-    sum += v * v;
-  }
-  return sum;
-}
-
-/**
- * Langevin corrector rows: eps_r = stepScale / ‖g_r‖², x_r ← x_r + eps_r·g_r + √(2eps_r)·z_r.
- * A row whose score is zero is left unchanged.
- */
-export function diffusion_langevin_step_f32(
-  x: usize, g: usize, z: usize, rowStart: i32, rowEnd: i32, dim: i32, stepScale: f32,
-): void {
-  for (let row = rowStart; row < rowEnd; row++) {
-    const base = <usize>row * <usize>dim << 2;
-    const g2 = sumSquares(g + base, dim);
-    if (g2 == 0) continue;
-    const eps: f32 = stepScale / g2;
-    const amp: f32 = Mathf.sqrt(<f32>2 * eps);
-    const e4 = f32x4.splat(eps), m4 = f32x4.splat(amp);
-    const body = dim & ~3;
-    for (let j = 0; j < body; j += 4) {
-      const at = base + (<usize>j << 2);
-      const step = f32x4.add(f32x4.mul(e4, v128.load(g + at)), f32x4.mul(m4, v128.load(z + at)));
-      v128.store(x + at, f32x4.add(v128.load(x + at), step));
-    }
-    for (let j = body; j < dim; j++) {
-      const at = base + (<usize>j << 2);
-      store<f32>(x + at, load<f32>(x + at) + (eps * load<f32>(g + at) + amp * load<f32>(z + at)));
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -111,13 +111,6 @@ export interface DiffusionWorkspace {
   axpby(y: number, x: number, a: number, b: number): void;
 
   /**
-   * One Langevin update per row with a per-row step `eps_r = stepScale / ‖score_r‖²`:
-   * `x_r ← x_r + eps_r·score_r + √(2·eps_r)·noise_r`. A row whose score is zero is left
-   * unchanged.
-   */
-  langevinStep(x: number, score: number, noise: number, stepScale: number): void;
-
-  /**
    * Fills buffer `slot` with standard normals: row r holds draw `draw` of sample
    * `firstSample + r` of `seed`, bit-identical to {@link DiffusionKernels.fillGaussian}.
    */

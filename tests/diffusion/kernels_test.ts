@@ -143,29 +143,6 @@ for (const k of BACKENDS) {
     }
   });
 
-  Deno.test(`${k.name}: langevinStep() uses each row's own step size`, () => {
-    for (const [batch, dim] of [[1, 1], [3, 5], [2, 37]]) {
-      const n = batch * dim, x = filled(n, 1), g = filled(n, 2), z = filled(n, 3);
-      g.fill(0, 0, dim); // row 0 has a zero score and must stay put
-      const ws = workspaceWith(k, batch, dim, [x, g, z]);
-      ws.langevinStep(0, 1, 2, 0.05);
-      const y = readSlot(ws, 0);
-      ws.release();
-      const expected: number[] = [];
-      for (let r = 0; r < batch; r++) {
-        let g2 = 0;
-        for (let j = 0; j < dim; j++) g2 += g[r * dim + j] ** 2;
-        const eps = g2 === 0 ? 0 : 0.05 / g2;
-        for (let j = 0; j < dim; j++) {
-          expected.push(
-            x[r * dim + j] + eps * g[r * dim + j] + Math.sqrt(2 * eps) * z[r * dim + j],
-          );
-        }
-      }
-      assertClose(y, expected, 1e-5, `langevin ${batch}x${dim}`);
-    }
-  });
-
   Deno.test(`${k.name}: workspace fillGaussian() writes the stream of fillGaussian()`, async () => {
     const batch = 3, dim = 37, flat = new Float32Array(batch * dim);
     await k.fillGaussian(flat, batch, dim, 11, 4, 2);

@@ -282,6 +282,16 @@ Deno.test("sample() rejects unknown samplers, options and sampler options by nam
     [{ firstSample: 0.5 }, /"firstSample"/, TypeError],
     [{ xT: new Float32Array(5) }, /"xT" to hold batch × dim = 6 values but found 5/, RangeError],
     [{ xT: [1, 2, 3, 4, 5, 6] as never }, /"xT" to be a Float32Array/, TypeError],
+    [
+      { xT: Float32Array.from([1, 2, NaN, 4, 5, 6]) },
+      /"xT" to hold finite values but found NaN at index 2/,
+      RangeError,
+    ],
+    [
+      { noise: (out: Float32Array) => out.fill(1).fill(Infinity, 3) },
+      /"noise" to write finite values but found Infinity at index 3 \(draw 0\)/,
+      RangeError,
+    ],
     [{ onStep: 1 as never }, /"onStep" to be a function/, TypeError],
     [{ noise: {} as never }, /"noise" to be a function/, TypeError],
     [{ backend: "cuda" as never }, /"backend"/, RangeError],

@@ -233,10 +233,9 @@ Deno.test("stochastic samplers draw from the Gaussian's mean and variance", asyn
       { sigmas: vpSigmas({ steps: 200 }), samplerOptions: { snr: 0.05 }, batch: 100, dim: 32 },
       0.08,
     ],
-    ["annealed-langevin", {
-      sigmas: veSigmas({ steps: 10, sigmaMax: 20, sigmaMin: 0.05 }),
-      samplerOptions: { stepSize: 5e-4, langevinSteps: 100 },
-    }, 0.12],
+    // One dimension, where a corrector step sized by the very noise it injects goes wrong.
+    ["pc", { sigmas: vpSigmas({ steps: 200 }), samplerOptions: { snr: 0.16 } }, 0.08],
+    ["pc", { sigmas: veSigmas({ steps: 200, sigmaMax: 80 }), samplerOptions: { sde: "ve" } }, 0.08],
   ];
   for (const [name, extra, varianceTolerance] of cases) {
     const out = await run({
@@ -258,6 +257,46 @@ Deno.test("stochastic samplers draw from the Gaussian's mean and variance", asyn
       Math.abs(v / (s * s) - 1) < varianceTolerance,
       `${name} ${JSON.stringify(extra.samplerOptions ?? {})}: variance ${v}`,
     );
+  }
+});
+
+/**
+ * Variance of annealed Langevin dynamics on N(μ, s²), exactly: per step at level σ,
+ * x' − μ = c·(x − μ) + √α·z with c = 1 − α/(2(s²+σ²)), so Var' = c²·Var + α; the run starts
+ * at Var = σ₀² and ends with D(x; σ_L), which scales the spread by s²/(s²+σ_L²).
+ */
+function annealedLangevinVariance(levels: number[], stepSize: number, steps: number): number {
+  const sigmaLast = levels[levels.length - 1];
+  let variance = levels[0] ** 2;
+  for (const sigma of levels) {
+    const alpha = stepSize * sigma * sigma / (sigmaLast * sigmaLast);
+    const c = 1 - alpha / (2 * (s * s + sigma * sigma));
+    for (let t = 0; t < steps; t++) variance = c * c * variance + alpha;
+  }
+  return (s * s / (s * s + sigmaLast * sigmaLast)) ** 2 * variance;
+}
+
+Deno.test("annealed-langevin matches the exact variance of its chain, excess included", async () => {
+  const sigmas = veSigmas({ steps: 10, sigmaMax: 20, sigmaMin: 0.05 });
+  const levels = Array.from(sigmas.subarray(0, -1));
+  for (const langevinSteps of [100, 400]) {
+    const stepSize = 5e-4;
+    const out = await run({
+      denoiser: gaussian,
+      batch: 3000,
+      dim: 1,
+      sigmas,
+      sampler: "annealed-langevin",
+      samplerOptions: { stepSize, langevinSteps },
+      seed: 5,
+    });
+    const [, v] = moments(out);
+    const expected = annealedLangevinVariance(levels, stepSize, langevinSteps);
+    // 100 steps per level leave the chain under-mixed at the last levels: ~7% too wide.
+    if (langevinSteps === 100) assert.ok(expected / (s * s) > 1.05, `expected ${expected}`);
+    else assert.ok(Math.abs(expected / (s * s) - 1) < 0.01, `expected ${expected}`);
+    // Three standard errors of a 3000-sample variance.
+    assert.ok(Math.abs(v / expected - 1) < 3 * Math.sqrt(2 / 3000), `${langevinSteps}: ${v} vs ${expected}`);
   }
 });
 

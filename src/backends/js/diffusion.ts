@@ -345,18 +345,6 @@ class JsWorkspace implements DiffusionWorkspace {
     for (let i = 0; i < this.size; i++) out[i] = a * out[i] + b * src[i];
   }
 
-  langevinStep(x: number, score: number, noise: number, stepScale: number): void {
-    const y = this.#at(x), g = this.#at(score), z = this.#at(noise), dim = this.dim;
-    for (let row = 0; row < this.batch; row++) {
-      const base = row * dim;
-      let g2 = 0;
-      for (let j = 0; j < dim; j++) g2 += g[base + j] * g[base + j];
-      if (g2 === 0) continue;
-      const eps = stepScale / g2, amp = Math.sqrt(2 * eps);
-      for (let j = 0; j < dim; j++) y[base + j] += eps * g[base + j] + amp * z[base + j];
-    }
-  }
-
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void {
     fillGaussian(this.#at(slot), this.batch, this.dim, seed, firstSample, draw);
   }

@@ -279,19 +279,6 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.#call("diffusion_axpby_f32", this.#at(y), this.#at(x), this.size, a, b);
   }
 
-  langevinStep(x: number, score: number, noise: number, stepScale: number): void {
-    this.#call(
-      "diffusion_langevin_step_f32",
-      this.#at(x),
-      this.#at(score),
-      this.#at(noise),
-      0,
-      this.batch,
-      this.dim,
-      stepScale,
-    );
-  }
-
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void | Promise<void> {
     const tasks = fillTasks(this.#runtime, this.#at(slot), this.batch, this.dim, {
       seed,
