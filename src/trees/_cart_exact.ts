@@ -133,7 +133,7 @@ const OFFSET_SPAN = 2 ** 21;
  * scikit-learn's resolution of tree limits for data of `nRows` rows, `nCols` features and
  * total sample weight `totalWeight`.
  *
- * @throws {RangeError} When `maxFeatures` counts more features than there are.
+ * @throws {RangeError} When `maxFeatures` is not positive or counts more features than there are.
  */
 export function resolveTreeLimits(
   opts: TreeLimitOptions,
@@ -154,6 +154,7 @@ export function resolveTreeLimits(
   if (mf === null || mf === undefined) maxFeatures = nCols;
   else if (mf === "sqrt") maxFeatures = Math.max(1, Math.floor(Math.sqrt(nCols)));
   else if (mf === "log2") maxFeatures = Math.max(1, Math.floor(Math.log2(nCols)));
+  else if (!(mf > 0)) throw new RangeError(`Expected "maxFeatures" to be > 0 but found ${mf}`);
   else if (mf <= 1) maxFeatures = Math.max(1, Math.floor(mf * nCols));
   else maxFeatures = mf;
   if (maxFeatures > nCols) {
