@@ -9,6 +9,9 @@
 // feature's slots are accumulated row by row in segment order, prediction adds trees in order
 // in float32. Results are bit-identical to it, whatever range of features or rows a call gets.
 
+/** Rows per block of row-blocked prediction. */
+const ROW_BLOCK = 64;
+
 // @ts-ignore: decorator
 @inline function i32At(base: usize, index: i32): i32 {
   return load<i32>(base + (<usize>index << 2));
@@ -59,40 +62,81 @@ export function trees_bin_f32(
 //
 //   slot s:  [ G | H ]  16 bytes        values row r:  [ g | h ]  16 bytes
 //
-// Four features share each row's load of (g, h) and its row index; each feature's slots still
-// see the rows in segment order.
+// Eight features share each row's load of (g, h) and its row index, and their slots (8 × 4 KiB
+// at 256 bins) stay in L1; each feature's slots still see the rows in segment order.
+
+// @ts-ignore: decorator
+@inline function addRow(h: usize, column: usize, r: usize, gh: v128): void {
+  const s = h + (<usize>load<u8>(column + r) << 4);
+  v128.store(s, f64x2.add(v128.load(s), gh));
+}
+
+// @ts-ignore: decorator
+@inline function slotsOf(hist: usize, binOffsets: usize, features: usize, k: i32): usize {
+  return hist + (<usize>i32At(binOffsets, i32At(features, k)) << 4);
+}
+
+// @ts-ignore: decorator
+@inline function columnOf(bins: usize, features: usize, k: i32, nRows: i32): usize {
+  return bins + <usize>i32At(features, k) * <usize>nRows;
+}
+
 function histogram2(
   hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
   nRows: i32, rowBegin: i32, rowEnd: i32, featureBegin: i32, featureEnd: i32,
 ): void {
   let k = featureBegin;
-  for (; k + 4 <= featureEnd; k += 4) {
-    const f0 = i32At(features, k), f1 = i32At(features, k + 1);
-    const f2 = i32At(features, k + 2), f3 = i32At(features, k + 3);
-    const h0 = hist + (<usize>i32At(binOffsets, f0) << 4), c0 = bins + <usize>f0 * <usize>nRows;
-    const h1 = hist + (<usize>i32At(binOffsets, f1) << 4), c1 = bins + <usize>f1 * <usize>nRows;
-    const h2 = hist + (<usize>i32At(binOffsets, f2) << 4), c2 = bins + <usize>f2 * <usize>nRows;
-    const h3 = hist + (<usize>i32At(binOffsets, f3) << 4), c3 = bins + <usize>f3 * <usize>nRows;
+  for (; k + 8 <= featureEnd; k += 8) {
+    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
+    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
+    const h2 = slotsOf(hist, binOffsets, features, k + 2), c2 = columnOf(bins, features, k + 2, nRows);
+    const h3 = slotsOf(hist, binOffsets, features, k + 3), c3 = columnOf(bins, features, k + 3, nRows);
+    const h4 = slotsOf(hist, binOffsets, features, k + 4), c4 = columnOf(bins, features, k + 4, nRows);
+    const h5 = slotsOf(hist, binOffsets, features, k + 5), c5 = columnOf(bins, features, k + 5, nRows);
+    const h6 = slotsOf(hist, binOffsets, features, k + 6), c6 = columnOf(bins, features, k + 6, nRows);
+    const h7 = slotsOf(hist, binOffsets, features, k + 7), c7 = columnOf(bins, features, k + 7, nRows);
     for (let i = rowBegin; i < rowEnd; i++) {
       const r = <usize>i32At(rows, i);
       const gh = v128.load(values + (r << 4));
-      let s = h0 + (<usize>load<u8>(c0 + r) << 4);
-      v128.store(s, f64x2.add(v128.load(s), gh));
-      s = h1 + (<usize>load<u8>(c1 + r) << 4);
-      v128.store(s, f64x2.add(v128.load(s), gh));
-      s = h2 + (<usize>load<u8>(c2 + r) << 4);
-      v128.store(s, f64x2.add(v128.load(s), gh));
-      s = h3 + (<usize>load<u8>(c3 + r) << 4);
-      v128.store(s, f64x2.add(v128.load(s), gh));
+      addRow(h0, c0, r, gh);
+      addRow(h1, c1, r, gh);
+      addRow(h2, c2, r, gh);
+      addRow(h3, c3, r, gh);
+      addRow(h4, c4, r, gh);
+      addRow(h5, c5, r, gh);
+      addRow(h6, c6, r, gh);
+      addRow(h7, c7, r, gh);
+    }
+  }
+  for (; k + 4 <= featureEnd; k += 4) {
+    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
+    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
+    const h2 = slotsOf(hist, binOffsets, features, k + 2), c2 = columnOf(bins, features, k + 2, nRows);
+    const h3 = slotsOf(hist, binOffsets, features, k + 3), c3 = columnOf(bins, features, k + 3, nRows);
+    for (let i = rowBegin; i < rowEnd; i++) {
+      const r = <usize>i32At(rows, i);
+      const gh = v128.load(values + (r << 4));
+      addRow(h0, c0, r, gh);
+      addRow(h1, c1, r, gh);
+      addRow(h2, c2, r, gh);
+      addRow(h3, c3, r, gh);
+    }
+  }
+  for (; k + 2 <= featureEnd; k += 2) {
+    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
+    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
+    for (let i = rowBegin; i < rowEnd; i++) {
+      const r = <usize>i32At(rows, i);
+      const gh = v128.load(values + (r << 4));
+      addRow(h0, c0, r, gh);
+      addRow(h1, c1, r, gh);
     }
   }
   for (; k < featureEnd; k++) {
-    const f = i32At(features, k);
-    const h = hist + (<usize>i32At(binOffsets, f) << 4), c = bins + <usize>f * <usize>nRows;
+    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
     for (let i = rowBegin; i < rowEnd; i++) {
       const r = <usize>i32At(rows, i);
-      const s = h + (<usize>load<u8>(c + r) << 4);
-      v128.store(s, f64x2.add(v128.load(s), v128.load(values + (r << 4))));
+      addRow(h0, c0, r, v128.load(values + (r << 4)));
     }
   }
 }
@@ -287,23 +331,20 @@ export function trees_partition(
   const column = bins + <usize>feature * <usize>nRows;
   const missingLeft = defaultLeft != 0;
   let nLeft = 0, nRight = 0;
+  // Branch-free: each row is written to both sides and only one side's count moves on, so an
+  // unpredictable split costs no mispredictions. The left write never passes the read.
   for (let i = rowBegin; i < rowEnd; i++) {
     const r = i32At(rows, i);
     const b = <i32>load<u8>(column + <usize>r);
-    const goLeft = b == missingBin ? missingLeft : b < splitBin;
-    if (goLeft) {
-      store<i32>(rows + (<usize>(rowBegin + nLeft) << 2), r);
-      nLeft++;
-    } else {
-      store<i32>(scratch + (<usize>nRight << 2), r);
-      nRight++;
-    }
+    const goLeft = <i32>select<bool>(missingLeft, b < splitBin, b == missingBin);
+    store<i32>(rows + (<usize>(rowBegin + nLeft) << 2), r);
+    store<i32>(scratch + (<usize>nRight << 2), r);
+    nLeft += goLeft;
+    nRight += goLeft ^ 1;
   }
   memory.copy(rows + (<usize>(rowBegin + nLeft) << 2), scratch, <usize>nRight << 2);
   return nLeft;
 }
-
-const ROW_BLOCK = 64;
 
 /**
  * Adds trees [treeBegin, treeEnd) to out for rows [rowBegin, rowEnd), rounding every sum to
@@ -338,5 +379,65 @@ export function trees_predict_f32(
         }
       }
     }
+  }
+}
+
+// A growth step (src/backends/trees.ts, GrowthStep) for the features features[k0 .. k1): a
+// task of one feature group, so tasks of one step write disjoint slots and results. Records
+// hold byte offsets where the TypeScript record holds slot numbers:
+//
+//   build     i32 × 3 per histogram:  hist, rowBegin, rowEnd
+//   subtract  i32 × 2 per sibling:    hist (parent in, sibling out), child hist
+//   search    i32 per node:           hist;  params f64 × 10 per node
+//   out       f64 × 6 per candidate, at the candidate's index in `candidates`
+export function trees_grow_step_f64(
+  bins: usize, values: usize, rows: usize, binOffsets: usize, features: usize,
+  build: usize, subtract: usize, search: usize, params: usize, candidates: usize,
+  candidateOffsets: usize, monotone: usize, out: usize,
+  nRows: i32, nChannels: i32, k0: i32, k1: i32, nBuild: i32, nSubtract: i32, nSearch: i32,
+): void {
+  if (k1 <= k0) return;
+  for (let j = 0; j < nBuild; j++) {
+    const record = build + (<usize>(j * 3) << 2);
+    trees_hist_build_f64(
+      <usize>load<i32>(record), bins, rows, values, binOffsets, features, nRows,
+      load<i32>(record, 4), load<i32>(record, 8), nChannels, k0, k1,
+    );
+  }
+  for (let j = 0; j < nSubtract; j++) {
+    const record = subtract + (<usize>(j * 2) << 2);
+    const hist = <usize>load<i32>(record);
+    trees_hist_subtract_f64(hist, hist, <usize>load<i32>(record, 4), binOffsets, features, nChannels, k0, k1);
+  }
+  // Candidates are increasing and among features: this group's are those in [lowest, highest].
+  const lowest = i32At(features, k0), highest = i32At(features, k1 - 1);
+  for (let i = 0; i < nSearch; i++) {
+    let from = i32At(candidateOffsets, i), to = i32At(candidateOffsets, i + 1);
+    while (from < to && i32At(candidates, from) < lowest) from++;
+    while (to > from && i32At(candidates, to - 1) > highest) to--;
+    trees_find_splits_f64(
+      out, <usize>i32At(search, i), binOffsets, candidates, monotone,
+      params + (<usize>(i * 10) << 3), nChannels, from, to,
+    );
+  }
+}
+
+/**
+ * Partitions the segments of nodes[nodeBegin .. nodeEnd) (i32 × 6 each: rowBegin, rowEnd,
+ * feature, splitBin, missingBin, defaultLeft) and writes each node's left count to nLeft. A
+ * node's right part waits in scratch at its own segment's position, so tasks never share it.
+ */
+export function trees_partition_nodes(
+  rows: usize, scratch: usize, bins: usize, nodes: usize, nLeft: usize,
+  nRows: i32, nodeBegin: i32, nodeEnd: i32,
+): void {
+  for (let i = nodeBegin; i < nodeEnd; i++) {
+    const node = nodes + (<usize>(i * 6) << 2);
+    const rowBegin = load<i32>(node);
+    const left = trees_partition(
+      rows, scratch + (<usize>rowBegin << 2), bins, nRows, rowBegin, load<i32>(node, 4),
+      load<i32>(node, 8), load<i32>(node, 12), load<i32>(node, 16), load<i32>(node, 20),
+    );
+    store<i32>(nLeft + (<usize>i << 2), left);
   }
 }

@@ -179,6 +179,109 @@ export interface PredictArgs {
   out: Float32Array;
 }
 
+/** What a growth workspace holds for a whole fit (see TreesKernels.workspace). */
+export interface WorkspaceArgs {
+  bins: Uint8Array;
+  nRows: number;
+  nFeatures: number;
+  binOffsets: Int32Array;
+  /** 2 (gradient, hessian) or 3 (and a count). */
+  nChannels: number;
+  /** Per feature +1, −1 or 0, or null for none. */
+  monotone: Int8Array | null;
+}
+
+/** Fields of one histogram to build in `GrowthStep.build`. */
+export const BUILD_FIELD = { slot: 0, rowBegin: 1, rowEnd: 2 } as const;
+export const BUILD_FIELD_COUNT = 3;
+
+/** Fields of one sibling in `GrowthStep.subtract`: `slot ← slot − childSlot`. */
+export const SUBTRACT_FIELD = { slot: 0, childSlot: 1 } as const;
+export const SUBTRACT_FIELD_COUNT = 2;
+
+/** Fields of one node to split in `PartitionStep.nodes`. */
+export const PARTITION_FIELD = {
+  rowBegin: 0,
+  rowEnd: 1,
+  feature: 2,
+  splitBin: 3,
+  /** The feature's missing bin (its number of value bins). */
+  missingBin: 4,
+  defaultLeft: 5,
+} as const;
+export const PARTITION_FIELD_COUNT = 6;
+
+/**
+ * One step of tree growth over a batch of nodes (a whole level when growing depthwise, the
+ * children of one node when loss-guided), in this order:
+ *
+ * ```
+ *  build     hist[slot] ← histogram of rows[rowBegin .. rowEnd)       (the smaller children)
+ *  subtract  hist[slot] ← hist[slot] − hist[childSlot]                (their larger siblings)
+ *  search    best[i]    ← best split of node i over its candidate features, from hist[search[i]]
+ * ```
+ *
+ * Histograms cover `features[0 .. featureCount)`. The best split of a node is the one of
+ * highest gain; ties go to the earlier candidate (candidates are increasing, so the lower
+ * feature) and, within a feature, to the first one scanned (see SplitArgs).
+ */
+export interface GrowthStep {
+  /** The tree's features, increasing. */
+  features: Int32Array;
+  featureCount: number;
+  /** BUILD_FIELD_COUNT integers per histogram. */
+  build: Int32Array;
+  buildCount: number;
+  /** SUBTRACT_FIELD_COUNT integers per sibling. */
+  subtract: Int32Array;
+  subtractCount: number;
+  /** The histogram slot of each node to search. */
+  search: Int32Array;
+  searchCount: number;
+  /** SPLIT_PARAM_COUNT values per searched node. */
+  params: Float64Array;
+  /**
+   * Candidate features of searched node i: `candidates[candidateOffsets[i] ..
+   * candidateOffsets[i + 1])`, increasing, all among `features`.
+   */
+  candidates: Int32Array;
+  /** searchCount + 1 entries. */
+  candidateOffsets: Int32Array;
+  /** Written: SPLIT_FIELD_COUNT values per searched node (gain −∞ when it cannot split). */
+  best: Float64Array;
+  /** Written: the feature of each node's best split, −1 when it cannot split. */
+  bestFeature: Int32Array;
+}
+
+/** Splits the row segments of a batch of nodes (see PartitionArgs for one node). */
+export interface PartitionStep {
+  /** PARTITION_FIELD_COUNT integers per node; segments are disjoint. */
+  nodes: Int32Array;
+  nodeCount: number;
+  /** Written: rows sent left, per node. */
+  nLeft: Int32Array;
+}
+
+/**
+ * The state of histogram growth for one fit, in the backend's own memory: the bin matrix, the
+ * current tree's per-row values and row order, and node histograms addressed by slot number
+ * (any non-negative integer; storage appears on first use). Between steps nothing crosses
+ * over but the small step records. Nothing is valid after `release`.
+ */
+export interface TreesWorkspace {
+  /** Copies the next tree's per-row values, nRows × nChannels. */
+  setValues(values: Float64Array): void;
+  /** Copies the next tree's rows, `rows[0 .. count)`. */
+  setRows(rows: Int32Array, count: number): void;
+  /** Copies the current row order, `count` entries, into `out`. */
+  readRows(out: Int32Array, count: number): void;
+  /** Copies the slots of one feature of histogram `slot` into `out` (nBins_f + 1 slots × C). */
+  readHistogram(slot: number, feature: number, out: Float64Array): void;
+  grow(step: GrowthStep): Promise<void>;
+  partition(step: PartitionStep): Promise<void>;
+  release(): void;
+}
+
 /** Arrays a backend may keep resident between calls (see TreesKernels.retain). */
 export type ResidentArray = Uint8Array | Int32Array | Float32Array | Float64Array;
 
@@ -201,6 +304,8 @@ export interface TreesKernels {
   partition(args: PartitionArgs): Promise<number>;
   /** Rows `[firstRow, firstRow + rowCount)` only, when given. */
   predict(args: PredictArgs, firstRow?: number, rowCount?: number): Promise<void>;
+  /** Opens a growth workspace; the caller releases it in a `finally`. */
+  workspace(args: WorkspaceArgs): TreesWorkspace;
 }
 
 /**

@@ -213,8 +213,7 @@ export function computeCuts(
 }
 
 /**
- * Cuts a matrix and bins it with the given kernels. The caller owns the result's residency:
- * see `withResidentBins`.
+ * Cuts a matrix and bins it with the given kernels.
  */
 export async function binMatrix(
   kernels: TreesKernels,
@@ -268,23 +267,4 @@ export function midpointThreshold(
   let floor = Math.fround(t);
   if (floor > t) floor = stepFloat32(floor, false);
   return stepFloat32(floor, true);
-}
-
-/**
- * Runs `fn` with the bin matrix (and its offsets) resident in the kernels' memory: they do not
- * change during a fit, so a backend with its own memory copies them once.
- */
-export async function withResidentBins<T>(
-  kernels: TreesKernels,
-  binned: BinnedMatrix,
-  fn: () => Promise<T>,
-): Promise<T> {
-  await kernels.retain(binned.bins);
-  await kernels.retain(binned.binOffsets);
-  try {
-    return await fn();
-  } finally {
-    await kernels.release(binned.binOffsets);
-    await kernels.release(binned.bins);
-  }
 }

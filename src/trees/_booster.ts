@@ -7,8 +7,15 @@
  */
 import type { TreesKernels } from "../backends/trees.ts";
 import { Rng } from "../_random.ts";
-import { binMatrix, type BinnedMatrix, withResidentBins } from "./_binning.ts";
-import { type GrownNode, type GrowParams, growTree, sampleFeatures } from "./_grower.ts";
+import type { TreesWorkspace } from "../backends/trees.ts";
+import { binMatrix, type BinnedMatrix } from "./_binning.ts";
+import {
+  type GrownNode,
+  type GrowParams,
+  growTree,
+  sampleFeatures,
+  withGrowthWorkspace,
+} from "./_grower.ts";
 import type { Metric } from "./_metrics.ts";
 import { type Objective, transformMargins } from "./_objectives.ts";
 import { interpolatedQuantile, weightedQuantile } from "./_quantile.ts";
@@ -122,11 +129,11 @@ export async function boost(
     data.weights,
     params.maxBin,
   );
-  return await withResidentBins(kernels, binned, async () => {
+  return await withGrowthWorkspace(kernels, binned, 2, params.monotone, async (workspace) => {
     // Subsampled rounds walk every tree over all of X.
     if (params.subsample < 1) await kernels.retain(data.x);
     try {
-      return await boostBinned(kernels, binned, data, params, monitor);
+      return await boostBinned(kernels, workspace, binned, data, params, monitor);
     } finally {
       if (params.subsample < 1) await kernels.release(data.x);
     }
@@ -135,6 +142,7 @@ export async function boost(
 
 async function boostBinned(
   kernels: TreesKernels,
+  workspace: TreesWorkspace,
   binned: BinnedMatrix,
   data: BoostData,
   params: BoostParams,
@@ -187,7 +195,7 @@ async function boostBinned(
       const features = sampleFeatures(featureRng, allFeatures, params.colsampleBytree);
       const nodes = await growTree(
         {
-          kernels,
+          workspace,
           binned,
           values: gradients[k],
           nChannels: 2,

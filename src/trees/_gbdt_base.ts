@@ -9,13 +9,13 @@
 import type { Backend, Matrix } from "../tensor.ts";
 import { Rng } from "../_random.ts";
 import { BACKENDS, checkOptions, show } from "../_validate.ts";
-import { binMatrix, type BinnedMatrix, withResidentBins } from "./_binning.ts";
+import { binMatrix, type BinnedMatrix } from "./_binning.ts";
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
 import { type GbdtLoss, type LossContext, LOSSES } from "./_gbdt_losses.ts";
-import { growTree } from "./_grower.ts";
+import { growTree, withGrowthWorkspace } from "./_grower.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
-import type { TreesKernels } from "../backends/trees.ts";
+import type { TreesKernels, TreesWorkspace } from "../backends/trees.ts";
 import type { ParamTable } from "./_params.ts";
 import { addTrees, EnsembleBuilder, normalise, type TreeEnsemble } from "./_tree_model.ts";
 
@@ -245,11 +245,12 @@ async function trainStages(
   });
   const binned = await binMatrix(kernels, data.x, nRows, nCols, data.given, params.maxBin);
   const subsampled = Math.max(1, Math.floor(params.subsample * nRows)) < nRows;
-  return await withResidentBins(kernels, binned, async () => {
+  return await withGrowthWorkspace(kernels, binned, 3, null, async (workspace) => {
     if (subsampled) await kernels.retain(data.x);
     try {
       return await stages(
         kernels,
+        workspace,
         binned,
         data,
         params,
@@ -272,6 +273,7 @@ interface StageState {
 
 async function stages(
   kernels: TreesKernels,
+  workspace: TreesWorkspace,
   binned: BinnedMatrix,
   data: StageData,
   params: GBParams,
@@ -326,7 +328,7 @@ async function stages(
       else rows.set(inBag);
       const nodes = await growTree(
         {
-          kernels,
+          workspace,
           binned,
           values,
           nChannels: 3,

@@ -16,15 +16,24 @@
  * @module
  */
 import {
+  BUILD_FIELD,
+  BUILD_FIELD_COUNT,
+  type GrowthStep,
+  PARTITION_FIELD,
+  PARTITION_FIELD_COUNT,
+  type PartitionStep,
   SPLIT_FIELD,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM,
   SPLIT_PARAM_COUNT,
   SplitScorer,
+  SUBTRACT_FIELD,
+  SUBTRACT_FIELD_COUNT,
   type TreesKernels,
+  type TreesWorkspace,
 } from "../backends/trees.ts";
 import type { Rng } from "../_random.ts";
-import { type BinnedMatrix, midpointThreshold, valueBins } from "./_binning.ts";
+import { type BinnedMatrix, MAX_BIN, midpointThreshold, valueBins } from "./_binning.ts";
 
 /** Growth settings of one tree. */
 export interface GrowParams {
@@ -59,7 +68,8 @@ export interface GrowParams {
 
 /** The data a tree grows on. `rows[0 .. rowCount)` are its rows; they get reordered. */
 export interface GrowInput {
-  kernels: TreesKernels;
+  /** The fit's workspace, opened on `binned` with `nChannels` (see withGrowthWorkspace). */
+  workspace: TreesWorkspace;
   binned: BinnedMatrix;
   /** Per row: gradient, hessian (and count when nChannels is 3). */
   values: Float64Array;
@@ -96,7 +106,8 @@ export interface GrownNode {
 
 interface Candidate {
   id: number;
-  hist: Float64Array | null;
+  /** Workspace histogram slot, −1 when the node has none (it can never split). */
+  slot: number;
   lower: number;
   upper: number;
   /** Best split found, or null when the node cannot split. */
@@ -111,40 +122,30 @@ interface Candidate {
   } | null;
 }
 
-/** Reusable buffers of one growth. */
-class Workspace {
-  readonly #free: Float64Array[] = [];
-  readonly histLength: number;
-  readonly scratch: Int32Array;
-  readonly params = new Float64Array(SPLIT_PARAM_COUNT);
-  out: Float64Array;
-
-  constructor(histLength: number, rows: number, features: number) {
-    this.histLength = histLength;
-    this.scratch = new Int32Array(rows);
-    this.out = new Float64Array(features * SPLIT_FIELD_COUNT);
+/**
+ * Opens a growth workspace on a binned matrix for the length of `fn` (a whole fit): the bin
+ * matrix moves into the kernels' memory once, and histograms stay there between trees.
+ */
+export async function withGrowthWorkspace<T>(
+  kernels: TreesKernels,
+  binned: BinnedMatrix,
+  nChannels: number,
+  monotone: Int8Array | null,
+  fn: (workspace: TreesWorkspace) => Promise<T>,
+): Promise<T> {
+  const workspace = kernels.workspace({
+    bins: binned.bins,
+    nRows: binned.nRows,
+    nFeatures: binned.nFeatures,
+    binOffsets: binned.binOffsets,
+    nChannels,
+    monotone,
+  });
+  try {
+    return await fn(workspace);
+  } finally {
+    workspace.release();
   }
-
-  takeHist(): Float64Array {
-    return this.#free.pop() ?? new Float64Array(this.histLength);
-  }
-
-  giveHist(hist: Float64Array | null): void {
-    if (hist) this.#free.push(hist);
-  }
-}
-
-/** Workspaces by binned matrix: the histogram pool outlives one tree, for a whole fit. */
-const workspaces = new WeakMap<BinnedMatrix, Workspace>();
-
-function workspaceFor(binned: BinnedMatrix, nChannels: number, featureCount: number): Workspace {
-  const histLength = binned.binOffsets[binned.nFeatures] * nChannels;
-  let ws = workspaces.get(binned);
-  if (!ws || ws.histLength !== histLength || ws.out.length < featureCount * SPLIT_FIELD_COUNT) {
-    ws = new Workspace(histLength, binned.nRows, binned.nFeatures);
-    workspaces.set(binned, ws);
-  }
-  return ws;
 }
 
 /** k of the given increasing features, drawn without replacement and kept increasing. */
@@ -155,50 +156,128 @@ export function sampleFeatures(rng: Rng, from: Int32Array, fraction: number): In
   return picked.map((i) => from[i]);
 }
 
-/**
- * Grows one tree; nodes are numbered in the order they were created (root 0). The gradient
- * values stay resident in the kernels' memory while the tree grows.
- */
-export async function growTree(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
-  await input.kernels.retain(input.values);
-  try {
-    return await grow(input, params);
-  } finally {
-    await input.kernels.release(input.values);
+/** Histogram slot numbers of one tree: freed slots are taken again first. */
+class Slots {
+  #next = 0;
+  readonly #free: number[] = [];
+
+  take(): number {
+    return this.#free.pop() ?? this.#next++;
+  }
+
+  give(slot: number): void {
+    if (slot >= 0) this.#free.push(slot);
   }
 }
 
-async function grow(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
-  const { kernels, binned, values, nChannels: C, rows, features, rng } = input;
-  const ws = workspaceFor(binned, C, features.length);
+/** The records of one growth step, in growable arrays reused from step to step. */
+class StepRecords {
+  readonly step: GrowthStep;
+  /** Candidate of each searched node. */
+  readonly searched: Candidate[] = [];
+
+  constructor(features: Int32Array) {
+    this.step = {
+      features,
+      featureCount: features.length,
+      build: new Int32Array(16 * BUILD_FIELD_COUNT),
+      buildCount: 0,
+      subtract: new Int32Array(16 * SUBTRACT_FIELD_COUNT),
+      subtractCount: 0,
+      search: new Int32Array(16),
+      searchCount: 0,
+      params: new Float64Array(16 * SPLIT_PARAM_COUNT),
+      candidates: new Int32Array(16 * Math.max(1, features.length)),
+      candidateOffsets: new Int32Array(17),
+      best: new Float64Array(16 * SPLIT_FIELD_COUNT),
+      bestFeature: new Int32Array(16),
+    };
+  }
+
+  clear(): void {
+    const s = this.step;
+    s.buildCount = s.subtractCount = s.searchCount = 0;
+    this.searched.length = 0;
+  }
+
+  build(slot: number, rowBegin: number, rowEnd: number): void {
+    const s = this.step;
+    s.build = fit(s.build, (s.buildCount + 1) * BUILD_FIELD_COUNT);
+    const o = s.buildCount++ * BUILD_FIELD_COUNT;
+    s.build[o + BUILD_FIELD.slot] = slot;
+    s.build[o + BUILD_FIELD.rowBegin] = rowBegin;
+    s.build[o + BUILD_FIELD.rowEnd] = rowEnd;
+  }
+
+  subtract(slot: number, childSlot: number): void {
+    const s = this.step;
+    s.subtract = fit(s.subtract, (s.subtractCount + 1) * SUBTRACT_FIELD_COUNT);
+    const o = s.subtractCount++ * SUBTRACT_FIELD_COUNT;
+    s.subtract[o + SUBTRACT_FIELD.slot] = slot;
+    s.subtract[o + SUBTRACT_FIELD.childSlot] = childSlot;
+  }
+
+  /** Adds a node to search; returns its SPLIT_PARAM record to fill in. */
+  search(candidate: Candidate, list: Int32Array): Float64Array {
+    const s = this.step;
+    const i = s.searchCount++;
+    this.searched.push(candidate);
+    s.search = fit(s.search, i + 1);
+    s.search[i] = candidate.slot;
+    s.candidateOffsets = fit(s.candidateOffsets, i + 2);
+    const from = s.candidateOffsets[i];
+    s.candidates = fit(s.candidates, from + list.length);
+    s.candidates.set(list, from);
+    s.candidateOffsets[i + 1] = from + list.length;
+    s.params = fitFloat(s.params, (i + 1) * SPLIT_PARAM_COUNT);
+    s.best = fitFloat(s.best, (i + 1) * SPLIT_FIELD_COUNT);
+    s.bestFeature = fit(s.bestFeature, i + 1);
+    return s.params.subarray(i * SPLIT_PARAM_COUNT, (i + 1) * SPLIT_PARAM_COUNT);
+  }
+
+  get empty(): boolean {
+    const s = this.step;
+    return s.buildCount + s.subtractCount + s.searchCount === 0;
+  }
+}
+
+function fit(a: Int32Array, length: number): Int32Array {
+  if (a.length >= length) return a;
+  const grown = new Int32Array(Math.max(length, 2 * a.length));
+  grown.set(a);
+  return grown;
+}
+
+function fitFloat(a: Float64Array, length: number): Float64Array {
+  if (a.length >= length) return a;
+  const grown = new Float64Array(Math.max(length, 2 * a.length));
+  grown.set(a);
+  return grown;
+}
+
+/**
+ * Grows one tree; nodes are numbered in the order they were created (root 0). Each growth
+ * step handles a batch of nodes at once (a level when depthwise), so the kernels see a few
+ * large calls per tree rather than several per node.
+ */
+export async function growTree(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
+  const { workspace, binned, values, nChannels: C, rows, rowCount, features, rng } = input;
+  workspace.setValues(values);
+  workspace.setRows(rows, rowCount);
   const nodes: GrownNode[] = [];
+  const slots = new Slots();
+  const records = new StepRecords(features);
   const byLevel: Int32Array[] = [];
   const levelFeatures = (depth: number) =>
     byLevel[depth] ??= sampleFeatures(rng, features, params.colsampleByLevel);
   const hasCounts = C >= 3;
 
-  const histogram = async (node: GrownNode, hist: Float64Array) => {
-    await kernels.buildHistogram({
-      bins: binned.bins,
-      nRows: binned.nRows,
-      rows,
-      rowBegin: node.rowBegin,
-      rowEnd: node.rowEnd,
-      values,
-      nChannels: C,
-      features,
-      featureCount: features.length,
-      binOffsets: binned.binOffsets,
-      hist,
-    });
-  };
   const canEverSplit = (node: GrownNode) =>
     (params.maxDepth === 0 || node.depth < params.maxDepth) &&
     (!hasCounts || node.count >= Math.max(2, params.minSamplesSplit, 2 * params.minSamplesLeaf)) &&
     node.rowEnd - node.rowBegin >= 2;
 
-  const setParams = (node: GrownNode, lower: number, upper: number) => {
-    const p = ws.params;
+  const setParams = (p: Float64Array, node: GrownNode, lower: number, upper: number) => {
     p[SPLIT_PARAM.lambda] = params.lambda;
     p[SPLIT_PARAM.alpha] = params.alpha;
     p[SPLIT_PARAM.minChildWeight] = params.minChildWeight;
@@ -211,47 +290,53 @@ async function grow(input: GrowInput, params: GrowParams): Promise<GrownNode[]> 
     p[SPLIT_PARAM.count] = node.count;
     return new SplitScorer(p, params.monotone !== null);
   };
+  const scratchParams = new Float64Array(SPLIT_PARAM_COUNT);
+  const scorerFor = (node: GrownNode, lower: number, upper: number) =>
+    setParams(scratchParams, node, lower, upper);
 
-  const evaluate = async (candidate: Candidate) => {
+  /**
+   * Sets the node's weight and, when it has a histogram, queues its split search. Feature
+   * samples are drawn here, in node order, so the draws do not depend on how steps batch nodes.
+   */
+  const prepare = (candidate: Candidate) => {
     const node = nodes[candidate.id];
-    const scorer = setParams(node, candidate.lower, candidate.upper);
-    node.weight = scorer.weight(node.sumGrad, node.sumHess);
-    if (candidate.hist === null) return;
+    node.weight = scorerFor(node, candidate.lower, candidate.upper)
+      .weight(node.sumGrad, node.sumHess);
+    if (candidate.slot < 0) return;
     const list = sampleFeatures(rng, levelFeatures(node.depth), params.colsampleByNode);
-    await kernels.findSplits({
-      hist: candidate.hist,
-      nChannels: C,
-      features: list,
-      featureCount: list.length,
-      binOffsets: binned.binOffsets,
-      monotone: params.monotone,
-      params: ws.params,
-      out: ws.out,
-    });
-    let k = -1;
-    for (let i = 0; i < list.length; i++) {
-      // Features are increasing and the comparison strict: ties go to the lower index.
-      if (ws.out[i * SPLIT_FIELD_COUNT] > (k < 0 ? -Infinity : ws.out[k * SPLIT_FIELD_COUNT])) {
-        k = i;
-      }
+    setParams(records.search(candidate, list), node, candidate.lower, candidate.upper);
+  };
+
+  /** Runs the queued step and turns each searched node's best split into its candidate. */
+  const runStep = async () => {
+    if (records.empty) return;
+    const step = records.step;
+    await workspace.grow(step);
+    for (let i = 0; i < step.searchCount; i++) {
+      const candidate = records.searched[i];
+      const feature = step.bestFeature[i];
+      if (feature < 0) continue;
+      const node = nodes[candidate.id];
+      const o = i * SPLIT_FIELD_COUNT;
+      const gain = step.best[o + SPLIT_FIELD.gain];
+      // Rounding noise scales with the children's scores (gain + the parent's score), not with
+      // the parent's alone, which is ~0 for an impure node whose gradients cancel out.
+      const parentScore = scorerFor(node, candidate.lower, candidate.upper)
+        .score(node.sumGrad, node.sumHess);
+      const childScores = gain + parentScore;
+      const floor = Math.max(params.minGain, params.minRelativeGain * Math.abs(childScores));
+      if (!(gain > floor) || gain < params.gamma) continue;
+      candidate.best = {
+        feature,
+        splitBin: step.best[o + SPLIT_FIELD.splitBin],
+        defaultLeft: step.best[o + SPLIT_FIELD.defaultLeft] !== 0,
+        gain,
+        g: step.best[o + SPLIT_FIELD.leftGrad],
+        h: step.best[o + SPLIT_FIELD.leftHess],
+        n: step.best[o + SPLIT_FIELD.leftCount],
+      };
     }
-    if (k < 0) return;
-    const o = k * SPLIT_FIELD_COUNT;
-    const gain = ws.out[o + SPLIT_FIELD.gain];
-    // Rounding noise scales with the children's scores (gain + the parent's score), not with
-    // the parent's alone, which is ~0 for an impure node whose gradients cancel out.
-    const childScores = gain + scorer.score(node.sumGrad, node.sumHess);
-    const floor = Math.max(params.minGain, params.minRelativeGain * Math.abs(childScores));
-    if (!(gain > floor) || gain < params.gamma) return;
-    candidate.best = {
-      feature: list[k],
-      splitBin: ws.out[o + SPLIT_FIELD.splitBin],
-      defaultLeft: ws.out[o + SPLIT_FIELD.defaultLeft] !== 0,
-      gain,
-      g: ws.out[o + SPLIT_FIELD.leftGrad],
-      h: ws.out[o + SPLIT_FIELD.leftHess],
-      n: ws.out[o + SPLIT_FIELD.leftCount],
-    };
+    records.clear();
   };
 
   const newNode = (
@@ -283,152 +368,167 @@ async function grow(input: GrowInput, params: GrowParams): Promise<GrownNode[]> 
 
   // The root's sums, in row order.
   let g0 = 0, h0 = 0, n0 = 0;
-  for (let i = 0; i < input.rowCount; i++) {
+  for (let i = 0; i < rowCount; i++) {
     const v = rows[i] * C;
     g0 += values[v];
     h0 += values[v + 1];
     if (hasCounts) n0 += values[v + 2];
   }
-  const root = newNode(0, 0, input.rowCount, g0, h0, hasCounts ? n0 : input.rowCount);
+  const root = newNode(0, 0, rowCount, g0, h0, hasCounts ? n0 : rowCount);
   const rootCandidate: Candidate = {
     id: root,
-    hist: null,
+    slot: -1,
     lower: -Infinity,
     upper: Infinity,
     best: null,
   };
   if (canEverSplit(nodes[root])) {
-    rootCandidate.hist = ws.takeHist();
-    await histogram(nodes[root], rootCandidate.hist);
+    rootCandidate.slot = slots.take();
+    records.build(rootCandidate.slot, 0, rowCount);
   }
-  await evaluate(rootCandidate);
+  prepare(rootCandidate);
+  await runStep();
 
   const frontier: Candidate[] = [rootCandidate];
+  const partition: PartitionStep = {
+    nodes: new Int32Array(PARTITION_FIELD_COUNT),
+    nodeCount: 0,
+    nLeft: new Int32Array(1),
+  };
+  const histogram = new Float64Array(MAX_BIN * C);
   let leaves = 1;
   while (frontier.length > 0) {
-    const candidate = popNext(frontier, params.growPolicy);
-    const best = candidate.best;
-    if (best === null || (params.maxLeaves > 0 && leaves >= params.maxLeaves)) {
-      ws.giveHist(candidate.hist);
-      continue;
+    // Depthwise: the whole level, in creation order; loss-guided: the best node alone.
+    const batch = params.growPolicy === "depthwise"
+      ? frontier.splice(0)
+      : [popNext(frontier, params.growPolicy)];
+    const splitting: Candidate[] = [];
+    for (const candidate of batch) {
+      if (candidate.best === null || (params.maxLeaves > 0 && leaves >= params.maxLeaves)) {
+        slots.give(candidate.slot);
+        continue;
+      }
+      splitting.push(candidate);
+      leaves++;
     }
-    const node = nodes[candidate.id];
-    const nLeft = await kernels.partition({
-      bins: binned.bins,
-      nRows: binned.nRows,
-      rows,
-      rowBegin: node.rowBegin,
-      rowEnd: node.rowEnd,
-      feature: best.feature,
-      splitBin: best.splitBin,
-      missingBin: valueBins(binned, best.feature),
-      defaultLeft: best.defaultLeft ? 1 : 0,
-      scratch: ws.scratch,
-    });
-    const middle = node.rowBegin + nLeft;
-    const depth = node.depth + 1;
-    const leftId = newNode(
-      depth,
-      node.rowBegin,
-      middle,
-      best.g,
-      best.h,
-      hasCounts ? best.n : nLeft,
-    );
-    const rightId = newNode(
-      depth,
-      middle,
-      node.rowEnd,
-      node.sumGrad - best.g,
-      node.sumHess - best.h,
-      hasCounts ? node.count - best.n : node.rowEnd - middle,
-    );
-    Object.assign(node, {
-      feature: best.feature,
-      splitBin: best.splitBin,
-      threshold: thresholdOf(
-        binned,
-        candidate.hist,
-        C,
-        best.feature,
-        best.splitBin,
-        params.midpointThresholds ?? false,
-      ),
-      defaultLeft: best.defaultLeft,
-      left: leftId,
-      right: rightId,
-      gain: best.gain,
-    });
-    leaves++;
+    if (splitting.length === 0) continue;
 
-    const [leftBounds, rightBounds] = childBounds(
-      candidate,
-      node,
-      nodes[leftId],
-      nodes[rightId],
-      setParams,
-      params.monotone,
-    );
-    const children: Candidate[] = [
-      { id: leftId, hist: null, lower: leftBounds[0], upper: leftBounds[1], best: null },
-      { id: rightId, hist: null, lower: rightBounds[0], upper: rightBounds[1], best: null },
-    ];
-    const splittable = children.filter((c) => canEverSplit(nodes[c.id]));
-    if (splittable.length > 0) {
-      const rowsOf = (c: Candidate) => nodes[c.id].rowEnd - nodes[c.id].rowBegin;
-      const [small, large] = rowsOf(children[0]) <= rowsOf(children[1])
-        ? children
-        : [children[1], children[0]];
-      small.hist = ws.takeHist();
-      await histogram(nodes[small.id], small.hist);
-      if (splittable.includes(large)) {
-        // The parent's buffer becomes the larger child's: parent − small, in place.
-        large.hist = candidate.hist!;
-        candidate.hist = null;
-        await kernels.subtractHistogram({
-          parent: large.hist,
-          child: small.hist,
-          out: large.hist,
-          nChannels: C,
-          features,
-          featureCount: features.length,
-          binOffsets: binned.binOffsets,
-        });
+    partition.nodes = fit(partition.nodes, splitting.length * PARTITION_FIELD_COUNT);
+    partition.nLeft = fit(partition.nLeft, splitting.length);
+    partition.nodeCount = splitting.length;
+    splitting.forEach((candidate, i) => {
+      const node = nodes[candidate.id], best = candidate.best!;
+      const o = i * PARTITION_FIELD_COUNT;
+      partition.nodes[o + PARTITION_FIELD.rowBegin] = node.rowBegin;
+      partition.nodes[o + PARTITION_FIELD.rowEnd] = node.rowEnd;
+      partition.nodes[o + PARTITION_FIELD.feature] = best.feature;
+      partition.nodes[o + PARTITION_FIELD.splitBin] = best.splitBin;
+      partition.nodes[o + PARTITION_FIELD.missingBin] = valueBins(binned, best.feature);
+      partition.nodes[o + PARTITION_FIELD.defaultLeft] = best.defaultLeft ? 1 : 0;
+    });
+    await workspace.partition(partition);
+
+    // Slots read by this step (the smaller children, needed for subtraction only) are given
+    // back once it has run.
+    const afterStep: number[] = [];
+    const created: Candidate[] = [];
+    splitting.forEach((candidate, i) => {
+      const node = nodes[candidate.id], best = candidate.best!;
+      const nLeft = partition.nLeft[i];
+      const middle = node.rowBegin + nLeft;
+      const depth = node.depth + 1;
+      const leftId = newNode(
+        depth,
+        node.rowBegin,
+        middle,
+        best.g,
+        best.h,
+        hasCounts ? best.n : nLeft,
+      );
+      const rightId = newNode(
+        depth,
+        middle,
+        node.rowEnd,
+        node.sumGrad - best.g,
+        node.sumHess - best.h,
+        hasCounts ? node.count - best.n : node.rowEnd - middle,
+      );
+      let threshold = binned.splitValues[binned.binOffsets[best.feature] + best.splitBin];
+      if (params.midpointThresholds) {
+        workspace.readHistogram(candidate.slot, best.feature, histogram);
+        threshold = thresholdOf(binned, histogram, C, best.feature, best.splitBin);
       }
-      if (!splittable.includes(small)) {
-        ws.giveHist(small.hist);
-        small.hist = null;
+      Object.assign(node, {
+        feature: best.feature,
+        splitBin: best.splitBin,
+        threshold,
+        defaultLeft: best.defaultLeft,
+        left: leftId,
+        right: rightId,
+        gain: best.gain,
+      });
+
+      const [leftBounds, rightBounds] = childBounds(
+        candidate,
+        node,
+        nodes[leftId],
+        nodes[rightId],
+        scorerFor,
+        params.monotone,
+      );
+      const children: Candidate[] = [
+        { id: leftId, slot: -1, lower: leftBounds[0], upper: leftBounds[1], best: null },
+        { id: rightId, slot: -1, lower: rightBounds[0], upper: rightBounds[1], best: null },
+      ];
+      const canSplit = children.map((c) => canEverSplit(nodes[c.id]));
+      let parentSlot = candidate.slot;
+      if (canSplit[0] || canSplit[1]) {
+        const rowsOf = (c: Candidate) => nodes[c.id].rowEnd - nodes[c.id].rowBegin;
+        const smallIndex = rowsOf(children[0]) <= rowsOf(children[1]) ? 0 : 1;
+        const small = children[smallIndex], large = children[1 - smallIndex];
+        small.slot = slots.take();
+        records.build(small.slot, nodes[small.id].rowBegin, nodes[small.id].rowEnd);
+        if (canSplit[1 - smallIndex]) {
+          // The parent's histogram becomes the larger child's: parent − small, in place.
+          large.slot = parentSlot;
+          parentSlot = -1;
+          records.subtract(large.slot, small.slot);
+        }
+        if (!canSplit[smallIndex]) {
+          afterStep.push(small.slot);
+          small.slot = -1;
+        }
       }
-    }
-    ws.giveHist(candidate.hist);
-    for (const child of children) {
-      await evaluate(child);
-      frontier.push(child);
-    }
+      slots.give(parentSlot);
+      for (const child of children) prepare(child);
+      created.push(...children);
+    });
+    await runStep();
+    for (const slot of afterStep) slots.give(slot);
+    frontier.push(...created);
   }
+  workspace.readRows(rows, rowCount);
   return nodes;
 }
 
 /**
- * The float32 threshold of a split: the split bin's lower edge (XGBoost), or with `midpoint`
- * the midpoint between the node's nearest values on either side (scikit-learn), found from
- * the non-empty bins of the node's histogram.
+ * The float32 threshold of a split at the midpoint between the node's nearest values on
+ * either side (scikit-learn), found from the non-empty bins of the node's histogram of the
+ * feature (`featureHist`: its nBins + 1 slots); at the edges, the split bin's lower edge.
  */
 function thresholdOf(
   binned: BinnedMatrix,
-  hist: Float64Array | null,
+  featureHist: Float64Array,
   nChannels: number,
   feature: number,
   splitBin: number,
-  midpoint: boolean,
 ): number {
-  const offset = binned.binOffsets[feature];
-  const edge = binned.splitValues[offset + splitBin];
+  const edge = binned.splitValues[binned.binOffsets[feature] + splitBin];
   const nBins = valueBins(binned, feature);
-  if (!midpoint || hist === null || splitBin === 0 || splitBin === nBins) return edge;
+  if (splitBin === 0 || splitBin === nBins) return edge;
   // A bin holds rows when its count (or, without counts, its hessian) is positive.
   const channel = nChannels >= 3 ? 2 : 1;
-  const filled = (b: number) => hist[(offset + b) * nChannels + channel] > 0;
+  const filled = (b: number) => featureHist[b * nChannels + channel] > 0;
   let low = splitBin - 1, high = splitBin;
   while (low > 0 && !filled(low)) low--;
   while (high < nBins - 1 && !filled(high)) high++;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { jsTrees } from "../../src/backends/js/trees.ts";
 import { Rng } from "../../src/_random.ts";
 import { binMatrix } from "../../src/trees/_binning.ts";
-import { type GrowParams, growTree } from "../../src/trees/_grower.ts";
+import { type GrowParams, growTree, withGrowthWorkspace } from "../../src/trees/_grower.ts";
 
 const BASE: GrowParams = {
   growPolicy: "depthwise",
@@ -107,19 +107,20 @@ async function stump(prob: ReturnType<typeof problem>, p: GrowParams) {
   const binned = await binMatrix(jsTrees, prob.x, prob.n, prob.nCols, null, 256);
   const rows = Int32Array.from({ length: prob.n }, (_, i) => i);
   const features = Int32Array.from({ length: prob.nCols }, (_, i) => i);
-  const nodes = await growTree(
-    {
-      kernels: jsTrees,
-      binned,
-      values: prob.values,
-      nChannels: 2,
-      rows,
-      rowCount: prob.n,
-      features,
-      rng: new Rng(0),
-    },
-    p,
-  );
+  const nodes = await withGrowthWorkspace(jsTrees, binned, 2, p.monotone, (workspace) =>
+    growTree(
+      {
+        workspace,
+        binned,
+        values: prob.values,
+        nChannels: 2,
+        rows,
+        rowCount: prob.n,
+        features,
+        rng: new Rng(0),
+      },
+      p,
+    ));
   return { nodes, rows };
 }
 

@@ -6,16 +6,27 @@
  * @module
  */
 import {
+  BUILD_FIELD,
+  BUILD_FIELD_COUNT,
   type BinArgs,
+  type GrowthStep,
   type HistogramArgs,
+  PARTITION_FIELD,
+  PARTITION_FIELD_COUNT,
   type PartitionArgs,
   type PredictArgs,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM,
+  SPLIT_PARAM_COUNT,
   type SplitArgs,
   SplitScorer,
+  SUBTRACT_FIELD,
+  SUBTRACT_FIELD_COUNT,
   type SubtractArgs,
+  type PartitionStep,
   type TreesKernels,
+  type TreesWorkspace,
+  type WorkspaceArgs,
 } from "../trees.ts";
 
 /**
@@ -230,6 +241,140 @@ export function predictRef(
   }
 }
 
+/**
+ * The best of per-feature results `out` (SPLIT_FIELD_COUNT each, in candidate order): highest
+ * gain, the earlier candidate on ties. Returns its position, −1 when no candidate can split.
+ */
+export function bestCandidate(out: Float64Array, count: number): number {
+  let k = -1;
+  for (let i = 0; i < count; i++) {
+    if (out[i * SPLIT_FIELD_COUNT] > (k < 0 ? -Infinity : out[k * SPLIT_FIELD_COUNT])) k = i;
+  }
+  return k;
+}
+
+/** The reference workspace: one step is the per-node kernels above, node after node. */
+class JsWorkspace implements TreesWorkspace {
+  readonly #args: WorkspaceArgs;
+  readonly #values: Float64Array;
+  readonly #rows: Int32Array;
+  readonly #scratch: Int32Array;
+  readonly #histLength: number;
+  readonly #hists: Float64Array[] = [];
+  #out = new Float64Array(0);
+
+  constructor(args: WorkspaceArgs) {
+    this.#args = args;
+    this.#values = new Float64Array(args.nRows * args.nChannels);
+    this.#rows = new Int32Array(args.nRows);
+    this.#scratch = new Int32Array(args.nRows);
+    this.#histLength = args.binOffsets[args.nFeatures] * args.nChannels;
+  }
+
+  setValues(values: Float64Array): void {
+    this.#values.set(values.subarray(0, this.#values.length));
+  }
+
+  setRows(rows: Int32Array, count: number): void {
+    this.#rows.set(rows.subarray(0, count));
+  }
+
+  readRows(out: Int32Array, count: number): void {
+    out.set(this.#rows.subarray(0, count));
+  }
+
+  readHistogram(slot: number, feature: number, out: Float64Array): void {
+    const C = this.#args.nChannels, offsets = this.#args.binOffsets;
+    out.set(this.#hist(slot).subarray(offsets[feature] * C, offsets[feature + 1] * C));
+  }
+
+  grow(step: GrowthStep): Promise<void> {
+    const { bins, nRows, nChannels, binOffsets, monotone } = this.#args;
+    const { features, featureCount } = step;
+    for (let j = 0; j < step.buildCount; j++) {
+      const o = j * BUILD_FIELD_COUNT;
+      buildHistogramRef({
+        bins,
+        nRows,
+        rows: this.#rows,
+        rowBegin: step.build[o + BUILD_FIELD.rowBegin],
+        rowEnd: step.build[o + BUILD_FIELD.rowEnd],
+        values: this.#values,
+        nChannels,
+        features,
+        featureCount,
+        binOffsets,
+        hist: this.#hist(step.build[o + BUILD_FIELD.slot]),
+      });
+    }
+    for (let j = 0; j < step.subtractCount; j++) {
+      const o = j * SUBTRACT_FIELD_COUNT;
+      const hist = this.#hist(step.subtract[o + SUBTRACT_FIELD.slot]);
+      subtractHistogramRef({
+        parent: hist,
+        child: this.#hist(step.subtract[o + SUBTRACT_FIELD.childSlot]),
+        out: hist,
+        nChannels,
+        features,
+        featureCount,
+        binOffsets,
+      });
+    }
+    for (let i = 0; i < step.searchCount; i++) {
+      const from = step.candidateOffsets[i], count = step.candidateOffsets[i + 1] - from;
+      if (this.#out.length < count * SPLIT_FIELD_COUNT) {
+        this.#out = new Float64Array(count * SPLIT_FIELD_COUNT);
+      }
+      findSplitsRef({
+        hist: this.#hist(step.search[i]),
+        nChannels,
+        features: step.candidates.subarray(from),
+        featureCount: count,
+        binOffsets,
+        monotone,
+        params: step.params.subarray(i * SPLIT_PARAM_COUNT, (i + 1) * SPLIT_PARAM_COUNT),
+        out: this.#out,
+      });
+      const k = bestCandidate(this.#out, count);
+      const best = step.best.subarray(i * SPLIT_FIELD_COUNT, (i + 1) * SPLIT_FIELD_COUNT);
+      if (k < 0) {
+        best.fill(0);
+        best[0] = -Infinity;
+      } else best.set(this.#out.subarray(k * SPLIT_FIELD_COUNT, (k + 1) * SPLIT_FIELD_COUNT));
+      step.bestFeature[i] = k < 0 ? -1 : step.candidates[from + k];
+    }
+    return Promise.resolve();
+  }
+
+  partition(step: PartitionStep): Promise<void> {
+    const { bins, nRows } = this.#args;
+    for (let i = 0; i < step.nodeCount; i++) {
+      const o = i * PARTITION_FIELD_COUNT;
+      step.nLeft[i] = partitionRef({
+        bins,
+        nRows,
+        rows: this.#rows,
+        rowBegin: step.nodes[o + PARTITION_FIELD.rowBegin],
+        rowEnd: step.nodes[o + PARTITION_FIELD.rowEnd],
+        feature: step.nodes[o + PARTITION_FIELD.feature],
+        splitBin: step.nodes[o + PARTITION_FIELD.splitBin],
+        missingBin: step.nodes[o + PARTITION_FIELD.missingBin],
+        defaultLeft: step.nodes[o + PARTITION_FIELD.defaultLeft],
+        scratch: this.#scratch,
+      });
+    }
+    return Promise.resolve();
+  }
+
+  release(): void {
+    this.#hists.length = 0;
+  }
+
+  #hist(slot: number): Float64Array {
+    return this.#hists[slot] ??= new Float64Array(this.#histLength);
+  }
+}
+
 export const jsTrees: TreesKernels = {
   name: "js",
   retain: () => Promise.resolve(),
@@ -257,4 +402,5 @@ export const jsTrees: TreesKernels = {
     predictRef(args, firstRow, rowCount);
     return Promise.resolve();
   },
+  workspace: (args) => new JsWorkspace(args),
 };

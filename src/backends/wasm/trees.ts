@@ -11,15 +11,29 @@
 import type { HostArray, Scope, Task, WasmRuntime } from "../../runtime/_wasm.ts";
 import type {
   BinArgs,
+  GrowthStep,
   HistogramArgs,
   PartitionArgs,
+  PartitionStep,
   PredictArgs,
   ResidentArray,
   SplitArgs,
   SubtractArgs,
   TreesKernels,
+  TreesWorkspace,
+  WorkspaceArgs,
 } from "../trees.ts";
-import { SPLIT_FIELD_COUNT } from "../trees.ts";
+import {
+  BUILD_FIELD,
+  BUILD_FIELD_COUNT,
+  PARTITION_FIELD,
+  PARTITION_FIELD_COUNT,
+  SPLIT_FIELD_COUNT,
+  SPLIT_PARAM_COUNT,
+  SUBTRACT_FIELD,
+  SUBTRACT_FIELD_COUNT,
+} from "../trees.ts";
+import { bestCandidate } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
@@ -84,7 +98,215 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     partition: (args) => partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
+    workspace: (args) => new WasmWorkspace(runtime, args),
   };
+}
+
+/** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
+const SEARCH_COST_PER_BIN = 4;
+/** Below this many rows a partition step stays in one task. */
+const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
+
+/**
+ * Contiguous ranges of `weights` (n items) with about equal sums, at most `parts` of them:
+ * how a step's nodes are dealt to tasks.
+ */
+function balancedRanges(weights: ArrayLike<number>, n: number, parts: number): [number, number][] {
+  let total = 0;
+  for (let i = 0; i < n; i++) total += weights[i];
+  const out: [number, number][] = [];
+  let lo = 0, sum = 0;
+  for (let i = 0; i < n; i++) {
+    sum += weights[i];
+    if (sum * parts >= total * (out.length + 1) && out.length < parts - 1) {
+      out.push([lo, i + 1]);
+      lo = i + 1;
+    }
+  }
+  if (lo < n) out.push([lo, n]);
+  return out;
+}
+
+/**
+ * Growth state in WASM linear memory, one heap block each, for the whole fit:
+ *
+ * ```
+ *  bins  u8 F·n      values  f64 n·C      rows, scratch  i32 n
+ *  hist slot 0  f64 slots·C    hist slot 1 …    (one block per slot, made on first use)
+ * ```
+ *
+ * A step copies in its small records (slot numbers turned into byte offsets) and, on shared
+ * memory, is dealt to the workers by feature groups: each task builds, subtracts and searches
+ * its own features for every node of the step, so one step is one round trip, and every
+ * feature's sums are made in the same order whatever the grouping.
+ */
+class WasmWorkspace implements TreesWorkspace {
+  readonly #runtime: WasmRuntime;
+  readonly #nRows: number;
+  readonly #nChannels: number;
+  readonly #binOffsets: Int32Array;
+  readonly #histBytes: number;
+  readonly #blocks: number[] = [];
+  readonly #slots: number[] = [];
+  readonly #bins: number;
+  readonly #offsets: number;
+  readonly #monotone: number;
+  readonly #values: number;
+  readonly #rows: number;
+  readonly #scratch: number;
+
+  constructor(runtime: WasmRuntime, args: WorkspaceArgs) {
+    this.#runtime = runtime;
+    this.#nRows = args.nRows;
+    this.#nChannels = args.nChannels;
+    this.#binOffsets = args.binOffsets.slice();
+    const totalSlots = args.binOffsets[args.nFeatures];
+    this.#histBytes = Math.max(8, totalSlots * args.nChannels * 8);
+    try {
+      this.#bins = this.#put(args.bins.subarray(0, args.nFeatures * args.nRows));
+      this.#offsets = this.#put(this.#binOffsets);
+      this.#monotone = args.monotone === null
+        ? 0
+        : this.#put(Uint8Array.from(args.monotone, (v) => v & 0xff));
+      this.#values = this.#alloc(args.nRows * args.nChannels * 8);
+      this.#rows = this.#alloc(args.nRows * 4);
+      this.#scratch = this.#alloc(args.nRows * 4);
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+  }
+
+  setValues(values: Float64Array): void {
+    const n = this.#nRows * this.#nChannels;
+    new Float64Array(this.#runtime.memory.buffer, this.#values, n).set(values.subarray(0, n));
+  }
+
+  setRows(rows: Int32Array, count: number): void {
+    new Int32Array(this.#runtime.memory.buffer, this.#rows, count).set(rows.subarray(0, count));
+  }
+
+  readRows(out: Int32Array, count: number): void {
+    out.set(new Int32Array(this.#runtime.memory.buffer, this.#rows, count));
+  }
+
+  readHistogram(slot: number, feature: number, out: Float64Array): void {
+    const C = this.#nChannels, offsets = this.#binOffsets;
+    const from = offsets[feature] * C, to = offsets[feature + 1] * C;
+    const hist = this.#slot(slot);
+    out.set(new Float64Array(this.#runtime.memory.buffer, hist + from * 8, to - from));
+  }
+
+  async grow(step: GrowthStep): Promise<void> {
+    const { featureCount, buildCount, subtractCount, searchCount } = step;
+    const runtime = this.#runtime, C = this.#nChannels;
+    // Slot blocks first: allocating may grow memory, which ends earlier views.
+    const build = step.build.slice(0, buildCount * BUILD_FIELD_COUNT);
+    for (let j = 0; j < buildCount; j++) {
+      const o = j * BUILD_FIELD_COUNT + BUILD_FIELD.slot;
+      build[o] = this.#slot(build[o]);
+    }
+    const subtract = step.subtract.slice(0, subtractCount * SUBTRACT_FIELD_COUNT);
+    for (let j = 0; j < subtract.length; j++) subtract[j] = this.#slot(subtract[j]);
+    const search = step.search.slice(0, searchCount).map((slot) => this.#slot(slot));
+    const candidateCount = step.candidateOffsets[searchCount];
+    await runtime.scope(async (s) => {
+      const features = s.put(step.features.subarray(0, Math.max(1, featureCount)));
+      const builds = s.put(build);
+      const subtracts = s.put(subtract);
+      const searches = s.put(search);
+      const params = s.put(step.params.subarray(0, searchCount * SPLIT_PARAM_COUNT));
+      const candidates = s.put(step.candidates.subarray(0, candidateCount));
+      const candidateOffsets = s.put(step.candidateOffsets.subarray(0, searchCount + 1));
+      const out = s.alloc(Math.max(1, candidateCount) * SPLIT_FIELD_COUNT * 8);
+      const task = (k0: number, k1: number): Task => ({
+        kernel: "trees_grow_step_f64",
+        args: [
+          this.#bins, this.#values, this.#rows, this.#offsets, features, builds, subtracts,
+          searches, params, candidates, candidateOffsets, this.#monotone, out,
+          this.#nRows, C, k0, k1, buildCount, subtractCount, searchCount,
+        ],
+        // Only run on shared memory (see #parallel): regions are not listed.
+      });
+      let cells = 0;
+      for (let j = 0; j < buildCount; j++) {
+        const o = j * BUILD_FIELD_COUNT;
+        cells += (build[o + BUILD_FIELD.rowEnd] - build[o + BUILD_FIELD.rowBegin]) * featureCount;
+      }
+      const slots = this.#binOffsets[this.#binOffsets.length - 1];
+      cells += SEARCH_COST_PER_BIN * searchCount * slots;
+      const groups = this.#parallel(cells >= MIN_PARALLEL_CELLS)
+        ? balancedRanges(new Float64Array(featureCount).fill(1), featureCount, runtime.threads)
+        : [[0, featureCount] as [number, number]];
+      await s.run(groups.map(([k0, k1]) => task(k0, k1)));
+      const results = s.f64(out, candidateCount * SPLIT_FIELD_COUNT);
+      for (let i = 0; i < searchCount; i++) {
+        const from = step.candidateOffsets[i];
+        const count = step.candidateOffsets[i + 1] - from;
+        const found = results.subarray(from * SPLIT_FIELD_COUNT);
+        const k = bestCandidate(found, count);
+        const best = step.best.subarray(i * SPLIT_FIELD_COUNT, (i + 1) * SPLIT_FIELD_COUNT);
+        if (k < 0) {
+          best.fill(0);
+          best[0] = -Infinity;
+        } else best.set(found.subarray(k * SPLIT_FIELD_COUNT, (k + 1) * SPLIT_FIELD_COUNT));
+        step.bestFeature[i] = k < 0 ? -1 : step.candidates[from + k];
+      }
+    });
+  }
+
+  async partition(step: PartitionStep): Promise<void> {
+    const { nodeCount } = step;
+    if (nodeCount === 0) return;
+    const runtime = this.#runtime;
+    const sizes = new Float64Array(nodeCount);
+    let total = 0;
+    for (let i = 0; i < nodeCount; i++) {
+      const o = i * PARTITION_FIELD_COUNT;
+      sizes[i] = step.nodes[o + PARTITION_FIELD.rowEnd] - step.nodes[o + PARTITION_FIELD.rowBegin];
+      total += sizes[i];
+    }
+    await runtime.scope(async (s) => {
+      const nodes = s.put(step.nodes.subarray(0, nodeCount * PARTITION_FIELD_COUNT));
+      const nLeft = s.alloc(nodeCount * 4);
+      const groups = this.#parallel(total >= MIN_PARALLEL_PARTITION_ROWS && nodeCount > 1)
+        ? balancedRanges(sizes, nodeCount, runtime.threads)
+        : [[0, nodeCount] as [number, number]];
+      await s.run(groups.map(([i0, i1]) => ({
+        kernel: "trees_partition_nodes",
+        args: [this.#rows, this.#scratch, this.#bins, nodes, nLeft, this.#nRows, i0, i1],
+      })));
+      step.nLeft.set(s.i32(nLeft, nodeCount));
+    });
+  }
+
+  release(): void {
+    for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
+    this.#slots.length = 0;
+  }
+
+  /** Work goes to the workers only on shared memory: copying the bins to each would cost more. */
+  #parallel(large: boolean): boolean {
+    return large && this.#runtime.shared && this.#runtime.threads > 1;
+  }
+
+  #alloc(bytes: number): number {
+    const ptr = this.#runtime.heap.alloc(Math.max(1, bytes));
+    this.#blocks.push(ptr);
+    return ptr;
+  }
+
+  #put(data: Uint8Array | Int32Array): number {
+    const ptr = this.#alloc(data.byteLength);
+    new Uint8Array(this.#runtime.memory.buffer, ptr, data.byteLength).set(
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
+    return ptr;
+  }
+
+  #slot(slot: number): number {
+    return this.#slots[slot] ??= this.#alloc(this.#histBytes);
+  }
 }
 
 type Place = (s: Scope, array: HostArray) => number;
