@@ -11,14 +11,15 @@
 // range [rowStart, rowEnd) so the TypeScript side can deal rows to workers; a row's result never
 // depends on the range it was computed in.
 //
-// No fused multiply-add anywhere in this file (not even in the relaxed build): the Gaussian
-// fill must round exactly like the reference, and plain mul + add keeps the other kernels
-// identical across builds.
+// The Gaussian fill and the step updates use no fused multiply-add, in any build: the fill must
+// round exactly like the reference, and the steps stay identical across builds. The mixture
+// kernel multiplies and adds through madd4_f32 (fused in the relaxed build), so its two builds
+// agree with the reference to float32 rounding but not bit for bit with each other.
 //
 // The TypeScript side keeps a sampling run's buffers in WASM memory for the whole run (see
 // WasmWorkspace in src/backends/wasm/diffusion.ts), so the step kernels work in place on them.
 
-import { hsum4_f32 } from "./_simd";
+import { hsum4_f32, madd4_f32 } from "./_simd";
 
 // ---------------------------------------------------------------------------------------------
 // Element-wise step updates. Scalars arrive as f32 and are splatted outside the loops.
@@ -480,10 +481,10 @@ const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
     const xv = v128.load(xr + at);
     const d0 = f32x4.sub(xv, v128.load(m0 + at)), d1 = f32x4.sub(xv, v128.load(m1 + at));
     const d2 = f32x4.sub(xv, v128.load(m2 + at)), d3 = f32x4.sub(xv, v128.load(m3 + at));
-    a0 = f32x4.add(a0, f32x4.mul(f32x4.mul(d0, d0), v128.load(p0 + at)));
-    a1 = f32x4.add(a1, f32x4.mul(f32x4.mul(d1, d1), v128.load(p1 + at)));
-    a2 = f32x4.add(a2, f32x4.mul(f32x4.mul(d2, d2), v128.load(p2 + at)));
-    a3 = f32x4.add(a3, f32x4.mul(f32x4.mul(d3, d3), v128.load(p3 + at)));
+    a0 = madd4_f32(f32x4.mul(d0, d0), v128.load(p0 + at), a0);
+    a1 = madd4_f32(f32x4.mul(d1, d1), v128.load(p1 + at), a1);
+    a2 = madd4_f32(f32x4.mul(d2, d2), v128.load(p2 + at), a2);
+    a3 = madd4_f32(f32x4.mul(d3, d3), v128.load(p3 + at), a3);
   }
   let q0 = hsum4_f32(a0), q1 = hsum4_f32(a1), q2 = hsum4_f32(a2), q3 = hsum4_f32(a3);
   for (let j = body; j < dim; j++) {
@@ -514,7 +515,7 @@ const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
   for (let j = 0; j < body; j += 4) {
     const at = <usize>j << 2;
     const diff = f32x4.sub(v128.load(xr + at), v128.load(mk + at));
-    acc = f32x4.add(acc, f32x4.mul(f32x4.mul(diff, diff), v128.load(pk + at)));
+    acc = madd4_f32(f32x4.mul(diff, diff), v128.load(pk + at), acc);
   }
   let q = hsum4_f32(acc);
   for (let j = body; j < dim; j++) {
@@ -527,10 +528,13 @@ const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
 
 /**
  * Responsibilities of one row from logp[0 .. components): writes the splatted r_k of the
- * components that matter to `weights` and their indices to `listed`, returns how many.
+ * components that matter to `weights` and the byte offsets of their table rows (k·rowBytes) to
+ * `listed`, returns how many.
  */
 // @ts-ignore: decorator
-@inline function responsibilities(logp: usize, weights: usize, listed: usize, components: i32): i32 {
+@inline function responsibilities(
+  logp: usize, weights: usize, listed: usize, components: i32, rowBytes: i32,
+): i32 {
   let best: f32 = -Infinity;
   for (let k = 0; k < components; k++) best = max(best, load<f32>(logp + (<usize>k << 2)));
   const best4 = f32x4.splat(best);
@@ -552,7 +556,7 @@ const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
     const w = load<f32>(logp + (<usize>k << 2));
     if (w < NEGLIGIBLE) continue;
     total += w;
-    store<i32>(listed + (<usize>count << 2), k);
+    store<i32>(listed + (<usize>count << 2), k * rowBytes);
     store<f32>(logp + (<usize>count << 2), w); // compacted in place: count ≤ k
     count++;
   }
@@ -561,6 +565,105 @@ const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
     v128.store(weights + (<usize>c << 4), f32x4.splat(load<f32>(logp + (<usize>c << 2)) * inv));
   }
   return count;
+}
+
+/**
+ * out_j = Σ_k r_k·offset_kj + x_j·Σ_k r_k·slope_kj over every component, two vectors of dims per
+ * component visit (its r_k loaded once for both):
+ *
+ *   j →        [ j .. j+3 ][ j+4 .. j+7 ]
+ *   comp 0      o0 s0       o1 s1          four running sums per block of 8 dims
+ *   comp 1      +=          +=
+ *   …
+ */
+// @ts-ignore: decorator
+@inline function denseSums(
+  outRow: usize, xr: usize, offset: usize, slope: usize, weights: usize, components: i32, dim: i32,
+): void {
+  const stride = <usize>dim << 2, pairs = dim & ~7, body = dim & ~3;
+  for (let j = 0; j < pairs; j += 8) {
+    const at = <usize>j << 2;
+    let o0 = f32x4.splat(0), s0 = f32x4.splat(0), o1 = f32x4.splat(0), s1 = f32x4.splat(0);
+    let offsetAt = offset + at, slopeAt = slope + at;
+    for (let k = 0; k < components; k++) {
+      const r4 = v128.load(weights + (<usize>k << 4));
+      o0 = madd4_f32(r4, v128.load(offsetAt), o0);
+      s0 = madd4_f32(r4, v128.load(slopeAt), s0);
+      o1 = madd4_f32(r4, v128.load(offsetAt, 16), o1);
+      s1 = madd4_f32(r4, v128.load(slopeAt, 16), s1);
+      offsetAt += stride;
+      slopeAt += stride;
+    }
+    v128.store(outRow + at, madd4_f32(v128.load(xr + at), s0, o0));
+    v128.store(outRow + at, madd4_f32(v128.load(xr + at, 16), s1, o1), 16);
+  }
+  for (let j = pairs; j < body; j += 4) {
+    const at = <usize>j << 2;
+    let o0 = f32x4.splat(0), s0 = f32x4.splat(0);
+    for (let k = 0; k < components; k++) {
+      const r4 = v128.load(weights + (<usize>k << 4)), kAt = (<usize>k * stride) + at;
+      o0 = madd4_f32(r4, v128.load(offset + kAt), o0);
+      s0 = madd4_f32(r4, v128.load(slope + kAt), s0);
+    }
+    v128.store(outRow + at, madd4_f32(v128.load(xr + at), s0, o0));
+  }
+  for (let j = body; j < dim; j++) {
+    const at = <usize>j << 2;
+    let o: f32 = 0, s: f32 = 0;
+    for (let k = 0; k < components; k++) {
+      const r = f32x4.extract_lane(v128.load(weights + (<usize>k << 4)), 0);
+      const kAt = (<usize>k * stride) + at;
+      o += r * load<f32>(offset + kAt);
+      s += r * load<f32>(slope + kAt);
+    }
+    store<f32>(outRow + at, o + load<f32>(xr + at) * s);
+  }
+}
+
+/** The same sums over the `count` listed components only (their table rows at `listed`). */
+// @ts-ignore: decorator
+@inline function listedSums(
+  outRow: usize, xr: usize, offset: usize, slope: usize, weights: usize, listed: usize,
+  count: i32, dim: i32,
+): void {
+  const pairs = dim & ~7, body = dim & ~3;
+  for (let j = 0; j < pairs; j += 8) {
+    const at = <usize>j << 2;
+    const offsetAt = offset + at, slopeAt = slope + at;
+    let o0 = f32x4.splat(0), s0 = f32x4.splat(0), o1 = f32x4.splat(0), s1 = f32x4.splat(0);
+    for (let c = 0; c < count; c++) {
+      const r4 = v128.load(weights + (<usize>c << 4));
+      const row = <usize>load<i32>(listed + (<usize>c << 2));
+      o0 = madd4_f32(r4, v128.load(offsetAt + row), o0);
+      s0 = madd4_f32(r4, v128.load(slopeAt + row), s0);
+      o1 = madd4_f32(r4, v128.load(offsetAt + row, 16), o1);
+      s1 = madd4_f32(r4, v128.load(slopeAt + row, 16), s1);
+    }
+    v128.store(outRow + at, madd4_f32(v128.load(xr + at), s0, o0));
+    v128.store(outRow + at, madd4_f32(v128.load(xr + at, 16), s1, o1), 16);
+  }
+  for (let j = pairs; j < body; j += 4) {
+    const at = <usize>j << 2;
+    let o0 = f32x4.splat(0), s0 = f32x4.splat(0);
+    for (let c = 0; c < count; c++) {
+      const r4 = v128.load(weights + (<usize>c << 4));
+      const kAt = <usize>load<i32>(listed + (<usize>c << 2)) + at;
+      o0 = madd4_f32(r4, v128.load(offset + kAt), o0);
+      s0 = madd4_f32(r4, v128.load(slope + kAt), s0);
+    }
+    v128.store(outRow + at, madd4_f32(v128.load(xr + at), s0, o0));
+  }
+  for (let j = body; j < dim; j++) {
+    const at = <usize>j << 2;
+    let o: f32 = 0, s: f32 = 0;
+    for (let c = 0; c < count; c++) {
+      const r = f32x4.extract_lane(v128.load(weights + (<usize>c << 4)), 0);
+      const kAt = <usize>load<i32>(listed + (<usize>c << 2)) + at;
+      o += r * load<f32>(offset + kAt);
+      s += r * load<f32>(slope + kAt);
+    }
+    store<f32>(outRow + at, o + load<f32>(xr + at) * s);
+  }
 }
 
 /**
@@ -574,34 +677,14 @@ export function diffusion_gmm_f32(
   const logp = scratch;
   const weights = scratch + ((<usize>components * 4 + 15) & ~15);
   const listed = weights + (<usize>components << 4);
-  const body = dim & ~3, groups = components & ~3;
+  const groups = components & ~3;
   for (let row = rowStart; row < rowEnd; row++) {
     const xr = x + (<usize>row * <usize>dim << 2);
     const outRow = out + (<usize>row * <usize>dim << 2);
     for (let k = 0; k < groups; k += 4) distances4(xr, means, precision, logNorm, logp, k, dim);
     for (let k = groups; k < components; k++) distance1(xr, means, precision, logNorm, logp, k, dim);
-    const count = responsibilities(logp, weights, listed, components);
-    for (let j = 0; j < body; j += 4) {
-      const at = <usize>j << 2;
-      let sumOffset = f32x4.splat(0), sumSlope = f32x4.splat(0);
-      for (let c = 0; c < count; c++) {
-        const r4 = v128.load(weights + (<usize>c << 4));
-        const kAt = (<usize>load<i32>(listed + (<usize>c << 2)) * <usize>dim << 2) + at;
-        sumOffset = f32x4.add(sumOffset, f32x4.mul(r4, v128.load(offset + kAt)));
-        sumSlope = f32x4.add(sumSlope, f32x4.mul(r4, v128.load(slope + kAt)));
-      }
-      v128.store(outRow + at, f32x4.add(sumOffset, f32x4.mul(v128.load(xr + at), sumSlope)));
-    }
-    for (let j = body; j < dim; j++) {
-      const at = <usize>j << 2;
-      let sumOffset: f32 = 0, sumSlope: f32 = 0;
-      for (let c = 0; c < count; c++) {
-        const r = f32x4.extract_lane(v128.load(weights + (<usize>c << 4)), 0);
-        const kAt = (<usize>load<i32>(listed + (<usize>c << 2)) * <usize>dim << 2) + at;
-        sumOffset += r * load<f32>(offset + kAt);
-        sumSlope += r * load<f32>(slope + kAt);
-      }
-      store<f32>(outRow + at, sumOffset + load<f32>(xr + at) * sumSlope);
-    }
+    const count = responsibilities(logp, weights, listed, components, dim << 2);
+    if (count == components) denseSums(outRow, xr, offset, slope, weights, components, dim);
+    else listedSums(outRow, xr, offset, slope, weights, listed, count, dim);
   }
 }

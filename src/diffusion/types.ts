@@ -10,8 +10,11 @@
 export type DenoiserInfo = { batch: number; dim: number };
 
 /**
- * A denoiser `D(x; σ) ≈ E[x₀ | x]` on batch-major rows. It must not modify `x`; it may be
- * synchronous or return a promise.
+ * A denoiser `D(x; σ) ≈ E[x₀ | x]` on batch-major rows. It may be synchronous or return a
+ * promise. `x` is lent for the call only: the denoiser must not modify it, keep it, or transfer
+ * its buffer (it may be a view of the sampler's WASM memory, shared with the worker pool); copy
+ * it where it must outlive the call. The result is copied by the sampler, so a denoiser may
+ * reuse one output array across calls.
  */
 export type Denoiser = (
   x: Float32Array,

@@ -37,7 +37,7 @@ function mixtureTables(
 ) {
   const table = components * dim;
   const precision = new Float32Array(table), offset = new Float32Array(table);
-  const slope = new Float32Array(table), logNorm = new Float32Array(components);
+  const slope = new Float32Array(table), logNorm = new Float64Array(components);
   const s2 = sigma * sigma;
   for (let k = 0; k < components; k++) {
     let logDet = 0;
@@ -50,7 +50,12 @@ function mixtureTables(
     }
     logNorm[k] = logWeights[k] - 0.5 * logDet;
   }
-  return { precision, offset, slope, logNorm };
+  // Only differences of log p between components matter; centring keeps the float32 log p of a
+  // row small (at large σ each log-determinant is in the hundreds, and so would be its rounding).
+  let top = -Infinity;
+  for (let k = 0; k < components; k++) if (logNorm[k] > top) top = logNorm[k];
+  if (Number.isFinite(top)) for (let k = 0; k < components; k++) logNorm[k] -= top;
+  return { precision, offset, slope, logNorm: Float32Array.from(logNorm) };
 }
 
 /** Scratch bytes per task of the mixture kernel: logp f32s, splatted r_k v128s, indices. */
