@@ -341,23 +341,33 @@ function gaussianPairInto(out: usize, bits1: u32, bits2: u32, both: bool): void 
 
 /**
  * Fills rows [rowStart, rowEnd) of `out` (dim values each) with standard normals: row r holds
- * draw `draw` of sample firstSample + r of `seed`.
+ * draw `draw` of sample firstSample + r of `seed`. `table` is scratch for 2·⌊dim/8⌋·4 u32.
+ *
+ * The inner mix of u32(c) = mix(key ^ mix(c + 0x6a09e667)) does not depend on the row, so it is
+ * taken once per call for the counters of the vector body, even and odd counters apart so that
+ * four lanes load at once:
+ *
+ *   table: [mix(0+K) mix(2+K) mix(4+K) …] [mix(1+K) mix(3+K) mix(5+K) …]     K = 0x6a09e667
+ *           u₁ counters of pairs 0, 1, 2…   u₂ counters of pairs 0, 1, 2…
  */
 export function diffusion_fill_gaussian_f32(
   out: usize, rowStart: i32, rowEnd: i32, dim: i32, seed: u32, firstSample: u32, draw: u32,
+  table: usize,
 ): void {
   const fullPairs = dim >> 1;
   const vectorPairs = fullPairs & ~3;
-  const laneCounters = i32x4(0, 2, 4, 6);
+  const odd = table + (<usize>vectorPairs << 2);
+  for (let p = 0; p < vectorPairs; p++) {
+    store<u32>(table + (<usize>p << 2), mix32(<u32>(p << 1) + 0x6a09e667));
+    store<u32>(odd + (<usize>p << 2), mix32(<u32>((p << 1) + 1) + 0x6a09e667));
+  }
   for (let row = rowStart; row < rowEnd; row++) {
     const key = noiseKey(seed, firstSample + <u32>row, draw);
     const key4 = i32x4.splat(key);
     const base = out + (<usize>row * <usize>dim << 2);
     for (let p = 0; p < vectorPairs; p += 4) {
-      const c1 = i32x4.add(i32x4.splat(p << 1), laneCounters);
-      const c2 = i32x4.add(c1, i32x4.splat(1));
-      const b1 = mix32x4(v128.xor(key4, mix32x4(i32x4.add(c1, i32x4.splat(0x6a09e667)))));
-      const b2 = mix32x4(v128.xor(key4, mix32x4(i32x4.add(c2, i32x4.splat(0x6a09e667)))));
+      const b1 = mix32x4(v128.xor(key4, v128.load(table + (<usize>p << 2))));
+      const b2 = mix32x4(v128.xor(key4, v128.load(odd + (<usize>p << 2))));
       // Radius from u₁.
       const ln = logUniform4(i32x4.add(i32x4.shr_u(b1, 8), i32x4.splat(1)));
       const r = f32x4.sqrt(f32x4.mul(ln, f32x4.splat(-2)));

@@ -132,19 +132,43 @@ async function mixture(
   });
 }
 
-/** Fill tasks for rows of `dim` values at byte offset `at`. */
+/** Bytes of the per-task table of assembly/diffusion.ts's Gaussian fill. */
+function fillTableBytes(dim: number): number {
+  return Math.max(64, Math.ceil((((dim >> 1) & ~3) * 8) / 64) * 64);
+}
+
+/**
+ * Fill tasks for rows of `dim` values at byte offset `at`; `table` holds one fillTableBytes(dim)
+ * block per task (fillTaskCount of them).
+ */
 function fillTasks(
   runtime: WasmRuntime,
   at: number,
   batch: number,
   dim: number,
   noise: { seed: number; firstSample: number; draw: number },
+  table: number,
 ): Task[] {
-  return rowRanges(batch, runtime.threads, batch * dim * 16).map(([r0, r1]) => ({
+  const bytes = fillTableBytes(dim);
+  return fillRanges(runtime, batch, dim).map(([r0, r1], t) => ({
     kernel: "diffusion_fill_gaussian_f32",
-    args: [at, r0, r1, dim, noise.seed >>> 0, noise.firstSample >>> 0, noise.draw >>> 0],
+    args: [
+      at,
+      r0,
+      r1,
+      dim,
+      noise.seed >>> 0,
+      noise.firstSample >>> 0,
+      noise.draw >>> 0,
+      table + t * bytes,
+    ],
     outputs: [[at + r0 * dim * 4, (r1 - r0) * dim * 4]],
+    scratch: [[table + t * bytes, bytes]],
   }));
+}
+
+function fillRanges(runtime: WasmRuntime, batch: number, dim: number): [number, number][] {
+  return rowRanges(batch, runtime.threads, batch * dim * 16);
 }
 
 /**
@@ -159,6 +183,8 @@ class WasmWorkspace implements DiffusionWorkspace {
   readonly #runtime: WasmRuntime;
   #blocks: number[] = [];
   #views: (Float32Array | null)[] = [];
+  /** Scratch of the Gaussian fill's tasks, allocated at the first draw. */
+  #table: number | null = null;
 
   constructor(runtime: WasmRuntime, readonly batch: number, readonly dim: number) {
     this.#runtime = runtime;
@@ -285,17 +311,18 @@ class WasmWorkspace implements DiffusionWorkspace {
   }
 
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void | Promise<void> {
-    const tasks = fillTasks(this.#runtime, this.#at(slot), this.batch, this.dim, {
-      seed,
-      firstSample,
-      draw,
-    });
+    const runtime = this.#runtime, noise = { seed, firstSample, draw };
+    const count = fillRanges(runtime, this.batch, this.dim).length;
+    this.#table ??= runtime.heap.alloc(count * fillTableBytes(this.dim));
+    const tasks = fillTasks(runtime, this.#at(slot), this.batch, this.dim, noise, this.#table);
     if (tasks.length === 1) this.#call(tasks[0].kernel, ...tasks[0].args);
-    else return this.#runtime.run(tasks);
+    else return runtime.run(tasks);
   }
 
   release(): void {
     for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
+    if (this.#table !== null) this.#runtime.heap.free(this.#table);
+    this.#table = null;
     this.#views = [];
   }
 
@@ -326,7 +353,8 @@ export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
       if (n === 0) return;
       await runtime.scope(async (s) => {
         const at = s.alloc(n * 4);
-        await s.run(fillTasks(runtime, at, batch, dim, { seed, firstSample, draw }));
+        const table = s.alloc(fillRanges(runtime, batch, dim).length * fillTableBytes(dim));
+        await s.run(fillTasks(runtime, at, batch, dim, { seed, firstSample, draw }, table));
         out.set(s.f32(at, n));
       });
     },
