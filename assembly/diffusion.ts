@@ -426,7 +426,7 @@ export function diffusion_fill_gaussian_f32(
 //   precision_kj = 1 / (Σ_kj + σ²)
 //   offset_kj    = denoise: μ_kj·σ²·precision_kj    score: μ_kj·precision_kj
 //   slope_kj     = denoise: Σ_kj·precision_kj       score: −precision_kj
-//   logNorm_k    = log w_k − ½ Σ_j log(2π(Σ_kj + σ²))
+//   logNorm_k    = log w_k − ½ Σ_j log(2π(Σ_kj + σ²)), less its maximum over k
 //
 // so that both outputs share one form, out_j = Σ_k r_k (offset_kj + slope_kj·x_j)
 // (denoise: μ + Σ(Σ+σ²)⁻¹(x − μ); score: (μ − x)(Σ+σ²)⁻¹). Per row, three passes:
@@ -443,10 +443,11 @@ export function diffusion_fill_gaussian_f32(
 //   2. w_k = exp(logp_k − max logp) four at a time (a polynomial exp); components with
 //      w_k < 2⁻²⁴ (their share is below float32 resolution) are dropped, the rest listed with
 //      r_k = w_k / Σ w.
-//   3. out_j = Σ_listed r_k·offset_kj + x_j·Σ_listed r_k·slope_kj, dims outer, components inner.
+//   3. out_j = Σ_listed r_k·offset_kj + x_j·Σ_listed r_k·slope_kj, dims outer, components inner
+//      (all components when none was dropped, without the list).
 //
 // Scratch per task: `components` f32 logp, then `components` v128 of splatted r_k, then
-// `components` i32 indices (see mixtureScratchBytes in src/backends/wasm/diffusion.ts).
+// `components` i32 byte offsets of table rows (mixtureScratchBytes in src/backends/wasm/).
 
 const LOG2E_F32: f32 = 1.4426950408889634;
 const EXP_LN2_HI: f32 = 0.693359375; // few mantissa bits: n·EXP_LN2_HI is exact for |n| < 2⁸

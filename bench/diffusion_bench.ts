@@ -37,10 +37,14 @@ const MiB = 2 ** 20;
 function mixtureOptions() {
   const row = (k: number, f: (k: number, j: number) => number) =>
     Array.from({ length: DIM }, (_, j) => f(k, j));
-  const hash = (k: number, j: number) => Math.sin(12.9898 * (k + 1) + 78.233 * (j + 1)) * 43758.5453 % 1;
+  const hash = (k: number, j: number) =>
+    Math.sin(12.9898 * (k + 1) + 78.233 * (j + 1)) * 43758.5453 % 1;
   return {
     means: Array.from({ length: COMPONENTS }, (_, k) => row(k, (k, j) => 3 * hash(k, j))),
-    variances: Array.from({ length: COMPONENTS }, (_, k) => row(k, (k, j) => 0.25 + 0.1 * hash(k + 50, j))),
+    variances: Array.from(
+      { length: COMPONENTS },
+      (_, k) => row(k, (k, j) => 0.25 + 0.1 * hash(k + 50, j)),
+    ),
     weights: Array.from({ length: COMPONENTS }, (_, k) => k + 1),
   };
 }
@@ -48,7 +52,11 @@ function mixtureOptions() {
 /** Data from the mixture noised to level σ: the input a denoiser sees at σ. */
 function noisedData(sigma: number, batch = BATCH): Float32Array {
   const data = new GaussianMixture({ ...mixtureOptions(), backend: "js" }).sample(batch, 1);
-  const unit = new GaussianMixture({ means: [Array(DIM).fill(0)], variances: [Array(DIM).fill(1)], weights: [1] });
+  const unit = new GaussianMixture({
+    means: [Array(DIM).fill(0)],
+    variances: [Array(DIM).fill(1)],
+    weights: [1],
+  });
   const z = unit.sample(batch, 2);
   return data.map((v, i) => v + sigma * z[i]);
 }
@@ -67,7 +75,15 @@ function reusingDenoiser(kernels: DiffusionKernels, gmm: GaussianMixture): Denoi
   return async (x, sigma, info) => {
     if (out.length !== x.length) out = new Float32Array(x.length);
     await kernels.gmmDenoise(
-      out, x, info.batch, info.dim, sigma, gmm.means, gmm.variances, logWeights, gmm.components,
+      out,
+      x,
+      info.batch,
+      info.dim,
+      sigma,
+      gmm.means,
+      gmm.variances,
+      logWeights,
+      gmm.components,
     );
     return out;
   };
@@ -76,7 +92,10 @@ function reusingDenoiser(kernels: DiffusionKernels, gmm: GaussianMixture): Denoi
 /** The reusing denoiser on "js" or on the WASM runtime as initialised. */
 async function mixtureDenoiser(backend: "js" | "wasm"): Promise<Denoiser> {
   const gmm = new GaussianMixture({ ...mixtureOptions(), backend });
-  return reusingDenoiser(backend === "js" ? jsDiffusionKernels : await selectKernels(DIFFUSION, "wasm"), gmm);
+  return reusingDenoiser(
+    backend === "js" ? jsDiffusionKernels : await selectKernels(DIFFUSION, "wasm"),
+    gmm,
+  );
 }
 
 type Throughput = { reference: number; wasm: number; ratio: number; fresh: number };
@@ -221,12 +240,24 @@ async function memory(sampler: SamplerName, batch: number): Promise<Memory> {
   heap.resetPeak();
   const before = heap.stats.inUse;
   const sigmas = karrasSigmas({ steps: 3 });
-  const result = await sample({ denoiser: counted, batch, dim: DIM, sigmas, sampler, seed: 1, backend: "wasm" });
+  const result = await sample({
+    denoiser: counted,
+    batch,
+    dim: DIM,
+    sigmas,
+    sampler,
+    seed: 1,
+    backend: "wasm",
+  });
   const peak = heap.stats.peak - before;
   // Host arrays: the result, the host copy of x when no view of WASM memory can be handed out,
   // and the denoiser's own output (one at a time; garbage once copied in).
   const hostCopy = runtimeInfo().sharedMemory ? 0 : state;
-  return { buffers: Math.round(workspaceBytes / state), heapMiB: peak / MiB, hostMiB: (result.byteLength + hostCopy + denoiserBytes) / MiB };
+  return {
+    buffers: Math.round(workspaceBytes / state),
+    heapMiB: peak / MiB,
+    hostMiB: (result.byteLength + hostCopy + denoiserBytes) / MiB,
+  };
 }
 
 export async function benchDiffusion(): Promise<string> {
@@ -245,7 +276,15 @@ export async function benchDiffusion(): Promise<string> {
   await dispose();
 
   let text = table(
-    ["σ", "JS reference", "WASM 1 thread", `WASM ${THREADS} threads`, "1 thread / JS", `${THREADS} threads / JS`, `${THREADS} threads / 1`],
+    [
+      "σ",
+      "JS reference",
+      "WASM 1 thread",
+      `WASM ${THREADS} threads`,
+      "1 thread / JS",
+      `${THREADS} threads / JS`,
+      `${THREADS} threads / 1`,
+    ],
     THROUGHPUT_SIGMAS.map((sigma, i) => [
       `${sigma} (${sigma < 1 ? "one component per row" : "all components"})`,
       fmt(median([one[i].reference, all[i].reference]) / 1e3, 1),
@@ -256,30 +295,69 @@ export async function benchDiffusion(): Promise<string> {
       `${fmt(all[i].wasm / one[i].wasm, 2)}×`,
     ]),
   );
-  text += `\n\nExact Gaussian-mixture denoiser, batch ${BATCH} × ${DIM}, ${COMPONENTS} diagonal components, writing into a reused output array: thousands of rows per second, medians; each WASM ratio is the median over rounds that alternate the JS reference and WASM. Target: WASM ≥ 5× the JS reference on one thread. \`GaussianMixture.denoiser\`, which returns a fresh array per call, ran at ${THROUGHPUT_SIGMAS.map((sigma, i) => `${fmt(one[i].fresh / 1e3, 1)}k rows/s (σ = ${sigma})`).join(" and ")} on one thread: faulting in a fresh MiB is slow on this VM.`;
+  text +=
+    `\n\nExact Gaussian-mixture denoiser, batch ${BATCH} × ${DIM}, ${COMPONENTS} diagonal components, writing into a reused output array: thousands of rows per second, medians; each WASM ratio is the median over rounds that alternate the JS reference and WASM. Target: WASM ≥ 5× the JS reference on one thread. \`GaussianMixture.denoiser\`, which returns a fresh array per call, ran at ${
+      THROUGHPUT_SIGMAS.map((sigma, i) => `${fmt(one[i].fresh / 1e3, 1)}k rows/s (σ = ${sigma})`)
+        .join(" and ")
+    } on one thread: faulting in a fresh MiB is slow on this VM.`;
 
   const overheadTable = (rows: Overhead[]) =>
     table(
-      ["sampler", `NFE (${SHORT} steps)`, "denoiser ms", "(sample − NFE·denoiser) / NFE / denoiser", "sampler µs per step", "per step / denoiser", "fixed ms per run"],
+      [
+        "sampler",
+        `NFE (${SHORT} steps)`,
+        "denoiser ms",
+        "(sample − NFE·denoiser) / NFE / denoiser",
+        "sampler µs per step",
+        "per step / denoiser",
+        "fixed ms per run",
+      ],
       SAMPLERS.map((s, i) => [
-        s, String(rows[i].nfe), fmt(rows[i].denoiserMs, 2), `${fmt(100 * rows[i].overhead, 1)}%`,
-        fmt(rows[i].stepUs, 0), `${fmt(100 * rows[i].stepOverhead, 1)}%`, fmt(rows[i].fixedMs, 1),
+        s,
+        String(rows[i].nfe),
+        fmt(rows[i].denoiserMs, 2),
+        `${fmt(100 * rows[i].overhead, 1)}%`,
+        fmt(rows[i].stepUs, 0),
+        `${fmt(100 * rows[i].stepOverhead, 1)}%`,
+        fmt(rows[i].fixedMs, 1),
       ]),
     );
-  text += `\n\nSampler cost relative to one denoiser evaluation, batch ${BATCH} × ${DIM}, ${COMPONENTS} components, Karras σ, backend "wasm", the denoiser timed inside the same runs, medians of 9 pairs of runs. One thread:\n\n` +
+  text +=
+    `\n\nSampler cost relative to one denoiser evaluation, batch ${BATCH} × ${DIM}, ${COMPONENTS} components, Karras σ, backend "wasm", the denoiser timed inside the same runs, medians of 9 pairs of runs. One thread:\n\n` +
     overheadTable(overheadOne) + `\n\n${THREADS} threads:\n\n` + overheadTable(overheadAll);
-  text += `\n\nThe third column is the whole run at ${SHORT} steps: (sample() time − NFE × denoiser time) / NFE / denoiser time. "Per step" is the marginal cost, from runs of ${SHORT} and ${LONG} steps, without what a run pays once (the initial noise draw, the result array: "fixed"). Target: bookkeeping ≤ 5% of a denoiser call.`;
+  text +=
+    `\n\nThe third column is the whole run at ${SHORT} steps: (sample() time − NFE × denoiser time) / NFE / denoiser time. "Per step" is the marginal cost, from runs of ${SHORT} and ${LONG} steps, without what a run pays once (the initial noise draw, the result array: "fixed"). Target: bookkeeping ≤ 5% of a denoiser call.`;
   text += "\n\n" + table(
     ["part of a step (1 thread)", "µs", "share of a 1-thread denoiser call"],
-    Object.entries(parts).map(([name, us]) => [name, fmt(us, 0), `${fmt(100 * us / 1000 / overheadOne[0].denoiserMs, 1)}%`]),
+    Object.entries(parts).map((
+      [name, us],
+    ) => [name, fmt(us, 0), `${fmt(100 * us / 1000 / overheadOne[0].denoiserMs, 1)}%`]),
   );
-  text += `\n\nThe denoiser takes and returns host arrays, so each evaluation moves x out of WASM memory (skipped where memory is shared: the denoiser then reads a view of it, ${shared ? "as here with threads" : "not available here"}) and D back in, checked for non-finite values; the step itself runs in place on the WASM heap. Ancestral samplers also draw fresh noise every step.`;
+  text +=
+    `\n\nThe denoiser takes and returns host arrays, so each evaluation moves x out of WASM memory (skipped where memory is shared: the denoiser then reads a view of it, ${
+      shared ? "as here with threads" : "not available here"
+    }) and D back in, checked for non-finite values; the step itself runs in place on the WASM heap. Ancestral samplers also draw fresh noise every step.`;
 
   text += "\n\n" + table(
     ["sampler", "state buffers", "peak WASM heap MiB", "× one state", "host arrays MiB"],
-    SAMPLERS.map((s, i) => [s, String(mem[i].buffers), fmt(mem[i].heapMiB, 1), `${fmt(mem[i].heapMiB / (big * DIM * 4 / MiB), 2)}×`, fmt(mem[i].hostMiB, 1)]),
+    SAMPLERS.map((
+      s,
+      i,
+    ) => [
+      s,
+      String(mem[i].buffers),
+      fmt(mem[i].heapMiB, 1),
+      `${fmt(mem[i].heapMiB / (big * DIM * 4 / MiB), 2)}×`,
+      fmt(mem[i].hostMiB, 1),
+    ]),
   );
-  text += `\n\nBatch ${big} × ${DIM} (one state = ${fmt(big * DIM * 4 / MiB, 0)} MiB), ${THREADS} threads, ${shared ? "shared" : "private"} memory, 3 steps: peak WASM heap during sample() (workspace buffers + the mixture kernel's input, output and tables), and the host arrays of the run (result, denoiser output${shared ? "" : ", host copy of x"}).`;
+  text += `\n\nBatch ${big} × ${DIM} (one state = ${
+    fmt(big * DIM * 4 / MiB, 0)
+  } MiB), ${THREADS} threads, ${
+    shared ? "shared" : "private"
+  } memory, 3 steps: peak WASM heap during sample() (workspace buffers + the mixture kernel's input, output and tables), and the host arrays of the run (result, denoiser output${
+    shared ? "" : ", host copy of x"
+  }).`;
   return text;
 }
 

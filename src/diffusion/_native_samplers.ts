@@ -293,7 +293,16 @@ export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
       await ctx.noise(noise);
       // ε·∇log p = ε·(s·D − x)/(s²σ²), so the update is affine in x, D and z.
       const toward = eps / (s * s * sigma * sigma);
-      state.dpmppStep(x, native.denoised, NONE, noise, 1 - toward, toward * s, 0, Math.sqrt(2 * eps));
+      state.dpmppStep(
+        x,
+        native.denoised,
+        NONE,
+        noise,
+        1 - toward,
+        toward * s,
+        0,
+        Math.sqrt(2 * eps),
+      );
     }
     await ctx.denoise(native.unscale(x, s), sigma, native.denoised);
     ctx.report(i, sigma, sigma);

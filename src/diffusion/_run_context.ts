@@ -93,7 +93,9 @@ export class RunContext implements SamplerContext {
     const bad = this.state.write(out, host);
     if (bad >= 0) {
       throw new RangeError(
-        `Expected "noise" to write finite values but found ${host[bad]} at index ${bad} (draw ${draw})`,
+        `Expected "noise" to write finite values but found ${
+          host[bad]
+        } at index ${bad} (draw ${draw})`,
       );
     }
   }

@@ -135,7 +135,16 @@ export const ddpm: Sampler = async (ctx, x, sigmas, options) => {
     const noiseScale = posteriorStd / sqrtNext;
     const z = noiseScale > 0 ? noise : NONE;
     if (z !== NONE) await ctx.noise(z);
-    ctx.state.dpmppStep(x, denoised, NONE, z, (onXt * sqrtNow) / sqrtNext, onX0 / sqrtNext, 0, noiseScale);
+    ctx.state.dpmppStep(
+      x,
+      denoised,
+      NONE,
+      z,
+      (onXt * sqrtNow) / sqrtNext,
+      onX0 / sqrtNext,
+      0,
+      noiseScale,
+    );
   }
   return x;
 };

@@ -296,7 +296,10 @@ Deno.test("annealed-langevin matches the exact variance of its chain, excess inc
     if (langevinSteps === 100) assert.ok(expected / (s * s) > 1.05, `expected ${expected}`);
     else assert.ok(Math.abs(expected / (s * s) - 1) < 0.01, `expected ${expected}`);
     // Three standard errors of a 3000-sample variance.
-    assert.ok(Math.abs(v / expected - 1) < 3 * Math.sqrt(2 / 3000), `${langevinSteps}: ${v} vs ${expected}`);
+    assert.ok(
+      Math.abs(v / expected - 1) < 3 * Math.sqrt(2 / 3000),
+      `${langevinSteps}: ${v} vs ${expected}`,
+    );
   }
 });
 

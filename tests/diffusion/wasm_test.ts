@@ -73,7 +73,10 @@ function stepConformance(wasm: DiffusionKernels) {
     check("derivative", (ws) => ws.derivativeStep(0, 2, 3, 0.8, -0.3));
     check("ancestral", (ws) => ws.ancestralStep(0, 1, 4, 2, 0.4, 0.3));
     check("dpmpp", (ws) => ws.dpmppStep(0, 1, 3, 4, 0.5, 0.7, -0.2, 0.1));
-    check("dpmpp without previous or noise", (ws) => ws.dpmppStep(0, 1, NONE, NONE, 0.5, 0.7, 9, 9));
+    check(
+      "dpmpp without previous or noise",
+      (ws) => ws.dpmppStep(0, 1, NONE, NONE, 0.5, 0.7, 9, 9),
+    );
     check("dpmpp without noise", (ws) => ws.dpmppStep(0, 1, 3, NONE, 0.5, 0.7, -0.2, 9));
     check("dpmpp without previous", (ws) => ws.dpmppStep(0, 1, NONE, 4, 0.5, 0.7, 9, 0.1));
     check("axpby", (ws) => ws.axpby(0, 1, -1.5, 2));
@@ -97,7 +100,10 @@ function workspaceIsolation(wasm: DiffusionKernels) {
     assert.deepEqual(read[0], Array(15).fill(1));
     assert.deepEqual(read[1], Array(15).fill(1.5)); // 1 + ½(2 − 1)
     assert.deepEqual(read[2], Array(15).fill(3));
-    assert.equal(ws.write(slots[2], Float32Array.from({ length: 15 }, (_, i) => i === 7 ? NaN : i)), 7);
+    assert.equal(
+      ws.write(slots[2], Float32Array.from({ length: 15 }, (_, i) => i === 7 ? NaN : i)),
+      7,
+    );
   } finally {
     ws.release();
   }

@@ -2,8 +2,8 @@
  * The `diffusion` kernel family on the WASM runtime (assembly/diffusion.ts). A sampling run's
  * state stays in WASM memory (see WasmWorkspace); step updates are memory-bound and run on it in
  * this thread, synchronously; the Gaussian fill and the mixture kernels are dealt to the workers
- * by rows for large batches. Every row is computed the same way
- * whatever range it falls in, so results are bit-identical for any thread count.
+ * by rows for large batches. Every row is computed the same way whatever range it falls in, so
+ * results are bit-identical for any thread count.
  *
  * @module
  */
@@ -54,11 +54,11 @@ function mixtureTables(
   // row small (at large σ each log-determinant is in the hundreds, and so would be its rounding).
   let top = -Infinity;
   for (let k = 0; k < components; k++) if (logNorm[k] > top) top = logNorm[k];
-  if (Number.isFinite(top)) for (let k = 0; k < components; k++) logNorm[k] -= top;
+  if (Number.isFinite(top)) { for (let k = 0; k < components; k++) logNorm[k] -= top; }
   return { precision, offset, slope, logNorm: Float32Array.from(logNorm) };
 }
 
-/** Scratch bytes per task of the mixture kernel: logp f32s, splatted r_k v128s, indices. */
+/** Scratch bytes per task of the mixture kernel: logp f32s, splatted r_k v128s, row offsets. */
 function mixtureScratchBytes(components: number): number {
   const bytes = Math.ceil((components * 4) / 16) * 16 + components * 16 + components * 4;
   return Math.ceil(bytes / 64) * 64;
@@ -92,7 +92,9 @@ async function mixture(
   );
   await runtime.scope(async (s) => {
     // A view of this memory (a workspace buffer handed to the denoiser) is read where it lies.
-    const x = args.x.buffer === runtime.memory.buffer ? args.x.byteOffset : s.put(args.x.subarray(0, n));
+    const x = args.x.buffer === runtime.memory.buffer
+      ? args.x.byteOffset
+      : s.put(args.x.subarray(0, n));
     const means = s.put(args.means.subarray(0, table));
     const precision = s.put(tables.precision), offset = s.put(tables.offset);
     const slope = s.put(tables.slope), logNorm = s.put(tables.logNorm);
@@ -216,11 +218,21 @@ class WasmWorkspace implements DiffusionWorkspace {
 
   copy(dst: number, src: number): void {
     const from = this.#at(src);
-    new Uint8Array(this.#runtime.memory.buffer).copyWithin(this.#at(dst), from, from + this.size * 4);
+    new Uint8Array(this.#runtime.memory.buffer).copyWithin(
+      this.#at(dst),
+      from,
+      from + this.size * 4,
+    );
   }
 
   eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number): void {
-    this.#call("diffusion_euler_step_f32", this.#at(x), this.#at(denoised), this.size, sigmaNext / sigma);
+    this.#call(
+      "diffusion_euler_step_f32",
+      this.#at(x),
+      this.#at(denoised),
+      this.size,
+      sigmaNext / sigma,
+    );
   }
 
   heunStep(
@@ -310,7 +322,12 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.#call("diffusion_axpby_f32", this.#at(y), this.#at(x), this.size, a, b);
   }
 
-  fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void | Promise<void> {
+  fillGaussian(
+    slot: number,
+    seed: number,
+    firstSample: number,
+    draw: number,
+  ): void | Promise<void> {
     const runtime = this.#runtime, noise = { seed, firstSample, draw };
     const count = fillRanges(runtime, this.batch, this.dim).length;
     this.#table ??= runtime.heap.alloc(count * fillTableBytes(this.dim));
