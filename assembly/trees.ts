@@ -346,42 +346,6 @@ export function trees_partition(
   return nLeft;
 }
 
-/**
- * Adds trees [treeBegin, treeEnd) to out for rows [rowBegin, rowEnd), rounding every sum to
- * float32. Rows go in blocks of 64 with the tree loop outside, so a tree's nodes stay in cache
- * while a block walks it; each output still receives the trees in order.
- */
-export function trees_predict_f32(
-  out: usize, x: usize, feature: usize, threshold: usize, defaultLeft: usize, left: usize,
-  right: usize, value: usize, treeStart: usize, treeGroup: usize,
-  nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32, treeEnd: i32, rowBegin: i32, rowEnd: i32,
-): void {
-  for (let r0 = rowBegin; r0 < rowEnd; r0 += ROW_BLOCK) {
-    const r1 = min(rowEnd, r0 + ROW_BLOCK);
-    for (let t = treeBegin; t < treeEnd; t++) {
-      const root = i32At(treeStart, t);
-      const group = i32At(treeGroup, t);
-      for (let r = r0; r < r1; r++) {
-        const row = x + ((<usize>r * <usize>nCols) << 2);
-        let node = root;
-        let f = i32At(feature, node);
-        while (f >= 0) {
-          const v = load<f32>(row + (<usize>f << 2));
-          if (v != v) node = load<u8>(defaultLeft + <usize>node) ? i32At(left, node) : i32At(right, node);
-          else node = v < load<f32>(threshold + (<usize>node << 2)) ? i32At(left, node) : i32At(right, node);
-          f = i32At(feature, node);
-        }
-        const o = out + ((<usize>r * <usize>nOutputs + <usize>group) << 2);
-        const leaf = value + ((<usize>node * <usize>leafWidth) << 2);
-        for (let j = 0; j < leafWidth; j++) {
-          const at = o + (<usize>j << 2);
-          store<f32>(at, load<f32>(at) + load<f32>(leaf + (<usize>j << 2)));
-        }
-      }
-    }
-  }
-}
-
 // A growth step (src/backends/trees.ts, GrowthStep) for the features features[k0 .. k1): a
 // task of one feature group, so tasks of one step write disjoint slots and results. Records
 // hold byte offsets where the TypeScript record holds slot numbers:
@@ -439,5 +403,83 @@ export function trees_partition_nodes(
       load<i32>(node, 8), load<i32>(node, 12), load<i32>(node, 16), load<i32>(node, 20),
     );
     store<i32>(nLeft + (<usize>i << 2), left);
+  }
+}
+
+// Prediction walks a packed copy of the model, one 16-byte record per node, so a step reads one
+// cache line:
+//
+//   node i:  [ left i32 | right i32 | feature i32 (bit 31: missing goes left) | threshold f32 ]
+//
+// A leaf points to itself with feature 0, so walking on from a leaf changes nothing and every
+// row of a tree takes the same number of steps (the tree's depth), with no branch on the data.
+// Eight rows walk a tree together: their steps are independent, which hides the latency of
+// each step's loads.
+
+// @ts-ignore: decorator
+@inline function step(nodes: usize, node: i32, row: usize): i32 {
+  const p = nodes + (<usize>node << 4);
+  const word = load<i32>(p, 8);
+  const v = load<f32>(row + (<usize>(word & 0x7fffffff) << 2));
+  const goLeft = select<bool>(word < 0, v < load<f32>(p, 12), v != v);
+  return select<i32>(load<i32>(p), load<i32>(p, 4), goLeft);
+}
+
+// @ts-ignore: decorator
+@inline function addLeaf(out: usize, value: usize, node: i32, leafWidth: i32): void {
+  const leaf = value + ((<usize>node * <usize>leafWidth) << 2);
+  for (let j = 0; j < leafWidth; j++) {
+    const at = out + (<usize>j << 2);
+    store<f32>(at, load<f32>(at) + load<f32>(leaf + (<usize>j << 2)));
+  }
+}
+
+/**
+ * Adds trees [treeBegin, treeEnd) to out for rows [rowBegin, rowEnd), rounding every sum to
+ * float32. Rows go in blocks of 64 with the tree loop outside, so a tree's nodes stay in cache
+ * while a block walks it; each output still receives the trees in order.
+ */
+export function trees_predict_f32(
+  out: usize, x: usize, nodes: usize, value: usize, treeStart: usize, treeDepth: usize,
+  treeGroup: usize, nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32, treeEnd: i32,
+  rowBegin: i32, rowEnd: i32,
+): void {
+  const rowBytes = <usize>nCols << 2, outBytes = <usize>nOutputs << 2;
+  for (let r0 = rowBegin; r0 < rowEnd; r0 += ROW_BLOCK) {
+    const r1 = min(rowEnd, r0 + ROW_BLOCK);
+    for (let t = treeBegin; t < treeEnd; t++) {
+      const root = i32At(treeStart, t), depth = i32At(treeDepth, t);
+      const o = out + (<usize>i32At(treeGroup, t) << 2);
+      let r = r0;
+      for (; r + 8 <= r1; r += 8) {
+        const x0 = x + <usize>r * rowBytes;
+        let n0 = root, n1 = root, n2 = root, n3 = root, n4 = root, n5 = root, n6 = root, n7 = root;
+        for (let d = 0; d < depth; d++) {
+          n0 = step(nodes, n0, x0);
+          n1 = step(nodes, n1, x0 + rowBytes);
+          n2 = step(nodes, n2, x0 + 2 * rowBytes);
+          n3 = step(nodes, n3, x0 + 3 * rowBytes);
+          n4 = step(nodes, n4, x0 + 4 * rowBytes);
+          n5 = step(nodes, n5, x0 + 5 * rowBytes);
+          n6 = step(nodes, n6, x0 + 6 * rowBytes);
+          n7 = step(nodes, n7, x0 + 7 * rowBytes);
+        }
+        const o0 = o + <usize>r * outBytes;
+        addLeaf(o0, value, n0, leafWidth);
+        addLeaf(o0 + outBytes, value, n1, leafWidth);
+        addLeaf(o0 + 2 * outBytes, value, n2, leafWidth);
+        addLeaf(o0 + 3 * outBytes, value, n3, leafWidth);
+        addLeaf(o0 + 4 * outBytes, value, n4, leafWidth);
+        addLeaf(o0 + 5 * outBytes, value, n5, leafWidth);
+        addLeaf(o0 + 6 * outBytes, value, n6, leafWidth);
+        addLeaf(o0 + 7 * outBytes, value, n7, leafWidth);
+      }
+      for (; r < r1; r++) {
+        const row = x + <usize>r * rowBytes;
+        let node = root;
+        for (let d = 0; d < depth; d++) node = step(nodes, node, row);
+        addLeaf(o + <usize>r * outBytes, value, node, leafWidth);
+      }
+    }
   }
 }

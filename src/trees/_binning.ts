@@ -60,37 +60,63 @@ function lowerBound(cumulative: Float64Array, length: number, target: number): n
   return lo;
 }
 
-/** The sorted distinct non-missing values of one column and the weight below each. */
+/**
+ * Working arrays of the cut search, sized for one column and reused for every feature: the
+ * search would otherwise leave a few bytes per cell of garbage behind, several times the
+ * input, before the collector runs.
+ */
+class CutScratch {
+  readonly column: Float32Array;
+  readonly radix: Uint32Array;
+  readonly mass: Float64Array;
+  readonly below: Float64Array;
+
+  constructor(nRows: number) {
+    this.column = new Float32Array(nRows);
+    this.radix = new Uint32Array(nRows);
+    this.mass = new Float64Array(nRows);
+    this.below = new Float64Array(nRows);
+  }
+}
+
+/**
+ * The sorted distinct non-missing values of one column and the weight below each: views of
+ * the scratch arrays, valid until the next column.
+ */
 function distinctValues(
   x: Float32Array,
   nRows: number,
   nCols: number,
   feature: number,
   weights: Float64Array | null,
+  scratch: CutScratch,
 ): { values: Float32Array; below: Float64Array; total: number } {
-  const column = new Float32Array(nRows);
+  const column = scratch.column;
   let n = 0;
   for (let r = 0; r < nRows; r++) {
     const v = x[r * nCols + feature];
     if (v === v) column[n++] = v;
   }
-  const sorted = sortFloat32(column.subarray(0, n));
-  const mass = new Float64Array(n);
+  const sorted = sortFloat32(column.subarray(0, n), scratch.radix);
+  const mass = scratch.mass;
   let distinct = 0;
   for (let i = 0; i < n; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[distinct++] = sorted[i];
+    if (i === 0 || sorted[i] !== sorted[i - 1]) {
+      sorted[distinct++] = sorted[i];
+      mass[distinct - 1] = 0;
+    }
     mass[distinct - 1] += 1;
   }
-  const values = sorted.slice(0, distinct);
+  const values = sorted.subarray(0, distinct);
   if (weights !== null) {
     // Each row's weight lands on its distinct value, found by binary search.
-    mass.fill(0);
+    mass.fill(0, 0, distinct);
     for (let r = 0; r < nRows; r++) {
       const v = x[r * nCols + feature];
       if (v === v) mass[findValue(values, v)] += weights[r];
     }
   }
-  const below = new Float64Array(distinct);
+  const below = scratch.below.subarray(0, distinct);
   let total = 0;
   for (let i = 0; i < distinct; i++) {
     below[i] = total;
@@ -102,8 +128,9 @@ function distinctValues(
 /**
  * Sorts float32 values (no NaN) in place, ascending: a three-pass radix sort (11 bits a pass)
  * of their bits made order-preserving, linear in n where a comparison sort is n log n.
+ * `scratch` holds at least n entries.
  */
-function sortFloat32(values: Float32Array): Float32Array {
+function sortFloat32(values: Float32Array, scratch: Uint32Array): Float32Array {
   const n = values.length;
   if (n < 256) return values.sort();
   const bits = new Uint32Array(values.buffer, values.byteOffset, n);
@@ -111,7 +138,7 @@ function sortFloat32(values: Float32Array): Float32Array {
   for (let i = 0; i < n; i++) {
     bits[i] = bits[i] & 0x80000000 ? ~bits[i] >>> 0 : (bits[i] | 0x80000000) >>> 0;
   }
-  let from: Uint32Array = bits, to: Uint32Array = new Uint32Array(n);
+  let from: Uint32Array = bits, to: Uint32Array = scratch.subarray(0, n);
   const counts = new Int32Array(2048);
   for (let shift = 0; shift < 32; shift += 11) {
     counts.fill(0);
@@ -189,8 +216,9 @@ export function computeCuts(
 ): BinCuts {
   const binOffsets = new Int32Array(nCols + 1);
   const perFeature: { split: number[]; max: number[] }[] = [];
+  const scratch = new CutScratch(nRows);
   for (let f = 0; f < nCols; f++) {
-    const { values, below, total } = distinctValues(x, nRows, nCols, f, weights);
+    const { values, below, total } = distinctValues(x, nRows, nCols, f, weights, scratch);
     if (values.length === 0) {
       perFeature.push({ split: [0, 0], max: [0, 0] }); // all missing: one empty value bin, never split
     } else {

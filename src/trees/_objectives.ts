@@ -72,24 +72,31 @@ function logitMargin(baseScore: number): number {
   return Math.fround(-Math.log(1 / baseScore - 1));
 }
 
-/** One pass over rows for single-output objectives: f(margin, label) → [gradient, hessian]. */
-function pointwise(fn: (m: number, y: number, ctx: GradientContext) => [number, number]) {
+/**
+ * One pass over rows for single-output objectives: f(margin, label) writes [gradient, hessian]
+ * into `pair` (a reused pair, so the hot loop allocates nothing).
+ */
+function pointwise(
+  fn: (m: number, y: number, ctx: GradientContext, pair: Float64Array) => void,
+) {
+  const pair = new Float64Array(2);
   return (ctx: GradientContext, out: Float64Array[]) => {
     const { margins, labels, weights } = ctx;
     const gh = out[0];
     for (let r = 0; r < labels.length; r++) {
-      const [g, h] = fn(margins[r], labels[r], ctx);
+      fn(margins[r], labels[r], ctx, pair);
       const w = weights === null ? 1 : weights[r];
-      gh[2 * r] = g * w;
-      gh[2 * r + 1] = h * w;
+      gh[2 * r] = pair[0] * w;
+      gh[2 * r + 1] = pair[1] * w;
     }
   };
 }
 
-const logistic = pointwise((m, y, ctx) => {
+const logistic = pointwise((m, y, ctx, pair) => {
   const p = sigmoid(m);
   const scale = y === 1 ? ctx.scalePosWeight : 1;
-  return [(p - y) * scale, Math.max(p * (1 - p), HESSIAN_FLOOR) * scale];
+  pair[0] = (p - y) * scale;
+  pair[1] = Math.max(p * (1 - p), HESSIAN_FLOOR) * scale;
 });
 
 const half = () => 0.5;
@@ -160,22 +167,36 @@ function binary(name: string, transform: Transform): Objective {
 
 /** Objectives by XGBoost name. */
 export const OBJECTIVES: Readonly<Record<string, Objective>> = {
-  "reg:squarederror": regression("reg:squarederror", pointwise((m, y) => [m - y, 1])),
-  "reg:absoluteerror": regression("reg:absoluteerror", pointwise((m, y) => [Math.sign(m - y), 1]), {
-    defaultMetric: "mae",
-    leafQuantile: 0.5,
-    defaultBaseScore: (
-      y,
-      w,
-    ) => (w === null ? interpolatedQuantile(y, 0.5) : weightedQuantile(y, w, 0.5)),
-  }),
+  "reg:squarederror": regression(
+    "reg:squarederror",
+    pointwise((m, y, _, pair) => {
+      pair[0] = m - y;
+      pair[1] = 1;
+    }),
+  ),
+  "reg:absoluteerror": regression(
+    "reg:absoluteerror",
+    pointwise((m, y, _, pair) => {
+      pair[0] = Math.sign(m - y);
+      pair[1] = 1;
+    }),
+    {
+      defaultMetric: "mae",
+      leafQuantile: 0.5,
+      defaultBaseScore: (
+        y,
+        w,
+      ) => (w === null ? interpolatedQuantile(y, 0.5) : weightedQuantile(y, w, 0.5)),
+    },
+  ),
   "reg:pseudohubererror": regression(
     "reg:pseudohubererror",
-    pointwise((m, y, ctx) => {
+    pointwise((m, y, ctx, pair) => {
       const z = m - y;
       const scale = 1 + (z / ctx.huberSlope) ** 2;
       const root = Math.sqrt(scale);
-      return [z / root, 1 / (scale * root)];
+      pair[0] = z / root;
+      pair[1] = 1 / (scale * root);
     }),
     { defaultMetric: "mphe" },
   ),
@@ -186,7 +207,10 @@ export const OBJECTIVES: Readonly<Record<string, Objective>> = {
   }),
   "count:poisson": regression(
     "count:poisson",
-    pointwise((m, y, ctx) => [Math.exp(m) - y, Math.exp(m + ctx.poissonMaxDeltaStep)]),
+    pointwise((m, y, ctx, pair) => {
+      pair[0] = Math.exp(m) - y;
+      pair[1] = Math.exp(m + ctx.poissonMaxDeltaStep);
+    }),
     {
       transform: "exp",
       defaultMetric: "poisson-nloglik",

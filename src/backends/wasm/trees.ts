@@ -104,13 +104,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
 
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
 const SEARCH_COST_PER_BIN = 4;
-/** Below this many rows a partition step stays in one task. */
-const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
 
-/**
- * Contiguous ranges of `weights` (n items) with about equal sums, at most `parts` of them:
- * how a step's nodes are dealt to tasks.
- */
+/** Contiguous ranges of `weights` (n items) with about equal sums, at most `parts` of them. */
 function balancedRanges(weights: ArrayLike<number>, n: number, parts: number): [number, number][] {
   let total = 0;
   for (let i = 0; i < n; i++) total += weights[i];
@@ -255,27 +250,25 @@ class WasmWorkspace implements TreesWorkspace {
     });
   }
 
-  async partition(step: PartitionStep): Promise<void> {
+  partition(step: PartitionStep): Promise<void> {
     const { nodeCount } = step;
-    if (nodeCount === 0) return;
-    const runtime = this.#runtime;
-    const sizes = new Float64Array(nodeCount);
-    let total = 0;
-    for (let i = 0; i < nodeCount; i++) {
-      const o = i * PARTITION_FIELD_COUNT;
-      sizes[i] = step.nodes[o + PARTITION_FIELD.rowEnd] - step.nodes[o + PARTITION_FIELD.rowBegin];
-      total += sizes[i];
-    }
-    await runtime.scope(async (s) => {
+    if (nodeCount === 0) return Promise.resolve();
+    // In this thread: a level's partition is a fraction of a millisecond, less than a worker
+    // round trip costs on a busy machine.
+    return this.#runtime.scope((s) => {
       const nodes = s.put(step.nodes.subarray(0, nodeCount * PARTITION_FIELD_COUNT));
       const nLeft = s.alloc(nodeCount * 4);
-      const groups = this.#parallel(total >= MIN_PARALLEL_PARTITION_ROWS && nodeCount > 1)
-        ? balancedRanges(sizes, nodeCount, runtime.threads)
-        : [[0, nodeCount] as [number, number]];
-      await s.run(groups.map(([i0, i1]) => ({
-        kernel: "trees_partition_nodes",
-        args: [this.#rows, this.#scratch, this.#bins, nodes, nLeft, this.#nRows, i0, i1],
-      })));
+      this.#runtime.call(
+        "trees_partition_nodes",
+        this.#rows,
+        this.#scratch,
+        this.#bins,
+        nodes,
+        nLeft,
+        this.#nRows,
+        0,
+        nodeCount,
+      );
       step.nLeft.set(s.i32(nLeft, nodeCount));
     });
   }
@@ -319,33 +312,41 @@ async function binOn(
 ): Promise<void> {
   const { nRows, nCols } = args;
   if (nRows === 0 || nCols === 0) return;
+  const rowBytes = nCols * 4;
   await runtime.scope(async (s) => {
-    const x = place(s, args.x);
     const splitValues = place(s, args.splitValues);
     const binOffsets = place(s, args.binOffsets);
     const bins = s.alloc(nRows * nCols);
-    const split = parallel && nRows * nCols >= MIN_PARALLEL_CELLS;
-    // Blocks of rows, so one long call does not stay in the engine's baseline tier: compiled
-    // WASM code is swapped in between calls, never inside one.
-    const blocks = ranges(nRows, runtime.threads, split).flatMap(([r0, r1]) => {
-      const out: [number, number][] = [];
-      for (let lo = r0; lo < r1; lo += BIN_BLOCK_ROWS) {
-        out.push([lo, Math.min(r1, lo + BIN_BLOCK_ROWS)]);
+    const lanes = parallel && nRows * nCols >= MIN_PARALLEL_CELLS ? runtime.threads : 1;
+    // x moves in by blocks of rows, one buffer per task of a round: a copy of the whole input
+    // would hold WASM memory at the input's size for the rest of the session.
+    const blocks = Array.from({ length: lanes }, () => s.alloc(BIN_BLOCK_ROWS * rowBytes));
+    for (let r0 = 0; r0 < nRows; r0 += lanes * BIN_BLOCK_ROWS) {
+      const tasks: Task[] = [];
+      for (let lane = 0; lane < lanes && r0 + lane * BIN_BLOCK_ROWS < nRows; lane++) {
+        const lo = r0 + lane * BIN_BLOCK_ROWS, hi = Math.min(nRows, lo + BIN_BLOCK_ROWS);
+        s.u8(blocks[lane], (hi - lo) * rowBytes).set(
+          new Uint8Array(args.x.buffer, args.x.byteOffset + lo * rowBytes, (hi - lo) * rowBytes),
+        );
+        // The kernel reads row r at x + r·rowBytes: shift the block's offset to match.
+        const x = (blocks[lane] - lo * rowBytes) | 0;
+        tasks.push({
+          kernel: "trees_bin_f32",
+          args: [bins, x, splitValues, binOffsets, nRows, nCols, lo, hi],
+          inputs: [
+            [blocks[lane], (hi - lo) * rowBytes],
+            [splitValues, args.splitValues.byteLength],
+            [binOffsets, args.binOffsets.byteLength],
+          ],
+          // Each task writes its rows of every feature's column.
+          outputs: Array.from(
+            { length: nCols },
+            (_, f) => [bins + f * nRows + lo, hi - lo] as const,
+          ),
+        });
       }
-      return out;
-    });
-    const tasks: Task[] = blocks.map(([r0, r1]) => ({
-      kernel: "trees_bin_f32",
-      args: [bins, x, splitValues, binOffsets, nRows, nCols, r0, r1],
-      inputs: [
-        [x + r0 * nCols * 4, (r1 - r0) * nCols * 4],
-        [splitValues, args.splitValues.byteLength],
-        [binOffsets, args.binOffsets.byteLength],
-      ],
-      // Each task writes its rows of every feature's column.
-      outputs: Array.from({ length: nCols }, (_, f) => [bins + f * nRows + r0, r1 - r0] as const),
-    }));
-    await s.run(tasks);
+      await s.run(tasks);
+    }
     args.bins.set(s.u8(bins, nRows * nCols));
   });
 }
@@ -473,6 +474,38 @@ async function partitionOn(
   });
 }
 
+/**
+ * The model as the prediction kernel walks it (see assembly/trees.ts): 16 bytes per node, leaves
+ * pointing to themselves, and each tree's depth.
+ */
+export function packModel(args: PredictArgs): { nodes: Int32Array; depth: Int32Array } {
+  const { feature, threshold, defaultLeft, left, right, treeStart } = args;
+  const nNodes = feature.length, nTrees = treeStart.length - 1;
+  const nodes = new Int32Array(nNodes * 4);
+  const thresholds = new Float32Array(nodes.buffer);
+  const level = new Int32Array(nNodes);
+  const depth = new Int32Array(Math.max(0, nTrees));
+  for (let t = 0; t < nTrees; t++) {
+    let deepest = 0;
+    for (let i = treeStart[t]; i < treeStart[t + 1]; i++) {
+      const o = i * 4;
+      if (feature[i] < 0) {
+        nodes[o] = nodes[o + 1] = i;
+        continue;
+      }
+      nodes[o] = left[i];
+      nodes[o + 1] = right[i];
+      nodes[o + 2] = feature[i] | (defaultLeft[i] ? 0x80000000 : 0);
+      thresholds[o + 3] = threshold[i];
+      // Children come after their parent within a tree, so a forward pass sees parents first.
+      level[left[i]] = level[right[i]] = level[i] + 1;
+      deepest = Math.max(deepest, level[i] + 1);
+    }
+    depth[t] = deepest;
+  }
+  return { nodes, depth };
+}
+
 async function predictOn(
   runtime: WasmRuntime,
   args: PredictArgs,
@@ -485,28 +518,12 @@ async function predictOn(
   if (rowCount === 0 || args.treeEnd <= args.treeBegin) return;
   await runtime.scope(async (s) => {
     const x = place(s, args.x);
-    const model = [
-      args.feature,
-      args.threshold,
-      args.defaultLeft,
-      args.left,
-      args.right,
-      args.value,
-      args.treeStart,
-      args.treeGroup,
-    ].map((a) => place(s, a));
+    const packed = packModel(args);
+    const model = [packed.nodes, args.value, args.treeStart, packed.depth, args.treeGroup];
+    const at = model.map((a) => place(s, a));
     const outBytes = rowCount * nOutputs * 4;
     const out = s.put(args.out.subarray(firstRow * nOutputs, (firstRow + rowCount) * nOutputs));
-    const modelRegions = [
-      args.feature,
-      args.threshold,
-      args.defaultLeft,
-      args.left,
-      args.right,
-      args.value,
-      args.treeStart,
-      args.treeGroup,
-    ].map((a, i) => [model[i], a.byteLength] as const);
+    const modelRegions = model.map((a, i) => [at[i], a.byteLength] as const);
     // `out` holds rows [firstRow, firstRow + rowCount): shift x so both are indexed from 0.
     const rowsOfX = x + firstRow * nCols * 4;
     const split = parallel && rowCount >= MIN_PARALLEL_ROWS;
@@ -515,7 +532,7 @@ async function predictOn(
       args: [
         out,
         rowsOfX,
-        ...model,
+        ...at,
         nCols,
         args.leafWidth,
         nOutputs,
