@@ -3,6 +3,7 @@
  * SIMD builds) and on two workers, where histograms and predictions are split into tasks; and
  * whole fits, which must give the reference's models bit for bit on any thread count.
  */
+import assert from "node:assert/strict";
 import { dispose, init } from "../../src/runtime/mod.ts";
 import { TREES } from "../../src/backends/_families.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
@@ -22,7 +23,7 @@ for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const
   });
 }
 
-Deno.test("tree estimators train bit-identical models on js and on wasm with 1 or 2 threads", async () => {
+Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 2 or 4 threads", async () => {
   // Enough cells for histograms split by feature groups across two workers.
   const n = 15000, cols = 9;
   const rng = new Rng(12);
@@ -36,33 +37,45 @@ Deno.test("tree estimators train bit-identical models on js and on wasm with 1 o
     (_, r) => (data[r * cols] || 0) + Math.sin(3 * (data[r * cols + 1] || 0)) + rng.next(),
   );
   const labels = y.map((v) => (v > 1.5 ? 2 : v > 0 ? 1 : 0));
-  const fits = async (backend: "js" | "wasm") => [
-    await (await new XGBRegressor({
+  const models = (backend: "js" | "wasm") => [
+    new XGBRegressor({
       nEstimators: 4,
       maxDepth: 5,
       subsample: 0.8,
       colsampleBynode: 0.7,
       backend,
-    }).fit(X, y))
-      .predict(X),
-    (await (await new XGBClassifier({ nEstimators: 3, maxDepth: 4, backend }).fit(X, labels))
-      .predictProba(X)).data,
-    (await (await new GradientBoostingClassifier({ nEstimators: 3, maxDepth: 3, backend }).fit(
-      X,
-      labels,
-    )).predictProba(X))
-      .data,
+    }),
+    new XGBClassifier({ nEstimators: 3, maxDepth: 4, backend }),
+    new XGBRegressor({
+      nEstimators: 3,
+      growPolicy: "lossguide",
+      maxDepth: 0,
+      maxLeaves: 12,
+      colsampleBytree: 0.8,
+      backend,
+    }),
+    new GradientBoostingClassifier({ nEstimators: 3, maxDepth: 3, backend }),
   ];
+  const targets = [y, labels, y, labels];
+  // The fitted models as JSON: trees, thresholds, leaf values, gains and covers.
+  const fits = async (backend: "js" | "wasm") => {
+    const out: string[] = [];
+    for (const [i, model] of models(backend).entries()) {
+      await model.fit(X, targets[i]);
+      const json = model.toJSON() as { fitted: unknown };
+      out.push(JSON.stringify(json.fitted));
+    }
+    return out;
+  };
   const reference = await fits("js");
-  for (const threads of [1, 2]) {
+  assert.equal(reference.length, 4);
+  for (const threads of [1, 2, 4]) {
     await init({ threads });
     try {
       const results = await fits("wasm");
-      results.forEach((r, i) => {
-        if (!r.every((v, j) => Object.is(v, reference[i][j]))) {
-          throw new Error(`model ${i} differs on ${threads} thread(s)`);
-        }
-      });
+      results.forEach((r, i) =>
+        assert.equal(r, reference[i], `model ${i} on ${threads} thread(s)`)
+      );
     } finally {
       await dispose();
     }
