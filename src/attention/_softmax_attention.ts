@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
+import { checkBackend, checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
 import type { FlashForwardArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
-import { attentionKernels, checkAttentionBackend } from "./_kernels.ts";
+import { attentionKernels } from "./_kernels.ts";
 import { broadcastStrides, checkAdditive, checkQueryKeyValue } from "./_shapes.ts";
 
 /** Options of {@linkcode scaledDotProductAttention}. */
@@ -40,7 +40,7 @@ export async function runSoftmaxAttention(
   const { causal = false, scale = 1 / Math.sqrt(shape.headDim), mask, backend } = opts ?? {};
   checkBoolean("opts.causal", causal);
   checkNumber("opts.scale", scale);
-  checkAttentionBackend("opts.backend", backend);
+  checkBackend("opts.backend", backend);
   const { batch, heads, queryLength, keyLength, valueDim } = shape;
   let maskStrides = [0, 0, 0, 0];
   if (mask !== undefined) {

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  checkBackend,
   checkBoolean,
   checkChoice,
   checkNumber,
@@ -14,7 +15,7 @@ import {
 import type { MixedChunkArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
 import { matmul } from "../linalg/matmul.ts";
-import { attentionKernels, checkAttentionBackend } from "./_kernels.ts";
+import { attentionKernels } from "./_kernels.ts";
 import { broadcastStrides, checkAdditive } from "./_shapes.ts";
 
 /**
@@ -144,7 +145,7 @@ export async function gatedAttentionUnit(
   checkBoolean("opts.causal", causal);
   checkChoice("opts.norm", norm, NORMS);
   checkNumber("opts.epsilon", epsilon, { min: 0 });
-  checkAttentionBackend("opts.backend", backend);
+  checkBackend("opts.backend", backend);
   const [batch, length, modelDim] = x.shape;
   const dims = checkParams(params, modelDim, chunkSize !== undefined, norm);
   const rows = batch * length, { expandedDim, sharedDim } = dims;

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { checkBoolean, checkChoice, checkOptions } from "../_validate.ts";
+import { checkBackend, checkBoolean, checkChoice, checkOptions } from "../_validate.ts";
 import { FEATURE_MAP_CODES, type LinearForwardArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
-import { attentionKernels, checkAttentionBackend } from "./_kernels.ts";
+import { attentionKernels } from "./_kernels.ts";
 import { checkQueryKeyValue } from "./_shapes.ts";
 
 /** Options of {@linkcode linearAttention}. */
@@ -72,7 +72,7 @@ export async function linearAttention(
   const { causal = false, featureMap = "elu+1", backend } = opts ?? {};
   checkBoolean("opts.causal", causal);
   checkChoice("opts.featureMap", featureMap, FEATURE_MAPS);
-  checkAttentionBackend("opts.backend", backend);
+  checkBackend("opts.backend", backend);
   const { batch, heads, queryLength, keyLength, valueDim } = shape;
   if (causal && queryLength !== keyLength) {
     throw new RangeError(

@@ -3,10 +3,16 @@
  *
  * @module
  */
-import { checkBoolean, checkNumber, checkOptions, checkTensor } from "../_validate.ts";
+import {
+  checkBackend,
+  checkBoolean,
+  checkNumber,
+  checkOptions,
+  checkTensor,
+} from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
-import { attentionKernels, checkAttentionBackend } from "./_kernels.ts";
+import { attentionKernels } from "./_kernels.ts";
 import { broadcastStrides, checkAdditive, checkQueryKeyValue } from "./_shapes.ts";
 
 /** Options of {@linkcode mixedChunkAttention}. */
@@ -85,7 +91,7 @@ export async function mixedChunkAttention(
   const { chunkSize, causal = false, linQ = q, linK = k, bias, backend } = opts;
   checkNumber("opts.chunkSize", chunkSize, { min: 1, integer: true });
   checkBoolean("opts.causal", causal);
-  checkAttentionBackend("opts.backend", backend);
+  checkBackend("opts.backend", backend);
   const { batch, heads, kvHeads, queryLength: length, keyLength, valueDim } = shape;
   if (keyLength !== length) {
     throw new RangeError(

@@ -4,6 +4,10 @@
  * @module
  */
 import type { Family } from "./_select.ts";
+import type { AttentionKernels } from "./attention.ts";
+import { jsAttention } from "./js/attention.ts";
+import { wasmAttention } from "./wasm/attention.ts";
+import { webgpuAttention } from "./webgpu/attention.ts";
 import type { DiffusionKernels } from "./diffusion.ts";
 import { jsDiffusionKernels } from "./js/diffusion.ts";
 import { wasmDiffusion } from "./wasm/diffusion.ts";
@@ -21,6 +25,18 @@ export const MATMUL: Family<MatmulKernels> = {
   wasm: wasmMatmul,
   webgpu: webgpuMatmul,
   gpuWorthFlops: 2 * 512 ** 3,
+};
+
+/**
+ * Attention: `auto` moves a call to a hardware GPU from 2^28 flops (about an N = 1024, D = 64
+ * head pair), where the kernel time outweighs the copies in and out.
+ */
+export const ATTENTION: Family<AttentionKernels> = {
+  name: "attention",
+  js: jsAttention,
+  wasm: wasmAttention,
+  webgpu: webgpuAttention,
+  gpuWorthFlops: 2 ** 28,
 };
 
 export const DIFFUSION: Family<DiffusionKernels> = {

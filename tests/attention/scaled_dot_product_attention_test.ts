@@ -10,7 +10,7 @@ import {
   randomTensor,
 } from "./_naive.ts";
 import { randomQkv } from "./_conformance.ts";
-import { testBackends } from "./_backends.ts";
+import { HAS_WEBGPU, testBackends } from "./_backends.ts";
 
 const t = (data: number[], shape: number[]): Tensor => ({ data: new Float32Array(data), shape });
 
@@ -107,6 +107,22 @@ Deno.test("scaledDotProductAttention() leaves its inputs unchanged and runs auto
   }
 });
 
+Deno.test("scaledDotProductAttention() on webgpu needs an adapter and otherwise matches wasm", async () => {
+  const { q, k, v } = randomQkv([1, 2, 2, 40, 40, 16, 16], 6);
+  await init({ threads: 1 });
+  try {
+    const call = () => scaledDotProductAttention(q, k, v, { causal: true, backend: "webgpu" });
+    if (!HAS_WEBGPU) {
+      await assert.rejects(call, /needs a WebGPU adapter/);
+      return;
+    }
+    const wasm = await scaledDotProductAttention(q, k, v, { causal: true, backend: "wasm" });
+    assertClose((await call()).data, wasm.data, { atol: 2e-6, rtol: 1e-5 });
+  } finally {
+    await dispose();
+  }
+});
+
 Deno.test("scaledDotProductAttention() rejects bad tensors naming the argument", async () => {
   const { q, k, v } = randomQkv([2, 4, 2, 3, 5, 8, 6], 1);
   const sdpa = scaledDotProductAttention;
@@ -149,6 +165,5 @@ Deno.test("scaledDotProductAttention() rejects bad options naming the option", a
   await assertRejectsNaming(() => sdpa({ mask: nanMask }), RangeError, "opts.mask");
   nanMask.data[3] = Infinity;
   await assertRejectsNaming(() => sdpa({ mask: nanMask }), RangeError, "opts.mask");
-  // No WGSL attention kernels yet.
-  await assertRejectsNaming(() => sdpa({ backend: "webgpu" }), RangeError, "opts.backend");
+  await assertRejectsNaming(() => sdpa({ backend: "metal" }), RangeError, "opts.backend");
 });
