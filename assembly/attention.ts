@@ -383,6 +383,56 @@ function accumulateRow(p: usize, v: usize, vRow: usize, kc: i32, o: usize, width
   }
 }
 
+// S[rows][0 .. width) = scale · Q[rows] · packed keys, by 6×8 / 4×8 / 1×8 micro-kernels per
+// 8-key panel. `width` is a multiple of 8.
+function scoresBlock(
+  qBlock: usize, qRow: usize, packed: usize, D: i32, tile: usize, sRow: usize, rows: i32, width: i32,
+  scale: v128,
+): void {
+  for (let p = 0; p < width; p += 8) {
+    const panel = packed + ((<usize>(p >> 3) * <usize>D) << 5);
+    const s = tile + (<usize>p << 2);
+    let r = 0;
+    for (; r + 6 <= rows; r += 6) {
+      scores6x8(qBlock + <usize>r * qRow, qRow, panel, D, s + <usize>r * sRow, sRow, scale);
+    }
+    for (; r + 4 <= rows; r += 4) {
+      scores4x8(qBlock + <usize>r * qRow, qRow, panel, D, s + <usize>r * sRow, sRow, scale);
+    }
+    for (; r < rows; r++) scores1x8(qBlock + <usize>r * qRow, panel, D, s + <usize>r * sRow, scale);
+  }
+}
+
+// O[rows][0 .. width) = alpha_r · O + P[rows][0 .. kc) · V[0 .. kc][0 .. width): 8-column strips
+// by 6×8 / 4×8 micro-kernels, then row and column tails. alphas holds one factor per row.
+function accumulateBlock(
+  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32,
+  width: i32, alphas: usize,
+): void {
+  let e = 0;
+  for (; e + 8 <= width; e += 8) {
+    const ve = v + (<usize>e << 2), oe = o + (<usize>e << 2);
+    let r = 0;
+    for (; r + 6 <= rows; r += 6) {
+      accumulate6x8(p + <usize>r * pRow, pRow, ve, vRow, kc, oe + <usize>r * oRow, oRow, alphas + (<usize>r << 2));
+    }
+    for (; r + 4 <= rows; r += 4) {
+      accumulate4x8(p + <usize>r * pRow, pRow, ve, vRow, kc, oe + <usize>r * oRow, oRow, alphas + (<usize>r << 2));
+    }
+    for (; r < rows; r++) {
+      accumulateRow(p + <usize>r * pRow, ve, vRow, kc, oe + <usize>r * oRow, 8, load<f32>(alphas + (<usize>r << 2)));
+    }
+  }
+  if (e < width) {
+    for (let r = 0; r < rows; r++) {
+      accumulateRow(
+        p + <usize>r * pRow, v + (<usize>e << 2), vRow, kc, o + <usize>r * oRow + (<usize>e << 2), width - e,
+        load<f32>(alphas + (<usize>r << 2)),
+      );
+    }
+  }
+}
+
 // Adds the mask (times log2 e) to the first `visible` logits of a row and sets the rest of its `width` to −inf.
 // @ts-ignore: decorator
 @inline function finishLogits(s: usize, mask: usize, visible: i32, width: i32): void {
@@ -464,17 +514,7 @@ export function flash_forward_f32(
       const kc = min(KEY_BLOCK, keyEnd - j0);
       const width = (kc + 7) & ~7;
       packKeys(k + <usize>(kvBase + j0) * qRow, packed, kc, D);
-      for (let p = 0; p < width; p += 8) {
-        const panel = packed + ((<usize>(p >> 3) * <usize>D) << 5);
-        let r = 0;
-        for (; r + 6 <= rows; r += 6) {
-          scores6x8(qBlock + <usize>r * qRow, qRow, panel, D, tile + <usize>r * sRow + (<usize>p << 2), sRow, vscale);
-        }
-        for (; r + 4 <= rows; r += 4) {
-          scores4x8(qBlock + <usize>r * qRow, qRow, panel, D, tile + <usize>r * sRow + (<usize>p << 2), sRow, vscale);
-        }
-        for (; r < rows; r++) scores1x8(qBlock + <usize>r * qRow, panel, D, tile + <usize>r * sRow + (<usize>p << 2), vscale);
-      }
+      scoresBlock(qBlock, qRow, packed, D, tile, sRow, rows, width, vscale);
       for (let r = 0; r < rows; r++) {
         const i = i0 + r;
         const visible = isCausal ? min(kc, i + offset - j0 + 1) : kc;
@@ -485,37 +525,7 @@ export function flash_forward_f32(
         const alpha = softmaxRow(s, width, stats + (<usize>r << 2), sums + (<usize>r << 2));
         store<f32>(alphas + (<usize>r << 2), alpha);
       }
-      const vBlock = v + <usize>(kvBase + j0) * oRow;
-      let e = 0;
-      for (; e + 8 <= Dv; e += 8) {
-        let r = 0;
-        for (; r + 6 <= rows; r += 6) {
-          accumulate6x8(
-            tile + <usize>r * sRow, sRow, vBlock + (<usize>e << 2), oRow, kc,
-            acc + <usize>r * oRow + (<usize>e << 2), oRow, alphas + (<usize>r << 2),
-          );
-        }
-        for (; r + 4 <= rows; r += 4) {
-          accumulate4x8(
-            tile + <usize>r * sRow, sRow, vBlock + (<usize>e << 2), oRow, kc,
-            acc + <usize>r * oRow + (<usize>e << 2), oRow, alphas + (<usize>r << 2),
-          );
-        }
-        for (; r < rows; r++) {
-          accumulateRow(
-            tile + <usize>r * sRow, vBlock + (<usize>e << 2), oRow, kc,
-            acc + <usize>r * oRow + (<usize>e << 2), 8, load<f32>(alphas + (<usize>r << 2)),
-          );
-        }
-      }
-      if (e < Dv) {
-        for (let r = 0; r < rows; r++) {
-          accumulateRow(
-            tile + <usize>r * sRow, vBlock + (<usize>e << 2), oRow, kc,
-            acc + <usize>r * oRow + (<usize>e << 2), Dv - e, load<f32>(alphas + (<usize>r << 2)),
-          );
-        }
-      }
+      accumulateBlock(tile, sRow, v + <usize>(kvBase + j0) * oRow, oRow, kc, acc, oRow, rows, Dv, alphas);
     }
     for (let r = 0; r < rows; r++) {
       const sum = load<f32>(sums + (<usize>r << 2));
@@ -622,20 +632,96 @@ export function linear_forward_f32(
 
 // ---------------------------------------------------------------------------------------------
 // Mixed-chunk attention (FLASH)
+//
+// Per (batch, head) the sequence is cut into chunks of C rows; the output rows of a chunk are
+// the accumulator (zeroed first), built in a fixed order so that results do not depend on how
+// items are split across threads:
+//
+//   for each key block kb of 64 keys in the chunk         packed once into 8-key panels
+//     for each query block of 64 rows (causal: from kb on, blocks above the diagonal skipped)
+//       S = Q_blk · K_kbᵀ / C                               scores6x8 / 4x8 micro-kernels
+//       W = relu(S + bias)²  (0 for keys after the query when causal)
+//       O_blk += W · V_kb                                    accumulate6x8 / 4x8
+//   O_chunk += linQ_chunk · state                           the global part, same kernels
+//   causal: state += (linK_chunk / C)ᵀ · V_chunk            transposed 64 rows at a time
+//
+// Non-causal calls build state = Σ_all linK_j v_jᵀ / N before the first chunk.
+//
+// Scratch of one task (f32 each):
+//
+//   | packed K: 64·D | S/W: 64·64 | ones: max(64, Dl) | state: Dl·Dv | linKᵀ: Dl·64 |
+
+const MIXED_ROWS: i32 = 64;
 
 /** Bytes of scratch one mixed-chunk task needs. */
-export function mixed_chunk_forward_scratch_f32(linearDim: i32, valueDim: i32): i32 {
-  return (linearDim * valueDim + valueDim) << 2;
+export function mixed_chunk_forward_scratch_f32(headDim: i32, valueDim: i32, linearDim: i32): i32 {
+  return (KEY_BLOCK * headDim + MIXED_ROWS * KEY_BLOCK + max(MIXED_ROWS, linearDim) +
+    linearDim * valueDim + linearDim * KEY_BLOCK) << 2;
 }
 
-// state += Σ_{j in [start, end)} (linK_j · weight) ⊗ v_j
+// W = relu(S + bias)² over the first `visible` entries of a row, 0 for the rest up to `count`.
+// pmax keeps a NaN sum (first operand), so NaN propagates as in the reference.
+// @ts-ignore: decorator
+@inline function relu2Row(s: usize, bias: usize, visible: i32, count: i32): void {
+  const zero = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= visible; c += 4) {
+    const o = <usize>c << 2;
+    let t = v128.load(s + o);
+    if (bias != 0) t = f32x4.add(t, v128.load(bias + o));
+    t = f32x4.pmax(t, zero);
+    v128.store(s + o, f32x4.mul(t, t));
+  }
+  for (; c < visible; c++) {
+    const o = <usize>c << 2;
+    let t = load<f32>(s + o);
+    if (bias != 0) t += load<f32>(bias + o);
+    t = t < 0 ? 0 : t;
+    store<f32>(s + o, t * t);
+  }
+  fill_f32(s + (<usize>max(visible, 0) << 2), 0, count - max(visible, 0));
+}
+
+// state += Σ_{j in [0, rows)} (linK_j · weight) ⊗ v_j, 64 rows at a time: the rows are
+// transposed (and weighted) into linKT, then one accumulateBlock adds linKTᵀ·V.
 function addLinearState(
-  linK: usize, v: usize, start: i32, end: i32, Dl: i32, Dv: i32, weight: f32, state: usize,
+  linK: usize, v: usize, rows: i32, Dl: i32, Dv: i32, weight: f32, state: usize, linKT: usize,
+  ones: usize,
 ): void {
-  const lRow = <usize>Dl << 2, vRow = <usize>Dv << 2;
-  for (let j = start; j < end; j++) {
-    const lk = linK + <usize>j * lRow, vj = v + <usize>j * vRow;
-    for (let d = 0; d < Dl; d++) axpy_f32(state + <usize>d * vRow, load<f32>(lk + (<usize>d << 2)) * weight, vj, Dv);
+  const lRow = <usize>Dl << 2, vRow = <usize>Dv << 2, tRow = <usize>KEY_BLOCK << 2;
+  for (let j0 = 0; j0 < rows; j0 += KEY_BLOCK) {
+    const kc = min(KEY_BLOCK, rows - j0);
+    for (let c = 0; c < kc; c++) {
+      const src = linK + <usize>(j0 + c) * lRow;
+      for (let d = 0; d < Dl; d++) {
+        store<f32>(linKT + <usize>d * tRow + (<usize>c << 2), load<f32>(src + (<usize>d << 2)) * weight);
+      }
+    }
+    accumulateBlock(linKT, tRow, v + <usize>j0 * vRow, vRow, kc, state, vRow, Dl, Dv, ones);
+  }
+}
+
+// The quadratic part of one chunk of `len` rows: out rows += relu(Q Kᵀ / C + bias)² V.
+function localChunk(
+  out: usize, q: usize, k: usize, v: usize, bias: usize, biasRowStride: i32, len: i32, D: i32,
+  Dv: i32, isCausal: i32, scale: v128, packed: usize, tile: usize, ones: usize,
+): void {
+  const qRow = <usize>D << 2, vRow = <usize>Dv << 2, sRow = <usize>KEY_BLOCK << 2;
+  for (let kb = 0; kb < len; kb += KEY_BLOCK) {
+    const kc = min(KEY_BLOCK, len - kb);
+    const width = (kc + 7) & ~7;
+    packKeys(k + <usize>kb * qRow, packed, kc, D);
+    for (let r0 = isCausal ? kb : 0; r0 < len; r0 += MIXED_ROWS) {
+      const rows = min(MIXED_ROWS, len - r0);
+      scoresBlock(q + <usize>r0 * qRow, qRow, packed, D, tile, sRow, rows, width, scale);
+      for (let r = 0; r < rows; r++) {
+        const i = r0 + r;
+        const visible = isCausal ? min(kc, i - kb + 1) : kc;
+        const biasRow: usize = bias == 0 ? 0 : bias + (<usize>(i * biasRowStride + kb) << 2);
+        relu2Row(tile + <usize>r * sRow, biasRow, visible, kc);
+      }
+      accumulateBlock(tile, sRow, v + <usize>kb * vRow, vRow, kc, out + <usize>r0 * vRow, vRow, rows, Dv, ones);
+    }
   }
 }
 
@@ -643,49 +729,51 @@ function addLinearState(
  * Mixed-chunk attention over (batch, head) items [firstItem, endItem): relu(q·k/C + bias)²
  * within chunks of C rows, plus linQ · (Σ linK ⊗ v) across chunks (earlier chunks / C when
  * causal, all rows / N otherwise). linQ = linK = 0 drops the global part; bias = 0 means none.
- *
- *   scratch:  | state: Dl·Dv | acc: Dv |
  */
 export function mixed_chunk_forward_f32(
   out: usize, q: usize, k: usize, v: usize, linQ: usize, linK: usize, bias: usize, scratch: usize,
   heads: i32, kvHeads: i32, N: i32, D: i32, Dv: i32, Dl: i32, C: i32, isCausal: i32,
   biasBatchStride: i32, biasHeadStride: i32, biasRowStride: i32, firstItem: i32, endItem: i32,
 ): void {
-  const state = scratch;
-  const acc = state + (<usize>(Dl * Dv) << 2);
+  const packed = scratch;
+  const tile = packed + (<usize>(KEY_BLOCK * D) << 2);
+  const ones = tile + (<usize>(MIXED_ROWS * KEY_BLOCK) << 2);
+  const state = ones + (<usize>max(MIXED_ROWS, Dl) << 2);
+  const linKT = state + (<usize>(Dl * Dv) << 2);
   const kRow = <usize>D << 2, vRow = <usize>Dv << 2, lRow = <usize>Dl << 2;
   const group = heads / kvHeads;
   const global = linQ != 0;
-  const chunkSize = <f32>C;
+  const scale = f32x4.splat(1 / <f32>C);
+  fill_f32(ones, 1, max(MIXED_ROWS, Dl));
   for (let bh = firstItem; bh < endItem; bh++) {
     const h = bh % heads, b = bh / heads;
-    const kvBase = (b * kvHeads + h / group) * N;
-    const kBase = k + <usize>kvBase * kRow, vBase = v + <usize>kvBase * vRow;
-    const lkBase = linK + <usize>kvBase * lRow;
+    const kvBase = <usize>((b * kvHeads + h / group) * N);
+    const kBase = k + kvBase * kRow, vBase = v + kvBase * vRow, lkBase = linK + kvBase * lRow;
+    const row0 = <usize>(bh * N);
+    const biasHead: usize = bias == 0 ? 0
+      : bias + (<usize>(b * biasBatchStride + h * biasHeadStride) << 2);
+    fill_f32(out + row0 * vRow, 0, N * Dv);
     fill_f32(state, 0, Dl * Dv);
-    if (global && !isCausal) addLinearState(lkBase, vBase, 0, N, Dl, Dv, 1 / <f32>N, state);
+    if (global && !isCausal) addLinearState(lkBase, vBase, N, Dl, Dv, 1 / <f32>N, state, linKT, ones);
     for (let start = 0; start < N; start += C) {
-      const end = min(N, start + C);
-      for (let i = start; i < end; i++) {
-        const row = <usize>(bh * N + i);
-        const qi = q + row * kRow;
-        const biasRow: usize = bias == 0 ? 0
-          : bias + (<usize>(b * biasBatchStride + h * biasHeadStride + (i - start) * biasRowStride) << 2);
-        fill_f32(acc, 0, Dv);
-        const keyEnd = isCausal ? i + 1 : end;
-        for (let j = start; j < keyEnd; j++) {
-          let t = dot_f32(qi, kBase + <usize>j * kRow, D) / chunkSize;
-          if (bias != 0) t += load<f32>(biasRow + (<usize>(j - start) << 2));
-          if (t <= 0) continue; // relu(t) = 0; NaN fails the test and propagates
-          axpy_f32(acc, t * t, vBase + <usize>j * vRow, Dv);
+      const len = min(C, N - start);
+      const outChunk = out + (row0 + <usize>start) * vRow;
+      localChunk(
+        outChunk, q + (row0 + <usize>start) * kRow, kBase + <usize>start * kRow,
+        vBase + <usize>start * vRow, biasHead, biasRowStride, len, D, Dv, isCausal, scale, packed,
+        tile, ones,
+      );
+      if (global) {
+        for (let r0 = 0; r0 < len; r0 += MIXED_ROWS) {
+          accumulateBlock(
+            linQ + (row0 + <usize>(start + r0)) * lRow, lRow, state, vRow, Dl,
+            outChunk + <usize>r0 * vRow, vRow, min(MIXED_ROWS, len - r0), Dv, ones,
+          );
         }
-        if (global) {
-          const lq = linQ + row * lRow;
-          for (let d = 0; d < Dl; d++) axpy_f32(acc, load<f32>(lq + (<usize>d << 2)), state + <usize>d * vRow, Dv);
+        if (isCausal) {
+          addLinearState(lkBase + <usize>start * lRow, vBase + <usize>start * vRow, len, Dl, Dv, 1 / <f32>C, state, linKT, ones);
         }
-        memory.copy(out + row * vRow, acc, vRow);
       }
-      if (global && isCausal) addLinearState(lkBase, vBase, start, end, Dl, Dv, 1 / chunkSize, state);
     }
   }
 }

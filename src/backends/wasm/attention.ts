@@ -209,7 +209,12 @@ async function mixedOn(
     const bias = putOptional(s, args.bias);
     const out = s.alloc(args.out.byteLength);
     const ranges = splitItems(first, end, runtime.threads, perItem * (end - first));
-    const scratchBytes = runtime.call("mixed_chunk_forward_scratch_f32", linearDim, valueDim);
+    const scratchBytes = runtime.call(
+      "mixed_chunk_forward_scratch_f32",
+      headDim,
+      valueDim,
+      linearDim,
+    );
     const scratch = scratchFor(s, scratchBytes, ranges.length);
     const tasks: Task[] = ranges.map(([lo, hi], t) => {
       const [kv0, kvCount] = kvRows(lo, hi - 1, args, length);
