@@ -1,12 +1,14 @@
 /**
  * Grows one tree on a binned matrix from per-row gradient statistics: the orchestration above
  * the `trees` kernels (histograms, split search, partition), shared by every histogram-based
- * estimator.
+ * estimator. The kernels keep the fit's data in a workspace (see TreesWorkspace); this file
+ * only sends them small step records.
  *
- * Nodes wait in a frontier; the policy picks the next one to expand: `depthwise` takes them
- * level by level, `lossguide` the one with the largest loss reduction first. Expanding a node
- * partitions its rows, builds the histogram of the child with fewer rows and gets the other by
- * subtraction from the parent's; a child that can never split gets no histogram at all.
+ * Nodes wait in a frontier; the policy picks what to expand next: `depthwise` a whole level,
+ * `lossguide` the node with the largest loss reduction. Expanding partitions the nodes' rows in
+ * one step, then one growth step builds the histogram of each child with fewer rows, gets its
+ * sibling by subtraction from the parent's, and searches every new node's best split; a child
+ * that can never split gets no histogram at all.
  *
  * ```
  *  rows:  [ ......... node ......... ]      partition (stable)

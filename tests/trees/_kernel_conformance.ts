@@ -411,6 +411,185 @@ check("binFeatures() counts the upper edges at or below each value", async (kern
   }
 });
 
+check("workspace steps match the per-node reference", async (kernels) => {
+  for (const nChannels of [2, 3]) {
+    const n = 2000, F = 6;
+    const p = randomBinned(40 + nChannels, n, F, nChannels);
+    const C = nChannels, slots = p.binOffsets[F];
+    const features = Int32Array.from({ length: F }, (_, f) => f);
+    const rows = p.rows.filter((r) => r % 5 !== 2);
+    const count = rows.length;
+    const naive = (from: Int32Array, begin: number, end: number) => {
+      const hist = new Float64Array(slots * C);
+      buildHistogramNaive({
+        bins: p.bins,
+        nRows: n,
+        rows: from,
+        rowBegin: begin,
+        rowEnd: end,
+        values: p.values,
+        nChannels: C,
+        features,
+        featureCount: F,
+        binOffsets: p.binOffsets,
+        hist,
+      });
+      return hist;
+    };
+    const sums = (from: Int32Array, begin: number, end: number) => {
+      const out = [0, 0, 0];
+      for (let i = begin; i < end; i++) {
+        for (let c = 0; c < C; c++) out[c] += p.values[from[i] * C + c];
+      }
+      return out;
+    };
+    /** The reference best split of one node: per-feature search, then the first best. */
+    const bestOf = (hist: Float64Array, candidates: Int32Array, params: Float64Array) => {
+      const out = new Float64Array(candidates.length * SPLIT_FIELD_COUNT);
+      findSplitsRef({
+        hist,
+        nChannels: C,
+        features: candidates,
+        featureCount: candidates.length,
+        binOffsets: p.binOffsets,
+        monotone: null,
+        params,
+        out,
+      });
+      let k = -1;
+      for (let i = 0; i < candidates.length; i++) {
+        if (out[i * SPLIT_FIELD_COUNT] > (k < 0 ? -Infinity : out[k * SPLIT_FIELD_COUNT])) k = i;
+      }
+      return { k, out };
+    };
+    const paramsOf = (s: number[]) =>
+      splitParams({ sumGrad: s[0], sumHess: s[1], count: s[2], minSamplesLeaf: 3 });
+
+    const ws = kernels.workspace({
+      bins: p.bins,
+      nRows: n,
+      nFeatures: F,
+      binOffsets: p.binOffsets,
+      nChannels: C,
+      monotone: null,
+    });
+    try {
+      ws.setValues(p.values);
+      ws.setRows(rows, count);
+      // Root: histogram into slot 3, searched over all features.
+      const rootParams = paramsOf(sums(rows, 0, count));
+      const root = {
+        features,
+        featureCount: F,
+        build: Int32Array.of(3, 0, count),
+        buildCount: 1,
+        subtract: new Int32Array(0),
+        subtractCount: 0,
+        search: Int32Array.of(3),
+        searchCount: 1,
+        params: rootParams,
+        candidates: features,
+        candidateOffsets: Int32Array.of(0, F),
+        best: new Float64Array(SPLIT_FIELD_COUNT),
+        bestFeature: new Int32Array(1),
+      };
+      await ws.grow(root);
+      const rootHist = naive(rows, 0, count);
+      const expectedRoot = bestOf(rootHist, features, rootParams);
+      assert.ok(expectedRoot.k >= 0, "the root splits");
+      assert.equal(root.bestFeature[0], expectedRoot.k);
+      assert.deepEqual(
+        root.best,
+        expectedRoot.out.slice(
+          expectedRoot.k * SPLIT_FIELD_COUNT,
+          (expectedRoot.k + 1) * SPLIT_FIELD_COUNT,
+        ),
+      );
+      const f = root.bestFeature[0];
+      const featureHist = new Float64Array((p.binOffsets[f + 1] - p.binOffsets[f]) * C);
+      ws.readHistogram(3, f, featureHist);
+      assert.deepEqual(featureHist, rootHist.slice(p.binOffsets[f] * C, p.binOffsets[f + 1] * C));
+
+      // Partition on the root's split, as the reference does.
+      const missingBin = p.binOffsets[f + 1] - p.binOffsets[f] - 1;
+      const expectedRows = rows.slice();
+      const nLeft = partitionRef({
+        bins: p.bins,
+        nRows: n,
+        rows: expectedRows,
+        rowBegin: 0,
+        rowEnd: count,
+        feature: f,
+        splitBin: root.best[1],
+        missingBin,
+        defaultLeft: root.best[2],
+        scratch: new Int32Array(count),
+      });
+      const partition = {
+        nodes: Int32Array.of(0, count, f, root.best[1], missingBin, root.best[2]),
+        nodeCount: 1,
+        nLeft: new Int32Array(1),
+      };
+      await ws.partition(partition);
+      assert.equal(partition.nLeft[0], nLeft);
+      const actualRows = new Int32Array(count);
+      ws.readRows(actualRows, count);
+      assert.deepEqual(actualRows, expectedRows);
+
+      // Children: the left one built into slot 0, the right one by subtraction in slot 3, each
+      // searched over its own candidates.
+      const leftCandidates = Int32Array.of(0, 2, 3, 5), rightCandidates = Int32Array.of(1, 4, 5);
+      const leftParams = paramsOf(sums(expectedRows, 0, nLeft));
+      const rightParams = paramsOf(sums(expectedRows, nLeft, count));
+      const step = {
+        features,
+        featureCount: F,
+        build: Int32Array.of(0, 0, nLeft),
+        buildCount: 1,
+        subtract: Int32Array.of(3, 0),
+        subtractCount: 1,
+        search: Int32Array.of(0, 3),
+        searchCount: 2,
+        params: Float64Array.from([...leftParams, ...rightParams]),
+        candidates: Int32Array.from([...leftCandidates, ...rightCandidates]),
+        candidateOffsets: Int32Array.of(0, 4, 7),
+        best: new Float64Array(2 * SPLIT_FIELD_COUNT),
+        bestFeature: new Int32Array(2),
+      };
+      await ws.grow(step);
+      const leftHist = naive(expectedRows, 0, nLeft);
+      const rightHist = rootHist.map((v, i) => v - leftHist[i]);
+      [[leftHist, leftCandidates, leftParams], [rightHist, rightCandidates, rightParams]].forEach(
+        ([hist, candidates, params], i) => {
+          const expected = bestOf(
+            hist as Float64Array,
+            candidates as Int32Array,
+            params as Float64Array,
+          );
+          const at = (k: number) =>
+            expected.out.slice(k * SPLIT_FIELD_COUNT, (k + 1) * SPLIT_FIELD_COUNT);
+          assert.equal(
+            step.bestFeature[i],
+            expected.k < 0 ? -1 : (candidates as Int32Array)[expected.k],
+          );
+          if (expected.k >= 0) {
+            assert.deepEqual(
+              step.best.slice(i * SPLIT_FIELD_COUNT, (i + 1) * SPLIT_FIELD_COUNT),
+              at(expected.k),
+            );
+          }
+        },
+      );
+      const last = F - 1;
+      const lastHist = new Float64Array((p.binOffsets[F] - p.binOffsets[last]) * C);
+      ws.readHistogram(3, last, lastHist);
+      assert.deepEqual(lastHist, rightHist.slice(p.binOffsets[last] * C));
+    } finally {
+      ws.release();
+    }
+  }
+});
+
 /** Registers every check as a test of one backend that needs no set-up (the reference). */
 export function registerConformance(kernels: TreesKernels): void {
   for (const { name, run } of CONFORMANCE) {

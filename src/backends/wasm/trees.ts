@@ -1,9 +1,12 @@
 /**
- * The `trees` kernel family on the WASM runtime (assembly/trees.ts). Arrays announced with
- * `retain` (the bin matrix for a fit, the gradients for a tree) are copied into WASM memory
- * once and found again by identity; everything else is copied in per call. Histograms are
- * dealt to the workers by feature groups when memory is shared: each task writes its own
- * features' slots, and each feature's sum runs over the rows in order, so results are
+ * The `trees` kernel family on the WASM runtime (assembly/trees.ts). A fit grows its trees in a
+ * workspace (WasmWorkspace) that keeps the bin matrix, the tree's gradients and row order, and
+ * the node histograms in WASM memory; the per-node kernels copy their arrays in per call, except
+ * those announced with `retain` (found again by identity).
+ *
+ * When memory is shared, work is dealt by feature groups (histograms, split search) or row
+ * ranges (binning, prediction), and this thread takes one share itself: each task writes only
+ * its own slots or rows and each sum runs in the reference's order, so results are
  * bit-identical to the reference for any thread count.
  *
  * @module
@@ -105,6 +108,26 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
 const SEARCH_COST_PER_BIN = 4;
 
+/**
+ * Runs shared-memory tasks with this thread taking the first one itself, instead of sleeping
+ * through the workers' round trip; the workers get the rest. `idle` is a task that does
+ * nothing: the pool runs a lone task in this thread, so a single one is padded with it.
+ */
+async function runWithThisThread(runtime: WasmRuntime, tasks: Task[], idle: Task): Promise<void> {
+  const [mine, ...theirs] = tasks;
+  if (theirs.length === 1) theirs.push(idle);
+  const done = theirs.length > 0 ? runtime.run(theirs) : null;
+  runtime.call(mine.kernel, ...mine.args);
+  await done;
+}
+
+/** The arguments of a prediction task over no rows (its last two are the row range). */
+function idleArgs(task: Task): number[] {
+  const args = task.args.slice();
+  args[args.length - 1] = args[args.length - 2];
+  return args;
+}
+
 /** Contiguous ranges of `weights` (n items) with about equal sums, at most `parts` of them. */
 function balancedRanges(weights: ArrayLike<number>, n: number, parts: number): [number, number][] {
   let total = 0;
@@ -131,9 +154,10 @@ function balancedRanges(weights: ArrayLike<number>, n: number, parts: number): [
  * ```
  *
  * A step copies in its small records (slot numbers turned into byte offsets) and, on shared
- * memory, is dealt to the workers by feature groups: each task builds, subtracts and searches
- * its own features for every node of the step, so one step is one round trip, and every
- * feature's sums are made in the same order whatever the grouping.
+ * memory, is dealt to this thread and the workers by feature groups: each task builds,
+ * subtracts and searches its own features for every node of the step, so one step is one round
+ * trip, and every feature's sums are made in the same order whatever the grouping. Partition
+ * steps run in this thread: a level's partition costs less than a round trip.
  */
 class WasmWorkspace implements TreesWorkspace {
   readonly #runtime: WasmRuntime;
@@ -233,7 +257,7 @@ class WasmWorkspace implements TreesWorkspace {
       const groups = this.#parallel(cells >= MIN_PARALLEL_CELLS)
         ? balancedRanges(new Float64Array(featureCount).fill(1), featureCount, runtime.threads)
         : [[0, featureCount] as [number, number]];
-      await s.run(groups.map(([k0, k1]) => task(k0, k1)));
+      await runWithThisThread(runtime, groups.map(([k0, k1]) => task(k0, k1)), task(0, 0));
       const results = s.f64(out, candidateCount * SPLIT_FIELD_COUNT);
       for (let i = 0; i < searchCount; i++) {
         const from = step.candidateOffsets[i];
@@ -527,7 +551,13 @@ async function predictOn(
     // `out` holds rows [firstRow, firstRow + rowCount): shift x so both are indexed from 0.
     const rowsOfX = x + firstRow * nCols * 4;
     const split = parallel && rowCount >= MIN_PARALLEL_ROWS;
-    const tasks: Task[] = ranges(rowCount, runtime.threads, split).map(([r0, r1]) => ({
+    const lanes = split ? runtime.threads : 1;
+    const step = Math.ceil(rowCount / lanes);
+    const bounds = Array.from(
+      { length: lanes },
+      (_, i) => [Math.min(rowCount, i * step), Math.min(rowCount, (i + 1) * step)] as const,
+    );
+    const tasks: Task[] = bounds.map(([r0, r1]) => ({
       kernel: "trees_predict_f32",
       args: [
         out,
@@ -547,7 +577,8 @@ async function predictOn(
       ]],
       outputs: [[out + r0 * nOutputs * 4, (r1 - r0) * nOutputs * 4]],
     }));
-    await s.run(tasks);
+    if (split) await runWithThisThread(runtime, tasks, { ...tasks[0], args: idleArgs(tasks[0]) });
+    else await s.run(tasks);
     args.out.set(s.f32(out, outBytes / 4), firstRow * nOutputs);
   });
 }

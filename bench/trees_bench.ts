@@ -1,0 +1,480 @@
+/**
+ * Tree ensembles benchmark: XGBClassifier (100 rounds, depth 6, 256 bins, η 0.3) against native
+ * XGBoost 1.7 (`tree_method="hist"`, the same parameters) and scikit-learn's
+ * HistGradientBoostingClassifier, on a synthetic 200k × 28 binary problem and on the Statlog
+ * Shuttle data (58,000 × 9, 7 classes, exported from R's mlbench). Each fit runs once per thread
+ * count; predictions are medians over 10,000 held-out rows. Peak memory is the growth of the
+ * process's peak resident set during the fit. A second table runs the JavaScript peers
+ * (`ml-xgboost`, `ydf-training`) where they install and run.
+ *
+ * Native peers run in `/usr/bin/python3` (bench/_peers/trees_peers.py) on the same rows, which
+ * this file writes to a temporary folder; the JavaScript peers run in Node
+ * (bench/_peers/js_peers.mjs) with their packages from bench/_peers/package.json.
+ *
+ * @module
+ */
+import { dispose, init, runtimeInfo, XGBClassifier } from "../src/mod.ts";
+import { Rng } from "../src/_random.ts";
+import { fmt, median, table } from "./_harness.ts";
+
+const PARAMS = { nEstimators: 100, maxDepth: 6, learningRate: 0.3, maxBin: 256 };
+const PEERS = new URL("./_peers/", import.meta.url).pathname;
+
+/** A classification set: the first nTrain rows train, the next nTest rows test. */
+export interface Dataset {
+  name: string;
+  x: Float32Array;
+  y: Float64Array;
+  nTrain: number;
+  nTest: number;
+  nCols: number;
+  nClasses: number;
+}
+
+/** Standard normal draws by Box–Muller. */
+function gaussian(rng: Rng): number {
+  const u = 1 - rng.next(), v = rng.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/**
+ * A HIGGS-like binary problem: 28 features (Gaussian, skewed and heavy-tailed ones, 2 % missing
+ * in four of them), a label from a noisy nonlinear score with interactions.
+ */
+export function synthetic(nTrain: number, nTest: number, seed = 7): Dataset {
+  const nCols = 28, n = nTrain + nTest;
+  const rng = new Rng(seed);
+  const x = new Float32Array(n * nCols);
+  const y = new Float64Array(n);
+  const z = new Float64Array(nCols);
+  for (let r = 0; r < n; r++) {
+    for (let f = 0; f < nCols; f++) {
+      const g = gaussian(rng);
+      z[f] = f % 4 === 1 ? Math.exp(0.5 * g) : f % 4 === 2 ? g * g * g / 3 : g;
+      x[r * nCols + f] = f >= 24 && rng.next() < 0.02 ? NaN : z[f];
+    }
+    const score = z[0] * z[1] + Math.sin(2 * z[2]) + 0.5 * z[3] * z[3] - 0.6 +
+      0.8 * Math.tanh(z[4] + z[5]) - 0.3 * z[6] * z[7] + 0.25 * (z[8] + z[9] - z[10]) +
+      (z[12] > 1.2 ? 0.7 : 0) + 0.5 * gaussian(rng);
+    y[r] = score > 0 ? 1 : 0;
+  }
+  return {
+    name: `synthetic ${nTrain / 1000}k × ${nCols}`,
+    x,
+    y,
+    nTrain,
+    nTest,
+    nCols,
+    nClasses: 2,
+  };
+}
+
+/**
+ * The Statlog Shuttle data from R's mlbench (Debian's r-cran-mlbench), rows shuffled by a fixed
+ * seed, the last 10,000 held out; null when R or the package is missing.
+ */
+export async function shuttle(): Promise<Dataset | null> {
+  const script = "library(mlbench); data(Shuttle); " +
+    "write.csv(data.frame(Shuttle[, 1:9], y = as.integer(Shuttle$Class) - 1), stdout(), row.names = FALSE)";
+  let text: string;
+  try {
+    const out = await new Deno.Command("Rscript", {
+      args: ["-e", script],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output();
+    if (!out.success) return null;
+    text = new TextDecoder().decode(out.stdout);
+  } catch {
+    return null;
+  }
+  const lines = text.trim().split("\n").slice(1);
+  const nCols = 9, n = lines.length, nTest = 10000;
+  const order = new Rng(11).sampleIndices(n, n);
+  const x = new Float32Array(n * nCols), y = new Float64Array(n);
+  order.forEach((from, to) => {
+    const cells = lines[from].split(",").map(Number);
+    x.set(cells.slice(0, nCols), to * nCols);
+    y[to] = cells[nCols];
+  });
+  return {
+    name: `Shuttle ${n / 1000}k × ${nCols}`,
+    x,
+    y,
+    nTrain: n - nTest,
+    nTest,
+    nCols,
+    nClasses: 7,
+  };
+}
+
+/** Peak-resident-set probe: reset the peak, later read how far it rose. */
+function peakProbe(): () => number {
+  const status = (field: string) => {
+    const line = Deno.readTextFileSync("/proc/self/status").split("\n").find((l) =>
+      l.startsWith(field)
+    );
+    return line ? Number(line.split(/\s+/)[1]) * 1024 : NaN;
+  };
+  try {
+    Deno.writeTextFileSync("/proc/self/clear_refs", "5");
+  } catch {
+    return () => NaN;
+  }
+  const before = status("VmRSS:");
+  return () => status("VmHWM:") - before;
+}
+
+export interface Result {
+  fit: Record<string, number>;
+  peak: Record<string, number>;
+  predict: Record<string, number>;
+  accuracy: number;
+  version?: string;
+  error?: string;
+}
+
+function accuracyOf(proba: Float32Array, y: Float64Array, offset: number, k: number): number {
+  let right = 0;
+  const n = proba.length / k;
+  for (let r = 0; r < n; r++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (proba[r * k + c] > proba[r * k + best]) best = c;
+    if (best === y[offset + r]) right++;
+  }
+  return right / n;
+}
+
+/** The files and parameters that every peer reads: raw float32 rows and labels. */
+interface DataConfig {
+  trainX: string;
+  trainY: string;
+  testX: string;
+  testY: string;
+  nTrain: number;
+  nTest: number;
+  nCols: number;
+  task: "binary" | "multiclass";
+  nClasses: number;
+  params: typeof PARAMS;
+}
+
+/** Writes the data set's rows into `dir` and returns the config that names them. */
+function writeData(ds: Dataset, dir: string, prefix = ""): DataConfig {
+  const { nTrain, nTest, nCols } = ds;
+  const write = (name: string, data: Float32Array) => {
+    const path = `${dir}/${prefix}${name}.f32`;
+    Deno.writeFileSync(path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return path;
+  };
+  return {
+    trainX: write("train_x", ds.x.subarray(0, nTrain * nCols)),
+    trainY: write("train_y", Float32Array.from(ds.y.subarray(0, nTrain))),
+    testX: write("test_x", ds.x.subarray(nTrain * nCols, (nTrain + nTest) * nCols)),
+    testY: write("test_y", Float32Array.from(ds.y.subarray(nTrain, nTrain + nTest))),
+    nTrain,
+    nTest,
+    nCols,
+    task: ds.nClasses === 2 ? "binary" : "multiclass",
+    nClasses: ds.nClasses,
+    params: PARAMS,
+  };
+}
+
+function readData(config: DataConfig) {
+  const read = (path: string) => {
+    const bytes = Deno.readFileSync(path);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  };
+  return {
+    x: read(config.trainX),
+    y: Float64Array.from(read(config.trainY)),
+    tx: read(config.testX),
+    ty: Float64Array.from(read(config.testY)),
+  };
+}
+
+/**
+ * One Tessera run in this process (the child of `tessera()`): a small warm-up fit that starts
+ * the runtime, one timed fit, then the median of 7 predictions of the test rows.
+ */
+async function fitChild(config: DataConfig, threads: number | undefined): Promise<Result> {
+  const { nTrain, nTest, nCols } = config;
+  const data = readData(config);
+  await init(threads === undefined ? {} : { threads });
+  const key = String(runtimeInfo().threads);
+  const warm = Math.min(nTrain, 5000);
+  await new XGBClassifier({ ...PARAMS, nEstimators: 3 }).fit(
+    { data: data.x.subarray(0, warm * nCols), shape: [warm, nCols] },
+    data.y.subarray(0, warm),
+  );
+  const peak = peakProbe();
+  const start = performance.now();
+  const model = await new XGBClassifier({ ...PARAMS, backend: "wasm" }).fit(
+    { data: data.x, shape: [nTrain, nCols] },
+    data.y,
+  );
+  const fit = (performance.now() - start) / 1000;
+  const grown = peak();
+  const test = { data: data.tx, shape: [nTest, nCols] };
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    await model.predictProba(test);
+    times.push(performance.now() - t0);
+  }
+  const proba = (await model.predictProba(test)).data as Float32Array;
+  await dispose();
+  return {
+    fit: { [key]: fit },
+    peak: { [key]: grown },
+    predict: { [key]: median(times) / 1000 },
+    accuracy: accuracyOf(proba, data.ty, 0, config.nClasses),
+  };
+}
+
+/**
+ * Tessera on each pool size (undefined: the default pool), each in a fresh Deno process, so
+ * that one run's memory and compiled code do not flatter the next.
+ */
+export async function tessera(
+  configPath: string,
+  threads: (number | undefined)[],
+): Promise<Result> {
+  const result: Result = { fit: {}, peak: {}, predict: {}, accuracy: NaN };
+  for (const t of threads) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "--fit-child",
+        configPath,
+        String(t ?? ""),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      const error = new TextDecoder().decode(out.stderr).trim().split("\n").pop() ?? "failed";
+      return { ...result, error };
+    }
+    const r: Result = JSON.parse(new TextDecoder().decode(out.stdout));
+    Object.assign(result.fit, r.fit);
+    Object.assign(result.peak, r.peak);
+    Object.assign(result.predict, r.predict);
+    result.accuracy = r.accuracy;
+  }
+  return result;
+}
+
+/** Runs the native peers on the data that `configPath` names. */
+export async function nativePeers(
+  config: DataConfig,
+  dir: string,
+  peers = ["xgboost", "sklearn"],
+): Promise<Record<string, Result>> {
+  const path = `${dir}/native.json`;
+  Deno.writeTextFileSync(path, JSON.stringify({ ...config, threads: [1, 2], repeats: 7, peers }));
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [`${PEERS}trees_peers.py`, path],
+    stdout: "piped",
+    stderr: "piped",
+    env: { OPENBLAS_CORETYPE: "SKYLAKEX" },
+  }).output();
+  if (!out.success) {
+    const error = new TextDecoder().decode(out.stderr).trim().split("\n").pop() ?? "failed";
+    return { xgboost: { error } as Result, sklearn: { error } as Result };
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+const best = (r: Record<string, number>) => Math.min(...Object.values(r));
+const mib = (bytes: number) => bytes / 2 ** 20;
+
+function rows(ds: Dataset, results: Record<string, Result>): Array<Array<string | number>> {
+  const xgb = results["XGBoost"];
+  const fitBase = xgb?.fit ? best(xgb.fit) : NaN;
+  const predictBase = xgb?.predict ? best(xgb.predict) : NaN;
+  const input = ds.nTrain * ds.nCols * 4;
+  const out: Array<Array<string | number>> = [];
+  for (const [name, r] of Object.entries(results)) {
+    if (r.error) {
+      out.push([ds.name, name, "–", "–", "–", "–", "–", "–", `error: ${r.error}`]);
+      continue;
+    }
+    for (const threads of Object.keys(r.fit)) {
+      const fit = r.fit[threads], predict = r.predict[threads];
+      out.push([
+        ds.name,
+        name,
+        threads,
+        fmt(fit, 2),
+        `${(fit / fitBase).toFixed(2)}×`,
+        fmt(predict * 1000, 2),
+        `${(predict / predictBase).toFixed(2)}×`,
+        `${(100 * r.accuracy).toFixed(2)} %`,
+        `${fmt(mib(r.peak[threads]), 0)} MiB (${(r.peak[threads] / input).toFixed(2)}×)`,
+      ]);
+    }
+  }
+  return out;
+}
+
+/** The JavaScript peers on a subsample, in Node; one line per peer (or why it did not run). */
+async function jsPeers(
+  ds: Dataset,
+  dir: string,
+  nRows: number,
+): Promise<Array<Array<string | number>>> {
+  const nTest = 2000;
+  const part: Dataset = {
+    ...ds,
+    x: Float32Array.from([
+      ...ds.x.subarray(0, nRows * ds.nCols),
+      ...ds.x.subarray(ds.nTrain * ds.nCols, (ds.nTrain + nTest) * ds.nCols),
+    ]),
+    y: Float64Array.from([
+      ...ds.y.subarray(0, nRows),
+      ...ds.y.subarray(ds.nTrain, ds.nTrain + nTest),
+    ]),
+    nTrain: nRows,
+    nTest,
+  };
+  const config = writeData(part, dir, "js_");
+  const path = `${dir}/js_config.json`;
+  Deno.writeTextFileSync(path, JSON.stringify(config));
+  const ours = await tessera(path, [undefined]);
+  const lines: Array<Array<string | number>> = [];
+  const fit = ours.error ? NaN : best(ours.fit);
+  lines.push([
+    "Tessera (XGBClassifier)",
+    "as above",
+    fmt(fit, 2),
+    "1.00×",
+    `${(100 * ours.accuracy).toFixed(2)} %`,
+    ours.error ? `error: ${ours.error}` : "",
+  ]);
+  const installed = await installJsPeers();
+  if (installed !== null) {
+    for (const peer of ["ml-xgboost", "ydf-training"]) {
+      lines.push([peer, "", "–", "–", "–", `not run: ${installed}`]);
+    }
+    return lines;
+  }
+  const out = await new Deno.Command("node", {
+    args: [`${PEERS}js_peers.mjs`, path],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "{}";
+  let results: Record<string, { fit?: number; accuracy?: number; params?: string; error?: string }>;
+  try {
+    results = JSON.parse(text);
+  } catch {
+    results = { "ml-xgboost": { error: "no result" }, "ydf-training": { error: "no result" } };
+  }
+  for (const [peer, r] of Object.entries(results)) {
+    if (r.error || r.fit === undefined) {
+      lines.push([peer, r.params ?? "", "–", "–", "–", `did not run: ${r.error}`]);
+    } else {
+      lines.push([
+        peer,
+        r.params ?? "",
+        fmt(r.fit, 2),
+        `${(r.fit / fit).toFixed(2)}×`,
+        `${(100 * r.accuracy!).toFixed(2)} %`,
+        "",
+      ]);
+    }
+  }
+  return lines;
+}
+
+/** Installs the JavaScript peers into bench/_peers/node_modules once; returns why not, or null. */
+async function installJsPeers(): Promise<string | null> {
+  try {
+    Deno.statSync(`${PEERS}node_modules/ml-xgboost`);
+    Deno.statSync(`${PEERS}node_modules/ydf-training`);
+    return null;
+  } catch {
+    // not installed yet
+  }
+  try {
+    const out = await new Deno.Command("npm", {
+      args: ["--prefix", PEERS, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return out.success
+      ? null
+      : `npm install failed (${new TextDecoder().decode(out.stderr).trim().split("\n").pop()})`;
+  } catch (error) {
+    return `npm not available (${(error as Error).message})`;
+  }
+}
+
+export async function benchTrees(): Promise<string> {
+  const dir = Deno.makeTempDirSync({ prefix: "tessera-trees-" });
+  try {
+    const sets = [synthetic(200000, 10000)];
+    const real = await shuttle();
+    if (real) sets.push(real);
+    const table1: Array<Array<string | number>> = [];
+    for (const [i, ds] of sets.entries()) {
+      const config = writeData(ds, dir, `set${i}_`);
+      const path = `${dir}/set${i}.json`;
+      Deno.writeTextFileSync(path, JSON.stringify(config));
+      const native = await nativePeers(config, dir);
+      const results: Record<string, Result> = {
+        Tessera: await tessera(path, [1, undefined]),
+        XGBoost: native.xgboost,
+        "scikit-learn HGB": native.sklearn,
+      };
+      table1.push(...rows(ds, results));
+    }
+    const header = [
+      "data",
+      "system",
+      "threads",
+      "fit (s)",
+      "fit / XGBoost",
+      "predict 10k rows (ms)",
+      "predict / XGBoost",
+      "test accuracy",
+      "peak memory at fit (× float input)",
+    ];
+    const jsRows = await jsPeers(sets[0], dir, 20000);
+    const note = [
+      "",
+      `Fit: ${PARAMS.nEstimators} rounds (Shuttle: one tree per class per round), depth ${PARAMS.maxDepth}, ` +
+      `${PARAMS.maxBin} bins, η ${PARAMS.learningRate}, λ 1, one run per thread count, including binning ` +
+      "(XGBoost: DMatrix construction and its sketch). Ratios are against native XGBoost's best thread " +
+      "count. Predict: predict_proba of the 10,000 held-out rows, median of 7; XGBoost's best of " +
+      "DMatrix + predict and inplace_predict. Tessera's largest thread count is its default pool, " +
+      "min(4, hardware threads), each run in a fresh process. Peak memory: growth of the process's peak resident set during the fit " +
+      "(Tessera: main thread, workers and WASM memory).",
+      real ? "" : "\nShuttle was skipped: `Rscript` with r-cran-mlbench is not installed.",
+      "",
+      "JavaScript peers, first 20,000 rows of the synthetic set, 2,000 test rows (their fits at 200k rows " +
+      "take minutes):",
+      "",
+      table(["system", "parameters", "fit (s)", "fit / Tessera", "test accuracy", "note"], jsRows),
+    ];
+    return table(header, table1) + "\n" + note.join("\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  const child = Deno.args.indexOf("--fit-child");
+  if (child >= 0) {
+    const config: DataConfig = JSON.parse(Deno.readTextFileSync(Deno.args[child + 1]));
+    const threads = Deno.args[child + 2] ? Number(Deno.args[child + 2]) : undefined;
+    console.log(JSON.stringify(await fitChild(config, threads)));
+  } else {
+    console.log(await benchTrees());
+  }
+}
