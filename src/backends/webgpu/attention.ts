@@ -392,22 +392,543 @@ async function flashOn(
   });
 }
 
-/** The attention kernels on a WebGPU device. */
-export function webgpuAttention(device: GPUDevice): AttentionKernels {
+// ---------------------------------------------------------------------------------------------
+// Linear and mixed-chunk attention
+//
+// Both are "chunked" attention: a quadratic part inside chunks of C rows and a linear part that
+// reads a state Σ f(x_j) ⊗ [v_j, 1] summed over other chunks. Three dispatches:
+//
+//   1. STATE    one invocation per (kv head, chunk, state entry d, e):
+//               S[g][d][e] = w · Σ_{j in chunk g} f(x_j)[d] · (e < Dv ? v_j[e] : 1)
+//   2. PREFIX   one invocation per (kv head, d, e): causal → exclusive prefix over chunks,
+//               so S[g] sums the chunks before g; otherwise the total, into S[0]
+//   3. CHUNK    the flash layout (32 rows × 8 lanes per workgroup) without the softmax:
+//               W = g(Q Kᵀ) inside the row's chunk, O = W · V + f(q_i) · S[chunk(i)]
+//
+//  linear (Katharopoulos et al.): f = g = φ, w = 1, C = LINEAR_CHUNK (any C gives the same
+//    result up to rounding), out = O / (Σ W + f(q_i) · S[.][·][Dv]), zero where that is 0
+//  mixed chunk (FLASH):  x = linK, f(q) = linQ, g(s) = relu(s / C + bias)²,
+//    w = 1/C (causal) or 1/N, no denominator
+//
+// The state holds (N / C) · Dl · (Dv + 1) floats per key/value head: calls are cut into groups
+// of heads whose states fit a budget (64 MiB unless the backend is made with another).
+
+/** Chunk length of linear attention on the GPU (its result does not depend on it). */
+const LINEAR_CHUNK = 64;
+/** Most bytes of chunk states one group of heads may use, unless told otherwise. */
+const STATE_BUDGET = 64 * 2 ** 20;
+
+/** Feature maps as the shaders number them: 0 = identity, then FEATURE_MAP_CODES + 1. */
+const FEATURE_WGSL = /* wgsl */ `
+fn phi(x: f32, map: u32) -> f32 {
+  if (map == 1u) {
+    if (x > 0.0) { return x + 1.0; }
+    return exp(x);
+  }
+  if (map == 2u) { return max(x, 0.0); }
+  return x;
+}
+`;
+
+const STATE_SHADER = /* wgsl */ `
+struct Params {
+  kvFirst: u32, nk: u32, width: u32, valueDim: u32,
+  chunk: u32, chunks: u32, featureMap: u32, total: u32,
+  groupsX: u32, weight: f32, pad0: u32, pad1: u32,
+};
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> V: array<f32>;
+@group(0) @binding(2) var<storage, read_write> S: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+${FEATURE_WGSL}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let id = (wg.y * P.groupsX + wg.x) * 64u + t;
+  if (id >= P.total) { return; }
+  let entries = P.width * (P.valueDim + 1u);
+  let unitChunk = id / entries;
+  let d = (id % entries) / (P.valueDim + 1u);
+  let e = id % (P.valueDim + 1u);
+  let g = unitChunk % P.chunks;
+  let kvRow = (P.kvFirst + unitChunk / P.chunks) * P.nk;
+  let end = min(P.nk, (g + 1u) * P.chunk);
+  var sum = 0.0;
+  for (var j = g * P.chunk; j < end; j++) {
+    var value = 1.0;
+    if (e < P.valueDim) { value = V[(kvRow + j) * P.valueDim + e]; }
+    sum = fma(phi(X[(kvRow + j) * P.width + d], P.featureMap), value, sum);
+  }
+  S[id] = sum * P.weight;
+}
+`;
+
+const PREFIX_SHADER = /* wgsl */ `
+struct Params { units: u32, chunks: u32, entries: u32, causal: u32, groupsX: u32, p0: u32, p1: u32, p2: u32 };
+@group(0) @binding(0) var<storage, read_write> S: array<f32>;
+@group(0) @binding(1) var<uniform> P: Params;
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let id = (wg.y * P.groupsX + wg.x) * 64u + t;
+  if (id >= P.units * P.entries) { return; }
+  let first = (id / P.entries) * P.chunks * P.entries + id % P.entries;
+  var running = 0.0;
+  for (var g = 0u; g < P.chunks; g++) {
+    let at = first + g * P.entries;
+    let chunkSum = S[at];
+    if (P.causal == 1u) { S[at] = running; }
+    running += chunkSum;
+  }
+  if (P.causal == 0u) { S[first] = running; }
+}
+`;
+
+const CHUNK_SHADER = /* wgsl */ `
+struct Params {
+  heads: u32, kvHeads: u32, nq: u32, nk: u32,
+  headDim: u32, valueDim: u32, linearDim: u32, chunk: u32,
+  chunks: u32, featureMap: u32, causal: u32, normalise: u32,
+  hasLocal: u32, hasGlobal: u32, hasBias: u32, blocks: u32,
+  biasBatch: u32, biasHead: u32, biasRow: u32, firstHead: u32,
+  headCount: u32, kvFirst: u32, groupsX: u32, colStart: u32,
+  mixed: u32, localScale: f32, pad0: u32, pad1: u32,
+};
+@group(0) @binding(0) var<storage, read> Q: array<f32>;
+@group(0) @binding(1) var<storage, read> K: array<f32>;
+@group(0) @binding(2) var<storage, read> V: array<f32>;
+@group(0) @binding(3) var<storage, read> LQ: array<f32>;
+@group(0) @binding(4) var<storage, read> B: array<f32>;
+@group(0) @binding(5) var<storage, read> S: array<f32>;
+@group(0) @binding(6) var<storage, read_write> O: array<f32>;
+@group(0) @binding(7) var<uniform> P: Params;
+
+const BR = 32u;
+const BC = 32u;
+const DK = 16u;
+${FEATURE_WGSL}
+var<workgroup> Stage: array<vec4<f32>, 512>;
+var<workgroup> Ws: array<array<f32, 32>, 32>;
+var<workgroup> redSum: array<f32, 256>;
+
+/** φ of four consecutive floats of a row from column c (Q, K or V), zero past \`width\`. */
+fn load4(buffer: u32, rowStart: u32, c: u32, width: u32, map: u32) -> vec4<f32> {
+  var x = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u; e++) {
+    if (c + e < width) {
+      if (buffer == 0u) { x[e] = phi(Q[rowStart + c + e], map); }
+      else if (buffer == 1u) { x[e] = phi(K[rowStart + c + e], map); }
+      else { x[e] = V[rowStart + c + e]; }
+    }
+  }
+  return x;
+}
+
+/** The in-chunk weight of a score: relu(s / C + bias)² (mixed) or s itself (linear). */
+fn localWeight(s: f32, biasAt: u32) -> f32 {
+  if (P.mixed == 0u) { return s; }
+  var x = s * P.localScale;
+  if (P.hasBias == 1u) {
+    let bias = B[biasAt];
+    if (bias < -1.0e30) { return 0.0; }
+    x += bias;
+  }
+  if (x > 0.0) { return x * x; }
+  return 0.0;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let unit = wg.y * P.groupsX + wg.x;
+  if (unit >= P.headCount * P.blocks) { return; }
+  let bh = P.firstHead + unit / P.blocks;
+  let i0 = (unit % P.blocks) * BR;
+  let rowBase = bh * P.nq;
+  let blockEnd = min(P.nq, i0 + BR);
+  let h = bh % P.heads;
+  let b = bh / P.heads;
+  let kvIndex = b * P.kvHeads + h / (P.heads / P.kvHeads);
+  let kvBase = kvIndex * P.nk;
+  let C = P.chunk;
+  // Keys of the chunks that the block's rows fall in (causal: none after its last row).
+  var keyStart = 0u;
+  var keyEnd = 0u;
+  if (P.hasLocal == 1u) {
+    keyStart = (i0 / C) * C;
+    keyEnd = min(P.nk, ((blockEnd - 1u) / C + 1u) * C);
+    if (P.causal == 1u) { keyEnd = min(keyEnd, blockEnd); }
+  }
+
+  // Invocation t: row r, lane 0..7; keys lane + 8x of a tile, columns colStart + 16·lane + 4x.
+  let r = t / 8u;
+  let lane = t % 8u;
+  let i = i0 + r;
+  let flatRow = rowBase + i;
+  let owned = i < P.nq;
+  let rowStart = (i / C) * C;
+  var rowEnd = min(P.nk, rowStart + C);
+  if (P.causal == 1u) { rowEnd = min(rowEnd, i + 1u); }
+  if (!owned) { rowEnd = 0u; }
+  let biasBase = b * P.biasBatch + h * P.biasHead + (i - rowStart) * P.biasRow;
+  let stageRow = (t % 128u) / 4u;
+  let stageSlice = 4u * (t % 4u);
+
+  var partial = 0.0;
+  var acc: array<vec4<f32>, 4>;
+  for (var j0 = keyStart; j0 < keyEnd; j0 += BC) {
+    var s = vec4<f32>(0.0);
+    for (var d0 = 0u; d0 < P.headDim; d0 += DK) {
+      var x = vec4<f32>(0.0);
+      if (t < 128u) {
+        if (i0 + stageRow < P.nq) {
+          x = load4(0u, (rowBase + i0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0, P.featureMap);
+        }
+      } else if (j0 + stageRow < keyEnd) {
+        x = load4(1u, (kvBase + j0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0, P.featureMap);
+      }
+      Stage[t] = x;
+      workgroupBarrier();
+      for (var d4 = 0u; d4 < 4u; d4++) {
+        let qv = Stage[r * 4u + d4];
+        for (var c = 0u; c < 4u; c++) {
+          s[c] += dot(qv, Stage[128u + (lane + 8u * c) * 4u + d4]);
+        }
+      }
+      workgroupBarrier();
+    }
+    for (var c = 0u; c < 4u; c++) {
+      let j = j0 + lane + 8u * c;
+      var w = 0.0;
+      if (j >= rowStart && j < rowEnd) { w = localWeight(s[c], biasBase + j - rowStart); }
+      Ws[r][lane + 8u * c] = w;
+      partial += w;
+    }
+    // The first barrier below also publishes Ws.
+    let kc = min(BC, keyEnd - j0);
+    for (var half = 0u; half < kc; half += 16u) {
+      for (var e = 0u; e < 2u; e++) {
+        let slot = t + 256u * e;
+        let kk = slot / 32u;
+        var x = vec4<f32>(0.0);
+        if (half + kk < kc) {
+          x = load4(2u, (kvBase + j0 + half + kk) * P.valueDim + P.colStart, 4u * (slot % 32u),
+            P.valueDim - P.colStart, 0u);
+        }
+        Stage[slot] = x;
+      }
+      workgroupBarrier();
+      let count = min(16u, kc - half);
+      for (var kk = 0u; kk < count; kk++) {
+        let w = vec4<f32>(Ws[r][half + kk]);
+        for (var c = 0u; c < 4u; c++) { acc[c] = fma(w, Stage[kk * 32u + lane * 4u + c], acc[c]); }
+      }
+      workgroupBarrier();
+    }
+  }
+
+  // The linear part: f(q_i) · S[chunk], with S's last column feeding the denominator.
+  var globalDen = 0.0;
+  if (P.hasGlobal == 1u && owned) {
+    var slot = 0u;
+    if (P.causal == 1u) { slot = i / C; }
+    let stride = P.valueDim + 1u;
+    let base = ((kvIndex - P.kvFirst) * P.chunks + slot) * P.linearDim * stride;
+    for (var d = 0u; d < P.linearDim; d++) {
+      var f = 0.0;
+      if (P.mixed == 1u) { f = LQ[flatRow * P.linearDim + d]; }
+      else { f = phi(Q[flatRow * P.headDim + d], P.featureMap); }
+      let row = base + d * stride;
+      for (var c = 0u; c < 4u; c++) {
+        for (var e = 0u; e < 4u; e++) {
+          let col = P.colStart + 16u * lane + 4u * c + e;
+          if (col < P.valueDim) { acc[c][e] = fma(f, S[row + col], acc[c][e]); }
+        }
+      }
+      globalDen = fma(f, S[row + P.valueDim], globalDen);
+    }
+  }
+  redSum[t] = partial;
+  workgroupBarrier();
+  if (owned) {
+    let base = r * 8u;
+    let den = (((redSum[base] + redSum[base + 1u]) + (redSum[base + 2u] + redSum[base + 3u])) +
+      ((redSum[base + 4u] + redSum[base + 5u]) + (redSum[base + 6u] + redSum[base + 7u]))) + globalDen;
+    var inv = 1.0;
+    if (P.normalise == 1u) {
+      inv = 0.0;
+      if (den != 0.0) { inv = 1.0 / den; }
+    }
+    for (var c = 0u; c < 4u; c++) {
+      for (var e = 0u; e < 4u; e++) {
+        let col = P.colStart + 16u * lane + 4u * c + e;
+        if (col < P.valueDim) { O[flatRow * P.valueDim + col] = acc[c][e] * inv; }
+      }
+    }
+  }
+}
+`;
+
+/** One linear or mixed-chunk call in the shaders' terms. */
+interface ChunkedCall {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  /** Mixed: linQ / linK (null: no linear part). Linear: null, the features come from q / k. */
+  linQ: Float32Array | null;
+  linK: Float32Array | null;
+  bias: Float32Array | null;
+  out: Float32Array;
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  queryLength: number;
+  keyLength: number;
+  headDim: number;
+  valueDim: number;
+  linearDim: number;
+  chunk: number;
+  isCausal: boolean;
+  mixed: boolean;
+  /** 0 = identity, 1 = elu+1, 2 = relu. */
+  featureMap: number;
+  hasLocal: boolean;
+  hasGlobal: boolean;
+  /** Factor of every state term. */
+  stateWeight: number;
+  biasStrides: [number, number, number];
+}
+
+/** The first and last key/value head read by query heads [firstHead, endHead). */
+function kvHeadRange(call: ChunkedCall, firstHead: number, endHead: number): [number, number] {
+  const kvOf = (bh: number) => {
+    const h = bh % call.heads, b = (bh - h) / call.heads;
+    return b * call.kvHeads + Math.floor(h / (call.heads / call.kvHeads));
+  };
+  return [kvOf(firstHead), kvOf(endHead - 1)];
+}
+
+async function chunkedOn(
+  device: GPUDevice,
+  call: ChunkedCall,
+  first: number,
+  end: number,
+  stateBudget: number,
+) {
+  const { valueDim, linearDim, chunk, queryLength } = call;
+  if (first === end || valueDim === 0 || queryLength === 0) return;
+  for (const name of ["q", "k", "v", "linQ", "linK", "bias", "out"] as const) {
+    if (call[name] !== null) checkBindable(device, name, call[name]!);
+  }
+  const chunks = Math.max(1, Math.ceil(call.keyLength / chunk));
+  const stateBytes = call.hasGlobal ? chunks * linearDim * (valueDim + 1) * 4 : 0;
+  if (stateBytes > device.limits.maxStorageBufferBindingSize) {
+    throw new RangeError(
+      `Expected the chunk states of one head (${stateBytes} bytes for ${chunks} chunks) to fit one WebGPU storage binding; use a larger "chunkSize"`,
+    );
+  }
+  const headsPerGroup = stateBytes === 0
+    ? end - first
+    : Math.max(1, Math.floor(stateBudget / stateBytes));
+  await withBuffers(device, async (track) => {
+    const buffers = {
+      q: track(storageBuffer(device, call.q)),
+      k: track(storageBuffer(device, call.k)),
+      v: track(storageBuffer(device, call.v)),
+      linQ: track(storageBuffer(device, call.linQ ?? new Float32Array(1))),
+      linK: call.linK === null ? null : track(storageBuffer(device, call.linK)),
+      bias: track(storageBuffer(device, call.bias ?? new Float32Array(1))),
+      out: track(emptyStorageBuffer(device, call.out.byteLength)),
+    };
+    for (let groupStart = first; groupStart < end; groupStart += headsPerGroup) {
+      const groupEnd = Math.min(end, groupStart + headsPerGroup);
+      submit(device, chunkedPasses(device, call, buffers, groupStart, groupEnd, chunks, track));
+    }
+    const [r0, r1] = [first * queryLength, end * queryLength];
+    call.out.set(
+      await readRange(device, buffers.out, r0 * valueDim, (r1 - r0) * valueDim),
+      r0 * valueDim,
+    );
+  });
+}
+
+/** The STATE, PREFIX and CHUNK dispatches for query heads [firstHead, endHead). */
+function chunkedPasses(
+  device: GPUDevice,
+  call: ChunkedCall,
+  buffers: Record<"q" | "k" | "v" | "linQ" | "bias" | "out", GPUBuffer> & {
+    linK: GPUBuffer | null;
+  },
+  firstHead: number,
+  endHead: number,
+  chunks: number,
+  track: (buffer: GPUBuffer) => GPUBuffer,
+) {
+  const { valueDim, linearDim, chunk } = call;
+  const passes: Array<
+    { pipeline: GPUComputePipeline; buffers: GPUBuffer[]; groups: [number, number] }
+  > = [];
+  const [kvFirst, kvLast] = kvHeadRange(call, firstHead, endHead);
+  const kvUnits = kvLast - kvFirst + 1;
+  const entries = linearDim * (valueDim + 1);
+  let state = track(emptyStorageBuffer(device, 4));
+  if (call.hasGlobal) {
+    state = track(emptyStorageBuffer(device, kvUnits * chunks * entries * 4));
+    const total = kvUnits * chunks * entries;
+    const [sx, sy] = grid(Math.ceil(total / 64));
+    passes.push({
+      pipeline: computePipeline(device, STATE_SHADER),
+      buffers: [
+        call.mixed ? buffers.linK! : buffers.k,
+        buffers.v,
+        state,
+        track(uniformBuffer(device, [
+          ["u32", kvFirst],
+          ["u32", call.keyLength],
+          ["u32", linearDim],
+          ["u32", valueDim],
+          ["u32", chunk],
+          ["u32", chunks],
+          ["u32", call.featureMap],
+          ["u32", total],
+          ["u32", sx],
+          ["f32", call.stateWeight],
+          ["u32", 0],
+          ["u32", 0],
+        ])),
+      ],
+      groups: [sx, sy],
+    });
+    const [px, py] = grid(Math.ceil((kvUnits * entries) / 64));
+    passes.push({
+      pipeline: computePipeline(device, PREFIX_SHADER),
+      buffers: [
+        state,
+        track(uniformBuffer(device, [
+          ["u32", kvUnits],
+          ["u32", chunks],
+          ["u32", entries],
+          ["u32", call.isCausal ? 1 : 0],
+          ["u32", px],
+          ["u32", 0],
+          ["u32", 0],
+          ["u32", 0],
+        ])),
+      ],
+      groups: [px, py],
+    });
+  }
+  const blocks = Math.ceil(call.queryLength / FLASH_ROWS);
+  const [gx, gy] = grid((endHead - firstHead) * blocks);
+  for (let colStart = 0; colStart < valueDim; colStart += 128) {
+    const params = track(uniformBuffer(device, [
+      ["u32", call.heads],
+      ["u32", call.kvHeads],
+      ["u32", call.queryLength],
+      ["u32", call.keyLength],
+      ["u32", call.headDim],
+      ["u32", valueDim],
+      ["u32", linearDim],
+      ["u32", chunk],
+      ["u32", chunks],
+      ["u32", call.featureMap],
+      ["u32", call.isCausal ? 1 : 0],
+      ["u32", call.mixed ? 0 : 1],
+      ["u32", call.hasLocal ? 1 : 0],
+      ["u32", call.hasGlobal ? 1 : 0],
+      ["u32", call.bias === null ? 0 : 1],
+      ["u32", blocks],
+      ["u32", call.biasStrides[0]],
+      ["u32", call.biasStrides[1]],
+      ["u32", call.biasStrides[2]],
+      ["u32", firstHead],
+      ["u32", endHead - firstHead],
+      ["u32", kvFirst],
+      ["u32", gx],
+      ["u32", colStart],
+      ["u32", call.mixed ? 1 : 0],
+      ["f32", 1 / chunk],
+      ["u32", 0],
+      ["u32", 0],
+    ]));
+    passes.push({
+      pipeline: computePipeline(device, CHUNK_SHADER),
+      buffers: [
+        buffers.q,
+        buffers.k,
+        buffers.v,
+        buffers.linQ,
+        buffers.bias,
+        state,
+        buffers.out,
+        params,
+      ],
+      groups: [gx, gy],
+    });
+  }
+  return passes;
+}
+
+async function linearOn(
+  device: GPUDevice,
+  stateBudget: number,
+  args: LinearForwardArgs,
+  firstItem?: number,
+  itemCount?: number,
+): Promise<void> {
+  const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
+  const call: ChunkedCall = {
+    ...args,
+    linQ: null,
+    linK: null,
+    bias: null,
+    linearDim: args.headDim,
+    chunk: LINEAR_CHUNK,
+    mixed: false,
+    featureMap: args.featureMap + 1,
+    hasLocal: args.isCausal,
+    hasGlobal: true,
+    stateWeight: 1,
+    biasStrides: [0, 0, 0],
+  };
+  await chunkedOn(device, call, first, end, stateBudget);
+}
+
+async function mixedOn(
+  device: GPUDevice,
+  stateBudget: number,
+  args: MixedChunkArgs,
+  firstItem?: number,
+  itemCount?: number,
+): Promise<void> {
+  const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
+  const call: ChunkedCall = {
+    ...args,
+    queryLength: args.length,
+    keyLength: args.length,
+    chunk: args.chunkSize,
+    mixed: true,
+    featureMap: 0,
+    hasLocal: true,
+    hasGlobal: args.linQ !== null && args.linearDim > 0,
+    stateWeight: args.isCausal ? 1 / args.chunkSize : 1 / args.length,
+    biasStrides: [args.biasBatchStride, args.biasHeadStride, args.biasRowStride],
+  };
+  await chunkedOn(device, call, first, end, stateBudget);
+}
+
+/**
+ * The attention kernels on a WebGPU device. `stateBudget` caps the bytes of linear and
+ * mixed-chunk states per dispatch group (default 64 MiB); calls over it run in head groups.
+ */
+export function webgpuAttention(
+  device: GPUDevice,
+  { stateBudget = STATE_BUDGET }: { stateBudget?: number } = {},
+): AttentionKernels {
   return {
     name: "webgpu",
     flashForward: (args, firstItem, itemCount) => flashOn(device, args, firstItem, itemCount),
-    linearForward: (args, firstItem, itemCount) => linearOn(device, args, firstItem, itemCount),
-    mixedChunkForward: (args, firstItem, itemCount) => mixedOn(device, args, firstItem, itemCount),
+    linearForward: (args, firstItem, itemCount) =>
+      linearOn(device, stateBudget, args, firstItem, itemCount),
+    mixedChunkForward: (args, firstItem, itemCount) =>
+      mixedOn(device, stateBudget, args, firstItem, itemCount),
   };
-}
-
-// Temporary stand-ins while the WGSL versions are written.
-import { jsAttention } from "../js/attention.ts";
-function linearOn(_d: GPUDevice, args: LinearForwardArgs, f?: number, c?: number) {
-  headItemCount(args);
-  return jsAttention.linearForward(args, f, c);
-}
-function mixedOn(_d: GPUDevice, args: MixedChunkArgs, f?: number, c?: number) {
-  return jsAttention.mixedChunkForward(args, f, c);
 }
