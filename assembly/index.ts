@@ -3,3 +3,4 @@ export * from "./matmul";
 export * from "./diffusion";
 export * from "./attention";
 export * from "./trees";
+export * from "./forest";

@@ -18,6 +18,9 @@ import { webgpuMatmul } from "./webgpu/matmul.ts";
 import type { TreesKernels } from "./trees.ts";
 import { jsTrees } from "./js/trees.ts";
 import { wasmTrees } from "./wasm/trees.ts";
+import type { ForestKernels } from "./forest.ts";
+import { jsForest } from "./js/forest.ts";
+import { wasmForest } from "./wasm/forest.ts";
 
 export const MATMUL: Family<MatmulKernels> = {
   name: "matmul",
@@ -49,4 +52,10 @@ export const TREES: Family<TreesKernels> = {
   name: "trees",
   js: jsTrees,
   wasm: wasmTrees,
+};
+
+export const FOREST: Family<ForestKernels> = {
+  name: "forest",
+  js: jsForest,
+  wasm: wasmForest,
 };

@@ -1,6 +1,6 @@
 /**
- * Tree ensembles: XGBoost-style histogram boosting, classic gradient boosting and XGBoost
- * model import.
+ * Tree ensembles: CART decision trees, random forests, AdaBoost, bagging and stacking,
+ * XGBoost-style histogram boosting, classic gradient boosting and XGBoost model import.
  *
  * @module
  */
@@ -12,3 +12,10 @@ export type { ImportanceType } from "./_tree_model.ts";
 export { GradientBoostingRegressor } from "./gradient_boosting_regressor.ts";
 export { GradientBoostingClassifier } from "./gradient_boosting_classifier.ts";
 export type { GBFitOptions, GBOptions } from "./_gbdt_base.ts";
+export { DecisionTreeClassifier } from "./decision_tree_classifier.ts";
+export { DecisionTreeRegressor } from "./decision_tree_regressor.ts";
+export type { DecisionTreeOptions, TreeFitOptions } from "./_decision_tree.ts";
+export { RandomForestClassifier } from "./random_forest_classifier.ts";
+export { RandomForestRegressor } from "./random_forest_regressor.ts";
+export type { ForestOptions } from "./_forest.ts";
+export type { EnsembleFitOptions, TreeOptions } from "./_tree_options.ts";
