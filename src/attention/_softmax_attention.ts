@@ -16,7 +16,11 @@ export interface ScaledDotProductAttentionOptions {
   causal?: boolean;
   /** Multiplies q·k. Default 1/√headDim. */
   scale?: number;
-  /** Additive mask, broadcast right-aligned to [B|1, H|1, Nq|1, Nk]; -Infinity hides a key. */
+  /**
+   * Additive mask, broadcast right-aligned to [B|1, H|1, Nq|1, Nk]; -Infinity hides a key. The
+   * webgpu backend (whose shaders may not compute with infinities) treats entries below -1e30
+   * as -Infinity too.
+   */
   mask?: Tensor;
   /** Where to run. Default "auto". */
   backend?: Backend;

@@ -27,7 +27,8 @@ export interface MixedChunkAttentionOptions {
   linK?: Tensor;
   /**
    * Additive bias inside relu² by in-chunk positions (e.g. a relative-position bias),
-   * broadcast right-aligned to [B|1, H|1, C, C]; -Infinity drops a pair. Default none.
+   * broadcast right-aligned to [B|1, H|1, C, C]; -Infinity drops a pair (on webgpu, so does
+   * any entry below -1e30). Default none.
    */
   bias?: Tensor;
   /** Where to run. Default "auto". */
