@@ -269,14 +269,24 @@ export async function tessera(
   return result;
 }
 
-/** Runs the native peers on the data that `configPath` names. */
+/** Runs the native peers on the data that `config` names. */
 export async function nativePeers(
   config: DataConfig,
   dir: string,
   peers = ["xgboost", "sklearn"],
 ): Promise<Record<string, Result>> {
   const path = `${dir}/native.json`;
-  Deno.writeTextFileSync(path, JSON.stringify({ ...config, threads: [1, 2], repeats: 7, peers }));
+  Deno.writeTextFileSync(
+    path,
+    JSON.stringify({
+      ...config,
+      threads: [1, 2],
+      // One thread: its OpenMP threads spin at barriers, which takes minutes on a shared 2-core box.
+      sklearnThreads: [1],
+      repeats: 7,
+      peers,
+    }),
+  );
   const out = await new Deno.Command("/usr/bin/python3", {
     args: [`${PEERS}trees_peers.py`, path],
     stdout: "piped",

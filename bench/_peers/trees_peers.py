@@ -121,7 +121,7 @@ def run_sklearn(cfg, x, y, tx, ty):
     p = cfg["params"]
     out = {"version": sklearn.__version__, "fit": {}, "peak": {}}
     best = None
-    for threads in cfg["threads"]:
+    for threads in cfg.get("sklearnThreads", cfg["threads"]):
         with threadpool_limits(limits=threads):
             def fit():
                 model = HistGradientBoostingClassifier(
@@ -146,7 +146,7 @@ def run_sklearn(cfg, x, y, tx, ty):
     scores = model.predict_proba(tx)
     out["accuracy"] = accuracy(cfg["task"], scores[:, 1] if cfg["task"] == "binary" else scores, ty)
     predict = {}
-    for threads in cfg["threads"]:
+    for threads in cfg.get("sklearnThreads", cfg["threads"]):
         with threadpool_limits(limits=threads):
             predict[str(threads)] = median_time(lambda: model.predict_proba(tx), cfg["repeats"])
     out["predict"] = predict

@@ -60,44 +60,64 @@ function lowerBound(cumulative: Float64Array, length: number, target: number): n
   return lo;
 }
 
+/** Features whose columns are gathered in one pass over the row-major input. */
+const COLUMN_GROUP = 8;
+
 /**
- * Working arrays of the cut search, sized for one column and reused for every feature: the
- * search would otherwise leave a few bytes per cell of garbage behind, several times the
- * input, before the collector runs.
+ * Working arrays of the cut search, reused for every feature: the search would otherwise leave
+ * a few bytes per cell of garbage behind, several times the input, before the collector runs.
  */
 class CutScratch {
-  readonly column: Float32Array;
+  /** The non-missing values of up to COLUMN_GROUP features, gathered together. */
+  readonly columns: Float32Array[];
+  readonly counts = new Int32Array(COLUMN_GROUP);
   readonly radix: Uint32Array;
   readonly mass: Float64Array;
   readonly below: Float64Array;
 
-  constructor(nRows: number) {
-    this.column = new Float32Array(nRows);
+  constructor(nRows: number, nCols: number) {
+    this.columns = Array.from(
+      { length: Math.min(nCols, COLUMN_GROUP) },
+      () => new Float32Array(nRows),
+    );
     this.radix = new Uint32Array(nRows);
     this.mass = new Float64Array(nRows);
     this.below = new Float64Array(nRows);
   }
+
+  /**
+   * Gathers the non-missing values of features [first, first + count): one pass over the rows
+   * reads every row's cells of the group together, where a pass per feature would stride
+   * through the whole input once per feature.
+   */
+  gather(x: Float32Array, nRows: number, nCols: number, first: number, count: number): void {
+    const { columns, counts } = this;
+    counts.fill(0);
+    for (let r = 0; r < nRows; r++) {
+      const row = r * nCols + first;
+      for (let j = 0; j < count; j++) {
+        const v = x[row + j];
+        if (v === v) columns[j][counts[j]++] = v;
+      }
+    }
+  }
 }
 
 /**
- * The sorted distinct non-missing values of one column and the weight below each: views of
- * the scratch arrays, valid until the next column.
+ * The sorted distinct values of one gathered column (`j` of the group) and the weight below
+ * each: views of the scratch arrays, valid until the next column.
  */
 function distinctValues(
   x: Float32Array,
   nRows: number,
   nCols: number,
   feature: number,
+  j: number,
   weights: Float64Array | null,
   scratch: CutScratch,
 ): { values: Float32Array; below: Float64Array; total: number } {
-  const column = scratch.column;
-  let n = 0;
-  for (let r = 0; r < nRows; r++) {
-    const v = x[r * nCols + feature];
-    if (v === v) column[n++] = v;
-  }
-  const sorted = sortFloat32(column.subarray(0, n), scratch.radix);
+  const n = scratch.counts[j];
+  const sorted = sortFloat32(scratch.columns[j].subarray(0, n), scratch.radix);
   const mass = scratch.mass;
   let distinct = 0;
   for (let i = 0; i < n; i++) {
@@ -216,9 +236,11 @@ export function computeCuts(
 ): BinCuts {
   const binOffsets = new Int32Array(nCols + 1);
   const perFeature: { split: number[]; max: number[] }[] = [];
-  const scratch = new CutScratch(nRows);
+  const scratch = new CutScratch(nRows, nCols);
   for (let f = 0; f < nCols; f++) {
-    const { values, below, total } = distinctValues(x, nRows, nCols, f, weights, scratch);
+    const j = f % COLUMN_GROUP;
+    if (j === 0) scratch.gather(x, nRows, nCols, f, Math.min(COLUMN_GROUP, nCols - f));
+    const { values, below, total } = distinctValues(x, nRows, nCols, f, j, weights, scratch);
     if (values.length === 0) {
       perFeature.push({ split: [0, 0], max: [0, 0] }); // all missing: one empty value bin, never split
     } else {

@@ -29,11 +29,9 @@ import type {
 import {
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
-  PARTITION_FIELD,
   PARTITION_FIELD_COUNT,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM_COUNT,
-  SUBTRACT_FIELD,
   SUBTRACT_FIELD_COUNT,
 } from "../trees.ts";
 import { bestCandidate } from "../js/trees.ts";
@@ -225,6 +223,7 @@ class WasmWorkspace implements TreesWorkspace {
       const o = j * BUILD_FIELD_COUNT + BUILD_FIELD.slot;
       build[o] = this.#slot(build[o]);
     }
+    // Both fields of a subtraction record are slots.
     const subtract = step.subtract.slice(0, subtractCount * SUBTRACT_FIELD_COUNT);
     for (let j = 0; j < subtract.length; j++) subtract[j] = this.#slot(subtract[j]);
     const search = step.search.slice(0, searchCount).map((slot) => this.#slot(slot));
