@@ -17,6 +17,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   matmul: benchMatmul,
   attention: benchAttention,
   diffusion: benchDiffusion,
+  trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
 };
 
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : null;
