@@ -262,24 +262,197 @@ function fitFloat(a: Float64Array, length: number): Float64Array {
  * step handles a batch of nodes at once (a level when depthwise), so the kernels see a few
  * large calls per tree rather than several per node.
  */
-export async function growTree(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
-  const { workspace, binned, values, nChannels: C, rows, rowCount, features, rng } = input;
-  workspace.setValues(values);
-  workspace.setRows(rows, rowCount);
-  const nodes: GrownNode[] = [];
-  const slots = new Slots();
-  const records = new StepRecords(features);
-  const byLevel: Int32Array[] = [];
-  const levelFeatures = (depth: number) =>
-    byLevel[depth] ??= sampleFeatures(rng, features, params.colsampleByLevel);
-  const hasCounts = C >= 3;
+export function growTree(input: GrowInput, params: GrowParams): Promise<GrownNode[]> {
+  return new TreeGrower(input, params).grow();
+}
 
-  const canEverSplit = (node: GrownNode) =>
-    (params.maxDepth === 0 || node.depth < params.maxDepth) &&
-    (!hasCounts || node.count >= Math.max(2, params.minSamplesSplit, 2 * params.minSamplesLeaf)) &&
-    node.rowEnd - node.rowBegin >= 2;
+/** The state of one tree's growth. */
+class TreeGrower {
+  readonly #input: GrowInput;
+  readonly #params: GrowParams;
+  readonly #nodes: GrownNode[] = [];
+  readonly #slots = new Slots();
+  readonly #records: StepRecords;
+  readonly #byLevel: Int32Array[] = [];
+  readonly #hasCounts: boolean;
+  readonly #scratchParams = new Float64Array(SPLIT_PARAM_COUNT);
+  readonly #partition: PartitionStep = {
+    nodes: new Int32Array(PARTITION_FIELD_COUNT),
+    nodeCount: 0,
+    nLeft: new Int32Array(1),
+  };
+  /** One feature's slots of a histogram, for midpoint thresholds. */
+  readonly #featureHist: Float64Array;
 
-  const setParams = (p: Float64Array, node: GrownNode, lower: number, upper: number) => {
+  constructor(input: GrowInput, params: GrowParams) {
+    this.#input = input;
+    this.#params = params;
+    this.#records = new StepRecords(input.features);
+    this.#hasCounts = input.nChannels >= 3;
+    this.#featureHist = new Float64Array(MAX_BIN * input.nChannels);
+  }
+
+  async grow(): Promise<GrownNode[]> {
+    const { workspace, values, rows, rowCount } = this.#input;
+    workspace.setValues(values);
+    workspace.setRows(rows, rowCount);
+    const frontier = [await this.#root()];
+    let leaves = 1;
+    while (frontier.length > 0) {
+      // Depthwise: the whole level, in creation order; loss-guided: the best node alone.
+      const batch = this.#params.growPolicy === "depthwise"
+        ? frontier.splice(0)
+        : [popNext(frontier, this.#params.growPolicy)];
+      const splitting: Candidate[] = [];
+      for (const candidate of batch) {
+        const full = this.#params.maxLeaves > 0 && leaves >= this.#params.maxLeaves;
+        if (candidate.best === null || full) {
+          this.#slots.give(candidate.slot);
+          continue;
+        }
+        splitting.push(candidate);
+        leaves++;
+      }
+      if (splitting.length === 0) continue;
+      const nLeft = await this.#partitionRows(splitting);
+      // Slots read by the step (the smaller children, needed for subtraction only) are given
+      // back once it has run.
+      const afterStep: number[] = [];
+      splitting.forEach((candidate, i) => {
+        frontier.push(...this.#split(candidate, nLeft[i], afterStep));
+      });
+      await this.#runStep();
+      for (const slot of afterStep) this.#slots.give(slot);
+    }
+    workspace.readRows(rows, rowCount);
+    return this.#nodes;
+  }
+
+  /** The root, with its sums in row order, its histogram built and its split searched. */
+  async #root(): Promise<Candidate> {
+    const { values, nChannels: C, rows, rowCount } = this.#input;
+    let g = 0, h = 0, n = 0;
+    for (let i = 0; i < rowCount; i++) {
+      const v = rows[i] * C;
+      g += values[v];
+      h += values[v + 1];
+      if (this.#hasCounts) n += values[v + 2];
+    }
+    const id = this.#newNode(0, 0, rowCount, g, h, this.#hasCounts ? n : rowCount);
+    const root: Candidate = { id, slot: -1, lower: -Infinity, upper: Infinity, best: null };
+    if (this.#canEverSplit(this.#nodes[id])) {
+      root.slot = this.#slots.take();
+      this.#records.build(root.slot, 0, rowCount);
+    }
+    this.#prepare(root);
+    await this.#runStep();
+    return root;
+  }
+
+  /** Partitions the rows of the nodes being split, in one step; returns the left counts. */
+  async #partitionRows(splitting: Candidate[]): Promise<Int32Array> {
+    const partition = this.#partition;
+    partition.nodes = fit(partition.nodes, splitting.length * PARTITION_FIELD_COUNT);
+    partition.nLeft = fit(partition.nLeft, splitting.length);
+    partition.nodeCount = splitting.length;
+    splitting.forEach((candidate, i) => {
+      const node = this.#nodes[candidate.id], best = candidate.best!;
+      const o = i * PARTITION_FIELD_COUNT;
+      partition.nodes[o + PARTITION_FIELD.rowBegin] = node.rowBegin;
+      partition.nodes[o + PARTITION_FIELD.rowEnd] = node.rowEnd;
+      partition.nodes[o + PARTITION_FIELD.feature] = best.feature;
+      partition.nodes[o + PARTITION_FIELD.splitBin] = best.splitBin;
+      partition.nodes[o + PARTITION_FIELD.missingBin] = valueBins(this.#input.binned, best.feature);
+      partition.nodes[o + PARTITION_FIELD.defaultLeft] = best.defaultLeft ? 1 : 0;
+    });
+    await this.#input.workspace.partition(partition);
+    return partition.nLeft;
+  }
+
+  /**
+   * Turns a candidate into a split node with two children (the first nLeft of its rows go left)
+   * and queues their histograms and searches; returns the children.
+   */
+  #split(candidate: Candidate, nLeft: number, afterStep: number[]): Candidate[] {
+    const { binned, workspace, nChannels } = this.#input;
+    const nodes = this.#nodes, best = candidate.best!, node = nodes[candidate.id];
+    const middle = node.rowBegin + nLeft, depth = node.depth + 1, counts = this.#hasCounts;
+    const leftId = this.#newNode(
+      depth,
+      node.rowBegin,
+      middle,
+      best.g,
+      best.h,
+      counts ? best.n : nLeft,
+    );
+    const rightId = this.#newNode(
+      depth,
+      middle,
+      node.rowEnd,
+      node.sumGrad - best.g,
+      node.sumHess - best.h,
+      counts ? node.count - best.n : node.rowEnd - middle,
+    );
+    let threshold = binned.splitValues[binned.binOffsets[best.feature] + best.splitBin];
+    if (this.#params.midpointThresholds) {
+      workspace.readHistogram(candidate.slot, best.feature, this.#featureHist);
+      threshold = thresholdOf(binned, this.#featureHist, nChannels, best.feature, best.splitBin);
+    }
+    Object.assign(node, {
+      feature: best.feature,
+      splitBin: best.splitBin,
+      threshold,
+      defaultLeft: best.defaultLeft,
+      left: leftId,
+      right: rightId,
+      gain: best.gain,
+    });
+    const [leftBounds, rightBounds] = childBounds(
+      candidate,
+      node,
+      nodes[leftId],
+      nodes[rightId],
+      (n, lower, upper) => this.#scorerFor(n, lower, upper),
+      this.#params.monotone,
+    );
+    const children: Candidate[] = [
+      { id: leftId, slot: -1, lower: leftBounds[0], upper: leftBounds[1], best: null },
+      { id: rightId, slot: -1, lower: rightBounds[0], upper: rightBounds[1], best: null },
+    ];
+    const canSplit = children.map((c) => this.#canEverSplit(nodes[c.id]));
+    let parentSlot = candidate.slot;
+    if (canSplit[0] || canSplit[1]) {
+      const rowsOf = (c: Candidate) => nodes[c.id].rowEnd - nodes[c.id].rowBegin;
+      const smallIndex = rowsOf(children[0]) <= rowsOf(children[1]) ? 0 : 1;
+      const small = children[smallIndex], large = children[1 - smallIndex];
+      small.slot = this.#slots.take();
+      this.#records.build(small.slot, nodes[small.id].rowBegin, nodes[small.id].rowEnd);
+      if (canSplit[1 - smallIndex]) {
+        // The parent's histogram becomes the larger child's: parent − small, in place.
+        large.slot = parentSlot;
+        parentSlot = -1;
+        this.#records.subtract(large.slot, small.slot);
+      }
+      if (!canSplit[smallIndex]) {
+        afterStep.push(small.slot);
+        small.slot = -1;
+      }
+    }
+    this.#slots.give(parentSlot);
+    for (const child of children) this.#prepare(child);
+    return children;
+  }
+
+  #canEverSplit(node: GrownNode): boolean {
+    const p = this.#params;
+    return (p.maxDepth === 0 || node.depth < p.maxDepth) &&
+      (!this.#hasCounts || node.count >= Math.max(2, p.minSamplesSplit, 2 * p.minSamplesLeaf)) &&
+      node.rowEnd - node.rowBegin >= 2;
+  }
+
+  /** Fills a SPLIT_PARAM record for the node and returns its scorer. */
+  #setParams(p: Float64Array, node: GrownNode, lower: number, upper: number): SplitScorer {
+    const params = this.#params;
     p[SPLIT_PARAM.lambda] = params.lambda;
     p[SPLIT_PARAM.alpha] = params.alpha;
     p[SPLIT_PARAM.minChildWeight] = params.minChildWeight;
@@ -291,39 +464,47 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
     p[SPLIT_PARAM.sumHess] = node.sumHess;
     p[SPLIT_PARAM.count] = node.count;
     return new SplitScorer(p, params.monotone !== null);
-  };
-  const scratchParams = new Float64Array(SPLIT_PARAM_COUNT);
-  const scorerFor = (node: GrownNode, lower: number, upper: number) =>
-    setParams(scratchParams, node, lower, upper);
+  }
+
+  #scorerFor(node: GrownNode, lower: number, upper: number): SplitScorer {
+    return this.#setParams(this.#scratchParams, node, lower, upper);
+  }
 
   /**
    * Sets the node's weight and, when it has a histogram, queues its split search. Feature
    * samples are drawn here, in node order, so the draws do not depend on how steps batch nodes.
    */
-  const prepare = (candidate: Candidate) => {
-    const node = nodes[candidate.id];
-    node.weight = scorerFor(node, candidate.lower, candidate.upper)
+  #prepare(candidate: Candidate): void {
+    const { rng, features } = this.#input;
+    const node = this.#nodes[candidate.id];
+    node.weight = this.#scorerFor(node, candidate.lower, candidate.upper)
       .weight(node.sumGrad, node.sumHess);
     if (candidate.slot < 0) return;
-    const list = sampleFeatures(rng, levelFeatures(node.depth), params.colsampleByNode);
-    setParams(records.search(candidate, list), node, candidate.lower, candidate.upper);
-  };
+    const level = this.#byLevel[node.depth] ??= sampleFeatures(
+      rng,
+      features,
+      this.#params.colsampleByLevel,
+    );
+    const list = sampleFeatures(rng, level, this.#params.colsampleByNode);
+    this.#setParams(this.#records.search(candidate, list), node, candidate.lower, candidate.upper);
+  }
 
   /** Runs the queued step and turns each searched node's best split into its candidate. */
-  const runStep = async () => {
+  async #runStep(): Promise<void> {
+    const records = this.#records, params = this.#params;
     if (records.empty) return;
     const step = records.step;
-    await workspace.grow(step);
+    await this.#input.workspace.grow(step);
     for (let i = 0; i < step.searchCount; i++) {
       const candidate = records.searched[i];
       const feature = step.bestFeature[i];
       if (feature < 0) continue;
-      const node = nodes[candidate.id];
+      const node = this.#nodes[candidate.id];
       const o = i * SPLIT_FIELD_COUNT;
       const gain = step.best[o + SPLIT_FIELD.gain];
       // Rounding noise scales with the children's scores (gain + the parent's score), not with
       // the parent's alone, which is ~0 for an impure node whose gradients cancel out.
-      const parentScore = scorerFor(node, candidate.lower, candidate.upper)
+      const parentScore = this.#scorerFor(node, candidate.lower, candidate.upper)
         .score(node.sumGrad, node.sumHess);
       const childScores = gain + parentScore;
       const floor = Math.max(params.minGain, params.minRelativeGain * Math.abs(childScores));
@@ -339,17 +520,10 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
       };
     }
     records.clear();
-  };
+  }
 
-  const newNode = (
-    depth: number,
-    rowBegin: number,
-    rowEnd: number,
-    g: number,
-    h: number,
-    n: number,
-  ) => {
-    nodes.push({
+  #newNode(depth: number, rowBegin: number, rowEnd: number, g: number, h: number, n: number) {
+    this.#nodes.push({
       feature: -1,
       splitBin: 0,
       threshold: 0,
@@ -365,152 +539,8 @@ export async function growTree(input: GrowInput, params: GrowParams): Promise<Gr
       rowBegin,
       rowEnd,
     });
-    return nodes.length - 1;
-  };
-
-  // The root's sums, in row order.
-  let g0 = 0, h0 = 0, n0 = 0;
-  for (let i = 0; i < rowCount; i++) {
-    const v = rows[i] * C;
-    g0 += values[v];
-    h0 += values[v + 1];
-    if (hasCounts) n0 += values[v + 2];
+    return this.#nodes.length - 1;
   }
-  const root = newNode(0, 0, rowCount, g0, h0, hasCounts ? n0 : rowCount);
-  const rootCandidate: Candidate = {
-    id: root,
-    slot: -1,
-    lower: -Infinity,
-    upper: Infinity,
-    best: null,
-  };
-  if (canEverSplit(nodes[root])) {
-    rootCandidate.slot = slots.take();
-    records.build(rootCandidate.slot, 0, rowCount);
-  }
-  prepare(rootCandidate);
-  await runStep();
-
-  const frontier: Candidate[] = [rootCandidate];
-  const partition: PartitionStep = {
-    nodes: new Int32Array(PARTITION_FIELD_COUNT),
-    nodeCount: 0,
-    nLeft: new Int32Array(1),
-  };
-  const histogram = new Float64Array(MAX_BIN * C);
-  let leaves = 1;
-  while (frontier.length > 0) {
-    // Depthwise: the whole level, in creation order; loss-guided: the best node alone.
-    const batch = params.growPolicy === "depthwise"
-      ? frontier.splice(0)
-      : [popNext(frontier, params.growPolicy)];
-    const splitting: Candidate[] = [];
-    for (const candidate of batch) {
-      if (candidate.best === null || (params.maxLeaves > 0 && leaves >= params.maxLeaves)) {
-        slots.give(candidate.slot);
-        continue;
-      }
-      splitting.push(candidate);
-      leaves++;
-    }
-    if (splitting.length === 0) continue;
-
-    partition.nodes = fit(partition.nodes, splitting.length * PARTITION_FIELD_COUNT);
-    partition.nLeft = fit(partition.nLeft, splitting.length);
-    partition.nodeCount = splitting.length;
-    splitting.forEach((candidate, i) => {
-      const node = nodes[candidate.id], best = candidate.best!;
-      const o = i * PARTITION_FIELD_COUNT;
-      partition.nodes[o + PARTITION_FIELD.rowBegin] = node.rowBegin;
-      partition.nodes[o + PARTITION_FIELD.rowEnd] = node.rowEnd;
-      partition.nodes[o + PARTITION_FIELD.feature] = best.feature;
-      partition.nodes[o + PARTITION_FIELD.splitBin] = best.splitBin;
-      partition.nodes[o + PARTITION_FIELD.missingBin] = valueBins(binned, best.feature);
-      partition.nodes[o + PARTITION_FIELD.defaultLeft] = best.defaultLeft ? 1 : 0;
-    });
-    await workspace.partition(partition);
-
-    // Slots read by this step (the smaller children, needed for subtraction only) are given
-    // back once it has run.
-    const afterStep: number[] = [];
-    const created: Candidate[] = [];
-    splitting.forEach((candidate, i) => {
-      const node = nodes[candidate.id], best = candidate.best!;
-      const nLeft = partition.nLeft[i];
-      const middle = node.rowBegin + nLeft;
-      const depth = node.depth + 1;
-      const leftId = newNode(
-        depth,
-        node.rowBegin,
-        middle,
-        best.g,
-        best.h,
-        hasCounts ? best.n : nLeft,
-      );
-      const rightId = newNode(
-        depth,
-        middle,
-        node.rowEnd,
-        node.sumGrad - best.g,
-        node.sumHess - best.h,
-        hasCounts ? node.count - best.n : node.rowEnd - middle,
-      );
-      let threshold = binned.splitValues[binned.binOffsets[best.feature] + best.splitBin];
-      if (params.midpointThresholds) {
-        workspace.readHistogram(candidate.slot, best.feature, histogram);
-        threshold = thresholdOf(binned, histogram, C, best.feature, best.splitBin);
-      }
-      Object.assign(node, {
-        feature: best.feature,
-        splitBin: best.splitBin,
-        threshold,
-        defaultLeft: best.defaultLeft,
-        left: leftId,
-        right: rightId,
-        gain: best.gain,
-      });
-
-      const [leftBounds, rightBounds] = childBounds(
-        candidate,
-        node,
-        nodes[leftId],
-        nodes[rightId],
-        scorerFor,
-        params.monotone,
-      );
-      const children: Candidate[] = [
-        { id: leftId, slot: -1, lower: leftBounds[0], upper: leftBounds[1], best: null },
-        { id: rightId, slot: -1, lower: rightBounds[0], upper: rightBounds[1], best: null },
-      ];
-      const canSplit = children.map((c) => canEverSplit(nodes[c.id]));
-      let parentSlot = candidate.slot;
-      if (canSplit[0] || canSplit[1]) {
-        const rowsOf = (c: Candidate) => nodes[c.id].rowEnd - nodes[c.id].rowBegin;
-        const smallIndex = rowsOf(children[0]) <= rowsOf(children[1]) ? 0 : 1;
-        const small = children[smallIndex], large = children[1 - smallIndex];
-        small.slot = slots.take();
-        records.build(small.slot, nodes[small.id].rowBegin, nodes[small.id].rowEnd);
-        if (canSplit[1 - smallIndex]) {
-          // The parent's histogram becomes the larger child's: parent − small, in place.
-          large.slot = parentSlot;
-          parentSlot = -1;
-          records.subtract(large.slot, small.slot);
-        }
-        if (!canSplit[smallIndex]) {
-          afterStep.push(small.slot);
-          small.slot = -1;
-        }
-      }
-      slots.give(parentSlot);
-      for (const child of children) prepare(child);
-      created.push(...children);
-    });
-    await runStep();
-    for (const slot of afterStep) slots.give(slot);
-    frontier.push(...created);
-  }
-  workspace.readRows(rows, rowCount);
-  return nodes;
 }
 
 /**
