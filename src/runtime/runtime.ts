@@ -19,7 +19,7 @@ export interface RuntimeInfo {
   threads: number;
   simd: boolean;
   relaxedSimd: boolean;
-  /** Inputs live once in a shared WebAssembly.Memory seen by every worker. */
+  /** WASM memory is a shared WebAssembly.Memory: workers read inputs in place, no copies. */
   sharedMemory: boolean;
   /** A WebGPU adapter is available. */
   webgpu: boolean;
@@ -41,11 +41,13 @@ interface State {
 let state: State | null = null;
 let pending: Promise<State> | null = null;
 
-function chooseVariant(features: Features, threads: number, relaxed: boolean): string | null {
+function chooseVariant(features: Features, relaxed: boolean): string | null {
   if (!features.simd) return null;
   if (ASSET_MODE === "edge") return "simd";
   const base = relaxed && features.relaxedSimd ? "relaxed" : "simd";
-  return threads > 1 && features.sharedMemory ? `${base}-shared` : base;
+  // Shared memory also at one thread: its buffer is never detached by growth, so views of it
+  // (handed to user callbacks) stay valid while kernels allocate.
+  return features.sharedMemory ? `${base}-shared` : base;
 }
 
 async function start(
@@ -56,7 +58,7 @@ async function start(
   const features = await detectFeatures();
   const canThread = features.workers !== null && ASSET_MODE !== "edge";
   const threads = canThread ? (threadsOpt ?? Math.min(4, features.hardwareConcurrency)) : 1;
-  const variant = chooseVariant(features, threads, relaxed);
+  const variant = chooseVariant(features, relaxed);
   const wasm = variant === null ? Promise.resolve(null) : (async () =>
     WasmRuntime.create({
       module: await loadWasmModule(variant),
@@ -115,7 +117,7 @@ export async function init(
  */
 export function runtimeInfo(): RuntimeInfo {
   const s = state;
-  const variant = s ? chooseVariant(s.features, s.threads, s.relaxed) : null;
+  const variant = s ? chooseVariant(s.features, s.relaxed) : null;
   const adapter = gpuAdapterInfo();
   return {
     backend: s?.backend ?? "auto",

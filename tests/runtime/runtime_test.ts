@@ -15,9 +15,9 @@ Deno.test("init() reports the detected features and the chosen build", async () 
   }
 });
 
-Deno.test("init({ relaxedSimd: false }) picks the plain SIMD build", async () => {
+Deno.test("init({ relaxedSimd: false }) picks the plain SIMD build, on shared memory even at 1 thread", async () => {
   const info = await init({ threads: 1, relaxedSimd: false });
-  assert.equal(info.wasmVariant, "simd");
+  assert.equal(info.wasmVariant, "simd-shared");
   assert.equal(info.relaxedSimd, false);
   await dispose();
 });
