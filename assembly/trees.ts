@@ -259,6 +259,7 @@ export function trees_find_splits_f64(
   const G = f64At(params, 7), H = f64At(params, 8);
   const N: f64 = counted ? f64At(params, 9) : 0;
   const parentScore = nodeScore(G, H, lambda, alpha, minChildWeight, maxDeltaStep, lower, upper, closedForm);
+  const plain = !counted && closedForm && alpha == 0;
   for (let k = featureBegin; k < featureEnd; k++) {
     const f = i32At(features, k);
     const offset = i32At(binOffsets, f);
@@ -282,6 +283,30 @@ export function trees_find_splits_f64(
         lg += f64At(hist, (offset + b) * C);
         lh += f64At(hist, (offset + b) * C + 1);
         if (counted) ln += f64At(hist, (offset + b) * C + 2);
+      }
+      if (plain && constraint == 0) {
+        // Two channels, free weights, no L1: the score is G²/(H + λ) with nothing to clip, the
+        // same operations as nodeScore without its branches (the child checks cover its own).
+        for (let s = first; s <= last; s++) {
+          if (s > first) {
+            const slot = hist + (<usize>(offset + s - 1) << 4);
+            lg += load<f64>(slot);
+            lh += load<f64>(slot, 8);
+          }
+          const rg = G - lg, rh = H - lh;
+          if (lh < minChildWeight || rh < minChildWeight || lh <= 0 || rh <= 0) continue;
+          // softThreshold(g, 0) is g, except for NaN, which it maps to 0.
+          const tl = select<f64>(lg, 0, lg == lg), tr = select<f64>(rg, 0, rg == rg);
+          const gain = (tl * tl) / (lh + lambda) + (tr * tr) / (rh + lambda) - parentScore;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestBin = <f64>s;
+            bestLeft = <f64>direction;
+            bestG = lg;
+            bestH = lh;
+          }
+        }
+        continue;
       }
       for (let s = first; s <= last; s++) {
         if (s > first) {
