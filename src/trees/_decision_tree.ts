@@ -25,7 +25,13 @@ import {
   growParams,
   kernelCriterion,
 } from "./_cart_hist.ts";
-import { buildExactTree, cartNodes, type CartTree, resolveTreeLimits } from "./_cart_exact.ts";
+import {
+  buildExactTree,
+  cartNodes,
+  type CartTree,
+  type FeatureDraws,
+  resolveTreeLimits,
+} from "./_cart_exact.ts";
 import { pruneCostComplexity, pruningPath } from "./_cost_complexity.ts";
 import { CRITERIA } from "./_criteria.ts";
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
@@ -100,20 +106,24 @@ export class TreeFitter {
   #binned: BinnedMatrix | null = null;
   #session: ForestSession | null = null;
   #binWeights: Float64Array | null;
+  #draws: (seed: number) => FeatureDraws;
 
   /**
    * @param binWeights Weights of the cut points' quantiles (the first fit's sample weights).
+   * @param draws The exact splitter's feature order from a seed (default: an Rng).
    */
   constructor(
     x: Features,
     targets: TreeTargets,
     params: TreeParams,
     binWeights: Float64Array | null,
+    draws: (seed: number) => FeatureDraws = (seed) => new Rng(seed),
   ) {
     this.x = x;
     this.targets = targets;
     this.params = params;
     this.#binWeights = binWeights;
+    this.#draws = draws;
     const spec = CRITERIA[params.criterion];
     spec?.checkTargets?.("y", targets.y);
   }
@@ -152,7 +162,7 @@ export class TreeFitter {
       x.cols,
       total,
     );
-    const exactParams = { ...limits, criterion: p.criterion, rng: new Rng(seed) };
+    const exactParams = { ...limits, criterion: p.criterion, rng: this.#draws(seed) };
     const input = { y: targets.y, weights, nClasses: targets.nClasses };
     if (p.splitter === "exact") {
       return buildExactTree({ x: x.data, nRows: x.rows, nCols: x.cols, ...input }, exactParams);
@@ -253,6 +263,19 @@ export function applyTree(
   return out;
 }
 
+const featureDraws = new WeakMap<DecisionTreeBase, (seed: number) => FeatureDraws>();
+
+/**
+ * Makes `tree`'s exact splitter visit features in the order `draws` gives: a test seam that
+ * replays another library's random feature order, which decides between exactly tied splits.
+ */
+export function replayFeatureDraws(
+  tree: DecisionTreeBase,
+  draws: (seed: number) => FeatureDraws,
+): void {
+  featureDraws.set(tree, draws);
+}
+
 /** The base of the two decision trees. */
 export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions, TreeState> {
   constructor(options: DecisionTreeOptions = {}) {
@@ -274,7 +297,8 @@ export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions
     const x = toFeatures("X", X);
     const weights = toWeights("sampleWeight", sampleWeight, x.rows);
     const { targets, classes } = this.prepareTargets(toLabels("y", y, x.rows));
-    return { fitter: new TreeFitter(x, targets, params, weights), weights, classes, params };
+    const fitter = new TreeFitter(x, targets, params, weights, featureDraws.get(this));
+    return { fitter, weights, classes, params };
   }
 
   /**
