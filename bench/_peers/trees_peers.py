@@ -50,7 +50,8 @@ def measured_fit(fit):
 
 
 def median_time(fn, repeats):
-    fn()
+    for _ in range(3):
+        fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
