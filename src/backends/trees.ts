@@ -22,6 +22,11 @@
  * value s ≥ 1 is the lower edge of value bin s. Rows of a tree node are a contiguous segment
  * `rows[rowBegin .. rowEnd)` of one row-index array, which `partition` splits in place, stably.
  *
+ * Growing trees goes through a TreesWorkspace: the bin matrix, the tree's values and row order
+ * and the node histograms stay in the backend's memory for a whole fit, and each growth step (a
+ * level, or one node's children) is one call. The per-node kernels below are its building
+ * blocks, kept on the interface so that every backend is tested on them one by one.
+ *
  * Models (any number of trees, nodes numbered globally, tree t owning nodes
  * `treeStart[t] .. treeStart[t+1] − 1` with its root first):
  *

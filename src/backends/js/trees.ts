@@ -6,14 +6,15 @@
  * @module
  */
 import {
+  type BinArgs,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
-  type BinArgs,
   type GrowthStep,
   type HistogramArgs,
   PARTITION_FIELD,
   PARTITION_FIELD_COUNT,
   type PartitionArgs,
+  type PartitionStep,
   type PredictArgs,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM,
@@ -23,7 +24,6 @@ import {
   SUBTRACT_FIELD,
   SUBTRACT_FIELD_COUNT,
   type SubtractArgs,
-  type PartitionStep,
   type TreesKernels,
   type TreesWorkspace,
   type WorkspaceArgs,
