@@ -276,8 +276,39 @@ export function replayFeatureDraws(
   featureDraws.set(tree, draws);
 }
 
+/**
+ * For boosters that fit many trees of one template on the same rows: a fitter over checked
+ * features and encoded targets (bins cut once, from `binWeights`).
+ */
+export let treeFitterFor: (
+  template: DecisionTreeBase,
+  x: Features,
+  targets: TreeTargets,
+  binWeights: Float64Array | null,
+) => TreeFitter;
+
+/** Makes `tree` fitted with a grown tree (classes: the booster's, or null for regression). */
+export let adoptTree: (
+  tree: DecisionTreeBase,
+  cart: CartTree,
+  classes: Float64Array | null,
+) => void;
+
 /** The base of the two decision trees. */
 export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions, TreeState> {
+  static {
+    treeFitterFor = (template, x, targets, binWeights) =>
+      new TreeFitter(x, targets, template.params(), binWeights, featureDraws.get(template));
+    adoptTree = (tree, cart, classes) => {
+      tree.state = {
+        model: cartModel(cart),
+        classes,
+        criterion: tree.params().criterion,
+        depth: cart.maxDepth,
+      };
+    };
+  }
+
   constructor(options: DecisionTreeOptions = {}) {
     super(options);
   }
@@ -286,6 +317,9 @@ export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions
   protected abstract prepareTargets(
     y: Float64Array,
   ): { targets: TreeTargets; classes: Float64Array | null };
+
+  /** Class labels (classifiers) or values (regressors) of the rows of X. */
+  abstract predict(X: Matrix): Promise<Float32Array>;
 
   protected params(): TreeParams {
     return this.resolvedOptions() as unknown as TreeParams;

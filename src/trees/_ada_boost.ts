@@ -1,0 +1,237 @@
+/**
+ * What AdaBoostClassifier (SAMME) and AdaBoostRegressor (AdaBoost.R2) share: options, the
+ * fitted state (estimators, their weights and errors), and the round fitter, which fits round
+ * m's clone of the base estimator with the current sample weights and returns its predictions
+ * on the training rows.
+ *
+ * With one of this library's decision trees as the base (the default), the rows are checked and
+ * binned once for all rounds and each round only grows a tree: the same trees a clone's `fit`
+ * would grow, except that hist bins are cut once, from the initial weights.
+ *
+ * @module
+ */
+import type { Matrix, Tensor } from "../tensor.ts";
+import { Rng } from "../_random.ts";
+import { show } from "../_validate.ts";
+import { checkEstimator, clone, type Estimator } from "./_clone.ts";
+import {
+  adoptTree,
+  applyTree,
+  cartModel,
+  DecisionTreeBase,
+  type TreeFitter,
+  treeFitterFor,
+} from "./_decision_tree.ts";
+import type { Features } from "./_input.ts";
+import {
+  asTensor,
+  features,
+  MetaEstimator,
+  numberList,
+  restoreList,
+  type Restorer,
+} from "./_meta.ts";
+import type { ParamTable } from "./_params.ts";
+import { TreeEstimator } from "./_estimator.ts";
+import type { EnsembleFitOptions } from "./_tree_options.ts";
+
+/** Options of the AdaBoost estimators (scikit-learn's names in camelCase). */
+export interface AdaBoostOptions {
+  /** The base estimator, an unfitted template cloned every round (default: a depth-1 tree classifier, a depth-3 tree regressor). */
+  estimator?: Estimator;
+  /** Most boosting rounds (default 50). */
+  nEstimators?: number;
+  /** Shrinks every estimator weight (default 1). */
+  learningRate?: number;
+  /** Seed of the base estimators' seeds and of resampling (default 0). */
+  seed?: number;
+}
+
+export interface AdaBoostState {
+  estimators: Estimator[];
+  estimatorWeights: Float64Array;
+  estimatorErrors: Float64Array;
+  nFeatures: number;
+  classes: Float64Array | null;
+}
+
+/** The options shared by both estimators' tables. */
+export function adaBoostParamTable(): ParamTable {
+  return {
+    estimator: {
+      default: undefined,
+      rule: { kind: "custom", check: (n, v) => checkEstimator(n, v) },
+    },
+    nEstimators: { default: 50, rule: { kind: "int", min: 1 } },
+    learningRate: { default: 1, rule: { kind: "number", min: 0, minExclusive: true } },
+    seed: { default: 0, rule: { kind: "int", min: 0, max: 2 ** 32 - 1 } },
+  };
+}
+
+/** The seed of round m's estimator. */
+export function roundSeed(seed: number, round: number): number {
+  return new Rng(seed, round + 1).nextU32();
+}
+
+/** Whether an estimator takes a `seed` option. */
+function acceptsSeed(e: Estimator): boolean {
+  return e instanceof TreeEstimator || (e instanceof MetaEstimator && e.acceptsSeed);
+}
+
+/** A clone of `template` whose seed (when it has one) is round m's. */
+export function seededClone<E extends Estimator>(template: E, seed: number, round: number): E {
+  return acceptsSeed(template)
+    ? clone(template, { seed: roundSeed(seed, round) })
+    : clone(template);
+}
+
+/** Fits one round's estimator; its training predictions come back with it (when asked for). */
+export interface RoundFitter {
+  fit(
+    round: number,
+    weights: Float64Array,
+  ): Promise<{ estimator: Estimator; predicted: Float32Array }>;
+  release(): void;
+}
+
+/**
+ * The round fitter for a template on (x, y): the decision-tree path or any estimator's
+ * `fit` / `predict`.
+ *
+ * @param targets Class indices (nClasses ≥ 2) or targets (nClasses 0) for the tree path.
+ */
+export function roundFitter(
+  template: Estimator,
+  x: Features,
+  y: Float64Array,
+  targets: { y: Float64Array; nClasses: number; classes: Float64Array | null },
+  seed: number,
+  predictTraining = true,
+): RoundFitter {
+  if (template instanceof DecisionTreeBase) {
+    let fitter: TreeFitter | null = null;
+    return {
+      async fit(round, weights) {
+        fitter ??= treeFitterFor(template, x, { y: targets.y, nClasses: targets.nClasses }, null);
+        const estimator = seededClone(template, seed, round);
+        const cart = await fitter.fit(weights, (estimator.options.seed ?? 0) as number);
+        adoptTree(estimator, cart, targets.classes);
+        if (!predictTraining) return { estimator, predicted: new Float32Array(0) };
+        // The model's own float32 leaf values, as predict() would read them.
+        const model = cartModel(cart);
+        const leaves = applyTree(model, 0, x.data, x.rows);
+        const width = model.leafWidth;
+        const predicted = new Float32Array(x.rows);
+        for (let r = 0; r < x.rows; r++) {
+          const at = leaves[r] * width;
+          if (targets.classes === null) {
+            predicted[r] = model.value[at];
+            continue;
+          }
+          let best = 0;
+          for (let k = 1; k < width; k++) {
+            if (model.value[at + k] > model.value[at + best]) best = k;
+          }
+          predicted[r] = targets.classes[best];
+        }
+        return { estimator, predicted };
+      },
+      release: () => fitter?.release(),
+    };
+  }
+  const X = asTensor(x);
+  return {
+    async fit(round, weights) {
+      const estimator = seededClone(template, seed, round);
+      await estimator.fit(X, y, { sampleWeight: weights });
+      return {
+        estimator,
+        predicted: predictTraining ? await estimator.predict(X) : new Float32Array(0),
+      };
+    },
+    release: () => {},
+  };
+}
+
+/** The base of both AdaBoost estimators. */
+export abstract class AdaBoostBase<O extends AdaBoostOptions>
+  extends MetaEstimator<O, AdaBoostState> {
+  constructor(options: O) {
+    super(options);
+  }
+
+  /** The fitted estimators, in boosting order. */
+  get estimators(): Estimator[] {
+    return [...this.fitted().estimators];
+  }
+
+  /** Each estimator's weight in the vote (α for SAMME, ln(1/β) for R2, times learningRate). */
+  get estimatorWeights(): Float64Array {
+    return this.fitted().estimatorWeights.slice();
+  }
+
+  /** Each estimator's weighted training error (SAMME) or average loss (R2). */
+  get estimatorErrors(): Float64Array {
+    return this.fitted().estimatorErrors.slice();
+  }
+
+  /**
+   * The estimators' feature importances averaged with their weights (estimators must have
+   * `featureImportances`).
+   */
+  get featureImportances(): Float32Array {
+    const s = this.fitted();
+    const out = new Float64Array(s.nFeatures);
+    let total = 0;
+    s.estimators.forEach((e, m) => {
+      const imp = (e as { featureImportances?: Float32Array }).featureImportances;
+      if (imp === undefined) {
+        throw new RangeError(`Expected the base estimators to have featureImportances`);
+      }
+      for (let f = 0; f < out.length; f++) out[f] += s.estimatorWeights[m] * imp[f];
+      total += s.estimatorWeights[m];
+    });
+    return Float32Array.from(out, (v) => (total > 0 ? v / total : 0));
+  }
+
+  /** Every estimator's predictions on X (checked once). */
+  protected async predictions(X: Matrix): Promise<{ each: Float32Array[]; rows: number }> {
+    const s = this.fitted();
+    const x = features("X", X, s.nFeatures);
+    const tensor: Tensor = asTensor(x);
+    const each: Float32Array[] = [];
+    for (const e of s.estimators) each.push(await e.predict(tensor));
+    return { each, rows: x.rows };
+  }
+
+  protected stateToJSON(s: AdaBoostState): Record<string, unknown> {
+    return {
+      estimators: s.estimators.map((e) => e.toJSON()),
+      estimatorWeights: Array.from(s.estimatorWeights),
+      estimatorErrors: Array.from(s.estimatorErrors),
+      nFeatures: s.nFeatures,
+      classes: s.classes === null ? null : Array.from(s.classes),
+    };
+  }
+
+  protected stateFromJSON(f: Record<string, unknown>, restore: Restorer): AdaBoostState {
+    const estimators = restoreList("json.fitted.estimators", f.estimators, restore);
+    const m = estimators.length;
+    if (typeof f.nFeatures !== "number" || !Number.isInteger(f.nFeatures) || f.nFeatures < 1) {
+      throw new RangeError(
+        `Expected "json.fitted.nFeatures" to be an integer >= 1 but found ${show(f.nFeatures)}`,
+      );
+    }
+    return {
+      estimators,
+      estimatorWeights: numberList("json.fitted.estimatorWeights", f.estimatorWeights, m),
+      estimatorErrors: numberList("json.fitted.estimatorErrors", f.estimatorErrors, m),
+      nFeatures: f.nFeatures,
+      classes: f.classes === null || f.classes === undefined
+        ? null
+        : numberList("json.fitted.classes", f.classes),
+    };
+  }
+}
+
+export type { EnsembleFitOptions };
