@@ -24,8 +24,9 @@ for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const
 }
 
 Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 2 or 4 threads", async () => {
-  // Enough cells for histograms split by feature groups across two workers.
-  const n = 15000, cols = 9;
+  // Enough cells for growth steps split by feature groups across the workers (the root's and
+  // the first levels').
+  const n = 36000, cols = 32;
   const rng = new Rng(12);
   const data = new Float32Array(n * cols);
   for (let i = 0; i < data.length; i++) {

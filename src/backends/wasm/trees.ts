@@ -38,6 +38,12 @@ import { bestCandidate } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
+/**
+ * Below this much work (in histogram cells, ~0.7 ns each) a growth step stays in this thread:
+ * a round trip to the workers costs 60–80 µs on an idle machine, more on a busy one, so a step
+ * must be several of them long before halving it pays.
+ */
+const MIN_PARALLEL_STEP_CELLS = 1 << 19;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -270,7 +276,7 @@ class WasmWorkspace implements TreesWorkspace {
       }
       const slots = this.#binOffsets[this.#binOffsets.length - 1];
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
-      const groups = this.#parallel(cells >= MIN_PARALLEL_CELLS)
+      const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
         ? balancedRanges(new Float64Array(featureCount).fill(1), featureCount, runtime.threads)
         : [[0, featureCount] as [number, number]];
       await runWithThisThread(runtime, groups.map(([k0, k1]) => task(k0, k1)), task(0, 0));
