@@ -2,8 +2,9 @@
  * Tree ensembles benchmark: XGBClassifier (100 rounds, depth 6, 256 bins, η 0.3) against native
  * XGBoost 1.7 (`tree_method="hist"`, the same parameters) and scikit-learn's
  * HistGradientBoostingClassifier, on a synthetic 200k × 28 binary problem and on the Statlog
- * Shuttle data (58,000 × 9, 7 classes, exported from R's mlbench). Each fit runs once per thread
- * count; predictions are medians over 10,000 held-out rows. Peak memory is the growth of the
+ * Shuttle data (58,000 × 9, 7 classes, exported from R's mlbench: 50,000 rows train, 8,000 test).
+ * Each fit runs once per thread count; predictions are medians over the held-out rows (10,000
+ * and 8,000). Peak memory is the growth of the
  * process's peak resident set during the fit. A second table runs the JavaScript peers
  * (`ml-xgboost`, `ydf-training`) where they install and run.
  *
@@ -61,7 +62,7 @@ export function synthetic(nTrain: number, nTest: number, seed = 7): Dataset {
     y[r] = score > 0 ? 1 : 0;
   }
   return {
-    name: `synthetic ${nTrain / 1000}k × ${nCols}`,
+    name: `synthetic ${nTrain / 1000}k × ${nCols} (${nTest / 1000}k test)`,
     x,
     y,
     nTrain,
@@ -73,7 +74,7 @@ export function synthetic(nTrain: number, nTest: number, seed = 7): Dataset {
 
 /**
  * The Statlog Shuttle data from R's mlbench (Debian's r-cran-mlbench), rows shuffled by a fixed
- * seed, the last 10,000 held out; null when R or the package is missing.
+ * seed, the last 8,000 held out (50,000 train); null when R or the package is missing.
  */
 export async function shuttle(): Promise<Dataset | null> {
   const script = "library(mlbench); data(Shuttle); " +
@@ -92,7 +93,7 @@ export async function shuttle(): Promise<Dataset | null> {
     return null;
   }
   const lines = text.trim().split("\n").slice(1);
-  const nCols = 9, n = lines.length, nTest = 10000;
+  const nCols = 9, n = lines.length, nTest = n - 50000;
   const order = new Rng(11).sampleIndices(n, n);
   const x = new Float32Array(n * nCols), y = new Float64Array(n);
   order.forEach((from, to) => {
@@ -101,7 +102,7 @@ export async function shuttle(): Promise<Dataset | null> {
     y[to] = cells[nCols];
   });
   return {
-    name: `Shuttle ${n / 1000}k × ${nCols}`,
+    name: `Shuttle ${(n - nTest) / 1000}k × ${nCols} (${nTest / 1000}k test)`,
     x,
     y,
     nTrain: n - nTest,
@@ -453,7 +454,7 @@ export async function benchTrees(): Promise<string> {
       "threads",
       "fit (s)",
       "fit / XGBoost",
-      "predict 10k rows (ms)",
+      "predict test rows (ms)",
       "predict / XGBoost",
       "test accuracy",
       "peak memory at fit (× float input)",
@@ -464,7 +465,7 @@ export async function benchTrees(): Promise<string> {
       `Fit: ${PARAMS.nEstimators} rounds (Shuttle: one tree per class per round), depth ${PARAMS.maxDepth}, ` +
       `${PARAMS.maxBin} bins, η ${PARAMS.learningRate}, λ 1, one run per thread count, including binning ` +
       "(XGBoost: DMatrix construction and its sketch). Ratios are against native XGBoost's best thread " +
-      "count. Predict: predict_proba of the 10,000 held-out rows, median of 9 after 3 warm-up calls; " +
+      "count. Predict: predict_proba of the held-out rows, median of 9 after 3 warm-up calls; " +
       "XGBoost's best of " +
       "DMatrix + predict and inplace_predict. Tessera's largest thread count is its default pool, " +
       "min(4, hardware threads), each run in a fresh process. Peak memory: growth of the process's peak resident set during the fit " +
