@@ -83,8 +83,11 @@ export function trees_bin_f32(
 
 function histogram2(
   hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
-  nRows: i32, rowBegin: i32, rowEnd: i32, featureBegin: i32, featureEnd: i32,
+  nRows: i32, rowBegin: i32, rowEnd: i32, featureBegin: i32, featureEnd: i32, gathered: usize,
 ): void {
+  // With `gathered` (the segment's (g, h) pairs copied out in segment order), each pass reads
+  // them sequentially instead of at scattered row indices.
+  const stepped = gathered != 0;
   let k = featureBegin;
   for (; k + 8 <= featureEnd; k += 8) {
     const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
@@ -95,9 +98,11 @@ function histogram2(
     const h5 = slotsOf(hist, binOffsets, features, k + 5), c5 = columnOf(bins, features, k + 5, nRows);
     const h6 = slotsOf(hist, binOffsets, features, k + 6), c6 = columnOf(bins, features, k + 6, nRows);
     const h7 = slotsOf(hist, binOffsets, features, k + 7), c7 = columnOf(bins, features, k + 7, nRows);
+    let g = gathered;
     for (let i = rowBegin; i < rowEnd; i++) {
       const r = <usize>i32At(rows, i);
-      const gh = v128.load(values + (r << 4));
+      const gh = v128.load(stepped ? g : values + (r << 4));
+      g += 16;
       addRow(h0, c0, r, gh);
       addRow(h1, c1, r, gh);
       addRow(h2, c2, r, gh);
@@ -113,9 +118,11 @@ function histogram2(
     const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
     const h2 = slotsOf(hist, binOffsets, features, k + 2), c2 = columnOf(bins, features, k + 2, nRows);
     const h3 = slotsOf(hist, binOffsets, features, k + 3), c3 = columnOf(bins, features, k + 3, nRows);
+    let g = gathered;
     for (let i = rowBegin; i < rowEnd; i++) {
       const r = <usize>i32At(rows, i);
-      const gh = v128.load(values + (r << 4));
+      const gh = v128.load(stepped ? g : values + (r << 4));
+      g += 16;
       addRow(h0, c0, r, gh);
       addRow(h1, c1, r, gh);
       addRow(h2, c2, r, gh);
@@ -125,18 +132,22 @@ function histogram2(
   for (; k + 2 <= featureEnd; k += 2) {
     const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
     const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
+    let g = gathered;
     for (let i = rowBegin; i < rowEnd; i++) {
       const r = <usize>i32At(rows, i);
-      const gh = v128.load(values + (r << 4));
+      const gh = v128.load(stepped ? g : values + (r << 4));
+      g += 16;
       addRow(h0, c0, r, gh);
       addRow(h1, c1, r, gh);
     }
   }
   for (; k < featureEnd; k++) {
     const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
+    let g = gathered;
     for (let i = rowBegin; i < rowEnd; i++) {
       const r = <usize>i32At(rows, i);
-      addRow(h0, c0, r, v128.load(values + (r << 4)));
+      addRow(h0, c0, r, v128.load(stepped ? g : values + (r << 4)));
+      g += 16;
     }
   }
 }
@@ -167,6 +178,17 @@ function histogramN(
   }
 }
 
+/** Zeroes the slots of features[featureBegin .. featureEnd); `stride` bytes per slot. */
+function zeroSlots(
+  hist: usize, binOffsets: usize, features: usize, stride: usize, featureBegin: i32, featureEnd: i32,
+): void {
+  for (let k = featureBegin; k < featureEnd; k++) {
+    const f = i32At(features, k);
+    const first = <usize>i32At(binOffsets, f), last = <usize>i32At(binOffsets, f + 1);
+    memory.fill(hist + first * stride, 0, (last - first) * stride);
+  }
+}
+
 /**
  * Histogram of rows[rowBegin .. rowEnd) for features[featureBegin .. featureEnd): their slots
  * are zeroed, then every row's channels are added to its bin's slot.
@@ -175,14 +197,9 @@ export function trees_hist_build_f64(
   hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
   nRows: i32, rowBegin: i32, rowEnd: i32, nChannels: i32, featureBegin: i32, featureEnd: i32,
 ): void {
-  const stride = <usize>nChannels << 3;
-  for (let k = featureBegin; k < featureEnd; k++) {
-    const f = i32At(features, k);
-    const first = <usize>i32At(binOffsets, f), last = <usize>i32At(binOffsets, f + 1);
-    memory.fill(hist + first * stride, 0, (last - first) * stride);
-  }
+  zeroSlots(hist, binOffsets, features, <usize>nChannels << 3, featureBegin, featureEnd);
   if (nChannels == 2) {
-    histogram2(hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, featureBegin, featureEnd);
+    histogram2(hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, featureBegin, featureEnd, 0);
   } else {
     histogramN(hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, nChannels, featureBegin, featureEnd);
   }
@@ -384,14 +401,25 @@ export function trees_grow_step_f64(
   build: usize, subtract: usize, search: usize, params: usize, candidates: usize,
   candidateOffsets: usize, monotone: usize, out: usize,
   nRows: i32, nChannels: i32, k0: i32, k1: i32, nBuild: i32, nSubtract: i32, nSearch: i32,
+  scratch: usize, scratchRows: i32,
 ): void {
   if (k1 <= k0) return;
   for (let j = 0; j < nBuild; j++) {
     const record = build + (<usize>(j * 3) << 2);
-    trees_hist_build_f64(
-      <usize>load<i32>(record), bins, rows, values, binOffsets, features, nRows,
-      load<i32>(record, 4), load<i32>(record, 8), nChannels, k0, k1,
-    );
+    const hist = <usize>load<i32>(record);
+    const rowBegin = load<i32>(record, 4), rowEnd = load<i32>(record, 8);
+    if (nChannels == 2 && rowEnd - rowBegin <= scratchRows && k1 - k0 > 4) {
+      // A segment deep in the tree is a sparse subset of the rows: copy its (g, h) out once
+      // for the passes over this group's features.
+      for (let i = rowBegin; i < rowEnd; i++) {
+        const r = <usize>i32At(rows, i);
+        v128.store(scratch + (<usize>(i - rowBegin) << 4), v128.load(values + (r << 4)));
+      }
+      zeroSlots(hist, binOffsets, features, 16, k0, k1);
+      histogram2(hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k0, k1, scratch);
+    } else {
+      trees_hist_build_f64(hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, nChannels, k0, k1);
+    }
   }
   for (let j = 0; j < nSubtract; j++) {
     const record = subtract + (<usize>(j * 2) << 2);

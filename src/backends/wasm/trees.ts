@@ -177,6 +177,8 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #values: number;
   readonly #rows: number;
   readonly #scratch: number;
+  readonly #gather: number[] = [];
+  readonly #gatherRows: number = 0;
 
   constructor(runtime: WasmRuntime, args: WorkspaceArgs) {
     this.#runtime = runtime;
@@ -194,6 +196,13 @@ class WasmWorkspace implements TreesWorkspace {
       this.#values = this.#alloc(args.nRows * args.nChannels * 8);
       this.#rows = this.#alloc(args.nRows * 4);
       this.#scratch = this.#alloc(args.nRows * 4);
+      // One block per task for the (g, h) pairs of a segment of at most half the rows (see
+      // trees_grow_step_f64); larger segments are read in place.
+      this.#gatherRows = args.nChannels === 2 ? args.nRows >> 1 : 0;
+      const tasks = runtime.shared ? runtime.threads : 1;
+      for (let t = 0; t < tasks && this.#gatherRows > 0; t++) {
+        this.#gather.push(this.#alloc(this.#gatherRows * 16));
+      }
     } catch (error) {
       this.release();
       throw error;
@@ -243,7 +252,7 @@ class WasmWorkspace implements TreesWorkspace {
       const candidates = s.put(step.candidates.subarray(0, candidateCount));
       const candidateOffsets = s.put(step.candidateOffsets.subarray(0, searchCount + 1));
       const out = s.alloc(Math.max(1, candidateCount) * SPLIT_FIELD_COUNT * 8);
-      const task = (k0: number, k1: number): Task => ({
+      const task = (k0: number, k1: number, lane = 0): Task => ({
         kernel: "trees_grow_step_f64",
         args: [
           this.#bins,
@@ -266,6 +275,8 @@ class WasmWorkspace implements TreesWorkspace {
           buildCount,
           subtractCount,
           searchCount,
+          this.#gather[lane] ?? 0,
+          this.#gather.length > 0 ? this.#gatherRows : 0,
         ],
         // Only run on shared memory (see #parallel): regions are not listed.
       });
@@ -279,7 +290,7 @@ class WasmWorkspace implements TreesWorkspace {
       const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
         ? balancedRanges(new Float64Array(featureCount).fill(1), featureCount, runtime.threads)
         : [[0, featureCount] as [number, number]];
-      await runWithThisThread(runtime, groups.map(([k0, k1]) => task(k0, k1)), task(0, 0));
+      await runWithThisThread(runtime, groups.map(([k0, k1], i) => task(k0, k1, i)), task(0, 0));
       const results = s.f64(out, candidateCount * SPLIT_FIELD_COUNT);
       for (let i = 0; i < searchCount; i++) {
         const from = step.candidateOffsets[i];
