@@ -10,6 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { randomMatrix as random, test } from "../_harness.mjs";
 
 const dist = new URL("../../dist/", import.meta.url);
 
@@ -53,15 +54,6 @@ const page = await serve((req, res) => {
 });
 const pageOrigin = `http://localhost:${page.address().port}`;
 
-function random(rows, cols, seed) {
-  const data = [];
-  let s = seed;
-  for (let i = 0; i < rows * cols; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data.push((s / 2 ** 32) * 2 - 1);
-  }
-  return { data, shape: [rows, cols] };
-}
 const A = random(190, 150, 1), B = random(150, 170, 2), BIG = random(256, 256, 3);
 
 // The reference numbers, from the same bundle in Node.
@@ -80,15 +72,6 @@ const browser = await chromium.launchPersistentContext(userDataDir, {
   ],
 });
 
-async function test(name, fn) {
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    console.log(`FAIL ${name}`);
-    console.error(error);
-  }
-}
 
 async function runPage(path) {
   const tab = await browser.newPage();

@@ -3,26 +3,9 @@
 // Prints `ok <name>` / `FAIL <name>` for tests/run_all.ts.
 import assert from "node:assert/strict";
 import { startWorkerd } from "./_workerd.mjs";
+import { randomMatrix as random, test } from "../_harness.mjs";
 
-async function test(name, fn) {
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    console.log(`FAIL ${name}`);
-    console.error(error);
-  }
-}
 
-function random(rows, cols, seed) {
-  const data = [];
-  let s = seed;
-  for (let i = 0; i < rows * cols; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data.push((s / 2 ** 32) * 2 - 1);
-  }
-  return { data, shape: [rows, cols] };
-}
 
 const edge = await startWorkerd(new URL("./worker.js", import.meta.url));
 try {

@@ -2,30 +2,12 @@
 // kernels in-thread and across worker_threads, compared to the TypeScript reference.
 // Prints `ok <name>` / `FAIL <name>` lines for tests/run_all.ts.
 import assert from "node:assert/strict";
+import { randomTensor as random, test } from "../_harness.mjs";
 
-const results = [];
-async function test(name, fn) {
-  try {
-    await fn();
-    console.log(`ok ${name}`);
-  } catch (error) {
-    console.log(`FAIL ${name}`);
-    console.error(error);
-  }
-}
 
 const tessera = await import(new URL("../../dist/tessera.js", import.meta.url));
 const { init, dispose, matmul, runtimeInfo } = tessera;
 
-function random(rows, cols, seed) {
-  const data = new Float32Array(rows * cols);
-  let s = seed;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return { data, shape: [rows, cols] };
-}
 
 const a = random(190, 150, 1), b = random(150, 170, 2);
 
