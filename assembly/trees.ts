@@ -536,3 +536,188 @@ export function trees_predict_f32(
     }
   }
 }
+
+// Gradients of the logistic and softmax losses with the reference's portable exponential
+// (src/backends/js/trees.ts, expPortable): the same operations, lane by lane, so every bit
+// agrees with the reference. Two rows share each f64x2 vector.
+
+const LOG2E: f64 = 1.4426950408889634;
+const LN2_HI: f64 = 0.6931471803691238;
+const LN2_LO: f64 = 1.9082149292705877e-10;
+const EXP_MAX: f64 = 709.43;
+const EXP_MIN: f64 = -745.2;
+/** From here up to EXP_MAX, 2^k is a normal number and one multiplication scales. */
+const EXP_NORMAL: f64 = -707.5;
+const HESSIAN_FLOOR: f64 = 1e-16;
+
+// @ts-ignore: decorator
+@inline function pow2(k: i64): f64 {
+  return reinterpret<f64>((k + 1023) << 52);
+}
+
+/** expPortable, one value. */
+function expScalar(x: f64): f64 {
+  if (x != x) return x;
+  if (x > EXP_MAX) return Infinity;
+  if (x < EXP_MIN) return 0;
+  const k = Math.floor(x * LOG2E + 0.5);
+  const r = (x - k * LN2_HI) - k * LN2_LO;
+  let p: f64 = 1.6059043836821613e-10;
+  p = p * r + 2.08767569878681e-9;
+  p = p * r + 2.505210838544172e-8;
+  p = p * r + 2.755731922398589e-7;
+  p = p * r + 2.7557319223985893e-6;
+  p = p * r + 2.48015873015873e-5;
+  p = p * r + 1.984126984126984e-4;
+  p = p * r + 1.3888888888888889e-3;
+  p = p * r + 8.333333333333333e-3;
+  p = p * r + 4.1666666666666664e-2;
+  p = p * r + 1.6666666666666666e-1;
+  p = p * r + 0.5;
+  p = p * r + 1;
+  p = p * r + 1;
+  const ki = <i64>k;
+  if (ki < -1021) return p * pow2(ki + 1022) * pow2(-1022);
+  return p * pow2(ki);
+}
+
+// @ts-ignore: decorator
+@inline function horner(p: v128, r: v128, c: f64): v128 {
+  return f64x2.add(f64x2.mul(p, r), f64x2.splat(c));
+}
+
+/**
+ * expPortable on two lanes: the vector path while both lie in [EXP_NORMAL, EXP_MAX], each lane
+ * alone otherwise (NaN, overflow, underflow, subnormal results).
+ */
+// @ts-ignore: decorator
+@inline function exp2(x: v128): v128 {
+  const x0 = f64x2.extract_lane(x, 0), x1 = f64x2.extract_lane(x, 1);
+  if (!(x0 >= EXP_NORMAL && x0 <= EXP_MAX && x1 >= EXP_NORMAL && x1 <= EXP_MAX)) {
+    return f64x2.replace_lane(f64x2.splat(expScalar(x0)), 1, expScalar(x1));
+  }
+  const k = f64x2.floor(f64x2.add(f64x2.mul(x, f64x2.splat(LOG2E)), f64x2.splat(0.5)));
+  const r = f64x2.sub(
+    f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_HI))),
+    f64x2.mul(k, f64x2.splat(LN2_LO)),
+  );
+  let p = f64x2.splat(1.6059043836821613e-10);
+  p = horner(p, r, 2.08767569878681e-9);
+  p = horner(p, r, 2.505210838544172e-8);
+  p = horner(p, r, 2.755731922398589e-7);
+  p = horner(p, r, 2.7557319223985893e-6);
+  p = horner(p, r, 2.48015873015873e-5);
+  p = horner(p, r, 1.984126984126984e-4);
+  p = horner(p, r, 1.3888888888888889e-3);
+  p = horner(p, r, 8.333333333333333e-3);
+  p = horner(p, r, 4.1666666666666664e-2);
+  p = horner(p, r, 1.6666666666666666e-1);
+  p = horner(p, r, 0.5);
+  p = horner(p, r, 1);
+  p = horner(p, r, 1);
+  // 2^k from k's bits: (k + 1023) << 52 in each 64-bit lane.
+  const biased = i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), i64x2.splat(1023));
+  return f64x2.mul(p, i64x2.shl(biased, 52));
+}
+
+/** [g0, h0] and [g1, h1] from g = [g0, g1], h = [h0, h1], stored at `at` (2 rows). */
+// @ts-ignore: decorator
+@inline function storePairs(at: usize, g: v128, h: v128): void {
+  v128.store(at, v128.shuffle<f64>(g, h, 0, 2));
+  v128.store(at, v128.shuffle<f64>(g, h, 1, 3), 16);
+}
+
+/**
+ * Logistic gradients of rows [rowBegin, rowEnd) into out (row-major pairs). `weights` is 0 for
+ * none.
+ */
+export function trees_logistic_gradients_f64(
+  out: usize, margins: usize, labels: usize, weights: usize, scalePosWeight: f64,
+  rowBegin: i32, rowEnd: i32,
+): void {
+  const one = f64x2.splat(1), floor = f64x2.splat(HESSIAN_FLOOR), positive = f64x2.splat(scalePosWeight);
+  let r = rowBegin;
+  for (; r + 2 <= rowEnd; r += 2) {
+    const at = <usize>r << 3;
+    const p = f64x2.div(one, f64x2.add(one, exp2(f64x2.neg(v128.load(margins + at)))));
+    const y = v128.load(labels + at);
+    const scale = v128.bitselect(positive, one, f64x2.eq(y, one));
+    let g = f64x2.mul(f64x2.sub(p, y), scale);
+    let h = f64x2.mul(f64x2.max(f64x2.mul(p, f64x2.sub(one, p)), floor), scale);
+    if (weights != 0) {
+      const w = v128.load(weights + at);
+      g = f64x2.mul(g, w);
+      h = f64x2.mul(h, w);
+    }
+    storePairs(out + (<usize>r << 4), g, h);
+  }
+  for (; r < rowEnd; r++) {
+    const at = <usize>r << 3;
+    const y = load<f64>(labels + at);
+    const p = 1 / (1 + expScalar(-load<f64>(margins + at)));
+    const scale: f64 = y == 1 ? scalePosWeight : 1;
+    const w: f64 = weights != 0 ? load<f64>(weights + at) : 1;
+    store<f64>(out + (<usize>r << 4), (p - y) * scale * w);
+    store<f64>(out + (<usize>r << 4), max<f64>(p * (1 - p), HESSIAN_FLOOR) * scale * w, 8);
+  }
+}
+
+/**
+ * Softmax gradients of rows [rowBegin, rowEnd) over K classes. out holds K blocks of nRows
+ * pairs (class k's at out + k·nRows·16); `probabilities` is scratch for K·2 values.
+ */
+export function trees_softmax_gradients_f64(
+  out: usize, margins: usize, labels: usize, weights: usize, probabilities: usize,
+  nRows: i32, K: i32, rowBegin: i32, rowEnd: i32,
+): void {
+  const one = f64x2.splat(1), two = f64x2.splat(2), floor = f64x2.splat(HESSIAN_FLOOR);
+  const block = <usize>nRows << 4;
+  let r = rowBegin;
+  for (; r + 2 <= rowEnd; r += 2) {
+    const m0 = margins + ((<usize>r * <usize>K) << 3), m1 = m0 + (<usize>K << 3);
+    let top = f64x2.splat(-Infinity);
+    for (let k = 0; k < K; k++) {
+      const m = f64x2.replace_lane(f64x2.splat(load<f64>(m0 + (<usize>k << 3))), 1, load<f64>(m1 + (<usize>k << 3)));
+      top = f64x2.max(top, m);
+    }
+    let sum = f64x2.splat(0);
+    for (let k = 0; k < K; k++) {
+      const m = f64x2.replace_lane(f64x2.splat(load<f64>(m0 + (<usize>k << 3))), 1, load<f64>(m1 + (<usize>k << 3)));
+      const e = exp2(f64x2.sub(m, top));
+      v128.store(probabilities + (<usize>k << 4), e);
+      sum = f64x2.add(sum, e);
+    }
+    const y = v128.load(labels + (<usize>r << 3));
+    const w = weights != 0 ? v128.load(weights + (<usize>r << 3)) : one;
+    for (let k = 0; k < K; k++) {
+      const p = f64x2.div(v128.load(probabilities + (<usize>k << 4)), sum);
+      const hit = v128.and(f64x2.eq(y, f64x2.splat(<f64>k)), one);
+      let g = f64x2.sub(p, hit);
+      let h = f64x2.max(f64x2.mul(f64x2.mul(two, p), f64x2.sub(one, p)), floor);
+      if (weights != 0) {
+        g = f64x2.mul(g, w);
+        h = f64x2.mul(h, w);
+      }
+      storePairs(out + <usize>k * block + (<usize>r << 4), g, h);
+    }
+  }
+  for (; r < rowEnd; r++) {
+    const m0 = margins + ((<usize>r * <usize>K) << 3);
+    let top: f64 = -Infinity;
+    for (let k = 0; k < K; k++) top = max<f64>(top, load<f64>(m0 + (<usize>k << 3)));
+    let sum: f64 = 0;
+    for (let k = 0; k < K; k++) {
+      const e = expScalar(load<f64>(m0 + (<usize>k << 3)) - top);
+      store<f64>(probabilities + (<usize>k << 3), e);
+      sum += e;
+    }
+    const y = load<f64>(labels + (<usize>r << 3));
+    const w: f64 = weights != 0 ? load<f64>(weights + (<usize>r << 3)) : 1;
+    for (let k = 0; k < K; k++) {
+      const p = load<f64>(probabilities + (<usize>k << 3)) / sum;
+      const at = out + <usize>k * block + (<usize>r << 4);
+      store<f64>(at, (p - (y == <f64>k ? 1 : 0)) * w);
+      store<f64>(at, max<f64>(2 * p * (1 - p), HESSIAN_FLOOR) * w, 8);
+    }
+  }
+}

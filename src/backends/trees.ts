@@ -184,6 +184,26 @@ export interface PredictArgs {
   out: Float32Array;
 }
 
+/**
+ * Gradient and hessian pairs of the two losses every classifier round starts with, at the
+ * current margins (see src/trees/_objectives.ts for their definitions). Exponentials are the
+ * portable `expPortable` of the reference, so that every backend gives the same bits.
+ */
+export interface GradientArgs {
+  /** Logistic (one output) or softmax (one output per class). */
+  loss: "logistic" | "softmax";
+  /** nRows × nOutputs, row-major. */
+  margins: Float64Array;
+  /** 0/1 targets (logistic) or class indices (softmax). */
+  labels: Float64Array;
+  weights: Float64Array | null;
+  nOutputs: number;
+  /** Weight of positive rows (logistic). */
+  scalePosWeight: number;
+  /** Written: per output, nRows × 2 (gradient, hessian). */
+  out: Float64Array[];
+}
+
 /** What a growth workspace holds for a whole fit (see TreesKernels.workspace). */
 export interface WorkspaceArgs {
   bins: Uint8Array;
@@ -309,6 +329,7 @@ export interface TreesKernels {
   partition(args: PartitionArgs): Promise<number>;
   /** Rows `[firstRow, firstRow + rowCount)` only, when given. */
   predict(args: PredictArgs, firstRow?: number, rowCount?: number): Promise<void>;
+  gradients(args: GradientArgs): Promise<void>;
   /** Opens a growth workspace; the caller releases it in a `finally`. */
   workspace(args: WorkspaceArgs): TreesWorkspace;
 }

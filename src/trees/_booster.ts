@@ -175,7 +175,7 @@ async function boostBinned(
   let bestIteration = -1, bestScore = NaN;
 
   for (let round = 0; round < params.nEstimators; round++) {
-    objective.gradients({
+    const context = {
       margins,
       nOutputs: K,
       labels: data.labels,
@@ -183,7 +183,9 @@ async function boostBinned(
       huberSlope: params.huberSlope,
       poissonMaxDeltaStep: params.poissonMaxDeltaStep,
       scalePosWeight: params.scalePosWeight,
-    }, gradients);
+    };
+    if (objective.kernelLoss === undefined) objective.gradients(context, gradients);
+    else await kernels.gradients({ ...context, loss: objective.kernelLoss, out: gradients });
     const roundTrees = new EnsembleBuilder({
       nFeatures: nCols,
       nOutputs: K,

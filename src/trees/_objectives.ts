@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { gradientsRef } from "../backends/js/trees.ts";
 import { interpolatedQuantile, weightedQuantile } from "./_quantile.ts";
 
 /** How raw margins become predictions. */
@@ -41,12 +42,11 @@ export interface Objective {
   gradients(ctx: GradientContext, out: Float64Array[]): void;
   /** Leaves are refit to a quantile of the residuals after growth (reg:absoluteerror). */
   readonly leafQuantile?: number;
-}
-
-const HESSIAN_FLOOR = 1e-16;
-
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
+  /**
+   * The loss of the `trees` kernels' gradients (TreesKernels.gradients) that `gradients` is,
+   * when it is one of them: the fit then asks the kernels, which give the same bits faster.
+   */
+  readonly kernelLoss?: "logistic" | "softmax";
 }
 
 function anyLabels(): void {}
@@ -92,21 +92,9 @@ function pointwise(
   };
 }
 
-/**
- * Logistic loss, written out as its own loop: it runs every round of every binary fit, and the
- * generic loop's call per row costs as much again as the sigmoid.
- */
+/** Logistic gradients of output 0, as the kernels compute them (with a portable exp). */
 function logistic(ctx: GradientContext, out: Float64Array[]): void {
-  const { margins, labels, weights, scalePosWeight } = ctx;
-  const gh = out[0];
-  for (let r = 0; r < labels.length; r++) {
-    const y = labels[r];
-    const p = sigmoid(margins[r]);
-    const scale = y === 1 ? scalePosWeight : 1;
-    const w = weights === null ? 1 : weights[r];
-    gh[2 * r] = (p - y) * scale * w;
-    gh[2 * r + 1] = Math.max(p * (1 - p), HESSIAN_FLOOR) * scale * w;
-  }
+  gradientsRef({ ...ctx, loss: "logistic", out });
 }
 
 const half = () => 0.5;
@@ -130,22 +118,9 @@ function regression(
   };
 }
 
+/** Softmax gradients of every output, as the kernels compute them (with a portable exp). */
 function softmaxGradients(ctx: GradientContext, out: Float64Array[]): void {
-  const { margins, nOutputs: K, labels, weights } = ctx;
-  const p = new Float64Array(K);
-  for (let r = 0; r < labels.length; r++) {
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) max = Math.max(max, margins[r * K + k]);
-    let sum = 0;
-    for (let k = 0; k < K; k++) sum += p[k] = Math.exp(margins[r * K + k] - max);
-    const w = weights === null ? 1 : weights[r];
-    for (let k = 0; k < K; k++) {
-      const pk = p[k] / sum;
-      out[k][2 * r] = (pk - (labels[r] === k ? 1 : 0)) * w;
-      // XGBoost's softmax hessian carries a factor 2 (a bound on the true diagonal).
-      out[k][2 * r + 1] = Math.max(2 * pk * (1 - pk), HESSIAN_FLOOR) * w;
-    }
-  }
+  gradientsRef({ ...ctx, loss: "softmax", out });
 }
 
 function multiclass(name: string): Objective {
@@ -158,6 +133,7 @@ function multiclass(name: string): Objective {
     defaultBaseScore: half,
     margin: identity,
     gradients: softmaxGradients,
+    kernelLoss: "softmax",
   };
 }
 
@@ -172,6 +148,7 @@ function binary(name: string, transform: Transform): Objective {
     // XGBoost takes logitraw's base score as a margin already.
     margin: transform === "identity" ? identity : logitMargin,
     gradients: logistic,
+    kernelLoss: "logistic",
   };
 }
 
@@ -211,6 +188,7 @@ export const OBJECTIVES: Readonly<Record<string, Objective>> = {
     { defaultMetric: "mphe" },
   ),
   "reg:logistic": regression("reg:logistic", logistic, {
+    kernelLoss: "logistic",
     transform: "sigmoid",
     checkLabels: unitInterval,
     margin: logitMargin,

@@ -13,6 +13,7 @@ import {
 import {
   buildHistogramNaive,
   findSplitsRef,
+  gradientsRef,
   partitionRef,
   predictRef,
 } from "../../src/backends/js/trees.ts";
@@ -586,6 +587,32 @@ check("workspace steps match the per-node reference", async (kernels) => {
       assert.deepEqual(lastHist, rightHist.slice(p.binOffsets[last] * C));
     } finally {
       ws.release();
+    }
+  }
+});
+
+check("gradients() match the reference bit for bit", async (kernels) => {
+  for (const n of [...ROW_COUNTS, 70000]) {
+    for (const [loss, K] of [["logistic", 1], ["softmax", 3], ["softmax", 7]] as const) {
+      for (const weighted of [false, true]) {
+        const rng = new Rng(n + K);
+        // Ordinary margins, and now and then ones far out, where e^x under- or overflows.
+        const margins = Float64Array.from({ length: n * K }, () => {
+          const u = rng.next();
+          return u < 0.02 ? (rng.next() - 0.5) * 1600 : (u - 0.5) * 12;
+        });
+        const labels = Float64Array.from({ length: n }, () => rng.nextInt(K === 1 ? 2 : K));
+        const weights = weighted ? Float64Array.from({ length: n }, () => rng.next() * 2) : null;
+        const args = { loss, margins, labels, weights, nOutputs: K, scalePosWeight: 1.5 };
+        const expected = Array.from({ length: K }, () => new Float64Array(2 * n));
+        gradientsRef({ ...args, out: expected });
+        const actual = Array.from({ length: K }, () => new Float64Array(2 * n));
+        await kernels.gradients({ ...args, out: actual });
+        expected.forEach((e, k) =>
+          assert.deepEqual(actual[k], e, `${loss} K=${K} n=${n} ${weighted}`)
+        );
+        if (n > 0) assert.ok(expected[0].some((v) => v !== 0));
+      }
     }
   }
 });

@@ -9,6 +9,7 @@ import {
   type BinArgs,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
+  type GradientArgs,
   type GrowthStep,
   type HistogramArgs,
   PARTITION_FIELD,
@@ -241,6 +242,102 @@ export function predictRef(
   }
 }
 
+/** Hessians never fall below this (as XGBoost's). */
+const HESSIAN_FLOOR = 1e-16;
+const LOG2E = 1.4426950408889634;
+/** ln 2 in two parts; the high one has enough trailing zero bits for k · LN2_HI to be exact. */
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+/** Above this, e^x is taken as +∞ (2^k would need k > 1023). */
+export const EXP_MAX = 709.43;
+/** Below this, e^x is 0. */
+const EXP_MIN = -745.2;
+
+/** 2^k for k in [−1074, 1023], exact (made by halving and doubling 1). */
+const POW2 = (() => {
+  const table = new Float64Array(2098);
+  table[1074] = 1;
+  for (let k = 1; k <= 1023; k++) table[1074 + k] = table[1073 + k] * 2;
+  for (let k = 1; k <= 1074; k++) table[1074 - k] = table[1075 - k] / 2;
+  return table;
+})();
+
+/** e^r for |r| ≤ ½ ln 2: Taylor to r^13 in Horner form (below an ulp in that range). */
+function expPolynomial(r: number): number {
+  let p = 1.6059043836821613e-10;
+  p = p * r + 2.08767569878681e-9;
+  p = p * r + 2.505210838544172e-8;
+  p = p * r + 2.755731922398589e-7;
+  p = p * r + 2.7557319223985893e-6;
+  p = p * r + 2.48015873015873e-5;
+  p = p * r + 1.984126984126984e-4;
+  p = p * r + 1.3888888888888889e-3;
+  p = p * r + 8.333333333333333e-3;
+  p = p * r + 4.1666666666666664e-2;
+  p = p * r + 1.6666666666666666e-1;
+  p = p * r + 0.5;
+  p = p * r + 1;
+  return p * r + 1;
+}
+
+/**
+ * e^x from additions, multiplications and a floor only, so that AssemblyScript (one lane or
+ * two) reproduces it bit for bit, which Math.exp does not promise: x = k ln 2 + r, e^x = 2^k e^r.
+ * Within an ulp of Math.exp.
+ */
+export function expPortable(x: number): number {
+  if (x !== x) return x;
+  if (x > EXP_MAX) return Infinity;
+  if (x < EXP_MIN) return 0;
+  const k = Math.floor(x * LOG2E + 0.5);
+  const r = (x - k * LN2_HI) - k * LN2_LO;
+  const p = expPolynomial(r);
+  // Below 2^−1021 the result is subnormal: scale in two steps, both exact but the last.
+  if (k < -1021) return p * POW2[1074 + k + 1022] * POW2[1074 - 1022];
+  return p * POW2[1074 + k];
+}
+
+/** Logistic loss: p = σ(m), g = (p − y)·s·w, h = max(p(1 − p), 10⁻¹⁶)·s·w (s: positive weight). */
+function logisticGradientsRef(args: GradientArgs): void {
+  const { margins, labels, weights, scalePosWeight } = args;
+  const gh = args.out[0];
+  for (let r = 0; r < labels.length; r++) {
+    const y = labels[r];
+    const p = 1 / (1 + expPortable(-margins[r]));
+    const scale = y === 1 ? scalePosWeight : 1;
+    const w = weights === null ? 1 : weights[r];
+    gh[2 * r] = (p - y) * scale * w;
+    gh[2 * r + 1] = Math.max(p * (1 - p), HESSIAN_FLOOR) * scale * w;
+  }
+}
+
+/**
+ * Softmax loss over K classes: p_k from the margins less their maximum, g_k = (p_k − [y = k])·w,
+ * h_k = max(2 p_k (1 − p_k), 10⁻¹⁶)·w (XGBoost's factor 2: a bound on the true diagonal).
+ */
+function softmaxGradientsRef(args: GradientArgs): void {
+  const { margins, nOutputs: K, labels, weights, out } = args;
+  const p = new Float64Array(K);
+  for (let r = 0; r < labels.length; r++) {
+    let max = -Infinity;
+    for (let k = 0; k < K; k++) max = Math.max(max, margins[r * K + k]);
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += p[k] = expPortable(margins[r * K + k] - max);
+    const w = weights === null ? 1 : weights[r];
+    for (let k = 0; k < K; k++) {
+      const pk = p[k] / sum;
+      out[k][2 * r] = (pk - (labels[r] === k ? 1 : 0)) * w;
+      out[k][2 * r + 1] = Math.max(2 * pk * (1 - pk), HESSIAN_FLOOR) * w;
+    }
+  }
+}
+
+/** The gradients of either loss (the reference of TreesKernels.gradients). */
+export function gradientsRef(args: GradientArgs): void {
+  if (args.loss === "logistic") logisticGradientsRef(args);
+  else softmaxGradientsRef(args);
+}
+
 /**
  * The best of per-feature results `out` (SPLIT_FIELD_COUNT each, in candidate order): highest
  * gain, the earlier candidate on ties. Returns its position, −1 when no candidate can split.
@@ -400,6 +497,10 @@ export const jsTrees: TreesKernels = {
   },
   predict(args, firstRow, rowCount) {
     predictRef(args, firstRow, rowCount);
+    return Promise.resolve();
+  },
+  gradients(args) {
+    gradientsRef(args);
     return Promise.resolve();
   },
   workspace: (args) => new JsWorkspace(args),

@@ -14,6 +14,7 @@
 import type { HostArray, Scope, Task, WasmRuntime } from "../../runtime/_wasm.ts";
 import type {
   BinArgs,
+  GradientArgs,
   GrowthStep,
   HistogramArgs,
   PartitionArgs,
@@ -105,8 +106,55 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     partition: (args) => partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
+    gradients: (args) => gradientsOn(runtime, args, place, canSplit()),
     workspace: (args) => new WasmWorkspace(runtime, args),
   };
+}
+
+/** Below this many rows the gradients stay in one task. */
+const MIN_PARALLEL_GRADIENT_ROWS = 1 << 16;
+
+async function gradientsOn(
+  runtime: WasmRuntime,
+  args: GradientArgs,
+  place: Place,
+  parallel: boolean,
+): Promise<void> {
+  const { nOutputs: K } = args;
+  const n = args.labels.length;
+  if (n === 0) return;
+  await runtime.scope(async (s) => {
+    const margins = place(s, args.margins.subarray(0, n * K));
+    const labels = place(s, args.labels);
+    const weights = args.weights === null ? 0 : place(s, args.weights);
+    const out = s.alloc(K * n * 16);
+    const lanes = parallel && n >= MIN_PARALLEL_GRADIENT_ROWS ? runtime.threads : 1;
+    // Even row bounds: each task's pairs of rows are the pairs a single task would make.
+    const step = Math.ceil(n / lanes / 2) * 2;
+    const tasks: Task[] = [];
+    for (let lane = 0; lane < lanes; lane++) {
+      const r0 = Math.min(n, lane * step), r1 = Math.min(n, r0 + step);
+      tasks.push(
+        args.loss === "logistic"
+          ? {
+            kernel: "trees_logistic_gradients_f64",
+            args: [out, margins, labels, weights, args.scalePosWeight, r0, r1],
+          }
+          : {
+            kernel: "trees_softmax_gradients_f64",
+            args: [out, margins, labels, weights, s.alloc(K * 16), n, K, r0, r1],
+          },
+      );
+    }
+    if (tasks.length > 1) {
+      const idle = { ...tasks[0], args: tasks[0].args.slice() };
+      idle.args[idle.args.length - 1] = idle.args[idle.args.length - 2];
+      await runWithThisThread(runtime, tasks, idle);
+    } else {
+      runtime.call(tasks[0].kernel, ...tasks[0].args);
+    }
+    for (let k = 0; k < K; k++) args.out[k].set(s.f64(out + k * n * 16, n * 2));
+  });
 }
 
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
