@@ -562,28 +562,31 @@ function expScalar(x: f64): f64 {
   if (x < EXP_MIN) return 0;
   const k = Math.floor(x * LOG2E + 0.5);
   const r = (x - k * LN2_HI) - k * LN2_LO;
-  let p: f64 = 1.6059043836821613e-10;
-  p = p * r + 2.08767569878681e-9;
-  p = p * r + 2.505210838544172e-8;
-  p = p * r + 2.755731922398589e-7;
-  p = p * r + 2.7557319223985893e-6;
-  p = p * r + 2.48015873015873e-5;
-  p = p * r + 1.984126984126984e-4;
-  p = p * r + 1.3888888888888889e-3;
-  p = p * r + 8.333333333333333e-3;
-  p = p * r + 4.1666666666666664e-2;
-  p = p * r + 1.6666666666666666e-1;
-  p = p * r + 0.5;
-  p = p * r + 1;
-  p = p * r + 1;
+  const p = expPolynomial(r);
   const ki = <i64>k;
   if (ki < -1021) return p * pow2(ki + 1022) * pow2(-1022);
   return p * pow2(ki);
 }
 
+/** c0 + c1·r on two lanes. */
 // @ts-ignore: decorator
-@inline function horner(p: v128, r: v128, c: f64): v128 {
-  return f64x2.add(f64x2.mul(p, r), f64x2.splat(c));
+@inline function pair(r: v128, c0: f64, c1: f64): v128 {
+  return f64x2.add(f64x2.splat(c0), f64x2.mul(f64x2.splat(c1), r));
+}
+
+/**
+ * e^r, |r| ≤ ½ ln 2, in the reference's order (expPolynomial): Estrin's pairs, quadruples and
+ * eights of the Taylor terms to r^13.
+ */
+// @ts-ignore: decorator
+@inline function expPolynomial(r: f64): f64 {
+  const r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const a0 = 1 + 1 * r, a1 = 0.5 + 1.6666666666666666e-1 * r;
+  const a2 = 4.1666666666666664e-2 + 8.333333333333333e-3 * r, a3 = 1.3888888888888889e-3 + 1.984126984126984e-4 * r;
+  const a4 = 2.48015873015873e-5 + 2.7557319223985893e-6 * r, a5 = 2.755731922398589e-7 + 2.505210838544172e-8 * r;
+  const a6 = 2.08767569878681e-9 + 1.6059043836821613e-10 * r;
+  const b0 = a0 + a1 * r2, b1 = a2 + a3 * r2, b2 = a4 + a5 * r2;
+  return (b0 + b1 * r4) + (b2 + a6 * r4) * r8;
 }
 
 /**
@@ -601,20 +604,17 @@ function expScalar(x: f64): f64 {
     f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_HI))),
     f64x2.mul(k, f64x2.splat(LN2_LO)),
   );
-  let p = f64x2.splat(1.6059043836821613e-10);
-  p = horner(p, r, 2.08767569878681e-9);
-  p = horner(p, r, 2.505210838544172e-8);
-  p = horner(p, r, 2.755731922398589e-7);
-  p = horner(p, r, 2.7557319223985893e-6);
-  p = horner(p, r, 2.48015873015873e-5);
-  p = horner(p, r, 1.984126984126984e-4);
-  p = horner(p, r, 1.3888888888888889e-3);
-  p = horner(p, r, 8.333333333333333e-3);
-  p = horner(p, r, 4.1666666666666664e-2);
-  p = horner(p, r, 1.6666666666666666e-1);
-  p = horner(p, r, 0.5);
-  p = horner(p, r, 1);
-  p = horner(p, r, 1);
+  const r2 = f64x2.mul(r, r), r4 = f64x2.mul(r2, r2), r8 = f64x2.mul(r4, r4);
+  const a0 = pair(r, 1, 1), a1 = pair(r, 0.5, 1.6666666666666666e-1);
+  const a2 = pair(r, 4.1666666666666664e-2, 8.333333333333333e-3), a3 = pair(r, 1.3888888888888889e-3, 1.984126984126984e-4);
+  const a4 = pair(r, 2.48015873015873e-5, 2.7557319223985893e-6), a5 = pair(r, 2.755731922398589e-7, 2.505210838544172e-8);
+  const a6 = pair(r, 2.08767569878681e-9, 1.6059043836821613e-10);
+  const b0 = f64x2.add(a0, f64x2.mul(a1, r2)), b1 = f64x2.add(a2, f64x2.mul(a3, r2));
+  const b2 = f64x2.add(a4, f64x2.mul(a5, r2));
+  const p = f64x2.add(
+    f64x2.add(b0, f64x2.mul(b1, r4)),
+    f64x2.mul(f64x2.add(b2, f64x2.mul(a6, r4)), r8),
+  );
   // 2^k from k's bits: (k + 1023) << 52 in each 64-bit lane.
   const biased = i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), i64x2.splat(1023));
   return f64x2.mul(p, i64x2.shl(biased, 52));

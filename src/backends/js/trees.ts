@@ -262,22 +262,20 @@ const POW2 = (() => {
   return table;
 })();
 
-/** e^r for |r| ≤ ½ ln 2: Taylor to r^13 in Horner form (below an ulp in that range). */
+/**
+ * e^r for |r| ≤ ½ ln 2: Taylor to r^13 (truncation below an ulp in that range), in Estrin's order: pairs,
+ * then quadruples, then eights, so the additions do not wait on each other in one long chain.
+ */
 function expPolynomial(r: number): number {
-  let p = 1.6059043836821613e-10;
-  p = p * r + 2.08767569878681e-9;
-  p = p * r + 2.505210838544172e-8;
-  p = p * r + 2.755731922398589e-7;
-  p = p * r + 2.7557319223985893e-6;
-  p = p * r + 2.48015873015873e-5;
-  p = p * r + 1.984126984126984e-4;
-  p = p * r + 1.3888888888888889e-3;
-  p = p * r + 8.333333333333333e-3;
-  p = p * r + 4.1666666666666664e-2;
-  p = p * r + 1.6666666666666666e-1;
-  p = p * r + 0.5;
-  p = p * r + 1;
-  return p * r + 1;
+  const r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const a0 = 1 + 1 * r, a1 = 0.5 + 1.6666666666666666e-1 * r;
+  const a2 = 4.1666666666666664e-2 + 8.333333333333333e-3 * r,
+    a3 = 1.3888888888888889e-3 + 1.984126984126984e-4 * r;
+  const a4 = 2.48015873015873e-5 + 2.7557319223985893e-6 * r,
+    a5 = 2.755731922398589e-7 + 2.505210838544172e-8 * r;
+  const a6 = 2.08767569878681e-9 + 1.6059043836821613e-10 * r;
+  const b0 = a0 + a1 * r2, b1 = a2 + a3 * r2, b2 = a4 + a5 * r2;
+  return (b0 + b1 * r4) + (b2 + a6 * r4) * r8;
 }
 
 /**
