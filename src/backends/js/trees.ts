@@ -281,7 +281,7 @@ function expPolynomial(r: number): number {
 /**
  * e^x from additions, multiplications and a floor only, so that AssemblyScript (one lane or
  * two) reproduces it bit for bit, which Math.exp does not promise: x = k ln 2 + r, e^x = 2^k e^r.
- * Within an ulp of Math.exp.
+ * Within two ulps of Math.exp.
  */
 export function expPortable(x: number): number {
   if (x !== x) return x;
