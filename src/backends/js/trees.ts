@@ -263,8 +263,9 @@ const POW2 = (() => {
 })();
 
 /**
- * e^r for |r| ≤ ½ ln 2: Taylor to r^13 (truncation below an ulp in that range), in Estrin's order: pairs,
- * then quadruples, then eights, so the additions do not wait on each other in one long chain.
+ * e^r for |r| ≤ ½ ln 2: Taylor to r^13 (truncated below an ulp in that range), summed in
+ * Estrin's order (pairs, then quadruples, then eights), so the additions do not wait on each
+ * other in one long chain.
  */
 function expPolynomial(r: number): number {
   const r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
