@@ -296,7 +296,10 @@ export function expPortable(x: number): number {
   return p * POW2[1074 + k];
 }
 
-/** Logistic loss: p = σ(m), g = (p − y)·s·w, h = max(p(1 − p), 10⁻¹⁶)·s·w (s: positive weight). */
+/**
+ * Logistic loss: p = σ(m), g = (p − y)·s·w, h = max(p(1 − p), 10⁻¹⁶)·s·w, with s the weight of
+ * positive rows.
+ */
 function logisticGradientsRef(args: GradientArgs): void {
   const { margins, labels, weights, scalePosWeight } = args;
   const gh = args.out[0];
