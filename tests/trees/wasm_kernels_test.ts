@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { dispose, init } from "../../src/runtime/mod.ts";
+import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import { TREES } from "../../src/backends/_families.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
 import { Rng } from "../../src/_random.ts";
@@ -80,5 +81,30 @@ Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 
     } finally {
       await dispose();
     }
+  }
+});
+
+Deno.test("fits give back every block of WASM memory they take", async () => {
+  await init({ threads: 2 });
+  try {
+    const runtime = (await wasmRuntime())!;
+    const rng = new Rng(5);
+    const n = 3000, cols = 6;
+    const data = Float32Array.from({ length: n * cols }, () => rng.next() * 2 - 1);
+    const X = { data, shape: [n, cols] };
+    const labels = Array.from(
+      { length: n },
+      (_, r) => (data[r * cols] > 0 ? 1 : 0) + (data[r * cols + 1] > 0.5 ? 1 : 0),
+    );
+    const before = runtime.heap.stats.inUse;
+    await new XGBClassifier({ nEstimators: 3, subsample: 0.7, backend: "wasm" }).fit(X, labels);
+    await new GradientBoostingClassifier({ nEstimators: 2, maxDepth: 3, backend: "wasm" }).fit(
+      X,
+      labels,
+    );
+    assert.equal(runtime.heap.stats.inUse, before);
+    assert.ok(runtime.heap.stats.peak > before, "the fits used WASM memory");
+  } finally {
+    await dispose();
   }
 });
