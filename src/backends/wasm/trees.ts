@@ -169,7 +169,13 @@ async function runWithThisThread(runtime: WasmRuntime, tasks: Task[], idle: Task
   const [mine, ...theirs] = tasks;
   if (theirs.length === 1) theirs.push(idle);
   const done = theirs.length > 0 ? runtime.run(theirs) : null;
-  runtime.call(mine.kernel, ...mine.args);
+  try {
+    runtime.call(mine.kernel, ...mine.args);
+  } catch (error) {
+    // The workers still write to this memory: wait for them before the caller frees it.
+    await done?.catch(() => {});
+    throw error;
+  }
   await done;
 }
 
