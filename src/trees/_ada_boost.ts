@@ -16,11 +16,10 @@ import { show } from "../_validate.ts";
 import { checkEstimator, clone, type Estimator } from "./_clone.ts";
 import {
   adoptTree,
-  applyTree,
-  cartModel,
   DecisionTreeBase,
   type TreeFitter,
   treeFitterFor,
+  treePredictions,
 } from "./_decision_tree.ts";
 import type { Features } from "./_input.ts";
 import {
@@ -116,24 +115,7 @@ export function roundFitter(
         const estimator = seededClone(template, seed, round);
         const cart = await fitter.fit(weights, (estimator.options.seed ?? 0) as number);
         adoptTree(estimator, cart, targets.classes);
-        if (!predictTraining) return { estimator, predicted: new Float32Array(0) };
-        // The model's own float32 leaf values, as predict() would read them.
-        const model = cartModel(cart);
-        const leaves = applyTree(model, 0, x.data, x.rows);
-        const width = model.leafWidth;
-        const predicted = new Float32Array(x.rows);
-        for (let r = 0; r < x.rows; r++) {
-          const at = leaves[r] * width;
-          if (targets.classes === null) {
-            predicted[r] = model.value[at];
-            continue;
-          }
-          let best = 0;
-          for (let k = 1; k < width; k++) {
-            if (model.value[at + k] > model.value[at + best]) best = k;
-          }
-          predicted[r] = targets.classes[best];
-        }
+        const predicted = predictTraining ? treePredictions(estimator, x) : new Float32Array(0);
         return { estimator, predicted };
       },
       release: () => fitter?.release(),
@@ -200,7 +182,9 @@ export abstract class AdaBoostBase<O extends AdaBoostOptions>
     const x = features("X", X, s.nFeatures);
     const tensor: Tensor = asTensor(x);
     const each: Float32Array[] = [];
-    for (const e of s.estimators) each.push(await e.predict(tensor));
+    for (const e of s.estimators) {
+      each.push(e instanceof DecisionTreeBase ? treePredictions(e, x) : await e.predict(tensor));
+    }
     return { each, rows: x.rows };
   }
 

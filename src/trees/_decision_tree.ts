@@ -27,7 +27,6 @@ import {
 } from "./_cart_hist.ts";
 import {
   buildExactTree,
-  cartNodes,
   type CartTree,
   type FeatureDraws,
   resolveTreeLimits,
@@ -39,7 +38,8 @@ import { type Features, toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import type { ParamTable } from "./_params.ts";
 import { checkFitOptions, type TreeOptions, treeParamTable } from "./_tree_options.ts";
-import { EnsembleBuilder, normalise, type TreeEnsemble } from "./_tree_model.ts";
+import { normalise, type TreeEnsemble } from "./_tree_model.ts";
+import { CartModelWriter } from "./_cart_model.ts";
 
 /** Options of the decision trees. */
 export interface DecisionTreeOptions extends TreeOptions {
@@ -213,14 +213,9 @@ export class TreeFitter {
 
 /** One tree in the shared model format (values: class fractions or targets). */
 export function cartModel(tree: CartTree): TreeEnsemble {
-  const builder = new EnsembleBuilder({
-    nFeatures: tree.nFeatures,
-    nOutputs: tree.leafWidth,
-    leafWidth: tree.leafWidth,
-    baseMargin: new Float64Array(tree.leafWidth),
-  });
-  builder.addTree(cartNodes(tree), 0);
-  return builder.build();
+  const writer = new CartModelWriter(tree.nFeatures, tree.leafWidth);
+  writer.add(tree);
+  return writer.build();
 }
 
 /**
@@ -287,6 +282,13 @@ export let treeFitterFor: (
   binWeights: Float64Array | null,
 ) => TreeFitter;
 
+/**
+ * A fitted tree's predictions (class labels, or values) for checked rows, by walking the model
+ * in this thread: what `predict` returns, without a kernel call per tree (boosters hold many
+ * small trees).
+ */
+export let treePredictions: (tree: DecisionTreeBase, x: Features) => Float32Array;
+
 /** Makes `tree` fitted with a grown tree (classes: the booster's, or null for regression). */
 export let adoptTree: (
   tree: DecisionTreeBase,
@@ -299,6 +301,28 @@ export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions
   static {
     treeFitterFor = (template, x, targets, binWeights) =>
       new TreeFitter(x, targets, template.params(), binWeights, featureDraws.get(template));
+    treePredictions = (tree, x) => {
+      const { model, classes } = tree.fitted();
+      if (x.cols !== model.nFeatures) {
+        throw new RangeError(
+          `Expected "X" to have ${model.nFeatures} columns (as at fit) but found ${x.cols}`,
+        );
+      }
+      const leaves = applyTree(model, 0, x.data, x.rows);
+      const width = model.leafWidth, value = model.value;
+      const out = new Float32Array(x.rows);
+      for (let r = 0; r < x.rows; r++) {
+        const at = leaves[r] * width;
+        if (classes === null) {
+          out[r] = value[at];
+          continue;
+        }
+        let best = 0;
+        for (let k = 1; k < width; k++) if (value[at + k] > value[at + best]) best = k;
+        out[r] = classes[best];
+      }
+      return out;
+    };
     adoptTree = (tree, cart, classes) => {
       tree.state = {
         model: cartModel(cart),

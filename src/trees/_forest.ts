@@ -25,7 +25,8 @@ import {
   growParams,
   kernelCriterion,
 } from "./_cart_hist.ts";
-import { cartNodes, type CartTree, resolveTreeLimits } from "./_cart_exact.ts";
+import { type CartTree, resolveTreeLimits } from "./_cart_exact.ts";
+import { CartModelWriter } from "./_cart_model.ts";
 import { pruneCostComplexity } from "./_cost_complexity.ts";
 import { CRITERIA } from "./_criteria.ts";
 import { applyTree, treeImportances } from "./_decision_tree.ts";
@@ -40,8 +41,9 @@ import {
   type TreeOptions,
   treeParamTable,
 } from "./_tree_options.ts";
-import { EnsembleBuilder, normalise } from "./_tree_model.ts";
+import { normalise } from "./_tree_model.ts";
 import { Rng } from "../_random.ts";
+import type { GrownTree } from "../backends/forest.ts";
 
 /** Options of the random forests (scikit-learn's names in camelCase). */
 export interface ForestOptions extends TreeOptions {
@@ -193,12 +195,7 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
       p.maxBin,
     );
     const width = nClasses > 0 ? nClasses : 1;
-    const builder = new EnsembleBuilder({
-      nFeatures: x.cols,
-      nOutputs: width,
-      leafWidth: width,
-      baseMargin: new Float64Array(width),
-    });
+    const writer = new CartModelWriter(x.cols, width);
     const oob: OobAccumulator | null = p.oobScore
       ? { sums: new Float64Array(x.rows * width), counts: new Float64Array(x.rows) }
       : null;
@@ -206,11 +203,7 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
     const addTree = (tree: number, cart: CartTree) => {
       const pruned = pruneCostComplexity(cart, p.ccpAlpha);
       if (oob !== null) addOob(oob, pruned, tree, { p, nDraws, x: x.data, nRows: x.rows });
-      const nodes = cartNodes(pruned);
-      for (const node of nodes) {
-        node.value = Array.from(node.value as ArrayLike<number>, (v) => v * scale);
-      }
-      builder.addTree(nodes, 0);
+      writer.add(pruned, scale);
     };
     const criterion = kernelCriterion(p.criterion);
     const growOptions = {
@@ -248,24 +241,33 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
       const session = (await forestKernels(p.backend)).open(
         forestData(binned, { labels, nClasses }),
       );
+      const batches: Int32Array[] = [];
+      for (let first = 0; first < p.nEstimators; first += batch) {
+        const count = Math.min(batch, p.nEstimators - first);
+        batches.push(Int32Array.from({ length: count }, (_, i) => first + i));
+      }
+      // The next batch grows in the workers while this thread converts the last one.
+      let pending: Promise<GrownTree[]> | null = null;
       try {
-        for (let first = 0; first < p.nEstimators; first += batch) {
+        for (let b = 0; b < batches.length; b++) {
           throwIfAborted(opts.signal);
-          const trees = Int32Array.from(
-            { length: Math.min(batch, p.nEstimators - first) },
-            (_, i) => first + i,
-          );
-          const grown = await session.grow(params, trees, weights);
+          const grown: GrownTree[] = await (pending ?? session.grow(params, batches[b], weights));
+          pending = b + 1 < batches.length && !opts.signal?.aborted
+            ? session.grow(params, batches[b + 1], weights)
+            : null;
           grown.forEach((g, i) =>
-            addTree(trees[i], grownToCart(g, binned, x.cols, width, nClasses > 0))
+            addTree(batches[b][i], grownToCart(g, binned, x.cols, width, nClasses > 0))
           );
-          opts.onProgress?.({ iteration: first + trees.length, total: p.nEstimators });
+          const done = batches[b][batches[b].length - 1] + 1;
+          opts.onProgress?.({ iteration: done, total: p.nEstimators });
         }
       } finally {
+        // A batch still growing must finish before the session's memory goes.
+        await pending?.catch(() => {});
         session.release();
       }
     }
-    const model = builder.build();
+    const model = writer.build();
     this.state = {
       model,
       classes,
