@@ -129,13 +129,23 @@ export async function boost(
     data.weights,
     params.maxBin,
   );
+  // Arrays every round reads again: subsampled rounds walk each tree over all of X, and the
+  // gradient kernels read the labels and weights.
+  const resident = [
+    ...(params.subsample < 1 ? [data.x] : []),
+    ...(params.objective.kernelLoss === undefined ? [] : [data.labels]),
+    ...(params.objective.kernelLoss === undefined || data.weights === null ? [] : [data.weights]),
+  ];
   return await withGrowthWorkspace(kernels, binned, 2, params.monotone, async (workspace) => {
-    // Subsampled rounds walk every tree over all of X.
-    if (params.subsample < 1) await kernels.retain(data.x);
+    const retained: typeof resident = [];
     try {
+      for (const array of resident) {
+        await kernels.retain(array);
+        retained.push(array);
+      }
       return await boostBinned(kernels, workspace, binned, data, params, monitor);
     } finally {
-      if (params.subsample < 1) await kernels.release(data.x);
+      for (const array of retained) await kernels.release(array);
     }
   });
 }
