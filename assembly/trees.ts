@@ -663,15 +663,14 @@ export function trees_logistic_gradients_f64(
 }
 
 /**
- * Softmax gradients of rows [rowBegin, rowEnd) over K classes. out holds K blocks of nRows
- * pairs (class k's at out + k·nRows·16); `probabilities` is scratch for K·2 values.
+ * Softmax gradients of rows [rowBegin, rowEnd) over K classes. `outs` holds K i32 offsets, one
+ * array of row pairs per class; `probabilities` is scratch for K·2 values.
  */
 export function trees_softmax_gradients_f64(
-  out: usize, margins: usize, labels: usize, weights: usize, probabilities: usize,
-  nRows: i32, K: i32, rowBegin: i32, rowEnd: i32,
+  outs: usize, margins: usize, labels: usize, weights: usize, probabilities: usize,
+  K: i32, rowBegin: i32, rowEnd: i32,
 ): void {
   const one = f64x2.splat(1), two = f64x2.splat(2), floor = f64x2.splat(HESSIAN_FLOOR);
-  const block = <usize>nRows << 4;
   let r = rowBegin;
   for (; r + 2 <= rowEnd; r += 2) {
     const m0 = margins + ((<usize>r * <usize>K) << 3), m1 = m0 + (<usize>K << 3);
@@ -698,7 +697,7 @@ export function trees_softmax_gradients_f64(
         g = f64x2.mul(g, w);
         h = f64x2.mul(h, w);
       }
-      storePairs(out + <usize>k * block + (<usize>r << 4), g, h);
+      storePairs(<usize>i32At(outs, k) + (<usize>r << 4), g, h);
     }
   }
   for (; r < rowEnd; r++) {
@@ -715,7 +714,7 @@ export function trees_softmax_gradients_f64(
     const w: f64 = weights != 0 ? load<f64>(weights + (<usize>r << 3)) : 1;
     for (let k = 0; k < K; k++) {
       const p = load<f64>(probabilities + (<usize>k << 3)) / sum;
-      const at = out + <usize>k * block + (<usize>r << 4);
+      const at = <usize>i32At(outs, k) + (<usize>r << 4);
       store<f64>(at, (p - (y == <f64>k ? 1 : 0)) * w);
       store<f64>(at, max<f64>(2 * p * (1 - p), HESSIAN_FLOOR) * w, 8);
     }

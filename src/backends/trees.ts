@@ -294,7 +294,14 @@ export interface PartitionStep {
  * over but the small step records. Nothing is valid after `release`.
  */
 export interface TreesWorkspace {
-  /** Copies the next tree's per-row values, nRows × nChannels. */
+  /**
+   * A host array of nRows × nChannels values that aliases buffer `index` of the workspace in the
+   * backend's memory for the workspace's lifetime, or null where the backend cannot give one
+   * that stays valid. `setValues` of such an array copies nothing, and `TreesKernels.gradients`
+   * writes into such arrays in place.
+   */
+  values(index: number): Float64Array | null;
+  /** Makes `values` (nRows × nChannels) the next tree's per-row values, copying unless aliased. */
   setValues(values: Float64Array): void;
   /** Copies the next tree's rows, `rows[0 .. count)`. */
   setRows(rows: Int32Array, count: number): void;

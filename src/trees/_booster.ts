@@ -170,7 +170,11 @@ async function boostBinned(
   });
 
   const margins = new Float64Array(nRows * K).fill(baseMargin);
-  const gradients = Array.from({ length: K }, () => new Float64Array(nRows * 2));
+  // In the kernels' own memory where they can lend it: no copies between rounds and trees.
+  const gradients = Array.from(
+    { length: K },
+    (_, k) => workspace.values(k) ?? new Float64Array(nRows * 2),
+  );
   const rows = new Int32Array(nRows);
   const rowRng = new Rng(params.seed, 1);
   const featureRng = new Rng(params.seed, 2);

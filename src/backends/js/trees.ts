@@ -370,6 +370,10 @@ class JsWorkspace implements TreesWorkspace {
     this.#histLength = args.binOffsets[args.nFeatures] * args.nChannels;
   }
 
+  values(): Float64Array | null {
+    return null;
+  }
+
   setValues(values: Float64Array): void {
     this.#values.set(values.subarray(0, this.#values.length));
   }

@@ -66,6 +66,8 @@ function ranges(n: number, threads: number, parallel: boolean): [number, number]
 
 export function wasmTrees(runtime: WasmRuntime): TreesKernels {
   const resident = new Map<ResidentArray, Resident>();
+  /** Host arrays that alias WASM memory (workspace value buffers), with their offsets. */
+  const aliases: Aliases = new WeakMap();
 
   /** The array's offset: its resident copy, or a fresh copy owned by the scope. */
   const place = (s: Scope, array: HostArray): number =>
@@ -106,8 +108,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     partition: (args) => partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
-    gradients: (args) => gradientsOn(runtime, args, place, canSplit()),
-    workspace: (args) => new WasmWorkspace(runtime, args),
+    gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit()),
+    workspace: (args) => new WasmWorkspace(runtime, args, aliases),
   };
 }
 
@@ -118,6 +120,7 @@ async function gradientsOn(
   runtime: WasmRuntime,
   args: GradientArgs,
   place: Place,
+  aliases: Aliases,
   parallel: boolean,
 ): Promise<void> {
   const { nOutputs: K } = args;
@@ -127,7 +130,14 @@ async function gradientsOn(
     const margins = place(s, args.margins.subarray(0, n * K));
     const labels = place(s, args.labels);
     const weights = args.weights === null ? 0 : place(s, args.weights);
-    const out = s.alloc(K * n * 16);
+    // Outputs that alias WASM memory are written in place; the others go through a block.
+    const inPlace = args.out.every((a) => aliases.has(a));
+    const block = inPlace ? 0 : s.alloc(K * n * 16);
+    const outs = Int32Array.from(
+      args.out,
+      (a, k) => inPlace ? aliases.get(a)! : block + k * n * 16,
+    );
+    const outTable = s.put(outs);
     const lanes = parallel && n >= MIN_PARALLEL_GRADIENT_ROWS ? runtime.threads : 1;
     // Even row bounds: each task's pairs of rows are the pairs a single task would make.
     const step = Math.ceil(n / lanes / 2) * 2;
@@ -138,11 +148,11 @@ async function gradientsOn(
         args.loss === "logistic"
           ? {
             kernel: "trees_logistic_gradients_f64",
-            args: [out, margins, labels, weights, args.scalePosWeight, r0, r1],
+            args: [outs[0], margins, labels, weights, args.scalePosWeight, r0, r1],
           }
           : {
             kernel: "trees_softmax_gradients_f64",
-            args: [out, margins, labels, weights, s.alloc(K * 16), n, K, r0, r1],
+            args: [outTable, margins, labels, weights, s.alloc(K * 16), K, r0, r1],
           },
       );
     }
@@ -153,7 +163,9 @@ async function gradientsOn(
     } else {
       runtime.call(tasks[0].kernel, ...tasks[0].args);
     }
-    for (let k = 0; k < K; k++) args.out[k].set(s.f64(out + k * n * 16, n * 2));
+    if (!inPlace) {
+      for (let k = 0; k < K; k++) args.out[k].set(s.f64(outs[k], n * 2));
+    }
   });
 }
 
@@ -232,10 +244,16 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #rows: number;
   readonly #scratch: number;
   readonly #gather: number[] = [];
+  readonly #aliases: Aliases;
+  /** Aliasing value buffers handed out by `values`, by index. */
+  readonly #views: Float64Array[] = [];
+  /** The values the next steps read: the own buffer or an aliasing one. */
+  #current = 0;
   readonly #gatherRows: number = 0;
 
-  constructor(runtime: WasmRuntime, args: WorkspaceArgs) {
+  constructor(runtime: WasmRuntime, args: WorkspaceArgs, aliases: Aliases) {
     this.#runtime = runtime;
+    this.#aliases = aliases;
     this.#nRows = args.nRows;
     this.#nChannels = args.nChannels;
     this.#binOffsets = args.binOffsets.slice();
@@ -248,6 +266,7 @@ class WasmWorkspace implements TreesWorkspace {
         ? 0
         : this.#put(Uint8Array.from(args.monotone, (v) => v & 0xff));
       this.#values = this.#alloc(args.nRows * args.nChannels * 8);
+      this.#current = this.#values;
       this.#rows = this.#alloc(args.nRows * 4);
       this.#scratch = this.#alloc(args.nRows * 4);
       // One block per task for the (g, h) pairs of a segment of at most half the rows (see
@@ -263,9 +282,29 @@ class WasmWorkspace implements TreesWorkspace {
     }
   }
 
+  values(index: number): Float64Array | null {
+    // Only shared memory keeps host views valid when it grows.
+    if (!this.#runtime.shared) return null;
+    let view = this.#views[index];
+    if (view === undefined) {
+      const n = this.#nRows * this.#nChannels;
+      const ptr = this.#alloc(n * 8);
+      view = new Float64Array(this.#runtime.memory.buffer, ptr, n);
+      this.#views[index] = view;
+      this.#aliases.set(view, ptr);
+    }
+    return view;
+  }
+
   setValues(values: Float64Array): void {
+    const aliased = this.#aliases.get(values);
+    if (aliased !== undefined) {
+      this.#current = aliased;
+      return;
+    }
     const n = this.#nRows * this.#nChannels;
     new Float64Array(this.#runtime.memory.buffer, this.#values, n).set(values.subarray(0, n));
+    this.#current = this.#values;
   }
 
   setRows(rows: Int32Array, count: number): void {
@@ -310,7 +349,7 @@ class WasmWorkspace implements TreesWorkspace {
         kernel: "trees_grow_step_f64",
         args: [
           this.#bins,
-          this.#values,
+          this.#current,
           this.#rows,
           this.#offsets,
           features,
@@ -385,6 +424,7 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   release(): void {
+    for (const view of this.#views.splice(0)) this.#aliases.delete(view);
     for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
     this.#slots.length = 0;
   }
@@ -414,6 +454,9 @@ class WasmWorkspace implements TreesWorkspace {
 }
 
 type Place = (s: Scope, array: HostArray) => number;
+
+/** Host views of WASM memory handed out by workspaces, by view: their byte offsets. */
+type Aliases = WeakMap<Float64Array, number>;
 
 async function binOn(
   runtime: WasmRuntime,
