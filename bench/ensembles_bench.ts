@@ -8,8 +8,8 @@
  * slowest peers); predictions are medians over the test rows.
  *
  * Native peers run in `/usr/bin/python3` (a script written next to the data); the npm peers run
- * in Node (bench/_ensembles_peers/peers.mjs, packages installed there on first use), each with
- * a time limit.
+ * in Node (bench/_ensembles_peers/peers.mjs, packages installed there on first use) on the first
+ * 2,000 training rows, against Tessera on the same rows, each with a time limit.
  *
  * @module
  */
@@ -25,6 +25,8 @@ import { Rng } from "../src/_random.ts";
 import { fmt, median, table } from "./_harness.ts";
 
 const N_TRAIN = 40000, N_TEST = 10000, COLS = 20, TREES = 100, STUMPS = 100;
+/** Training rows of the npm peers: ml-cart's fit grows with n² (40k rows take many minutes). */
+const PEER_ROWS = 2000;
 const PEERS = new URL("./_ensembles_peers/", import.meta.url).pathname;
 /** Longest time an npm peer may take for one fit before it is stopped. */
 const PEER_LIMIT_S = 90;
@@ -118,6 +120,12 @@ out["adaboost"] = run(lambda: AdaBoostClassifier(
     estimator=DecisionTreeClassifier(max_depth=1), n_estimators=meta["stumps"],
     algorithm="SAMME", random_state=0), 2)
 out["tree"] = run(lambda: DecisionTreeClassifier(random_state=0), 2)
+# Forest accuracy over seeds 0-2: one seed's test accuracy moves by a few tenths of a percent.
+seeds = [out["forest2"]["accuracy"]]
+for seed in (1, 2):
+    model = RandomForestClassifier(n_estimators=meta["trees"], n_jobs=2, random_state=seed)
+    seeds.append(float(np.mean(model.fit(xtr, ytr).predict(xte) == yte)))
+out["forestSeeds"] = seeds
 print(json.dumps(out))
 `;
 
@@ -133,13 +141,28 @@ async function writeData(d: Data): Promise<string> {
   await Deno.writeFile(`${dir}/y.f64`, new Uint8Array(d.y.buffer));
   await Deno.writeTextFile(
     `${dir}/meta.json`,
-    JSON.stringify({ nTrain: N_TRAIN, nTest: N_TEST, cols: COLS, trees: TREES, stumps: STUMPS }),
+    JSON.stringify({
+      nTrain: N_TRAIN,
+      nTest: N_TEST,
+      cols: COLS,
+      trees: TREES,
+      stumps: STUMPS,
+      peerRows: PEER_ROWS,
+    }),
   );
   await Deno.writeTextFile(`${dir}/peers.py`, PYTHON);
   return dir;
 }
 
-async function sklearn(dir: string): Promise<Record<string, Timing> | null> {
+interface SklearnResults {
+  forest1: Timing;
+  forest2: Timing;
+  adaboost: Timing;
+  tree: Timing;
+  forestSeeds: number[];
+}
+
+async function sklearn(dir: string): Promise<SklearnResults | null> {
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
       args: [`${dir}/peers.py`, dir],
@@ -206,6 +229,15 @@ interface Fittable {
   predict(X: Data["test"]): Promise<Float32Array>;
 }
 
+/** The data with only its first `rows` training rows. */
+function firstRows(d: Data, rows: number): Data {
+  return {
+    ...d,
+    train: { data: d.train.data.subarray(0, rows * COLS), shape: [rows, COLS] },
+    ytrain: d.ytrain.subarray(0, rows),
+  };
+}
+
 /** Best fit time of `runs` fits, median predict time of 5, and test accuracy. */
 async function ours(make: () => Fittable, d: Data, runs: number): Promise<Timing> {
   let best = Infinity, model: Fittable | null = null;
@@ -227,6 +259,7 @@ async function ours(make: () => Fittable, d: Data, runs: number): Promise<Timing
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** Runs the benchmark; returns its markdown tables. */
 export async function benchEnsembles(): Promise<string> {
@@ -238,6 +271,21 @@ export async function benchEnsembles(): Promise<string> {
     const forest = await ours(() => new RandomForestClassifier({ nEstimators: TREES }), d, 2);
     const boost = await ours(() => new AdaBoostClassifier({ nEstimators: STUMPS }), d, 2);
     const tree = await ours(() => new DecisionTreeClassifier(), d, 3);
+    const forestSeeds = [forest.accuracy];
+    for (const seed of [1, 2]) {
+      const model = await new RandomForestClassifier({ nEstimators: TREES, seed }).fit(
+        d.train,
+        d.ytrain,
+      );
+      forestSeeds.push(accuracy(await model.predict(d.test), d.ytest));
+    }
+    const small = firstRows(d, PEER_ROWS);
+    const smallForest = await ours(
+      () => new RandomForestClassifier({ nEstimators: TREES }),
+      small,
+      2,
+    );
+    const smallTree = await ours(() => new DecisionTreeClassifier(), small, 3);
     await dispose();
     await init({ threads: 1 });
     const forest1 = await ours(() => new RandomForestClassifier({ nEstimators: TREES }), d, 1);
@@ -286,16 +334,18 @@ export async function benchEnsembles(): Promise<string> {
     row("DecisionTreeClassifier, fully grown", tree, sk?.tree ?? null, 0.5);
 
     const peerRows = [
-      ["ml-cart 2.1.1, DecisionTreeClassifier (gini)", peers.cart, tree],
-      [`ml-random-forest 2.1.0, ${TREES} trees, √features`, peers.forest, forest],
+      ["ml-cart 2.1.1, DecisionTreeClassifier (gini)", peers.cart, smallTree],
+      [`ml-random-forest 2.1.0, ${TREES} trees, √features`, peers.forest, smallForest],
     ].map(([name, peer, mine]) => {
       const p = peer as Timing | string, m = mine as Timing;
-      return typeof p === "string" ? [name as string, p, "–", "–", "–"] : [
+      const tessera = [fmt(m.fitMs, 0), pct(m.accuracy)];
+      return typeof p === "string" ? [name as string, p, "–", "–", ...tessera, "–"] : [
         name as string,
         fmt(p.fitMs, 0),
-        `${(m.fitMs / p.fitMs).toFixed(3)}×`,
         fmt(p.predictMs, 1),
         pct(p.accuracy),
+        ...tessera,
+        `${(m.fitMs / p.fitMs).toFixed(3)}×`,
       ];
     });
 
@@ -306,7 +356,11 @@ export async function benchEnsembles(): Promise<string> {
         sk ? "1.2" : "(not available)"
       }. Fit: best of 2 runs (scikit-learn's forest: one run per n_jobs, the faster counted); predict: median, all ${
         N_TEST.toLocaleString("en")
-      } test rows.`,
+      } test rows. Forest accuracy over seeds 0, 1, 2 (a single seed's moves by ±0.3 %): Tessera ${
+        forestSeeds.map(pct).join(", ")
+      } (mean ${pct(mean(forestSeeds))}); scikit-learn ${
+        sk ? `${sk.forestSeeds.map(pct).join(", ")} (mean ${pct(mean(sk.forestSeeds))})` : "–"
+      }.`,
       "",
       table(
         [
@@ -322,9 +376,24 @@ export async function benchEnsembles(): Promise<string> {
         rows,
       ),
       "",
-      `npm peers in Node 20 on the same rows (one fit each, stopped after ${PEER_LIMIT_S} s):`,
+      `npm peers in Node 20, trained on the first ${
+        PEER_ROWS.toLocaleString("en")
+      } training rows (one fit each, stopped after ${PEER_LIMIT_S} s), against Tessera on the same rows; all ${
+        N_TEST.toLocaleString("en")
+      } test rows:`,
       "",
-      table(["peer", "fit ms", "Tessera / peer", "predict ms", "accuracy"], peerRows),
+      table(
+        [
+          "peer",
+          "peer fit ms",
+          "peer predict ms",
+          "peer accuracy",
+          "Tessera fit ms",
+          "Tessera accuracy",
+          "Tessera / peer fit",
+        ],
+        peerRows,
+      ),
     ].join("\n");
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -18,6 +18,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   attention: benchAttention,
   diffusion: benchDiffusion,
   trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
+  ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
 };
 
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : null;

@@ -1,6 +1,7 @@
 // The npm peers of bench/ensembles_bench.ts: trains ml-cart's DecisionTreeClassifier and
-// ml-random-forest's RandomForestClassifier on the benchmark's rows and prints their timings as
-// one JSON line. Usage: node peers.mjs <folder with x.f32, y.f64, meta.json> <peer> <limit s>
+// ml-random-forest's RandomForestClassifier on the first `peerRows` training rows of the
+// benchmark (their fits on all rows take minutes) and prints the timings as one JSON line.
+// Usage: node peers.mjs <folder with x.f32, y.f64, meta.json> <peer>
 import { readFileSync } from "node:fs";
 import { DecisionTreeClassifier } from "ml-cart";
 import { RandomForestClassifier } from "ml-random-forest";
@@ -14,8 +15,8 @@ const rows = (begin, end) => {
   for (let r = begin; r < end; r++) out.push(Array.from(x.subarray(r * meta.cols, (r + 1) * meta.cols)));
   return out;
 };
-const Xtrain = rows(0, meta.nTrain), Xtest = rows(meta.nTrain, meta.nTrain + meta.nTest);
-const ytrain = Array.from(y.subarray(0, meta.nTrain)), ytest = y.subarray(meta.nTrain);
+const Xtrain = rows(0, meta.peerRows), Xtest = rows(meta.nTrain, meta.nTrain + meta.nTest);
+const ytrain = Array.from(y.subarray(0, meta.peerRows)), ytest = y.subarray(meta.nTrain);
 
 const model = peer === "ml-cart"
   ? new DecisionTreeClassifier({ gainFunction: "gini" })
