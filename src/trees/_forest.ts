@@ -51,7 +51,10 @@ export interface ForestOptions extends TreeOptions {
   nEstimators?: number;
   /** Draw each tree's rows with replacement (default true); false: every tree sees all rows. */
   bootstrap?: boolean;
-  /** Rows drawn per tree: a count ≥ 1 or a fraction in (0, 1]; null or undefined for n. */
+  /**
+   * Rows drawn per tree: a count ≥ 2, or a fraction of the rows in (0, 1] (so 1 is n, as
+   * scikit-learn's 1.0); null or undefined for n.
+   */
   maxSamples?: number | null;
   /** Score the forest on each row's out-of-bag trees after fitting (default false). */
   oobScore?: boolean;
@@ -90,7 +93,7 @@ function checkMaxSamples(name: string, value: unknown): void {
     ((Number.isInteger(value) && value >= 1) || (value > 0 && value <= 1));
   if (!ok) {
     throw new RangeError(
-      `Expected "${name}" to be an integer >= 1, a fraction in (0, 1] or null but found ${
+      `Expected "${name}" to be an integer >= 2, a fraction in (0, 1] or null but found ${
         show(value)
       }`,
     );
