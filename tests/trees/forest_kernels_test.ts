@@ -6,6 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { dispose, init } from "../../src/runtime/mod.ts";
+import { WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { loadWasmModule } from "../../src/runtime/_assets.ts";
+import { detectFeatures } from "../../src/runtime/_features.ts";
+import { wasmForest } from "../../src/backends/wasm/forest.ts";
 import { FOREST } from "../../src/backends/_families.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
 import { bootstrapCounts, jsForest } from "../../src/backends/js/forest.ts";
@@ -259,24 +263,37 @@ async function growAll(kernels: ForestKernels, sizes: number[]): Promise<GrownTr
   return out;
 }
 
-Deno.test("forest kernels (wasm) grow the reference's trees bit for bit on 1, 2 and 4 threads", async () => {
+Deno.test("forest kernels (wasm) grow the reference's trees bit for bit on 1, 2 and 4 threads and copied memory", async () => {
   const sizes = [1, 2, 37, 1000];
   const reference = await growAll(jsForest, sizes);
   assert.ok(reference.some((trees) => trees[0].nodeCount > 100), "trees of some size");
+  const check = (grown: GrownTree[][], at: string) =>
+    grown.forEach((trees, i) =>
+      trees.forEach((tree, t) =>
+        assertSameGrown(reference[i][t], tree, `${at}, case ${i}, tree ${t}`)
+      )
+    );
   for (const threads of [1, 2, 4]) {
     await init({ threads });
     try {
       const kernels = await selectKernels(FOREST, "wasm");
       assert.equal(kernels.name, "wasm");
-      const grown = await growAll(kernels, sizes);
-      grown.forEach((trees, i) =>
-        trees.forEach((tree, t) =>
-          assertSameGrown(reference[i][t], tree, `${threads} thread(s), case ${i}, tree ${t}`)
-        )
-      );
+      check(await growAll(kernels, sizes), `${threads} thread(s)`);
     } finally {
       await dispose();
     }
+  }
+  // Workers on private memories: each tree's inputs are copied in and its nodes back.
+  const copied = await WasmRuntime.create({
+    module: await loadWasmModule("simd"),
+    variant: "simd",
+    threads: 2,
+    features: await detectFeatures(),
+  });
+  try {
+    check(await growAll(wasmForest(copied), sizes), "2 workers on copied memory");
+  } finally {
+    copied.dispose();
   }
 });
 
