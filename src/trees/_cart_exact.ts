@@ -31,6 +31,7 @@
  * @module
  */
 import type { Rng } from "../_random.ts";
+import { PriorityQueue } from "../_priority_queue.ts";
 import { CRITERIA, impurityImprovement, type NodeCriterion } from "./_criteria.ts";
 import type { NodeSpec } from "./_tree_model.ts";
 
@@ -563,41 +564,17 @@ function growDepthFirst(builder: ExactBuilder, root: NodeTask): void {
  * node); both children are evaluated, and numbered, when their parent is expanded.
  */
 function growBestFirst(builder: ExactBuilder, root: NodeTask, maxLeafNodes: number): void {
-  const heap: NodeResult[] = [];
-  const before = (a: NodeResult, b: NodeResult) =>
+  const open = new PriorityQueue<NodeResult>((a, b) =>
     a.split!.improvement > b.split!.improvement ||
-    (a.split!.improvement === b.split!.improvement && a.id < b.id);
+    (a.split!.improvement === b.split!.improvement && a.id < b.id)
+  );
   const push = (node: NodeResult) => {
-    if (node.split === null) return;
-    heap.push(node);
-    for (let i = heap.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  };
-  const pop = (): NodeResult => {
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      for (let i = 0;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l], heap[m])) m = l;
-        if (r < heap.length && before(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
-    }
-    return top;
+    if (node.split !== null) open.push(node);
   };
   let splitsLeft = maxLeafNodes - 1;
   push(builder.evaluate(root));
-  while (heap.length > 0) {
-    const node = pop();
+  while (open.size > 0) {
+    const node = open.pop();
     if (splitsLeft <= 0) {
       builder.makeLeaf(node.id);
       continue;

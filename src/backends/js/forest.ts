@@ -15,6 +15,7 @@
  * @module
  */
 import { Rng } from "../../_random.ts";
+import { PriorityQueue } from "../../_priority_queue.ts";
 import {
   FOREST_CRITERIA,
   type ForestData,
@@ -495,39 +496,14 @@ function before(a: Evaluated, b: Evaluated): boolean {
 }
 
 function growBestFirst(g: Grower, maxLeafNodes: number): void {
-  const heap: Evaluated[] = [];
+  const open = new PriorityQueue<Evaluated>(before);
   const push = (e: Evaluated) => {
-    if (!e.split) return;
-    let i = heap.length;
-    heap.push(e);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  };
-  const pop = (): Evaluated => {
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      for (let i = 0;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < heap.length && before(heap[l], heap[m])) m = l;
-        if (r < heap.length && before(heap[r], heap[m])) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m], heap[i]];
-        i = m;
-      }
-    }
-    return top;
+    if (e.split) open.push(e);
   };
   let splitsLeft = maxLeafNodes - 1;
   push(g.evaluate(g.root()));
-  while (heap.length > 0) {
-    const e = pop();
+  while (open.size > 0) {
+    const e = open.pop();
     if (splitsLeft <= 0) {
       g.makeLeaf(e.id);
       continue;
