@@ -17,81 +17,131 @@
 // agree with the reference to float32 rounding but not bit for bit with each other.
 //
 // The TypeScript side keeps a sampling run's buffers in WASM memory for the whole run (see
-// WasmWorkspace in src/backends/wasm/diffusion.ts), so the step kernels work in place on them.
+// WasmWorkspace in src/backends/wasm/diffusion.ts), so the step kernels work in place on them,
+// and lends them to the denoiser, which may write its result straight into one.
 
 import { hsum4_f32, madd4_f32 } from "./_simd";
 
 // ---------------------------------------------------------------------------------------------
 // Element-wise step updates. Scalars arrive as f32 and are splatted outside the loops.
+//
+// Each update also reports whether every value it wrote is finite (1) or not (0), so that a
+// sampler needs no separate pass over the denoiser's output: a NaN or ±∞ read from any input
+// reaches the result (0·∞ is NaN too). The check costs two instructions per vector: y − y is +0
+// (all bits clear) for finite y and NaN (bits set) otherwise, so OR-ing those differences
+// together leaves a nonzero vector exactly when some y was not finite.
 
-/** x ← D + ratio·(x − D)   (Euler step, ratio = σ_next / σ). */
-export function diffusion_euler_step_f32(x: usize, d: usize, n: i32, ratio: f32): void {
+// @ts-ignore: decorator
+@inline function nonFiniteBits(y: v128): v128 {
+  return f32x4.sub(y, y);
+}
+
+// @ts-ignore: decorator
+@inline function nonFiniteBit(y: f32): u32 {
+  return reinterpret<u32>(y - y);
+}
+
+// @ts-ignore: decorator
+@inline function allFinite(bits: v128, tail: u32): i32 {
+  return !v128.any_true(bits) && tail == 0 ? 1 : 0;
+}
+
+/** out ← D + ratio·(x − D)   (Euler step, ratio = σ_next / σ; `out` may be `x`). */
+export function diffusion_euler_step_f32(out: usize, x: usize, d: usize, n: i32, ratio: f32): i32 {
   const r4 = f32x4.splat(ratio);
   const body = n & ~3;
+  let bits = i32x4.splat(0);
   for (let i = 0; i < body; i += 4) {
     const at = <usize>i << 2;
     const dv = v128.load(d + at);
-    v128.store(x + at, f32x4.add(dv, f32x4.mul(r4, f32x4.sub(v128.load(x + at), dv))));
+    const y = f32x4.add(dv, f32x4.mul(r4, f32x4.sub(v128.load(x + at), dv)));
+    v128.store(out + at, y);
+    bits = v128.or(bits, nonFiniteBits(y));
   }
+  let tail: u32 = 0;
   for (let i = body; i < n; i++) {
     const at = <usize>i << 2;
     const dv = load<f32>(d + at);
-    store<f32>(x + at, dv + ratio * (load<f32>(x + at) - dv));
+    const y = dv + ratio * (load<f32>(x + at) - dv);
+    store<f32>(out + at, y);
+    tail |= nonFiniteBit(y);
   }
+  return allFinite(bits, tail);
 }
 
 /** x ← x + a·(x − D) + b·(xNext − DNext)   (Heun's correction, a = h/(2σ), b = h/(2σ_next)). */
 export function diffusion_heun_step_f32(
   x: usize, d: usize, xn: usize, dn: usize, n: i32, a: f32, b: f32,
-): void {
+): i32 {
   const a4 = f32x4.splat(a), b4 = f32x4.splat(b);
   const body = n & ~3;
+  let bits = i32x4.splat(0);
   for (let i = 0; i < body; i += 4) {
     const at = <usize>i << 2;
     const xv = v128.load(x + at);
     const first = f32x4.mul(a4, f32x4.sub(xv, v128.load(d + at)));
     const second = f32x4.mul(b4, f32x4.sub(v128.load(xn + at), v128.load(dn + at)));
-    v128.store(x + at, f32x4.add(f32x4.add(xv, first), second));
+    const y = f32x4.add(f32x4.add(xv, first), second);
+    v128.store(x + at, y);
+    bits = v128.or(bits, nonFiniteBits(y));
   }
+  let tail: u32 = 0;
   for (let i = body; i < n; i++) {
     const at = <usize>i << 2;
     const xv = load<f32>(x + at);
-    store<f32>(x + at, xv + a * (xv - load<f32>(d + at)) + b * (load<f32>(xn + at) - load<f32>(dn + at)));
+    const y = xv + a * (xv - load<f32>(d + at)) + b * (load<f32>(xn + at) - load<f32>(dn + at));
+    store<f32>(x + at, y);
+    tail |= nonFiniteBit(y);
   }
+  return allFinite(bits, tail);
 }
 
 /** x ← x + scale·(xEval − DEval)   (a step along a derivative taken elsewhere, scale = h/σ). */
-export function diffusion_derivative_step_f32(x: usize, xe: usize, de: usize, n: i32, scale: f32): void {
+export function diffusion_derivative_step_f32(x: usize, xe: usize, de: usize, n: i32, scale: f32): i32 {
   const s4 = f32x4.splat(scale);
   const body = n & ~3;
+  let bits = i32x4.splat(0);
   for (let i = 0; i < body; i += 4) {
     const at = <usize>i << 2;
     const step = f32x4.mul(s4, f32x4.sub(v128.load(xe + at), v128.load(de + at)));
-    v128.store(x + at, f32x4.add(v128.load(x + at), step));
+    const y = f32x4.add(v128.load(x + at), step);
+    v128.store(x + at, y);
+    bits = v128.or(bits, nonFiniteBits(y));
   }
+  let tail: u32 = 0;
   for (let i = body; i < n; i++) {
     const at = <usize>i << 2;
-    store<f32>(x + at, load<f32>(x + at) + scale * (load<f32>(xe + at) - load<f32>(de + at)));
+    const y = load<f32>(x + at) + scale * (load<f32>(xe + at) - load<f32>(de + at));
+    store<f32>(x + at, y);
+    tail |= nonFiniteBit(y);
   }
+  return allFinite(bits, tail);
 }
 
 /** x ← D + ratio·(x − D) + up·z   (ancestral step, ratio = σ_down/σ, up = σ_up). */
 export function diffusion_ancestral_step_f32(
   x: usize, d: usize, z: usize, n: i32, ratio: f32, up: f32,
-): void {
+): i32 {
   const r4 = f32x4.splat(ratio), u4 = f32x4.splat(up);
   const body = n & ~3;
+  let bits = i32x4.splat(0);
   for (let i = 0; i < body; i += 4) {
     const at = <usize>i << 2;
     const dv = v128.load(d + at);
     const det = f32x4.add(dv, f32x4.mul(r4, f32x4.sub(v128.load(x + at), dv)));
-    v128.store(x + at, f32x4.add(det, f32x4.mul(u4, v128.load(z + at))));
+    const y = f32x4.add(det, f32x4.mul(u4, v128.load(z + at)));
+    v128.store(x + at, y);
+    bits = v128.or(bits, nonFiniteBits(y));
   }
+  let tail: u32 = 0;
   for (let i = body; i < n; i++) {
     const at = <usize>i << 2;
     const dv = load<f32>(d + at);
-    store<f32>(x + at, dv + ratio * (load<f32>(x + at) - dv) + up * load<f32>(z + at));
+    const y = dv + ratio * (load<f32>(x + at) - dv) + up * load<f32>(z + at);
+    store<f32>(x + at, y);
+    tail |= nonFiniteBit(y);
   }
+  return allFinite(bits, tail);
 }
 
 /**
@@ -101,37 +151,49 @@ export function diffusion_ancestral_step_f32(
 export function diffusion_dpmpp_step_f32(
   x: usize, d: usize, dp: usize, z: usize, n: i32,
   a: f32, b: f32, c: f32, e: f32, hasPrev: i32, hasNoise: i32,
-): void {
+): i32 {
   const a4 = f32x4.splat(a), b4 = f32x4.splat(b), c4 = f32x4.splat(c), e4 = f32x4.splat(e);
   const body = n & ~3;
+  let bits = i32x4.splat(0);
   for (let i = 0; i < body; i += 4) {
     const at = <usize>i << 2;
     let v = f32x4.add(f32x4.mul(a4, v128.load(x + at)), f32x4.mul(b4, v128.load(d + at)));
     if (hasPrev) v = f32x4.add(v, f32x4.mul(c4, v128.load(dp + at)));
     if (hasNoise) v = f32x4.add(v, f32x4.mul(e4, v128.load(z + at)));
     v128.store(x + at, v);
+    bits = v128.or(bits, nonFiniteBits(v));
   }
+  let tail: u32 = 0;
   for (let i = body; i < n; i++) {
     const at = <usize>i << 2;
     let v = a * load<f32>(x + at) + b * load<f32>(d + at);
     if (hasPrev) v += c * load<f32>(dp + at);
     if (hasNoise) v += e * load<f32>(z + at);
     store<f32>(x + at, v);
+    tail |= nonFiniteBit(v);
   }
+  return allFinite(bits, tail);
 }
 
 /** y ← a·y + b·x. */
-export function diffusion_axpby_f32(y: usize, x: usize, n: i32, a: f32, b: f32): void {
+export function diffusion_axpby_f32(y: usize, x: usize, n: i32, a: f32, b: f32): i32 {
   const a4 = f32x4.splat(a), b4 = f32x4.splat(b);
   const body = n & ~3;
+  let bits = i32x4.splat(0);
   for (let i = 0; i < body; i += 4) {
     const at = <usize>i << 2;
-    v128.store(y + at, f32x4.add(f32x4.mul(a4, v128.load(y + at)), f32x4.mul(b4, v128.load(x + at))));
+    const v = f32x4.add(f32x4.mul(a4, v128.load(y + at)), f32x4.mul(b4, v128.load(x + at)));
+    v128.store(y + at, v);
+    bits = v128.or(bits, nonFiniteBits(v));
   }
+  let tail: u32 = 0;
   for (let i = body; i < n; i++) {
     const at = <usize>i << 2;
-    store<f32>(y + at, a * load<f32>(y + at) + b * load<f32>(x + at));
+    const v = a * load<f32>(y + at) + b * load<f32>(x + at);
+    store<f32>(y + at, v);
+    tail |= nonFiniteBit(v);
   }
+  return allFinite(bits, tail);
 }
 
 /**
@@ -699,3 +761,4 @@ export function diffusion_gmm_f32(
     else listedSums(outRow, xr, offset, slope, weights, listed, count, dim);
   }
 }
+

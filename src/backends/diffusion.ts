@@ -16,8 +16,11 @@
  *                  draw d uses the key noiseKey(seed, f + r, d) and counters 0, 1, 2, ...
  * ```
  *
- * Step methods mutate their first buffer in place and run synchronously. The Gaussian fill and
- * the mixture kernels may be dealt to workers, so they may return a promise: callers `await`.
+ * Step methods mutate their first buffer in place (or write `into`) and run synchronously; each
+ * returns whether every value it wrote is finite, which also vouches for every buffer it read (a
+ * NaN or ±∞ input reaches the output), so the sampler needs no separate pass over the denoiser's
+ * output. The Gaussian fill and the mixture kernels may be dealt to workers, so they may return
+ * a promise: callers `await`.
  *
  * @module
  */
@@ -46,18 +49,20 @@ export interface DiffusionWorkspace {
   /** Copies buffer `slot` into `out[0 .. size)`. */
   read(slot: number, out: Float32Array): void;
 
-  /**
-   * Copies `data[0 .. size)` into buffer `slot` and checks it on the way.
-   *
-   * @returns The index of the first value that is not finite, or −1.
-   */
-  write(slot: number, data: Float32Array): number;
+  /** Copies `data[0 .. size)` into buffer `slot` (nothing to copy when `data` is its view). */
+  write(slot: number, data: Float32Array): void;
+
+  /** The index of the first value of buffer `slot` that is not finite, or −1. */
+  firstNonFinite(slot: number): number;
 
   /** `dst ← src`. */
   copy(dst: number, src: number): void;
 
-  /** First-order step in sigma space: `x ← D + (sigmaNext / sigma)(x − D)`. */
-  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number): void;
+  /**
+   * First-order step in sigma space: `into ← D + (sigmaNext / sigma)(x − D)`, in place unless
+   * `into` names another buffer (then `x` is left as it was).
+   */
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into?: number): boolean;
 
   /**
    * Heun's correction (EDM Algorithm 1, line 8):
@@ -70,7 +75,7 @@ export interface DiffusionWorkspace {
     denoisedNext: number,
     sigma: number,
     sigmaNext: number,
-  ): void;
+  ): boolean;
 
   /** A step along a derivative evaluated elsewhere: `x ← x + h · (xEval − DEval) / sigmaEval`. */
   derivativeStep(
@@ -79,7 +84,7 @@ export interface DiffusionWorkspace {
     denoisedEval: number,
     sigmaEval: number,
     h: number,
-  ): void;
+  ): boolean;
 
   /** Ancestral step: `x ← D + (sigmaDown / sigma)(x − D) + sigmaUp · noise`. */
   ancestralStep(
@@ -89,7 +94,7 @@ export interface DiffusionWorkspace {
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): void;
+  ): boolean;
 
   /**
    * The DPM-Solver++ form, also used by DDIM, DDPM and Langevin updates:
@@ -105,10 +110,10 @@ export interface DiffusionWorkspace {
     b: number,
     c: number,
     d: number,
-  ): void;
+  ): boolean;
 
   /** `y ← a·y + b·x` (y and x may be the same buffer). */
-  axpby(y: number, x: number, a: number, b: number): void;
+  axpby(y: number, x: number, a: number, b: number): boolean;
 
   /**
    * Fills buffer `slot` with standard normals: row r holds draw `draw` of sample

@@ -5,7 +5,7 @@
  * @module
  */
 import { checkOptions } from "../_validate.ts";
-import { callNetwork, checkFunction } from "./_network.ts";
+import { callNetwork, checkFunction, outputFor } from "./_network.ts";
 import type { Denoiser, Network } from "./types.ts";
 
 /** How one parameterisation turns (σ) into the input scale, the network time and (p, q). */
@@ -29,7 +29,7 @@ export function adapt(
       for (let i = 0; i < x.length; i++) input[i] = scale * x[i];
     }
     return callNetwork("model", model, input, timestep(time), info, (f) => {
-      const out = new Float32Array(x.length);
+      const out = outputFor(info, x.length); // may be f itself: element-wise, so safe
       for (let i = 0; i < x.length; i++) out[i] = p * x[i] + q * f[i];
       return out;
     });

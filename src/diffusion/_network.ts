@@ -37,6 +37,23 @@ export function callNetwork(
   return combine(checkNetworkOutput(name, result, input.length));
 }
 
+/**
+ * Where a denoiser writes its `n` results: `info.out` when the caller lent it (checked), else a
+ * fresh array.
+ *
+ * @throws {RangeError} When `info.out` is not a Float32Array of `n` values.
+ */
+export function outputFor(info: DenoiserInfo | undefined, n: number): Float32Array {
+  const lent = info?.out;
+  if (lent === undefined) return new Float32Array(n);
+  if (!(lent instanceof Float32Array) || lent.length !== n) {
+    throw new RangeError(
+      `Expected "info.out" to be a Float32Array of ${n} values but found ${show(lent)}`,
+    );
+  }
+  return lent;
+}
+
 /** Throws unless `value` is a function. */
 export function checkFunction(name: string, value: unknown): void {
   if (typeof value !== "function") {

@@ -45,8 +45,7 @@ export const heun: Sampler = async (ctx, x, sigmas, options) => {
       state.eulerStep(x, denoised, sigmaHat, sigmaNext);
       continue;
     }
-    state.copy(xNext, x);
-    state.eulerStep(xNext, denoised, sigmaHat, sigmaNext);
+    state.eulerStep(x, denoised, sigmaHat, sigmaNext, xNext);
     await ctx.denoise(xNext, sigmaNext, denoisedNext);
     state.heunStep(x, denoised, xNext, denoisedNext, sigmaHat, sigmaNext);
   }
@@ -72,8 +71,7 @@ export const dpm2: Sampler = async (ctx, x, sigmas, options) => {
       continue;
     }
     const sigmaMid = Math.sqrt(sigmaHat * sigmaNext);
-    state.copy(xMid, x);
-    state.eulerStep(xMid, denoised, sigmaHat, sigmaMid);
+    state.eulerStep(x, denoised, sigmaHat, sigmaMid, xMid);
     await ctx.denoise(xMid, sigmaMid, denoisedMid);
     state.derivativeStep(x, xMid, denoisedMid, sigmaMid, sigmaNext - sigmaHat);
   }

@@ -2,10 +2,18 @@
  * The context one `sample()` run hands to its sampler: denoiser calls with output checks and
  * the NFE count, counter-based noise draws, and step reports.
  *
+ * A denoiser's output must be checked for NaN and ±∞, but a separate pass over it costs as much
+ * as a step. The step kernels make it unnecessary: each reports whether every value it wrote is
+ * finite, and a NaN or ±∞ in anything it read reaches its output (0·∞ is NaN too). So an output
+ * is only marked *pending* when it arrives, and the first update that reads it vouches for it. A
+ * pending buffer is scanned where no update will: before it is overwritten or handed to host
+ * code, when the run ends, after a failed update (to tell a bad denoiser output from an
+ * overflow), and at once when `onStep` is about to see it.
+ *
  * @module
  */
 import { show } from "../_validate.ts";
-import type { DiffusionWorkspace } from "../backends/diffusion.ts";
+import { type DiffusionWorkspace, NONE } from "../backends/diffusion.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
 import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts";
 
@@ -18,16 +26,202 @@ export type RunSettings = {
   onStep?: (step: StepInfo) => void;
 };
 
+/**
+ * A workspace that checks what flows through it (see the module notes): the update methods
+ * throw instead of returning false, and every buffer that leaves for host code or is lost has
+ * been checked.
+ */
+class CheckedState implements DiffusionWorkspace {
+  readonly batch: number;
+  readonly dim: number;
+  readonly size: number;
+  readonly #raw: DiffusionWorkspace;
+  /** Buffers holding denoiser output that nothing has vouched for yet, with its σ. */
+  readonly #pending = new Map<number, number>();
+
+  constructor(raw: DiffusionWorkspace) {
+    this.#raw = raw;
+    this.batch = raw.batch;
+    this.dim = raw.dim;
+    this.size = raw.size;
+  }
+
+  /** Marks buffer `slot` as holding the denoiser's output at `sigma`, not yet checked. */
+  pend(slot: number, sigma: number): void {
+    this.#pending.set(slot, sigma);
+  }
+
+  /**
+   * Scans buffer `slot` if it is pending.
+   *
+   * @throws {RangeError} Naming the denoiser, when the buffer holds a value that is not finite.
+   */
+  settle(slot: number): void {
+    const sigma = this.#pending.get(slot);
+    if (sigma === undefined) return;
+    this.#pending.delete(slot);
+    const bad = this.#raw.firstNonFinite(slot);
+    if (bad < 0) return;
+    const values = new Float32Array(this.size);
+    this.#raw.read(slot, values);
+    throw new RangeError(
+      `Expected "denoiser" to return finite values but found ${
+        values[bad]
+      } at index ${bad} (sigma ${sigma})`,
+    );
+  }
+
+  /** Scans every pending buffer. */
+  settleAll(): void {
+    for (const slot of [...this.#pending.keys()]) this.settle(slot);
+  }
+
+  buffer(): number {
+    return this.#raw.buffer();
+  }
+
+  view(slot: number): Float32Array | null {
+    this.settle(slot);
+    return this.#raw.view(slot);
+  }
+
+  read(slot: number, out: Float32Array): void {
+    this.settle(slot);
+    this.#raw.read(slot, out);
+  }
+
+  write(slot: number, data: Float32Array): void {
+    this.settle(slot);
+    this.#raw.write(slot, data);
+  }
+
+  firstNonFinite(slot: number): number {
+    return this.#raw.firstNonFinite(slot);
+  }
+
+  copy(dst: number, src: number): void {
+    this.settle(dst);
+    this.#raw.copy(dst, src);
+    const sigma = this.#pending.get(src);
+    if (sigma !== undefined) this.#pending.set(dst, sigma);
+  }
+
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): boolean {
+    this.settle(into);
+    return this.#updated(this.#raw.eulerStep(x, denoised, sigma, sigmaNext, into), x, denoised);
+  }
+
+  heunStep(
+    x: number,
+    denoised: number,
+    xNext: number,
+    denoisedNext: number,
+    sigma: number,
+    sigmaNext: number,
+  ): boolean {
+    this.settle(x);
+    return this.#updated(
+      this.#raw.heunStep(x, denoised, xNext, denoisedNext, sigma, sigmaNext),
+      x,
+      denoised,
+      xNext,
+      denoisedNext,
+    );
+  }
+
+  derivativeStep(
+    x: number,
+    xEval: number,
+    denoisedEval: number,
+    sigmaEval: number,
+    h: number,
+  ): boolean {
+    this.settle(x);
+    return this.#updated(
+      this.#raw.derivativeStep(x, xEval, denoisedEval, sigmaEval, h),
+      x,
+      xEval,
+      denoisedEval,
+    );
+  }
+
+  ancestralStep(
+    x: number,
+    denoised: number,
+    noise: number,
+    sigma: number,
+    sigmaDown: number,
+    sigmaUp: number,
+  ): boolean {
+    this.settle(x);
+    return this.#updated(
+      this.#raw.ancestralStep(x, denoised, noise, sigma, sigmaDown, sigmaUp),
+      x,
+      denoised,
+      noise,
+    );
+  }
+
+  dpmppStep(
+    x: number,
+    denoised: number,
+    denoisedPrev: number,
+    noise: number,
+    a: number,
+    b: number,
+    c: number,
+    d: number,
+  ): boolean {
+    this.settle(x);
+    return this.#updated(
+      this.#raw.dpmppStep(x, denoised, denoisedPrev, noise, a, b, c, d),
+      x,
+      denoised,
+      denoisedPrev,
+      noise,
+    );
+  }
+
+  axpby(y: number, x: number, a: number, b: number): boolean {
+    this.settle(y);
+    return this.#updated(this.#raw.axpby(y, x, a, b), y, x);
+  }
+
+  fillGaussian(slot: number, seed: number, firstSample: number, draw: number) {
+    this.settle(slot);
+    return this.#raw.fillGaussian(slot, seed, firstSample, draw);
+  }
+
+  release(): void {
+    this.#pending.clear();
+    this.#raw.release();
+  }
+
+  /**
+   * After an update that read `reads`: a finite result vouches for them all; otherwise the
+   * pending ones are scanned to blame the denoiser, and failing that the state overflowed.
+   */
+  #updated(finite: boolean, ...reads: number[]): true {
+    if (finite) {
+      for (const slot of reads) this.#pending.delete(slot);
+      return true;
+    }
+    for (const slot of reads) if (slot !== NONE) this.settle(slot);
+    throw new RangeError(
+      `Expected the sampler's state to stay finite but a step on finite denoiser outputs overflowed float32; check the scale of "denoiser" and of "sigmas"`,
+    );
+  }
+}
+
 export class RunContext implements SamplerContext {
   readonly batch: number;
   readonly dim: number;
   readonly size: number;
-  readonly state: DiffusionWorkspace;
+  readonly state: CheckedState;
   #nfe = 0;
   /** Draw 0 is the initial state, used or not, so a run from `xT` continues the seeded run. */
   #draw = 1;
   readonly #settings: RunSettings;
-  readonly #info: DenoiserInfo;
   /** Where the denoiser's input is copied when the workspace has no host view of it. */
   #hostInput: Float32Array | null = null;
   #hostNoise: Float32Array | null = null;
@@ -37,11 +231,10 @@ export class RunContext implements SamplerContext {
 
   constructor(settings: RunSettings) {
     this.#settings = settings;
-    this.state = settings.state;
+    this.state = new CheckedState(settings.state);
     this.batch = settings.state.batch;
     this.dim = settings.state.dim;
     this.size = settings.state.size;
-    this.#info = Object.freeze({ batch: this.batch, dim: this.dim });
   }
 
   get nfe(): number {
@@ -54,7 +247,12 @@ export class RunContext implements SamplerContext {
       input = this.#hostInput ??= new Float32Array(this.size);
       this.state.read(x, input);
     }
-    const result: unknown = await this.#settings.denoiser(input, sigma, this.#info);
+    // The denoiser may write straight into buffer `out` when the backend can lend it.
+    const lent = this.state.view(out);
+    const info: DenoiserInfo = lent === null
+      ? { batch: this.batch, dim: this.dim }
+      : { batch: this.batch, dim: this.dim, out: lent };
+    const result: unknown = await this.#settings.denoiser(input, sigma, Object.freeze(info));
     this.#nfe++;
     if (!(result instanceof Float32Array)) {
       throw new TypeError(`Expected "denoiser" to return a Float32Array but found ${show(result)}`);
@@ -64,14 +262,9 @@ export class RunContext implements SamplerContext {
         `Expected "denoiser" to return ${this.size} values (batch ${this.batch} × dim ${this.dim}) but found ${result.length}`,
       );
     }
-    const bad = this.state.write(out, result);
-    if (bad >= 0) {
-      throw new RangeError(
-        `Expected "denoiser" to return finite values but found ${
-          result[bad]
-        } at index ${bad} (sigma ${sigma})`,
-      );
-    }
+    this.state.write(out, result);
+    this.state.pend(out, sigma);
+    if (this.#settings.onStep !== undefined) this.state.settle(out); // report() shows it
     this.#lastInput = input;
     this.#lastOutput = result;
   }
@@ -90,7 +283,8 @@ export class RunContext implements SamplerContext {
     if (!noise) return await this.state.fillGaussian(out, seed, firstSample, draw);
     const host = this.state.view(out) ?? (this.#hostNoise ??= new Float32Array(this.size));
     noise(host, { batch: this.batch, dim: this.dim, firstSample, draw });
-    const bad = this.state.write(out, host);
+    this.state.write(out, host);
+    const bad = this.state.firstNonFinite(out);
     if (bad >= 0) {
       throw new RangeError(
         `Expected "noise" to write finite values but found ${
@@ -115,5 +309,13 @@ export class RunContext implements SamplerContext {
 
   buffer(): number {
     return this.state.buffer();
+  }
+
+  /** Checks what is still pending and copies buffer `final` out: the run's result. */
+  result(final: number): Float32Array {
+    this.state.settleAll();
+    const out = new Float32Array(this.size);
+    this.state.read(final, out);
+    return out;
   }
 }

@@ -3,6 +3,7 @@ import { checkBackend, checkNumber, checkOptions, show, toMatrix, toVector } fro
 import { jsDiffusionKernels, noiseKey } from "../backends/js/diffusion.ts";
 import type { Backend, Matrix } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
+import { outputFor } from "./_network.ts";
 import type { DiffusionKernels } from "../backends/diffusion.ts";
 import type { Denoiser, DenoiserInfo } from "./types.ts";
 
@@ -102,13 +103,16 @@ export class GaussianMixture {
   }
 
   /**
-   * The exact denoiser D(x; σ) = E[x₀ | x] of the mixture, for {@link sample}.
+   * The exact denoiser D(x; σ) = E[x₀ | x] of the mixture, for {@link sample}. Writes into
+   * `info.out` when it is given (a sampler's own buffer: no allocation, no copy), else into a
+   * fresh array.
    *
-   * @throws {RangeError} When `info.dim` differs from the mixture's or `x` is not batch × dim.
+   * @throws {RangeError} When `info.dim` differs from the mixture's, `x` is not batch × dim or
+   *   `info.out` is not a Float32Array of the same length.
    */
   readonly denoiser: Denoiser = (x: Float32Array, sigma: number, info: DenoiserInfo) => {
     const batch = this.#checkBatch(x, info);
-    const out = new Float32Array(x.length);
+    const out = outputFor(info, x.length);
     const run = (kernels: DiffusionKernels) =>
       kernels.gmmDenoise(
         out,

@@ -1,5 +1,5 @@
 import { checkChoice, show } from "../_validate.ts";
-import { callNetwork, checkFunction } from "./_network.ts";
+import { callNetwork, checkFunction, outputFor } from "./_network.ts";
 import { type PreconditioningName, PRECONDITIONINGS } from "./preconditionings.ts";
 import type { Denoiser, Network, Preconditioning } from "./types.ts";
 
@@ -53,7 +53,7 @@ export function preconditionedDenoiser(
     const input = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) input[i] = cIn * x[i];
     return callNetwork("network", network, input, pre.cNoise(sigma), info, (f) => {
-      const out = new Float32Array(x.length);
+      const out = outputFor(info, x.length); // may be f itself: element-wise, so safe
       for (let i = 0; i < x.length; i++) out[i] = cSkip * x[i] + cOut * f[i];
       return out;
     });

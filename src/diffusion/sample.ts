@@ -151,9 +151,10 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   const state = kernels.workspace(batch, dim);
   try {
     const ctx = new RunContext({ denoiser, state, seed, firstSample, noise, onStep });
-    const x = state.buffer();
+    const x = ctx.buffer();
     if (xT !== undefined) {
-      const bad = state.write(x, xT);
+      ctx.state.write(x, xT);
+      const bad = ctx.state.firstNonFinite(x);
       if (bad >= 0) {
         throw new RangeError(
           `Expected "xT" to hold finite values but found ${xT[bad]} at index ${bad}`,
@@ -161,13 +162,10 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       }
     } else {
       await ctx.initialNoise(x);
-      state.axpby(x, x, sigmas[0], 0);
+      ctx.state.axpby(x, x, sigmas[0], 0);
     }
     const options = churn === undefined ? samplerOptions : { ...samplerOptions, churn };
-    const final = await SAMPLERS[sampler](ctx, x, sigmas, options);
-    const out = new Float32Array(batch * dim);
-    state.read(final, out);
-    return out;
+    return ctx.result(await SAMPLERS[sampler](ctx, x, sigmas, options));
   } finally {
     state.release();
   }

@@ -6,15 +6,27 @@
  * @module
  */
 
-/** Shape of the batch handed to a denoiser: `batch` rows of `dim` values, row-major. */
-export type DenoiserInfo = { batch: number; dim: number };
+/**
+ * What a denoiser is told besides `x` and σ: the shape of the batch (`batch` rows of `dim`
+ * values, row-major) and, from {@link sample}, where the result is wanted.
+ */
+export type DenoiserInfo = {
+  batch: number;
+  dim: number;
+  /**
+   * `batch × dim` values the denoiser may write its result into and return, saving the sampler
+   * a copy (like PyTorch's `out=`). Lent for the call only, like `x`; absent where the sampler
+   * cannot lend its own buffer (then, or when another array is returned, the result is copied).
+   */
+  out?: Float32Array;
+};
 
 /**
  * A denoiser `D(x; σ) ≈ E[x₀ | x]` on batch-major rows. It may be synchronous or return a
  * promise. `x` is lent for the call only: the denoiser must not modify it, keep it, or transfer
  * its buffer (it may be a view of the sampler's WASM memory, shared with the worker pool); copy
- * it where it must outlive the call. The result is copied by the sampler, so a denoiser may
- * reuse one output array across calls.
+ * it where it must outlive the call. It may return `info.out` filled in, or any array of the
+ * right length, which the sampler then copies (so one output array may be reused across calls).
  */
 export type Denoiser = (
   x: Float32Array,
@@ -25,7 +37,9 @@ export type Denoiser = (
 /**
  * A raw network `F(c_in·x; c_noise)` before preconditioning, or a model in some other
  * parameterisation (ε, v, score, velocity) before adaptation. The second argument is the
- * network's own conditioning input (c_noise, a timestep or a flow time).
+ * network's own conditioning input (c_noise, a timestep or a flow time). `info.out`, when
+ * present, is where the wrapping denoiser will put its result; the network may return its own
+ * output there (the denoiser then combines in place) or any array of the right length.
  */
 export type Network = (
   x: Float32Array,

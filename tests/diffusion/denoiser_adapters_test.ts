@@ -5,6 +5,7 @@ import {
   denoiserFromScore,
   denoiserFromVelocity,
   denoiserFromVPrediction,
+  preconditionedDenoiser,
 } from "../../src/diffusion/mod.ts";
 
 const mu = 0.7, s2 = 0.36;
@@ -82,4 +83,34 @@ Deno.test("model adapters reject non-functions and unknown options", () => {
     assert.throws(() => adapter((v) => v, { scale: 2 } as never), /Unknown option "scale"/);
     assert.throws(() => adapter((v) => v, { timestep: 3 } as never), /"timestep"/);
   }
+});
+
+Deno.test("adapters and preconditionedDenoiser() write into info.out and accept a network that returns it", async () => {
+  const epsilon = (xt: Float32Array, sigma: number) =>
+    xt.map((v) => {
+      const xs = v * Math.sqrt(1 + sigma * sigma);
+      return (xs - exactD(xs, sigma)) / sigma;
+    });
+  // The same model, writing its output into the lent buffer (the adapter then combines in place).
+  const inPlace = (xt: Float32Array, sigma: number, i: { out?: Float32Array }) => {
+    const out = i.out!;
+    out.set(epsilon(xt, sigma));
+    return out;
+  };
+  for (const model of [epsilon, inPlace]) {
+    const out = new Float32Array(3);
+    const result = await denoiserFromEpsilon(model)(x, 1, { ...info, out });
+    assert.equal(result, out, "the result is info.out");
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(out[i] - exactD(x[i], 1)) < 2e-5, `${i}`);
+  }
+  const network = (input: Float32Array) => input.map((v) => 2 * v);
+  const out = new Float32Array(3);
+  const result = await preconditionedDenoiser(network, "edm")(x, 0.5, { ...info, out });
+  assert.equal(result, out);
+  const fresh = await preconditionedDenoiser(network, "edm")(x, 0.5, info);
+  assert.deepEqual(out, fresh);
+  assert.throws(
+    () => denoiserFromEpsilon(epsilon)(x, 1, { ...info, out: new Float32Array(2) }),
+    /"info.out" to be a Float32Array of 3 values/,
+  );
 });

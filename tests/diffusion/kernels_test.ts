@@ -3,6 +3,7 @@
  * here in float64, on shapes n ∈ {0, 1, lanes − 1, several blocks + tail}.
  */
 import assert from "node:assert/strict";
+import { checkUpdateFlags } from "./_update_flags.ts";
 import {
   type DiffusionKernels,
   type DiffusionWorkspace,
@@ -38,7 +39,11 @@ function assertClose(actual: Float32Array, expected: ArrayLike<number>, tol: num
 /** A workspace with the given buffers written in, in order from slot 0. */
 function workspaceWith(k: DiffusionKernels, batch: number, dim: number, buffers: Float32Array[]) {
   const ws = k.workspace(batch, dim);
-  for (const data of buffers) assert.equal(ws.write(ws.buffer(), data), -1);
+  for (const data of buffers) {
+    const slot = ws.buffer();
+    ws.write(slot, data);
+    assert.equal(ws.firstNonFinite(slot), -1);
+  }
   return ws;
 }
 
@@ -69,6 +74,14 @@ for (const k of BACKENDS) {
         1e-6,
         "euler",
       );
+      const into = workspaceWith(k, 1, n, [x, d, x2, d2, z]);
+      try {
+        into.eulerStep(4, 1, 2, 0.5, 0);
+        assertClose(readSlot(into, 0), expect((i) => d[i] + 0.25 * (z[i] - d[i])), 1e-6, "into");
+        assert.deepEqual(readSlot(into, 4), z, "euler into another buffer leaves x alone");
+      } finally {
+        into.release();
+      }
       assertClose(
         run((ws) => ws.heunStep(0, 1, 2, 3, 2, 0.5)),
         expect((i) => x[i] - 0.75 * ((x[i] - d[i]) / 2 + (x2[i] - d2[i]) / 0.5)),
@@ -122,25 +135,31 @@ for (const k of BACKENDS) {
     }
   });
 
-  Deno.test(`${k.name}: workspace write() reports the first value that is not finite`, () => {
+  Deno.test(`${k.name}: workspace firstNonFinite() finds the first value that is not finite`, () => {
     for (const n of [1, 3, 37, 300, 1030]) {
       const ws = k.workspace(1, n);
       try {
         const slot = ws.buffer(), data = filled(n, 8);
-        assert.equal(ws.write(slot, data), -1);
+        ws.write(slot, data);
+        assert.equal(ws.firstNonFinite(slot), -1);
         assert.deepEqual(readSlot(ws, slot), data);
         for (const bad of [NaN, Infinity, -Infinity]) {
           for (const at of new Set([0, n >> 1, n - 1])) {
             const copy = data.slice();
             copy[at] = bad;
             if (at + 1 < n) copy[n - 1] = NaN; // a later bad value must not win
-            assert.equal(ws.write(slot, copy), at, `n=${n} ${bad} at ${at}`);
+            ws.write(slot, copy);
+            assert.equal(ws.firstNonFinite(slot), at, `n=${n} ${bad} at ${at}`);
           }
         }
       } finally {
         ws.release();
       }
     }
+  });
+
+  Deno.test(`${k.name}: every update reports whether all it wrote is finite`, () => {
+    checkUpdateFlags(k);
   });
 
   Deno.test(`${k.name}: workspace fillGaussian() writes the stream of fillGaussian()`, async () => {

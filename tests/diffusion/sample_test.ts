@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { checkNonFiniteRuns } from "./_nonfinite_runs.ts";
 import { jsDiffusionKernels } from "../../src/backends/js/diffusion.ts";
 import {
   GaussianMixture,
@@ -313,4 +314,26 @@ Deno.test("sample() rejects bad options before calling the denoiser", async () =
     TypeError,
   );
   assert.equal(counter.calls, 0);
+});
+
+Deno.test("sample() blames a non-finite denoiser output on the denoiser, in every sampler", async () => {
+  await checkNonFiniteRuns("js");
+});
+
+Deno.test("sample() lends its own buffer as info.out, and a denoiser may fill and return it", async () => {
+  const seen: (Float32Array | undefined)[] = [];
+  const filling: SampleOptions["denoiser"] = (x, sigma, info) => {
+    seen.push(info.out);
+    assert.notEqual(info.out, x);
+    return gmm.denoiser(x, sigma, info);
+  };
+  const fresh: SampleOptions["denoiser"] = (x, sigma, info) =>
+    gmm.denoiser(x, sigma, { batch: info.batch, dim: info.dim });
+  for (const sampler of ["euler", "heun", "dpmpp-2m", "euler-ancestral", "lms"]) {
+    seen.length = 0;
+    const a = await sample(options(sampler, { denoiser: filling }));
+    const b = await sample(options(sampler, { denoiser: fresh }));
+    assert.deepEqual(a, b, sampler);
+    assert.ok(seen.length > 0 && seen.every((o) => o instanceof Float32Array && o.length === 6));
+  }
 });

@@ -4,6 +4,8 @@
  * (bit-identical), and sample() / GaussianMixture end to end on backend "wasm".
  */
 import assert from "node:assert/strict";
+import { checkNonFiniteRuns } from "./_nonfinite_runs.ts";
+import { checkUpdateFlags } from "./_update_flags.ts";
 import { DIFFUSION } from "../../src/backends/_families.ts";
 import {
   type DiffusionKernels,
@@ -51,7 +53,7 @@ function compareStep(
   const results = [js, wasm].map((k) => {
     const ws = k.workspace(...shape);
     try {
-      for (const data of buffers) assert.equal(ws.write(ws.buffer(), data), -1, name);
+      for (const data of buffers) ws.write(ws.buffer(), data);
       step(ws);
       const out = new Float32Array(ws.size);
       ws.read(0, out);
@@ -69,6 +71,7 @@ function stepConformance(wasm: DiffusionKernels) {
     const check = (name: string, step: (ws: DiffusionWorkspace) => void) =>
       compareStep(wasm, `${name} n=${n}`, [1, n], buffers, step);
     check("euler", (ws) => ws.eulerStep(0, 1, 2, 0.5));
+    check("euler into another buffer", (ws) => ws.eulerStep(4, 1, 2, 0.5, 0));
     check("heun", (ws) => ws.heunStep(0, 1, 2, 3, 2, 0.5));
     check("derivative", (ws) => ws.derivativeStep(0, 2, 3, 0.8, -0.3));
     check("ancestral", (ws) => ws.ancestralStep(0, 1, 4, 2, 0.4, 0.3));
@@ -100,10 +103,8 @@ function workspaceIsolation(wasm: DiffusionKernels) {
     assert.deepEqual(read[0], Array(15).fill(1));
     assert.deepEqual(read[1], Array(15).fill(1.5)); // 1 + ½(2 − 1)
     assert.deepEqual(read[2], Array(15).fill(3));
-    assert.equal(
-      ws.write(slots[2], Float32Array.from({ length: 15 }, (_, i) => i === 7 ? NaN : i)),
-      7,
-    );
+    ws.write(slots[2], Float32Array.from({ length: 15 }, (_, i) => i === 7 ? NaN : i));
+    assert.equal(ws.firstNonFinite(slots[2]), 7);
   } finally {
     ws.release();
   }
@@ -168,6 +169,7 @@ for (const relaxedSimd of [false, true]) {
       const wasm = await selectKernels(DIFFUSION, "wasm");
       assert.equal(wasm.name, "wasm");
       stepConformance(wasm);
+      checkUpdateFlags(wasm);
       workspaceIsolation(wasm);
       // A private memory may be replaced when it grows, so host views are handed out only
       // over shared memory (used even at one thread where SharedArrayBuffer exists).
@@ -245,5 +247,16 @@ Deno.test("sample() and GaussianMixture on backend wasm agree with js", async ()
     );
   } finally {
     await dispose();
+  }
+});
+
+Deno.test("sample() on backend wasm blames a non-finite denoiser output on the denoiser", async () => {
+  for (const threads of [1, 2]) {
+    await init({ threads });
+    try {
+      await checkNonFiniteRuns("wasm");
+    } finally {
+      await dispose();
+    }
   }
 });

@@ -256,14 +256,18 @@ class JsWorkspace implements DiffusionWorkspace {
     out.set(this.#at(slot));
   }
 
-  write(slot: number, data: Float32Array): number {
-    const target = this.#at(slot), n = this.size;
-    target.set(data.subarray(0, n));
+  write(slot: number, data: Float32Array): void {
+    const target = this.#at(slot);
+    if (data !== target) target.set(data.subarray(0, this.size));
+  }
+
+  firstNonFinite(slot: number): number {
+    const values = this.#at(slot), n = this.size;
     // v·0 is 0 for finite v and NaN otherwise: one branch-free pass, then a search on a hit.
     let probe = 0;
-    for (let i = 0; i < n; i++) probe += target[i] * 0;
+    for (let i = 0; i < n; i++) probe += values[i] * 0;
     if (probe === 0) return -1;
-    for (let i = 0; i < n; i++) if (!Number.isFinite(target[i])) return i;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) return i;
     return -1;
   }
 
@@ -271,9 +275,18 @@ class JsWorkspace implements DiffusionWorkspace {
     this.#at(dst).set(this.#at(src));
   }
 
-  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number): void {
-    const y = this.#at(x), d = this.#at(denoised), ratio = sigmaNext / sigma;
-    for (let i = 0; i < this.size; i++) y[i] = d[i] + ratio * (y[i] - d[i]);
+  // Each update sums v·0 over the values it stored (read back, so a float32 overflow counts): the
+  // sum is 0 when every one is finite and NaN otherwise.
+
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): boolean {
+    const y = this.#at(x), d = this.#at(denoised), out = this.#at(into);
+    const ratio = sigmaNext / sigma;
+    let probe = 0;
+    for (let i = 0; i < this.size; i++) {
+      out[i] = d[i] + ratio * (y[i] - d[i]);
+      probe += out[i] * 0;
+    }
+    return probe === 0;
   }
 
   heunStep(
@@ -283,11 +296,16 @@ class JsWorkspace implements DiffusionWorkspace {
     denoisedNext: number,
     sigma: number,
     sigmaNext: number,
-  ): void {
+  ): boolean {
     const y = this.#at(x), d = this.#at(denoised);
     const y2 = this.#at(xNext), d2 = this.#at(denoisedNext);
     const half = 0.5 * (sigmaNext - sigma), a = half / sigma, b = half / sigmaNext;
-    for (let i = 0; i < this.size; i++) y[i] = y[i] + a * (y[i] - d[i]) + b * (y2[i] - d2[i]);
+    let probe = 0;
+    for (let i = 0; i < this.size; i++) {
+      y[i] = y[i] + a * (y[i] - d[i]) + b * (y2[i] - d2[i]);
+      probe += y[i] * 0;
+    }
+    return probe === 0;
   }
 
   derivativeStep(
@@ -296,10 +314,15 @@ class JsWorkspace implements DiffusionWorkspace {
     denoisedEval: number,
     sigmaEval: number,
     h: number,
-  ): void {
+  ): boolean {
     const y = this.#at(x), ye = this.#at(xEval), de = this.#at(denoisedEval);
     const scale = h / sigmaEval;
-    for (let i = 0; i < this.size; i++) y[i] += scale * (ye[i] - de[i]);
+    let probe = 0;
+    for (let i = 0; i < this.size; i++) {
+      y[i] += scale * (ye[i] - de[i]);
+      probe += y[i] * 0;
+    }
+    return probe === 0;
   }
 
   ancestralStep(
@@ -309,10 +332,15 @@ class JsWorkspace implements DiffusionWorkspace {
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): void {
+  ): boolean {
     const y = this.#at(x), d = this.#at(denoised), z = this.#at(noise);
     const ratio = sigmaDown / sigma;
-    for (let i = 0; i < this.size; i++) y[i] = d[i] + ratio * (y[i] - d[i]) + sigmaUp * z[i];
+    let probe = 0;
+    for (let i = 0; i < this.size; i++) {
+      y[i] = d[i] + ratio * (y[i] - d[i]) + sigmaUp * z[i];
+      probe += y[i] * 0;
+    }
+    return probe === 0;
   }
 
   dpmppStep(
@@ -324,25 +352,43 @@ class JsWorkspace implements DiffusionWorkspace {
     b: number,
     c: number,
     d: number,
-  ): void {
+  ): boolean {
     const y = this.#at(x), den = this.#at(denoised), n = this.size;
-    if (denoisedPrev === NONE && noise === NONE) {
-      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i];
-    } else if (noise === NONE) {
-      const prev = this.#at(denoisedPrev);
-      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + c * prev[i];
-    } else if (denoisedPrev === NONE) {
-      const z = this.#at(noise);
-      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + d * z[i];
+    const prev = denoisedPrev === NONE ? null : this.#at(denoisedPrev);
+    const z = noise === NONE ? null : this.#at(noise);
+    let probe = 0;
+    if (prev === null && z === null) {
+      for (let i = 0; i < n; i++) {
+        y[i] = a * y[i] + b * den[i];
+        probe += y[i] * 0;
+      }
+    } else if (z === null) {
+      for (let i = 0; i < n; i++) {
+        y[i] = a * y[i] + b * den[i] + c * prev![i];
+        probe += y[i] * 0;
+      }
+    } else if (prev === null) {
+      for (let i = 0; i < n; i++) {
+        y[i] = a * y[i] + b * den[i] + d * z[i];
+        probe += y[i] * 0;
+      }
     } else {
-      const prev = this.#at(denoisedPrev), z = this.#at(noise);
-      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + c * prev[i] + d * z[i];
+      for (let i = 0; i < n; i++) {
+        y[i] = a * y[i] + b * den[i] + c * prev[i] + d * z[i];
+        probe += y[i] * 0;
+      }
     }
+    return probe === 0;
   }
 
-  axpby(y: number, x: number, a: number, b: number): void {
+  axpby(y: number, x: number, a: number, b: number): boolean {
     const out = this.#at(y), src = this.#at(x);
-    for (let i = 0; i < this.size; i++) out[i] = a * out[i] + b * src[i];
+    let probe = 0;
+    for (let i = 0; i < this.size; i++) {
+      out[i] = a * out[i] + b * src[i];
+      probe += out[i] * 0;
+    }
+    return probe === 0;
   }
 
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void {

@@ -91,14 +91,14 @@ async function mixture(
     args.wantScore,
   );
   await runtime.scope(async (s) => {
-    // A view of this memory (a workspace buffer handed to the denoiser) is read where it lies.
-    const x = args.x.buffer === runtime.memory.buffer
-      ? args.x.byteOffset
-      : s.put(args.x.subarray(0, n));
+    // Views of this memory (workspace buffers lent by a sampler) are read and written in place.
+    const memory = runtime.memory.buffer;
+    const x = args.x.buffer === memory ? args.x.byteOffset : s.put(args.x.subarray(0, n));
+    const inPlace = args.out.buffer === memory;
+    const out = inPlace ? args.out.byteOffset : s.alloc(n * 4);
     const means = s.put(args.means.subarray(0, table));
     const precision = s.put(tables.precision), offset = s.put(tables.offset);
     const slope = s.put(tables.slope), logNorm = s.put(tables.logNorm);
-    const out = s.alloc(n * 4);
     const ranges = rowRanges(batch, runtime.threads, n * components * 4);
     const scratchBytes = mixtureScratchBytes(components);
     const scratch = s.alloc(ranges.length * scratchBytes);
@@ -130,7 +130,7 @@ async function mixture(
       scratch: [[scratch + t * scratchBytes, scratchBytes]],
     }));
     await s.run(tasks);
-    args.out.set(s.f32(out, n));
+    if (!inPlace) args.out.set(s.f32(out, n));
   });
 }
 
@@ -201,18 +201,25 @@ class WasmWorkspace implements DiffusionWorkspace {
 
   view(slot: number): Float32Array | null {
     if (!this.#runtime.shared) return null;
-    return this.#views[slot] ??= this.#f32(slot);
+    // A view made before the memory grew stays valid but is over the previous buffer object;
+    // a fresh one lets kernels recognise it as this memory (`buffer === memory.buffer`).
+    const cached = this.#views[slot];
+    if (cached && cached.buffer === this.#runtime.memory.buffer) return cached;
+    return this.#views[slot] = this.#f32(slot);
   }
 
   read(slot: number, out: Float32Array): void {
     out.set(this.#f32(slot));
   }
 
-  write(slot: number, data: Float32Array): number {
+  write(slot: number, data: Float32Array): void {
     const target = this.#f32(slot);
     if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
       target.set(data.subarray(0, this.size));
     }
+  }
+
+  firstNonFinite(slot: number): number {
     return this.#runtime.call("diffusion_first_nonfinite_f32", this.#at(slot), this.size);
   }
 
@@ -225,9 +232,10 @@ class WasmWorkspace implements DiffusionWorkspace {
     );
   }
 
-  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number): void {
-    this.#call(
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): boolean {
+    return this.#call(
       "diffusion_euler_step_f32",
+      this.#at(into),
       this.#at(x),
       this.#at(denoised),
       this.size,
@@ -242,9 +250,9 @@ class WasmWorkspace implements DiffusionWorkspace {
     denoisedNext: number,
     sigma: number,
     sigmaNext: number,
-  ): void {
+  ): boolean {
     const half = 0.5 * (sigmaNext - sigma);
-    this.#call(
+    return this.#call(
       "diffusion_heun_step_f32",
       this.#at(x),
       this.#at(denoised),
@@ -262,8 +270,8 @@ class WasmWorkspace implements DiffusionWorkspace {
     denoisedEval: number,
     sigmaEval: number,
     h: number,
-  ): void {
-    this.#call(
+  ): boolean {
+    return this.#call(
       "diffusion_derivative_step_f32",
       this.#at(x),
       this.#at(xEval),
@@ -280,8 +288,8 @@ class WasmWorkspace implements DiffusionWorkspace {
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): void {
-    this.#call(
+  ): boolean {
+    return this.#call(
       "diffusion_ancestral_step_f32",
       this.#at(x),
       this.#at(denoised),
@@ -301,8 +309,8 @@ class WasmWorkspace implements DiffusionWorkspace {
     b: number,
     c: number,
     d: number,
-  ): void {
-    this.#call(
+  ): boolean {
+    return this.#call(
       "diffusion_dpmpp_step_f32",
       this.#at(x),
       this.#at(denoised),
@@ -318,8 +326,8 @@ class WasmWorkspace implements DiffusionWorkspace {
     );
   }
 
-  axpby(y: number, x: number, a: number, b: number): void {
-    this.#call("diffusion_axpby_f32", this.#at(y), this.#at(x), this.size, a, b);
+  axpby(y: number, x: number, a: number, b: number): boolean {
+    return this.#call("diffusion_axpby_f32", this.#at(y), this.#at(x), this.size, a, b);
   }
 
   fillGaussian(
@@ -332,7 +340,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     const count = fillRanges(runtime, this.batch, this.dim).length;
     this.#table ??= runtime.heap.alloc(count * fillTableBytes(this.dim));
     const tasks = fillTasks(runtime, this.#at(slot), this.batch, this.dim, noise, this.#table);
-    if (tasks.length === 1) this.#call(tasks[0].kernel, ...tasks[0].args);
+    if (tasks.length === 1) runtime.call(tasks[0].kernel, ...tasks[0].args);
     else return runtime.run(tasks);
   }
 
@@ -343,8 +351,9 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.#views = [];
   }
 
-  #call(kernel: string, ...args: number[]): void {
-    this.#runtime.call(kernel, ...args);
+  /** Runs a step kernel here: true when every value it wrote is finite. */
+  #call(kernel: string, ...args: number[]): boolean {
+    return this.#runtime.call(kernel, ...args) === 1;
   }
 
   #at(slot: number): number {
