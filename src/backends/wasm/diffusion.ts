@@ -13,10 +13,14 @@ import { type DiffusionKernels, type DiffusionWorkspace, NONE } from "../diffusi
 /** Below this much work (≈ multiply-adds) one task: a worker round trip costs more. */
 const MIN_PARALLEL_WORK = 1 << 20;
 
-/** Row ranges for the tasks of one call: ~2 per thread for large work, else one. */
-function rowRanges(batch: number, threads: number, work: number): [number, number][] {
+/**
+ * Row ranges for the tasks of one call: for large work, one per thread on shared memory (this
+ * thread takes the first: see WasmRuntime.runSharing), else ~2 per worker; for small work one.
+ */
+function rowRanges(runtime: WasmRuntime, batch: number, work: number): [number, number][] {
+  const threads = runtime.threads;
   if (threads === 1 || work < MIN_PARALLEL_WORK || batch < 2) return [[0, batch]];
-  const step = Math.ceil(batch / Math.min(batch, threads * 2));
+  const step = Math.ceil(batch / Math.min(batch, runtime.shared ? threads : threads * 2));
   const ranges: [number, number][] = [];
   for (let r0 = 0; r0 < batch; r0 += step) ranges.push([r0, Math.min(batch, r0 + step)]);
   return ranges;
@@ -99,7 +103,7 @@ async function mixture(
     const means = s.put(args.means.subarray(0, table));
     const precision = s.put(tables.precision), offset = s.put(tables.offset);
     const slope = s.put(tables.slope), logNorm = s.put(tables.logNorm);
-    const ranges = rowRanges(batch, runtime.threads, n * components * 4);
+    const ranges = rowRanges(runtime, batch, n * components * 4);
     const scratchBytes = mixtureScratchBytes(components);
     const scratch = s.alloc(ranges.length * scratchBytes);
     const tasks: Task[] = ranges.map(([r0, r1], t) => ({
@@ -129,7 +133,7 @@ async function mixture(
       outputs: [[out + r0 * dim * 4, (r1 - r0) * dim * 4]],
       scratch: [[scratch + t * scratchBytes, scratchBytes]],
     }));
-    await s.run(tasks);
+    await runtime.runSharing(tasks);
     if (!inPlace) args.out.set(s.f32(out, n));
   });
 }
@@ -170,7 +174,7 @@ function fillTasks(
 }
 
 function fillRanges(runtime: WasmRuntime, batch: number, dim: number): [number, number][] {
-  return rowRanges(batch, runtime.threads, batch * dim * 16);
+  return rowRanges(runtime, batch, batch * dim * 16);
 }
 
 /**
@@ -341,7 +345,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.#table ??= runtime.heap.alloc(count * fillTableBytes(this.dim));
     const tasks = fillTasks(runtime, this.#at(slot), this.batch, this.dim, noise, this.#table);
     if (tasks.length === 1) runtime.call(tasks[0].kernel, ...tasks[0].args);
-    else return runtime.run(tasks);
+    else return runtime.runSharing(tasks);
   }
 
   release(): void {
@@ -380,7 +384,9 @@ export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
       await runtime.scope(async (s) => {
         const at = s.alloc(n * 4);
         const table = s.alloc(fillRanges(runtime, batch, dim).length * fillTableBytes(dim));
-        await s.run(fillTasks(runtime, at, batch, dim, { seed, firstSample, draw }, table));
+        await runtime.runSharing(
+          fillTasks(runtime, at, batch, dim, { seed, firstSample, draw }, table),
+        );
         out.set(s.f32(at, n));
       });
     },

@@ -156,13 +156,7 @@ async function gradientsOn(
           },
       );
     }
-    if (tasks.length > 1) {
-      const idle = { ...tasks[0], args: tasks[0].args.slice() };
-      idle.args[idle.args.length - 1] = idle.args[idle.args.length - 2];
-      await runWithThisThread(runtime, tasks, idle);
-    } else {
-      runtime.call(tasks[0].kernel, ...tasks[0].args);
-    }
+    await runtime.runSharing(tasks);
     if (!inPlace) {
       for (let k = 0; k < K; k++) args.out[k].set(s.f64(outs[k], n * 2));
     }
@@ -171,32 +165,6 @@ async function gradientsOn(
 
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
 const SEARCH_COST_PER_BIN = 4;
-
-/**
- * Runs shared-memory tasks with this thread taking the first one itself, instead of sleeping
- * through the workers' round trip; the workers get the rest. `idle` is a task that does
- * nothing: the pool runs a lone task in this thread, so a single one is padded with it.
- */
-async function runWithThisThread(runtime: WasmRuntime, tasks: Task[], idle: Task): Promise<void> {
-  const [mine, ...theirs] = tasks;
-  if (theirs.length === 1) theirs.push(idle);
-  const done = theirs.length > 0 ? runtime.run(theirs) : null;
-  try {
-    runtime.call(mine.kernel, ...mine.args);
-  } catch (error) {
-    // The workers still write to this memory: wait for them before the caller frees it.
-    await done?.catch(() => {});
-    throw error;
-  }
-  await done;
-}
-
-/** The arguments of a prediction task over no rows (its last two are the row range). */
-function idleArgs(task: Task): number[] {
-  const args = task.args.slice();
-  args[args.length - 1] = args[args.length - 2];
-  return args;
-}
 
 /** Contiguous ranges of `weights` (n items) with about equal sums, at most `parts` of them. */
 function balancedRanges(weights: ArrayLike<number>, n: number, parts: number): [number, number][] {
@@ -383,7 +351,7 @@ class WasmWorkspace implements TreesWorkspace {
       const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
         ? balancedRanges(new Float64Array(featureCount).fill(1), featureCount, runtime.threads)
         : [[0, featureCount] as [number, number]];
-      await runWithThisThread(runtime, groups.map(([k0, k1], i) => task(k0, k1, i)), task(0, 0));
+      await runtime.runSharing(groups.map(([k0, k1], i) => task(k0, k1, i)));
       const results = s.f64(out, candidateCount * SPLIT_FIELD_COUNT);
       for (let i = 0; i < searchCount; i++) {
         const from = step.candidateOffsets[i];
@@ -707,7 +675,7 @@ async function predictOn(
       ]],
       outputs: [[out + r0 * nOutputs * 4, (r1 - r0) * nOutputs * 4]],
     }));
-    if (split) await runWithThisThread(runtime, tasks, { ...tasks[0], args: idleArgs(tasks[0]) });
+    if (split) await runtime.runSharing(tasks);
     else await s.run(tasks);
     args.out.set(s.f32(out, outBytes / 4), firstRow * nOutputs);
   });
