@@ -1,7 +1,9 @@
 /**
  * The worker pool: N module workers, each with its own WASM instance, driven through comlink.
- * On shared memory a worker takes a list of tasks and runs them in place; elsewhere each task
- * travels with copies of its input regions and sends its output regions back.
+ * On shared memory a worker takes a list of tasks and runs them in place, rung through its
+ * doorbell (_doorbell.ts: a futex word instead of a message) where the runtime can wait
+ * asynchronously; elsewhere each task travels with copies of its input regions and sends its
+ * output regions back.
  *
  * Tasks are dealt round-robin in their given order, so which worker runs which task is fixed by
  * the task list alone; tasks write disjoint outputs, so results never depend on the pool size.
@@ -9,6 +11,7 @@
  * @module
  */
 import * as Comlink from "comlink";
+import { Doorbell, doorbellSupported } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { WORKER_SOURCE, workerUrl } from "./_assets.ts";
 import type { Features } from "./_features.ts";
@@ -17,6 +20,8 @@ import type { Task, WorkerApi } from "./_task.ts";
 interface PoolWorker {
   api: Comlink.Remote<WorkerApi>;
   terminate(): void;
+  /** Where task lists are rung on shared memory (null: they go through comlink). */
+  doorbell?: Doorbell;
 }
 
 let blobUrl: string | null = null;
@@ -72,6 +77,15 @@ export class Pool {
     const workers = await Promise.all(Array.from({ length: opts.size }, () => spawn(kind)));
     try {
       await Promise.all(workers.map((w) => w.api.init(opts.module, opts.memory, opts.maximumPages)));
+      if (opts.memory !== null && doorbellSupported()) {
+        const kernels = WebAssembly.Module.exports(opts.module)
+          .filter((e) => e.kind === "function")
+          .map((e) => e.name);
+        await Promise.all(workers.map((w) => {
+          w.doorbell = new Doorbell(kernels);
+          return w.api.listen(w.doorbell.block, kernels);
+        }));
+      }
     } catch (error) {
       for (const w of workers) w.terminate();
       throw error;
@@ -92,7 +106,11 @@ export class Pool {
     if (this.#shared) {
       const lists: Task[][] = Array.from({ length: n }, () => []);
       tasks.forEach((task, i) => lists[i % n].push(task));
-      await Promise.all(lists.map((list, w) => list.length ? this.#workers[w].api.run(list) : null));
+      await Promise.all(lists.map((list, w) => {
+        if (list.length === 0) return null;
+        const worker = this.#workers[w];
+        return worker.doorbell?.fits(list) ? worker.doorbell.run(list) : worker.api.run(list);
+      }));
       return;
     }
     await Promise.all(this.#workers.map(async (worker, w) => {
@@ -108,6 +126,7 @@ export class Pool {
   /** Ends every worker. */
   terminate(): void {
     for (const w of this.#workers) {
+      w.doorbell?.stop();
       w.api[Comlink.releaseProxy]();
       w.terminate();
     }

@@ -29,6 +29,11 @@ export interface WorkerApi {
   init(module: WebAssembly.Module, memory: WebAssembly.Memory | null, maximumPages: number): void;
   /** Runs tasks in order on shared memory. */
   run(tasks: Task[]): void;
+  /**
+   * Starts answering task lists rung on `block` (see _doorbell.ts), kernels named by index
+   * into `kernels`; calls through comlink keep working alongside.
+   */
+  listen(block: SharedArrayBuffer, kernels: string[]): void;
   /** Runs one task on private memory with its inputs copied in; returns the outputs. */
   runCopied(task: Task, inputs: ArrayBuffer[]): TaskOutput;
 }

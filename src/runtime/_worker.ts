@@ -5,6 +5,7 @@
  * @module
  */
 import * as Comlink from "comlink";
+import { listen } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import type { Task, WorkerApi } from "./_task.ts";
 
@@ -25,6 +26,9 @@ const api: WorkerApi = {
   },
   run(tasks) {
     for (const task of tasks) exports[task.kernel](...task.args);
+  },
+  listen(block, kernels) {
+    void listen(block, kernels, exports);
   },
   runCopied(task: Task, inputs) {
     const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
