@@ -58,5 +58,19 @@ export function randomF32(n: number, seed = 1): Float32Array {
 export function machine(): string {
   const cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
     ?.hardwareConcurrency;
-  return `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), ${cpus ?? "?"} hardware threads`;
+  return `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), ${cpus ?? "?"} hardware threads${
+    cpuModel()
+  }, ${new Date().toISOString().slice(0, 10)}`;
+}
+
+/** ", <CPU model>" from /proc/cpuinfo where there is one (Linux), else "". */
+function cpuModel(): string {
+  try {
+    const info = Deno.readTextFileSync("/proc/cpuinfo");
+    const name = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim();
+    const family = /^cpu family\s*:\s*(\d+)$/m.exec(info)?.[1];
+    return name ? `, ${name}${family ? ` (family ${family})` : ""}` : "";
+  } catch {
+    return "";
+  }
 }
