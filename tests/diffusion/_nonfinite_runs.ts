@@ -16,8 +16,8 @@ import {
   vpSigmas,
 } from "../../src/diffusion/mod.ts";
 
-/** Per-sampler settings that keep runs short. */
-const SETTINGS: Record<string, Partial<SampleOptions>> = {
+/** Per-sampler settings that keep runs short (also used by sample_test.ts). */
+export const SHORT_RUNS: Record<string, Partial<SampleOptions>> = {
   "annealed-langevin": {
     sigmas: veSigmas({ steps: 4, sigmaMax: 5, sigmaMin: 0.1 }),
     samplerOptions: { langevinSteps: 3, stepSize: 1e-3 },
@@ -46,7 +46,7 @@ export async function checkNonFiniteRuns(backend: Backend): Promise<void> {
     sampler: sampler as SampleOptions["sampler"],
     seed: 3,
     backend,
-    ...SETTINGS[sampler],
+    ...SHORT_RUNS[sampler],
   });
   for (const sampler of Object.keys(SAMPLERS)) {
     for (const bad of [NaN, Infinity, -Infinity]) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkNonFiniteRuns } from "./_nonfinite_runs.ts";
+import { checkNonFiniteRuns, SHORT_RUNS as SETTINGS } from "./_nonfinite_runs.ts";
 import { jsDiffusionKernels } from "../../src/backends/js/diffusion.ts";
 import {
   GaussianMixture,
@@ -8,7 +8,6 @@ import {
   type SampleOptions,
   SAMPLERS,
   type StepInfo,
-  veSigmas,
   vpSigmas,
 } from "../../src/diffusion/mod.ts";
 
@@ -18,21 +17,6 @@ const gmm = new GaussianMixture({
   weights: [0.4, 0.6],
   backend: "js",
 });
-
-/** Per-sampler settings that keep runs short. */
-const SETTINGS: Record<string, Partial<SampleOptions>> = {
-  "annealed-langevin": {
-    sigmas: veSigmas({ steps: 4, sigmaMax: 5, sigmaMin: 0.1 }),
-    samplerOptions: { langevinSteps: 3, stepSize: 1e-3 },
-  },
-  "reverse-sde": { sigmas: vpSigmas({ steps: 6 }) },
-  pc: { sigmas: vpSigmas({ steps: 6 }) },
-  "probability-flow": {
-    sigmas: vpSigmas({ steps: 6 }),
-    samplerOptions: { rtol: 1e-3, atol: 1e-3 },
-  },
-  ode: { samplerOptions: { parameterisation: "vp" }, sigmas: vpSigmas({ steps: 6 }) },
-};
 
 function options(sampler: string, extra: Partial<SampleOptions> = {}): SampleOptions {
   return {
