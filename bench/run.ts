@@ -23,7 +23,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
 
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : null;
 const readmePath = new URL("../README.md", import.meta.url);
-console.log(`# Tessera benchmarks — ${machine()}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(`# Tessera benchmarks — ${machine()}\n`);
 for (const [name, suite] of Object.entries(SUITES)) {
   if (only && only !== name) continue;
   console.log(`## ${name}\n`);

@@ -20,6 +20,9 @@ import type { Task } from "./_task.ts";
 
 export type { Region, Task } from "./_task.ts";
 
+/** Whether this is a web page's main thread (a window with a document), not a worker or server. */
+const ON_PAGE = typeof (globalThis as { document?: unknown }).document !== "undefined";
+
 /** Pages of 64 KiB (2 GiB); must equal MAXIMUM_PAGES in build.ts. */
 export const MAXIMUM_PAGES = 32768;
 
@@ -96,12 +99,14 @@ export class WasmRuntime {
 
   /**
    * Runs shared-memory tasks with this thread taking the first one itself, instead of sleeping
-   * through the workers' round trip (60–170 µs here); the pool gets the rest, even just one.
-   * Each task must write only its own declared outputs, in place: without shared memory (or a
-   * pool) this is {@link run}.
+   * through the workers' round trip (45–170 µs here); the pool gets the rest, even just one.
+   * Each task must write only its own declared outputs, in place. Without shared memory or a
+   * pool, and on a page's main thread (which must stay free for the page), this is {@link run}.
    */
   async runSharing(tasks: Task[]): Promise<void> {
-    if (this.#pool === null || !this.shared || tasks.length <= 1) return await this.run(tasks);
+    if (this.#pool === null || !this.shared || tasks.length <= 1 || ON_PAGE) {
+      return await this.run(tasks);
+    }
     const [mine, ...theirs] = tasks;
     const done = this.#pool.run(theirs, () => {
       throw new Error("runSharing: shared memory needs no copies");

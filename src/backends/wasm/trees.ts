@@ -5,9 +5,10 @@
  * those announced with `retain` (found again by identity).
  *
  * When memory is shared, work is dealt by feature groups (histograms, split search) or row
- * ranges (binning, prediction), and this thread takes one share itself: each task writes only
- * its own slots or rows and each sum runs in the reference's order, so results are
- * bit-identical to the reference for any thread count.
+ * ranges (binning, prediction), and this thread takes one share itself (not on a web page's main
+ * thread: see WasmRuntime.runSharing): each task writes only its own slots or rows and each sum
+ * runs in the reference's order, so results are bit-identical to the reference for any thread
+ * count.
  *
  * @module
  */
