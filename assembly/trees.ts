@@ -674,15 +674,16 @@ export function trees_softmax_gradients_f64(
   let r = rowBegin;
   for (; r + 2 <= rowEnd; r += 2) {
     const m0 = margins + ((<usize>r * <usize>K) << 3), m1 = m0 + (<usize>K << 3);
+    // The two rows' margins of class k side by side, gathered once into the scratch.
     let top = f64x2.splat(-Infinity);
     for (let k = 0; k < K; k++) {
       const m = f64x2.replace_lane(f64x2.splat(load<f64>(m0 + (<usize>k << 3))), 1, load<f64>(m1 + (<usize>k << 3)));
+      v128.store(probabilities + (<usize>k << 4), m);
       top = f64x2.max(top, m);
     }
     let sum = f64x2.splat(0);
     for (let k = 0; k < K; k++) {
-      const m = f64x2.replace_lane(f64x2.splat(load<f64>(m0 + (<usize>k << 3))), 1, load<f64>(m1 + (<usize>k << 3)));
-      const e = exp2(f64x2.sub(m, top));
+      const e = exp2(f64x2.sub(v128.load(probabilities + (<usize>k << 4)), top));
       v128.store(probabilities + (<usize>k << 4), e);
       sum = f64x2.add(sum, e);
     }

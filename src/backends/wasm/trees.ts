@@ -114,8 +114,11 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
   };
 }
 
-/** Below this many rows the gradients stay in one task. */
-const MIN_PARALLEL_GRADIENT_ROWS = 1 << 16;
+/**
+ * Below this many (row, output) entries the gradients stay in one task: a softmax entry costs
+ * ~10 ns (an exponential), a logistic one about as much, against a 45–150 µs round trip.
+ */
+const MIN_PARALLEL_GRADIENT_ENTRIES = 1 << 15;
 
 async function gradientsOn(
   runtime: WasmRuntime,
@@ -139,7 +142,7 @@ async function gradientsOn(
       (a, k) => inPlace ? aliases.get(a)! : block + k * n * 16,
     );
     const outTable = s.put(outs);
-    const lanes = parallel && n >= MIN_PARALLEL_GRADIENT_ROWS ? runtime.threads : 1;
+    const lanes = parallel && n * K >= MIN_PARALLEL_GRADIENT_ENTRIES ? runtime.threads : 1;
     // Even row bounds: each task's pairs of rows are the pairs a single task would make.
     const step = Math.ceil(n / lanes / 2) * 2;
     const tasks: Task[] = [];
