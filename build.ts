@@ -99,6 +99,10 @@ const common: esbuild.BuildOptions = {
   external: ["node:*"],
   legalComments: "none",
   logLevel: "warning",
+  // Shipped minified, with class and function names kept (error messages name constructors)
+  // and a linked source map back to src/.
+  minify: true,
+  keepNames: true,
 };
 
 export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
@@ -114,7 +118,6 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
     ...common,
     entryPoints: [path("src/runtime/_worker.ts")],
     write: false,
-    minify: true,
   });
   const workerSource = worker.outputFiles[0].text;
 
@@ -137,6 +140,7 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
     ...common,
     entryPoints: [path("src/mod.ts")],
     outfile: path("dist/tessera.js"),
+    sourcemap: "linked",
     plugins: [assetsPlugin(inlined)],
   });
 
@@ -156,6 +160,7 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
     ...common,
     entryPoints: [path("src/mod.ts")],
     outfile: path("dist/edge/tessera.js"),
+    sourcemap: "linked",
     plugins: [assetsPlugin(edge)],
     external: ["node:*", "./tessera.wasm"],
   });
