@@ -693,7 +693,12 @@ const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
   }
 }
 
-/** The same sums over the `count` listed components only (their table rows at `listed`). */
+/**
+ * The same sums over the `count` listed components only (their table rows at `listed`). Kept
+ * apart from denseSums on purpose: walking the tables by a stride instead of reading each row's
+ * offset from the list is 20–25% faster when every component counts (σ = 20, 8 components,
+ * measured same-process), also when one body with a constant flag serves both.
+ */
 // @ts-ignore: decorator
 @inline function listedSums(
   outRow: usize, xr: usize, offset: usize, slope: usize, weights: usize, listed: usize,
