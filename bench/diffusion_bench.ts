@@ -74,17 +74,18 @@ function reusingDenoiser(kernels: DiffusionKernels, gmm: GaussianMixture): Denoi
   let out = new Float32Array(0);
   return async (x, sigma, info) => {
     if (out.length !== x.length) out = new Float32Array(x.length);
-    await kernels.gmmDenoise(
+    await kernels.mixture({
+      output: "denoised",
       out,
       x,
-      info.batch,
-      info.dim,
+      batch: info.batch,
+      dim: info.dim,
       sigma,
-      gmm.means,
-      gmm.variances,
+      means: gmm.means,
+      variances: gmm.variances,
       logWeights,
-      gmm.components,
-    );
+      components: gmm.components,
+    });
     return out;
   };
 }
@@ -405,7 +406,9 @@ export async function benchDiffusion(): Promise<string> {
   } MiB), ${THREADS} threads, ${
     shared ? "shared" : "private"
   } memory, 3 steps: peak WASM heap during sample() (workspace buffers + the mixture kernel's tables), and the host arrays of the run (the result${
-    shared ? "; the denoiser writes into a workspace buffer" : ", the denoiser's output, host copy of x"
+    shared
+      ? "; the denoiser writes into a workspace buffer"
+      : ", the denoiser's output, host copy of x"
   }).`;
   return text;
 }

@@ -128,6 +128,33 @@ export interface DiffusionWorkspace {
 /** The slot argument that stands for "no buffer". */
 export const NONE = -1;
 
+/**
+ * A diagonal Gaussian mixture noised by σ, evaluated at `batch` rows of `dim` values. With
+ * responsibilities `r_k ∝ w_k N(x; μ_k, Σ_k + σ²I)` (by log-sum-exp):
+ *
+ * ```
+ *  "denoised"  D(x; σ) = Σ_k r_k(x) [μ_k + Σ_k (Σ_k + σ²)⁻¹ (x − μ_k)]      (the exact denoiser)
+ *  "score"     ∇ log p(x; σ) = Σ_k r_k(x) (μ_k − x) / (Σ_k + σ²)
+ * ```
+ */
+export interface MixtureArgs {
+  output: "denoised" | "score";
+  /** batch × dim results. */
+  out: Float32Array;
+  /** batch × dim rows. */
+  x: Float32Array;
+  batch: number;
+  dim: number;
+  sigma: number;
+  /** components × dim. */
+  means: Float32Array;
+  /** components × dim, diagonal covariances. */
+  variances: Float32Array;
+  /** Normalised log weights, one per component. */
+  logWeights: Float32Array;
+  components: number;
+}
+
 /** The kernels of the diffusion family. Every backend implements all of them. */
 export interface DiffusionKernels {
   /** The backend's name. */
@@ -150,32 +177,8 @@ export interface DiffusionKernels {
   ): void | Promise<void>;
 
   /**
-   * The exact denoiser of a diagonal Gaussian mixture:
-   * `D(x; σ) = Σ_k r_k(x) [μ_k + Σ_k (Σ_k + σ²)⁻¹ (x − μ_k)]`, with responsibilities
-   * `r_k ∝ w_k N(x; μ_k, Σ_k + σ²I)` computed by log-sum-exp.
+   * The exact denoiser or the score of a diagonal Gaussian mixture noised by σ (see
+   * {@link MixtureArgs}), written to `args.out`.
    */
-  gmmDenoise(
-    out: Float32Array,
-    x: Float32Array,
-    batch: number,
-    dim: number,
-    sigma: number,
-    means: Float32Array,
-    variances: Float32Array,
-    logWeights: Float32Array,
-    components: number,
-  ): void | Promise<void>;
-
-  /** The score of the noised mixture: `∇ log p(x; σ) = Σ_k r_k(x) (μ_k − x) / (Σ_k + σ²)`. */
-  gmmScore(
-    out: Float32Array,
-    x: Float32Array,
-    batch: number,
-    dim: number,
-    sigma: number,
-    means: Float32Array,
-    variances: Float32Array,
-    logWeights: Float32Array,
-    components: number,
-  ): void | Promise<void>;
+  mixture(args: MixtureArgs): void | Promise<void>;
 }

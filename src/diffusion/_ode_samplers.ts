@@ -10,6 +10,7 @@ import {
   numberOption,
   readOptions,
   type Sampler,
+  type SamplerContext,
   toDerivative,
 } from "./_sampler_kit.ts";
 import { NONE } from "../backends/diffusion.ts";
@@ -28,55 +29,70 @@ export const euler: Sampler = async (ctx, x, sigmas, options) => {
   return x;
 };
 
+/** The correction of a two-evaluation step, from D at σ̂ and D at the second level σ_eval. */
+type Correction = (
+  state: SamplerContext["state"],
+  slots: { x: number; denoised: number; xEval: number; denoisedEval: number },
+  sigmaHat: number,
+  sigmaEval: number,
+  sigmaNext: number,
+) => void;
+
+/**
+ * What Heun and DPM2 share (Karras et al. 2022, Algorithm 2 with either second stage): churn to
+ * σ̂, D at σ̂, an Euler predictor to a second level σ_eval, D there, then the method's own
+ * correction of x. The step to σ = 0 is Euler alone, so N steps cost 2N − 1 evaluations.
+ */
+function twoStage(
+  name: string,
+  secondLevel: (sigmaHat: number, sigmaNext: number) => number,
+  correct: Correction,
+): Sampler {
+  return async (ctx, x, sigmas, options) => {
+    const { churn } = readOptions(name, options, { churn: churnOption });
+    const steps = sigmas.length - 1, state = ctx.state;
+    const denoised = ctx.buffer(), xEval = ctx.buffer(), denoisedEval = ctx.buffer();
+    for (let i = 0; i < steps; i++) {
+      const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, xEval);
+      const sigmaNext = sigmas[i + 1];
+      await ctx.denoise(x, sigmaHat, denoised);
+      ctx.report(i, sigmas[i], sigmaHat);
+      if (sigmaNext === 0) {
+        state.eulerStep(x, denoised, sigmaHat, sigmaNext);
+        continue;
+      }
+      const sigmaEval = secondLevel(sigmaHat, sigmaNext);
+      state.eulerStep(x, denoised, sigmaHat, sigmaEval, xEval);
+      await ctx.denoise(xEval, sigmaEval, denoisedEval);
+      correct(state, { x, denoised, xEval, denoisedEval }, sigmaHat, sigmaEval, sigmaNext);
+    }
+    return x;
+  };
+}
+
 /**
  * Heun's second-order method, Karras et al. (2022) Algorithm 1 (deterministic) and Algorithm 2
- * (with churn); the step to σ = 0 is plain Euler, so N steps cost 2N − 1 evaluations.
+ * (with churn): the trapezoid of the derivatives at σ̂ and σ_next; the step to σ = 0 is plain
+ * Euler, so N steps cost 2N − 1 evaluations.
  */
-export const heun: Sampler = async (ctx, x, sigmas, options) => {
-  const { churn } = readOptions("heun", options, { churn: churnOption });
-  const steps = sigmas.length - 1, state = ctx.state;
-  const denoised = ctx.buffer(), xNext = ctx.buffer(), denoisedNext = ctx.buffer();
-  for (let i = 0; i < steps; i++) {
-    const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, xNext);
-    const sigmaNext = sigmas[i + 1];
-    await ctx.denoise(x, sigmaHat, denoised);
-    ctx.report(i, sigmas[i], sigmaHat);
-    if (sigmaNext === 0) {
-      state.eulerStep(x, denoised, sigmaHat, sigmaNext);
-      continue;
-    }
-    state.eulerStep(x, denoised, sigmaHat, sigmaNext, xNext);
-    await ctx.denoise(xNext, sigmaNext, denoisedNext);
-    state.heunStep(x, denoised, xNext, denoisedNext, sigmaHat, sigmaNext);
-  }
-  return x;
-};
+export const heun: Sampler = twoStage(
+  "heun",
+  (_sigmaHat, sigmaNext) => sigmaNext,
+  (state, s, sigmaHat, _sigmaEval, sigmaNext) =>
+    state.heunStep(s.x, s.denoised, s.xEval, s.denoisedEval, sigmaHat, sigmaNext),
+);
 
 /**
  * DPM-Solver-2 (Lu et al. 2022, Algorithm 1 with r = ½) in Karras et al.'s sigma form: the
  * derivative at the geometric midpoint √(σ̂·σ_next) drives the whole step; accepts churn. The
  * step to σ = 0 is Euler.
  */
-export const dpm2: Sampler = async (ctx, x, sigmas, options) => {
-  const { churn } = readOptions("dpm2", options, { churn: churnOption });
-  const steps = sigmas.length - 1, state = ctx.state;
-  const denoised = ctx.buffer(), xMid = ctx.buffer(), denoisedMid = ctx.buffer();
-  for (let i = 0; i < steps; i++) {
-    const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, xMid);
-    const sigmaNext = sigmas[i + 1];
-    await ctx.denoise(x, sigmaHat, denoised);
-    ctx.report(i, sigmas[i], sigmaHat);
-    if (sigmaNext === 0) {
-      state.eulerStep(x, denoised, sigmaHat, sigmaNext);
-      continue;
-    }
-    const sigmaMid = Math.sqrt(sigmaHat * sigmaNext);
-    state.eulerStep(x, denoised, sigmaHat, sigmaMid, xMid);
-    await ctx.denoise(xMid, sigmaMid, denoisedMid);
-    state.derivativeStep(x, xMid, denoisedMid, sigmaMid, sigmaNext - sigmaHat);
-  }
-  return x;
-};
+export const dpm2: Sampler = twoStage(
+  "dpm2",
+  (sigmaHat, sigmaNext) => Math.sqrt(sigmaHat * sigmaNext),
+  (state, s, sigmaHat, sigmaMid, sigmaNext) =>
+    state.derivativeStep(s.x, s.xEval, s.denoisedEval, sigmaMid, sigmaNext - sigmaHat),
+);
 
 /**
  * ∫ from sigmas[i] to sigmas[i+1] of the Lagrange basis polynomial that is 1 at sigmas[i − j]

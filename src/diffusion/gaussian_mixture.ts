@@ -4,7 +4,7 @@ import { jsDiffusionKernels, noiseKey } from "../backends/js/diffusion.ts";
 import type { Backend, Matrix } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { outputFor } from "./_network.ts";
-import type { DiffusionKernels } from "../backends/diffusion.ts";
+import type { DiffusionKernels, MixtureArgs } from "../backends/diffusion.ts";
 import type { Denoiser, DenoiserInfo } from "./types.ts";
 
 /** Options of {@link GaussianMixture}. */
@@ -113,18 +113,8 @@ export class GaussianMixture {
   readonly denoiser: Denoiser = (x: Float32Array, sigma: number, info: DenoiserInfo) => {
     const batch = this.#checkBatch(x, info);
     const out = outputFor(info, x.length);
-    const run = (kernels: DiffusionKernels) =>
-      kernels.gmmDenoise(
-        out,
-        x,
-        batch,
-        this.dim,
-        sigma,
-        this.means,
-        this.variances,
-        this.#logWeights,
-        this.components,
-      );
+    const args = this.#mixtureArgs("denoised", out, x, batch, sigma);
+    const run = (kernels: DiffusionKernels) => kernels.mixture(args);
     if (this.#backend === "js") {
       run(jsDiffusionKernels);
       return out;
@@ -146,18 +136,30 @@ export class GaussianMixture {
     const batch = this.#checkBatch(x, undefined);
     checkNumber("sigma", sigma, { min: 0 });
     const out = new Float32Array(x.length);
-    jsDiffusionKernels.gmmScore(
+    jsDiffusionKernels.mixture(this.#mixtureArgs("score", out, x, batch, sigma));
+    return out;
+  }
+
+  #mixtureArgs(
+    output: MixtureArgs["output"],
+    out: Float32Array,
+    x: Float32Array,
+    batch: number,
+    sigma: number,
+  ): MixtureArgs {
+    const { dim, means, variances, components } = this;
+    return {
+      output,
       out,
       x,
       batch,
-      this.dim,
+      dim,
       sigma,
-      this.means,
-      this.variances,
-      this.#logWeights,
-      this.components,
-    );
-    return out;
+      means,
+      variances,
+      components,
+      logWeights: this.#logWeights,
+    };
   }
 
   /**

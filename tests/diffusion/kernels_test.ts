@@ -227,7 +227,7 @@ for (const k of BACKENDS) {
     assert.ok(Math.abs(beyond2 / n - 0.0455) < 0.003, `P(|z| > 2) ${beyond2 / n}`);
   });
 
-  Deno.test(`${k.name}: gmmDenoise() and gmmScore() match the mixture posterior`, () => {
+  Deno.test(`${k.name}: mixture() gives the posterior mean and the score`, () => {
     const dim = 3, components = 2;
     const means = Float32Array.from([0, 1, -1, 2, -2, 0.5]);
     const variances = Float32Array.from([0.5, 1, 0.25, 2, 0.1, 1]);
@@ -261,28 +261,30 @@ for (const k of BACKENDS) {
           }
         }
         const outD = new Float32Array(batch * dim), outS = new Float32Array(batch * dim);
-        k.gmmDenoise(outD, x, batch, dim, sigma, means, variances, logWeights, components);
-        k.gmmScore(outS, x, batch, dim, sigma, means, variances, logWeights, components);
+        const mixture = { x, batch, dim, sigma, means, variances, logWeights, components };
+        k.mixture({ ...mixture, output: "denoised", out: outD });
+        k.mixture({ ...mixture, output: "score", out: outS });
         assertClose(outD, expectD, 1e-5, `denoise σ=${sigma}`);
         assertClose(outS, expectS, 1e-5, `score σ=${sigma}`);
       }
     }
   });
 
-  Deno.test(`${k.name}: gmmDenoise() stays finite far from every component`, () => {
+  Deno.test(`${k.name}: mixture() stays finite far from every component`, () => {
     const means = Float32Array.from([-1, 1]), variances = Float32Array.from([0.01, 0.01]);
     const out = new Float32Array(2);
-    k.gmmDenoise(
+    k.mixture({
+      output: "denoised",
       out,
-      Float32Array.from([1e4, -1e4]),
-      2,
-      1,
-      0.01,
+      x: Float32Array.from([1e4, -1e4]),
+      batch: 2,
+      dim: 1,
+      sigma: 0.01,
       means,
       variances,
-      Float32Array.from([Math.log(0.5), Math.log(0.5)]),
-      2,
-    );
+      logWeights: Float32Array.from([Math.log(0.5), Math.log(0.5)]),
+      components: 2,
+    });
     // All responsibility goes to the nearer component, whose shrinkage is 0.01 / 0.0101.
     const shrink = 0.01 / (0.01 + 0.01 * 0.01);
     assert.ok(Math.abs(out[0] - (1 + shrink * (1e4 - 1))) < 1e-2, `row 0: ${out[0]}`);

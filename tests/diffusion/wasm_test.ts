@@ -152,11 +152,12 @@ async function mixtureConformance(wasm: DiffusionKernels) {
     const { means, variances, logWeights } = mixtureParameters(components, dim);
     const x = filled(batch * dim, 13);
     for (const sigma of [0, 0.2, 3, 50]) {
-      for (const kernel of ["gmmDenoise", "gmmScore"] as const) {
+      for (const output of ["denoised", "score"] as const) {
         const a = new Float32Array(batch * dim), b = new Float32Array(batch * dim);
-        await js[kernel](a, x, batch, dim, sigma, means, variances, logWeights, components);
-        await wasm[kernel](b, x, batch, dim, sigma, means, variances, logWeights, components);
-        assertClose(b, a, 2e-4, `${kernel} ${batch}x${dim} K=${components} σ=${sigma}`);
+        const args = { output, x, batch, dim, sigma, means, variances, logWeights, components };
+        await js.mixture({ ...args, out: a });
+        await wasm.mixture({ ...args, out: b });
+        assertClose(b, a, 2e-4, `${output} ${batch}x${dim} K=${components} σ=${sigma}`);
       }
     }
   }
@@ -195,7 +196,18 @@ Deno.test("diffusion kernels: wasm gives bit-identical fills and mixtures on 1, 
       const wasm = await selectKernels(DIFFUSION, "wasm");
       const noise = new Float32Array(batch * dim), denoised = new Float32Array(batch * dim);
       await wasm.fillGaussian(noise, batch, dim, 3, 100, 2);
-      await wasm.gmmDenoise(denoised, x, batch, dim, 0.7, means, variances, logWeights, components);
+      await wasm.mixture({
+        output: "denoised",
+        out: denoised,
+        x,
+        batch,
+        dim,
+        sigma: 0.7,
+        means,
+        variances,
+        logWeights,
+        components,
+      });
       // The same stream written straight into a workspace, dealt to the workers by rows.
       const ws = wasm.workspace(batch, dim);
       try {

@@ -7,7 +7,12 @@
  * @module
  */
 import { drawU32, mix32, streamKey } from "../../_random.ts";
-import { type DiffusionKernels, type DiffusionWorkspace, NONE } from "../diffusion.ts";
+import {
+  type DiffusionKernels,
+  type DiffusionWorkspace,
+  type MixtureArgs,
+  NONE,
+} from "../diffusion.ts";
 
 const f32 = Math.fround;
 
@@ -174,21 +179,12 @@ function fillGaussian(
 }
 
 /**
- * Shared body of the mixture kernels: per row, responsibilities by log-sum-exp, then either
- * the posterior mean (`wantScore` false) or the score.
+ * The mixture kernel: per row, responsibilities by log-sum-exp, then either the posterior mean
+ * or the score.
  */
-function gmmPosterior(
-  out: Float32Array,
-  x: Float32Array,
-  batch: number,
-  dim: number,
-  sigma: number,
-  means: Float32Array,
-  variances: Float32Array,
-  logWeights: Float32Array,
-  components: number,
-  wantScore: boolean,
-): void {
+function mixture(args: MixtureArgs): void {
+  const { out, x, batch, dim, sigma, means, variances, logWeights, components } = args;
+  const wantScore = args.output === "score";
   const s2 = sigma * sigma;
   const precision = new Float64Array(components * dim);
   const logNorm = new Float64Array(components);
@@ -414,11 +410,5 @@ export const jsDiffusionKernels: DiffusionKernels = {
 
   fillGaussian,
 
-  gmmDenoise(out, x, batch, dim, sigma, means, variances, logWeights, components) {
-    gmmPosterior(out, x, batch, dim, sigma, means, variances, logWeights, components, false);
-  },
-
-  gmmScore(out, x, batch, dim, sigma, means, variances, logWeights, components) {
-    gmmPosterior(out, x, batch, dim, sigma, means, variances, logWeights, components, true);
-  },
+  mixture,
 };

@@ -8,7 +8,12 @@
  * @module
  */
 import type { Task, WasmRuntime } from "../../runtime/_wasm.ts";
-import { type DiffusionKernels, type DiffusionWorkspace, NONE } from "../diffusion.ts";
+import {
+  type DiffusionKernels,
+  type DiffusionWorkspace,
+  type MixtureArgs,
+  NONE,
+} from "../diffusion.ts";
 
 /** Below this much work (≈ multiply-adds) one task: a worker round trip costs more. */
 const MIN_PARALLEL_WORK = 1 << 20;
@@ -68,21 +73,7 @@ function mixtureScratchBytes(components: number): number {
   return Math.ceil(bytes / 64) * 64;
 }
 
-async function mixture(
-  runtime: WasmRuntime,
-  args: {
-    out: Float32Array;
-    x: Float32Array;
-    batch: number;
-    dim: number;
-    sigma: number;
-    means: Float32Array;
-    variances: Float32Array;
-    logWeights: Float32Array;
-    components: number;
-    wantScore: boolean;
-  },
-): Promise<void> {
+async function mixture(runtime: WasmRuntime, args: MixtureArgs): Promise<void> {
   const { batch, dim, components } = args, n = batch * dim, table = components * dim;
   if (n === 0) return;
   const tables = mixtureTables(
@@ -92,7 +83,7 @@ async function mixture(
     args.logWeights,
     dim,
     components,
-    args.wantScore,
+    args.output === "score",
   );
   await runtime.scope(async (s) => {
     // Views of this memory (workspace buffers lent by a sampler) are read and written in place.
@@ -391,34 +382,6 @@ export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
       });
     },
 
-    gmmDenoise(out, x, batch, dim, sigma, means, variances, logWeights, components) {
-      return mixture(runtime, {
-        out,
-        x,
-        batch,
-        dim,
-        sigma,
-        means,
-        variances,
-        logWeights,
-        components,
-        wantScore: false,
-      });
-    },
-
-    gmmScore(out, x, batch, dim, sigma, means, variances, logWeights, components) {
-      return mixture(runtime, {
-        out,
-        x,
-        batch,
-        dim,
-        sigma,
-        means,
-        variances,
-        logWeights,
-        components,
-        wantScore: true,
-      });
-    },
+    mixture: (args) => mixture(runtime, args),
   };
 }
