@@ -31,6 +31,24 @@ export const SHORT_RUNS: Record<string, Partial<SampleOptions>> = {
   ode: { samplerOptions: { parameterisation: "vp" }, sigmas: vpSigmas({ steps: 6 }) },
 };
 
+/**
+ * Options of a short run of `sampler`: Karras σ from 20 in 6 steps unless the sampler's
+ * SHORT_RUNS entry says otherwise; `run` (denoiser, shape, seed, …) and then `extra` on top.
+ */
+export function shortRun(
+  sampler: string,
+  run: Pick<SampleOptions, "denoiser" | "batch" | "dim"> & Partial<SampleOptions>,
+  extra: Partial<SampleOptions> = {},
+): SampleOptions {
+  return {
+    sigmas: karrasSigmas({ steps: 6, sigmaMax: 20 }),
+    sampler: sampler as SampleOptions["sampler"],
+    ...run,
+    ...SHORT_RUNS[sampler],
+    ...extra,
+  };
+}
+
 export async function checkNonFiniteRuns(backend: Backend): Promise<void> {
   const gmm = new GaussianMixture({
     means: [[-1, 0.5, 0], [1.5, -1, 2]],
@@ -38,16 +56,8 @@ export async function checkNonFiniteRuns(backend: Backend): Promise<void> {
     weights: [0.4, 0.6],
     backend,
   });
-  const base = (sampler: string): SampleOptions => ({
-    denoiser: gmm.denoiser,
-    batch: 5,
-    dim: 3,
-    sigmas: karrasSigmas({ steps: 6, sigmaMax: 20 }),
-    sampler: sampler as SampleOptions["sampler"],
-    seed: 3,
-    backend,
-    ...SHORT_RUNS[sampler],
-  });
+  const base = (sampler: string): SampleOptions =>
+    shortRun(sampler, { denoiser: gmm.denoiser, batch: 5, dim: 3, seed: 3, backend });
   for (const sampler of Object.keys(SAMPLERS)) {
     for (const bad of [NaN, Infinity, -Infinity]) {
       for (const reporting of [false, true]) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkNonFiniteRuns, SHORT_RUNS as SETTINGS } from "./_nonfinite_runs.ts";
+import { checkNonFiniteRuns, shortRun } from "./_nonfinite_runs.ts";
 import { jsDiffusionKernels } from "../../src/backends/js/diffusion.ts";
 import {
   GaussianMixture,
@@ -19,17 +19,11 @@ const gmm = new GaussianMixture({
 });
 
 function options(sampler: string, extra: Partial<SampleOptions> = {}): SampleOptions {
-  return {
-    denoiser: gmm.denoiser,
-    batch: 3,
-    dim: 2,
-    sigmas: karrasSigmas({ steps: 6, sigmaMax: 20 }),
-    sampler: sampler as SampleOptions["sampler"],
-    seed: 11,
-    backend: "js",
-    ...SETTINGS[sampler],
-    ...extra,
-  };
+  return shortRun(
+    sampler,
+    { denoiser: gmm.denoiser, batch: 3, dim: 2, seed: 11, backend: "js" },
+    extra,
+  );
 }
 
 function counting(denoiser = gmm.denoiser) {
