@@ -29,17 +29,8 @@
  * @module
  */
 
-/** Buffers and dimensions of one softmax-attention forward call. */
-export interface FlashForwardArgs {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
-  /** Written: [batch, heads, queryLength, valueDim]. */
-  out: Float32Array;
-  /** Written when given: the natural log of each row's softmax denominator, [batch, heads, queryLength]. */
-  lse: Float32Array | null;
-  /** Additive mask, read through the three strides below (the key stride is 1). */
-  mask: Float32Array | null;
+/** The dimensions of a q/k/v triple (layouts above). */
+export interface AttentionDims {
   batch: number;
   heads: number;
   kvHeads: number;
@@ -47,6 +38,23 @@ export interface FlashForwardArgs {
   keyLength: number;
   headDim: number;
   valueDim: number;
+}
+
+/** The input buffers of every call and its output. */
+export interface QueryKeyValueBuffers {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  /** Written: [batch, heads, queryLength, valueDim]. */
+  out: Float32Array;
+}
+
+/** Buffers and dimensions of one softmax-attention forward call. */
+export interface FlashForwardArgs extends QueryKeyValueBuffers, AttentionDims {
+  /** Written when given: the natural log of each row's softmax denominator, [batch, heads, queryLength]. */
+  lse: Float32Array | null;
+  /** Additive mask, read through the three strides below (the key stride is 1). */
+  mask: Float32Array | null;
   /** Multiplies q·k before the mask is added. */
   scale: number;
   /** Query i sees key j only when j <= i + keyLength - queryLength (bottom-right alignment). */
@@ -59,19 +67,7 @@ export interface FlashForwardArgs {
 }
 
 /** Buffers and dimensions of one linear-attention forward call (Katharopoulos et al. 2020). */
-export interface LinearForwardArgs {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
-  /** Written: [batch, heads, queryLength, valueDim]. */
-  out: Float32Array;
-  batch: number;
-  heads: number;
-  kvHeads: number;
-  queryLength: number;
-  keyLength: number;
-  headDim: number;
-  valueDim: number;
+export interface LinearForwardArgs extends QueryKeyValueBuffers, AttentionDims {
   /** Query i sees keys j <= i; needs queryLength == keyLength. */
   isCausal: boolean;
   /** Feature map φ applied to q and k. */
@@ -91,24 +87,16 @@ export type FeatureMapCode = (typeof FEATURE_MAP_CODES)[keyof typeof FEATURE_MAP
  * `linQ` null only the quadratic in-chunk part runs, which with `chunkSize = length` is the
  * GAU's relu²(QKᵀ/N + bias) attention.
  */
-export interface MixedChunkArgs {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
+export interface MixedChunkArgs
+  extends QueryKeyValueBuffers, Omit<AttentionDims, "queryLength" | "keyLength"> {
   /** [batch, heads, length, linearDim], or null for no global part. */
   linQ: Float32Array | null;
   /** [batch, kvHeads, length, linearDim], null exactly when linQ is. */
   linK: Float32Array | null;
   /** Additive bias inside relu² for in-chunk position pairs (r, c), read through the strides below. */
   bias: Float32Array | null;
-  /** Written: [batch, heads, length, valueDim]. */
-  out: Float32Array;
-  batch: number;
-  heads: number;
-  kvHeads: number;
+  /** Query and key length; `out` is [batch, heads, length, valueDim]. */
   length: number;
-  headDim: number;
-  valueDim: number;
   linearDim: number;
   chunkSize: number;
   isCausal: boolean;
@@ -162,4 +150,45 @@ export function itemRange(
     );
   }
   return [firstItem, firstItem + itemCount];
+}
+
+/**
+ * The output rows [r0, r1) of the flash items [first, end) (not empty): the items of one
+ * (batch, head) cover its query rows in order, so a run of items owns a run of rows.
+ */
+export function flashRows(args: FlashForwardArgs, first: number, end: number): [number, number] {
+  const blocks = Math.ceil(args.queryLength / args.queryBlock);
+  const rowOf = (item: number) =>
+    Math.floor(item / blocks) * args.queryLength + (item % blocks) * args.queryBlock;
+  return [rowOf(first), rowOf(end)];
+}
+
+/** How one backend computes the work items [first, end) of a call; never asked for none. */
+export interface AttentionRunners {
+  flash(args: FlashForwardArgs, first: number, end: number): Promise<void> | void;
+  linear(args: LinearForwardArgs, first: number, end: number): Promise<void> | void;
+  mixedChunk(args: MixedChunkArgs, first: number, end: number): Promise<void> | void;
+}
+
+/**
+ * A backend of the family from its runners: each method resolves its optional item range with
+ * {@linkcode itemRange} (a range outside the call rejects with its RangeError) and skips an
+ * empty one, so the runners see only checked, non-empty ranges.
+ */
+export function attentionBackend(name: string, runners: AttentionRunners): AttentionKernels {
+  return {
+    name,
+    async flashForward(args, firstItem, itemCount) {
+      const [first, end] = itemRange(flashItemCount(args), firstItem, itemCount);
+      if (first < end) await runners.flash(args, first, end);
+    },
+    async linearForward(args, firstItem, itemCount) {
+      const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
+      if (first < end) await runners.linear(args, first, end);
+    },
+    async mixedChunkForward(args, firstItem, itemCount) {
+      const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
+      if (first < end) await runners.mixedChunk(args, first, end);
+    },
+  };
 }

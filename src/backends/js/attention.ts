@@ -6,29 +6,27 @@
  * @module
  */
 import {
+  attentionBackend,
   type AttentionKernels,
   type FlashForwardArgs,
-  flashItemCount,
-  headItemCount,
-  itemRange,
   type LinearForwardArgs,
   type MixedChunkArgs,
 } from "../attention.ts";
 
 /**
- * Naive softmax attention, one query row at a time: all logits of the row, their maximum, then
- * exp-weighted sums in float64. A row without a single finite logit (every key masked, or no
- * key at all under causal alignment) is written as zeros with log-sum-exp -Infinity.
+ * Naive softmax attention over the work items [first, end), one query row at a time: all logits
+ * of the row, their maximum, then exp-weighted sums in float64. A row without a single finite
+ * logit (every key masked, or no key at all under causal alignment) is written as zeros with
+ * log-sum-exp -Infinity.
  */
-export function flashForwardRef(args: FlashForwardArgs, firstItem?: number, itemCount?: number) {
+export function flashForwardRef(args: FlashForwardArgs, first: number, end: number) {
   const { q, k, lse, mask, heads, kvHeads, queryLength, keyLength } = args;
   const { headDim, valueDim, scale, isCausal, queryBlock } = args;
-  const [, endItem] = itemRange(flashItemCount(args), firstItem, itemCount);
   const blocks = Math.ceil(queryLength / queryBlock);
   const group = heads / kvHeads;
   const logits = new Float64Array(keyLength);
   const acc = new Float64Array(valueDim);
-  for (let item = firstItem ?? 0; item < endItem; item++) {
+  for (let item = first; item < end; item++) {
     const block = item % blocks, bh = (item - block) / blocks;
     const h = bh % heads, b = (bh - h) / heads;
     const kvBase = (b * kvHeads + Math.floor(h / group)) * keyLength;
@@ -89,20 +87,20 @@ function featureMap(code: number): (x: number) => number {
 }
 
 /**
- * Linear attention, out_i = φ(q_i)ᵀ S / φ(q_i)ᵀ z with S = Σ_j φ(k_j) v_jᵀ and z = Σ_j φ(k_j).
- * Causal calls use the chunk-parallel form: a running (S, z) over earlier chunks plus exact
- * in-chunk terms, so memory stays O(headDim · valueDim + chunkSize · headDim). A row whose
- * denominator is zero (possible with relu) is written as zeros.
+ * Linear attention over the work items [first, end), out_i = φ(q_i)ᵀ S / φ(q_i)ᵀ z with
+ * S = Σ_j φ(k_j) v_jᵀ and z = Σ_j φ(k_j). Causal calls use the chunk-parallel form: a running
+ * (S, z) over earlier chunks plus exact in-chunk terms, so memory stays
+ * O(headDim · valueDim + chunkSize · headDim). A row whose denominator is zero (possible with
+ * relu) is written as zeros.
  */
-export function linearForwardRef(args: LinearForwardArgs, firstItem?: number, itemCount?: number) {
+export function linearForwardRef(args: LinearForwardArgs, first: number, end: number) {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, isCausal } = args;
-  const [, endItem] = itemRange(headItemCount(args), firstItem, itemCount);
   const phi = featureMap(args.featureMap);
   const chunk = Math.max(1, args.chunkSize);
   const state = new Float64Array(headDim * valueDim), norm = new Float64Array(headDim);
   const phiK = new Float64Array(chunk * headDim), phiQ = new Float64Array(headDim);
   const acc = new Float64Array(valueDim);
-  for (let bh = firstItem ?? 0; bh < endItem; bh++) {
+  for (let bh = first; bh < end; bh++) {
     const h = bh % heads, b = (bh - h) / heads;
     const kvBase = (b * kvHeads + Math.floor(h / (heads / kvHeads))) * keyLength;
     state.fill(0);
@@ -173,7 +171,8 @@ function accumulateState(
 }
 
 /**
- * Mixed-chunk attention as FLASH defines it. For query i in chunk g:
+ * Mixed-chunk attention as FLASH defines it, over the work items [first, end). For query i in
+ * chunk g:
  *
  * ```
  *  local  = Σ_{j in chunk g, j <= i if causal} relu(q_i·k_j / C + bias[i - gC, j - gC])² v_j
@@ -184,12 +183,11 @@ function accumulateState(
  * A last chunk shorter than C behaves as zero padding: the local divisor stays C, and N in the
  * non-causal global part is the true length.
  */
-export function mixedChunkForwardRef(args: MixedChunkArgs, firstItem?: number, itemCount?: number) {
+export function mixedChunkForwardRef(args: MixedChunkArgs, first: number, end: number) {
   const { heads, kvHeads, length, valueDim, linearDim, chunkSize, isCausal, linQ, linK } = args;
-  const [, endItem] = itemRange(headItemCount(args), firstItem, itemCount);
   const state = new Float64Array(linearDim * valueDim);
   const acc = new Float64Array(valueDim);
-  for (let bh = firstItem ?? 0; bh < endItem; bh++) {
+  for (let bh = first; bh < end; bh++) {
     const h = bh % heads, b = (bh - h) / heads;
     const kvBase = (b * kvHeads + Math.floor(h / (heads / kvHeads))) * length;
     state.fill(0);
@@ -264,18 +262,8 @@ function addLinearState(
 }
 
 /** The reference backend of the attention family; runs synchronously in the calling thread. */
-export const jsAttention: AttentionKernels = {
-  name: "js",
-  // deno-lint-ignore require-await
-  async flashForward(args, firstItem, itemCount) {
-    flashForwardRef(args, firstItem, itemCount);
-  },
-  // deno-lint-ignore require-await
-  async linearForward(args, firstItem, itemCount) {
-    linearForwardRef(args, firstItem, itemCount);
-  },
-  // deno-lint-ignore require-await
-  async mixedChunkForward(args, firstItem, itemCount) {
-    mixedChunkForwardRef(args, firstItem, itemCount);
-  },
-};
+export const jsAttention: AttentionKernels = attentionBackend("js", {
+  flash: flashForwardRef,
+  linear: linearForwardRef,
+  mixedChunk: mixedChunkForwardRef,
+});

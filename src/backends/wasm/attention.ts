@@ -14,15 +14,14 @@
  * @module
  */
 import {
+  attentionBackend,
   type AttentionKernels,
   type FlashForwardArgs,
-  flashItemCount,
-  headItemCount,
-  itemRange,
+  flashRows,
   type LinearForwardArgs,
   type MixedChunkArgs,
 } from "../attention.ts";
-import type { Region, Scope, Task, WasmRuntime } from "../../runtime/_wasm.ts";
+import type { Region, Scope, WasmRuntime } from "../../runtime/_wasm.ts";
 
 /** Below this many flops a call stays one task: a worker round trip costs ~60–80 µs. */
 const MIN_PARALLEL_FLOPS = 1 << 22;
@@ -53,6 +52,36 @@ function scratchFor(s: Scope, bytes: number, tasks: number): { offsets: number[]
   return { offsets: Array.from({ length: tasks }, (_, t) => base + t * stride), bytes: stride };
 }
 
+/** What one task of a call passes its kernel and which memory the kernel reads and writes. */
+interface TaskPlan {
+  args: number[];
+  inputs: Region[];
+  outputs: Region[];
+}
+
+/** Plans the task of items [lo, hi), whose scratch starts at `scratch`. */
+type TaskPlanner = (lo: number, hi: number, scratch: number) => TaskPlan;
+
+/**
+ * Runs `kernel` over the items [first, end): cuts them into tasks (splitItems), gives each
+ * task its own `scratchBytes` of scratch and the arguments and regions `plan` makes for it.
+ */
+async function runTasks(
+  s: Scope,
+  kernel: string,
+  [first, end]: [number, number],
+  { flops, scratchBytes }: { flops: number; scratchBytes: number },
+  plan: TaskPlanner,
+): Promise<void> {
+  const ranges = splitItems(first, end, s.runtime.threads, flops);
+  const scratch = scratchFor(s, scratchBytes, ranges.length);
+  await s.run(ranges.map(([lo, hi], t) => ({
+    kernel,
+    ...plan(lo, hi, scratch.offsets[t]),
+    scratch: [[scratch.offsets[t], scratch.bytes]],
+  })));
+}
+
 /**
  * The first key/value row and row count that the (batch, head) pairs [firstHead, lastHead]
  * read: consecutive query heads map to non-decreasing key/value heads, so the rows are one run.
@@ -76,6 +105,43 @@ function rows(offset: number, first: number, count: number, width: number): Regi
   return [offset + first * width * 4, count * width * 4];
 }
 
+/** The offsets of q, k and v in WASM memory. */
+interface QueryKeyValue {
+  q: number;
+  k: number;
+  v: number;
+}
+
+/** Copies q, k and v into WASM memory. */
+function putQueryKeyValue(s: Scope, args: { q: Float32Array; k: Float32Array; v: Float32Array }) {
+  return { q: s.put(args.q), k: s.put(args.k), v: s.put(args.v) };
+}
+
+/** The q rows [r0, r0 + count) and the k and v rows [kv0, kv0 + kvCount) that a task reads. */
+function queryKeyValueRegions(
+  { q, k, v }: QueryKeyValue,
+  { headDim, valueDim }: { headDim: number; valueDim: number },
+  [r0, count]: [number, number],
+  [kv0, kvCount]: [number, number],
+): Region[] {
+  return [
+    rows(q, r0, count, headDim),
+    rows(k, kv0, kvCount, headDim),
+    rows(v, kv0, kvCount, valueDim),
+  ];
+}
+
+/** Copies rows [r0, r1) of `width` floats from WASM memory at `offset` into `into`. */
+function copyRowsOut(
+  s: Scope,
+  offset: number,
+  into: Float32Array,
+  [r0, r1]: [number, number],
+  width: number,
+): void {
+  into.set(s.f32(offset + r0 * width * 4, (r1 - r0) * width), r0 * width);
+}
+
 /** Copies `data` in, or returns 0 for null (the kernels' "absent"). */
 function putOptional(s: Scope, data: Float32Array | null): number {
   return data === null ? 0 : s.put(data);
@@ -83,165 +149,113 @@ function putOptional(s: Scope, data: Float32Array | null): number {
 
 /** The attention kernels running on `runtime`. */
 export function wasmAttention(runtime: WasmRuntime): AttentionKernels {
-  return {
-    name: "wasm",
-    flashForward: (args, firstItem, itemCount) => flashOn(runtime, args, firstItem, itemCount),
-    linearForward: (args, firstItem, itemCount) => linearOn(runtime, args, firstItem, itemCount),
-    mixedChunkForward: (args, firstItem, itemCount) => mixedOn(runtime, args, firstItem, itemCount),
-  };
+  return attentionBackend("wasm", {
+    flash: (args, first, end) => flashOn(runtime, args, [first, end]),
+    linear: (args, first, end) => linearOn(runtime, args, [first, end]),
+    mixedChunk: (args, first, end) => mixedOn(runtime, args, [first, end]),
+  });
 }
 
-async function flashOn(
-  runtime: WasmRuntime,
-  args: FlashForwardArgs,
-  firstItem?: number,
-  itemCount?: number,
-): Promise<void> {
-  const [first, end] = itemRange(flashItemCount(args), firstItem, itemCount);
-  if (first === end) return;
+async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [number, number]) {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, queryBlock } = args;
   const blocks = Math.ceil(queryLength / queryBlock);
-  // The first output row of an item (or, for the item past the last, the end of the rows).
-  const rowOf = (item: number) =>
-    Math.floor(item / blocks) * queryLength + (item % blocks) * queryBlock;
-  const flops = 2 * (end - first) * queryBlock * keyLength * (headDim + valueDim);
+  const flops = 2 * (items[1] - items[0]) * queryBlock * keyLength * (headDim + valueDim);
   await runtime.scope(async (s) => {
-    const q = s.put(args.q), k = s.put(args.k), v = s.put(args.v);
+    const qkv = putQueryKeyValue(s, args);
     const mask = putOptional(s, args.mask);
     const out = s.alloc(args.out.byteLength);
     const lse = args.lse === null ? 0 : s.alloc(args.lse.byteLength);
-    const ranges = splitItems(first, end, runtime.threads, flops);
     const scratchBytes = runtime.call("flash_forward_scratch_f32", headDim, valueDim, queryBlock);
-    const scratch = scratchFor(s, scratchBytes, ranges.length);
-    const tasks: Task[] = ranges.map(([lo, hi], t) => {
-      const [r0, r1] = [rowOf(lo), rowOf(hi)];
-      const [kv0, kvCount] = kvRows(
-        Math.floor(lo / blocks),
-        Math.floor((hi - 1) / blocks),
-        args,
-        keyLength,
-      );
+    await runTasks(s, "flash_forward_f32", items, { flops, scratchBytes }, (lo, hi, scratch) => {
+      const [r0, r1] = flashRows(args, lo, hi);
+      const kv = kvRows(Math.floor(lo / blocks), Math.floor((hi - 1) / blocks), args, keyLength);
       const outputs = [rows(out, r0, r1 - r0, valueDim)];
       if (lse !== 0) outputs.push(rows(lse, r0, r1 - r0, 1));
       // deno-fmt-ignore
       const kernelArgs = [
-        out, lse, q, k, v, mask, scratch.offsets[t], heads, kvHeads, queryLength, keyLength,
+        out, lse, qkv.q, qkv.k, qkv.v, mask, scratch, heads, kvHeads, queryLength, keyLength,
         headDim, valueDim, args.maskBatchStride, args.maskHeadStride, args.maskRowStride,
         args.isCausal ? 1 : 0, queryBlock, lo, hi, args.scale,
       ];
       return {
-        kernel: "flash_forward_f32",
         args: kernelArgs,
         inputs: [
-          rows(q, r0, r1 - r0, headDim),
-          rows(k, kv0, kvCount, headDim),
-          rows(v, kv0, kvCount, valueDim),
+          ...queryKeyValueRegions(qkv, args, [r0, r1 - r0], kv),
           ...(mask === 0 ? [] : [rows(mask, 0, args.mask!.length, 1)]),
         ],
         outputs,
-        scratch: [[scratch.offsets[t], scratch.bytes]],
       };
     });
-    await s.run(tasks);
-    const [r0, r1] = [rowOf(first), rowOf(end)];
-    args.out.set(s.f32(out + r0 * valueDim * 4, (r1 - r0) * valueDim), r0 * valueDim);
-    if (args.lse !== null) args.lse.set(s.f32(lse + r0 * 4, r1 - r0), r0);
+    const outRows = flashRows(args, items[0], items[1]);
+    copyRowsOut(s, out, args.out, outRows, valueDim);
+    if (args.lse !== null) copyRowsOut(s, lse, args.lse, outRows, 1);
   });
 }
 
-async function linearOn(
-  runtime: WasmRuntime,
-  args: LinearForwardArgs,
-  firstItem?: number,
-  itemCount?: number,
-): Promise<void> {
-  const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
-  if (first === end) return;
+async function linearOn(runtime: WasmRuntime, args: LinearForwardArgs, items: [number, number]) {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, isCausal } = args;
   const chunk = Math.max(1, args.chunkSize);
   const perItem = 2 * (queryLength + keyLength) * headDim * valueDim +
     (isCausal ? 2 * queryLength * chunk * (headDim + valueDim) : 0);
+  const flops = perItem * (items[1] - items[0]);
   await runtime.scope(async (s) => {
-    const q = s.put(args.q), k = s.put(args.k), v = s.put(args.v);
+    const qkv = putQueryKeyValue(s, args);
     const out = s.alloc(args.out.byteLength);
-    const ranges = splitItems(first, end, runtime.threads, perItem * (end - first));
     const scratchBytes = runtime.call("linear_forward_scratch_f32", headDim, valueDim, chunk);
-    const scratch = scratchFor(s, scratchBytes, ranges.length);
-    const tasks: Task[] = ranges.map(([lo, hi], t) => {
-      const [kv0, kvCount] = kvRows(lo, hi - 1, args, keyLength);
+    await runTasks(s, "linear_forward_f32", items, { flops, scratchBytes }, (lo, hi, scratch) => {
+      const queryRows: [number, number] = [lo * queryLength, (hi - lo) * queryLength];
       // deno-fmt-ignore
       const kernelArgs = [
-        out, q, k, v, scratch.offsets[t], heads, kvHeads, queryLength, keyLength, headDim,
+        out, qkv.q, qkv.k, qkv.v, scratch, heads, kvHeads, queryLength, keyLength, headDim,
         valueDim, isCausal ? 1 : 0, args.featureMap, chunk, lo, hi,
       ];
       return {
-        kernel: "linear_forward_f32",
         args: kernelArgs,
-        inputs: [
-          rows(q, lo * queryLength, (hi - lo) * queryLength, headDim),
-          rows(k, kv0, kvCount, headDim),
-          rows(v, kv0, kvCount, valueDim),
-        ],
-        outputs: [rows(out, lo * queryLength, (hi - lo) * queryLength, valueDim)],
-        scratch: [[scratch.offsets[t], scratch.bytes]],
+        inputs: queryKeyValueRegions(qkv, args, queryRows, kvRows(lo, hi - 1, args, keyLength)),
+        outputs: [rows(out, queryRows[0], queryRows[1], valueDim)],
       };
     });
-    await s.run(tasks);
-    const [r0, r1] = [first * queryLength, end * queryLength];
-    args.out.set(s.f32(out + r0 * valueDim * 4, (r1 - r0) * valueDim), r0 * valueDim);
+    copyRowsOut(s, out, args.out, [items[0] * queryLength, items[1] * queryLength], valueDim);
   });
 }
 
-async function mixedOn(
-  runtime: WasmRuntime,
-  args: MixedChunkArgs,
-  firstItem?: number,
-  itemCount?: number,
-): Promise<void> {
-  const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
-  if (first === end) return;
+async function mixedOn(runtime: WasmRuntime, args: MixedChunkArgs, items: [number, number]) {
   const { heads, kvHeads, length, headDim, valueDim, linearDim, chunkSize } = args;
   const perItem = 2 * length *
     (Math.min(chunkSize, length) * (headDim + valueDim) + 2 * linearDim * valueDim);
+  const flops = perItem * (items[1] - items[0]);
   await runtime.scope(async (s) => {
-    const q = s.put(args.q), k = s.put(args.k), v = s.put(args.v);
+    const qkv = putQueryKeyValue(s, args);
     const linQ = putOptional(s, args.linQ), linK = putOptional(s, args.linK);
     const bias = putOptional(s, args.bias);
     const out = s.alloc(args.out.byteLength);
-    const ranges = splitItems(first, end, runtime.threads, perItem * (end - first));
     const scratchBytes = runtime.call(
       "mixed_chunk_forward_scratch_f32",
       headDim,
       valueDim,
       linearDim,
     );
-    const scratch = scratchFor(s, scratchBytes, ranges.length);
-    const tasks: Task[] = ranges.map(([lo, hi], t) => {
+    const plan: TaskPlanner = (lo, hi, scratch) => {
       const [kv0, kvCount] = kvRows(lo, hi - 1, args, length);
       const [r0, count] = [lo * length, (hi - lo) * length];
       // deno-fmt-ignore
       const kernelArgs = [
-        out, q, k, v, linQ, linK, bias, scratch.offsets[t], heads, kvHeads, length, headDim,
+        out, qkv.q, qkv.k, qkv.v, linQ, linK, bias, scratch, heads, kvHeads, length, headDim,
         valueDim, linearDim, chunkSize, args.isCausal ? 1 : 0, args.biasBatchStride,
         args.biasHeadStride, args.biasRowStride, lo, hi,
       ];
       return {
-        kernel: "mixed_chunk_forward_f32",
         args: kernelArgs,
         inputs: [
-          rows(q, r0, count, headDim),
-          rows(k, kv0, kvCount, headDim),
-          rows(v, kv0, kvCount, valueDim),
+          ...queryKeyValueRegions(qkv, args, [r0, count], [kv0, kvCount]),
           ...(linQ === 0 ? [] : [rows(linQ, r0, count, linearDim)]),
           ...(linK === 0 ? [] : [rows(linK, kv0, kvCount, linearDim)]),
           ...(bias === 0 ? [] : [rows(bias, 0, args.bias!.length, 1)]),
         ],
         outputs: [rows(out, r0, count, valueDim)],
-        scratch: [[scratch.offsets[t], scratch.bytes]],
       };
-    });
-    await s.run(tasks);
-    const [r0, r1] = [first * length, end * length];
-    args.out.set(s.f32(out + r0 * valueDim * 4, (r1 - r0) * valueDim), r0 * valueDim);
+    };
+    await runTasks(s, "mixed_chunk_forward_f32", items, { flops, scratchBytes }, plan);
+    copyRowsOut(s, out, args.out, [items[0] * length, items[1] * length], valueDim);
   });
 }

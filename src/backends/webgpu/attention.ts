@@ -10,7 +10,7 @@
  *  per key tile j0 .. j0+31 (causal: the tile loop stops at the block's last visible key)
  *    S  = Q[32 rows] · K[32 keys]ᵀ, 16 dims staged at a time     lane owns keys lane + 8x
  *    m' = max(m, rowmax S)       the 8 lanes of a row meet in redMax[]
- *    P  = 2^(S − m')  → Ps[32][32]                 (logits are in base 2: scale · log2 e)
+ *    P  = 2^(S − m')  → Ws[32][32]                 (logits are in base 2: scale · log2 e)
  *    l  = l · 2^(m − m') + rowsum P                the 8 lanes meet in redSum[]
  *    O  = O · 2^(m − m') + P · V[32 keys], 16 keys staged at a time
  *                                                   lane owns columns 16·lane .. 16·lane + 15
@@ -24,13 +24,14 @@
  * @module
  */
 import {
+  attentionBackend,
+  type AttentionDims,
   type AttentionKernels,
   type FlashForwardArgs,
-  flashItemCount,
-  headItemCount,
-  itemRange,
+  flashRows,
   type LinearForwardArgs,
   type MixedChunkArgs,
+  type QueryKeyValueBuffers,
 } from "../attention.ts";
 import { computePipeline, emptyStorageBuffer, storageBuffer, uniformBuffer } from "./_buffers.ts";
 
@@ -40,6 +41,164 @@ const FLASH_ROWS = 32;
 const HIDDEN_LIMIT = -1e38;
 /** Most workgroups along one dispatch dimension (WebGPU's default limit). */
 const MAX_GROUPS = 65535;
+
+// ---------------------------------------------------------------------------------------------
+// WGSL shared by the shaders below. The flash and chunk shaders have the same layout: a
+// workgroup of 256 invocations owns 32 query rows of one (batch, head), invocation t owns row
+// r = t / 8 and lane t % 8, and keys stream through workgroup memory in tiles of 32.
+
+/**
+ * Group 0 of a shader: the f32 arrays `read` (read-only) then `readWrite`, bound in that order
+ * from 0, then the uniform `P: Params`.
+ */
+function bindings(read: string[], readWrite: string[]): string {
+  const arrays = [
+    ...read.map((name) => `var<storage, read> ${name}`),
+    ...readWrite.map((name) => `var<storage, read_write> ${name}`),
+  ];
+  return [
+    ...arrays.map((array, i) => `@group(0) @binding(${i}) ${array}: array<f32>;`),
+    `@group(0) @binding(${arrays.length}) var<uniform> P: Params;`,
+  ].join("\n");
+}
+
+/** The opening of the entry point `main`, for workgroups of `size` invocations. */
+function entryPoint(size: number): string {
+  return `@compute @workgroup_size(${size})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {`;
+}
+
+/** Tile sizes, workgroup memory and the lane reduction of the 32-row shaders. */
+const TILE_WGSL = /* wgsl */ `
+const BR = 32u;       // query rows per workgroup
+const BC = 32u;       // keys per tile
+const DK = 16u;       // head-dimension slice staged at a time
+
+// Logit phase: Q slice [32 rows][4 vec4] at 0, K slice [32 keys][4 vec4] at 128.
+// Value phase: V [16 keys][32 vec4] (128 columns) at 0.
+var<workgroup> Stage: array<vec4<f32>, 512>;
+// Each row's weights of the tile's keys (softmax numerators or chunk weights).
+var<workgroup> Ws: array<array<f32, 32>, 32>;
+var<workgroup> redSum: array<f32, 256>;
+
+/** Sum of the 8 lanes' partial sums of row r, in a fixed order. */
+fn laneSum(r: u32) -> f32 {
+  let b = r * 8u;
+  return ((redSum[b] + redSum[b + 1u]) + (redSum[b + 2u] + redSum[b + 3u])) +
+    ((redSum[b + 4u] + redSum[b + 5u]) + (redSum[b + 6u] + redSum[b + 7u]));
+}
+`;
+
+/**
+ * `load4`: four consecutive floats of a row of Q, K or V (buffer 0, 1, 2) from column c, zero
+ * past `width`; `queryKey` wraps the Q and K reads (the chunk shader's feature map).
+ */
+function load4Wgsl(queryKey: (read: string) => string): string {
+  return /* wgsl */ `
+fn load4(buffer: u32, rowStart: u32, c: u32, width: u32) -> vec4<f32> {
+  var x = vec4<f32>(0.0);
+  for (var e = 0u; e < 4u; e++) {
+    if (c + e < width) {
+      if (buffer == 0u) { x[e] = ${queryKey("Q[rowStart + c + e]")}; }
+      else if (buffer == 1u) { x[e] = ${queryKey("K[rowStart + c + e]")}; }
+      else { x[e] = V[rowStart + c + e]; }
+    }
+  }
+  return x;
+}
+`;
+}
+
+/**
+ * The start of `main` after the bounds check: the block's (batch, head) `bh`, first row `i0`
+ * and row end, and the key/value head it reads.
+ */
+const BLOCK_WGSL = /* wgsl */ `
+  let unit = wg.y * P.groupsX + wg.x;
+  if (unit >= P.headCount * P.blocks) { return; }
+  let bh = P.firstHead + unit / P.blocks;
+  let i0 = (unit % P.blocks) * BR;
+  let rowBase = bh * P.nq;
+  let blockEnd = min(P.nq, i0 + BR);
+  let h = bh % P.heads;
+  let b = bh / P.heads;
+  let kvIndex = b * P.kvHeads + h / (P.heads / P.kvHeads);
+  let kvBase = kvIndex * P.nk;
+`;
+
+/** Invocation t's row, lane and staging slot. */
+const INVOCATION_WGSL = /* wgsl */ `
+  // Invocation t: row r of the block, lane 0..7; keys lane + 8c of a tile, columns
+  // colStart + 16·lane + 4c .. +3 of the output.
+  let r = t / 8u;
+  let lane = t % 8u;
+  let i = i0 + r;
+  let flatRow = rowBase + i;
+  let stageRow = (t % 128u) / 4u;
+  let stageSlice = 4u * (t % 4u);
+`;
+
+/** s[c] = q_i · k_j for the lane's keys j = j0 + lane + 8c of the tile, 16 dims staged at a time. */
+const SCORES_WGSL = /* wgsl */ `
+    var s = vec4<f32>(0.0);
+    for (var d0 = 0u; d0 < P.headDim; d0 += DK) {
+      var x = vec4<f32>(0.0);
+      if (t < 128u) {
+        if (i0 + stageRow < P.nq) {
+          x = load4(0u, (rowBase + i0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0);
+        }
+      } else if (j0 + stageRow < keyEnd) {
+        x = load4(1u, (kvBase + j0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0);
+      }
+      Stage[t] = x;
+      workgroupBarrier();
+      for (var d4 = 0u; d4 < 4u; d4++) {
+        let qv = Stage[r * 4u + d4];
+        for (var c = 0u; c < 4u; c++) {
+          s[c] += dot(qv, Stage[128u + (lane + 8u * c) * 4u + d4]);
+        }
+      }
+      workgroupBarrier();
+    }
+`;
+
+/**
+ * acc += Ws[r] · V over the tile's keys, 16 keys staged at a time; its first barrier also
+ * publishes Ws.
+ */
+const WEIGHTED_VALUES_WGSL = /* wgsl */ `
+    let kc = min(BC, keyEnd - j0);
+    for (var half = 0u; half < kc; half += 16u) {
+      for (var e = 0u; e < 2u; e++) {
+        let slot = t + 256u * e;
+        let kk = slot / 32u;
+        var x = vec4<f32>(0.0);
+        if (half + kk < kc) {
+          x = load4(2u, (kvBase + j0 + half + kk) * P.valueDim + P.colStart, 4u * (slot % 32u),
+            P.valueDim - P.colStart);
+        }
+        Stage[slot] = x;
+      }
+      workgroupBarrier();
+      let count = min(16u, kc - half);
+      for (var kk = 0u; kk < count; kk++) {
+        let w = vec4<f32>(Ws[r][half + kk]);
+        for (var c = 0u; c < 4u; c++) { acc[c] = fma(w, Stage[kk * 32u + lane * 4u + c], acc[c]); }
+      }
+      workgroupBarrier();
+    }
+`;
+
+/** `body` for each output column `col` of the lane (acc[c][e]) that is within the row. */
+function forLaneColumns(body: string): string {
+  return /* wgsl */ `
+    for (var c = 0u; c < 4u; c++) {
+      for (var e = 0u; e < 4u; e++) {
+        let col = P.colStart + 16u * lane + 4u * c + e;
+        if (col < P.valueDim) { ${body} }
+      }
+    }`;
+}
 
 /**
  * The flash shader. One shader serves every head and value dimension: a pass covers 128 output
@@ -55,41 +214,14 @@ struct Params {
   firstHead: u32, headCount: u32, firstRow: u32, endRow: u32,
   groupsX: u32, colStart: u32, hasLse: u32, scale2: f32,
 };
-@group(0) @binding(0) var<storage, read> Q: array<f32>;
-@group(0) @binding(1) var<storage, read> K: array<f32>;
-@group(0) @binding(2) var<storage, read> V: array<f32>;
-@group(0) @binding(3) var<storage, read> M: array<f32>;
-@group(0) @binding(4) var<storage, read_write> O: array<f32>;
-@group(0) @binding(5) var<storage, read_write> L: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-
-const BR = 32u;       // query rows per workgroup
-const BC = 32u;       // keys per tile
-const DK = 16u;       // head-dimension slice staged at a time
+${bindings(["Q", "K", "V", "M"], ["O", "L"])}
+${TILE_WGSL}
 const LOG2E = 1.4426950408889634;
 const LN2 = 0.6931471805599453;
 const HIDDEN = -3.0e38;
 
-// Logit phase: Q slice [32 rows][4 vec4] at 0, K slice [32 keys][4 vec4] at 128.
-// Value phase: V [16 keys][32 vec4] (128 columns) at 0.
-var<workgroup> Stage: array<vec4<f32>, 512>;
-var<workgroup> Ps: array<array<f32, 32>, 32>;
 var<workgroup> redMax: array<f32, 256>;
-var<workgroup> redSum: array<f32, 256>;
-
-/** Four consecutive floats of a row from column c, zero past \`width\`. */
-fn load4(buffer: u32, rowStart: u32, c: u32, width: u32) -> vec4<f32> {
-  var x = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) {
-    if (c + e < width) {
-      if (buffer == 0u) { x[e] = Q[rowStart + c + e]; }
-      else if (buffer == 1u) { x[e] = K[rowStart + c + e]; }
-      else { x[e] = V[rowStart + c + e]; }
-    }
-  }
-  return x;
-}
-
+${load4Wgsl((read) => read)}
 /** scale · q·k (+ mask) in base 2 for key j, or HIDDEN when j is not visible or masked. */
 fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
   if (j >= visibleEnd) { return HIDDEN; }
@@ -108,86 +240,38 @@ fn weight(x: f32, rowMax: f32) -> f32 {
   return 0.0;
 }
 
-/** Sum of the 8 lanes' partial sums of row r, in a fixed order. */
-fn laneSum(r: u32) -> f32 {
-  let b = r * 8u;
-  return ((redSum[b] + redSum[b + 1u]) + (redSum[b + 2u] + redSum[b + 3u])) +
-    ((redSum[b + 4u] + redSum[b + 5u]) + (redSum[b + 6u] + redSum[b + 7u]));
-}
-
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let unit = wg.y * P.groupsX + wg.x;
-  if (unit >= P.headCount * P.blocks) { return; }
-  let bh = P.firstHead + unit / P.blocks;
-  let i0 = (unit % P.blocks) * BR;
-  let rowBase = bh * P.nq;
-  let blockEnd = min(P.nq, i0 + BR);
+${entryPoint(256)}
+${BLOCK_WGSL}
   if (rowBase + i0 >= P.endRow || rowBase + blockEnd <= P.firstRow) { return; }
-  let h = bh % P.heads;
-  let b = bh / P.heads;
-  let kvBase = (b * P.kvHeads + h / (P.heads / P.kvHeads)) * P.nk;
   let offset = i32(P.nk) - i32(P.nq);
   var keyEnd = P.nk;
   if (P.causal == 1u) { keyEnd = u32(clamp(i32(blockEnd) + offset, 0, i32(P.nk))); }
-
-  // Invocation t: row r of the block, lane 0..7; keys lane + 8x of a tile, columns
-  // colStart + 16·lane + 4x .. +3 of the output.
-  let r = t / 8u;
-  let lane = t % 8u;
-  let i = i0 + r;
-  let flatRow = rowBase + i;
+${INVOCATION_WGSL}
   let owned = i < P.nq && flatRow >= P.firstRow && flatRow < P.endRow;
   var visibleEnd = keyEnd;
   if (P.causal == 1u) { visibleEnd = u32(clamp(i32(i) + offset + 1, 0, i32(keyEnd))); }
   if (!owned) { visibleEnd = 0u; }
   let maskBase = b * P.maskBatch + h * P.maskHead + i * P.maskRow;
-  let stageRow = (t % 128u) / 4u;
-  let stageSlice = 4u * (t % 4u);
 
   var m = HIDDEN;
   var l = 0.0;
   var acc: array<vec4<f32>, 4>;
   for (var j0 = 0u; j0 < keyEnd; j0 += BC) {
-    var s = vec4<f32>(0.0);
-    for (var d0 = 0u; d0 < P.headDim; d0 += DK) {
-      if (t < 128u) {
-        var x = vec4<f32>(0.0);
-        if (i0 + stageRow < P.nq) {
-          x = load4(0u, (rowBase + i0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0);
-        }
-        Stage[t] = x;
-      } else {
-        var x = vec4<f32>(0.0);
-        if (j0 + stageRow < keyEnd) {
-          x = load4(1u, (kvBase + j0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0);
-        }
-        Stage[t] = x;
-      }
-      workgroupBarrier();
-      for (var d4 = 0u; d4 < 4u; d4++) {
-        let qv = Stage[r * 4u + d4];
-        for (var x = 0u; x < 4u; x++) {
-          s[x] += dot(qv, Stage[128u + (lane + 8u * x) * 4u + d4]);
-        }
-      }
-      workgroupBarrier();
-    }
-
+${SCORES_WGSL}
     // Online softmax in base 2; the 8 lanes of a row meet in redMax and redSum.
     var rowMax = HIDDEN;
-    for (var x = 0u; x < 4u; x++) {
-      s[x] = logit(s[x], j0 + lane + 8u * x, visibleEnd, maskBase);
-      rowMax = max(rowMax, s[x]);
+    for (var c = 0u; c < 4u; c++) {
+      s[c] = logit(s[c], j0 + lane + 8u * c, visibleEnd, maskBase);
+      rowMax = max(rowMax, s[c]);
     }
     redMax[t] = rowMax;
     workgroupBarrier();
     var mNew = m;
     for (var e = 0u; e < 8u; e++) { mNew = max(mNew, redMax[r * 8u + e]); }
     var partial = 0.0;
-    for (var x = 0u; x < 4u; x++) {
-      let p = weight(s[x], mNew);
-      Ps[r][lane + 8u * x] = p;
+    for (var c = 0u; c < 4u; c++) {
+      let p = weight(s[c], mNew);
+      Ws[r][lane + 8u * c] = p;
       partial += p;
     }
     redSum[t] = partial;
@@ -196,39 +280,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     m = mNew;
     workgroupBarrier();
     l = l * alpha + laneSum(r);
-    for (var x = 0u; x < 4u; x++) { acc[x] *= alpha; }
-
-    let kc = min(BC, keyEnd - j0);
-    for (var half = 0u; half < kc; half += 16u) {
-      for (var e = 0u; e < 2u; e++) {
-        let slot = t + 256u * e;
-        let kk = slot / 32u;
-        var x = vec4<f32>(0.0);
-        if (half + kk < kc) {
-          x = load4(2u, (kvBase + j0 + half + kk) * P.valueDim + P.colStart, 4u * (slot % 32u),
-            P.valueDim - P.colStart);
-        }
-        Stage[slot] = x;
-      }
-      workgroupBarrier();
-      let count = min(16u, kc - half);
-      for (var kk = 0u; kk < count; kk++) {
-        let p = vec4<f32>(Ps[r][half + kk]);
-        for (var x = 0u; x < 4u; x++) { acc[x] = fma(p, Stage[kk * 32u + lane * 4u + x], acc[x]); }
-      }
-      workgroupBarrier();
-    }
+    for (var c = 0u; c < 4u; c++) { acc[c] *= alpha; }
+${WEIGHTED_VALUES_WGSL}
   }
 
   if (owned) {
     var inv = 0.0;
     if (l > 0.0) { inv = 1.0 / l; }
-    for (var x = 0u; x < 4u; x++) {
-      for (var e = 0u; e < 4u; e++) {
-        let col = P.colStart + 16u * lane + 4u * x + e;
-        if (col < P.valueDim) { O[flatRow * P.valueDim + col] = acc[x][e] * inv; }
-      }
-    }
+${forLaneColumns("O[flatRow * P.valueDim + col] = acc[c][e] * inv;")}
     if (lane == 0u && P.hasLse == 1u) {
       var lse = HIDDEN;
       if (l > 0.0) { lse = m * LN2 + log(l); }
@@ -324,19 +383,9 @@ async function withBuffers<T>(
   return outcome.value;
 }
 
-async function flashOn(
-  device: GPUDevice,
-  args: FlashForwardArgs,
-  firstItem?: number,
-  itemCount?: number,
-): Promise<void> {
-  const [first, end] = itemRange(flashItemCount(args), firstItem, itemCount);
-  if (first === end) return;
-  const { heads, queryLength, valueDim, queryBlock } = args;
-  const items = Math.ceil(queryLength / queryBlock);
-  const rowOf = (item: number) =>
-    Math.floor(item / items) * queryLength + (item % items) * queryBlock;
-  const [r0, r1] = [rowOf(first), Math.min(rowOf(end), args.batch * heads * queryLength)];
+async function flashOn(device: GPUDevice, args: FlashForwardArgs, first: number, end: number) {
+  const { heads, queryLength, valueDim } = args;
+  const [r0, r1] = flashRows(args, first, end);
   const firstHead = Math.floor(r0 / queryLength);
   const headCount = Math.floor((r1 - 1) / queryLength) + 1 - firstHead;
   const blocks = Math.ceil(queryLength / FLASH_ROWS);
@@ -436,13 +485,9 @@ struct Params {
   chunk: u32, chunks: u32, featureMap: u32, total: u32,
   groupsX: u32, weight: f32, pad0: u32, pad1: u32,
 };
-@group(0) @binding(0) var<storage, read> X: array<f32>;
-@group(0) @binding(1) var<storage, read> V: array<f32>;
-@group(0) @binding(2) var<storage, read_write> S: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
+${bindings(["X", "V"], ["S"])}
 ${FEATURE_WGSL}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+${entryPoint(64)}
   let id = (wg.y * P.groupsX + wg.x) * 64u + t;
   if (id >= P.total) { return; }
   let entries = P.width * (P.valueDim + 1u);
@@ -464,11 +509,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
 
 const PREFIX_SHADER = /* wgsl */ `
 struct Params { units: u32, chunks: u32, entries: u32, causal: u32, groupsX: u32, p0: u32, p1: u32, p2: u32 };
-@group(0) @binding(0) var<storage, read_write> S: array<f32>;
-@group(0) @binding(1) var<uniform> P: Params;
+${bindings([], ["S"])}
 
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+${entryPoint(64)}
   let id = (wg.y * P.groupsX + wg.x) * 64u + t;
   if (id >= P.units * P.entries) { return; }
   let first = (id / P.entries) * P.chunks * P.entries + id % P.entries;
@@ -493,36 +536,10 @@ struct Params {
   headCount: u32, kvFirst: u32, groupsX: u32, colStart: u32,
   mixed: u32, localScale: f32, pad0: u32, pad1: u32,
 };
-@group(0) @binding(0) var<storage, read> Q: array<f32>;
-@group(0) @binding(1) var<storage, read> K: array<f32>;
-@group(0) @binding(2) var<storage, read> V: array<f32>;
-@group(0) @binding(3) var<storage, read> LQ: array<f32>;
-@group(0) @binding(4) var<storage, read> B: array<f32>;
-@group(0) @binding(5) var<storage, read> S: array<f32>;
-@group(0) @binding(6) var<storage, read_write> O: array<f32>;
-@group(0) @binding(7) var<uniform> P: Params;
-
-const BR = 32u;
-const BC = 32u;
-const DK = 16u;
+${bindings(["Q", "K", "V", "LQ", "B", "S"], ["O"])}
+${TILE_WGSL}
 ${FEATURE_WGSL}
-var<workgroup> Stage: array<vec4<f32>, 512>;
-var<workgroup> Ws: array<array<f32, 32>, 32>;
-var<workgroup> redSum: array<f32, 256>;
-
-/** φ of four consecutive floats of a row from column c (Q, K or V), zero past \`width\`. */
-fn load4(buffer: u32, rowStart: u32, c: u32, width: u32, map: u32) -> vec4<f32> {
-  var x = vec4<f32>(0.0);
-  for (var e = 0u; e < 4u; e++) {
-    if (c + e < width) {
-      if (buffer == 0u) { x[e] = phi(Q[rowStart + c + e], map); }
-      else if (buffer == 1u) { x[e] = phi(K[rowStart + c + e], map); }
-      else { x[e] = V[rowStart + c + e]; }
-    }
-  }
-  return x;
-}
-
+${load4Wgsl((read) => `phi(${read}, P.featureMap)`)}
 /** The in-chunk weight of a score: relu(s / C + bias)² (mixed) or s itself (linear). */
 fn localWeight(s: f32, biasAt: u32) -> f32 {
   if (P.mixed == 0u) { return s; }
@@ -536,18 +553,8 @@ fn localWeight(s: f32, biasAt: u32) -> f32 {
   return 0.0;
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
-  let unit = wg.y * P.groupsX + wg.x;
-  if (unit >= P.headCount * P.blocks) { return; }
-  let bh = P.firstHead + unit / P.blocks;
-  let i0 = (unit % P.blocks) * BR;
-  let rowBase = bh * P.nq;
-  let blockEnd = min(P.nq, i0 + BR);
-  let h = bh % P.heads;
-  let b = bh / P.heads;
-  let kvIndex = b * P.kvHeads + h / (P.heads / P.kvHeads);
-  let kvBase = kvIndex * P.nk;
+${entryPoint(256)}
+${BLOCK_WGSL}
   let C = P.chunk;
   // Keys of the chunks that the block's rows fall in (causal: none after its last row).
   var keyStart = 0u;
@@ -557,44 +564,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
     keyEnd = min(P.nk, ((blockEnd - 1u) / C + 1u) * C);
     if (P.causal == 1u) { keyEnd = min(keyEnd, blockEnd); }
   }
-
-  // Invocation t: row r, lane 0..7; keys lane + 8x of a tile, columns colStart + 16·lane + 4x.
-  let r = t / 8u;
-  let lane = t % 8u;
-  let i = i0 + r;
-  let flatRow = rowBase + i;
+${INVOCATION_WGSL}
   let owned = i < P.nq;
   let rowStart = (i / C) * C;
   var rowEnd = min(P.nk, rowStart + C);
   if (P.causal == 1u) { rowEnd = min(rowEnd, i + 1u); }
   if (!owned) { rowEnd = 0u; }
   let biasBase = b * P.biasBatch + h * P.biasHead + (i - rowStart) * P.biasRow;
-  let stageRow = (t % 128u) / 4u;
-  let stageSlice = 4u * (t % 4u);
 
   var partial = 0.0;
   var acc: array<vec4<f32>, 4>;
   for (var j0 = keyStart; j0 < keyEnd; j0 += BC) {
-    var s = vec4<f32>(0.0);
-    for (var d0 = 0u; d0 < P.headDim; d0 += DK) {
-      var x = vec4<f32>(0.0);
-      if (t < 128u) {
-        if (i0 + stageRow < P.nq) {
-          x = load4(0u, (rowBase + i0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0, P.featureMap);
-        }
-      } else if (j0 + stageRow < keyEnd) {
-        x = load4(1u, (kvBase + j0 + stageRow) * P.headDim + d0, stageSlice, P.headDim - d0, P.featureMap);
-      }
-      Stage[t] = x;
-      workgroupBarrier();
-      for (var d4 = 0u; d4 < 4u; d4++) {
-        let qv = Stage[r * 4u + d4];
-        for (var c = 0u; c < 4u; c++) {
-          s[c] += dot(qv, Stage[128u + (lane + 8u * c) * 4u + d4]);
-        }
-      }
-      workgroupBarrier();
-    }
+${SCORES_WGSL}
     for (var c = 0u; c < 4u; c++) {
       let j = j0 + lane + 8u * c;
       var w = 0.0;
@@ -602,27 +583,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       Ws[r][lane + 8u * c] = w;
       partial += w;
     }
-    // The first barrier below also publishes Ws.
-    let kc = min(BC, keyEnd - j0);
-    for (var half = 0u; half < kc; half += 16u) {
-      for (var e = 0u; e < 2u; e++) {
-        let slot = t + 256u * e;
-        let kk = slot / 32u;
-        var x = vec4<f32>(0.0);
-        if (half + kk < kc) {
-          x = load4(2u, (kvBase + j0 + half + kk) * P.valueDim + P.colStart, 4u * (slot % 32u),
-            P.valueDim - P.colStart, 0u);
-        }
-        Stage[slot] = x;
-      }
-      workgroupBarrier();
-      let count = min(16u, kc - half);
-      for (var kk = 0u; kk < count; kk++) {
-        let w = vec4<f32>(Ws[r][half + kk]);
-        for (var c = 0u; c < 4u; c++) { acc[c] = fma(w, Stage[kk * 32u + lane * 4u + c], acc[c]); }
-      }
-      workgroupBarrier();
-    }
+${WEIGHTED_VALUES_WGSL}
   }
 
   // The linear part: f(q_i) · S[chunk], with S's last column feeding the denominator.
@@ -637,53 +598,30 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
       if (P.mixed == 1u) { f = LQ[flatRow * P.linearDim + d]; }
       else { f = phi(Q[flatRow * P.headDim + d], P.featureMap); }
       let row = base + d * stride;
-      for (var c = 0u; c < 4u; c++) {
-        for (var e = 0u; e < 4u; e++) {
-          let col = P.colStart + 16u * lane + 4u * c + e;
-          if (col < P.valueDim) { acc[c][e] = fma(f, S[row + col], acc[c][e]); }
-        }
-      }
+${forLaneColumns("acc[c][e] = fma(f, S[row + col], acc[c][e]);")}
       globalDen = fma(f, S[row + P.valueDim], globalDen);
     }
   }
   redSum[t] = partial;
   workgroupBarrier();
   if (owned) {
-    let base = r * 8u;
-    let den = (((redSum[base] + redSum[base + 1u]) + (redSum[base + 2u] + redSum[base + 3u])) +
-      ((redSum[base + 4u] + redSum[base + 5u]) + (redSum[base + 6u] + redSum[base + 7u]))) + globalDen;
+    let den = laneSum(r) + globalDen;
     var inv = 1.0;
     if (P.normalise == 1u) {
       inv = 0.0;
       if (den != 0.0) { inv = 1.0 / den; }
     }
-    for (var c = 0u; c < 4u; c++) {
-      for (var e = 0u; e < 4u; e++) {
-        let col = P.colStart + 16u * lane + 4u * c + e;
-        if (col < P.valueDim) { O[flatRow * P.valueDim + col] = acc[c][e] * inv; }
-      }
-    }
+${forLaneColumns("O[flatRow * P.valueDim + col] = acc[c][e] * inv;")}
   }
 }
 `;
 
 /** One linear or mixed-chunk call in the shaders' terms. */
-interface ChunkedCall {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
+interface ChunkedCall extends QueryKeyValueBuffers, AttentionDims {
   /** Mixed: linQ / linK (null: no linear part). Linear: null, the features come from q / k. */
   linQ: Float32Array | null;
   linK: Float32Array | null;
   bias: Float32Array | null;
-  out: Float32Array;
-  batch: number;
-  heads: number;
-  kvHeads: number;
-  queryLength: number;
-  keyLength: number;
-  headDim: number;
-  valueDim: number;
   linearDim: number;
   chunk: number;
   isCausal: boolean;
@@ -714,7 +652,7 @@ async function chunkedOn(
   stateBudget: number,
 ) {
   const { valueDim, linearDim, chunk, queryLength } = call;
-  if (first === end || valueDim === 0 || queryLength === 0) return;
+  if (valueDim === 0 || queryLength === 0) return;
   for (const name of ["q", "k", "v", "linQ", "linK", "bias", "out"] as const) {
     if (call[name] !== null) checkBindable(device, name, call[name]!);
   }
@@ -867,15 +805,8 @@ function chunkedPasses(
   return passes;
 }
 
-async function linearOn(
-  device: GPUDevice,
-  stateBudget: number,
-  args: LinearForwardArgs,
-  firstItem?: number,
-  itemCount?: number,
-): Promise<void> {
-  const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
-  const call: ChunkedCall = {
+function linearCall(args: LinearForwardArgs): ChunkedCall {
+  return {
     ...args,
     linQ: null,
     linK: null,
@@ -889,18 +820,11 @@ async function linearOn(
     stateWeight: 1,
     biasStrides: [0, 0, 0],
   };
-  await chunkedOn(device, call, first, end, stateBudget);
 }
 
-async function mixedOn(
-  device: GPUDevice,
-  stateBudget: number,
-  args: MixedChunkArgs,
-  firstItem?: number,
-  itemCount?: number,
-): Promise<void> {
-  const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
-  const call: ChunkedCall = {
+/** A mixed-chunk call in the chunk shaders' terms. */
+function mixedCall(args: MixedChunkArgs): ChunkedCall {
+  return {
     ...args,
     queryLength: args.length,
     keyLength: args.length,
@@ -912,7 +836,6 @@ async function mixedOn(
     stateWeight: args.isCausal ? 1 / args.chunkSize : 1 / args.length,
     biasStrides: [args.biasBatchStride, args.biasHeadStride, args.biasRowStride],
   };
-  await chunkedOn(device, call, first, end, stateBudget);
 }
 
 /**
@@ -923,12 +846,9 @@ export function webgpuAttention(
   device: GPUDevice,
   { stateBudget = STATE_BUDGET }: { stateBudget?: number } = {},
 ): AttentionKernels {
-  return {
-    name: "webgpu",
-    flashForward: (args, firstItem, itemCount) => flashOn(device, args, firstItem, itemCount),
-    linearForward: (args, firstItem, itemCount) =>
-      linearOn(device, stateBudget, args, firstItem, itemCount),
-    mixedChunkForward: (args, firstItem, itemCount) =>
-      mixedOn(device, stateBudget, args, firstItem, itemCount),
-  };
+  return attentionBackend("webgpu", {
+    flash: (args, first, end) => flashOn(device, args, first, end),
+    linear: (args, first, end) => chunkedOn(device, linearCall(args), first, end, stateBudget),
+    mixedChunk: (args, first, end) => chunkedOn(device, mixedCall(args), first, end, stateBudget),
+  });
 }
