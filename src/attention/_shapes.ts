@@ -5,18 +5,8 @@
  * @module
  */
 import { checkTensor } from "../_validate.ts";
+import type { AttentionDims } from "../backends/attention.ts";
 import type { Tensor } from "../tensor.ts";
-
-/** The dimensions of a q/k/v triple. */
-export interface AttentionShape {
-  batch: number;
-  heads: number;
-  kvHeads: number;
-  queryLength: number;
-  keyLength: number;
-  headDim: number;
-  valueDim: number;
-}
 
 const shapeText = (t: Tensor) => `[${t.shape.join(", ")}]`;
 
@@ -29,7 +19,7 @@ export function checkQueryKeyValue(
   k: unknown,
   v: unknown,
   names: readonly [string, string, string] = ["q", "k", "v"],
-): AttentionShape {
+): AttentionDims {
   const [qName, kName, vName] = names;
   checkTensor(qName, q, 4);
   checkTensor(kName, k, 4);
@@ -122,4 +112,20 @@ export function checkAdditive(name: string, data: Float32Array): void {
       );
     }
   }
+}
+
+/**
+ * The broadcast strides of an optional additive mask or bias (see broadcastStrides; all 0 when
+ * it is absent), after checking its shape and its entries (see checkAdditive).
+ */
+export function additiveStrides(
+  name: string,
+  value: Tensor | undefined,
+  target: readonly number[],
+  targetText: string,
+): number[] {
+  if (value === undefined) return new Array<number>(target.length).fill(0);
+  const strides = broadcastStrides(name, value, target, targetText);
+  checkAdditive(name, value.data);
+  return strides;
 }

@@ -6,9 +6,9 @@
  */
 import { checkBackend, checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
 import type { FlashForwardArgs } from "../backends/attention.ts";
-import type { Backend, Tensor } from "../tensor.ts";
+import { type Backend, type Tensor, zeros } from "../tensor.ts";
 import { attentionKernels } from "./_kernels.ts";
-import { broadcastStrides, checkAdditive, checkQueryKeyValue } from "./_shapes.ts";
+import { additiveStrides, checkQueryKeyValue } from "./_shapes.ts";
 
 /** Options of {@linkcode scaledDotProductAttention}. */
 export interface ScaledDotProductAttentionOptions {
@@ -46,20 +46,13 @@ export async function runSoftmaxAttention(
   checkNumber("opts.scale", scale);
   checkBackend("opts.backend", backend);
   const { batch, heads, queryLength, keyLength, valueDim } = shape;
-  let maskStrides = [0, 0, 0, 0];
-  if (mask !== undefined) {
-    maskStrides = broadcastStrides(
-      "opts.mask",
-      mask,
-      [batch, heads, queryLength, keyLength],
-      "[B, H, Nq, Nk]",
-    );
-    checkAdditive("opts.mask", mask.data);
-  }
-  const output: Tensor = {
-    data: new Float32Array(batch * heads * queryLength * valueDim),
-    shape: [batch, heads, queryLength, valueDim],
-  };
+  const maskStrides = additiveStrides(
+    "opts.mask",
+    mask,
+    [batch, heads, queryLength, keyLength],
+    "[B, H, Nq, Nk]",
+  );
+  const output = zeros([batch, heads, queryLength, valueDim]);
   const logSumExp: Tensor | null = withLse
     ? { data: new Float32Array(batch * heads * queryLength), shape: [batch, heads, queryLength] }
     : null;

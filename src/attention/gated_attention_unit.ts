@@ -16,7 +16,7 @@ import type { MixedChunkArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
 import { matmul } from "../linalg/matmul.ts";
 import { attentionKernels } from "./_kernels.ts";
-import { broadcastStrides, checkAdditive } from "./_shapes.ts";
+import { additiveStrides } from "./_shapes.ts";
 
 /**
  * Weights of one gated attention unit, for model width d, expanded width e (FLASH uses 2d) and
@@ -164,15 +164,12 @@ export async function gatedAttentionUnit(
   );
   const mixed = chunkSize !== undefined;
   const span = mixed ? chunkSize : Math.max(1, length);
-  let biasStrides = [0, 0, 0];
-  if (params.attentionBias !== undefined) {
-    biasStrides = broadcastStrides("params.attentionBias", params.attentionBias, [
-      batch,
-      span,
-      span,
-    ], "[B, L, L]");
-    checkAdditive("params.attentionBias", params.attentionBias.data);
-  }
+  const biasStrides = additiveStrides(
+    "params.attentionBias",
+    params.attentionBias,
+    [batch, span, span],
+    "[B, L, L]",
+  );
   const gated = new Float32Array(rows * expandedDim);
   const args: MixedChunkArgs = {
     q: derived[0],

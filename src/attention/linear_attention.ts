@@ -5,7 +5,7 @@
  */
 import { checkBackend, checkBoolean, checkChoice, checkOptions } from "../_validate.ts";
 import { FEATURE_MAP_CODES, type LinearForwardArgs } from "../backends/attention.ts";
-import type { Backend, Tensor } from "../tensor.ts";
+import { type Backend, type Tensor, zeros } from "../tensor.ts";
 import { attentionKernels } from "./_kernels.ts";
 import { checkQueryKeyValue } from "./_shapes.ts";
 
@@ -79,10 +79,7 @@ export async function linearAttention(
       `Expected "k" to have the sequence length of "q" (${queryLength}) when causal but found ${keyLength}`,
     );
   }
-  const output: Tensor = {
-    data: new Float32Array(batch * heads * queryLength * valueDim),
-    shape: [batch, heads, queryLength, valueDim],
-  };
+  const output = zeros([batch, heads, queryLength, valueDim]);
   const args: LinearForwardArgs = {
     ...shape,
     q: q.data,

@@ -11,9 +11,9 @@ import {
   checkTensor,
 } from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
-import type { Backend, Tensor } from "../tensor.ts";
+import { type Backend, type Tensor, zeros } from "../tensor.ts";
 import { attentionKernels } from "./_kernels.ts";
-import { broadcastStrides, checkAdditive, checkQueryKeyValue } from "./_shapes.ts";
+import { additiveStrides, checkQueryKeyValue } from "./_shapes.ts";
 
 /** Options of {@linkcode mixedChunkAttention}. */
 export interface MixedChunkAttentionOptions {
@@ -100,20 +100,13 @@ export async function mixedChunkAttention(
     );
   }
   const linearDim = checkLinearPair(linQ, linK, [batch, heads, kvHeads, length]);
-  let biasStrides = [0, 0, 0, 0];
-  if (bias !== undefined) {
-    biasStrides = broadcastStrides(
-      "opts.bias",
-      bias,
-      [batch, heads, chunkSize, chunkSize],
-      "[B, H, C, C]",
-    );
-    checkAdditive("opts.bias", bias.data);
-  }
-  const output: Tensor = {
-    data: new Float32Array(batch * heads * length * valueDim),
-    shape: [batch, heads, length, valueDim],
-  };
+  const biasStrides = additiveStrides(
+    "opts.bias",
+    bias,
+    [batch, heads, chunkSize, chunkSize],
+    "[B, H, C, C]",
+  );
+  const output = zeros([batch, heads, length, valueDim]);
   const args: MixedChunkArgs = {
     ...shape,
     length,
