@@ -7,17 +7,21 @@
  */
 import assert from "node:assert/strict";
 import {
+  type AttentionDims,
   type AttentionKernels,
   FEATURE_MAP_CODES,
   type FlashForwardArgs,
   flashItemCount,
   type LinearForwardArgs,
   type MixedChunkArgs,
+  type QueryKeyValueBuffers,
 } from "../../src/backends/attention.ts";
 import type { Tensor } from "../../src/tensor.ts";
 import {
   assertClose,
   assertSameBits,
+  linearPair,
+  type MixedOptions,
   naiveLinear,
   naiveMixedChunk,
   naiveSoftmax,
@@ -37,6 +41,25 @@ function strides3(t: Tensor | undefined): [number, number, number] {
   return [a === 1 ? 0 : b * c * d, b === 1 ? 0 : c * d, c === 1 ? 0 : d];
 }
 
+/** The buffers and dimensions of a q/k/v triple, with a fresh output of NaN. */
+function queryKeyValueArgs(q: Tensor, k: Tensor, v: Tensor): QueryKeyValueBuffers & AttentionDims {
+  const [batch, heads, queryLength, headDim] = q.shape, [, kvHeads, keyLength] = k.shape;
+  const valueDim = v.shape[3];
+  return {
+    q: q.data,
+    k: k.data,
+    v: v.data,
+    out: new Float32Array(batch * heads * queryLength * valueDim).fill(NaN),
+    batch,
+    heads,
+    kvHeads,
+    queryLength,
+    keyLength,
+    headDim,
+    valueDim,
+  };
+}
+
 /** Kernel arguments of a softmax call, with fresh output buffers. */
 export function flashArgs(
   q: Tensor,
@@ -45,24 +68,15 @@ export function flashArgs(
   opts: { causal?: boolean; scale?: number; mask?: Tensor; queryBlock?: number; lse?: boolean } =
     {},
 ): FlashForwardArgs {
-  const [batch, heads, queryLength, headDim] = q.shape, [, kvHeads, keyLength] = k.shape;
-  const valueDim = v.shape[3];
+  const base = queryKeyValueArgs(q, k, v);
   const [maskBatchStride, maskHeadStride, maskRowStride] = strides3(opts.mask);
   return {
-    q: q.data,
-    k: k.data,
-    v: v.data,
-    out: new Float32Array(batch * heads * queryLength * valueDim).fill(NaN),
-    lse: opts.lse === false ? null : new Float32Array(batch * heads * queryLength).fill(NaN),
+    ...base,
+    lse: opts.lse === false
+      ? null
+      : new Float32Array(base.batch * base.heads * base.queryLength).fill(NaN),
     mask: opts.mask?.data ?? null,
-    batch,
-    heads,
-    kvHeads,
-    queryLength,
-    keyLength,
-    headDim,
-    valueDim,
-    scale: opts.scale ?? 1 / Math.sqrt(headDim),
+    scale: opts.scale ?? 1 / Math.sqrt(base.headDim),
     isCausal: opts.causal ?? false,
     maskBatchStride,
     maskHeadStride,
@@ -78,20 +92,8 @@ export function linearArgs(
   v: Tensor,
   opts: { causal?: boolean; featureMap?: "elu+1" | "relu"; chunkSize?: number } = {},
 ): LinearForwardArgs {
-  const [batch, heads, queryLength, headDim] = q.shape, [, kvHeads, keyLength] = k.shape;
-  const valueDim = v.shape[3];
   return {
-    q: q.data,
-    k: k.data,
-    v: v.data,
-    out: new Float32Array(batch * heads * queryLength * valueDim).fill(NaN),
-    batch,
-    heads,
-    kvHeads,
-    queryLength,
-    keyLength,
-    headDim,
-    valueDim,
+    ...queryKeyValueArgs(q, k, v),
     isCausal: opts.causal ?? false,
     featureMap: FEATURE_MAP_CODES[opts.featureMap ?? "elu+1"],
     chunkSize: opts.chunkSize ?? 64,
@@ -99,36 +101,15 @@ export function linearArgs(
 }
 
 /** Kernel arguments of a mixed-chunk call; linQ/linK null means no global part. */
-export function mixedArgs(
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  opts: {
-    chunkSize: number;
-    causal?: boolean;
-    linQ?: Tensor | null;
-    linK?: Tensor | null;
-    bias?: Tensor;
-  },
-): MixedChunkArgs {
-  const [batch, heads, length, headDim] = q.shape, kvHeads = k.shape[1], valueDim = v.shape[3];
-  const linQ = opts.linQ === undefined ? q : opts.linQ,
-    linK = opts.linK === undefined ? k : opts.linK;
+export function mixedArgs(q: Tensor, k: Tensor, v: Tensor, opts: MixedOptions): MixedChunkArgs {
+  const [linQ, linK] = linearPair(q, k, opts);
   const [biasBatchStride, biasHeadStride, biasRowStride] = strides3(opts.bias);
   return {
-    q: q.data,
-    k: k.data,
-    v: v.data,
+    ...queryKeyValueArgs(q, k, v),
+    length: q.shape[2],
     linQ: linQ?.data ?? null,
     linK: linK?.data ?? null,
     bias: opts.bias?.data ?? null,
-    out: new Float32Array(batch * heads * length * valueDim).fill(NaN),
-    batch,
-    heads,
-    kvHeads,
-    length,
-    headDim,
-    valueDim,
     linearDim: linQ?.shape[3] ?? 0,
     chunkSize: opts.chunkSize,
     isCausal: opts.causal ?? false,
@@ -375,28 +356,19 @@ function linearCases(test: Register) {
 
 function mixedCases(test: Register) {
   const name = "mixedChunkForward()";
-  const checker = (kernels: AttentionKernels, tolerance: Tolerance) =>
-  async (
-    dims: number[],
-    opts: {
-      chunkSize: number;
-      causal?: boolean;
-      linQ?: Tensor | null;
-      linK?: Tensor | null;
-      bias?: Tensor;
-    },
-    seed = 31,
-  ) => {
-    const { q, k, v } = randomQkv(dims, seed);
-    const args = mixedArgs(q, k, v, opts);
-    await kernels.mixedChunkForward(args);
-    const label = `dims ${dims} chunk ${opts.chunkSize} causal ${opts.causal ?? false}`;
-    // relu² sums have no normalisation: scale the absolute tolerance by the output size.
-    const expected = naiveMixedChunk(q, k, v, opts);
-    const size = Math.max(1, ...expected.map(Math.abs));
-    assertClose(args.out, expected, { atol: tolerance.atol * size, rtol: tolerance.rtol, label });
-    return args;
-  };
+  const checker =
+    (kernels: AttentionKernels, tolerance: Tolerance) =>
+    async (dims: number[], opts: MixedOptions, seed = 31) => {
+      const { q, k, v } = randomQkv(dims, seed);
+      const args = mixedArgs(q, k, v, opts);
+      await kernels.mixedChunkForward(args);
+      const label = `dims ${dims} chunk ${opts.chunkSize} causal ${opts.causal ?? false}`;
+      // relu² sums have no normalisation: scale the absolute tolerance by the output size.
+      const expected = naiveMixedChunk(q, k, v, opts);
+      const size = Math.max(1, ...expected.map(Math.abs));
+      assertClose(args.out, expected, { atol: tolerance.atol * size, rtol: tolerance.rtol, label });
+      return args;
+    };
   test(
     `${name} matches the definition for both causal settings, N not a multiple of C`,
     async (kernels, tolerance) => {

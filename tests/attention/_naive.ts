@@ -147,27 +147,33 @@ function padRows(t: Tensor, padded: number): Tensor {
   return { data, shape: [B, H, padded, X] };
 }
 
+/** A mixed-chunk case: linQ / linK default to q / k; null means no global part. */
+export interface MixedOptions {
+  chunkSize: number;
+  causal?: boolean;
+  linQ?: Tensor | null;
+  linK?: Tensor | null;
+  bias?: Tensor;
+}
+
+/** The linQ and linK of a mixed-chunk case, with their defaults applied. */
+export function linearPair(
+  q: Tensor,
+  k: Tensor,
+  opts: MixedOptions,
+): [Tensor | null, Tensor | null] {
+  return [opts.linQ === undefined ? q : opts.linQ, opts.linK === undefined ? k : opts.linK];
+}
+
 /**
  * Mixed-chunk attention from its definition, on inputs literally padded with zero rows to a
  * multiple of C; the global part as a full [N, N] sum of (linQ_i·linK_j) v_j.
  */
-export function naiveMixedChunk(
-  q: Tensor,
-  k: Tensor,
-  v: Tensor,
-  opts: {
-    chunkSize: number;
-    causal?: boolean;
-    linQ?: Tensor | null;
-    linK?: Tensor | null;
-    bias?: Tensor;
-  },
-): Float32Array {
+export function naiveMixedChunk(q: Tensor, k: Tensor, v: Tensor, opts: MixedOptions): Float32Array {
   const [B, H, N] = q.shape, Hkv = k.shape[1], Dv = v.shape[3], C = opts.chunkSize;
   const P = Math.ceil(N / C) * C;
   const [qp, kp, vp] = [q, k, v].map((t) => padRows(t, P));
-  const linQ = opts.linQ === undefined ? q : opts.linQ,
-    linK = opts.linK === undefined ? k : opts.linK;
+  const [linQ, linK] = linearPair(q, k, opts);
   const lq = linQ ? padRows(linQ, P) : null, lk = linK ? padRows(linK, P) : null;
   const dot = (a: Tensor, ai: number[], c: Tensor, ci: number[]) => {
     let s = 0;
