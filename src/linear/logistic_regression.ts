@@ -2,17 +2,11 @@
  * @module
  */
 import type { Matrix, Tensor } from "../tensor.ts";
-import { checkOptions, show } from "../_validate.ts";
-import { type ParamTable, resolveParams } from "../trees/_params.ts";
+import { checkOptions } from "../_validate.ts";
+import { asPromise, countFrom, numberList, type ParamTable } from "../trees/_params.ts";
 import { encodeClasses, toLabels, toWeights } from "../trees/_input.ts";
-import {
-  asPromise,
-  finiteArray,
-  FORMAT,
-  notFitted,
-  readSerialised,
-  toFiniteMatrix,
-} from "./_input.ts";
+import { toFiniteMatrix } from "./_input.ts";
+import { LinearModel, type LinearState } from "./_linear_model.ts";
 import { LogisticLoss, sigmoid } from "./_logistic_loss.ts";
 import { minimizeLbfgs, minimizeNewton } from "./_optimize.ts";
 
@@ -52,12 +46,9 @@ const PARAMS: ParamTable = {
 
 type Params = Required<LogisticRegressionOptions>;
 
-interface LogisticState {
+/** Coefficient rows: 1 for two classes, else one per class. */
+interface LogisticState extends LinearState {
   classes: Float64Array;
-  nFeatures: number;
-  /** Row-major [rowsOut, nFeatures]; rowsOut = 1 for two classes. */
-  coef: Float64Array;
-  intercept: Float64Array;
   nIter: number;
 }
 
@@ -79,51 +70,32 @@ interface LogisticState {
  * if (Math.abs(proba.data[0] - 0.5) > 0.05) throw new Error(`${proba.data}`);
  * ```
  */
-export class LogisticRegression {
-  /** The options as given to the constructor. */
-  readonly options: LogisticRegressionOptions;
-  #state: LogisticState | null = null;
-
+export class LogisticRegression extends LinearModel<LogisticRegressionOptions, LogisticState> {
   /**
    * Stores the options; `fit` checks them.
    *
    * @param options See LogisticRegressionOptions.
    */
   constructor(options: LogisticRegressionOptions = {}) {
-    this.options = { ...options };
+    super(options);
   }
 
-  #params(): Params {
-    return resolveParams("options", PARAMS, this.options) as unknown as Params;
+  protected get estimatorName(): string {
+    return "LogisticRegression";
   }
 
-  #fitted(): LogisticState {
-    return this.#state ?? notFitted("LogisticRegression");
+  protected paramTable(): ParamTable {
+    return PARAMS;
   }
 
   /** The sorted class labels seen at fit. */
   get classes(): Float64Array {
-    return this.#fitted().classes.slice();
-  }
-
-  /** Number of features seen at fit. */
-  get nFeatures(): number {
-    return this.#fitted().nFeatures;
-  }
-
-  /** Coefficients, row-major [1, nFeatures] for two classes, else [nClasses, nFeatures]. */
-  get coef(): Float64Array {
-    return this.#fitted().coef.slice();
-  }
-
-  /** Intercepts, one per coefficient row (zeros without `fitIntercept`). */
-  get intercept(): Float64Array {
-    return this.#fitted().intercept.slice();
+    return this.fitted().classes.slice();
   }
 
   /** Solver iterations of the last fit. */
   get nIter(): number {
-    return this.#fitted().nIter;
+    return this.fitted().nIter;
   }
 
   /**
@@ -139,7 +111,7 @@ export class LogisticRegression {
    */
   fit(X: Matrix, y: ArrayLike<number>, opts: LogisticFitOptions = {}): Promise<this> {
     return asPromise(() => {
-      const params = this.#params();
+      const params = this.resolvedOptions() as Params;
       checkOptions("opts", opts, ["sampleWeight"]);
       const x = toFiniteMatrix("X", X);
       const { classes, encoded } = encodeClasses("y", toLabels("y", y, x.rows));
@@ -167,25 +139,9 @@ export class LogisticRegression {
         coef.set(result.w.subarray(k * loss.stride, k * loss.stride + x.cols), k * x.cols);
         if (params.fitIntercept) intercept[k] = result.w[k * loss.stride + x.cols];
       }
-      this.#state = { classes, nFeatures: x.cols, coef, intercept, nIter: result.nIter };
+      this.state = { classes, nFeatures: x.cols, coef, intercept, nIter: result.nIter };
       return this;
     });
-  }
-
-  /** Margins in float64: [n] for two classes, else [n, nClasses]. */
-  #margins(X: Matrix): { z: Float64Array; rows: number; outs: number } {
-    const s = this.#fitted();
-    const x = toFiniteMatrix("X", X, s.nFeatures);
-    const outs = s.intercept.length, cols = s.nFeatures;
-    const z = new Float64Array(x.rows * outs);
-    for (let i = 0; i < x.rows; i++) {
-      for (let k = 0; k < outs; k++) {
-        let sum = s.intercept[k];
-        for (let j = 0; j < cols; j++) sum += x.data[i * cols + j] * s.coef[k * cols + j];
-        z[i * outs + k] = sum;
-      }
-    }
-    return { z, rows: x.rows, outs };
   }
 
   /**
@@ -196,7 +152,7 @@ export class LogisticRegression {
    */
   decisionFunction(X: Matrix): Promise<Tensor> {
     return asPromise(() => {
-      const { z, rows, outs } = this.#margins(X);
+      const { z, rows, outs } = this.outputs(X);
       return { data: Float32Array.from(z), shape: outs === 1 ? [rows] : [rows, outs] };
     });
   }
@@ -208,8 +164,8 @@ export class LogisticRegression {
    */
   predictProba(X: Matrix): Promise<Tensor> {
     return asPromise(() => {
-      const { z, rows, outs } = this.#margins(X);
-      const k = this.#fitted().classes.length;
+      const { z, rows, outs } = this.outputs(X);
+      const k = this.fitted().classes.length;
       const out = new Float32Array(rows * k);
       for (let i = 0; i < rows; i++) {
         if (outs === 1) {
@@ -233,8 +189,8 @@ export class LogisticRegression {
    */
   predict(X: Matrix): Promise<Float32Array> {
     return asPromise(() => {
-      const { z, rows, outs } = this.#margins(X);
-      const classes = this.#fitted().classes;
+      const { z, rows, outs } = this.outputs(X);
+      const classes = this.fitted().classes;
       const out = new Float32Array(rows);
       for (let i = 0; i < rows; i++) {
         let best = 0;
@@ -246,21 +202,30 @@ export class LogisticRegression {
     });
   }
 
-  /** A plain object with the options and fitted state; `fromJSON` restores it. */
-  toJSON(): Record<string, unknown> {
-    const s = this.#state;
+  protected stateToJSON(s: LogisticState): Record<string, unknown> {
     return {
-      format: FORMAT,
-      version: 1,
-      estimator: "LogisticRegression",
-      options: structuredClone(this.options),
-      fitted: s === null ? null : {
-        classes: Array.from(s.classes),
-        nFeatures: s.nFeatures,
-        coef: Array.from(s.coef),
-        intercept: Array.from(s.intercept),
-        nIter: s.nIter,
-      },
+      classes: Array.from(s.classes),
+      nFeatures: s.nFeatures,
+      coef: Array.from(s.coef),
+      intercept: Array.from(s.intercept),
+      nIter: s.nIter,
+    };
+  }
+
+  protected stateFromJSON(f: Record<string, unknown>): LogisticState {
+    const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
+    const nClasses = Array.isArray(f.classes) ? f.classes.length : 0;
+    const classes = numberList("json.fitted.classes", f.classes, nClasses);
+    if (nClasses < 2 || classes.some((c, i) => i > 0 && !(c > classes[i - 1]))) {
+      throw new RangeError(`Expected "json.fitted.classes" to hold at least two increasing labels`);
+    }
+    const outs = nClasses === 2 ? 1 : nClasses;
+    return {
+      classes,
+      nFeatures,
+      coef: numberList("json.fitted.coef", f.coef, outs * nFeatures),
+      intercept: numberList("json.fitted.intercept", f.intercept, outs),
+      nIter: typeof f.nIter === "number" ? f.nIter : 0,
     };
   }
 
@@ -271,30 +236,6 @@ export class LogisticRegression {
    * @throws {RangeError} When it holds another estimator, bad options or inconsistent shapes.
    */
   static fromJSON(json: object): LogisticRegression {
-    const o = readSerialised(json, "LogisticRegression");
-    const model = new LogisticRegression((o.options ?? {}) as LogisticRegressionOptions);
-    model.#params();
-    if (o.fitted === null || o.fitted === undefined) return model;
-    const f = o.fitted as Record<string, unknown>;
-    const nFeatures = f.nFeatures;
-    if (typeof nFeatures !== "number" || !Number.isInteger(nFeatures) || nFeatures < 1) {
-      throw new RangeError(
-        `Expected "json.fitted.nFeatures" to be an integer >= 1 but found ${show(nFeatures)}`,
-      );
-    }
-    const nClasses = Array.isArray(f.classes) ? f.classes.length : 0;
-    const classes = finiteArray("json.fitted.classes", f.classes, nClasses);
-    if (nClasses < 2 || classes.some((c, i) => i > 0 && !(c > classes[i - 1]))) {
-      throw new RangeError(`Expected "json.fitted.classes" to hold at least two increasing labels`);
-    }
-    const outs = nClasses === 2 ? 1 : nClasses;
-    model.#state = {
-      classes,
-      nFeatures,
-      coef: finiteArray("json.fitted.coef", f.coef, outs * nFeatures),
-      intercept: finiteArray("json.fitted.intercept", f.intercept, outs),
-      nIter: typeof f.nIter === "number" ? f.nIter : 0,
-    };
-    return model;
+    return new LogisticRegression().restore(json);
   }
 }

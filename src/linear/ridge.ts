@@ -2,17 +2,11 @@
  * @module
  */
 import type { Matrix, Tensor } from "../tensor.ts";
-import { checkOptions, show, toMatrix } from "../_validate.ts";
-import { type ParamTable, resolveParams } from "../trees/_params.ts";
+import { checkOptions, toMatrix } from "../_validate.ts";
+import { asPromise, countFrom, numberList, type ParamTable } from "../trees/_params.ts";
 import { toLabels, toWeights } from "../trees/_input.ts";
-import {
-  asPromise,
-  finiteArray,
-  FORMAT,
-  notFitted,
-  readSerialised,
-  toFiniteMatrix,
-} from "./_input.ts";
+import { toFiniteMatrix } from "./_input.ts";
+import { LinearModel, type LinearState } from "./_linear_model.ts";
 import { solveSpd } from "./_linalg.ts";
 
 /** Options of Ridge (scikit-learn's names in camelCase). */
@@ -35,14 +29,11 @@ const PARAMS: ParamTable = {
 
 type Params = Required<RidgeOptions>;
 
-interface RidgeState {
-  nFeatures: number;
+/** One coefficient row per target. */
+interface RidgeState extends LinearState {
   nTargets: number;
   /** True when y was a matrix (predictions are then [n, nTargets]). */
   multiOutput: boolean;
-  /** Row-major [nTargets, nFeatures]. */
-  coef: Float64Array;
-  intercept: Float64Array;
 }
 
 /** Targets as row-major [rows, nTargets] float64, and whether they came as a matrix. */
@@ -83,46 +74,27 @@ function toTargets(
  * if (Math.abs(y - 21) > 1e-4) throw new Error(`${y}`);
  * ```
  */
-export class Ridge {
-  /** The options as given to the constructor. */
-  readonly options: RidgeOptions;
-  #state: RidgeState | null = null;
-
+export class Ridge extends LinearModel<RidgeOptions, RidgeState> {
   /**
    * Stores the options; `fit` checks them.
    *
    * @param options See RidgeOptions.
    */
   constructor(options: RidgeOptions = {}) {
-    this.options = { ...options };
+    super(options);
   }
 
-  #params(): Params {
-    return resolveParams("options", PARAMS, this.options) as unknown as Params;
+  protected get estimatorName(): string {
+    return "Ridge";
   }
 
-  #fitted(): RidgeState {
-    return this.#state ?? notFitted("Ridge");
-  }
-
-  /** Number of features seen at fit. */
-  get nFeatures(): number {
-    return this.#fitted().nFeatures;
+  protected paramTable(): ParamTable {
+    return PARAMS;
   }
 
   /** Number of targets (columns of y; 1 for a vector). */
   get nTargets(): number {
-    return this.#fitted().nTargets;
-  }
-
-  /** Coefficients, row-major [nTargets, nFeatures]. */
-  get coef(): Float64Array {
-    return this.#fitted().coef.slice();
-  }
-
-  /** Intercepts, one per target (zeros without `fitIntercept`). */
-  get intercept(): Float64Array {
-    return this.#fitted().intercept.slice();
+    return this.fitted().nTargets;
   }
 
   /**
@@ -138,7 +110,7 @@ export class Ridge {
    */
   fit(X: Matrix, y: ArrayLike<number> | Matrix, opts: RidgeFitOptions = {}): Promise<this> {
     return asPromise(() => {
-      const params = this.#params();
+      const params = this.resolvedOptions() as Params;
       checkOptions("opts", opts, ["sampleWeight"]);
       const x = toFiniteMatrix("X", X);
       const t = toTargets(y, x.rows);
@@ -186,25 +158,9 @@ export class Ridge {
         }
         intercept[k] = params.fitIntercept ? offset : 0;
       }
-      this.#state = { nFeatures: cols, nTargets: m, multiOutput: t.multiOutput, coef, intercept };
+      this.state = { nFeatures: cols, nTargets: m, multiOutput: t.multiOutput, coef, intercept };
       return this;
     });
-  }
-
-  /** Predictions in float64, row-major [n, nTargets]. */
-  #predict(X: Matrix): { out: Float64Array; rows: number } {
-    const s = this.#fitted();
-    const x = toFiniteMatrix("X", X, s.nFeatures);
-    const cols = s.nFeatures, m = s.nTargets;
-    const out = new Float64Array(x.rows * m);
-    for (let i = 0; i < x.rows; i++) {
-      for (let k = 0; k < m; k++) {
-        let sum = s.intercept[k];
-        for (let j = 0; j < cols; j++) sum += x.data[i * cols + j] * s.coef[k * cols + j];
-        out[i * m + k] = sum;
-      }
-    }
-    return { out, rows: x.rows };
   }
 
   /**
@@ -214,7 +170,7 @@ export class Ridge {
    */
   predict(X: Matrix): Promise<Float32Array> {
     return asPromise(() => {
-      return Float32Array.from(this.#predict(X).out);
+      return Float32Array.from(this.outputs(X).z);
     });
   }
 
@@ -225,27 +181,31 @@ export class Ridge {
    */
   predictTensor(X: Matrix): Promise<Tensor> {
     return asPromise(() => {
-      const { out, rows } = this.#predict(X);
-      const s = this.#fitted();
-      return { data: Float32Array.from(out), shape: s.multiOutput ? [rows, s.nTargets] : [rows] };
+      const { z, rows } = this.outputs(X);
+      const s = this.fitted();
+      return { data: Float32Array.from(z), shape: s.multiOutput ? [rows, s.nTargets] : [rows] };
     });
   }
 
-  /** A plain object with the options and fitted state; `fromJSON` restores it. */
-  toJSON(): Record<string, unknown> {
-    const s = this.#state;
+  protected stateToJSON(s: RidgeState): Record<string, unknown> {
     return {
-      format: FORMAT,
-      version: 1,
-      estimator: "Ridge",
-      options: structuredClone(this.options),
-      fitted: s === null ? null : {
-        nFeatures: s.nFeatures,
-        nTargets: s.nTargets,
-        multiOutput: s.multiOutput,
-        coef: Array.from(s.coef),
-        intercept: Array.from(s.intercept),
-      },
+      nFeatures: s.nFeatures,
+      nTargets: s.nTargets,
+      multiOutput: s.multiOutput,
+      coef: Array.from(s.coef),
+      intercept: Array.from(s.intercept),
+    };
+  }
+
+  protected stateFromJSON(f: Record<string, unknown>): RidgeState {
+    const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
+    const nTargets = countFrom("json.fitted.nTargets", f.nTargets);
+    return {
+      nFeatures,
+      nTargets,
+      multiOutput: f.multiOutput === true || nTargets > 1,
+      coef: numberList("json.fitted.coef", f.coef, nTargets * nFeatures),
+      intercept: numberList("json.fitted.intercept", f.intercept, nTargets),
     };
   }
 
@@ -256,27 +216,6 @@ export class Ridge {
    * @throws {RangeError} When it holds another estimator, bad options or inconsistent shapes.
    */
   static fromJSON(json: object): Ridge {
-    const o = readSerialised(json, "Ridge");
-    const model = new Ridge((o.options ?? {}) as RidgeOptions);
-    model.#params();
-    if (o.fitted === null || o.fitted === undefined) return model;
-    const f = o.fitted as Record<string, unknown>;
-    for (const key of ["nFeatures", "nTargets"]) {
-      const v = f[key];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-        throw new RangeError(
-          `Expected "json.fitted.${key}" to be an integer >= 1 but found ${show(v)}`,
-        );
-      }
-    }
-    const nFeatures = f.nFeatures as number, nTargets = f.nTargets as number;
-    model.#state = {
-      nFeatures,
-      nTargets,
-      multiOutput: f.multiOutput === true || nTargets > 1,
-      coef: finiteArray("json.fitted.coef", f.coef, nTargets * nFeatures),
-      intercept: finiteArray("json.fitted.intercept", f.intercept, nTargets),
-    };
-    return model;
+    return new Ridge().restore(json);
   }
 }

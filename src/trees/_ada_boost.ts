@@ -12,7 +12,6 @@
  */
 import type { Matrix, Tensor } from "../tensor.ts";
 import { Rng } from "../_random.ts";
-import { show } from "../_validate.ts";
 import { checkEstimator, clone, type Estimator } from "./_clone.ts";
 import {
   adoptTree,
@@ -24,13 +23,13 @@ import {
 import type { Features } from "./_input.ts";
 import {
   asTensor,
+  classesFrom,
   features,
   MetaEstimator,
-  numberList,
   restoreList,
   type Restorer,
 } from "./_meta.ts";
-import type { ParamTable } from "./_params.ts";
+import { countFrom, numberList, type ParamTable } from "./_params.ts";
 import { TreeEstimator } from "./_estimator.ts";
 import type { EnsembleFitOptions } from "./_tree_options.ts";
 
@@ -201,19 +200,13 @@ export abstract class AdaBoostBase<O extends AdaBoostOptions>
   protected stateFromJSON(f: Record<string, unknown>, restore: Restorer): AdaBoostState {
     const estimators = restoreList("json.fitted.estimators", f.estimators, restore);
     const m = estimators.length;
-    if (typeof f.nFeatures !== "number" || !Number.isInteger(f.nFeatures) || f.nFeatures < 1) {
-      throw new RangeError(
-        `Expected "json.fitted.nFeatures" to be an integer >= 1 but found ${show(f.nFeatures)}`,
-      );
-    }
+    const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
     return {
       estimators,
       estimatorWeights: numberList("json.fitted.estimatorWeights", f.estimatorWeights, m),
       estimatorErrors: numberList("json.fitted.estimatorErrors", f.estimatorErrors, m),
-      nFeatures: f.nFeatures,
-      classes: f.classes === null || f.classes === undefined
-        ? null
-        : numberList("json.fitted.classes", f.classes),
+      nFeatures,
+      classes: classesFrom(f.classes),
     };
   }
 }

@@ -16,16 +16,16 @@ import type { Features } from "./_input.ts";
 import { toLabels, toWeights } from "./_input.ts";
 import {
   asTensor,
+  classesFrom,
   features,
   MetaEstimator,
-  numberList,
   restoreList,
   type Restorer,
   selectColumns,
   selectRows,
   uniformDrawCounts,
 } from "./_meta.ts";
-import type { ParamTable } from "./_params.ts";
+import { countFrom, numberList, type ParamTable } from "./_params.ts";
 import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "./_tree_options.ts";
 
 /** Options of the bagging estimators (scikit-learn's names in camelCase). */
@@ -270,12 +270,7 @@ export abstract class BaggingBase extends MetaEstimator<BaggingOptions, BaggingS
 
   protected stateFromJSON(f: Record<string, unknown>, restore: Restorer): BaggingState {
     const estimators = restoreList("json.fitted.estimators", f.estimators, restore);
-    if (typeof f.nFeatures !== "number" || !Number.isInteger(f.nFeatures) || f.nFeatures < 1) {
-      throw new RangeError(
-        `Expected "json.fitted.nFeatures" to be an integer >= 1 but found ${show(f.nFeatures)}`,
-      );
-    }
-    const nFeatures = f.nFeatures;
+    const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
     if (!Array.isArray(f.features) || f.features.length !== estimators.length) {
       throw new RangeError(`Expected "json.fitted.features" to list one array per estimator`);
     }
@@ -290,9 +285,7 @@ export abstract class BaggingBase extends MetaEstimator<BaggingOptions, BaggingS
       estimators,
       features: columns,
       nFeatures,
-      classes: f.classes === null || f.classes === undefined
-        ? null
-        : numberList("json.fitted.classes", f.classes),
+      classes: classesFrom(f.classes),
       oobScore: typeof f.oobScore === "number" ? f.oobScore : null,
     };
   }

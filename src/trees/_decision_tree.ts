@@ -14,7 +14,6 @@
  */
 import type { Backend, Matrix } from "../tensor.ts";
 import { Rng } from "../_random.ts";
-import { show } from "../_validate.ts";
 import type { ForestSession } from "../backends/forest.ts";
 import { binMatrix, type BinnedMatrix } from "./_binning.ts";
 import {
@@ -32,11 +31,11 @@ import {
   resolveTreeLimits,
 } from "./_cart_exact.ts";
 import { pruneCostComplexity, pruningPath } from "./_cost_complexity.ts";
-import { CRITERIA } from "./_criteria.ts";
+import { CLASSIFICATION_CRITERIA, CRITERIA, REGRESSION_CRITERIA } from "./_criteria.ts";
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
 import { type Features, toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
-import type { ParamTable } from "./_params.ts";
+import { asPromise, type ParamTable, registeredName } from "./_params.ts";
 import { checkFitOptions, type TreeOptions, treeParamTable } from "./_tree_options.ts";
 import { normalise, type TreeEnsemble } from "./_tree_model.ts";
 import { CartModelWriter } from "./_cart_model.ts";
@@ -415,13 +414,11 @@ export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   apply(X: Matrix): Promise<Int32Array> {
-    try {
+    return asPromise(() => {
       const { model } = this.fitted();
       const x = toFeatures("X", X, model.nFeatures);
-      return Promise.resolve(applyTree(model, 0, x.data, x.rows));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return applyTree(model, 0, x.data, x.rows);
+    });
   }
 
   /** Normalised total impurity decrease per feature (scikit-learn's `feature_importances_`). */
@@ -442,24 +439,53 @@ export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions
     return this.fitted().model.feature.reduce((n, f) => n + (f < 0 ? 1 : 0), 0);
   }
 
-  protected stateToJSON(s: TreeState): Record<string, unknown> {
+  protected fieldsToJSON(s: TreeState): Record<string, unknown> {
     return { criterion: s.criterion, depth: s.depth };
   }
 
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): TreeState {
-    if (typeof fields.criterion !== "string" || !(fields.criterion in CRITERIA)) {
-      throw new RangeError(
-        `Expected "json.fitted.criterion" to be a known criterion but found ${
-          show(fields.criterion)
-        }`,
-      );
-    }
+    const criterion = criterionFrom(fields);
     const depth = typeof fields.depth === "number" ? fields.depth : 0;
-    const state = { ...base, criterion: fields.criterion, depth };
-    this.checkState(state);
+    const state = { ...base, criterion, depth };
+    checkCartState(state, this.isClassifier, "tree");
     return state;
   }
 
-  /** Throws a RangeError when the restored state does not suit this estimator. */
-  protected abstract checkState(state: TreeState): void;
+  /** Whether this is the classifier (classes, class fractions in the leaves). */
+  protected abstract get isClassifier(): boolean;
+}
+
+/** The split criterion of a serialised tree or forest. */
+export function criterionFrom(fields: Record<string, unknown>): string {
+  return registeredName("json.fitted.criterion", fields.criterion, CRITERIA, "criterion");
+}
+
+/**
+ * Throws a RangeError unless a restored tree or forest suits a classifier (a criterion of
+ * classification, one leaf value per class) or a regressor (one value per leaf).
+ */
+export function checkCartState(
+  state: FittedTrees & { criterion: string },
+  isClassifier: boolean,
+  what: "tree" | "forest",
+): void {
+  const { model, classes, criterion } = state;
+  if (isClassifier) {
+    const k = classes?.length ?? 0;
+    if (
+      !(CLASSIFICATION_CRITERIA as readonly string[]).includes(criterion) || k < 2 ||
+      model.leafWidth !== k || model.nOutputs !== k
+    ) {
+      throw new RangeError(
+        `Expected a classification ${what} whose leaves hold one value per class but found ${k} classes, leaf width ${model.leafWidth}`,
+      );
+    }
+  } else if (
+    !(REGRESSION_CRITERIA as readonly string[]).includes(criterion) ||
+    model.leafWidth !== 1 || model.nOutputs !== 1 || classes !== null
+  ) {
+    throw new RangeError(
+      `Expected a regression ${what} with one value per leaf but found criterion "${criterion}", leaf width ${model.leafWidth}`,
+    );
+  }
 }

@@ -29,11 +29,11 @@ import { type CartTree, resolveTreeLimits } from "./_cart_exact.ts";
 import { CartModelWriter } from "./_cart_model.ts";
 import { pruneCostComplexity } from "./_cost_complexity.ts";
 import { CRITERIA } from "./_criteria.ts";
-import { applyTree, treeImportances } from "./_decision_tree.ts";
+import { applyTree, checkCartState, criterionFrom, treeImportances } from "./_decision_tree.ts";
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
-import type { ParamTable } from "./_params.ts";
+import { asPromise, type ParamTable } from "./_params.ts";
 import {
   checkFitOptions,
   type EnsembleFitOptions,
@@ -316,7 +316,7 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   apply(X: Matrix): Promise<Tensor> {
-    try {
+    return asPromise(() => {
       const { model } = this.fitted();
       const x = toFeatures("X", X, model.nFeatures);
       const nTrees = model.treeGroup.length;
@@ -325,32 +325,24 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
         const leaves = applyTree(model, t, x.data, x.rows);
         for (let r = 0; r < x.rows; r++) data[r * nTrees + t] = leaves[r];
       }
-      return Promise.resolve({ data, shape: [x.rows, nTrees] });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return { data, shape: [x.rows, nTrees] };
+    });
   }
 
-  protected stateToJSON(s: ForestState): Record<string, unknown> {
+  protected fieldsToJSON(s: ForestState): Record<string, unknown> {
     return { criterion: s.criterion, oobScore: s.oobScore };
   }
 
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): ForestState {
-    if (typeof fields.criterion !== "string" || !(fields.criterion in CRITERIA)) {
-      throw new RangeError(
-        `Expected "json.fitted.criterion" to be a known criterion but found ${
-          show(fields.criterion)
-        }`,
-      );
-    }
+    const criterion = criterionFrom(fields);
     const oobScore = typeof fields.oobScore === "number" ? fields.oobScore : null;
-    const state = { ...base, criterion: fields.criterion, oobScore };
-    this.checkState(state);
+    const state = { ...base, criterion, oobScore };
+    checkCartState(state, this.isClassifier, "forest");
     return state;
   }
 
-  /** Throws a RangeError when the restored state does not suit this estimator. */
-  protected abstract checkState(state: ForestState): void;
+  /** Whether this is the classifier (classes, class fractions in the leaves). */
+  protected abstract get isClassifier(): boolean;
 }
 
 /** Adds tree `tree`'s predictions on its out-of-bag rows (bootstrap count 0). */

@@ -16,7 +16,7 @@ import { growTree, withGrowthWorkspace } from "./_grower.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import type { TreesKernels, TreesWorkspace } from "../backends/trees.ts";
-import type { ParamTable } from "./_params.ts";
+import { type ParamTable, registeredName } from "./_params.ts";
 import { addTrees, EnsembleBuilder, normalise, type TreeEnsemble } from "./_tree_model.ts";
 
 /** Options of the GradientBoosting estimators, named after scikit-learn's. */
@@ -191,17 +191,13 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
     return this;
   }
 
-  protected stateToJSON(s: GBState): Record<string, unknown> {
+  protected fieldsToJSON(s: GBState): Record<string, unknown> {
     return { loss: s.loss };
   }
 
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): GBState {
-    if (typeof fields.loss !== "string" || !(fields.loss in LOSSES)) {
-      throw new RangeError(
-        `Expected "json.fitted.loss" to be a known loss but found ${show(fields.loss)}`,
-      );
-    }
-    const state = { ...base, loss: fields.loss };
+    const loss = registeredName("json.fitted.loss", fields.loss, LOSSES, "loss");
+    const state = { ...base, loss };
     this.checkState(state);
     return state;
   }

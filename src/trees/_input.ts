@@ -15,9 +15,15 @@ export interface Features {
 
 /**
  * A Matrix as float32 rows; NaN stays (missing), ±Infinity is refused. With `expectedCols`
- * the column count must match the one seen at fit.
+ * the column count must match the one seen at fit. With `missing` false NaN is refused too
+ * (for estimators that have no notion of a missing value).
  */
-export function toFeatures(name: string, value: unknown, expectedCols?: number): Features {
+export function toFeatures(
+  name: string,
+  value: unknown,
+  expectedCols?: number,
+  missing = true,
+): Features {
   const m = toMatrix(name, value);
   if (m.cols === 0) {
     throw new RangeError(`Expected "${name}" to have at least one column but found 0`);
@@ -29,12 +35,11 @@ export function toFeatures(name: string, value: unknown, expectedCols?: number):
   }
   for (let i = 0; i < m.data.length; i++) {
     const v = m.data[i];
-    if (v === Infinity || v === -Infinity) {
+    if (v === Infinity || v === -Infinity || (!missing && v !== v)) {
       const row = Math.floor(i / m.cols);
+      const allowed = missing ? "finite numbers or NaN (missing)" : "finite numbers";
       throw new RangeError(
-        `Expected "${name}" to hold finite numbers or NaN (missing) but row ${row}, column ${
-          i - row * m.cols
-        } is ${v}`,
+        `Expected "${name}" to hold ${allowed} but row ${row}, column ${i - row * m.cols} is ${v}`,
       );
     }
   }

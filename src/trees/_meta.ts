@@ -1,7 +1,7 @@
 /**
- * The base of the meta-estimators (AdaBoost, Bagging, Stacking): options checked against one
- * table at fit, nested estimators serialised by their own `toJSON`, and the sampling and
- * cross-validation helpers they share.
+ * The base of the meta-estimators (AdaBoost, Bagging, Stacking), on BaseEstimator (options
+ * checked against one table at fit): nested estimators serialised by their own `toJSON`, and
+ * the sampling and cross-validation helpers they share.
  *
  * Serialised meta-estimators look like
  *
@@ -19,7 +19,7 @@ import { show } from "../_validate.ts";
 import { type Estimator, isEstimator } from "./_clone.ts";
 import { FORMAT } from "./_estimator.ts";
 import { type Features, toFeatures } from "./_input.ts";
-import { type ParamTable, resolveParams } from "./_params.ts";
+import { BaseEstimator, numberList } from "./_params.ts";
 
 export { FORMAT };
 
@@ -57,21 +57,11 @@ function restoreOptions(
   return out;
 }
 
-export abstract class MetaEstimator<O extends object, S> {
-  /** The options as given to the constructor. */
-  readonly options: O;
-  protected state: S | null = null;
-
-  constructor(options: O) {
-    this.options = { ...options };
+export abstract class MetaEstimator<O extends object, S> extends BaseEstimator<O, S> {
+  protected get format(): string {
+    return FORMAT;
   }
 
-  /** The estimator's name in messages and serialised form. */
-  protected abstract get estimatorName(): string;
-  /** The option table checked at fit. */
-  protected abstract paramTable(): ParamTable;
-  /** The fitted state as plain JSON (nested estimators through their toJSON). */
-  protected abstract stateToJSON(state: S): Record<string, unknown>;
   /** Rebuilds the fitted state; throws a RangeError when it is inconsistent. */
   protected abstract stateFromJSON(fields: Record<string, unknown>, restore: Restorer): S;
 
@@ -80,52 +70,18 @@ export abstract class MetaEstimator<O extends object, S> {
     return "seed" in this.paramTable();
   }
 
-  /** Options merged over defaults, after checking them. */
-  protected resolvedOptions(): Record<string, unknown> {
-    return resolveParams("options", this.paramTable(), this.options);
-  }
-
-  /** The fitted state; a RangeError before fit. */
-  protected fitted(): S {
-    if (this.state === null) {
-      throw new RangeError(`This ${this.estimatorName} is not fitted yet; call fit() first`);
-    }
-    return this.state;
-  }
-
-  /** A plain object with the options and fitted state; `fromJSON` restores it. */
-  toJSON(): Record<string, unknown> {
-    return {
-      format: FORMAT,
-      version: 1,
-      estimator: this.estimatorName,
-      options: serialiseOptions(this.options),
-      fitted: this.state === null ? null : this.stateToJSON(this.state),
-    };
+  /** Options with every nested estimator replaced by its `toJSON()`. */
+  protected override optionsToJSON(): Record<string, unknown> {
+    return serialiseOptions(this.options);
   }
 
   /** Restores options and fitted state written by toJSON into this fresh estimator. */
   protected restore(json: unknown, restore: Restorer): this {
-    if (json === null || typeof json !== "object") {
-      throw new TypeError(
-        `Expected "json" to be an object written by toJSON() but found ${show(json)}`,
-      );
-    }
-    const o = json as Record<string, unknown>;
-    if (o.format !== FORMAT || o.estimator !== this.estimatorName) {
-      throw new RangeError(
-        `Expected "json" to hold a serialised ${this.estimatorName} but found format ${
-          show(o.format)
-        }, estimator ${show(o.estimator)}`,
-      );
-    }
-    const options = (o.options ?? {}) as Record<string, unknown>;
-    Object.assign(this.options, restoreOptions(options, restore));
-    this.resolvedOptions();
-    if (o.fitted !== null && o.fitted !== undefined) {
-      this.state = this.stateFromJSON(o.fitted as Record<string, unknown>, restore);
-    }
-    return this;
+    return this.restoreWith(
+      json,
+      (fields) => this.stateFromJSON(fields, restore),
+      (options) => restoreOptions(options as Record<string, unknown>, restore),
+    );
   }
 }
 
@@ -137,17 +93,9 @@ export function restoreList(name: string, value: unknown, restore: Restorer): Es
   return value.map((v, i) => restore(`${name}[${i}]`, v));
 }
 
-/** Reads an array of finite numbers of the given length from serialised state. */
-export function numberList(name: string, value: unknown, length?: number): Float64Array {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === "number" && Number.isFinite(v))) {
-    throw new TypeError(
-      `Expected "${name}" to be an array of finite numbers but found ${show(value)}`,
-    );
-  }
-  if (length !== undefined && value.length !== length) {
-    throw new RangeError(`Expected "${name}" to have ${length} entries but found ${value.length}`);
-  }
-  return Float64Array.from(value);
+/** The sorted classes of serialised state: null, or an array of finite numbers. */
+export function classesFrom(value: unknown): Float64Array | null {
+  return value === null || value === undefined ? null : numberList("json.fitted.classes", value);
 }
 
 /** The rows of a float32 matrix, as a Tensor. */

@@ -1,6 +1,14 @@
 /**
  * Declarative option tables: each estimator lists its options once with their defaults and
  * constraints; `resolveParams` refuses unknown names, checks every value and fills defaults.
+ * `BaseEstimator` is what every estimator (trees, meta-estimators, linear models) builds on:
+ * options stored by the constructor and checked against the table, an explicit fitted state,
+ * and the serialised form
+ *
+ * ```
+ *  { format: "tessera.trees" | "tessera.linear", version: 1, estimator: "XGBClassifier",
+ *    options: { ...as given to the constructor }, fitted: null | { ...the fitted state } }
+ * ```
  *
  * @module
  */
@@ -73,4 +81,135 @@ export function resolveParams(
     out[key] = value === undefined ? table[key].default : value;
   }
   return out;
+}
+
+/** The base of every estimator: options, one option table, fitted state, serialised form. */
+export abstract class BaseEstimator<O extends object, S> {
+  /** The options as given to the constructor. */
+  readonly options: O;
+  protected state: S | null = null;
+
+  constructor(options: O) {
+    this.options = { ...options };
+  }
+
+  /** The estimator's name in messages and serialised form. */
+  protected abstract get estimatorName(): string;
+  /** The tag of the serialised form. */
+  protected abstract get format(): string;
+  /** The option table checked at fit. */
+  protected abstract paramTable(): ParamTable;
+  /** The fitted state as plain JSON. */
+  protected abstract stateToJSON(state: S): Record<string, unknown>;
+
+  /** Options merged over defaults, after checking them. */
+  protected resolvedOptions(): Record<string, unknown> {
+    return resolveParams("options", this.paramTable(), this.options);
+  }
+
+  /** The fitted state; a RangeError before fit. */
+  protected fitted(): S {
+    if (this.state === null) {
+      throw new RangeError(`This ${this.estimatorName} is not fitted yet; call fit() first`);
+    }
+    return this.state;
+  }
+
+  /** The options as plain JSON. */
+  protected optionsToJSON(): unknown {
+    return structuredClone(this.options);
+  }
+
+  /** A plain object with the options and fitted state; `fromJSON` restores it. */
+  toJSON(): Record<string, unknown> {
+    return {
+      format: this.format,
+      version: 1,
+      estimator: this.estimatorName,
+      options: this.optionsToJSON(),
+      fitted: this.state === null ? null : this.stateToJSON(this.state),
+    };
+  }
+
+  /** The fields of a `toJSON()` object after checking its tag and estimator name. */
+  protected readSerialised(json: unknown): Record<string, unknown> {
+    if (json === null || typeof json !== "object") {
+      throw new TypeError(
+        `Expected "json" to be an object written by toJSON() but found ${show(json)}`,
+      );
+    }
+    const o = json as Record<string, unknown>;
+    if (o.format !== this.format || o.estimator !== this.estimatorName) {
+      throw new RangeError(
+        `Expected "json" to hold a serialised ${this.estimatorName} but found format ${
+          show(o.format)
+        }, estimator ${show(o.estimator)}`,
+      );
+    }
+    return o;
+  }
+
+  /**
+   * Restores options and fitted state written by toJSON into this fresh estimator: the options
+   * as `readOptions` reads them, checked, then the state as `readState` rebuilds it.
+   */
+  protected restoreWith(
+    json: unknown,
+    readState: (fields: Record<string, unknown>) => S,
+    readOptions: (options: unknown) => unknown = (options) => options,
+  ): this {
+    const o = this.readSerialised(json);
+    Object.assign(this.options, readOptions(o.options ?? {}));
+    this.resolvedOptions();
+    if (o.fitted !== null && o.fitted !== undefined) {
+      this.state = readState(o.fitted as Record<string, unknown>);
+    }
+    return this;
+  }
+}
+
+/** Reads an integer >= 1 (a count) from serialised state. */
+export function countFrom(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`Expected "${name}" to be an integer >= 1 but found ${show(value)}`);
+  }
+  return value;
+}
+
+/** Reads the name of an entry of `registry` (a criterion, loss, objective) from serialised state. */
+export function registeredName(
+  name: string,
+  value: unknown,
+  registry: object,
+  what: string,
+): string {
+  if (typeof value !== "string" || !(value in registry)) {
+    throw new RangeError(`Expected "${name}" to be a known ${what} but found ${show(value)}`);
+  }
+  return value;
+}
+
+/** Reads an array of finite numbers (of the given length) from serialised state. */
+export function numberList(name: string, value: unknown, length?: number): Float64Array {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "number" && Number.isFinite(v))) {
+    throw new TypeError(
+      `Expected "${name}" to be an array of finite numbers but found ${show(value)}`,
+    );
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(`Expected "${name}" to have ${length} entries but found ${value.length}`);
+  }
+  return Float64Array.from(value);
+}
+
+/**
+ * Runs synchronous work as the body of an async API call: its result, or its error as a
+ * rejection, so callers see the same contract as the kernel-backed estimators.
+ */
+export function asPromise<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

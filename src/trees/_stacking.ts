@@ -26,7 +26,7 @@ import {
   selectRows,
   stratifiedKFold,
 } from "./_meta.ts";
-import type { ParamTable } from "./_params.ts";
+import { countFrom, type ParamTable } from "./_params.ts";
 import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "./_tree_options.ts";
 
 /** Options of the stacking estimators. */
@@ -228,13 +228,9 @@ export abstract class StackingBase extends MetaEstimator<StackingOptions, Stacki
     const estimators = restoreList("json.fitted.estimators", f.estimators, restore);
     const finalEstimator = restore("json.fitted.finalEstimator", f.finalEstimator);
     if (!isEstimator(finalEstimator)) throw new RangeError(`Expected a final estimator`);
-    if (typeof f.nFeatures !== "number" || !Number.isInteger(f.nFeatures) || f.nFeatures < 1) {
-      throw new RangeError(
-        `Expected "json.fitted.nFeatures" to be an integer >= 1 but found ${show(f.nFeatures)}`,
-      );
-    }
+    const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
     const classes = Array.isArray(f.classes) ? Float64Array.from(f.classes as number[]) : null;
-    return { estimators, finalEstimator, nFeatures: f.nFeatures, classes };
+    return { estimators, finalEstimator, nFeatures, classes };
   }
 }
 

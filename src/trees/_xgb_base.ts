@@ -12,7 +12,7 @@ import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import { type Metric, METRICS } from "./_metrics.ts";
 import { type Objective, OBJECTIVES } from "./_objectives.ts";
-import type { ParamTable } from "./_params.ts";
+import { type ParamTable, registeredName } from "./_params.ts";
 import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "./_tree_model.ts";
 
 /** Options of XGBRegressor and XGBClassifier, named after XGBoost's scikit-learn API. */
@@ -333,17 +333,17 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     };
   }
 
-  protected stateToJSON(s: XGBState): Record<string, unknown> {
+  protected fieldsToJSON(s: XGBState): Record<string, unknown> {
     return { objective: s.objective, bestIteration: s.bestIteration, evalHistory: s.evalHistory };
   }
 
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): XGBState {
-    const objective = fields.objective;
-    if (typeof objective !== "string" || !(objective in OBJECTIVES)) {
-      throw new RangeError(
-        `Expected "json.fitted.objective" to be a known objective but found ${show(objective)}`,
-      );
-    }
+    const objective = registeredName(
+      "json.fitted.objective",
+      fields.objective,
+      OBJECTIVES,
+      "objective",
+    );
     const state: XGBState = {
       ...base,
       objective,

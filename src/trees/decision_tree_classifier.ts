@@ -8,7 +8,6 @@ import {
   type DecisionTreeOptions,
   decisionTreeParamTable,
   type TreeFitOptions,
-  type TreeState,
 } from "./_decision_tree.ts";
 import { encodeClasses } from "./_input.ts";
 import type { ParamTable } from "./_params.ts";
@@ -67,16 +66,8 @@ export class DecisionTreeClassifier extends DecisionTreeBase {
     return { targets: { y: encoded, nClasses: classes.length }, classes };
   }
 
-  protected checkState(state: TreeState): void {
-    const k = state.classes?.length ?? 0;
-    if (
-      !(CLASSIFICATION_CRITERIA as readonly string[]).includes(state.criterion) || k < 2 ||
-      state.model.leafWidth !== k || state.model.nOutputs !== k
-    ) {
-      throw new RangeError(
-        `Expected a classification tree whose leaves hold one value per class but found ${k} classes, leaf width ${state.model.leafWidth}`,
-      );
-    }
+  protected get isClassifier(): boolean {
+    return true;
   }
 
   /** The sorted class labels seen at fit. */

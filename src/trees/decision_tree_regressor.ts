@@ -8,7 +8,6 @@ import {
   type DecisionTreeOptions,
   decisionTreeParamTable,
   type TreeFitOptions,
-  type TreeState,
 } from "./_decision_tree.ts";
 import type { ParamTable } from "./_params.ts";
 
@@ -52,15 +51,8 @@ export class DecisionTreeRegressor extends DecisionTreeBase {
     return { targets: { y, nClasses: 0 }, classes: null };
   }
 
-  protected checkState(state: TreeState): void {
-    if (
-      !(REGRESSION_CRITERIA as readonly string[]).includes(state.criterion) ||
-      state.model.leafWidth !== 1 || state.model.nOutputs !== 1 || state.classes !== null
-    ) {
-      throw new RangeError(
-        `Expected a regression tree with one value per leaf but found criterion "${state.criterion}", leaf width ${state.model.leafWidth}`,
-      );
-    }
+  protected get isClassifier(): boolean {
+    return false;
   }
 
   override fit(X: Matrix, y: ArrayLike<number>, opts?: TreeFitOptions): Promise<this> {

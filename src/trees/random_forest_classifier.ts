@@ -3,7 +3,7 @@
  */
 import type { Matrix, Tensor } from "../tensor.ts";
 import { CLASSIFICATION_CRITERIA } from "./_criteria.ts";
-import { ForestBase, type ForestOptions, forestParamTable, type ForestState } from "./_forest.ts";
+import { ForestBase, type ForestOptions, forestParamTable } from "./_forest.ts";
 import { encodeClasses } from "./_input.ts";
 import type { ParamTable } from "./_params.ts";
 import type { EnsembleFitOptions } from "./_tree_options.ts";
@@ -67,16 +67,8 @@ export class RandomForestClassifier extends ForestBase {
     return correct / labels.length;
   }
 
-  protected checkState(state: ForestState): void {
-    const k = state.classes?.length ?? 0;
-    if (
-      !(CLASSIFICATION_CRITERIA as readonly string[]).includes(state.criterion) || k < 2 ||
-      state.model.leafWidth !== k || state.model.nOutputs !== k
-    ) {
-      throw new RangeError(
-        `Expected a classification forest whose leaves hold one value per class but found ${k} classes, leaf width ${state.model.leafWidth}`,
-      );
-    }
+  protected get isClassifier(): boolean {
+    return true;
   }
 
   /** The sorted class labels seen at fit. */

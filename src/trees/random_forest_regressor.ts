@@ -3,7 +3,7 @@
  */
 import type { Matrix } from "../tensor.ts";
 import { REGRESSION_CRITERIA } from "./_criteria.ts";
-import { ForestBase, type ForestOptions, forestParamTable, type ForestState } from "./_forest.ts";
+import { ForestBase, type ForestOptions, forestParamTable } from "./_forest.ts";
 import type { ParamTable } from "./_params.ts";
 import type { EnsembleFitOptions } from "./_tree_options.ts";
 
@@ -69,15 +69,8 @@ export class RandomForestRegressor extends ForestBase {
     return r2Score(labels, predicted);
   }
 
-  protected checkState(state: ForestState): void {
-    if (
-      !(REGRESSION_CRITERIA as readonly string[]).includes(state.criterion) ||
-      state.model.leafWidth !== 1 || state.model.nOutputs !== 1 || state.classes !== null
-    ) {
-      throw new RangeError(
-        `Expected a regression forest with one value per leaf but found criterion "${state.criterion}", leaf width ${state.model.leafWidth}`,
-      );
-    }
+  protected get isClassifier(): boolean {
+    return false;
   }
 
   /** Out-of-bag predictions of the training rows (0 for a row that every tree drew). */
