@@ -20,8 +20,8 @@ Deno.test("pool: overlapping runs and runSharing all land, then a trap rejects a
     view().fill(0);
     // Eight disjoint blocks, each gets b·1 added by its own task: block k ends at k + 1.
     const task = (k: number) => ({
-      kernel: "diffusion_axpby_f32",
-      args: [y + k * n * 4, ones, n, 1, k + 1],
+      kernel: "diffusion_combine2_f32",
+      args: [y + k * n * 4, n, y + k * n * 4, 1, ones, k + 1],
     });
     await Promise.all([
       rt.run([task(0), task(1), task(2)]),
@@ -52,7 +52,10 @@ Deno.test("pool: overlapping runs and runSharing all land, then a trap rejects a
     // Out of bounds: the worker's trap reaches the caller.
     const beyond = rt.memory.buffer.byteLength + 4096;
     await assert.rejects(
-      rt.run([task(0), { kernel: "diffusion_axpby_f32", args: [beyond, ones, n, 1, 1] }]),
+      rt.run([task(0), {
+        kernel: "diffusion_combine2_f32",
+        args: [beyond, n, beyond, 1, ones, 1],
+      }]),
       /out of bounds/,
     );
     view().fill(0);

@@ -305,24 +305,14 @@ class WasmWorkspace implements DiffusionWorkspace {
     c: number,
     d: number,
   ): boolean {
-    return this.#call(
-      "diffusion_dpmpp_step_f32",
-      this.#at(x),
-      this.#at(denoised),
-      denoisedPrev === NONE ? 0 : this.#at(denoisedPrev),
-      noise === NONE ? 0 : this.#at(noise),
-      this.size,
-      a,
-      b,
-      c,
-      d,
-      denoisedPrev === NONE ? 0 : 1,
-      noise === NONE ? 0 : 1,
-    );
+    const terms: [number, number][] = [[x, a], [denoised, b]];
+    if (denoisedPrev !== NONE) terms.push([denoisedPrev, c]);
+    if (noise !== NONE) terms.push([noise, d]);
+    return this.#combine(x, terms);
   }
 
   axpby(y: number, x: number, a: number, b: number): boolean {
-    return this.#call("diffusion_axpby_f32", this.#at(y), this.#at(x), this.size, a, b);
+    return this.#combine(y, [[y, a], [x, b]]);
   }
 
   fillGaussian(
@@ -344,6 +334,12 @@ class WasmWorkspace implements DiffusionWorkspace {
     if (this.#table !== null) this.#runtime.heap.free(this.#table);
     this.#table = null;
     this.#views = [];
+  }
+
+  /** out ← Σ coefficient·buffer over 2–4 (slot, coefficient) terms, summed in order. */
+  #combine(out: number, terms: [number, number][]): boolean {
+    const args = terms.flatMap(([slot, k]) => [this.#at(slot), k]);
+    return this.#call(`diffusion_combine${terms.length}_f32`, this.#at(out), this.size, ...args);
   }
 
   /** Runs a step kernel here: true when every value it wrote is finite. */
