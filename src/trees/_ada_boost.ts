@@ -31,7 +31,7 @@ import {
 } from "./_meta.ts";
 import { countFrom, numberList, type ParamTable } from "./_params.ts";
 import { TreeEstimator } from "./_estimator.ts";
-import type { EnsembleFitOptions } from "./_tree_options.ts";
+import { type EnsembleFitOptions, throwIfAborted } from "./_tree_options.ts";
 
 /** Options of the AdaBoost estimators (scikit-learn's names in camelCase). */
 export interface AdaBoostOptions {
@@ -134,11 +134,57 @@ export function roundFitter(
   };
 }
 
+/**
+ * What one boosting round made of its estimator: kept with a vote weight and an error, or
+ * dropped (null); and how the rows are reweighted for the next round (false: stop), or null to
+ * stop now.
+ */
+export interface RoundOutcome {
+  kept: { estimator: Estimator; weight: number; error: number } | null;
+  reweight: (() => boolean) | null;
+}
+
 /** The base of both AdaBoost estimators. */
 export abstract class AdaBoostBase<O extends AdaBoostOptions>
   extends MetaEstimator<O, AdaBoostState> {
   constructor(options: O) {
     super(options);
+  }
+
+  /**
+   * The boosting loop of SAMME and R2 alike: `round(m)` fits and weighs round m's estimator;
+   * after a round that goes on, progress is reported and, unless it was the last round, the
+   * rows are reweighted. Sets the fitted state; the previous one stays if a round throws.
+   */
+  protected async boostRounds(
+    rounds: RoundFitter,
+    round: (m: number) => Promise<RoundOutcome>,
+    { nEstimators, opts }: { nEstimators: number; opts: EnsembleFitOptions },
+    fitted: { nFeatures: number; classes: Float64Array | null },
+  ): Promise<void> {
+    const estimators: Estimator[] = [], weights: number[] = [], errors: number[] = [];
+    try {
+      for (let m = 0; m < nEstimators; m++) {
+        throwIfAborted(opts.signal);
+        const { kept, reweight } = await round(m);
+        if (kept !== null) {
+          estimators.push(kept.estimator);
+          weights.push(kept.weight);
+          errors.push(kept.error);
+        }
+        if (reweight === null) break;
+        opts.onProgress?.({ iteration: m + 1, total: nEstimators });
+        if (m === nEstimators - 1 || !reweight()) break;
+      }
+    } finally {
+      rounds.release();
+    }
+    this.state = {
+      estimators,
+      estimatorWeights: Float64Array.from(weights),
+      estimatorErrors: Float64Array.from(errors),
+      ...fitted,
+    };
   }
 
   /** The fitted estimators, in boosting order. */

@@ -19,7 +19,13 @@ import {
 import type { Metric } from "./_metrics.ts";
 import { type Objective, transformMargins } from "./_objectives.ts";
 import { interpolatedQuantile, weightedQuantile } from "./_quantile.ts";
-import { addTrees, EnsembleBuilder, type NodeSpec, type TreeEnsemble } from "./_tree_model.ts";
+import {
+  addTreeColumn,
+  addTrees,
+  EnsembleBuilder,
+  type NodeSpec,
+  type TreeEnsemble,
+} from "./_tree_model.ts";
 
 /** Everything the loop needs besides the data. */
 export interface BoostParams extends GrowParams {
@@ -241,16 +247,8 @@ async function boostBinned(
         }
       } else {
         // Rows left out of this tree's sample are in no leaf segment: walk the tree for all rows.
-        const single = new EnsembleBuilder({
-          nFeatures: nCols,
-          nOutputs: 1,
-          leafWidth: 1,
-          baseMargin: [0],
-        });
-        single.addTree(specs, 0);
-        treeOutput.fill(0);
-        await addTrees(kernels, single.build(), data.x, nRows, 0, 1, treeOutput);
-        for (let r = 0; r < nRows; r++) margins[r * K + k] += treeOutput[r];
+        const tree = { specs, nFeatures: nCols };
+        await addTreeColumn(kernels, tree, data.x, { values: margins, k, K }, treeOutput);
       }
     }
 

@@ -34,6 +34,7 @@ import type { Rng } from "../_random.ts";
 import { PriorityQueue } from "../_priority_queue.ts";
 import { CRITERIA, impurityImprovement, type NodeCriterion } from "./_criteria.ts";
 import type { NodeSpec } from "./_tree_model.ts";
+import type { TreeLimitOptions } from "./_tree_options.ts";
 
 /** The training data of one tree. */
 export interface ExactTreeInput {
@@ -100,27 +101,6 @@ export interface CartTree {
   weightedNNodeSamples: Float64Array;
   /** Depth of the deepest node (root = 0). */
   maxDepth: number;
-}
-
-/** Options that set the limits of a tree, in scikit-learn's forms (camelCase). */
-export interface TreeLimitOptions {
-  /** Deepest level; null or undefined for none. */
-  maxDepth?: number | null;
-  /** An integer ≥ 2, or a fraction of the rows in (0, 1] (default 2). */
-  minSamplesSplit?: number;
-  /** An integer ≥ 1, or a fraction of the rows in (0, 1) (default 1). */
-  minSamplesLeaf?: number;
-  /** Fraction of the total weight each leaf must hold, in [0, 0.5] (default 0). */
-  minWeightFractionLeaf?: number;
-  /**
-   * `"sqrt"`, `"log2"`, a fraction of the features in (0, 1] (so 1 = all, as scikit-learn's
-   * 1.0), or an integer count ≥ 2; null or undefined for all.
-   */
-  maxFeatures?: "sqrt" | "log2" | number | null;
-  /** Most leaves (≥ 2), grown best first; null or undefined for none. */
-  maxLeafNodes?: number | null;
-  /** Least weighted impurity decrease of a split (default 0). */
-  minImpurityDecrease?: number;
 }
 
 /** Values within this of each other are one value (scikit-learn's FEATURE_THRESHOLD, float32). */

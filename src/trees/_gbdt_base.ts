@@ -17,7 +17,7 @@ import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import type { TreesKernels, TreesWorkspace } from "../backends/trees.ts";
 import { type ParamTable, registeredName } from "./_params.ts";
-import { addTrees, EnsembleBuilder, normalise, type TreeEnsemble } from "./_tree_model.ts";
+import { addTreeColumn, EnsembleBuilder, normalise, type TreeEnsemble } from "./_tree_model.ts";
 
 /** Options of the GradientBoosting estimators, named after scikit-learn's. */
 export interface GBOptions {
@@ -361,16 +361,8 @@ async function stages(
           }
         });
       } else {
-        const single = new EnsembleBuilder({
-          nFeatures: nCols,
-          nOutputs: 1,
-          leafWidth: 1,
-          baseMargin: [0],
-        });
-        single.addTree(specs, 0);
-        treeOutput.fill(0);
-        await addTrees(kernels, single.build(), data.x, nRows, 0, 1, treeOutput);
-        for (let r = 0; r < nRows; r++) ctx.raw[r * K + k] += treeOutput[r];
+        const tree = { specs, nFeatures: nCols };
+        await addTreeColumn(kernels, tree, data.x, { values: ctx.raw, k, K }, treeOutput);
       }
     }
     onProgress?.({ iteration: stage + 1, total: params.nEstimators });

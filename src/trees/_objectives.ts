@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Tensor } from "../tensor.ts";
 import { gradientsRef } from "../backends/js/trees.ts";
 import { interpolatedQuantile, weightedQuantile } from "./_quantile.ts";
 
@@ -264,4 +265,23 @@ export function transformMargins(
     }
   }
   return out;
+}
+
+/**
+ * Class probabilities from margins [n, outputs]: the softmax of each row for several outputs;
+ * for one (two classes), the sigmoid as the second class's probability beside its complement,
+ * [n, 2].
+ */
+export function classProbabilities(margins: Tensor): Tensor {
+  const [n, outputs] = margins.shape;
+  if (outputs > 1) {
+    return { data: transformMargins("softmax", margins.data, outputs), shape: [n, outputs] };
+  }
+  const p = transformMargins("sigmoid", margins.data, 1);
+  const data = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    data[2 * i] = 1 - p[i];
+    data[2 * i + 1] = p[i];
+  }
+  return { data, shape: [n, 2] };
 }

@@ -188,6 +188,31 @@ export async function addTrees(
   });
 }
 
+/**
+ * Adds one tree's outputs on all `scratch.length` rows of x to column k of row-major margins
+ * [rows, K]: for a tree grown on a row sample, whose left-out rows sit in no leaf's segment.
+ * `scratch` holds the tree's float32 outputs.
+ */
+export async function addTreeColumn(
+  kernels: TreesKernels,
+  tree: { specs: NodeSpec[]; nFeatures: number },
+  x: Float32Array,
+  margins: { values: Float64Array; k: number; K: number },
+  scratch: Float32Array,
+): Promise<void> {
+  const single = new EnsembleBuilder({
+    nFeatures: tree.nFeatures,
+    nOutputs: 1,
+    leafWidth: 1,
+    baseMargin: [0],
+  });
+  single.addTree(tree.specs, 0);
+  scratch.fill(0);
+  await addTrees(kernels, single.build(), x, scratch.length, 0, 1, scratch);
+  const { values, k, K } = margins;
+  for (let r = 0; r < scratch.length; r++) values[r * K + k] += scratch[r];
+}
+
 /** Ways to measure a feature's importance, as XGBoost's `get_score` names them. */
 export const IMPORTANCE_TYPES = ["gain", "weight", "cover", "totalGain", "totalCover"] as const;
 export type ImportanceType = (typeof IMPORTANCE_TYPES)[number];

@@ -9,10 +9,8 @@ import { BACKENDS, checkOptions, show } from "../_validate.ts";
 import type { ParamTable } from "./_params.ts";
 import { MAX_BIN } from "./_binning.ts";
 
-/** Options of one CART tree, as scikit-learn names them (camelCase). */
-export interface TreeOptions {
-  /** Split criterion (classifiers: `"gini"`, `"entropy"`, `"log_loss"`; regressors: `"squared_error"`, `"absolute_error"`, `"poisson"`). */
-  criterion?: string;
+/** The limits of one CART tree, as scikit-learn names them (camelCase). */
+export interface TreeLimitOptions {
   /** Deepest level (root = 0); null or undefined for none. */
   maxDepth?: number | null;
   /** Least rows to split a node: an integer ≥ 2 or a fraction of the rows in (0, 1] (default 2). */
@@ -30,6 +28,12 @@ export interface TreeOptions {
   maxLeafNodes?: number | null;
   /** Least weighted impurity decrease of a split (default 0). */
   minImpurityDecrease?: number;
+}
+
+/** Options of one CART tree, as scikit-learn names them (camelCase). */
+export interface TreeOptions extends TreeLimitOptions {
+  /** Split criterion (classifiers: `"gini"`, `"entropy"`, `"log_loss"`; regressors: `"squared_error"`, `"absolute_error"`, `"poisson"`). */
+  criterion?: string;
   /** Bins per feature including the missing bin, 2 .. 256 (default 256). */
   maxBin?: number;
   /** Seed of feature sampling and tie-breaking (default 0). */

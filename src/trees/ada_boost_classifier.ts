@@ -10,12 +10,11 @@ import {
   type AdaBoostState,
   roundFitter,
 } from "./_ada_boost.ts";
-import type { Estimator } from "./_clone.ts";
 import { encodeClasses, toLabels, toWeights } from "./_input.ts";
 import { features, type Restorer, weightedDrawCounts } from "./_meta.ts";
 import type { ParamTable } from "./_params.ts";
 import { restoreEstimator } from "./_registry.ts";
-import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "./_tree_options.ts";
+import { checkFitOptions, type EnsembleFitOptions } from "./_tree_options.ts";
 import { argmaxClasses } from "./decision_tree_classifier.ts";
 import { DecisionTreeClassifier } from "./decision_tree_classifier.ts";
 
@@ -98,10 +97,9 @@ export class AdaBoostClassifier extends AdaBoostBase<AdaBoostClassifierOptions> 
     const w = normalised(given ?? new Float64Array(x.rows).fill(1));
     const resampler = new Rng(p.seed, 0);
     const rounds = roundFitter(template, x, labels, { y: encoded, nClasses: K, classes }, p.seed);
-    const estimators: Estimator[] = [], weights: number[] = [], errors: number[] = [];
-    try {
-      for (let m = 0; m < p.nEstimators; m++) {
-        throwIfAborted(opts.signal);
+    await this.boostRounds(
+      rounds,
+      async (m) => {
         const fitWeights = p.resample ? weightedDrawCounts(resampler, w, x.rows) : w;
         const { estimator, predicted } = await rounds.fit(m, fitWeights);
         let error = 0, total = 0;
@@ -110,46 +108,33 @@ export class AdaBoostClassifier extends AdaBoostBase<AdaBoostClassifierOptions> 
           if (predicted[r] !== expected[r]) error += w[r];
         }
         error /= total;
-        if (error <= 0) {
-          estimators.push(estimator);
-          weights.push(1);
-          errors.push(0);
-          break;
-        }
+        if (error <= 0) return { kept: { estimator, weight: 1, error: 0 }, reweight: null };
         if (error >= 1 - 1 / K) {
-          if (estimators.length === 0) {
+          if (m === 0) {
             throw new RangeError(
               `Expected the base estimator to beat chance (weighted error below ${
                 1 - 1 / K
               }) but its first fit erred on ${error} of the weight; AdaBoostClassifier cannot be fitted`,
             );
           }
-          break;
+          return { kept: null, reweight: null };
         }
         const alpha = p.learningRate * (Math.log((1 - error) / error) + Math.log(K - 1));
-        estimators.push(estimator);
-        weights.push(alpha);
-        errors.push(error);
-        opts.onProgress?.({ iteration: m + 1, total: p.nEstimators });
-        if (m === p.nEstimators - 1) break;
-        let sum = 0;
-        for (let r = 0; r < x.rows; r++) {
-          if (predicted[r] !== expected[r] && w[r] > 0) w[r] = Math.exp(Math.log(w[r]) + alpha);
-          sum += w[r];
-        }
-        if (!(sum > 0) || !Number.isFinite(sum)) break;
-        for (let r = 0; r < x.rows; r++) w[r] /= sum;
-      }
-    } finally {
-      rounds.release();
-    }
-    this.state = {
-      estimators,
-      estimatorWeights: Float64Array.from(weights),
-      estimatorErrors: Float64Array.from(errors),
-      nFeatures: x.cols,
-      classes,
-    };
+        const reweight = () => {
+          let sum = 0;
+          for (let r = 0; r < x.rows; r++) {
+            if (predicted[r] !== expected[r] && w[r] > 0) w[r] = Math.exp(Math.log(w[r]) + alpha);
+            sum += w[r];
+          }
+          if (!(sum > 0) || !Number.isFinite(sum)) return false;
+          for (let r = 0; r < x.rows; r++) w[r] /= sum;
+          return true;
+        };
+        return { kept: { estimator, weight: alpha, error }, reweight };
+      },
+      { nEstimators: p.nEstimators, opts },
+      { nFeatures: x.cols, classes },
+    );
     return this;
   }
 

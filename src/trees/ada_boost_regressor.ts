@@ -9,12 +9,11 @@ import {
   adaBoostParamTable,
   roundFitter,
 } from "./_ada_boost.ts";
-import type { Estimator } from "./_clone.ts";
 import { toLabels, toWeights } from "./_input.ts";
 import { features, weightedDrawCounts } from "./_meta.ts";
 import type { ParamTable } from "./_params.ts";
 import { restoreEstimator } from "./_registry.ts";
-import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "./_tree_options.ts";
+import { checkFitOptions, type EnsembleFitOptions } from "./_tree_options.ts";
 import { DecisionTreeRegressor } from "./decision_tree_regressor.ts";
 
 /** Losses of AdaBoost.R2, on errors scaled by the largest one to [0, 1]. */
@@ -96,11 +95,10 @@ export class AdaBoostRegressor extends AdaBoostBase<AdaBoostRegressorOptions> {
       { y: target, nClasses: 0, classes: null },
       p.seed,
     );
-    const estimators: Estimator[] = [], weights: number[] = [], errors: number[] = [];
     const loss = new Float64Array(x.rows);
-    try {
-      for (let m = 0; m < p.nEstimators; m++) {
-        throwIfAborted(opts.signal);
+    await this.boostRounds(
+      rounds,
+      async (m) => {
         const counts = weightedDrawCounts(resampler, w, x.rows);
         const { estimator, predicted } = await rounds.fit(m, counts);
         let largest = 0;
@@ -116,41 +114,29 @@ export class AdaBoostRegressor extends AdaBoostBase<AdaBoostRegressorOptions> {
           loss[r] = l;
           if (w[r] > 0) average += w[r] * l;
         }
-        if (average <= 0) {
-          estimators.push(estimator);
-          weights.push(1);
-          errors.push(0);
-          break;
-        }
+        if (average <= 0) return { kept: { estimator, weight: 1, error: 0 }, reweight: null };
         if (average >= 0.5) {
-          if (estimators.length === 0) {
-            estimators.push(estimator);
-            weights.push(1);
-            errors.push(average);
-          }
-          break;
+          // Only a first estimator this bad is kept, as the whole ensemble.
+          return {
+            kept: m === 0 ? { estimator, weight: 1, error: average } : null,
+            reweight: null,
+          };
         }
         const beta = average / (1 - average);
-        estimators.push(estimator);
-        weights.push(p.learningRate * Math.log(1 / beta));
-        errors.push(average);
-        opts.onProgress?.({ iteration: m + 1, total: p.nEstimators });
-        if (m === p.nEstimators - 1) break;
-        for (let r = 0; r < x.rows; r++) {
-          if (w[r] > 0) w[r] *= Math.pow(beta, (1 - loss[r]) * p.learningRate);
-        }
-        if (!scale(w)) break;
-      }
-    } finally {
-      rounds.release();
-    }
-    this.state = {
-      estimators,
-      estimatorWeights: Float64Array.from(weights),
-      estimatorErrors: Float64Array.from(errors),
-      nFeatures: x.cols,
-      classes: null,
-    };
+        const reweight = () => {
+          for (let r = 0; r < x.rows; r++) {
+            if (w[r] > 0) w[r] *= Math.pow(beta, (1 - loss[r]) * p.learningRate);
+          }
+          return scale(w);
+        };
+        return {
+          kept: { estimator, weight: p.learningRate * Math.log(1 / beta), error: average },
+          reweight,
+        };
+      },
+      { nEstimators: p.nEstimators, opts },
+      { nFeatures: x.cols, classes: null },
+    );
     return this;
   }
 

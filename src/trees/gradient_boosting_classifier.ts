@@ -11,8 +11,9 @@ import {
 } from "./_gbdt_base.ts";
 import { LOSSES } from "./_gbdt_losses.ts";
 import { encodeClasses } from "./_input.ts";
-import { transformMargins } from "./_objectives.ts";
+import { classProbabilities } from "./_objectives.ts";
 import type { ParamTable } from "./_params.ts";
+import { argmaxClasses } from "./decision_tree_classifier.ts";
 
 const CLASSIFICATION_LOSSES = Object.keys(LOSSES).filter((k) =>
   LOSSES[k].task === "classification"
@@ -104,18 +105,7 @@ export class GradientBoostingClassifier extends GBModel {
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   async predictProba(X: Matrix): Promise<Tensor> {
-    const raw = await this.rawOutput(X);
-    const [n, outputs] = raw.shape;
-    if (outputs > 1) {
-      return { data: transformMargins("softmax", raw.data, outputs), shape: [n, outputs] };
-    }
-    const p = transformMargins("sigmoid", raw.data, 1);
-    const data = new Float32Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      data[2 * i] = 1 - p[i];
-      data[2 * i + 1] = p[i];
-    }
-    return { data, shape: [n, 2] };
+    return classProbabilities(await this.rawOutput(X));
   }
 
   /**
@@ -124,16 +114,7 @@ export class GradientBoostingClassifier extends GBModel {
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   async predict(X: Matrix): Promise<Float32Array> {
-    const proba = await this.predictProba(X);
-    const [n, k] = proba.shape;
-    const classes = this.fitted().classes!;
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (proba.data[i * k + j] > proba.data[i * k + best]) best = j;
-      out[i] = classes[best];
-    }
-    return out;
+    return argmaxClasses(await this.predictProba(X), this.fitted().classes!);
   }
 
   /** Restores an estimator written by `toJSON()`. */

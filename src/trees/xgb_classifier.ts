@@ -3,8 +3,9 @@
  */
 import type { Matrix, Tensor } from "../tensor.ts";
 import { encodeClasses, encodeWith } from "./_input.ts";
-import { CLASSIFICATION_OBJECTIVES, OBJECTIVES, transformMargins } from "./_objectives.ts";
+import { CLASSIFICATION_OBJECTIVES, classProbabilities, OBJECTIVES } from "./_objectives.ts";
 import type { ParamTable } from "./_params.ts";
+import { argmaxClasses } from "./decision_tree_classifier.ts";
 import {
   type PreparedLabels,
   type XGBFitOptions,
@@ -113,19 +114,8 @@ export class XGBClassifier extends XGBModel {
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   async predictProba(X: Matrix): Promise<Tensor> {
-    const margins = await this.predictMargin(X);
-    const { classes, objective } = this.fitted();
-    const n = margins.shape[0], k = classes!.length;
-    if (OBJECTIVES[objective].task === "multiclass") {
-      return { data: transformMargins("softmax", margins.data, k), shape: [n, k] };
-    }
-    const p = transformMargins("sigmoid", margins.data, 1);
-    const data = new Float32Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      data[2 * i] = 1 - p[i];
-      data[2 * i + 1] = p[i];
-    }
-    return { data, shape: [n, 2] };
+    // Multiclass objectives have one margin per class, binary ones a single margin.
+    return classProbabilities(await this.predictMargin(X));
   }
 
   /**
@@ -135,19 +125,8 @@ export class XGBClassifier extends XGBModel {
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   async predict(X: Matrix): Promise<Float32Array> {
-    const proba = await this.predictProba(X);
-    const [n, k] = proba.shape;
-    const classes = this.fitted().classes!;
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      if (k === 2) best = proba.data[2 * i + 1] > 0.5 ? 1 : 0;
-      else {for (let j = 1; j < k; j++) {
-          if (proba.data[i * k + j] > proba.data[i * k + best]) best = j;
-        }}
-      out[i] = classes[best];
-    }
-    return out;
+    // For two classes p > 1 − p is p > 0.5: 1 − p is exact in float32 for p ≥ 0.5.
+    return argmaxClasses(await this.predictProba(X), this.fitted().classes!);
   }
 
   /** Restores an estimator written by `toJSON()`. */
