@@ -12,8 +12,7 @@ import { Rng } from "../_random.ts";
 import { show } from "../_validate.ts";
 import { roundFitter, seededClone } from "./_ada_boost.ts";
 import { checkEstimator, type Estimator } from "./_clone.ts";
-import type { Features } from "./_input.ts";
-import { toLabels, toWeights } from "./_input.ts";
+import { encodeWith, type Features, toLabels, toWeights } from "./_input.ts";
 import {
   asTensor,
   classesFrom,
@@ -160,7 +159,7 @@ export abstract class BaggingBase extends MetaEstimator<BaggingOptions, BaggingS
         x,
         labels,
         {
-          y: classes === null ? labels : encode(labels, classes),
+          y: classes === null ? labels : encodeWith("y", labels, classes),
           nClasses: classes === null ? 0 : classes.length,
           classes,
         },
@@ -296,11 +295,4 @@ function indicator(rows: Int32Array, n: number): Float64Array {
   const out = new Float64Array(n);
   for (const r of rows) out[r] = 1;
   return out;
-}
-
-/** Class indices of labels. */
-function encode(labels: Float64Array, classes: Float64Array): Float64Array {
-  const index = new Map<number, number>();
-  classes.forEach((c, k) => index.set(c, k));
-  return labels.map((v) => index.get(v)!);
 }

@@ -212,12 +212,19 @@ class Entropy extends ClassCriterion {
   }
 }
 
-/** Squared error: statistics Σw·y and Σw·y². */
-class SquaredError extends SumCriterion {
+/** Regression criteria on two statistics, Σw·y first: the leaf value is the weighted mean. */
+abstract class MeanCriterion extends SumCriterion {
   constructor(y: Float64Array, weights: Float64Array | null) {
     super(y, weights, 2);
   }
 
+  nodeValue(out: Float64Array, offset: number): void {
+    out[offset] = this.total[0] / this.weightNode;
+  }
+}
+
+/** Squared error: statistics Σw·y and Σw·y². */
+class SquaredError extends MeanCriterion {
   protected accumulate(into: Float64Array, row: number, w: number): void {
     const v = this.y[row];
     into[0] += w * v;
@@ -234,18 +241,10 @@ class SquaredError extends SumCriterion {
     return (this.left[0] * this.left[0]) / this.weightLeft +
       (this.right[0] * this.right[0]) / this.weightRight;
   }
-
-  nodeValue(out: Float64Array, offset: number): void {
-    out[offset] = this.total[0] / this.weightNode;
-  }
 }
 
 /** Half Poisson deviance: statistics Σw·y and Σw·y·ln y. */
-class Poisson extends SumCriterion {
-  constructor(y: Float64Array, weights: Float64Array | null) {
-    super(y, weights, 2);
-  }
-
+class Poisson extends MeanCriterion {
   protected accumulate(into: Float64Array, row: number, w: number): void {
     const v = this.y[row];
     into[0] += w * v;
@@ -262,10 +261,6 @@ class Poisson extends SumCriterion {
     const sl = this.left[0], sr = this.right[0];
     if (sl <= POISSON_EPSILON || sr <= POISSON_EPSILON) return -Infinity;
     return sl * Math.log(sl / this.weightLeft) + sr * Math.log(sr / this.weightRight);
-  }
-
-  nodeValue(out: Float64Array, offset: number): void {
-    out[offset] = this.total[0] / this.weightNode;
   }
 }
 

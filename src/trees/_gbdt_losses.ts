@@ -155,14 +155,7 @@ const quantile: GbdtLoss = {
 const FLOAT32_EPSILON = 2 ** -23;
 
 /** Newton step of a leaf: Σ w·residual / Σ w·p(1 − p), with p = label − residual. */
-function newtonStep(
-  ctx: LossContext,
-  k: number,
-  residual: Float64Array,
-  rows: Int32Array,
-  begin: number,
-  end: number,
-): number {
+const newtonStep: GbdtLoss["leafValue"] = (ctx, k, residual, rows, begin, end) => {
   let numerator = 0, denominator = 0;
   for (let i = begin; i < end; i++) {
     const r = rows[i];
@@ -173,7 +166,7 @@ function newtonStep(
   }
   if (ctx.nOutputs > 1) numerator *= (ctx.nOutputs - 1) / ctx.nOutputs;
   return Math.abs(denominator) < 1e-150 ? 0 : numerator / denominator;
-}
+};
 
 const logLoss: GbdtLoss = {
   name: "log_loss",
@@ -208,7 +201,7 @@ const logLoss: GbdtLoss = {
     }
     return 0;
   },
-  leafValue: (ctx, k, residual, rows, begin, end) => newtonStep(ctx, k, residual, rows, begin, end),
+  leafValue: newtonStep,
 };
 
 /** Losses by scikit-learn name. */

@@ -158,6 +158,8 @@ export interface PreparedLabels {
   labels: Float64Array;
   objective: Objective;
   nOutputs: number;
+  /** The sorted classes of classifiers, else null. */
+  classes: Float64Array | null;
   /** Encodes evaluation labels the same way. */
   encode(name: string, y: Float64Array): Float64Array;
 }
@@ -266,15 +268,12 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     this.state = {
       model: result.model,
       objective: prepared.objective.name,
-      classes: this.classesOf(labels),
+      classes: prepared.classes,
       bestIteration: result.bestIteration,
       evalHistory: result.evalHistory,
     };
     return this;
   }
-
-  /** The classes to remember (classifiers), else null. */
-  protected abstract classesOf(labels: Float64Array): Float64Array | null;
 
   #monotone(params: XGBParams, cols: number): Int8Array | null {
     const given = params.monotoneConstraints;

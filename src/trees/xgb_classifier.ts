@@ -64,12 +64,9 @@ export class XGBClassifier extends XGBModel {
       labels: encoded,
       objective,
       nOutputs: objective.task === "binary" ? 1 : classes.length,
+      classes,
       encode: (field, labels) => encodeWith(field, labels, classes),
     };
-  }
-
-  protected classesOf(labels: Float64Array): Float64Array {
-    return encodeClasses("y", labels).classes;
   }
 
   protected checkState(state: XGBState): void {

@@ -56,15 +56,12 @@ export class XGBRegressor extends XGBModel {
       labels: y,
       objective,
       nOutputs: 1,
+      classes: null,
       encode: (name, labels) => {
         objective.checkLabels(name, labels);
         return labels;
       },
     };
-  }
-
-  protected classesOf(): null {
-    return null;
   }
 
   protected checkState(state: XGBState): void {
