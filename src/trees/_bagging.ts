@@ -24,7 +24,7 @@ import {
   selectRows,
   uniformDrawCounts,
 } from "./_meta.ts";
-import { countFrom, numberList, type ParamTable } from "./_params.ts";
+import { countFrom, numberList, type ParamTable, type Resolved } from "./_params.ts";
 import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "./_tree_options.ts";
 
 /** Options of the bagging estimators (scikit-learn's names in camelCase). */
@@ -56,7 +56,7 @@ export interface BaggingState {
   oobScore: number | null;
 }
 
-type BaggingParams = Required<Omit<BaggingOptions, "estimator">> & { estimator?: Estimator };
+type BaggingParams = Resolved<BaggingOptions, "estimator">;
 
 function countOrFraction(name: string, value: unknown): void {
   const ok = typeof value === "number" && Number.isFinite(value) &&

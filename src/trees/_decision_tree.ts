@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Backend, Matrix } from "../tensor.ts";
+import type { Matrix } from "../tensor.ts";
 import { Rng } from "../_random.ts";
 import type { ForestSession } from "../backends/forest.ts";
 import { binMatrix, type BinnedMatrix } from "./_binning.ts";
@@ -35,7 +35,7 @@ import { CLASSIFICATION_CRITERIA, CRITERIA, REGRESSION_CRITERIA } from "./_crite
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
 import { type Features, toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
-import { asPromise, type ParamTable, registeredName } from "./_params.ts";
+import { asPromise, type ParamTable, registeredName, type Resolved } from "./_params.ts";
 import { checkFitOptions, type TreeOptions, treeParamTable } from "./_tree_options.ts";
 import { normalise, type TreeEnsemble } from "./_tree_model.ts";
 import { CartModelWriter } from "./_cart_model.ts";
@@ -54,21 +54,7 @@ export interface TreeFitOptions {
 }
 
 /** Every option resolved. */
-export interface TreeParams {
-  criterion: string;
-  splitter: "hist" | "exact";
-  maxDepth: number | null;
-  minSamplesSplit: number;
-  minSamplesLeaf: number;
-  minWeightFractionLeaf: number;
-  maxFeatures: "sqrt" | "log2" | number | null;
-  maxLeafNodes: number | null;
-  minImpurityDecrease: number;
-  ccpAlpha: number;
-  maxBin: number;
-  seed: number;
-  backend: Backend | undefined;
-}
+export type TreeParams = Resolved<DecisionTreeOptions, "backend">;
 
 export interface TreeState extends FittedTrees {
   criterion: string;

@@ -33,7 +33,7 @@ import { applyTree, checkCartState, criterionFrom, treeImportances } from "./_de
 import { type FittedTrees, TreeEstimator } from "./_estimator.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
-import { asPromise, type ParamTable } from "./_params.ts";
+import { asPromise, type ParamTable, type Resolved } from "./_params.ts";
 import {
   checkFitOptions,
   type EnsembleFitOptions,
@@ -68,24 +68,7 @@ export interface ForestState extends FittedTrees {
   oobScore: number | null;
 }
 
-interface ForestParams {
-  nEstimators: number;
-  criterion: string;
-  maxDepth: number | null;
-  minSamplesSplit: number;
-  minSamplesLeaf: number;
-  minWeightFractionLeaf: number;
-  maxFeatures: "sqrt" | "log2" | number | null;
-  maxLeafNodes: number | null;
-  minImpurityDecrease: number;
-  bootstrap: boolean;
-  maxSamples: number | null;
-  oobScore: boolean;
-  ccpAlpha: number;
-  maxBin: number;
-  seed: number;
-  backend: TreeOptions["backend"];
-}
+type ForestParams = Resolved<ForestOptions, "backend">;
 
 function checkMaxSamples(name: string, value: unknown): void {
   if (value === null) return;

@@ -16,7 +16,7 @@ import { growTree, withGrowthWorkspace } from "./_grower.ts";
 import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import type { TreesKernels, TreesWorkspace } from "../backends/trees.ts";
-import { type ParamTable, registeredName } from "./_params.ts";
+import { type ParamTable, registeredName, type Resolved } from "./_params.ts";
 import { addTreeColumn, EnsembleBuilder, normalise, type TreeEnsemble } from "./_tree_model.ts";
 
 /** Options of the GradientBoosting estimators, named after scikit-learn's. */
@@ -60,11 +60,7 @@ export interface GBState extends FittedTrees {
   loss: string;
 }
 
-type GBParams = Required<Omit<GBOptions, "maxLeafNodes" | "maxFeatures" | "backend">> & {
-  maxLeafNodes: number | undefined;
-  maxFeatures: "sqrt" | "log2" | number | undefined;
-  backend: Backend | undefined;
-};
+type GBParams = Resolved<GBOptions, "maxLeafNodes" | "maxFeatures" | "backend">;
 
 function countOrFraction(min: number) {
   return (name: string, value: unknown) => {

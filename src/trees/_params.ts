@@ -22,6 +22,15 @@ export type Rule =
   | { kind: "boolean" }
   | { kind: "custom"; check: (name: string, value: unknown) => void };
 
+/**
+ * Options as `resolveParams` returns them: every option set, except those in `Unset`, whose
+ * default is none. (Mapping over `Extract<Unset, PropertyKey>` rather than `Unset` keeps those
+ * keys required instead of copying their `?`.)
+ */
+export type Resolved<O, Unset extends keyof O = never> =
+  & Required<Omit<O, Unset>>
+  & { [K in Extract<Unset, PropertyKey>]: O[K] | undefined };
+
 /** An option's default (undefined = none) and rule. */
 export interface ParamSpec {
   default: unknown;

@@ -12,7 +12,7 @@ import { toFeatures, toLabels, toWeights } from "./_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import { type Metric, METRICS } from "./_metrics.ts";
 import { type Objective, OBJECTIVES } from "./_objectives.ts";
-import { type ParamTable, registeredName } from "./_params.ts";
+import { type ParamTable, registeredName, type Resolved } from "./_params.ts";
 import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "./_tree_model.ts";
 
 /** Options of XGBRegressor and XGBClassifier, named after XGBoost's scikit-learn API. */
@@ -137,21 +137,10 @@ function checkMetrics(name: string, value: unknown): void {
 }
 
 /** Resolved options (defaults filled in). */
-export type XGBParams =
-  & Required<
-    Omit<
-      XGBOptions,
-      "baseScore" | "monotoneConstraints" | "evalMetric" | "maxDeltaStep" | "backend" | "objective"
-    >
-  >
-  & {
-    objective: string | undefined;
-    baseScore: number | undefined;
-    monotoneConstraints: number[] | undefined;
-    evalMetric: string | string[] | undefined;
-    maxDeltaStep: number | undefined;
-    backend: Backend | undefined;
-  };
+export type XGBParams = Resolved<
+  XGBOptions,
+  "baseScore" | "monotoneConstraints" | "evalMetric" | "maxDeltaStep" | "backend" | "objective"
+>;
 
 /** Training data after the estimator-specific label handling. */
 export interface PreparedLabels {
