@@ -6,6 +6,7 @@ import {
   sampleWeights,
   standardise,
 } from "../fixtures/ensembles/_load.ts";
+import { assertClose } from "./_assert.ts";
 
 interface LogisticCase {
   name: string;
@@ -29,17 +30,6 @@ async function inputs(c: LogisticCase) {
   const X = c.standardise ? standardise(data.X, c.standardise.mean, c.standardise.scale) : data.X;
   const sampleWeight = c.sampleWeight ? sampleWeights(data.y.length) : undefined;
   return { X, y: data.y, sampleWeight };
-}
-
-function assertClose(actual: ArrayLike<number>, expected: number[], tol: number, what: string) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const gap = Math.abs(actual[i] - expected[i]);
-    assert.ok(
-      gap <= tol * Math.max(1, Math.abs(expected[i])),
-      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`,
-    );
-  }
 }
 
 async function checkAgainstSklearn(

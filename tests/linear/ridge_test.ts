@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Ridge } from "../../src/linear/mod.ts";
 import { loadDataSet, loadFixture, sampleWeights } from "../fixtures/ensembles/_load.ts";
+import { assertClose } from "./_assert.ts";
 
 interface RidgeCase {
   name: string;
@@ -16,17 +17,6 @@ interface RidgeCase {
 }
 
 const fixture = await loadFixture<{ ridge: RidgeCase[] }>("linear");
-
-function assertClose(actual: ArrayLike<number>, expected: number[], tol: number, what: string) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const gap = Math.abs(actual[i] - expected[i]);
-    assert.ok(
-      gap <= tol * Math.max(1, Math.abs(expected[i])),
-      `${what}[${i}]: ${actual[i]} vs ${expected[i]}`,
-    );
-  }
-}
 
 Deno.test("Ridge() matches scikit-learn's Cholesky solution", async () => {
   for (const c of fixture.ridge) {

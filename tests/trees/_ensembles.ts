@@ -2,8 +2,11 @@
  * Shared by the tests of tree ensembles II: fixture data sets split as the generator split them
  * (test rows: fold 0), scores, and the scikit-learn references of ensembles.json.
  */
+import assert from "node:assert/strict";
+import { type DecisionTreeBase, replayFeatureDraws } from "../../src/trees/_decision_tree.ts";
+import type { DecisionTreeOptions } from "../../src/trees/mod.ts";
 import { type DataSet, loadDataSet, loadFixture } from "../fixtures/ensembles/_load.ts";
-import { type CartCase, cartFixture } from "../fixtures/ensembles/_cart.ts";
+import { type CartCase, cartFixture, SklearnDraws } from "../fixtures/ensembles/_cart.ts";
 
 export interface Split {
   name: string;
@@ -86,6 +89,39 @@ export function tolerance(ref: SeededScore, nTest: number): number {
   return Math.max(0.01, 2 * ref.std + 1 / nTest);
 }
 
+/** What one seeded fit scored: held-out accuracy or R², and its OOB score when asked for. */
+export interface SeededRun {
+  score: number;
+  oob?: number;
+}
+
+/**
+ * Runs `fit` for each seed and checks the scores against scikit-learn's reference: the mean
+ * held-out score may fall below scikit-learn's mean by at most the tolerance. Where the runs
+ * give OOB scores, their mean must agree with scikit-learn's either way: they average over all
+ * training rows, so they are steadier.
+ */
+export async function assertReferenceScores(
+  label: string,
+  d: Split,
+  ref: Reference,
+  fit: (seed: number) => Promise<SeededRun>,
+  seeds: readonly number[] = [0, 1, 2],
+): Promise<void> {
+  const runs: SeededRun[] = [];
+  for (const seed of seeds) runs.push(await fit(seed));
+  const sk = ref.score as SeededScore, scores = runs.map((r) => r.score);
+  const tol = tolerance(sk, d.ytest.length);
+  assert.ok(mean(scores) >= sk.mean - tol, `${label}: ${mean(scores)} vs ${sk.mean} ± ${tol}`);
+  if (runs.every((r) => r.oob === undefined)) return;
+  const skOob = ref.oobScore!, oobs = runs.map((r) => r.oob!);
+  const oobTol = tolerance(skOob, d.ytrain.length);
+  assert.ok(
+    Math.abs(mean(oobs) - skOob.mean) <= oobTol,
+    `${label} OOB: ${mean(oobs)} vs ${skOob.mean} ± ${oobTol}`,
+  );
+}
+
 /** The estimator options of a scikit-learn tree case (camelCase). */
 export function treeOptions(c: CartCase): Record<string, unknown> {
   const p = c.params as Record<string, unknown>;
@@ -110,6 +146,52 @@ export async function caseData(
 ): Promise<{ X: number[][]; y: number[]; weights?: number[] }> {
   const data = cartFixture.data[c.data] ?? await loadDataSet(c.data);
   return { X: data.X, y: data.y, weights: c.sampleWeight };
+}
+
+/**
+ * The case's exact tree (on the reference js kernels), its splitter visiting features in
+ * scikit-learn's random order, which decides between exactly tied splits (the toy data is full
+ * of them).
+ */
+export async function sklearnTree<T extends DecisionTreeBase>(
+  Tree: new (options: DecisionTreeOptions) => T,
+  c: CartCase,
+  options: Record<string, unknown> = treeOptions(c),
+): Promise<{ tree: T; X: number[][]; y: number[]; weights?: number[] }> {
+  const { X, y, weights } = await caseData(c);
+  const tree = new Tree({ ...options, splitter: "exact", backend: "js" });
+  replayFeatureDraws(tree, () => new SklearnDraws(c.splitterSeed));
+  return { tree, X, y, weights };
+}
+
+/** Fits the case's exact tree and checks its leaves and depth against scikit-learn's. */
+export async function fitSklearnTree<T extends DecisionTreeBase>(
+  Tree: new (options: DecisionTreeOptions) => T,
+  c: CartCase,
+): Promise<{ tree: T; X: number[][] }> {
+  const { tree, X, y, weights } = await sklearnTree(Tree, c);
+  await tree.fit(X, y, { sampleWeight: weights });
+  assert.deepEqual(Array.from(await tree.apply(X)), c.apply, `${c.name}: leaves`);
+  assert.equal(tree.depth, c.tree.maxDepth, `${c.name}: depth`);
+  return { tree, X };
+}
+
+/**
+ * The cost-complexity pruning path of the case's unpruned exact tree, its alphas checked
+ * against scikit-learn's.
+ */
+export async function checkedPruningPath<T extends DecisionTreeBase>(
+  Tree: new (options: DecisionTreeOptions) => T,
+  c: CartCase,
+): Promise<{ ccpAlphas: Float64Array; impurities: Float64Array }> {
+  const { ccpAlpha: _, ...unpruned } = treeOptions(c);
+  const { tree, X, y, weights } = await sklearnTree(Tree, c, unpruned);
+  const path = await tree.costComplexityPruningPath(X, y, { sampleWeight: weights });
+  assert.equal(path.ccpAlphas.length, c.path!.ccpAlphas.length, c.name);
+  c.path!.ccpAlphas.forEach((a, i) =>
+    assert.ok(Math.abs(path.ccpAlphas[i] - a) <= 1e-9 * Math.max(1, a), `${c.name}: alpha ${i}`)
+  );
+  return path;
 }
 
 export { cartFixture };

@@ -45,6 +45,30 @@ export function randomBinned(seed: number, nRows: number, nFeatures: number, nCh
   return { rng, binOffsets, bins, values, rows, nRows, nFeatures, nChannels };
 }
 
+/**
+ * buildHistogram's arguments, the output aside: rows [begin, end) of `rows` (all of them by
+ * default) of a random binned matrix, over `features`.
+ */
+function histogramArgs(
+  p: ReturnType<typeof randomBinned>,
+  rows: Int32Array,
+  features: Int32Array,
+  [rowBegin, rowEnd]: [number, number] = [0, rows.length],
+) {
+  return {
+    bins: p.bins,
+    nRows: p.nRows,
+    rows,
+    rowBegin,
+    rowEnd,
+    values: p.values,
+    nChannels: p.nChannels,
+    features,
+    featureCount: features.length,
+    binOffsets: p.binOffsets,
+  };
+}
+
 function splitParams(opts: Partial<Record<keyof typeof SPLIT_PARAM, number>>): Float64Array {
   const p = new Float64Array(SPLIT_PARAM_COUNT);
   p[SPLIT_PARAM.lambda] = 1;
@@ -103,18 +127,7 @@ check("buildHistogram() matches the naive histogram", async (kernels) => {
       // A node: every other row, in order; only features 0, 2 and 3.
       const rows = p.rows.filter((_, i) => i % 2 === 0);
       const features = Int32Array.of(0, 2, 3);
-      const args = {
-        bins: p.bins,
-        nRows: n,
-        rows,
-        rowBegin: 0,
-        rowEnd: rows.length,
-        values: p.values,
-        nChannels,
-        features,
-        featureCount: 3,
-        binOffsets: p.binOffsets,
-      };
+      const args = histogramArgs(p, rows, features);
       const total = p.binOffsets[4] * nChannels;
       const expected = new Float64Array(total).fill(7);
       buildHistogramNaive({ ...args, hist: expected });
@@ -140,19 +153,7 @@ check("subtractHistogram() gives the sibling", async (kernels) => {
   const total = p.binOffsets[3] * 2;
   const build = async (rows: Int32Array) => {
     const hist = new Float64Array(total);
-    await kernels.buildHistogram({
-      bins: p.bins,
-      nRows: 200,
-      rows,
-      rowBegin: 0,
-      rowEnd: rows.length,
-      values: p.values,
-      nChannels: 2,
-      features,
-      featureCount: 3,
-      binOffsets: p.binOffsets,
-      hist,
-    });
+    await kernels.buildHistogram({ ...histogramArgs(p, rows, features), hist });
     return hist;
   };
   const parent = await build(p.rows);
@@ -184,19 +185,7 @@ check("findSplits() agrees with the reference", async (kernels) => {
     const p = randomBinned(5, 300, 4);
     const features = Int32Array.of(0, 1, 2, 3);
     const hist = new Float64Array(p.binOffsets[4] * 2);
-    await kernels.buildHistogram({
-      bins: p.bins,
-      nRows: 300,
-      rows: p.rows,
-      rowBegin: 0,
-      rowEnd: 300,
-      values: p.values,
-      nChannels: 2,
-      features,
-      featureCount: 4,
-      binOffsets: p.binOffsets,
-      hist,
-    });
+    await kernels.buildHistogram({ ...histogramArgs(p, p.rows, features), hist });
     let g = 0, h = 0;
     for (let r = 0; r < 300; r++) {
       g += p.values[2 * r];
@@ -300,18 +289,7 @@ check("buildHistogram() splits large work without changing a bit", async (kernel
   const p = randomBinned(21, 20000, 9);
   const rows = p.rows.filter((r) => r % 3 !== 1);
   const features = Int32Array.from({ length: 9 }, (_, i) => i);
-  const args = {
-    bins: p.bins,
-    nRows: p.nRows,
-    rows,
-    rowBegin: 0,
-    rowEnd: rows.length,
-    values: p.values,
-    nChannels: 2,
-    features,
-    featureCount: 9,
-    binOffsets: p.binOffsets,
-  };
+  const args = histogramArgs(p, rows, features);
   const expected = new Float64Array(p.binOffsets[9] * 2);
   buildHistogramNaive({ ...args, hist: expected });
   const actual = new Float64Array(p.binOffsets[9] * 2);
@@ -330,19 +308,7 @@ check("retain() copies stay in step with release()", async (kernels) => {
   const p = randomBinned(8, 50, 2);
   const features = Int32Array.of(0, 1);
   const hist = new Float64Array(p.binOffsets[2] * 2);
-  const args = {
-    bins: p.bins,
-    nRows: 50,
-    rows: p.rows,
-    rowBegin: 0,
-    rowEnd: 50,
-    values: p.values,
-    nChannels: 2,
-    features,
-    featureCount: 2,
-    binOffsets: p.binOffsets,
-    hist,
-  };
+  const args = { ...histogramArgs(p, p.rows, features), hist };
   await kernels.retain(p.values);
   await kernels.retain(p.values);
   await kernels.release(p.values);
@@ -422,19 +388,7 @@ check("workspace steps match the per-node reference", async (kernels) => {
     const count = rows.length;
     const naive = (from: Int32Array, begin: number, end: number) => {
       const hist = new Float64Array(slots * C);
-      buildHistogramNaive({
-        bins: p.bins,
-        nRows: n,
-        rows: from,
-        rowBegin: begin,
-        rowEnd: end,
-        values: p.values,
-        nChannels: C,
-        features,
-        featureCount: F,
-        binOffsets: p.binOffsets,
-        hist,
-      });
+      buildHistogramNaive({ ...histogramArgs(p, from, features, [begin, end]), hist });
       return hist;
     };
     const sums = (from: Int32Array, begin: number, end: number) => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { init } from "../../src/runtime/mod.ts";
 import { Ridge } from "../../src/linear/mod.ts";
 import { BaggingRegressor } from "../../src/trees/mod.ts";
-import { mean, r2, reference, type SeededScore, tolerance, trainTest } from "./_ensembles.ts";
+import { assertReferenceScores, r2, reference, trainTest } from "./_ensembles.ts";
 
 // WASM in this thread: no worker to start.
 await init({ threads: 1 });
@@ -10,24 +10,13 @@ await init({ threads: 1 });
 Deno.test("BaggingRegressor reaches scikit-learn's held-out R² and OOB score", async () => {
   for (const name of ["diabetes", "boston"]) {
     const d = await trainTest(name);
-    const ref = reference(name, "bagging");
-    const scores: number[] = [], oobs: number[] = [];
-    for (const seed of [0, 1, 2]) {
+    await assertReferenceScores(name, d, reference(name, "bagging"), async (seed) => {
       const model = await new BaggingRegressor({ nEstimators: 50, oobScore: true, seed }).fit(
         d.Xtrain,
         d.ytrain,
       );
-      scores.push(r2(await model.predict(d.Xtest), d.ytest));
-      oobs.push(model.oobScore);
-    }
-    const sk = ref.score as SeededScore, skOob = ref.oobScore!;
-    const tol = tolerance(sk, d.ytest.length);
-    assert.ok(mean(scores) >= sk.mean - tol, `${name}: ${mean(scores)} vs ${sk.mean} ± ${tol}`);
-    const oobTol = tolerance(skOob, d.ytrain.length);
-    assert.ok(
-      Math.abs(mean(oobs) - skOob.mean) <= oobTol,
-      `${name} OOB: ${mean(oobs)} vs ${skOob.mean} ± ${oobTol}`,
-    );
+      return { score: r2(await model.predict(d.Xtest), d.ytest), oob: model.oobScore };
+    });
   }
 });
 

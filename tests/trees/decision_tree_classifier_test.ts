@@ -1,41 +1,24 @@
 import assert from "node:assert/strict";
 import { DecisionTreeClassifier } from "../../src/trees/mod.ts";
-import { replayFeatureDraws } from "../../src/trees/_decision_tree.ts";
-import { type CartCase, SklearnDraws } from "../fixtures/ensembles/_cart.ts";
 import {
   accuracy,
+  assertReferenceScores,
   cartFixture,
   caseData,
-  mean,
+  checkedPruningPath,
+  fitSklearnTree,
   reference,
-  type SeededScore,
-  tolerance,
   trainTest,
-  treeOptions,
 } from "./_ensembles.ts";
 
 const CASES = cartFixture.cases.filter((c) => c.task === "classification");
 /** The reference kernels: these tests never start the WASM runtime (forest_kernels_test does). */
 const backend = "js";
 
-/**
- * The case's exact tree, its splitter visiting features in scikit-learn's random order (which
- * decides between exactly tied splits; the toy data is full of them).
- */
-async function sklearnTree(c: CartCase, options: Record<string, unknown> = treeOptions(c)) {
-  const { X, y, weights } = await caseData(c);
-  const tree = new DecisionTreeClassifier({ ...options, splitter: "exact", backend });
-  replayFeatureDraws(tree, () => new SklearnDraws(c.splitterSeed));
-  return { tree, X, y, weights };
-}
-
 Deno.test("DecisionTreeClassifier({ splitter: 'exact' }) grows scikit-learn's trees", async () => {
   assert.ok(CASES.length >= 10);
   for (const c of CASES) {
-    const { tree, X, y, weights } = await sklearnTree(c);
-    await tree.fit(X, y, { sampleWeight: weights });
-    assert.deepEqual(Array.from(await tree.apply(X)), c.apply, `${c.name}: leaves`);
-    assert.equal(tree.depth, c.tree.maxDepth, `${c.name}: depth`);
+    const { tree, X } = await fitSklearnTree(DecisionTreeClassifier, c);
     assert.equal(tree.leafCount, c.tree.feature.filter((f) => f < 0).length, `${c.name}: leaves`);
     const proba = await tree.predictProba(c.rows.map((r) => X[r]));
     c.proba!.forEach((row, i) =>
@@ -48,8 +31,7 @@ Deno.test("DecisionTreeClassifier({ splitter: 'exact' }) grows scikit-learn's tr
 
 Deno.test("DecisionTreeClassifier featureImportances are scikit-learn's", async () => {
   for (const c of CASES) {
-    const { tree, X, y, weights } = await sklearnTree(c);
-    await tree.fit(X, y, { sampleWeight: weights });
+    const { tree, X } = await fitSklearnTree(DecisionTreeClassifier, c);
     const sk = new Float64Array(X[0].length);
     const t = c.tree;
     for (let i = 0; i < t.nodeCount; i++) {
@@ -66,11 +48,7 @@ Deno.test("DecisionTreeClassifier featureImportances are scikit-learn's", async 
 
 Deno.test("DecisionTreeClassifier costComplexityPruningPath() is scikit-learn's path", async () => {
   for (const c of CASES.filter((c) => c.path)) {
-    const { ccpAlpha: _, ...unpruned } = treeOptions(c);
-    const { tree, X, y, weights } = await sklearnTree(c, unpruned);
-    const path = await tree.costComplexityPruningPath(X, y, { sampleWeight: weights });
-    assert.equal(path.ccpAlphas.length, c.path!.ccpAlphas.length, c.name);
-    c.path!.ccpAlphas.forEach((a, i) => assert.ok(Math.abs(path.ccpAlphas[i] - a) < 1e-9));
+    const path = await checkedPruningPath(DecisionTreeClassifier, c);
     c.path!.impurities.forEach((a, i) => assert.ok(Math.abs(path.impurities[i] - a) < 1e-9));
   }
 });
@@ -78,14 +56,10 @@ Deno.test("DecisionTreeClassifier costComplexityPruningPath() is scikit-learn's 
 Deno.test("DecisionTreeClassifier (hist) reaches scikit-learn's held-out accuracy", async () => {
   for (const name of ["wine", "breast_cancer", "satellite", "vehicle"]) {
     const d = await trainTest(name);
-    const sk = reference(name, "decision_tree").score as SeededScore;
-    const scores = [];
-    for (const seed of [0, 1, 2]) {
+    await assertReferenceScores(name, d, reference(name, "decision_tree"), async (seed) => {
       const tree = await new DecisionTreeClassifier({ seed, backend }).fit(d.Xtrain, d.ytrain);
-      scores.push(accuracy(await tree.predict(d.Xtest), d.ytest));
-    }
-    const tol = tolerance(sk, d.ytest.length);
-    assert.ok(mean(scores) >= sk.mean - tol, `${name}: ${mean(scores)} vs ${sk.mean} ± ${tol}`);
+      return { score: accuracy(await tree.predict(d.Xtest), d.ytest) };
+    });
   }
 });
 

@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
 import { DecisionTreeRegressor } from "../../src/trees/mod.ts";
-import { replayFeatureDraws } from "../../src/trees/_decision_tree.ts";
-import { type CartCase, SklearnDraws } from "../fixtures/ensembles/_cart.ts";
 import {
+  assertReferenceScores,
   cartFixture,
-  caseData,
-  mean,
+  checkedPruningPath,
+  fitSklearnTree,
   r2,
   reference,
-  type SeededScore,
-  tolerance,
   trainTest,
-  treeOptions,
 } from "./_ensembles.ts";
 
 /**
@@ -24,20 +20,10 @@ const CASES = cartFixture.cases.filter((c) =>
 /** The reference kernels: these tests never start the WASM runtime. */
 const backend = "js";
 
-async function sklearnTree(c: CartCase, options: Record<string, unknown> = treeOptions(c)) {
-  const { X, y, weights } = await caseData(c);
-  const tree = new DecisionTreeRegressor({ ...options, splitter: "exact", backend });
-  replayFeatureDraws(tree, () => new SklearnDraws(c.splitterSeed));
-  return { tree, X, y, weights };
-}
-
 Deno.test("DecisionTreeRegressor({ splitter: 'exact' }) grows scikit-learn's trees", async () => {
   assert.ok(CASES.length >= 7);
   for (const c of CASES) {
-    const { tree, X, y, weights } = await sklearnTree(c);
-    await tree.fit(X, y, { sampleWeight: weights });
-    assert.deepEqual(Array.from(await tree.apply(X)), c.apply, `${c.name}: leaves`);
-    assert.equal(tree.depth, c.tree.maxDepth, `${c.name}: depth`);
+    const { tree, X } = await fitSklearnTree(DecisionTreeRegressor, c);
     const predicted = await tree.predict(c.rows.map((r) => X[r]));
     c.predict!.forEach((v, i) =>
       assert.ok(
@@ -51,30 +37,18 @@ Deno.test("DecisionTreeRegressor({ splitter: 'exact' }) grows scikit-learn's tre
 Deno.test("DecisionTreeRegressor costComplexityPruningPath() is scikit-learn's path", async () => {
   const cases = CASES.filter((c) => c.path);
   assert.ok(cases.length >= 2);
-  for (const c of cases) {
-    const { ccpAlpha: _, ...unpruned } = treeOptions(c);
-    const { tree, X, y, weights } = await sklearnTree(c, unpruned);
-    const path = await tree.costComplexityPruningPath(X, y, { sampleWeight: weights });
-    assert.equal(path.ccpAlphas.length, c.path!.ccpAlphas.length, c.name);
-    c.path!.ccpAlphas.forEach((a, i) =>
-      assert.ok(Math.abs(path.ccpAlphas[i] - a) <= 1e-9 * Math.max(1, a), `${c.name}: alpha ${i}`)
-    );
-  }
+  for (const c of cases) await checkedPruningPath(DecisionTreeRegressor, c);
 });
 
 Deno.test("DecisionTreeRegressor (hist) reaches scikit-learn's held-out R²", async () => {
   for (const name of ["diabetes", "boston"]) {
     const d = await trainTest(name);
-    const sk = reference(name, "decision_tree").score as SeededScore;
-    const scores = [];
-    for (const seed of [0, 1, 2]) {
-      const tree = await new DecisionTreeRegressor({ seed, backend }).fit(d.Xtrain, d.ytrain);
-      scores.push(r2(await tree.predict(d.Xtest), d.ytest));
-    }
     // A fully grown tree's R² swings a lot between seeds (diabetes: σ = 0.04); the tolerance
     // follows scikit-learn's own spread.
-    const tol = tolerance(sk, d.ytest.length);
-    assert.ok(mean(scores) >= sk.mean - tol, `${name}: ${mean(scores)} vs ${sk.mean} ± ${tol}`);
+    await assertReferenceScores(name, d, reference(name, "decision_tree"), async (seed) => {
+      const tree = await new DecisionTreeRegressor({ seed, backend }).fit(d.Xtrain, d.ytrain);
+      return { score: r2(await tree.predict(d.Xtest), d.ytest) };
+    });
   }
 });
 

@@ -125,33 +125,16 @@ Deno.test("fromXGBoostJSON() rejects what it cannot read", () => {
   );
   const model = learner.gradient_booster.model as { trees: Record<string, unknown>[] };
   const tree = model.trees[0];
+  /** The model with `only` as its one tree. */
+  const withTree = (only: Record<string, unknown>) =>
+    withLearner({
+      gradient_booster: { name: "gbtree", model: { ...model, trees: [only], tree_info: [0] } },
+    });
   const categorical = { ...tree, split_type: (tree.split_type as number[]).map(() => 1) };
-  assert.throws(
-    () =>
-      fromXGBoostJSON(
-        withLearner({
-          gradient_booster: {
-            name: "gbtree",
-            model: { ...model, trees: [categorical], tree_info: [0] },
-          },
-        }),
-      ),
-    /categorical/,
-  );
+  assert.throws(() => fromXGBoostJSON(withTree(categorical)), /categorical/);
   const cyclic = {
     ...tree,
     left_children: (tree.left_children as number[]).map((c) => (c === -1 ? -1 : 0)),
   };
-  assert.throws(
-    () =>
-      fromXGBoostJSON(
-        withLearner({
-          gradient_booster: {
-            name: "gbtree",
-            model: { ...model, trees: [cyclic], tree_info: [0] },
-          },
-        }),
-      ),
-    RangeError,
-  );
+  assert.throws(() => fromXGBoostJSON(withTree(cyclic)), RangeError);
 });

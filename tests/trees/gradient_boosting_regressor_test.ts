@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Rng } from "../../src/_random.ts";
-import { GradientBoostingRegressor } from "../../src/trees/mod.ts";
+import { type GBOptions, GradientBoostingRegressor } from "../../src/trees/mod.ts";
 import { crossValidate, gbOptions, loadDataFixture, SCORES } from "./_fixtures.ts";
 
 Deno.test("GradientBoostingRegressor reaches scikit-learn's cross-validated scores on diabetes", async () => {
@@ -85,40 +85,26 @@ Deno.test("GradientBoostingRegressor weights act like repeated rows", async () =
 
 Deno.test("GradientBoostingRegressor honours minSamplesLeaf, maxLeafNodes and maxDepth", async () => {
   const { X, y } = synthetic(2, 200);
-  const leaves = (model: GradientBoostingRegressor) => {
-    const m = (model.toJSON().fitted as {
+  /** The trees of 5 stages fitted with these options. */
+  const treesOf = async (options: GBOptions) => {
+    const model = await new GradientBoostingRegressor({ ...options, nEstimators: 5, backend: "js" })
+      .fit(X, y);
+    return (model.toJSON().fitted as {
       model: { feature: number[]; cover: number[]; treeStart: number[] };
     }).model;
-    return m;
   };
-  const sparse = leaves(
-    await new GradientBoostingRegressor({
-      nEstimators: 5,
-      maxDepth: 6,
-      minSamplesLeaf: 17,
-      backend: "js",
-    }).fit(X, y),
-  );
+  const sparse = await treesOf({ maxDepth: 6, minSamplesLeaf: 17 });
   sparse.feature.forEach((f, i) =>
     f < 0 && assert.ok(sparse.cover[i] >= 17, `leaf with ${sparse.cover[i]} rows`)
   );
-  const best = leaves(
-    await new GradientBoostingRegressor({
-      nEstimators: 5,
-      maxDepth: 0,
-      maxLeafNodes: 5,
-      backend: "js",
-    }).fit(X, y),
-  );
+  const best = await treesOf({ maxDepth: 0, maxLeafNodes: 5 });
   for (let t = 0; t + 1 < best.treeStart.length; t++) {
     const count = best.feature.slice(best.treeStart[t], best.treeStart[t + 1]).filter((f) =>
       f < 0
     ).length;
     assert.equal(count, 5);
   }
-  const stumps = leaves(
-    await new GradientBoostingRegressor({ nEstimators: 5, maxDepth: 1, backend: "js" }).fit(X, y),
-  );
+  const stumps = await treesOf({ maxDepth: 1 });
   assert.equal(stumps.feature.length, 15);
 });
 

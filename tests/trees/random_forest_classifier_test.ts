@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dispose, init } from "../../src/runtime/mod.ts";
 import { DecisionTreeClassifier, RandomForestClassifier } from "../../src/trees/mod.ts";
-import { accuracy, mean, reference, type SeededScore, tolerance, trainTest } from "./_ensembles.ts";
+import { accuracy, assertReferenceScores, reference, trainTest } from "./_ensembles.ts";
 
 const wine = await trainTest("wine");
 
@@ -40,25 +40,13 @@ Deno.test("RandomForestClassifier reaches scikit-learn's held-out accuracy and O
   ];
   for (const [name, key, options] of cases) {
     const d = await trainTest(name);
-    const ref = reference(name, key);
-    const scores: number[] = [], oobs: number[] = [];
-    for (const seed of [0, 1, 2]) {
+    await assertReferenceScores(name, d, reference(name, key), async (seed) => {
       const forest = await new RandomForestClassifier({ ...options, oobScore: true, seed }).fit(
         d.Xtrain,
         d.ytrain,
       );
-      scores.push(accuracy(await forest.predict(d.Xtest), d.ytest));
-      oobs.push(forest.oobScore);
-    }
-    const sk = ref.score as SeededScore, skOob = ref.oobScore!;
-    const tol = tolerance(sk, d.ytest.length);
-    assert.ok(mean(scores) >= sk.mean - tol, `${name}: ${mean(scores)} vs ${sk.mean} ± ${tol}`);
-    // OOB scores average over all training rows, so they are steadier: both sides must agree.
-    const oobTol = tolerance(skOob, d.ytrain.length);
-    assert.ok(
-      Math.abs(mean(oobs) - skOob.mean) <= oobTol,
-      `${name} OOB: ${mean(oobs)} vs ${skOob.mean} ± ${oobTol}`,
-    );
+      return { score: accuracy(await forest.predict(d.Xtest), d.ytest), oob: forest.oobScore };
+    });
   }
 });
 

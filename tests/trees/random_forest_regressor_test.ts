@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { init } from "../../src/runtime/mod.ts";
 import { DecisionTreeRegressor, RandomForestRegressor } from "../../src/trees/mod.ts";
-import { mean, r2, reference, type SeededScore, tolerance, trainTest } from "./_ensembles.ts";
+import { assertReferenceScores, r2, reference, trainTest } from "./_ensembles.ts";
 
 // WASM in this thread: no worker to start (random_forest_classifier_test covers threads).
 await init({ threads: 1 });
@@ -9,25 +9,14 @@ await init({ threads: 1 });
 Deno.test("RandomForestRegressor reaches scikit-learn's held-out R² and OOB score", async () => {
   for (const name of ["diabetes", "boston"]) {
     const d = await trainTest(name);
-    const ref = reference(name, "random_forest");
-    const scores: number[] = [], oobs: number[] = [];
-    for (const seed of [0, 1, 2]) {
+    await assertReferenceScores(name, d, reference(name, "random_forest"), async (seed) => {
       const forest = await new RandomForestRegressor({ oobScore: true, seed }).fit(
         d.Xtrain,
         d.ytrain,
       );
-      scores.push(r2(await forest.predict(d.Xtest), d.ytest));
-      oobs.push(forest.oobScore);
       assert.equal(forest.oobPrediction.length, d.ytrain.length);
-    }
-    const sk = ref.score as SeededScore, skOob = ref.oobScore!;
-    const tol = tolerance(sk, d.ytest.length);
-    assert.ok(mean(scores) >= sk.mean - tol, `${name}: ${mean(scores)} vs ${sk.mean} ± ${tol}`);
-    const oobTol = tolerance(skOob, d.ytrain.length);
-    assert.ok(
-      Math.abs(mean(oobs) - skOob.mean) <= oobTol,
-      `${name} OOB: ${mean(oobs)} vs ${skOob.mean} ± ${oobTol}`,
-    );
+      return { score: r2(await forest.predict(d.Xtest), d.ytest), oob: forest.oobScore };
+    });
   }
 });
 

@@ -7,7 +7,7 @@ import {
   StackingClassifier,
 } from "../../src/trees/mod.ts";
 import { stratifiedKFold } from "../../src/trees/_meta.ts";
-import { accuracy, mean, reference, type SeededScore, tolerance, trainTest } from "./_ensembles.ts";
+import { accuracy, assertReferenceScores, reference, trainTest } from "./_ensembles.ts";
 
 // WASM in this thread: no worker to start.
 await init({ threads: 1 });
@@ -36,18 +36,11 @@ Deno.test("StackingClassifier reaches scikit-learn's held-out accuracy", async (
   ];
   for (const [name, passthrough] of cases) {
     const d = await trainTest(name);
-    const sk = reference(name, passthrough ? "stacking_passthrough" : "stacking")
-      .score as SeededScore;
-    const scores = [];
-    for (const seed of [0, 1]) {
+    const ref = reference(name, passthrough ? "stacking_passthrough" : "stacking");
+    await assertReferenceScores(`${name} ${passthrough}`, d, ref, async (seed) => {
       const model = await stack(seed, passthrough).fit(d.Xtrain, d.ytrain);
-      scores.push(accuracy(await model.predict(d.Xtest), d.ytest));
-    }
-    const tol = tolerance(sk, d.ytest.length);
-    assert.ok(
-      mean(scores) >= sk.mean - tol,
-      `${name} ${passthrough}: ${mean(scores)} vs ${sk.mean} ± ${tol}`,
-    );
+      return { score: accuracy(await model.predict(d.Xtest), d.ytest) };
+    }, [0, 1]);
   }
 });
 
