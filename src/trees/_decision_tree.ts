@@ -295,16 +295,21 @@ export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions
       }
       const leaves = applyTree(model, 0, x.data, x.rows);
       const width = model.leafWidth, value = model.value;
+      // Each leaf's answer (a regression value, or the class of its largest value) is worked
+      // out the first time a row lands in it (NaN: not yet).
+      const answer = new Float32Array(model.feature.length).fill(NaN);
       const out = new Float32Array(x.rows);
       for (let r = 0; r < x.rows; r++) {
-        const at = leaves[r] * width;
-        if (classes === null) {
-          out[r] = value[at];
-          continue;
+        const leaf = leaves[r];
+        if (answer[leaf] !== answer[leaf]) {
+          const at = leaf * width;
+          let best = 0;
+          if (classes !== null) {
+            for (let k = 1; k < width; k++) if (value[at + k] > value[at + best]) best = k;
+          }
+          answer[leaf] = classes === null ? value[at] : classes[best];
         }
-        let best = 0;
-        for (let k = 1; k < width; k++) if (value[at + k] > value[at + best]) best = k;
-        out[r] = classes[best];
+        out[r] = answer[leaf];
       }
       return out;
     };

@@ -146,21 +146,32 @@ export class AdaBoostClassifier extends AdaBoostBase<AdaBoostClassifierOptions> 
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   async stagedDecisionFunction(X: Matrix): Promise<Tensor[]> {
+    return await this.#decisions(X, true);
+  }
+
+  /** SAMME's decision after every round (`staged`) or after the last only. */
+  async #decisions(X: Matrix, staged: boolean): Promise<Tensor[]> {
     const s = this.fitted();
     const { each, rows } = await this.predictions(X);
     const K = s.classes!.length;
-    const index = new Map<number, number>();
-    s.classes!.forEach((c, k) => index.set(Math.fround(c), k));
+    const classes = Float32Array.from(s.classes!); // predictions are float32 class values
     const votes = new Float64Array(rows * K);
     const out: Tensor[] = [];
     let norm = 0;
     each.forEach((predicted, m) => {
       const alpha = s.estimatorWeights[m];
       norm += alpha;
+      // Predictions repeat a few values: look the class up only when the value changes.
+      let last = NaN, k = -1;
       for (let r = 0; r < rows; r++) {
-        const k = index.get(predicted[r]);
-        if (k !== undefined) votes[r * K + k] += alpha;
+        const v = predicted[r];
+        if (v !== last) {
+          last = v;
+          k = classes.indexOf(v);
+        }
+        if (k >= 0) votes[r * K + k] += alpha;
       }
+      if (!staged && m < each.length - 1) return;
       if (K === 2) {
         const data = new Float32Array(rows);
         for (let r = 0; r < rows; r++) data[r] = (votes[2 * r + 1] - votes[2 * r]) / norm;
@@ -178,7 +189,7 @@ export class AdaBoostClassifier extends AdaBoostBase<AdaBoostClassifierOptions> 
    * @throws {RangeError} Before fit, or when X's column count differs from fit's.
    */
   async decisionFunction(X: Matrix): Promise<Tensor> {
-    return (await this.stagedDecisionFunction(X)).at(-1)!;
+    return (await this.#decisions(X, false))[0];
   }
 
   /**
