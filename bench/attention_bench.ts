@@ -18,7 +18,7 @@ import {
   type Tensor,
 } from "../src/mod.ts";
 import { wasmRuntime } from "../src/runtime/runtime.ts";
-import { fmt, medianMs, randomF32, table } from "./_harness.ts";
+import { fmt, median, medianMs, randomF32, table } from "./_harness.ts";
 import { ort, ortSession } from "./_ort.ts";
 import { tfjs } from "./_tfjs.ts";
 
@@ -125,13 +125,23 @@ async function peakMemory(n: number): Promise<{ extraMiB: number; seconds: numbe
   return { extraMiB: (heap.stats.peak - before - tensors) / 2 ** 20, seconds };
 }
 
-async function scaling(fn: (q: Tensor, k: Tensor, v: Tensor) => Promise<unknown>) {
+/**
+ * Times `fn` at each length in rounds that visit every length (after one warm-up round), so a
+ * slow spell of this shared machine touches all lengths alike; medians over the rounds.
+ */
+async function scaling(fn: (q: Tensor, k: Tensor, v: Tensor) => Promise<unknown>, rounds = 5) {
   const lengths = [4096, 16384, 65536];
-  const ms: number[] = [];
-  for (const n of lengths) {
-    const [q, k, v] = qkv(n);
-    ms.push(await medianMs(() => fn(q, k, v), { runs: 3, warmup: 1, minMs: 0 }));
+  const inputs = lengths.map((n) => qkv(n));
+  const times: number[][] = lengths.map(() => []);
+  for (let r = -1; r < rounds; r++) {
+    for (let i = 0; i < lengths.length; i++) {
+      const [q, k, v] = inputs[i];
+      const t0 = performance.now();
+      await fn(q, k, v);
+      if (r >= 0) times[i].push(performance.now() - t0);
+    }
   }
+  const ms = times.map(median);
   return lengths.map((n, i) => [n, ms[i], i ? `${(ms[i] / ms[i - 1]).toFixed(2)}×` : "–"]);
 }
 
@@ -166,7 +176,7 @@ export async function benchAttention(): Promise<string> {
   text += "\n\n" + table(
     ["N", "linear (causal) ms", "× previous", "mixed-chunk C = 256 (causal) ms", "× previous"],
     lin.map((r, i) => [...r, mixed[i][1], mixed[i][2]]),
-  ) + "\n\nOne thread; 4× N should cost ≤ 4.5× time.";
+  ) + "\n\nOne thread, medians of 5 rounds that each run every N (after a warm-up round); 4× N should cost ≤ 4.5× time.";
   return text;
 }
 
