@@ -231,6 +231,16 @@ function mixture(args: MixtureArgs): void {
 }
 
 /** A workspace of plain arrays; every buffer is its own view. */
+/**
+ * Whether every value is finite: v·0 is 0 for finite v and NaN otherwise, so one branch-free
+ * sum answers it.
+ */
+function allFinite(values: Float32Array): boolean {
+  let probe = 0;
+  for (let i = 0; i < values.length; i++) probe += values[i] * 0;
+  return probe === 0;
+}
+
 class JsWorkspace implements DiffusionWorkspace {
   readonly size: number;
   #buffers: Float32Array[] = [];
@@ -258,31 +268,23 @@ class JsWorkspace implements DiffusionWorkspace {
   }
 
   firstNonFinite(slot: number): number {
-    const values = this.#at(slot), n = this.size;
-    // v·0 is 0 for finite v and NaN otherwise: one branch-free pass, then a search on a hit.
-    let probe = 0;
-    for (let i = 0; i < n; i++) probe += values[i] * 0;
-    if (probe === 0) return -1;
-    for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) return i;
-    return -1;
+    const values = this.#at(slot);
+    if (allFinite(values)) return -1;
+    return values.findIndex((v) => !Number.isFinite(v));
   }
 
   copy(dst: number, src: number): void {
     this.#at(dst).set(this.#at(src));
   }
 
-  // Each update sums v·0 over the values it stored (read back, so a float32 overflow counts): the
-  // sum is 0 when every one is finite and NaN otherwise.
+  // Each update reports allFinite() of the buffer it wrote, read back after the update (so a
+  // float32 overflow counts): a second pass, which the reference can afford.
 
   eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): boolean {
     const y = this.#at(x), d = this.#at(denoised), out = this.#at(into);
     const ratio = sigmaNext / sigma;
-    let probe = 0;
-    for (let i = 0; i < this.size; i++) {
-      out[i] = d[i] + ratio * (y[i] - d[i]);
-      probe += out[i] * 0;
-    }
-    return probe === 0;
+    for (let i = 0; i < this.size; i++) out[i] = d[i] + ratio * (y[i] - d[i]);
+    return allFinite(out);
   }
 
   heunStep(
@@ -296,12 +298,8 @@ class JsWorkspace implements DiffusionWorkspace {
     const y = this.#at(x), d = this.#at(denoised);
     const y2 = this.#at(xNext), d2 = this.#at(denoisedNext);
     const half = 0.5 * (sigmaNext - sigma), a = half / sigma, b = half / sigmaNext;
-    let probe = 0;
-    for (let i = 0; i < this.size; i++) {
-      y[i] = y[i] + a * (y[i] - d[i]) + b * (y2[i] - d2[i]);
-      probe += y[i] * 0;
-    }
-    return probe === 0;
+    for (let i = 0; i < this.size; i++) y[i] = y[i] + a * (y[i] - d[i]) + b * (y2[i] - d2[i]);
+    return allFinite(y);
   }
 
   derivativeStep(
@@ -313,12 +311,8 @@ class JsWorkspace implements DiffusionWorkspace {
   ): boolean {
     const y = this.#at(x), ye = this.#at(xEval), de = this.#at(denoisedEval);
     const scale = h / sigmaEval;
-    let probe = 0;
-    for (let i = 0; i < this.size; i++) {
-      y[i] += scale * (ye[i] - de[i]);
-      probe += y[i] * 0;
-    }
-    return probe === 0;
+    for (let i = 0; i < this.size; i++) y[i] += scale * (ye[i] - de[i]);
+    return allFinite(y);
   }
 
   ancestralStep(
@@ -331,12 +325,8 @@ class JsWorkspace implements DiffusionWorkspace {
   ): boolean {
     const y = this.#at(x), d = this.#at(denoised), z = this.#at(noise);
     const ratio = sigmaDown / sigma;
-    let probe = 0;
-    for (let i = 0; i < this.size; i++) {
-      y[i] = d[i] + ratio * (y[i] - d[i]) + sigmaUp * z[i];
-      probe += y[i] * 0;
-    }
-    return probe === 0;
+    for (let i = 0; i < this.size; i++) y[i] = d[i] + ratio * (y[i] - d[i]) + sigmaUp * z[i];
+    return allFinite(y);
   }
 
   dpmppStep(
@@ -352,39 +342,22 @@ class JsWorkspace implements DiffusionWorkspace {
     const y = this.#at(x), den = this.#at(denoised), n = this.size;
     const prev = denoisedPrev === NONE ? null : this.#at(denoisedPrev);
     const z = noise === NONE ? null : this.#at(noise);
-    let probe = 0;
     if (prev === null && z === null) {
-      for (let i = 0; i < n; i++) {
-        y[i] = a * y[i] + b * den[i];
-        probe += y[i] * 0;
-      }
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i];
     } else if (z === null) {
-      for (let i = 0; i < n; i++) {
-        y[i] = a * y[i] + b * den[i] + c * prev![i];
-        probe += y[i] * 0;
-      }
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + c * prev![i];
     } else if (prev === null) {
-      for (let i = 0; i < n; i++) {
-        y[i] = a * y[i] + b * den[i] + d * z[i];
-        probe += y[i] * 0;
-      }
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + d * z[i];
     } else {
-      for (let i = 0; i < n; i++) {
-        y[i] = a * y[i] + b * den[i] + c * prev[i] + d * z[i];
-        probe += y[i] * 0;
-      }
+      for (let i = 0; i < n; i++) y[i] = a * y[i] + b * den[i] + c * prev[i] + d * z[i];
     }
-    return probe === 0;
+    return allFinite(y);
   }
 
   axpby(y: number, x: number, a: number, b: number): boolean {
     const out = this.#at(y), src = this.#at(x);
-    let probe = 0;
-    for (let i = 0; i < this.size; i++) {
-      out[i] = a * out[i] + b * src[i];
-      probe += out[i] * 0;
-    }
-    return probe === 0;
+    for (let i = 0; i < this.size; i++) out[i] = a * out[i] + b * src[i];
+    return allFinite(out);
   }
 
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void {
