@@ -20,7 +20,7 @@ import type { Task, WorkerApi } from "./_task.ts";
 interface PoolWorker {
   api: Comlink.Remote<WorkerApi>;
   terminate(): void;
-  /** Where task lists are rung on shared memory (null: they go through comlink). */
+  /** Where task lists are rung on shared memory (absent: they go through comlink). */
   doorbell?: Doorbell;
 }
 

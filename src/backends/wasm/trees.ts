@@ -705,8 +705,7 @@ async function predictOn(
       ]],
       outputs: [[out + r0 * nOutputs * 4, (r1 - r0) * nOutputs * 4]],
     }));
-    if (split) await runtime.runSharing(tasks);
-    else await s.run(tasks);
+    await runtime.runSharing(tasks); // one task (not split) runs in this thread
     args.out.set(s.f32(out, outBytes / 4), firstRow * nOutputs);
   });
 }
