@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { importNode } from "./_node.ts";
 
 // (module (func (result v128) i32.const 0 i32x4.splat i8x16.popcnt))
 const SIMD_PROBE = new Uint8Array([
@@ -56,7 +57,7 @@ export async function detectFeatures(): Promise<Features> {
   let hardwareConcurrency = (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
   if (isNode) {
     workers = "node";
-    const os = await import("node:os");
+    const os = await importNode("os");
     hardwareConcurrency = os.availableParallelism?.() ?? os.cpus().length;
   }
   return {

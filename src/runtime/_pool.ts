@@ -16,6 +16,7 @@ import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { WORKER_SOURCE, workerUrl } from "./_assets.ts";
 import type { Features } from "./_features.ts";
 import type { Task, WorkerApi } from "./_task.ts";
+import { importNode } from "./_node.ts";
 
 interface PoolWorker {
   api: Comlink.Remote<WorkerApi>;
@@ -32,7 +33,7 @@ const WebWorker: typeof Worker | undefined = globalThis.Worker;
 
 async function spawn(kind: "web" | "node"): Promise<PoolWorker> {
   if (kind === "node") {
-    const { Worker } = await import("node:worker_threads");
+    const { Worker } = await importNode("worker_threads");
     const url = WORKER_SOURCE !== null
       ? new URL(`data:text/javascript;base64,${btoa(unescape(encodeURIComponent(WORKER_SOURCE)))}`)
       : workerUrl()!;

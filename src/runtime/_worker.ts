@@ -8,6 +8,7 @@ import * as Comlink from "comlink";
 import { listen } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import type { Task, WorkerApi } from "./_task.ts";
+import { importNode } from "./_node.ts";
 
 type Kernel = (...args: number[]) => void;
 let exports: Record<string, Kernel> = {};
@@ -48,6 +49,6 @@ const scope = globalThis as unknown as { postMessage?: unknown };
 if (typeof scope.postMessage === "function") {
   Comlink.expose(api);
 } else {
-  const { parentPort } = await import("node:worker_threads");
+  const { parentPort } = await importNode("worker_threads");
   Comlink.expose(api, nodeEndpoint(parentPort as unknown as NodePort));
 }
