@@ -13,6 +13,9 @@
  * Usage: deno run -A build.ts [--wasm-only]
  */
 import * as esbuild from "esbuild";
+import { rollup } from "rollup";
+import { dts } from "rollup-plugin-dts";
+import { withSharedMemory } from "./src/runtime/_shared_memory.ts";
 
 const root = new URL(".", import.meta.url);
 const path = (p: string) => new URL(p, root).pathname;
@@ -27,6 +30,13 @@ export const WASM_VARIANTS = {
   ],
 } as const;
 type Variant = keyof typeof WASM_VARIANTS;
+
+/** The builds dist/ carries; the "-shared" ones are derived from them when loaded. */
+const SHIPPED_VARIANTS = ["simd", "relaxed"] as const;
+
+/** First line of each bundle: Deno and CDN users find the declarations through it. */
+const TYPES_BANNER = `/* @ts-self-types="./tessera.d.ts" */`;
+const BUILD_BANNER = "// Tessera (tessera-ml): one WASM build, base64; loaded by tessera.js on demand.";
 
 /** Pages of 64 KiB; must equal MAXIMUM_PAGES in src/backends/wasm/_memory.ts. */
 const MAXIMUM_PAGES = 32768;
@@ -64,6 +74,10 @@ async function compileWasm(variant: Variant, digest: string): Promise<Uint8Array
   return Deno.readFile(out);
 }
 
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 function base64(bytes: Uint8Array): string {
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
@@ -90,6 +104,46 @@ function assetsPlugin(contents: string): esbuild.Plugin {
   };
 }
 
+/** An esbuild plugin that leaves matching imports as they are written (resolved at run time). */
+function keepExternal(filter: RegExp): esbuild.Plugin {
+  return {
+    name: "tessera-keep-external",
+    setup(build) {
+      build.onResolve({ filter }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
+/**
+ * Emits declarations from src/ with tsc (typescript from npm) into build/types/, then rolls
+ * them into one file with rollup-plugin-dts, JSDoc kept. tsc reports the environment-specific
+ * names it cannot see in function bodies (Deno, WebGPU constants); the emitted declarations do
+ * not depend on them, and `deno check` type-checks the sources themselves.
+ */
+async function declarations(): Promise<string> {
+  const out = path("build/types");
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await new Deno.Command("node", {
+    args: [
+      path("node_modules/typescript/bin/tsc"), path("src/mod.ts"), "--declaration",
+      "--emitDeclarationOnly", "--allowImportingTsExtensions", "--rootDir", path("src"),
+      "--outDir", out, "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler",
+      "--lib", "es2024,dom,dom.iterable", "--skipLibCheck", "--types", "node",
+    ],
+    stdout: "null",
+  }).output();
+  const input = `${out}/mod.d.ts`;
+  try {
+    await Deno.stat(input);
+  } catch {
+    throw new Error("tsc emitted no declarations for src/mod.ts");
+  }
+  const bundle = await rollup({ input, plugins: [dts()] });
+  const { output } = await bundle.generate({ format: "es" });
+  await bundle.close();
+  return output[0].code;
+}
+
 const common: esbuild.BuildOptions = {
   bundle: true,
   format: "esm",
@@ -107,6 +161,7 @@ const common: esbuild.BuildOptions = {
 
 export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
   await Deno.mkdir(path("build"), { recursive: true });
+  if (!opts.wasmOnly) await Deno.remove(path("dist"), { recursive: true }).catch(() => {});
   const variants = Object.keys(WASM_VARIANTS) as Variant[];
   const digest = await sourceDigest();
   const wasm = Object.fromEntries(
@@ -120,19 +175,40 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
     write: false,
   });
   const workerSource = worker.outputFiles[0].text;
+  await Deno.mkdir(path("dist/edge"), { recursive: true });
 
+  // The bundle carries the worker's code and loads one WASM build on demand: each build is a
+  // small module beside it (dist/tessera.<variant>.js), fetched by a dynamic import relative to
+  // the bundle, so a page downloads the build it runs and nothing else. Bundlers follow the
+  // dynamic import like any other. The shared-memory builds are derived from the private ones.
+  for (const base of SHIPPED_VARIANTS) {
+    const derived = withSharedMemory(wasm[base]);
+    if (!equalBytes(derived, wasm[`${base}-shared`])) {
+      throw new Error(
+        `build/tessera-${base}-shared.wasm is not tessera-${base}.wasm with a shared memory: ` +
+          "ship the shared builds separately (see src/runtime/_shared_memory.ts)",
+      );
+    }
+    await Deno.writeTextFile(
+      path(`dist/tessera.${base}.js`),
+      `${BUILD_BANNER}\nexport default ${JSON.stringify(base64(wasm[base]))};\n`,
+    );
+  }
   const inlined = `
+    import { withSharedMemory } from "./_shared_memory.ts";
     export const ASSET_MODE = "bundle";
-    const WASM = ${JSON.stringify(Object.fromEntries(variants.map((v) => [v, base64(wasm[v])])))};
     export const WORKER_SOURCE = ${JSON.stringify(workerSource)};
-    export function wasmBytes(variant) {
-      const s = atob(WASM[variant]);
+    const BUILDS = {
+      simd: () => import("./tessera.simd.js"),
+      relaxed: () => import("./tessera.relaxed.js"),
+    };
+    export async function loadWasmModule(variant) {
+      const shared = variant.endsWith("-shared");
+      const { default: encoded } = await BUILDS[shared ? variant.slice(0, -7) : variant]();
+      const s = atob(encoded);
       const bytes = new Uint8Array(s.length);
       for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-      return bytes;
-    }
-    export async function loadWasmModule(variant) {
-      return WebAssembly.compile(wasmBytes(variant));
+      return WebAssembly.compile(shared ? withSharedMemory(bytes) : bytes);
     }
     export function workerUrl() { return null; }
   `;
@@ -141,7 +217,8 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
     entryPoints: [path("src/mod.ts")],
     outfile: path("dist/tessera.js"),
     sourcemap: "linked",
-    plugins: [assetsPlugin(inlined)],
+    banner: { js: TYPES_BANNER },
+    plugins: [assetsPlugin(inlined), keepExternal(/^\.\/tessera\.(simd|relaxed)\.js$/)],
   });
 
   // workerd refuses to compile WASM from bytes and has no Worker: import the module instead.
@@ -155,27 +232,57 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
     }
     export function workerUrl() { return null; }
   `;
-  await Deno.mkdir(path("dist/edge"), { recursive: true });
   await esbuild.build({
     ...common,
     entryPoints: [path("src/mod.ts")],
     outfile: path("dist/edge/tessera.js"),
     sourcemap: "linked",
+    banner: { js: TYPES_BANNER },
     plugins: [assetsPlugin(edge)],
     external: ["node:*", "./tessera.wasm"],
   });
   await Deno.writeFile(path("dist/edge/tessera.wasm"), wasm["simd"]);
   await esbuild.stop();
+
+  const types = await declarations();
+  await Deno.writeTextFile(path("dist/tessera.d.ts"), types);
+  await Deno.writeTextFile(path("dist/edge/tessera.d.ts"), types);
+}
+
+/** Raw and gzip sizes in bytes of the files a first result needs, per way of loading. */
+export async function bundleSizes(): Promise<Record<string, { raw: number; gzip: number }>> {
+  const measure = async (files: string[]) => {
+    let raw = 0, gzip = 0;
+    for (const f of files) {
+      const bytes = await Deno.readFile(path(f));
+      raw += bytes.length;
+      const zipped = new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")));
+      gzip += (await zipped.arrayBuffer()).byteLength;
+    }
+    return { raw, gzip };
+  };
+  return {
+    "dist/tessera.js": await measure(["dist/tessera.js"]),
+    "dist/tessera.simd.js": await measure(["dist/tessera.simd.js"]),
+    "dist/tessera.relaxed.js": await measure(["dist/tessera.relaxed.js"]),
+    "first result (tessera.js + tessera.relaxed.js)": await measure([
+      "dist/tessera.js", "dist/tessera.relaxed.js",
+    ]),
+    "dist/edge/tessera.js + tessera.wasm": await measure([
+      "dist/edge/tessera.js", "dist/edge/tessera.wasm",
+    ]),
+    "dist/tessera.d.ts": await measure(["dist/tessera.d.ts"]),
+  };
 }
 
 if (import.meta.main) {
   const t0 = performance.now();
   await build({ wasmOnly: Deno.args.includes("--wasm-only") });
-  const size = (p: string) => Deno.statSync(path(p)).size;
   if (!Deno.args.includes("--wasm-only")) {
-    console.log(
-      `built dist/tessera.js (${(size("dist/tessera.js") / 1024).toFixed(0)} KiB), ` +
-        `dist/edge/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    console.log(`built dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+    for (const [name, { raw, gzip }] of Object.entries(await bundleSizes())) {
+      console.log(`  ${name}: ${kib(raw)} (${kib(gzip)} gzip)`);
+    }
   }
 }
