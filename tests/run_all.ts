@@ -1,9 +1,10 @@
 /**
  * The test command (`npm test`, `deno task test`): builds, type-checks, runs every Deno suite and
- * the JSDoc examples, then the built bundle in headless Chromium, in workerd and in Node 20.
+ * the JSDoc examples, then the built bundle in headless Chromium, in workerd and in Node 20, and
+ * finally the packed package the way users install it (tests/package/).
  * Ends with one plain line `N passed, N failed`.
  *
- * Usage: deno run -A tests/run_all.ts [--skip-build] [--only deno|browser|edge|node]
+ * Usage: deno run -A tests/run_all.ts [--skip-build] [--only deno|browser|edge|node|package]
  */
 import { build } from "../build.ts";
 
@@ -64,6 +65,7 @@ async function junit(path: string): Promise<{ ok: number; bad: number; names: st
 function* walkTs(dir: string): Generator<string> {
   for (const entry of Deno.readDirSync(`${root}${dir}`)) {
     const path = `${dir}/${entry.name}`;
+    if (path === "tests/package/consumer") continue; // checked against the installed package
     if (entry.isDirectory) yield* walkTs(path);
     else if (entry.name.endsWith(".ts")) yield path;
   }
@@ -104,6 +106,7 @@ if (!only || only === "deno") {
 if (!only || only === "node") await harness("node", "node", ["tests/node/node_test.mjs"]);
 if (!only || only === "browser") await harness("browser", "node", ["tests/browser/browser_test.mjs"]);
 if (!only || only === "edge") await harness("edge", "node", ["tests/edge/edge_test.mjs"]);
+if (!only || only === "package") await harness("package", "node", ["tests/package/package_test.mjs"]);
 
 if (failures.length) console.log(`\nfailed:\n  ${failures.join("\n  ")}`);
 console.log(`${passed} passed, ${failed} failed`);
