@@ -3,9 +3,12 @@
  *
  *   assembly/index.ts ──asc──► build/tessera-{simd,relaxed}[-shared].wasm   (4 variants)
  *   src/runtime/_worker.ts ──esbuild──► worker source (string)
- *   src/mod.ts ──esbuild──► dist/tessera.js        WASM + worker inlined, one ES module
- *                      └──► dist/edge/tessera.js   WASM as a module import (workerd)
+ *   src/mod.ts ──esbuild──► dist/tessera.js          worker inlined, one ES module
+ *                      │    dist/tessera.simd.js     one WASM build each, base64, imported by
+ *                      │    dist/tessera.relaxed.js  tessera.js on demand ("-shared" derived)
+ *                      └──► dist/edge/tessera.js     WASM as a module import (workerd)
  *                           dist/edge/tessera.wasm
+ *   src/ ──tsc──► build/types/ ──rollup-plugin-dts──► dist/tessera.d.ts, dist/edge/tessera.d.ts
  *
  * The source tree runs without bundling too (Deno tests import src/ directly): there
  * src/runtime/_assets.ts reads build/*.wasm, so `deno task build` must have run once.

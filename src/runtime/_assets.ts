@@ -1,7 +1,8 @@
 /**
  * Where the WASM bytes and the worker code come from. This file serves the source tree (Deno
- * running src/ directly, after `deno task build` wrote build/*.wasm); build.ts replaces it with
- * inlined contents in dist/tessera.js and with a `.wasm` module import in dist/edge/.
+ * running src/ directly, after `deno task build` wrote build/*.wasm); build.ts replaces it in
+ * dist/tessera.js (worker code inlined, each WASM build a module loaded on demand) and in
+ * dist/edge/ (a `.wasm` module import).
  *
  * @module
  */
