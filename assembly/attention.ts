@@ -383,6 +383,38 @@ function accumulateRow(p: usize, v: usize, vRow: usize, kc: i32, o: usize, width
   }
 }
 
+// accumulateBlock for values that hold NaN or ±∞ (the host scans v and says so): a key whose
+// weight P is exactly 0 (masked, past the diagonal, or underflowed) contributes nothing, where
+// the micro-kernels would add 0 · ∞ = NaN. One row and four columns at a time; the fast path
+// never pays for this.
+function accumulateBlockGuarded(
+  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32,
+  width: i32, alphas: usize,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const pr = p + <usize>r * pRow, or = o + <usize>r * oRow;
+    const alpha = load<f32>(alphas + (<usize>r << 2));
+    const va = f32x4.splat(alpha);
+    let e = 0;
+    for (; e + 4 <= width; e += 4) v128.store(or + (<usize>e << 2), f32x4.mul(v128.load(or + (<usize>e << 2)), va));
+    for (; e < width; e++) store<f32>(or + (<usize>e << 2), load<f32>(or + (<usize>e << 2)) * alpha);
+    for (let j = 0; j < kc; j++) {
+      const w = load<f32>(pr + (<usize>j << 2));
+      if (w == 0) continue;
+      const vw = f32x4.splat(w), vj = v + <usize>j * vRow;
+      e = 0;
+      for (; e + 4 <= width; e += 4) {
+        const oe = or + (<usize>e << 2);
+        v128.store(oe, madd4_f32(vw, v128.load(vj + (<usize>e << 2)), v128.load(oe)));
+      }
+      for (; e < width; e++) {
+        const oe = or + (<usize>e << 2);
+        store<f32>(oe, w * load<f32>(vj + (<usize>e << 2)) + load<f32>(oe));
+      }
+    }
+  }
+}
+
 // S[rows][0 .. width) = scale · Q[rows] · packed keys, by 6×8 / 4×8 / 1×8 micro-kernels per
 // 8-key panel. `width` is a multiple of 8.
 function scoresBlock(
@@ -460,7 +492,13 @@ function accumulateBlock(
   const previous = load<f32>(stats);
   const next = max<f32>(previous, hmax4_f32(vmax));
   if (next == -Infinity) {
-    fill_f32(s, 0, width); // nothing visible yet: the accumulator stays zero
+    // Nothing finite yet. pmax skipped NaN logits: a NaN among them makes the row's sum NaN
+    // (so the row ends NaN, as in the reference); the accumulator stays zero either way.
+    for (let c = 0; c < width; c++) {
+      const x = load<f32>(s + (<usize>c << 2));
+      if (x != x) store<f32>(sums, x);
+    }
+    fill_f32(s, 0, width);
     return 1;
   }
   const vm = f32x4.splat(next);
@@ -486,7 +524,7 @@ export function flash_forward_f32(
   out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, scratch: usize,
   heads: i32, kvHeads: i32, Nq: i32, Nk: i32, D: i32, Dv: i32,
   maskBatchStride: i32, maskHeadStride: i32, maskRowStride: i32,
-  isCausal: i32, queryBlock: i32, firstItem: i32, endItem: i32, scale: f32,
+  isCausal: i32, queryBlock: i32, firstItem: i32, endItem: i32, scale: f32, guardValues: i32,
 ): void {
   const Br = queryBlock;
   const packed = scratch;
@@ -525,15 +563,18 @@ export function flash_forward_f32(
         const alpha = softmaxRow(s, width, stats + (<usize>r << 2), sums + (<usize>r << 2));
         store<f32>(alphas + (<usize>r << 2), alpha);
       }
-      accumulateBlock(tile, sRow, v + <usize>(kvBase + j0) * oRow, oRow, kc, acc, oRow, rows, Dv, alphas);
+      const vBlock = v + <usize>(kvBase + j0) * oRow;
+      if (guardValues) accumulateBlockGuarded(tile, sRow, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
+      else accumulateBlock(tile, sRow, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
     }
     for (let r = 0; r < rows; r++) {
       const sum = load<f32>(sums + (<usize>r << 2));
       const row = <usize>(bh * Nq + i0 + r);
-      scale_f32(out + row * oRow, acc + <usize>r * oRow, sum > 0 ? 1 / sum : 0, Dv);
+      // sum = 0: no visible key (zeros, lse −∞); sum NaN: a NaN logit (the row is NaN).
+      scale_f32(out + row * oRow, acc + <usize>r * oRow, sum == 0 ? 0 : 1 / sum, Dv);
       if (lse != 0) {
         const m = load<f32>(stats + (<usize>r << 2));
-        store<f32>(lse + (row << 2), sum > 0 ? m * LN2 + Mathf.log(sum) : -Infinity);
+        store<f32>(lse + (row << 2), sum == 0 ? -Infinity : m * LN2 + Mathf.log(sum));
       }
     }
   }
@@ -704,7 +745,7 @@ function addLinearState(
 // The quadratic part of one chunk of `len` rows: out rows += relu(Q Kᵀ / C + bias)² V.
 function localChunk(
   out: usize, q: usize, k: usize, v: usize, bias: usize, biasRowStride: i32, len: i32, D: i32,
-  Dv: i32, isCausal: i32, scale: v128, packed: usize, tile: usize, ones: usize,
+  Dv: i32, isCausal: i32, scale: v128, packed: usize, tile: usize, ones: usize, guardValues: i32,
 ): void {
   const qRow = <usize>D << 2, vRow = <usize>Dv << 2, sRow = <usize>KEY_BLOCK << 2;
   for (let kb = 0; kb < len; kb += KEY_BLOCK) {
@@ -720,7 +761,10 @@ function localChunk(
         const biasRow: usize = bias == 0 ? 0 : bias + (<usize>(i * biasRowStride + kb) << 2);
         relu2Row(tile + <usize>r * sRow, biasRow, visible, kc);
       }
-      accumulateBlock(tile, sRow, v + <usize>kb * vRow, vRow, kc, out + <usize>r0 * vRow, vRow, rows, Dv, ones);
+      const vBlock = v + <usize>kb * vRow, outRows = out + <usize>r0 * vRow;
+      // Masked pairs and relu(·) = 0 give weight 0, which must not meet a NaN or ±∞ value.
+      if (guardValues) accumulateBlockGuarded(tile, sRow, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
+      else accumulateBlock(tile, sRow, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
     }
   }
 }
@@ -734,6 +778,7 @@ export function mixed_chunk_forward_f32(
   out: usize, q: usize, k: usize, v: usize, linQ: usize, linK: usize, bias: usize, scratch: usize,
   heads: i32, kvHeads: i32, N: i32, D: i32, Dv: i32, Dl: i32, C: i32, isCausal: i32,
   biasBatchStride: i32, biasHeadStride: i32, biasRowStride: i32, firstItem: i32, endItem: i32,
+  guardValues: i32,
 ): void {
   const packed = scratch;
   const tile = packed + (<usize>(KEY_BLOCK * D) << 2);
@@ -761,7 +806,7 @@ export function mixed_chunk_forward_f32(
       localChunk(
         outChunk, q + (row0 + <usize>start) * kRow, kBase + <usize>start * kRow,
         vBase + <usize>start * vRow, biasHead, biasRowStride, len, D, Dv, isCausal, scale, packed,
-        tile, ones,
+        tile, ones, guardValues,
       );
       if (global) {
         for (let r0 = 0; r0 < len; r0 += MIXED_ROWS) {

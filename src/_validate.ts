@@ -162,3 +162,13 @@ export function toVector(name: string, value: unknown, length?: number): Float64
 }
 
 export type { Matrix };
+
+/**
+ * Whether every value is finite: v·0 is 0 for finite v and NaN otherwise, so one branch-free
+ * sum answers it.
+ */
+export function allFinite(values: ArrayLike<number>): boolean {
+  let probe = 0;
+  for (let i = 0; i < values.length; i++) probe += values[i] * 0;
+  return probe === 0;
+}

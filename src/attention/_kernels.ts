@@ -11,11 +11,13 @@ import type { Backend } from "../tensor.ts";
 /**
  * The kernels for a checked `backend` (default: the runtime's default; `auto` → WebGPU for big
  * work on a hardware adapter, else WASM where usable, else the reference). `flops` sizes the
- * call for backends that only pay off on big work.
+ * call for backends that only pay off on big work; `inputs` holding NaN or ±∞ keep the call
+ * off WebGPU (see selectKernels).
  */
 export function attentionKernels(
   backend: Backend | undefined,
   flops: number,
+  inputs: readonly (Float32Array | null)[] = [],
 ): Promise<AttentionKernels> {
-  return selectKernels(ATTENTION, backend, { flops });
+  return selectKernels(ATTENTION, backend, { flops, inputs });
 }

@@ -72,6 +72,6 @@ export async function runSoftmaxAttention(
     queryBlock: FLASH_QUERY_BLOCK,
   };
   const flops = 2 * batch * heads * queryLength * keyLength * (shape.headDim + valueDim);
-  await (await attentionKernels(backend, flops)).flashForward(args);
+  await (await attentionKernels(backend, flops, [args.q, args.k, args.v])).flashForward(args);
   return { output, logSumExp };
 }

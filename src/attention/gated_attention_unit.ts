@@ -193,7 +193,7 @@ export async function gatedAttentionUnit(
     biasRowStride: biasStrides[1],
   };
   const flops = 2 * rows * Math.min(span, length) * (sharedDim + expandedDim);
-  await (await attentionKernels(backend, flops)).mixedChunkForward(args);
+  await (await attentionKernels(backend, flops, [args.q, args.k, args.v, args.linQ, args.linK])).mixedChunkForward(args);
   for (let i = 0; i < gated.length; i++) gated[i] *= u[i];
   const out =
     (await matmul({ data: gated, shape: [rows, expandedDim] }, params.outWeight, { backend })).data;

@@ -91,6 +91,6 @@ export async function linearAttention(
     chunkSize: LINEAR_CHUNK,
   };
   const flops = 4 * batch * heads * (queryLength + keyLength) * shape.headDim * valueDim;
-  await (await attentionKernels(backend, flops)).linearForward(args);
+  await (await attentionKernels(backend, flops, [args.q, args.k, args.v])).linearForward(args);
   return output;
 }

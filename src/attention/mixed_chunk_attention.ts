@@ -126,7 +126,7 @@ export async function mixedChunkAttention(
   };
   const flops = 2 * batch * heads * length *
     (Math.min(chunkSize, length) * (shape.headDim + valueDim) + 2 * linearDim * valueDim);
-  await (await attentionKernels(backend, flops)).mixedChunkForward(args);
+  await (await attentionKernels(backend, flops, [args.q, args.k, args.v, args.linQ, args.linK])).mixedChunkForward(args);
   return output;
 }
 

@@ -8,6 +8,7 @@ import type { Backend } from "../tensor.ts";
 import { resolveBackend, wasmRuntime } from "../runtime/runtime.ts";
 import { gpuDevice } from "../runtime/_gpu.ts";
 import type { WasmRuntime } from "../runtime/_wasm.ts";
+import { allFinite } from "../_validate.ts";
 
 /** The registered backends of one kernel family. */
 export interface Family<K> {
@@ -28,19 +29,26 @@ function memo<K>(owner: object, family: Family<K>, make: () => K): K {
   return byFamily.get(family.name) as K;
 }
 
-/** The kernels of `family` for a call's `backend` option (see resolveBackend). */
+/**
+ * The kernels of `family` for a call's `backend` option (see resolveBackend).
+ *
+ * WGSL does not promise IEEE NaN and ±∞ behaviour (a shader compiler may assume finite values,
+ * and `max` may drop a NaN), so a call whose `inputs` hold a non-finite value runs on WASM (or
+ * the reference) instead of WebGPU: NaN and ±∞ then mean the same on every backend.
+ */
 export async function selectKernels<K>(
   family: Family<K>,
   backend: Backend | undefined,
-  work: { flops?: number } = {},
+  work: { flops?: number; inputs?: readonly (ArrayLike<number> | null)[] } = {},
 ): Promise<K> {
   if (backend === "webgpu" && !family.webgpu) {
     throw new RangeError(`The "${family.name}" kernels have no webgpu backend; use "wasm" or "js"`);
   }
-  const choice = await resolveBackend(backend, {
-    flops: work.flops,
-    gpuWorthFlops: family.webgpu ? family.gpuWorthFlops : undefined,
-  });
+  const gpuWorthFlops = family.webgpu ? family.gpuWorthFlops : undefined;
+  let choice = await resolveBackend(backend, { flops: work.flops, gpuWorthFlops });
+  if (choice === "webgpu" && !(work.inputs ?? []).every((x) => x === null || allFinite(x))) {
+    choice = await resolveBackend("auto", { flops: 0 });
+  }
   if (choice === "webgpu") {
     const device = (await gpuDevice())!;
     return memo(device, family, () => family.webgpu!(device));

@@ -71,7 +71,10 @@ export async function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Pr
   } else if (opts.c !== undefined) {
     checkTensor("c", opts.c, 2);
   }
-  const kernels = await selectKernels(MATMUL, opts.backend, { flops: 2 * m * n * k });
+  const kernels = await selectKernels(MATMUL, opts.backend, {
+    flops: 2 * m * n * k,
+    inputs: [a.data, b.data, beta === 0 ? null : out],
+  });
   await kernels.matmul({ a: a.data, b: b.data, c: out, m, n, k, transposeA, transposeB, alpha, beta });
   return { data: out, shape: [m, n] };
 }

@@ -75,6 +75,7 @@ function writeSoftmaxRow(
   for (let j = 0; j < keyEnd; j++) {
     const p = Math.exp(logits[j] - max);
     sum += p;
+    if (p === 0) continue; // a zero weight contributes nothing, even against a NaN or ±∞ value
     const vo = (kvBase + j) * valueDim;
     for (let e = 0; e < valueDim; e++) acc[e] += p * v[vo + e];
   }
@@ -236,8 +237,9 @@ function addLocalTerms(
     const ko = (kvBase + j) * headDim;
     for (let d = 0; d < headDim; d++) dot += q[qo + d] * k[ko + d];
     const t = dot / chunkSize + (bias === null ? 0 : bias[biasRow + j - start]);
-    if (t <= 0) continue; // relu(t) = 0; a NaN fails the test and propagates
-    const w = t * t, vo = (kvBase + j) * valueDim;
+    const w = t > 0 ? t * t : t <= 0 ? 0 : NaN; // relu(t)², NaN kept
+    if (w === 0) continue; // a zero weight contributes nothing, even against a NaN or ±∞ value
+    const vo = (kvBase + j) * valueDim;
     for (let e = 0; e < valueDim; e++) acc[e] += w * v[vo + e];
   }
 }

@@ -22,6 +22,7 @@ import {
   type MixedChunkArgs,
 } from "../attention.ts";
 import type { Region, Scope, WasmRuntime } from "../../runtime/_wasm.ts";
+import { allFinite } from "../../_validate.ts";
 
 /** Below this many flops a call stays one task: a worker round trip costs ~60–80 µs. */
 const MIN_PARALLEL_FLOPS = 1 << 22;
@@ -166,6 +167,8 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
     const out = s.alloc(args.out.byteLength);
     const lse = args.lse === null ? 0 : s.alloc(args.lse.byteLength);
     const scratchBytes = runtime.call("flash_forward_scratch_f32", headDim, valueDim, queryBlock);
+    // Non-finite values take the kernel's guarded path, where zero weights contribute nothing.
+    const guardValues = allFinite(args.v) ? 0 : 1;
     await runTasks(s, "flash_forward_f32", items, { flops, scratchBytes }, (lo, hi, scratch) => {
       const [r0, r1] = flashRows(args, lo, hi);
       const kv = kvRows(Math.floor(lo / blocks), Math.floor((hi - 1) / blocks), args, keyLength);
@@ -175,7 +178,7 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
       const kernelArgs = [
         out, lse, qkv.q, qkv.k, qkv.v, mask, scratch, heads, kvHeads, queryLength, keyLength,
         headDim, valueDim, args.maskBatchStride, args.maskHeadStride, args.maskRowStride,
-        args.isCausal ? 1 : 0, queryBlock, lo, hi, args.scale,
+        args.isCausal ? 1 : 0, queryBlock, lo, hi, args.scale, guardValues,
       ];
       return {
         args: kernelArgs,
@@ -235,6 +238,7 @@ async function mixedOn(runtime: WasmRuntime, args: MixedChunkArgs, items: [numbe
       valueDim,
       linearDim,
     );
+    const guardValues = allFinite(args.v) ? 0 : 1;
     const plan: TaskPlanner = (lo, hi, scratch) => {
       const [kv0, kvCount] = kvRows(lo, hi - 1, args, length);
       const [r0, count] = [lo * length, (hi - lo) * length];
@@ -242,7 +246,7 @@ async function mixedOn(runtime: WasmRuntime, args: MixedChunkArgs, items: [numbe
       const kernelArgs = [
         out, qkv.q, qkv.k, qkv.v, linQ, linK, bias, scratch, heads, kvHeads, length, headDim,
         valueDim, linearDim, chunkSize, args.isCausal ? 1 : 0, args.biasBatchStride,
-        args.biasHeadStride, args.biasRowStride, lo, hi,
+        args.biasHeadStride, args.biasRowStride, lo, hi, guardValues,
       ];
       return {
         args: kernelArgs,
