@@ -221,12 +221,15 @@ export class Tally {
   readonly failed: string[] = [];
   readonly skipped: string[] = [];
 
+  /** `log` receives each suite's line (console.log by default). */
+  constructor(readonly log: (line: string) => void = console.log) {}
+
   /** Records one suite's result and prints its line `[suite] N passed, N failed, N skipped`. */
   add(suite: string, result: SuiteResult): void {
     this.passed += result.passed;
     this.failed.push(...result.failed.map((n) => `${suite}: ${n}`));
     this.skipped.push(...result.skipped.map((s) => `${suite}: ${s.name} — ${s.reason}`));
-    console.log(
+    this.log(
       `[${suite}] ${result.passed} passed, ${result.failed.length} failed, ${result.skipped.length} skipped`,
     );
   }

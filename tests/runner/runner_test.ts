@@ -60,8 +60,10 @@ Deno.test("runDenoTests() fails a suite whose file throws while loading, naming 
     "./boom_test.ts: the file did not load or threw outside a test",
     "./fixture_test.ts: the file did not load or threw outside a test",
   ]);
-  const tally = new Tally();
+  const lines: string[] = [];
+  const tally = new Tally((line) => lines.push(line));
   tally.add("scratch", result);
+  assert.deepEqual(lines, ["[scratch] 1 passed, 2 failed, 1 skipped"]);
   assert.equal(tally.ok, false);
   assert.equal(tally.summary().at(-1), "1 passed, 2 failed, 1 skipped");
 });
