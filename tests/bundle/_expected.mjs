@@ -8,7 +8,9 @@ import { compareResult } from "./cases.mjs";
 
 const root = new URL("../../", import.meta.url);
 
-/** name → { value } | { error }, as Deno got them from src/. */
+/**
+ * Per WASM build (`simd`, `relaxed`): name → { value } | { error }, as Deno got them from src/.
+ */
 export async function denoExpected() {
   const file = process.env.TESSERA_BUNDLE_EXPECTED;
   if (file) return JSON.parse(await readFile(file, "utf8"));
@@ -23,7 +25,7 @@ export async function denoExpected() {
 
 /**
  * Registers one check per case: the runtime's result must match Deno's within `rtol` (0: the
- * same numbers exactly). `actual` is name → { value } | { error }.
+ * same numbers exactly). `actual` and `expected` map names to { value } | { error }.
  */
 export async function checkCases(test, label, actual, expected, rtol = 0) {
   for (const [name, want] of Object.entries(expected)) {
