@@ -1,5 +1,5 @@
-// Shared by the Node, browser and edge harnesses: each prints `ok <name>` / `FAIL <name>`
-// lines that tests/run_all.ts counts.
+// Shared by the Node, browser and edge harnesses: each prints `ok <name>`, `FAIL <name>` or
+// `SKIP <name> (skipped: <reason>)` lines that tests/run_all.ts counts (tests/_runner.ts).
 
 /** Runs one named check, printing its outcome; a failure never stops the harness. */
 export async function test(name, fn) {
@@ -10,6 +10,11 @@ export async function test(name, fn) {
     console.log(`FAIL ${name}`);
     console.error(error);
   }
+}
+
+/** Reports one check as skipped, with the reason (e.g. "no WebGPU adapter in Node"). */
+export function skip(name, reason) {
+  console.log(`SKIP ${name} (skipped: ${reason})`);
 }
 
 /** A deterministic uniform(−1, 1) matrix as plain numbers (JSON- and postMessage-friendly). */

@@ -1,64 +1,38 @@
 /**
  * The test command (`npm test`, `deno task test`): builds, type-checks, runs every Deno suite and
- * the JSDoc examples, then the built bundle in headless Chromium, in workerd and in Node 20, and
+ * the JSDoc examples, then the built bundle in Node 20, headless Chromium and workerd, and
  * finally the packed package the way users install it (tests/package/).
- * Ends with one plain line `N passed, N failed`.
+ * Every skipped check is listed with its reason; the run ends with one plain line
+ * `N passed, N failed, N skipped` and exits non-zero when anything failed, a test file did not
+ * load, or a suite's process exited non-zero.
  *
- * Usage: deno run -A tests/run_all.ts [--skip-build] [--only deno|browser|edge|node|package]
+ * Usage: deno run -A tests/run_all.ts [--skip-build] [--only typecheck|deno|node|node-bundle|browser|edge|package]
+ *
+ * A new suite is one more `suite(…)` line below; the parsing and tallying live in
+ * tests/_runner.ts (tested by tests/runner/runner_test.ts).
  */
 import { build } from "../build.ts";
+import { execute, runDenoTests, type SuiteResult, Tally, tallyHarness } from "./_runner.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const deno = Deno.execPath();
-const args = new Set(Deno.args);
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : null;
+const tally = new Tally();
 
-let passed = 0;
-let failed = 0;
-const failures: string[] = [];
-
-function tally(suite: string, ok: number, bad: number, names: string[] = []) {
-  passed += ok;
-  failed += bad;
-  failures.push(...names.map((n) => `${suite}: ${n}`));
-  console.log(`[${suite}] ${ok} passed, ${bad} failed`);
+/** Runs one suite unless `--only` names another; a suite that throws counts as failed. */
+async function suite(name: string, run: () => Promise<SuiteResult>) {
+  if (only !== null && only !== name) return;
+  try {
+    tally.add(name, await run());
+  } catch (error) {
+    console.error(error);
+    tally.add(name, { passed: 0, failed: [`the suite did not run: ${error}`], skipped: [] });
+  }
 }
 
-async function exec(cmd: string, cmdArgs: string[], env: Record<string, string> = {}) {
-  const child = new Deno.Command(cmd, {
-    args: cmdArgs,
-    cwd: root,
-    env,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  // Stream stdout through while keeping it for parsing.
-  let text = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    const s = decoder.decode(chunk, { stream: true });
-    text += s;
-    await Deno.stdout.write(chunk);
-  }
-  const { code } = await child.status;
-  return { code, text };
-}
-
-/** Counts test cases and failures in Deno's JUnit report. */
-async function junit(path: string): Promise<{ ok: number; bad: number; names: string[] }> {
-  const xml = await Deno.readTextFile(path);
-  const cases = [...xml.matchAll(/<testcase\b[^>]*name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
-  let ok = 0, bad = 0;
-  const names: string[] = [];
-  for (const c of cases) {
-    const body = c[3] ?? "";
-    if (/<skipped/.test(body)) continue;
-    if (/<failure|<error/.test(body)) {
-      bad++;
-      names.push(c[1]);
-    } else ok++;
-  }
-  return { ok, bad, names };
+/** A harness that prints `ok` / `FAIL` / `SKIP` lines (tests/_harness.mjs), run by Node. */
+function harness(file: string): () => Promise<SuiteResult> {
+  return async () => tallyHarness(await execute("node", [file], { cwd: root }));
 }
 
 /** The .ts files under a folder of the project, recursively. */
@@ -71,43 +45,36 @@ function* walkTs(dir: string): Generator<string> {
   }
 }
 
-/** Runs a harness that prints `ok <name>` / `FAIL <name>` lines. */
-async function harness(suite: string, cmd: string, cmdArgs: string[]) {
-  const { code, text } = await exec(cmd, cmdArgs);
-  const ok = [...text.matchAll(/^ok (.*)$/gm)].length;
-  const bad = [...text.matchAll(/^FAIL (.*)$/gm)].map((m) => m[1]);
-  if (code !== 0 && bad.length === 0) bad.push(`harness exited with code ${code}`);
-  tally(suite, ok, bad.length, bad);
-}
-
-if (!args.has("--skip-build")) {
+if (!Deno.args.includes("--skip-build")) {
   console.log("building…");
   await build();
 }
 
-if (!only || only === "deno") {
-  const tsFiles = [...walkTs("tests"), ...walkTs("bench")];
-  const check = await exec(deno, ["check", "src/mod.ts", "build.ts", ...tsFiles]);
-  if (check.code === 0) tally("typecheck", 1, 0);
-  else tally("typecheck", 0, 1, ["deno check"]);
-  const report = `${root}build/junit.xml`;
-  await Deno.remove(report).catch(() => {});
-  await exec(deno, [
-    "test", "-A", "--no-check", "--doc", "--parallel", `--junit-path=${report}`,
-    "--ignore=tests/browser,tests/edge,tests/node", "tests/", "src/",
-  ], { DENO_JOBS: "2" });
-  try {
-    const { ok, bad, names } = await junit(report);
-    tally("deno", ok, bad, names);
-  } catch {
-    tally("deno", 0, 1, ["deno test stopped before running (see the error above)"]);
-  }
+await suite("typecheck", async () => {
+  const files = ["src/mod.ts", "build.ts", ...walkTs("tests"), ...walkTs("bench")];
+  const { code } = await execute(deno, ["check", ...files], { cwd: root });
+  return { passed: code === 0 ? 1 : 0, failed: code === 0 ? [] : ["deno check"], skipped: [] };
+});
+await suite("deno", () =>
+  runDenoTests({
+    deno,
+    cwd: root,
+    flags: ["--no-check", "--doc", "--parallel", "--ignore=tests/browser,tests/edge,tests/node"],
+    paths: ["tests/", "src/"],
+    env: { DENO_JOBS: "2" },
+  }));
+// Deno's results of the bundle cases from src/, computed once here for the three harnesses
+// below (each computes them itself when run alone).
+if (only === null || ["node", "node-bundle", "browser", "edge"].includes(only)) {
+  const file = `${root}build/bundle_expected.json`;
+  const run = await execute(deno, ["run", "-A", "tests/bundle/expected.ts", "--out", file], { cwd: root });
+  if (run.code === 0) Deno.env.set("TESSERA_BUNDLE_EXPECTED", file);
 }
-if (!only || only === "node") await harness("node", "node", ["tests/node/node_test.mjs"]);
-if (!only || only === "browser") await harness("browser", "node", ["tests/browser/browser_test.mjs"]);
-if (!only || only === "edge") await harness("edge", "node", ["tests/edge/edge_test.mjs"]);
-if (!only || only === "package") await harness("package", "node", ["tests/package/package_test.mjs"]);
+await suite("node", harness("tests/node/node_test.mjs"));
+await suite("node-bundle", harness("tests/node/bundle_test.mjs"));
+await suite("browser", harness("tests/browser/browser_test.mjs"));
+await suite("edge", harness("tests/edge/edge_test.mjs"));
+await suite("package", harness("tests/package/package_test.mjs"));
 
-if (failures.length) console.log(`\nfailed:\n  ${failures.join("\n  ")}`);
-console.log(`${passed} passed, ${failed} failed`);
-Deno.exit(failed === 0 ? 0 : 1);
+for (const line of tally.summary()) console.log(line);
+Deno.exit(tally.ok ? 0 : 1);

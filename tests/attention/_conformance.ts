@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { skippable } from "../_skip.ts";
 import assert from "node:assert/strict";
 import {
   type AttentionDims,
@@ -150,6 +151,8 @@ export interface BackendUnderTest {
   setup: () => Promise<AttentionKernels>;
   teardown?: () => Promise<void>;
   tolerance: Tolerance;
+  /** Why the backend's cases are skipped here (e.g. no WebGPU adapter); null or absent: run. */
+  skip?: string | null;
 }
 
 type Case = (kernels: AttentionKernels, tolerance: Tolerance) => Promise<void>;
@@ -157,14 +160,14 @@ type Case = (kernels: AttentionKernels, tolerance: Tolerance) => Promise<void>;
 /** Registers the whole suite for one backend. */
 export function attentionConformance(backend: BackendUnderTest): void {
   const register = (name: string, body: Case) =>
-    Deno.test(`${backend.label} ${name}`, async () => {
+    Deno.test(skippable(`${backend.label} ${name}`, backend.skip ?? null, async () => {
       const kernels = await backend.setup();
       try {
         await body(kernels, backend.tolerance);
       } finally {
         await backend.teardown?.();
       }
-    });
+    }));
   softmaxCases(register);
   linearCases(register);
   mixedCases(register);

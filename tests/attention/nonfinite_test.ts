@@ -15,7 +15,9 @@ import {
   dispose, init, linearAttention, mixedChunkAttention, scaledDotProductAttention,
 } from "../../src/mod.ts";
 import type { Tensor } from "../../src/mod.ts";
-import { HAS_WEBGPU, testBackends } from "./_backends.ts";
+import { testBackends } from "./_backends.ts";
+import { skippable } from "../_skip.ts";
+import { WEBGPU_SKIP } from "../_webgpu.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
 import { ATTENTION } from "../../src/backends/_families.ts";
 
@@ -168,10 +170,7 @@ Deno.test("NaN rows are the same bits on 1 and 2 WASM threads", async () => {
   assert.deepEqual(outs[1], outs[0]);
 });
 
-Deno.test({
-  name: "selectKernels() keeps a call with NaN or ±∞ inputs off WebGPU (WGSL promises no IEEE semantics)",
-  ignore: !HAS_WEBGPU, // skipped: no WebGPU adapter on this host
-}, async () => {
+Deno.test(skippable("selectKernels() keeps a call with NaN or ±∞ inputs off WebGPU (WGSL promises no IEEE semantics)", WEBGPU_SKIP, async () => {
   await init({ threads: 1 });
   try {
     const finite = new Float32Array(8), nan = Float32Array.of(0, NaN), inf = Float32Array.of(-Infinity);
@@ -183,4 +182,4 @@ Deno.test({
   } finally {
     await dispose();
   }
-});
+}));

@@ -13,7 +13,8 @@ import {
 } from "../../src/mod.ts";
 import type { Tensor } from "../../src/mod.ts";
 import { assertClose, naiveLinear, naiveMixedChunk, naiveSoftmax, randomTensor } from "./_naive.ts";
-import { HAS_WEBGPU } from "./_backends.ts";
+import { skippable } from "../_skip.ts";
+import { WEBGPU_SKIP } from "../_webgpu.ts";
 
 const RUNS = Number(Deno.env.get("TESSERA_PROPERTY_RUNS") ?? 350);
 const SEED = Number(Deno.env.get("TESSERA_PROPERTY_SEED") ?? 20261203);
@@ -21,7 +22,7 @@ const SEED = Number(Deno.env.get("TESSERA_PROPERTY_SEED") ?? 20261203);
 const BACKENDS = [
   { backend: "wasm" as const, share: 1 },
   { backend: "js" as const, share: 0.25 },
-  ...(HAS_WEBGPU ? [{ backend: "webgpu" as const, share: 0.1 }] : []),
+  { backend: "webgpu" as const, share: 0.1 },
 ];
 const TOLERANCE = { atol: 5e-5, rtol: 5e-4 };
 
@@ -33,7 +34,7 @@ const heads = fc.constantFrom([1, 1], [2, 1], [2, 2], [4, 2], [3, 1], [6, 3]);
 /** Runs `check` once per backend with its share of the runs, each on one and two threads. */
 function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (backend: "js" | "wasm" | "webgpu", value: T) => Promise<void>) {
   for (const { backend, share } of BACKENDS) {
-    Deno.test(`${name} (${backend})`, async () => {
+    Deno.test(skippable(`${name} (${backend})`, backend === "webgpu" ? WEBGPU_SKIP : null, async () => {
       for (const threads of backend === "wasm" ? [1, 2] : [1]) {
         await init({ threads });
         try {
@@ -45,7 +46,7 @@ function property<T>(name: string, arbitrary: fc.Arbitrary<T>, check: (backend: 
           await dispose();
         }
       }
-    });
+    }));
   }
 }
 

@@ -2,7 +2,8 @@
 // page on a second origin, in headless Chromium driven by playwright-core. Two pages: a plain
 // one (no cross-origin isolation: workers get copies of their inputs) and a cross-origin-isolated
 // one (COOP/COEP: workers share one WebAssembly.Memory). Both must match the reference and give
-// the same bits on 1 and 2 threads. Prints `ok <name>` / `FAIL <name>` for tests/run_all.ts.
+// the same bits on 1 and 2 threads, and every area of the bundle (tests/bundle/cases.mjs) must
+// give Deno's numbers from src/. Prints `ok <name>` / `FAIL <name>` for tests/run_all.ts.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -11,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { randomMatrix as random, test } from "../_harness.mjs";
+import { checkCases, denoExpected } from "../bundle/_expected.mjs";
 
 const dist = new URL("../../dist/", import.meta.url);
 
@@ -38,7 +40,12 @@ const cdn = await serve(async (req, res) => {
 const cdnUrl = `http://127.0.0.1:${cdn.address().port}/tessera.js`;
 
 // Origin B ("localhost" is a different origin from "127.0.0.1"): the user's page.
+const cases = await readFile(new URL("../bundle/cases.mjs", import.meta.url));
 const page = await serve((req, res) => {
+  if (req.url === "/cases.mjs") {
+    res.writeHead(200, { "content-type": "text/javascript" }).end(cases);
+    return;
+  }
   const isolated = req.url.startsWith("/isolated");
   const headers = { "content-type": "text/html" };
   if (isolated) {
@@ -54,6 +61,7 @@ const page = await serve((req, res) => {
 });
 const pageOrigin = `http://localhost:${page.address().port}`;
 
+const expected = await denoExpected();
 const A = random(190, 150, 1), B = random(150, 170, 2), BIG = random(256, 256, 3);
 
 // The reference numbers, from the same bundle in Node.
@@ -73,7 +81,7 @@ const browser = await chromium.launchPersistentContext(userDataDir, {
 });
 
 
-async function runPage(path) {
+async function runPage(path, isolated) {
   const tab = await browser.newPage();
   const errors = [];
   tab.on("pageerror", (e) => errors.push(e));
@@ -81,7 +89,7 @@ async function runPage(path) {
   tab.on("request", (r) => requests.push(r.url()));
   await tab.goto(`${pageOrigin}${path}`);
   await tab.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
-  const out = await tab.evaluate(async ({ A, B, BIG }) => {
+  const out = await tab.evaluate(async ({ A, B, BIG, threads }) => {
     const { init, matmul, dispose, runtimeInfo } = window.tessera;
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
     const runs = {};
@@ -101,8 +109,12 @@ async function runPage(path) {
       badInput = `${e.name}: ${e.message}`;
     }
     await dispose();
-    return { runs, badInput, crossOriginIsolated: self.crossOriginIsolated, info: runtimeInfo() };
-  }, { A, B, BIG });
+    const info = runtimeInfo();
+    // Every area of the bundle, compared with Deno's results below.
+    const { runCases } = await import("/cases.mjs");
+    const bundle = await runCases(window.tessera, { threads });
+    return { runs, badInput, crossOriginIsolated: self.crossOriginIsolated, info, bundle };
+  }, { A, B, BIG, threads: isolated ? 2 : 1 });
   await tab.close();
   if (errors.length) throw errors[0];
   return { ...out, requests };
@@ -111,7 +123,7 @@ async function runPage(path) {
 for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolated page", "/isolated", true]]) {
   let out;
   await test(`browser (${label}): dist/tessera.js loads cross-origin`, async () => {
-    out = await runPage(path);
+    out = await runPage(path, isolated);
     assert.equal(out.crossOriginIsolated, isolated);
     const cdnOrigin = new URL(cdnUrl).origin;
     const foreign = out.requests.filter((u) =>
@@ -141,6 +153,14 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
   await test(`browser (${label}): bad input raises a RangeError naming the argument`, () => {
     assert.match(out.badInput, /^RangeError: .*"b"/);
   });
+  // Chromium's relaxed-SIMD build on one thread (plain page) and on two workers sharing memory
+  // (isolated page): the numbers Deno gets from src/ with the relaxed build, exactly.
+  const bundleLabel = `browser (${label}, ${isolated ? "2 workers" : "1 thread"}, relaxed SIMD)`;
+  await test(`${bundleLabel}: runs the relaxed build`, () => {
+    assert.equal(out.bundle.info.wasmVariant, isolated ? "relaxed-shared" : "relaxed");
+    assert.equal(out.bundle.info.threads, isolated ? 2 : 1);
+  });
+  await checkCases(test, bundleLabel, out.bundle.results, expected.relaxed);
 }
 
 await browser.close();

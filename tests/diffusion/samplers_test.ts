@@ -76,6 +76,77 @@ Deno.test("euler converges at order 1, heun, dpm2 and dpmpp-2m at order 2 on a G
   assert.ok(lms < heun / 2, `lms ${lms} vs heun ${heun}`);
 });
 
+Deno.test("lms of orders 1 to 4 converges at its order; order 1 is euler", async () => {
+  // Adams–Bashforth of order k on the Karras grid: global error O(N^−k). The steps begun at a
+  // lower order (the first k − 1) sit at large σ, where the flow contracts errors ~σ_max/s-fold.
+  const ns = [32, 64, 128, 256];
+  const fits: Array<[number, number, number]> = [[1, 0.9, 1.1], [2, 1.8, 2.2], [3, 2.6, 3.2], [4, 3.2, 4.3]];
+  for (const [k, lo, hi] of fits) {
+    const errors = await flowErrors("lms", k === 4 ? ns.slice(0, 3) : ns, {
+      samplerOptions: { order: k },
+    });
+    const p = order(k === 4 ? ns.slice(0, 3) : ns, errors);
+    assert.ok(p >= lo && p <= hi, `lms order ${k}: fitted ${p.toFixed(2)}, errors ${errors}`);
+  }
+  const [lms1] = await flowErrors("lms", [24], { samplerOptions: { order: 1 } });
+  const [euler] = await flowErrors("euler", [24]);
+  assert.ok(Math.abs(lms1 - euler) <= 1e-6 * euler, `lms order 1 ${lms1} vs euler ${euler}`);
+});
+
+/** σ at sub-VP time t (β_d = 19.9, β_min = 0.1): 2 sinh(B/2), B = ½β_d t² + β_min t. */
+const subVpSigma = (t: number) => 2 * Math.sinh(0.5 * (0.5 * 19.9 * t * t + 0.1 * t));
+
+Deno.test("ode converges at order 2 (Heun) and 1 (Euler) in VE, sub-VP, iDDPM and flow time", async () => {
+  // Each process on a schedule smooth in its own time (a grid smooth in σ but not in t, such as
+  // VP's for sub-VP, where t ∝ √τ near 0, loses an order), ending near t = 0 so that the last
+  // Euler step to σ = 0 stays below the error measured.
+  const schedules: Record<string, (steps: number) => Float64Array> = {
+    ve: (steps) => veSigmas({ steps, sigmaMax: 80 }),
+    "sub-vp": (steps) =>
+      Float64Array.from(
+        { length: steps + 1 },
+        (_, i) => (i === steps ? 0 : subVpSigma(1 - ((1 - 1e-3) * i) / (steps - 1))),
+      ),
+    iddpm: (steps) => karrasSigmas({ steps, sigmaMax: 80 }),
+    flow: (steps) => flowMatchingSigmas({ steps }),
+  };
+  const ns = [32, 64, 128];
+  for (const [parameterisation, schedule] of Object.entries(schedules)) {
+    for (const [samplerOrder, lo, hi] of [[2, 1.85, 2.4], [1, 0.85, 1.25]]) {
+      const errors: number[] = [];
+      for (const steps of ns) {
+        const sigmas = schedule(steps);
+        const out = await run({
+          denoiser: gaussian,
+          batch: 5,
+          dim: 1,
+          sigmas,
+          sampler: "ode",
+          xT,
+          samplerOptions: { parameterisation, order: samplerOrder },
+        });
+        errors.push(maxDiff(out, Array.from(xT, (v) => exactFlow(v, sigmas[0]))));
+      }
+      const p = order(ns, errors);
+      assert.ok(
+        p >= lo && p <= hi,
+        `${parameterisation} order ${samplerOrder}: fitted ${p.toFixed(2)}, errors ${errors}`,
+      );
+    }
+  }
+  // iDDPM's σ(t) = t, s = 1: its native time is sigma space, so ode is heun (and euler) there.
+  const sigmas = karrasSigmas({ steps: 20, sigmaMax: 80 });
+  const base = { denoiser: gaussian, batch: 5, dim: 1, sigmas, xT } as const;
+  for (const [samplerOrder, same] of [[2, "heun"], [1, "euler"]] as const) {
+    const ode = await run({
+      ...base,
+      sampler: "ode",
+      samplerOptions: { parameterisation: "iddpm", order: samplerOrder },
+    });
+    assert.ok(maxDiff(ode, await run({ ...base, sampler: same })) < 1e-5, same);
+  }
+});
+
 Deno.test("ode in native VP time converges at order 2 (Heun) and 1 (Euler)", async () => {
   const ns = [32, 64, 128];
   for (const [samplerOrder, lo, hi] of [[2, 1.85, 2.3], [1, 0.85, 1.15]]) {

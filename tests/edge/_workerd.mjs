@@ -19,12 +19,17 @@ function freePort() {
   });
 }
 
-/** Starts workerd serving `workerFile` (an ES module beside which tessera.js/.wasm are put). */
-export async function startWorkerd(workerFile) {
+/**
+ * Starts workerd serving `workerFile` (an ES module beside which tessera.js/.wasm are put);
+ * `modules` maps the names of further ES modules the worker imports to their file URLs.
+ */
+export async function startWorkerd(workerFile, modules = {}) {
   const dir = await mkdtemp(join(tmpdir(), "tessera-workerd-"));
   await copyFile(fileURLToPath(new URL("dist/edge/tessera.js", root)), join(dir, "tessera.js"));
   await copyFile(fileURLToPath(new URL("dist/edge/tessera.wasm", root)), join(dir, "tessera.wasm"));
   await copyFile(fileURLToPath(workerFile), join(dir, "worker.js"));
+  for (const [name, url] of Object.entries(modules)) await copyFile(fileURLToPath(url), join(dir, name));
+  const extra = Object.keys(modules).map((name) => `    (name = "${name}", esModule = embed "${name}"),\n`).join("");
   const port = await freePort();
   await writeFile(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -36,7 +41,7 @@ const worker :Workerd.Worker = (
     (name = "worker.js", esModule = embed "worker.js"),
     (name = "tessera.js", esModule = embed "tessera.js"),
     (name = "tessera.wasm", wasm = embed "tessera.wasm"),
-  ],
+${extra}  ],
   compatibilityDate = "2025-01-01",
 );
 `);

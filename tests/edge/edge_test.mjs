@@ -1,13 +1,18 @@
 // Edge test: dist/edge/ inside workerd (compiling WASM from bytes is refused there, so the
 // bundle imports tessera.wasm as a module; there is no Worker, so everything runs in-thread).
+// Every area of the bundle (tests/bundle/cases.mjs) must give Deno's numbers from src/.
 // Prints `ok <name>` / `FAIL <name>` for tests/run_all.ts.
 import assert from "node:assert/strict";
 import { startWorkerd } from "./_workerd.mjs";
 import { randomMatrix as random, test } from "../_harness.mjs";
+import { checkCases, denoExpected } from "../bundle/_expected.mjs";
 
 
 
-const edge = await startWorkerd(new URL("./worker.js", import.meta.url));
+const expected = await denoExpected();
+const edge = await startWorkerd(new URL("./worker.js", import.meta.url), {
+  "cases.mjs": new URL("../bundle/cases.mjs", import.meta.url),
+});
 try {
   const node = await import(new URL("../../dist/tessera.js", import.meta.url));
   const f32 = (t) => ({ data: new Float32Array(t.data), shape: t.shape });
@@ -33,6 +38,13 @@ try {
     const { error } = await edge.call("bad-input");
     assert.match(error, /^RangeError: .*"b"/);
   });
+  // Every area of the edge bundle: the same plain-SIMD build as Deno's run, so the same numbers.
+  let cases = null;
+  await test("edge: the bundle cases run in workerd on the SIMD build", async () => {
+    cases = await edge.call("cases");
+    assert.equal(cases.info.wasmVariant, "simd");
+  });
+  await checkCases(test, "edge bundle", cases?.results, expected.simd);
 } finally {
   await edge.stop();
 }

@@ -1,12 +1,14 @@
 // The edge test worker: runs the edge bundle (WASM imported as a module) inside workerd.
 // POST {op, a, b, opts} → JSON result; the harness times requests from the client side.
 import * as tessera from "./tessera.js";
+import { runCases } from "./cases.mjs";
 
 export default {
   async fetch(request) {
     try {
       const { op, args } = await request.json();
       if (op === "info") return Response.json(await tessera.init());
+      if (op === "cases") return Response.json(await runCases(tessera, { threads: 1 }));
       if (op === "matmul") {
         const [a, b, opts] = args;
         const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });

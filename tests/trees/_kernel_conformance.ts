@@ -1,7 +1,9 @@
 /**
- * The conformance suite of the `trees` kernel family: every backend must give the reference's
- * results (bit for bit: the sums run in the same order) on shapes n ∈ {0, 1, odd, several
- * blocks + tail}. `registerConformance(kernels)` adds the tests for one backend.
+ * The conformance suite of the `trees` kernel family, on shapes n ∈ {0, 1, odd, several blocks
+ * + tail}: every backend, the reference included, must give the independent expectations of
+ * tests/trees/_oracles.ts (brute force and closed forms); every other backend must also give
+ * the reference's results bit for bit (the sums run in the same order), so that models do not
+ * depend on the backend. `registerConformance(kernels)` adds the tests for one backend.
  */
 import assert from "node:assert/strict";
 import {
@@ -10,14 +12,28 @@ import {
   SPLIT_PARAM_COUNT,
   type TreesKernels,
 } from "../../src/backends/trees.ts";
-import {
-  buildHistogramNaive,
-  findSplitsRef,
-  gradientsRef,
-  partitionRef,
-  predictRef,
-} from "../../src/backends/js/trees.ts";
+import { findSplitsRef, gradientsRef } from "../../src/backends/js/trees.ts";
 import { Rng } from "../../src/_random.ts";
+import {
+  assertSplitMatches,
+  gradientsOracle,
+  histogramOracle,
+  predictOracle,
+  splitsOracle,
+} from "./_oracles.ts";
+
+/**
+ * The reference's bits, asked of every backend but the reference itself (which the oracles
+ * check): `reference` computes them.
+ */
+function assertSameBitsAsReference<T>(
+  kernels: TreesKernels,
+  actual: T,
+  reference: () => T,
+  label?: string,
+): void {
+  if (kernels.name !== "js") assert.deepEqual(actual, reference(), label);
+}
 
 export const ROW_COUNTS = [0, 1, 7, 3 * 64 + 5];
 
@@ -120,7 +136,7 @@ function check(name: string, run: (kernels: TreesKernels) => Promise<void>): voi
   CONFORMANCE.push({ name, run });
 }
 
-check("buildHistogram() matches the naive histogram", async (kernels) => {
+check("buildHistogram() matches the per-bin sums", async (kernels) => {
   for (const nChannels of [2, 3]) {
     for (const n of ROW_COUNTS) {
       const p = randomBinned(n + nChannels, n, 4, nChannels);
@@ -129,10 +145,10 @@ check("buildHistogram() matches the naive histogram", async (kernels) => {
       const features = Int32Array.of(0, 2, 3);
       const args = histogramArgs(p, rows, features);
       const total = p.binOffsets[4] * nChannels;
-      const expected = new Float64Array(total).fill(7);
-      buildHistogramNaive({ ...args, hist: expected });
+      const expected = histogramOracle(p, rows, features, new Float64Array(total).fill(7));
       const actual = new Float64Array(total).fill(7);
       await kernels.buildHistogram({ ...args, hist: actual });
+      // Each slot sums its rows in row order, so the bits are the oracle's.
       assert.deepEqual(actual, expected, `n=${n}, channels=${nChannels}`);
       // Feature 1's slots are not listed, so they keep their old contents.
       assert.equal(actual[p.binOffsets[1] * nChannels], 7);
@@ -172,41 +188,53 @@ check("subtractHistogram() gives the sibling", async (kernels) => {
   for (let i = 0; i < total; i++) assert.ok(Math.abs(out[i] - large[i]) < 1e-12);
 });
 
-check("findSplits() agrees with the reference", async (kernels) => {
+check("findSplits() finds the best split by brute force", async (kernels) => {
   for (
-    const opts of [
-      {},
-      { alpha: 0.3, lambda: 0.5 },
-      { maxDeltaStep: 0.05 },
-      { minChildWeight: 20 },
-      { lowerBound: -0.02, upperBound: 0.03 },
-    ]
+    const [opts, C] of [
+      [{}, 2],
+      [{ alpha: 0.3, lambda: 0.5 }, 2],
+      [{ maxDeltaStep: 0.05 }, 2],
+      [{ minChildWeight: 60 }, 2],
+      [{ lowerBound: -0.02, upperBound: 0.03 }, 2],
+      [{ minSamplesLeaf: 1 }, 3],
+      [{ minSamplesLeaf: 120 }, 3],
+    ] as const
   ) {
-    const p = randomBinned(5, 300, 4);
+    const p = randomBinned(5, 300, 4, C);
     const features = Int32Array.of(0, 1, 2, 3);
-    const hist = new Float64Array(p.binOffsets[4] * 2);
+    const hist = new Float64Array(p.binOffsets[4] * C);
     await kernels.buildHistogram({ ...histogramArgs(p, p.rows, features), hist });
     let g = 0, h = 0;
     for (let r = 0; r < 300; r++) {
-      g += p.values[2 * r];
-      h += p.values[2 * r + 1];
+      g += p.values[C * r];
+      h += p.values[C * r + 1];
     }
-    const params = splitParams({ ...opts, sumGrad: g, sumHess: h });
+    const params = splitParams({ ...opts, sumGrad: g, sumHess: h, count: 300 });
     const monotone = "lowerBound" in opts ? Int8Array.of(1, -1, 0, 1) : null;
     const args = {
       hist,
-      nChannels: 2,
+      nChannels: C,
       features,
       featureCount: 4,
       binOffsets: p.binOffsets,
       monotone,
       params,
     };
-    const expected = new Float64Array(4 * SPLIT_FIELD_COUNT);
-    findSplitsRef({ ...args, out: expected });
+    const expected = splitsOracle(args);
     const actual = new Float64Array(4 * SPLIT_FIELD_COUNT);
     await kernels.findSplits({ ...args, out: actual });
-    assert.deepEqual(actual, expected, JSON.stringify(opts));
+    for (let k = 0; k < 4; k++) {
+      assertSplitMatches(
+        actual.subarray(k * SPLIT_FIELD_COUNT, (k + 1) * SPLIT_FIELD_COUNT),
+        expected.subarray(k * SPLIT_FIELD_COUNT, (k + 1) * SPLIT_FIELD_COUNT),
+        `${JSON.stringify(opts)} feature ${k}`,
+      );
+    }
+    assertSameBitsAsReference(kernels, actual, () => {
+      const reference = new Float64Array(4 * SPLIT_FIELD_COUNT);
+      findSplitsRef({ ...args, out: reference });
+      return reference;
+    });
     assert.ok(expected.some((v, i) => i % SPLIT_FIELD_COUNT === 0 && v > 0), "some split gains");
   }
 });
@@ -217,7 +245,6 @@ check("partition() is stable and follows bins and defaults", async (kernels) => 
     const missingBin = p.binOffsets[2] - p.binOffsets[1] - 1;
     for (const defaultLeft of [0, 1]) {
       const rows = p.rows.slice();
-      const expectedRows = p.rows.slice();
       const args = {
         bins: p.bins,
         nRows: n,
@@ -228,18 +255,12 @@ check("partition() is stable and follows bins and defaults", async (kernels) => 
         missingBin,
         defaultLeft,
       };
-      const expectedLeft = partitionRef({
-        ...args,
-        rows: expectedRows,
-        scratch: new Int32Array(n),
-      });
       const nLeft = await kernels.partition({ ...args, rows, scratch: new Int32Array(n) });
-      assert.equal(nLeft, expectedLeft);
-      assert.deepEqual(rows, expectedRows);
       const goesLeft = (r: number) => {
         const b = p.bins[n + r];
         return b === missingBin ? defaultLeft === 1 : b < 3;
       };
+      assert.equal(nLeft, Array.from(p.rows).filter(goesLeft).length);
       assert.deepEqual(Array.from(rows.subarray(0, nLeft)), Array.from(p.rows).filter(goesLeft));
       assert.deepEqual(
         Array.from(rows.subarray(nLeft)),
@@ -253,13 +274,14 @@ check("predict() sums float32 leaves in tree order", async (kernels) => {
   const trees = randomTrees(3, 9, 4, 3);
   for (const n of ROW_COUNTS) {
     const rng = new Rng(n);
-    const x = Float32Array.from(
-      { length: n * 4 },
-      () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1),
-    );
+    // Missing values, values equal to thresholds (which go right) and others.
+    const x = Float32Array.from({ length: n * 4 }, () => {
+      const u = rng.next();
+      if (u < 0.15) return NaN;
+      return u < 0.5 ? trees.threshold[rng.nextInt(trees.threshold.length)] : rng.next() * 2 - 1;
+    });
     const args = { x, nRows: n, nCols: 4, ...trees, treeBegin: 1, treeEnd: 9, nOutputs: 3 };
-    const expected = new Float32Array(n * 3).fill(0.25);
-    predictRef({ ...args, out: expected });
+    const expected = predictOracle(trees, x, 4, [1, 9], 3, new Float32Array(n * 3).fill(0.25));
     const actual = new Float32Array(n * 3).fill(0.25);
     await kernels.predict({ ...args, out: actual });
     assert.deepEqual(actual, expected, `n=${n}`);
@@ -290,8 +312,7 @@ check("buildHistogram() splits large work without changing a bit", async (kernel
   const rows = p.rows.filter((r) => r % 3 !== 1);
   const features = Int32Array.from({ length: 9 }, (_, i) => i);
   const args = histogramArgs(p, rows, features);
-  const expected = new Float64Array(p.binOffsets[9] * 2);
-  buildHistogramNaive({ ...args, hist: expected });
+  const expected = histogramOracle(p, rows, features, new Float64Array(p.binOffsets[9] * 2));
   const actual = new Float64Array(p.binOffsets[9] * 2);
   await kernels.retain(p.bins);
   await kernels.retain(p.values);
@@ -331,8 +352,7 @@ check("predict() splits many rows without changing a bit", async (kernels) => {
     () => (rng.next() < 0.1 ? NaN : rng.next() * 2 - 1),
   );
   const args = { x, nRows: n, nCols: 5, ...trees, treeBegin: 0, treeEnd: 20, nOutputs: 2 };
-  const expected = new Float32Array(n * 2);
-  predictRef({ ...args, out: expected });
+  const expected = predictOracle(trees, x, 5, [0, 20], 2, new Float32Array(n * 2));
   const actual = new Float32Array(n * 2);
   await kernels.predict({ ...args, out: actual });
   assert.deepEqual(actual, expected);
@@ -378,7 +398,7 @@ check("binFeatures() counts the upper edges at or below each value", async (kern
   }
 });
 
-check("workspace steps match the per-node reference", async (kernels) => {
+check("workspace steps match brute-force histograms, splits and partitions", async (kernels) => {
   for (const nChannels of [2, 3]) {
     const n = 2000, F = 6;
     const p = randomBinned(40 + nChannels, n, F, nChannels);
@@ -386,11 +406,8 @@ check("workspace steps match the per-node reference", async (kernels) => {
     const features = Int32Array.from({ length: F }, (_, f) => f);
     const rows = p.rows.filter((r) => r % 5 !== 2);
     const count = rows.length;
-    const naive = (from: Int32Array, begin: number, end: number) => {
-      const hist = new Float64Array(slots * C);
-      buildHistogramNaive({ ...histogramArgs(p, from, features, [begin, end]), hist });
-      return hist;
-    };
+    const naive = (from: Int32Array, begin: number, end: number) =>
+      histogramOracle(p, from, features, new Float64Array(slots * C), [begin, end]);
     const sums = (from: Int32Array, begin: number, end: number) => {
       const out = [0, 0, 0];
       for (let i = begin; i < end; i++) {
@@ -398,18 +415,15 @@ check("workspace steps match the per-node reference", async (kernels) => {
       }
       return out;
     };
-    /** The reference best split of one node: per-feature search, then the first best. */
+    /** The best split of one node by brute force: per-feature search, then the first best. */
     const bestOf = (hist: Float64Array, candidates: Int32Array, params: Float64Array) => {
-      const out = new Float64Array(candidates.length * SPLIT_FIELD_COUNT);
-      findSplitsRef({
+      const out = splitsOracle({
         hist,
         nChannels: C,
         features: candidates,
-        featureCount: candidates.length,
         binOffsets: p.binOffsets,
         monotone: null,
         params,
-        out,
       });
       let k = -1;
       for (let i = 0; i < candidates.length; i++) {
@@ -453,33 +467,29 @@ check("workspace steps match the per-node reference", async (kernels) => {
       const expectedRoot = bestOf(rootHist, features, rootParams);
       assert.ok(expectedRoot.k >= 0, "the root splits");
       assert.equal(root.bestFeature[0], expectedRoot.k);
-      assert.deepEqual(
+      assertSplitMatches(
         root.best,
         expectedRoot.out.slice(
           expectedRoot.k * SPLIT_FIELD_COUNT,
           (expectedRoot.k + 1) * SPLIT_FIELD_COUNT,
         ),
+        "root",
       );
       const f = root.bestFeature[0];
       const featureHist = new Float64Array((p.binOffsets[f + 1] - p.binOffsets[f]) * C);
       ws.readHistogram(3, f, featureHist);
       assert.deepEqual(featureHist, rootHist.slice(p.binOffsets[f] * C, p.binOffsets[f + 1] * C));
 
-      // Partition on the root's split, as the reference does.
+      // Partition on the root's split: the rows going left, then the others, each in order.
       const missingBin = p.binOffsets[f + 1] - p.binOffsets[f] - 1;
-      const expectedRows = rows.slice();
-      const nLeft = partitionRef({
-        bins: p.bins,
-        nRows: n,
-        rows: expectedRows,
-        rowBegin: 0,
-        rowEnd: count,
-        feature: f,
-        splitBin: root.best[1],
-        missingBin,
-        defaultLeft: root.best[2],
-        scratch: new Int32Array(count),
-      });
+      const goesLeft = (r: number) => {
+        const b = p.bins[f * n + r];
+        return b === missingBin ? root.best[2] === 1 : b < root.best[1];
+      };
+      const nodeRows = Array.from(rows.subarray(0, count));
+      const leftRows = nodeRows.filter(goesLeft);
+      const nLeft = leftRows.length;
+      const expectedRows = Int32Array.from([...leftRows, ...nodeRows.filter((r) => !goesLeft(r))]);
       const partition = {
         nodes: Int32Array.of(0, count, f, root.best[1], missingBin, root.best[2]),
         nodeCount: 1,
@@ -528,9 +538,10 @@ check("workspace steps match the per-node reference", async (kernels) => {
             expected.k < 0 ? -1 : (candidates as Int32Array)[expected.k],
           );
           if (expected.k >= 0) {
-            assert.deepEqual(
+            assertSplitMatches(
               step.best.slice(i * SPLIT_FIELD_COUNT, (i + 1) * SPLIT_FIELD_COUNT),
               at(expected.k),
+              `child ${i}`,
             );
           }
         },
@@ -545,7 +556,7 @@ check("workspace steps match the per-node reference", async (kernels) => {
   }
 });
 
-check("gradients() match the reference bit for bit", async (kernels) => {
+check("gradients() match the losses' closed forms", async (kernels) => {
   for (const n of [...ROW_COUNTS, 70000]) {
     for (const [loss, K] of [["logistic", 1], ["softmax", 3], ["softmax", 7]] as const) {
       for (const weighted of [false, true]) {
@@ -558,13 +569,23 @@ check("gradients() match the reference bit for bit", async (kernels) => {
         const labels = Float64Array.from({ length: n }, () => rng.nextInt(K === 1 ? 2 : K));
         const weights = weighted ? Float64Array.from({ length: n }, () => rng.next() * 2) : null;
         const args = { loss, margins, labels, weights, nOutputs: K, scalePosWeight: 1.5 };
-        const expected = Array.from({ length: K }, () => new Float64Array(2 * n));
-        gradientsRef({ ...args, out: expected });
+        const expected = gradientsOracle(args);
         const actual = Array.from({ length: K }, () => new Float64Array(2 * n));
         await kernels.gradients({ ...args, out: actual });
-        expected.forEach((e, k) =>
-          assert.deepEqual(actual[k], e, `${loss} K=${K} n=${n} ${weighted}`)
-        );
+        const label = `${loss} K=${K} n=${n} weighted ${weighted}`;
+        // The kernels' portable e^x is within 2 ulps of Math.exp: a few ulps of p, absolute.
+        expected.forEach((e, k) => {
+          for (let i = 0; i < e.length; i++) {
+            if (!(Math.abs(actual[k][i] - e[i]) <= 1e-15 * 4 + 1e-13 * Math.abs(e[i]))) {
+              assert.fail(`${label}, output ${k}, entry ${i}: ${actual[k][i]} vs ${e[i]}`);
+            }
+          }
+        });
+        assertSameBitsAsReference(kernels, actual, () => {
+          const reference = Array.from({ length: K }, () => new Float64Array(2 * n));
+          gradientsRef({ ...args, out: reference });
+          return reference;
+        }, label);
         if (n > 0) assert.ok(expected[0].some((v) => v !== 0));
       }
     }
