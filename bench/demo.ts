@@ -5,7 +5,9 @@
  * @module
  */
 // deno-lint-ignore-file no-explicit-any
+import { attentionSection } from "./_demo_attention.ts";
 import { diffusionSection } from "./_demo_diffusion.ts";
+import { treesSection } from "./_demo_trees.ts";
 const tessera: any = await import("../dist/tessera.js");
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
@@ -59,7 +61,14 @@ async function matmulSection() {
 }
 
 /** The sections, in order; each area appends its own. */
-export const SECTIONS: Array<() => Promise<void>> = [runtimeSection, matmulSection, () => diffusionSection({ tessera, progress, bold })];
+const kit = { tessera, progress, bold };
+export const SECTIONS: Array<() => Promise<void>> = [
+  runtimeSection,
+  matmulSection,
+  () => treesSection(kit),
+  () => attentionSection(kit),
+  () => diffusionSection(kit),
+];
 
 if (import.meta.main) {
   console.log(bold("Tessera demo"));

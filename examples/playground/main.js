@@ -68,7 +68,7 @@ async function main() {
   const tessera = await import(bundleUrl);
   const info = await tessera.init();
   showRuntime(info);
-  const kit = { tessera, adapter, exclusive, setState, refreshRuntime: () => showRuntime(tessera.runtimeInfo()) };
+  const kit = { tessera, bundleUrl, adapter, exclusive, setState, refreshRuntime: () => showRuntime(tessera.runtimeInfo()) };
   const panels = [await mountTrees(kit), await mountAttention(kit), await mountDiffusion(kit)];
   // For tests and for poking at the library from the console.
   Object.assign(window, { tessera, playground: { panels } });

@@ -12,7 +12,7 @@ import { guessTask, parseCsv, toColumns, toDataSet, trainTestSplit } from "./lib
 
 const $ = (id) => document.getElementById(id);
 
-/** Estimators by key: class names, main options, and whether `fit` takes a `signal`. */
+/** Estimators by key: class names (classifier, regressor) and main options. */
 const ESTIMATORS = {
   xgb: {
     classes: ["XGBClassifier", "XGBRegressor"],
@@ -28,7 +28,6 @@ const ESTIMATORS = {
   },
   rf: {
     classes: ["RandomForestClassifier", "RandomForestRegressor"],
-    signal: true,
     options: [
       { name: "nEstimators", label: "trees", kind: "int", value: 100, min: 1 },
       { name: "maxDepth", label: "max depth (empty: none)", kind: "int?", value: "", min: 1 },
@@ -52,7 +51,6 @@ const ESTIMATORS = {
   },
   ada: {
     classes: ["AdaBoostClassifier", "AdaBoostRegressor"],
-    signal: true,
     options: [
       { name: "nEstimators", label: "rounds", kind: "int", value: 50, min: 1 },
       { name: "learningRate", label: "learning rate", kind: "number", value: 1, min: 0 },
@@ -130,23 +128,20 @@ function renderImportances(container, importances, names) {
   container.dataset.count = String(order.length);
 }
 
-export async function mountTrees({ tessera, exclusive, setState }) {
+export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
   const sets = await (await fetch("out/data/index.json")).json();
   /** Columns of the loaded table and where they came from. */
   let table = null;
   let fitted = null;
-  let controller = null;
+  /** The running fit's cancel function. */
+  let cancelFit = null;
+  let worker = null;
 
   // Whether this build of Tessera partitions categories natively (XGBoost's
   // enable_categorical); otherwise category codes are used as ordered numbers.
-  const nativeCategories = (() => {
-    try {
-      new tessera.XGBClassifier({ categoricalFeatures: [0] });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const nativeCategories = await new tessera.XGBClassifier({ categoricalFeatures: [0], nEstimators: 1 })
+    .fit([[0], [1], [0], [1]], [0, 1, 0, 1])
+    .then(() => true, () => false);
 
   $("trees-data").replaceChildren(...sets.map((s) => new Option(s.title, s.name)));
   $("trees-task").replaceChildren(
@@ -222,7 +217,32 @@ export async function mountTrees({ tessera, exclusive, setState }) {
     const className = spec.classes[ds.task === "classification" ? 0 : 1];
     const options = readOptions();
     if (key === "xgb" && nativeCategories && ds.categorical.length) options.categoricalFeatures = ds.categorical;
-    return { estimator: new tessera[className](options), spec, className };
+    return { options, spec, className };
+  }
+
+  /**
+   * Fits in fit_worker.js and resolves with the fitted estimator rebuilt from its JSON, or
+   * null when cancelled (the worker is then terminated and a fresh one starts next time).
+   */
+  function fitInWorker(request, onProgress) {
+    const isolated = self.crossOriginIsolated ? "" : "?isolated=0";
+    worker ??= new Worker(new URL(`fit_worker.js${isolated}`, location.href), { type: "module" });
+    const running = worker;
+    return new Promise((resolve, reject) => {
+      cancelFit = () => {
+        running.terminate();
+        if (worker === running) worker = null;
+        resolve(null);
+      };
+      running.onmessage = ({ data }) => {
+        if (data.type === "progress") onProgress(data);
+        else if (data.type === "done") resolve({ model: tessera[request.className].fromJSON(data.model), seconds: data.seconds });
+        else reject(Object.assign(new Error(data.message), { name: data.name }));
+      };
+      running.onerror = (event) => reject(new Error(event.message || "The fit worker failed to start"));
+      const transfer = [request.X.buffer, request.y.buffer];
+      running.postMessage(request, transfer);
+    }).finally(() => (cancelFit = null));
   }
 
   async function fit() {
@@ -230,12 +250,11 @@ export async function mountTrees({ tessera, exclusive, setState }) {
     const { train, test } = trainTestSplit(ds.X.length, 0.2, 0);
     const Xtrain = toTensor(train.map((i) => ds.X[i])), ytrain = train.map((i) => ds.y[i]);
     const Xtest = toTensor(test.map((i) => ds.X[i])), ytest = Float64Array.from(test, (i) => ds.y[i]);
-    const { estimator, spec, className } = estimatorFor(ds);
-    controller = new AbortController();
-    const signal = controller.signal;
-    $("trees-cancel").disabled = false;
+    const { options, spec, className } = estimatorFor(ds);
+    $("trees-cancel").disabled = spec.noProgress === true;
     $("trees-fit").disabled = true;
     $("trees-download").disabled = true;
+    fitted = null;
     $("trees-metrics").replaceChildren();
     $("trees-result").replaceChildren();
     $("trees-importances").replaceChildren();
@@ -243,15 +262,11 @@ export async function mountTrees({ tessera, exclusive, setState }) {
     delete $("trees-curve").dataset.plotted;
     const progress = $("trees-progress");
     progress.value = 0;
+    progress.max = 1;
     setState("trees", "running", className);
     const t0 = performance.now();
     const curve = { rounds: [], metrics: null, chart: null, frame: 0 };
-    let reached = 0;
     const onProgress = (p) => {
-      // Cancelling through onProgress works for every estimator; those whose fit takes a
-      // signal also stop between trees of a batch.
-      if (signal.aborted) throw signal.reason;
-      reached = p.iteration;
       progress.max = p.total;
       progress.value = p.iteration;
       $("trees-progress-text").textContent =
@@ -275,24 +290,29 @@ export async function mountTrees({ tessera, exclusive, setState }) {
         });
       }
     };
-    const fitOptions = spec.noProgress ? {} : { onProgress };
-    if (spec.evalSet) fitOptions.evalSet = [Xtest, ytest];
-    if (spec.signal) fitOptions.signal = signal;
+    const request = {
+      bundleUrl,
+      className,
+      options,
+      X: Xtrain.data,
+      shape: Xtrain.shape,
+      y: Float64Array.from(ytrain),
+      noProgress: spec.noProgress === true,
+      evalSet: spec.evalSet ? { X: Xtest.data.slice(), shape: Xtest.shape, y: Array.from(ytest) } : undefined,
+    };
+    let result;
     try {
-      await exclusive(() => estimator.fit(Xtrain, ytrain, fitOptions));
-    } catch (error) {
-      if (signal.aborted) {
-        setState("trees", "cancelled", `after ${reached} of ${progress.max} rounds`);
-        $("trees-progress-text").textContent += " · cancelled";
-        return { cancelled: true };
-      }
-      throw error;
+      result = await exclusive(() => fitInWorker(request, onProgress));
     } finally {
       $("trees-cancel").disabled = true;
       $("trees-fit").disabled = false;
-      controller = null;
     }
-    const seconds = (performance.now() - t0) / 1000;
+    if (result === null) {
+      setState("trees", "cancelled", `after ${progress.value} of ${progress.max} rounds`);
+      $("trees-progress-text").textContent += " · cancelled";
+      return { cancelled: true };
+    }
+    const { model: estimator, seconds } = result;
     if (spec.noProgress) progress.value = progress.max;
     fitted = { estimator, className, ds };
     const predicted = await estimator.predict(Xtest);
@@ -402,7 +422,7 @@ export async function mountTrees({ tessera, exclusive, setState }) {
     if (file) ui(async () => useTable(await file.text(), file.name));
   });
   $("trees-fit").addEventListener("click", () => ui(fit));
-  $("trees-cancel").addEventListener("click", () => controller?.abort(new DOMException("The fit was cancelled", "AbortError")));
+  $("trees-cancel").addEventListener("click", () => cancelFit?.());
   $("trees-download").addEventListener("click", () => {
     if (!fitted) return;
     downloadText(`${fitted.className}.json`, JSON.stringify(fitted.estimator.toJSON()));
