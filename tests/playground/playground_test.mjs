@@ -25,6 +25,7 @@ const server = spawn(deno, ["run", "-A", "examples/playground/serve.ts"], {
   env: { ...process.env, PORT: "0" },
   stdio: ["ignore", "pipe", "inherit"],
 });
+process.on("exit", () => server.kill());
 const origin = await new Promise((resolve, reject) => {
   server.on("exit", (code) => reject(new Error(`serve.ts exited with code ${code}`)));
   server.stdout.on("data", (chunk) => {
