@@ -26,23 +26,32 @@ function random(n: number, seed: number): Float32Array {
 }
 
 const qkv = (n: number) =>
-  [1, 2, 3].map((seed) => ({ data: random(HEADS * n * DIM, seed * 7919 + n), shape: [1, HEADS, n, DIM] }));
+  [1, 2, 3].map((seed) => ({
+    data: random(HEADS * n * DIM, seed * 7919 + n),
+    shape: [1, HEADS, n, DIM],
+  }));
 
 /** Times each kernel on WASM and checks it against the JS reference. */
 export async function attentionSection({ tessera, progress, bold }: DemoKit): Promise<void> {
-  console.log(bold("\nAttention (scaledDotProductAttention, linearAttention, mixedChunkAttention)"));
+  console.log(
+    bold("\nAttention (scaledDotProductAttention, linearAttention, mixedChunkAttention)"),
+  );
   const info = tessera.runtimeInfo();
-  console.log(`  batch 1, ${HEADS} heads, head dim ${DIM}, WASM on ${info.threads} thread(s); ` +
-    `best of ${ROUNDS}; checked against the JS reference at N = ${CHECK_LENGTH}`);
+  console.log(
+    `  batch 1, ${HEADS} heads, head dim ${DIM}, WASM on ${info.threads} thread(s); ` +
+      `best of ${ROUNDS}; checked against the JS reference at N = ${CHECK_LENGTH}`,
+  );
   const kernels = [
     {
       name: "softmax (SDPA)",
-      run: (q: any, k: any, v: any, backend: string) => tessera.scaledDotProductAttention(q, k, v, { backend }),
+      run: (q: any, k: any, v: any, backend: string) =>
+        tessera.scaledDotProductAttention(q, k, v, { backend }),
       flops: (n: number) => HEADS * 4 * n * n * DIM,
     },
     {
       name: "linear",
-      run: (q: any, k: any, v: any, backend: string) => tessera.linearAttention(q, k, v, { backend }),
+      run: (q: any, k: any, v: any, backend: string) =>
+        tessera.linearAttention(q, k, v, { backend }),
       flops: (n: number) => HEADS * 4 * n * DIM * DIM,
     },
     {

@@ -7,7 +7,6 @@
  *
  * @module
  */
-// deno-lint-ignore-file no-explicit-any
 import type { DemoKit } from "./_demo_diffusion.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -42,10 +41,15 @@ function accuracy(truth: number[], predicted: ArrayLike<number>): number {
 export async function treesSection({ tessera, progress, bold }: DemoKit): Promise<void> {
   console.log(bold("\nTree ensembles (XGBClassifier, RandomForestClassifier, fromXGBoostJSON)"));
   const { train, test } = await vehicle();
-  console.log(`  Vehicle silhouettes (R mlbench): ${train.y.length} rows train, ${test.y.length} test, ` +
-    `18 features, 4 classes (bus, opel, saab, van)`);
+  console.log(
+    `  Vehicle silhouettes (R mlbench): ${train.y.length} rows train, ${test.y.length} test, ` +
+      `18 features, 4 classes (bus, opel, saab, van)`,
+  );
   const runs = [
-    { name: "XGBClassifier", options: { nEstimators: 100, maxDepth: 4, learningRate: 0.3, seed: 0 } },
+    {
+      name: "XGBClassifier",
+      options: { nEstimators: 100, maxDepth: 4, learningRate: 0.3, seed: 0 },
+    },
     { name: "RandomForestClassifier", options: { nEstimators: 200, seed: 0 } },
   ];
   const rows: string[][] = [];
@@ -53,11 +57,13 @@ export async function treesSection({ tessera, progress, bold }: DemoKit): Promis
     const model = new tessera[name](options);
     const t0 = performance.now();
     await model.fit(train.X, train.y, {
-      onProgress: (p: { iteration: number; total: number }) => progress(name.padEnd(24), p.iteration, p.total),
+      onProgress: (p: { iteration: number; total: number }) =>
+        progress(name.padEnd(24), p.iteration, p.total),
     });
     const ms = performance.now() - t0;
     const acc = accuracy(test.y, await model.predict(test.X));
-    const opts = Object.entries(options).filter(([k]) => k !== "seed").map(([k, v]) => `${k} ${v}`).join(", ");
+    const opts = Object.entries(options).filter(([k]) => k !== "seed").map(([k, v]) => `${k} ${v}`)
+      .join(", ");
     rows.push([name, opts, acc.toFixed(3), `${(ms / 1000).toFixed(2)} s`]);
   }
   const header = ["estimator", "options", "test accuracy", "fit"];
@@ -73,9 +79,14 @@ export async function treesSection({ tessera, progress, bold }: DemoKit): Promis
   const X = { data: Float32Array.from(file.X.flat()), shape: [file.X.length, file.X[0].length] };
   const proba = await imported.predictProba(X);
   let worst = 0;
-  file.prediction.forEach((p: number, i: number) => (worst = Math.max(worst, Math.abs(proba.data[2 * i + 1] - p))));
+  file.prediction.forEach((
+    p: number,
+    i: number,
+  ) => (worst = Math.max(worst, Math.abs(proba.data[2 * i + 1] - p))));
   const acc = accuracy(file.y, await imported.predict(X));
-  console.log(`  imported from XGBoost ${file.xgboost} JSON (examples/playground/xgboost_breast_cancer.json): ` +
-    `${file.model.learner.gradient_booster.model.trees.length} trees, breast cancer, ${file.X.length} held-out rows: ` +
-    `accuracy ${acc.toFixed(3)}, max |Tessera − XGBoost| = ${worst.toExponential(2)}`);
+  console.log(
+    `  imported from XGBoost ${file.xgboost} JSON (examples/playground/xgboost_breast_cancer.json): ` +
+      `${file.model.learner.gradient_booster.model.trees.length} trees, breast cancer, ${file.X.length} held-out rows: ` +
+      `accuracy ${acc.toFixed(3)}, max |Tessera − XGBoost| = ${worst.toExponential(2)}`,
+  );
 }

@@ -35,8 +35,10 @@ function random(n: number, seed: number): Float32Array {
 async function runtimeSection() {
   console.log(bold("\nRuntime"));
   const info = await tessera.init();
-  console.log(`  build ${info.wasmVariant}, ${info.threads} threads, SIMD ${info.simd}, relaxed SIMD ` +
-    `${info.relaxedSimd}, shared memory ${info.sharedMemory}, WebGPU API ${info.webgpu}`);
+  console.log(
+    `  build ${info.wasmVariant}, ${info.threads} threads, SIMD ${info.simd}, relaxed SIMD ` +
+      `${info.relaxedSimd}, shared memory ${info.sharedMemory}, WebGPU API ${info.webgpu}`,
+  );
 }
 
 async function matmulSection() {
@@ -55,9 +57,13 @@ async function matmulSection() {
     progress(`${n}×${n}×${n} on WASM`, i, rounds);
   }
   let err = 0;
-  for (let i = 0; i < out.data.length; i++) err = Math.max(err, Math.abs(out.data[i] - reference.data[i]));
-  console.log(`  ${(2 * n ** 3 / best / 1e6).toFixed(1)} GFLOP/s (best of ${rounds}), ` +
-    `max |WASM − reference| = ${err.toExponential(2)}`);
+  for (let i = 0; i < out.data.length; i++) {
+    err = Math.max(err, Math.abs(out.data[i] - reference.data[i]));
+  }
+  console.log(
+    `  ${(2 * n ** 3 / best / 1e6).toFixed(1)} GFLOP/s (best of ${rounds}), ` +
+      `max |WASM − reference| = ${err.toExponential(2)}`,
+  );
 }
 
 /** The sections, in order; each area appends its own. */

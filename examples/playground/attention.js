@@ -43,7 +43,9 @@ async function timeMs(fn) {
 function parseList(text, name) {
   const values = text.split(/[\s,]+/).filter(Boolean).map(Number);
   if (!values.length || !values.every((v) => Number.isInteger(v) && v >= 1)) {
-    throw new RangeError(`Expected "${name}" to be a list of integers >= 1 but found ${JSON.stringify(text)}`);
+    throw new RangeError(
+      `Expected "${name}" to be a list of integers >= 1 but found ${JSON.stringify(text)}`,
+    );
   }
   return [...new Set(values)].sort((a, b) => a - b);
 }
@@ -72,8 +74,10 @@ export function mountAttention({ tessera, adapter, exclusive, setState, refreshR
       {
         key: "mixed",
         label: "mixed-chunk",
-        run: (q, k, v, backend) => tessera.mixedChunkAttention(q, k, v, { chunkSize: chunk, causal, backend }),
-        flops: (n, h, d) => h * (4 * n * Math.min(chunk, n) * d * (causal ? 0.5 : 1) + 4 * n * d * d),
+        run: (q, k, v, backend) =>
+          tessera.mixedChunkAttention(q, k, v, { chunkSize: chunk, causal, backend }),
+        flops: (n, h, d) =>
+          h * (4 * n * Math.min(chunk, n) * d * (causal ? 0.5 : 1) + 4 * n * d * d),
       },
     ];
     return all.filter((k) => $(`attn-${k.key}`).checked);
@@ -81,11 +85,15 @@ export function mountAttention({ tessera, adapter, exclusive, setState, refreshR
 
   function configs() {
     const list = [];
-    if ($("attn-js").checked) list.push({ label: "JS", backend: "js", maxN: Number($("attn-js-max").value) });
+    if ($("attn-js").checked) {
+      list.push({ label: "JS", backend: "js", maxN: Number($("attn-js-max").value) });
+    }
     for (const threads of parseList($("attn-threads").value, "WASM threads")) {
       list.push({ label: `WASM ×${threads}`, backend: "wasm", threads, maxN: Infinity });
     }
-    if ($("attn-webgpu").checked && adapter) list.push({ label: "WebGPU", backend: "webgpu", maxN: Infinity });
+    if ($("attn-webgpu").checked && adapter) {
+      list.push({ label: "WebGPU", backend: "webgpu", maxN: Infinity });
+    }
     return list;
   }
 
@@ -95,11 +103,18 @@ export function mountAttention({ tessera, adapter, exclusive, setState, refreshR
     tr.innerHTML = "<td></td><td></td><td></td><td></td>";
     tr.children[0].textContent = kernel.label;
     tr.children[1].textContent = config.label;
-    tr.children[2].textContent = config.backend === "js" ? "reference" : `${error.toExponential(2)} at N = ${n}`;
-    tr.children[3].textContent = ok ? `✓ ≤ ${tolerance.toExponential(0)}` : `✗ > ${tolerance.toExponential(0)}`;
+    tr.children[2].textContent = config.backend === "js"
+      ? "reference"
+      : `${error.toExponential(2)} at N = ${n}`;
+    tr.children[3].textContent = ok
+      ? `✓ ≤ ${tolerance.toExponential(0)}`
+      : `✗ > ${tolerance.toExponential(0)}`;
     tr.children[3].className = ok ? "pass" : "fail";
     Object.assign(tr.dataset, {
-      kernel: kernel.key, backend: config.label, maxError: String(error), tolerance: String(tolerance),
+      kernel: kernel.key,
+      backend: config.label,
+      maxError: String(error),
+      tolerance: String(tolerance),
     });
     $("attn-check").tBodies[0].append(tr);
     return ok;
@@ -113,7 +128,12 @@ export function mountAttention({ tessera, adapter, exclusive, setState, refreshR
     const status = $("attn-status");
     $("attn-check").tBodies[0].replaceChildren();
     setState("attention", "running");
-    const inputs = new Map(ns.map((n, i) => [n, [0, 1, 2].map((j) => randomTensor([1, heads, n, dim], 100 * i + j + 1))]));
+    const inputs = new Map(
+      ns.map((
+        n,
+        i,
+      ) => [n, [0, 1, 2].map((j) => randomTensor([1, heads, n, dim], 100 * i + j + 1))]),
+    );
     const checkN = ns[0];
     const references = new Map();
     for (const kernel of ks) {
@@ -129,7 +149,9 @@ export function mountAttention({ tessera, adapter, exclusive, setState, refreshR
         const reference = references.get(kernel.key);
         const scale = Math.max(1, ...reference.map(Math.abs));
         const error = maxAbsDifference(out.data, reference);
-        if (!addCheckRow(kernel, config, checkN, error, TOLERANCE[config.backend] * scale)) failures++;
+        if (!addCheckRow(kernel, config, checkN, error, TOLERANCE[config.backend] * scale)) {
+          failures++;
+        }
         for (const [i, n] of ns.entries()) {
           if (n > config.maxN) continue;
           status.textContent = `${kernel.label} on ${config.label} at N = ${n}…`;
@@ -145,15 +167,37 @@ export function mountAttention({ tessera, adapter, exclusive, setState, refreshR
       cs.forEach((config, c) => {
         series.push({ label: `${kernel.label} · ${config.label}`, dash: [[], [6, 3], [2, 3]][k] });
         time.push(ms[k][c]);
-        gflops.push(ms[k][c].map((t, i) => (t === null ? null : kernel.flops(ns[i], heads, dim) / t / 1e6)));
+        gflops.push(
+          ms[k][c].map((t, i) => (t === null ? null : kernel.flops(ns[i], heads, dim) / t / 1e6)),
+        );
       })
     );
-    lineChart($("attn-time"), { title: "Time per call", x: "N", y: "ms", xLog: true, yLog: true, series, data: time });
-    lineChart($("attn-gflops"), { title: "Throughput", x: "N", y: "GFLOP/s", xLog: true, series, data: gflops });
+    lineChart($("attn-time"), {
+      title: "Time per call",
+      x: "N",
+      y: "ms",
+      xLog: true,
+      yLog: true,
+      series,
+      data: time,
+    });
+    lineChart($("attn-gflops"), {
+      title: "Throughput",
+      x: "N",
+      y: "GFLOP/s",
+      xLog: true,
+      series,
+      data: gflops,
+    });
     const best = Math.max(...gflops.slice(1).flat().filter((v) => v !== null));
-    status.textContent = `done: best ${shortNumber(best)} GFLOP/s; B = 1, H = ${heads}, D = ${dim}` +
+    status.textContent =
+      `done: best ${shortNumber(best)} GFLOP/s; B = 1, H = ${heads}, D = ${dim}` +
       (ks.some((k) => k.key === "mixed") ? `, chunk ${chunk}` : "") + (causal ? ", causal" : "");
-    setState("attention", failures ? "error" : "done", failures ? `${failures} result(s) off the reference` : "");
+    setState(
+      "attention",
+      failures ? "error" : "done",
+      failures ? `${failures} result(s) off the reference` : "",
+    );
     if (failures) throw new Error(`${failures} attention result(s) differ from the reference`);
   }
 

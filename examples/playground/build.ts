@@ -42,9 +42,19 @@ const SKLEARN = {
   wine: {
     title: "Wine (178 × 13, 3 classes)",
     features: [
-      "alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols",
-      "flavanoids", "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue",
-      "od280/od315_of_diluted_wines", "proline",
+      "alcohol",
+      "malic_acid",
+      "ash",
+      "alcalinity_of_ash",
+      "magnesium",
+      "total_phenols",
+      "flavanoids",
+      "nonflavanoid_phenols",
+      "proanthocyanins",
+      "color_intensity",
+      "hue",
+      "od280/od315_of_diluted_wines",
+      "proline",
     ],
     target: "cultivar",
     classes: ["class_0", "class_1", "class_2"],
@@ -53,8 +63,16 @@ const SKLEARN = {
     title: "Breast cancer (569 × 30, 2 classes)",
     features: ["mean", "error", "worst"].flatMap((group) =>
       [
-        "radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
-        "concave points", "symmetry", "fractal dimension",
+        "radius",
+        "texture",
+        "perimeter",
+        "area",
+        "smoothness",
+        "compactness",
+        "concavity",
+        "concave points",
+        "symmetry",
+        "fractal dimension",
       ].map((f) => (group === "error" ? `${f} error` : `${group} ${f}`))
     ),
     target: "diagnosis",
@@ -185,5 +203,7 @@ if (import.meta.main) {
   const t0 = performance.now();
   await buildPlayground();
   await esbuild.stop();
-  console.log(`built examples/playground/out/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `built examples/playground/out/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 }

@@ -26,7 +26,7 @@ const COMPARED_STEPS = [3, 5, 8, 12, 20, 32];
 const VIEW = 6;
 const PICK_PX = 14;
 
-export async function mountDiffusion({ tessera, setState }) {
+export function mountDiffusion({ tessera, setState }) {
   const canvas = $("diff-canvas");
   const context = canvas.getContext("2d");
   let modes = DEFAULT_MODES.map((m) => ({ ...m }));
@@ -59,7 +59,9 @@ export async function mountDiffusion({ tessera, setState }) {
   function sigmasFor(schedule, steps) {
     const options = { steps };
     if (SIGMA_RANGE.has(schedule)) options.sigmaMax = Number($("diff-sigma-max").value);
-    if (SIGMA_RANGE.has(schedule) && options.sigmaMax <= 0.002) options.sigmaMin = options.sigmaMax / 10;
+    if (SIGMA_RANGE.has(schedule) && options.sigmaMax <= 0.002) {
+      options.sigmaMin = options.sigmaMax / 10;
+    }
     return tessera.SCHEDULES[schedule](options);
   }
 
@@ -75,7 +77,9 @@ export async function mountDiffusion({ tessera, setState }) {
   function draw() {
     const dpr = devicePixelRatio || 1;
     const css = canvas.clientWidth || 480;
-    if (canvas.width !== Math.round(css * dpr)) canvas.width = canvas.height = Math.round(css * dpr);
+    if (canvas.width !== Math.round(css * dpr)) {
+      canvas.width = canvas.height = Math.round(css * dpr);
+    }
     const frame = replay?.frames[replay.index];
     const half = frame ? Math.max(VIEW, 3 * frame.sigma) : VIEW;
     const t = transform(half);
@@ -85,7 +89,10 @@ export async function mountDiffusion({ tessera, setState }) {
     context.lineWidth = dpr;
     context.beginPath();
     const [ox, oy] = toPixel(t, 0, 0);
-    context.moveTo(0, oy), context.lineTo(canvas.width, oy), context.moveTo(ox, 0), context.lineTo(ox, canvas.height);
+    context.moveTo(0, oy),
+      context.lineTo(canvas.width, oy),
+      context.moveTo(ox, 0),
+      context.lineTo(ox, canvas.height);
     context.stroke();
     // Modes: 1σ and 2σ circles, weight.
     const total = modes.reduce((s, m) => s + m.weight, 0);
@@ -113,18 +120,26 @@ export async function mountDiffusion({ tessera, setState }) {
       const r = Math.max(1, 1.5 * dpr);
       for (let i = 0; i < frame.x.length; i += 2) {
         const [px, py] = toPixel(t, frame.x[i], frame.x[i + 1]);
-        if (px >= 0 && px <= canvas.width && py >= 0 && py <= canvas.height) context.fillRect(px - r, py - r, 2 * r, 2 * r);
+        if (px >= 0 && px <= canvas.width && py >= 0 && py <= canvas.height) {
+          context.fillRect(px - r, py - r, 2 * r, 2 * r);
+        }
       }
       context.fillStyle = "#111827";
       context.font = `${12 * dpr}px system-ui`;
-      context.fillText(`σ = ${frame.sigma.toPrecision(3)}   NFE ${frame.nfe}   view ±${half.toPrecision(3)}`, 8 * dpr, 18 * dpr);
+      context.fillText(
+        `σ = ${frame.sigma.toPrecision(3)}   NFE ${frame.nfe}   view ±${half.toPrecision(3)}`,
+        8 * dpr,
+        18 * dpr,
+      );
     }
   }
 
   function renderModeList() {
     $("diff-modes").replaceChildren(...modes.map((m, k) => {
       const li = document.createElement("li");
-      li.innerHTML = `<span style="color:${COLORS[k % COLORS.length]}">●</span> (${m.x.toFixed(1)}, ${m.y.toFixed(1)})
+      li.innerHTML = `<span style="color:${COLORS[k % COLORS.length]}">●</span> (${
+        m.x.toFixed(1)
+      }, ${m.y.toFixed(1)})
         w <input type="number" step="any" min="0.01" data-field="weight">
         var <input type="number" step="any" min="0.001" data-field="variance">`;
       for (const input of li.querySelectorAll("input")) {
@@ -152,11 +167,15 @@ export async function mountDiffusion({ tessera, setState }) {
     const rect = canvas.getBoundingClientRect();
     const t = transform(VIEW);
     const scale = canvas.width / rect.width;
-    return [((event.clientX - rect.left) * scale - t.cx) / t.scale, -((event.clientY - rect.top) * scale - t.cy) / t.scale];
+    return [
+      ((event.clientX - rect.left) * scale - t.cx) / t.scale,
+      -((event.clientY - rect.top) * scale - t.cy) / t.scale,
+    ];
   };
   const pick = (event) => {
     const [x, y] = toData(event);
-    const limit = (PICK_PX * canvas.width) / canvas.getBoundingClientRect().width / transform(VIEW).scale;
+    const limit = (PICK_PX * canvas.width) / canvas.getBoundingClientRect().width /
+      transform(VIEW).scale;
     let best = -1, bestDistance = limit;
     modes.forEach((m, k) => {
       const d = Math.hypot(m.x - x, m.y - y);
@@ -172,7 +191,9 @@ export async function mountDiffusion({ tessera, setState }) {
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!drag || drag.mode < 0) return;
-    if (Math.hypot(event.clientX - drag.start[0], event.clientY - drag.start[1]) > 3) drag.moved = true;
+    if (Math.hypot(event.clientX - drag.start[0], event.clientY - drag.start[1]) > 3) {
+      drag.moved = true;
+    }
     if (!drag.moved) return;
     const [x, y] = toData(event);
     modes[drag.mode].x = Math.max(-VIEW, Math.min(VIEW, x));
@@ -223,13 +244,17 @@ export async function mountDiffusion({ tessera, setState }) {
       sampler: s.sampler,
       churn: s.churn,
       seed: s.seed,
-      onStep: (step) => frames.push({ x: Float32Array.from(step.x), sigma: step.sigmaHat, nfe: step.nfe }),
+      onStep: (step) =>
+        frames.push({ x: Float32Array.from(step.x), sigma: step.sigmaHat, nfe: step.nfe }),
     });
     const ms = performance.now() - t0;
     const nfe = frames.length ? frames[frames.length - 1].nfe : 0;
     frames.push({ x: out, sigma: 0, nfe });
     const readout = $("diff-readout");
-    readout.textContent = `${s.sampler}, ${s.schedule} schedule, ${s.steps} steps from σ = ${sigmas[0].toPrecision(3)}: ` +
+    readout.textContent =
+      `${s.sampler}, ${s.schedule} schedule, ${s.steps} steps from σ = ${
+        sigmas[0].toPrecision(3)
+      }: ` +
       `${nfe} denoiser calls, ${s.batch} samples in ${ms.toFixed(0)} ms.`;
     readout.dataset.nfe = String(nfe);
     return await animate(frames);
@@ -243,7 +268,9 @@ export async function mountDiffusion({ tessera, setState }) {
       let last = performance.now();
       const tick = (now) => {
         if (replay !== mine) return resolve(false);
-        if (now - last >= perFrame && replay.index < frames.length - 1) (replay.index++), (last = now);
+        if (now - last >= perFrame && replay.index < frames.length - 1) {
+          (replay.index++), (last = now);
+        }
         draw();
         canvas.dataset.frame = String(replay.index);
         if (replay.index < frames.length - 1) requestAnimationFrame(tick);
@@ -278,8 +305,14 @@ export async function mountDiffusion({ tessera, setState }) {
       results.push({ sampler, points });
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    const xs = [...new Set(results.flatMap((r) => r.points.map((p) => p[0])))].sort((a, b) => a - b);
-    const data = [xs, ...results.map((r) => xs.map((x) => r.points.find((p) => p[0] === x)?.[1] ?? null)), xs.map(() => floor)];
+    const xs = [...new Set(results.flatMap((r) => r.points.map((p) => p[0])))].sort((a, b) =>
+      a - b
+    );
+    const data = [
+      xs,
+      ...results.map((r) => xs.map((x) => r.points.find((p) => p[0] === x)?.[1] ?? null)),
+      xs.map(() => floor),
+    ];
     lineChart($("diff-chart"), {
       title: `Distance to the mixture against NFE (${schedule})`,
       x: "denoiser evaluations (NFE)",

@@ -18,15 +18,22 @@ self.onmessage = async ({ data }) => {
     const estimator = new tessera[data.className](data.options);
     const tensor = (X, shape) => ({ data: X, shape });
     const fitOptions = {
-      onProgress: ({ iteration, total, metrics }) => self.postMessage({ type: "progress", iteration, total, metrics }),
+      onProgress: ({ iteration, total, metrics }) =>
+        self.postMessage({ type: "progress", iteration, total, metrics }),
     };
     if (data.noProgress) delete fitOptions.onProgress;
-    if (data.evalSet) fitOptions.evalSet = [tensor(data.evalSet.X, data.evalSet.shape), data.evalSet.y];
+    if (data.evalSet) {
+      fitOptions.evalSet = [tensor(data.evalSet.X, data.evalSet.shape), data.evalSet.y];
+    }
     const t0 = performance.now();
     await estimator.fit(tensor(data.X, data.shape), data.y, fitOptions);
     const seconds = (performance.now() - t0) / 1000;
     self.postMessage({ type: "done", model: estimator.toJSON(), seconds });
   } catch (error) {
-    self.postMessage({ type: "error", name: error?.name ?? "Error", message: String(error?.message ?? error) });
+    self.postMessage({
+      type: "error",
+      name: error?.name ?? "Error",
+      message: String(error?.message ?? error),
+    });
   }
 };

@@ -42,7 +42,10 @@ function showRuntime(info) {
     ["SIMD", info.simd ? "yes" : "no"],
     ["relaxed SIMD", info.relaxedSimd ? "yes" : "no"],
     ["shared memory", info.sharedMemory ? "yes" : "no (copies)"],
-    ["WebGPU", !info.webgpu ? "no" : adapter ? (info.gpuAdapter ?? "adapter found") : "API, no adapter"],
+    [
+      "WebGPU",
+      !info.webgpu ? "no" : adapter ? (info.gpuAdapter ?? "adapter found") : "API, no adapter",
+    ],
     ["default backend", info.backend],
   ];
   const dl = document.getElementById("runtime");
@@ -68,7 +71,14 @@ async function main() {
   const tessera = await import(bundleUrl);
   const info = await tessera.init();
   showRuntime(info);
-  const kit = { tessera, bundleUrl, adapter, exclusive, setState, refreshRuntime: () => showRuntime(tessera.runtimeInfo()) };
+  const kit = {
+    tessera,
+    bundleUrl,
+    adapter,
+    exclusive,
+    setState,
+    refreshRuntime: () => showRuntime(tessera.runtimeInfo()),
+  };
   const panels = [await mountTrees(kit), await mountAttention(kit), await mountDiffusion(kit)];
   // For tests and for poking at the library from the console.
   Object.assign(window, { tessera, playground: { panels } });

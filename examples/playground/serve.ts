@@ -72,7 +72,9 @@ export async function handle(request: Request): Promise<Response> {
 if (import.meta.main) {
   const port = Number(Deno.env.get("PORT") ?? 8000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`Expected "PORT" to be an integer in [0, 65535] but found ${Deno.env.get("PORT")}`);
+    throw new RangeError(
+      `Expected "PORT" to be an integer in [0, 65535] but found ${Deno.env.get("PORT")}`,
+    );
   }
   const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
   try {
@@ -85,8 +87,10 @@ if (import.meta.main) {
     hostname,
     onListen: ({ port }) => {
       const host = hostname === "127.0.0.1" || hostname === "0.0.0.0" ? "localhost" : hostname;
-      console.log(`Tessera playground on http://${host}:${port}/ (cross-origin isolated; ` +
-        `/?isolated=0 without isolation, /?autorun runs every panel)`);
+      console.log(
+        `Tessera playground on http://${host}:${port}/ (cross-origin isolated; ` +
+          `/?isolated=0 without isolation, /?autorun runs every panel)`,
+      );
     },
   }, handle);
 }

@@ -96,7 +96,7 @@ function renderConfusion(container, counts, names) {
   const peak = Math.max(1, ...counts.flat());
   const table = document.createElement("table");
   table.className = "confusion";
-  const head = `<tr><th>true ＼ predicted</th>${names.map((n) => `<th></th>`).join("")}</tr>`;
+  const head = `<tr><th>true \\ predicted</th>${names.map(() => `<th></th>`).join("")}</tr>`;
   table.innerHTML = `<caption>Confusion matrix (test rows)</caption>${head}` +
     counts.map((row) => `<tr><th></th>${row.map(() => "<td></td>").join("")}</tr>`).join("");
   const heads = table.querySelectorAll("tr:first-child th");
@@ -107,17 +107,25 @@ function renderConfusion(container, counts, names) {
       const td = tr.children[j + 1];
       td.textContent = String(c);
       const alpha = c / peak;
-      td.style.background = i === j ? `rgba(22,163,74,${alpha * 0.6})` : `rgba(220,38,38,${alpha * 0.6})`;
+      td.style.background = i === j
+        ? `rgba(22,163,74,${alpha * 0.6})`
+        : `rgba(220,38,38,${alpha * 0.6})`;
     });
   });
   container.replaceChildren(table);
 }
 
 function renderImportances(container, importances, names) {
-  const order = [...importances.keys()].sort((a, b) => importances[b] - importances[a]).slice(0, 15);
+  const order = [...importances.keys()].sort((a, b) => importances[b] - importances[a]).slice(
+    0,
+    15,
+  );
   const peak = Math.max(...order.map((j) => importances[j]), 1e-12);
   container.replaceChildren(...order.flatMap((j) => {
-    const name = Object.assign(document.createElement("span"), { textContent: names[j], title: names[j] });
+    const name = Object.assign(document.createElement("span"), {
+      textContent: names[j],
+      title: names[j],
+    });
     const bar = document.createElement("span");
     const fill = document.createElement("i");
     fill.style.width = `${(100 * importances[j]) / peak}%`;
@@ -139,7 +147,10 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
 
   // Whether this build of Tessera partitions categories natively (XGBoost's
   // enable_categorical); otherwise category codes are used as ordered numbers.
-  const nativeCategories = await new tessera.XGBClassifier({ categoricalFeatures: [0], nEstimators: 1 })
+  const nativeCategories = await new tessera.XGBClassifier({
+    categoricalFeatures: [0],
+    nEstimators: 1,
+  })
     .fit([[0], [1], [0], [1]], [0, 1, 0, 1])
     .then(() => true, () => false);
 
@@ -177,7 +188,9 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     for (const input of $("trees-options").querySelectorAll("[data-option]")) {
       const { option, kind } = input.dataset;
       if (input.value === "") continue;
-      options[option] = kind === "choice" ? (Number.isNaN(Number(input.value)) ? input.value : Number(input.value)) : Number(input.value);
+      options[option] = kind === "choice"
+        ? (Number.isNaN(Number(input.value)) ? input.value : Number(input.value))
+        : Number(input.value);
     }
     return options;
   }
@@ -187,19 +200,26 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     const target = $("trees-target").value;
     const ds = toDataSet(table.columns, target, $("trees-task").value);
     const cats = ds.categorical.map((j) => ds.featureNames[j]);
-    $("trees-summary").textContent = `${table.source}: ${ds.X.length} rows, ${ds.featureNames.length} features` +
+    $("trees-summary").textContent =
+      `${table.source}: ${ds.X.length} rows, ${ds.featureNames.length} features` +
       (cats.length
-        ? ` (categorical: ${cats.join(", ")}, ${nativeCategories ? "split by category" : "as category codes"})`
+        ? ` (categorical: ${cats.join(", ")}, ${
+          nativeCategories ? "split by category" : "as category codes"
+        })`
         : "") +
-      (ds.classNames ? `; ${ds.classNames.length} classes: ${ds.classNames.slice(0, 8).join(", ")}` +
-        (ds.classNames.length > 8 ? ", …" : "") : "; regression") +
+      (ds.classNames
+        ? `; ${ds.classNames.length} classes: ${ds.classNames.slice(0, 8).join(", ")}` +
+          (ds.classNames.length > 8 ? ", …" : "")
+        : "; regression") +
       (ds.dropped ? `; ${ds.dropped} rows without a target dropped` : "");
   }
 
   function useTable(text, source, target) {
     const columns = toColumns(parseCsv(text));
     table = { columns, source };
-    $("trees-target").replaceChildren(...columns.map((c) => new Option(`${c.name} (${c.kind})`, c.name)));
+    $("trees-target").replaceChildren(
+      ...columns.map((c) => new Option(`${c.name} (${c.kind})`, c.name)),
+    );
     $("trees-target").value = target ?? columns[columns.length - 1].name;
     $("trees-task").value = guessTask(columns.find((c) => c.name === $("trees-target").value));
     describe();
@@ -216,7 +236,9 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     const spec = ESTIMATORS[key];
     const className = spec.classes[ds.task === "classification" ? 0 : 1];
     const options = readOptions();
-    if (key === "xgb" && nativeCategories && ds.categorical.length) options.categoricalFeatures = ds.categorical;
+    if (key === "xgb" && nativeCategories && ds.categorical.length) {
+      options.categoricalFeatures = ds.categorical;
+    }
     return { options, spec, className };
   }
 
@@ -236,10 +258,15 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
       };
       running.onmessage = ({ data }) => {
         if (data.type === "progress") onProgress(data);
-        else if (data.type === "done") resolve({ model: tessera[request.className].fromJSON(data.model), seconds: data.seconds });
-        else reject(Object.assign(new Error(data.message), { name: data.name }));
+        else if (data.type === "done") {
+          resolve({
+            model: tessera[request.className].fromJSON(data.model),
+            seconds: data.seconds,
+          });
+        } else reject(Object.assign(new Error(data.message), { name: data.name }));
       };
-      running.onerror = (event) => reject(new Error(event.message || "The fit worker failed to start"));
+      running.onerror = (event) =>
+        reject(new Error(event.message || "The fit worker failed to start"));
       const transfer = [request.X.buffer, request.y.buffer];
       running.postMessage(request, transfer);
     }).finally(() => (cancelFit = null));
@@ -249,11 +276,13 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     const ds = toDataSet(table.columns, $("trees-target").value, $("trees-task").value);
     const { train, test } = trainTestSplit(ds.X.length, 0.2, 0);
     const Xtrain = toTensor(train.map((i) => ds.X[i])), ytrain = train.map((i) => ds.y[i]);
-    const Xtest = toTensor(test.map((i) => ds.X[i])), ytest = Float64Array.from(test, (i) => ds.y[i]);
+    const Xtest = toTensor(test.map((i) => ds.X[i])),
+      ytest = Float64Array.from(test, (i) => ds.y[i]);
     const { options, spec, className } = estimatorFor(ds);
     $("trees-cancel").disabled = spec.noProgress === true;
     $("trees-fit").disabled = true;
     $("trees-download").disabled = true;
+    $("trees-download-xgb").hidden = true;
     fitted = null;
     $("trees-metrics").replaceChildren();
     $("trees-result").replaceChildren();
@@ -269,8 +298,9 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     const onProgress = (p) => {
       progress.max = p.total;
       progress.value = p.iteration;
-      $("trees-progress-text").textContent =
-        `${p.iteration} / ${p.total} · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+      $("trees-progress-text").textContent = `${p.iteration} / ${p.total} · ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s`;
       if (p.metrics) {
         curve.metrics ??= Object.fromEntries(Object.keys(p.metrics).map((k) => [k, []]));
         curve.rounds.push(p.iteration);
@@ -298,8 +328,15 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
       shape: Xtrain.shape,
       y: Float64Array.from(ytrain),
       noProgress: spec.noProgress === true,
-      evalSet: spec.evalSet ? { X: Xtest.data.slice(), shape: Xtest.shape, y: Array.from(ytest) } : undefined,
+      evalSet: spec.evalSet
+        ? { X: Xtest.data.slice(), shape: Xtest.shape, y: Array.from(ytest) }
+        : undefined,
     };
+    if (!spec.evalSet) {
+      $("trees-curve").innerHTML =
+        `<p class="small">A per-round test-set curve comes with XGBoost, whose fit
+        evaluates the held-out rows after every round; this estimator reports its progress only.</p>`;
+    }
     let result;
     try {
       result = await exclusive(() => fitInWorker(request, onProgress));
@@ -317,15 +354,26 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     fitted = { estimator, className, ds };
     const predicted = await estimator.predict(Xtest);
     const metrics = $("trees-metrics");
-    metrics.append(metric("fit", `${seconds.toFixed(2)} s`), metric("train / test rows", `${train.length} / ${test.length}`));
+    metrics.append(
+      metric("fit", `${seconds.toFixed(2)} s`),
+      metric("train / test rows", `${train.length} / ${test.length}`),
+    );
     if (ds.task === "classification") {
       const acc = accuracy(ytest, predicted);
       metrics.append(metric("test accuracy", acc.toFixed(3)));
       metrics.dataset.accuracy = String(acc);
-      renderConfusion($("trees-result"), confusionMatrix(ytest, predicted, ds.classNames.length), ds.classNames);
+      renderConfusion(
+        $("trees-result"),
+        confusionMatrix(ytest, predicted, ds.classNames.length),
+        ds.classNames,
+      );
     } else {
       const s = regressionScores(ytest, predicted);
-      metrics.append(metric("test RMSE", shortNumber(s.rmse)), metric("MAE", shortNumber(s.mae)), metric("R²", s.r2.toFixed(3)));
+      metrics.append(
+        metric("test RMSE", shortNumber(s.rmse)),
+        metric("MAE", shortNumber(s.mae)),
+        metric("R²", s.r2.toFixed(3)),
+      );
       metrics.dataset.rmse = String(s.rmse);
       const order = [...ytest.keys()].sort((a, b) => ytest[a] - ytest[b]);
       const x = order.map((i) => ytest[i]);
@@ -342,16 +390,22 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     }
     renderImportances($("trees-importances"), estimator.featureImportances, ds.featureNames);
     $("trees-download").disabled = false;
+    // XGBoost's own format, where this build of Tessera writes it (XGB* models).
+    $("trees-download-xgb").hidden = typeof estimator.toXGBoostJSON !== "function";
     setState("trees", "done", `${className}, ${seconds.toFixed(1)} s`);
     return { cancelled: false };
   }
 
-  /** Predicts with a model trained by XGBoost (a raw save_model file or the example's wrapper). */
-  async function predictXGBoost(text, source) {
+  /**
+   * Predicts with a model trained by XGBoost: a save_model file (JSON text, or UBJSON bytes) or
+   * the example's wrapper, which also holds rows, labels and XGBoost's own predictions.
+   */
+  async function predictXGBoost(content, source) {
     const out = $("trees-xgb-result");
-    const json = JSON.parse(text);
-    const wrapper = json.model && json.learner === undefined ? json : null;
-    const model = tessera.fromXGBoostJSON(wrapper ? wrapper.model : json);
+    // UBJSON bytes (.ubj) go to fromXGBoostJSON as they are, where the library reads them.
+    const json = typeof content === "string" ? JSON.parse(content) : null;
+    const wrapper = json?.model && json.learner === undefined ? json : null;
+    const model = tessera.fromXGBoostJSON(wrapper ? wrapper.model : json ?? content);
     const kind = model instanceof tessera.XGBClassifier ? "classifier" : "regressor";
     out.replaceChildren(metric("model", `${source}: XGBoost ${kind}, ${model.nFeatures} features`));
     let X, y = null, reference = null;
@@ -362,7 +416,12 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     } else if (table) {
       const ds = toDataSet(table.columns, $("trees-target").value, $("trees-task").value);
       if (ds.featureNames.length !== model.nFeatures) {
-        out.append(metric("cannot predict", `the model takes ${model.nFeatures} features, the data has ${ds.featureNames.length}`));
+        out.append(
+          metric(
+            "cannot predict",
+            `the model takes ${model.nFeatures} features, the data has ${ds.featureNames.length}`,
+          ),
+        );
         return;
       }
       const { test } = trainTestSplit(ds.X.length, 0.2, 0);
@@ -413,7 +472,9 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
   $("trees-estimator").addEventListener("change", renderOptions);
   $("trees-data").addEventListener("change", () => ui(() => loadBundled($("trees-data").value)));
   $("trees-target").addEventListener("change", () => {
-    $("trees-task").value = guessTask(table.columns.find((c) => c.name === $("trees-target").value));
+    $("trees-task").value = guessTask(
+      table.columns.find((c) => c.name === $("trees-target").value),
+    );
     ui(describe);
   });
   $("trees-task").addEventListener("change", () => ui(describe));
@@ -427,11 +488,27 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     if (!fitted) return;
     downloadText(`${fitted.className}.json`, JSON.stringify(fitted.estimator.toJSON()));
   });
-  $("trees-xgb-example").addEventListener("click", () =>
-    ui(async () => predictXGBoost(await (await fetch("xgboost_breast_cancer.json")).text(), "example")));
+  $("trees-xgb-example").addEventListener(
+    "click",
+    () =>
+      ui(async () =>
+        predictXGBoost(await (await fetch("xgboost_breast_cancer.json")).text(), "example")
+      ),
+  );
   $("trees-xgb-file").addEventListener("change", () => {
     const file = $("trees-xgb-file").files[0];
-    if (file) ui(async () => predictXGBoost(await file.text(), file.name));
+    if (!file) return;
+    ui(async () =>
+      predictXGBoost(
+        file.name.endsWith(".ubj") ? new Uint8Array(await file.arrayBuffer()) : await file.text(),
+        file.name,
+      )
+    );
+  });
+  $("trees-download-xgb").addEventListener("click", () => {
+    if (fitted?.estimator.toXGBoostJSON) {
+      downloadText(`${fitted.className}.xgboost.json`, fitted.estimator.toXGBoostJSON());
+    }
   });
 
   const first = sets.find((entry) => entry.name === "breast_cancer") ?? sets[0];
@@ -442,7 +519,9 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     async autorun() {
       const result = await attempt(fit);
       if (result.cancelled) throw new Error("The autorun fit was cancelled");
-      await attempt(async () => predictXGBoost(await (await fetch("xgboost_breast_cancer.json")).text(), "example"));
+      await attempt(async () =>
+        predictXGBoost(await (await fetch("xgboost_breast_cancer.json")).text(), "example")
+      );
     },
   };
 }

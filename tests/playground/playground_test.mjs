@@ -18,7 +18,10 @@ const deno = process.env.DENO_PATH ?? `${root}tools/node_modules/.bin/deno`;
 await mkdir(shots, { recursive: true });
 
 // What `npm start` does after the library build: the page's own assets, then the server.
-const built = spawnSync(deno, ["run", "-A", "examples/playground/build.ts"], { cwd: root, stdio: "inherit" });
+const built = spawnSync(deno, ["run", "-A", "examples/playground/build.ts"], {
+  cwd: root,
+  stdio: "inherit",
+});
 if (built.status !== 0) throw new Error("examples/playground/build.ts failed");
 const server = spawn(deno, ["run", "-A", "examples/playground/serve.ts"], {
   cwd: root,
@@ -38,8 +41,13 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   headless: true,
   args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--enable-unsafe-webgpu",
   ],
 });
@@ -52,40 +60,55 @@ async function open(path, viewport = { width: 1200, height: 900 }) {
   page.on("pageerror", (error) => errors.push(error));
   page.on("request", (r) => {
     const url = r.url();
-    if (!url.startsWith(origin) && !url.startsWith("blob:") && !url.startsWith("data:")) foreign.push(url);
+    if (!url.startsWith(origin) && !url.startsWith("blob:") && !url.startsWith("data:")) {
+      foreign.push(url);
+    }
   });
   await page.goto(`${origin}${path}`);
-  await page.waitForFunction(() => window.playground !== undefined || document.body.dataset.done === "error",
-    null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => globalThis.playground !== undefined || document.body.dataset.done === "error",
+    null,
+    { timeout: 60_000 },
+  );
   return { page, errors, foreign };
 }
 
 const state = (page, panel) => page.$eval(`#${panel}`, (s) => s.dataset.state);
 const waitState = (page, panel, states, timeout = 120_000) =>
-  page.waitForFunction(([p, s]) => s.includes(document.getElementById(p).dataset.state), [panel, states], { timeout });
+  page.waitForFunction(([p, s]) => s.includes(document.getElementById(p).dataset.state), [
+    panel,
+    states,
+  ], { timeout });
 
 async function autorun(label, path, viewport, isolated) {
   await test(`playground (${label}): autorun finishes with no page errors`, async () => {
     const { page, errors, foreign } = await open(path, viewport);
     try {
-      await page.waitForFunction(() => document.body.dataset.done !== "false", null, { timeout: 240_000 });
+      await page.waitForFunction(() => document.body.dataset.done !== "false", null, {
+        timeout: 240_000,
+      });
       const out = await page.evaluate(() => ({
         done: document.body.dataset.done,
         error: document.body.dataset.error ?? "",
         isolated: self.crossOriginIsolated,
-        info: window.tessera.runtimeInfo(),
+        info: globalThis.tessera.runtimeInfo(),
         plots: document.querySelectorAll("[data-plotted] canvas").length,
         accuracy: Number(document.getElementById("trees-metrics").dataset.accuracy),
         xgboost: Number(document.getElementById("trees-xgb-result").dataset.maxDifference),
         exampleAccuracy: Number(document.getElementById("trees-xgb-result").dataset.accuracy),
         importances: Number(document.getElementById("trees-importances").dataset.count),
-        checks: [...document.querySelectorAll("#attn-check tbody tr")].map((tr) => ({ ...tr.dataset })),
+        checks: [...document.querySelectorAll("#attn-check tbody tr")].map((tr) => ({
+          ...tr.dataset,
+        })),
         frame: Number(document.getElementById("diff-canvas").dataset.frame),
         nfe: Number(document.getElementById("diff-readout").dataset.nfe),
         floor: Number(document.getElementById("diff-chart").dataset.floor),
-        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        overflow: document.documentElement.scrollWidth - globalThis.innerWidth,
       }));
-      await page.screenshot({ path: `${shots}autorun-${isolated ? "isolated" : "plain"}.png`, fullPage: true });
+      await page.screenshot({
+        path: `${shots}autorun-${isolated ? "isolated" : "plain"}.png`,
+        fullPage: true,
+      });
       assert.equal(out.done, "true", out.error);
       assert.deepEqual(errors, []);
       assert.deepEqual(foreign, [], "nothing is fetched from another origin");
@@ -97,7 +120,9 @@ async function autorun(label, path, viewport, isolated) {
       assert.ok(out.exampleAccuracy > 0.95, `XGBoost example accuracy ${out.exampleAccuracy}`);
       assert.equal(out.importances, 15);
       assert.ok(out.checks.length >= 6, `attention checks: ${out.checks.length}`);
-      for (const c of out.checks) assert.ok(Number(c.maxError) <= Number(c.tolerance), JSON.stringify(c));
+      for (const c of out.checks) {
+        assert.ok(Number(c.maxError) <= Number(c.tolerance), JSON.stringify(c));
+      }
       assert.equal(out.nfe, 35, "heun, 18 steps: 2·18 − 1 denoiser calls");
       assert.equal(out.frame, 18, "the replay reaches σ = 0");
       assert.ok(out.floor > 0 && out.floor < 0.5, `two exact draws differ by ${out.floor}`);
@@ -116,11 +141,15 @@ for (const [estimator, rounds] of [["xgb", 20000], ["rf", 3000]]) {
     const { page, errors } = await open("/");
     try {
       await page.selectOption("#trees-data", "vehicle");
-      await page.waitForFunction(() => document.getElementById("trees-summary").textContent.includes("846 rows"));
+      await page.waitForFunction(() =>
+        document.getElementById("trees-summary").textContent.includes("846 rows")
+      );
       await page.selectOption("#trees-estimator", estimator);
       await page.fill('[data-option="nEstimators"]', String(rounds));
       await page.click("#trees-fit");
-      await page.waitForFunction(() => document.getElementById("trees-progress").value >= 2, null, { timeout: 60_000 });
+      await page.waitForFunction(() => document.getElementById("trees-progress").value >= 2, null, {
+        timeout: 60_000,
+      });
       assert.equal(await page.isEnabled("#trees-cancel"), true);
       await page.click("#trees-cancel");
       await waitState(page, "trees", ["cancelled", "error", "done"]);
@@ -128,7 +157,11 @@ for (const [estimator, rounds] of [["xgb", 20000], ["rf", 3000]]) {
       assert.equal(await state(page, "trees"), "cancelled");
       assert.equal(progress[1], rounds);
       assert.ok(progress[0] < rounds, `stopped at ${progress[0]} of ${rounds}`);
-      assert.equal(await page.isEnabled("#trees-download"), false, "no model to download after a cancel");
+      assert.equal(
+        await page.isEnabled("#trees-download"),
+        false,
+        "no model to download after a cancel",
+      );
       // The page is usable afterwards: a short fit completes.
       await page.fill('[data-option="nEstimators"]', "10");
       await page.click("#trees-fit");
@@ -152,7 +185,15 @@ function syntheticCsv(rows) {
     const positive = x1 + (color === "red" ? 1.5 : color === "blue" ? -1.5 : 0) > 0;
     const amount = 10 * x1 + (color === "green" ? 5 : 0) + uniform();
     const cell = (v) => (uniform() < 0.03 ? "NA" : v);
-    lines.push([cell(x1.toFixed(4)), cell(color), cell(x2.toFixed(4)), amount.toFixed(3), positive ? "yes" : "no"].join(";"));
+    lines.push(
+      [
+        cell(x1.toFixed(4)),
+        cell(color),
+        cell(x2.toFixed(4)),
+        amount.toFixed(3),
+        positive ? "yes" : "no",
+      ].join(";"),
+    );
   }
   return lines.join("\r\n") + "\r\n";
 }
@@ -161,9 +202,13 @@ await test("playground: an uploaded CSV trains (classification, then regression)
   const { page, errors } = await open("/");
   try {
     await page.setInputFiles("#trees-file", {
-      name: "mine.csv", mimeType: "text/csv", buffer: Buffer.from(syntheticCsv(600)),
+      name: "mine.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(syntheticCsv(600)),
     });
-    await page.waitForFunction(() => document.getElementById("trees-summary").textContent.startsWith("mine.csv"));
+    await page.waitForFunction(() =>
+      document.getElementById("trees-summary").textContent.startsWith("mine.csv")
+    );
     assert.equal(await page.$eval("#trees-target", (s) => s.value), "label");
     assert.equal(await page.$eval("#trees-task", (s) => s.value), "classification");
     const summary = await page.textContent("#trees-summary");
@@ -202,7 +247,10 @@ await test("playground: the attention panel's error readout is within tolerance"
     await page.fill("#attn-threads", "1,2");
     await page.click("#attn-run");
     await waitState(page, "attention", ["done", "error"]);
-    const rows = await page.$$eval("#attn-check tbody tr", (trs) => trs.map((tr) => ({ ...tr.dataset })));
+    const rows = await page.$$eval(
+      "#attn-check tbody tr",
+      (trs) => trs.map((tr) => ({ ...tr.dataset })),
+    );
     const webgpu = await page.isEnabled("#attn-webgpu");
     assert.equal(rows.length, 3 * (3 + (webgpu ? 1 : 0)), JSON.stringify(rows));
     for (const row of rows) {

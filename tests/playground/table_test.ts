@@ -48,7 +48,10 @@ Deno.test("guessTask() and toDataSet() number classes and drop rows without a ta
 Deno.test("trainTestSplit() is a seeded partition of the rows", () => {
   const { train, test } = trainTestSplit(100, 0.2, 3);
   assert.equal(test.length, 20);
-  assert.deepEqual([...train, ...test].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    [...train, ...test].sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   assert.deepEqual(trainTestSplit(100, 0.2, 3), { train, test });
   assert.notDeepEqual(trainTestSplit(100, 0.2, 4).test, test);
 });

@@ -59,7 +59,9 @@ export function regressionScores(truth, predicted) {
  */
 export function maxAbsDifference(a, b) {
   if (a.length !== b.length) {
-    throw new RangeError(`Expected outputs of the same length but found ${a.length} and ${b.length}`);
+    throw new RangeError(
+      `Expected outputs of the same length but found ${a.length} and ${b.length}`,
+    );
   }
   let worst = 0;
   for (let i = 0; i < a.length; i++) {

@@ -7,8 +7,18 @@
 import uPlot from "../out/uplot.js";
 
 export const COLORS = [
-  "#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f",
-  "#7c3aed", "#b45309", "#0f766e", "#475569",
+  "#2563eb",
+  "#dc2626",
+  "#16a34a",
+  "#9333ea",
+  "#ea580c",
+  "#0891b2",
+  "#be185d",
+  "#4d7c0f",
+  "#7c3aed",
+  "#b45309",
+  "#0f766e",
+  "#475569",
 ];
 
 /** Charts by container, so a redraw replaces the old chart. */

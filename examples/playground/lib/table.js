@@ -18,7 +18,9 @@ const MISSING = new Set(["", "na", "nan", "n/a", "null", "none", "?", "-"]);
  * @returns {{ header: string[]; rows: string[][] }}
  */
 export function parseCsv(text) {
-  if (typeof text !== "string") throw new TypeError(`Expected "text" to be a string but found ${typeof text}`);
+  if (typeof text !== "string") {
+    throw new TypeError(`Expected "text" to be a string but found ${typeof text}`);
+  }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const firstLine = body.slice(0, body.search(/\r?\n|$/));
   const separator = [",", ";", "\t"]
@@ -43,17 +45,25 @@ export function parseCsv(text) {
       record.push(cell), records.push(record), (record = []), (cell = "");
     } else cell += c;
   }
-  if (quoted) throw new RangeError("Expected every quoted CSV cell to be closed but the text ends inside quotes");
+  if (quoted) {
+    throw new RangeError(
+      "Expected every quoted CSV cell to be closed but the text ends inside quotes",
+    );
+  }
   if (cell !== "" || record.length) record.push(cell), records.push(record);
   const nonEmpty = records.filter((r) => !(r.length === 1 && r[0].trim() === ""));
   if (nonEmpty.length < 2) {
-    throw new RangeError(`Expected a CSV header and at least one row but found ${nonEmpty.length} line(s)`);
+    throw new RangeError(
+      `Expected a CSV header and at least one row but found ${nonEmpty.length} line(s)`,
+    );
   }
   const [header, ...rows] = nonEmpty;
   rows.forEach((r, i) => {
     if (r.length !== header.length) {
       throw new RangeError(
-        `Expected ${header.length} cells on every CSV row like the header but row ${i + 2} has ${r.length}`,
+        `Expected ${header.length} cells on every CSV row like the header but row ${
+          i + 2
+        } has ${r.length}`,
       );
     }
   });
@@ -78,7 +88,10 @@ export function toColumns({ header, rows }) {
     const cells = rows.map((r) => r[j].trim());
     const present = cells.filter((c) => !MISSING.has(c.toLowerCase()));
     if (present.every((c) => Number.isFinite(Number(c)))) {
-      const values = Float64Array.from(cells, (c) => (MISSING.has(c.toLowerCase()) ? NaN : Number(c)));
+      const values = Float64Array.from(
+        cells,
+        (c) => (MISSING.has(c.toLowerCase()) ? NaN : Number(c)),
+      );
       return { name, kind: "numeric", values };
     }
     const categories = [...new Set(present)].sort();
@@ -98,7 +111,9 @@ export function toColumns({ header, rows }) {
 export function guessTask(column) {
   if (column.kind === "categorical") return "classification";
   const distinct = new Set(column.values.filter((v) => !Number.isNaN(v)));
-  return distinct.size <= 20 && [...distinct].every(Number.isInteger) ? "classification" : "regression";
+  return distinct.size <= 20 && [...distinct].every(Number.isInteger)
+    ? "classification"
+    : "regression";
 }
 
 /**
@@ -120,12 +135,16 @@ export function guessTask(column) {
  */
 export function toDataSet(columns, target, task) {
   const t = columns.find((c) => c.name === target);
-  if (!t) throw new RangeError(`Expected "target" to name a column but found ${JSON.stringify(target)}`);
+  if (!t) {
+    throw new RangeError(`Expected "target" to name a column but found ${JSON.stringify(target)}`);
+  }
   if (task === "regression" && t.kind === "categorical") {
     throw new RangeError(`Expected a numeric target for regression but "${target}" is categorical`);
   }
   const features = columns.filter((c) => c !== t);
-  if (features.length === 0) throw new RangeError("Expected at least one feature column besides the target");
+  if (features.length === 0) {
+    throw new RangeError("Expected at least one feature column besides the target");
+  }
   const keep = [];
   for (let i = 0; i < t.values.length; i++) if (!Number.isNaN(t.values[i])) keep.push(i);
   let y = Float64Array.from(keep, (i) => t.values[i]);
