@@ -1,7 +1,7 @@
 /**
  * Fits one estimator off the page's main thread. The page posts
- * { bundleUrl, className, options, X, shape, y, evalSet?, withSignal }; the worker imports the
- * bundle (once), fits, posts { type: "progress", iteration, total, metrics } after each round
+ * { bundleUrl, className, options, X, shape, y, evalSet?, noProgress }; the worker imports
+ * the bundle (once), fits, posts { type: "progress", iteration, total, metrics } after each round
  * and { type: "done", model, seconds } or { type: "error", name, message } at the end.
  *
  * Why a worker of the page's own: a boosting fit on a small table runs its rounds back to back

@@ -279,7 +279,8 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     const Xtest = toTensor(test.map((i) => ds.X[i])),
       ytest = Float64Array.from(test, (i) => ds.y[i]);
     const { options, spec, className } = estimatorFor(ds);
-    $("trees-cancel").disabled = spec.noProgress === true;
+    // Cancel terminates the fit's worker, so it works for every estimator.
+    $("trees-cancel").disabled = false;
     $("trees-fit").disabled = true;
     $("trees-download").disabled = true;
     $("trees-download-xgb").hidden = true;
