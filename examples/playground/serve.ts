@@ -41,7 +41,10 @@ function resolve(pathname: string): URL | null {
 export async function handle(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const file = resolve(url.pathname);
-  if (!file || request.method !== "GET") return new Response("Not found\n", { status: 404 });
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
+  }
+  if (!file) return new Response("Not found\n", { status: 404 });
   const headers = new Headers({
     "content-type": TYPES[file.pathname.split(".").pop() ?? ""] ?? "application/octet-stream",
     "cache-control": "no-store",
@@ -55,7 +58,7 @@ export async function handle(request: Request): Promise<Response> {
   }
   try {
     const body = await Deno.readFile(file);
-    return new Response(body, { headers });
+    return new Response(request.method === "HEAD" ? null : body, { headers });
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
       const hint = url.pathname.startsWith("/dist/")
