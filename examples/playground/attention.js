@@ -55,7 +55,7 @@ export function mountAttention({ tessera, adapter, exclusive, setState, refreshR
   $("attn-webgpu").checked = !!adapter;
   $("attn-webgpu-note").textContent = adapter ? "" : "(no adapter here)";
   const cores = navigator.hardwareConcurrency || 1;
-  $("attn-threads").value = cores > 1 ? `1,${Math.min(4, cores)}` : "1";
+  $("attn-threads").value = Array.from({ length: Math.min(4, cores) }, (_, i) => i + 1).join(",");
 
   function kernels(causal, chunk) {
     const all = [

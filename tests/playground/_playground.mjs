@@ -267,5 +267,46 @@ await test("playground: the attention panel's error readout is within tolerance"
   }
 });
 
+await test("playground: the mixture editor adds, moves and removes modes", async () => {
+  const { page, errors } = await open("/");
+  try {
+    const box = await page.$eval("#diff-canvas", (c) => {
+      c.scrollIntoView({ block: "center" });
+      const r = c.getBoundingClientRect();
+      return { left: r.left, top: r.top, size: r.width };
+    });
+    // Data coordinates to page pixels: the resting view spans [-6, 6] on both axes.
+    const at = (
+      x,
+      y,
+    ) => [
+      box.left + box.size / 2 + (x * box.size) / 12,
+      box.top + box.size / 2 - (y * box.size) / 12,
+    ];
+    const modes = () =>
+      page.$$eval(
+        "#diff-modes li",
+        (lis) => lis.map((li) => li.textContent.trim().split("w")[0].trim()),
+      );
+    assert.equal((await modes()).length, 3);
+    await page.mouse.click(...at(4, 4));
+    assert.deepEqual((await modes())[3], "● (4.0, 4.0)");
+    await page.mouse.move(...at(-2.5, -1.5));
+    await page.mouse.down();
+    await page.mouse.move(...at(-1, -3), { steps: 5 });
+    await page.mouse.up();
+    assert.deepEqual((await modes())[0], "● (-1.0, -3.0)");
+    assert.equal((await modes()).length, 4, "a drag adds nothing");
+    await page.mouse.dblclick(...at(4, 4));
+    assert.deepEqual(await modes(), ["● (-1.0, -3.0)", "● (2.5, -1.5)", "● (0.0, 2.5)"]);
+    await page.click("#diff-sample");
+    await waitState(page, "diffusion", ["done", "error"]);
+    assert.equal(await state(page, "diffusion"), "done");
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
 await browser.close();
 server.kill();
