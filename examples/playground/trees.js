@@ -204,7 +204,9 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
       `${table.source}: ${ds.X.length} rows, ${ds.featureNames.length} features` +
       (cats.length
         ? ` (categorical: ${cats.join(", ")}, ${
-          nativeCategories ? "split by category" : "as category codes"
+          nativeCategories && $("trees-estimator").value === "xgb"
+            ? "split by category"
+            : "as category codes"
         })`
         : "") +
       (ds.classNames
@@ -470,7 +472,10 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
 
   // Wiring.
   renderOptions();
-  $("trees-estimator").addEventListener("change", renderOptions);
+  $("trees-estimator").addEventListener("change", () => {
+    renderOptions();
+    ui(describe);
+  });
   $("trees-data").addEventListener("change", () => ui(() => loadBundled($("trees-data").value)));
   $("trees-target").addEventListener("change", () => {
     $("trees-task").value = guessTask(
