@@ -9,6 +9,7 @@
  *                      └──► dist/edge/tessera.js     WASM as a module import (workerd)
  *                           dist/edge/tessera.wasm
  *   src/ ──tsc──► build/types/ ──rollup-plugin-dts──► dist/tessera.d.ts, dist/edge/tessera.d.ts
+ *   examples/playground/build.ts ──► examples/playground/out/ (uPlot bundled, data sets as CSV)
  *
  * The source tree runs without bundling too (Deno tests import src/ directly): there
  * src/runtime/_assets.ts reads build/*.wasm, so `deno task build` must have run once.
@@ -19,6 +20,7 @@ import * as esbuild from "esbuild";
 import { rollup } from "rollup";
 import { dts } from "rollup-plugin-dts";
 import { withSharedMemory } from "./src/runtime/_shared_memory.ts";
+import { buildPlayground } from "./examples/playground/build.ts";
 
 const root = new URL(".", import.meta.url);
 const path = (p: string) => new URL(p, root).pathname;
@@ -245,6 +247,7 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
     external: ["node:*", "./tessera.wasm"],
   });
   await Deno.writeFile(path("dist/edge/tessera.wasm"), wasm["simd"]);
+  await buildPlayground(); // examples/playground/out/: uPlot and the data sets, for `npm start`
   await esbuild.stop();
 
   const types = await declarations();

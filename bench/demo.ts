@@ -5,7 +5,9 @@
  * @module
  */
 // deno-lint-ignore-file no-explicit-any
+import { attentionSection } from "./_demo_attention.ts";
 import { diffusionSection } from "./_demo_diffusion.ts";
+import { treesSection } from "./_demo_trees.ts";
 const tessera: any = await import("../dist/tessera.js");
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
@@ -33,8 +35,10 @@ function random(n: number, seed: number): Float32Array {
 async function runtimeSection() {
   console.log(bold("\nRuntime"));
   const info = await tessera.init();
-  console.log(`  build ${info.wasmVariant}, ${info.threads} threads, SIMD ${info.simd}, relaxed SIMD ` +
-    `${info.relaxedSimd}, shared memory ${info.sharedMemory}, WebGPU API ${info.webgpu}`);
+  console.log(
+    `  build ${info.wasmVariant}, ${info.threads} threads, SIMD ${info.simd}, relaxed SIMD ` +
+      `${info.relaxedSimd}, shared memory ${info.sharedMemory}, WebGPU API ${info.webgpu}`,
+  );
 }
 
 async function matmulSection() {
@@ -53,13 +57,24 @@ async function matmulSection() {
     progress(`${n}×${n}×${n} on WASM`, i, rounds);
   }
   let err = 0;
-  for (let i = 0; i < out.data.length; i++) err = Math.max(err, Math.abs(out.data[i] - reference.data[i]));
-  console.log(`  ${(2 * n ** 3 / best / 1e6).toFixed(1)} GFLOP/s (best of ${rounds}), ` +
-    `max |WASM − reference| = ${err.toExponential(2)}`);
+  for (let i = 0; i < out.data.length; i++) {
+    err = Math.max(err, Math.abs(out.data[i] - reference.data[i]));
+  }
+  console.log(
+    `  ${(2 * n ** 3 / best / 1e6).toFixed(1)} GFLOP/s (best of ${rounds}), ` +
+      `max |WASM − reference| = ${err.toExponential(2)}`,
+  );
 }
 
 /** The sections, in order; each area appends its own. */
-export const SECTIONS: Array<() => Promise<void>> = [runtimeSection, matmulSection, () => diffusionSection({ tessera, progress, bold })];
+const kit = { tessera, progress, bold };
+export const SECTIONS: Array<() => Promise<void>> = [
+  runtimeSection,
+  matmulSection,
+  () => treesSection(kit),
+  () => attentionSection(kit),
+  () => diffusionSection(kit),
+];
 
 if (import.meta.main) {
   console.log(bold("Tessera demo"));

@@ -1,0 +1,312 @@
+// Drives the playground page (examples/playground/, served by its own serve.ts) in headless
+// Chromium through playwright-core, as a visitor would: autorun on an isolated page at desktop
+// size and on a non-isolated page at phone size, a fit that is cancelled, an uploaded CSV, and
+// the attention panel's check against the reference. Prints `ok <name>` / `FAIL <name>` lines
+// for tests/run_all.ts; screenshots go to tests/playground/out/ (ignored by git).
+//
+// Usage: node tests/playground/playground_test.mjs   (needs dist/ built: npm run build),
+// which imports this file under Node only.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { test } from "../_harness.mjs";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const shots = fileURLToPath(new URL("./out/", import.meta.url));
+const deno = process.env.DENO_PATH ?? `${root}tools/node_modules/.bin/deno`;
+await mkdir(shots, { recursive: true });
+
+// What `npm start` does after the library build: the page's own assets, then the server.
+const built = spawnSync(deno, ["run", "-A", "examples/playground/build.ts"], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (built.status !== 0) throw new Error("examples/playground/build.ts failed");
+const server = spawn(deno, ["run", "-A", "examples/playground/serve.ts"], {
+  cwd: root,
+  env: { ...process.env, PORT: "0" },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+process.on("exit", () => server.kill());
+const origin = await new Promise((resolve, reject) => {
+  server.on("exit", (code) => reject(new Error(`serve.ts exited with code ${code}`)));
+  server.stdout.on("data", (chunk) => {
+    const match = /http:\/\/[^/\s]+/.exec(String(chunk));
+    if (match) resolve(match[0]);
+  });
+});
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-webgpu",
+  ],
+});
+
+/** A fresh tab that records page errors and requests leaving the server's origin. */
+async function open(path, viewport = { width: 1200, height: 900 }) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  const foreign = [];
+  page.on("pageerror", (error) => errors.push(error));
+  page.on("request", (r) => {
+    const url = r.url();
+    if (!url.startsWith(origin) && !url.startsWith("blob:") && !url.startsWith("data:")) {
+      foreign.push(url);
+    }
+  });
+  await page.goto(`${origin}${path}`);
+  await page.waitForFunction(
+    () => globalThis.playground !== undefined || document.body.dataset.done === "error",
+    null,
+    { timeout: 60_000 },
+  );
+  return { page, errors, foreign };
+}
+
+const state = (page, panel) => page.$eval(`#${panel}`, (s) => s.dataset.state);
+const waitState = (page, panel, states, timeout = 120_000) =>
+  page.waitForFunction(([p, s]) => s.includes(document.getElementById(p).dataset.state), [
+    panel,
+    states,
+  ], { timeout });
+
+async function autorun(label, path, viewport, isolated) {
+  await test(`playground (${label}): autorun finishes with no page errors`, async () => {
+    const { page, errors, foreign } = await open(path, viewport);
+    try {
+      await page.waitForFunction(() => document.body.dataset.done !== "false", null, {
+        timeout: 240_000,
+      });
+      const out = await page.evaluate(() => ({
+        done: document.body.dataset.done,
+        error: document.body.dataset.error ?? "",
+        isolated: self.crossOriginIsolated,
+        info: globalThis.tessera.runtimeInfo(),
+        plots: document.querySelectorAll("[data-plotted] canvas").length,
+        accuracy: Number(document.getElementById("trees-metrics").dataset.accuracy),
+        xgboost: Number(document.getElementById("trees-xgb-result").dataset.maxDifference),
+        exampleAccuracy: Number(document.getElementById("trees-xgb-result").dataset.accuracy),
+        importances: Number(document.getElementById("trees-importances").dataset.count),
+        checks: [...document.querySelectorAll("#attn-check tbody tr")].map((tr) => ({
+          ...tr.dataset,
+        })),
+        frame: Number(document.getElementById("diff-canvas").dataset.frame),
+        nfe: Number(document.getElementById("diff-readout").dataset.nfe),
+        floor: Number(document.getElementById("diff-chart").dataset.floor),
+        overflow: document.documentElement.scrollWidth - globalThis.innerWidth,
+      }));
+      await page.screenshot({
+        path: `${shots}autorun-${isolated ? "isolated" : "plain"}.png`,
+        fullPage: true,
+      });
+      assert.equal(out.done, "true", out.error);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(foreign, [], "nothing is fetched from another origin");
+      assert.equal(out.isolated, isolated);
+      assert.equal(out.info.sharedMemory, isolated);
+      assert.ok(out.plots >= 3, `at least three plots, found ${out.plots}`);
+      assert.ok(out.accuracy > 0.9, `breast cancer test accuracy ${out.accuracy}`);
+      assert.ok(out.xgboost < 1e-5, `XGBoost example: max |Tessera − XGBoost| = ${out.xgboost}`);
+      assert.ok(out.exampleAccuracy > 0.95, `XGBoost example accuracy ${out.exampleAccuracy}`);
+      assert.equal(out.importances, 15);
+      assert.ok(out.checks.length >= 6, `attention checks: ${out.checks.length}`);
+      for (const c of out.checks) {
+        assert.ok(Number(c.maxError) <= Number(c.tolerance), JSON.stringify(c));
+      }
+      assert.equal(out.nfe, 35, "heun, 18 steps: 2·18 − 1 denoiser calls");
+      assert.equal(out.frame, 18, "the replay reaches σ = 0");
+      assert.ok(out.floor > 0 && out.floor < 0.5, `two exact draws differ by ${out.floor}`);
+      assert.ok(out.overflow <= 1, `no sideways scrolling (${out.overflow} px too wide)`);
+    } finally {
+      await page.close();
+    }
+  });
+}
+
+await autorun("isolated, desktop", "/?autorun", { width: 1200, height: 900 }, true);
+await autorun("not isolated, phone", "/?autorun&isolated=0", { width: 390, height: 844 }, false);
+
+for (const [estimator, rounds] of [["xgb", 20000], ["rf", 3000]]) {
+  await test(`playground: a ${estimator} fit shows progress and can be cancelled`, async () => {
+    const { page, errors } = await open("/");
+    try {
+      await page.selectOption("#trees-data", "vehicle");
+      await page.waitForFunction(() =>
+        document.getElementById("trees-summary").textContent.includes("846 rows")
+      );
+      await page.selectOption("#trees-estimator", estimator);
+      await page.fill('[data-option="nEstimators"]', String(rounds));
+      await page.click("#trees-fit");
+      await page.waitForFunction(() => document.getElementById("trees-progress").value >= 2, null, {
+        timeout: 60_000,
+      });
+      assert.equal(await page.isEnabled("#trees-cancel"), true);
+      await page.click("#trees-cancel");
+      await waitState(page, "trees", ["cancelled", "error", "done"]);
+      const progress = await page.$eval("#trees-progress", (p) => [p.value, p.max]);
+      assert.equal(await state(page, "trees"), "cancelled");
+      assert.equal(progress[1], rounds);
+      assert.ok(progress[0] < rounds, `stopped at ${progress[0]} of ${rounds}`);
+      assert.equal(
+        await page.isEnabled("#trees-download"),
+        false,
+        "no model to download after a cancel",
+      );
+      // The page is usable afterwards: a short fit completes.
+      await page.fill('[data-option="nEstimators"]', "10");
+      await page.click("#trees-fit");
+      await waitState(page, "trees", ["done", "error", "cancelled"]);
+      assert.equal(await state(page, "trees"), "done");
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+}
+
+/** A CSV with numeric, categorical and missing cells: the label follows a rule of x1, color. */
+function syntheticCsv(rows) {
+  const lines = ["x1;color;x2;amount;label"];
+  let s = 7;
+  const uniform = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let i = 0; i < rows; i++) {
+    const x1 = uniform() * 4 - 2, x2 = uniform();
+    const color = ["red", "green", "blue"][Math.floor(uniform() * 3)];
+    const positive = x1 + (color === "red" ? 1.5 : color === "blue" ? -1.5 : 0) > 0;
+    const amount = 10 * x1 + (color === "green" ? 5 : 0) + uniform();
+    const cell = (v) => (uniform() < 0.03 ? "NA" : v);
+    lines.push(
+      [
+        cell(x1.toFixed(4)),
+        cell(color),
+        cell(x2.toFixed(4)),
+        amount.toFixed(3),
+        positive ? "yes" : "no",
+      ].join(";"),
+    );
+  }
+  return lines.join("\r\n") + "\r\n";
+}
+
+await test("playground: an uploaded CSV trains (classification, then regression)", async () => {
+  const { page, errors } = await open("/");
+  try {
+    await page.setInputFiles("#trees-file", {
+      name: "mine.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(syntheticCsv(600)),
+    });
+    await page.waitForFunction(() =>
+      document.getElementById("trees-summary").textContent.startsWith("mine.csv")
+    );
+    assert.equal(await page.$eval("#trees-target", (s) => s.value), "label");
+    assert.equal(await page.$eval("#trees-task", (s) => s.value), "classification");
+    const summary = await page.textContent("#trees-summary");
+    assert.match(summary, /600 rows, 4 features \(categorical: color/);
+    assert.match(summary, /2 classes: no, yes/);
+    await page.click("#trees-fit");
+    await waitState(page, "trees", ["done", "error", "cancelled"]);
+    assert.equal(await state(page, "trees"), "done", await page.textContent("#trees .state"));
+    const accuracy = Number(await page.$eval("#trees-metrics", (m) => m.dataset.accuracy));
+    assert.ok(accuracy > 0.85, `accuracy ${accuracy}`);
+    assert.equal(await page.$$eval("#trees-result table.confusion td", (tds) => tds.length), 4);
+
+    await page.selectOption("#trees-target", "amount");
+    assert.equal(await page.$eval("#trees-task", (s) => s.value), "regression");
+    await page.selectOption("#trees-estimator", "rf");
+    await page.click("#trees-fit");
+    await waitState(page, "trees", ["done", "error", "cancelled"]);
+    assert.equal(await state(page, "trees"), "done", await page.textContent("#trees .state"));
+    const rmse = Number(await page.$eval("#trees-metrics", (m) => m.dataset.rmse));
+    assert.ok(rmse > 0 && rmse < 2, `RMSE ${rmse} (the target spans about 45)`);
+    await page.screenshot({ path: `${shots}uploaded-csv.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+await test("playground: the attention panel's error readout is within tolerance", async () => {
+  const { page, errors } = await open("/");
+  try {
+    await page.fill("#attn-n", "64,256");
+    await page.fill("#attn-heads", "2");
+    await page.fill("#attn-dim", "16");
+    await page.fill("#attn-chunk", "32");
+    await page.check("#attn-causal");
+    await page.fill("#attn-threads", "1,2");
+    await page.click("#attn-run");
+    await waitState(page, "attention", ["done", "error"]);
+    const rows = await page.$$eval(
+      "#attn-check tbody tr",
+      (trs) => trs.map((tr) => ({ ...tr.dataset })),
+    );
+    const webgpu = await page.isEnabled("#attn-webgpu");
+    assert.equal(rows.length, 3 * (3 + (webgpu ? 1 : 0)), JSON.stringify(rows));
+    for (const row of rows) {
+      const error = Number(row.maxError), tolerance = Number(row.tolerance);
+      assert.ok(Number.isFinite(error) && error <= tolerance, JSON.stringify(row));
+      if (row.backend !== "JS") assert.ok(tolerance <= 1e-3, JSON.stringify(row));
+    }
+    assert.equal(await state(page, "attention"), "done");
+    console.log(`# attention checked on ${[...new Set(rows.map((r) => r.backend))].join(", ")}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+await test("playground: the mixture editor adds, moves and removes modes", async () => {
+  const { page, errors } = await open("/");
+  try {
+    const box = await page.$eval("#diff-canvas", (c) => {
+      c.scrollIntoView({ block: "center" });
+      const r = c.getBoundingClientRect();
+      return { left: r.left, top: r.top, size: r.width };
+    });
+    // Data coordinates to page pixels: the resting view spans [-6, 6] on both axes.
+    const at = (
+      x,
+      y,
+    ) => [
+      box.left + box.size / 2 + (x * box.size) / 12,
+      box.top + box.size / 2 - (y * box.size) / 12,
+    ];
+    const modes = () =>
+      page.$$eval(
+        "#diff-modes li",
+        (lis) => lis.map((li) => li.textContent.trim().split("w")[0].trim()),
+      );
+    assert.equal((await modes()).length, 3);
+    await page.mouse.click(...at(4, 4));
+    assert.deepEqual((await modes())[3], "● (4.0, 4.0)");
+    await page.mouse.move(...at(-2.5, -1.5));
+    await page.mouse.down();
+    await page.mouse.move(...at(-1, -3), { steps: 5 });
+    await page.mouse.up();
+    assert.deepEqual((await modes())[0], "● (-1.0, -3.0)");
+    assert.equal((await modes()).length, 4, "a drag adds nothing");
+    await page.mouse.dblclick(...at(4, 4));
+    assert.deepEqual(await modes(), ["● (-1.0, -3.0)", "● (2.5, -1.5)", "● (0.0, 2.5)"]);
+    await page.click("#diff-sample");
+    await waitState(page, "diffusion", ["done", "error"]);
+    assert.equal(await state(page, "diffusion"), "done");
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+await browser.close();
+server.kill();
