@@ -59,7 +59,7 @@ await suite("deno", () =>
   runDenoTests({
     deno,
     cwd: root,
-    flags: ["--no-check", "--doc", "--parallel", "--ignore=tests/browser,tests/edge,tests/node"],
+    flags: ["--no-check", "--doc", "--parallel", "--ignore=tests/browser,tests/edge,tests/node,tests/playground/playground_test.mjs"],
     paths: ["tests/", "src/"],
     env: { DENO_JOBS: "2" },
   }));

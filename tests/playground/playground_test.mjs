@@ -6,7 +6,7 @@
 // test that says how to run it, so the Chromium run never starts inside the Deno suites.
 if ("Deno" in globalThis) {
   globalThis.Deno.test({
-    name: "playground: browser tests run under Node (node tests/playground/playground_test.mjs)",
+    name: "playground: browser tests (skipped: they run under Node, node tests/playground/playground_test.mjs, as the playground suite of npm test)",
     ignore: true,
     fn() {},
   });
