@@ -19,7 +19,16 @@ export const SUITES: Record<string, () => Promise<string>> = {
   diffusion: benchDiffusion,
   trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
   ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
+  browser: benchBrowser,
 };
+
+/** The attention and matmul tables in headless Chromium (bench/browser_bench.mjs, under Node). */
+async function benchBrowser(): Promise<string> {
+  const script = new URL("./browser_bench.mjs", import.meta.url).pathname;
+  const { code, stdout } = await new Deno.Command("node", { args: [script], stderr: "inherit" }).output();
+  if (code !== 0) throw new Error(`bench/browser_bench.mjs exited with code ${code}`);
+  return new TextDecoder().decode(stdout).trim();
+}
 
 const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : null;
 const readmePath = new URL("../README.md", import.meta.url);
