@@ -5,10 +5,8 @@
 // without relaxed SIMD runs), at one and two threads, with onnxruntime-web (one thread) in the
 // same page as the baseline. Prints a markdown table; needs a built dist/.
 import { createServer } from "node:http";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { readFile } from "node:fs/promises";
+import { launchChromium } from "../tests/_chromium.mjs";
 
 const root = new URL("../", import.meta.url);
 const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream" };
@@ -53,15 +51,7 @@ const page = await serve(async (req, res) => {
   }
 });
 
-const userDataDir = await mkdtemp(join(tmpdir(), "tessera-bench-chromium-"));
-const browser = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 let result;
 try {
   const tab = await browser.newPage();
@@ -73,7 +63,6 @@ try {
   await browser.close();
   cdn.close();
   page.close();
-  await rm(userDataDir, { recursive: true, force: true });
 }
 if (result.error) throw new Error(result.error);
 

@@ -7,10 +7,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../_chromium.mjs";
 import { randomMatrix as random, test } from "../_harness.mjs";
 import { checkCases, denoExpected } from "../bundle/_expected.mjs";
 
@@ -70,15 +67,7 @@ const f32 = (t) => ({ data: new Float32Array(t.data), shape: t.shape });
 const reference = await node.matmul(f32(A), f32(B), { backend: "js" });
 await node.dispose();
 
-const userDataDir = await mkdtemp(join(tmpdir(), "tessera-chromium-"));
-const browser = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 
 
 async function runPage(path, isolated) {
@@ -164,6 +153,5 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
 }
 
 await browser.close();
-await rm(userDataDir, { recursive: true, force: true });
 cdn.close();
 page.close();

@@ -20,17 +20,13 @@ function freePort() {
 }
 
 /**
- * Starts workerd serving `workerFile` (an ES module beside which tessera.js/.wasm are put);
- * `modules` maps the names of further ES modules the worker imports to their file URLs.
+ * Runs workerd on a free local port over `dir`, whose files `modules` lists in order (the first
+ * is the worker's entry): `[name, "esModule" | "wasm"]`. Resolves once it answers; `stop()`
+ * ends it.
  */
-export async function startWorkerd(workerFile, modules = {}) {
-  const dir = await mkdtemp(join(tmpdir(), "tessera-workerd-"));
-  await copyFile(fileURLToPath(new URL("dist/edge/tessera.js", root)), join(dir, "tessera.js"));
-  await copyFile(fileURLToPath(new URL("dist/edge/tessera.wasm", root)), join(dir, "tessera.wasm"));
-  await copyFile(fileURLToPath(workerFile), join(dir, "worker.js"));
-  for (const [name, url] of Object.entries(modules)) await copyFile(fileURLToPath(url), join(dir, name));
-  const extra = Object.keys(modules).map((name) => `    (name = "${name}", esModule = embed "${name}"),\n`).join("");
+export async function serveWorkerd(dir, modules) {
   const port = await freePort();
+  const list = modules.map(([name, kind]) => `    (name = "${name}", ${kind} = embed "${name}"),\n`).join("");
   await writeFile(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .worker)],
@@ -38,10 +34,7 @@ const config :Workerd.Config = (
 );
 const worker :Workerd.Worker = (
   modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "tessera.js", esModule = embed "tessera.js"),
-    (name = "tessera.wasm", wasm = embed "tessera.wasm"),
-${extra}  ],
+${list}  ],
   compatibilityDate = "2025-01-01",
 );
 `);
@@ -56,15 +49,32 @@ ${extra}  ],
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  return { url, stop: () => child.kill() };
+}
+
+/**
+ * Starts workerd serving `workerFile` (an ES module beside which tessera.js/.wasm are put);
+ * `modules` maps the names of further ES modules the worker imports to their file URLs.
+ */
+export async function startWorkerd(workerFile, modules = {}) {
+  const dir = await mkdtemp(join(tmpdir(), "tessera-workerd-"));
+  await copyFile(fileURLToPath(new URL("dist/edge/tessera.js", root)), join(dir, "tessera.js"));
+  await copyFile(fileURLToPath(new URL("dist/edge/tessera.wasm", root)), join(dir, "tessera.wasm"));
+  await copyFile(fileURLToPath(workerFile), join(dir, "worker.js"));
+  for (const [name, url] of Object.entries(modules)) await copyFile(fileURLToPath(url), join(dir, name));
+  const server = await serveWorkerd(dir, [
+    ["worker.js", "esModule"], ["tessera.js", "esModule"], ["tessera.wasm", "wasm"],
+    ...Object.keys(modules).map((name) => [name, "esModule"]),
+  ]);
   return {
-    url,
+    url: server.url,
     async call(op, ...args) {
-      const res = await fetch(url, { method: "POST", body: JSON.stringify({ op, args }) });
+      const res = await fetch(server.url, { method: "POST", body: JSON.stringify({ op, args }) });
       if (!res.ok) throw new Error(`workerd ${op}: ${res.status} ${await res.text()}`);
       return res.json();
     },
     async stop() {
-      child.kill();
+      server.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

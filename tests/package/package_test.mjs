@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../_chromium.mjs";
 import { test } from "../_harness.mjs";
+import { serveWorkerd } from "../edge/_workerd.mjs";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -142,15 +143,7 @@ try {
       }
     });
     await new Promise((r) => server.listen(0, "127.0.0.1", r));
-    const userDataDir = await mkdtemp(join(tmpdir(), "tessera-chromium-"));
-    const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      headless: true,
-      args: [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       for (const layout of ["one", "split"]) {
         const tab = await browser.newPage();
@@ -171,7 +164,6 @@ try {
     } finally {
       await browser.close();
       server.close();
-      await rm(userDataDir, { recursive: true, force: true });
     }
   });
 
@@ -195,35 +187,9 @@ try {
       mainFields: ["module", "main"], conditions: ["workerd", "worker"], outfile: join(out, "worker.js"),
       absWorkingDir: project, plugins: [wasmModules], logLevel: "error",
     });
-    const port = await new Promise((resolve) => {
-      const s = createServer().listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    });
-    await writeFile(join(out, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "tessera.wasm", wasm = embed "tessera.wasm"),
-  ],
-  compatibilityDate = "2025-01-01",
-);
-`);
-    const { spawn } = await import("node:child_process");
-    const child = spawn(join(root, "node_modules/.bin/workerd"), ["serve", join(out, "config.capnp")], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    const workerd = await serveWorkerd(out, [["worker.js", "esModule"], ["tessera.wasm", "wasm"]]);
     try {
-      let response = null;
-      for (let i = 0; i < 100 && !response; i++) {
-        response = await fetch(`http://127.0.0.1:${port}/`).catch(() => new Promise((r) => setTimeout(() => r(null), 100)));
-      }
-      assert.ok(response, "workerd answered");
+      const response = await fetch(workerd.url);
       const text = await response.text();
       assert.equal(response.status, 200, text);
       const r = JSON.parse(text);
@@ -231,7 +197,7 @@ const worker :Workerd.Worker = (
       assert.ok(r.matmulError < 1e-3, `matmul error ${r.matmulError}`);
       assert.ok(Math.abs(r.p - 1) < 0.1, `prediction ${r.p}`);
     } finally {
-      child.kill();
+      workerd.stop();
     }
   });
 } finally {

@@ -11,6 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../_chromium.mjs";
 import { test } from "../_harness.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -41,16 +42,7 @@ const origin = await new Promise((resolve, reject) => {
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-unsafe-webgpu",
-  ],
+  args: [...CHROMIUM_ARGS, "--enable-unsafe-webgpu"],
 });
 
 /** A fresh tab that records page errors and requests leaving the server's origin. */
