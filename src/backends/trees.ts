@@ -186,7 +186,7 @@ export interface PredictArgs {
 
 /**
  * Gradient and hessian pairs of the two losses every classifier round starts with, at the
- * current margins (see src/trees/_objectives.ts for their definitions). Exponentials are the
+ * current margins (see src/trees/boosting/_objectives.ts for their definitions). Exponentials are the
  * portable `expPortable` of the reference, so that every backend gives the same bits.
  */
 export interface GradientArgs {

@@ -15,9 +15,9 @@
  */
 import type { Matrix, Tensor } from "../tensor.ts";
 import type { Backend } from "../tensor.ts";
-import { toFeatures } from "./_input.ts";
+import { toFeatures } from "../estimators/_input.ts";
 import { treesKernels } from "./_kernels.ts";
-import { BaseEstimator } from "./_params.ts";
+import { BaseEstimator } from "../estimators/_params.ts";
 import { ensembleFromJSON, ensembleToJSON, predictRaw, type TreeEnsemble } from "./_tree_model.ts";
 
 /** Serialised estimators carry this tag. */
