@@ -13,6 +13,7 @@ import { treesKernels } from "../_kernels.ts";
 import { type Metric, METRICS } from "./_metrics.ts";
 import { type Objective, OBJECTIVES } from "./_objectives.ts";
 import { type ParamTable, registeredName, type Resolved } from "../../estimators/_params.ts";
+import { stringifyModel, xgboostModelJSON } from "../io/_xgboost_writer.ts";
 import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "../_tree_model.ts";
 
 /** Options of XGBRegressor and XGBClassifier, named after XGBoost's scikit-learn API. */
@@ -214,6 +215,44 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     return this.rawOutput(X);
   }
 
+  /**
+   * The model in XGBoost's JSON format (schema 1.7): `xgboost.Booster(model_file=…)` loads the
+   * file and predicts what this estimator predicts (margins equal to float32 rounding of the
+   * base score). Classifiers record their classes for the scikit-learn wrapper, and
+   * `fromXGBoostJSON` reads them back.
+   *
+   * @returns The model as JSON text.
+   * @throws {RangeError} Before fit.
+   * @example
+   * ```ts
+   * import { fromXGBoostJSON, XGBRegressor } from "../mod.ts";
+   * const X = [[0], [1], [2], [3]], y = [0, 1, 2, 3];
+   * const model = await new XGBRegressor({ nEstimators: 5, maxDepth: 2 }).fit(X, y);
+   * const text = model.toXGBoostJSON();
+   * const back = fromXGBoostJSON(text);
+   * const [a, b] = [await model.predict(X), await back.predict(X)];
+   * if (a.join() !== b.join()) throw new Error(`${a} != ${b}`);
+   * ```
+   */
+  toXGBoostJSON(): string {
+    const { model, objective, classes } = this.fitted();
+    const params = this.params();
+    const spec = OBJECTIVES[objective];
+    const margin = model.baseMargin[0];
+    const baseScore = params.baseScore ??
+      (spec.transform === "sigmoid"
+        ? 1 / (1 + Math.exp(-margin))
+        : spec.transform === "exp"
+        ? Math.exp(margin)
+        : margin);
+    return stringifyModel(xgboostModelJSON(model, {
+      objective,
+      objectiveParams: objectiveParams(objective, params, model.nOutputs),
+      baseScore,
+      classes,
+    }));
+  }
+
   /** Trains on X and y; the previous fitted state stays until training succeeds. */
   async fit(X: Matrix, y: ArrayLike<number>, opts: XGBFitOptions = {}): Promise<this> {
     const params = this.params();
@@ -340,5 +379,26 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     };
     this.checkState(state);
     return state;
+  }
+}
+
+/** The parameter block XGBoost 1.7 writes (and its loader expects) under each objective. */
+function objectiveParams(
+  objective: string,
+  params: XGBParams,
+  nOutputs: number,
+): Record<string, unknown> {
+  if (objective.startsWith("multi:")) {
+    return { softmax_multiclass_param: { num_class: String(nOutputs) } };
+  }
+  switch (objective) {
+    case "count:poisson":
+      return { poisson_regression_param: { max_delta_step: String(params.maxDeltaStep ?? 0.7) } };
+    case "reg:pseudohubererror":
+      return { pseudo_huber_param: { huber_slope: String(params.huberSlope) } };
+    case "reg:absoluteerror":
+      return {};
+    default:
+      return { reg_loss_param: { scale_pos_weight: "1" } };
   }
 }

@@ -2,6 +2,7 @@
  * @module
  */
 import { show } from "../../_validate.ts";
+import { decodeUBJSON } from "./_ubjson.ts";
 import { OBJECTIVES } from "../boosting/_objectives.ts";
 import { FORMAT } from "../_estimator.ts";
 import { XGBClassifier } from "../boosting/xgb_classifier.ts";
@@ -132,39 +133,99 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
   out.treeStart.push(out.feature.length);
 }
 
+/** UBJSON opens an object with "{" then a key length, a type or a count; JSON text with a quote. */
+function isUBJSON(bytes: Uint8Array): boolean {
+  return bytes.length > 1 && bytes[0] === 0x7b &&
+    [0x69, 0x55, 0x49, 0x6c, 0x4c, 0x24, 0x23, 0x7d].includes(bytes[1]);
+}
+
+/**
+ * JSON text as XGBoost writes it, which may hold bare NaN and Infinity (split conditions of
+ * categorical nodes are NaN): those tokens outside strings become strings that `scalar` reads.
+ */
+function parseText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const patched = quoteNonFinite(text);
+    if (patched !== text) {
+      try {
+        return JSON.parse(patched);
+      } catch {
+        // Report the error of the text as given.
+      }
+    }
+    throw new TypeError(
+      `Expected "model" to be XGBoost's JSON model text but it does not parse: ${
+        (error as Error).message
+      }`,
+    );
+  }
+}
+
+function quoteNonFinite(text: string): string {
+  let out = "";
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      continue;
+    }
+    const token = /^-?(NaN|Infinity)/.exec(text.slice(i, i + 9));
+    if (token !== null) {
+      out += text.slice(from, i) + `"${token[0]}"`;
+      i += token[0].length - 1;
+      from = i + 1;
+    }
+  }
+  return out + text.slice(from);
+}
+
 function parse(json: unknown): Json {
   let value = json;
-  if (typeof json === "string") {
-    try {
-      value = JSON.parse(json);
-    } catch (error) {
-      throw new TypeError(
-        `Expected "json" to be XGBoost's JSON model text but it does not parse: ${
-          (error as Error).message
-        }`,
-      );
-    }
+  if (json instanceof Uint8Array) {
+    value = isUBJSON(json) ? decodeUBJSON(json) : parseText(decodeText(json));
+  } else if (typeof json === "string") {
+    value = parseText(json);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(
-      `Expected "json" to be an XGBoost JSON model (object or string) but found ${show(value)}`,
+      `Expected "model" to be an XGBoost model (object, JSON text or UBJSON bytes) but found ${
+        show(value)
+      }`,
     );
   }
   return value as Json;
 }
 
+function decodeText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new TypeError(`Expected "model" bytes to be UBJSON or UTF-8 JSON text`);
+  }
+}
+
 /**
  * Reads a model saved by XGBoost ≥ 1.0 in its JSON format (`Booster.save_model("m.json")`, or
- * `save_raw("json")`) and returns an estimator that predicts what XGBoost predicts: the same
+ * `save_raw("json")`) or, given bytes, in UBJSON (`save_model("m.ubj")`, `save_raw("ubj")`, the
+ * default of XGBoost ≥ 2.0) or JSON text, and returns an estimator that predicts what XGBoost predicts: the same
  * float32 split tests (`x < split_condition`, NaN following `default_left`), the same tree
  * order and float32 sums from `base_score`, the same link. Boosters `gbtree` and `dart`;
  * objectives `reg:squarederror`, `reg:absoluteerror`, `reg:pseudohubererror`, `reg:logistic`,
  * `count:poisson`, `binary:logistic`, `binary:logitraw`, `multi:softprob`, `multi:softmax`.
  * Classes come from the scikit-learn wrapper's record when present, else 0 … K − 1.
  *
- * @param json The parsed model or its text.
+ * @param json The parsed model, its JSON text, or the bytes of a `.ubj` or `.json` file.
  * @returns An XGBClassifier for binary: and multi: objectives, else an XGBRegressor; fitted.
- * @throws {TypeError} When the input is not an XGBoost JSON model.
+ * @throws {TypeError} When the input is not an XGBoost JSON or UBJSON model.
  * @throws {RangeError} For an unsupported booster, objective or tree kind (categorical or
  *   multi-target splits), or inconsistent trees.
  * @example
@@ -183,7 +244,9 @@ function parse(json: unknown): Json {
  * if (y.join() !== "-0.5,1.5,-0.5") throw new Error(`got ${y}`);
  * ```
  */
-export function fromXGBoostJSON(json: object | string): XGBClassifier | XGBRegressor {
+export function fromXGBoostJSON(
+  json: object | string | Uint8Array,
+): XGBClassifier | XGBRegressor {
   const root = parse(json);
   const learner = object(root, "learner", "json");
   const version = root.version;
