@@ -185,6 +185,42 @@ export interface PredictArgs {
 }
 
 /**
+ * Exact path-dependent TreeSHAP values of rows (see src/backends/js/tree_shap.ts): the model as
+ * for prediction plus each node's cover (the training hessian or weight sum reaching it, which
+ * weighs a node's children when a feature is unknown).
+ */
+export interface ShapArgs {
+  x: Float32Array;
+  nRows: number;
+  nCols: number;
+  feature: Int32Array;
+  threshold: Float32Array;
+  defaultLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float32Array;
+  leafWidth: number;
+  /** Positive on every internal node and on each child of one. */
+  cover: Float32Array;
+  /** nTrees + 1 entries. */
+  treeStart: Int32Array;
+  treeGroup: Int32Array;
+  treeBegin: number;
+  treeEnd: number;
+  nOutputs: number;
+  /** Depth of the deepest tree (a lone leaf: 0); sizes the path scratch. */
+  maxDepth: number;
+  /** 0: plain SHAP values; 1 / −1: `conditionFeature` always / never known (interactions). */
+  condition: number;
+  conditionFeature: number;
+  /**
+   * Accumulated (not overwritten): nRows × nOutputs × (nCols + 1), float64. Column nCols (the
+   * bias) is left alone: the caller adds the trees' expected values there.
+   */
+  out: Float64Array;
+}
+
+/**
  * Gradient and hessian pairs of the two losses every classifier round starts with, at the
  * current margins (see src/trees/boosting/_objectives.ts for their definitions). Exponentials are the
  * portable `expPortable` of the reference, so that every backend gives the same bits.
@@ -336,6 +372,8 @@ export interface TreesKernels {
   partition(args: PartitionArgs): Promise<number>;
   /** Rows `[firstRow, firstRow + rowCount)` only, when given. */
   predict(args: PredictArgs, firstRow?: number, rowCount?: number): Promise<void>;
+  /** Rows `[firstRow, firstRow + rowCount)` only, when given. */
+  shap(args: ShapArgs, firstRow?: number, rowCount?: number): Promise<void>;
   gradients(args: GradientArgs): Promise<void>;
   /** Opens a growth workspace; the caller releases it in a `finally`. */
   workspace(args: WorkspaceArgs): TreesWorkspace;

@@ -29,6 +29,7 @@ import {
   type TreesWorkspace,
   type WorkspaceArgs,
 } from "../trees.ts";
+import { shapRef } from "./tree_shap.ts";
 
 /**
  * The bin of `v` among a feature's upper edges `splitValues[edges .. edges + count)`: how many
@@ -500,6 +501,10 @@ export const jsTrees: TreesKernels = {
   },
   partition(args) {
     return Promise.resolve(partitionRef(args));
+  },
+  shap(args, firstRow, rowCount) {
+    shapRef(args, firstRow, rowCount);
+    return Promise.resolve();
   },
   predict(args, firstRow, rowCount) {
     predictRef(args, firstRow, rowCount);

@@ -36,6 +36,7 @@ import {
   SPLIT_PARAM_COUNT,
   SUBTRACT_FIELD_COUNT,
 } from "../trees.ts";
+import { shapRef } from "../js/tree_shap.ts";
 import { bestCandidate } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
@@ -109,6 +110,10 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     partition: (args) => partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
+    shap: (args, firstRow, rowCount) => {
+      shapRef(args, firstRow, rowCount);
+      return Promise.resolve();
+    },
     gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit()),
     workspace: (args) => new WasmWorkspace(runtime, args, aliases),
   };
