@@ -17,6 +17,7 @@ import {
   partitionRef,
   predictRef,
 } from "../../src/backends/js/trees.ts";
+import { shapRef } from "../../src/backends/js/tree_shap.ts";
 import { Rng } from "../../src/_random.ts";
 
 export const ROW_COUNTS = [0, 1, 7, 3 * 64 + 5];
@@ -271,6 +272,77 @@ check("predict() sums float32 leaves in tree order", async (kernels) => {
       assert.deepEqual(partial.subarray(3), expected.subarray(3));
     }
   }
+});
+
+/** Random trees with positive covers, for TreeSHAP; a feature repeats along some paths. */
+function shapCase(seed: number, nRows: number, nOutputs: number, leafWidth: number) {
+  const nCols = 4;
+  const trees = randomTrees(seed, 7, nCols, nOutputs - leafWidth + 1);
+  const rng = new Rng(seed + 1);
+  const cover = Float32Array.from(trees.feature, () => Math.fround(0.5 + rng.next() * 10));
+  const value = Float32Array.from(
+    { length: trees.feature.length * leafWidth },
+    () => Math.fround(rng.next() - 0.5),
+  );
+  const x = Float32Array.from(
+    { length: nRows * nCols },
+    () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1),
+  );
+  return {
+    ...trees,
+    value,
+    leafWidth,
+    cover,
+    x,
+    nRows,
+    nCols,
+    nOutputs,
+    treeBegin: 1,
+    treeEnd: 7,
+    maxDepth: 3,
+    condition: 0,
+    conditionFeature: 0,
+    out: new Float64Array(nRows * nOutputs * (nCols + 1)),
+  };
+}
+
+check("shap() gives the reference's TreeSHAP values, plain and conditioned", async (kernels) => {
+  for (const n of ROW_COUNTS) {
+    for (const [nOutputs, leafWidth] of [[1, 1], [3, 1], [3, 3]]) {
+      for (const [condition, conditionFeature] of [[0, 0], [1, 2], [-1, 1]]) {
+        const args = {
+          ...shapCase(n + nOutputs, n, nOutputs, leafWidth),
+          condition,
+          conditionFeature,
+        };
+        const expected = args.out.map((_, i) => i % 3);
+        shapRef({ ...args, out: expected });
+        const actual = args.out.map((_, i) => i % 3);
+        await kernels.shap({ ...args, out: actual });
+        assert.deepEqual(actual, expected, `n=${n} K=${nOutputs} W=${leafWidth} c=${condition}`);
+      }
+    }
+    if (n > 1) {
+      // Rows [1, n) only: row 0 keeps its start values.
+      const args = shapCase(5, n, 2, 1);
+      const expected = new Float64Array(args.out.length);
+      shapRef({ ...args, out: expected });
+      const partial = new Float64Array(args.out.length);
+      partial.subarray(0, 10).fill(0.5);
+      await kernels.shap({ ...args, out: partial }, 1, n - 1);
+      assert.ok(partial.subarray(0, 10).every((v) => v === 0.5));
+      assert.deepEqual(partial.subarray(10), expected.subarray(10));
+    }
+  }
+});
+
+check("shap() splits many rows without changing a bit", async (kernels) => {
+  const args = shapCase(12, 3000, 2, 1);
+  const expected = new Float64Array(args.out.length);
+  shapRef({ ...args, out: expected });
+  const actual = new Float64Array(args.out.length);
+  await kernels.shap({ ...args, out: actual });
+  assert.deepEqual(actual, expected);
 });
 
 check("binFeatures() places values between split values", async (kernels) => {

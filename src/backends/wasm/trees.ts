@@ -22,6 +22,7 @@ import type {
   PartitionStep,
   PredictArgs,
   ResidentArray,
+  ShapArgs,
   SplitArgs,
   SubtractArgs,
   TreesKernels,
@@ -36,7 +37,6 @@ import {
   SPLIT_PARAM_COUNT,
   SUBTRACT_FIELD_COUNT,
 } from "../trees.ts";
-import { shapRef } from "../js/tree_shap.ts";
 import { bestCandidate } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
@@ -110,10 +110,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     partition: (args) => partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
-    shap: (args, firstRow, rowCount) => {
-      shapRef(args, firstRow, rowCount);
-      return Promise.resolve();
-    },
+    shap: (args, firstRow, rowCount) =>
+      shapOn(runtime, args, place, canSplit(), firstRow, rowCount),
     gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit()),
     workspace: (args) => new WasmWorkspace(runtime, args, aliases),
   };
@@ -712,5 +710,75 @@ async function predictOn(
     }));
     await runtime.runSharing(tasks); // one task (not split) runs in this thread
     args.out.set(s.f32(out, outBytes / 4), firstRow * nOutputs);
+  });
+}
+
+/** Bytes of TreeSHAP path scratch for trees up to `maxDepth` deep (see assembly/tree_shap.ts). */
+function shapScratchBytes(maxDepth: number): number {
+  const levels = maxDepth + 3;
+  return ((levels * (levels + 1)) / 2 + 1) * 32;
+}
+
+/**
+ * TreeSHAP over row ranges, one task each (a row costs a whole walk of every tree: even a few
+ * rows are worth a worker round trip), each with its own path scratch.
+ */
+async function shapOn(
+  runtime: WasmRuntime,
+  args: ShapArgs,
+  place: Place,
+  parallel: boolean,
+  firstRow = 0,
+  rowCount = args.nRows - firstRow,
+): Promise<void> {
+  const { nCols, nOutputs } = args;
+  if (rowCount === 0 || args.treeEnd <= args.treeBegin) return;
+  const width = nOutputs * (nCols + 1);
+  await runtime.scope(async (s) => {
+    const xRows = args.x.subarray(firstRow * nCols, (firstRow + rowCount) * nCols);
+    const x = s.put(xRows);
+    const model = [
+      args.feature,
+      args.threshold,
+      args.defaultLeft,
+      args.left,
+      args.right,
+      args.value,
+      args.cover,
+      args.treeStart,
+      args.treeGroup,
+    ];
+    const at = model.map((a) => place(s, a));
+    const modelRegions = model.map((a, i) => [at[i], a.byteLength] as const);
+    const out = s.put(args.out.subarray(firstRow * width, (firstRow + rowCount) * width));
+    const bounds = ranges(rowCount, runtime.threads, parallel && rowCount >= 8);
+    const scratchBytes = shapScratchBytes(args.maxDepth);
+    const scratch = s.alloc(scratchBytes * bounds.length);
+    const tasks: Task[] = bounds.map(([r0, r1], i) => ({
+      kernel: "trees_shap_f64",
+      args: [
+        out,
+        x,
+        ...at,
+        scratch + i * scratchBytes,
+        nCols,
+        args.leafWidth,
+        nOutputs,
+        args.treeBegin,
+        args.treeEnd,
+        args.condition,
+        args.conditionFeature,
+        r0,
+        r1,
+      ],
+      inputs: [[x, xRows.byteLength], ...modelRegions, [
+        out + r0 * width * 8,
+        (r1 - r0) * width * 8,
+      ]],
+      outputs: [[out + r0 * width * 8, (r1 - r0) * width * 8]],
+      scratch: [[scratch + i * scratchBytes, scratchBytes]],
+    }));
+    await runtime.runSharing(tasks);
+    args.out.set(s.f64(out, rowCount * width), firstRow * width);
   });
 }

@@ -254,3 +254,28 @@ Deno.test("predictContributions() refuses unfitted models and wrong column count
   await assert.rejects(() => model.predictContributions([[1, 2]]), /4/);
   await assert.rejects(() => model.predictInteractions([[1, 2]]), /4/);
 });
+
+Deno.test("predictContributions() is bit-identical on js and on wasm with 1 or 2 threads", async () => {
+  const { init, dispose } = await import("../../../src/runtime/mod.ts");
+  const fx = loadExplainFixture("shap_multiclass");
+  const reference = fromXGBoostJSON(fx.model);
+  const js = XGBClassifier.fromJSON({
+    ...reference.toJSON(),
+    options: { ...(reference.toJSON().options as object), backend: "js" },
+  });
+  const expected = await js.predictContributions(fx.X);
+  const expectedInter = await js.predictInteractions(fx.X);
+  for (const threads of [1, 2]) {
+    await init({ threads });
+    try {
+      const wasm = XGBClassifier.fromJSON({
+        ...reference.toJSON(),
+        options: { ...(reference.toJSON().options as object), backend: "wasm" },
+      });
+      assert.deepEqual((await wasm.predictContributions(fx.X)).data, expected.data);
+      assert.deepEqual((await wasm.predictInteractions(fx.X)).data, expectedInter.data);
+    } finally {
+      await dispose();
+    }
+  }
+});
