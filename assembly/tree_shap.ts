@@ -27,6 +27,9 @@ let gLeft: usize = 0;
 let gRight: usize = 0;
 let gValue: usize = 0;
 let gCover: usize = 0;
+let gSplitType: usize = 0;
+let gCatBegin: usize = 0;
+let gCatBits: usize = 0;
 let gPath: usize = 0;
 let gPhi: usize = 0;
 let gLeafWidth: i32 = 1;
@@ -127,6 +130,18 @@ function hotChild(node: i32): i32 {
       ? load<i32>(gLeft + (<usize>node << 2))
       : load<i32>(gRight + (<usize>node << 2));
   }
+  if (gSplitType != 0 && load<u8>(gSplitType + <usize>node) != 0) {
+    // Categorical: a value whose category is in the node's set goes right, any other left.
+    let right = false;
+    if (v >= 0 && v < 16777216) {
+      const c = <i32>v;
+      const word = load<i32>(gCatBegin + (<usize>node << 2)) + (c >>> 5);
+      if (word < load<i32>(gCatBegin + (<usize>(node + 1) << 2))) {
+        right = ((load<u32>(gCatBits + (<usize>word << 2)) >>> (c & 31)) & 1) != 0;
+      }
+    }
+    return right ? load<i32>(gRight + (<usize>node << 2)) : load<i32>(gLeft + (<usize>node << 2));
+  }
   return v < load<f32>(gThreshold + (<usize>node << 2))
     ? load<i32>(gLeft + (<usize>node << 2))
     : load<i32>(gRight + (<usize>node << 2));
@@ -190,12 +205,14 @@ function visit(
 /**
  * Adds the SHAP values of trees [treeBegin, treeEnd) for rows [rowBegin, rowEnd) to `out`
  * (f64, rows × nOutputs × (nCols + 1), row 0 at `out`; the bias column untouched). `x` holds
- * the same rows from row 0 (f32, row-major). `scratch` holds the path entries.
+ * the same rows from row 0 (f32, row-major). `scratch` holds the path entries. `splitType`,
+ * `catBegin` and `catBits` (src/trees/_tree_model.ts) are 0 for models without categorical
+ * splits.
  */
 export function trees_shap_f64(
   out: usize, x: usize, feature: usize, threshold: usize, defaultLeft: usize, left: usize,
-  right: usize, value: usize, cover: usize, treeStart: usize, treeGroup: usize, scratch: usize,
-  nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32, treeEnd: i32,
+  right: usize, value: usize, cover: usize, treeStart: usize, treeGroup: usize, splitType: usize,
+  catBegin: usize, catBits: usize, scratch: usize, nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32, treeEnd: i32,
   condition: i32, conditionFeature: i32, rowBegin: i32, rowEnd: i32,
 ): void {
   gFeature = feature;
@@ -205,6 +222,9 @@ export function trees_shap_f64(
   gRight = right;
   gValue = value;
   gCover = cover;
+  gSplitType = splitType;
+  gCatBegin = catBegin;
+  gCatBits = catBits;
   gPath = scratch;
   gLeafWidth = leafWidth;
   gStride = nCols + 1;

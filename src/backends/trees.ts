@@ -39,6 +39,28 @@
  * @module
  */
 
+/** Category sets of a model's categorical splits (see src/trees/_tree_model.ts). */
+export interface CategorySplits {
+  /** Per node: 1 for a categorical split, else 0. */
+  splitType: Uint8Array;
+  /** nNodes + 1 word offsets into catBits. */
+  catBegin: Int32Array;
+  catBits: Uint32Array;
+}
+
+/** Whether a value goes right at a categorical node whose bitset is words [begin, end). */
+export function categoryGoesRight(
+  bits: Uint32Array,
+  begin: number,
+  end: number,
+  v: number,
+): boolean {
+  if (!(v >= 0 && v < 16777216)) return false;
+  const c = Math.trunc(v);
+  const word = begin + (c >>> 5);
+  return word < end && ((bits[word] >>> (c & 31)) & 1) === 1;
+}
+
 /** Layout of `SplitArgs.params`: regularisation, child limits and the node being split. */
 export const SPLIT_PARAM = {
   /** L2 penalty λ on leaf weights. */
@@ -177,6 +199,8 @@ export interface PredictArgs {
   treeBegin: number;
   treeEnd: number;
   nOutputs: number;
+  /** Category sets of categorical splits (see src/trees/_tree_model.ts), when there are any. */
+  categories?: CategorySplits;
   /**
    * Accumulated (not overwritten): nRows × nOutputs. Each add is rounded to float32, tree by
    * tree in order, which is what XGBoost's CPU predictor does.
@@ -208,6 +232,8 @@ export interface ShapArgs {
   treeBegin: number;
   treeEnd: number;
   nOutputs: number;
+  /** Category sets of categorical splits, when there are any. */
+  categories?: CategorySplits;
   /** Depth of the deepest tree (a lone leaf: 0); sizes the path scratch. */
   maxDepth: number;
   /** 0: plain SHAP values; 1 / −1: `conditionFeature` always / never known (interactions). */

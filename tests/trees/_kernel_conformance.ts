@@ -345,6 +345,46 @@ check("shap() splits many rows without changing a bit", async (kernels) => {
   assert.deepEqual(actual, expected);
 });
 
+/** Random trees where every third internal node tests categories of feature values 0 … 40. */
+function categoricalCase(seed: number, nRows: number) {
+  const trees = randomTrees(seed, 6, 3, 2);
+  const rng = new Rng(seed + 7);
+  const n = trees.feature.length;
+  const splitType = new Uint8Array(n);
+  const catBegin = new Int32Array(n + 1);
+  const words: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (trees.feature[i] >= 0 && i % 3 === 0) {
+      splitType[i] = 1;
+      const count = 1 + rng.nextInt(2);
+      for (let w = 0; w < count; w++) words.push(rng.nextU32());
+    }
+    catBegin[i + 1] = words.length;
+  }
+  const pick = [NaN, -1, -0.5, 0, 3, 3.7, 31, 32, 40, 63, 64, 100, 1e9];
+  const x = Float32Array.from({ length: nRows * 3 }, () => pick[rng.nextInt(pick.length)]);
+  const categories = { splitType, catBegin, catBits: Uint32Array.from(words) };
+  return { ...trees, x, nRows, nCols: 3, nOutputs: 2, treeBegin: 0, treeEnd: 6, categories };
+}
+
+check("predict() and shap() follow category sets as the reference does", async (kernels) => {
+  for (const n of ROW_COUNTS) {
+    const args = categoricalCase(n + 1, n);
+    const expected = new Float32Array(n * 2);
+    predictRef({ ...args, out: expected });
+    const actual = new Float32Array(n * 2);
+    await kernels.predict({ ...args, out: actual });
+    assert.deepEqual(actual, expected, `predict n=${n}`);
+    const cover = Float32Array.from(args.feature, (_, i) => 1 + (i % 5));
+    const shapArgs = { ...args, cover, maxDepth: 3, condition: 0, conditionFeature: 0 };
+    const phi = new Float64Array(n * 2 * 4);
+    shapRef({ ...shapArgs, out: phi });
+    const got = new Float64Array(n * 2 * 4);
+    await kernels.shap({ ...shapArgs, out: got });
+    assert.deepEqual(got, phi, `shap n=${n}`);
+  }
+});
+
 check("binFeatures() places values between split values", async (kernels) => {
   const splitValues = Float32Array.of(-1, 0.5, 1, 2, 9, /* feature 1: */ 0, 5);
   const binOffsets = Int32Array.of(0, 5, 7);

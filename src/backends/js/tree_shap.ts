@@ -20,7 +20,7 @@
  *
  * @module
  */
-import type { ShapArgs } from "../trees.ts";
+import { categoryGoesRight, type ShapArgs } from "../trees.ts";
 
 /** Path scratch for trees up to `maxDepth` deep. */
 export class ShapPath {
@@ -114,6 +114,11 @@ class TreeWalk {
     const a = this.args;
     const v = a.x[this.row * a.nCols + a.feature[node]];
     if (v !== v) return a.defaultLeft[node] ? a.left[node] : a.right[node];
+    const cats = a.categories;
+    if (cats !== undefined && cats.splitType[node] === 1) {
+      const right = categoryGoesRight(cats.catBits, cats.catBegin[node], cats.catBegin[node + 1], v);
+      return right ? a.right[node] : a.left[node];
+    }
     return v < a.threshold[node] ? a.left[node] : a.right[node];
   }
 

@@ -7,6 +7,7 @@
  */
 import {
   type BinArgs,
+  categoryGoesRight,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
   type GradientArgs,
@@ -220,6 +221,7 @@ export function predictRef(
 ): void {
   const { x, nCols, feature, threshold, defaultLeft, left, right, value, leafWidth } = args;
   const { treeStart, treeGroup, treeBegin, treeEnd, nOutputs, out } = args;
+  const cats = args.categories;
   const fround = Math.fround;
   for (let r = firstRow; r < firstRow + rowCount; r++) {
     const row = r * nCols;
@@ -231,6 +233,10 @@ export function predictRef(
         const v = x[row + f];
         node = v !== v
           ? (defaultLeft[node] ? left[node] : right[node])
+          : cats !== undefined && cats.splitType[node] === 1
+          ? (categoryGoesRight(cats.catBits, cats.catBegin[node], cats.catBegin[node + 1], v)
+            ? right[node]
+            : left[node])
           : v < threshold[node]
           ? left[node]
           : right[node];

@@ -84,6 +84,7 @@ function shapArgs(
     treeBegin: 0,
     treeEnd: model.treeGroup.length,
     nOutputs: model.nOutputs,
+    categories: model.categories,
     maxDepth: maxTreeDepth(model),
     condition: 0,
     conditionFeature: 0,

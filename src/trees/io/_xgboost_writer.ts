@@ -108,15 +108,49 @@ function treeJSON(model: TreeEnsemble, t: number): Record<string, unknown> {
     split_indices: splitIndex,
     split_conditions: new Floats(condition),
     default_left: defaultLeft,
-    split_type: new Array<number>(n).fill(0),
-    categories: [],
-    categories_nodes: [],
-    categories_segments: [],
-    categories_sizes: [],
+    ...categoryFields(model, begin, n),
     loss_changes: new Floats(gain),
     sum_hessian: new Floats(hessian),
     base_weights: new Floats(weight),
   };
+}
+
+/** split_type and the category lists of one tree's categorical nodes, as XGBoost writes them. */
+function categoryFields(model: TreeEnsemble, begin: number, n: number): Record<string, number[]> {
+  const splitType = new Array<number>(n).fill(0);
+  const nodes: number[] = [], segments: number[] = [], sizes: number[] = [];
+  const categories: number[] = [];
+  const cats = model.categories;
+  for (let i = 0; cats !== undefined && i < n; i++) {
+    const node = begin + i;
+    if (cats.splitType[node] !== 1 || model.feature[node] < 0) continue;
+    splitType[i] = 1;
+    nodes.push(i);
+    segments.push(categories.length);
+    for (let w = cats.catBegin[node]; w < cats.catBegin[node + 1]; w++) {
+      const base = (w - cats.catBegin[node]) * 32;
+      for (let b = 0; b < 32; b++) if ((cats.catBits[w] >>> b) & 1) categories.push(base + b);
+    }
+    sizes.push(categories.length - segments[segments.length - 1]);
+  }
+  return {
+    split_type: splitType,
+    categories,
+    categories_nodes: nodes,
+    categories_segments: segments,
+    categories_sizes: sizes,
+  };
+}
+
+/** "c" for features that some categorical split tests, "q" for the others; [] without any. */
+function featureTypes(model: TreeEnsemble): string[] {
+  const cats = model.categories;
+  if (cats === undefined || !cats.splitType.some((t) => t === 1)) return [];
+  const types = new Array<string>(model.nFeatures).fill("q");
+  for (let i = 0; i < model.feature.length; i++) {
+    if (cats.splitType[i] === 1 && model.feature[i] >= 0) types[model.feature[i]] = "c";
+  }
+  return types;
 }
 
 /** XGBoost's spelling of a parameter value. */
@@ -160,7 +194,7 @@ export function xgboostModelJSON(
     learner: {
       attributes,
       feature_names: [],
-      feature_types: [],
+      feature_types: featureTypes(model),
       learner_model_param: {
         base_score: paramText(info.baseScore),
         boost_from_average: "1",

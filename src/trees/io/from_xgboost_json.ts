@@ -38,15 +38,66 @@ function scalar(value: unknown, path: string): number {
   return n;
 }
 
-function numbers(tree: Json, key: string, path: string, length: number): number[] {
+function numbers(
+  tree: Json,
+  key: string,
+  path: string,
+  length: number | null,
+  allowNaN = false,
+): number[] {
   const v = field(tree, key, path);
-  if (!Array.isArray(v) || v.length !== length) {
+  if (!Array.isArray(v) || (length !== null && v.length !== length)) {
     throw new RangeError(
-      `Expected "${path}.${key}" to be an array of ${length} entries but found ${show(v)}`,
+      `Expected "${path}.${key}" to be an array of ${length ?? "any number of"} entries but found ${
+        show(v)
+      }`,
     );
   }
-  // default_left was written as booleans by some 1.x versions.
-  return v.map((x) => (typeof x === "boolean" ? (x ? 1 : 0) : scalar(x, `${path}.${key}`)));
+  // default_left was written as booleans by some 1.x versions; categorical splits have a NaN
+  // split condition (a bare NaN in JSON text, read here as the string "NaN").
+  return v.map((x) =>
+    typeof x === "boolean"
+      ? (x ? 1 : 0)
+      : allowNaN && (x === "NaN" || Number.isNaN(x))
+      ? NaN
+      : scalar(x, `${path}.${key}`)
+  );
+}
+
+/** Each categorical node's category list, by original node id. */
+function categorySets(tree: Json, path: string, splitType: number[] | null) {
+  const sets = new Map<number, number[]>();
+  if (splitType === null || !splitType.some((t) => t === 1)) return sets;
+  const nodes = numbers(tree, "categories_nodes", path, null);
+  const segments = numbers(tree, "categories_segments", path, nodes.length);
+  const sizes = numbers(tree, "categories_sizes", path, nodes.length);
+  const categories = numbers(tree, "categories", path, null);
+  nodes.forEach((node, k) => {
+    const begin = segments[k], end = begin + sizes[k];
+    if (!(Number.isInteger(begin) && begin >= 0 && sizes[k] >= 0 && end <= categories.length)) {
+      throw new RangeError(
+        `Expected category segment ${k} of "${path}" to lie within ${categories.length} categories`,
+      );
+    }
+    const set = categories.slice(begin, end);
+    for (const c of set) {
+      if (!Number.isInteger(c) || c < 0 || c >= 16777216) {
+        throw new RangeError(
+          `Expected the categories of "${path}" to be integers in [0, 2^24) but found ${c}`,
+        );
+      }
+    }
+    sets.set(node, set);
+  });
+  return sets;
+}
+
+/** A category list as a bitset (category c: bit c & 31 of word c >> 5). */
+function bitset(categories: number[]): number[] {
+  const words = new Array<number>(categories.length === 0 ? 0 : (Math.max(...categories) >>> 5) + 1)
+    .fill(0);
+  for (const c of categories) words[c >>> 5] = (words[c >>> 5] | (1 << (c & 31))) >>> 0;
+  return words;
 }
 
 interface FlatTrees {
@@ -60,6 +111,9 @@ interface FlatTrees {
   value: number[];
   gain: number[];
   cover: number[];
+  splitType: number[];
+  catBegin: number[];
+  catBits: number[];
 }
 
 /** Appends one XGBoost tree, renumbered breadth-first from its root (deleted nodes dropped). */
@@ -80,7 +134,7 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
   const lc = numbers(tree, "left_children", path, n);
   const rc = numbers(tree, "right_children", path, n);
   const splitIndex = numbers(tree, "split_indices", path, n);
-  const condition = numbers(tree, "split_conditions", path, n);
+  const condition = numbers(tree, "split_conditions", path, n, true);
   const defaultLeft = numbers(tree, "default_left", path, n);
   const gain = tree.loss_changes === undefined
     ? new Array(n).fill(0)
@@ -89,6 +143,7 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
     ? new Array(n).fill(0)
     : numbers(tree, "sum_hessian", path, n);
   const splitType = tree.split_type === undefined ? null : numbers(tree, "split_type", path, n);
+  const sets = categorySets(tree, path, splitType);
 
   const base = out.feature.length;
   const order = [0];
@@ -109,8 +164,8 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
   for (const i of order) {
     const isLeaf = lc[i] === -1;
     if (!isLeaf) {
-      if (splitType !== null && splitType[i] !== 0) {
-        throw new RangeError(`Expected numerical splits but node ${i} of "${path}" is categorical`);
+      if (splitType !== null && splitType[i] !== 0 && !sets.has(i)) {
+        throw new RangeError(`Expected categorical node ${i} of "${path}" to have a category set`);
       }
       if (!Number.isInteger(splitIndex[i]) || splitIndex[i] < 0 || splitIndex[i] >= nFeatures) {
         throw new RangeError(
@@ -120,8 +175,17 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
         );
       }
     }
+    const categorical = !isLeaf && splitType !== null && splitType[i] === 1;
+    if (!categorical && !Number.isFinite(condition[i])) {
+      throw new RangeError(
+        `Expected "${path}.split_conditions" to be a number at node ${i} but found ${condition[i]}`,
+      );
+    }
+    out.splitType.push(categorical ? 1 : 0);
+    if (categorical) out.catBits.push(...bitset(sets.get(i)!));
+    out.catBegin.push(out.catBits.length);
     out.feature.push(isLeaf ? -1 : splitIndex[i]);
-    out.threshold.push(isLeaf ? 0 : Math.fround(condition[i]));
+    out.threshold.push(isLeaf || categorical ? 0 : Math.fround(condition[i]));
     out.defaultLeft.push(defaultLeft[i] ? 1 : 0);
     out.left.push(isLeaf ? -1 : base + newId.get(lc[i])!);
     out.right.push(isLeaf ? -1 : base + newId.get(rc[i])!);
@@ -226,8 +290,8 @@ function decodeText(bytes: Uint8Array): string {
  * @param json The parsed model, its JSON text, or the bytes of a `.ubj` or `.json` file.
  * @returns An XGBClassifier for binary: and multi: objectives, else an XGBRegressor; fitted.
  * @throws {TypeError} When the input is not an XGBoost JSON or UBJSON model.
- * @throws {RangeError} For an unsupported booster, objective or tree kind (categorical or
- *   multi-target splits), or inconsistent trees.
+ * @throws {RangeError} For an unsupported booster, objective or tree kind (multi-target
+ *   splits), or inconsistent trees.
  * @example
  * ```ts
  * import { fromXGBoostJSON } from "./mod.ts";
@@ -327,6 +391,9 @@ export function fromXGBoostJSON(
     value: [],
     gain: [],
     cover: [],
+    splitType: [],
+    catBegin: [0],
+    catBits: [],
   };
   (trees as unknown[]).forEach((tree, t) => {
     if (tree === null || typeof tree !== "object") {
@@ -369,7 +436,7 @@ export function fromXGBoostJSON(
         nOutputs,
         leafWidth: 1,
         baseMargin: new Array(nOutputs).fill(baseMargin),
-        ...flat,
+        ...withoutNumericSplitTypes(flat),
       },
     },
   };
@@ -397,4 +464,11 @@ function classesOf(learner: Json, count: number): number[] {
     // A malformed record is only metadata; the model itself is fine.
   }
   return fallback;
+}
+
+/** The flat trees, with the category fields only when some split is categorical. */
+function withoutNumericSplitTypes(flat: FlatTrees): Partial<FlatTrees> {
+  if (flat.splitType.some((t) => t === 1)) return flat;
+  const { splitType: _t, catBegin: _b, catBits: _c, ...numeric } = flat;
+  return numeric;
 }

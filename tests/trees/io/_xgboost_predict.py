@@ -19,7 +19,10 @@ def main():
     for case in cases:
         booster = xgb.Booster(model_file=case["model"])
         x = np.array([[np.nan if v is None else v for v in row] for row in case["X"]], np.float32)
-        dm = xgb.DMatrix(x, missing=np.nan)
+        types = booster.feature_types
+        categorical = types is not None and "c" in types
+        dm = xgb.DMatrix(x, missing=np.nan, feature_types=types if categorical else None,
+                         enable_categorical=categorical)
         out.append({
             "margin": booster.predict(dm, output_margin=True).ravel().astype(float).tolist(),
             "prediction": booster.predict(dm).ravel().astype(float).tolist(),

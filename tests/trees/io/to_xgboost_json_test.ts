@@ -106,6 +106,12 @@ async function models(): Promise<{ name: string; model: XGBModel; X: number[][] 
     const fx = loadModelFixture(name);
     out.push({ name: `imported ${name}`, model: fromXGBoostJSON(fx.model), X: fx.X });
   }
+  const categorical = loadExplainFixture("categorical");
+  out.push({
+    name: "imported categorical",
+    model: fromXGBoostJSON(categorical.model),
+    X: categorical.X,
+  });
   return out;
 }
 
