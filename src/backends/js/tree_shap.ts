@@ -116,7 +116,12 @@ class TreeWalk {
     if (v !== v) return a.defaultLeft[node] ? a.left[node] : a.right[node];
     const cats = a.categories;
     if (cats !== undefined && cats.splitType[node] === 1) {
-      const right = categoryGoesRight(cats.catBits, cats.catBegin[node], cats.catBegin[node + 1], v);
+      const right = categoryGoesRight(
+        cats.catBits,
+        cats.catBegin[node],
+        cats.catBegin[node + 1],
+        v,
+      );
       return right ? a.right[node] : a.left[node];
     }
     return v < a.threshold[node] ? a.left[node] : a.right[node];

@@ -7,9 +7,9 @@
  */
 import {
   type BinArgs,
-  categoryGoesRight,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
+  categoryGoesRight,
   type GradientArgs,
   type GrowthStep,
   type HistogramArgs,
