@@ -133,38 +133,14 @@ export async function shapInteractions(
   const F = model.nFeatures, K = model.nOutputs, S = F + 1;
   const phi = await shapValues(kernels, model, x, nRows);
   const out = new Float64Array(nRows * K * S * S);
-  const used = new Uint8Array(F);
-  for (const f of model.feature) if (f >= 0) used[f] = 1;
-  const on = new Float64Array(nRows * K * S), off = new Float64Array(nRows * K * S);
-  for (let i = 0; i < F; i++) {
-    const block = (r: number, k: number) => ((r * K + k) * S + i) * S;
-    if (used[i]) {
-      on.fill(0);
-      off.fill(0);
-      if (nRows > 0) {
-        await kernels.shap({ ...shapArgs(model, x, nRows, on), condition: 1, conditionFeature: i });
-        await kernels.shap({
-          ...shapArgs(model, x, nRows, off),
-          condition: -1,
-          conditionFeature: i,
-        });
-      }
-    }
-    for (let r = 0; r < nRows; r++) {
-      for (let k = 0; k < K; k++) {
-        const o = block(r, k), c = (r * K + k) * S;
-        let diagonal = phi[c + i];
-        if (used[i]) {
-          for (let j = 0; j < F; j++) {
-            if (j === i) continue;
-            const v = (on[c + j] - off[c + j]) / 2;
-            out[o + j] = v;
-            diagonal -= v;
-          }
-        }
-        out[o + i] = diagonal;
-      }
-    }
+  // 2F kernel calls on the same model: a backend with its own memory copies it in once.
+  const resident = [model.feature, model.threshold, model.defaultLeft, model.left, model.right];
+  resident.push(model.value, model.cover, model.treeStart, model.treeGroup);
+  for (const array of resident) await kernels.retain(array);
+  try {
+    for (let i = 0; i < F; i++) await addFeatureRows(kernels, model, x, nRows, phi, out, i);
+  } finally {
+    for (const array of resident) await kernels.release(array);
   }
   for (let r = 0; r < nRows; r++) {
     for (let k = 0; k < K; k++) {
@@ -173,4 +149,37 @@ export async function shapInteractions(
     }
   }
   return out;
+}
+
+/**
+ * Row i of every interaction matrix: (φ_j with i always known − φ_j with i never known) / 2 off
+ * the diagonal, the rest of φ_i on it. A feature no split tests has a zero row.
+ */
+async function addFeatureRows(
+  kernels: TreesKernels,
+  model: TreeEnsemble,
+  x: Float32Array,
+  nRows: number,
+  phi: Float64Array,
+  out: Float64Array,
+  i: number,
+): Promise<void> {
+  const F = model.nFeatures, K = model.nOutputs, S = F + 1;
+  if (!model.feature.includes(i)) return;
+  const on = new Float64Array(nRows * K * S), off = new Float64Array(nRows * K * S);
+  await kernels.shap({ ...shapArgs(model, x, nRows, on), condition: 1, conditionFeature: i });
+  await kernels.shap({ ...shapArgs(model, x, nRows, off), condition: -1, conditionFeature: i });
+  for (let r = 0; r < nRows; r++) {
+    for (let k = 0; k < K; k++) {
+      const o = ((r * K + k) * S + i) * S, c = (r * K + k) * S;
+      let diagonal = phi[c + i];
+      for (let j = 0; j < F; j++) {
+        if (j === i) continue;
+        const v = (on[c + j] - off[c + j]) / 2;
+        out[o + j] = v;
+        diagonal -= v;
+      }
+      out[o + i] = diagonal;
+    }
+  }
 }
