@@ -3,4 +3,5 @@ export * from "./matmul";
 export * from "./diffusion";
 export * from "./attention";
 export * from "./trees";
+export * from "./tree_shap";
 export * from "./forest";

@@ -469,11 +469,36 @@ export function trees_partition_nodes(
 // Eight rows walk a tree together: their steps are independent, which hides the latency of
 // each step's loads.
 
-// @ts-ignore: decorator
-@inline function step(nodes: usize, node: i32, row: usize): i32 {
+// Categorical nodes (bit 30 of the feature word) hold in their threshold slot the word offset,
+// within `cats`, of their category set: [word count][bitset words…], category c at bit c & 31
+// of word c >> 5. A value in the set goes right; NaN follows defaultLeft; any other value left.
+const CATEGORICAL: i32 = 0x40000000;
+
+/** Whether a present value goes right at a categorical node whose set starts at `set`. */
+export function categoryGoesRight(set: usize, v: f32): bool {
+  if (!(v >= 0 && v < 16777216)) return false;
+  const c = <i32>v;
+  const word = c >>> 5;
+  if (word >= load<i32>(set)) return false;
+  return ((load<u32>(set + 4 + (<usize>word << 2)) >>> (c & 31)) & 1) != 0;
+}
+
+function stepCategorical(nodes: usize, cats: usize, node: i32, row: usize): i32 {
   const p = nodes + (<usize>node << 4);
   const word = load<i32>(p, 8);
-  const v = load<f32>(row + (<usize>(word & 0x7fffffff) << 2));
+  const v = load<f32>(row + (<usize>(word & 0x3fffffff) << 2));
+  if (v != v) return word < 0 ? load<i32>(p) : load<i32>(p, 4);
+  const set = cats + (<usize>load<i32>(p, 12) << 2);
+  return categoryGoesRight(set, v) ? load<i32>(p, 4) : load<i32>(p);
+}
+
+// @ts-ignore: decorator
+@inline function step(nodes: usize, cats: usize, node: i32, row: usize): i32 {
+  const p = nodes + (<usize>node << 4);
+  const word = load<i32>(p, 8);
+  // `cats` is 0 for models without categorical splits: a branch taken the same way throughout.
+  if (cats != 0 && (word & CATEGORICAL) != 0) return stepCategorical(nodes, cats, node, row);
+  const v = load<f32>(row + (<usize>(word & 0x3fffffff) << 2));
   const goLeft = select<bool>(word < 0, v < load<f32>(p, 12), v != v);
   return select<i32>(load<i32>(p), load<i32>(p, 4), goLeft);
 }
@@ -494,8 +519,8 @@ export function trees_partition_nodes(
  */
 export function trees_predict_f32(
   out: usize, x: usize, nodes: usize, value: usize, treeStart: usize, treeDepth: usize,
-  treeGroup: usize, nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32, treeEnd: i32,
-  rowBegin: i32, rowEnd: i32,
+  treeGroup: usize, cats: usize, nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32,
+  treeEnd: i32, rowBegin: i32, rowEnd: i32,
 ): void {
   const rowBytes = <usize>nCols << 2, outBytes = <usize>nOutputs << 2;
   for (let r0 = rowBegin; r0 < rowEnd; r0 += ROW_BLOCK) {
@@ -508,14 +533,14 @@ export function trees_predict_f32(
         const x0 = x + <usize>r * rowBytes;
         let n0 = root, n1 = root, n2 = root, n3 = root, n4 = root, n5 = root, n6 = root, n7 = root;
         for (let d = 0; d < depth; d++) {
-          n0 = step(nodes, n0, x0);
-          n1 = step(nodes, n1, x0 + rowBytes);
-          n2 = step(nodes, n2, x0 + 2 * rowBytes);
-          n3 = step(nodes, n3, x0 + 3 * rowBytes);
-          n4 = step(nodes, n4, x0 + 4 * rowBytes);
-          n5 = step(nodes, n5, x0 + 5 * rowBytes);
-          n6 = step(nodes, n6, x0 + 6 * rowBytes);
-          n7 = step(nodes, n7, x0 + 7 * rowBytes);
+          n0 = step(nodes, cats, n0, x0);
+          n1 = step(nodes, cats, n1, x0 + rowBytes);
+          n2 = step(nodes, cats, n2, x0 + 2 * rowBytes);
+          n3 = step(nodes, cats, n3, x0 + 3 * rowBytes);
+          n4 = step(nodes, cats, n4, x0 + 4 * rowBytes);
+          n5 = step(nodes, cats, n5, x0 + 5 * rowBytes);
+          n6 = step(nodes, cats, n6, x0 + 6 * rowBytes);
+          n7 = step(nodes, cats, n7, x0 + 7 * rowBytes);
         }
         const o0 = o + <usize>r * outBytes;
         addLeaf(o0, value, n0, leafWidth);
@@ -530,7 +555,7 @@ export function trees_predict_f32(
       for (; r < r1; r++) {
         const row = x + <usize>r * rowBytes;
         let node = root;
-        for (let d = 0; d < depth; d++) node = step(nodes, node, row);
+        for (let d = 0; d < depth; d++) node = step(nodes, cats, node, row);
         addLeaf(o + <usize>r * outBytes, value, node, leafWidth);
       }
     }

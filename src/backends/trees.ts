@@ -39,6 +39,28 @@
  * @module
  */
 
+/** Category sets of a model's categorical splits (see src/trees/_tree_model.ts). */
+export interface CategorySplits {
+  /** Per node: 1 for a categorical split, else 0. */
+  splitType: Uint8Array;
+  /** nNodes + 1 word offsets into catBits. */
+  catBegin: Int32Array;
+  catBits: Uint32Array;
+}
+
+/** Whether a value goes right at a categorical node whose bitset is words [begin, end). */
+export function categoryGoesRight(
+  bits: Uint32Array,
+  begin: number,
+  end: number,
+  v: number,
+): boolean {
+  if (!(v >= 0 && v < 16777216)) return false;
+  const c = Math.trunc(v);
+  const word = begin + (c >>> 5);
+  return word < end && ((bits[word] >>> (c & 31)) & 1) === 1;
+}
+
 /** Layout of `SplitArgs.params`: regularisation, child limits and the node being split. */
 export const SPLIT_PARAM = {
   /** L2 penalty λ on leaf weights. */
@@ -177,6 +199,8 @@ export interface PredictArgs {
   treeBegin: number;
   treeEnd: number;
   nOutputs: number;
+  /** Category sets of categorical splits (see src/trees/_tree_model.ts), when there are any. */
+  categories?: CategorySplits;
   /**
    * Accumulated (not overwritten): nRows × nOutputs. Each add is rounded to float32, tree by
    * tree in order, which is what XGBoost's CPU predictor does.
@@ -185,8 +209,46 @@ export interface PredictArgs {
 }
 
 /**
+ * Exact path-dependent TreeSHAP values of rows (see src/backends/js/tree_shap.ts): the model as
+ * for prediction plus each node's cover (the training hessian or weight sum reaching it, which
+ * weighs a node's children when a feature is unknown).
+ */
+export interface ShapArgs {
+  x: Float32Array;
+  nRows: number;
+  nCols: number;
+  feature: Int32Array;
+  threshold: Float32Array;
+  defaultLeft: Uint8Array;
+  left: Int32Array;
+  right: Int32Array;
+  value: Float32Array;
+  leafWidth: number;
+  /** Positive on every internal node and on each child of one. */
+  cover: Float32Array;
+  /** nTrees + 1 entries. */
+  treeStart: Int32Array;
+  treeGroup: Int32Array;
+  treeBegin: number;
+  treeEnd: number;
+  nOutputs: number;
+  /** Category sets of categorical splits, when there are any. */
+  categories?: CategorySplits;
+  /** Depth of the deepest tree (a lone leaf: 0); sizes the path scratch. */
+  maxDepth: number;
+  /** 0: plain SHAP values; 1 / −1: `conditionFeature` always / never known (interactions). */
+  condition: number;
+  conditionFeature: number;
+  /**
+   * Accumulated (not overwritten): nRows × nOutputs × (nCols + 1), float64. Column nCols (the
+   * bias) is left alone: the caller adds the trees' expected values there.
+   */
+  out: Float64Array;
+}
+
+/**
  * Gradient and hessian pairs of the two losses every classifier round starts with, at the
- * current margins (see src/trees/_objectives.ts for their definitions). Exponentials are the
+ * current margins (see src/trees/boosting/_objectives.ts for their definitions). Exponentials are the
  * portable `expPortable` of the reference, so that every backend gives the same bits.
  */
 export interface GradientArgs {
@@ -336,6 +398,8 @@ export interface TreesKernels {
   partition(args: PartitionArgs): Promise<number>;
   /** Rows `[firstRow, firstRow + rowCount)` only, when given. */
   predict(args: PredictArgs, firstRow?: number, rowCount?: number): Promise<void>;
+  /** Rows `[firstRow, firstRow + rowCount)` only, when given. */
+  shap(args: ShapArgs, firstRow?: number, rowCount?: number): Promise<void>;
   gradients(args: GradientArgs): Promise<void>;
   /** Opens a growth workspace; the caller releases it in a `finally`. */
   workspace(args: WorkspaceArgs): TreesWorkspace;

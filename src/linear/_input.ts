@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Features, toFeatures } from "../trees/_input.ts";
+import { type Features, toFeatures } from "../estimators/_input.ts";
 
 /** Serialised linear models carry this tag. */
 export const FORMAT = "tessera.linear";

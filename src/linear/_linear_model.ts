@@ -13,7 +13,7 @@
  */
 import type { Matrix } from "../tensor.ts";
 import { show } from "../_validate.ts";
-import { BaseEstimator } from "../trees/_params.ts";
+import { BaseEstimator } from "../estimators/_params.ts";
 import { FORMAT, toFiniteMatrix } from "./_input.ts";
 
 /** What every fitted linear model holds. */

@@ -3,12 +3,13 @@
  */
 import type { Matrix, Tensor } from "../tensor.ts";
 import { checkOptions } from "../_validate.ts";
-import { asPromise, countFrom, numberList, type ParamTable } from "../trees/_params.ts";
-import { encodeClasses, toLabels, toWeights } from "../trees/_input.ts";
+import { asPromise, countFrom, numberList, type ParamTable } from "../estimators/_params.ts";
+import { encodeClasses, toLabels, toWeights } from "../estimators/_input.ts";
 import { toFiniteMatrix } from "./_input.ts";
 import { LinearModel, type LinearState } from "./_linear_model.ts";
 import { LogisticLoss, sigmoid } from "./_logistic_loss.ts";
 import { minimizeLbfgs, minimizeNewton } from "./_optimize.ts";
+import { registerEstimator } from "../estimators/_registry.ts";
 
 /** Solvers of LogisticRegression, named as scikit-learn names them. */
 export const LOGISTIC_SOLVERS = ["lbfgs", "newton-cholesky"] as const;
@@ -239,3 +240,5 @@ export class LogisticRegression extends LinearModel<LogisticRegressionOptions, L
     return new LogisticRegression().restore(json);
   }
 }
+
+registerEstimator("LogisticRegression", LogisticRegression.fromJSON);

@@ -3,11 +3,12 @@
  */
 import type { Matrix, Tensor } from "../tensor.ts";
 import { checkOptions, toMatrix } from "../_validate.ts";
-import { asPromise, countFrom, numberList, type ParamTable } from "../trees/_params.ts";
-import { toLabels, toWeights } from "../trees/_input.ts";
+import { asPromise, countFrom, numberList, type ParamTable } from "../estimators/_params.ts";
+import { toLabels, toWeights } from "../estimators/_input.ts";
 import { toFiniteMatrix } from "./_input.ts";
 import { LinearModel, type LinearState } from "./_linear_model.ts";
 import { solveSpd } from "./_linalg.ts";
+import { registerEstimator } from "../estimators/_registry.ts";
 
 /** Options of Ridge (scikit-learn's names in camelCase). */
 export interface RidgeOptions {
@@ -219,3 +220,5 @@ export class Ridge extends LinearModel<RidgeOptions, RidgeState> {
     return new Ridge().restore(json);
   }
 }
+
+registerEstimator("Ridge", Ridge.fromJSON);

@@ -17,6 +17,13 @@
  *             gain[i]      the split's loss reduction (0 for leaves), for importances
  *             cover[i]     hessian (or weighted sample) sum reaching the node
  *
+ *  categorical splits (imported XGBoost models; absent otherwise):
+ *             splitType[i] 1: node i tests category membership instead of a threshold
+ *             catBits[catBegin[i] .. catBegin[i+1])  the node's category set as a bitset
+ *                          (category c: bit c & 31 of word c >> 5); a row whose value
+ *                          truncates to a category in the set goes right, any other value
+ *                          (negative, ≥ 2^24, beyond the bitset) left, NaN by defaultLeft
+ *
  *  raw output of a row (nOutputs values) = baseMargin + Σ over trees t of the leaf's values,
  *  added at outputs treeGroup[t] .. treeGroup[t] + W − 1, summed in float32 in tree order.
  * ```
@@ -25,7 +32,7 @@
  *
  * @module
  */
-import type { TreesKernels } from "../backends/trees.ts";
+import type { CategorySplits, TreesKernels } from "../backends/trees.ts";
 import { show } from "../_validate.ts";
 
 /** All trees of a fitted ensemble. */
@@ -47,6 +54,8 @@ export interface TreeEnsemble {
   value: Float32Array;
   gain: Float32Array;
   cover: Float32Array;
+  /** Category sets of categorical splits, when the model has any. */
+  categories?: CategorySplits;
 }
 
 /** One node as a builder takes it; children are indices within the same tree. */
@@ -184,6 +193,7 @@ export async function addTrees(
     treeBegin,
     treeEnd,
     nOutputs: model.nOutputs,
+    categories: model.categories,
     out,
   });
 }
@@ -275,6 +285,11 @@ export function ensembleToJSON(model: TreeEnsemble): Record<string, unknown> {
     value: floats(model.value),
     gain: floats(model.gain),
     cover: floats(model.cover),
+    ...(model.categories === undefined ? {} : {
+      splitType: Array.from(model.categories.splitType),
+      catBegin: Array.from(model.categories.catBegin),
+      catBits: Array.from(model.categories.catBits),
+    }),
   };
 }
 
@@ -330,6 +345,15 @@ export function ensembleFromJSON(name: string, json: unknown): TreeEnsemble {
     gain: Float32Array.from(numberArray(`${name}.gain`, o.gain, nNodes)),
     cover: Float32Array.from(numberArray(`${name}.cover`, o.cover, nNodes)),
   };
+  if (o.splitType !== undefined) {
+    const catBegin = numberArray(`${name}.catBegin`, o.catBegin, nNodes + 1);
+    const words = catBegin[nNodes];
+    model.categories = {
+      splitType: Uint8Array.from(numberArray(`${name}.splitType`, o.splitType, nNodes)),
+      catBegin: Int32Array.from(catBegin),
+      catBits: Uint32Array.from(numberArray(`${name}.catBits`, o.catBits, words)),
+    };
+  }
   checkEnsemble(name, model);
   return model;
 }
@@ -350,6 +374,18 @@ export function checkEnsemble(name: string, model: TreeEnsemble): void {
       throw new RangeError(
         `Expected tree ${t} of "${name}" to write outputs within ${model.nOutputs} but found group ${group}`,
       );
+    }
+    const cats = model.categories;
+    if (cats !== undefined) {
+      for (let i = begin; i < end; i++) {
+        if (!(cats.catBegin[i] >= 0 && cats.catBegin[i] <= cats.catBegin[i + 1])) {
+          throw new RangeError(
+            `Expected "${name}.catBegin" to be non-decreasing from 0 but entry ${i} is ${
+              cats.catBegin[i]
+            }`,
+          );
+        }
+      }
     }
     const stack = [begin];
     while (stack.length > 0) {

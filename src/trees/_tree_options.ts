@@ -6,7 +6,7 @@
  */
 import type { Backend } from "../tensor.ts";
 import { BACKENDS, checkOptions, show } from "../_validate.ts";
-import type { ParamTable } from "./_params.ts";
+import type { ParamTable } from "../estimators/_params.ts";
 import { MAX_BIN } from "./_binning.ts";
 
 /** The limits of one CART tree, as scikit-learn names them (camelCase). */

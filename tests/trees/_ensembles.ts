@@ -3,7 +3,7 @@
  * (test rows: fold 0), scores, and the scikit-learn references of ensembles.json.
  */
 import assert from "node:assert/strict";
-import { type DecisionTreeBase, replayFeatureDraws } from "../../src/trees/_decision_tree.ts";
+import { type DecisionTreeBase, replayFeatureDraws } from "../../src/trees/cart/_decision_tree.ts";
 import type { DecisionTreeOptions } from "../../src/trees/mod.ts";
 import { type DataSet, loadDataSet, loadFixture } from "../fixtures/ensembles/_load.ts";
 import { type CartCase, cartFixture, SklearnDraws } from "../fixtures/ensembles/_cart.ts";

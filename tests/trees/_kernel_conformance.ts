@@ -12,7 +12,12 @@ import {
   SPLIT_PARAM_COUNT,
   type TreesKernels,
 } from "../../src/backends/trees.ts";
-import { findSplitsRef, gradientsRef } from "../../src/backends/js/trees.ts";
+import {
+  findSplitsRef,
+  gradientsRef,
+  predictRef,
+} from "../../src/backends/js/trees.ts";
+import { shapRef } from "../../src/backends/js/tree_shap.ts";
 import { Rng } from "../../src/_random.ts";
 import {
   assertSplitMatches,
@@ -292,6 +297,117 @@ check("predict() sums float32 leaves in tree order", async (kernels) => {
       assert.deepEqual(Array.from(partial.subarray(0, 3)), [0.25, 0.25, 0.25]);
       assert.deepEqual(partial.subarray(3), expected.subarray(3));
     }
+  }
+});
+
+/** Random trees with positive covers, for TreeSHAP; a feature repeats along some paths. */
+function shapCase(seed: number, nRows: number, nOutputs: number, leafWidth: number) {
+  const nCols = 4;
+  const trees = randomTrees(seed, 7, nCols, nOutputs - leafWidth + 1);
+  const rng = new Rng(seed + 1);
+  const cover = Float32Array.from(trees.feature, () => Math.fround(0.5 + rng.next() * 10));
+  const value = Float32Array.from(
+    { length: trees.feature.length * leafWidth },
+    () => Math.fround(rng.next() - 0.5),
+  );
+  const x = Float32Array.from(
+    { length: nRows * nCols },
+    () => (rng.next() < 0.15 ? NaN : rng.next() * 2 - 1),
+  );
+  return {
+    ...trees,
+    value,
+    leafWidth,
+    cover,
+    x,
+    nRows,
+    nCols,
+    nOutputs,
+    treeBegin: 1,
+    treeEnd: 7,
+    maxDepth: 3,
+    condition: 0,
+    conditionFeature: 0,
+    out: new Float64Array(nRows * nOutputs * (nCols + 1)),
+  };
+}
+
+check("shap() gives the reference's TreeSHAP values, plain and conditioned", async (kernels) => {
+  for (const n of ROW_COUNTS) {
+    for (const [nOutputs, leafWidth] of [[1, 1], [3, 1], [3, 3]]) {
+      for (const [condition, conditionFeature] of [[0, 0], [1, 2], [-1, 1]]) {
+        const args = {
+          ...shapCase(n + nOutputs, n, nOutputs, leafWidth),
+          condition,
+          conditionFeature,
+        };
+        const expected = args.out.map((_, i) => i % 3);
+        shapRef({ ...args, out: expected });
+        const actual = args.out.map((_, i) => i % 3);
+        await kernels.shap({ ...args, out: actual });
+        assert.deepEqual(actual, expected, `n=${n} K=${nOutputs} W=${leafWidth} c=${condition}`);
+      }
+    }
+    if (n > 1) {
+      // Rows [1, n) only: row 0 keeps its start values.
+      const args = shapCase(5, n, 2, 1);
+      const expected = new Float64Array(args.out.length);
+      shapRef({ ...args, out: expected });
+      const partial = new Float64Array(args.out.length);
+      partial.subarray(0, 10).fill(0.5);
+      await kernels.shap({ ...args, out: partial }, 1, n - 1);
+      assert.ok(partial.subarray(0, 10).every((v) => v === 0.5));
+      assert.deepEqual(partial.subarray(10), expected.subarray(10));
+    }
+  }
+});
+
+check("shap() splits many rows without changing a bit", async (kernels) => {
+  const args = shapCase(12, 3000, 2, 1);
+  const expected = new Float64Array(args.out.length);
+  shapRef({ ...args, out: expected });
+  const actual = new Float64Array(args.out.length);
+  await kernels.shap({ ...args, out: actual });
+  assert.deepEqual(actual, expected);
+});
+
+/** Random trees where every third internal node tests categories of feature values 0 … 40. */
+function categoricalCase(seed: number, nRows: number) {
+  const trees = randomTrees(seed, 6, 3, 2);
+  const rng = new Rng(seed + 7);
+  const n = trees.feature.length;
+  const splitType = new Uint8Array(n);
+  const catBegin = new Int32Array(n + 1);
+  const words: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (trees.feature[i] >= 0 && i % 3 === 0) {
+      splitType[i] = 1;
+      const count = 1 + rng.nextInt(2);
+      for (let w = 0; w < count; w++) words.push(rng.nextU32());
+    }
+    catBegin[i + 1] = words.length;
+  }
+  const pick = [NaN, -1, -0.5, 0, 3, 3.7, 31, 32, 40, 63, 64, 100, 1e9];
+  const x = Float32Array.from({ length: nRows * 3 }, () => pick[rng.nextInt(pick.length)]);
+  const categories = { splitType, catBegin, catBits: Uint32Array.from(words) };
+  return { ...trees, x, nRows, nCols: 3, nOutputs: 2, treeBegin: 0, treeEnd: 6, categories };
+}
+
+check("predict() and shap() follow category sets as the reference does", async (kernels) => {
+  for (const n of ROW_COUNTS) {
+    const args = categoricalCase(n + 1, n);
+    const expected = new Float32Array(n * 2);
+    predictRef({ ...args, out: expected });
+    const actual = new Float32Array(n * 2);
+    await kernels.predict({ ...args, out: actual });
+    assert.deepEqual(actual, expected, `predict n=${n}`);
+    const cover = Float32Array.from(args.feature, (_, i) => 1 + (i % 5));
+    const shapArgs = { ...args, cover, maxDepth: 3, condition: 0, conditionFeature: 0 };
+    const phi = new Float64Array(n * 2 * 4);
+    shapRef({ ...shapArgs, out: phi });
+    const got = new Float64Array(n * 2 * 4);
+    await kernels.shap({ ...shapArgs, out: got });
+    assert.deepEqual(got, phi, `shap n=${n}`);
   }
 });
 

@@ -9,6 +9,7 @@ import {
   type BinArgs,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
+  categoryGoesRight,
   type GradientArgs,
   type GrowthStep,
   type HistogramArgs,
@@ -29,6 +30,7 @@ import {
   type TreesWorkspace,
   type WorkspaceArgs,
 } from "../trees.ts";
+import { shapRef } from "./tree_shap.ts";
 
 /**
  * The bin of `v` among a feature's upper edges `splitValues[edges .. edges + count)`: how many
@@ -219,6 +221,7 @@ export function predictRef(
 ): void {
   const { x, nCols, feature, threshold, defaultLeft, left, right, value, leafWidth } = args;
   const { treeStart, treeGroup, treeBegin, treeEnd, nOutputs, out } = args;
+  const cats = args.categories;
   const fround = Math.fround;
   for (let r = firstRow; r < firstRow + rowCount; r++) {
     const row = r * nCols;
@@ -230,6 +233,10 @@ export function predictRef(
         const v = x[row + f];
         node = v !== v
           ? (defaultLeft[node] ? left[node] : right[node])
+          : cats !== undefined && cats.splitType[node] === 1
+          ? (categoryGoesRight(cats.catBits, cats.catBegin[node], cats.catBegin[node + 1], v)
+            ? right[node]
+            : left[node])
           : v < threshold[node]
           ? left[node]
           : right[node];
@@ -500,6 +507,10 @@ export const jsTrees: TreesKernels = {
   },
   partition(args) {
     return Promise.resolve(partitionRef(args));
+  },
+  shap(args, firstRow, rowCount) {
+    shapRef(args, firstRow, rowCount);
+    return Promise.resolve();
   },
   predict(args, firstRow, rowCount) {
     predictRef(args, firstRow, rowCount);

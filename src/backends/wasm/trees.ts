@@ -22,6 +22,7 @@ import type {
   PartitionStep,
   PredictArgs,
   ResidentArray,
+  ShapArgs,
   SplitArgs,
   SubtractArgs,
   TreesKernels,
@@ -109,6 +110,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     partition: (args) => partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
+    shap: (args, firstRow, rowCount) =>
+      shapOn(runtime, args, place, canSplit(), firstRow, rowCount),
     gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit()),
     workspace: (args) => new WasmWorkspace(runtime, args, aliases),
   };
@@ -600,7 +603,8 @@ async function partitionOn(
   });
 }
 
-type PackedModel = { nodes: Int32Array; depth: Int32Array };
+/** `cats`: the category sets of categorical nodes ([word count][words…] each), or null. */
+type PackedModel = { nodes: Int32Array; depth: Int32Array; cats: Int32Array | null };
 
 /**
  * Packed models by their arrays. A fitted model's arrays are never written again (refits,
@@ -610,23 +614,30 @@ type PackedModel = { nodes: Int32Array; depth: Int32Array };
 const packed = new WeakMap<Int32Array, { of: ModelArrays; model: PackedModel }>();
 
 /** The arrays a packing is made from (kept by reference, not the call's inputs and outputs). */
-type ModelArrays = Pick<PredictArgs, "threshold" | "defaultLeft" | "left" | "right" | "treeStart">;
+type ModelArrays = Pick<
+  PredictArgs,
+  "threshold" | "defaultLeft" | "left" | "right" | "treeStart" | "categories"
+>;
 
 /**
  * The model as the prediction kernel walks it (see assembly/trees.ts): 16 bytes per node, leaves
  * pointing to themselves, and each tree's depth.
  */
 export function packModel(args: PredictArgs): PackedModel {
-  const { threshold, defaultLeft, left, right, treeStart } = args;
+  const { threshold, defaultLeft, left, right, treeStart, categories } = args;
   const hit = packed.get(args.feature);
   if (
     hit !== undefined && hit.of.threshold === threshold && hit.of.left === left &&
-    hit.of.right === right && hit.of.defaultLeft === defaultLeft && hit.of.treeStart === treeStart
+    hit.of.right === right && hit.of.defaultLeft === defaultLeft &&
+    hit.of.treeStart === treeStart && hit.of.categories === categories
   ) {
     return hit.model;
   }
   const model = packModelAnew(args);
-  packed.set(args.feature, { of: { threshold, defaultLeft, left, right, treeStart }, model });
+  packed.set(args.feature, {
+    of: { threshold, defaultLeft, left, right, treeStart, categories },
+    model,
+  });
   return model;
 }
 
@@ -637,6 +648,8 @@ function packModelAnew(args: PredictArgs): PackedModel {
   const thresholds = new Float32Array(nodes.buffer);
   const level = new Int32Array(nNodes);
   const depth = new Int32Array(Math.max(0, nTrees));
+  const cats = args.categories;
+  const catWords: number[] = [];
   for (let t = 0; t < nTrees; t++) {
     let deepest = 0;
     for (let i = treeStart[t]; i < treeStart[t + 1]; i++) {
@@ -649,13 +662,20 @@ function packModelAnew(args: PredictArgs): PackedModel {
       nodes[o + 1] = right[i];
       nodes[o + 2] = feature[i] | (defaultLeft[i] ? 0x80000000 : 0);
       thresholds[o + 3] = threshold[i];
+      if (cats !== undefined && cats.splitType[i] === 1) {
+        nodes[o + 2] |= 0x40000000;
+        nodes[o + 3] = catWords.length;
+        const begin = cats.catBegin[i], end = cats.catBegin[i + 1];
+        catWords.push(end - begin);
+        for (let w = begin; w < end; w++) catWords.push(cats.catBits[w] | 0);
+      }
       // Children come after their parent within a tree, so a forward pass sees parents first.
       level[left[i]] = level[right[i]] = level[i] + 1;
       deepest = Math.max(deepest, level[i] + 1);
     }
     depth[t] = deepest;
   }
-  return { nodes, depth };
+  return { nodes, depth, cats: catWords.length > 0 ? Int32Array.from(catWords) : null };
 }
 
 async function predictOn(
@@ -672,7 +692,9 @@ async function predictOn(
     const x = place(s, args.x);
     const packed = packModel(args);
     const model = [packed.nodes, args.value, args.treeStart, packed.depth, args.treeGroup];
+    if (packed.cats !== null) model.push(packed.cats);
     const at = model.map((a) => place(s, a));
+    if (packed.cats === null) at.push(0);
     const outBytes = rowCount * nOutputs * 4;
     const out = s.put(args.out.subarray(firstRow * nOutputs, (firstRow + rowCount) * nOutputs));
     const modelRegions = model.map((a, i) => [at[i], a.byteLength] as const);
@@ -707,5 +729,78 @@ async function predictOn(
     }));
     await runtime.runSharing(tasks); // one task (not split) runs in this thread
     args.out.set(s.f32(out, outBytes / 4), firstRow * nOutputs);
+  });
+}
+
+/** Bytes of TreeSHAP path scratch for trees up to `maxDepth` deep (see assembly/tree_shap.ts). */
+function shapScratchBytes(maxDepth: number): number {
+  const levels = maxDepth + 3;
+  return ((levels * (levels + 1)) / 2 + 1) * 32;
+}
+
+/**
+ * TreeSHAP over row ranges, one task each (a row costs a whole walk of every tree: even a few
+ * rows are worth a worker round trip), each with its own path scratch.
+ */
+async function shapOn(
+  runtime: WasmRuntime,
+  args: ShapArgs,
+  place: Place,
+  parallel: boolean,
+  firstRow = 0,
+  rowCount = args.nRows - firstRow,
+): Promise<void> {
+  const { nCols, nOutputs } = args;
+  if (rowCount === 0 || args.treeEnd <= args.treeBegin) return;
+  const width = nOutputs * (nCols + 1);
+  await runtime.scope(async (s) => {
+    const xRows = args.x.subarray(firstRow * nCols, (firstRow + rowCount) * nCols);
+    const x = s.put(xRows);
+    const model: HostArray[] = [
+      args.feature,
+      args.threshold,
+      args.defaultLeft,
+      args.left,
+      args.right,
+      args.value,
+      args.cover,
+      args.treeStart,
+      args.treeGroup,
+    ];
+    const cats = args.categories;
+    if (cats !== undefined) model.push(cats.splitType, cats.catBegin, cats.catBits);
+    const at = model.map((a) => place(s, a));
+    if (cats === undefined) at.push(0, 0, 0);
+    const modelRegions = model.map((a, i) => [at[i], a.byteLength] as const);
+    const out = s.put(args.out.subarray(firstRow * width, (firstRow + rowCount) * width));
+    const bounds = ranges(rowCount, runtime.threads, parallel && rowCount >= 8);
+    const scratchBytes = shapScratchBytes(args.maxDepth);
+    const scratch = s.alloc(scratchBytes * bounds.length);
+    const tasks: Task[] = bounds.map(([r0, r1], i) => ({
+      kernel: "trees_shap_f64",
+      args: [
+        out,
+        x,
+        ...at,
+        scratch + i * scratchBytes,
+        nCols,
+        args.leafWidth,
+        nOutputs,
+        args.treeBegin,
+        args.treeEnd,
+        args.condition,
+        args.conditionFeature,
+        r0,
+        r1,
+      ],
+      inputs: [[x, xRows.byteLength], ...modelRegions, [
+        out + r0 * width * 8,
+        (r1 - r0) * width * 8,
+      ]],
+      outputs: [[out + r0 * width * 8, (r1 - r0) * width * 8]],
+      scratch: [[scratch + i * scratchBytes, scratchBytes]],
+    }));
+    await runtime.runSharing(tasks);
+    args.out.set(s.f64(out, rowCount * width), firstRow * width);
   });
 }
