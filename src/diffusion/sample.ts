@@ -1,5 +1,6 @@
 import { checkBackend, checkChoice, checkNumber, checkOptions, show } from "../_validate.ts";
 import type { Backend } from "../tensor.ts";
+import { checkSignal, throwIfAborted } from "./_abort.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { RunContext } from "./_run_context.ts";
 import { type SamplerName, SAMPLERS } from "./samplers.ts";
@@ -33,6 +34,13 @@ export type SampleOptions = {
   onStep?: (step: StepInfo) => void;
   /** Kernel backend (default "auto"; "js" never starts the WASM runtime). */
   backend?: Backend;
+  /**
+   * Aborting it stops the run before its next denoiser call (an evaluation under way is let
+   * finish and its result dropped): the promise rejects with the signal's reason, a DOMException
+   * named "AbortError" after a plain `abort()`, and the run's workspace is freed. A signal that
+   * is already aborted rejects before the denoiser is ever called.
+   */
+  signal?: AbortSignal;
 };
 
 const KNOWN = [
@@ -49,6 +57,7 @@ const KNOWN = [
   "noise",
   "onStep",
   "backend",
+  "signal",
 ];
 
 function checkFunction(name: string, value: unknown, optional: boolean): void {
@@ -119,7 +128,7 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   }
   checkOptions("opts", opts, KNOWN);
   const { denoiser, batch, dim, sampler = "heun", churn, samplerOptions = {}, seed = 0 } = opts;
-  const { xT, firstSample = 0, noise, onStep, backend } = opts;
+  const { xT, firstSample = 0, noise, onStep, backend, signal } = opts;
   checkFunction("denoiser", denoiser, false);
   checkNumber("batch", batch, { min: 1, integer: true });
   checkNumber("dim", dim, { min: 1, integer: true });
@@ -137,6 +146,7 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   checkFunction("noise", noise, true);
   checkFunction("onStep", onStep, true);
   checkBackend("backend", backend);
+  checkSignal("signal", signal);
   if (xT !== undefined) {
     if (!(xT instanceof Float32Array)) {
       throw new TypeError(`Expected "xT" to be a Float32Array but found ${show(xT)}`);
@@ -147,10 +157,12 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       );
     }
   }
+  throwIfAborted(signal);
   const kernels = await diffusionKernels(backend, { flops: batch * dim });
+  throwIfAborted(signal);
   const state = kernels.workspace(batch, dim);
   try {
-    const ctx = new RunContext({ denoiser, state, seed, firstSample, noise, onStep });
+    const ctx = new RunContext({ denoiser, state, seed, firstSample, noise, onStep, signal });
     const x = ctx.buffer();
     if (xT !== undefined) {
       ctx.state.write(x, xT);
