@@ -190,6 +190,11 @@ class CheckedState implements DiffusionWorkspace {
     return this.#updated(this.#raw.axpby(y, x, a, b), y, x);
   }
 
+  blend(x: number, y: number, mask: number): boolean {
+    this.settle(x);
+    return this.#updated(this.#raw.blend(x, y, mask), x, y, mask);
+  }
+
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number) {
     this.settle(slot);
     return this.#raw.fillGaussian(slot, seed, firstSample, draw);

@@ -38,5 +38,5 @@ export {
   type ClassifierFreeGuidanceOptions,
 } from "./classifier_free_guidance.ts";
 export { type Sampler, type SamplerContext, type SamplerName, SAMPLERS } from "./samplers.ts";
-export { sample, type SampleOptions } from "./sample.ts";
+export { type InpaintOptions, sample, type SampleOptions } from "./sample.ts";
 export { GaussianMixture, type GaussianMixtureOptions } from "./gaussian_mixture.ts";

@@ -85,6 +85,7 @@ function stepConformance(wasm: DiffusionKernels) {
     check("axpby", (ws) => ws.axpby(0, 1, -1.5, 2));
     check("scale in place", (ws) => ws.axpby(0, 0, 3, 0));
     check("copy", (ws) => ws.copy(0, 4));
+    check("blend, fractional mask", (ws) => ws.blend(0, 1, 2));
   }
 }
 
