@@ -421,7 +421,11 @@ export async function benchDiffusion(): Promise<string> {
 }
 
 /** A sampler (with options) as one row of the accuracy tables. */
-type AccuracyRow = { label: string; sampler: SamplerName; samplerOptions?: Record<string, unknown> };
+type AccuracyRow = {
+  label: string;
+  sampler: SamplerName;
+  samplerOptions?: Record<string, unknown>;
+};
 
 const ODE_ROWS: AccuracyRow[] = [
   { label: "euler", sampler: "euler" },
@@ -429,8 +433,16 @@ const ODE_ROWS: AccuracyRow[] = [
   { label: "dpm2", sampler: "dpm2" },
   { label: "lms", sampler: "lms" },
   { label: "dpmpp-2m", sampler: "dpmpp-2m" },
-  { label: "dpmpp-2s-ancestral, η = 0 (DPM-Solver++(2S))", sampler: "dpmpp-2s-ancestral", samplerOptions: { eta: 0 } },
-  { label: "dpmpp-3m-sde, η = 0 (DPM-Solver++(3M))", sampler: "dpmpp-3m-sde", samplerOptions: { eta: 0 } },
+  {
+    label: "dpmpp-2s-ancestral, η = 0 (DPM-Solver++(2S))",
+    sampler: "dpmpp-2s-ancestral",
+    samplerOptions: { eta: 0 },
+  },
+  {
+    label: "dpmpp-3m-sde, η = 0 (DPM-Solver++(3M))",
+    sampler: "dpmpp-3m-sde",
+    samplerOptions: { eta: 0 },
+  },
   { label: "unipc (bh2, order 2)", sampler: "unipc" },
   { label: "unipc (bh2, order 3)", sampler: "unipc", samplerOptions: { order: 3 } },
   { label: "unipc (bh1, order 2)", sampler: "unipc", samplerOptions: { variant: "bh1" } },
@@ -509,5 +521,7 @@ export async function benchDiffusionAccuracy(): Promise<string> {
 }
 
 if (import.meta.main) {
-  console.log(Deno.args.includes("--accuracy") ? await benchDiffusionAccuracy() : await benchDiffusion());
+  console.log(
+    Deno.args.includes("--accuracy") ? await benchDiffusionAccuracy() : await benchDiffusion(),
+  );
 }

@@ -8,7 +8,10 @@
 import { show } from "../_validate.ts";
 
 /** Throws unless `value` is undefined or an AbortSignal-like object (`aborted`, `reason`). */
-export function checkSignal(name: string, value: unknown): asserts value is AbortSignal | undefined {
+export function checkSignal(
+  name: string,
+  value: unknown,
+): asserts value is AbortSignal | undefined {
   if (value === undefined) return;
   if (
     value === null || typeof value !== "object" ||

@@ -100,11 +100,13 @@ function toRows(name: string, value: unknown, batch: number, dim: number): Float
   }
   if (value.length !== batch * dim && value.length !== dim) {
     throw new RangeError(
-      `Expected "${name}" to hold batch × dim = ${batch * dim} or dim = ${dim} values but found ${value.length}`,
+      `Expected "${name}" to hold batch × dim = ${
+        batch * dim
+      } or dim = ${dim} values but found ${value.length}`,
     );
   }
   const rows = new Float32Array(batch * dim);
-  if (value.length === dim) for (let r = 0; r < batch; r++) rows.set(value, r * dim);
+  if (value.length === dim) { for (let r = 0; r < batch; r++) rows.set(value, r * dim); }
   else rows.set(value);
   return rows;
 }
@@ -128,7 +130,9 @@ function toInpaint(value: unknown, batch: number, dim: number, sampler: string) 
     }
     if (mask[i] > 0 && !Number.isFinite(known[i])) {
       throw new RangeError(
-        `Expected "inpaint.known" to be finite where the mask is set but found ${known[i]} at index ${i}`,
+        `Expected "inpaint.known" to be finite where the mask is set but found ${
+          known[i]
+        } at index ${i}`,
       );
     }
     if (mask[i] === 0) known[i] = 0; // unread there (0·known), but must not be NaN

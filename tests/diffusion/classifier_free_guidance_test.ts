@@ -54,7 +54,7 @@ Deno.test("classifierFreeGuidance() with scale 1 is exactly the conditional deno
   for (let i = 0; i < x.length; i++) assert.ok(Math.abs(got[i] - u[i]) < 1e-6);
 });
 
-Deno.test("classifierFreeGuidance() batched: one call on 2·batch rows inside the interval, batch rows outside", async () => {
+Deno.test("classifierFreeGuidance() batched: one call on 2·batch rows inside the interval, batch rows outside", () => {
   const calls = { rows: [] as number[] };
   const batched = classifierFreeGuidance({
     batched: batchedNetwork(calls),
@@ -85,7 +85,14 @@ Deno.test("classifierFreeGuidance() under sample(): NFE counts guided calls; mod
     scale: 3,
     sigmaInterval: [0.5, 3],
   });
-  const base = { batch: 4, dim: 2, sigmas, sampler: "euler" as const, seed: 3, backend: "js" as const };
+  const base = {
+    batch: 4,
+    dim: 2,
+    sigmas,
+    sampler: "euler" as const,
+    seed: 3,
+    backend: "js" as const,
+  };
   const a = await sample({ ...base, denoiser: guided, onStep: (st) => (nfe = st.nfe) });
   assert.deepEqual([nfe, c, u], [10, 10, inside]);
   const calls = { rows: [] as number[] };
@@ -142,7 +149,8 @@ Deno.test("classifierFreeGuidance() works with async models and lent output buff
 
 Deno.test("classifierFreeGuidance() keeps D_c safe from a model that reuses one output array", () => {
   const shared = new Float32Array(6);
-  const reusing = (d: Denoiser): Denoiser => (x, s, i) => shared.set(d(x, s, i) as Float32Array) ?? shared;
+  const reusing = (d: Denoiser): Denoiser => (x, s, i) =>
+    shared.set(d(x, s, i) as Float32Array) ?? shared;
   const guided = classifierFreeGuidance({
     conditional: reusing(cond),
     unconditional: reusing(uncond),
@@ -170,7 +178,11 @@ Deno.test("classifierFreeGuidance() rejects bad options by name", () => {
       /"sigmaInterval"/,
       RangeError,
     ],
-    [{ conditional: cond, unconditional: uncond, scale: 2, gamma: 1 }, /Unknown option "gamma"/, RangeError],
+    [
+      { conditional: cond, unconditional: uncond, scale: 2, gamma: 1 },
+      /Unknown option "gamma"/,
+      RangeError,
+    ],
   ];
   for (const [opts, pattern, type] of cases) {
     assert.throws(

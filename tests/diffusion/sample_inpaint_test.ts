@@ -40,7 +40,9 @@ Deno.test("sample({ inpaint }) keeps the known values exactly and finds the post
   for (const sampler of ["euler-ancestral", "heun", "ddpm", "dpmpp-2s-ancestral"] as const) {
     if (!(sampler in SAMPLERS)) continue;
     const { known, mask } = halfKnown(1000);
-    const out = await sample(base({ sampler: sampler as never, inpaint: { known, mask, resample: 5 } }));
+    const out = await sample(
+      base({ sampler: sampler as never, inpaint: { known, mask, resample: 5 } }),
+    );
     let atMode = 0, spread = 0;
     for (let r = 0; r < 1000; r++) {
       assert.equal(out[2 * r], known[2 * r], `${sampler} row ${r}: the known value`);
@@ -159,14 +161,31 @@ Deno.test("image-to-image: xT = x₀ + σ·z and a schedule that starts at σ", 
 Deno.test("sample({ inpaint }) rejects bad options by name", async () => {
   const { known, mask } = halfKnown(4);
   const cases: [unknown, RegExp, ErrorConstructor, string?][] = [
-    [{ known, mask: new Float32Array(3) }, /"inpaint.mask" to hold batch × dim = 8 or dim = 2 values but found 3/, RangeError],
+    [
+      { known, mask: new Float32Array(3) },
+      /"inpaint.mask" to hold batch × dim = 8 or dim = 2 values but found 3/,
+      RangeError,
+    ],
     [{ known: [1, 2], mask }, /"inpaint.known" to be a Float32Array/, TypeError],
-    [{ known, mask: Float32Array.of(1, 2) }, /"inpaint.mask" to hold values in \[0, 1\] but found 2 at index 1/, RangeError],
-    [{ known: known.map((k, i) => i === 2 ? NaN : k), mask }, /"inpaint.known" to be finite where the mask is set but found NaN at index 2/, RangeError],
+    [
+      { known, mask: Float32Array.of(1, 2) },
+      /"inpaint.mask" to hold values in \[0, 1\] but found 2 at index 1/,
+      RangeError,
+    ],
+    [
+      { known: known.map((k, i) => i === 2 ? NaN : k), mask },
+      /"inpaint.known" to be finite where the mask is set but found NaN at index 2/,
+      RangeError,
+    ],
     [{ known, mask, resample: 0 }, /"inpaint.resample"/, RangeError],
     [{ known, mask, jump: 1.5 }, /"inpaint.jump"/, TypeError],
     [{ known, mask, every: 2 }, /Unknown option "every" in "inpaint"/, RangeError],
-    [{ known, mask }, /a sampler that runs step by step with "inpaint" but found "probability-flow"/, RangeError, "probability-flow"],
+    [
+      { known, mask },
+      /a sampler that runs step by step with "inpaint" but found "probability-flow"/,
+      RangeError,
+      "probability-flow",
+    ],
     [42, /"inpaint" to be an options object/, TypeError],
   ];
   for (const [inpaint, pattern, type, sampler] of cases) {

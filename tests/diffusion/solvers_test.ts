@@ -125,7 +125,10 @@ Deno.test("the new solvers draw the mixture's components in their proportions", 
     }
     for (let k = 0; k < 4; k++) {
       // 4 binomial standard deviations at n = 3000 is at most 0.037.
-      assert.ok(Math.abs(counts[k] / batch - weights[k]) < 0.037, `${JSON.stringify(c)}: ${counts}`);
+      assert.ok(
+        Math.abs(counts[k] / batch - weights[k]) < 0.037,
+        `${JSON.stringify(c)}: ${counts}`,
+      );
     }
   }
 });
@@ -226,13 +229,25 @@ Deno.test("the new stochastic solvers' noise depends only on (seed, sample)", as
 Deno.test("the new solvers reject bad options by name", async () => {
   const cases: [Case, RegExp, ErrorConstructor][] = [
     [{ sampler: "unipc", samplerOptions: { order: 4 } }, /"order"/, RangeError],
-    [{ sampler: "unipc", samplerOptions: { variant: "bh3" } }, /"variant" to be one of "bh1", "bh2"/, RangeError],
+    [
+      { sampler: "unipc", samplerOptions: { variant: "bh3" } },
+      /"variant" to be one of "bh1", "bh2"/,
+      RangeError,
+    ],
     [{ sampler: "ipndm", samplerOptions: { order: 0 } }, /"order"/, RangeError],
     [{ sampler: "dpmpp-3m-sde", samplerOptions: { eta: -1 } }, /"eta"/, RangeError],
     [{ sampler: "dpmpp-2s-ancestral", samplerOptions: { sNoise: "1" } }, /"sNoise"/, TypeError],
-    [{ sampler: "restart", samplerOptions: { tMin: 3, tMax: 2 } }, /"tMax" to be above "tMin" \(3\) but found 2/, RangeError],
+    [
+      { sampler: "restart", samplerOptions: { tMin: 3, tMax: 2 } },
+      /"tMax" to be above "tMin" \(3\) but found 2/,
+      RangeError,
+    ],
     [{ sampler: "restart", samplerOptions: { restartSteps: 0 } }, /"restartSteps"/, RangeError],
-    [{ sampler: "restart", samplerOptions: { churn: 1 } }, /Unknown option "churn" for sampler "restart"/, RangeError],
+    [
+      { sampler: "restart", samplerOptions: { churn: 1 } },
+      /Unknown option "churn" for sampler "restart"/,
+      RangeError,
+    ],
   ];
   for (const [c, pattern, type] of cases) {
     await assert.rejects(

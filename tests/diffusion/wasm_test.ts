@@ -278,7 +278,10 @@ Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 a
   const dim = 16, components = 8, batch = 2048; // the mixture splits across workers at this size
   const { means, variances } = mixtureParameters(components, dim);
   const opts = {
-    means: Array.from({ length: components }, (_, k) => [...means.subarray(k * dim, (k + 1) * dim)]),
+    means: Array.from(
+      { length: components },
+      (_, k) => [...means.subarray(k * dim, (k + 1) * dim)],
+    ),
     variances: Array.from(
       { length: components },
       (_, k) => [...variances.subarray(k * dim, (k + 1) * dim)],
@@ -299,7 +302,9 @@ Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 a
       const onWasm = new GaussianMixture({ ...opts, backend: "wasm" });
       const results: Float32Array[] = [];
       for (const sampler of samplers) {
-        results.push(await sample({ ...base, sampler, denoiser: onWasm.denoiser, backend: "wasm" }));
+        results.push(
+          await sample({ ...base, sampler, denoiser: onWasm.denoiser, backend: "wasm" }),
+        );
       }
       runs.push(results);
     } finally {
