@@ -231,8 +231,8 @@ export const ipndm: Sampler = async (ctx, x, sigmas, options) => {
 };
 
 /**
- * UniPC's weights for one step from λ_s to λ_s + h in data prediction (Zhao et al. 2023,
- * Algorithms 2 and 3, "B(h)" variants bh1/bh2): `ratios` are (λ_k − λ_s)/h of the earlier model
+ * UniPC's weights for one step from λ_s to λ_s + h in data prediction (Zhao et al. 2023, §3:
+ * UniP-p and UniC-p with the B(h) variants bh1/bh2): `ratios` are (λ_k − λ_s)/h of the earlier model
  * outputs used (negative), then 1 for the new one. ρ solves R·ρ = b, R the Vandermonde matrix of
  * the ratios, b from the φ-functions of −h; the predictor uses one fewer node.
  */
@@ -294,7 +294,7 @@ function unipcTerms(
 
 /**
  * UniPC (Zhao et al. 2023, "UniPC: a unified predictor-corrector framework for fast sampling of
- * diffusion models", Algorithms 2 and 3) in data prediction with B(h) = e^h − 1 ("bh2",
+ * diffusion models", §3) in data prediction with B(h) = e^h − 1 ("bh2",
  * default) or h ("bh1"): a multistep predictor UniP of order `order` (2 or 3, default 2), and
  * after each evaluation the corrector UniC, which reuses that evaluation to raise the accuracy
  * by one order at no extra cost. One evaluation per step; the step to σ = 0 returns D.

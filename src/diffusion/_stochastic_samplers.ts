@@ -212,8 +212,8 @@ export function dpmppMultistepWeights(h: number, eta: number, r: number[]): numb
 }
 
 /**
- * DPM-Solver++(3M) SDE (Lu et al. 2022b, third-order multistep, in the SDE form of Gonzalez et
- * al. 2023 / k-diffusion): the data-prediction SDE's linear part solved exactly,
+ * DPM-Solver++(3M) SDE (Lu et al. 2022b's third-order multistep data-prediction solver, in
+ * k-diffusion's SDE form): the data-prediction SDE's linear part solved exactly,
  * `x ← (σ_next/σ)e^{−ηh}x + Σ w_k D_k + σ_next√(1 − e^{−2ηh})·S_noise·z`, with third-order
  * weights from the last three outputs (lower orders at the start). η = 0 gives the
  * deterministic DPM-Solver++(3M). One evaluation per step; the step to σ = 0 returns D.
