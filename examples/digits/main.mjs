@@ -88,18 +88,25 @@ export function pngGrid(pixels, count, scale = 4) {
   return png;
 }
 
-const opts = parseArgs(process.argv.slice(2));
-const session = await openSession("digits_denoiser.onnx");
-const { pixels, nfe } = await sampleDigits(session, opts);
-await dispose(); // ends Tessera's worker pool, which would keep the process alive
-if (opts.out) {
-  const bytes = new Uint8Array(pixels.length * 4), view = new DataView(bytes.buffer);
-  pixels.forEach((v, i) => view.setFloat32(i * 4, v, true));
-  await writeFile(opts.out, bytes);
+try {
+  const opts = parseArgs(process.argv.slice(2));
+  const session = await openSession("digits_denoiser.onnx");
+  const { pixels, nfe } = await sampleDigits(session, opts);
+  if (opts.out) {
+    const bytes = new Uint8Array(pixels.length * 4), view = new DataView(bytes.buffer);
+    pixels.forEach((v, i) => view.setFloat32(i * 4, v, true));
+    await writeFile(opts.out, bytes);
+  }
+  if (opts.png) await writeFile(opts.png, pngGrid(pixels, opts.count));
+  console.log(
+    `${opts.count} digits, sampler ${opts.sampler}, ${opts.steps} steps, NFE ${nfe}${
+      opts.out ? ` -> ${opts.out}` : ""
+    }${opts.png ? ` (grid: ${opts.png})` : ""}`,
+  );
+} catch (error) {
+  if (!(error instanceof TypeError || error instanceof RangeError)) throw error;
+  console.error(error.message);
+  process.exitCode = 2;
+} finally {
+  await dispose(); // ends Tessera's worker pool, which would keep the process alive
 }
-if (opts.png) await writeFile(opts.png, pngGrid(pixels, opts.count));
-console.log(
-  `${opts.count} digits, sampler ${opts.sampler}, ${opts.steps} steps, NFE ${nfe}${
-    opts.out ? ` -> ${opts.out}` : ""
-  }${opts.png ? ` (grid: ${opts.png})` : ""}`,
-);
