@@ -42,8 +42,13 @@ import { hsum4_f32, madd4_f32 } from "./_simd";
 //   DERIVATIVE    x + k0·(x_e − D_e)                       x x_e D_e             scale
 //   ANCESTRAL     D + k0·(x − D) + k1·z                    x D z                 ratio up
 //   COMBINE2..4   k0·p0 + k1·p1 (+ k2·p2) (+ k3·p3)        2 to 4 buffers        k0 .. k3
+//   BLEND         (k0 − m)·x + m·y   (k0 = 1)              x y m                 1
+//
+// BLEND is the masked replacement of inpainting: where m = 1 it stores y exactly (0·x + 1·y),
+// where m = 0 it keeps x.
 
 const EULER = 0, HEUN = 1, DERIVATIVE = 2, ANCESTRAL = 3, COMBINE2 = 4, COMBINE3 = 5, COMBINE4 = 6;
+const BLEND = 7;
 
 /** One vector of update `kind` at byte offset `at`, stored to `out`; returns its non-finite bits. */
 // @ts-ignore: decorator
@@ -67,6 +72,12 @@ const EULER = 0, HEUN = 1, DERIVATIVE = 2, ANCESTRAL = 3, COMBINE2 = 4, COMBINE3
     const d = v128.load(p1 + at);
     const det = f32x4.add(d, f32x4.mul(k0, f32x4.sub(v128.load(p0 + at), d)));
     y = f32x4.add(det, f32x4.mul(k1, v128.load(p2 + at)));
+  } else if (kind == BLEND) {
+    const m = v128.load(p2 + at);
+    y = f32x4.add(
+      f32x4.mul(f32x4.sub(k0, m), v128.load(p0 + at)),
+      f32x4.mul(m, v128.load(p1 + at)),
+    );
   } else {
     y = f32x4.add(f32x4.mul(k0, v128.load(p0 + at)), f32x4.mul(k1, v128.load(p1 + at)));
     if (kind >= COMBINE3) y = f32x4.add(y, f32x4.mul(k2, v128.load(p2 + at)));
@@ -94,6 +105,9 @@ const EULER = 0, HEUN = 1, DERIVATIVE = 2, ANCESTRAL = 3, COMBINE2 = 4, COMBINE3
   } else if (kind == ANCESTRAL) {
     const d = load<f32>(p1 + at);
     y = d + k0 * (load<f32>(p0 + at) - d) + k1 * load<f32>(p2 + at);
+  } else if (kind == BLEND) {
+    const m = load<f32>(p2 + at);
+    y = (k0 - m) * load<f32>(p0 + at) + m * load<f32>(p1 + at);
   } else {
     y = k0 * load<f32>(p0 + at) + k1 * load<f32>(p1 + at);
     if (kind >= COMBINE3) y += k2 * load<f32>(p2 + at);
@@ -156,6 +170,11 @@ export function diffusion_ancestral_step_f32(
   x: usize, d: usize, z: usize, n: i32, ratio: f32, up: f32,
 ): i32 {
   return update(ANCESTRAL, x, n, x, d, z, 0, ratio, up, 0, 0);
+}
+
+/** x ← (1 − m)·x + m·y   (inpainting's masked replacement: exactly y where m = 1). */
+export function diffusion_blend_f32(x: usize, y: usize, m: usize, n: i32): i32 {
+  return update(BLEND, x, n, x, y, m, 0, 1, 0, 0, 0);
 }
 
 /**

@@ -10,13 +10,14 @@
 import { machine } from "./_harness.ts";
 import { benchMatmul } from "./matmul_bench.ts";
 import { benchAttention } from "./attention_bench.ts";
-import { benchDiffusion } from "./diffusion_bench.ts";
+import { benchDiffusion, benchDiffusionAccuracy } from "./diffusion_bench.ts";
 
 /** The suites, by name. Each returns a markdown table. */
 export const SUITES: Record<string, () => Promise<string>> = {
   matmul: benchMatmul,
   attention: benchAttention,
   diffusion: benchDiffusion,
+  "diffusion-accuracy": benchDiffusionAccuracy,
   trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
   ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
   browser: benchBrowser,

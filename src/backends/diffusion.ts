@@ -116,6 +116,12 @@ export interface DiffusionWorkspace {
   axpby(y: number, x: number, a: number, b: number): boolean;
 
   /**
+   * Masked replacement (inpainting): `x ← (1 − m)·x + m·y`, which is exactly `y` where the mask
+   * is 1 and `x` where it is 0.
+   */
+  blend(x: number, y: number, mask: number): boolean;
+
+  /**
    * Fills buffer `slot` with standard normals: row r holds draw `draw` of sample
    * `firstSample + r` of `seed`, bit-identical to {@link DiffusionKernels.fillGaussian}.
    */

@@ -14,6 +14,7 @@
  */
 import { show } from "../_validate.ts";
 import { type DiffusionWorkspace, NONE } from "../backends/diffusion.ts";
+import { AbortWatch, throwIfAborted } from "./_abort.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
 import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts";
 
@@ -24,6 +25,8 @@ export type RunSettings = {
   firstSample: number;
   noise?: NoiseFunction;
   onStep?: (step: StepInfo) => void;
+  /** Stops the run before the next denoiser call once aborted. */
+  signal?: AbortSignal;
 };
 
 /**
@@ -187,6 +190,11 @@ class CheckedState implements DiffusionWorkspace {
     return this.#updated(this.#raw.axpby(y, x, a, b), y, x);
   }
 
+  blend(x: number, y: number, mask: number): boolean {
+    this.settle(x);
+    return this.#updated(this.#raw.blend(x, y, mask), x, y, mask);
+  }
+
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number) {
     this.settle(slot);
     return this.#raw.fillGaussian(slot, seed, firstSample, draw);
@@ -228,9 +236,11 @@ export class RunContext implements SamplerContext {
   /** The latest denoiser call's input and output, for `report`. */
   #lastInput: Float32Array | null = null;
   #lastOutput: Float32Array | null = null;
+  readonly #watch: AbortWatch | null;
 
   constructor(settings: RunSettings) {
     this.#settings = settings;
+    this.#watch = settings.signal === undefined ? null : new AbortWatch(settings.signal);
     this.state = new CheckedState(settings.state);
     this.batch = settings.state.batch;
     this.dim = settings.state.dim;
@@ -242,6 +252,7 @@ export class RunContext implements SamplerContext {
   }
 
   async denoise(x: number, sigma: number, out: number): Promise<void> {
+    if (this.#watch !== null) await this.#watch.check();
     let input = this.state.view(x);
     if (input === null) {
       input = this.#hostInput ??= new Float32Array(this.size);
@@ -254,6 +265,7 @@ export class RunContext implements SamplerContext {
       : { batch: this.batch, dim: this.dim, out: lent };
     const result: unknown = await this.#settings.denoiser(input, sigma, Object.freeze(info));
     this.#nfe++;
+    throwIfAborted(this.#settings.signal); // an abort during the call discards its result
     if (!(result instanceof Float32Array)) {
       throw new TypeError(`Expected "denoiser" to return a Float32Array but found ${show(result)}`);
     }

@@ -5,7 +5,7 @@
  * @module
  */
 import { checkChoice, checkNumber, show } from "../_validate.ts";
-import type { DiffusionWorkspace } from "../backends/diffusion.ts";
+import { type DiffusionWorkspace, NONE } from "../backends/diffusion.ts";
 import { type ParameterisationName, PARAMETERISATIONS } from "./parameterisations.ts";
 import type { ChurnOptions, Parameterisation } from "./types.ts";
 
@@ -193,4 +193,59 @@ export function toDerivative(
   ctx.state.copy(out, x);
   ctx.state.axpby(out, denoised, 1 / sigma, -1 / sigma);
   return out;
+}
+
+/** A buffer and its coefficient in a linear combination. */
+export type Term = readonly [slot: number, coefficient: number];
+
+/**
+ * `out ← Σ c_k·buffer_k` over any number of terms, in passes of the four-buffer update (the
+ * multistep samplers' history sums). `out` may appear only as the first term, which is then
+ * updated in place; otherwise the first term is copied into `out` first. Terms after the first
+ * with coefficient 0 are skipped.
+ */
+export function combine(state: DiffusionWorkspace, out: number, terms: readonly Term[]): void {
+  const [[first, a0], ...others] = terms;
+  if (first !== out) state.copy(out, first);
+  const rest = others.filter(([, c]) => c !== 0);
+  if (rest.length === 0) {
+    if (a0 !== 1) state.axpby(out, out, a0, 0);
+    return;
+  }
+  let a = a0;
+  for (let k = 0; k < rest.length; k += 3) {
+    const [t1, t2, t3] = [rest[k], rest[k + 1], rest[k + 2]];
+    state.dpmppStep(
+      out,
+      t1[0],
+      t2?.[0] ?? NONE,
+      t3?.[0] ?? NONE,
+      a,
+      t1[1],
+      t2?.[1] ?? 0,
+      t3?.[1] ?? 0,
+    );
+    a = 1;
+  }
+}
+
+/** Solves the small dense system A·x = b (Gaussian elimination, partial pivoting). */
+export function solveSmall(a: number[][], b: number[]): number[] {
+  const n = b.length, m = a.map((row, i) => [...row.slice(0, n), b[i]]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(m[r][col]) > Math.abs(m[pivot][col])) pivot = r;
+    [m[col], m[pivot]] = [m[pivot], m[col]];
+    for (let r = col + 1; r < n; r++) {
+      const f = m[r][col] / m[col][col];
+      for (let c = col; c <= n; c++) m[r][c] -= f * m[col][c];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let sum = m[r][n];
+    for (let c = r + 1; c < n; c++) sum -= m[r][c] * x[c];
+    x[r] = sum / m[r][r];
+  }
+  return x;
 }

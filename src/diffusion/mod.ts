@@ -33,6 +33,10 @@ export { denoiserFromEpsilon } from "./denoiser_from_epsilon.ts";
 export { denoiserFromVPrediction } from "./denoiser_from_v_prediction.ts";
 export { denoiserFromScore } from "./denoiser_from_score.ts";
 export { denoiserFromVelocity } from "./denoiser_from_velocity.ts";
+export {
+  classifierFreeGuidance,
+  type ClassifierFreeGuidanceOptions,
+} from "./classifier_free_guidance.ts";
 export { type Sampler, type SamplerContext, type SamplerName, SAMPLERS } from "./samplers.ts";
-export { sample, type SampleOptions } from "./sample.ts";
+export { type InpaintOptions, sample, type SampleOptions } from "./sample.ts";
 export { GaussianMixture, type GaussianMixtureOptions } from "./gaussian_mixture.ts";

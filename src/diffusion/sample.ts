@@ -1,9 +1,27 @@
 import { checkBackend, checkChoice, checkNumber, checkOptions, show } from "../_validate.ts";
 import type { Backend } from "../tensor.ts";
+import { checkSignal, throwIfAborted } from "./_abort.ts";
+import { NOT_STEPWISE, repaint } from "./_inpaint.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { RunContext } from "./_run_context.ts";
 import { type SamplerName, SAMPLERS } from "./samplers.ts";
 import type { ChurnOptions, Denoiser, NoiseFunction, StepInfo } from "./types.ts";
+
+/** What {@link sample} inpaints around: the known values and where they are. */
+export type InpaintOptions = {
+  /** The known values, batch × dim, or dim values shared by every row (read where mask > 0). */
+  known: Float32Array;
+  /** 1 where a value is known, 0 where it is to be generated (fractions blend); same shapes. */
+  mask: Float32Array;
+  /** RePaint's resampling r: how many times each stretch of steps is taken (default 1). */
+  resample?: number;
+  /**
+   * RePaint's jump length j: after every j steps the state is noised back up j steps, r − 1
+   * times (default 1: each step is retaken on its own). Larger jumps harmonise better at the same
+   * cost (Lugmayr et al. use r = 10, j = 10).
+   */
+  jump?: number;
+};
 
 /** Options of {@link sample}. */
 export type SampleOptions = {
@@ -33,6 +51,22 @@ export type SampleOptions = {
   onStep?: (step: StepInfo) => void;
   /** Kernel backend (default "auto"; "js" never starts the WASM runtime). */
   backend?: Backend;
+  /**
+   * Aborting it stops the run before its next denoiser call (an evaluation under way is let
+   * finish and its result dropped): the promise rejects with the signal's reason, a DOMException
+   * named "AbortError" after a plain `abort()`, and the run's workspace is freed. A signal that
+   * is already aborted rejects before the denoiser is ever called.
+   */
+  signal?: AbortSignal;
+  /**
+   * Inpainting by RePaint (Lugmayr et al. 2022): after every step the known coordinates are
+   * replaced by `known` noised to the new level, and each step is taken `resample` times with the
+   * state noised back up in between. The result holds `known` exactly where the mask is 1; the
+   * rest follows the data distribution given the known part. The sampler runs one step at a
+   * time, so multistep samplers (lms, dpmpp-2m, dpmpp-3m-sde, unipc, ipndm) fall back to their
+   * first-order step; "probability-flow", "annealed-langevin" and "restart" are refused.
+   */
+  inpaint?: InpaintOptions;
 };
 
 const KNOWN = [
@@ -49,12 +83,66 @@ const KNOWN = [
   "noise",
   "onStep",
   "backend",
+  "signal",
+  "inpaint",
 ];
 
 function checkFunction(name: string, value: unknown, optional: boolean): void {
   if ((value !== undefined || !optional) && typeof value !== "function") {
     throw new TypeError(`Expected "${name}" to be a function but found ${show(value)}`);
   }
+}
+
+/** `value` as batch × dim values: itself, or a row of dim values repeated for every row. */
+function toRows(name: string, value: unknown, batch: number, dim: number): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    throw new TypeError(`Expected "${name}" to be a Float32Array but found ${show(value)}`);
+  }
+  if (value.length !== batch * dim && value.length !== dim) {
+    throw new RangeError(
+      `Expected "${name}" to hold batch × dim = ${
+        batch * dim
+      } or dim = ${dim} values but found ${value.length}`,
+    );
+  }
+  const rows = new Float32Array(batch * dim);
+  if (value.length === dim) { for (let r = 0; r < batch; r++) rows.set(value, r * dim); }
+  else rows.set(value);
+  return rows;
+}
+
+/** The inpainting option, checked, as full rows. */
+function toInpaint(value: unknown, batch: number, dim: number, sampler: string) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(`Expected "inpaint" to be an options object but found ${show(value)}`);
+  }
+  checkOptions("inpaint", value, ["known", "mask", "resample", "jump"]);
+  const { resample = 1, jump = 1 } = value as InpaintOptions;
+  const known = toRows("inpaint.known", (value as InpaintOptions).known, batch, dim);
+  const mask = toRows("inpaint.mask", (value as InpaintOptions).mask, batch, dim);
+  checkNumber("inpaint.resample", resample, { min: 1, max: 1000, integer: true });
+  checkNumber("inpaint.jump", jump, { min: 1, integer: true });
+  for (let i = 0; i < mask.length; i++) {
+    if (!(mask[i] >= 0 && mask[i] <= 1)) {
+      throw new RangeError(
+        `Expected "inpaint.mask" to hold values in [0, 1] but found ${mask[i]} at index ${i}`,
+      );
+    }
+    if (mask[i] > 0 && !Number.isFinite(known[i])) {
+      throw new RangeError(
+        `Expected "inpaint.known" to be finite where the mask is set but found ${
+          known[i]
+        } at index ${i}`,
+      );
+    }
+    if (mask[i] === 0) known[i] = 0; // unread there (0·known), but must not be NaN
+  }
+  if (NOT_STEPWISE.includes(sampler)) {
+    throw new RangeError(
+      `Expected a sampler that runs step by step with "inpaint" but found "${sampler}"`,
+    );
+  }
+  return { known, mask, resample, jump };
 }
 
 /** Copies and checks the schedule: finite, ≥ 0, strictly decreasing, at least two entries. */
@@ -96,6 +184,12 @@ function toSigmas(value: unknown): Float64Array {
  * Noise is counter-based: row r is sample `firstSample + r`, and its noise at draw d depends
  * only on (seed, sample, d), so a sample is the same in any batch size or split.
  *
+ * Editing. `inpaint` regenerates the coordinates where the mask is 0 around fixed ones (RePaint).
+ * Image-to-image starts part-way down: noise a given x₀ to a chosen level σ_start yourself,
+ * `xT = x₀ + σ_start·z`, and pass a schedule that starts there (e.g.
+ * `karrasSigmas({ steps, sigmaMax: σ_start })`, or the tail of a longer schedule); a small
+ * σ_start keeps x₀'s layout, a large one forgets it.
+ *
  * @param opts See {@link SampleOptions}.
  * @returns The batch × dim samples, batch-major.
  * @throws {TypeError | RangeError} On a bad or unknown option, a bad schedule, an unknown
@@ -119,7 +213,7 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   }
   checkOptions("opts", opts, KNOWN);
   const { denoiser, batch, dim, sampler = "heun", churn, samplerOptions = {}, seed = 0 } = opts;
-  const { xT, firstSample = 0, noise, onStep, backend } = opts;
+  const { xT, firstSample = 0, noise, onStep, backend, signal } = opts;
   checkFunction("denoiser", denoiser, false);
   checkNumber("batch", batch, { min: 1, integer: true });
   checkNumber("dim", dim, { min: 1, integer: true });
@@ -137,6 +231,10 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   checkFunction("noise", noise, true);
   checkFunction("onStep", onStep, true);
   checkBackend("backend", backend);
+  checkSignal("signal", signal);
+  const inpaint = opts.inpaint === undefined
+    ? undefined
+    : toInpaint(opts.inpaint, batch, dim, sampler);
   if (xT !== undefined) {
     if (!(xT instanceof Float32Array)) {
       throw new TypeError(`Expected "xT" to be a Float32Array but found ${show(xT)}`);
@@ -147,10 +245,12 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       );
     }
   }
+  throwIfAborted(signal);
   const kernels = await diffusionKernels(backend, { flops: batch * dim });
+  throwIfAborted(signal);
   const state = kernels.workspace(batch, dim);
   try {
-    const ctx = new RunContext({ denoiser, state, seed, firstSample, noise, onStep });
+    const ctx = new RunContext({ denoiser, state, seed, firstSample, noise, onStep, signal });
     const x = ctx.buffer();
     if (xT !== undefined) {
       ctx.state.write(x, xT);
@@ -165,7 +265,14 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       ctx.state.axpby(x, x, sigmas[0], 0);
     }
     const options = churn === undefined ? samplerOptions : { ...samplerOptions, churn };
-    return ctx.result(await SAMPLERS[sampler](ctx, x, sigmas, options));
+    let run = SAMPLERS[sampler];
+    if (inpaint !== undefined) {
+      const known = ctx.buffer(), mask = ctx.buffer();
+      ctx.state.write(known, inpaint.known);
+      ctx.state.write(mask, inpaint.mask);
+      run = repaint(run, { known, mask, resample: inpaint.resample, jump: inpaint.jump });
+    }
+    return ctx.result(await run(ctx, x, sigmas, options));
   } finally {
     state.release();
   }

@@ -19,6 +19,12 @@ export type DenoiserInfo = {
    * cannot lend its own buffer (then, or when another array is returned, the result is copied).
    */
   out?: Float32Array;
+  /**
+   * Set by {@link classifierFreeGuidance}'s batched form: rows at or after this index are to be
+   * evaluated without the condition (the null class), rows before it with it. Absent: no such
+   * split was asked for.
+   */
+  unconditionalFrom?: number;
 };
 
 /**

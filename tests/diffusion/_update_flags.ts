@@ -31,6 +31,7 @@ export function checkUpdateFlags(k: DiffusionKernels): void {
     ["dpmpp, zero coefficients", (ws) => ws.dpmppStep(0, 1, 3, 4, 1, 0, 0, 0)],
     ["axpby", (ws) => ws.axpby(0, 1, -1.5, 2)],
     ["axpby, b = 0", (ws) => ws.axpby(0, 1, 1, 0)],
+    ["blend", (ws) => ws.blend(0, 1, 2)],
   ];
   // Which buffers each update reads, among slots 0..4 (x, d, x2, d2, z).
   const reads: Record<string, number[]> = {
@@ -44,6 +45,7 @@ export function checkUpdateFlags(k: DiffusionKernels): void {
     "dpmpp, zero coefficients": [0, 1, 3, 4],
     "axpby": [0, 1],
     "axpby, b = 0": [0, 1],
+    "blend": [0, 1, 2],
   };
   for (const n of [1, 5, 37, 260]) {
     const clean = [1, 2, 3, 4, 5].map((seed) => filled(n, seed));

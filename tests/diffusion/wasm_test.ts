@@ -85,6 +85,7 @@ function stepConformance(wasm: DiffusionKernels) {
     check("axpby", (ws) => ws.axpby(0, 1, -1.5, 2));
     check("scale in place", (ws) => ws.axpby(0, 0, 3, 0));
     check("copy", (ws) => ws.copy(0, 4));
+    check("blend, fractional mask", (ws) => ws.blend(0, 1, 2));
   }
 }
 
@@ -271,4 +272,49 @@ Deno.test("sample() on backend wasm blames a non-finite denoiser output on the d
       await dispose();
     }
   }
+});
+
+Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 and 4 threads", async () => {
+  const dim = 16, components = 8, batch = 2048; // the mixture splits across workers at this size
+  const { means, variances } = mixtureParameters(components, dim);
+  const opts = {
+    means: Array.from(
+      { length: components },
+      (_, k) => [...means.subarray(k * dim, (k + 1) * dim)],
+    ),
+    variances: Array.from(
+      { length: components },
+      (_, k) => [...variances.subarray(k * dim, (k + 1) * dim)],
+    ),
+    weights: Array.from({ length: components }, (_, k) => 1 + k),
+  };
+  const samplers = ["dpmpp-3m-sde", "dpmpp-2s-ancestral", "unipc", "restart", "ipndm"] as const;
+  const base = { batch, dim, sigmas: karrasSigmas({ steps: 6, sigmaMax: 20 }), seed: 6 };
+  const onJs = new GaussianMixture({ ...opts, backend: "js" });
+  const reference: Float32Array[] = [];
+  for (const sampler of samplers) {
+    reference.push(await sample({ ...base, sampler, denoiser: onJs.denoiser, backend: "js" }));
+  }
+  const runs: Float32Array[][] = [];
+  for (const threads of [1, 2, 4]) {
+    await init({ threads });
+    try {
+      const onWasm = new GaussianMixture({ ...opts, backend: "wasm" });
+      const results: Float32Array[] = [];
+      for (const sampler of samplers) {
+        results.push(
+          await sample({ ...base, sampler, denoiser: onWasm.denoiser, backend: "wasm" }),
+        );
+      }
+      runs.push(results);
+    } finally {
+      await dispose();
+    }
+  }
+  samplers.forEach((sampler, k) => {
+    assertClose(runs[0][k], reference[k], 2e-3, `${sampler} wasm vs js`);
+    for (const t of [1, 2]) {
+      assert.deepEqual(runs[t][k], runs[0][k], `${sampler}: run ${t} differs from 1 thread`);
+    }
+  });
 });

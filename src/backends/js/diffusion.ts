@@ -360,6 +360,12 @@ class JsWorkspace implements DiffusionWorkspace {
     return allFinite(out);
   }
 
+  blend(x: number, y: number, mask: number): boolean {
+    const out = this.#at(x), src = this.#at(y), m = this.#at(mask);
+    for (let i = 0; i < this.size; i++) out[i] = (1 - m[i]) * out[i] + m[i] * src[i];
+    return allFinite(out);
+  }
+
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void {
     fillGaussian(this.#at(slot), this.batch, this.dim, seed, firstSample, draw);
   }

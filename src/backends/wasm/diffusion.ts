@@ -315,6 +315,11 @@ class WasmWorkspace implements DiffusionWorkspace {
     return this.#combine(y, [[y, a], [x, b]]);
   }
 
+  blend(x: number, y: number, mask: number): boolean {
+    const at = (slot: number) => this.#at(slot);
+    return this.#call("diffusion_blend_f32", at(x), at(y), at(mask), this.size);
+  }
+
   fillGaussian(
     slot: number,
     seed: number,
