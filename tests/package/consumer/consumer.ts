@@ -5,7 +5,7 @@
 // tests/package/package_test.mjs also checks that every name the declarations export appears
 // here, so a new export has to be added.
 import {
-  AdaBoostClassifier, AdaBoostRegressor, BaggingClassifier, BaggingRegressor, BETA_SCHEDULES, clone,
+  AdaBoostClassifier, AdaBoostRegressor, BaggingClassifier, BaggingRegressor, BETA_SCHEDULES, classifierFreeGuidance, clone,
   DecisionTreeClassifier, DecisionTreeRegressor, denoiserFromEpsilon, denoiserFromScore,
   denoiserFromVelocity, denoiserFromVPrediction, discreteSigmas, discreteTimesteps, dispose,
   exponentialSigmas, flowMatchingSigmas, fromXGBoostJSON, gatedAttentionUnit, GaussianMixture,
@@ -18,9 +18,9 @@ import {
 } from "tessera-ml";
 import type {
   AdaBoostClassifierOptions, AdaBoostOptions, AdaBoostRegressorOptions, Backend, BaggingOptions,
-  ChurnOptions, DecisionTreeOptions, Denoiser, DenoiserInfo, EnsembleFitOptions, Estimator,
+  ChurnOptions, ClassifierFreeGuidanceOptions, DecisionTreeOptions, Denoiser, DenoiserInfo, EnsembleFitOptions, Estimator,
   ForestOptions, GAUParams, GaussianMixtureOptions, GBFitOptions, GBOptions,
-  GatedAttentionUnitOptions, ImportanceType, LinearAttentionOptions, LogisticFitOptions,
+  GatedAttentionUnitOptions, ImportanceType, InpaintOptions, LinearAttentionOptions, LogisticFitOptions,
   LogisticRegressionOptions, LogisticSolver, MatmulOptions, Matrix, MixedChunkAttentionOptions,
   Network, NoiseFunction, NoiseInfo, Parameterisation, ParameterisationName, Preconditioning,
   PreconditioningName, RidgeFitOptions, RidgeOptions, RuntimeInfo, SampleOptions, Sampler,
@@ -82,6 +82,15 @@ export async function diffusion(): Promise<Float32Array> {
   const onStep = (s: StepInfo) => void s.nfe;
   const options: SampleOptions = { denoiser, batch: 4, dim: 2, sigmas, sampler: name, churn, onStep };
   const x: Float32Array = await sample(options);
+  const guidance: ClassifierFreeGuidanceOptions = {
+    conditional: denoiser, unconditional: denoiser, scale: 2, sigmaInterval: [0.3, 5],
+  };
+  const guided: Denoiser = classifierFreeGuidance(guidance);
+  const inpaint: InpaintOptions = { known: new Float32Array(8), mask: new Float32Array(8).fill(1), resample: 2 };
+  const controller = new AbortController();
+  await sample({ ...options, denoiser: guided, inpaint, signal: controller.signal });
+  // @ts-expect-error scale is a number
+  classifierFreeGuidance({ ...guidance, scale: "2" });
   // @ts-expect-error not a sampler
   await sample({ ...options, sampler: "magic" });
   // @ts-expect-error dim is required
@@ -126,6 +135,12 @@ export async function trees(X: number[][], y: number[]): Promise<Tensor> {
   const importance: ImportanceType = "gain";
   await new XGBRegressor({ importanceType: importance }).fit(X, y);
   const restored: XGBClassifier | XGBRegressor = fromXGBoostJSON(JSON.stringify(model.toJSON()));
+  const contributions: Tensor = await model.predictContributions(X); // [n, F + 1], bias last
+  const interactions: Tensor = await model.predictInteractions(X);
+  const forPython: string = model.toXGBoostJSON();
+  fromXGBoostJSON(new TextEncoder().encode(forPython)); // bytes: UBJSON or JSON text
+  // @ts-expect-error a number is not a model
+  fromXGBoostJSON(42);
   const treeOptions: DecisionTreeOptions = { maxDepth: 4, criterion: "gini" };
   const treeFit: TreeFitOptions = {};
   await new DecisionTreeClassifier(treeOptions).fit(X, y, treeFit);
@@ -160,5 +175,5 @@ export async function trees(X: number[][], y: number[]): Promise<Tensor> {
   const template: Estimator = clone(model, { nEstimators: 3 });
   // @ts-expect-error predict takes a matrix
   await model.predict("rows");
-  return restored && template && labels.length ? proba : zeros([0, 0]);
+  return restored && template && labels.length && contributions && interactions ? proba : zeros([0, 0]);
 }
