@@ -14,7 +14,7 @@
  */
 import { show } from "../_validate.ts";
 import { type DiffusionWorkspace, NONE } from "../backends/diffusion.ts";
-import { AbortWatch, throwIfAborted } from "./_abort.ts";
+import { AbortWatch, throwIfAborted } from "../_abort.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
 import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts";
 

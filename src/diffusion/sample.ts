@@ -1,6 +1,6 @@
 import { checkBackend, checkChoice, checkNumber, checkOptions, show } from "../_validate.ts";
 import type { Backend } from "../tensor.ts";
-import { checkSignal, throwIfAborted } from "./_abort.ts";
+import { checkSignal, throwIfAborted } from "../_abort.ts";
 import { NOT_STEPWISE, repaint } from "./_inpaint.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { RunContext } from "./_run_context.ts";

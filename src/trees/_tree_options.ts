@@ -8,6 +8,7 @@ import type { Backend } from "../tensor.ts";
 import { BACKENDS, checkOptions, show } from "../_validate.ts";
 import type { ParamTable } from "../estimators/_params.ts";
 import { MAX_BIN } from "./_binning.ts";
+import { checkSignal, throwIfAborted } from "../_abort.ts";
 
 /** The limits of one CART tree, as scikit-learn names them (camelCase). */
 export interface TreeLimitOptions {
@@ -119,17 +120,7 @@ export function checkFitOptions(opts: unknown, extra: readonly string[] = []): v
   if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
     throw new TypeError(`Expected "onProgress" to be a function but found ${show(o.onProgress)}`);
   }
-  if (
-    o.signal !== undefined &&
-    (o.signal === null || typeof o.signal !== "object" || typeof o.signal.aborted !== "boolean")
-  ) {
-    throw new TypeError(`Expected "signal" to be an AbortSignal but found ${show(o.signal)}`);
-  }
+  checkSignal("signal", o.signal);
 }
 
-/** Throws the signal's reason when it has been aborted. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw signal.reason ?? new DOMException("The fit was aborted", "AbortError");
-  }
-}
+export { throwIfAborted };

@@ -26,6 +26,7 @@ import {
   type NodeSpec,
   type TreeEnsemble,
 } from "../_tree_model.ts";
+import type { AbortWatch } from "../../_abort.ts";
 
 /** Everything the loop needs besides the data. */
 export interface BoostParams extends GrowParams {
@@ -60,6 +61,8 @@ export interface BoostMonitor {
   metrics: Metric[];
   earlyStoppingRounds?: number;
   onProgress?: (p: { iteration: number; total: number; metrics?: Record<string, number> }) => void;
+  /** Checked before every round: cancellation and turns of the event loop. */
+  watch?: AbortWatch;
 }
 
 export interface BoostResult {
@@ -195,6 +198,7 @@ async function boostBinned(
   let bestIteration = -1, bestScore = NaN;
 
   for (let round = 0; round < params.nEstimators; round++) {
+    await monitor.watch?.check();
     const context = {
       margins,
       nOutputs: K,

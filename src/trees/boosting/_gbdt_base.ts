@@ -18,6 +18,7 @@ import { treesKernels } from "../_kernels.ts";
 import type { TreesKernels, TreesWorkspace } from "../../backends/trees.ts";
 import { type ParamTable, registeredName, type Resolved } from "../../estimators/_params.ts";
 import { addTreeColumn, EnsembleBuilder, normalise, type TreeEnsemble } from "../_tree_model.ts";
+import { AbortWatch, checkSignal } from "../../_abort.ts";
 
 /** Options of the GradientBoosting estimators, named after scikit-learn's. */
 export interface GBOptions {
@@ -54,6 +55,12 @@ export interface GBOptions {
 export interface GBFitOptions {
   sampleWeight?: ArrayLike<number>;
   onProgress?: (p: { iteration: number; total: number }) => void;
+  /**
+   * Aborting it stops the fit before its next stage with the signal's reason (an AbortError);
+   * the estimator keeps its previous state. While a signal or `onProgress` is given, the fit
+   * lets the event loop run every 10 ms, so a page repaints and a Cancel click arrives.
+   */
+  signal?: AbortSignal;
 }
 
 export interface GBState extends FittedTrees {
@@ -167,7 +174,8 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
   /** Trains the model; the previous fitted state stays until training succeeds. */
   async fit(X: Matrix, y: ArrayLike<number>, opts: GBFitOptions = {}): Promise<this> {
     const params = this.params();
-    checkOptions("opts", opts, ["sampleWeight", "onProgress"]);
+    checkOptions("opts", opts, ["sampleWeight", "onProgress", "signal"]);
+    checkSignal("signal", opts.signal);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
       throw new TypeError(
         `Expected "onProgress" to be a function but found ${show(opts.onProgress)}`,
@@ -181,7 +189,7 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
       kernels,
       { x: x.data, nRows: x.rows, nCols: x.cols, labels, given, nOutputs },
       params,
-      opts.onProgress,
+      { onProgress: opts.onProgress, watch: new AbortWatch(opts.signal, opts.onProgress !== undefined) },
     );
     this.state = { model, classes, loss: params.loss };
     return this;
@@ -209,12 +217,19 @@ interface StageData {
   nOutputs: number;
 }
 
+/** Progress reports and cancellation of the stage loop. */
+interface StageMonitor {
+  onProgress: GBFitOptions["onProgress"];
+  /** Checked before every stage. */
+  watch: AbortWatch;
+}
+
 /** The stage loop. */
 async function trainStages(
   kernels: TreesKernels,
   data: StageData,
   params: GBParams,
-  onProgress: GBFitOptions["onProgress"],
+  monitor: StageMonitor,
 ): Promise<TreeEnsemble> {
   const { nRows, nCols, nOutputs: K } = data;
   const loss = LOSSES[params.loss];
@@ -247,7 +262,7 @@ async function trainStages(
         data,
         params,
         { loss, ctx, weights, builder },
-        onProgress,
+        monitor,
       );
     } finally {
       if (subsampled) await kernels.release(data.x);
@@ -270,7 +285,7 @@ async function stages(
   data: StageData,
   params: GBParams,
   { loss, ctx, weights, builder }: StageState,
-  onProgress: GBFitOptions["onProgress"],
+  monitor: StageMonitor,
 ): Promise<TreeEnsemble> {
   const { nRows, nCols, nOutputs: K } = data;
 
@@ -307,6 +322,7 @@ async function stages(
   const treeOutput = inBagCount < nRows ? new Float32Array(nRows) : null;
 
   for (let stage = 0; stage < params.nEstimators; stage++) {
+    await monitor.watch.check();
     const inBag = inBagCount < nRows ? rowRng.sampleIndices(nRows, inBagCount) : null;
     const stageCtx = { ...ctx, raw: ctx.raw.slice() };
     for (let k = 0; k < K; k++) {
@@ -361,7 +377,7 @@ async function stages(
         await addTreeColumn(kernels, tree, data.x, { values: ctx.raw, k, K }, treeOutput);
       }
     }
-    onProgress?.({ iteration: stage + 1, total: params.nEstimators });
+    monitor.onProgress?.({ iteration: stage + 1, total: params.nEstimators });
   }
   return builder.build();
 }

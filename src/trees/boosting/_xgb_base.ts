@@ -15,6 +15,7 @@ import { type Objective, OBJECTIVES } from "./_objectives.ts";
 import { type ParamTable, registeredName, type Resolved } from "../../estimators/_params.ts";
 import { stringifyModel, xgboostModelJSON } from "../io/_xgboost_writer.ts";
 import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "../_tree_model.ts";
+import { AbortWatch, checkSignal } from "../../_abort.ts";
 
 /** Options of XGBRegressor and XGBClassifier, named after XGBoost's scikit-learn API. */
 export interface XGBOptions {
@@ -71,9 +72,15 @@ export interface XGBFitOptions {
   evalSet?: [Matrix, ArrayLike<number>];
   earlyStoppingRounds?: number;
   onProgress?: (p: { iteration: number; total: number; metrics?: Record<string, number> }) => void;
+  /**
+   * Aborting it stops the fit before its next round with the signal's reason (an AbortError);
+   * the estimator keeps its previous state. While a signal or `onProgress` is given, the fit
+   * lets the event loop run every 10 ms, so a page repaints and a Cancel click arrives.
+   */
+  signal?: AbortSignal;
 }
 
-const FIT_OPTIONS = ["sampleWeight", "evalSet", "earlyStoppingRounds", "onProgress"];
+const FIT_OPTIONS = ["sampleWeight", "evalSet", "earlyStoppingRounds", "onProgress", "signal"];
 
 /** The option table; `objective` is filled in by each estimator. */
 export function xgbParamTable(
@@ -315,6 +322,7 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
   }
 
   #monitor(params: XGBParams, prepared: PreparedLabels, cols: number, opts: XGBFitOptions) {
+    checkSignal("signal", opts.signal);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
       throw new TypeError(
         `Expected "onProgress" to be a function but found ${show(opts.onProgress)}`,
@@ -357,6 +365,7 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
       metrics,
       earlyStoppingRounds: opts.earlyStoppingRounds,
       onProgress: opts.onProgress,
+      watch: new AbortWatch(opts.signal, opts.onProgress !== undefined),
     };
   }
 

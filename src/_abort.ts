@@ -1,0 +1,73 @@
+/**
+ * Cancellation of long work (a sampling run, a fit) by an AbortSignal: the check on the option,
+ * the rejection, and the yield that lets an abort scheduled by a timer or an event, or a page's
+ * repaint, happen during work that never waits on anything.
+ *
+ * @module
+ */
+import { show } from "./_validate.ts";
+
+/** Throws unless `value` is undefined or an AbortSignal-like object (`aborted`, `reason`). */
+export function checkSignal(
+  name: string,
+  value: unknown,
+): asserts value is AbortSignal | undefined {
+  if (value === undefined) return;
+  if (
+    value === null || typeof value !== "object" ||
+    typeof (value as { aborted?: unknown }).aborted !== "boolean"
+  ) {
+    throw new TypeError(`Expected "${name}" to be an AbortSignal but found ${show(value)}`);
+  }
+}
+
+/**
+ * Throws the signal's reason once it is aborted: a DOMException named "AbortError" after a plain
+ * `controller.abort()`, whatever the caller passed to `abort(reason)` otherwise (as `fetch` does).
+ */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    throw signal.reason ?? new DOMException("The operation was aborted", "AbortError");
+  }
+}
+
+/** How long work may keep the event loop before it lets timers, events and rendering run (ms). */
+const YIELD_EVERY_MS = 10;
+
+/**
+ * One turn of the event loop: `scheduler.yield()` where the host has it (Chromium: the work
+ * resumes ahead of other tasks), else a zero-delay timer.
+ */
+function nextTurn(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  if (typeof scheduler?.yield === "function") return scheduler.yield();
+  return new Promise<void>((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * Watches a signal between steps of long work (denoiser calls, boosting rounds). Work whose
+ * awaits all resolve at once never gives the event loop a turn (awaiting a value only runs
+ * microtasks), so an abort from a timer or a click could not arrive, and a page could not
+ * repaint its progress, until the work ended; every {@link YIELD_EVERY_MS} ms of work the watcher
+ * waits one turn of the event loop. It does so only where someone watches (a signal, or
+ * `watched` for progress callbacks), and it never changes what the work computes.
+ */
+export class AbortWatch {
+  #last = performance.now();
+  readonly #watched: boolean;
+
+  constructor(readonly signal: AbortSignal | undefined, watched = false) {
+    this.#watched = watched || signal !== undefined;
+  }
+
+  /** Throws if aborted; first gives pending timers, events and rendering a turn when one is due. */
+  async check(): Promise<void> {
+    if (!this.#watched) return;
+    throwIfAborted(this.signal);
+    const now = performance.now();
+    if (now - this.#last < YIELD_EVERY_MS) return;
+    await nextTurn();
+    this.#last = performance.now();
+    throwIfAborted(this.signal);
+  }
+}
