@@ -57,6 +57,8 @@ export class Doorbell {
   #busy: Promise<void> = Promise.resolve();
   /** Lists rung or queued and not yet done. */
   #queued = 0;
+  /** Set by stop(): nothing more is rung. */
+  #stopped = false;
 
   constructor(kernels: readonly string[]) {
     this.block = new SharedArrayBuffer(BLOCK_BYTES);
@@ -87,13 +89,19 @@ export class Doorbell {
     return turn;
   }
 
-  /** Asks the worker to stop listening (it then only answers comlink calls). */
+  /**
+   * Asks the worker to stop listening (it then only answers comlink calls). Lists queued here,
+   * or waiting for a worker that is gone, reject instead of waiting for ever.
+   */
   stop(): void {
+    this.#stopped = true;
     Atomics.store(this.#words, REQUEST, -1);
     Atomics.notify(this.#words, REQUEST);
+    Atomics.notify(this.#words, DONE);
   }
 
   async #ring(tasks: readonly Task[]): Promise<void> {
+    if (this.#stopped) throw new Error("The worker's doorbell was stopped before this list ran");
     const t = this.#tasks, words = this.#words;
     let at = 0;
     t[at++] = tasks.length;
@@ -113,6 +121,7 @@ export class Doorbell {
       done = Atomics.load(words, DONE)
     ) {
       await changed(words, DONE, done);
+      if (this.#stopped) throw new Error("The worker's doorbell was stopped while this list ran");
     }
     if (Atomics.load(words, STATUS) !== 0) {
       const length = Atomics.load(words, LENGTH);

@@ -131,9 +131,9 @@ export class WasmRuntime {
     }
   }
 
-  /** Ends the workers. */
-  dispose(): void {
-    this.#pool?.terminate();
+  /** Ends the workers; resolves once their threads are gone. */
+  async dispose(): Promise<void> {
+    await this.#pool?.terminate();
   }
 }
 

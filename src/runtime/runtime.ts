@@ -135,7 +135,7 @@ export function runtimeInfo(): RuntimeInfo {
 export async function dispose(): Promise<void> {
   const s = state ?? (pending ? await pending.catch(() => null) : null);
   state = null;
-  if (s) (await s.wasm.catch(() => null))?.dispose();
+  if (s) await (await s.wasm.catch(() => null))?.dispose();
   await releaseGpu();
 }
 
