@@ -67,7 +67,7 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
       worker.once("exit", (code: number) => {
         reject(
           ending
-            ? stopped("because the pool was disposed")
+            ? stopped("(terminated)")
             : stopped(`(exit code ${code}${failure ? `: ${failure.message}` : ""})`, failure),
         );
       });
@@ -107,7 +107,7 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
     hold: () => {},
     terminate: () => {
       worker.terminate();
-      end(stopped("because the pool was disposed"));
+      end(stopped("(terminated)"));
       return Promise.resolve();
     },
   };
@@ -264,6 +264,9 @@ export class Pool {
     if (shares === 0) worker.hold(true);
     try {
       await Promise.race([fn(worker), worker.lost]);
+    } catch (error) {
+      if (this.#terminated) throw new Error("The worker pool was disposed while this call ran", { cause: error });
+      throw error;
     } finally {
       const left = this.#shares.get(worker)! - 1;
       this.#shares.set(worker, left);
