@@ -4,10 +4,12 @@
  * call's memory is checked right after it settles (every block whole or untouched) and once
  * more a moment later (nothing changed since), then freed for the next calls to reuse.
  *
- * Before the fix (main at 74d4ed3, where one failing share rejected the call while the other
- * shares still ran) this caught the race on every one of 20 runs of each test, at the latest
- * after 6 rounds on shared memory and 2 rounds on copied memory; the median run caught it in
- * round 1 of both. ROUNDS below keeps a wide margin over that (set POOL_STRESS_ROUNDS to vary it).
+ * Measured before the fix (main at 74d4ed3, where one failing share rejected the call while
+ * the other shares still ran), 20 runs of each test with POOL_STRESS_MEASURE=1: every run caught
+ * the race. On shared memory the first bad call came in round 1 to 9 (median 2-3; 20 catches in
+ * 66 rounds, about 0.3 per round); on copied memory in round 1 (18 runs) or 2 (2 runs). ROUNDS =
+ * 30 is three times the latest catch seen: at 0.3 per round a miss is about 0.7^30 = 2e-5.
+ * POOL_STRESS_ROUNDS overrides it; POOL_STRESS_MEASURE stops at and prints the first catch.
  */
 import assert from "node:assert/strict";
 import { loadWasmModule } from "../../src/runtime/_assets.ts";
