@@ -32,10 +32,13 @@ export interface PoolWorker {
   /** Where task lists are rung on shared memory (absent: they go through comlink). */
   doorbell?: Doorbell;
   /**
-   * Rejects once the worker's thread has stopped, whether it stopped by itself or through
-   * `terminate()`; never resolves.
+   * Rejects once the worker has stopped, by itself or through `terminate()`; never resolves.
+   * Where `stopsAtOnce` is false the thread may still finish the task it runs (Deno: its
+   * `terminate()` lets running code go on; a web worker's error comes only between tasks).
    */
   lost: Promise<never>;
+  /** Whether the host stops running code before `lost` rejects (Node's worker_threads). */
+  stopsAtOnce: boolean;
   /** Whether this worker keeps the process alive (a no-op where the host has no such notion). */
   hold(on: boolean): void;
   /** Ends the worker; resolves when the host says its thread is gone. */
@@ -76,6 +79,7 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
     return {
       api: Comlink.wrap<WorkerApi>(nodeEndpoint(worker as unknown as NodePort)),
       lost,
+      stopsAtOnce: !("Deno" in globalThis),
       hold: (on) => void (on ? worker.ref() : worker.unref()),
       terminate: async () => {
         ending = true;
@@ -104,6 +108,7 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
   return {
     api: Comlink.wrap<WorkerApi>(worker),
     lost,
+    stopsAtOnce: false,
     hold: () => {},
     terminate: () => {
       worker.terminate();
@@ -142,6 +147,12 @@ async function launch(opts: Launch): Promise<PoolWorker> {
   return worker;
 }
 
+/** Runs a task list on shared memory: through the doorbell where there is one, else comlink. */
+async function runInPlace(worker: PoolWorker, list: Task[]): Promise<void> {
+  if (worker.doorbell) await worker.doorbell.run(list);
+  else await worker.api.run(list);
+}
+
 /** A place in the pool: the worker now in it (null: started again on the next call). */
 interface Slot {
   worker: Promise<PoolWorker> | null;
@@ -154,6 +165,13 @@ export class Pool {
   readonly #launch: Launch;
   /** Shares of calls each worker runs now: it holds the process while this is above zero. */
   readonly #shares = new WeakMap<PoolWorker, number>();
+  /**
+   * Per worker: rejects once it is lost and nothing can run on its doorbell any more (see
+   * `#watch`); a share settles no earlier than this.
+   */
+  readonly #gone = new WeakMap<PoolWorker, Promise<never>>();
+  /** Shares running now, which terminate() lets finish. */
+  readonly #running = new Set<Promise<void>>();
   #terminated = false;
 
   private constructor(workers: PoolWorker[], launch: Launch) {
@@ -211,24 +229,24 @@ export class Pool {
     if (this.#shared) {
       for (let w = 0; w < n && w < tasks.length; w++) {
         const list = tasks.filter((_, i) => i % n === w);
-        shares.push(this.#share(w, (worker) =>
-          worker.doorbell?.fits(list) ? worker.doorbell.run(list) : worker.api.run(list)
-        ));
+        shares.push(this.#share(w, (worker) => runInPlace(worker, list)));
       }
     } else {
       for (let w = 0; w < n && w < tasks.length; w++) {
-        shares.push(this.#share(w, async (worker) => {
-          for (let i = w; i < tasks.length && !call.over; i += n) {
-            const task = tasks[i];
-            const inputs = (task.inputs ?? []).map(([offset, bytes]) => read(offset, bytes));
-            const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs));
-            if (call.over) return;
-            (task.outputs ?? []).forEach(([offset], j) => write(offset, outputs[j]));
-          }
-        }).catch((error) => {
-          call.over = true;
-          throw error;
-        }));
+        shares.push(
+          this.#share(w, async (worker) => {
+            for (let i = w; i < tasks.length && !call.over; i += n) {
+              const task = tasks[i];
+              const inputs = (task.inputs ?? []).map(([offset, bytes]) => read(offset, bytes));
+              const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs));
+              if (call.over) return;
+              (task.outputs ?? []).forEach(([offset], j) => write(offset, outputs[j]));
+            }
+          }).catch((error) => {
+            call.over = true;
+            throw error;
+          }),
+        );
       }
     }
     const settled = await Promise.allSettled(shares);
@@ -237,15 +255,18 @@ export class Pool {
     if (failed) throw failed.reason;
   }
 
-  /** Ends every worker; resolves once their threads are gone. Calls still running reject. */
+  /**
+   * Ends every worker once the calls running on them are done (not every host can stop a
+   * thread in the middle of a task); later calls reject.
+   */
   async terminate(): Promise<void> {
     this.#terminated = true;
+    await Promise.allSettled(this.#running);
     await Promise.all(this.#slots.map(async (slot) => {
       const worker = await slot.worker?.catch(() => null);
       slot.worker = null;
       if (!worker) return;
-      // The doorbell stops once the thread is gone (#watch), so a list it runs now is not
-      // reported done before it can no longer write.
+      worker.doorbell?.stop();
       await worker.terminate();
       worker.api[Comlink.releaseProxy]();
     }));
@@ -255,18 +276,23 @@ export class Pool {
    * Runs one share on slot `w`'s worker, holding the process meanwhile; rejects as soon as that
    * worker's thread is gone (it can then no longer touch memory).
    */
-  async #share(w: number, fn: (worker: PoolWorker) => Promise<void>): Promise<void> {
-    if (this.#terminated) throw new Error("The worker pool was disposed");
+  #share(w: number, fn: (worker: PoolWorker) => Promise<void>): Promise<void> {
+    if (this.#terminated) return Promise.reject(new Error("The worker pool was disposed"));
+    const share = this.#runShare(w, fn);
+    this.#running.add(share);
+    const forget = () => void this.#running.delete(share);
+    share.then(forget, forget);
+    return share;
+  }
+
+  async #runShare(w: number, fn: (worker: PoolWorker) => Promise<void>): Promise<void> {
     const slot = this.#slots[w];
     const worker = await (slot.worker ??= this.#replace(w));
     const shares = this.#shares.get(worker) ?? 0;
     this.#shares.set(worker, shares + 1);
     if (shares === 0) worker.hold(true);
     try {
-      await Promise.race([fn(worker), worker.lost]);
-    } catch (error) {
-      if (this.#terminated) throw new Error("The worker pool was disposed while this call ran", { cause: error });
-      throw error;
+      await Promise.race([fn(worker), this.#gone.get(worker)!]);
     } finally {
       const left = this.#shares.get(worker)! - 1;
       this.#shares.set(worker, left);
@@ -291,15 +317,20 @@ export class Pool {
     return started;
   }
 
-  /** When `worker` stops by itself, its doorbell goes quiet and the slot is emptied. */
+  /**
+   * When `worker` stops by itself its slot is emptied (the next call starts a replacement,
+   * with a block of its own), and its shares fail once its doorbell is quiet: a list it had
+   * not taken is withdrawn, one it runs is waited for where the thread may still be running.
+   */
   #watch(w: number, worker: PoolWorker): void {
     const slot = this.#slots[w];
     const current = slot.worker;
-    worker.lost.catch(() => {
-      // Lists still queued on the old block fail instead of waiting for a thread that is gone;
-      // the replacement gets a block of its own.
-      worker.doorbell?.stop();
+    const gone = worker.lost.catch(async (error) => {
       if (slot.worker === current && !this.#terminated) slot.worker = null;
+      await worker.doorbell?.abandon(worker.stopsAtOnce);
+      throw error;
     });
+    gone.catch(() => {});
+    this.#gone.set(worker, gone);
   }
 }

@@ -46,7 +46,9 @@ interface Stress {
 /** Block j of a call gets `tag` added to each of its zeros; a trap at position `fail`. */
 function tasksFor(region: number, tags: number[], fail: number, ones: number): Task[] {
   return tags.map((tag, j): Task => {
-    if (j === fail) return { kernel: "diffusion_combine2_f32", args: [BEYOND, BLOCK, BEYOND, 1, ones, 1] };
+    if (j === fail) {
+      return { kernel: "diffusion_combine2_f32", args: [BEYOND, BLOCK, BEYOND, 1, ones, 1] };
+    }
     const out = region + j * BLOCK * 4;
     return {
       kernel: "diffusion_combine2_f32",
@@ -63,7 +65,9 @@ function inspect(view: Float32Array, tags: number[], fail: number, failed: boole
     const block = view.subarray(j * BLOCK, (j + 1) * BLOCK);
     const first = block[0];
     const allowed = j === fail ? [0] : failed ? [0, tags[j]] : [tags[j]];
-    if (!allowed.includes(first)) return `block ${j} starts with ${first}, expected ${allowed.join(" or ")}`;
+    if (!allowed.includes(first)) {
+      return `block ${j} starts with ${first}, expected ${allowed.join(" or ")}`;
+    }
     const other = block.findIndex((v) => v !== first);
     if (other >= 0) return `block ${j} is half written: ${first} at 0, ${block[other]} at ${other}`;
   }
@@ -97,7 +101,11 @@ async function oneCall(s: Stress, round: number, id: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1));
     const later = view().findIndex((v, i) => v !== snapshot[i]);
     if (later >= 0) {
-      s.problems.push(`${where}: float ${later} went from ${snapshot[later]} to ${view()[later]} after it settled`);
+      s.problems.push(
+        `${where}: float ${later} went from ${snapshot[later]} to ${
+          view()[later]
+        } after it settled`,
+      );
     }
   } finally {
     rt.heap.free(region);
