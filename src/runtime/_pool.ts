@@ -11,8 +11,11 @@
  * A call settles only when none of its tasks can touch memory any more: when one share fails,
  * the call waits for the other shares (on copied memory they stop before their next task) and
  * only then rejects, so the caller may free or reuse its buffers at once. A worker that stops
- * by itself (killed by the host, out of memory) fails the shares it held once its thread is
- * gone; a fresh worker, with a fresh doorbell, takes its place on the next call.
+ * by itself (killed by the host, out of memory, an uncaught error) fails the shares it held
+ * once nothing can run on its doorbell any more: a list it had not taken is withdrawn, one it
+ * runs is waited for where the host cannot stop a thread mid-task (Deno). A fresh worker, with
+ * a doorbell of its own, takes its place on the next call. `terminate()` (dispose) lets running
+ * calls finish first, for the same reason.
  *
  * Workers hold the process (Node, and Deno through its `node:worker_threads`) only while a
  * call has work on them, so a script that never calls `dispose()` still exits when it is done.
@@ -64,7 +67,8 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
       : workerUrl()!;
     const worker = new Worker(url);
     let ending = false, failure: Error | undefined;
-    // "exit" comes once the thread no longer runs, after "error" when it died of one.
+    // "exit" comes after "error" when the worker died of one; in Node once the thread no
+    // longer runs, in Deno possibly while it finishes a task (see `stopsAtOnce`).
     const lost = new Promise<never>((_, reject) => {
       worker.on("error", (error: Error) => void (failure = error));
       worker.once("exit", (code: number) => {
