@@ -120,8 +120,14 @@ export class Doorbell {
       Atomics.notify(words, DONE);
       return;
     }
-    for (let d = Atomics.load(words, DONE); d !== taken; d = Atomics.load(words, DONE)) {
-      await changed(words, DONE, d);
+    // The lost worker no longer holds the process, and a wait on shared memory does not either.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      for (let d = Atomics.load(words, DONE); d !== taken; d = Atomics.load(words, DONE)) {
+        await changed(words, DONE, d);
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
