@@ -8,6 +8,7 @@
  *        [1] done     the request the worker finished last
  *        [2] status   0 ok, 1 the list threw (message at ERROR_AT)
  *        [3] length   bytes of that message
+ *        [4] taken    the request the worker took last (−1: the caller withdrew the next one)
  *  f64 at TASKS_AT:   count, then per task: kernel index, argument count, arguments…
  *  u8  at ERROR_AT:   the error message, UTF-8, truncated to ERROR_BYTES
  * ```
@@ -15,7 +16,13 @@
  * The caller writes a list and bumps `request`; the worker, waiting on that word (spinning
  * briefly first, then `Atomics.waitAsync`, so its event loop stays free), runs the list, sets
  * `done` and notifies. The caller waits on `done` the same way. A block carries one list at a
- * time: the caller rings a busy worker only after its previous list is done.
+ * time: the caller rings a busy worker only after its previous list is done; a list longer
+ * than the block goes in pieces, one after another in the same turn.
+ *
+ * A worker given up for lost (_pool.ts) may still be running: Deno's `terminate()` lets running
+ * code go on. The worker therefore takes each list by moving `taken` from the last list it took
+ * to the new one, and the caller giving up moves it to −1 instead: whoever moves it first wins,
+ * so a list is either withdrawn before it starts or known to be running (and waited for).
  *
  * Used where memory is shared and `Atomics.waitAsync` exists (Chromium, Deno, Node ≥ 16);
  * elsewhere the pool sends lists through comlink.
@@ -24,7 +31,7 @@
  */
 import type { Task } from "./_task.ts";
 
-const REQUEST = 0, DONE = 1, STATUS = 2, LENGTH = 3;
+const REQUEST = 0, DONE = 1, STATUS = 2, LENGTH = 3, TAKEN = 4;
 const TASKS_AT = 64;
 const ERROR_BYTES = 1024;
 /** Bytes of one control block. */
@@ -57,30 +64,32 @@ export class Doorbell {
   #busy: Promise<void> = Promise.resolve();
   /** Lists rung or queued and not yet done. */
   #queued = 0;
+  /** Set by stop(): nothing more is rung. */
+  #stopped = false;
+  /** Set by abandon() once no list can run on the block any more. */
+  #lost = false;
 
   constructor(kernels: readonly string[]) {
     this.block = new SharedArrayBuffer(BLOCK_BYTES);
-    this.#words = new Int32Array(this.block, 0, 4);
+    this.#words = new Int32Array(this.block, 0, 5);
     this.#tasks = new Float64Array(this.block, TASKS_AT, TASK_CAPACITY);
     this.#kernels = new Map(kernels.map((name, i) => [name, i]));
   }
 
-  /** Whether `tasks` fit one block (else send them another way). */
-  fits(tasks: readonly Task[]): boolean {
-    let size = 1;
-    for (const task of tasks) size += 2 + task.args.length;
-    return size <= TASK_CAPACITY && tasks.every((task) => this.#kernels.has(task.kernel));
-  }
-
   /**
-   * Rings the worker with `tasks` (which must fit) and resolves when it has run them.
+   * Rings the worker with `tasks` and resolves when it has run them (in pieces where they do
+   * not fit one block).
    *
-   * @throws {Error} With the worker's message when a task threw.
+   * @throws {Error} With the worker's message when a task threw (the rest are not run), or on
+   *   a kernel the module does not export.
    */
   run(tasks: readonly Task[]): Promise<void> {
+    const pieces = this.#pieces(tasks);
     // An idle worker is rung now, before the caller goes on with its own share of the work;
     // a busy one when its list is done.
-    const start = () => this.#ring(tasks);
+    const start = async () => {
+      for (const piece of pieces) await this.#ring(piece);
+    };
     const turn = (this.#queued++ === 0 ? start() : this.#busy.then(start))
       .finally(() => void this.#queued--);
     this.#busy = turn.catch(() => {});
@@ -89,11 +98,65 @@ export class Doorbell {
 
   /** Asks the worker to stop listening (it then only answers comlink calls). */
   stop(): void {
+    this.#stopped = true;
     Atomics.store(this.#words, REQUEST, -1);
     Atomics.notify(this.#words, REQUEST);
   }
 
+  /**
+   * Gives the worker up for lost: a list rung but not yet taken is withdrawn (its caller
+   * rejects; the worker never runs it) and nothing more is rung. Resolves once no list can run
+   * on this block any more: at once when `threadGone` (the host stopped the thread), else when
+   * the list the worker took, if any, is done.
+   */
+  async abandon(threadGone: boolean): Promise<void> {
+    this.stop();
+    const words = this.#words;
+    const done = Atomics.load(words, DONE);
+    const taken = Atomics.compareExchange(words, TAKEN, done, -1);
+    if (taken === done || threadGone) {
+      // Nothing runs there, and nothing will: a caller still waiting on the block gives up.
+      this.#lost = true;
+      Atomics.notify(words, DONE);
+      return;
+    }
+    // The lost worker no longer holds the process, and a wait on shared memory does not either.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      for (let d = Atomics.load(words, DONE); d !== taken; d = Atomics.load(words, DONE)) {
+        await changed(words, DONE, d);
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Splits a list into pieces that each fit the block. */
+  #pieces(tasks: readonly Task[]): Task[][] {
+    const pieces: Task[][] = [];
+    let piece: Task[] = [], size = 1;
+    for (const task of tasks) {
+      if (!this.#kernels.has(task.kernel)) throw new Error(`Unknown WASM kernel "${task.kernel}"`);
+      const need = 2 + task.args.length;
+      if (1 + need > TASK_CAPACITY) {
+        throw new RangeError(
+          `Expected at most ${TASK_CAPACITY - 3} task arguments but found ${task.args.length}`,
+        );
+      }
+      if (size + need > TASK_CAPACITY) {
+        pieces.push(piece);
+        piece = [];
+        size = 1;
+      }
+      piece.push(task);
+      size += need;
+    }
+    if (piece.length > 0) pieces.push(piece);
+    return pieces;
+  }
+
   async #ring(tasks: readonly Task[]): Promise<void> {
+    if (this.#stopped) throw new Error("The worker's doorbell was stopped before this list ran");
     const t = this.#tasks, words = this.#words;
     let at = 0;
     t[at++] = tasks.length;
@@ -113,6 +176,7 @@ export class Doorbell {
       done = Atomics.load(words, DONE)
     ) {
       await changed(words, DONE, done);
+      if (this.#lost) throw new Error("The worker was lost before it finished this list");
     }
     if (Atomics.load(words, STATUS) !== 0) {
       const length = Atomics.load(words, LENGTH);
@@ -132,10 +196,11 @@ export async function listen(
   names: readonly string[],
   exports: Record<string, (...args: number[]) => unknown>,
 ): Promise<void> {
-  const words = new Int32Array(block, 0, 4);
+  const words = new Int32Array(block, 0, 5);
   const t = new Float64Array(block, TASKS_AT, TASK_CAPACITY);
   const kernels = names.map((name) => exports[name]);
   let seen = Atomics.load(words, REQUEST);
+  let taken = Atomics.load(words, TAKEN);
   for (;;) {
     let request = Atomics.load(words, REQUEST);
     for (let spin = 0; request === seen && spin < SPIN; spin++) {
@@ -147,6 +212,9 @@ export async function listen(
     }
     if (request < 0) return;
     seen = request;
+    // Take the list, unless the caller has withdrawn it (it gave this worker up for lost).
+    if (Atomics.compareExchange(words, TAKEN, taken, request) !== taken) return;
+    taken = request;
     try {
       const count = t[0];
       for (let i = 0, at = 1; i < count; i++) {

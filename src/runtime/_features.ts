@@ -23,7 +23,10 @@ export interface Features {
   relaxedSimd: boolean;
   /** A shared WebAssembly.Memory can be made and posted to workers. */
   sharedMemory: boolean;
-  /** Workers exist: web workers, or Node's worker_threads. */
+  /**
+   * Workers exist: web workers, or `node:worker_threads` (Node, and Deno, whose web workers
+   * cannot be told to let the process exit while its `node:worker_threads` ones can).
+   */
   workers: "web" | "node" | null;
   hardwareConcurrency: number;
   isNode: boolean;
@@ -49,6 +52,16 @@ function canShareMemory(): boolean {
   }
 }
 
+/** Whether this host has `node:worker_threads` workers that can stop holding the process. */
+async function unrefWorkers(): Promise<boolean> {
+  try {
+    const { Worker } = await importNode("worker_threads");
+    return typeof Worker?.prototype?.unref === "function";
+  } catch {
+    return false;
+  }
+}
+
 /** Detects the host's features once. */
 export async function detectFeatures(): Promise<Features> {
   const g = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown };
@@ -59,6 +72,8 @@ export async function detectFeatures(): Promise<Features> {
     workers = "node";
     const os = await importNode("os");
     hardwareConcurrency = os.availableParallelism?.() ?? os.cpus().length;
+  } else if (g.Deno !== undefined && workers === "web" && await unrefWorkers()) {
+    workers = "node";
   }
   return {
     simd: validate(SIMD_PROBE),

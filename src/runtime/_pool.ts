@@ -8,6 +8,18 @@
  * Tasks are dealt round-robin in their given order, so which worker runs which task is fixed by
  * the task list alone; tasks write disjoint outputs, so results never depend on the pool size.
  *
+ * A call settles only when none of its tasks can touch memory any more: when one share fails,
+ * the call waits for the other shares (on copied memory they stop before their next task) and
+ * only then rejects, so the caller may free or reuse its buffers at once. A worker that stops
+ * by itself (killed by the host, out of memory, an uncaught error) fails the shares it held
+ * once nothing can run on its doorbell any more: a list it had not taken is withdrawn, one it
+ * runs is waited for where the host cannot stop a thread mid-task (Deno). A fresh worker, with
+ * a doorbell of its own, takes its place on the next call. `terminate()` (dispose) lets running
+ * calls finish first, for the same reason.
+ *
+ * Workers hold the process (Node, and Deno through its `node:worker_threads`) only while a
+ * call has work on them, so a script that never calls `dispose()` still exits when it is done.
+ *
  * @module
  */
 import * as Comlink from "comlink";
@@ -18,11 +30,23 @@ import type { Features } from "./_features.ts";
 import type { Task, WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
 
-interface PoolWorker {
+/** One started worker thread, as the pool drives it. */
+export interface PoolWorker {
   api: Comlink.Remote<WorkerApi>;
-  terminate(): void;
   /** Where task lists are rung on shared memory (absent: they go through comlink). */
   doorbell?: Doorbell;
+  /**
+   * Rejects once the worker has stopped, by itself or through `terminate()`; never resolves.
+   * Where `stopsAtOnce` is false the thread may still finish the task it runs (Deno: its
+   * `terminate()` lets running code go on; a web worker's error comes only between tasks).
+   */
+  lost: Promise<never>;
+  /** Whether the host stops running code before `lost` rejects (Node's worker_threads). */
+  stopsAtOnce: boolean;
+  /** Whether this worker keeps the process alive (a no-op where the host has no such notion). */
+  hold(on: boolean): void;
+  /** Ends the worker; resolves when the host says its thread is gone. */
+  terminate(): Promise<void>;
 }
 
 let blobUrl: string | null = null;
@@ -31,17 +55,41 @@ let blobUrl: string | null = null;
 // globalThis.Worker with Node's worker_threads class when they find `process` (as in Deno).
 const WebWorker: typeof Worker | undefined = globalThis.Worker;
 
-async function spawn(kind: "web" | "node"): Promise<PoolWorker> {
+function stopped(detail: string, cause?: unknown): Error {
+  return new Error(`A worker of the pool stopped ${detail}`, cause === undefined ? {} : { cause });
+}
+
+/** Starts one worker thread (not yet initialised). */
+export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
   if (kind === "node") {
     const { Worker } = await importNode("worker_threads");
     const url = WORKER_SOURCE !== null
       ? new URL(`data:text/javascript;base64,${btoa(unescape(encodeURIComponent(WORKER_SOURCE)))}`)
       : workerUrl()!;
     const worker = new Worker(url);
-    worker.unref();
+    let ending = false, failure: Error | undefined;
+    // "exit" comes after "error" when the worker died of one; in Node once the thread no
+    // longer runs, in Deno possibly while it finishes a task (see `stopsAtOnce`).
+    const lost = new Promise<never>((_, reject) => {
+      worker.on("error", (error: Error) => void (failure = error));
+      worker.once("exit", (code: number) => {
+        reject(
+          ending
+            ? stopped("(terminated)")
+            : stopped(`(exit code ${code}${failure ? `: ${failure.message}` : ""})`, failure),
+        );
+      });
+    });
+    lost.catch(() => {});
     return {
       api: Comlink.wrap<WorkerApi>(nodeEndpoint(worker as unknown as NodePort)),
-      terminate: () => void worker.terminate(),
+      lost,
+      stopsAtOnce: !("Deno" in globalThis),
+      hold: (on) => void (on ? worker.ref() : worker.unref()),
+      terminate: async () => {
+        ending = true;
+        await worker.terminate();
+      },
     };
   }
   let url: string | URL;
@@ -52,51 +100,127 @@ async function spawn(kind: "web" | "node"): Promise<PoolWorker> {
     url = workerUrl()!;
   }
   const worker = new WebWorker!(url, { type: "module" });
-  return { api: Comlink.wrap<WorkerApi>(worker), terminate: () => worker.terminate() };
+  // A web worker says nothing when it ends; an uncaught error is the one sign of trouble. It
+  // reaches this thread only after the worker's stack unwound, so no kernel runs there then.
+  let end!: (error: Error) => void;
+  const lost = new Promise<never>((_, reject) => end = reject);
+  lost.catch(() => {});
+  worker.addEventListener("error", (event) => {
+    event.preventDefault();
+    worker.terminate();
+    end(stopped(`(${event.message})`));
+  });
+  return {
+    api: Comlink.wrap<WorkerApi>(worker),
+    lost,
+    stopsAtOnce: false,
+    hold: () => {},
+    terminate: () => {
+      worker.terminate();
+      end(stopped("(terminated)"));
+      return Promise.resolve();
+    },
+  };
+}
+
+/** How the pool starts a worker: spawn it, instantiate the module, listen on a doorbell. */
+interface Launch {
+  spawn: (kind: "web" | "node") => Promise<PoolWorker>;
+  kind: "web" | "node";
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory | null;
+  maximumPages: number;
+}
+
+async function launch(opts: Launch): Promise<PoolWorker> {
+  const worker = await opts.spawn(opts.kind);
+  try {
+    await Promise.race([worker.api.init(opts.module, opts.memory, opts.maximumPages), worker.lost]);
+    if (opts.memory !== null && doorbellSupported()) {
+      const kernels = WebAssembly.Module.exports(opts.module)
+        .filter((e) => e.kind === "function")
+        .map((e) => e.name);
+      const doorbell = new Doorbell(kernels);
+      await Promise.race([worker.api.listen(doorbell.block, kernels), worker.lost]);
+      worker.doorbell = doorbell;
+    }
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  worker.hold(false);
+  return worker;
+}
+
+/** Runs a task list on shared memory: through the doorbell where there is one, else comlink. */
+async function runInPlace(worker: PoolWorker, list: Task[]): Promise<void> {
+  if (worker.doorbell) await worker.doorbell.run(list);
+  else await worker.api.run(list);
+}
+
+/** A place in the pool: the worker now in it (null: started again on the next call). */
+interface Slot {
+  worker: Promise<PoolWorker> | null;
 }
 
 export class Pool {
   readonly size: number;
-  readonly #workers: PoolWorker[];
+  readonly #slots: Slot[];
   readonly #shared: boolean;
+  readonly #launch: Launch;
+  /** Shares of calls each worker runs now: it holds the process while this is above zero. */
+  readonly #shares = new WeakMap<PoolWorker, number>();
+  /**
+   * Per worker: rejects once it is lost and nothing can run on its doorbell any more (see
+   * `#watch`); a share settles no earlier than this.
+   */
+  readonly #gone = new WeakMap<PoolWorker, Promise<never>>();
+  /** Shares running now, which terminate() lets finish. */
+  readonly #running = new Set<Promise<void>>();
+  #terminated = false;
 
-  private constructor(workers: PoolWorker[], shared: boolean) {
-    this.#workers = workers;
+  private constructor(workers: PoolWorker[], launch: Launch) {
     this.size = workers.length;
-    this.#shared = shared;
+    this.#shared = launch.memory !== null;
+    this.#launch = launch;
+    this.#slots = workers.map((worker) => ({ worker: Promise.resolve(worker) }));
+    workers.forEach((worker, w) => this.#watch(w, worker));
   }
 
-  /** Starts `size` workers and instantiates `module` in each. */
+  /**
+   * Starts `size` workers and instantiates `module` in each. `spawn` replaces how a worker
+   * thread is started (tests use it to reach the threads they stop).
+   */
   static async start(opts: {
     size: number;
     features: Features;
     module: WebAssembly.Module;
     memory: WebAssembly.Memory | null;
     maximumPages: number;
+    spawn?: (kind: "web" | "node") => Promise<PoolWorker>;
   }): Promise<Pool> {
-    const kind = opts.features.workers!;
-    const workers = await Promise.all(Array.from({ length: opts.size }, () => spawn(kind)));
-    try {
-      await Promise.all(workers.map((w) => w.api.init(opts.module, opts.memory, opts.maximumPages)));
-      if (opts.memory !== null && doorbellSupported()) {
-        const kernels = WebAssembly.Module.exports(opts.module)
-          .filter((e) => e.kind === "function")
-          .map((e) => e.name);
-        await Promise.all(workers.map((w) => {
-          w.doorbell = new Doorbell(kernels);
-          return w.api.listen(w.doorbell.block, kernels);
-        }));
-      }
-    } catch (error) {
-      for (const w of workers) w.terminate();
-      throw error;
+    const how: Launch = {
+      spawn: opts.spawn ?? spawnWorker,
+      kind: opts.features.workers!,
+      module: opts.module,
+      memory: opts.memory,
+      maximumPages: opts.maximumPages,
+    };
+    const started = await Promise.allSettled(Array.from({ length: opts.size }, () => launch(how)));
+    const workers = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw failed.reason;
     }
-    return new Pool(workers, opts.memory !== null);
+    return new Pool(workers, how);
   }
 
   /**
-   * Runs the tasks across the workers. `read`/`write` copy regions out of and into the caller's
-   * memory when it is not shared.
+   * Runs the tasks across the workers and settles once every share has finished or stopped.
+   * `read`/`write` copy regions out of and into the caller's memory when it is not shared.
+   *
+   * @throws The first failing share's error, in worker order, once no share runs any more.
    */
   async run(
     tasks: Task[],
@@ -104,32 +228,114 @@ export class Pool {
     write: (offset: number, data: ArrayBuffer) => void,
   ): Promise<void> {
     const n = this.size;
+    const shares: Promise<void>[] = [];
+    // Set when the call gives up: copied shares stop before their next task and write nothing.
+    const call = { over: false };
     if (this.#shared) {
-      const lists: Task[][] = Array.from({ length: n }, () => []);
-      tasks.forEach((task, i) => lists[i % n].push(task));
-      await Promise.all(lists.map((list, w) => {
-        if (list.length === 0) return null;
-        const worker = this.#workers[w];
-        return worker.doorbell?.fits(list) ? worker.doorbell.run(list) : worker.api.run(list);
-      }));
-      return;
-    }
-    await Promise.all(this.#workers.map(async (worker, w) => {
-      for (let i = w; i < tasks.length; i += n) {
-        const task = tasks[i];
-        const inputs = (task.inputs ?? []).map(([offset, bytes]) => read(offset, bytes));
-        const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs));
-        (task.outputs ?? []).forEach(([offset], j) => write(offset, outputs[j]));
+      for (let w = 0; w < n && w < tasks.length; w++) {
+        const list = tasks.filter((_, i) => i % n === w);
+        shares.push(this.#share(w, (worker) => runInPlace(worker, list)));
       }
+    } else {
+      for (let w = 0; w < n && w < tasks.length; w++) {
+        shares.push(
+          this.#share(w, async (worker) => {
+            for (let i = w; i < tasks.length && !call.over; i += n) {
+              const task = tasks[i];
+              const inputs = (task.inputs ?? []).map(([offset, bytes]) => read(offset, bytes));
+              const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs));
+              if (call.over) return;
+              (task.outputs ?? []).forEach(([offset], j) => write(offset, outputs[j]));
+            }
+          }).catch((error) => {
+            call.over = true;
+            throw error;
+          }),
+        );
+      }
+    }
+    const settled = await Promise.allSettled(shares);
+    call.over = true;
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  /**
+   * Ends every worker once the calls running on them are done (not every host can stop a
+   * thread in the middle of a task); later calls reject.
+   */
+  async terminate(): Promise<void> {
+    this.#terminated = true;
+    await Promise.allSettled(this.#running);
+    await Promise.all(this.#slots.map(async (slot) => {
+      const worker = await slot.worker?.catch(() => null);
+      slot.worker = null;
+      if (!worker) return;
+      worker.doorbell?.stop();
+      await worker.terminate();
+      worker.api[Comlink.releaseProxy]();
     }));
   }
 
-  /** Ends every worker. */
-  terminate(): void {
-    for (const w of this.#workers) {
-      w.doorbell?.stop();
-      w.api[Comlink.releaseProxy]();
-      w.terminate();
+  /**
+   * Runs one share on slot `w`'s worker, holding the process meanwhile; rejects as soon as that
+   * worker's thread is gone (it can then no longer touch memory).
+   */
+  #share(w: number, fn: (worker: PoolWorker) => Promise<void>): Promise<void> {
+    if (this.#terminated) return Promise.reject(new Error("The worker pool was disposed"));
+    const share = this.#runShare(w, fn);
+    this.#running.add(share);
+    const forget = () => void this.#running.delete(share);
+    share.then(forget, forget);
+    return share;
+  }
+
+  async #runShare(w: number, fn: (worker: PoolWorker) => Promise<void>): Promise<void> {
+    const slot = this.#slots[w];
+    const worker = await (slot.worker ??= this.#replace(w));
+    const shares = this.#shares.get(worker) ?? 0;
+    this.#shares.set(worker, shares + 1);
+    if (shares === 0) worker.hold(true);
+    try {
+      await Promise.race([fn(worker), this.#gone.get(worker)!]);
+    } finally {
+      const left = this.#shares.get(worker)! - 1;
+      this.#shares.set(worker, left);
+      if (left === 0) worker.hold(false);
     }
+  }
+
+  /** Starts a worker for slot `w`; on failure the next call tries again. */
+  #replace(w: number): Promise<PoolWorker> {
+    const slot = this.#slots[w];
+    const started = launch(this.#launch).then((worker) => {
+      if (this.#terminated) {
+        void worker.terminate();
+        throw new Error("The worker pool was disposed");
+      }
+      this.#watch(w, worker);
+      return worker;
+    });
+    started.catch(() => {
+      if (slot.worker === started) slot.worker = null;
+    });
+    return started;
+  }
+
+  /**
+   * When `worker` stops by itself its slot is emptied (the next call starts a replacement,
+   * with a block of its own), and its shares fail once its doorbell is quiet: a list it had
+   * not taken is withdrawn, one it runs is waited for where the thread may still be running.
+   */
+  #watch(w: number, worker: PoolWorker): void {
+    const slot = this.#slots[w];
+    const current = slot.worker;
+    const gone = worker.lost.catch(async (error) => {
+      if (slot.worker === current && !this.#terminated) slot.worker = null;
+      await worker.doorbell?.abandon(worker.stopsAtOnce);
+      throw error;
+    });
+    gone.catch(() => {});
+    this.#gone.set(worker, gone);
   }
 }

@@ -84,7 +84,10 @@ export class WasmRuntime {
     return fn(...args) as number;
   }
 
-  /** Runs tasks across the pool, or in order in this thread when there is none. */
+  /**
+   * Runs tasks across the pool, or in order in this thread when there is none. Settles only
+   * once no task of the call runs any more, so when it rejects the caller may free its buffers.
+   */
   async run(tasks: Task[]): Promise<void> {
     if (this.#pool === null || tasks.length <= 1) {
       for (const task of tasks) this.call(task.kernel, ...task.args);
@@ -131,9 +134,9 @@ export class WasmRuntime {
     }
   }
 
-  /** Ends the workers. */
-  dispose(): void {
-    this.#pool?.terminate();
+  /** Ends the workers; resolves once their threads are gone. */
+  async dispose(): Promise<void> {
+    await this.#pool?.terminate();
   }
 }
 

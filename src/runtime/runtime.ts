@@ -131,11 +131,15 @@ export function runtimeInfo(): RuntimeInfo {
   };
 }
 
-/** Ends the workers and releases the GPU device; the next call starts the runtime again. */
+/**
+ * Ends the workers and releases the GPU device at once; the next call starts the runtime again.
+ * Optional: idle workers never keep a Node or Deno process alive, so a script that does not
+ * call it still exits when its own work is done.
+ */
 export async function dispose(): Promise<void> {
   const s = state ?? (pending ? await pending.catch(() => null) : null);
   state = null;
-  if (s) (await s.wasm.catch(() => null))?.dispose();
+  if (s) await (await s.wasm.catch(() => null))?.dispose();
   await releaseGpu();
 }
 

@@ -2,6 +2,9 @@
 // kernels in-thread and across worker_threads, compared to the TypeScript reference.
 // Prints `ok <name>` / `FAIL <name>` lines for tests/run_all.ts.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 import { randomTensor as random, test } from "../_harness.mjs";
 
 
@@ -47,3 +50,60 @@ await test("node: bad input raises a RangeError naming the argument", async () =
 });
 
 await dispose();
+
+// A user's script that never calls dispose() (tests/runtime/_no_dispose.mjs): idle workers must
+// not hold the process. Exiting takes milliseconds; a held process never exits, so the grace
+// after its last line only has to stay clear of a slow, loaded machine.
+const GRACE_MS = 10_000;
+
+/** Runs the script on the bundle; the child is killed GRACE_MS after it prints `lastLine`. */
+function runScript(args, lastLine) {
+  const script = fileURLToPath(new URL("../runtime/_no_dispose.mjs", import.meta.url));
+  const bundle = fileURLToPath(new URL("../../dist/tessera.js", import.meta.url));
+  const child = spawn(process.execPath, [script, bundle, ...args]);
+  return new Promise((resolve, reject) => {
+    let stdout = "", stderr = "", hung = false, timer;
+    const kill = () => {
+      hung = true;
+      child.kill("SIGKILL");
+    };
+    const stuck = setTimeout(kill, 20 * GRACE_MS);
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+      if (timer === undefined && stdout.split("\n").includes(lastLine)) timer = setTimeout(kill, GRACE_MS);
+    });
+    child.stderr.on("data", (chunk) => void (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      clearTimeout(stuck);
+      resolve({ code, lines: stdout.split("\n").filter(Boolean), stderr, hung });
+    });
+  });
+}
+
+await test("node: a script that never calls dispose() exits by itself with code 0", async () => {
+  const run = await runScript([], "done");
+  assert.equal(run.hung, false, `still running ${GRACE_MS} ms after its last line`);
+  assert.deepEqual(run.lines, ["fit", "attention", "sample", "done"], run.stderr);
+  assert.equal(run.code, 0, run.stderr);
+});
+
+await test("node: a script that throws after a call exits non-zero with the error", async () => {
+  const run = await runScript(["throw"], "fit");
+  assert.equal(run.hung, false, `still running ${GRACE_MS} ms after it threw`);
+  assert.deepEqual(run.lines, ["fit"]);
+  assert.notEqual(run.code, 0);
+  assert.match(run.stderr, /Thrown by the script after a call/);
+});
+
+await test("node: calls after dispose() start the runtime again", async () => {
+  await init({ threads: 2 });
+  await dispose();
+  const again = await matmul(a, b, { backend: "wasm" });
+  assert.equal(runtimeInfo().threads, Math.min(4, availableParallelism()));
+  for (let i = 0; i < again.data.length; i++) {
+    assert.ok(Math.abs(again.data[i] - reference.data[i]) < 1e-4, `element ${i}`);
+  }
+  await dispose();
+});
