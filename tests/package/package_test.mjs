@@ -72,7 +72,9 @@ try {
 
   await test("package: Node imports tessera-ml and fits, attends and samples", async () => {
     assert.ok(installed, "installed");
+    const started = Date.now();
     const { stdout } = await sh("node", ["run.mjs"], project, 120_000);
+    const elapsed = Date.now() - started;
     const r = JSON.parse(stdout.trim().split("\n").at(-1));
     assert.equal(r.rounds, 30);
     assert.ok(r.accuracy >= 0.95, `training accuracy ${r.accuracy}`);
@@ -81,6 +83,7 @@ try {
     assert.equal(r.nearMode, 64);
     assert.equal(r.threads, 2);
     assert.equal(r.simd, true);
+    assert.ok(elapsed < 60_000, `the process exited by itself, without dispose(), after ${elapsed} ms`);
   });
 
   const tsc = (config) => async () => {

@@ -1,7 +1,8 @@
 // A Node user of the installed package: `import … from "tessera-ml"`, then a fit, attention and
-// a sampler run. Prints one JSON line of results for tests/package/package_test.mjs to check.
+// a sampler run, and no dispose(). Prints one JSON line of results for
+// tests/package/package_test.mjs to check; the process must then exit by itself.
 import {
-  dispose, GaussianMixture, init, karrasSigmas, linearAttention, runtimeInfo, sample,
+  GaussianMixture, init, karrasSigmas, linearAttention, runtimeInfo, sample,
   scaledDotProductAttention, XGBClassifier,
 } from "tessera-ml";
 
@@ -40,7 +41,7 @@ const x = await sample({ denoiser: mixture.denoiser, batch: 64, dim: 2, sigmas: 
 const nearMode = Array.from({ length: 64 }, (_, i) => Math.abs(Math.abs(x[2 * i]) - 2) < 1.2).filter(Boolean).length;
 
 const info = runtimeInfo();
-await dispose();
+// No dispose(): idle workers must not keep the process alive (the harness times it out).
 console.log(JSON.stringify({
   accuracy, rounds, attentionError, linearShape: linear.shape, nearMode,
   threads: info.threads, simd: info.simd,
