@@ -12,6 +12,30 @@ export function hasWebGpuApi(): boolean {
   return typeof navigator !== "undefined" && "gpu" in navigator && !!navigator.gpu;
 }
 
+let adapterProbe: Promise<boolean> | null = null;
+
+/**
+ * Whether the host has a WebGPU adapter (the API alone is not enough: headless browsers and
+ * GPU-less machines expose `navigator.gpu` and give no adapter). Asked once per process, and
+ * given up after 2 s, so a host that never answers does not hold `init()`.
+ */
+export function hasGpuAdapter(): Promise<boolean> {
+  adapterProbe ??= (async () => {
+    if (!hasWebGpuApi()) return false;
+    if (adapterInfo !== null) return true;
+    const timeout = new Promise<null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), 2000);
+      (timer as { unref?: () => void }).unref?.();
+    });
+    try {
+      return (await Promise.race([navigator.gpu.requestAdapter(), timeout])) !== null;
+    } catch {
+      return false;
+    }
+  })();
+  return adapterProbe;
+}
+
 /** The shared GPUDevice, or null where none can be had. */
 export function gpuDevice(): Promise<GPUDevice | null> {
   devicePromise ??= (async () => {

@@ -8,7 +8,7 @@ import type { Backend } from "../tensor.ts";
 import { checkBackend, checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
 import { ASSET_MODE, loadWasmModule } from "./_assets.ts";
 import { detectFeatures, type Features } from "./_features.ts";
-import { gpuAdapterInfo, gpuDevice, hasWebGpuApi, releaseGpu } from "./_gpu.ts";
+import { gpuAdapterInfo, gpuDevice, hasGpuAdapter, releaseGpu } from "./_gpu.ts";
 import { WasmRuntime } from "./_wasm.ts";
 
 /** What the runtime found and chose. */
@@ -68,7 +68,7 @@ async function start(
     }))();
   // Keep a failed start from leaving an unhandled rejection before anyone awaits it.
   wasm.catch(() => {});
-  const webgpu = backend === "webgpu" ? (await gpuDevice()) !== null : hasWebGpuApi();
+  const webgpu = backend === "webgpu" ? (await gpuDevice()) !== null : await hasGpuAdapter();
   return { features, backend, threads, relaxed, wasm, webgpu };
 }
 
