@@ -104,6 +104,8 @@ async function autorun(label, path, viewport, isolated) {
           frame: Number(document.getElementById("diff-canvas").dataset.frame),
           nfe: Number(document.getElementById("diff-readout").dataset.nfe),
           floor: Number(document.getElementById("diff-chart").dataset.floor),
+          waterfall: { ...document.getElementById("trees-waterfall").dataset },
+          waterfallBars: document.querySelectorAll("#trees-waterfall svg rect").length,
           digits: inkOf(document.getElementById("digits-canvas")),
           digitsNfe: Number(document.getElementById("digits-readout").dataset.nfe),
           digitsState: document.getElementById("digits").dataset.state,
@@ -131,6 +133,17 @@ async function autorun(label, path, viewport, isolated) {
       assert.equal(out.nfe, 35, "heun, 18 steps: 2·18 − 1 denoiser calls");
       assert.equal(out.frame, 18, "the replay reaches σ = 0");
       assert.ok(out.floor > 0 && out.floor < 0.5, `two exact draws differ by ${out.floor}`);
+      // The waterfall explains the last model, the XGBoost example: 30 features, one output.
+      const wf = out.waterfall;
+      assert.equal(wf.ok, "true", JSON.stringify(wf));
+      assert.equal(wf.shape, "1x31");
+      assert.equal(wf.steps, "13", "bias, 10 features, 20 others summed, the margin");
+      assert.equal(out.waterfallBars, 13);
+      assert.ok(Number(wf.difference) <= 1e-5, `|Σφ − margin| = ${wf.difference}`);
+      assert.ok(
+        Number(wf.referenceDifference) < 1e-6,
+        `σ(Σφ) vs XGBoost: ${wf.referenceDifference}`,
+      );
       assert.equal(out.digitsState, "done");
       assert.equal(out.digitsNfe, 8, "the digits: unipc, 8 steps, one denoiser call each");
       assert.ok(out.digits.drawn === 64, `64 digits drawn, found ${out.digits.drawn}`);
@@ -313,6 +326,76 @@ await test("playground: the mixture editor adds, moves and removes modes", async
     await page.click("#diff-sample");
     await waitState(page, "diffusion", ["done", "error"]);
     assert.equal(await state(page, "diffusion"), "done");
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+await test("playground: the waterfall's contributions add up to the model's output", async () => {
+  const { page, errors } = await open("/");
+  try {
+    const fit = async (data, rows, estimator, rounds) => {
+      if (data) {
+        await page.selectOption("#trees-data", data);
+        await page.waitForFunction(
+          (r) => document.getElementById("trees-summary").textContent.includes(`${r} rows`),
+          rows,
+        );
+      }
+      await page.selectOption("#trees-estimator", estimator);
+      if (rounds) await page.fill('[data-option="nEstimators"]', String(rounds));
+      await page.click("#trees-fit");
+      await waitState(page, "trees", ["done", "error", "cancelled"]);
+      assert.equal(await state(page, "trees"), "done", await page.textContent("#trees .state"));
+      return await page.$eval("#trees-waterfall", (b) => ({
+        ...b.dataset,
+        bars: b.querySelectorAll("svg rect").length,
+        labels: [...b.querySelectorAll("svg text[text-anchor=end]")].map((t) => t.textContent),
+      }));
+    };
+    const check = (wf, shape, steps) => {
+      assert.equal(wf.ok, "true", JSON.stringify(wf));
+      assert.equal(wf.shape, shape);
+      assert.equal(wf.steps, String(steps));
+      assert.equal(wf.bars, steps);
+      assert.ok(Number(wf.difference) <= Number(wf.tolerance), JSON.stringify(wf));
+      assert.ok(Number(wf.difference) <= 1e-4 * Math.max(1, Math.abs(Number(wf.output))));
+    };
+    // A forest on iris: one block per class, probabilities; 4 features, all shown.
+    const forest = await fit("iris", 150, "rf", 50);
+    check(forest, "1x3x5", 6);
+    assert.equal(forest.labels[0], "bias (expected output)");
+    assert.match(forest.labels[5], /^P\((setosa|versicolor|virginica)\)$/);
+    await page.fill("#trees-explain-row", "12");
+    await page.dispatchEvent("#trees-explain-row", "change");
+    await page.waitForFunction(() =>
+      document.getElementById("trees-waterfall").dataset.row === "12"
+    );
+    check(
+      await page.$eval("#trees-waterfall", (b) => ({
+        ...b.dataset,
+        bars: b.querySelectorAll("svg rect").length,
+      })),
+      "1x3x5",
+      6,
+    );
+    assert.match(
+      await page.textContent("#trees-explain-note"),
+      /test row 12 of 30; predicted \w+, true \w+/,
+    );
+    // XGBoost on Vehicle: [n, K, F + 1] with 4 classes, the predicted class's margin.
+    const booster = await fit("vehicle", 846, "xgb", 30);
+    check(booster, "1x4x19", 13);
+    assert.match(booster.labels[12], /^margin of /);
+    assert.equal(booster.labels[11], "8 other features");
+    // Regression: the prediction.
+    check(await fit("diabetes", 442, "gb", 30), "1x11", 12);
+    // AdaBoost has no TreeSHAP: the page says so and draws nothing.
+    await fit("iris", 150, "ada", 10);
+    assert.equal(await page.$$eval("#trees-waterfall svg", (s) => s.length), 0);
+    assert.match(await page.textContent("#trees-explain-note"), /no TreeSHAP/);
+    await page.screenshot({ path: `${shots}waterfall.png`, fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
