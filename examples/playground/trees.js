@@ -508,7 +508,12 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
       outputLabel: label,
       values: x.data,
     });
-    box.innerHTML = waterfallSvg(w.steps, { label: 230 });
+    // Drawn at the container's size, so that its text stays legible on a phone.
+    const width = Math.max(320, Math.min(760, box.clientWidth || 640));
+    box.innerHTML = waterfallSvg(w.steps, {
+      width,
+      label: Math.round(width * (width < 500 ? 0.42 : 0.36)),
+    });
     const ok = w.difference <= w.tolerance;
     Object.assign(box.dataset, {
       row: String(row),

@@ -71,6 +71,12 @@ Deno.test("waterfallSvg() draws one bar a step and escapes the names", () => {
   assert.ok(!svg.includes('<b>"x"'));
   assert.equal(svg.match(/data-kind="feature"/g)?.length, 2);
   assert.ok(svg.includes(">+1</text>") && svg.includes(">−0.5</text>"));
+  // A narrow plot cuts long names to its label column (120 px: 16 characters).
+  const long = waterfallSteps([1, 2], ["a very long feature name indeed"], { output: 3 });
+  const narrow = waterfallSvg(long.steps, { width: 320, label: 120 });
+  assert.match(narrow, /viewBox="0 0 320 /);
+  assert.ok(narrow.includes(">a very long fea…</text>"), narrow);
+  assert.ok(narrow.includes("<title>a very long feature name indeed: +1</title>"));
   assert.equal(signed(-1.5e-5), "−1.5e-5");
   assert.equal(signed(0.12345), "+0.123");
 });

@@ -137,11 +137,13 @@ export function signed(x) {
  * when it lowers it, grey for the bias and the output, with a dashed line at 0.
  *
  * @param {Step[]} steps
- * @param {{ width?: number; label?: number }} opts Width in px; `label`: the label column's width.
+ * @param {{ width?: number; label?: number }} opts Width in px (default 640); `label`: the label
+ *   column's width (default a third of it); longer labels are cut with "…".
  * @returns {string}
  */
 export function waterfallSvg(steps, opts = {}) {
-  const width = opts.width ?? 640, labelWidth = opts.label ?? 210, valueWidth = 64;
+  const width = opts.width ?? 640, labelWidth = opts.label ?? Math.round(width / 3);
+  const valueWidth = 64, maxChars = Math.max(8, Math.floor(labelWidth / 7.2));
   const row = 22, top = 8, height = top + steps.length * row + 18;
   let lo = 0, hi = 0;
   for (const s of steps) lo = Math.min(lo, s.start, s.end), hi = Math.max(hi, s.start, s.end);
@@ -173,7 +175,9 @@ export function waterfallSvg(steps, opts = {}) {
         `<title>${escapeXml(`${s.label}: ${text}`)}</title>` +
         `<text x="${labelWidth}" y="${y + 15}" text-anchor="end"${
           s.kind === "output" ? ' font-weight="600"' : ""
-        }>${escapeXml(s.label.length > 34 ? `${s.label.slice(0, 33)}…` : s.label)}</text>` +
+        }>${
+          escapeXml(s.label.length > maxChars ? `${s.label.slice(0, maxChars - 1)}…` : s.label)
+        }</text>` +
         `<rect x="${left.toFixed(1)}" y="${y + 3}" width="${
           Math.max(1, right - left).toFixed(1)
         }" height="${row - 6}" fill="${fill}"/>` +
