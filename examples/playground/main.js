@@ -1,6 +1,7 @@
 /**
  * The playground page: imports the built Tessera bundle by URL (as from a CDN), shows what the
- * runtime found, and mounts the three panels. `?autorun` runs every panel with its defaults and
+ * runtime found, and mounts the three panels (the diffusion panel's Digits part
+ * has its own state and autorun). `?autorun` runs every panel with its defaults and
  * then sets document.body.dataset.done to "true" ("error" on a failure); `?bundle=URL` imports
  * the bundle from another URL (for example jsDelivr's copy of tessera-ml).
  *
@@ -9,6 +10,7 @@
 import { mountTrees } from "./trees.js";
 import { mountAttention } from "./attention.js";
 import { mountDiffusion } from "./diffusion.js";
+import { mountDigits } from "./digits.js";
 
 const params = new URLSearchParams(location.search);
 const bundleUrl = new URL(params.get("bundle") ?? "/dist/tessera.js", location.href).href;
@@ -79,7 +81,12 @@ async function main() {
     setState,
     refreshRuntime: () => showRuntime(tessera.runtimeInfo()),
   };
-  const panels = [await mountTrees(kit), await mountAttention(kit), await mountDiffusion(kit)];
+  const panels = [
+    await mountTrees(kit),
+    await mountAttention(kit),
+    await mountDiffusion(kit),
+    mountDigits(kit),
+  ];
   // For tests and for poking at the library from the console.
   Object.assign(window, { tessera, playground: { panels } });
   if (params.has("autorun")) {

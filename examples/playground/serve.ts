@@ -5,7 +5,10 @@
  * workers share one WebAssembly.Memory; `/?isolated=0` serves the same page without those
  * headers, where workers get copies of their inputs instead. The page imports the built bundle
  * by URL (`/dist/tessera.js`, or any URL given as `?bundle=`), as a page importing it from a CDN
- * does. Only files of examples/playground/ and dist/ are served.
+ * does. Only files of examples/playground/ and dist/ are served, and for the diffusion panel's
+ * digits the ONNX networks of examples/digits/ (`/digits/<name>.onnx`) and the three files of
+ * onnxruntime-web's WASM build it loads (`/ort/…`, from node_modules), so the page fetches
+ * nothing from the network.
  *
  * Environment: PORT (default 8000; 0 picks a free port), HOST (default 127.0.0.1).
  *
@@ -14,6 +17,18 @@
 
 const HERE = new URL("./", import.meta.url);
 const DIST = new URL("../../dist/", import.meta.url);
+const DIGITS = new URL("../digits/", import.meta.url);
+const ORT = new URL("../../node_modules/onnxruntime-web/dist/", import.meta.url);
+
+/**
+ * onnxruntime-web's files the page loads: the WASM-only ES module build and the runtime it
+ * imports (`ort.env.wasm.wasmPaths = "/ort/"`). Nothing else of node_modules is served.
+ */
+export const ORT_FILES: readonly string[] = [
+  "ort.wasm.min.mjs",
+  "ort-wasm-simd-threaded.mjs",
+  "ort-wasm-simd-threaded.wasm",
+];
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -26,6 +41,8 @@ const TYPES: Record<string, string> = {
   png: "image/png",
   svg: "image/svg+xml",
   ts: "text/plain; charset=utf-8",
+  wasm: "application/wasm",
+  onnx: "application/octet-stream",
 };
 
 /** The file a URL path names, or null when it is outside the served folders. */
@@ -34,6 +51,14 @@ function resolve(pathname: string): URL | null {
   if (path.split("/").some((part) => part === ".." || part.startsWith("."))) return null;
   if (path === "/") return new URL("index.html", HERE);
   if (path.startsWith("/dist/")) return new URL(path.slice("/dist/".length), DIST);
+  if (path.startsWith("/digits/")) {
+    const name = path.slice("/digits/".length);
+    return /^[\w-]+\.onnx$/.test(name) ? new URL(name, DIGITS) : null;
+  }
+  if (path.startsWith("/ort/")) {
+    const name = path.slice("/ort/".length);
+    return ORT_FILES.includes(name) ? new URL(name, ORT) : null;
+  }
   return new URL(path.slice(1), HERE);
 }
 
@@ -63,6 +88,8 @@ export async function handle(request: Request): Promise<Response> {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
       const hint = url.pathname.startsWith("/dist/")
         ? "Not found: build the bundle first (npm run build)\n"
+        : url.pathname.startsWith("/ort/")
+        ? "Not found: install the dependencies first (npm install)\n"
         : url.pathname.startsWith("/out/")
         ? "Not found: run deno run -A examples/playground/build.ts first\n"
         : "Not found\n";

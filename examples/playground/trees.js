@@ -1,11 +1,13 @@
 /**
  * The Trees panel: a bundled data set or an uploaded CSV, an estimator and its main options, a
  * fit with a live progress bar, per-round evaluation (XGBoost) and Cancel; then test scores, a
- * confusion matrix or a predicted-vs-true plot, feature importances, the model as JSON; and
- * predictions from a model trained by XGBoost itself.
+ * confusion matrix or a predicted-vs-true plot, feature importances, the model as JSON; a
+ * waterfall of one test row's SHAP contributions; and predictions from a model trained by
+ * XGBoost itself (explained the same way).
  *
  * @module
  */
+import { contributionsOf, explainedOutput, waterfallSteps, waterfallSvg } from "./lib/explain.js";
 import { accuracy, confusionMatrix, maxAbsDifference, regressionScores } from "./lib/metrics.js";
 import { lineChart, shortNumber } from "./lib/plot.js";
 import { guessTask, parseCsv, toColumns, toDataSet, trainTestSplit } from "./lib/table.js";
@@ -136,6 +138,36 @@ function renderImportances(container, importances, names) {
   container.dataset.count = String(order.length);
 }
 
+/**
+ * The raw output that a model's contributions add up to: the margin of XGBoost models, the
+ * decision function of gradient boosting classifiers, class probabilities of tree and forest
+ * classifiers, the prediction of regressors; always [n, K].
+ */
+async function rawOutput(model, X) {
+  if (typeof model.predictMargin === "function") return await model.predictMargin(X);
+  if (typeof model.decisionFunction === "function") {
+    const d = await model.decisionFunction(X);
+    return d.shape ? d : { data: d, shape: [d.length, 1] };
+  }
+  if (typeof model.predictProba === "function") return await model.predictProba(X);
+  const p = await model.predict(X);
+  return { data: p, shape: [p.length, 1] };
+}
+
+/** What the raw output of class output `k` (of `outputs`) is called, for the waterfall. */
+function outputName(model, k, outputs, className) {
+  const classifier = Array.isArray(className) || typeof model.predictProba === "function";
+  const name = (j) => className?.[j] ?? `class ${j}`;
+  if (typeof model.predictMargin === "function") {
+    if (!classifier) return "margin";
+    return outputs === 1 ? `margin (log-odds of ${name(1)})` : `margin of ${name(k)}`;
+  }
+  if (typeof model.decisionFunction === "function") {
+    return outputs === 1 ? `log-odds of ${name(1)}` : `decision function of ${name(k)}`;
+  }
+  return classifier ? `P(${name(k)})` : "prediction";
+}
+
 export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
   const sets = await (await fetch("out/data/index.json")).json();
   /** Columns of the loaded table and where they came from. */
@@ -144,6 +176,11 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
   /** The running fit's cancel function. */
   let cancelFit = null;
   let worker = null;
+  /**
+   * What the waterfall explains: the latest model (a fit, or a loaded XGBoost model) with its
+   * test rows { model, X, names, classNames, y, reference, source }.
+   */
+  let explained = null;
 
   // Whether this build of Tessera partitions categories natively (XGBoost's
   // enable_categorical); otherwise category codes are used as ordered numbers.
@@ -292,6 +329,7 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     $("trees-importances").replaceChildren();
     $("trees-curve").replaceChildren();
     delete $("trees-curve").dataset.plotted;
+    clearExplanation();
     const progress = $("trees-progress");
     progress.value = 0;
     progress.max = 1;
@@ -392,6 +430,15 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
       });
     }
     renderImportances($("trees-importances"), estimator.featureImportances, ds.featureNames);
+    await explainModel({
+      model: estimator,
+      X: Xtest,
+      names: ds.featureNames,
+      classNames: ds.classNames ?? null,
+      y: ytest,
+      reference: null,
+      source: `${className} fitted above`,
+    });
     $("trees-download").disabled = false;
     // XGBoost's own format, where this build of Tessera writes it (XGB* models).
     $("trees-download-xgb").hidden = typeof estimator.toXGBoostJSON !== "function";
@@ -399,11 +446,112 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     return { cancelled: false };
   }
 
+  /** Explains `subject`'s test rows from now on, starting with the chosen row. */
+  async function explainModel(subject) {
+    explained = subject;
+    $("trees-explain-row").max = String(subject.X.shape[0] - 1);
+    await renderExplanation();
+  }
+
+  function clearExplanation(note = "") {
+    explained = null;
+    const box = $("trees-waterfall");
+    box.replaceChildren();
+    for (const key of Object.keys(box.dataset)) delete box.dataset[key];
+    $("trees-explain-note").textContent = note;
+    $("trees-explain-check").textContent = "";
+  }
+
+  /**
+   * Draws the chosen test row's waterfall and checks in the page that its contributions add up
+   * to the model's raw output (and, for the XGBoost example, that σ(Σφ) is XGBoost's own
+   * probability).
+   */
+  async function renderExplanation() {
+    if (!explained) return;
+    const { model, X, names, classNames, y, reference, source } = explained;
+    const box = $("trees-waterfall");
+    if (typeof model.predictContributions !== "function") {
+      const kept = explained;
+      clearExplanation(
+        `${source}: no TreeSHAP for this estimator (AdaBoost weighs whole ` +
+          `estimators' votes, which path-dependent TreeSHAP does not cover).`,
+      );
+      explained = kept;
+      return;
+    }
+    const n = X.shape[0], F = X.shape[1];
+    const input = $("trees-explain-row");
+    const asked = Number(input.value);
+    const row = Number.isInteger(asked) ? Math.min(n - 1, Math.max(0, asked)) : 0;
+    input.value = String(row);
+    const x = { data: X.data.slice(row * F, (row + 1) * F), shape: [1, F] };
+    const [phi, raw] = await Promise.all([model.predictContributions(x), rawOutput(model, x)]);
+    if (explained?.model !== model) return; // another model arrived meanwhile
+    const outputs = raw.shape.length > 1 ? raw.shape[1] : 1;
+    const k = explainedOutput(raw, 0);
+    const classes = typeof model.predictProba === "function" ? model.classes : null;
+    const className = (j) => classNames?.[classes ? classes[j] : j] ?? String(j);
+    const label = outputName(
+      model,
+      k,
+      outputs,
+      classNames && Array.from(
+        { length: Math.max(outputs, 2) },
+        (_, j) => className(j),
+      ),
+    );
+    const output = raw.data[k];
+    const w = waterfallSteps(contributionsOf(phi, 0, k), names, {
+      top: 10,
+      output,
+      outputLabel: label,
+      values: x.data,
+    });
+    // Drawn at the container's size, so that its text stays legible on a phone.
+    const width = Math.max(320, Math.min(760, box.clientWidth || 640));
+    box.innerHTML = waterfallSvg(w.steps, {
+      width,
+      label: Math.round(width * (width < 500 ? 0.42 : 0.36)),
+    });
+    const ok = w.difference <= w.tolerance;
+    Object.assign(box.dataset, {
+      row: String(row),
+      shape: phi.shape.join("x"),
+      steps: String(w.steps.length),
+      sum: String(w.sum),
+      output: String(output),
+      difference: String(w.difference),
+      tolerance: String(w.tolerance),
+      ok: String(ok),
+    });
+    let predicted = "";
+    if (classes || classNames) {
+      const j = outputs === 1 ? (output > 0 ? 1 : 0) : k;
+      predicted = `; predicted ${className(j)}` +
+        (y ? `, true ${classNames?.[y[row]] ?? y[row]}` : "");
+    } else if (y) predicted = `; true value ${shortNumber(y[row])}`;
+    $("trees-explain-note").textContent = `${source}, test row ${row} of ${n}${predicted}.`;
+    let check = `Σ contributions ${w.sum.toPrecision(7)} against the model's ${label} ` +
+      `${output.toPrecision(7)}: |difference| ${w.difference.toExponential(1)} ` +
+      `${ok ? "≤" : ">"} tolerance ${w.tolerance.toExponential(1)} ${ok ? "✓" : "✗"}`;
+    if (reference && outputs === 1) {
+      const p = 1 / (1 + Math.exp(-w.sum));
+      const d = Math.abs(p - reference[row]);
+      box.dataset.referenceDifference = String(d);
+      check += `; σ(Σφ) = ${p.toFixed(6)}, XGBoost's own probability ${
+        reference[row].toFixed(6)
+      } (|Δ| ${d.toExponential(1)})`;
+    } else delete box.dataset.referenceDifference;
+    $("trees-explain-check").textContent = check + ".";
+    $("trees-explain-check").className = ok ? "small" : "small fail";
+  }
+
   /**
    * Predicts with a model trained by XGBoost: a save_model file (JSON text, or UBJSON bytes) or
    * the example's wrapper, which also holds rows, labels and XGBoost's own predictions.
    */
-  async function predictXGBoost(content, source) {
+  async function predictXGBoost(content, source, exampleNames = null) {
     const out = $("trees-xgb-result");
     // UBJSON bytes (.ubj) go to fromXGBoostJSON as they are, where the library reads them.
     const json = typeof content === "string" ? JSON.parse(content) : null;
@@ -411,11 +559,12 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     const model = tessera.fromXGBoostJSON(wrapper ? wrapper.model : json ?? content);
     const kind = model instanceof tessera.XGBClassifier ? "classifier" : "regressor";
     out.replaceChildren(metric("model", `${source}: XGBoost ${kind}, ${model.nFeatures} features`));
-    let X, y = null, reference = null;
+    let X, y = null, reference = null, names = null;
     if (wrapper?.X) {
       X = toTensor(wrapper.X.map((r) => r.map((v) => (v === null ? NaN : v))));
       y = wrapper.y ? Float64Array.from(wrapper.y) : null;
       reference = wrapper.prediction ?? null;
+      names = exampleNames;
     } else if (table) {
       const ds = toDataSet(table.columns, $("trees-target").value, $("trees-task").value);
       if (ds.featureNames.length !== model.nFeatures) {
@@ -430,6 +579,7 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
       const { test } = trainTestSplit(ds.X.length, 0.2, 0);
       X = toTensor(test.map((i) => ds.X[i]));
       y = Float64Array.from(test, (i) => ds.y[i]);
+      names = ds.featureNames;
     } else return;
     const n = X.shape[0];
     const t0 = performance.now();
@@ -455,6 +605,34 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
         out.dataset.accuracy = String(acc);
       } else out.append(metric("RMSE", shortNumber(regressionScores(y, output).rmse)));
     }
+    const saved = json?.learner?.feature_names ??
+      (wrapper ? wrapper.model.learner?.feature_names : null);
+    await explainModel({
+      model,
+      X,
+      names: saved?.length === model.nFeatures
+        ? saved
+        : names?.length === model.nFeatures
+        ? names
+        : Array.from({ length: model.nFeatures }, (_, j) => `f${j}`),
+      classNames: kind === "classifier"
+        ? (wrapper?.classes ?? Array.from(model.classes, (c) => String(c)))
+        : null,
+      y,
+      reference,
+      source: `XGBoost model (${source})`,
+    });
+  }
+
+  /** The example's column names: it was trained on the bundled breast cancer data's columns. */
+  async function loadExample() {
+    const csv = await (await fetch("out/data/breast_cancer.csv")).text();
+    const names = parseCsv(csv).header.slice(0, -1);
+    return predictXGBoost(
+      await (await fetch("xgboost_breast_cancer.json")).text(),
+      "example",
+      names,
+    );
   }
 
   /** Runs an action, showing its error in the panel's state, and rethrows. */
@@ -490,16 +668,14 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
   });
   $("trees-fit").addEventListener("click", () => ui(fit));
   $("trees-cancel").addEventListener("click", () => cancelFit?.());
+  $("trees-explain-row").addEventListener("change", () => ui(renderExplanation));
   $("trees-download").addEventListener("click", () => {
     if (!fitted) return;
     downloadText(`${fitted.className}.json`, JSON.stringify(fitted.estimator.toJSON()));
   });
   $("trees-xgb-example").addEventListener(
     "click",
-    () =>
-      ui(async () =>
-        predictXGBoost(await (await fetch("xgboost_breast_cancer.json")).text(), "example")
-      ),
+    () => ui(loadExample),
   );
   $("trees-xgb-file").addEventListener("change", () => {
     const file = $("trees-xgb-file").files[0];
@@ -525,9 +701,7 @@ export async function mountTrees({ tessera, bundleUrl, exclusive, setState }) {
     async autorun() {
       const result = await attempt(fit);
       if (result.cancelled) throw new Error("The autorun fit was cancelled");
-      await attempt(async () =>
-        predictXGBoost(await (await fetch("xgboost_breast_cancer.json")).text(), "example")
-      );
+      await attempt(loadExample);
     },
   };
 }

@@ -80,24 +80,38 @@ async function autorun(label, path, viewport, isolated) {
       await page.waitForFunction(() => document.body.dataset.done !== "false", null, {
         timeout: 240_000,
       });
-      const out = await page.evaluate(() => ({
-        done: document.body.dataset.done,
-        error: document.body.dataset.error ?? "",
-        isolated: self.crossOriginIsolated,
-        info: globalThis.tessera.runtimeInfo(),
-        plots: document.querySelectorAll("[data-plotted] canvas").length,
-        accuracy: Number(document.getElementById("trees-metrics").dataset.accuracy),
-        xgboost: Number(document.getElementById("trees-xgb-result").dataset.maxDifference),
-        exampleAccuracy: Number(document.getElementById("trees-xgb-result").dataset.accuracy),
-        importances: Number(document.getElementById("trees-importances").dataset.count),
-        checks: [...document.querySelectorAll("#attn-check tbody tr")].map((tr) => ({
-          ...tr.dataset,
-        })),
-        frame: Number(document.getElementById("diff-canvas").dataset.frame),
-        nfe: Number(document.getElementById("diff-readout").dataset.nfe),
-        floor: Number(document.getElementById("diff-chart").dataset.floor),
-        overflow: document.documentElement.scrollWidth - globalThis.innerWidth,
-      }));
+      const out = await page.evaluate(() => {
+        /** The fraction of a canvas's pixels darker than mid-grey, and what the page drew. */
+        const inkOf = (canvas) => {
+          const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+          let dark = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i] < 128) dark++;
+          return { ink: dark / (data.length / 4), drawn: Number(canvas.dataset.drawn) };
+        };
+        return {
+          done: document.body.dataset.done,
+          error: document.body.dataset.error ?? "",
+          isolated: self.crossOriginIsolated,
+          info: globalThis.tessera.runtimeInfo(),
+          plots: document.querySelectorAll("[data-plotted] canvas").length,
+          accuracy: Number(document.getElementById("trees-metrics").dataset.accuracy),
+          xgboost: Number(document.getElementById("trees-xgb-result").dataset.maxDifference),
+          exampleAccuracy: Number(document.getElementById("trees-xgb-result").dataset.accuracy),
+          importances: Number(document.getElementById("trees-importances").dataset.count),
+          checks: [...document.querySelectorAll("#attn-check tbody tr")].map((tr) => ({
+            ...tr.dataset,
+          })),
+          frame: Number(document.getElementById("diff-canvas").dataset.frame),
+          nfe: Number(document.getElementById("diff-readout").dataset.nfe),
+          floor: Number(document.getElementById("diff-chart").dataset.floor),
+          waterfall: { ...document.getElementById("trees-waterfall").dataset },
+          waterfallBars: document.querySelectorAll("#trees-waterfall svg rect").length,
+          digits: inkOf(document.getElementById("digits-canvas")),
+          digitsNfe: Number(document.getElementById("digits-readout").dataset.nfe),
+          digitsState: document.getElementById("digits").dataset.state,
+          overflow: document.documentElement.scrollWidth - globalThis.innerWidth,
+        };
+      });
       await page.screenshot({
         path: `${shots}autorun-${isolated ? "isolated" : "plain"}.png`,
         fullPage: true,
@@ -119,6 +133,24 @@ async function autorun(label, path, viewport, isolated) {
       assert.equal(out.nfe, 35, "heun, 18 steps: 2·18 − 1 denoiser calls");
       assert.equal(out.frame, 18, "the replay reaches σ = 0");
       assert.ok(out.floor > 0 && out.floor < 0.5, `two exact draws differ by ${out.floor}`);
+      // The waterfall explains the last model, the XGBoost example: 30 features, one output.
+      const wf = out.waterfall;
+      assert.equal(wf.ok, "true", JSON.stringify(wf));
+      assert.equal(wf.shape, "1x31");
+      assert.equal(wf.steps, "13", "bias, 10 features, 20 others summed, the margin");
+      assert.equal(out.waterfallBars, 13);
+      assert.ok(Number(wf.difference) <= 1e-5, `|Σφ − margin| = ${wf.difference}`);
+      assert.ok(
+        Number(wf.referenceDifference) < 1e-6,
+        `σ(Σφ) vs XGBoost: ${wf.referenceDifference}`,
+      );
+      assert.equal(out.digitsState, "done");
+      assert.equal(out.digitsNfe, 8, "the digits: unipc, 8 steps, one denoiser call each");
+      assert.ok(out.digits.drawn === 64, `64 digits drawn, found ${out.digits.drawn}`);
+      assert.ok(
+        out.digits.ink > 0.05 && out.digits.ink < 0.5,
+        `the digits canvas has ink on ${out.digits.ink} of its pixels`,
+      );
       assert.ok(out.overflow <= 1, `no sideways scrolling (${out.overflow} px too wide)`);
     } finally {
       await page.close();
@@ -295,6 +327,118 @@ await test("playground: the mixture editor adds, moves and removes modes", async
     await waitState(page, "diffusion", ["done", "error"]);
     assert.equal(await state(page, "diffusion"), "done");
     assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+await test("playground: the waterfall's contributions add up to the model's output", async () => {
+  const { page, errors } = await open("/");
+  try {
+    const fit = async (data, rows, estimator, rounds) => {
+      if (data) {
+        await page.selectOption("#trees-data", data);
+        await page.waitForFunction(
+          (r) => document.getElementById("trees-summary").textContent.includes(`${r} rows`),
+          rows,
+        );
+      }
+      await page.selectOption("#trees-estimator", estimator);
+      if (rounds) await page.fill('[data-option="nEstimators"]', String(rounds));
+      await page.click("#trees-fit");
+      await waitState(page, "trees", ["done", "error", "cancelled"]);
+      assert.equal(await state(page, "trees"), "done", await page.textContent("#trees .state"));
+      return await page.$eval("#trees-waterfall", (b) => ({
+        ...b.dataset,
+        bars: b.querySelectorAll("svg rect").length,
+        labels: [...b.querySelectorAll("svg text[text-anchor=end]")].map((t) => t.textContent),
+      }));
+    };
+    const check = (wf, shape, steps) => {
+      assert.equal(wf.ok, "true", JSON.stringify(wf));
+      assert.equal(wf.shape, shape);
+      assert.equal(wf.steps, String(steps));
+      assert.equal(wf.bars, steps);
+      assert.ok(Number(wf.difference) <= Number(wf.tolerance), JSON.stringify(wf));
+      assert.ok(Number(wf.difference) <= 1e-4 * Math.max(1, Math.abs(Number(wf.output))));
+    };
+    // A forest on iris: one block per class, probabilities; 4 features, all shown.
+    const forest = await fit("iris", 150, "rf", 50);
+    check(forest, "1x3x5", 6);
+    assert.equal(forest.labels[0], "bias (expected output)");
+    assert.match(forest.labels[5], /^P\((setosa|versicolor|virginica)\)$/);
+    await page.fill("#trees-explain-row", "12");
+    await page.dispatchEvent("#trees-explain-row", "change");
+    await page.waitForFunction(() =>
+      document.getElementById("trees-waterfall").dataset.row === "12"
+    );
+    check(
+      await page.$eval("#trees-waterfall", (b) => ({
+        ...b.dataset,
+        bars: b.querySelectorAll("svg rect").length,
+      })),
+      "1x3x5",
+      6,
+    );
+    assert.match(
+      await page.textContent("#trees-explain-note"),
+      /test row 12 of 30; predicted \w+, true \w+/,
+    );
+    // XGBoost on Vehicle: [n, K, F + 1] with 4 classes, the predicted class's margin.
+    const booster = await fit("vehicle", 846, "xgb", 30);
+    check(booster, "1x4x19", 13);
+    assert.match(booster.labels[12], /^margin of /);
+    assert.equal(booster.labels[11], "8 other features");
+    // Regression: the prediction.
+    check(await fit("diabetes", 442, "gb", 30), "1x11", 12);
+    // AdaBoost has no TreeSHAP: the page says so and draws nothing.
+    await fit("iris", 150, "ada", 10);
+    assert.equal(await page.$$eval("#trees-waterfall svg", (s) => s.length), 0);
+    assert.match(await page.textContent("#trees-explain-note"), /no TreeSHAP/);
+    await page.screenshot({ path: `${shots}waterfall.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+await test("playground: the digits network samples a chosen class, guided or not", async () => {
+  const { page, errors, foreign } = await open("/");
+  try {
+    const run = async (settings) => {
+      for (const [id, value] of Object.entries(settings)) {
+        if (id === "class" || id === "sampler") await page.selectOption(`#digits-${id}`, value);
+        else await page.fill(`#digits-${id}`, value);
+      }
+      await page.click("#digits-sample");
+      await waitState(page, "digits", ["done", "error"]);
+      assert.equal(await state(page, "digits"), "done", await page.textContent("#digits .state"));
+      return await page.$eval("#digits-readout", (r) => ({ text: r.textContent, ...r.dataset }));
+    };
+    const guided = await run({ class: "3", guidance: "3", sampler: "ipndm", steps: "6" });
+    assert.equal(guided.nfe, "6");
+    assert.equal(guided.calls, "6", "classifier-free guidance: one batched call per step");
+    assert.match(guided.text, /class 3, guidance 3: NFE 6 \(6 network calls of 128 rows\)/);
+    const plain = await run({ class: "none", sampler: "heun", steps: "4" });
+    assert.equal(plain.nfe, "7", "heun, 4 steps: 2·4 − 1");
+    assert.match(plain.text, /class none: NFE 7 \(7 network calls of 64 rows\)/);
+    assert.equal(await page.isDisabled("#digits-guidance"), true);
+    const ink = await page.$eval("#digits-canvas", (c) => {
+      const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] < 128) dark++;
+      return dark / (data.length / 4);
+    });
+    assert.ok(ink > 0.05 && ink < 0.5, `ink on ${ink} of the canvas`);
+    await page.fill("#digits-steps", "0");
+    await page.click("#digits-sample");
+    await waitState(page, "digits", ["done", "error"]);
+    assert.match(
+      await page.textContent("#digits .state"),
+      /"steps" to be an integer in \[1, 500\]/,
+    );
+    assert.deepEqual(errors, []);
+    assert.deepEqual(foreign, [], "onnxruntime-web and the network come from the page's server");
   } finally {
     await page.close();
   }
