@@ -301,7 +301,7 @@ const MAX_WIDTH = 2 ** 24;
  * Reads and checks a serialised ensemble, so that a model file from anywhere either loads into
  * an ensemble that predicts finite numbers on finite rows, or is refused: every array dense
  * (no holes) and of the length its counts imply; thresholds, leaf values, gains, covers and
- * base margins finite float32 values; indices integers in range; each tree a proper tree
+ * base margins finite float32 values, covers >= 0; indices integers in range; each tree a proper tree
  * (every node reached once from its root, children after their parent), so prediction always
  * ends; category bitsets well formed; and the largest leaves of all trees add up to a finite
  * float32 margin, so that no sum of them overflows. Nothing is returned half-checked.
@@ -362,6 +362,13 @@ export function ensembleFromJSON(name: string, json: unknown): TreeEnsemble {
         integerList(`${name}.catBits`, o.catBits, 0, 2 ** 32 - 1, catBegin[nNodes]),
       ),
     };
+  }
+  // Covers are hessian or weight sums: never negative.
+  const negative = model.cover.findIndex((c) => c < 0);
+  if (negative >= 0) {
+    throw new RangeError(
+      `Expected "${name}.cover[${negative}]" to be >= 0 but found ${model.cover[negative]}`,
+    );
   }
   checkEnsemble(name, model);
   checkMarginBound(name, model);
