@@ -207,7 +207,7 @@ export function registeredName(
  * Reads a dense array (no holes) of the given length from serialised state, each entry checked
  * by `entry` (which names it `${name}[i]`).
  */
-function denseArray<T>(
+export function denseList<T>(
   name: string,
   value: unknown,
   length: number | undefined,
@@ -265,12 +265,12 @@ export function integerFrom(name: string, value: unknown, min: number, max: numb
 
 /** Reads an array of finite numbers (of the given length) from serialised state. */
 export function numberList(name: string, value: unknown, length?: number): Float64Array {
-  return Float64Array.from(denseArray(name, value, length, "finite numbers", finiteFrom));
+  return Float64Array.from(denseList(name, value, length, "finite numbers", finiteFrom));
 }
 
 /** Reads an array of finite float32 values (of the given length) from serialised state. */
 export function float32List(name: string, value: unknown, length?: number): Float32Array {
-  return Float32Array.from(denseArray(name, value, length, "finite numbers", float32From));
+  return Float32Array.from(denseList(name, value, length, "finite numbers", float32From));
 }
 
 /** Reads an array of integers in [min, max] (of the given length) from serialised state. */
@@ -281,7 +281,7 @@ export function integerList(
   max: number,
   length?: number,
 ): number[] {
-  return denseArray(name, value, length, "integers", (p, v) => integerFrom(p, v, min, max));
+  return denseList(name, value, length, "integers", (p, v) => integerFrom(p, v, min, max));
 }
 
 /**
@@ -290,7 +290,7 @@ export function integerList(
  */
 export function classList(name: string, value: unknown, min = 2): Float64Array {
   const classes = Float64Array.from(
-    denseArray(name, value, undefined, "class labels", float32From),
+    denseList(name, value, undefined, "class labels", float32From),
   );
   if (classes.length < min) {
     throw new RangeError(

@@ -34,7 +34,14 @@
  */
 import type { CategorySplits, TreesKernels } from "../backends/trees.ts";
 import { show } from "../_validate.ts";
-import { float32List, integerFrom, integerList, MAX_COUNT } from "../estimators/_params.ts";
+import {
+  denseList,
+  float32From,
+  float32List,
+  integerFrom,
+  integerList,
+  MAX_COUNT,
+} from "../estimators/_params.ts";
 
 /** All trees of a fitted ensemble. */
 export interface TreeEnsemble {
@@ -279,7 +286,12 @@ export function ensembleToJSON(model: TreeEnsemble): Record<string, unknown> {
     treeStart: Array.from(model.treeStart),
     treeGroup: Array.from(model.treeGroup),
     feature: Array.from(model.feature),
-    threshold: floats(model.threshold),
+    // +∞ (a split of present values from missing ones, as scikit-learn writes it) and −∞ are
+    // written as strings: JSON has no infinities.
+    threshold: Array.from(
+      model.threshold,
+      (t) => (Number.isFinite(t) ? shortFloat32(t) : String(t)),
+    ),
     defaultLeft: Array.from(model.defaultLeft),
     left: Array.from(model.left),
     right: Array.from(model.right),
@@ -300,8 +312,8 @@ const MAX_WIDTH = 2 ** 24;
 /**
  * Reads and checks a serialised ensemble, so that a model file from anywhere either loads into
  * an ensemble that predicts finite numbers on finite rows, or is refused: every array dense
- * (no holes) and of the length its counts imply; thresholds, leaf values, gains, covers and
- * base margins finite float32 values, covers >= 0; indices integers in range; each tree a proper tree
+ * (no holes) and of the length its counts imply; thresholds float32 values or ±∞ (never
+ * NaN); leaf values, gains, covers and base margins finite float32 values, covers >= 0; indices integers in range; each tree a proper tree
  * (every node reached once from its root, children after their parent), so prediction always
  * ends; category bitsets well formed; and the largest leaves of all trees add up to a finite
  * float32 margin, so that no sum of them overflows. Nothing is returned half-checked.
@@ -343,7 +355,9 @@ export function ensembleFromJSON(name: string, json: unknown): TreeEnsemble {
     feature: Int32Array.from(
       integerList(`${name}.feature`, o.feature, -1, nFeatures - 1, nNodes),
     ),
-    threshold: float32List(`${name}.threshold`, o.threshold, nNodes),
+    threshold: Float32Array.from(
+      denseList(`${name}.threshold`, o.threshold, nNodes, "thresholds", thresholdFrom),
+    ),
     defaultLeft: Uint8Array.from(integerList(`${name}.defaultLeft`, o.defaultLeft, 0, 1, nNodes)),
     left: Int32Array.from(nodeIndex("left")),
     right: Int32Array.from(nodeIndex("right")),
@@ -373,6 +387,16 @@ export function ensembleFromJSON(name: string, json: unknown): TreeEnsemble {
   checkEnsemble(name, model);
   checkMarginBound(name, model);
   return model;
+}
+
+/**
+ * A split threshold: a float32 value, or ±∞ (as a number, or the string "Infinity" or
+ * "-Infinity" that `ensembleToJSON` writes); +∞ sends every present value left.
+ */
+function thresholdFrom(path: string, value: unknown): number {
+  if (value === "Infinity" || value === Infinity) return Infinity;
+  if (value === "-Infinity" || value === -Infinity) return -Infinity;
+  return float32From(path, value);
 }
 
 /**

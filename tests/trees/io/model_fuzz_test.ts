@@ -471,7 +471,9 @@ ESTIMATORS.forEach(([name, fit, fromJSON], index) => {
     // The unmutated model loads and predicts finite numbers.
     const clean = emptyTally();
     await trial(() => fromJSON(structuredClone(json) as object), rows, "clean", clean);
-    assert.equal(clean.loaded - clean.refusedRows, 1, `${name}: the clean model predicts`);
+    // ...as does its JSON text read back.
+    await trial(() => fromJSON(JSON.parse(JSON.stringify(json))), rows, "clean text", clean);
+    assert.equal(clean.loaded - clean.refusedRows, 2, `${name}: the clean model predicts`);
     const random = rng(0x5eed + index);
     const tally = emptyTally();
     for (let i = 0; i < RUNS; i++) {

@@ -9,6 +9,7 @@ import {
   DecisionTreeRegressor,
   fromXGBoostJSON,
   LogisticRegression,
+  RandomForestClassifier,
   Ridge,
   XGBRegressor,
 } from "../../../src/mod.ts";
@@ -54,8 +55,8 @@ Deno.test("fromJSON() names the field and the value of a non-finite number", asy
     ],
     [
       "threshold",
-      -Infinity,
-      /"json\.fitted\.model\.threshold\[1\]" to be a finite number but found -Infinity/,
+      NaN,
+      /"json\.fitted\.model\.threshold\[1\]" to be a finite number but found NaN/,
       RangeError,
     ],
     [
@@ -296,4 +297,24 @@ Deno.test("fromXGBoostJSON() refuses UBJSON lengths beyond the data before alloc
   const object = new Uint8Array([0x7b, 0x23, 0x6c, 0x7f, 0xff, 0xff, 0xff, 0x7d]);
   assert.throws(() => fromXGBoostJSON(object), /an object claims 2147483647 entries/);
   assert.throws(() => fromXGBoostJSON(bytes.subarray(0, bytes.length >> 1)), RangeError);
+});
+
+Deno.test("a split of present values from missing ones (threshold +∞) survives JSON text", async () => {
+  const Xm = Array.from({ length: 16 }, (_, r) => [r % 4 === 0 ? NaN : r, r % 3]);
+  const labels = Xm.map(([x]) => (Number.isNaN(x) ? 1 : 0));
+  for (const C of [DecisionTreeClassifier, RandomForestClassifier] as const) {
+    const model = await new C({ backend: "js" }).fit(Xm, labels);
+    const json = model.toJSON();
+    const thresholds = ((json.fitted as Json).model as Json).threshold as unknown[];
+    assert.ok(thresholds.includes("Infinity"), `${C.name}: ${thresholds}`);
+    const restored = C.fromJSON(JSON.parse(JSON.stringify(json)));
+    assert.deepEqual(await restored.predict(Xm), await model.predict(Xm));
+    // An object holding the number itself loads too; NaN never does.
+    const object = structuredClone(json);
+    const m = (object.fitted as Json).model as Json;
+    m.threshold = thresholds.map((t) => (t === "Infinity" ? Infinity : t));
+    assert.deepEqual(await C.fromJSON(object).predict(Xm), await model.predict(Xm));
+    m.threshold = thresholds.map((t) => (t === "Infinity" ? NaN : t));
+    assert.throws(() => C.fromJSON(object), /to be a finite number but found NaN/);
+  }
 });
