@@ -28,7 +28,9 @@
  *  added at outputs treeGroup[t] .. treeGroup[t] + W − 1, summed in float32 in tree order.
  * ```
  *
- * Serialised (`ensembleToJSON`), every array becomes a plain number array under the same name.
+ * Serialised (`ensembleToJSON`), every array becomes a plain number array under the same name,
+ * except that infinite thresholds are written as the strings "Infinity" and "-Infinity" (JSON
+ * has no infinities). `ensembleFromJSON` checks every number of that form.
  *
  * @module
  */
