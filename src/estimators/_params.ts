@@ -177,10 +177,15 @@ export abstract class BaseEstimator<O extends object, S> {
   }
 }
 
-/** Reads an integer >= 1 (a count) from serialised state. */
+/** The largest count serialised state may hold (array lengths and indices are int32). */
+export const MAX_COUNT = 2 ** 31 - 1;
+
+/** Reads an integer in [1, 2^31 − 1] (a count) from serialised state. */
 export function countFrom(name: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new RangeError(`Expected "${name}" to be an integer >= 1 but found ${show(value)}`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_COUNT) {
+    throw new RangeError(
+      `Expected "${name}" to be an integer in [1, ${MAX_COUNT}] but found ${show(value)}`,
+    );
   }
   return value;
 }
@@ -192,23 +197,114 @@ export function registeredName(
   registry: object,
   what: string,
 ): string {
-  if (typeof value !== "string" || !(value in registry)) {
+  if (typeof value !== "string" || !Object.hasOwn(registry, value)) {
     throw new RangeError(`Expected "${name}" to be a known ${what} but found ${show(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Reads a dense array (no holes) of the given length from serialised state, each entry checked
+ * by `entry` (which names it `${name}[i]`).
+ */
+export function denseList<T>(
+  name: string,
+  value: unknown,
+  length: number | undefined,
+  what: string,
+  entry: (path: string, v: unknown) => T,
+): T[] {
+  if (!Array.isArray(value)) {
+    throw new TypeError(`Expected "${name}" to be an array of ${what} but found ${show(value)}`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(`Expected "${name}" to have ${length} entries but found ${value.length}`);
+  }
+  const out = new Array<T>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) {
+      throw new TypeError(`Expected "${name}[${i}]" to be present but it is a hole`);
+    }
+    out[i] = entry(`${name}[${i}]`, value[i]);
+  }
+  return out;
+}
+
+/** A finite number from serialised state: TypeError for a non-number, RangeError for NaN or ±∞. */
+export function finiteFrom(name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Expected "${name}" to be a finite number but found ${show(value)}`);
+  }
+  if (!Number.isFinite(value)) {
+    throw new RangeError(`Expected "${name}" to be a finite number but found ${show(value)}`);
+  }
+  return value;
+}
+
+/** A finite float32 (|v| <= 3.4028235e38 once rounded) from serialised state. */
+export function float32From(name: string, value: unknown): number {
+  const v = finiteFrom(name, value);
+  if (!Number.isFinite(Math.fround(v))) {
+    throw new RangeError(`Expected "${name}" to be a finite float32 but found ${show(value)}`);
+  }
+  return v;
+}
+
+/** An integer in [min, max] from serialised state. */
+export function integerFrom(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Expected "${name}" to be an integer but found ${show(value)}`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `Expected "${name}" to be an integer in [${min}, ${max}] but found ${show(value)}`,
+    );
   }
   return value;
 }
 
 /** Reads an array of finite numbers (of the given length) from serialised state. */
 export function numberList(name: string, value: unknown, length?: number): Float64Array {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === "number" && Number.isFinite(v))) {
-    throw new TypeError(
-      `Expected "${name}" to be an array of finite numbers but found ${show(value)}`,
+  return Float64Array.from(denseList(name, value, length, "finite numbers", finiteFrom));
+}
+
+/** Reads an array of finite float32 values (of the given length) from serialised state. */
+export function float32List(name: string, value: unknown, length?: number): Float32Array {
+  return Float32Array.from(denseList(name, value, length, "finite numbers", float32From));
+}
+
+/** Reads an array of integers in [min, max] (of the given length) from serialised state. */
+export function integerList(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+  length?: number,
+): number[] {
+  return denseList(name, value, length, "integers", (p, v) => integerFrom(p, v, min, max));
+}
+
+/**
+ * Reads class labels from serialised state: at least `min` finite float32 values (predicted
+ * labels are float32), increasing.
+ */
+export function classList(name: string, value: unknown, min = 2): Float64Array {
+  const classes = Float64Array.from(
+    denseList(name, value, undefined, "class labels", float32From),
+  );
+  if (classes.length < min) {
+    throw new RangeError(
+      `Expected "${name}" to hold at least ${min} classes but found ${classes.length}`,
     );
   }
-  if (length !== undefined && value.length !== length) {
-    throw new RangeError(`Expected "${name}" to have ${length} entries but found ${value.length}`);
+  for (let i = 1; i < classes.length; i++) {
+    if (!(classes[i] > classes[i - 1])) {
+      throw new RangeError(
+        `Expected "${name}" to be increasing but found ${classes[i]} after ${classes[i - 1]}`,
+      );
+    }
   }
-  return Float64Array.from(value);
+  return classes;
 }
 
 /**

@@ -3,7 +3,15 @@
  */
 import type { Matrix, Tensor } from "../tensor.ts";
 import { checkOptions } from "../_validate.ts";
-import { asPromise, countFrom, numberList, type ParamTable } from "../estimators/_params.ts";
+import {
+  asPromise,
+  classList,
+  countFrom,
+  integerFrom,
+  MAX_COUNT,
+  numberList,
+  type ParamTable,
+} from "../estimators/_params.ts";
 import { encodeClasses, toLabels, toWeights } from "../estimators/_input.ts";
 import { toFiniteMatrix } from "./_input.ts";
 import { LinearModel, type LinearState } from "./_linear_model.ts";
@@ -216,17 +224,14 @@ export class LogisticRegression extends LinearModel<LogisticRegressionOptions, L
   protected stateFromJSON(f: Record<string, unknown>): LogisticState {
     const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
     const nClasses = Array.isArray(f.classes) ? f.classes.length : 0;
-    const classes = numberList("json.fitted.classes", f.classes, nClasses);
-    if (nClasses < 2 || classes.some((c, i) => i > 0 && !(c > classes[i - 1]))) {
-      throw new RangeError(`Expected "json.fitted.classes" to hold at least two increasing labels`);
-    }
+    const classes = classList("json.fitted.classes", f.classes, 2);
     const outs = nClasses === 2 ? 1 : nClasses;
     return {
       classes,
       nFeatures,
       coef: numberList("json.fitted.coef", f.coef, outs * nFeatures),
       intercept: numberList("json.fitted.intercept", f.intercept, outs),
-      nIter: typeof f.nIter === "number" ? f.nIter : 0,
+      nIter: f.nIter === undefined ? 0 : integerFrom("json.fitted.nIter", f.nIter, 0, MAX_COUNT),
     };
   }
 

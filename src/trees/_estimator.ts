@@ -18,7 +18,7 @@ import type { Backend } from "../tensor.ts";
 import { toFeatures } from "../estimators/_input.ts";
 import { treesKernels } from "./_kernels.ts";
 import { shapInteractions, shapValues } from "./explain/_tree_shap.ts";
-import { BaseEstimator } from "../estimators/_params.ts";
+import { BaseEstimator, classList } from "../estimators/_params.ts";
 import { ensembleFromJSON, ensembleToJSON, predictRaw, type TreeEnsemble } from "./_tree_model.ts";
 
 /** Serialised estimators carry this tag. */
@@ -132,7 +132,7 @@ export abstract class TreeEstimator<O extends { backend?: Backend }, S extends F
     return this.restoreWith(json, (fields) => {
       const classes = fields.classes === null || fields.classes === undefined
         ? null
-        : Float64Array.from(fields.classes as number[]);
+        : classList("json.fitted.classes", fields.classes, 1);
       const model = ensembleFromJSON("json.fitted.model", fields.model);
       return this.stateFromJSON(fields, { model, classes });
     });

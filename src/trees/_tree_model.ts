@@ -28,12 +28,22 @@
  *  added at outputs treeGroup[t] .. treeGroup[t] + W − 1, summed in float32 in tree order.
  * ```
  *
- * Serialised (`ensembleToJSON`), every array becomes a plain number array under the same name.
+ * Serialised (`ensembleToJSON`), every array becomes a plain number array under the same name,
+ * except that infinite thresholds are written as the strings "Infinity" and "-Infinity" (JSON
+ * has no infinities). `ensembleFromJSON` checks every number of that form.
  *
  * @module
  */
 import type { CategorySplits, TreesKernels } from "../backends/trees.ts";
 import { show } from "../_validate.ts";
+import {
+  denseList,
+  float32From,
+  float32List,
+  integerFrom,
+  integerList,
+  MAX_COUNT,
+} from "../estimators/_params.ts";
 
 /** All trees of a fitted ensemble. */
 export interface TreeEnsemble {
@@ -278,7 +288,12 @@ export function ensembleToJSON(model: TreeEnsemble): Record<string, unknown> {
     treeStart: Array.from(model.treeStart),
     treeGroup: Array.from(model.treeGroup),
     feature: Array.from(model.feature),
-    threshold: floats(model.threshold),
+    // +∞ (a split of present values from missing ones, as scikit-learn writes it) and −∞ are
+    // written as strings: JSON has no infinities.
+    threshold: Array.from(
+      model.threshold,
+      (t) => (Number.isFinite(t) ? shortFloat32(t) : String(t)),
+    ),
     defaultLeft: Array.from(model.defaultLeft),
     left: Array.from(model.left),
     right: Array.from(model.right),
@@ -293,69 +308,125 @@ export function ensembleToJSON(model: TreeEnsemble): Record<string, unknown> {
   };
 }
 
-function numberArray(name: string, value: unknown, length?: number): number[] {
-  if (!Array.isArray(value) || !value.every((v) => typeof v === "number")) {
-    throw new TypeError(`Expected "${name}" to be an array of numbers but found ${show(value)}`);
-  }
-  if (length !== undefined && value.length !== length) {
-    throw new RangeError(`Expected "${name}" to have ${length} entries but found ${value.length}`);
-  }
-  return value;
-}
-
-function integer(name: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`Expected "${name}" to be an integer >= ${min} but found ${show(value)}`);
-  }
-  return value;
-}
+/** The largest number of outputs or features a serialised ensemble may declare. */
+const MAX_WIDTH = 2 ** 24;
 
 /**
- * Reads and checks a serialised ensemble: array lengths, node indices in range, each tree a
- * proper tree (every node reached once from its root), so prediction always ends.
+ * Reads and checks a serialised ensemble, so that a model file from anywhere either loads into
+ * an ensemble that predicts finite numbers on finite rows, or is refused: every array dense
+ * (no holes) and of the length its counts imply; thresholds float32 values or ±∞ (never
+ * NaN); leaf values, gains, covers and base margins finite float32 values, covers >= 0; indices integers in range; each tree a proper tree
+ * (every node reached once from its root, children after their parent), so prediction always
+ * ends; category bitsets well formed; and the largest leaves of all trees add up to a finite
+ * float32 margin, so that no sum of them overflows. Nothing is returned half-checked.
  *
  * @param name Where the object came from, for error messages.
+ * @throws {TypeError} When a field has the wrong type (not an object, an array, a number).
+ * @throws {RangeError} When a number is not finite, out of range, or inconsistent.
  */
 export function ensembleFromJSON(name: string, json: unknown): TreeEnsemble {
-  if (json === null || typeof json !== "object") {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new TypeError(`Expected "${name}" to be a tree ensemble object but found ${show(json)}`);
   }
   const o = json as Record<string, unknown>;
-  const nFeatures = integer(`${name}.nFeatures`, o.nFeatures, 1);
-  const nOutputs = integer(`${name}.nOutputs`, o.nOutputs, 1);
-  const leafWidth = integer(`${name}.leafWidth`, o.leafWidth, 1);
-  const treeStart = numberArray(`${name}.treeStart`, o.treeStart);
+  const nFeatures = integerFrom(`${name}.nFeatures`, o.nFeatures, 1, MAX_COUNT);
+  const nOutputs = integerFrom(`${name}.nOutputs`, o.nOutputs, 1, MAX_WIDTH);
+  const leafWidth = integerFrom(`${name}.leafWidth`, o.leafWidth, 1, nOutputs);
+  const treeStart = integerList(`${name}.treeStart`, o.treeStart, 0, MAX_COUNT);
   const nTrees = treeStart.length - 1;
   if (nTrees < 0) throw new RangeError(`Expected "${name}.treeStart" to have at least one entry`);
+  if (treeStart[0] !== 0) {
+    throw new RangeError(`Expected "${name}.treeStart[0]" to be 0 but found ${treeStart[0]}`);
+  }
   const nNodes = treeStart[nTrees];
-  const feature = numberArray(`${name}.feature`, o.feature, nNodes);
+  if (nNodes * leafWidth > MAX_COUNT) {
+    throw new RangeError(
+      `Expected "${name}" to hold at most ${MAX_COUNT} leaf values but found ${nNodes} nodes of ${leafWidth}`,
+    );
+  }
+  const nodeIndex = (key: string) => integerList(`${name}.${key}`, o[key], -1, nNodes - 1, nNodes);
   const model: TreeEnsemble = {
     nFeatures,
     nOutputs,
     leafWidth,
-    baseMargin: Float32Array.from(numberArray(`${name}.baseMargin`, o.baseMargin, nOutputs)),
+    baseMargin: float32List(`${name}.baseMargin`, o.baseMargin, nOutputs),
     treeStart: Int32Array.from(treeStart),
-    treeGroup: Int32Array.from(numberArray(`${name}.treeGroup`, o.treeGroup, nTrees)),
-    feature: Int32Array.from(feature),
-    threshold: Float32Array.from(numberArray(`${name}.threshold`, o.threshold, nNodes)),
-    defaultLeft: Uint8Array.from(numberArray(`${name}.defaultLeft`, o.defaultLeft, nNodes)),
-    left: Int32Array.from(numberArray(`${name}.left`, o.left, nNodes)),
-    right: Int32Array.from(numberArray(`${name}.right`, o.right, nNodes)),
-    value: Float32Array.from(numberArray(`${name}.value`, o.value, nNodes * leafWidth)),
-    gain: Float32Array.from(numberArray(`${name}.gain`, o.gain, nNodes)),
-    cover: Float32Array.from(numberArray(`${name}.cover`, o.cover, nNodes)),
+    treeGroup: Int32Array.from(
+      integerList(`${name}.treeGroup`, o.treeGroup, 0, nOutputs - leafWidth, nTrees),
+    ),
+    feature: Int32Array.from(
+      integerList(`${name}.feature`, o.feature, -1, nFeatures - 1, nNodes),
+    ),
+    threshold: Float32Array.from(
+      denseList(`${name}.threshold`, o.threshold, nNodes, "thresholds", thresholdFrom),
+    ),
+    defaultLeft: Uint8Array.from(integerList(`${name}.defaultLeft`, o.defaultLeft, 0, 1, nNodes)),
+    left: Int32Array.from(nodeIndex("left")),
+    right: Int32Array.from(nodeIndex("right")),
+    value: float32List(`${name}.value`, o.value, nNodes * leafWidth),
+    gain: float32List(`${name}.gain`, o.gain, nNodes),
+    cover: float32List(`${name}.cover`, o.cover, nNodes),
   };
-  if (o.splitType !== undefined) {
-    const catBegin = numberArray(`${name}.catBegin`, o.catBegin, nNodes + 1);
-    const words = catBegin[nNodes];
+  const hasCategories = o.splitType !== undefined || o.catBegin !== undefined ||
+    o.catBits !== undefined;
+  if (hasCategories) {
+    const catBegin = integerList(`${name}.catBegin`, o.catBegin, 0, MAX_COUNT, nNodes + 1);
     model.categories = {
-      splitType: Uint8Array.from(numberArray(`${name}.splitType`, o.splitType, nNodes)),
+      splitType: Uint8Array.from(integerList(`${name}.splitType`, o.splitType, 0, 1, nNodes)),
       catBegin: Int32Array.from(catBegin),
-      catBits: Uint32Array.from(numberArray(`${name}.catBits`, o.catBits, words)),
+      catBits: Uint32Array.from(
+        integerList(`${name}.catBits`, o.catBits, 0, 2 ** 32 - 1, catBegin[nNodes]),
+      ),
     };
   }
+  // Covers are hessian or weight sums: never negative.
+  const negative = model.cover.findIndex((c) => c < 0);
+  if (negative >= 0) {
+    throw new RangeError(
+      `Expected "${name}.cover[${negative}]" to be >= 0 but found ${model.cover[negative]}`,
+    );
+  }
   checkEnsemble(name, model);
+  checkMarginBound(name, model);
   return model;
+}
+
+/**
+ * A split threshold: a float32 value, or ±∞ (as a number, or the string "Infinity" or
+ * "-Infinity" that `ensembleToJSON` writes); +∞ sends every present value left.
+ */
+function thresholdFrom(path: string, value: unknown): number {
+  if (value === "Infinity" || value === Infinity) return Infinity;
+  if (value === "-Infinity" || value === -Infinity) return -Infinity;
+  return float32From(path, value);
+}
+
+/**
+ * Throws unless |baseMargin| plus, over trees, the largest |leaf value| of each stays a finite
+ * float32 for every output: then no raw output can overflow to ±∞, whatever leaves a row
+ * reaches.
+ */
+function checkMarginBound(name: string, model: TreeEnsemble): void {
+  const { leafWidth: W, treeStart, treeGroup, feature, value } = model;
+  const bound = Float64Array.from(model.baseMargin, Math.abs);
+  for (let t = 0; t < treeGroup.length; t++) {
+    for (let j = 0; j < W; j++) {
+      let largest = 0;
+      for (let i = treeStart[t]; i < treeStart[t + 1]; i++) {
+        if (feature[i] < 0) largest = Math.max(largest, Math.abs(value[i * W + j]));
+      }
+      bound[treeGroup[t] + j] += largest;
+    }
+  }
+  for (let k = 0; k < bound.length; k++) {
+    if (!Number.isFinite(Math.fround(bound[k]))) {
+      throw new RangeError(
+        `Expected the leaves of "${name}" to add up to finite float32 outputs but output ${k} can reach ${
+          bound[k]
+        }`,
+      );
+    }
+  }
 }
 
 /** Throws unless every tree of the ensemble is well formed. */

@@ -12,7 +12,13 @@ import { toFeatures, toLabels, toWeights } from "../../estimators/_input.ts";
 import { treesKernels } from "../_kernels.ts";
 import { type Metric, METRICS } from "./_metrics.ts";
 import { type Objective, OBJECTIVES } from "./_objectives.ts";
-import { type ParamTable, registeredName, type Resolved } from "../../estimators/_params.ts";
+import {
+  integerFrom,
+  MAX_COUNT,
+  type ParamTable,
+  registeredName,
+  type Resolved,
+} from "../../estimators/_params.ts";
 import { stringifyModel, xgboostModelJSON } from "../io/_xgboost_writer.ts";
 import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "../_tree_model.ts";
 import { AbortWatch, checkSignal } from "../../_abort.ts";
@@ -383,12 +389,38 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     const state: XGBState = {
       ...base,
       objective,
-      bestIteration: typeof fields.bestIteration === "number" ? fields.bestIteration : 0,
-      evalHistory: (fields.evalHistory as Record<string, number[]>) ?? {},
+      bestIteration: fields.bestIteration === undefined
+        ? 0
+        : integerFrom("json.fitted.bestIteration", fields.bestIteration, 0, MAX_COUNT),
+      evalHistory: evalHistoryFrom(fields.evalHistory),
     };
     this.checkState(state);
     return state;
   }
+}
+
+/** Metric values per round from serialised state: an object of number arrays (NaN allowed). */
+function evalHistoryFrom(value: unknown): Record<string, number[]> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `Expected "json.fitted.evalHistory" to be an object but found ${show(value)}`,
+    );
+  }
+  const out: Record<string, number[]> = {};
+  for (const [metric, values] of Object.entries(value)) {
+    const path = `json.fitted.evalHistory.${metric}`;
+    if (!Array.isArray(values)) {
+      throw new TypeError(`Expected "${path}" to be an array of numbers but found ${show(values)}`);
+    }
+    out[metric] = Array.from(values, (v, i) => {
+      if (typeof v !== "number") {
+        throw new TypeError(`Expected "${path}[${i}]" to be a number but found ${show(v)}`);
+      }
+      return v;
+    });
+  }
+  return out;
 }
 
 /** The parameter block XGBoost 1.7 writes (and its loader expects) under each objective. */

@@ -37,6 +37,7 @@ import { type Features, toFeatures, toLabels, toWeights } from "../../estimators
 import { treesKernels } from "../_kernels.ts";
 import {
   asPromise,
+  integerFrom,
   type ParamTable,
   registeredName,
   type Resolved,
@@ -441,7 +442,9 @@ export abstract class DecisionTreeBase extends TreeEstimator<DecisionTreeOptions
 
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): TreeState {
     const criterion = criterionFrom(fields);
-    const depth = typeof fields.depth === "number" ? fields.depth : 0;
+    const depth = fields.depth === undefined
+      ? 0
+      : integerFrom("json.fitted.depth", fields.depth, 0, base.model.feature.length);
     const state = { ...base, criterion, depth };
     checkCartState(state, this.isClassifier, "tree");
     return state;

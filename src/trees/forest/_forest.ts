@@ -38,7 +38,7 @@ import {
 import { type FittedTrees, TreeEstimator } from "../_estimator.ts";
 import { toFeatures, toLabels, toWeights } from "../../estimators/_input.ts";
 import { treesKernels } from "../_kernels.ts";
-import { asPromise, type ParamTable, type Resolved } from "../../estimators/_params.ts";
+import { asPromise, finiteFrom, type ParamTable, type Resolved } from "../../estimators/_params.ts";
 import {
   checkFitOptions,
   type EnsembleFitOptions,
@@ -323,7 +323,9 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
 
   protected stateFromJSON(fields: Record<string, unknown>, base: FittedTrees): ForestState {
     const criterion = criterionFrom(fields);
-    const oobScore = typeof fields.oobScore === "number" ? fields.oobScore : null;
+    const oobScore = fields.oobScore === null || fields.oobScore === undefined
+      ? null
+      : finiteFrom("json.fitted.oobScore", fields.oobScore);
     const state = { ...base, criterion, oobScore };
     checkCartState(state, this.isClassifier, "forest");
     return state;

@@ -162,9 +162,9 @@ class Reader {
       }
     }
     // A count can claim more elements than the bytes left hold; refuse before allocating.
-    if (
-      count > this.#bytes.length - this.offset && type !== 0x5a && type !== 0x54 && type !== 0x46
-    ) {
+    // (Elements of types Z, T and F take no bytes, but no model holds more of them than it
+    // has bytes: refusing those too bounds the work by the input's size.)
+    if (count > this.#bytes.length - this.offset) {
       throw malformed(this.offset, `an array claims ${count} elements`);
     }
     const out = new Array(count);
@@ -176,6 +176,9 @@ class Reader {
 
   object(depth: number): Record<string, unknown> {
     const { type, count } = this.header();
+    if (count !== null && count > this.#bytes.length - this.offset) {
+      throw malformed(this.offset, `an object claims ${count} entries`);
+    }
     const out: Record<string, unknown> = {};
     for (let i = 0; count === null || i < count; i++) {
       if (count === null) {

@@ -55,14 +55,33 @@ function numbers(
   }
   // default_left was written as booleans by some 1.x versions; categorical splits have a NaN
   // split condition (a bare NaN in JSON text, read here as the string "NaN").
-  return v.map((x) =>
-    typeof x === "boolean"
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    out[i] = typeof x === "boolean"
       ? (x ? 1 : 0)
       : allowNaN && (x === "NaN" || Number.isNaN(x))
       ? NaN
-      : scalar(x, `${path}.${key}`)
-  );
+      : scalar(x, `${path}.${key}[${i}]`);
+  }
+  return out;
 }
+
+/** An integer scalar in [min, max]. */
+function integer(value: unknown, path: string, min: number, max: number): number {
+  const n = scalar(value, path);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new RangeError(
+      `Expected "${path}" to be an integer in [${min}, ${max}] but found ${show(value)}`,
+    );
+  }
+  return n;
+}
+
+/** The largest feature count, class count and category a model may declare. */
+const MAX_FEATURES = 2 ** 31 - 1;
+const MAX_CLASSES = 2 ** 16;
+const MAX_CATEGORY = 2 ** 24;
 
 /** Each categorical node's category list, by original node id. */
 function categorySets(tree: Json, path: string, splitType: number[] | null) {
@@ -74,14 +93,17 @@ function categorySets(tree: Json, path: string, splitType: number[] | null) {
   const categories = numbers(tree, "categories", path, null);
   nodes.forEach((node, k) => {
     const begin = segments[k], end = begin + sizes[k];
-    if (!(Number.isInteger(begin) && begin >= 0 && sizes[k] >= 0 && end <= categories.length)) {
+    if (
+      !(Number.isInteger(begin) && begin >= 0 && Number.isInteger(sizes[k]) && sizes[k] >= 0 &&
+        end <= categories.length)
+    ) {
       throw new RangeError(
         `Expected category segment ${k} of "${path}" to lie within ${categories.length} categories`,
       );
     }
     const set = categories.slice(begin, end);
     for (const c of set) {
-      if (!Number.isInteger(c) || c < 0 || c >= 16777216) {
+      if (!Number.isInteger(c) || c < 0 || c >= MAX_CATEGORY) {
         throw new RangeError(
           `Expected the categories of "${path}" to be integers in [0, 2^24) but found ${c}`,
         );
@@ -94,8 +116,8 @@ function categorySets(tree: Json, path: string, splitType: number[] | null) {
 
 /** A category list as a bitset (category c: bit c & 31 of word c >> 5). */
 function bitset(categories: number[]): number[] {
-  const words = new Array<number>(categories.length === 0 ? 0 : (Math.max(...categories) >>> 5) + 1)
-    .fill(0);
+  const largest = categories.reduce((a, b) => Math.max(a, b), -1);
+  const words = new Array<number>(largest < 0 ? 0 : (largest >>> 5) + 1).fill(0);
   for (const c of categories) words[c >>> 5] = (words[c >>> 5] | (1 << (c & 31))) >>> 0;
   return words;
 }
@@ -142,7 +164,21 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
   const cover = tree.sum_hessian === undefined
     ? new Array(n).fill(0)
     : numbers(tree, "sum_hessian", path, n);
+  for (const [key, values] of [["loss_changes", gain], ["sum_hessian", cover]] as const) {
+    values.forEach((v, i) => {
+      if (!Number.isFinite(Math.fround(v))) {
+        throw new RangeError(
+          `Expected "${path}.${key}[${i}]" to be a finite float32 but found ${v}`,
+        );
+      }
+    });
+  }
   const splitType = tree.split_type === undefined ? null : numbers(tree, "split_type", path, n);
+  splitType?.forEach((t, i) => {
+    if (t !== 0 && t !== 1) {
+      throw new RangeError(`Expected "${path}.split_type[${i}]" to be 0 or 1 but found ${t}`);
+    }
+  });
   const sets = categorySets(tree, path, splitType);
 
   const base = out.feature.length;
@@ -176,9 +212,16 @@ function addTree(out: FlatTrees, tree: Json, path: string, nFeatures: number, sc
       }
     }
     const categorical = !isLeaf && splitType !== null && splitType[i] === 1;
-    if (!categorical && !Number.isFinite(condition[i])) {
+    if (!categorical && !Number.isFinite(Math.fround(condition[i]))) {
       throw new RangeError(
-        `Expected "${path}.split_conditions" to be a number at node ${i} but found ${condition[i]}`,
+        `Expected "${path}.split_conditions[${i}]" to be a finite float32 but found ${
+          condition[i]
+        }`,
+      );
+    }
+    if (isLeaf && !Number.isFinite(Math.fround(Math.fround(condition[i]) * scale))) {
+      throw new RangeError(
+        `Expected the leaf value "${path}.split_conditions[${i}]" times its tree weight ${scale} to be a finite float32`,
       );
     }
     out.splitType.push(categorical ? 1 : 0);
@@ -348,9 +391,13 @@ export function fromXGBoostJSON(
       "model",
       "gradient_booster.gbtree",
     );
-    weights = (field(booster, "weight_drop", "gradient_booster") as unknown[]).map((w) =>
-      Math.fround(scalar(w, "weight_drop"))
-    );
+    const drop = field(booster, "weight_drop", "gradient_booster");
+    if (!Array.isArray(drop)) {
+      throw new TypeError(
+        `Expected "gradient_booster.weight_drop" to be an array but found ${show(drop)}`,
+      );
+    }
+    weights = Array.from(drop, (w, t) => Math.fround(scalar(w, `weight_drop[${t}]`)));
   } else {
     throw new RangeError(`Expected a "gbtree" or "dart" booster but found ${show(booster.name)}`);
   }
@@ -367,15 +414,25 @@ export function fromXGBoostJSON(
     );
   }
 
-  const numClass = scalar(params.num_class ?? 0, "learner_model_param.num_class");
+  const numClass = integer(params.num_class ?? 0, "learner_model_param.num_class", 0, MAX_CLASSES);
   const nOutputs = objective.task === "multiclass" ? numClass : 1;
   if (objective.task === "multiclass" && nOutputs < 2) {
     throw new RangeError(`Expected num_class >= 2 for "${objective.name}" but found ${numClass}`);
   }
-  let nFeatures = scalar(params.num_feature ?? 0, "learner_model_param.num_feature");
+  let nFeatures = integer(
+    params.num_feature ?? 0,
+    "learner_model_param.num_feature",
+    0,
+    MAX_FEATURES,
+  );
+  // Older models may record num_feature 0: then the largest split index says.
   for (const tree of trees as Json[]) {
-    for (const f of (tree?.split_indices as number[] | undefined) ?? []) {
-      nFeatures = Math.max(nFeatures, f + 1);
+    const indices = tree?.split_indices;
+    if (!Array.isArray(indices)) continue;
+    for (const f of indices) {
+      if (typeof f === "number" && Number.isInteger(f) && f >= 0 && f < MAX_FEATURES) {
+        nFeatures = Math.max(nFeatures, f + 1);
+      }
     }
   }
   nFeatures = Math.max(1, nFeatures);
@@ -395,8 +452,8 @@ export function fromXGBoostJSON(
     catBegin: [0],
     catBits: [],
   };
-  (trees as unknown[]).forEach((tree, t) => {
-    if (tree === null || typeof tree !== "object") {
+  Array.from(trees as unknown[]).forEach((tree, t) => {
+    if (tree === null || typeof tree !== "object" || Array.isArray(tree)) {
       throw new TypeError(`Expected "model.trees[${t}]" to be an object`);
     }
     const group = scalar(info[t], `model.tree_info[${t}]`);
@@ -411,6 +468,13 @@ export function fromXGBoostJSON(
 
   const baseScore = scalar(params.base_score ?? 0.5, "learner_model_param.base_score");
   const baseMargin = Math.fround(objective.margin(baseScore));
+  if (!Number.isFinite(baseMargin)) {
+    throw new RangeError(
+      `Expected "learner_model_param.base_score" to give a finite margin under "${objective.name}" but found ${
+        show(params.base_score)
+      }`,
+    );
+  }
   const options: Record<string, unknown> = {
     objective: objective.name,
     baseScore,
@@ -456,7 +520,9 @@ function classesOf(learner: Json, count: number): number[] {
     const classes = match === null ? null : JSON.parse(match[1]);
     if (
       Array.isArray(classes) && classes.length === count &&
-      classes.every((c) => typeof c === "number")
+      classes.every((c, i) =>
+        typeof c === "number" && Number.isFinite(c) && (i === 0 || c > classes[i - 1])
+      )
     ) {
       return classes;
     }

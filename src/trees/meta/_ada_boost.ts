@@ -23,6 +23,7 @@ import {
 import type { Features } from "../../estimators/_input.ts";
 import {
   asTensor,
+  checkNested,
   classesFrom,
   features,
   MetaEstimator,
@@ -247,9 +248,21 @@ export abstract class AdaBoostBase<O extends AdaBoostOptions>
     const estimators = restoreList("json.fitted.estimators", f.estimators, restore);
     const m = estimators.length;
     const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
+    estimators.forEach((e, i) => checkNested(`json.fitted.estimators[${i}]`, e, nFeatures));
+    // Predictions divide by the running sum of the weights: each must be positive, all finite.
+    const estimatorWeights = numberList("json.fitted.estimatorWeights", f.estimatorWeights, m);
+    let total = 0;
+    estimatorWeights.forEach((w, i) => {
+      total += w;
+      if (!(w > 0) || !Number.isFinite(total)) {
+        throw new RangeError(
+          `Expected "json.fitted.estimatorWeights[${i}]" to be positive with a finite sum but found ${w}`,
+        );
+      }
+    });
     return {
       estimators,
-      estimatorWeights: numberList("json.fitted.estimatorWeights", f.estimatorWeights, m),
+      estimatorWeights,
       estimatorErrors: numberList("json.fitted.estimatorErrors", f.estimatorErrors, m),
       nFeatures,
       classes: classesFrom(f.classes),

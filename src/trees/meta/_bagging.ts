@@ -15,6 +15,7 @@ import { checkEstimator, type Estimator } from "../../estimators/_clone.ts";
 import { encodeWith, type Features, toLabels, toWeights } from "../../estimators/_input.ts";
 import {
   asTensor,
+  checkNested,
   classesFrom,
   features,
   MetaEstimator,
@@ -24,7 +25,13 @@ import {
   selectRows,
   uniformDrawCounts,
 } from "./_meta.ts";
-import { countFrom, numberList, type ParamTable, type Resolved } from "../../estimators/_params.ts";
+import {
+  countFrom,
+  finiteFrom,
+  integerList,
+  type ParamTable,
+  type Resolved,
+} from "../../estimators/_params.ts";
 import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "../_tree_options.ts";
 
 /** Options of the bagging estimators (scikit-learn's names in camelCase). */
@@ -273,11 +280,9 @@ export abstract class BaggingBase extends MetaEstimator<BaggingOptions, BaggingS
     if (!Array.isArray(f.features) || f.features.length !== estimators.length) {
       throw new RangeError(`Expected "json.fitted.features" to list one array per estimator`);
     }
-    const columns = f.features.map((c, i) => {
-      const list = numberList(`json.fitted.features[${i}]`, c);
-      if (!list.every((v) => Number.isInteger(v) && v >= 0 && v < nFeatures)) {
-        throw new RangeError(`Expected "json.fitted.features[${i}]" to hold feature indices`);
-      }
+    const columns = Array.from(f.features, (c, i) => {
+      const list = integerList(`json.fitted.features[${i}]`, c, 0, nFeatures - 1);
+      checkNested(`json.fitted.estimators[${i}]`, estimators[i], list.length);
       return Int32Array.from(list);
     });
     return {
@@ -285,7 +290,9 @@ export abstract class BaggingBase extends MetaEstimator<BaggingOptions, BaggingS
       features: columns,
       nFeatures,
       classes: classesFrom(f.classes),
-      oobScore: typeof f.oobScore === "number" ? f.oobScore : null,
+      oobScore: f.oobScore === null || f.oobScore === undefined
+        ? null
+        : finiteFrom("json.fitted.oobScore", f.oobScore),
     };
   }
 }

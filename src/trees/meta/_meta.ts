@@ -19,7 +19,7 @@ import { show } from "../../_validate.ts";
 import { type Estimator, isEstimator } from "../../estimators/_clone.ts";
 import { FORMAT } from "../_estimator.ts";
 import { type Features, toFeatures } from "../../estimators/_input.ts";
-import { BaseEstimator, numberList } from "../../estimators/_params.ts";
+import { BaseEstimator, classList } from "../../estimators/_params.ts";
 
 export { FORMAT };
 
@@ -87,15 +87,33 @@ export abstract class MetaEstimator<O extends object, S> extends BaseEstimator<O
 
 /** Reads a list of serialised estimators. */
 export function restoreList(name: string, value: unknown, restore: Restorer): Estimator[] {
-  if (!Array.isArray(value)) {
-    throw new TypeError(`Expected "${name}" to be an array of estimators but found ${show(value)}`);
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(
+      `Expected "${name}" to be a non-empty array of estimators but found ${show(value)}`,
+    );
   }
-  return value.map((v, i) => restore(`${name}[${i}]`, v));
+  return Array.from(value, (v, i) => restore(`${name}[${i}]`, v));
 }
 
-/** The sorted classes of serialised state: null, or an array of finite numbers. */
+/** The sorted classes of serialised state: null, or an array of increasing finite numbers. */
 export function classesFrom(value: unknown): Float64Array | null {
-  return value === null || value === undefined ? null : numberList("json.fitted.classes", value);
+  return value === null || value === undefined ? null : classList("json.fitted.classes", value, 1);
+}
+
+/**
+ * Throws a RangeError unless a restored nested estimator is fitted and takes `nFeatures`
+ * columns, so that a loaded meta-estimator never fails at predict on a model it holds.
+ */
+export function checkNested(name: string, estimator: Estimator, nFeatures: number): void {
+  let n: unknown;
+  try {
+    n = (estimator as { nFeatures?: unknown }).nFeatures;
+  } catch {
+    throw new RangeError(`Expected "${name}" to be a fitted estimator but its "fitted" is null`);
+  }
+  if (n !== undefined && n !== nFeatures) {
+    throw new RangeError(`Expected "${name}" to take ${nFeatures} features but found ${show(n)}`);
+  }
 }
 
 /** The rows of a float32 matrix, as a Tensor. */

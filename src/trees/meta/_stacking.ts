@@ -18,6 +18,8 @@ import { checkEstimator, clone, type Estimator, isEstimator } from "../../estima
 import { type Features, toLabels, toWeights } from "../../estimators/_input.ts";
 import {
   asTensor,
+  checkNested,
+  classesFrom,
   features,
   kFold,
   MetaEstimator,
@@ -229,7 +231,11 @@ export abstract class StackingBase extends MetaEstimator<StackingOptions, Stacki
     const finalEstimator = restore("json.fitted.finalEstimator", f.finalEstimator);
     if (!isEstimator(finalEstimator)) throw new RangeError(`Expected a final estimator`);
     const nFeatures = countFrom("json.fitted.nFeatures", f.nFeatures);
-    const classes = Array.isArray(f.classes) ? Float64Array.from(f.classes as number[]) : null;
+    const classes = classesFrom(f.classes);
+    estimators.forEach((e, i) => checkNested(`json.fitted.estimators[${i}]`, e, nFeatures));
+    const stride = estimators.reduce((sum, e) => sum + this.#columns(e, classes), 0) +
+      (this.options.passthrough === true ? nFeatures : 0);
+    checkNested("json.fitted.finalEstimator", finalEstimator, stride);
     return { estimators, finalEstimator, nFeatures, classes };
   }
 }
