@@ -210,7 +210,8 @@ export function findSplitsRef(args: SplitArgs): void {
  * The best split of one categorical feature (see Categorical), written as feature k's result:
  * one-hot below `maxCatToOnehot` categories, else the best prefix of categoryOrder scanned
  * forward (missing left) then backward (missing right), at most MAX_CAT_THRESHOLD categories
- * from either end. Ties go to the first split scanned, as in XGBoost's evaluator.
+ * from either end. Ties (in float32, as XGBoost compares loss changes) go to the first split
+ * scanned, as in XGBoost's evaluator.
  */
 function categoricalSplit(
   args: SplitArgs,
@@ -243,7 +244,10 @@ function categoricalSplit(
     if (lh < minChildWeight || rh < minChildWeight || lh <= 0 || rh <= 0) return;
     if (C >= 3 && (ln < minSamples || rn < minSamples)) return;
     const gain = scorer.score(lg, lh) + scorer.score(rg, rh) - parentScore;
-    if (gain > bestGain) {
+    // XGBoost keeps loss changes in float32: splits of one feature whose gains round alike
+    // (the same partition reached by both scans, its sums added in another order) tie, and the
+    // first one scanned stays.
+    if (Math.fround(gain) > Math.fround(bestGain)) {
       bestGain = gain;
       bestBin = bin;
       bestLeft = defaultLeft;
