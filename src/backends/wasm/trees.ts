@@ -109,8 +109,11 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     binFeatures: (args) => binOn(runtime, args, place, canSplit()),
     buildHistogram: (args) => histogramOn(runtime, args, place, canSplit()),
     subtractHistogram: (args) => subtractOn(runtime, args, place),
-    findSplits: (args) => splitsOn(runtime, args, place),
-    partition: (args) => partitionOn(runtime, args, place),
+    // Categorical splits take the reference's path (see WasmWorkspace).
+    findSplits: (args) =>
+      args.categorical ? Promise.resolve(findSplitsRef(args)) : splitsOn(runtime, args, place),
+    partition: (args) =>
+      args.rightBins ? Promise.resolve(partitionRef(args)) : partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
     shap: (args, firstRow, rowCount) =>
