@@ -16,9 +16,9 @@ import {
 } from "../../src/backends/trees.ts";
 import {
   findSplitsRef,
+  gradientsRef,
   jsTrees,
   partitionRef,
-  gradientsRef,
   predictRef,
 } from "../../src/backends/js/trees.ts";
 import { shapRef } from "../../src/backends/js/tree_shap.ts";
@@ -705,7 +705,15 @@ check("categorical splits and partitions match the reference's", async (kernels)
   assert.deepEqual(actual, expected);
   const nBins = p.binOffsets[1] - p.binOffsets[0] - 1;
   const rightBins = new Uint32Array(BIN_SET_WORDS);
-  categoryBins(hist.subarray(0, (nBins + 1) * C), nBins, C, expected[1], params, categorical, rightBins);
+  categoryBins(
+    hist.subarray(0, (nBins + 1) * C),
+    nBins,
+    C,
+    expected[1],
+    params,
+    categorical,
+    rightBins,
+  );
   const partitionArgs = {
     bins: p.bins,
     nRows: n,
@@ -763,7 +771,12 @@ check("categorical splits and partitions match the reference's", async (kernels)
       await ws.partition(partition);
       const rows = new Int32Array(n);
       ws.readRows(rows, n);
-      results.push({ best: step.best, feature: step.bestFeature[0], nLeft: partition.nLeft[0], rows });
+      results.push({
+        best: step.best,
+        feature: step.bestFeature[0],
+        nLeft: partition.nLeft[0],
+        rows,
+      });
     } finally {
       ws.release();
     }

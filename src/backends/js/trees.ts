@@ -6,16 +6,17 @@
  * @module
  */
 import {
-  type BinArgs,
   BIN_SET_WORDS,
+  type BinArgs,
   BUILD_FIELD,
-  type Categorical,
-  categoryOrder,
   BUILD_FIELD_COUNT,
+  type Categorical,
   categoryGoesRight,
+  categoryOrder,
   type GradientArgs,
   type GrowthStep,
   type HistogramArgs,
+  MAX_CAT_THRESHOLD,
   PARTITION_FIELD,
   PARTITION_FIELD_COUNT,
   type PartitionArgs,
@@ -32,7 +33,6 @@ import {
   type TreesKernels,
   type TreesWorkspace,
   usesOneHot,
-  MAX_CAT_THRESHOLD,
   type WorkspaceArgs,
 } from "../trees.ts";
 import { shapRef } from "./tree_shap.ts";

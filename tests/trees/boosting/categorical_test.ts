@@ -213,7 +213,8 @@ Deno.test("XGBRegressor with categorical columns is on a par with XGBoost 1.7 on
   for (let k = 0; k < 5; k++) {
     const train = fx.folds.map((f: number) => f !== k);
     const Xtr = X.filter((_, i) => train[i]), ytr = fx.y.filter((_: number, i: number) => train[i]);
-    const Xte = X.filter((_, i) => !train[i]), yte = fx.y.filter((_: number, i: number) => !train[i]);
+    const Xte = X.filter((_, i) => !train[i]),
+      yte = fx.y.filter((_: number, i: number) => !train[i]);
     const model = await new XGBRegressor({
       nEstimators: fx.rounds,
       learningRate: fx.params.eta,
@@ -251,7 +252,10 @@ async function xgboostMargins(text: string, X: number[][]): Promise<number[] | n
   try {
     await Deno.writeTextFile(`${dir}/model.json`, text);
     const rows = X.map((r) => r.map((v) => (Number.isNaN(v) ? null : v)));
-    await Deno.writeTextFile(`${dir}/cases.json`, JSON.stringify([{ model: `${dir}/model.json`, X: rows }]));
+    await Deno.writeTextFile(
+      `${dir}/cases.json`,
+      JSON.stringify([{ model: `${dir}/model.json`, X: rows }]),
+    );
     const script = new URL("../io/_xgboost_predict.py", import.meta.url).pathname;
     const run = await new Deno.Command("/usr/bin/python3", {
       args: [script, `${dir}/cases.json`],
@@ -333,8 +337,14 @@ Deno.test("XGB fit checks categorical columns and options", async () => {
       e instanceof RangeError && /column 0 of "X" \(categorical\)/.test(e.message) &&
       /found 1.5 in row 1/.test(e.message),
   );
-  await assert.rejects(fit({ categoricalFeatures: [1] }, [[0, 1], [1, -1], [2, 0], [1, 1]]), RangeError);
-  await assert.rejects(fit({ categoricalFeatures: [1] }, [[0, 1], [1, 255], [2, 0], [1, 1]]), RangeError);
+  await assert.rejects(
+    fit({ categoricalFeatures: [1] }, [[0, 1], [1, -1], [2, 0], [1, 1]]),
+    RangeError,
+  );
+  await assert.rejects(
+    fit({ categoricalFeatures: [1] }, [[0, 1], [1, 255], [2, 0], [1, 1]]),
+    RangeError,
+  );
   await assert.rejects(fit({ categoricalFeatures: [2] }), /below 2 but found 2/);
   await assert.rejects(fit({ categoricalFeatures: [0, 0] }), TypeError);
   await assert.rejects(fit({ categoricalFeatures: "0" }), TypeError);
