@@ -61,6 +61,109 @@ export function categoryGoesRight(
   return word < end && ((bits[word] >>> (c & 31)) & 1) === 1;
 }
 
+/** Words of a bin bitset: one bit for each of the (at most 256) slots of a feature. */
+export const BIN_SET_WORDS = 8;
+
+/**
+ * Most categories a partition-based split scans from either end of the sorted order (XGBoost's
+ * `max_cat_threshold`, at its default).
+ */
+export const MAX_CAT_THRESHOLD = 64;
+
+/**
+ * Categorical features of a fit. Their bins are category codes (bin c holds category c) and
+ * their splits are sets of categories going right, as XGBoost's `hist` with
+ * `enable_categorical`:
+ *
+ * ```
+ *  nBins < maxCatToOnehot   one-hot: one category right, the rest left; missing either way
+ *  otherwise                partition: categories sorted by their weight −T(G)/(H + λ)
+ *                           (categoryOrder); a prefix of that order goes right. Forward scan:
+ *                           missing left; backward scan: missing right
+ * ```
+ *
+ * The split's `splitBin` is the category sent right (one-hot) or the length of the prefix
+ * (partition); categoryBins turns it back into the set.
+ */
+export interface Categorical {
+  /** Per feature: 1 when categorical. */
+  mask: Uint8Array;
+  /** One-hot splits below this many categories (XGBoost's `max_cat_to_onehot`). */
+  maxCatToOnehot: number;
+}
+
+/** Whether a categorical feature of `nBins` categories splits one-hot (XGBoost's UseOneHot). */
+export function usesOneHot(nBins: number, maxCatToOnehot: number): boolean {
+  return nBins < maxCatToOnehot;
+}
+
+/**
+ * A category's weight as XGBoost sorts categories by it (CalcWeightCat): −T(G)/(H + λ) limited
+ * by maxDeltaStep, 0 below minChildWeight, without node bounds, rounded to float32.
+ */
+function categoryWeight(scorer: SplitScorer, g: number, h: number): number {
+  if (h < scorer.minChildWeight || h <= 0) return 0;
+  let w = -scorer.threshold(g) / (h + scorer.lambda);
+  if (scorer.maxDeltaStep !== 0 && Math.abs(w) > scorer.maxDeltaStep) {
+    w = w > 0 ? scorer.maxDeltaStep : -scorer.maxDeltaStep;
+  }
+  return Math.fround(w);
+}
+
+/**
+ * The bins 0 .. nBins − 1 of one categorical feature (its histogram slots from `offset`, C
+ * channels each) in increasing order of categoryWeight, ties kept in bin order (a stable
+ * sort, as XGBoost's). Written to `order[0 .. nBins)`.
+ */
+export function categoryOrder(
+  hist: Float64Array,
+  offset: number,
+  nBins: number,
+  nChannels: number,
+  scorer: SplitScorer,
+  order: Int32Array,
+): void {
+  const keys = new Float64Array(nBins);
+  for (let b = 0; b < nBins; b++) {
+    const s = (offset + b) * nChannels;
+    keys[b] = categoryWeight(scorer, hist[s], hist[s + 1]);
+  }
+  // Insertion sort: stable, and nBins ≤ 255.
+  for (let i = 0; i < nBins; i++) {
+    const b = i, key = keys[b];
+    let j = i - 1;
+    while (j >= 0 && keys[order[j]] > key) {
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = b;
+  }
+}
+
+/**
+ * The bins a categorical split sends right, as a BIN_SET_WORDS-word bitset in `out` (bin b: bit
+ * b & 31 of word b >> 5): the one category of a one-hot split, or the first `splitBin` bins of
+ * categoryOrder for a partition. `featureHist` holds the feature's nBins + 1 slots.
+ */
+export function categoryBins(
+  featureHist: Float64Array,
+  nBins: number,
+  nChannels: number,
+  splitBin: number,
+  params: Float64Array,
+  categorical: Categorical,
+  out: Uint32Array,
+): void {
+  out.fill(0);
+  if (usesOneHot(nBins, categorical.maxCatToOnehot)) {
+    out[splitBin >>> 5] |= 1 << (splitBin & 31);
+    return;
+  }
+  const order = new Int32Array(nBins);
+  categoryOrder(featureHist, 0, nBins, nChannels, new SplitScorer(params, false), order);
+  for (let j = 0; j < splitBin; j++) out[order[j] >>> 5] |= 1 << (order[j] & 31);
+}
+
 /** Layout of `SplitArgs.params`: regularisation, child limits and the node being split. */
 export const SPLIT_PARAM = {
   /** L2 penalty λ on leaf weights. */
@@ -158,6 +261,8 @@ export interface SplitArgs {
   binOffsets: Int32Array;
   /** Per feature (indexed by feature, not by list position): +1 increasing, −1 decreasing, 0. */
   monotone: Int8Array | null;
+  /** Categorical features (never monotone), or null for none. */
+  categorical?: Categorical | null;
   /** SPLIT_PARAM_COUNT values, see SPLIT_PARAM. */
   params: Float64Array;
   /** Written: featureCount × SPLIT_FIELD_COUNT, in the order of `features`. */
@@ -177,6 +282,11 @@ export interface PartitionArgs {
   missingBin: number;
   /** 1 when missing values go left. */
   defaultLeft: number;
+  /**
+   * For a categorical split: the bins going right (BIN_SET_WORDS words, see categoryBins);
+   * `splitBin` is then unused.
+   */
+  rightBins?: Uint32Array | null;
   /** Room for rowEnd − rowBegin row indices. */
   scratch: Int32Array;
 }
@@ -276,6 +386,8 @@ export interface WorkspaceArgs {
   nChannels: number;
   /** Per feature +1, −1 or 0, or null for none. */
   monotone: Int8Array | null;
+  /** Categorical features, or null for none. */
+  categorical?: Categorical | null;
 }
 
 /** Fields of one histogram to build in `GrowthStep.build`. */
@@ -347,6 +459,12 @@ export interface PartitionStep {
   nodeCount: number;
   /** Written: rows sent left, per node. */
   nLeft: Int32Array;
+  /**
+   * Per node, 1 for a categorical split, whose bins going right are words
+   * `rightBins[i·BIN_SET_WORDS ..]`; absent when no node of the step is categorical.
+   */
+  categorical?: Uint8Array;
+  rightBins?: Uint32Array;
 }
 
 /**

@@ -233,6 +233,7 @@ export function computeCuts(
   nCols: number,
   weights: Float64Array | null,
   maxBin: number,
+  categorical: Uint8Array | null = null,
 ): BinCuts {
   const binOffsets = new Int32Array(nCols + 1);
   const perFeature: { split: number[]; max: number[] }[] = [];
@@ -243,6 +244,11 @@ export function computeCuts(
     const { values, below, total } = distinctValues(x, nRows, nCols, f, j, weights, scratch);
     if (values.length === 0) {
       perFeature.push({ split: [0, 0], max: [0, 0] }); // all missing: one empty value bin, never split
+    } else if (categorical !== null && categorical[f] === 1) {
+      // Edges 1 .. max: code c has c edges at or below it, so it lands in bin c.
+      const codes = values[values.length - 1] + 1;
+      const split = Array.from({ length: codes + 1 }, (_, c) => c);
+      perFeature.push({ split, max: [...split.slice(0, codes), 0] });
     } else {
       const min = values[0];
       const { edges, lastOfBin } = featureEdges(values, below, total, maxBin - 1);
@@ -272,8 +278,9 @@ export async function binMatrix(
   nCols: number,
   weights: Float64Array | null,
   maxBin: number,
+  categorical: Uint8Array | null = null,
 ): Promise<BinnedMatrix> {
-  const cuts = computeCuts(x, nRows, nCols, weights, maxBin);
+  const cuts = computeCuts(x, nRows, nCols, weights, maxBin, categorical);
   const bins = new Uint8Array(nRows * nCols);
   await kernels.binFeatures({
     x,

@@ -17,7 +17,8 @@
  *             gain[i]      the split's loss reduction (0 for leaves), for importances
  *             cover[i]     hessian (or weighted sample) sum reaching the node
  *
- *  categorical splits (imported XGBoost models; absent otherwise):
+ *  categorical splits (XGBoost's categorical models, imported or trained with
+ *  `categoricalFeatures`; absent otherwise):
  *             splitType[i] 1: node i tests category membership instead of a threshold
  *             catBits[catBegin[i] .. catBegin[i+1])  the node's category set as a bitset
  *                          (category c: bit c & 31 of word c >> 5); a row whose value
@@ -78,6 +79,8 @@ export interface NodeSpec {
   value: number | ArrayLike<number>;
   gain: number;
   cover: number;
+  /** For a categorical split: the categories going right; absent or null otherwise. */
+  categories?: readonly number[] | null;
 }
 
 /** Collects trees one at a time, then packs them into a TreeEnsemble. */
@@ -96,6 +99,9 @@ export class EnsembleBuilder {
   #value: number[] = [];
   #gain: number[] = [];
   #cover: number[] = [];
+  /** Per node: the categories going right of a categorical split, else null. */
+  #categories: (readonly number[] | null)[] = [];
+  #anyCategorical = false;
 
   constructor(
     opts: { nFeatures: number; nOutputs: number; leafWidth: number; baseMargin: ArrayLike<number> },
@@ -125,6 +131,9 @@ export class EnsembleBuilder {
       else for (let j = 0; j < this.leafWidth; j++) this.#value.push(node.value[j]);
       this.#gain.push(isLeaf ? 0 : node.gain);
       this.#cover.push(node.cover);
+      const categories = isLeaf ? null : node.categories ?? null;
+      this.#categories.push(categories);
+      if (categories !== null) this.#anyCategorical = true;
     }
     this.#treeStart.push(this.#feature.length);
     this.#treeGroup.push(group);
@@ -149,8 +158,30 @@ export class EnsembleBuilder {
       value: Float32Array.from(this.#value.slice(0, end * this.leafWidth)),
       gain: Float32Array.from(this.#gain.slice(0, end)),
       cover: Float32Array.from(this.#cover.slice(0, end)),
+      ...(this.#anyCategorical ? { categories: categorySplits(this.#categories, end) } : {}),
     };
   }
+}
+
+/** The category sets of nodes [0, end) as bitsets (see the module comment). */
+function categorySplits(sets: (readonly number[] | null)[], end: number): CategorySplits {
+  const splitType = new Uint8Array(end);
+  const catBegin = new Int32Array(end + 1);
+  const words: number[] = [];
+  for (let i = 0; i < end; i++) {
+    const set = sets[i];
+    if (set !== null) {
+      splitType[i] = 1;
+      const first = words.length;
+      for (const c of set) {
+        const w = first + (c >>> 5);
+        while (words.length <= w) words.push(0);
+        words[w] = (words[w] | (1 << (c & 31))) >>> 0;
+      }
+    }
+    catBegin[i + 1] = words.length;
+  }
+  return { splitType, catBegin, catBits: Uint32Array.from(words) };
 }
 
 /** Number of trees in an ensemble. */

@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import {
+  BIN_SET_WORDS,
+  categoryBins,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM,
   SPLIT_PARAM_COUNT,
@@ -15,6 +17,8 @@ import {
 import {
   findSplitsRef,
   gradientsRef,
+  jsTrees,
+  partitionRef,
   predictRef,
 } from "../../src/backends/js/trees.ts";
 import { shapRef } from "../../src/backends/js/tree_shap.ts";
@@ -670,6 +674,116 @@ check("workspace steps match brute-force histograms, splits and partitions", asy
       ws.release();
     }
   }
+});
+
+check("categorical splits and partitions match the reference's", async (kernels) => {
+  const n = 3 * 64 + 5, F = 4, C = 2;
+  const p = randomBinned(41, n, F, C);
+  // Feature 0 (many bins) splits by partitions, feature 2 one-hot when it has fewer than 6.
+  const categorical = { mask: Uint8Array.of(1, 0, 1, 0), maxCatToOnehot: 6 };
+  const features = Int32Array.from({ length: F }, (_, f) => f);
+  let G = 0, H = 0;
+  for (let r = 0; r < n; r++) [G, H] = [G + p.values[2 * r], H + p.values[2 * r + 1]];
+  const params = splitParams({ sumGrad: G, sumHess: H });
+  // The per-node kernels.
+  const hist = new Float64Array(p.binOffsets[F] * C);
+  await jsTrees.buildHistogram({ ...histogramArgs(p, p.rows, features), hist });
+  const splitArgs = {
+    hist,
+    nChannels: C,
+    features,
+    featureCount: F,
+    binOffsets: p.binOffsets,
+    monotone: null,
+    categorical,
+    params,
+  };
+  const expected = new Float64Array(F * SPLIT_FIELD_COUNT);
+  findSplitsRef({ ...splitArgs, out: expected });
+  const actual = new Float64Array(F * SPLIT_FIELD_COUNT);
+  await kernels.findSplits({ ...splitArgs, out: actual });
+  assert.deepEqual(actual, expected);
+  const nBins = p.binOffsets[1] - p.binOffsets[0] - 1;
+  const rightBins = new Uint32Array(BIN_SET_WORDS);
+  categoryBins(
+    hist.subarray(0, (nBins + 1) * C),
+    nBins,
+    C,
+    expected[1],
+    params,
+    categorical,
+    rightBins,
+  );
+  const partitionArgs = {
+    bins: p.bins,
+    nRows: n,
+    rowBegin: 0,
+    rowEnd: n,
+    feature: 0,
+    splitBin: 0,
+    missingBin: nBins,
+    defaultLeft: expected[2],
+    rightBins,
+    scratch: new Int32Array(n),
+  };
+  const rowsRef = p.rows.slice(), rowsOut = p.rows.slice();
+  const nLeft = partitionRef({ ...partitionArgs, rows: rowsRef });
+  assert.equal(await kernels.partition({ ...partitionArgs, rows: rowsOut }), nLeft);
+  assert.deepEqual(rowsOut, rowsRef);
+  // The same through a workspace: one step, then the partition of the root.
+  const results = [];
+  for (const backend of [jsTrees, kernels]) {
+    const ws = backend.workspace({
+      bins: p.bins,
+      nRows: n,
+      nFeatures: F,
+      binOffsets: p.binOffsets,
+      nChannels: C,
+      monotone: null,
+      categorical,
+    });
+    try {
+      ws.setValues(p.values);
+      ws.setRows(p.rows, n);
+      const step = {
+        features,
+        featureCount: F,
+        build: Int32Array.of(0, 0, n),
+        buildCount: 1,
+        subtract: new Int32Array(0),
+        subtractCount: 0,
+        search: Int32Array.of(0),
+        searchCount: 1,
+        params,
+        candidates: features,
+        candidateOffsets: Int32Array.of(0, F),
+        best: new Float64Array(SPLIT_FIELD_COUNT),
+        bestFeature: new Int32Array(1),
+      };
+      await ws.grow(step);
+      const partition = {
+        nodes: Int32Array.of(0, n, 0, 0, nBins, expected[2]),
+        nodeCount: 1,
+        nLeft: new Int32Array(1),
+        categorical: Uint8Array.of(1),
+        rightBins,
+      };
+      await ws.partition(partition);
+      const rows = new Int32Array(n);
+      ws.readRows(rows, n);
+      results.push({
+        best: step.best,
+        feature: step.bestFeature[0],
+        nLeft: partition.nLeft[0],
+        rows,
+      });
+    } finally {
+      ws.release();
+    }
+  }
+  assert.deepEqual(results[1], results[0]);
+  assert.equal(results[0].nLeft, nLeft);
+  assert.deepEqual(results[0].rows, rowsRef);
 });
 
 check("gradients() match the losses' closed forms", async (kernels) => {

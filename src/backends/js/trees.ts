@@ -6,13 +6,17 @@
  * @module
  */
 import {
+  BIN_SET_WORDS,
   type BinArgs,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
+  type Categorical,
   categoryGoesRight,
+  categoryOrder,
   type GradientArgs,
   type GrowthStep,
   type HistogramArgs,
+  MAX_CAT_THRESHOLD,
   PARTITION_FIELD,
   PARTITION_FIELD_COUNT,
   type PartitionArgs,
@@ -28,6 +32,7 @@ import {
   type SubtractArgs,
   type TreesKernels,
   type TreesWorkspace,
+  usesOneHot,
   type WorkspaceArgs,
 } from "../trees.ts";
 import { shapRef } from "./tree_shap.ts";
@@ -139,10 +144,15 @@ export function findSplitsRef(args: SplitArgs): void {
   const G = params[SPLIT_PARAM.sumGrad], H = params[SPLIT_PARAM.sumHess];
   const N = C >= 3 ? params[SPLIT_PARAM.count] : 0;
   const parentScore = scorer.score(G, H);
+  const categorical = args.categorical ?? null;
   for (let k = 0; k < args.featureCount; k++) {
     const f = features[k];
     const offset = binOffsets[f];
     const nBins = binOffsets[f + 1] - offset - 1;
+    if (categorical !== null && categorical.mask[f] === 1) {
+      categoricalSplit(args, offset, nBins, categorical, scorer, parentScore, k);
+      continue;
+    }
     const constraint = monotone === null ? 0 : monotone[f];
     const m = (offset + nBins) * C;
     const missingG = hist[m], missingH = hist[m + 1], missingN = C >= 3 ? hist[m + 2] : 0;
@@ -196,16 +206,115 @@ export function findSplitsRef(args: SplitArgs): void {
   }
 }
 
+/**
+ * The best split of one categorical feature (see Categorical), written as feature k's result:
+ * one-hot below `maxCatToOnehot` categories, else the best prefix of categoryOrder scanned
+ * forward (missing left) then backward (missing right), at most MAX_CAT_THRESHOLD categories
+ * from either end. Ties (in float32, as XGBoost compares loss changes) go to the first split
+ * scanned, as in XGBoost's evaluator.
+ */
+function categoricalSplit(
+  args: SplitArgs,
+  offset: number,
+  nBins: number,
+  categorical: Categorical,
+  scorer: SplitScorer,
+  parentScore: number,
+  k: number,
+): void {
+  const { hist, nChannels: C, params } = args;
+  const minChildWeight = params[SPLIT_PARAM.minChildWeight];
+  const minSamples = C >= 3 ? Math.max(1, params[SPLIT_PARAM.minSamplesLeaf]) : 0;
+  const G = params[SPLIT_PARAM.sumGrad], H = params[SPLIT_PARAM.sumHess];
+  const N = C >= 3 ? params[SPLIT_PARAM.count] : 0;
+  const m = (offset + nBins) * C;
+  const missingG = hist[m], missingH = hist[m + 1], missingN = C >= 3 ? hist[m + 2] : 0;
+  let bestGain = -Infinity, bestBin = 0, bestLeft = 0, bestG = 0, bestH = 0, bestN = 0;
+  // XGBoost's evaluator forms one child from histogram sums and the other as the node less it.
+  const consider = (
+    lg: number,
+    lh: number,
+    ln: number,
+    rg: number,
+    rh: number,
+    rn: number,
+    bin: number,
+    defaultLeft: number,
+  ) => {
+    if (lh < minChildWeight || rh < minChildWeight || lh <= 0 || rh <= 0) return;
+    if (C >= 3 && (ln < minSamples || rn < minSamples)) return;
+    const gain = scorer.score(lg, lh) + scorer.score(rg, rh) - parentScore;
+    // XGBoost keeps loss changes in float32: splits of one feature whose gains round alike
+    // (the same partition reached by both scans, its sums added in another order) tie, and the
+    // first one scanned stays.
+    if (Math.fround(gain) > Math.fround(bestGain)) {
+      bestGain = gain;
+      bestBin = bin;
+      bestLeft = defaultLeft;
+      bestG = lg;
+      bestH = lh;
+      bestN = ln;
+    }
+  };
+  const right = (rg: number, rh: number, rn: number, bin: number, defaultLeft: number) =>
+    consider(G - rg, H - rh, N - rn, rg, rh, rn, bin, defaultLeft);
+  const channel = (b: number, c: number) => C > c ? hist[(offset + b) * C + c] : 0;
+  if (usesOneHot(nBins, categorical.maxCatToOnehot)) {
+    for (let b = 0; b < nBins; b++) {
+      const g = channel(b, 0), h = channel(b, 1), n = channel(b, 2);
+      right(g, h, n, b, 1); // the category right, missing left with the other categories
+      right(g + missingG, h + missingH, n + missingN, b, 0); // missing right with it
+    }
+  } else {
+    const order = new Int32Array(nBins);
+    categoryOrder(hist, offset, nBins, C, scorer, order);
+    const scanned = Math.min(MAX_CAT_THRESHOLD, nBins);
+    // Forward: the first j + 1 categories right, missing left.
+    let rg = 0, rh = 0, rn = 0;
+    for (let j = 0; j < scanned - 1; j++) {
+      rg += channel(order[j], 0);
+      rh += channel(order[j], 1);
+      rn += channel(order[j], 2);
+      right(rg, rh, rn, j + 1, 1);
+    }
+    // Backward: the last categories left, the first j right with the missing rows.
+    let lg = 0, lh = 0, ln = 0;
+    for (let j = nBins - 1; j > nBins - scanned; j--) {
+      lg += channel(order[j], 0);
+      lh += channel(order[j], 1);
+      ln += channel(order[j], 2);
+      consider(lg, lh, ln, G - lg, H - lh, N - ln, j, 0);
+    }
+  }
+  const o = k * SPLIT_FIELD_COUNT;
+  args.out[o] = bestGain;
+  args.out[o + 1] = bestBin;
+  args.out[o + 2] = bestLeft;
+  args.out[o + 3] = bestG;
+  args.out[o + 4] = bestH;
+  args.out[o + 5] = bestN;
+}
+
+/** Whether bin b is in a BIN_SET_WORDS-word bitset starting at word `at`. */
+function inBinSet(set: Uint32Array, at: number, b: number): boolean {
+  return ((set[at + (b >>> 5)] >>> (b & 31)) & 1) === 1;
+}
+
 /** Stable in-place partition of a row segment; returns the number of rows sent left. */
 export function partitionRef(args: PartitionArgs): number {
   const { bins, nRows, rows, rowBegin, rowEnd, splitBin, missingBin, scratch } = args;
   const column = args.feature * nRows;
   const missingLeft = args.defaultLeft !== 0;
+  const rightBins = args.rightBins ?? null;
   let nLeft = 0, nRight = 0;
   for (let i = rowBegin; i < rowEnd; i++) {
     const r = rows[i];
     const b = bins[column + r];
-    const goLeft = b === missingBin ? missingLeft : b < splitBin;
+    const goLeft = b === missingBin
+      ? missingLeft
+      : rightBins !== null
+      ? !inBinSet(rightBins, 0, b)
+      : b < splitBin;
     if (goLeft) rows[rowBegin + nLeft++] = r;
     else scratch[nRight++] = r;
   }
@@ -442,6 +551,7 @@ class JsWorkspace implements TreesWorkspace {
         featureCount: count,
         binOffsets,
         monotone,
+        categorical: this.#args.categorical ?? null,
         params: step.params.subarray(i * SPLIT_PARAM_COUNT, (i + 1) * SPLIT_PARAM_COUNT),
         out: this.#out,
       });
@@ -470,6 +580,9 @@ class JsWorkspace implements TreesWorkspace {
         splitBin: step.nodes[o + PARTITION_FIELD.splitBin],
         missingBin: step.nodes[o + PARTITION_FIELD.missingBin],
         defaultLeft: step.nodes[o + PARTITION_FIELD.defaultLeft],
+        rightBins: step.categorical?.[i] === 1
+          ? step.rightBins!.subarray(i * BIN_SET_WORDS, (i + 1) * BIN_SET_WORDS)
+          : null,
         scratch: this.#scratch,
       });
     }

@@ -30,14 +30,17 @@ import type {
   WorkspaceArgs,
 } from "../trees.ts";
 import {
+  BIN_SET_WORDS,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
+  type Categorical,
+  PARTITION_FIELD,
   PARTITION_FIELD_COUNT,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM_COUNT,
   SUBTRACT_FIELD_COUNT,
 } from "../trees.ts";
-import { bestCandidate } from "../js/trees.ts";
+import { bestCandidate, findSplitsRef, partitionRef } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
@@ -106,8 +109,11 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     binFeatures: (args) => binOn(runtime, args, place, canSplit()),
     buildHistogram: (args) => histogramOn(runtime, args, place, canSplit()),
     subtractHistogram: (args) => subtractOn(runtime, args, place),
-    findSplits: (args) => splitsOn(runtime, args, place),
-    partition: (args) => partitionOn(runtime, args, place),
+    // Categorical splits take the reference's path (see WasmWorkspace).
+    findSplits: (args) =>
+      args.categorical ? Promise.resolve(findSplitsRef(args)) : splitsOn(runtime, args, place),
+    partition: (args) =>
+      args.rightBins ? Promise.resolve(partitionRef(args)) : partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
     shap: (args, firstRow, rowCount) =>
@@ -203,6 +209,12 @@ function balancedRanges(weights: ArrayLike<number>, n: number, parts: number): [
  * subtracts and searches its own features for every node of the step, so one step is one round
  * trip, and every feature's sums are made in the same order whatever the grouping. Partition
  * steps run in this thread: a level's partition costs less than a round trip.
+ *
+ * Categorical features take the reference's path: the kernels build and subtract their
+ * histograms with the others', then their split search (categoryOrder and the prefix scans)
+ * and the partition of nodes split on them run in TypeScript on views of the workspace's
+ * memory, in this thread, after the step. Results are the reference's bit for bit, whatever
+ * the thread count; numeric features keep the kernel.
  */
 class WasmWorkspace implements TreesWorkspace {
   readonly #runtime: WasmRuntime;
@@ -215,6 +227,8 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #bins: number;
   readonly #offsets: number;
   readonly #monotone: number;
+  readonly #monotoneMask: Int8Array | null;
+  readonly #categorical: Categorical | null;
   readonly #values: number;
   readonly #rows: number;
   readonly #scratch: number;
@@ -232,6 +246,8 @@ class WasmWorkspace implements TreesWorkspace {
     this.#nRows = args.nRows;
     this.#nChannels = args.nChannels;
     this.#binOffsets = args.binOffsets.slice();
+    this.#monotoneMask = args.monotone;
+    this.#categorical = args.categorical ?? null;
     const totalSlots = args.binOffsets[args.nFeatures];
     this.#histBytes = Math.max(8, totalSlots * args.nChannels * 8);
     try {
@@ -310,15 +326,16 @@ class WasmWorkspace implements TreesWorkspace {
     const subtract = step.subtract.slice(0, subtractCount * SUBTRACT_FIELD_COUNT);
     for (let j = 0; j < subtract.length; j++) subtract[j] = this.#slot(subtract[j]);
     const search = step.search.slice(0, searchCount).map((slot) => this.#slot(slot));
-    const candidateCount = step.candidateOffsets[searchCount];
+    const { candidates: kernelCandidates, candidateOffsets: kernelOffsets } = this.#numeric(step);
+    const candidateCount = kernelOffsets[searchCount];
     await runtime.scope(async (s) => {
       const features = s.put(step.features.subarray(0, Math.max(1, featureCount)));
       const builds = s.put(build);
       const subtracts = s.put(subtract);
       const searches = s.put(search);
       const params = s.put(step.params.subarray(0, searchCount * SPLIT_PARAM_COUNT));
-      const candidates = s.put(step.candidates.subarray(0, candidateCount));
-      const candidateOffsets = s.put(step.candidateOffsets.subarray(0, searchCount + 1));
+      const candidates = s.put(kernelCandidates.subarray(0, Math.max(1, candidateCount)));
+      const candidateOffsets = s.put(kernelOffsets.subarray(0, searchCount + 1));
       const out = s.alloc(Math.max(1, candidateCount) * SPLIT_FIELD_COUNT * 8);
       const task = (k0: number, k1: number, lane = 0): Task => ({
         kernel: "trees_grow_step_f64",
@@ -359,7 +376,12 @@ class WasmWorkspace implements TreesWorkspace {
         ? balancedRanges(new Float64Array(featureCount).fill(1), featureCount, runtime.threads)
         : [[0, featureCount] as [number, number]];
       await runtime.runSharing(groups.map(([k0, k1], i) => task(k0, k1, i)));
-      const results = s.f64(out, candidateCount * SPLIT_FIELD_COUNT);
+      const results = this.#withCategorical(
+        step,
+        search,
+        s.f64(out, candidateCount * SPLIT_FIELD_COUNT),
+        kernelOffsets,
+      );
       for (let i = 0; i < searchCount; i++) {
         const from = step.candidateOffsets[i];
         const count = step.candidateOffsets[i + 1] - from;
@@ -375,26 +397,129 @@ class WasmWorkspace implements TreesWorkspace {
     });
   }
 
+  /** The step's candidates without the categorical features (all of them without any). */
+  #numeric(step: GrowthStep): { candidates: Int32Array; candidateOffsets: Int32Array } {
+    const n = step.searchCount, mask = this.#categorical?.mask;
+    const total = step.candidateOffsets[n];
+    if (mask === undefined) {
+      return { candidates: step.candidates, candidateOffsets: step.candidateOffsets };
+    }
+    const candidates = new Int32Array(Math.max(1, total));
+    const candidateOffsets = new Int32Array(n + 1);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = step.candidateOffsets[i]; j < step.candidateOffsets[i + 1]; j++) {
+        if (mask[step.candidates[j]] !== 1) candidates[count++] = step.candidates[j];
+      }
+      candidateOffsets[i + 1] = count;
+    }
+    return { candidates, candidateOffsets };
+  }
+
+  /**
+   * Per-candidate results in the step's candidate order: the kernel's for numeric features
+   * (`kernel`, laid out by `kernelOffsets`), the reference's for categorical ones, searched on
+   * views of the histograms in WASM memory.
+   */
+  #withCategorical(
+    step: GrowthStep,
+    search: Int32Array,
+    kernel: Float64Array,
+    kernelOffsets: Int32Array,
+  ): Float64Array {
+    const categorical = this.#categorical;
+    if (categorical === null) return kernel;
+    const F = SPLIT_FIELD_COUNT, C = this.#nChannels;
+    const results = new Float64Array(Math.max(1, step.candidateOffsets[step.searchCount]) * F);
+    const slots = this.#binOffsets[this.#binOffsets.length - 1];
+    const one = new Int32Array(1);
+    for (let i = 0; i < step.searchCount; i++) {
+      let numeric = kernelOffsets[i];
+      for (let j = step.candidateOffsets[i]; j < step.candidateOffsets[i + 1]; j++) {
+        const f = step.candidates[j];
+        if (categorical.mask[f] !== 1) {
+          results.set(kernel.subarray(numeric * F, ++numeric * F), j * F);
+          continue;
+        }
+        one[0] = f;
+        findSplitsRef({
+          hist: new Float64Array(this.#runtime.memory.buffer, search[i], slots * C),
+          nChannels: C,
+          features: one,
+          featureCount: 1,
+          binOffsets: this.#binOffsets,
+          monotone: this.#monotoneMask,
+          categorical,
+          params: step.params.subarray(i * SPLIT_PARAM_COUNT, (i + 1) * SPLIT_PARAM_COUNT),
+          out: results.subarray(j * F, (j + 1) * F),
+        });
+      }
+    }
+    return results;
+  }
+
   partition(step: PartitionStep): Promise<void> {
     const { nodeCount } = step;
     if (nodeCount === 0) return Promise.resolve();
+    const categorical = step.categorical;
+    if (categorical === undefined || !categorical.subarray(0, nodeCount).includes(1)) {
+      return this.#partitionNodes(step.nodes, nodeCount, step.nLeft);
+    }
+    // Nodes split on categorical features in TypeScript, on views of the workspace's memory;
+    // the others by the kernel.
+    const F = PARTITION_FIELD_COUNT;
+    const numeric = new Int32Array(nodeCount * F), index: number[] = [];
+    const memory = this.#runtime.memory.buffer;
+    const rows = new Int32Array(memory, this.#rows, this.#nRows);
+    const bins = new Uint8Array(memory, this.#bins, this.#nRows * (this.#binOffsets.length - 1));
+    const scratch = new Int32Array(memory, this.#scratch, this.#nRows);
+    for (let i = 0; i < nodeCount; i++) {
+      const node = step.nodes.subarray(i * F, (i + 1) * F);
+      if (categorical[i] !== 1) {
+        numeric.set(node, index.length * F);
+        index.push(i);
+        continue;
+      }
+      step.nLeft[i] = partitionRef({
+        bins,
+        nRows: this.#nRows,
+        rows,
+        rowBegin: node[PARTITION_FIELD.rowBegin],
+        rowEnd: node[PARTITION_FIELD.rowEnd],
+        feature: node[PARTITION_FIELD.feature],
+        splitBin: node[PARTITION_FIELD.splitBin],
+        missingBin: node[PARTITION_FIELD.missingBin],
+        defaultLeft: node[PARTITION_FIELD.defaultLeft],
+        rightBins: step.rightBins!.subarray(i * BIN_SET_WORDS, (i + 1) * BIN_SET_WORDS),
+        scratch,
+      });
+    }
+    if (index.length === 0) return Promise.resolve();
+    const nLeft = new Int32Array(index.length);
+    return this.#partitionNodes(numeric, index.length, nLeft).then(() => {
+      index.forEach((i, j) => step.nLeft[i] = nLeft[j]);
+    });
+  }
+
+  /** The kernel's partition of `nodeCount` numeric nodes. */
+  #partitionNodes(nodes: Int32Array, nodeCount: number, out: Int32Array): Promise<void> {
     // In this thread: a level's partition is a fraction of a millisecond, less than a worker
     // round trip costs on a busy machine.
     return this.#runtime.scope((s) => {
-      const nodes = s.put(step.nodes.subarray(0, nodeCount * PARTITION_FIELD_COUNT));
+      const records = s.put(nodes.subarray(0, nodeCount * PARTITION_FIELD_COUNT));
       const nLeft = s.alloc(nodeCount * 4);
       this.#runtime.call(
         "trees_partition_nodes",
         this.#rows,
         this.#scratch,
         this.#bins,
-        nodes,
+        records,
         nLeft,
         this.#nRows,
         0,
         nodeCount,
       );
-      step.nLeft.set(s.i32(nLeft, nodeCount));
+      out.set(s.i32(nLeft, nodeCount));
     });
   }
 

@@ -120,6 +120,7 @@ function toSpecs(nodes: GrownNode[], leafValues: (i: number) => number): NodeSpe
     value: leafValues(i),
     gain: node.gain,
     cover: node.sumHess,
+    categories: node.categories,
   }));
 }
 
@@ -137,6 +138,7 @@ export async function boost(
     data.nCols,
     data.weights,
     params.maxBin,
+    params.categorical?.mask ?? null,
   );
   // Arrays every round reads again: subsampled rounds walk each tree over all of X, and the
   // gradient kernels read the labels and weights.
@@ -145,18 +147,25 @@ export async function boost(
     ...(params.objective.kernelLoss === undefined ? [] : [data.labels]),
     ...(params.objective.kernelLoss === undefined || data.weights === null ? [] : [data.weights]),
   ];
-  return await withGrowthWorkspace(kernels, binned, 2, params.monotone, async (workspace) => {
-    const retained: typeof resident = [];
-    try {
-      for (const array of resident) {
-        await kernels.retain(array);
-        retained.push(array);
+  return await withGrowthWorkspace(
+    kernels,
+    binned,
+    2,
+    params.monotone,
+    async (workspace) => {
+      const retained: typeof resident = [];
+      try {
+        for (const array of resident) {
+          await kernels.retain(array);
+          retained.push(array);
+        }
+        return await boostBinned(kernels, workspace, binned, data, params, monitor);
+      } finally {
+        for (const array of retained) await kernels.release(array);
       }
-      return await boostBinned(kernels, workspace, binned, data, params, monitor);
-    } finally {
-      for (const array of retained) await kernels.release(array);
-    }
-  });
+    },
+    params.categorical ?? null,
+  );
 }
 
 async function boostBinned(

@@ -18,8 +18,11 @@
  * @module
  */
 import {
+  BIN_SET_WORDS,
   BUILD_FIELD,
   BUILD_FIELD_COUNT,
+  type Categorical,
+  categoryBins,
   type GrowthStep,
   PARTITION_FIELD,
   PARTITION_FIELD_COUNT,
@@ -66,6 +69,8 @@ export interface GrowParams {
    * at the right one's lower bin edge (XGBoost). Training rows split the same either way.
    */
   midpointThresholds?: boolean;
+  /** Categorical features and their split kind (see Categorical), or null/absent for none. */
+  categorical?: Categorical | null;
 }
 
 /** The data a tree grows on. `rows[0 .. rowCount)` are its rows; they get reordered. */
@@ -104,6 +109,8 @@ export interface GrownNode {
   /** The node's rows are rows[rowBegin .. rowEnd). */
   rowBegin: number;
   rowEnd: number;
+  /** For a categorical split: the categories going right, increasing; else null. */
+  categories: number[] | null;
 }
 
 interface Candidate {
@@ -121,6 +128,8 @@ interface Candidate {
     g: number;
     h: number;
     n: number;
+    /** For a categorical split: the bins going right (BIN_SET_WORDS words), else null. */
+    rightBins: Uint32Array | null;
   } | null;
 }
 
@@ -134,6 +143,7 @@ export async function withGrowthWorkspace<T>(
   nChannels: number,
   monotone: Int8Array | null,
   fn: (workspace: TreesWorkspace) => Promise<T>,
+  categorical: Categorical | null = null,
 ): Promise<T> {
   const workspace = kernels.workspace({
     bins: binned.bins,
@@ -142,6 +152,7 @@ export async function withGrowthWorkspace<T>(
     binOffsets: binned.binOffsets,
     nChannels,
     monotone,
+    categorical,
   });
   try {
     return await fn(workspace);
@@ -355,6 +366,13 @@ class TreeGrower {
     partition.nodes = fit(partition.nodes, splitting.length * PARTITION_FIELD_COUNT);
     partition.nLeft = fit(partition.nLeft, splitting.length);
     partition.nodeCount = splitting.length;
+    const categorical = splitting.some((c) => c.best!.rightBins !== null);
+    if (categorical) {
+      partition.categorical = new Uint8Array(splitting.length);
+      partition.rightBins = new Uint32Array(splitting.length * BIN_SET_WORDS);
+    } else {
+      partition.categorical = partition.rightBins = undefined;
+    }
     splitting.forEach((candidate, i) => {
       const node = this.#nodes[candidate.id], best = candidate.best!;
       const o = i * PARTITION_FIELD_COUNT;
@@ -364,6 +382,10 @@ class TreeGrower {
       partition.nodes[o + PARTITION_FIELD.splitBin] = best.splitBin;
       partition.nodes[o + PARTITION_FIELD.missingBin] = valueBins(this.#input.binned, best.feature);
       partition.nodes[o + PARTITION_FIELD.defaultLeft] = best.defaultLeft ? 1 : 0;
+      if (best.rightBins !== null) {
+        partition.categorical![i] = 1;
+        partition.rightBins!.set(best.rightBins, i * BIN_SET_WORDS);
+      }
     });
     await this.#input.workspace.partition(partition);
     return partition.nLeft;
@@ -393,8 +415,10 @@ class TreeGrower {
       node.sumHess - best.h,
       counts ? node.count - best.n : node.rowEnd - middle,
     );
-    let threshold = binned.splitValues[binned.binOffsets[best.feature] + best.splitBin];
-    if (this.#params.midpointThresholds) {
+    let threshold = best.rightBins !== null
+      ? 0
+      : binned.splitValues[binned.binOffsets[best.feature] + best.splitBin];
+    if (this.#params.midpointThresholds && best.rightBins === null) {
       workspace.readHistogram(candidate.slot, best.feature, this.#featureHist);
       threshold = thresholdOf(binned, this.#featureHist, nChannels, best.feature, best.splitBin);
     }
@@ -406,6 +430,7 @@ class TreeGrower {
       left: leftId,
       right: rightId,
       gain: best.gain,
+      categories: best.rightBins === null ? null : binSet(best.rightBins),
     });
     const [leftBounds, rightBounds] = childBounds(
       candidate,
@@ -509,17 +534,38 @@ class TreeGrower {
       const childScores = gain + parentScore;
       const floor = Math.max(params.minGain, params.minRelativeGain * Math.abs(childScores));
       if (!(gain > floor) || gain < params.gamma) continue;
+      const splitBin = step.best[o + SPLIT_FIELD.splitBin];
       candidate.best = {
         feature,
-        splitBin: step.best[o + SPLIT_FIELD.splitBin],
+        splitBin,
         defaultLeft: step.best[o + SPLIT_FIELD.defaultLeft] !== 0,
         gain,
         g: step.best[o + SPLIT_FIELD.leftGrad],
         h: step.best[o + SPLIT_FIELD.leftHess],
         n: step.best[o + SPLIT_FIELD.leftCount],
+        rightBins: this.#rightBins(candidate, feature, splitBin, i),
       };
     }
     records.clear();
+  }
+
+  /**
+   * The bins a categorical split of the searched node i sends right, read back from its
+   * histogram (still in its slot: the step has just searched it); null for a numeric feature.
+   */
+  #rightBins(candidate: Candidate, feature: number, splitBin: number, i: number) {
+    const categorical = this.#params.categorical ?? null;
+    if (categorical === null || categorical.mask[feature] !== 1) return null;
+    const { binned, nChannels: C, workspace } = this.#input;
+    const nBins = valueBins(binned, feature);
+    workspace.readHistogram(candidate.slot, feature, this.#featureHist);
+    const params = this.#records.step.params.subarray(
+      i * SPLIT_PARAM_COUNT,
+      (i + 1) * SPLIT_PARAM_COUNT,
+    );
+    const out = new Uint32Array(BIN_SET_WORDS);
+    categoryBins(this.#featureHist, nBins, C, splitBin, params, categorical, out);
+    return out;
   }
 
   #newNode(depth: number, rowBegin: number, rowEnd: number, g: number, h: number, n: number) {
@@ -538,6 +584,7 @@ class TreeGrower {
       weight: 0,
       rowBegin,
       rowEnd,
+      categories: null,
     });
     return this.#nodes.length - 1;
   }
@@ -565,6 +612,13 @@ function thresholdOf(
   while (low > 0 && !filled(low)) low--;
   while (high < nBins - 1 && !filled(high)) high++;
   return midpointThreshold(binned, feature, low, high);
+}
+
+/** The members of a bin bitset, increasing. */
+function binSet(bits: Uint32Array): number[] {
+  const out: number[] = [];
+  for (let b = 0; b < bits.length * 32; b++) if ((bits[b >>> 5] >>> (b & 31)) & 1) out.push(b);
+  return out;
 }
 
 /** Removes and returns the next node to expand under the policy. */

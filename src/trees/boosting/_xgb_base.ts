@@ -7,6 +7,7 @@
 import type { Backend, Matrix, Tensor } from "../../tensor.ts";
 import { BACKENDS, checkOptions, show } from "../../_validate.ts";
 import { boost, type BoostResult } from "./_booster.ts";
+import type { Categorical } from "../../backends/trees.ts";
 import { type FittedTrees, TreeEstimator } from "../_estimator.ts";
 import { toFeatures, toLabels, toWeights } from "../../estimators/_input.ts";
 import { treesKernels } from "../_kernels.ts";
@@ -69,6 +70,13 @@ export interface XGBOptions {
   huberSlope?: number;
   /** Weight of positive examples for binary objectives (default 1). */
   scalePosWeight?: number;
+  /**
+   * Columns holding category codes 0, 1, 2, … (NaN = missing, at most 254): they split by
+   * category sets, as XGBoost's `enable_categorical` with `feature_types` "c".
+   */
+  categoricalFeatures?: number[];
+  /** One-hot splits for categorical features with fewer categories than this (default 4). */
+  maxCatToOnehot?: number;
   backend?: Backend;
 }
 
@@ -123,6 +131,11 @@ export function xgbParamTable(
     importanceType: { default: "gain", rule: { kind: "choice", choices: IMPORTANCE_TYPES } },
     huberSlope: { default: 1, rule: positive },
     scalePosWeight: { default: 1, rule: positive },
+    categoricalFeatures: {
+      default: undefined,
+      rule: { kind: "custom", check: checkCategoricalFeatures },
+    },
+    maxCatToOnehot: { default: 4, rule: { kind: "int", min: 1 } },
     backend: { default: undefined, rule: { kind: "choice", choices: BACKENDS } },
   };
 }
@@ -132,6 +145,36 @@ function checkMonotone(name: string, value: unknown): void {
     throw new TypeError(
       `Expected "${name}" to be an array of -1, 0 and 1 but found ${show(value)}`,
     );
+  }
+}
+
+function checkCategoricalFeatures(name: string, value: unknown): void {
+  if (
+    !Array.isArray(value) ||
+    !value.every((v, i) => Number.isInteger(v) && v >= 0 && value.indexOf(v) === i)
+  ) {
+    throw new TypeError(
+      `Expected "${name}" to be an array of distinct column indices but found ${show(value)}`,
+    );
+  }
+}
+
+/** Largest category code: bins are bytes, and the last one is the missing bin. */
+const MAX_CATEGORY = 254;
+
+/**
+ * Checks the categorical columns of a row-major matrix: every cell a category code (an integer
+ * in [0, MAX_CATEGORY]) or NaN.
+ */
+function checkCategoryCodes(x: Float32Array, rows: number, cols: number, features: number[]) {
+  for (const f of features) {
+    for (let r = 0; r < rows; r++) {
+      const v = x[r * cols + f];
+      if (v !== v || (Number.isInteger(v) && v >= 0 && v <= MAX_CATEGORY)) continue;
+      throw new RangeError(
+        `Expected column ${f} of "X" (categorical) to hold category codes 0..${MAX_CATEGORY} or NaN but found ${v} in row ${r}`,
+      );
+    }
   }
 }
 
@@ -153,7 +196,13 @@ function checkMetrics(name: string, value: unknown): void {
 /** Resolved options (defaults filled in). */
 export type XGBParams = Resolved<
   XGBOptions,
-  "baseScore" | "monotoneConstraints" | "evalMetric" | "maxDeltaStep" | "backend" | "objective"
+  | "baseScore"
+  | "monotoneConstraints"
+  | "evalMetric"
+  | "maxDeltaStep"
+  | "backend"
+  | "objective"
+  | "categoricalFeatures"
 >;
 
 /** Training data after the estimator-specific label handling. */
@@ -276,6 +325,7 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     const prepared = this.prepareLabels(labels, params);
     const monitor = this.#monitor(params, prepared, x.cols, opts);
     const monotone = this.#monotone(params, x.cols);
+    const categorical = this.#categorical(params, x.data, x.rows, x.cols, monotone);
     if (params.growPolicy === "depthwise" && params.maxDepth === 0 && params.maxLeaves === 0) {
       throw new RangeError(
         `Expected "maxDepth" >= 1 or "maxLeaves" >= 1 to bound depthwise growth but both are 0`,
@@ -303,6 +353,7 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
       minGain: 1e-6,
       minRelativeGain: 0,
       monotone,
+      categorical,
       colsampleByLevel: params.colsampleBylevel,
       colsampleByNode: params.colsampleBynode,
     }, monitor);
@@ -325,6 +376,35 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
       );
     }
     return Int8Array.from(given);
+  }
+
+  #categorical(
+    params: XGBParams,
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    monotone: Int8Array | null,
+  ): Categorical | null {
+    const features = params.categoricalFeatures;
+    if (features === undefined || features.length === 0) return null;
+    const mask = new Uint8Array(cols);
+    for (const f of features) {
+      if (f >= cols) {
+        throw new RangeError(
+          `Expected "categoricalFeatures" to hold column indices below ${cols} but found ${f}`,
+        );
+      }
+      if (monotone !== null && monotone[f] !== 0) {
+        throw new RangeError(
+          `Expected categorical feature ${f} to have no monotone constraint but found ${
+            monotone[f]
+          }`,
+        );
+      }
+      mask[f] = 1;
+    }
+    checkCategoryCodes(x, rows, cols, features);
+    return { mask, maxCatToOnehot: params.maxCatToOnehot };
   }
 
   #monitor(params: XGBParams, prepared: PreparedLabels, cols: number, opts: XGBFitOptions) {

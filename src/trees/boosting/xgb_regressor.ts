@@ -31,6 +31,22 @@ import { registerEstimator } from "../../estimators/_registry.ts";
  * const [low, high] = await model.predict([[1], [6]]);
  * if (!(Math.abs(low) < 0.1 && Math.abs(high - 10) < 0.1)) throw new Error(`${low}, ${high}`);
  * ```
+ *
+ * @example Categorical features: one split sends categories 0 and 2 one way, 1 and 3 the other
+ * ```ts
+ * import { XGBRegressor } from "./mod.ts";
+ * const X = [[0], [1], [2], [3], [0], [1], [2], [3]];
+ * const y = [10, 0, 10, 0, 10, 0, 10, 0];
+ * const model = await new XGBRegressor({
+ *   categoricalFeatures: [0],
+ *   maxDepth: 1,
+ *   nEstimators: 20,
+ *   learningRate: 0.5,
+ *   minChildWeight: 0,
+ * }).fit(X, y);
+ * const [a, b, c, d] = await model.predict([[0], [1], [2], [3]]);
+ * if (!(a > 9.9 && c > 9.9 && b < 0.1 && d < 0.1)) throw new Error(`${a}, ${b}, ${c}, ${d}`);
+ * ```
  */
 export class XGBRegressor extends XGBModel {
   /**
