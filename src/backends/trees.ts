@@ -291,8 +291,11 @@ export interface PartitionArgs {
   scratch: Int32Array;
 }
 
-/** Sums trees over rows of raw float32 input. */
-export interface PredictArgs {
+/**
+ * A tree ensemble's node arrays as the predict and TreeSHAP kernels read them (the layout of
+ * TreeEnsemble in src/trees/_tree_model.ts), over rows of raw float32 input.
+ */
+export interface TreeNodeArgs {
   x: Float32Array;
   nRows: number;
   nCols: number;
@@ -311,6 +314,10 @@ export interface PredictArgs {
   nOutputs: number;
   /** Category sets of categorical splits (see src/trees/_tree_model.ts), when there are any. */
   categories?: CategorySplits;
+}
+
+/** Sums trees over rows of raw float32 input. */
+export interface PredictArgs extends TreeNodeArgs {
   /**
    * Accumulated (not overwritten): nRows × nOutputs. Each add is rounded to float32, tree by
    * tree in order, which is what XGBoost's CPU predictor does.
@@ -323,27 +330,9 @@ export interface PredictArgs {
  * for prediction plus each node's cover (the training hessian or weight sum reaching it, which
  * weighs a node's children when a feature is unknown).
  */
-export interface ShapArgs {
-  x: Float32Array;
-  nRows: number;
-  nCols: number;
-  feature: Int32Array;
-  threshold: Float32Array;
-  defaultLeft: Uint8Array;
-  left: Int32Array;
-  right: Int32Array;
-  value: Float32Array;
-  leafWidth: number;
+export interface ShapArgs extends TreeNodeArgs {
   /** Positive on every internal node and on each child of one. */
   cover: Float32Array;
-  /** nTrees + 1 entries. */
-  treeStart: Int32Array;
-  treeGroup: Int32Array;
-  treeBegin: number;
-  treeEnd: number;
-  nOutputs: number;
-  /** Category sets of categorical splits, when there are any. */
-  categories?: CategorySplits;
   /** Depth of the deepest tree (a lone leaf: 0); sizes the path scratch. */
   maxDepth: number;
   /** 0: plain SHAP values; 1 / −1: `conditionFeature` always / never known (interactions). */
