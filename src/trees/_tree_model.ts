@@ -35,7 +35,7 @@
  *
  * @module
  */
-import type { CategorySplits, TreesKernels } from "../backends/trees.ts";
+import type { CategorySplits, TreeNodeArgs, TreesKernels } from "../backends/trees.ts";
 import { show } from "../_validate.ts";
 import {
   denseList,
@@ -218,7 +218,18 @@ export async function addTrees(
   out: Float32Array,
 ): Promise<void> {
   if (treeEnd <= treeBegin || nRows === 0) return;
-  await kernels.predict({
+  await kernels.predict({ ...treeNodeArgs(model, x, nRows, treeBegin, treeEnd), out });
+}
+
+/** The model's node arrays over rows of x, trees [treeBegin, treeEnd), as the kernels read them. */
+export function treeNodeArgs(
+  model: TreeEnsemble,
+  x: Float32Array,
+  nRows: number,
+  treeBegin: number,
+  treeEnd: number,
+): TreeNodeArgs {
+  return {
     x,
     nRows,
     nCols: model.nFeatures,
@@ -235,8 +246,7 @@ export async function addTrees(
     treeEnd,
     nOutputs: model.nOutputs,
     categories: model.categories,
-    out,
-  });
+  };
 }
 
 /**

@@ -14,7 +14,7 @@
  * @module
  */
 import type { ShapArgs, TreesKernels } from "../../backends/trees.ts";
-import type { TreeEnsemble } from "../_tree_model.ts";
+import { type TreeEnsemble, treeNodeArgs } from "../_tree_model.ts";
 
 /** Depth of the deepest tree (a lone leaf: 0). */
 export function maxTreeDepth(model: TreeEnsemble): number {
@@ -68,23 +68,8 @@ function shapArgs(
   out: Float64Array,
 ): ShapArgs {
   return {
-    x,
-    nRows,
-    nCols: model.nFeatures,
-    feature: model.feature,
-    threshold: model.threshold,
-    defaultLeft: model.defaultLeft,
-    left: model.left,
-    right: model.right,
-    value: model.value,
-    leafWidth: model.leafWidth,
+    ...treeNodeArgs(model, x, nRows, 0, model.treeGroup.length),
     cover: model.cover,
-    treeStart: model.treeStart,
-    treeGroup: model.treeGroup,
-    treeBegin: 0,
-    treeEnd: model.treeGroup.length,
-    nOutputs: model.nOutputs,
-    categories: model.categories,
     maxDepth: maxTreeDepth(model),
     condition: 0,
     conditionFeature: 0,
