@@ -14,13 +14,12 @@ Deno.test("runtimeInfo().webgpu says whether an adapter exists, not merely the A
 
 Deno.test("runtimeInfo().webgpu is false where navigator.gpu gives no adapter", async () => {
   // A fresh module instance, so the once-per-process probe runs again against the fake.
-  const gpu = Object.getOwnPropertyDescriptor(Navigator.prototype, "gpu");
+  // An own property on navigator shadows the prototype's getter; deleting it restores that.
   Object.defineProperty(navigator, "gpu", { value: { requestAdapter: () => Promise.resolve(null) }, configurable: true });
   try {
     const { hasGpuAdapter } = await import(`../../src/runtime/_gpu.ts?fresh=${Date.now()}`);
     assert.equal(await hasGpuAdapter(), false);
   } finally {
     delete (navigator as { gpu?: unknown }).gpu;
-    if (gpu) Object.defineProperty(Navigator.prototype, "gpu", gpu);
   }
 });
