@@ -7,7 +7,7 @@
 // Usage: node tests/playground/playground_test.mjs   (needs dist/ built: npm run build),
 // which imports this file under Node only.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -19,12 +19,8 @@ const shots = fileURLToPath(new URL("./out/", import.meta.url));
 const deno = process.env.DENO_PATH ?? `${root}tools/node_modules/.bin/deno`;
 await mkdir(shots, { recursive: true });
 
-// What `npm start` does after the library build: the page's own assets, then the server.
-const built = spawnSync(deno, ["run", "-A", "examples/playground/build.ts"], {
-  cwd: root,
-  stdio: "inherit",
-});
-if (built.status !== 0) throw new Error("examples/playground/build.ts failed");
+// What `npm start` does after build.ts (which writes dist/ and the page's assets in
+// examples/playground/out/): the server.
 const server = spawn(deno, ["run", "-A", "examples/playground/serve.ts"], {
   cwd: root,
   env: { ...process.env, PORT: "0" },
