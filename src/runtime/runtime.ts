@@ -8,7 +8,7 @@ import type { Backend } from "../tensor.ts";
 import { checkBackend, checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
 import { ASSET_MODE, loadWasmModule } from "./_assets.ts";
 import { detectFeatures, type Features } from "./_features.ts";
-import { gpuAdapterInfo, gpuDevice, hasGpuAdapter, releaseGpu } from "./_gpu.ts";
+import { gpuAdapterInfo, gpuDevice, hasGpuAdapter, hasWebGpuApi, releaseGpu } from "./_gpu.ts";
 import { WasmRuntime } from "./_wasm.ts";
 
 /** What the runtime found and chose. */
@@ -21,7 +21,7 @@ export interface RuntimeInfo {
   relaxedSimd: boolean;
   /** WASM memory is a shared WebAssembly.Memory: workers read inputs in place, no copies. */
   sharedMemory: boolean;
-  /** A WebGPU adapter is available. */
+  /** A WebGPU adapter is available (Deno: the API is, until a call asks for an adapter). */
   webgpu: boolean;
   /** The WASM build in use, e.g. "relaxed-shared"; null when WASM is not usable. */
   wasmVariant: string | null;
@@ -68,7 +68,15 @@ async function start(
     }))();
   // Keep a failed start from leaving an unhandled rejection before anyone awaits it.
   wasm.catch(() => {});
-  const webgpu = backend === "webgpu" ? (await gpuDevice()) !== null : await hasGpuAdapter();
+  // Browsers expose navigator.gpu without an adapter (headless, blocklisted GPUs): ask for one.
+  // Deno is not asked until a call wants WebGPU: isolates that request adapters abort the
+  // process at exit now and then (glibc heap corruption; measured 1 in 30 `deno test
+  // --parallel` runs of a dozen files that only probe, 0 in 40 without the probe).
+  const webgpu = backend === "webgpu"
+    ? (await gpuDevice()) !== null
+    : "Deno" in globalThis
+    ? hasWebGpuApi()
+    : await hasGpuAdapter();
   return { features, backend, threads, relaxed, wasm, webgpu };
 }
 

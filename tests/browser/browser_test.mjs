@@ -102,7 +102,8 @@ async function runPage(path, isolated) {
     // Every area of the bundle, compared with Deno's results below.
     const { runCases } = await import("/cases.mjs");
     const bundle = await runCases(window.tessera, { threads });
-    return { runs, badInput, crossOriginIsolated: self.crossOriginIsolated, info, bundle };
+    const adapter = (await navigator.gpu?.requestAdapter?.()) ?? null;
+    return { runs, badInput, crossOriginIsolated: self.crossOriginIsolated, info, bundle, adapter: adapter !== null };
   }, { A, B, BIG, threads: isolated ? 2 : 1 });
   await tab.close();
   if (errors.length) throw errors[0];
@@ -132,6 +133,9 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
     for (let i = 0; i < out.runs[1].big.length; i++) {
       assert.ok(Math.abs(out.runs[1].big[i] - out.runs[1].bigJs[i]) < 2e-4, `big element ${i}`);
     }
+  });
+  await test(`browser (${label}): runtimeInfo().webgpu says whether the page gets an adapter`, () => {
+    assert.equal(out.runs[1].info.webgpu, out.adapter);
   });
   await test(`browser (${label}): 2 workers give the same bits as 1 thread`, () => {
     assert.equal(out.runs[2].info.threads, 2);

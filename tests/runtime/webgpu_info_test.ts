@@ -1,14 +1,27 @@
 import assert from "node:assert/strict";
 import { dispose, init, runtimeInfo } from "../../src/mod.ts";
-import { HAS_ADAPTER } from "../_webgpu.ts";
+import { hasWebGpuApi } from "../../src/runtime/_gpu.ts";
 
-Deno.test("runtimeInfo().webgpu says whether an adapter exists, not merely the API", async () => {
-  const info = await init({ threads: 1 });
+// Browsers: runtimeInfo().webgpu is whether an adapter exists (tests/browser checks it against
+// the page's own requestAdapter()). Deno: the API, without asking for an adapter at init.
+Deno.test("runtimeInfo().webgpu in Deno reports the API without requesting an adapter at init", async () => {
+  const gpu = navigator.gpu as GPU | undefined;
+  const requestAdapter = gpu?.requestAdapter;
+  let asked = 0;
+  if (gpu && requestAdapter) {
+    Object.defineProperty(gpu, "requestAdapter", {
+      value: (...args: Parameters<GPU["requestAdapter"]>) => (asked++, requestAdapter.apply(gpu, args)),
+      configurable: true,
+    });
+  }
   try {
-    assert.equal(info.webgpu, HAS_ADAPTER);
-    assert.equal(runtimeInfo().webgpu, HAS_ADAPTER);
+    const info = await init({ threads: 1 });
+    assert.equal(info.webgpu, hasWebGpuApi());
+    assert.equal(runtimeInfo().webgpu, hasWebGpuApi());
+    assert.equal(asked, 0);
   } finally {
     await dispose();
+    if (gpu && requestAdapter) delete (gpu as unknown as { requestAdapter?: unknown }).requestAdapter;
   }
 });
 
