@@ -15,13 +15,16 @@
 //
 // Scratch of one task (bytes from `scratch`, sized by flash_forward_scratch_f32):
 //
-//   | packed K: 64·D | S/P: Br·64 | O: Br·Dv | m: Br | l: Br | alpha: Br |   (f32 each)
+//   | packed K: 64·D | S/P: Br·64 | O: Br·Dv | m: Br | l: Br | alpha: Br | packed Q: Br·D |  (f32 each)
 //
-// The logits tile and O are filled by 4×8 register micro-kernels (as in matmul.ts): per step,
-// one splat per query row times two v128 of packed keys (S), or one splat of P per row times
-// two v128 of a V row (O). They are separate functions, not inlined: inside the big item loop
-// the engine's register allocator spilled their accumulators (~10% slower). Each item runs in a fixed order, so results do not depend on how
-// items are split across threads.
+// The logits tile and O are filled by 6×8 (relaxed build) or 4×8 register micro-kernels (as in
+// matmul.ts): per step, one splat per query row times two v128 of packed keys (S), or one splat
+// of P per row times two v128 of a V row (O). The query rows are packed once per item into
+// row groups and P rows sit a constant stride apart, so each step reads its splats at constant
+// offsets from one pointer: the loop carries two pointer increments, not one per row. The
+// micro-kernels are separate functions, not inlined: inside the big item loop the engine's
+// register allocator spilled their accumulators (~10% slower). Each item runs in a fixed
+// order, so results do not depend on how items are split across threads.
 
 import { hsum4_f32, madd4_f32 } from "./_simd";
 
@@ -150,7 +153,8 @@ export function exp_f32_array(x: usize, out: usize, n: i32, binary: i32): void {
 
 /** Bytes of scratch one flash task needs. */
 export function flash_forward_scratch_f32(headDim: i32, valueDim: i32, queryBlock: i32): i32 {
-  return (KEY_BLOCK * headDim + queryBlock * KEY_BLOCK + queryBlock * valueDim + 3 * queryBlock) << 2;
+  return (KEY_BLOCK * headDim + queryBlock * KEY_BLOCK + queryBlock * valueDim + 3 * queryBlock +
+    queryBlock * headDim) << 2;
 }
 
 // Packs `count` (<= 64) key rows of D floats into 8-key panels, zero-filling the last panel:
@@ -193,38 +197,96 @@ function packKeys(k: usize, packed: usize, count: i32, D: i32): void {
   }
 }
 
-// S[4 rows][8 keys] = scale · Q[4 rows] · panel, over D steps.
-function scores4x8(q: usize, qRow: usize, panel: usize, D: i32, s: usize, sRow: usize, scale: v128): void {
+// Rows of a query block go through the micro-kernels in groups: 6 rows where the build has a
+// fused multiply-add (12 accumulators + 2 keys + 1 splat fill 15 of V8's 16 vector registers),
+// 4 rows without it (each step needs a temporary for the product, so 6 rows would spill), then
+// single rows.
+// @ts-ignore: decorator
+@inline function groupRows(r: i32, rows: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD && r + 6 <= rows) return 6;
+  return r + 4 <= rows ? 4 : 1;
+}
+
+// Bytes between rows of the logits / weights tile: every tile has KEY_BLOCK columns, so the
+// micro-kernels address its rows with constant offsets (one pointer, no per-row registers).
+const TILE_ROW: usize = <usize>KEY_BLOCK << 2;
+
+// Copies `rows` query rows of D floats into row groups (groupRows): the group of rows r0 ..
+// r0 + g − 1 occupies g·D floats from dst + r0·D, d-major,
+//
+//   q[r0][0] .. q[r0+g−1][0] | q[r0][1] .. q[r0+g−1][1] | ...
+//
+// so a micro-kernel reads the g values of step d at constant offsets from one pointer. Four
+// dimensions at a time go through a 4×4 transpose (rows 4 and 5 of a 6-row group as pairs).
+function packQueries(q: usize, qRow: usize, rows: i32, D: i32, dst: usize): void {
+  let r0 = 0;
+  while (r0 < rows) {
+    const g = groupRows(r0, rows);
+    const src = q + <usize>r0 * qRow;
+    const out = dst + <usize>r0 * qRow;
+    const step = <usize>g << 2;
+    let d = 0;
+    if (g >= 4) {
+      for (; d + 4 <= D; d += 4) {
+        const at = src + (<usize>d << 2);
+        const r0v = v128.load(at), r1v = v128.load(at + qRow);
+        const r2v = v128.load(at + 2 * qRow), r3v = v128.load(at + 3 * qRow);
+        const t0 = v128.shuffle<f32>(r0v, r1v, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2v, r3v, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(r0v, r1v, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2v, r3v, 2, 6, 3, 7);
+        const o = out + <usize>d * step;
+        v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(o + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+        v128.store(o + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+        v128.store(o + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+        if (g == 6) {
+          const r4v = v128.load(at + 4 * qRow), r5v = v128.load(at + 5 * qRow);
+          const lo = v128.shuffle<f32>(r4v, r5v, 0, 4, 1, 5), hi = v128.shuffle<f32>(r4v, r5v, 2, 6, 3, 7);
+          v128.store64_lane(o, lo, 0, 16);
+          v128.store64_lane(o + step, lo, 1, 16);
+          v128.store64_lane(o + 2 * step, hi, 0, 16);
+          v128.store64_lane(o + 3 * step, hi, 1, 16);
+        }
+      }
+    }
+    for (; d < D; d++) {
+      for (let i = 0; i < g; i++) {
+        store<f32>(out + <usize>d * step + (<usize>i << 2), load<f32>(src + <usize>i * qRow + (<usize>d << 2)));
+      }
+    }
+    r0 += g;
+  }
+}
+
+// S[4 rows][8 keys] = scale · Q[4 rows] · panel, over D steps. q is a 4-row group
+// (packQueries); s is the first row of the tile.
+function scores4x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let q0 = q, q1 = q + qRow, q2 = q + 2 * qRow, q3 = q + 3 * qRow;
-  let b = panel;
-  for (let d = 0; d < D; d++) {
+  let b = panel, qd = q;
+  const end = panel + (<usize>D << 5);
+  while (b < end) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let x = v128.load32_splat(q0);
+    let x = v128.load32_splat(qd);
     c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
-    x = v128.load32_splat(q1);
+    x = v128.load32_splat(qd, 4);
     c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
-    x = v128.load32_splat(q2);
+    x = v128.load32_splat(qd, 8);
     c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
-    x = v128.load32_splat(q3);
+    x = v128.load32_splat(qd, 12);
     c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
-    q0 += 4; q1 += 4; q2 += 4; q3 += 4;
+    qd += 16;
     b += 32;
   }
   v128.store(s, f32x4.mul(c00, scale)); v128.store(s, f32x4.mul(c01, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c10, scale)); v128.store(s, f32x4.mul(c11, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c20, scale)); v128.store(s, f32x4.mul(c21, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c30, scale)); v128.store(s, f32x4.mul(c31, scale), 16);
+  v128.store(s, f32x4.mul(c10, scale), TILE_ROW); v128.store(s, f32x4.mul(c11, scale), TILE_ROW + 16);
+  v128.store(s, f32x4.mul(c20, scale), 2 * TILE_ROW); v128.store(s, f32x4.mul(c21, scale), 2 * TILE_ROW + 16);
+  v128.store(s, f32x4.mul(c30, scale), 3 * TILE_ROW); v128.store(s, f32x4.mul(c31, scale), 3 * TILE_ROW + 16);
 }
 
-// S[6 rows][8 keys]: as scores4x8 with 12 accumulators (15 of the 16 vector registers).
-function scores6x8(q: usize, qRow: usize, panel: usize, D: i32, s: usize, sRow: usize, scale: v128): void {
+// S[6 rows][8 keys]: as scores4x8 for a 6-row group, with 12 accumulators.
+function scores6x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -237,33 +299,28 @@ function scores6x8(q: usize, qRow: usize, panel: usize, D: i32, s: usize, sRow: 
     const b0 = v128.load(b), b1 = v128.load(b, 16);
     let x = v128.load32_splat(qd);
     c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
-    x = v128.load32_splat(qd + qRow);
+    x = v128.load32_splat(qd, 4);
     c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
-    x = v128.load32_splat(qd + 2 * qRow);
+    x = v128.load32_splat(qd, 8);
     c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
-    x = v128.load32_splat(qd + 3 * qRow);
+    x = v128.load32_splat(qd, 12);
     c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
-    x = v128.load32_splat(qd + 4 * qRow);
+    x = v128.load32_splat(qd, 16);
     c40 = madd4_f32(x, b0, c40); c41 = madd4_f32(x, b1, c41);
-    x = v128.load32_splat(qd + 5 * qRow);
+    x = v128.load32_splat(qd, 20);
     c50 = madd4_f32(x, b0, c50); c51 = madd4_f32(x, b1, c51);
-    qd += 4;
+    qd += 24;
     b += 32;
   }
   v128.store(s, f32x4.mul(c00, scale)); v128.store(s, f32x4.mul(c01, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c10, scale)); v128.store(s, f32x4.mul(c11, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c20, scale)); v128.store(s, f32x4.mul(c21, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c30, scale)); v128.store(s, f32x4.mul(c31, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c40, scale)); v128.store(s, f32x4.mul(c41, scale), 16);
-  s += sRow;
-  v128.store(s, f32x4.mul(c50, scale)); v128.store(s, f32x4.mul(c51, scale), 16);
+  v128.store(s, f32x4.mul(c10, scale), TILE_ROW); v128.store(s, f32x4.mul(c11, scale), TILE_ROW + 16);
+  v128.store(s, f32x4.mul(c20, scale), 2 * TILE_ROW); v128.store(s, f32x4.mul(c21, scale), 2 * TILE_ROW + 16);
+  v128.store(s, f32x4.mul(c30, scale), 3 * TILE_ROW); v128.store(s, f32x4.mul(c31, scale), 3 * TILE_ROW + 16);
+  v128.store(s, f32x4.mul(c40, scale), 4 * TILE_ROW); v128.store(s, f32x4.mul(c41, scale), 4 * TILE_ROW + 16);
+  v128.store(s, f32x4.mul(c50, scale), 5 * TILE_ROW); v128.store(s, f32x4.mul(c51, scale), 5 * TILE_ROW + 16);
 }
 
-// One query row × 8 keys: the row tail of scores4x8.
+// One query row × 8 keys: the row tail (a 1-row group is the row itself).
 function scores1x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   let b = panel;
@@ -278,10 +335,9 @@ function scores1x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void 
   v128.store(s, f32x4.mul(c1, scale), 16);
 }
 
-// O[4 rows][8 values] = alpha_r · O + Σ_j P[r][j] · V[j], over kc keys.
-function accumulate4x8(
-  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize,
-): void {
+// O[4 rows][8 values] = alpha_r · O + Σ_j P[r][j] · V[j], over kc keys. P is a tile (rows
+// TILE_ROW apart).
+function accumulate4x8(p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize): void {
   const a0 = v128.load32_splat(alpha), a1 = v128.load32_splat(alpha, 4);
   const a2 = v128.load32_splat(alpha, 8), a3 = v128.load32_splat(alpha, 12);
   const o1 = o + oRow, o2 = o + 2 * oRow, o3 = o + 3 * oRow;
@@ -289,18 +345,19 @@ function accumulate4x8(
   let c10 = f32x4.mul(v128.load(o1), a1), c11 = f32x4.mul(v128.load(o1, 16), a1);
   let c20 = f32x4.mul(v128.load(o2), a2), c21 = f32x4.mul(v128.load(o2, 16), a2);
   let c30 = f32x4.mul(v128.load(o3), a3), c31 = f32x4.mul(v128.load(o3, 16), a3);
-  let p0 = p, p1 = p + pRow, p2 = p + 2 * pRow, p3 = p + 3 * pRow;
-  for (let j = 0; j < kc; j++) {
+  let pj = p;
+  const end = p + (<usize>kc << 2);
+  while (pj < end) {
     const v0 = v128.load(v), v1 = v128.load(v, 16);
-    let x = v128.load32_splat(p0);
+    let x = v128.load32_splat(pj);
     c00 = madd4_f32(x, v0, c00); c01 = madd4_f32(x, v1, c01);
-    x = v128.load32_splat(p1);
+    x = v128.load32_splat(pj, TILE_ROW);
     c10 = madd4_f32(x, v0, c10); c11 = madd4_f32(x, v1, c11);
-    x = v128.load32_splat(p2);
+    x = v128.load32_splat(pj, 2 * TILE_ROW);
     c20 = madd4_f32(x, v0, c20); c21 = madd4_f32(x, v1, c21);
-    x = v128.load32_splat(p3);
+    x = v128.load32_splat(pj, 3 * TILE_ROW);
     c30 = madd4_f32(x, v0, c30); c31 = madd4_f32(x, v1, c31);
-    p0 += 4; p1 += 4; p2 += 4; p3 += 4;
+    pj += 4;
     v += vRow;
   }
   v128.store(o, c00); v128.store(o, c01, 16);
@@ -310,9 +367,7 @@ function accumulate4x8(
 }
 
 // O[6 rows][8 values]: as accumulate4x8 with 12 accumulators.
-function accumulate6x8(
-  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize,
-): void {
+function accumulate6x8(p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize): void {
   let a = v128.load32_splat(alpha);
   let c00 = f32x4.mul(v128.load(o), a), c01 = f32x4.mul(v128.load(o, 16), a);
   a = v128.load32_splat(alpha, 4);
@@ -331,15 +386,15 @@ function accumulate6x8(
     const v0 = v128.load(v), v1 = v128.load(v, 16);
     let x = v128.load32_splat(pj);
     c00 = madd4_f32(x, v0, c00); c01 = madd4_f32(x, v1, c01);
-    x = v128.load32_splat(pj + pRow);
+    x = v128.load32_splat(pj, TILE_ROW);
     c10 = madd4_f32(x, v0, c10); c11 = madd4_f32(x, v1, c11);
-    x = v128.load32_splat(pj + 2 * pRow);
+    x = v128.load32_splat(pj, 2 * TILE_ROW);
     c20 = madd4_f32(x, v0, c20); c21 = madd4_f32(x, v1, c21);
-    x = v128.load32_splat(pj + 3 * pRow);
+    x = v128.load32_splat(pj, 3 * TILE_ROW);
     c30 = madd4_f32(x, v0, c30); c31 = madd4_f32(x, v1, c31);
-    x = v128.load32_splat(pj + 4 * pRow);
+    x = v128.load32_splat(pj, 4 * TILE_ROW);
     c40 = madd4_f32(x, v0, c40); c41 = madd4_f32(x, v1, c41);
-    x = v128.load32_splat(pj + 5 * pRow);
+    x = v128.load32_splat(pj, 5 * TILE_ROW);
     c50 = madd4_f32(x, v0, c50); c51 = madd4_f32(x, v1, c51);
     pj += 4;
     v += vRow;
@@ -388,11 +443,10 @@ function accumulateRow(p: usize, v: usize, vRow: usize, kc: i32, o: usize, width
 // the micro-kernels would add 0 · ∞ = NaN. One row and four columns at a time; the fast path
 // never pays for this.
 function accumulateBlockGuarded(
-  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32,
-  width: i32, alphas: usize,
+  p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32, width: i32, alphas: usize,
 ): void {
   for (let r = 0; r < rows; r++) {
-    const pr = p + <usize>r * pRow, or = o + <usize>r * oRow;
+    const pr = p + <usize>r * TILE_ROW, or = o + <usize>r * oRow;
     const alpha = load<f32>(alphas + (<usize>r << 2));
     const va = f32x4.splat(alpha);
     let e = 0;
@@ -415,50 +469,49 @@ function accumulateBlockGuarded(
   }
 }
 
-// S[rows][0 .. width) = scale · Q[rows] · packed keys, by 6×8 / 4×8 / 1×8 micro-kernels per
-// 8-key panel. `width` is a multiple of 8.
-function scoresBlock(
-  qBlock: usize, qRow: usize, packed: usize, D: i32, tile: usize, sRow: usize, rows: i32, width: i32,
-  scale: v128,
-): void {
+// S[rows][0 .. width) = scale · Q[rows] · packed keys into a tile, by 6×8 / 4×8 / 1×8
+// micro-kernels per 8-key panel. qp holds the rows packed by packQueries; `width` is a
+// multiple of 8.
+function scoresBlock(qp: usize, packed: usize, D: i32, tile: usize, rows: i32, width: i32, scale: v128): void {
+  const qRow = <usize>D << 2;
   for (let p = 0; p < width; p += 8) {
     const panel = packed + ((<usize>(p >> 3) * <usize>D) << 5);
     const s = tile + (<usize>p << 2);
     let r = 0;
-    for (; r + 6 <= rows; r += 6) {
-      scores6x8(qBlock + <usize>r * qRow, qRow, panel, D, s + <usize>r * sRow, sRow, scale);
+    while (r < rows) {
+      const g = groupRows(r, rows);
+      const q = qp + <usize>r * qRow, sr = s + <usize>r * TILE_ROW;
+      if (ASC_FEATURE_RELAXED_SIMD && g == 6) scores6x8(q, panel, D, sr, scale);
+      else if (g == 4) scores4x8(q, panel, D, sr, scale);
+      else scores1x8(q, panel, D, sr, scale);
+      r += g;
     }
-    for (; r + 4 <= rows; r += 4) {
-      scores4x8(qBlock + <usize>r * qRow, qRow, panel, D, s + <usize>r * sRow, sRow, scale);
-    }
-    for (; r < rows; r++) scores1x8(qBlock + <usize>r * qRow, panel, D, s + <usize>r * sRow, scale);
   }
 }
 
 // O[rows][0 .. width) = alpha_r · O + P[rows][0 .. kc) · V[0 .. kc][0 .. width): 8-column strips
-// by 6×8 / 4×8 micro-kernels, then row and column tails. alphas holds one factor per row.
+// by 6×8 / 4×8 micro-kernels, then row and column tails. P is a tile (kc <= KEY_BLOCK);
+// alphas holds one factor per row.
 function accumulateBlock(
-  p: usize, pRow: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32,
-  width: i32, alphas: usize,
+  p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32, width: i32, alphas: usize,
 ): void {
   let e = 0;
   for (; e + 8 <= width; e += 8) {
     const ve = v + (<usize>e << 2), oe = o + (<usize>e << 2);
     let r = 0;
-    for (; r + 6 <= rows; r += 6) {
-      accumulate6x8(p + <usize>r * pRow, pRow, ve, vRow, kc, oe + <usize>r * oRow, oRow, alphas + (<usize>r << 2));
-    }
-    for (; r + 4 <= rows; r += 4) {
-      accumulate4x8(p + <usize>r * pRow, pRow, ve, vRow, kc, oe + <usize>r * oRow, oRow, alphas + (<usize>r << 2));
-    }
-    for (; r < rows; r++) {
-      accumulateRow(p + <usize>r * pRow, ve, vRow, kc, oe + <usize>r * oRow, 8, load<f32>(alphas + (<usize>r << 2)));
+    while (r < rows) {
+      const g = groupRows(r, rows);
+      const pr = p + <usize>r * TILE_ROW, or = oe + <usize>r * oRow, ar = alphas + (<usize>r << 2);
+      if (ASC_FEATURE_RELAXED_SIMD && g == 6) accumulate6x8(pr, ve, vRow, kc, or, oRow, ar);
+      else if (g == 4) accumulate4x8(pr, ve, vRow, kc, or, oRow, ar);
+      else accumulateRow(pr, ve, vRow, kc, or, 8, load<f32>(ar));
+      r += g;
     }
   }
   if (e < width) {
     for (let r = 0; r < rows; r++) {
       accumulateRow(
-        p + <usize>r * pRow, v + (<usize>e << 2), vRow, kc, o + <usize>r * oRow + (<usize>e << 2), width - e,
+        p + <usize>r * TILE_ROW, v + (<usize>e << 2), vRow, kc, o + <usize>r * oRow + (<usize>e << 2), width - e,
         load<f32>(alphas + (<usize>r << 2)),
       );
     }
@@ -533,11 +586,12 @@ export function flash_forward_f32(
   const stats = acc + (<usize>(Br * Dv) << 2);
   const sums = stats + (<usize>Br << 2);
   const alphas = sums + (<usize>Br << 2);
+  const qPacked = alphas + (<usize>Br << 2);
   const blocks = (Nq + Br - 1) / Br;
   const group = heads / kvHeads;
   const offset = Nk - Nq;
   const vscale = f32x4.splat(scale * LOG2E); // logits in base 2
-  const qRow = <usize>D << 2, sRow = <usize>KEY_BLOCK << 2, oRow = <usize>Dv << 2;
+  const qRow = <usize>D << 2, oRow = <usize>Dv << 2;
   for (let item = firstItem; item < endItem; item++) {
     const block = item % blocks, bh = item / blocks;
     const h = bh % heads, b = bh / heads;
@@ -545,6 +599,7 @@ export function flash_forward_f32(
     const i0 = block * Br, rows = min(Br, Nq - i0);
     const keyEnd = isCausal ? max(0, min(Nk, i0 + rows + offset)) : Nk;
     const qBlock = q + <usize>(bh * Nq + i0) * qRow;
+    packQueries(qBlock, qRow, rows, D, qPacked);
     fill_f32(stats, -Infinity, rows);
     fill_f32(sums, 0, rows);
     fill_f32(acc, 0, rows * Dv);
@@ -552,20 +607,20 @@ export function flash_forward_f32(
       const kc = min(KEY_BLOCK, keyEnd - j0);
       const width = (kc + 7) & ~7;
       packKeys(k + <usize>(kvBase + j0) * qRow, packed, kc, D);
-      scoresBlock(qBlock, qRow, packed, D, tile, sRow, rows, width, vscale);
+      scoresBlock(qPacked, packed, D, tile, rows, width, vscale);
       for (let r = 0; r < rows; r++) {
         const i = i0 + r;
         const visible = isCausal ? min(kc, i + offset - j0 + 1) : kc;
         const maskRow: usize = mask == 0 ? 0
           : mask + (<usize>(b * maskBatchStride + h * maskHeadStride + i * maskRowStride + j0) << 2);
-        const s = tile + <usize>r * sRow;
+        const s = tile + <usize>r * TILE_ROW;
         finishLogits(s, maskRow, visible, width);
         const alpha = softmaxRow(s, width, stats + (<usize>r << 2), sums + (<usize>r << 2));
         store<f32>(alphas + (<usize>r << 2), alpha);
       }
       const vBlock = v + <usize>(kvBase + j0) * oRow;
-      if (guardValues) accumulateBlockGuarded(tile, sRow, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
-      else accumulateBlock(tile, sRow, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
+      if (guardValues) accumulateBlockGuarded(tile, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
+      else accumulateBlock(tile, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
     }
     for (let r = 0; r < rows; r++) {
       const sum = load<f32>(sums + (<usize>r << 2));
@@ -690,14 +745,14 @@ export function linear_forward_f32(
 //
 // Scratch of one task (f32 each):
 //
-//   | packed K: 64·D | S/W: 64·64 | ones: max(64, Dl) | state: Dl·Dv | linKᵀ: Dl·64 |
+//   | packed K: 64·D | S/W: 64·64 | ones: max(64, Dl) | state: Dl·Dv | linKᵀ: Dl·64 | packed Q: 64·D |
 
 const MIXED_ROWS: i32 = 64;
 
 /** Bytes of scratch one mixed-chunk task needs. */
 export function mixed_chunk_forward_scratch_f32(headDim: i32, valueDim: i32, linearDim: i32): i32 {
   return (KEY_BLOCK * headDim + MIXED_ROWS * KEY_BLOCK + max(MIXED_ROWS, linearDim) +
-    linearDim * valueDim + linearDim * KEY_BLOCK) << 2;
+    linearDim * valueDim + linearDim * KEY_BLOCK + MIXED_ROWS * headDim) << 2;
 }
 
 // W = relu(S + bias)² over the first `visible` entries of a row, 0 for the rest up to `count`.
@@ -729,42 +784,54 @@ function addLinearState(
   linK: usize, v: usize, rows: i32, Dl: i32, Dv: i32, weight: f32, state: usize, linKT: usize,
   ones: usize,
 ): void {
-  const lRow = <usize>Dl << 2, vRow = <usize>Dv << 2, tRow = <usize>KEY_BLOCK << 2;
+  const lRow = <usize>Dl << 2, vRow = <usize>Dv << 2;
   for (let j0 = 0; j0 < rows; j0 += KEY_BLOCK) {
     const kc = min(KEY_BLOCK, rows - j0);
     for (let c = 0; c < kc; c++) {
       const src = linK + <usize>(j0 + c) * lRow;
       for (let d = 0; d < Dl; d++) {
-        store<f32>(linKT + <usize>d * tRow + (<usize>c << 2), load<f32>(src + (<usize>d << 2)) * weight);
+        store<f32>(linKT + <usize>d * TILE_ROW + (<usize>c << 2), load<f32>(src + (<usize>d << 2)) * weight);
       }
     }
-    accumulateBlock(linKT, tRow, v + <usize>j0 * vRow, vRow, kc, state, vRow, Dl, Dv, ones);
+    accumulateBlock(linKT, v + <usize>j0 * vRow, vRow, kc, state, vRow, Dl, Dv, ones);
+  }
+}
+
+// Copies `rows` rows of `count` (<= KEY_BLOCK) floats, srcRow bytes apart, into a tile.
+function copyRows(src: usize, srcRow: usize, rows: i32, count: i32, tile: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const from = src + <usize>r * srcRow, to = tile + <usize>r * TILE_ROW;
+    let c = 0;
+    for (; c + 4 <= count; c += 4) v128.store(to + (<usize>c << 2), v128.load(from + (<usize>c << 2)));
+    for (; c < count; c++) store<f32>(to + (<usize>c << 2), load<f32>(from + (<usize>c << 2)));
   }
 }
 
 // The quadratic part of one chunk of `len` rows: out rows += relu(Q Kᵀ / C + bias)² V.
 function localChunk(
   out: usize, q: usize, k: usize, v: usize, bias: usize, biasRowStride: i32, len: i32, D: i32,
-  Dv: i32, isCausal: i32, scale: v128, packed: usize, tile: usize, ones: usize, guardValues: i32,
+  Dv: i32, isCausal: i32, scale: v128, packed: usize, tile: usize, qPacked: usize, ones: usize,
+  guardValues: i32,
 ): void {
-  const qRow = <usize>D << 2, vRow = <usize>Dv << 2, sRow = <usize>KEY_BLOCK << 2;
+  const qRow = <usize>D << 2, vRow = <usize>Dv << 2;
   for (let kb = 0; kb < len; kb += KEY_BLOCK) {
     const kc = min(KEY_BLOCK, len - kb);
     const width = (kc + 7) & ~7;
     packKeys(k + <usize>kb * qRow, packed, kc, D);
     for (let r0 = isCausal ? kb : 0; r0 < len; r0 += MIXED_ROWS) {
       const rows = min(MIXED_ROWS, len - r0);
-      scoresBlock(q + <usize>r0 * qRow, qRow, packed, D, tile, sRow, rows, width, scale);
+      packQueries(q + <usize>r0 * qRow, qRow, rows, D, qPacked);
+      scoresBlock(qPacked, packed, D, tile, rows, width, scale);
       for (let r = 0; r < rows; r++) {
         const i = r0 + r;
         const visible = isCausal ? min(kc, i - kb + 1) : kc;
         const biasRow: usize = bias == 0 ? 0 : bias + (<usize>(i * biasRowStride + kb) << 2);
-        relu2Row(tile + <usize>r * sRow, biasRow, visible, kc);
+        relu2Row(tile + <usize>r * TILE_ROW, biasRow, visible, kc);
       }
       const vBlock = v + <usize>kb * vRow, outRows = out + <usize>r0 * vRow;
       // Masked pairs and relu(·) = 0 give weight 0, which must not meet a NaN or ±∞ value.
-      if (guardValues) accumulateBlockGuarded(tile, sRow, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
-      else accumulateBlock(tile, sRow, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
+      if (guardValues) accumulateBlockGuarded(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
+      else accumulateBlock(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
     }
   }
 }
@@ -785,6 +852,7 @@ export function mixed_chunk_forward_f32(
   const ones = tile + (<usize>(MIXED_ROWS * KEY_BLOCK) << 2);
   const state = ones + (<usize>max(MIXED_ROWS, Dl) << 2);
   const linKT = state + (<usize>(Dl * Dv) << 2);
+  const qPacked = linKT + (<usize>(Dl * KEY_BLOCK) << 2);
   const kRow = <usize>D << 2, vRow = <usize>Dv << 2, lRow = <usize>Dl << 2;
   const group = heads / kvHeads;
   const global = linQ != 0;
@@ -806,14 +874,19 @@ export function mixed_chunk_forward_f32(
       localChunk(
         outChunk, q + (row0 + <usize>start) * kRow, kBase + <usize>start * kRow,
         vBase + <usize>start * vRow, biasHead, biasRowStride, len, D, Dv, isCausal, scale, packed,
-        tile, ones, guardValues,
+        tile, qPacked, ones, guardValues,
       );
       if (global) {
+        // linQ rows go through the tile (KEY_BLOCK columns at a time) so that accumulateBlock
+        // reads them at its constant row stride; the sums run in the same order either way.
         for (let r0 = 0; r0 < len; r0 += MIXED_ROWS) {
-          accumulateBlock(
-            linQ + (row0 + <usize>(start + r0)) * lRow, lRow, state, vRow, Dl,
-            outChunk + <usize>r0 * vRow, vRow, min(MIXED_ROWS, len - r0), Dv, ones,
-          );
+          const rows = min(MIXED_ROWS, len - r0);
+          const lq = linQ + (row0 + <usize>(start + r0)) * lRow, o = outChunk + <usize>r0 * vRow;
+          for (let l0 = 0; l0 < Dl; l0 += KEY_BLOCK) {
+            const lc = min(KEY_BLOCK, Dl - l0);
+            copyRows(lq + (<usize>l0 << 2), lRow, rows, lc, tile);
+            accumulateBlock(tile, state + <usize>l0 * vRow, vRow, lc, o, vRow, rows, Dv, ones);
+          }
         }
         if (isCausal) {
           addLinearState(lkBase + <usize>start * lRow, vBase + <usize>start * vRow, len, Dl, Dv, 1 / <f32>C, state, linKT, ones);
