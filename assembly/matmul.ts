@@ -8,8 +8,12 @@
 //              ...  (K rows)      ...
 //
 // The 4×8 micro-kernel keeps a 4-row × 8-column block of C in 8 v128 registers and, per k,
-// splats one A value per row and does 8 multiply-adds. Loops are blocked over K (KC) so a
-// micro-panel of B (KC×8 floats = 8 KiB) stays in L1 while it is reused for MC rows of A.
+// splats one A value per row and does 8 multiply-adds (6×8 with 12 registers where the build
+// has a fused multiply-add). Loops are blocked over K (KC) so a micro-panel of B (KC×8 floats =
+// 8 KiB) stays in L1 while it is reused for MC rows of A. Each MC×KC block of op(A) is first
+// copied into row groups, k-major (packA), so a micro-kernel step reads its splats at constant
+// offsets from one pointer whatever A's strides: two pointer increments per step, not one per
+// row.
 // The K blocking is fixed, so every element of C is summed in the same order whatever rows a
 // thread is given: results are bit-identical for any split.
 
@@ -17,6 +21,71 @@ import { madd4_f32 } from "./_simd";
 
 const KC: i32 = 256;
 const MC: i32 = 72;
+
+/** Bytes of scratch one matmul_rows_f32 task needs (one packed MC×KC block of A). */
+export function matmul_rows_scratch_f32(): i32 {
+  return (MC * KC) << 2;
+}
+
+// Rows go through the micro-kernels in groups: 6 where the build has a fused multiply-add,
+// 4 without one (each step needs a temporary for the product, so 6 rows would spill), then
+// single rows.
+// @ts-ignore: decorator
+@inline function groupRows(i: i32, end: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD && i + 6 <= end) return 6;
+  return i + 4 <= end ? 4 : 1;
+}
+
+// Copies rows [m0, m1) × columns [k0, k0 + kc) of op(A) into row groups (groupRows): the group
+// of rows i .. i + g − 1 occupies g·kc floats from dst + (i − m0)·kc, k-major:
+//
+//   A(i, k0) .. A(i+g−1, k0) | A(i, k0+1) .. A(i+g−1, k0+1) | ...
+function packA(
+  a: usize, sar: usize, sak: usize, m0: i32, m1: i32, k0: i32, kc: i32, dst: usize,
+): void {
+  let i = m0;
+  while (i < m1) {
+    const g = groupRows(i, m1);
+    const out = dst + (<usize>((i - m0) * kc) << 2);
+    const src = a + <usize>i * sar + <usize>k0 * sak;
+    const step = <usize>g << 2;
+    if (sak == 4 && g >= 4) {
+      // Rows contiguous in k: four k at a time through a 4×4 transpose (rows 4 and 5 as pairs).
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const at = src + (<usize>k << 2);
+        const r0 = v128.load(at), r1 = v128.load(at + sar);
+        const r2 = v128.load(at + 2 * sar), r3 = v128.load(at + 3 * sar);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const o = out + <usize>k * step;
+        v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(o + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+        v128.store(o + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+        v128.store(o + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+        if (g == 6) {
+          const r4 = v128.load(at + 4 * sar), r5 = v128.load(at + 5 * sar);
+          const lo = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5), hi = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
+          v128.store64_lane(o, lo, 0, 16);
+          v128.store64_lane(o + step, lo, 1, 16);
+          v128.store64_lane(o + 2 * step, hi, 0, 16);
+          v128.store64_lane(o + 3 * step, hi, 1, 16);
+        }
+      }
+      for (; k < kc; k++) {
+        for (let r = 0; r < g; r++) {
+          store<f32>(out + <usize>k * step + (<usize>r << 2), load<f32>(src + <usize>r * sar + (<usize>k << 2)));
+        }
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        const from = src + <usize>k * sak, to = out + <usize>k * step;
+        for (let r = 0; r < g; r++) store<f32>(to + (<usize>r << 2), load<f32>(from + <usize>r * sar));
+      }
+    }
+    i += g;
+  }
+}
 
 /** Packs op(B) (K×N; element (k, n) at b[k·strideK + n·strideN]) into 8-column panels. */
 export function matmul_pack_b_f32(
@@ -82,29 +151,31 @@ export function matmul_pack_b_f32(
   }
 }
 
-// 4 rows × 8 columns over kc steps. a points at A(i0, k0); bp at the panel's row k0.
+// 4 rows × 8 columns over kc steps. a points at a 4-row group of packed A; bp at the panel's
+// row k0.
 // @ts-ignore: decorator
 @inline function micro4x8(
-  a: usize, sar: usize, sak: usize, bp: usize, kc: i32,
+  a: usize, bp: usize, kc: i32,
   c: usize, ldc: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let a0 = a, a1 = a + sar, a2 = a + 2 * sar, a3 = a + 3 * sar;
-  for (let k = 0; k < kc; k++) {
+  let ap = a;
+  const end = bp + (<usize>kc << 5);
+  while (bp < end) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(a0);
+    let x = v128.load32_splat(ap);
     c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
-    x = v128.load32_splat(a1);
+    x = v128.load32_splat(ap, 4);
     c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
-    x = v128.load32_splat(a2);
+    x = v128.load32_splat(ap, 8);
     c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
-    x = v128.load32_splat(a3);
+    x = v128.load32_splat(ap, 12);
     c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
-    a0 += sak; a1 += sak; a2 += sak; a3 += sak;
+    ap += 16;
     bp += 32;
   }
   storeRow(c, c00, c01, cols, alpha, beta, first, betaZero);
@@ -118,7 +189,7 @@ export function matmul_pack_b_f32(
 // V8 allocates on x64, the largest block that does not spill.
 // @ts-ignore: decorator
 @inline function micro6x8(
-  a: usize, sar: usize, sak: usize, bp: usize, kc: i32,
+  a: usize, bp: usize, kc: i32,
   c: usize, ldc: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -128,23 +199,23 @@ export function matmul_pack_b_f32(
   let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
   let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   let ap = a;
-  const sar2 = sar * 2, sar3 = sar * 3, sar4 = sar * 4, sar5 = sar * 5;
-  for (let k = 0; k < kc; k++) {
+  const end = bp + (<usize>kc << 5);
+  while (bp < end) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     let x = v128.load32_splat(ap);
     c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
-    x = v128.load32_splat(ap + sar);
+    x = v128.load32_splat(ap, 4);
     c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
-    x = v128.load32_splat(ap + sar2);
+    x = v128.load32_splat(ap, 8);
     c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
-    x = v128.load32_splat(ap + sar3);
+    x = v128.load32_splat(ap, 12);
     c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
-    x = v128.load32_splat(ap + sar4);
+    x = v128.load32_splat(ap, 16);
     c40 = madd4_f32(x, b0, c40); c41 = madd4_f32(x, b1, c41);
-    x = v128.load32_splat(ap + sar5);
+    x = v128.load32_splat(ap, 20);
     c50 = madd4_f32(x, b0, c50); c51 = madd4_f32(x, b1, c51);
-    ap += sak;
+    ap += 24;
     bp += 32;
   }
   storeRow(c, c00, c01, cols, alpha, beta, first, betaZero);
@@ -158,15 +229,16 @@ export function matmul_pack_b_f32(
 // 1 row × 8 columns: the row tail (M not a multiple of 4).
 // @ts-ignore: decorator
 @inline function micro1x8(
-  a: usize, sak: usize, bp: usize, kc: i32,
+  a: usize, bp: usize, kc: i32,
   c: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
 ): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-  for (let k = 0; k < kc; k++) {
+  const end = bp + (<usize>kc << 5);
+  while (bp < end) {
     const x = v128.load32_splat(a);
     c0 = madd4_f32(x, v128.load(bp), c0);
     c1 = madd4_f32(x, v128.load(bp, 16), c1);
-    a += sak;
+    a += 4;
     bp += 32;
   }
   storeRow(c, c0, c1, cols, alpha, beta, first, betaZero);
@@ -175,11 +247,11 @@ export function matmul_pack_b_f32(
 /**
  * Computes rows [rowStart, rowEnd) of C = alpha·op(A)·B + beta·C with B already packed by
  * matmul_pack_b_f32. Element (i, k) of op(A) is at a[i·strideRow + k·strideK]; C is row-major
- * with N columns. K = 0 gives C = beta·C.
+ * with N columns. K = 0 gives C = beta·C. `scratch` holds matmul_rows_scratch_f32() bytes.
  */
 export function matmul_rows_f32(
   a: usize, packed: usize, c: usize, N: i32, K: i32,
-  rowStart: i32, rowEnd: i32, strideRow: i32, strideK: i32, alpha: f32, beta: f32,
+  rowStart: i32, rowEnd: i32, strideRow: i32, strideK: i32, alpha: f32, beta: f32, scratch: usize,
 ): void {
   const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
   const betaZero = beta == 0;
@@ -199,28 +271,19 @@ export function matmul_rows_f32(
     const first = k0 == 0;
     for (let m0 = rowStart; m0 < rowEnd; m0 += MC) {
       const m1 = min(m0 + MC, rowEnd);
+      packA(a, sar, sak, m0, m1, k0, kc, scratch);
       for (let p = 0; p < panels; p++) {
         const cols = min(8, N - (p << 3));
         const bp = packed + ((<usize>p * <usize>K + <usize>k0) << 5);
         let i = m0;
-        // Without a fused multiply-add each step needs a temporary register, so 6×8 spills:
-        // the plain build stays at 4×8.
-        if (ASC_FEATURE_RELAXED_SIMD) {
-          for (; i + 6 <= m1; i += 6) {
-            const ap = a + <usize>i * sar + <usize>k0 * sak;
-            const cp = c + <usize>i * ldc + (<usize>p << 5);
-            micro6x8(ap, sar, sak, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
-          }
-        }
-        for (; i + 4 <= m1; i += 4) {
-          const ap = a + <usize>i * sar + <usize>k0 * sak;
+        while (i < m1) {
+          const g = groupRows(i, m1);
+          const ap = scratch + (<usize>((i - m0) * kc) << 2);
           const cp = c + <usize>i * ldc + (<usize>p << 5);
-          micro4x8(ap, sar, sak, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
-        }
-        for (; i < m1; i++) {
-          const ap = a + <usize>i * sar + <usize>k0 * sak;
-          const cp = c + <usize>i * ldc + (<usize>p << 5);
-          micro1x8(ap, sak, bp, kc, cp, cols, va, vb, first, betaZero);
+          if (ASC_FEATURE_RELAXED_SIMD && g == 6) micro6x8(ap, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
+          else if (g == 4) micro4x8(ap, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
+          else micro1x8(ap, bp, kc, cp, cols, va, vb, first, betaZero);
+          i += g;
         }
       }
     }

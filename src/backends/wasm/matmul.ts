@@ -35,13 +35,19 @@ async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
     runtime.call("matmul_pack_b_f32", b, packed, k, n, transposeB ? 1 : n, transposeB ? k : 1);
     const [strideRow, strideK] = transposeA ? [1, m] : [k, 1];
     const step = rowsPerTask(m, runtime.threads, m * n * k);
+    const taskCount = Math.ceil(m / step);
+    // Each task packs its blocks of A into its own scratch.
+    const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
+    const scratch = s.alloc(scratchBytes * taskCount);
     const tasks: Task[] = [];
-    for (let r0 = 0; r0 < m; r0 += step) {
+    for (let r0 = 0, t = 0; r0 < m; r0 += step, t++) {
       const r1 = Math.min(m, r0 + step);
       const rowsOfC: [number, number] = [c + r0 * n * 4, (r1 - r0) * n * 4];
+      const taskScratch = scratch + t * scratchBytes;
       tasks.push({
         kernel: "matmul_rows_f32",
-        args: [a, packed, c, n, k, r0, r1, strideRow, strideK, alpha, beta],
+        args: [a, packed, c, n, k, r0, r1, strideRow, strideK, alpha, beta, taskScratch],
+        scratch: [[taskScratch, scratchBytes]],
         inputs: [
           transposeA ? [a, m * k * 4] : [a + r0 * k * 4, (r1 - r0) * k * 4],
           [packed, packedBytes],
