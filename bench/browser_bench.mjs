@@ -1,11 +1,13 @@
-// `node bench/browser_bench.mjs [--readme]` (also `npm run bench -- --only browser`): the
-// attention and matmul benchmarks in headless Chromium, where users run them. The bundle and
-// onnxruntime-web come from one origin, the page from another (cross-origin isolated, so two
-// threads share memory). Both SIMD builds are measured (relaxed, and the plain build a browser
-// without relaxed SIMD runs), at one and two threads, with onnxruntime-web (one thread) in the
-// same page as the baseline. Prints a markdown table; needs a built dist/.
+// `node bench/browser_bench.mjs [--readme] [--threads 1,2,4]` (also `npm run bench -- --only
+// browser`): the attention and matmul benchmarks in headless Chromium, where users run them.
+// The bundle and the peers come from one origin, the page from another (cross-origin isolated,
+// so threads share memory). Both SIMD builds are measured (relaxed, and the plain build a
+// browser without relaxed SIMD runs) at each thread count (default 1, 2 and 4 up to the host's
+// cores), with onnxruntime-web (SDPA) and tfjs-backend-wasm (matmul), one thread each, in the
+// same page as the baselines. Prints a markdown table; needs a built dist/.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { launchChromium } from "../tests/_chromium.mjs";
 
 const root = new URL("../", import.meta.url);
@@ -23,6 +25,10 @@ const cdn = await serve(async (req, res) => {
   const path = new URL(req.url, "http://x").pathname;
   const file = path.startsWith("/ort/")
     ? new URL(`node_modules/onnxruntime-web/dist/${path.slice(5)}`, root)
+    : path.startsWith("/tfjs/core/")
+    ? new URL(`node_modules/@tensorflow/tfjs-core/dist/${path.slice(11)}`, root)
+    : path.startsWith("/tfjs/wasm/")
+    ? new URL(`node_modules/@tensorflow/tfjs-backend-wasm/dist/${path.slice(11)}`, root)
     : path.startsWith("/models/") ? new URL(`bench${path}`, root) : new URL(`.${path}`, root);
   try {
     const body = await readFile(file);
@@ -51,12 +57,16 @@ const page = await serve(async (req, res) => {
   }
 });
 
+const threadsArg = process.argv.includes("--threads") ? process.argv[process.argv.indexOf("--threads") + 1] : null;
+const threads = threadsArg ?? [1, 2, 4].filter((t) => t === 1 || t <= availableParallelism()).join(",");
+
 const browser = await launchChromium();
 let result;
 try {
   const tab = await browser.newPage();
   const lengths = process.env.ATTENTION_QUICK ? "512,1024" : "512,1024,4096";
-  await tab.goto(`http://localhost:${page.address().port}/?cdn=${encodeURIComponent(cdnOrigin)}&lengths=${lengths}`);
+  const rounds = process.env.ATTENTION_QUICK ? 1 : 3;
+  await tab.goto(`http://localhost:${page.address().port}/?cdn=${encodeURIComponent(cdnOrigin)}&lengths=${lengths}&threads=${threads}&rounds=${rounds}`);
   await tab.waitForFunction(() => globalThis.result, null, { timeout: 15 * 60_000, polling: 1000 });
   result = await tab.evaluate(() => globalThis.result);
 } finally {
@@ -68,18 +78,45 @@ if (result.error) throw new Error(result.error);
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const chromiumVersion = /Chrome\/([\d.]+)/.exec(result.userAgent)?.[1] ?? "?";
-const header = ["build", "threads", ...result.lengths.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³ GFLOP/s"];
-const rows = result.rows.map((r) => [
-  r.build, r.threads, ...result.lengths.map((n) => `${fmt(r.sdpa[n])} (${(r.sdpa[n] / result.ort[n]).toFixed(2)}×)`), fmt(r.matmul),
+// Each cell: the median over rounds of GFLOP/s, and the median over rounds of the ratio to the
+// peer measured in the same round.
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const { rounds } = result;
+const cell = (pick, base) =>
+  `${fmt(median(rounds.map(pick)))} (${median(rounds.map((r) => pick(r) / base(r))).toFixed(2)}×)`;
+const header = [
+  "build", "threads", ...result.lengths.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)",
+];
+const rows = rounds[0].rows.map((r0, i) => [
+  r0.build, r0.threads,
+  ...result.lengths.map((n) => cell((r) => r.rows[i].sdpa[n], (r) => r.ort[n])),
+  cell((r) => r.rows[i].matmul, (r) => r.tfjs.gflops),
 ]);
-rows.push(["onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => `${fmt(result.ort[n])} (1.00×)`), "–"]);
+rows.push(["onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–"]);
+rows.push([
+  `tfjs-backend-wasm (${rounds[0].tfjs.simd ? "SIMD" : "no SIMD"})`, 1, ...result.lengths.map(() => "–"),
+  cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops),
+]);
+// Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread).
+const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
+  const i = rounds[0].rows.indexOf(r0);
+  const one = rounds[0].rows.findIndex((r) => r.build === r0.build && r.threads === 1);
+  const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[one]))).toFixed(2);
+  return `${r0.build} ${r0.threads}/1 threads: SDPA ${result.lengths.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, ` +
+    `matmul ${ratioOf((x) => x.matmul)}×`;
+});
 const table = [
   `| ${header.join(" | ")} |`,
   `|${header.map(() => "---").join("|")}|`,
   ...rows.map((r) => `| ${r.join(" | ")} |`),
 ].join("\n");
 const text = `Headless Chromium ${chromiumVersion}, page cross-origin isolated (${result.isolated}), bundle and ` +
-  `onnxruntime-web from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; medians.\n\n${table}`;
+  `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³; medians of ` +
+  `${rounds.length} rounds, each ratio taken within a round.\n\n${table}\n\n` +
+  `Thread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.`;
 console.log(text);
 
 if (process.argv.includes("--readme")) {

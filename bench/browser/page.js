@@ -1,11 +1,14 @@
 // The Chromium benchmark page (bench/browser_bench.mjs serves it): Tessera's SDPA and matmul
-// on the relaxed- and plain-SIMD builds, one and two threads, against onnxruntime-web (one
-// thread, MatMul→Softmax→MatMul graph) measured in the same page. Reports through
+// on the relaxed- and plain-SIMD builds at each thread count of `threads`, against
+// onnxruntime-web (one thread, MatMul→Softmax→MatMul graph) for SDPA and tfjs-backend-wasm (one
+// thread, its SIMD build) for matmul, measured in the same page. Reports through
 // globalThis.result.
 const params = new URLSearchParams(location.search);
 const cdn = params.get("cdn");
 const LENGTHS = (params.get("lengths") ?? "512,1024,4096").split(",").map(Number);
-const H = 8, D = 64;
+const THREADS = (params.get("threads") ?? "1,2").split(",").map(Number);
+const ROUNDS = Number(params.get("rounds") ?? 3);
+const H = 8, D = 64, M = 512;
 
 function random(n, seed) {
   const out = new Float32Array(n);
@@ -34,10 +37,11 @@ async function medianMs(fn, { runs = 7, warmup = 2, minMs = 300 } = {}) {
 const runsFor = (n) => (n >= 4096 ? { runs: 3, warmup: 1, minMs: 0 } : {});
 const qkv = (n) => [1, 2, 3].map((seed) => ({ data: random(H * n * D, seed), shape: [1, H, n, D] }));
 
+/** One round of Tessera: every build × thread count, SDPA at each length and matmul M³. */
 async function tessera(tessera) {
   const rows = [];
   for (const relaxedSimd of [true, false]) {
-    for (const threads of [1, 2]) {
+    for (const threads of THREADS) {
       const info = await tessera.init({ threads, relaxedSimd });
       const row = { build: info.wasmVariant, threads: info.threads, sdpa: {}, matmul: 0 };
       for (const n of LENGTHS) {
@@ -45,9 +49,8 @@ async function tessera(tessera) {
         const ms = await medianMs(() => tessera.scaledDotProductAttention(q, k, v, { backend: "wasm" }), runsFor(n));
         row.sdpa[n] = (4 * n * n * D * H) / ms / 1e6;
       }
-      const m = 512;
-      const a = { data: random(m * m, 1), shape: [m, m] }, b = { data: random(m * m, 2), shape: [m, m] };
-      row.matmul = (2 * m ** 3) / (await medianMs(() => tessera.matmul(a, b, { backend: "wasm" }))) / 1e6;
+      const a = { data: random(M * M, 1), shape: [M, M] }, b = { data: random(M * M, 2), shape: [M, M] };
+      row.matmul = (2 * M ** 3) / (await medianMs(() => tessera.matmul(a, b, { backend: "wasm" }))) / 1e6;
       rows.push(row);
     }
   }
@@ -55,6 +58,7 @@ async function tessera(tessera) {
   return rows;
 }
 
+/** onnxruntime-web's session; each call measures one round of SDPA at every length. */
 async function onnx() {
   const ort = await import(`${cdn}/ort/ort.wasm.min.mjs`);
   ort.env.wasm.numThreads = 1;
@@ -62,25 +66,61 @@ async function onnx() {
   ort.env.wasm.wasmPaths = `${cdn}/ort/`;
   const model = new Uint8Array(await (await fetch(`${cdn}/models/attention_matmul_softmax.onnx`)).arrayBuffer());
   const session = await ort.InferenceSession.create(model, { executionProviders: ["wasm"] });
-  const out = {};
-  for (const n of LENGTHS) {
-    const [q, k, v] = qkv(n);
-    const feeds = {
-      q: new ort.Tensor("float32", q.data, q.shape), k: new ort.Tensor("float32", k.data, k.shape),
-      v: new ort.Tensor("float32", v.data, v.shape),
-      scale: new ort.Tensor("float32", new Float32Array([1 / Math.sqrt(D)]), []),
-    };
-    out[n] = (4 * n * n * D * H) / (await medianMs(() => session.run(feeds), runsFor(n))) / 1e6;
-  }
-  await session.release();
-  return out;
+  return async () => {
+    const out = {};
+    for (const n of LENGTHS) {
+      const [q, k, v] = qkv(n);
+      const feeds = {
+        q: new ort.Tensor("float32", q.data, q.shape), k: new ort.Tensor("float32", k.data, k.shape),
+        v: new ort.Tensor("float32", v.data, v.shape),
+        scale: new ort.Tensor("float32", new Float32Array([1 / Math.sqrt(D)]), []),
+      };
+      out[n] = (4 * n * n * D * H) / (await medianMs(() => session.run(feeds), runsFor(n))) / 1e6;
+    }
+    return out;
+  };
 }
 
+/** Loads a classic script from the CDN (tfjs ships UMD bundles that set globalThis.tf). */
+function script(src) {
+  return new Promise((resolve, reject) => {
+    const el = Object.assign(document.createElement("script"), { src, crossOrigin: "anonymous" });
+    el.onload = resolve;
+    el.onerror = () => reject(new Error(`cannot load ${src}`));
+    document.head.append(el);
+  });
+}
+
+/** tfjs-backend-wasm (its single-threaded SIMD build); each call measures one round of matmul M³. */
+async function tfjsMatmul() {
+  await script(`${cdn}/tfjs/core/tf-core.min.js`);
+  await script(`${cdn}/tfjs/wasm/tf-backend-wasm.min.js`);
+  const tf = globalThis.tf;
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  tf.wasm.setWasmPaths(`${cdn}/tfjs/wasm/`);
+  await tf.setBackend("wasm");
+  await tf.ready();
+  const a = tf.tensor2d(random(M * M, 1), [M, M]), b = tf.tensor2d(random(M * M, 2), [M, M]);
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  const run = () => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  };
+  return async () => ({ gflops: (2 * M ** 3) / (await medianMs(run)) / 1e6, simd });
+}
+
+// Rounds alternate Tessera and the peers, so that each ratio compares figures taken minutes
+// apart at most; the page reports every round and bench/browser_bench.mjs takes medians.
 try {
   const lib = await import(`${cdn}/dist/tessera.js`);
-  const rows = await tessera(lib);
-  const ort = await onnx();
-  globalThis.result = { rows, ort, lengths: LENGTHS, isolated: crossOriginIsolated, userAgent: navigator.userAgent };
+  const ortRound = await onnx();
+  const tfjsRound = await tfjsMatmul();
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    rounds.push({ rows: await tessera(lib), ort: await ortRound(), tfjs: await tfjsRound() });
+  }
+  globalThis.result = { rounds, lengths: LENGTHS, isolated: crossOriginIsolated, userAgent: navigator.userAgent };
 } catch (error) {
   globalThis.result = { error: String(error?.stack ?? error) };
 }
