@@ -21,6 +21,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
   ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
   browser: benchBrowser,
+  threads: () => import("./threads_bench.ts").then((m) => m.benchThreads()),
 };
 
 /** The attention and matmul tables in headless Chromium (bench/browser_bench.mjs, under Node). */

@@ -1,0 +1,116 @@
+/**
+ * Thread scaling: matmul, SDPA and the Gaussian-mixture denoiser at each thread count of a list
+ * (default 1, 2 and 4, up to the host's cores; `--threads 1,2,4` or TESSERA_BENCH_THREADS),
+ * from sizes too small to split up to sizes that fill every core. Rounds alternate the thread
+ * counts, so each t / 1 ratio compares runs taken seconds apart; the table gives the median over
+ * rounds of the speed at one thread and of each ratio. The small sizes show where work stays on
+ * one thread (the thresholds in src/backends/wasm/): there, more threads must not be slower.
+ *
+ * @module
+ */
+import { dispose, GaussianMixture, init, matmul, scaledDotProductAttention } from "../src/mod.ts";
+import { fmt, median, medianMs, randomF32, table } from "./_harness.ts";
+
+const H = 8, D = 64, DIM = 64, COMPONENTS = 8, MIXTURE_BATCH = 4096;
+
+/** Counts init() calls, so that cases bound to a runtime know when to rebind. */
+let epoch = 0;
+
+/** The thread counts to measure: the flag, the environment, or 1, 2, 4 up to the host's cores. */
+export function threadCounts(): number[] {
+  const flag = Deno.args.includes("--threads") ? Deno.args[Deno.args.indexOf("--threads") + 1] : null;
+  const list = flag ?? Deno.env.get("TESSERA_BENCH_THREADS");
+  if (list) return list.split(",").map(Number);
+  const cores = navigator.hardwareConcurrency ?? 1;
+  return [1, 2, 4].filter((t) => t === 1 || t <= cores);
+}
+
+interface Case {
+  label: string;
+  /** Work per call in the unit of `unit` (FLOPs or rows). */
+  work: number;
+  unit: "GFLOP/s" | "k rows/s";
+  run: () => Promise<unknown>;
+  runs: number;
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  for (const n of [64, 128, 256, 512, 1024]) {
+    const a = { data: randomF32(n * n, 1), shape: [n, n] }, b = { data: randomF32(n * n, 2), shape: [n, n] };
+    out.push({
+      label: `matmul ${n}³`, work: 2 * n ** 3, unit: "GFLOP/s", runs: n >= 1024 ? 5 : 15,
+      run: () => matmul(a, b, { backend: "wasm" }),
+    });
+  }
+  for (const n of [64, 256, 1024, 4096]) {
+    const t = (seed: number) => ({ data: randomF32(H * n * D, seed), shape: [1, H, n, D] });
+    const q = t(1), k = t(2), v = t(3);
+    out.push({
+      label: `SDPA N = ${n}`, work: 4 * n * n * D * H, unit: "GFLOP/s", runs: n >= 4096 ? 3 : 9,
+      run: () => scaledDotProductAttention(q, k, v, { backend: "wasm" }),
+    });
+  }
+  for (const batch of [64, MIXTURE_BATCH]) {
+    for (const sigma of [0.2, 20]) {
+      const x = randomF32(batch * DIM, 7).map((value) => 3 * value);
+      const info = { batch, dim: DIM };
+      // A mixture binds the runtime of its time: made again after each init().
+      let made = -1, denoiser = mixture().denoiser;
+      out.push({
+        label: `mixture denoiser ${batch} × ${DIM}, σ = ${sigma}`, work: batch, unit: "k rows/s", runs: 31,
+        run: () => {
+          if (made !== epoch) [made, denoiser] = [epoch, mixture().denoiser];
+          return Promise.resolve(denoiser(x, sigma, info));
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** Eight components in 64 dimensions, means within ±3, variances 0.15–0.35, unequal weights. */
+function mixture(): GaussianMixture {
+  const hash = (k: number, j: number) => Math.sin(12.9898 * (k + 1) + 78.233 * (j + 1)) * 43758.5453 % 1;
+  const rows = (f: (k: number, j: number) => number) =>
+    Array.from({ length: COMPONENTS }, (_, k) => Array.from({ length: DIM }, (_, j) => f(k, j)));
+  return new GaussianMixture({
+    means: rows((k, j) => 3 * hash(k, j)),
+    variances: rows((k, j) => 0.25 + 0.1 * hash(k + 50, j)),
+    weights: Array.from({ length: COMPONENTS }, (_, k) => k + 1),
+    backend: "wasm",
+  });
+}
+
+export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_ROUNDS") ?? 5)): Promise<string> {
+  const threads = threadCounts();
+  const all = cases();
+  // speed[case][thread index][round]
+  const speed = all.map(() => threads.map(() => [] as number[]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [ti, t] of threads.entries()) {
+      await init({ threads: t });
+      epoch++;
+      for (const [ci, c] of all.entries()) {
+        const ms = await medianMs(c.run, { runs: c.runs, warmup: 2, minMs: 0 });
+        speed[ci][ti].push(c.unit === "GFLOP/s" ? c.work / ms / 1e6 : c.work / ms);
+      }
+    }
+  }
+  await dispose();
+  const header = [
+    "work", `1 thread`, ...threads.slice(1).map((t) => `${t} threads / 1`),
+  ];
+  const rows = all.map((c, ci) => [
+    c.label,
+    `${fmt(median(speed[ci][0]))} ${c.unit}`,
+    ...threads.slice(1).map((_, i) =>
+      `${median(speed[ci][i + 1].map((s, r) => s / speed[ci][0][r])).toFixed(2)}×`
+    ),
+  ]);
+  return `${table(header, rows)}\n\nMedians over ${rounds} rounds that alternate the thread counts ` +
+    `(${threads.join(", ")}); each ratio is taken within a round. B = 1, H = 8, D = 64 for SDPA; ` +
+    `the mixture has 8 diagonal components and returns a fresh array per call.`;
+}
+
+if (import.meta.main) console.log(await benchThreads());
