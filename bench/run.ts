@@ -3,7 +3,7 @@
  * With `--readme`, also writes each table into README.md between its markers
  * `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`.
  *
- * Usage: deno run -A bench/run.ts [--readme] [--only NAME]
+ * Usage: deno run -A bench/run.ts [--readme] [--only NAME] [--threads 1,2,4]
  *
  * @module
  */
@@ -22,13 +22,21 @@ export const SUITES: Record<string, () => Promise<string>> = {
   ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
   browser: benchBrowser,
   threads: () => import("./threads_bench.ts").then((m) => m.benchThreads()),
+  node: () => nodeScript("./node_bench.mjs"),
 };
 
 /** The attention and matmul tables in headless Chromium (bench/browser_bench.mjs, under Node). */
-async function benchBrowser(): Promise<string> {
-  const script = new URL("./browser_bench.mjs", import.meta.url).pathname;
-  const { code, stdout } = await new Deno.Command("node", { args: [script], stderr: "inherit" }).output();
-  if (code !== 0) throw new Error(`bench/browser_bench.mjs exited with code ${code}`);
+function benchBrowser(): Promise<string> {
+  return nodeScript("./browser_bench.mjs");
+}
+
+/** Runs a bench script under Node, passing on --threads; returns what it printed. */
+async function nodeScript(relative: string): Promise<string> {
+  const script = new URL(relative, import.meta.url).pathname;
+  const at = Deno.args.indexOf("--threads");
+  const args = at >= 0 ? [script, "--threads", Deno.args[at + 1]] : [script];
+  const { code, stdout } = await new Deno.Command("node", { args, stderr: "inherit" }).output();
+  if (code !== 0) throw new Error(`bench/${relative.slice(2)} exited with code ${code}`);
   return new TextDecoder().decode(stdout).trim();
 }
 
