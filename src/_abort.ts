@@ -36,11 +36,36 @@ const YIELD_EVERY_MS = 10;
 
 /**
  * One turn of the event loop: `scheduler.yield()` where the host has it (Chromium: the work
- * resumes ahead of other tasks), else a zero-delay timer.
+ * resumes ahead of other tasks), else `setImmediate` (Deno, Node), else a message to a fresh
+ * MessageChannel (Firefox, Safari), else a zero-delay timer. Not the timer first: hosts clamp a
+ * chain of zero-delay timers to 4 ms (2.9 ms a turn in Deno and 3.8 ms in Node measured here,
+ * against 0.03–0.05 ms for setImmediate), which would cost watched work up to 30% of its time.
+ * Not a message in Deno: its event loop kept serving the messages and starved the timers (a
+ * 1 ms interval never ticked during a fit). In browsers a message is a task of its own, after
+ * which expired timers, events and rendering get their turn, as React's scheduler relies on.
+ * Both ports are closed on arrival, so no port keeps a process alive.
  */
 function nextTurn(): Promise<void> {
-  const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
-  if (typeof scheduler?.yield === "function") return scheduler.yield();
+  const host = globalThis as {
+    scheduler?: { yield?: () => Promise<void> };
+    setImmediate?: (callback: () => void) => unknown;
+  };
+  if (typeof host.scheduler?.yield === "function") return host.scheduler.yield();
+  if (typeof host.setImmediate === "function") {
+    const setImmediate = host.setImmediate;
+    return new Promise<void>((resolve) => void setImmediate(resolve));
+  }
+  if (typeof MessageChannel === "function") {
+    return new Promise<void>((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => {
+        port1.close();
+        port2.close();
+        resolve();
+      };
+      port2.postMessage(null);
+    });
+  }
   return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
