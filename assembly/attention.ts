@@ -203,8 +203,11 @@ function packKeys(k: usize, packed: usize, count: i32, D: i32): void {
 // single rows.
 // @ts-ignore: decorator
 @inline function groupRows(r: i32, rows: i32): i32 {
-  if (ASC_FEATURE_RELAXED_SIMD && r + 6 <= rows) return 6;
-  return r + 4 <= rows ? 4 : 1;
+  const left = rows - r;
+  // 6s and 4s so that few rows are left over: 8 = 4 + 4 and 9 = 4 + 4 + 1, not 6 + 1 + 1 and
+  // 6 + 1 + 1 + 1.
+  if (ASC_FEATURE_RELAXED_SIMD && left >= 6 && left != 8 && left != 9) return 6;
+  return left >= 4 ? 4 : 1;
 }
 
 // Bytes between rows of the logits / weights tile: every tile has KEY_BLOCK columns, so the

@@ -32,8 +32,11 @@ export function matmul_rows_scratch_f32(): i32 {
 // single rows.
 // @ts-ignore: decorator
 @inline function groupRows(i: i32, end: i32): i32 {
-  if (ASC_FEATURE_RELAXED_SIMD && i + 6 <= end) return 6;
-  return i + 4 <= end ? 4 : 1;
+  const left = end - i;
+  // 6s and 4s so that at most one row is left over: 8 = 4 + 4 and 9 = 4 + 4 + 1, not 6 + 1 + 1
+  // and 6 + 1 + 1 + 1.
+  if (ASC_FEATURE_RELAXED_SIMD && left >= 6 && left != 8 && left != 9) return 6;
+  return left >= 4 ? 4 : 1;
 }
 
 // Copies rows [m0, m1) × columns [k0, k0 + kc) of op(A) into row groups (groupRows): the group
