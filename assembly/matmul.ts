@@ -80,6 +80,13 @@ function packA(
           store<f32>(out + <usize>k * step + (<usize>r << 2), load<f32>(src + <usize>r * sar + (<usize>k << 2)));
         }
       }
+    } else if (sar == 4 && g >= 4) {
+      // Rows contiguous (op(A) = Aᵀ): each k's group is already one run of g floats.
+      for (let k = 0; k < kc; k++) {
+        const from = src + <usize>k * sak, to = out + <usize>k * step;
+        v128.store(to, v128.load(from));
+        if (g == 6) v128.store64_lane(to, v128.load64_zero(from, 16), 0, 16);
+      }
     } else {
       for (let k = 0; k < kc; k++) {
         const from = src + <usize>k * sak, to = out + <usize>k * step;
