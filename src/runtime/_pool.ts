@@ -27,7 +27,7 @@ import { Doorbell, doorbellSupported } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { WORKER_SOURCE, workerUrl } from "./_assets.ts";
 import type { Features } from "./_features.ts";
-import type { Task, WorkerApi } from "./_task.ts";
+import { raiseTaskFailure, type Task, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
 
 /** One started worker thread, as the pool drives it. */
@@ -152,10 +152,20 @@ async function launch(opts: Launch): Promise<PoolWorker> {
   return worker;
 }
 
+/**
+ * A task's error as comlink delivers it (a plain Error carrying the original's name) raised
+ * again with its own kind: a trap is a WebAssembly.RuntimeError, memory that cannot grow a
+ * RangeError, as on one thread.
+ */
+function fromWorker(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name === "Error") return error;
+  return raiseTaskFailure({ name: error.name, message: error.message }, "in a worker of the pool", error);
+}
+
 /** Runs a task list on shared memory: through the doorbell where there is one, else comlink. */
 async function runInPlace(worker: PoolWorker, list: Task[]): Promise<void> {
   if (worker.doorbell) await worker.doorbell.run(list);
-  else await worker.api.run(list);
+  else await worker.api.run(list).catch((error) => Promise.reject(fromWorker(error)));
 }
 
 /** A place in the pool: the worker now in it (null: started again on the next call). */
@@ -243,7 +253,8 @@ export class Pool {
             for (let i = w; i < tasks.length && !call.over; i += n) {
               const task = tasks[i];
               const inputs = (task.inputs ?? []).map(([offset, bytes]) => read(offset, bytes));
-              const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs));
+              const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs))
+                .catch((error) => Promise.reject(fromWorker(error)));
               if (call.over) return;
               (task.outputs ?? []).forEach(([offset], j) => write(offset, outputs[j]));
             }

@@ -37,3 +37,34 @@ export interface WorkerApi {
   /** Runs one task on private memory with its inputs copied in; returns the outputs. */
   runCopied(task: Task, inputs: ArrayBuffer[]): TaskOutput;
 }
+
+/** What crosses a thread for a failed task: enough to raise the same kind of error again. */
+export interface TaskFailure {
+  name: string;
+  message: string;
+}
+
+/** The failure of `error` thrown by (or for) the kernel `kernel`, as plain data. */
+export function taskFailure(error: unknown, kernel: string): TaskFailure {
+  const e = error as { name?: unknown; message?: unknown } | null;
+  const name = typeof e?.name === "string" ? e.name : "Error";
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  return { name, message: `WASM kernel "${kernel}" failed: ${message}` };
+}
+
+/**
+ * The error a caller sees for a task that failed `where` (e.g. "in a worker of the pool"): a trap
+ * stays a `WebAssembly.RuntimeError`, memory that cannot grow a `RangeError`, so a call fails
+ * the same way on one thread and on the pool.
+ */
+export function raiseTaskFailure(failure: TaskFailure, where: string, cause?: unknown): Error {
+  const kinds: Record<string, ErrorConstructor> = {
+    RangeError,
+    TypeError,
+    RuntimeError: WebAssembly.RuntimeError as ErrorConstructor,
+  };
+  const Kind = kinds[failure.name] ?? Error;
+  const error = new Kind(`${failure.message} (${where})`);
+  if (cause !== undefined) Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
+  return error;
+}

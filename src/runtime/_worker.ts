@@ -7,16 +7,34 @@
 import * as Comlink from "comlink";
 import { listen } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
-import type { Task, WorkerApi } from "./_task.ts";
+import { type Task, taskFailure, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
 
 type Kernel = (...args: number[]) => void;
 let exports: Record<string, Kernel> = {};
 let memory: WebAssembly.Memory | null = null;
 
+/** Grows the private memory to `bytes`; a refusal (maximum reached, host out of memory) is a RangeError. */
 function ensureSize(bytes: number): void {
   const have = memory!.buffer.byteLength;
-  if (bytes > have) memory!.grow(Math.ceil((bytes - have) / 65536));
+  if (bytes <= have) return;
+  try {
+    memory!.grow(Math.ceil((bytes - have) / 65536));
+  } catch (error) {
+    throw new RangeError(
+      `WASM memory could not grow from ${have} to ${bytes} bytes: ${(error as Error)?.message ?? error}`,
+    );
+  }
+}
+
+/** Runs one task; a failure (a trap, memory that cannot grow) names its kernel and keeps its kind. */
+function runTask(task: Task, body: () => void): void {
+  try {
+    body();
+  } catch (error) {
+    const failure = taskFailure(error, task.kernel);
+    throw Object.assign(new Error(failure.message), { name: failure.name });
+  }
 }
 
 const api: WorkerApi = {
@@ -26,18 +44,20 @@ const api: WorkerApi = {
     exports = instance.exports as Record<string, Kernel>;
   },
   run(tasks) {
-    for (const task of tasks) exports[task.kernel](...task.args);
+    for (const task of tasks) runTask(task, () => exports[task.kernel](...task.args));
   },
   listen(block, kernels) {
     void listen(block, kernels, exports);
   },
   runCopied(task: Task, inputs) {
-    const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
-    ensureSize(Math.max(0, ...regions.map(([offset, bytes]) => offset + bytes)));
-    (task.inputs ?? []).forEach(([offset, bytes], i) => {
-      new Uint8Array(memory!.buffer, offset, bytes).set(new Uint8Array(inputs[i]));
+    runTask(task, () => {
+      const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
+      ensureSize(Math.max(0, ...regions.map(([offset, bytes]) => offset + bytes)));
+      (task.inputs ?? []).forEach(([offset, bytes], i) => {
+        new Uint8Array(memory!.buffer, offset, bytes).set(new Uint8Array(inputs[i]));
+      });
+      exports[task.kernel](...task.args);
     });
-    exports[task.kernel](...task.args);
     const outputs = (task.outputs ?? []).map(([offset, bytes]) =>
       memory!.buffer.slice(offset, offset + bytes) as ArrayBuffer
     );
