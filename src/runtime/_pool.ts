@@ -29,6 +29,7 @@ import { WORKER_SOURCE, workerUrl } from "./_assets.ts";
 import type { Features } from "./_features.ts";
 import { raiseTaskFailure, type Task, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
+import { locks } from "./_locks.ts";
 
 /** One started worker thread, as the pool drives it. */
 export interface PoolWorker {
@@ -38,10 +39,20 @@ export interface PoolWorker {
   /**
    * Rejects once the worker has stopped, by itself or through `terminate()`; never resolves.
    * Where `stopsAtOnce` is false the thread may still finish the task it runs (Deno: its
-   * `terminate()` lets running code go on; a web worker's error comes only between tasks).
+   * `terminate()` lets running code go on; a web worker without Web Locks: no sign says when
+   * its thread is gone).
    */
   lost: Promise<never>;
-  /** Whether the host stops running code before `lost` rejects (Node's worker_threads). */
+  /**
+   * Rejects as soon as the worker is known to be ending (an uncaught error, `terminate()`), which
+   * may be well before `lost` where the host lets a running task list go on: from then on the
+   * pool gives it nothing new. Absent: `lost` is the first sign.
+   */
+  ending?: Promise<never>;
+  /**
+   * Whether no code runs on the thread any more once `lost` rejects (Node's worker_threads; web
+   * workers where Web Locks exist).
+   */
   stopsAtOnce: boolean;
   /** Whether this worker keeps the process alive (a no-op where the host has no such notion). */
   hold(on: boolean): void;
@@ -50,6 +61,8 @@ export interface PoolWorker {
 }
 
 let blobUrl: string | null = null;
+/** Web workers started, for unique lock names. */
+let lockCount = 0;
 
 // Captured at load: Emscripten-built peers (onnxruntime-web, tfjs threads) replace
 // globalThis.Worker with Node's worker_threads class when they find `process` (as in Deno).
@@ -100,25 +113,60 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
     url = workerUrl()!;
   }
   const worker = new WebWorker!(url, { type: "module" });
+  const api = Comlink.wrap<WorkerApi>(worker);
   // A web worker says nothing when it ends; an uncaught error is the one sign of trouble. It
   // reaches this thread only after the worker's stack unwound, so no kernel runs there then.
+  let reason: Error | null = null;
   let end!: (error: Error) => void;
-  const lost = new Promise<never>((_, reject) => end = reject);
-  lost.catch(() => {});
+  const ended = new Promise<never>((_, reject) => end = reject);
+  ended.catch(() => {});
+  const stop = (error: Error) => {
+    reason ??= error;
+    worker.terminate();
+    end(reason);
+  };
   worker.addEventListener("error", (event) => {
     event.preventDefault();
-    worker.terminate();
-    end(stopped(`(${event.message})`));
+    stop(stopped(`(${event.message})`));
   });
+  // Nor does terminate() say when the thread is gone: Chromium lets a running task list go on
+  // for a while (about 2 s), then kills it mid-list. Where Web Locks exist (every page that can
+  // share memory), the worker holds a lock for life that the host releases once its thread is
+  // gone: `lost` waits for that, so nothing runs there any more when it rejects.
+  const hostLocks = locks();
+  if (hostLocks === null) {
+    return {
+      api,
+      lost: ended,
+      stopsAtOnce: false,
+      hold: () => {},
+      terminate: () => {
+        stop(stopped("(terminated)"));
+        return Promise.resolve();
+      },
+    };
+  }
+  const name = `tessera-worker-${++lockCount}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await Promise.race([api.holdLock(name), ended]);
+  } catch (error) {
+    api[Comlink.releaseProxy]();
+    throw error;
+  }
+  const gone = hostLocks.request(name, () => {});
+  const lost = gone.then((): never => {
+    throw reason ?? stopped("(it ended)");
+  });
+  lost.catch(() => {});
   return {
-    api: Comlink.wrap<WorkerApi>(worker),
+    api,
     lost,
-    stopsAtOnce: false,
+    ending: ended,
+    stopsAtOnce: true,
     hold: () => {},
-    terminate: () => {
-      worker.terminate();
-      end(stopped("(terminated)"));
-      return Promise.resolve();
+    terminate: async () => {
+      stop(stopped("(terminated)"));
+      await gone;
     },
   };
 }
@@ -341,8 +389,12 @@ export class Pool {
   #watch(w: number, worker: PoolWorker): void {
     const slot = this.#slots[w];
     const current = slot.worker;
-    const gone = worker.lost.catch(async (error) => {
+    const vacate = () => {
       if (slot.worker === current && !this.#terminated) slot.worker = null;
+    };
+    worker.ending?.catch(vacate);
+    const gone = worker.lost.catch(async (error) => {
+      vacate();
       await worker.doorbell?.abandon(worker.stopsAtOnce);
       throw error;
     });

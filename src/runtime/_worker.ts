@@ -9,6 +9,7 @@ import { listen } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { type Task, taskFailure, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
+import { locks } from "./_locks.ts";
 
 type Kernel = (...args: number[]) => void;
 let exports: Record<string, Kernel> = {};
@@ -62,6 +63,14 @@ const api: WorkerApi = {
       memory!.buffer.slice(offset, offset + bytes) as ArrayBuffer
     );
     return Comlink.transfer(outputs, outputs);
+  },
+  holdLock(name) {
+    return new Promise<void>((held) => {
+      void locks()!.request(name, () => {
+        held();
+        return new Promise<never>(() => {});
+      });
+    });
   },
 };
 
