@@ -99,9 +99,8 @@ export class WasmRuntime {
     if (total <= capacity) return;
     const [name, largest] = entries.reduce((a, b) => (b[1] > a[1] ? b : a));
     throw new RangeError(
-      `Expected "${name}" to fit in WASM memory but it takes ${largest} bytes, and the call ` +
-        `${total} bytes in all, beyond the ${capacity} bytes WASM memory can hold; ` +
-        `split the call or use backend "js"`,
+      `Expected "${name}" to fit in WASM memory (at most ${capacity} bytes) but the call needs ` +
+        `${total} bytes, ${largest} of them for "${name}"; split the call or use backend "js"`,
     );
   }
 
