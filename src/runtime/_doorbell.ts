@@ -246,7 +246,10 @@ function encodeFailure(failure: TaskFailure): Uint8Array {
   for (;;) {
     const text = encoder.encode(JSON.stringify({ name: failure.name, message }));
     if (text.length <= ERROR_BYTES) return text;
-    if (message.length <= 1) return encoder.encode(JSON.stringify({ name: "Error", message: "…" }));
-    message = message.slice(0, Math.max(0, message.length - (text.length - ERROR_BYTES) - 8)) + "…";
+    if (message.length <= 1) {
+      return encoder.encode(JSON.stringify({ name: "Error", message: "…" }));
+    }
+    const keep = Math.max(0, message.length - (text.length - ERROR_BYTES) - 8);
+    message = message.slice(0, keep) + "…";
   }
 }

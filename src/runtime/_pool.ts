@@ -207,7 +207,8 @@ async function launch(opts: Launch): Promise<PoolWorker> {
  */
 function fromWorker(error: unknown): unknown {
   if (!(error instanceof Error) || error.name === "Error") return error;
-  return raiseTaskFailure({ name: error.name, message: error.message }, "in a worker of the pool", error);
+  const failure = { name: error.name, message: error.message };
+  return raiseTaskFailure(failure, "in a worker of the pool", error);
 }
 
 /** Runs a task list on shared memory: through the doorbell where there is one, else comlink. */

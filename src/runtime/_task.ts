@@ -71,6 +71,8 @@ export function raiseTaskFailure(failure: TaskFailure, where: string, cause?: un
   };
   const Kind = kinds[failure.name] ?? Error;
   const error = new Kind(`${failure.message} (${where})`);
-  if (cause !== undefined) Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
+  if (cause !== undefined) {
+    Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
+  }
   return error;
 }

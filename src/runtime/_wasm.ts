@@ -70,7 +70,11 @@ export class WasmRuntime {
   }): Promise<WasmRuntime> {
     const shared = opts.variant.endsWith("-shared");
     const maximumPages = opts.maximumPages ?? MAXIMUM_PAGES;
-    const memory = new WebAssembly.Memory({ initial: Math.min(32, maximumPages), maximum: maximumPages, shared });
+    const memory = new WebAssembly.Memory({
+      initial: Math.min(32, maximumPages),
+      maximum: maximumPages,
+      shared,
+    });
     const instance = await WebAssembly.instantiate(opts.module, { env: { memory } });
     const pool = opts.threads > 1
       ? await Pool.start({

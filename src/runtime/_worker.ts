@@ -15,20 +15,22 @@ type Kernel = (...args: number[]) => void;
 let exports: Record<string, Kernel> = {};
 let memory: WebAssembly.Memory | null = null;
 
-/** Grows the private memory to `bytes`; a refusal (maximum reached, host out of memory) is a RangeError. */
+/**
+ * Grows the private memory to `bytes`; a refusal (the maximum reached, the host out of memory)
+ * is a RangeError.
+ */
 function ensureSize(bytes: number): void {
   const have = memory!.buffer.byteLength;
   if (bytes <= have) return;
   try {
     memory!.grow(Math.ceil((bytes - have) / 65536));
   } catch (error) {
-    throw new RangeError(
-      `WASM memory could not grow from ${have} to ${bytes} bytes: ${(error as Error)?.message ?? error}`,
-    );
+    const reason = (error as Error)?.message ?? error;
+    throw new RangeError(`WASM memory could not grow from ${have} to ${bytes} bytes: ${reason}`);
   }
 }
 
-/** Runs one task; a failure (a trap, memory that cannot grow) names its kernel and keeps its kind. */
+/** Runs one task; a failure (a trap, memory that cannot grow) names its kernel, keeps its kind. */
 function runTask(task: Task, body: () => void): void {
   try {
     body();

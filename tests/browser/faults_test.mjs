@@ -15,7 +15,10 @@ const bundle = await faultBundle();
 const server = await new Promise((resolve) => {
   const s = createServer((req, res) => {
     const headers = req.url.startsWith("/isolated")
-      ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
+      ? {
+        "cross-origin-opener-policy": "same-origin",
+        "cross-origin-embedder-policy": "require-corp",
+      }
       : {};
     if (req.url.endsWith("/fault_cases.mjs")) {
       res.writeHead(200, { ...headers, "content-type": "text/javascript" }).end(bundle);
@@ -24,7 +27,7 @@ const server = await new Promise((resolve) => {
     res.writeHead(200, { ...headers, "content-type": "text/html" });
     res.end(`<!doctype html><title>faults</title><script type="module">
       import { runFaultCases } from "./fault_cases.mjs";
-      window.results = await runFaultCases(${LIMIT_MS});
+      globalThis.results = await runFaultCases(${LIMIT_MS});
     </script>`);
   });
   s.listen(0, "127.0.0.1", () => resolve(s));
@@ -33,20 +36,30 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 
 const browser = await launchChromium();
 try {
-  for (const [label, path, isolated] of [["plain page", "/plain/", false], ["isolated page", "/isolated/", true]]) {
+  for (
+    const [label, path, isolated] of [["plain page", "/plain/", false], [
+      "isolated page",
+      "/isolated/",
+      true,
+    ]]
+  ) {
     const tab = await browser.newPage();
     const errors = [];
     tab.on("pageerror", (e) => errors.push(e));
     let results = [];
     await test(`browser faults (${label}): the cases run`, async () => {
       await tab.goto(`${origin}${path}`);
-      await tab.waitForFunction(() => window.results !== undefined, null, { timeout: 20 * LIMIT_MS });
-      results = await tab.evaluate(() => window.results);
+      await tab.waitForFunction(() => globalThis.results !== undefined, null, {
+        timeout: 20 * LIMIT_MS,
+      });
+      results = await tab.evaluate(() => globalThis.results);
       const isolation = await tab.evaluate(() => self.crossOriginIsolated);
       if (isolation !== isolated) throw new Error(`crossOriginIsolated is ${isolation}`);
       if (errors.length) throw errors[0];
       // Copied memory alone on the plain page; both kinds where memory can be shared.
-      if (!results.some((r) => r.name.includes("(copied memory)"))) throw new Error("no copied-memory case ran");
+      if (!results.some((r) => r.name.includes("(copied memory)"))) {
+        throw new Error("no copied-memory case ran");
+      }
       if (isolated !== results.some((r) => r.name.includes("(shared memory)"))) {
         throw new Error(`shared-memory cases ${isolated ? "missing" : "ran"} on the ${label}`);
       }

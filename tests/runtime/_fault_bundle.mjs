@@ -25,7 +25,10 @@ function assets(contents) {
   return {
     name: "fault-assets",
     setup(build) {
-      build.onResolve({ filter: /(^|\/)_assets\.ts$/ }, (args) => ({ path: args.path, namespace: "fault-assets" }));
+      build.onResolve(
+        { filter: /(^|\/)_assets\.ts$/ },
+        (args) => ({ path: args.path, namespace: "fault-assets" }),
+      );
       build.onLoad({ filter: /.*/, namespace: "fault-assets" }, () => ({
         contents,
         loader: "ts",

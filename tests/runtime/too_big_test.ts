@@ -69,12 +69,27 @@ for (const threads of [1, 2]) {
   Deno.test(`too big for WASM memory (${where}): matmul, then a call that fits is right`, async () => {
     await capped(threads, async () => {
       const wasm = { backend: "wasm" } as const;
-      await refusedBeforeAllocating(() => matmul(tensor([1024, 1024]), tensor([1024, 4]), wasm), "a");
-      await refusedBeforeAllocating(() => matmul(tensor([4, 1024]), tensor([1024, 1024]), wasm), "b");
+      await refusedBeforeAllocating(
+        () => matmul(tensor([1024, 1024]), tensor([1024, 4]), wasm),
+        "a",
+      );
+      await refusedBeforeAllocating(
+        () => matmul(tensor([4, 1024]), tensor([1024, 1024]), wasm),
+        "b",
+      );
       // Small inputs, an output of 4 MiB.
-      await refusedBeforeAllocating(() => matmul(tensor([1024, 1]), tensor([1, 1024]), wasm), "output");
-      const a = { data: Float32Array.from({ length: 96 * 40 }, (_, i) => (i % 9) - 4), shape: [96, 40] };
-      const b = { data: Float32Array.from({ length: 40 * 24 }, (_, i) => (i % 7) - 3), shape: [40, 24] };
+      await refusedBeforeAllocating(
+        () => matmul(tensor([1024, 1]), tensor([1, 1024]), wasm),
+        "output",
+      );
+      const a = {
+        data: Float32Array.from({ length: 96 * 40 }, (_, i) => (i % 9) - 4),
+        shape: [96, 40],
+      };
+      const b = {
+        data: Float32Array.from({ length: 40 * 24 }, (_, i) => (i % 7) - 3),
+        shape: [40, 24],
+      };
       const [got, want] = [await matmul(a, b, wasm), await matmul(a, b, { backend: "js" })];
       assert.deepEqual(got.data, want.data);
     });
@@ -85,8 +100,14 @@ for (const threads of [1, 2]) {
       const wasm = { backend: "wasm" } as const;
       // q, k, v and the output of 1.5 MiB each.
       const qkv = () => tensor([1, 4, 1536, 64]);
-      await refusedBeforeAllocating(() => scaledDotProductAttention(qkv(), qkv(), qkv(), wasm), "q");
-      await refusedBeforeAllocating(() => scaledDotProductAttentionWithLse(qkv(), qkv(), qkv(), wasm), "q");
+      await refusedBeforeAllocating(
+        () => scaledDotProductAttention(qkv(), qkv(), qkv(), wasm),
+        "q",
+      );
+      await refusedBeforeAllocating(
+        () => scaledDotProductAttentionWithLse(qkv(), qkv(), qkv(), wasm),
+        "q",
+      );
       await refusedBeforeAllocating(() => linearAttention(qkv(), qkv(), qkv(), wasm), "q");
       await refusedBeforeAllocating(
         () => mixedChunkAttention(qkv(), qkv(), qkv(), { chunkSize: 64, ...wasm }),
@@ -94,28 +115,52 @@ for (const threads of [1, 2]) {
       );
       // Long keys, short queries: k and v are the big ones.
       const kv = () => tensor([1, 1, 16384, 64]);
-      await refusedBeforeAllocating(() => scaledDotProductAttention(tensor([1, 1, 4, 64]), kv(), kv(), wasm), "k");
+      await refusedBeforeAllocating(
+        () => scaledDotProductAttention(tensor([1, 1, 4, 64]), kv(), kv(), wasm),
+        "k",
+      );
       // The gated attention unit derives its q, k and v from x.
       const [d, e, s] = [64, 64, 32];
       const params = {
-        uWeight: tensor([d, e], 0.01), vWeight: tensor([d, e], 0.01), zWeight: tensor([d, s], 0.01),
-        qkScale: tensor([2, s], 1), qkOffset: tensor([2, s], 0), outWeight: tensor([e, d], 0.01),
+        uWeight: tensor([d, e], 0.01),
+        vWeight: tensor([d, e], 0.01),
+        zWeight: tensor([d, s], 0.01),
+        qkScale: tensor([2, s], 1),
+        qkOffset: tensor([2, s], 0),
+        outWeight: tensor([e, d], 0.01),
       };
-      await refusedBeforeAllocating(() => gatedAttentionUnit(tensor([1, 4096, d]), params, { chunkSize: 64, ...wasm }), "x");
+      await refusedBeforeAllocating(
+        () => gatedAttentionUnit(tensor([1, 4096, d]), params, { chunkSize: 64, ...wasm }),
+        "x",
+      );
       // A call that fits is right.
-      const small = () => ({ data: Float32Array.from({ length: 2 * 3 * 8 }, (_, i) => Math.sin(i)), shape: [1, 2, 3, 8] });
+      const small = () => ({
+        data: Float32Array.from({ length: 2 * 3 * 8 }, (_, i) => Math.sin(i)),
+        shape: [1, 2, 3, 8],
+      });
       const got = await scaledDotProductAttention(small(), small(), small(), wasm);
       const want = await scaledDotProductAttention(small(), small(), small(), { backend: "js" });
-      for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i] - want.data[i]) < 1e-6, `element ${i}`);
+      for (let i = 0; i < want.data.length; i++) {
+        assert.ok(Math.abs(got.data[i] - want.data[i]) < 1e-6, `element ${i}`);
+      }
     });
   });
 
   Deno.test(`too big for WASM memory (${where}): sample()`, async () => {
     await capped(threads, async () => {
       const denoiser = (x: Float32Array) => new Float32Array(x.length).fill(3);
-      const opts = { denoiser, dim: 1024, sigmas: karrasSigmas({ steps: 2 }), sampler: "euler" as const, seed: 1 };
+      const opts = {
+        denoiser,
+        dim: 1024,
+        sigmas: karrasSigmas({ steps: 2 }),
+        sampler: "euler" as const,
+        seed: 1,
+      };
       // 1024 samples of 1024 values: 4 MiB each for the samples and the denoiser's output.
-      await refusedBeforeAllocating(() => sample({ ...opts, batch: 1024, backend: "wasm" }), "batch");
+      await refusedBeforeAllocating(
+        () => sample({ ...opts, batch: 1024, backend: "wasm" }),
+        "batch",
+      );
       const out = await sample({ ...opts, batch: 4, backend: "wasm" });
       assert.deepEqual([...new Set(out)], [3]);
     });
@@ -130,7 +175,10 @@ for (const threads of [1, 2]) {
       const y = new Float32Array(rows).map((_, i) => i % 5);
       await refusedBeforeAllocating(() => new XGBRegressor(fitOpts).fit(X, y), "X");
       // A small model, then rows too many to predict or explain at once.
-      const small = { data: new Float32Array(64 * cols).map((_, i) => (i * 7) % 13), shape: [64, cols] };
+      const small = {
+        data: new Float32Array(64 * cols).map((_, i) => (i * 7) % 13),
+        shape: [64, cols],
+      };
       const model = await new XGBRegressor(fitOpts).fit(small, y.subarray(0, 64));
       await refusedBeforeAllocating(() => model.predict(X), "X");
       const many = { data: X.data.subarray(0, 100_000 * cols), shape: [100_000, cols] };
@@ -138,9 +186,13 @@ for (const threads of [1, 2]) {
       // Calls that fit are right.
       const [got, want] = [
         await model.predict(small),
-        await new XGBRegressor({ ...fitOpts, backend: "js" }).fit(small, y.subarray(0, 64)).then((m) => m.predict(small)),
+        await new XGBRegressor({ ...fitOpts, backend: "js" }).fit(small, y.subarray(0, 64)).then((
+          m,
+        ) => m.predict(small)),
       ];
-      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `row ${i}`);
+      for (let i = 0; i < want.length; i++) {
+        assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `row ${i}`);
+      }
     });
   });
 }
@@ -158,7 +210,9 @@ Deno.test("too big for WASM memory: at the real maximum, the check is exact arit
   assert.throws(() => rt.checkFits({ q: capacity / 2, k: capacity / 2 + 1 }), {
     name: "RangeError",
     message: `Expected "k" to fit in WASM memory (at most ${capacity} bytes) but the call needs ` +
-      `${capacity + 64} bytes, ${capacity / 2 + 1} of them for "k"; split the call or use backend "js"`,
+      `${capacity + 64} bytes, ${
+        capacity / 2 + 1
+      } of them for "k"; split the call or use backend "js"`,
   });
   // Sizes no typed array here could hold: a [65536, 65536] float32 matrix takes 16 GiB.
   assert.throws(() => rt.checkFits({ a: 65536 * 65536 * 4 }), /"a" to fit in WASM memory/);

@@ -119,7 +119,8 @@ interface QueryKeyValue {
  * anything is allocated (every buffer is copied in whole, whatever the item range).
  */
 function checkFits(runtime: WasmRuntime, buffers: Record<string, Float32Array | null>): void {
-  runtime.checkFits(Object.fromEntries(Object.entries(buffers).map(([name, b]) => [name, b?.byteLength ?? 0])));
+  const bytes = Object.entries(buffers).map(([name, b]) => [name, b?.byteLength ?? 0]);
+  runtime.checkFits(Object.fromEntries(bytes));
 }
 
 function putQueryKeyValue(s: Scope, args: { q: Float32Array; k: Float32Array; v: Float32Array }) {

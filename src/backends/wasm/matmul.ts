@@ -28,7 +28,11 @@ async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
   // Before anything is allocated: b is copied, then packed (about twice its size in all).
-  runtime.checkFits({ a: args.a.byteLength, b: args.b.byteLength + packedBytes, [beta === 0 ? "output" : "c"]: m * n * 4 });
+  runtime.checkFits({
+    a: args.a.byteLength,
+    b: args.b.byteLength + packedBytes,
+    [beta === 0 ? "output" : "c"]: m * n * 4,
+  });
   await runtime.scope(async (s) => {
     const a = s.put(args.a);
     const b = s.put(args.b);

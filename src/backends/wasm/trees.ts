@@ -570,7 +570,8 @@ async function binOn(
   // Before anything is allocated: the bin matrix (a byte per value of X) stays for the fit.
   runtime.checkFits({
     X: nRows * nCols,
-    binning: args.splitValues.byteLength + args.binOffsets.byteLength + BIN_BLOCK_ROWS * rowBytes * runtime.threads,
+    binning: args.splitValues.byteLength + args.binOffsets.byteLength +
+      BIN_BLOCK_ROWS * rowBytes * runtime.threads,
   });
   await runtime.scope(async (s) => {
     const splitValues = place(s, args.splitValues);
