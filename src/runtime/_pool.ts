@@ -13,7 +13,9 @@
  * only then rejects, so the caller may free or reuse its buffers at once. A worker that stops
  * by itself (killed by the host, out of memory, an uncaught error) fails the shares it held
  * once nothing can run on its doorbell any more: a list it had not taken is withdrawn, one it
- * runs is waited for where the host cannot stop a thread mid-task (Deno). A fresh worker, with
+ * runs is waited for where the host cannot stop a thread mid-task (Deno), or says nothing when
+ * it has (browsers: a web worker holds a Web Lock for life, which the browser releases once its
+ * thread is gone, e.g. when Chromium kills a terminated worker mid-list). A fresh worker, with
  * a doorbell of its own, takes its place on the next call. `terminate()` (dispose) lets running
  * calls finish first, for the same reason.
  *
@@ -134,7 +136,17 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
   // share memory), the worker holds a lock for life that the host releases once its thread is
   // gone: `lost` waits for that, so nothing runs there any more when it rejects.
   const hostLocks = locks();
-  if (hostLocks === null) {
+  const name = `tessera-worker-${++lockCount}-${Math.random().toString(36).slice(2)}`;
+  let held = false;
+  if (hostLocks !== null) {
+    try {
+      held = await Promise.race([api.holdLock(name), ended]);
+    } catch (error) {
+      api[Comlink.releaseProxy]();
+      throw error;
+    }
+  }
+  if (!held) {
     return {
       api,
       lost: ended,
@@ -146,14 +158,7 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
       },
     };
   }
-  const name = `tessera-worker-${++lockCount}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await Promise.race([api.holdLock(name), ended]);
-  } catch (error) {
-    api[Comlink.releaseProxy]();
-    throw error;
-  }
-  const gone = hostLocks.request(name, () => {});
+  const gone = hostLocks!.request(name, () => {});
   const lost = gone.then((): never => {
     throw reason ?? stopped("(it ended)");
   });

@@ -37,11 +37,12 @@ export interface WorkerApi {
   /** Runs one task on private memory with its inputs copied in; returns the outputs. */
   runCopied(task: Task, inputs: ArrayBuffer[]): TaskOutput;
   /**
-   * Takes the Web Lock `name` for the rest of the worker's life; resolves once it is held. The
-   * host releases it only when the worker's thread is gone, which is how the pool learns that a
-   * terminated web worker no longer runs (a web worker says nothing when it ends).
+   * Takes the Web Lock `name` for the rest of the worker's life; resolves once it is held (false
+   * where the worker has no Web Locks). The host releases it only when the worker's thread is
+   * gone, which is how the pool learns that a terminated web worker no longer runs (a web worker
+   * says nothing when it ends).
    */
-  holdLock(name: string): Promise<void>;
+  holdLock(name: string): Promise<boolean>;
 }
 
 /** What crosses a thread for a failed task: enough to raise the same kind of error again. */

@@ -67,9 +67,11 @@ const api: WorkerApi = {
     return Comlink.transfer(outputs, outputs);
   },
   holdLock(name) {
-    return new Promise<void>((held) => {
-      void locks()!.request(name, () => {
-        held();
+    const hostLocks = locks();
+    if (hostLocks === null) return Promise.resolve(false);
+    return new Promise<boolean>((held) => {
+      void hostLocks.request(name, () => {
+        held(true);
         return new Promise<never>(() => {});
       });
     });
