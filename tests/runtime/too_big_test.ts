@@ -216,5 +216,13 @@ Deno.test("too big for WASM memory: at the real maximum, the check is exact arit
   });
   // Sizes no typed array here could hold: a [65536, 65536] float32 matrix takes 16 GiB.
   assert.throws(() => rt.checkFits({ a: 65536 * 65536 * 4 }), /"a" to fit in WASM memory/);
+  // Sizes that are not sizes never reach the allocator's arithmetic.
+  for (const bytes of [NaN, -1, Infinity]) {
+    assert.throws(() => rt.heap.alloc(bytes), {
+      name: "RangeError",
+      message: `Expected a WASM allocation of 0 or more bytes but found ${bytes}`,
+    });
+  }
+  assert.equal(rt.heap.stats.inUse, 0);
   await rt.dispose();
 });
