@@ -6,7 +6,7 @@
  * `N passed, N failed, N skipped` and exits non-zero when anything failed, a test file did not
  * load, or a suite's process exited non-zero.
  *
- * Usage: deno run -A tests/run_all.ts [--skip-build] [--only typecheck|deno|node|node-bundle|browser|edge|package|playground]
+ * Usage: deno run -A tests/run_all.ts [--skip-build] [--only typecheck|deno|node|node-faults|node-bundle|browser|browser-faults|edge|package|playground]
  *
  * A new suite is one more `suite(…)` line below; the parsing and tallying live in
  * tests/_runner.ts (tested by tests/runner/runner_test.ts).
@@ -71,8 +71,10 @@ if (only === null || ["node", "node-bundle", "browser", "edge"].includes(only)) 
   if (run.code === 0) Deno.env.set("TESSERA_BUNDLE_EXPECTED", file);
 }
 await suite("node", harness("tests/node/node_test.mjs"));
+await suite("node-faults", harness("tests/node/faults_test.mjs"));
 await suite("node-bundle", harness("tests/node/bundle_test.mjs"));
 await suite("browser", harness("tests/browser/browser_test.mjs"));
+await suite("browser-faults", harness("tests/browser/faults_test.mjs"));
 await suite("edge", harness("tests/edge/edge_test.mjs"));
 await suite("package", harness("tests/package/package_test.mjs"));
 await suite("playground", harness("tests/playground/playground_test.mjs"));

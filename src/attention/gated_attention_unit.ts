@@ -149,6 +149,14 @@ export async function gatedAttentionUnit(
   const [batch, length, modelDim] = x.shape;
   const dims = checkParams(params, modelDim, chunkSize !== undefined, norm);
   const rows = batch * length, { expandedDim, sharedDim } = dims;
+  const mixed = chunkSize !== undefined;
+  const span = mixed ? chunkSize : Math.max(1, length);
+  const flops = 2 * rows * Math.min(span, length) * (sharedDim + expandedDim);
+  // Every buffer the kernels hold (q, k, v, the linear part's, the output) derives from x: a
+  // call too big for WASM memory is refused, naming x, before the projections run.
+  const derivedBytes = 4 * rows * (2 * expandedDim + (mixed ? 4 : 2) * sharedDim);
+  const bytes = { x: derivedBytes + (params.attentionBias?.data.byteLength ?? 0) };
+  await attentionKernels(backend, flops, [x.data], bytes);
   const normed = normalise(x.data, rows, modelDim, norm, epsilon, params);
   const project = (weight: Tensor, bias: Tensor | undefined) =>
     siluProjection({ data: normed, shape: [rows, modelDim] }, weight, bias, backend);
@@ -162,8 +170,6 @@ export async function gatedAttentionUnit(
     dims.rowsOfScales,
     sharedDim,
   );
-  const mixed = chunkSize !== undefined;
-  const span = mixed ? chunkSize : Math.max(1, length);
   const biasStrides = additiveStrides(
     "params.attentionBias",
     params.attentionBias,
@@ -192,8 +198,8 @@ export async function gatedAttentionUnit(
     biasHeadStride: 0,
     biasRowStride: biasStrides[1],
   };
-  const flops = 2 * rows * Math.min(span, length) * (sharedDim + expandedDim);
-  await (await attentionKernels(backend, flops, [args.q, args.k, args.v, args.linQ, args.linK])).mixedChunkForward(args);
+  const inputs = [args.q, args.k, args.v, args.linQ, args.linK];
+  await (await attentionKernels(backend, flops, inputs, bytes)).mixedChunkForward(args);
   for (let i = 0; i < gated.length; i++) gated[i] *= u[i];
   const out =
     (await matmul({ data: gated, shape: [rows, expandedDim] }, params.outWeight, { backend })).data;

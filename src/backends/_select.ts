@@ -35,11 +35,18 @@ function memo<K>(owner: object, family: Family<K>, make: () => K): K {
  * WGSL does not promise IEEE NaN and ±∞ behaviour (a shader compiler may assume finite values,
  * and `max` may drop a NaN), so a call whose `inputs` hold a non-finite value runs on WASM (or
  * the reference) instead of WebGPU: NaN and ±∞ then mean the same on every backend.
+ *
+ * @throws {RangeError} When the call runs on WASM and its `bytes` cannot fit in WASM memory.
  */
 export async function selectKernels<K>(
   family: Family<K>,
   backend: Backend | undefined,
-  work: { flops?: number; inputs?: readonly (ArrayLike<number> | null)[] } = {},
+  work: {
+    flops?: number;
+    inputs?: readonly (ArrayLike<number> | null)[];
+    /** WASM memory the call needs at least, by argument: checked before anything is allocated. */
+    bytes?: Record<string, number>;
+  } = {},
 ): Promise<K> {
   if (backend === "webgpu" && !family.webgpu) {
     throw new RangeError(`The "${family.name}" kernels have no webgpu backend; use "wasm" or "js"`);
@@ -55,6 +62,7 @@ export async function selectKernels<K>(
   }
   if (choice === "wasm" && family.wasm) {
     const runtime = (await wasmRuntime())!;
+    if (work.bytes) runtime.checkFits(work.bytes);
     return memo(runtime, family, () => family.wasm!(runtime));
   }
   return family.js;

@@ -17,7 +17,7 @@ import type { Backend } from "../tensor.ts";
  */
 export async function diffusionKernels(
   backend: Backend | undefined,
-  work: { flops?: number } = {},
+  work: { flops?: number; bytes?: Record<string, number> } = {},
 ): Promise<DiffusionKernels> {
   checkBackend("backend", backend);
   if (backend === "js") return jsDiffusionKernels;

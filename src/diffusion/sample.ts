@@ -246,7 +246,10 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
     }
   }
   throwIfAborted(signal);
-  const kernels = await diffusionKernels(backend, { flops: batch * dim });
+  // At least the samples and the denoiser's output (and the inpainting's known values and
+  // mask) live in WASM memory at once: a batch that cannot fit is refused before any is taken.
+  const bytes = { batch: (inpaint === undefined ? 2 : 4) * batch * dim * 4 };
+  const kernels = await diffusionKernels(backend, { flops: batch * dim, bytes });
   throwIfAborted(signal);
   const state = kernels.workspace(batch, dim);
   try {

@@ -10,7 +10,7 @@
  *        [3] length   bytes of that message
  *        [4] taken    the request the worker took last (−1: the caller withdrew the next one)
  *  f64 at TASKS_AT:   count, then per task: kernel index, argument count, arguments…
- *  u8  at ERROR_AT:   the error message, UTF-8, truncated to ERROR_BYTES
+ *  u8  at ERROR_AT:   the failure ({ name, message } as JSON, UTF-8; the message cut to fit)
  * ```
  *
  * The caller writes a list and bumps `request`; the worker, waiting on that word (spinning
@@ -29,7 +29,7 @@
  *
  * @module
  */
-import type { Task } from "./_task.ts";
+import { raiseTaskFailure, type Task, type TaskFailure, taskFailure } from "./_task.ts";
 
 const REQUEST = 0, DONE = 1, STATUS = 2, LENGTH = 3, TAKEN = 4;
 const TASKS_AT = 64;
@@ -80,8 +80,9 @@ export class Doorbell {
    * Rings the worker with `tasks` and resolves when it has run them (in pieces where they do
    * not fit one block).
    *
-   * @throws {Error} With the worker's message when a task threw (the rest are not run), or on
-   *   a kernel the module does not export.
+   * @throws {WebAssembly.RuntimeError | RangeError | Error} The failing task's error, of the same
+   *   kind, naming its kernel (the rest are not run); an Error on a kernel the module does not
+   *   export.
    */
   run(tasks: readonly Task[]): Promise<void> {
     const pieces = this.#pieces(tasks);
@@ -182,7 +183,8 @@ export class Doorbell {
       const length = Atomics.load(words, LENGTH);
       // Copied out: TextDecoder refuses views of shared memory.
       const bytes = new Uint8Array(this.block, ERROR_AT, length).slice();
-      throw new Error(new TextDecoder().decode(bytes));
+      const failure = JSON.parse(new TextDecoder().decode(bytes)) as TaskFailure;
+      throw raiseTaskFailure(failure, "in a worker of the pool");
     }
   }
 }
@@ -215,23 +217,39 @@ export async function listen(
     // Take the list, unless the caller has withdrawn it (it gave this worker up for lost).
     if (Atomics.compareExchange(words, TAKEN, taken, request) !== taken) return;
     taken = request;
+    let index = -1;
     try {
       const count = t[0];
       for (let i = 0, at = 1; i < count; i++) {
-        const kernel = kernels[t[at]], argc = t[at + 1];
+        index = t[at];
+        const argc = t[at + 1];
         const args = Array.from(t.subarray(at + 2, at + 2 + argc));
         at += 2 + argc;
-        kernel(...args);
+        kernels[index](...args);
       }
       Atomics.store(words, STATUS, 0);
     } catch (error) {
-      const text = new TextEncoder().encode(String((error as Error)?.stack ?? error));
-      const length = Math.min(text.length, ERROR_BYTES);
-      new Uint8Array(block, ERROR_AT, length).set(text.subarray(0, length));
-      Atomics.store(words, LENGTH, length);
+      const text = encodeFailure(taskFailure(error, names[index] ?? "?"));
+      new Uint8Array(block, ERROR_AT, text.length).set(text);
+      Atomics.store(words, LENGTH, text.length);
       Atomics.store(words, STATUS, 1);
     }
     Atomics.store(words, DONE, seen);
     Atomics.notify(words, DONE);
+  }
+}
+
+/** The failure as JSON in at most ERROR_BYTES bytes (the message cut short where it must be). */
+function encodeFailure(failure: TaskFailure): Uint8Array {
+  const encoder = new TextEncoder();
+  let message = failure.message;
+  for (;;) {
+    const text = encoder.encode(JSON.stringify({ name: failure.name, message }));
+    if (text.length <= ERROR_BYTES) return text;
+    if (message.length <= 1) {
+      return encoder.encode(JSON.stringify({ name: "Error", message: "…" }));
+    }
+    const keep = Math.max(0, message.length - (text.length - ERROR_BYTES) - 8);
+    message = message.slice(0, keep) + "…";
   }
 }

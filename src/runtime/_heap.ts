@@ -6,6 +6,11 @@
  *   0 ........ HEAP_BASE ........................................ memory.buffer.byteLength
  *   | static data |  [used][free][used][used][free ............................]
  *
+ * When memory cannot grow (the maximum is reached, or the engine refuses the pages: the host is
+ * out of memory) `alloc` throws a RangeError and changes nothing: the free list, the blocks in use
+ * and the memory's contents stay as they were, so the caller's scope frees what it holds and the
+ * next call allocates as before. Kernels never grow memory themselves.
+ *
  * @module
  */
 
@@ -36,6 +41,11 @@ export class Heap {
     return { inUse: this.#inUse, peak: this.#peak };
   }
 
+  /** The most bytes the heap can ever hold: the memory's maximum less the static data. */
+  get capacity(): number {
+    return this.#maximumPages * PAGE - HEAP_BASE;
+  }
+
   /** Resets the peak statistic to the bytes now in use. */
   resetPeak(): void {
     this.#peak = this.#inUse;
@@ -43,6 +53,9 @@ export class Heap {
 
   /** Allocates `bytes` (64-byte aligned) and returns the offset. */
   alloc(bytes: number): number {
+    if (!(bytes >= 0 && bytes <= Number.MAX_SAFE_INTEGER)) {
+      throw new RangeError(`Expected a WASM allocation of 0 or more bytes but found ${bytes}`);
+    }
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     for (let i = 0; i < this.#free.length; i++) {
       const [start, end] = this.#free[i];
@@ -98,10 +111,30 @@ export class Heap {
     const grant = Math.min(pages, this.#maximumPages - current);
     if (grant * PAGE < needed) {
       throw new RangeError(
-        `WASM memory exhausted: ${size} more bytes needed, limit ${this.#maximumPages * PAGE} bytes`,
+        `WASM memory is full: ${size} more bytes are needed, ${this.#inUse} are in use and the ` +
+          `maximum is ${this.#maximumPages * PAGE} bytes`,
       );
     }
-    this.memory.grow(grant);
-    this.#insertFree(oldEnd, oldEnd + grant * PAGE);
+    // The engine may refuse pages below the maximum (the host is out of memory): then ask for
+    // only what this block needs before giving up.
+    const least = Math.max(1, Math.ceil(needed / PAGE));
+    let granted = 0, refusal: unknown;
+    for (const ask of grant > least ? [grant, least] : [grant]) {
+      try {
+        this.memory.grow(ask);
+        granted = ask;
+        break;
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    if (granted === 0) {
+      throw new RangeError(
+        `WASM memory could not grow by ${least * PAGE} bytes for a block of ${size} bytes ` +
+          `(${oldEnd} bytes now): ${(refusal as Error)?.message ?? refusal}`,
+        { cause: refusal },
+      );
+    }
+    this.#insertFree(oldEnd, oldEnd + granted * PAGE);
   }
 }

@@ -13,7 +13,9 @@
  * only then rejects, so the caller may free or reuse its buffers at once. A worker that stops
  * by itself (killed by the host, out of memory, an uncaught error) fails the shares it held
  * once nothing can run on its doorbell any more: a list it had not taken is withdrawn, one it
- * runs is waited for where the host cannot stop a thread mid-task (Deno). A fresh worker, with
+ * runs is waited for where the host cannot stop a thread mid-task (Deno), or says nothing when
+ * it has (browsers: a web worker holds a Web Lock for life, which the browser releases once its
+ * thread is gone, e.g. when Chromium kills a terminated worker mid-list). A fresh worker, with
  * a doorbell of its own, takes its place on the next call. `terminate()` (dispose) lets running
  * calls finish first, for the same reason.
  *
@@ -27,8 +29,9 @@ import { Doorbell, doorbellSupported } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { WORKER_SOURCE, workerUrl } from "./_assets.ts";
 import type { Features } from "./_features.ts";
-import type { Task, WorkerApi } from "./_task.ts";
+import { raiseTaskFailure, type Task, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
+import { locks } from "./_locks.ts";
 
 /** One started worker thread, as the pool drives it. */
 export interface PoolWorker {
@@ -38,10 +41,20 @@ export interface PoolWorker {
   /**
    * Rejects once the worker has stopped, by itself or through `terminate()`; never resolves.
    * Where `stopsAtOnce` is false the thread may still finish the task it runs (Deno: its
-   * `terminate()` lets running code go on; a web worker's error comes only between tasks).
+   * `terminate()` lets running code go on; a web worker without Web Locks: no sign says when
+   * its thread is gone).
    */
   lost: Promise<never>;
-  /** Whether the host stops running code before `lost` rejects (Node's worker_threads). */
+  /**
+   * Rejects as soon as the worker is known to be ending (an uncaught error, `terminate()`), which
+   * may be well before `lost` where the host lets a running task list go on: from then on the
+   * pool gives it nothing new. Absent: `lost` is the first sign.
+   */
+  ending?: Promise<never>;
+  /**
+   * Whether no code runs on the thread any more once `lost` rejects (Node's worker_threads; web
+   * workers where Web Locks exist).
+   */
   stopsAtOnce: boolean;
   /** Whether this worker keeps the process alive (a no-op where the host has no such notion). */
   hold(on: boolean): void;
@@ -50,6 +63,8 @@ export interface PoolWorker {
 }
 
 let blobUrl: string | null = null;
+/** Web workers started, for unique lock names. */
+let lockCount = 0;
 
 // Captured at load: Emscripten-built peers (onnxruntime-web, tfjs threads) replace
 // globalThis.Worker with Node's worker_threads class when they find `process` (as in Deno).
@@ -100,25 +115,63 @@ export async function spawnWorker(kind: "web" | "node"): Promise<PoolWorker> {
     url = workerUrl()!;
   }
   const worker = new WebWorker!(url, { type: "module" });
+  const api = Comlink.wrap<WorkerApi>(worker);
   // A web worker says nothing when it ends; an uncaught error is the one sign of trouble. It
   // reaches this thread only after the worker's stack unwound, so no kernel runs there then.
+  let reason: Error | null = null;
   let end!: (error: Error) => void;
-  const lost = new Promise<never>((_, reject) => end = reject);
-  lost.catch(() => {});
+  const ended = new Promise<never>((_, reject) => end = reject);
+  ended.catch(() => {});
+  const stop = (error: Error) => {
+    reason ??= error;
+    worker.terminate();
+    end(reason);
+  };
   worker.addEventListener("error", (event) => {
     event.preventDefault();
-    worker.terminate();
-    end(stopped(`(${event.message})`));
+    stop(stopped(`(${event.message})`));
   });
+  // Nor does terminate() say when the thread is gone: Chromium lets a running task list go on
+  // for a while (about 2 s), then kills it mid-list. Where Web Locks exist (every page that can
+  // share memory), the worker holds a lock for life that the host releases once its thread is
+  // gone: `lost` waits for that, so nothing runs there any more when it rejects.
+  const hostLocks = locks();
+  const name = `tessera-worker-${++lockCount}-${Math.random().toString(36).slice(2)}`;
+  let held = false;
+  if (hostLocks !== null) {
+    try {
+      held = await Promise.race([api.holdLock(name), ended]);
+    } catch (error) {
+      api[Comlink.releaseProxy]();
+      throw error;
+    }
+  }
+  if (!held) {
+    return {
+      api,
+      lost: ended,
+      stopsAtOnce: false,
+      hold: () => {},
+      terminate: () => {
+        stop(stopped("(terminated)"));
+        return Promise.resolve();
+      },
+    };
+  }
+  const gone = hostLocks!.request(name, () => {});
+  const lost = gone.then((): never => {
+    throw reason ?? stopped("(it ended)");
+  });
+  lost.catch(() => {});
   return {
-    api: Comlink.wrap<WorkerApi>(worker),
+    api,
     lost,
-    stopsAtOnce: false,
+    ending: ended,
+    stopsAtOnce: true,
     hold: () => {},
-    terminate: () => {
-      worker.terminate();
-      end(stopped("(terminated)"));
-      return Promise.resolve();
+    terminate: async () => {
+      stop(stopped("(terminated)"));
+      await gone;
     },
   };
 }
@@ -152,10 +205,21 @@ async function launch(opts: Launch): Promise<PoolWorker> {
   return worker;
 }
 
+/**
+ * A task's error as comlink delivers it (a plain Error carrying the original's name) raised
+ * again with its own kind: a trap is a WebAssembly.RuntimeError, memory that cannot grow a
+ * RangeError, as on one thread.
+ */
+function fromWorker(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name === "Error") return error;
+  const failure = { name: error.name, message: error.message };
+  return raiseTaskFailure(failure, "in a worker of the pool", error);
+}
+
 /** Runs a task list on shared memory: through the doorbell where there is one, else comlink. */
 async function runInPlace(worker: PoolWorker, list: Task[]): Promise<void> {
   if (worker.doorbell) await worker.doorbell.run(list);
-  else await worker.api.run(list);
+  else await worker.api.run(list).catch((error) => Promise.reject(fromWorker(error)));
 }
 
 /** A place in the pool: the worker now in it (null: started again on the next call). */
@@ -243,7 +307,8 @@ export class Pool {
             for (let i = w; i < tasks.length && !call.over; i += n) {
               const task = tasks[i];
               const inputs = (task.inputs ?? []).map(([offset, bytes]) => read(offset, bytes));
-              const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs));
+              const outputs = await worker.api.runCopied(task, Comlink.transfer(inputs, inputs))
+                .catch((error) => Promise.reject(fromWorker(error)));
               if (call.over) return;
               (task.outputs ?? []).forEach(([offset], j) => write(offset, outputs[j]));
             }
@@ -330,8 +395,12 @@ export class Pool {
   #watch(w: number, worker: PoolWorker): void {
     const slot = this.#slots[w];
     const current = slot.worker;
-    const gone = worker.lost.catch(async (error) => {
+    const vacate = () => {
       if (slot.worker === current && !this.#terminated) slot.worker = null;
+    };
+    worker.ending?.catch(vacate);
+    const gone = worker.lost.catch(async (error) => {
+      vacate();
       await worker.doorbell?.abandon(worker.stopsAtOnce);
       throw error;
     });

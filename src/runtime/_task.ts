@@ -36,4 +36,44 @@ export interface WorkerApi {
   listen(block: SharedArrayBuffer, kernels: string[]): void;
   /** Runs one task on private memory with its inputs copied in; returns the outputs. */
   runCopied(task: Task, inputs: ArrayBuffer[]): TaskOutput;
+  /**
+   * Takes the Web Lock `name` for the rest of the worker's life; resolves once it is held (false
+   * where the worker has no Web Locks). The host releases it only when the worker's thread is
+   * gone, which is how the pool learns that a terminated web worker no longer runs (a web worker
+   * says nothing when it ends).
+   */
+  holdLock(name: string): Promise<boolean>;
+}
+
+/** What crosses a thread for a failed task: enough to raise the same kind of error again. */
+export interface TaskFailure {
+  name: string;
+  message: string;
+}
+
+/** The failure of `error` thrown by (or for) the kernel `kernel`, as plain data. */
+export function taskFailure(error: unknown, kernel: string): TaskFailure {
+  const e = error as { name?: unknown; message?: unknown } | null;
+  const name = typeof e?.name === "string" ? e.name : "Error";
+  const message = typeof e?.message === "string" ? e.message : String(error);
+  return { name, message: `WASM kernel "${kernel}" failed: ${message}` };
+}
+
+/**
+ * The error a caller sees for a task that failed `where` (e.g. "in a worker of the pool"): a trap
+ * stays a `WebAssembly.RuntimeError`, memory that cannot grow a `RangeError`, so a call fails
+ * the same way on one thread and on the pool.
+ */
+export function raiseTaskFailure(failure: TaskFailure, where: string, cause?: unknown): Error {
+  const kinds: Record<string, ErrorConstructor> = {
+    RangeError,
+    TypeError,
+    RuntimeError: WebAssembly.RuntimeError as ErrorConstructor,
+  };
+  const Kind = kinds[failure.name] ?? Error;
+  const error = new Kind(`${failure.message} (${where})`);
+  if (cause !== undefined) {
+    Object.defineProperty(error, "cause", { value: cause, configurable: true, writable: true });
+  }
+  return error;
 }

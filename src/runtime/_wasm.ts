@@ -16,7 +16,7 @@
 import { Heap } from "./_heap.ts";
 import { Pool } from "./_pool.ts";
 import type { Features } from "./_features.ts";
-import type { Task } from "./_task.ts";
+import { raiseTaskFailure, type Task, taskFailure } from "./_task.ts";
 
 export type { Region, Task } from "./_task.ts";
 
@@ -45,6 +45,7 @@ export class WasmRuntime {
     memory: WebAssembly.Memory,
     exports: Record<string, Kernel>,
     pool: Pool | null,
+    maximumPages: number,
   ) {
     this.variant = variant;
     this.memory = memory;
@@ -52,18 +53,28 @@ export class WasmRuntime {
     this.#exports = exports;
     this.#pool = pool;
     this.threads = pool?.size ?? 1;
-    this.heap = new Heap(memory, MAXIMUM_PAGES);
+    this.heap = new Heap(memory, maximumPages);
   }
 
-  /** Instantiates `module` in-thread and, for threads > 1, in a pool of workers. */
+  /**
+   * Instantiates `module` in-thread and, for threads > 1, in a pool of workers. `maximumPages`
+   * (default MAXIMUM_PAGES) caps every memory of the runtime, the workers' private ones too;
+   * tests lower it to reach the limits without allocating gigabytes.
+   */
   static async create(opts: {
     module: WebAssembly.Module;
     variant: string;
     threads: number;
     features: Features;
+    maximumPages?: number;
   }): Promise<WasmRuntime> {
     const shared = opts.variant.endsWith("-shared");
-    const memory = new WebAssembly.Memory({ initial: 32, maximum: MAXIMUM_PAGES, shared });
+    const maximumPages = opts.maximumPages ?? MAXIMUM_PAGES;
+    const memory = new WebAssembly.Memory({
+      initial: Math.min(32, maximumPages),
+      maximum: maximumPages,
+      shared,
+    });
     const instance = await WebAssembly.instantiate(opts.module, { env: { memory } });
     const pool = opts.threads > 1
       ? await Pool.start({
@@ -71,17 +82,41 @@ export class WasmRuntime {
         features: opts.features,
         module: opts.module,
         memory: shared ? memory : null,
-        maximumPages: MAXIMUM_PAGES,
+        maximumPages,
       })
       : null;
-    return new WasmRuntime(opts.variant, memory, instance.exports as Record<string, Kernel>, pool);
+    const exports = instance.exports as Record<string, Kernel>;
+    return new WasmRuntime(opts.variant, memory, exports, pool, maximumPages);
   }
 
-  /** Calls a kernel in this thread. */
+  /**
+   * Throws unless a call whose buffers take `bytes` (by argument name) can fit in WASM memory at
+   * all: the check that comes before anything is allocated or copied.
+   *
+   * @throws {RangeError} Naming the largest argument, its size and the limit.
+   */
+  checkFits(bytes: Record<string, number>): void {
+    const entries = Object.entries(bytes);
+    // Each block is 64-byte aligned by the heap.
+    const total = entries.reduce((sum, [, b]) => sum + Math.ceil(b / 64) * 64, 0);
+    const capacity = this.heap.capacity;
+    if (total <= capacity) return;
+    const [name, largest] = entries.reduce((a, b) => (b[1] > a[1] ? b : a));
+    throw new RangeError(
+      `Expected "${name}" to fit in WASM memory (at most ${capacity} bytes) but the call needs ` +
+        `${total} bytes, ${largest} of them for "${name}"; split the call or use backend "js"`,
+    );
+  }
+
+  /** Calls a kernel in this thread; a trap is a WebAssembly.RuntimeError naming the kernel. */
   call(kernel: string, ...args: number[]): number {
     const fn = this.#exports[kernel];
     if (!fn) throw new Error(`Unknown WASM kernel "${kernel}"`);
-    return fn(...args) as number;
+    try {
+      return fn(...args) as number;
+    } catch (error) {
+      throw raiseTaskFailure(taskFailure(error, kernel), "in this thread", error);
+    }
   }
 
   /**

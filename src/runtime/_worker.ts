@@ -7,16 +7,37 @@
 import * as Comlink from "comlink";
 import { listen } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
-import type { Task, WorkerApi } from "./_task.ts";
+import { type Task, taskFailure, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
+import { locks } from "./_locks.ts";
 
 type Kernel = (...args: number[]) => void;
 let exports: Record<string, Kernel> = {};
 let memory: WebAssembly.Memory | null = null;
 
+/**
+ * Grows the private memory to `bytes`; a refusal (the maximum reached, the host out of memory)
+ * is a RangeError.
+ */
 function ensureSize(bytes: number): void {
   const have = memory!.buffer.byteLength;
-  if (bytes > have) memory!.grow(Math.ceil((bytes - have) / 65536));
+  if (bytes <= have) return;
+  try {
+    memory!.grow(Math.ceil((bytes - have) / 65536));
+  } catch (error) {
+    const reason = (error as Error)?.message ?? error;
+    throw new RangeError(`WASM memory could not grow from ${have} to ${bytes} bytes: ${reason}`);
+  }
+}
+
+/** Runs one task; a failure (a trap, memory that cannot grow) names its kernel, keeps its kind. */
+function runTask(task: Task, body: () => void): void {
+  try {
+    body();
+  } catch (error) {
+    const failure = taskFailure(error, task.kernel);
+    throw Object.assign(new Error(failure.message), { name: failure.name });
+  }
 }
 
 const api: WorkerApi = {
@@ -26,22 +47,34 @@ const api: WorkerApi = {
     exports = instance.exports as Record<string, Kernel>;
   },
   run(tasks) {
-    for (const task of tasks) exports[task.kernel](...task.args);
+    for (const task of tasks) runTask(task, () => exports[task.kernel](...task.args));
   },
   listen(block, kernels) {
     void listen(block, kernels, exports);
   },
   runCopied(task: Task, inputs) {
-    const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
-    ensureSize(Math.max(0, ...regions.map(([offset, bytes]) => offset + bytes)));
-    (task.inputs ?? []).forEach(([offset, bytes], i) => {
-      new Uint8Array(memory!.buffer, offset, bytes).set(new Uint8Array(inputs[i]));
+    runTask(task, () => {
+      const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
+      ensureSize(Math.max(0, ...regions.map(([offset, bytes]) => offset + bytes)));
+      (task.inputs ?? []).forEach(([offset, bytes], i) => {
+        new Uint8Array(memory!.buffer, offset, bytes).set(new Uint8Array(inputs[i]));
+      });
+      exports[task.kernel](...task.args);
     });
-    exports[task.kernel](...task.args);
     const outputs = (task.outputs ?? []).map(([offset, bytes]) =>
       memory!.buffer.slice(offset, offset + bytes) as ArrayBuffer
     );
     return Comlink.transfer(outputs, outputs);
+  },
+  holdLock(name) {
+    const hostLocks = locks();
+    if (hostLocks === null) return Promise.resolve(false);
+    return new Promise<boolean>((held) => {
+      void hostLocks.request(name, () => {
+        held(true);
+        return new Promise<never>(() => {});
+      });
+    });
   },
 };
 

@@ -40,6 +40,17 @@ interface State {
 
 let state: State | null = null;
 let pending: Promise<State> | null = null;
+/** The WASM memory maximum (64 KiB pages) of the next runtime started; null: MAXIMUM_PAGES. */
+let maximumPages: number | null = null;
+
+/**
+ * Test hook, not public: caps the WASM memory of runtimes started by later `init()` calls at
+ * `pages` of 64 KiB (null: the default 2 GiB), so tests reach the memory limits with small
+ * inputs.
+ */
+export function setWasmMaximumPages(pages: number | null): void {
+  maximumPages = pages;
+}
 
 function chooseVariant(features: Features, relaxed: boolean): string | null {
   if (!features.simd) return null;
@@ -65,6 +76,7 @@ async function start(
       variant,
       threads,
       features,
+      maximumPages: maximumPages ?? undefined,
     }))();
   // Keep a failed start from leaving an unhandled rejection before anyone awaits it.
   wasm.catch(() => {});

@@ -114,6 +114,15 @@ interface QueryKeyValue {
 }
 
 /** Copies q, k and v into WASM memory. */
+/**
+ * Throws a RangeError naming the biggest buffer when the call cannot fit in WASM memory, before
+ * anything is allocated (every buffer is copied in whole, whatever the item range).
+ */
+function checkFits(runtime: WasmRuntime, buffers: Record<string, Float32Array | null>): void {
+  const bytes = Object.entries(buffers).map(([name, b]) => [name, b?.byteLength ?? 0]);
+  runtime.checkFits(Object.fromEntries(bytes));
+}
+
 function putQueryKeyValue(s: Scope, args: { q: Float32Array; k: Float32Array; v: Float32Array }) {
   return { q: s.put(args.q), k: s.put(args.k), v: s.put(args.v) };
 }
@@ -161,6 +170,8 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, queryBlock } = args;
   const blocks = Math.ceil(queryLength / queryBlock);
   const flops = 2 * (items[1] - items[0]) * queryBlock * keyLength * (headDim + valueDim);
+  const { q, k, v, mask, out: output, lse: logSumExp } = args;
+  checkFits(runtime, { q, k, v, mask, output, logSumExp });
   await runtime.scope(async (s) => {
     const qkv = putQueryKeyValue(s, args);
     const mask = putOptional(s, args.mask);
@@ -201,6 +212,7 @@ async function linearOn(runtime: WasmRuntime, args: LinearForwardArgs, items: [n
   const perItem = 2 * (queryLength + keyLength) * headDim * valueDim +
     (isCausal ? 2 * queryLength * chunk * (headDim + valueDim) : 0);
   const flops = perItem * (items[1] - items[0]);
+  checkFits(runtime, { q: args.q, k: args.k, v: args.v, output: args.out });
   await runtime.scope(async (s) => {
     const qkv = putQueryKeyValue(s, args);
     const out = s.alloc(args.out.byteLength);
@@ -227,6 +239,8 @@ async function mixedOn(runtime: WasmRuntime, args: MixedChunkArgs, items: [numbe
   const perItem = 2 * length *
     (Math.min(chunkSize, length) * (headDim + valueDim) + 2 * linearDim * valueDim);
   const flops = perItem * (items[1] - items[0]);
+  const { q, k, v, linQ: linearQ, linK: linearK, bias, out: output } = args;
+  checkFits(runtime, { q, k, v, linearQ, linearK, bias, output });
   await runtime.scope(async (s) => {
     const qkv = putQueryKeyValue(s, args);
     const linQ = putOptional(s, args.linQ), linK = putOptional(s, args.linK);

@@ -26,10 +26,16 @@ export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
 async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
+  const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
+  // Before anything is allocated: b is copied, then packed (about twice its size in all).
+  runtime.checkFits({
+    a: args.a.byteLength,
+    b: args.b.byteLength + packedBytes,
+    [beta === 0 ? "output" : "c"]: m * n * 4,
+  });
   await runtime.scope(async (s) => {
     const a = s.put(args.a);
     const b = s.put(args.b);
-    const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
     const packed = s.alloc(packedBytes);
     const c = beta === 0 ? s.alloc(m * n * 4) : s.put(args.c);
     runtime.call("matmul_pack_b_f32", b, packed, k, n, transposeB ? 1 : n, transposeB ? k : 1);

@@ -567,6 +567,12 @@ async function binOn(
   const { nRows, nCols } = args;
   if (nRows === 0 || nCols === 0) return;
   const rowBytes = nCols * 4;
+  // Before anything is allocated: the bin matrix (a byte per value of X) stays for the fit.
+  runtime.checkFits({
+    X: nRows * nCols,
+    binning: args.splitValues.byteLength + args.binOffsets.byteLength +
+      BIN_BLOCK_ROWS * rowBytes * runtime.threads,
+  });
   await runtime.scope(async (s) => {
     const splitValues = place(s, args.splitValues);
     const binOffsets = place(s, args.binOffsets);
@@ -813,11 +819,16 @@ async function predictOn(
 ): Promise<void> {
   const { nCols, nOutputs } = args;
   if (rowCount === 0 || args.treeEnd <= args.treeBegin) return;
+  const packed = packModel(args);
+  const model = [packed.nodes, args.value, args.treeStart, packed.depth, args.treeGroup];
+  if (packed.cats !== null) model.push(packed.cats);
+  // Before anything is allocated: X's rows and their outputs, then the model.
+  runtime.checkFits({
+    X: args.x.byteLength + rowCount * nOutputs * 4,
+    model: model.reduce((sum, a) => sum + a.byteLength, 0),
+  });
   await runtime.scope(async (s) => {
     const x = place(s, args.x);
-    const packed = packModel(args);
-    const model = [packed.nodes, args.value, args.treeStart, packed.depth, args.treeGroup];
-    if (packed.cats !== null) model.push(packed.cats);
     const at = model.map((a) => place(s, a));
     if (packed.cats === null) at.push(0);
     const outBytes = rowCount * nOutputs * 4;
@@ -878,28 +889,33 @@ async function shapOn(
   const { nCols, nOutputs } = args;
   if (rowCount === 0 || args.treeEnd <= args.treeBegin) return;
   const width = nOutputs * (nCols + 1);
+  const model: HostArray[] = [
+    args.feature,
+    args.threshold,
+    args.defaultLeft,
+    args.left,
+    args.right,
+    args.value,
+    args.cover,
+    args.treeStart,
+    args.treeGroup,
+  ];
+  const cats = args.categories;
+  if (cats !== undefined) model.push(cats.splitType, cats.catBegin, cats.catBits);
+  const bounds = ranges(rowCount, runtime.threads, parallel && rowCount >= 8);
+  const scratchBytes = shapScratchBytes(args.maxDepth);
+  // Before anything is allocated: X's rows and their contributions, then the model.
+  runtime.checkFits({
+    X: rowCount * (nCols * 4 + width * 8),
+    model: model.reduce((sum, a) => sum + a.byteLength, 0) + scratchBytes * bounds.length,
+  });
   await runtime.scope(async (s) => {
     const xRows = args.x.subarray(firstRow * nCols, (firstRow + rowCount) * nCols);
     const x = s.put(xRows);
-    const model: HostArray[] = [
-      args.feature,
-      args.threshold,
-      args.defaultLeft,
-      args.left,
-      args.right,
-      args.value,
-      args.cover,
-      args.treeStart,
-      args.treeGroup,
-    ];
-    const cats = args.categories;
-    if (cats !== undefined) model.push(cats.splitType, cats.catBegin, cats.catBits);
     const at = model.map((a) => place(s, a));
     if (cats === undefined) at.push(0, 0, 0);
     const modelRegions = model.map((a, i) => [at[i], a.byteLength] as const);
     const out = s.put(args.out.subarray(firstRow * width, (firstRow + rowCount) * width));
-    const bounds = ranges(rowCount, runtime.threads, parallel && rowCount >= 8);
-    const scratchBytes = shapScratchBytes(args.maxDepth);
     const scratch = s.alloc(scratchBytes * bounds.length);
     const tasks: Task[] = bounds.map(([r0, r1], i) => ({
       kernel: "trees_shap_f64",
