@@ -27,9 +27,13 @@ async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
+  const step = rowsPerTask(m, runtime.threads, m * n * k);
+  const taskCount = Math.ceil(m / step);
+  // Each task packs its blocks of A into its own scratch.
+  const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
   // Before anything is allocated: b is copied, then packed (about twice its size in all).
   runtime.checkFits({
-    a: args.a.byteLength,
+    a: args.a.byteLength + taskCount * scratchBytes,
     b: args.b.byteLength + packedBytes,
     [beta === 0 ? "output" : "c"]: m * n * 4,
   });
@@ -40,10 +44,6 @@ async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
     const c = beta === 0 ? s.alloc(m * n * 4) : s.put(args.c);
     runtime.call("matmul_pack_b_f32", b, packed, k, n, transposeB ? 1 : n, transposeB ? k : 1);
     const [strideRow, strideK] = transposeA ? [1, m] : [k, 1];
-    const step = rowsPerTask(m, runtime.threads, m * n * k);
-    const taskCount = Math.ceil(m / step);
-    // Each task packs its blocks of A into its own scratch.
-    const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
     const scratch = s.alloc(scratchBytes * taskCount);
     const tasks: Task[] = [];
     for (let r0 = 0, t = 0; r0 < m; r0 += step, t++) {
