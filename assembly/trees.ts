@@ -459,6 +459,84 @@ export function trees_partition_nodes(
   }
 }
 
+// A level's partition dealt by row ranges, so one large node keeps every thread busy: each
+// task partitions its pieces (contiguous parts of one node's segment), then one merge in the
+// calling thread puts each node's parts in place. The result is the stable partition, the
+// same whatever the pieces:
+//
+//   rows     [ p0 | p1 | p2 ]            a node's segment, cut into pieces
+//   pieces:  scratch[p] ← its left rows (in order), rows[p] ← its right rows (in order)
+//   merge:   rows ← [ L0 L1 L2 | R0 R1 R2 ]
+//
+// Pieces: i32 × 3 each (node index into `nodes` as in trees_partition_nodes, begin, end);
+// pieceLeft gets each piece's left count.
+export function trees_partition_pieces(
+  rows: usize, scratch: usize, bins: usize, nodes: usize, pieces: usize, pieceLeft: usize,
+  nRows: i32, pieceBegin: i32, pieceEnd: i32,
+): void {
+  for (let p = pieceBegin; p < pieceEnd; p++) {
+    const piece = pieces + (<usize>(p * 3) << 2);
+    const node = nodes + (<usize>(load<i32>(piece) * 6) << 2);
+    const begin = load<i32>(piece, 4), end = load<i32>(piece, 8);
+    const column = bins + <usize>load<i32>(node, 8) * <usize>nRows;
+    const splitBin = load<i32>(node, 12), missingBin = load<i32>(node, 16);
+    const missingLeft = load<i32>(node, 20) != 0;
+    let nLeft = 0, nRight = 0;
+    // Branch-free as trees_partition; the right write never passes the read.
+    for (let i = begin; i < end; i++) {
+      const r = i32At(rows, i);
+      const b = <i32>load<u8>(column + <usize>r);
+      const goLeft = <i32>select<bool>(missingLeft, b < splitBin, b == missingBin);
+      store<i32>(scratch + (<usize>(begin + nLeft) << 2), r);
+      store<i32>(rows + (<usize>(begin + nRight) << 2), r);
+      nLeft += goLeft;
+      nRight += goLeft ^ 1;
+    }
+    store<i32>(pieceLeft + (<usize>p << 2), nLeft);
+  }
+}
+
+/**
+ * Puts the parts left by trees_partition_pieces in place (pieces ordered by node, then by
+ * position) and writes each node's left count to nLeft. Right parts only move right: moved
+ * last piece first, none overwrites one still to move.
+ */
+export function trees_partition_merge(
+  rows: usize, scratch: usize, nodes: usize, pieces: usize, pieceLeft: usize, nLeft: usize,
+  nodeCount: i32, pieceCount: i32,
+): void {
+  for (let i = 0; i < nodeCount; i++) store<i32>(nLeft + (<usize>i << 2), 0);
+  for (let p = 0; p < pieceCount; p++) {
+    const at = nLeft + (<usize>i32At(pieces, p * 3) << 2);
+    store<i32>(at, load<i32>(at) + i32At(pieceLeft, p));
+  }
+  // Right parts, last piece first: each ends where the next one's destination begins.
+  let destination = 0, node = -1;
+  for (let p = pieceCount - 1; p >= 0; p--) {
+    const n = i32At(pieces, p * 3);
+    if (n != node) {
+      node = n;
+      destination = i32At(nodes, n * 6 + 1);
+    }
+    const begin = i32At(pieces, p * 3 + 1), end = i32At(pieces, p * 3 + 2);
+    const right = end - begin - i32At(pieceLeft, p);
+    destination -= right;
+    memory.copy(rows + (<usize>destination << 2), rows + (<usize>begin << 2), <usize>right << 2);
+  }
+  // Left parts, first piece first, from the start of each node's segment.
+  node = -1;
+  for (let p = 0; p < pieceCount; p++) {
+    const n = i32At(pieces, p * 3);
+    if (n != node) {
+      node = n;
+      destination = i32At(nodes, n * 6);
+    }
+    const begin = i32At(pieces, p * 3 + 1), left = i32At(pieceLeft, p);
+    memory.copy(rows + (<usize>destination << 2), scratch + (<usize>begin << 2), <usize>left << 2);
+    destination += left;
+  }
+}
+
 // Prediction walks a packed copy of the model, one 16-byte record per node, so a step reads one
 // cache line:
 //

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import {
   BIN_SET_WORDS,
   categoryBins,
+  PARTITION_FIELD_COUNT,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM,
   SPLIT_PARAM_COUNT,
@@ -673,6 +674,56 @@ check("workspace steps match brute-force histograms, splits and partitions", asy
     } finally {
       ws.release();
     }
+  }
+});
+
+check("workspace partitions of a large level are stable whatever the pieces", async (kernels) => {
+  // Enough rows for the WASM backend to deal the level to its threads by row ranges; one node
+  // holds most of them, so pieces cut through it, and rows of the segments are shuffled.
+  const n = 90000, F = 3;
+  const p = randomBinned(77, n, F);
+  const rows = Int32Array.from(p.rows);
+  for (let i = n - 1; i > 0; i--) {
+    const j = p.rng.nextInt(i + 1);
+    [rows[i], rows[j]] = [rows[j], rows[i]];
+  }
+  // Segments (begin, end) of the level; rows outside them belong to leaves and must not move.
+  const segments = [[0, 3], [3, 70001], [70001, 70001 + 500], [71000, 88000], [88000, n - 1]];
+  const nodes = new Int32Array(segments.length * PARTITION_FIELD_COUNT);
+  const expected = Int32Array.from(rows);
+  const nLeftExpected: number[] = [];
+  segments.forEach(([begin, end], i) => {
+    const feature = i % F, nBins = p.binOffsets[feature + 1] - p.binOffsets[feature] - 1;
+    const splitBin = 1 + (i * 7) % (nBins - 1), defaultLeft = i % 2;
+    nodes.set([begin, end, feature, splitBin, nBins, defaultLeft], i * PARTITION_FIELD_COUNT);
+    const goesLeft = (r: number) => {
+      const b = p.bins[feature * n + r];
+      return b === nBins ? defaultLeft === 1 : b < splitBin;
+    };
+    const segment = Array.from(rows.subarray(begin, end));
+    const left = segment.filter(goesLeft);
+    expected.set([...left, ...segment.filter((r) => !goesLeft(r))], begin);
+    nLeftExpected.push(left.length);
+  });
+  const ws = kernels.workspace({
+    bins: p.bins,
+    nRows: n,
+    nFeatures: F,
+    binOffsets: p.binOffsets,
+    nChannels: 2,
+    monotone: null,
+  });
+  try {
+    ws.setValues(p.values);
+    ws.setRows(rows, n);
+    const step = { nodes, nodeCount: segments.length, nLeft: new Int32Array(segments.length) };
+    await ws.partition(step);
+    assert.deepEqual(Array.from(step.nLeft), nLeftExpected);
+    const actual = new Int32Array(n);
+    ws.readRows(actual, n);
+    assert.deepEqual(actual, expected);
+  } finally {
+    ws.release();
   }
 });
 

@@ -50,6 +50,12 @@ const MIN_PARALLEL_CELLS = 1 << 17;
  * must be several of them long before halving it pays.
  */
 const MIN_PARALLEL_STEP_CELLS = 1 << 19;
+/**
+ * Below this many rows a level's partition stays in this thread. A row costs ~1.7 ns (one
+ * gathered bin, two stores), the merge ~0.1 ns, a round trip to the workers 30–80 µs: halving
+ * a partition pays from about 100k rows on an idle machine (measured: bench/trees_bench.ts).
+ */
+const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -501,24 +507,66 @@ class WasmWorkspace implements TreesWorkspace {
     });
   }
 
-  /** The kernel's partition of `nodeCount` numeric nodes. */
+  /**
+   * The kernel's partition of `nodeCount` numeric nodes: in this thread when the level is
+   * small, else dealt by row ranges (see trees_partition_pieces), which keeps every thread busy
+   * even on the root's single segment.
+   */
   #partitionNodes(nodes: Int32Array, nodeCount: number, out: Int32Array): Promise<void> {
-    // In this thread: a level's partition is a fraction of a millisecond, less than a worker
-    // round trip costs on a busy machine.
-    return this.#runtime.scope((s) => {
-      const records = s.put(nodes.subarray(0, nodeCount * PARTITION_FIELD_COUNT));
+    const F = PARTITION_FIELD_COUNT;
+    let total = 0;
+    for (let i = 0; i < nodeCount; i++) {
+      total += nodes[i * F + PARTITION_FIELD.rowEnd] - nodes[i * F + PARTITION_FIELD.rowBegin];
+    }
+    const runtime = this.#runtime;
+    const parallel = this.#parallel(total >= MIN_PARALLEL_PARTITION_ROWS);
+    return runtime.scope(async (s) => {
+      const records = s.put(nodes.subarray(0, nodeCount * F));
       const nLeft = s.alloc(nodeCount * 4);
-      this.#runtime.call(
-        "trees_partition_nodes",
-        this.#rows,
-        this.#scratch,
-        this.#bins,
-        records,
-        nLeft,
-        this.#nRows,
-        0,
-        nodeCount,
-      );
+      if (!parallel) {
+        runtime.call(
+          "trees_partition_nodes",
+          this.#rows,
+          this.#scratch,
+          this.#bins,
+          records,
+          nLeft,
+          this.#nRows,
+          0,
+          nodeCount,
+        );
+      } else {
+        const { pieces, bounds } = partitionPieces(nodes, nodeCount, total, runtime.threads);
+        const pieceCount = pieces.length / 3;
+        const piecesAt = s.put(pieces);
+        const pieceLeft = s.alloc(pieceCount * 4);
+        await runtime.runSharing(bounds.map(([p0, p1]) => ({
+          kernel: "trees_partition_pieces",
+          args: [
+            this.#rows,
+            this.#scratch,
+            this.#bins,
+            records,
+            piecesAt,
+            pieceLeft,
+            this.#nRows,
+            p0,
+            p1,
+          ],
+          // Only run on shared memory (see #parallel): regions are not listed.
+        })));
+        runtime.call(
+          "trees_partition_merge",
+          this.#rows,
+          this.#scratch,
+          records,
+          piecesAt,
+          pieceLeft,
+          nLeft,
+          nodeCount,
+          pieceCount,
+        );
+      }
       out.set(s.i32(nLeft, nodeCount));
     });
   }
@@ -551,6 +599,39 @@ class WasmWorkspace implements TreesWorkspace {
   #slot(slot: number): number {
     return this.#slots[slot] ??= this.#alloc(this.#histBytes);
   }
+}
+
+/**
+ * Cuts the segments of a level's nodes into pieces for `threads` tasks of about equal row
+ * counts: pieces (node, begin, end) in node order, and each task's range of pieces.
+ */
+export function partitionPieces(
+  nodes: Int32Array,
+  nodeCount: number,
+  total: number,
+  threads: number,
+): { pieces: Int32Array; bounds: [number, number][] } {
+  const F = PARTITION_FIELD_COUNT, share = Math.ceil(total / threads);
+  const pieces: number[] = [], bounds: [number, number][] = [];
+  let taken = 0, first = 0;
+  for (let i = 0; i < nodeCount; i++) {
+    let begin = nodes[i * F + PARTITION_FIELD.rowBegin];
+    const end = nodes[i * F + PARTITION_FIELD.rowEnd];
+    while (begin < end) {
+      // Rows still to give the current task before its share is full.
+      const room = share * (bounds.length + 1) - taken;
+      const cut = Math.min(end, begin + room);
+      pieces.push(i, begin, cut);
+      taken += cut - begin;
+      begin = cut;
+      if (taken >= share * (bounds.length + 1)) {
+        bounds.push([first, pieces.length / 3]);
+        first = pieces.length / 3;
+      }
+    }
+  }
+  if (first < pieces.length / 3) bounds.push([first, pieces.length / 3]);
+  return { pieces: Int32Array.from(pieces), bounds };
 }
 
 type Place = (s: Scope, array: HostArray) => number;
