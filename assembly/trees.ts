@@ -537,6 +537,26 @@ export function trees_partition_merge(
   }
 }
 
+/**
+ * The margin update of a boosting round (TreesWorkspace.addLeaves) for leaves
+ * [leafBegin, leafEnd): margins[rows[j]·K + k] += values[i] over leaf i's segment (i32 × 2:
+ * rowBegin, rowEnd). Leaves hold disjoint rows, so tasks of disjoint leaves never share a margin.
+ */
+export function trees_add_leaves_f64(
+  margins: usize, rows: usize, segments: usize, values: usize, k: i32, nOutputs: i32,
+  leafBegin: i32, leafEnd: i32,
+): void {
+  const base = margins + (<usize>k << 3), stride = <usize>nOutputs << 3;
+  for (let i = leafBegin; i < leafEnd; i++) {
+    const v = f64At(values, i);
+    const end = i32At(segments, 2 * i + 1);
+    for (let j = i32At(segments, 2 * i); j < end; j++) {
+      const at = base + <usize>i32At(rows, j) * stride;
+      store<f64>(at, load<f64>(at) + v);
+    }
+  }
+}
+
 // Prediction walks a packed copy of the model, one 16-byte record per node, so a step reads one
 // cache line:
 //

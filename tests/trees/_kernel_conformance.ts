@@ -727,6 +727,55 @@ check("workspace partitions of a large level are stable whatever the pieces", as
   }
 });
 
+check("workspace margin updates add each leaf's value to its rows only", async (kernels) => {
+  // Enough rows for the WASM backend to deal leaves to its threads; two outputs, the update of
+  // the second; margins in the workspace's memory where it lends them, and a plain array.
+  const n = 80000, K = 2, k = 1;
+  const p = randomBinned(91, n, 1);
+  const rows = Int32Array.from(p.rows);
+  for (let i = n - 1; i > 0; i--) {
+    const j = p.rng.nextInt(i + 1);
+    [rows[i], rows[j]] = [rows[j], rows[i]];
+  }
+  // Rows [79000, n) are in no leaf (left out of the tree's sample).
+  const bounds = [0, 1, 2, 40000, 40000, 60001, 78999, 79000];
+  const leafCount = bounds.length - 1;
+  const segments = new Int32Array(2 * leafCount);
+  const values = new Float64Array(leafCount);
+  for (let i = 0; i < leafCount; i++) {
+    segments[2 * i] = bounds[i];
+    segments[2 * i + 1] = bounds[i + 1];
+    values[i] = Math.fround(p.rng.next() - 0.5);
+  }
+  const start = Float64Array.from({ length: n * K }, () => p.rng.next());
+  const expected = Float64Array.from(start);
+  for (let i = 0; i < leafCount; i++) {
+    for (let j = bounds[i]; j < bounds[i + 1]; j++) expected[rows[j] * K + k] += values[i];
+  }
+  const ws = kernels.workspace({
+    bins: p.bins,
+    nRows: n,
+    nFeatures: 1,
+    binOffsets: p.binOffsets,
+    nChannels: 2,
+    monotone: null,
+  });
+  try {
+    ws.setRows(rows, n);
+    const lent = ws.margins(K);
+    assert.equal(ws.margins(K), lent, "the same buffer again");
+    for (const margins of [lent, new Float64Array(n * K)]) {
+      if (margins === null) continue;
+      assert.equal(margins.length, n * K);
+      margins.set(start);
+      await ws.addLeaves({ margins, nOutputs: K, k, segments, values, leafCount });
+      assert.deepEqual(margins, expected);
+    }
+  } finally {
+    ws.release();
+  }
+});
+
 check("categorical splits and partitions match the reference's", async (kernels) => {
   const n = 3 * 64 + 5, F = 4, C = 2;
   const p = randomBinned(41, n, F, C);

@@ -18,6 +18,7 @@ import type {
   GradientArgs,
   GrowthStep,
   HistogramArgs,
+  LeafStep,
   PartitionArgs,
   PartitionStep,
   PredictArgs,
@@ -40,7 +41,7 @@ import {
   SPLIT_PARAM_COUNT,
   SUBTRACT_FIELD_COUNT,
 } from "../trees.ts";
-import { bestCandidate, findSplitsRef, partitionRef } from "../js/trees.ts";
+import { addLeavesRef, bestCandidate, findSplitsRef, partitionRef } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
@@ -56,6 +57,11 @@ const MIN_PARALLEL_STEP_CELLS = 1 << 19;
  * a partition pays from about 100k rows on an idle machine (measured: bench/trees_bench.ts).
  */
 const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
+/**
+ * Below this many rows the margin update of a tree stays in one task: ~1 ns a row (a gathered
+ * read-modify-write) against a 30–80 µs round trip.
+ */
+const MIN_PARALLEL_LEAF_ROWS = 1 << 16;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -146,7 +152,8 @@ async function gradientsOn(
   const n = args.labels.length;
   if (n === 0) return;
   await runtime.scope(async (s) => {
-    const margins = place(s, args.margins.subarray(0, n * K));
+    // Margins that alias WASM memory (a workspace's) are read in place.
+    const margins = aliases.get(args.margins) ?? place(s, args.margins.subarray(0, n * K));
     const labels = place(s, args.labels);
     const weights = args.weights === null ? 0 : place(s, args.weights);
     // Outputs that alias WASM memory are written in place; the others go through a block.
@@ -242,6 +249,7 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #aliases: Aliases;
   /** Aliasing value buffers handed out by `values`, by index. */
   readonly #views: Float64Array[] = [];
+  #margins: Float64Array | null = null;
   /** The values the next steps read: the own buffer or an aliasing one. */
   #current = 0;
   readonly #gatherRows: number = 0;
@@ -291,6 +299,49 @@ class WasmWorkspace implements TreesWorkspace {
       this.#aliases.set(view, ptr);
     }
     return view;
+  }
+
+  margins(nOutputs: number): Float64Array | null {
+    if (!this.#runtime.shared) return null;
+    if (this.#margins === null) {
+      const n = this.#nRows * nOutputs;
+      const ptr = this.#alloc(n * 8);
+      this.#margins = new Float64Array(this.#runtime.memory.buffer, ptr, n);
+      this.#aliases.set(this.#margins, ptr);
+    }
+    return this.#margins;
+  }
+
+  /**
+   * In the kernel when the margins alias this workspace's memory, dealt by leaves from
+   * MIN_PARALLEL_LEAF_ROWS rows (each task adds to its own leaves' rows); else in TypeScript
+   * on a view of the row order.
+   */
+  addLeaves(step: LeafStep): Promise<void> {
+    const runtime = this.#runtime, { leafCount, segments } = step;
+    const margins = this.#aliases.get(step.margins);
+    if (margins === undefined) {
+      addLeavesRef(step, new Int32Array(runtime.memory.buffer, this.#rows, this.#nRows));
+      return Promise.resolve();
+    }
+    if (leafCount === 0) return Promise.resolve();
+    const sizes = new Float64Array(leafCount);
+    let total = 0;
+    for (let i = 0; i < leafCount; i++) {
+      total += sizes[i] = segments[2 * i + 1] - segments[2 * i];
+    }
+    return runtime.scope(async (s) => {
+      const segmentsAt = s.put(segments.subarray(0, 2 * leafCount));
+      const valuesAt = s.put(step.values.subarray(0, leafCount));
+      const groups = this.#parallel(total >= MIN_PARALLEL_LEAF_ROWS)
+        ? balancedRanges(sizes, leafCount, runtime.threads)
+        : [[0, leafCount] as [number, number]];
+      await runtime.runSharing(groups.map(([l0, l1]) => ({
+        kernel: "trees_add_leaves_f64",
+        args: [margins, this.#rows, segmentsAt, valuesAt, step.k, step.nOutputs, l0, l1],
+        // Only split on shared memory (see #parallel): regions are not listed.
+      })));
+    });
   }
 
   setValues(values: Float64Array): void {
@@ -573,6 +624,8 @@ class WasmWorkspace implements TreesWorkspace {
 
   release(): void {
     for (const view of this.#views.splice(0)) this.#aliases.delete(view);
+    if (this.#margins !== null) this.#aliases.delete(this.#margins);
+    this.#margins = null;
     for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
     this.#slots.length = 0;
   }
