@@ -85,70 +85,66 @@ function histogram2(
   hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
   nRows: i32, rowBegin: i32, rowEnd: i32, featureBegin: i32, featureEnd: i32, gathered: usize,
 ): void {
-  // With `gathered` (the segment's (g, h) pairs copied out in segment order), each pass reads
-  // them sequentially instead of at scattered row indices.
-  const stepped = gathered != 0;
+  // As few passes over the rows as 8 features a pass allows, their widths as even as possible
+  // (14 features: 7 + 7, not 8 + 4 + 2), so a task of a feature group reads the rows no more
+  // often than its share of a single task's passes.
+  const n = featureEnd - featureBegin;
+  const passes = (n + 7) >> 3;
   let k = featureBegin;
-  for (; k + 8 <= featureEnd; k += 8) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
-    const h2 = slotsOf(hist, binOffsets, features, k + 2), c2 = columnOf(bins, features, k + 2, nRows);
-    const h3 = slotsOf(hist, binOffsets, features, k + 3), c3 = columnOf(bins, features, k + 3, nRows);
-    const h4 = slotsOf(hist, binOffsets, features, k + 4), c4 = columnOf(bins, features, k + 4, nRows);
-    const h5 = slotsOf(hist, binOffsets, features, k + 5), c5 = columnOf(bins, features, k + 5, nRows);
-    const h6 = slotsOf(hist, binOffsets, features, k + 6), c6 = columnOf(bins, features, k + 6, nRows);
-    const h7 = slotsOf(hist, binOffsets, features, k + 7), c7 = columnOf(bins, features, k + 7, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      const gh = v128.load(stepped ? g : values + (r << 4));
-      g += 16;
-      addRow(h0, c0, r, gh);
-      addRow(h1, c1, r, gh);
-      addRow(h2, c2, r, gh);
-      addRow(h3, c3, r, gh);
-      addRow(h4, c4, r, gh);
-      addRow(h5, c5, r, gh);
-      addRow(h6, c6, r, gh);
-      addRow(h7, c7, r, gh);
+  for (let p = 0; p < passes; p++) {
+    const width = n / passes + <i32>(p < n % passes);
+    switch (width) {
+      case 8: histogramPass(8, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 7: histogramPass(7, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 6: histogramPass(6, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 5: histogramPass(5, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 4: histogramPass(4, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 3: histogramPass(3, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 2: histogramPass(2, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      default: histogramPass(1, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered);
     }
+    k += width;
   }
-  for (; k + 4 <= featureEnd; k += 4) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
-    const h2 = slotsOf(hist, binOffsets, features, k + 2), c2 = columnOf(bins, features, k + 2, nRows);
-    const h3 = slotsOf(hist, binOffsets, features, k + 3), c3 = columnOf(bins, features, k + 3, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      const gh = v128.load(stepped ? g : values + (r << 4));
-      g += 16;
-      addRow(h0, c0, r, gh);
-      addRow(h1, c1, r, gh);
-      addRow(h2, c2, r, gh);
-      addRow(h3, c3, r, gh);
-    }
-  }
-  for (; k + 2 <= featureEnd; k += 2) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      const gh = v128.load(stepped ? g : values + (r << 4));
-      g += 16;
-      addRow(h0, c0, r, gh);
-      addRow(h1, c1, r, gh);
-    }
-  }
-  for (; k < featureEnd; k++) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      addRow(h0, c0, r, v128.load(stepped ? g : values + (r << 4)));
-      g += 16;
-    }
+}
+
+// One pass over the rows for features[k .. k + width), width 1..8: inlined at each call with a
+// constant width, so the unused features' lines fold away. With `gathered` (the segment's
+// (g, h) pairs copied out in segment order) it reads them sequentially instead of at scattered
+// row indices.
+// @ts-ignore: decorator
+@inline function histogramPass(
+  width: i32, hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize,
+  features: usize, nRows: i32, rowBegin: i32, rowEnd: i32, k: i32, gathered: usize,
+): void {
+  const stepped = gathered != 0;
+  const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
+  const h1 = width > 1 ? slotsOf(hist, binOffsets, features, k + 1) : 0;
+  const c1 = width > 1 ? columnOf(bins, features, k + 1, nRows) : 0;
+  const h2 = width > 2 ? slotsOf(hist, binOffsets, features, k + 2) : 0;
+  const c2 = width > 2 ? columnOf(bins, features, k + 2, nRows) : 0;
+  const h3 = width > 3 ? slotsOf(hist, binOffsets, features, k + 3) : 0;
+  const c3 = width > 3 ? columnOf(bins, features, k + 3, nRows) : 0;
+  const h4 = width > 4 ? slotsOf(hist, binOffsets, features, k + 4) : 0;
+  const c4 = width > 4 ? columnOf(bins, features, k + 4, nRows) : 0;
+  const h5 = width > 5 ? slotsOf(hist, binOffsets, features, k + 5) : 0;
+  const c5 = width > 5 ? columnOf(bins, features, k + 5, nRows) : 0;
+  const h6 = width > 6 ? slotsOf(hist, binOffsets, features, k + 6) : 0;
+  const c6 = width > 6 ? columnOf(bins, features, k + 6, nRows) : 0;
+  const h7 = width > 7 ? slotsOf(hist, binOffsets, features, k + 7) : 0;
+  const c7 = width > 7 ? columnOf(bins, features, k + 7, nRows) : 0;
+  let g = gathered;
+  for (let i = rowBegin; i < rowEnd; i++) {
+    const r = <usize>i32At(rows, i);
+    const gh = v128.load(stepped ? g : values + (r << 4));
+    g += 16;
+    addRow(h0, c0, r, gh);
+    if (width > 1) addRow(h1, c1, r, gh);
+    if (width > 2) addRow(h2, c2, r, gh);
+    if (width > 3) addRow(h3, c3, r, gh);
+    if (width > 4) addRow(h4, c4, r, gh);
+    if (width > 5) addRow(h5, c5, r, gh);
+    if (width > 6) addRow(h6, c6, r, gh);
+    if (width > 7) addRow(h7, c7, r, gh);
   }
 }
 

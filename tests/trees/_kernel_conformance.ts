@@ -173,6 +173,21 @@ check("buildHistogram() matches the per-bin sums", async (kernels) => {
   }
 });
 
+check("buildHistogram() gives every feature count the oracle's bits", async (kernels) => {
+  // 1..20 features: every width of a pass over the rows (1..8) and every split into passes.
+  const p = randomBinned(5, 3 * 64 + 5, 20);
+  const rows = p.rows.filter((r) => r % 3 !== 1);
+  for (let count = 1; count <= 20; count++) {
+    // Every other feature first, so the listed features are not in column order.
+    const features = Int32Array.from({ length: count }, (_, k) => (k * 7) % 20);
+    const total = p.binOffsets[20] * 2;
+    const expected = histogramOracle(p, rows, features, new Float64Array(total));
+    const actual = new Float64Array(total);
+    await kernels.buildHistogram({ ...histogramArgs(p, rows, features), hist: actual });
+    assert.deepEqual(actual, expected, `${count} features`);
+  }
+});
+
 check("subtractHistogram() gives the sibling", async (kernels) => {
   const p = randomBinned(11, 200, 3);
   const features = Int32Array.of(0, 1, 2);
