@@ -53,13 +53,14 @@ const MIN_PARALLEL_CELLS = 1 << 17;
 const MIN_PARALLEL_STEP_CELLS = 1 << 19;
 /**
  * Below this many rows a level's partition stays in this thread. A row costs ~1.7 ns (one
- * gathered bin, two stores), the merge ~0.1 ns, a round trip to the workers 30–80 µs: halving
- * a partition pays from about 100k rows on an idle machine (measured: bench/trees_bench.ts).
+ * gathered bin, two stores; CPU profile of a 200k × 28 fit), the merge a small fraction of
+ * that, a round trip to the workers 30–80 µs on an idle machine: a second thread saves
+ * ~0.85 ns a row, which pays for the round trip from ~40k–90k rows.
  */
 const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
 /**
- * Below this many rows the margin update of a tree stays in one task: ~1 ns a row (a gathered
- * read-modify-write) against a 30–80 µs round trip.
+ * Below this many rows the margin update of a tree stays in one task: a row costs a few ns (a
+ * scattered read-modify-write of its margin), a round trip 30–80 µs on an idle machine.
  */
 const MIN_PARALLEL_LEAF_ROWS = 1 << 16;
 /** Rows binned per kernel call. */
