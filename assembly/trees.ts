@@ -85,70 +85,66 @@ function histogram2(
   hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize, features: usize,
   nRows: i32, rowBegin: i32, rowEnd: i32, featureBegin: i32, featureEnd: i32, gathered: usize,
 ): void {
-  // With `gathered` (the segment's (g, h) pairs copied out in segment order), each pass reads
-  // them sequentially instead of at scattered row indices.
-  const stepped = gathered != 0;
+  // As few passes over the rows as 8 features a pass allows, their widths as even as possible
+  // (14 features: 7 + 7, not 8 + 4 + 2), so a task of a feature group reads the rows no more
+  // often than its share of a single task's passes.
+  const n = featureEnd - featureBegin;
+  const passes = (n + 7) >> 3;
   let k = featureBegin;
-  for (; k + 8 <= featureEnd; k += 8) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
-    const h2 = slotsOf(hist, binOffsets, features, k + 2), c2 = columnOf(bins, features, k + 2, nRows);
-    const h3 = slotsOf(hist, binOffsets, features, k + 3), c3 = columnOf(bins, features, k + 3, nRows);
-    const h4 = slotsOf(hist, binOffsets, features, k + 4), c4 = columnOf(bins, features, k + 4, nRows);
-    const h5 = slotsOf(hist, binOffsets, features, k + 5), c5 = columnOf(bins, features, k + 5, nRows);
-    const h6 = slotsOf(hist, binOffsets, features, k + 6), c6 = columnOf(bins, features, k + 6, nRows);
-    const h7 = slotsOf(hist, binOffsets, features, k + 7), c7 = columnOf(bins, features, k + 7, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      const gh = v128.load(stepped ? g : values + (r << 4));
-      g += 16;
-      addRow(h0, c0, r, gh);
-      addRow(h1, c1, r, gh);
-      addRow(h2, c2, r, gh);
-      addRow(h3, c3, r, gh);
-      addRow(h4, c4, r, gh);
-      addRow(h5, c5, r, gh);
-      addRow(h6, c6, r, gh);
-      addRow(h7, c7, r, gh);
+  for (let p = 0; p < passes; p++) {
+    const width = n / passes + <i32>(p < n % passes);
+    switch (width) {
+      case 8: histogramPass(8, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 7: histogramPass(7, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 6: histogramPass(6, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 5: histogramPass(5, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 4: histogramPass(4, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 3: histogramPass(3, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      case 2: histogramPass(2, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered); break;
+      default: histogramPass(1, hist, bins, rows, values, binOffsets, features, nRows, rowBegin, rowEnd, k, gathered);
     }
+    k += width;
   }
-  for (; k + 4 <= featureEnd; k += 4) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
-    const h2 = slotsOf(hist, binOffsets, features, k + 2), c2 = columnOf(bins, features, k + 2, nRows);
-    const h3 = slotsOf(hist, binOffsets, features, k + 3), c3 = columnOf(bins, features, k + 3, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      const gh = v128.load(stepped ? g : values + (r << 4));
-      g += 16;
-      addRow(h0, c0, r, gh);
-      addRow(h1, c1, r, gh);
-      addRow(h2, c2, r, gh);
-      addRow(h3, c3, r, gh);
-    }
-  }
-  for (; k + 2 <= featureEnd; k += 2) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    const h1 = slotsOf(hist, binOffsets, features, k + 1), c1 = columnOf(bins, features, k + 1, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      const gh = v128.load(stepped ? g : values + (r << 4));
-      g += 16;
-      addRow(h0, c0, r, gh);
-      addRow(h1, c1, r, gh);
-    }
-  }
-  for (; k < featureEnd; k++) {
-    const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
-    let g = gathered;
-    for (let i = rowBegin; i < rowEnd; i++) {
-      const r = <usize>i32At(rows, i);
-      addRow(h0, c0, r, v128.load(stepped ? g : values + (r << 4)));
-      g += 16;
-    }
+}
+
+// One pass over the rows for features[k .. k + width), width 1..8: inlined at each call with a
+// constant width, so the unused features' lines fold away. With `gathered` (the segment's
+// (g, h) pairs copied out in segment order) it reads them sequentially instead of at scattered
+// row indices.
+// @ts-ignore: decorator
+@inline function histogramPass(
+  width: i32, hist: usize, bins: usize, rows: usize, values: usize, binOffsets: usize,
+  features: usize, nRows: i32, rowBegin: i32, rowEnd: i32, k: i32, gathered: usize,
+): void {
+  const stepped = gathered != 0;
+  const h0 = slotsOf(hist, binOffsets, features, k), c0 = columnOf(bins, features, k, nRows);
+  const h1 = width > 1 ? slotsOf(hist, binOffsets, features, k + 1) : 0;
+  const c1 = width > 1 ? columnOf(bins, features, k + 1, nRows) : 0;
+  const h2 = width > 2 ? slotsOf(hist, binOffsets, features, k + 2) : 0;
+  const c2 = width > 2 ? columnOf(bins, features, k + 2, nRows) : 0;
+  const h3 = width > 3 ? slotsOf(hist, binOffsets, features, k + 3) : 0;
+  const c3 = width > 3 ? columnOf(bins, features, k + 3, nRows) : 0;
+  const h4 = width > 4 ? slotsOf(hist, binOffsets, features, k + 4) : 0;
+  const c4 = width > 4 ? columnOf(bins, features, k + 4, nRows) : 0;
+  const h5 = width > 5 ? slotsOf(hist, binOffsets, features, k + 5) : 0;
+  const c5 = width > 5 ? columnOf(bins, features, k + 5, nRows) : 0;
+  const h6 = width > 6 ? slotsOf(hist, binOffsets, features, k + 6) : 0;
+  const c6 = width > 6 ? columnOf(bins, features, k + 6, nRows) : 0;
+  const h7 = width > 7 ? slotsOf(hist, binOffsets, features, k + 7) : 0;
+  const c7 = width > 7 ? columnOf(bins, features, k + 7, nRows) : 0;
+  let g = gathered;
+  for (let i = rowBegin; i < rowEnd; i++) {
+    const r = <usize>i32At(rows, i);
+    const gh = v128.load(stepped ? g : values + (r << 4));
+    g += 16;
+    addRow(h0, c0, r, gh);
+    if (width > 1) addRow(h1, c1, r, gh);
+    if (width > 2) addRow(h2, c2, r, gh);
+    if (width > 3) addRow(h3, c3, r, gh);
+    if (width > 4) addRow(h4, c4, r, gh);
+    if (width > 5) addRow(h5, c5, r, gh);
+    if (width > 6) addRow(h6, c6, r, gh);
+    if (width > 7) addRow(h7, c7, r, gh);
   }
 }
 
@@ -456,6 +452,104 @@ export function trees_partition_nodes(
       load<i32>(node, 8), load<i32>(node, 12), load<i32>(node, 16), load<i32>(node, 20),
     );
     store<i32>(nLeft + (<usize>i << 2), left);
+  }
+}
+
+// A level's partition dealt by row ranges, so one large node keeps every thread busy: each
+// task partitions its pieces (contiguous parts of one node's segment), then one merge in the
+// calling thread puts each node's parts in place. The result is the stable partition, the
+// same whatever the pieces:
+//
+//   rows     [ p0 | p1 | p2 ]            a node's segment, cut into pieces
+//   pieces:  scratch[p] ← its left rows (in order), rows[p] ← its right rows (in order)
+//   merge:   rows ← [ L0 L1 L2 | R0 R1 R2 ]
+//
+// Pieces: i32 × 3 each (node index into `nodes` as in trees_partition_nodes, begin, end);
+// pieceLeft gets each piece's left count.
+export function trees_partition_pieces(
+  rows: usize, scratch: usize, bins: usize, nodes: usize, pieces: usize, pieceLeft: usize,
+  nRows: i32, pieceBegin: i32, pieceEnd: i32,
+): void {
+  for (let p = pieceBegin; p < pieceEnd; p++) {
+    const piece = pieces + (<usize>(p * 3) << 2);
+    const node = nodes + (<usize>(load<i32>(piece) * 6) << 2);
+    const begin = load<i32>(piece, 4), end = load<i32>(piece, 8);
+    const column = bins + <usize>load<i32>(node, 8) * <usize>nRows;
+    const splitBin = load<i32>(node, 12), missingBin = load<i32>(node, 16);
+    const missingLeft = load<i32>(node, 20) != 0;
+    let nLeft = 0, nRight = 0;
+    // Branch-free as trees_partition; the right write never passes the read.
+    for (let i = begin; i < end; i++) {
+      const r = i32At(rows, i);
+      const b = <i32>load<u8>(column + <usize>r);
+      const goLeft = <i32>select<bool>(missingLeft, b < splitBin, b == missingBin);
+      store<i32>(scratch + (<usize>(begin + nLeft) << 2), r);
+      store<i32>(rows + (<usize>(begin + nRight) << 2), r);
+      nLeft += goLeft;
+      nRight += goLeft ^ 1;
+    }
+    store<i32>(pieceLeft + (<usize>p << 2), nLeft);
+  }
+}
+
+/**
+ * Puts the parts left by trees_partition_pieces in place (pieces ordered by node, then by
+ * position) and writes each node's left count to nLeft. Right parts only move right: moved
+ * last piece first, none overwrites one still to move.
+ */
+export function trees_partition_merge(
+  rows: usize, scratch: usize, nodes: usize, pieces: usize, pieceLeft: usize, nLeft: usize,
+  nodeCount: i32, pieceCount: i32,
+): void {
+  for (let i = 0; i < nodeCount; i++) store<i32>(nLeft + (<usize>i << 2), 0);
+  for (let p = 0; p < pieceCount; p++) {
+    const at = nLeft + (<usize>i32At(pieces, p * 3) << 2);
+    store<i32>(at, load<i32>(at) + i32At(pieceLeft, p));
+  }
+  // Right parts, last piece first: each ends where the next one's destination begins.
+  let destination = 0, node = -1;
+  for (let p = pieceCount - 1; p >= 0; p--) {
+    const n = i32At(pieces, p * 3);
+    if (n != node) {
+      node = n;
+      destination = i32At(nodes, n * 6 + 1);
+    }
+    const begin = i32At(pieces, p * 3 + 1), end = i32At(pieces, p * 3 + 2);
+    const right = end - begin - i32At(pieceLeft, p);
+    destination -= right;
+    memory.copy(rows + (<usize>destination << 2), rows + (<usize>begin << 2), <usize>right << 2);
+  }
+  // Left parts, first piece first, from the start of each node's segment.
+  node = -1;
+  for (let p = 0; p < pieceCount; p++) {
+    const n = i32At(pieces, p * 3);
+    if (n != node) {
+      node = n;
+      destination = i32At(nodes, n * 6);
+    }
+    const begin = i32At(pieces, p * 3 + 1), left = i32At(pieceLeft, p);
+    memory.copy(rows + (<usize>destination << 2), scratch + (<usize>begin << 2), <usize>left << 2);
+    destination += left;
+  }
+}
+
+/**
+ * The margin update of a boosting round (TreesWorkspace.addLeaves) for leaves
+ * [leafBegin, leafEnd): margins[rows[j]·K + k] += values[i] over leaf i's segment (i32 × 2:
+ * rowBegin, rowEnd). Leaves hold disjoint rows, so tasks of disjoint leaves never share a margin.
+ */
+export function trees_add_leaves_f64(
+  margins: usize, rows: usize, segments: usize, values: usize, k: i32, nOutputs: i32,
+  leafBegin: i32, leafEnd: i32,
+): void {
+  const base = margins + (<usize>k << 3), stride = <usize>nOutputs << 3;
+  for (let i = leafBegin; i < leafEnd; i++) {
+    const v = f64At(values, i);
+    const end = i32At(segments, 2 * i + 1);
+    for (let j = i32At(segments, 2 * i); j < end; j++) {
+      const at = base + <usize>i32At(rows, j) * stride;
+      store<f64>(at, load<f64>(at) + v);
+    }
   }
 }
 

@@ -161,6 +161,8 @@ interface DataConfig {
   task: "binary" | "multiclass";
   nClasses: number;
   params: typeof PARAMS;
+  /** Thread-scaling runs: the fit alone, no predictions. */
+  fitOnly?: boolean;
 }
 
 /** Writes the data set's rows into `dir` and returns the config that names them. */
@@ -220,6 +222,10 @@ async function fitChild(config: DataConfig, threads: number | undefined): Promis
   );
   const fit = (performance.now() - start) / 1000;
   const grown = peak();
+  if (config.fitOnly) {
+    await dispose();
+    return { fit: { [key]: fit }, peak: { [key]: grown }, predict: {}, accuracy: NaN };
+  }
   const test = { data: data.tx, shape: [nTest, nCols] };
   // Warm-up calls first (as medianMs does): the workers compile the prediction kernel lazily.
   const times: number[] = [];
@@ -483,12 +489,150 @@ export async function benchTrees(): Promise<string> {
   }
 }
 
+/**
+ * scikit-learn's `make_classification(n, 28, n_informative=14)` (seed 0), the first nTrain rows
+ * training, written by /usr/bin/python3 into `dir`; null when scikit-learn is missing.
+ */
+async function makeClassification(
+  dir: string,
+  nTrain: number,
+  nTest: number,
+): Promise<DataConfig | null> {
+  const script = [
+    "import sys, numpy as np",
+    "from sklearn.datasets import make_classification",
+    "d, n, m = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])",
+    "x, y = make_classification(n + m, 28, n_informative=14, random_state=0)",
+    "x, y = x.astype('<f4'), y.astype('<f4')",
+    "x[:n].tofile(d + '/mc_train_x.f32'); y[:n].tofile(d + '/mc_train_y.f32')",
+    "x[n:].tofile(d + '/mc_test_x.f32'); y[n:].tofile(d + '/mc_test_y.f32')",
+  ].join("\n");
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: ["-c", script, dir, String(nTrain), String(nTest)],
+    stdout: "null",
+    stderr: "piped",
+  }).output().catch(() => null);
+  if (out === null || !out.success) return null;
+  return {
+    trainX: `${dir}/mc_train_x.f32`,
+    trainY: `${dir}/mc_train_y.f32`,
+    testX: `${dir}/mc_test_x.f32`,
+    testY: `${dir}/mc_test_y.f32`,
+    nTrain,
+    nTest,
+    nCols: 28,
+    task: "binary",
+    nClasses: 2,
+    params: PARAMS,
+  };
+}
+
+/** `--name=a,b,c` from the command line as numbers, or the default. */
+function listArg(name: string, fallback: number[]): number[] {
+  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
+  return arg === undefined ? fallback : arg.slice(name.length + 3).split(",").map(Number);
+}
+
+/**
+ * Thread scaling of the XGBClassifier fit (issue 12): for each data set and row count, rounds
+ * of one fit per thread count, interleaved (1, 2, …, 1, 2, …) so a busy neighbour weighs on
+ * every thread count alike, each in a fresh process, with native XGBoost 1.7's fits on the
+ * same rows in each round. Reports median fit times, the median of each round's own ratio
+ * (one thread's fit / this one's), and Tessera's best median against XGBoost's best.
+ *
+ * `--threads=1,2` (default: 1, 2 and 4 where the host has 4), `--repeats=5`,
+ * `--rows=200000` (a list sweeps sizes: where the second thread stops paying).
+ */
+export async function benchScaling(): Promise<string> {
+  const hw = navigator.hardwareConcurrency ?? 2;
+  const threads = listArg("threads", hw >= 4 ? [1, 2, 4] : [1, 2]);
+  const repeats = listArg("repeats", [5])[0];
+  const sizes = listArg("rows", [200000]);
+  const nTest = 1000;
+  const dir = Deno.makeTempDirSync({ prefix: "tessera-scaling-" });
+  const out: Array<Array<string | number>> = [];
+  try {
+    for (const nTrain of sizes) {
+      const configs: DataConfig[] = [];
+      const ds = synthetic(nTrain, nTest);
+      configs.push({ ...writeData(ds, dir, `syn${nTrain}_`), fitOnly: true });
+      const mc = await makeClassification(dir, nTrain, nTest);
+      if (mc) configs.push({ ...mc, fitOnly: true });
+      for (const [i, config] of configs.entries()) {
+        const name = i === 0
+          ? `bench synthetic ${nTrain / 1000}k`
+          : `make_classification ${nTrain / 1000}k`;
+        const path = `${dir}/scaling${i}.json`;
+        Deno.writeTextFileSync(path, JSON.stringify(config));
+        const ours: Record<number, number[]> = {}, theirs: Record<number, number[]> = {};
+        for (let r = 0; r < repeats; r++) {
+          for (const t of threads) {
+            const fit = (await tessera(path, [t])).fit[String(t)];
+            (ours[t] ??= []).push(fit);
+          }
+          const native = (await nativePeersFit(config, dir, threads)).fit;
+          for (const t of threads) (theirs[t] ??= []).push(native[String(t)] ?? NaN);
+        }
+        const bestOurs = Math.min(...threads.map((t) => median(ours[t])));
+        const bestTheirs = Math.min(...threads.map((t) => median(theirs[t])));
+        for (const t of threads) {
+          const ratio = (fits: Record<number, number[]>) =>
+            median(fits[t].map((f, r) => fits[threads[0]][r] / f));
+          out.push([
+            name,
+            String(t),
+            fmt(median(ours[t]), 2),
+            `${fmt(ratio(ours), 2)}×`,
+            fmt(median(theirs[t]), 2),
+            `${fmt(ratio(theirs), 2)}×`,
+            t === threads[threads.length - 1] ? `${fmt(bestOurs / bestTheirs, 2)}×` : "",
+          ]);
+        }
+      }
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+  const header = [
+    "data",
+    "threads",
+    "Tessera fit (s)",
+    `vs ${threads[0]} thread`,
+    "XGBoost fit (s)",
+    `vs ${threads[0]} thread`,
+    "best / XGBoost best",
+  ];
+  return table(header, out) + "\n\n" +
+    `XGBClassifier fit, ${PARAMS.nEstimators} rounds, depth ${PARAMS.maxDepth}, ${PARAMS.maxBin} bins, ` +
+    `η ${PARAMS.learningRate}, binning included; medians of ${repeats} interleaved rounds, each fit in ` +
+    "a fresh process; ratios are medians of each round's own ratio.";
+}
+
+/** Native XGBoost's fits alone on the rows `config` names, one per thread count. */
+async function nativePeersFit(config: DataConfig, dir: string, threads: number[]) {
+  const path = `${dir}/native_scaling.json`;
+  Deno.writeTextFileSync(
+    path,
+    JSON.stringify({ ...config, threads, repeats: 1, peers: ["xgboost"] }),
+  );
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [`${PEERS}trees_peers.py`, path],
+    stdout: "piped",
+    stderr: "piped",
+    env: { OPENBLAS_CORETYPE: "SKYLAKEX" },
+  }).output();
+  if (!out.success) return { fit: {} as Record<string, number> };
+  return JSON.parse(new TextDecoder().decode(out.stdout)).xgboost as Result;
+}
+
 if (import.meta.main) {
   const child = Deno.args.indexOf("--fit-child");
   if (child >= 0) {
     const config: DataConfig = JSON.parse(Deno.readTextFileSync(Deno.args[child + 1]));
     const threads = Deno.args[child + 2] ? Number(Deno.args[child + 2]) : undefined;
     console.log(JSON.stringify(await fitChild(config, threads)));
+  } else if (Deno.args.includes("--scaling")) {
+    console.log(await benchScaling());
   } else {
     console.log(await benchTrees());
   }

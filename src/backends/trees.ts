@@ -457,6 +457,24 @@ export interface PartitionStep {
 }
 
 /**
+ * Adds each leaf's value to the margins of the leaf's rows, for output k: the margin update of
+ * a boosting round, `margins[rows[j]·nOutputs + k] += values[i]` for the rows j of leaf i in
+ * the workspace's current row order. Every row gets at most one add, so the result does not
+ * depend on the order of the leaves.
+ */
+export interface LeafStep {
+  /** nRows × nOutputs, row-major; written. */
+  margins: Float64Array;
+  nOutputs: number;
+  k: number;
+  /** Per leaf: rowBegin, rowEnd (positions in the workspace's row order). */
+  segments: Int32Array;
+  /** Per leaf: the value to add. */
+  values: Float64Array;
+  leafCount: number;
+}
+
+/**
  * The state of histogram growth for one fit, in the backend's own memory: the bin matrix, the
  * current tree's per-row values and row order, and node histograms addressed by slot number
  * (any non-negative integer; storage appears on first use). Between steps nothing crosses
@@ -470,6 +488,15 @@ export interface TreesWorkspace {
    * writes into such arrays in place.
    */
   values(index: number): Float64Array | null;
+  /**
+   * A host array of nRows × `nOutputs` margins that aliases a buffer of the workspace in the
+   * backend's memory for the workspace's lifetime (made on the first call; later calls return
+   * it again), or null where the backend cannot give one that stays valid. `addLeaves` and
+   * `TreesKernels.gradients` work on such an array in place.
+   */
+  margins(nOutputs: number): Float64Array | null;
+  /** See LeafStep. */
+  addLeaves(step: LeafStep): Promise<void>;
   /** Makes `values` (nRows × nChannels) the next tree's per-row values, copying unless aliased. */
   setValues(values: Float64Array): void;
   /** Copies the next tree's rows, `rows[0 .. count)`. */

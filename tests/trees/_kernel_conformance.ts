@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import {
   BIN_SET_WORDS,
   categoryBins,
+  PARTITION_FIELD_COUNT,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM,
   SPLIT_PARAM_COUNT,
@@ -169,6 +170,21 @@ check("buildHistogram() matches the per-bin sums", async (kernels) => {
         assert.ok(Math.abs(sum - direct) < 1e-9, "every row lands in exactly one slot");
       }
     }
+  }
+});
+
+check("buildHistogram() gives every feature count the oracle's bits", async (kernels) => {
+  // 1..20 features: every width of a pass over the rows (1..8) and every split into passes.
+  const p = randomBinned(5, 3 * 64 + 5, 20);
+  const rows = p.rows.filter((r) => r % 3 !== 1);
+  for (let count = 1; count <= 20; count++) {
+    // Every other feature first, so the listed features are not in column order.
+    const features = Int32Array.from({ length: count }, (_, k) => (k * 7) % 20);
+    const total = p.binOffsets[20] * 2;
+    const expected = histogramOracle(p, rows, features, new Float64Array(total));
+    const actual = new Float64Array(total);
+    await kernels.buildHistogram({ ...histogramArgs(p, rows, features), hist: actual });
+    assert.deepEqual(actual, expected, `${count} features`);
   }
 });
 
@@ -673,6 +689,105 @@ check("workspace steps match brute-force histograms, splits and partitions", asy
     } finally {
       ws.release();
     }
+  }
+});
+
+check("workspace partitions of a large level are stable whatever the pieces", async (kernels) => {
+  // Enough rows for the WASM backend to deal the level to its threads by row ranges; one node
+  // holds most of them, so pieces cut through it, and rows of the segments are shuffled.
+  const n = 90000, F = 3;
+  const p = randomBinned(77, n, F);
+  const rows = Int32Array.from(p.rows);
+  for (let i = n - 1; i > 0; i--) {
+    const j = p.rng.nextInt(i + 1);
+    [rows[i], rows[j]] = [rows[j], rows[i]];
+  }
+  // Segments (begin, end) of the level; rows outside them belong to leaves and must not move.
+  const segments = [[0, 3], [3, 70001], [70001, 70001 + 500], [71000, 88000], [88000, n - 1]];
+  const nodes = new Int32Array(segments.length * PARTITION_FIELD_COUNT);
+  const expected = Int32Array.from(rows);
+  const nLeftExpected: number[] = [];
+  segments.forEach(([begin, end], i) => {
+    const feature = i % F, nBins = p.binOffsets[feature + 1] - p.binOffsets[feature] - 1;
+    const splitBin = 1 + (i * 7) % (nBins - 1), defaultLeft = i % 2;
+    nodes.set([begin, end, feature, splitBin, nBins, defaultLeft], i * PARTITION_FIELD_COUNT);
+    const goesLeft = (r: number) => {
+      const b = p.bins[feature * n + r];
+      return b === nBins ? defaultLeft === 1 : b < splitBin;
+    };
+    const segment = Array.from(rows.subarray(begin, end));
+    const left = segment.filter(goesLeft);
+    expected.set([...left, ...segment.filter((r) => !goesLeft(r))], begin);
+    nLeftExpected.push(left.length);
+  });
+  const ws = kernels.workspace({
+    bins: p.bins,
+    nRows: n,
+    nFeatures: F,
+    binOffsets: p.binOffsets,
+    nChannels: 2,
+    monotone: null,
+  });
+  try {
+    ws.setValues(p.values);
+    ws.setRows(rows, n);
+    const step = { nodes, nodeCount: segments.length, nLeft: new Int32Array(segments.length) };
+    await ws.partition(step);
+    assert.deepEqual(Array.from(step.nLeft), nLeftExpected);
+    const actual = new Int32Array(n);
+    ws.readRows(actual, n);
+    assert.deepEqual(actual, expected);
+  } finally {
+    ws.release();
+  }
+});
+
+check("workspace margin updates add each leaf's value to its rows only", async (kernels) => {
+  // Enough rows for the WASM backend to deal leaves to its threads; two outputs, the update of
+  // the second; margins in the workspace's memory where it lends them, and a plain array.
+  const n = 80000, K = 2, k = 1;
+  const p = randomBinned(91, n, 1);
+  const rows = Int32Array.from(p.rows);
+  for (let i = n - 1; i > 0; i--) {
+    const j = p.rng.nextInt(i + 1);
+    [rows[i], rows[j]] = [rows[j], rows[i]];
+  }
+  // Rows [79000, n) are in no leaf (left out of the tree's sample).
+  const bounds = [0, 1, 2, 40000, 40000, 60001, 78999, 79000];
+  const leafCount = bounds.length - 1;
+  const segments = new Int32Array(2 * leafCount);
+  const values = new Float64Array(leafCount);
+  for (let i = 0; i < leafCount; i++) {
+    segments[2 * i] = bounds[i];
+    segments[2 * i + 1] = bounds[i + 1];
+    values[i] = Math.fround(p.rng.next() - 0.5);
+  }
+  const start = Float64Array.from({ length: n * K }, () => p.rng.next());
+  const expected = Float64Array.from(start);
+  for (let i = 0; i < leafCount; i++) {
+    for (let j = bounds[i]; j < bounds[i + 1]; j++) expected[rows[j] * K + k] += values[i];
+  }
+  const ws = kernels.workspace({
+    bins: p.bins,
+    nRows: n,
+    nFeatures: 1,
+    binOffsets: p.binOffsets,
+    nChannels: 2,
+    monotone: null,
+  });
+  try {
+    ws.setRows(rows, n);
+    const lent = ws.margins(K);
+    assert.equal(ws.margins(K), lent, "the same buffer again");
+    for (const margins of [lent, new Float64Array(n * K)]) {
+      if (margins === null) continue;
+      assert.equal(margins.length, n * K);
+      margins.set(start);
+      await ws.addLeaves({ margins, nOutputs: K, k, segments, values, leafCount });
+      assert.deepEqual(margins, expected);
+    }
+  } finally {
+    ws.release();
   }
 });
 

@@ -16,6 +16,7 @@ import {
   type GradientArgs,
   type GrowthStep,
   type HistogramArgs,
+  type LeafStep,
   MAX_CAT_THRESHOLD,
   PARTITION_FIELD,
   PARTITION_FIELD_COUNT,
@@ -468,6 +469,15 @@ export function bestCandidate(out: Float64Array, count: number): number {
   return k;
 }
 
+/** The reference of TreesWorkspace.addLeaves, on the workspace's row order `rows`. */
+export function addLeavesRef(step: LeafStep, rows: Int32Array): void {
+  const { margins, nOutputs: K, k, segments, values } = step;
+  for (let i = 0; i < step.leafCount; i++) {
+    const v = values[i];
+    for (let j = segments[2 * i]; j < segments[2 * i + 1]; j++) margins[rows[j] * K + k] += v;
+  }
+}
+
 /** The reference workspace: one step is the per-node kernels above, node after node. */
 class JsWorkspace implements TreesWorkspace {
   readonly #args: WorkspaceArgs;
@@ -488,6 +498,15 @@ class JsWorkspace implements TreesWorkspace {
 
   values(): Float64Array | null {
     return null;
+  }
+
+  margins(): Float64Array | null {
+    return null;
+  }
+
+  addLeaves(step: LeafStep): Promise<void> {
+    addLeavesRef(step, this.#rows);
+    return Promise.resolve();
   }
 
   setValues(values: Float64Array): void {

@@ -18,6 +18,7 @@ import type {
   GradientArgs,
   GrowthStep,
   HistogramArgs,
+  LeafStep,
   PartitionArgs,
   PartitionStep,
   PredictArgs,
@@ -40,7 +41,7 @@ import {
   SPLIT_PARAM_COUNT,
   SUBTRACT_FIELD_COUNT,
 } from "../trees.ts";
-import { bestCandidate, findSplitsRef, partitionRef } from "../js/trees.ts";
+import { addLeavesRef, bestCandidate, findSplitsRef, partitionRef } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
@@ -50,6 +51,18 @@ const MIN_PARALLEL_CELLS = 1 << 17;
  * must be several of them long before halving it pays.
  */
 const MIN_PARALLEL_STEP_CELLS = 1 << 19;
+/**
+ * Below this many rows a level's partition stays in this thread. A row costs ~1.7 ns (one
+ * gathered bin, two stores; CPU profile of a 200k × 28 fit), the merge a small fraction of
+ * that, a round trip to the workers 30–80 µs on an idle machine: a second thread saves
+ * ~0.85 ns a row, which pays for the round trip from ~40k–90k rows.
+ */
+const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
+/**
+ * Below this many rows the margin update of a tree stays in one task: a row costs a few ns (a
+ * scattered read-modify-write of its margin), a round trip 30–80 µs on an idle machine.
+ */
+const MIN_PARALLEL_LEAF_ROWS = 1 << 16;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -140,7 +153,8 @@ async function gradientsOn(
   const n = args.labels.length;
   if (n === 0) return;
   await runtime.scope(async (s) => {
-    const margins = place(s, args.margins.subarray(0, n * K));
+    // Margins that alias WASM memory (a workspace's) are read in place.
+    const margins = aliases.get(args.margins) ?? place(s, args.margins.subarray(0, n * K));
     const labels = place(s, args.labels);
     const weights = args.weights === null ? 0 : place(s, args.weights);
     // Outputs that alias WASM memory are written in place; the others go through a block.
@@ -236,6 +250,7 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #aliases: Aliases;
   /** Aliasing value buffers handed out by `values`, by index. */
   readonly #views: Float64Array[] = [];
+  #margins: Float64Array | null = null;
   /** The values the next steps read: the own buffer or an aliasing one. */
   #current = 0;
   readonly #gatherRows: number = 0;
@@ -285,6 +300,49 @@ class WasmWorkspace implements TreesWorkspace {
       this.#aliases.set(view, ptr);
     }
     return view;
+  }
+
+  margins(nOutputs: number): Float64Array | null {
+    if (!this.#runtime.shared) return null;
+    if (this.#margins === null) {
+      const n = this.#nRows * nOutputs;
+      const ptr = this.#alloc(n * 8);
+      this.#margins = new Float64Array(this.#runtime.memory.buffer, ptr, n);
+      this.#aliases.set(this.#margins, ptr);
+    }
+    return this.#margins;
+  }
+
+  /**
+   * In the kernel when the margins alias this workspace's memory, dealt by leaves from
+   * MIN_PARALLEL_LEAF_ROWS rows (each task adds to its own leaves' rows); else in TypeScript
+   * on a view of the row order.
+   */
+  addLeaves(step: LeafStep): Promise<void> {
+    const runtime = this.#runtime, { leafCount, segments } = step;
+    const margins = this.#aliases.get(step.margins);
+    if (margins === undefined) {
+      addLeavesRef(step, new Int32Array(runtime.memory.buffer, this.#rows, this.#nRows));
+      return Promise.resolve();
+    }
+    if (leafCount === 0) return Promise.resolve();
+    const sizes = new Float64Array(leafCount);
+    let total = 0;
+    for (let i = 0; i < leafCount; i++) {
+      total += sizes[i] = segments[2 * i + 1] - segments[2 * i];
+    }
+    return runtime.scope(async (s) => {
+      const segmentsAt = s.put(segments.subarray(0, 2 * leafCount));
+      const valuesAt = s.put(step.values.subarray(0, leafCount));
+      const groups = this.#parallel(total >= MIN_PARALLEL_LEAF_ROWS)
+        ? balancedRanges(sizes, leafCount, runtime.threads)
+        : [[0, leafCount] as [number, number]];
+      await runtime.runSharing(groups.map(([l0, l1]) => ({
+        kernel: "trees_add_leaves_f64",
+        args: [margins, this.#rows, segmentsAt, valuesAt, step.k, step.nOutputs, l0, l1],
+        // Only split on shared memory (see #parallel): regions are not listed.
+      })));
+    });
   }
 
   setValues(values: Float64Array): void {
@@ -501,30 +559,74 @@ class WasmWorkspace implements TreesWorkspace {
     });
   }
 
-  /** The kernel's partition of `nodeCount` numeric nodes. */
+  /**
+   * The kernel's partition of `nodeCount` numeric nodes: in this thread when the level is
+   * small, else dealt by row ranges (see trees_partition_pieces), which keeps every thread busy
+   * even on the root's single segment.
+   */
   #partitionNodes(nodes: Int32Array, nodeCount: number, out: Int32Array): Promise<void> {
-    // In this thread: a level's partition is a fraction of a millisecond, less than a worker
-    // round trip costs on a busy machine.
-    return this.#runtime.scope((s) => {
-      const records = s.put(nodes.subarray(0, nodeCount * PARTITION_FIELD_COUNT));
+    const F = PARTITION_FIELD_COUNT;
+    let total = 0;
+    for (let i = 0; i < nodeCount; i++) {
+      total += nodes[i * F + PARTITION_FIELD.rowEnd] - nodes[i * F + PARTITION_FIELD.rowBegin];
+    }
+    const runtime = this.#runtime;
+    const parallel = this.#parallel(total >= MIN_PARALLEL_PARTITION_ROWS);
+    return runtime.scope(async (s) => {
+      const records = s.put(nodes.subarray(0, nodeCount * F));
       const nLeft = s.alloc(nodeCount * 4);
-      this.#runtime.call(
-        "trees_partition_nodes",
-        this.#rows,
-        this.#scratch,
-        this.#bins,
-        records,
-        nLeft,
-        this.#nRows,
-        0,
-        nodeCount,
-      );
+      if (!parallel) {
+        runtime.call(
+          "trees_partition_nodes",
+          this.#rows,
+          this.#scratch,
+          this.#bins,
+          records,
+          nLeft,
+          this.#nRows,
+          0,
+          nodeCount,
+        );
+      } else {
+        const { pieces, bounds } = partitionPieces(nodes, nodeCount, total, runtime.threads);
+        const pieceCount = pieces.length / 3;
+        const piecesAt = s.put(pieces);
+        const pieceLeft = s.alloc(pieceCount * 4);
+        await runtime.runSharing(bounds.map(([p0, p1]) => ({
+          kernel: "trees_partition_pieces",
+          args: [
+            this.#rows,
+            this.#scratch,
+            this.#bins,
+            records,
+            piecesAt,
+            pieceLeft,
+            this.#nRows,
+            p0,
+            p1,
+          ],
+          // Only run on shared memory (see #parallel): regions are not listed.
+        })));
+        runtime.call(
+          "trees_partition_merge",
+          this.#rows,
+          this.#scratch,
+          records,
+          piecesAt,
+          pieceLeft,
+          nLeft,
+          nodeCount,
+          pieceCount,
+        );
+      }
       out.set(s.i32(nLeft, nodeCount));
     });
   }
 
   release(): void {
     for (const view of this.#views.splice(0)) this.#aliases.delete(view);
+    if (this.#margins !== null) this.#aliases.delete(this.#margins);
+    this.#margins = null;
     for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
     this.#slots.length = 0;
   }
@@ -551,6 +653,39 @@ class WasmWorkspace implements TreesWorkspace {
   #slot(slot: number): number {
     return this.#slots[slot] ??= this.#alloc(this.#histBytes);
   }
+}
+
+/**
+ * Cuts the segments of a level's nodes into pieces for `threads` tasks of about equal row
+ * counts: pieces (node, begin, end) in node order, and each task's range of pieces.
+ */
+export function partitionPieces(
+  nodes: Int32Array,
+  nodeCount: number,
+  total: number,
+  threads: number,
+): { pieces: Int32Array; bounds: [number, number][] } {
+  const F = PARTITION_FIELD_COUNT, share = Math.ceil(total / threads);
+  const pieces: number[] = [], bounds: [number, number][] = [];
+  let taken = 0, first = 0;
+  for (let i = 0; i < nodeCount; i++) {
+    let begin = nodes[i * F + PARTITION_FIELD.rowBegin];
+    const end = nodes[i * F + PARTITION_FIELD.rowEnd];
+    while (begin < end) {
+      // Rows still to give the current task before its share is full.
+      const room = share * (bounds.length + 1) - taken;
+      const cut = Math.min(end, begin + room);
+      pieces.push(i, begin, cut);
+      taken += cut - begin;
+      begin = cut;
+      if (taken >= share * (bounds.length + 1)) {
+        bounds.push([first, pieces.length / 3]);
+        first = pieces.length / 3;
+      }
+    }
+  }
+  if (first < pieces.length / 3) bounds.push([first, pieces.length / 3]);
+  return { pieces: Int32Array.from(pieces), bounds };
 }
 
 type Place = (s: Scope, array: HostArray) => number;

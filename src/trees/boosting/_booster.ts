@@ -7,7 +7,7 @@
  */
 import type { TreesKernels } from "../../backends/trees.ts";
 import { Rng } from "../../_random.ts";
-import type { TreesWorkspace } from "../../backends/trees.ts";
+import type { LeafStep, TreesWorkspace } from "../../backends/trees.ts";
 import { binMatrix, type BinnedMatrix } from "../_binning.ts";
 import {
   type GrownNode,
@@ -124,6 +124,25 @@ function toSpecs(nodes: GrownNode[], leafValues: (i: number) => number): NodeSpe
   }));
 }
 
+/** The margin update of one tree grown on all rows: each leaf's value added to its rows. */
+function leafStep(
+  nodes: GrownNode[],
+  value: (i: number) => number,
+  margins: Float64Array,
+  k: number,
+  nOutputs: number,
+): LeafStep {
+  const segments = new Int32Array(nodes.length * 2), values = new Float64Array(nodes.length);
+  let leafCount = 0;
+  nodes.forEach((node, i) => {
+    if (node.feature >= 0) return;
+    segments[2 * leafCount] = node.rowBegin;
+    segments[2 * leafCount + 1] = node.rowEnd;
+    values[leafCount++] = value(i);
+  });
+  return { margins, nOutputs, k, segments, values, leafCount };
+}
+
 /** Runs the boosting loop. */
 export async function boost(
   kernels: TreesKernels,
@@ -187,8 +206,9 @@ async function boostBinned(
     baseMargin: new Array(K).fill(baseMargin),
   });
 
-  const margins = new Float64Array(nRows * K).fill(baseMargin);
-  // In the kernels' own memory where they can lend it: no copies between rounds and trees.
+  // Margins and gradients in the kernels' own memory where they can lend it: the margin update
+  // and the gradients then run there on each round's rows, with no copies in between.
+  const margins = (workspace.margins(K) ?? new Float64Array(nRows * K)).fill(baseMargin);
   const gradients = Array.from(
     { length: K },
     (_, k) => workspace.values(k) ?? new Float64Array(nRows * 2),
@@ -253,11 +273,7 @@ async function boostBinned(
       builder.addTree(specs, k);
       roundTrees.addTree(specs, k);
       if (treeOutput === null) {
-        for (let i = 0; i < nodes.length; i++) {
-          if (nodes[i].feature >= 0) continue;
-          const v = value(i);
-          for (let j = nodes[i].rowBegin; j < nodes[i].rowEnd; j++) margins[rows[j] * K + k] += v;
-        }
+        await workspace.addLeaves(leafStep(nodes, value, margins, k, K));
       } else {
         // Rows left out of this tree's sample are in no leaf segment: walk the tree for all rows.
         const tree = { specs, nFeatures: nCols };
