@@ -1,0 +1,63 @@
+// The memory soak's measurement, the same in Deno, Node and a Chromium page: warm a call family
+// up, then repeat it round after round, measuring memory after a full garbage collection at the
+// end of each round. Plain JavaScript with no imports; the runtime supplies `measure`.
+//
+//   warm-up calls | W settling rounds | R measured rounds (≥ `calls` calls in all)
+//                   ^ ^ ^ baseline:     … ^ ^ ^ end: the lowest of the last W marks
+//                     the lowest mark
+//
+// Why the lowest of a window, not one mark: `gc()` collects the calling thread's heap only; the
+// pool's workers keep their garbage until their own collectors run, which puts a few to 25 MiB of
+// noise on the resident set (only ever upwards). What something keeps raises the floor; the
+// floor is what is compared. The settling rounds also cover a one-off rise: in Deno the resident
+// set goes up once after the first forced collection of a warm process, whatever the call.
+
+/** Defaults: calls measured per family (after warm-up), warm-up calls, rounds, limit. */
+export const DEFAULTS = { calls: 20000, warmup: 5000, rounds: 10, window: 3, limitMiB: 5 };
+
+const MiB = 2 ** 20;
+
+/**
+ * Soaks one family. `measure()` collects garbage and returns `{ bytes, detail? }`, where `bytes`
+ * is what the limit applies to (the resident set, or the page's UA-specific memory).
+ *
+ * @returns `{ settling, marks, baseline, end, growth, calls }`, in bytes: `baseline` is the lowest
+ *   settling mark, `end` the lowest of the last `window` marks, `growth` their difference, and
+ *   `calls` the calls made after the settling rounds.
+ */
+export async function soakFamily(prepare, lib, measure, opts = {}) {
+  const { calls, warmup, rounds, window } = { ...DEFAULTS, ...opts };
+  const call = await prepare(lib);
+  for (let i = 0; i < warmup; i++) await call();
+  const perRound = Math.ceil(calls / rounds);
+  const round = async () => {
+    for (let i = 0; i < perRound; i++) await call();
+    return await measure();
+  };
+  const settling = [], marks = [];
+  for (let r = 0; r < window; r++) settling.push(await round());
+  for (let r = 0; r < rounds; r++) marks.push(await round());
+  const lowest = (list) => list.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+  const baseline = lowest(settling), end = lowest(marks.slice(-window));
+  return {
+    settling,
+    marks,
+    baseline,
+    end,
+    growth: end.bytes - baseline.bytes,
+    calls: perRound * rounds,
+  };
+}
+
+/** One line per family: the figures and, past the limit, why it failed. */
+export function describe(name, result, limitMiB) {
+  const mib = (b) => (b / MiB).toFixed(1);
+  const marks = (list) => list.map((m) => mib(m.bytes)).join(" ");
+  const detail = result.end.detail;
+  const line = `${name}: ${mib(result.baseline.bytes)} → ${mib(result.end.bytes)} MiB over ` +
+    `${result.calls} calls (${result.growth >= 0 ? "+" : ""}${mib(result.growth)} MiB` +
+    `${detail ? `; ${detail}` : ""}) [settling ${marks(result.settling)} | ${marks(result.marks)}]`;
+  return result.growth > limitMiB * MiB
+    ? `FAIL ${line}: grew by more than ${limitMiB} MiB after warm-up`
+    : `ok ${line}`;
+}
