@@ -6,11 +6,11 @@
 //                   ^ ^ ^ baseline:     … ^ ^ ^ end: the lowest of the last W marks
 //                     the lowest mark
 //
-// Why the lowest of a window, not one mark: `gc()` collects the calling thread's heap only; the
-// pool's workers keep their garbage until their own collectors run, which puts a few to 25 MiB of
-// noise on the resident set (only ever upwards). What something keeps raises the floor; the
-// floor is what is compared. The settling rounds also cover a one-off rise: in Deno the resident
-// set goes up once after the first forced collection of a warm process, whatever the call.
+// Why the lowest of a window, not one mark: the resident set after a collection still moves by
+// an MiB or two from round to round (the allocator's free pages, the workers' heaps), only ever
+// upwards from what is live. What something keeps raises the floor; the floor is what is
+// compared. The settling rounds also cover a one-off rise: in Deno the resident set goes up
+// once after the first forced collection of a warm process, whatever the call.
 
 /** Defaults: calls measured per family (after warm-up), warm-up calls, rounds, limit. */
 export const DEFAULTS = { calls: 20000, warmup: 5000, rounds: 10, window: 3, limitMiB: 5 };

@@ -14,7 +14,8 @@
 // pattern of scavenges. That is bounded and is not memory anything keeps; fixed, the soak sees
 // only what grows with the number of calls. (Fixed at 16 MiB instead, the workers' semi-spaces
 // are touched page by page over tens of thousands of calls: the same one-off growth, slower.)
-// The figures with V8's own sizing are worth a look too: `--young 0`.
+// The figures with V8's own sizing are worth a look too: `--young 0`. Every collection is a full
+// one, in every thread (`--gc-global`, see _cli.mjs): the workers' garbage does not pile up.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { FAMILIES } from "./_memory_cases.mjs";
