@@ -35,8 +35,20 @@ export function parseArgs(argv, defaults = {}) {
 /** The options a child gets: the same, but one family. */
 export function childArgs(opts, name) {
   return [
-    "--child", name, "--calls", `${opts.calls}`, "--warmup", `${opts.warmup}`,
-    "--rounds", `${opts.rounds}`, "--window", `${opts.window}`, "--limit-mib", `${opts.limitMiB}`, "--young", `${opts.young}`,
+    "--child",
+    name,
+    "--calls",
+    `${opts.calls}`,
+    "--warmup",
+    `${opts.warmup}`,
+    "--rounds",
+    `${opts.rounds}`,
+    "--window",
+    `${opts.window}`,
+    "--limit-mib",
+    `${opts.limitMiB}`,
+    "--young",
+    `${opts.young}`,
   ];
 }
 

@@ -13,7 +13,8 @@ import * as lib from "../../src/mod.ts";
 const [name, calls] = Deno.args;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("Run with --v8-flags=--expose-gc");
-const families = FAMILIES as Record<string, (lib: unknown) => Promise<() => Promise<unknown>>>;
+type Prepare = (lib: unknown) => unknown;
+const families = FAMILIES as Record<string, Prepare>;
 if (!(name in families)) throw new RangeError(`Unknown family "${name}"`);
 
 function measure() {

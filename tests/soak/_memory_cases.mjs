@@ -36,7 +36,8 @@ function table(rows, cols, seed) {
 
 /** A Gaussian mixture of `components` components in `dim` dimensions. */
 function mixture(t, components, dim, seed) {
-  const next = uniform(seed), rows = (f) => Array.from({ length: components }, () => Array.from({ length: dim }, f));
+  const next = uniform(seed),
+    rows = (f) => Array.from({ length: components }, () => Array.from({ length: dim }, f));
   return new t.GaussianMixture({
     means: rows(() => 2 * next()),
     variances: rows(() => 0.2 + 0.3 * (next() + 1)),
@@ -45,14 +46,14 @@ function mixture(t, components, dim, seed) {
 }
 
 /**
- * name → async (tessera) => (() => Promise<unknown>): one soak call. The first sizes are those
+ * name → (tessera) => (() => Promise<unknown>), or a promise of it: one soak call. The first sizes are those
  * of the measurement in issue 15 (sample: batch 16, 5 Heun steps on a Gaussian mixture) and run
  * in the calling thread; the "(workers)" ones are large enough to be dealt to the worker pool
  * (on shared memory this thread takes one share and rings the workers for the rest; on a page
  * every share goes to the workers through comlink).
  */
 export const FAMILIES = {
-  "sample (GaussianMixture denoiser, heun, batch 16)": async (t) => {
+  "sample (GaussianMixture denoiser, heun, batch 16)": (t) => {
     const gmm = new t.GaussianMixture({
       means: [[-2, 0, 1, 0.5], [2, 1, -1, 0], [0, -2, 0, 1]],
       variances: [[0.3, 0.5, 0.2, 0.4], [0.4, 0.2, 0.3, 0.5], [0.5, 0.3, 0.4, 0.2]],
@@ -60,20 +61,30 @@ export const FAMILIES = {
     });
     const sigmas = t.karrasSigmas({ steps: 5, sigmaMin: 0.01, sigmaMax: 20 });
     let seed = 0;
-      return () =>
-      t.sample({ denoiser: gmm.denoiser, batch: 16, dim: 4, sigmas, sampler: "heun", seed: seed++ & 1023 });
+    return () =>
+      t.sample({
+        denoiser: gmm.denoiser,
+        batch: 16,
+        dim: 4,
+        sigmas,
+        sampler: "heun",
+        seed: seed++ & 1023,
+      });
   },
-  "scaledDotProductAttention": async (t) => {
+  "scaledDotProductAttention": (t) => {
     const q = tensor([1, 2, 16, 8], 1), k = tensor([1, 2, 16, 8], 2), v = tensor([1, 2, 16, 8], 3);
     return () => t.scaledDotProductAttention(q, k, v, { causal: true });
   },
-  "matmul": async (t) => {
+  "matmul": (t) => {
     const a = tensor([24, 20], 4), b = tensor([20, 16], 5);
     return () => t.matmul(a, b);
   },
   "XGBClassifier predictProba": async (t) => {
     const { X, labels } = table(200, 5, 6);
-    const model = await new t.XGBClassifier({ nEstimators: 10, maxDepth: 4, seed: 1 }).fit(X, labels);
+    const model = await new t.XGBClassifier({ nEstimators: 10, maxDepth: 4, seed: 1 }).fit(
+      X,
+      labels,
+    );
     const test = table(32, 5, 7).X;
     return () => model.predictProba(test);
   },
@@ -84,22 +95,27 @@ export const FAMILIES = {
     const test = table(32, 5, 9).X;
     return () => model.predictProba(test);
   },
-  "GaussianMixture denoiser, 4096 × 16 (workers)": async (t) => {
+  "GaussianMixture denoiser, 4096 × 16 (workers)": (t) => {
     const gmm = mixture(t, 8, 16, 10), x = tensor([4096, 16], 11).data;
     const info = { batch: 4096, dim: 16 };
     return () => gmm.denoiser(x, 0.7, info);
   },
-  "scaledDotProductAttention 4 × 128 × 64 (workers)": async (t) => {
-    const q = tensor([1, 4, 128, 64], 12), k = tensor([1, 4, 128, 64], 13), v = tensor([1, 4, 128, 64], 14);
+  "scaledDotProductAttention 4 × 128 × 64 (workers)": (t) => {
+    const q = tensor([1, 4, 128, 64], 12),
+      k = tensor([1, 4, 128, 64], 13),
+      v = tensor([1, 4, 128, 64], 14);
     return () => t.scaledDotProductAttention(q, k, v);
   },
-  "matmul 128³ (workers)": async (t) => {
+  "matmul 128³ (workers)": (t) => {
     const a = tensor([128, 128], 15), b = tensor([128, 128], 16);
     return () => t.matmul(a, b);
   },
   "XGBClassifier predictProba, 4096 rows (workers)": async (t) => {
     const { X, labels } = table(200, 5, 17);
-    const model = await new t.XGBClassifier({ nEstimators: 10, maxDepth: 4, seed: 1 }).fit(X, labels);
+    const model = await new t.XGBClassifier({ nEstimators: 10, maxDepth: 4, seed: 1 }).fit(
+      X,
+      labels,
+    );
     const test = table(4096, 5, 18).X;
     return () => model.predictProba(test);
   },

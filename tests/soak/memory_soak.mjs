@@ -24,7 +24,7 @@ import { childArgs, parseArgs, RESULT, selectFamilies, v8Flags } from "./_cli.mj
 
 const opts = parseArgs(process.argv.slice(2));
 
-async function measure() {
+function measure() {
   for (let i = 0; i < 3; i++) globalThis.gc();
   const m = process.memoryUsage();
   const mib = (b) => (b / 2 ** 20).toFixed(1);
@@ -41,7 +41,11 @@ if (opts.child !== null) {
 } else {
   const names = selectFamilies(Object.keys(FAMILIES), opts.family);
   let failed = 0;
-  console.log(`memory soak, Node ${process.version}, young generation ${opts.young ? `${opts.young} MiB semi-spaces` : "sized by V8"}`);
+  console.log(
+    `memory soak, Node ${process.version}, young generation ${
+      opts.young ? `${opts.young} MiB semi-spaces` : "sized by V8"
+    }`,
+  );
   for (const name of names) {
     const { code, stdout, stderr } = await run(process.execPath, [
       ...v8Flags(opts.young),

@@ -17,7 +17,8 @@ import { childArgs, parseArgs, RESULT, selectFamilies, v8Flags } from "./_cli.mj
 type Measurement = { bytes: number; detail: string };
 const gc = (globalThis as { gc?: () => void }).gc;
 const opts = parseArgs(Deno.args);
-const families = FAMILIES as Record<string, (lib: unknown) => Promise<() => Promise<unknown>>>;
+type Prepare = (lib: unknown) => unknown;
+const families = FAMILIES as Record<string, Prepare>;
 
 function measure(): Promise<Measurement> {
   for (let i = 0; i < 3; i++) gc!();

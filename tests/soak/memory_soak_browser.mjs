@@ -61,7 +61,11 @@ const browser = await launchChromium([
 ]);
 const names = selectFamilies(Object.keys(FAMILIES), opts.family);
 let failed = 0;
-console.log(`memory soak, Chromium ${browser.context.browser()?.version() ?? ""}, performance.measureUserAgentSpecificMemory()`);
+console.log(
+  `memory soak, Chromium ${
+    browser.context.browser()?.version() ?? ""
+  }, performance.measureUserAgentSpecificMemory()`,
+);
 for (const name of names) {
   const tab = await browser.newPage();
   const errors = [];
