@@ -52,16 +52,19 @@ export async function soakFamily(prepare, lib, measure, opts = {}) {
 /**
  * Whether memory rose at every mark, settling rounds included, by more than 1 MiB in all: the
  * signature of a leak too small per call to pass the limit within the run (a page that kept
- * ~240 bytes per pooled call rose 4.8 MiB over 20,000 calls, in 12 steps of 0.4–0.5 MiB). Noise
- * on a steady process falls as well as rises.
+ * ~240 bytes per pooled call rose 4.8 MiB over 20,000 calls, in 12 steps of 0.4–0.5 MiB).
  */
 export function risesEveryRound(result) {
   const all = [...result.settling, ...result.marks].map((m) => m.bytes);
   return all.every((b, i) => i === 0 || b > all[i - 1]) && all[all.length - 1] - all[0] > MiB;
 }
 
-/** One line per family: the figures and, past the limit or on a steady rise, why it failed. */
-export function describe(name, result, limitMiB) {
+/**
+ * One line per family: the figures and, past the limit, why it failed. A rise at every mark
+ * fails too where `exact` (the page's live heaps, which do not move by themselves); on a resident
+ * set, which also creeps with the allocator's high-water marks, it is only noted.
+ */
+export function describe(name, result, limitMiB, { exact = false } = {}) {
   const mib = (b) => (b / MiB).toFixed(1);
   const marks = (list) => list.map((m) => mib(m.bytes)).join(" ");
   const detail = result.end.detail;
@@ -74,8 +77,10 @@ export function describe(name, result, limitMiB) {
   if (risesEveryRound(result)) {
     const all = [...result.settling, ...result.marks];
     const calls = (all.length * result.calls) / result.marks.length;
-    const perCall = (all[all.length - 1].bytes - all[0].bytes) / calls;
-    return `FAIL ${line}: rose at every mark, ~${Math.round(perCall)} bytes kept per call`;
+    const perCall = Math.round((all[all.length - 1].bytes - all[0].bytes) / calls);
+    return exact
+      ? `FAIL ${line}: rose at every mark, ~${perCall} bytes kept per call`
+      : `ok ${line} (note: rose at every mark, ~${perCall} bytes per call)`;
   }
   return `ok ${line}`;
 }

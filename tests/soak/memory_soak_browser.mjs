@@ -91,7 +91,9 @@ for (const name of names) {
       return { ...result, threads: info.threads };
     }, { name, opts });
     if (errors.length) throw errors[0];
-    const text = describe(`chromium ${name} (${result.threads} threads)`, result, opts.limitMiB);
+    const text = describe(`chromium ${name} (${result.threads} threads)`, result, opts.limitMiB, {
+      exact: true,
+    });
     if (text.startsWith("FAIL")) failed++;
     console.log(text);
   } catch (error) {
