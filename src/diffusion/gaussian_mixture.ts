@@ -4,7 +4,7 @@ import { jsDiffusionKernels, noiseKey } from "../backends/js/diffusion.ts";
 import type { Backend, Matrix } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { outputFor } from "./_network.ts";
-import type { DiffusionKernels, MixtureArgs } from "../backends/diffusion.ts";
+import type { MixtureArgs } from "../backends/diffusion.ts";
 import type { Denoiser, DenoiserInfo } from "./types.ts";
 
 /** Options of {@link GaussianMixture}. */
@@ -114,14 +114,19 @@ export class GaussianMixture {
     const batch = this.#checkBatch(x, info);
     const out = outputFor(info, x.length);
     const args = this.#mixtureArgs("denoised", out, x, batch, sigma);
-    const run = (kernels: DiffusionKernels) => kernels.mixture(args);
     if (this.#backend === "js") {
-      run(jsDiffusionKernels);
+      jsDiffusionKernels.mixture(args);
       return out;
     }
-    const flops = x.length * this.components * 4;
-    return diffusionKernels(this.#backend, { flops }).then(run).then(() => out);
+    return this.#denoise(args);
   };
+
+  /** The denoiser on the selected kernels (a sampler calls it at every step: no closures). */
+  async #denoise(args: MixtureArgs): Promise<Float32Array> {
+    const flops = args.x.length * this.components * 4;
+    await (await diffusionKernels(this.#backend, { flops })).mixture(args);
+    return args.out;
+  }
 
   /**
    * The score ∇ₓ log p(x; σ) of the mixture noised by σ (σ = 0: the data's own score).

@@ -227,6 +227,34 @@ interface Slot {
   worker: Promise<PoolWorker> | null;
 }
 
+/**
+ * A promise that never settles while all is well, which every share races against. Each
+ * `Promise.race([work, gone])` left a reaction on `gone` until it settled, i.e. for the worker's
+ * whole life: ~600 bytes kept per share (measured: the JS heap grew 1.2 MiB per 2,000 pooled
+ * calls). Here a share's listener is dropped as soon as the share settles.
+ */
+class Tripwire {
+  #tripped: { reason: unknown } | null = null;
+  readonly #listeners = new Set<(reason: unknown) => void>();
+
+  constructor(trigger: Promise<never>) {
+    trigger.catch((reason) => {
+      this.#tripped = { reason };
+      for (const listener of this.#listeners) listener(reason);
+      this.#listeners.clear();
+    });
+  }
+
+  /** Settles as `work` does, or rejects once the trigger has rejected, whichever comes first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#tripped !== null) reject(this.#tripped.reason);
+      else this.#listeners.add(reject);
+      work.then(resolve, reject).finally(() => this.#listeners.delete(reject));
+    });
+  }
+}
+
 export class Pool {
   readonly size: number;
   readonly #slots: Slot[];
@@ -235,10 +263,10 @@ export class Pool {
   /** Shares of calls each worker runs now: it holds the process while this is above zero. */
   readonly #shares = new WeakMap<PoolWorker, number>();
   /**
-   * Per worker: rejects once it is lost and nothing can run on its doorbell any more (see
+   * Per worker: trips once it is lost and nothing can run on its doorbell any more (see
    * `#watch`); a share settles no earlier than this.
    */
-  readonly #gone = new WeakMap<PoolWorker, Promise<never>>();
+  readonly #gone = new WeakMap<PoolWorker, Tripwire>();
   /** Shares running now, which terminate() lets finish. */
   readonly #running = new Set<Promise<void>>();
   #terminated = false;
@@ -362,7 +390,7 @@ export class Pool {
     this.#shares.set(worker, shares + 1);
     if (shares === 0) worker.hold(true);
     try {
-      await Promise.race([fn(worker), this.#gone.get(worker)!]);
+      await this.#gone.get(worker)!.race(fn(worker));
     } finally {
       const left = this.#shares.get(worker)! - 1;
       this.#shares.set(worker, left);
@@ -404,7 +432,6 @@ export class Pool {
       await worker.doorbell?.abandon(worker.stopsAtOnce);
       throw error;
     });
-    gone.catch(() => {});
-    this.#gone.set(worker, gone);
+    this.#gone.set(worker, new Tripwire(gone));
   }
 }

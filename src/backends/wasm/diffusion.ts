@@ -32,29 +32,82 @@ function rowRanges(runtime: WasmRuntime, batch: number, work: number): [number, 
 }
 
 /**
- * The per-σ tables of assembly/diffusion.ts's mixture kernel: precision, and the offset and slope
- * that make both outputs `Σ_k r_k (offset_k + slope_k·x)`.
+ * One mixture call's block of WASM memory: the per-σ tables of assembly/diffusion.ts's mixture
+ * kernel, the tasks' scratch, and x and out where the caller's arrays are not this memory.
+ * Offsets are byte offsets from the block's start, each 64-byte aligned.
+ *
+ *   [means][precision][offset][slope][logNorm][scratch × tasks][x?][out?]
+ *    ↑ components × dim f32 each     ↑ components f32
  */
-function mixtureTables(
-  sigma: number,
-  means: Float32Array,
-  variances: Float32Array,
-  logWeights: Float32Array,
-  dim: number,
-  components: number,
-  wantScore: boolean,
+interface MixtureLayout {
+  means: number;
+  precision: number;
+  offset: number;
+  slope: number;
+  logNorm: number;
+  scratch: number;
+  scratchBytes: number;
+  x: number;
+  out: number;
+  bytes: number;
+}
+
+const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
+
+function mixtureLayout(
+  args: MixtureArgs,
+  tasks: number,
+  copyX: boolean,
+  copyOut: boolean,
+): MixtureLayout {
+  const table = align64(args.components * args.dim * 4), n = args.batch * args.dim;
+  const scratchBytes = mixtureScratchBytes(args.components);
+  const logNorm = 4 * table, scratch = logNorm + align64(args.components * 4);
+  const x = scratch + tasks * scratchBytes;
+  const out = x + (copyX ? align64(n * 4) : 0);
+  const bytes = out + (copyOut ? n * 4 : 0);
+  return {
+    means: 0,
+    precision: table,
+    offset: 2 * table,
+    slope: 3 * table,
+    logNorm,
+    scratch,
+    scratchBytes,
+    x,
+    out,
+    bytes,
+  };
+}
+
+/** Float64 scratch of writeMixtureTables, kept between calls (the tables are written at once). */
+let logNormScratch = new Float64Array(16);
+
+/**
+ * Writes the means and the per-σ tables of the mixture kernel into `f32` (a view of WASM memory)
+ * at block `at`: precision, and the offset and slope that make both outputs
+ * `Σ_k r_k (offset_k + slope_k·x)`. Every entry is computed in float64 and rounded once.
+ */
+function writeMixtureTables(
+  f32: Float32Array,
+  at: number,
+  layout: MixtureLayout,
+  args: MixtureArgs,
 ) {
-  const table = components * dim;
-  const precision = new Float32Array(table), offset = new Float32Array(table);
-  const slope = new Float32Array(table), logNorm = new Float64Array(components);
-  const s2 = sigma * sigma;
+  const { sigma, means, variances, logWeights, dim, components } = args;
+  const wantScore = args.output === "score", table = components * dim, s2 = sigma * sigma;
+  const mean = (at + layout.means) >> 2, precision = (at + layout.precision) >> 2;
+  const offset = (at + layout.offset) >> 2, slope = (at + layout.slope) >> 2;
+  if (logNormScratch.length < components) logNormScratch = new Float64Array(components);
+  const logNorm = logNormScratch;
+  f32.set(means.length === table ? means : means.subarray(0, table), mean);
   for (let k = 0; k < components; k++) {
     let logDet = 0;
     for (let j = 0; j < dim; j++) {
-      const at = k * dim + j, v = variances[at] + s2, p = 1 / v;
-      precision[at] = p;
-      offset[at] = wantScore ? means[at] * p : means[at] * s2 * p;
-      slope[at] = wantScore ? -p : variances[at] * p;
+      const i = k * dim + j, v = variances[i] + s2, p = 1 / v;
+      f32[precision + i] = p;
+      f32[offset + i] = wantScore ? means[i] * p : means[i] * s2 * p;
+      f32[slope + i] = wantScore ? -p : variances[i] * p;
       logDet += Math.log(2 * Math.PI * v);
     }
     logNorm[k] = logWeights[k] - 0.5 * logDet;
@@ -63,8 +116,9 @@ function mixtureTables(
   // row small (at large σ each log-determinant is in the hundreds, and so would be its rounding).
   let top = -Infinity;
   for (let k = 0; k < components; k++) if (logNorm[k] > top) top = logNorm[k];
-  if (Number.isFinite(top)) { for (let k = 0; k < components; k++) logNorm[k] -= top; }
-  return { precision, offset, slope, logNorm: Float32Array.from(logNorm) };
+  const shift = Number.isFinite(top) ? top : 0;
+  const norm = (at + layout.logNorm) >> 2;
+  for (let k = 0; k < components; k++) f32[norm + k] = logNorm[k] - shift;
 }
 
 /** Scratch bytes per task of the mixture kernel: logp f32s, splatted r_k v128s, row offsets. */
@@ -73,60 +127,113 @@ function mixtureScratchBytes(components: number): number {
   return Math.ceil(bytes / 64) * 64;
 }
 
-async function mixture(runtime: WasmRuntime, args: MixtureArgs): Promise<void> {
-  const { batch, dim, components } = args, n = batch * dim, table = components * dim;
-  if (n === 0) return;
-  const tables = mixtureTables(
-    args.sigma,
-    args.means,
-    args.variances,
-    args.logWeights,
-    dim,
-    components,
-    args.output === "score",
-  );
-  await runtime.scope(async (s) => {
+/**
+ * The mixture kernel's arguments for rows [r0, r1): block `at` laid out as `layout`, x and out
+ * at byte offsets `x` and `out`, scratch of task `t`.
+ */
+function mixtureKernelArgs(
+  at: number,
+  layout: MixtureLayout,
+  x: number,
+  out: number,
+  args: MixtureArgs,
+  [r0, r1]: [number, number],
+  t: number,
+): number[] {
+  return [
+    out,
+    x,
+    at + layout.means,
+    at + layout.precision,
+    at + layout.offset,
+    at + layout.slope,
+    at + layout.logNorm,
+    at + layout.scratch + t * layout.scratchBytes,
+    args.dim,
+    args.components,
+    r0,
+    r1,
+  ];
+}
+
+/**
+ * The mixture kernel on `runtime`. Small calls (one task) run here synchronously on one block
+ * of WASM memory, written in place through a cached view: a sampler calls the denoiser at every
+ * step, and per-call garbage (typed arrays, task lists, promises) is what made the young
+ * generation of a long run grow. Large calls are dealt to the workers by rows.
+ */
+class WasmMixture {
+  readonly #runtime: WasmRuntime;
+  /** A view of all of WASM memory, renewed when the memory's buffer changes (it grew). */
+  #f32: Float32Array | null = null;
+
+  constructor(runtime: WasmRuntime) {
+    this.#runtime = runtime;
+  }
+
+  run(args: MixtureArgs): void | Promise<void> {
+    const { batch, dim, components } = args, n = batch * dim;
+    if (n === 0) return;
+    const ranges = rowRanges(this.#runtime, batch, n * components * 4);
+    if (ranges.length === 1) return this.#inThread(args);
+    return this.#pooled(args, ranges);
+  }
+
+  #view(): Float32Array {
+    const buffer = this.#runtime.memory.buffer;
+    if (this.#f32 === null || this.#f32.buffer !== buffer) this.#f32 = new Float32Array(buffer);
+    return this.#f32;
+  }
+
+  #inThread(args: MixtureArgs): void {
+    const runtime = this.#runtime, n = args.batch * args.dim;
     // Views of this memory (workspace buffers lent by a sampler) are read and written in place.
     const memory = runtime.memory.buffer;
-    const x = args.x.buffer === memory ? args.x.byteOffset : s.put(args.x.subarray(0, n));
-    const inPlace = args.out.buffer === memory;
-    const out = inPlace ? args.out.byteOffset : s.alloc(n * 4);
-    const means = s.put(args.means.subarray(0, table));
-    const precision = s.put(tables.precision), offset = s.put(tables.offset);
-    const slope = s.put(tables.slope), logNorm = s.put(tables.logNorm);
-    const ranges = rowRanges(runtime, batch, n * components * 4);
-    const scratchBytes = mixtureScratchBytes(components);
-    const scratch = s.alloc(ranges.length * scratchBytes);
-    const tasks: Task[] = ranges.map(([r0, r1], t) => ({
-      kernel: "diffusion_gmm_f32",
-      args: [
-        out,
-        x,
-        means,
-        precision,
-        offset,
-        slope,
-        logNorm,
-        scratch + t * scratchBytes,
-        dim,
-        components,
-        r0,
-        r1,
-      ],
-      inputs: [
-        [x + r0 * dim * 4, (r1 - r0) * dim * 4],
-        [means, table * 4],
-        [precision, table * 4],
-        [offset, table * 4],
-        [slope, table * 4],
-        [logNorm, components * 4],
-      ],
-      outputs: [[out + r0 * dim * 4, (r1 - r0) * dim * 4]],
-      scratch: [[scratch + t * scratchBytes, scratchBytes]],
-    }));
-    await runtime.runSharing(tasks);
-    if (!inPlace) args.out.set(s.f32(out, n));
-  });
+    const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
+    const layout = mixtureLayout(args, 1, !xHere, !outHere);
+    const at = runtime.heap.alloc(layout.bytes);
+    try {
+      const f32 = this.#view();
+      writeMixtureTables(f32, at, layout, args);
+      const x = xHere ? args.x.byteOffset : at + layout.x;
+      const out = outHere ? args.out.byteOffset : at + layout.out;
+      if (!xHere) f32.set(args.x.length === n ? args.x : args.x.subarray(0, n), x >> 2);
+      runtime.call(
+        "diffusion_gmm_f32",
+        ...mixtureKernelArgs(at, layout, x, out, args, [0, args.batch], 0),
+      );
+      if (!outHere) args.out.set(this.#view().subarray(out >> 2, (out >> 2) + n));
+    } finally {
+      runtime.heap.free(at);
+    }
+  }
+
+  async #pooled(args: MixtureArgs, ranges: [number, number][]): Promise<void> {
+    const runtime = this.#runtime, dim = args.dim, n = args.batch * dim;
+    await runtime.scope(async (s) => {
+      const memory = runtime.memory.buffer;
+      const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
+      const layout = mixtureLayout(args, ranges.length, !xHere, !outHere);
+      const at = s.alloc(layout.bytes);
+      const f32 = this.#view();
+      writeMixtureTables(f32, at, layout, args);
+      const x = xHere ? args.x.byteOffset : at + layout.x;
+      const out = outHere ? args.out.byteOffset : at + layout.out;
+      if (!xHere) f32.set(args.x.subarray(0, n), x >> 2);
+      const tasks: Task[] = ranges.map(([r0, r1], t) => ({
+        kernel: "diffusion_gmm_f32",
+        args: mixtureKernelArgs(at, layout, x, out, args, [r0, r1], t),
+        inputs: [
+          [x + r0 * dim * 4, (r1 - r0) * dim * 4],
+          [at, layout.scratch],
+        ],
+        outputs: [[out + r0 * dim * 4, (r1 - r0) * dim * 4]],
+        scratch: [[at + layout.scratch + t * layout.scratchBytes, layout.scratchBytes]],
+      }));
+      await runtime.runSharing(tasks);
+      if (!outHere) args.out.set(s.f32(out, n));
+    });
+  }
 }
 
 /** Bytes of the per-task table of assembly/diffusion.ts's Gaussian fill. */
@@ -365,6 +472,7 @@ class WasmWorkspace implements DiffusionWorkspace {
 
 /** The diffusion kernels on `runtime`. */
 export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
+  const mixture = new WasmMixture(runtime);
   return {
     name: "wasm",
 
@@ -383,6 +491,6 @@ export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
       });
     },
 
-    mixture: (args) => mixture(runtime, args),
+    mixture: (args) => mixture.run(args),
   };
 }

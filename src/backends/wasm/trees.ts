@@ -93,6 +93,7 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
   // Feature groups and row blocks go to workers only on shared memory; copying the bin matrix
   // into every worker would cost more than the work.
   const canSplit = () => runtime.shared && runtime.threads > 1;
+  const predictHere = new InThreadPredict(runtime, resident);
 
   return {
     name: "wasm",
@@ -128,7 +129,7 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
     partition: (args) =>
       args.rightBins ? Promise.resolve(partitionRef(args)) : partitionOn(runtime, args, place),
     predict: (args, firstRow, rowCount) =>
-      predictOn(runtime, args, place, canSplit(), firstRow, rowCount),
+      predictOn(runtime, args, place, canSplit(), firstRow, rowCount, predictHere),
     shap: (args, firstRow, rowCount) =>
       shapOn(runtime, args, place, canSplit(), firstRow, rowCount),
     gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit()),
@@ -944,6 +945,88 @@ function packModelAnew(args: PredictArgs): PackedModel {
   return { nodes, depth, cats: catWords.length > 0 ? Int32Array.from(catWords) : null };
 }
 
+const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
+
+/**
+ * Prediction in one task, in this thread and synchronously: the rows, the model's arrays and the
+ * outputs in one block of WASM memory, written and read through views of the whole memory that
+ * are kept between calls. Small predict calls are what a server makes all day, and their garbage
+ * (a scope, seven blocks, their views, the task lists) is what grows a process's young generation.
+ */
+class InThreadPredict {
+  readonly #runtime: WasmRuntime;
+  readonly #resident: Map<ResidentArray, Resident>;
+  #f32: Float32Array | null = null;
+  #i32: Int32Array | null = null;
+
+  constructor(runtime: WasmRuntime, resident: Map<ResidentArray, Resident>) {
+    this.#runtime = runtime;
+    this.#resident = resident;
+  }
+
+  run(args: PredictArgs, firstRow: number, rowCount: number, packed = packModel(args)): void {
+    const { nCols, nOutputs } = args;
+    const xResident = this.#resident.get(args.x as ResidentArray)?.ptr;
+    const xBytes = rowCount * nCols * 4, outBytes = rowCount * nOutputs * 4;
+    const model = [packed.nodes, args.value, args.treeStart, packed.depth, args.treeGroup];
+    if (packed.cats !== null) model.push(packed.cats);
+    let bytes = (xResident === undefined ? align64(xBytes) : 0) + align64(outBytes);
+    for (const array of model) {
+      if (!this.#resident.has(array as ResidentArray)) bytes += align64(array.byteLength);
+    }
+    const block = this.#runtime.heap.alloc(bytes);
+    try {
+      this.#views();
+      const f32 = this.#f32!;
+      let next = block;
+      const out = next;
+      next += align64(outBytes);
+      f32.set(args.out.subarray(firstRow * nOutputs, (firstRow + rowCount) * nOutputs), out >> 2);
+      let rowsOfX: number;
+      if (xResident === undefined) {
+        rowsOfX = next;
+        next += align64(xBytes);
+        f32.set(args.x.subarray(firstRow * nCols, (firstRow + rowCount) * nCols), rowsOfX >> 2);
+      } else rowsOfX = xResident + firstRow * nCols * 4;
+      const at = model.map((array) => {
+        const ptr = this.#resident.get(array as ResidentArray)?.ptr;
+        if (ptr !== undefined) return ptr;
+        const here = next;
+        next += align64(array.byteLength);
+        if (array instanceof Float32Array) f32.set(array, here >> 2);
+        else this.#i32!.set(array, here >> 2);
+        return here;
+      });
+      if (packed.cats === null) at.push(0);
+      this.#runtime.call(
+        "trees_predict_f32",
+        out,
+        rowsOfX,
+        ...at,
+        nCols,
+        args.leafWidth,
+        nOutputs,
+        args.treeBegin,
+        args.treeEnd,
+        0,
+        rowCount,
+      );
+      args.out.set(f32.subarray(out >> 2, (out + outBytes) >> 2), firstRow * nOutputs);
+    } finally {
+      this.#runtime.heap.free(block);
+    }
+  }
+
+  /** Renews the views when the memory's buffer changed (it grew). */
+  #views(): void {
+    const buffer = this.#runtime.memory.buffer;
+    if (this.#f32?.buffer !== buffer) {
+      this.#f32 = new Float32Array(buffer);
+      this.#i32 = new Int32Array(buffer);
+    }
+  }
+}
+
 async function predictOn(
   runtime: WasmRuntime,
   args: PredictArgs,
@@ -951,6 +1034,7 @@ async function predictOn(
   parallel: boolean,
   firstRow = 0,
   rowCount = args.nRows - firstRow,
+  here?: InThreadPredict,
 ): Promise<void> {
   const { nCols, nOutputs } = args;
   if (rowCount === 0 || args.treeEnd <= args.treeBegin) return;
@@ -962,6 +1046,9 @@ async function predictOn(
     X: args.x.byteLength + rowCount * nOutputs * 4,
     model: model.reduce((sum, a) => sum + a.byteLength, 0),
   });
+  if (here !== undefined && !(parallel && rowCount >= MIN_PARALLEL_ROWS)) {
+    return here.run(args, firstRow, rowCount, packed);
+  }
   await runtime.scope(async (s) => {
     const x = place(s, args.x);
     const at = model.map((a) => place(s, a));
