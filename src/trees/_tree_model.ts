@@ -156,11 +156,27 @@ export class EnsembleBuilder {
       left: Int32Array.from(this.#left.slice(0, end)),
       right: Int32Array.from(this.#right.slice(0, end)),
       value: Float32Array.from(this.#value.slice(0, end * this.leafWidth)),
-      gain: Float32Array.from(this.#gain.slice(0, end)),
-      cover: Float32Array.from(this.#cover.slice(0, end)),
+      gain: saturatedFloat32(this.#gain.slice(0, end)),
+      cover: saturatedFloat32(this.#cover.slice(0, end)),
       ...(this.#anyCategorical ? { categories: categorySplits(this.#categories, end) } : {}),
     };
   }
+}
+
+/** The largest float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A gain or cover as the model keeps it, beyond float32's range held at its largest value:
+ * large targets or weights give split gains (squares of gradient sums) beyond it, and a model
+ * must stay finite to be saved and loaded again.
+ */
+export function saturateFloat32(v: number): number {
+  return Math.max(-FLOAT32_MAX, Math.min(FLOAT32_MAX, v));
+}
+
+function saturatedFloat32(values: readonly number[]): Float32Array {
+  return Float32Array.from(values, saturateFloat32);
 }
 
 /** The category sets of nodes [0, end) as bitsets (see the module comment). */
