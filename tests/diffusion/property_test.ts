@@ -472,14 +472,16 @@ const SAMPLER_OPTIONS: Record<SamplerName, fc.Arbitrary<Record<string, unknown>>
     snr: fc.double({ min: 0, max: 0.3, noNaN: true }),
     correctorSteps: fc.integer({ min: 0, max: 2 }),
   }, { requiredKeys: [] }),
-  // 100 Langevin steps per level by default: a few keep a case short.
+  // 100 Langevin steps per level by default: a few keep a case short. The step is ε·σ_i²/σ_L²
+  // on a score of size 1/σ_i², so ε must be small against σ_L² (NCSN: ε/σ_L² = 0.2) or the
+  // iteration amplifies rounding: `stepSize` here is that fraction, scaled in runOptions.
   "annealed-langevin": fc.record({
-    stepSize: fc.double({ min: 1e-6, max: 1e-3, noNaN: true }),
+    stepSize: fc.double({ min: 1e-3, max: 0.5, noNaN: true }),
     langevinSteps: fc.integer({ min: 1, max: 4 }),
-  }, { requiredKeys: ["langevinSteps"] }),
+  }),
 };
 
-/** Short schedules for whole runs (few steps, σ_max ≤ 80). */
+/** Short schedules for whole runs (few steps; σ_max ≤ 80 where it is an option). */
 const runSchedule = fc.constantFrom(...SCHEDULE_NAMES).chain((name) =>
   SCHEDULE_OPTIONS[name].map((options) => {
     const short = { ...options, steps: Math.min(options.steps as number, 6) };
@@ -522,6 +524,10 @@ function runOptions(c: SampleCase, backend: "js" | "wasm"): SampleOptions {
   const sigmas = (SCHEDULES[c.schedule.name] as (o: Record<string, unknown>) => Float64Array)(
     c.schedule.options,
   );
+  if (c.sampler === "annealed-langevin" && samplerOptions.stepSize !== undefined) {
+    const last = sigmas[sigmas.length - 2]; // σ_L, the last level above 0
+    samplerOptions.stepSize = (samplerOptions.stepSize as number) * last * last;
+  }
   return {
     denoiser: mixture.denoiser,
     batch: c.batch,
@@ -549,8 +555,16 @@ property(
     // few steps carry them to the tolerance of wasm_test.ts's whole runs. The state starts at
     // σ₀·z, where float32 rounding is absolute (about 2⁻²⁴·σ₀·|z| an operation), and a step to
     // σ = 0 cancels it down to the data's scale: a large σ₀ (iDDPM's reach 1e4) adds that.
-    const sigma0 = (runOptions(c, "js").sigmas as Float64Array)[0];
-    assertClose(actual, expected, 2e-3, label, 2 ** -18 * sigma0);
+    // Second-order corrections and multistep terms read (x − D)/σ_{i+1}, where one float32 ulp
+    // of D (backends round the mixture differently) is amplified up to σ_i/σ_{i+1}-fold: a
+    // schedule dropping from 0.5 to 5e−6 in one step (vp with a small ε_s) adds that.
+    const sigmas = runOptions(c, "js").sigmas as Float64Array;
+    let drop = 1;
+    for (let i = 0; i + 1 < sigmas.length && sigmas[i + 1] > 0; i++) {
+      drop = Math.max(drop, sigmas[i] / sigmas[i + 1]);
+    }
+    const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+    assertClose(actual, expected, 2e-3, label, 2 ** -18 * sigmas[0] + 2 ** -20 * drop * scale);
     return actual;
   },
 );
