@@ -480,13 +480,19 @@ function assertSameNumbers(actual: Float32Array, expected: Float32Array, label: 
   }
 }
 
-/** Rows to predict: the training rows, fresh finite rows, rows with missing values, codes. */
+/**
+ * Rows to predict: the training rows, fresh finite rows (float32's extremes, far outside the
+ * training range, category codes), rows with missing values.
+ */
 function probeRows(table: Table, seed: number): number[][] {
   const rng = new Rng(seed);
   const fresh = Array.from({ length: 9 }, (_, i) =>
     Array.from({ length: table.nCols }, () => {
       const u = rng.next();
       if (i % 3 === 2 && u < 0.4) return NaN;
+      if (u < 0.1) {
+        return [3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -0][rng.nextInt(4)];
+      }
       if (u < 0.5) return (rng.next() - 0.5) * 1e6; // far outside the training range
       return u < 0.7 ? rng.nextInt(12) : Math.fround(rng.next() * 6 - 3);
     }));
