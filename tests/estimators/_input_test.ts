@@ -8,6 +8,7 @@ import {
   XGBRegressor,
 } from "../../src/trees/mod.ts";
 import { Ridge } from "../../src/mod.ts";
+import { Rng } from "../../src/_random.ts";
 
 const X = [[0, 1], [1, 0], [2, 1], [3, 0], [4, 1], [5, 0]];
 const y = [0, 0, 1, 1, 0, 1];
@@ -238,5 +239,42 @@ Deno.test("targets beyond float32's range are refused by name; large ones give m
     const before = await model.predict(X), after = await restored.predict(X);
     assert.ok(before.every(Number.isFinite), name);
     assert.deepEqual(after, before, name);
+  }
+});
+
+Deno.test("boosters refuse targets whose trees could add up beyond float32's range, and keep their model", async () => {
+  // Found by tests/trees/property_test.ts's probes: y within float32's range but near its
+  // largest value trained boosters predicting ±∞ on finite rows (training rows among them), and
+  // fromJSON refused the model toJSON wrote.
+  const rng = new Rng(3);
+  const rows = Array.from({ length: 200 }, () => [rng.next(), rng.next(), rng.next()]);
+  const huge = rows.map(([a, b, c]) =>
+    (a > 0.5 ? 3.3e38 : -3.3e38) * (b > 0.5 ? 1 : -0.9) * (c > 0.3 ? 1 : 0.5)
+  );
+  const makers: [string, () => Any][] = [
+    ["XGBRegressor", () => new XGBRegressor({ nEstimators: 30, learningRate: 1, backend: "js" })],
+    [
+      "GradientBoostingRegressor",
+      () =>
+        new GradientBoostingRegressor({
+          nEstimators: 30,
+          loss: "huber",
+          learningRate: 0.5,
+          backend: "js",
+        }),
+    ],
+  ];
+  for (const [name, make] of makers) {
+    const model = await make().fit(rows, rows.map(([a]) => a * 2));
+    const before = JSON.stringify(model.toJSON());
+    await assert.rejects(model.fit(rows, huge), (e: Error) => {
+      assert.ok(e instanceof RangeError, name);
+      assert.match(e.message, /"y" to be small enough .* float32's range/, name);
+      return true;
+    });
+    assert.equal(JSON.stringify(model.toJSON()), before, `${name} kept its model`);
+    // Large targets that stay clear of the limit still train models that predict finite numbers.
+    const scaled = await make().fit(rows, huge.map((v) => v / 1e8));
+    assert.ok((await scaled.predict(rows)).every(Number.isFinite), name);
   }
 });
