@@ -187,10 +187,15 @@ property(
     const total = weights.reduce((a, b) => a + b);
     const args = {
       output: c.output,
-      x: Float32Array.from(
-        { length: c.batch * c.dim },
-        () => (rng.next() * 10 - 5) * (1 + Math.min(c.sigma, 50)),
-      ),
+      // Rows near a component, noised by σ (up to 3 of its standard deviations away): far
+      // from every component, at small σ in many dims, the log-likelihoods reach 1e5, beyond
+      // what float32 resolves, and which component a row belongs to is a coin toss in any
+      // float32 kernel.
+      x: Float32Array.from({ length: c.batch * c.dim }, (_, i) => {
+        const k = Math.floor(i / c.dim) % c.components, j = i % c.dim;
+        const spread = Math.sqrt(variances[k][j] + c.sigma * c.sigma);
+        return means[k][j] + spread * (rng.next() * 6 - 3);
+      }),
       batch: c.batch,
       dim: c.dim,
       sigma: c.sigma,
@@ -508,7 +513,24 @@ const sampleCase = fc.constantFrom(...SAMPLER_NAMES).chain((sampler) =>
     seed: u32,
     firstSample: fc.oneof(fc.constant(0), fc.nat(1000)),
   })
-).filter((c) => c.batch * c.dim <= 1031 * 67);
+).filter((c) => c.batch * c.dim <= 1031 * 67 && steepestDrop(c.schedule) <= 1e3);
+
+/**
+ * The largest σ_i/σ_{i+1} of a schedule (above 0). A step that drops 10⁴-fold (Karras with
+ * ρ < 1) lands next to the data from far away, where the mixture's component is decided by
+ * log-likelihood differences float32 cannot resolve: such runs differ between any two float32
+ * kernels by the distance between components, so they are left out.
+ */
+function steepestDrop(schedule: { name: ScheduleName; options: Record<string, unknown> }): number {
+  const sigmas = (SCHEDULES[schedule.name] as (o: Record<string, unknown>) => Float64Array)(
+    schedule.options,
+  );
+  let drop = 1;
+  for (let i = 0; i + 1 < sigmas.length && sigmas[i + 1] > 0; i++) {
+    drop = Math.max(drop, sigmas[i] / sigmas[i + 1]);
+  }
+  return drop;
+}
 
 type SampleCase = typeof sampleCase extends fc.Arbitrary<infer T> ? T : never;
 
@@ -548,8 +570,15 @@ property(
   sampleCase,
   async (_wasm, c) => {
     const label = fc.stringify(c);
-    const expected = await sample(runOptions(c, "js"));
     const actual = await sample(runOptions(c, "wasm"));
+    assert.ok(actual.every(Number.isFinite), `${label}: not finite`);
+    // Rows are independent (noise depends on (seed, sample) only), so the first rows of a large
+    // run are a small run. Large runs are here for the work split across the workers (the same
+    // bits at one thread and at two, checked by `property`); against the reference only their
+    // first 64 rows: among thousands of 67-dim rows, one now and then sits on a likelihood tie
+    // between two components at some step, where float32 kernels may take either branch.
+    const rows = Math.min(c.batch, c.batch * c.dim > 4096 ? 64 : c.batch);
+    const expected = await sample({ ...runOptions(c, "js"), batch: rows });
     assert.ok(expected.every(Number.isFinite), `${label}: the reference is not finite`);
     // The mixture's outputs differ from the reference's by float32 roundings (2e−4 above); a
     // few steps carry them to the tolerance of wasm_test.ts's whole runs. The state starts at
@@ -564,7 +593,8 @@ property(
       drop = Math.max(drop, sigmas[i] / sigmas[i + 1]);
     }
     const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
-    assertClose(actual, expected, 2e-3, label, 2 ** -18 * sigmas[0] + 2 ** -20 * drop * scale);
+    const head = actual.subarray(0, rows * c.dim);
+    assertClose(head, expected, 2e-3, label, 2 ** -18 * sigmas[0] + 2 ** -20 * drop * scale);
     return actual;
   },
 );
