@@ -41,3 +41,27 @@ export function rampSchedule(
   }
   return out;
 }
+
+/**
+ * Returns `levels` (N + 1 noise levels, the last 0) after checking that they are finite and
+ * strictly decreasing, as every sampler needs them. Options inside their own ranges can still
+ * break that at the edges (σ_min ≈ σ_max over many steps, a tiny ρ, ᾱ underflowing to 0, an
+ * ε_s of 1), where levels round to equal, infinite or NaN values: a RangeError naming the
+ * options that set the levels says so.
+ */
+export function checkLevels(levels: Float64Array, options: readonly string[]): Float64Array {
+  for (let i = 0; i + 1 < levels.length; i++) {
+    if (!(Number.isFinite(levels[i]) && levels[i] > levels[i + 1])) {
+      const names = options.map((o) => `"${o}"`);
+      const list = names.length > 1
+        ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`
+        : names[0];
+      throw new RangeError(
+        `Expected ${list} to give finite, strictly decreasing noise levels but level ${i} is ${
+          levels[i]
+        } and level ${i + 1} is ${levels[i + 1]}`,
+      );
+    }
+  }
+  return levels;
+}

@@ -1,5 +1,6 @@
 import { checkChoice, checkNumber, show } from "../_validate.ts";
 import { discreteTimesteps } from "./discrete_timesteps.ts";
+import { checkLevels } from "./_schedule.ts";
 
 /** The β schedules of discrete-time models. */
 export const BETA_SCHEDULES = ["linear", "scaled-linear", "cosine"] as const;
@@ -40,7 +41,8 @@ function betas(
  * @param opts.spacing Timestep spacing, see {@link discreteTimesteps} (default `leading`).
  * @param opts.offset Offset of `leading` timesteps (default 0).
  * @returns N + 1 levels ending in 0.
- * @throws {TypeError | RangeError} On bad counts, an unknown schedule or spacing.
+ * @throws {TypeError | RangeError} On bad counts, an unknown schedule or spacing, or options
+ *   whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -81,5 +83,6 @@ export function discreteSigmas(opts: {
     const a = alphaBar[timesteps[i]];
     out[i] = Math.sqrt((1 - a) / a);
   }
-  return out;
+  // Large β make ᾱ underflow to 0 (σ = ∞) before the last training step.
+  return checkLevels(out, ["betaStart", "betaEnd", "betaSchedule", "trainSteps"]);
 }

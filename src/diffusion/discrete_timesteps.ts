@@ -21,7 +21,8 @@ function roundHalfEven(v: number): number {
  * @param opts.steps Number of steps N (1 ≤ N ≤ T).
  * @param opts.trainSteps T (default 1000).
  * @param opts.spacing One of `leading` (default), `trailing`, `linspace`.
- * @param opts.offset Added to `leading` timesteps (default 0).
+ * @param opts.offset Added to `leading` timesteps (default 0), at most T − 1 − (N − 1)·⌊T/N⌋ so
+ *   that the largest stays below T.
  * @returns N timesteps, decreasing.
  * @throws {TypeError | RangeError} On bad counts or an unknown spacing.
  * @example
@@ -42,12 +43,17 @@ export function discreteTimesteps(
   checkNumber("trainSteps", trainSteps, { min: 1, integer: true });
   checkNumber("steps", steps, { min: 1, max: trainSteps, integer: true });
   checkChoice("spacing", spacing, TIMESTEP_SPACINGS);
-  checkNumber("offset", offset, { min: 0, max: trainSteps - 1, integer: true });
+  // Leading timesteps are j·⌊T/N⌋ + offset: the largest, (N − 1)·⌊T/N⌋ + offset, must stay
+  // below T (clamping it would repeat a timestep).
+  const maxOffset = spacing === "leading"
+    ? trainSteps - 1 - (steps - 1) * Math.floor(trainSteps / steps)
+    : trainSteps - 1;
+  checkNumber("offset", offset, { min: 0, max: maxOffset, integer: true });
   const out = new Int32Array(steps);
   for (let i = 0; i < steps; i++) {
     const j = steps - 1 - i; // index in increasing order
     if (spacing === "leading") {
-      out[i] = Math.min(j * Math.floor(trainSteps / steps) + offset, trainSteps - 1);
+      out[i] = j * Math.floor(trainSteps / steps) + offset;
     } else if (spacing === "trailing") {
       out[i] = roundHalfEven(trainSteps - i * (trainSteps / steps)) - 1;
     } else {

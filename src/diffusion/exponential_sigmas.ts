@@ -1,4 +1,4 @@
-import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
+import { checkLevels, checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
 
 /**
  * Noise levels evenly spaced in log σ from sigmaMax to sigmaMin, then a final zero
@@ -8,7 +8,8 @@ import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule
  * @param opts.sigmaMin Lowest non-zero level (default 0.002).
  * @param opts.sigmaMax Highest level (default 80).
  * @returns N + 1 levels ending in 0.
- * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range.
+ * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range, or options
+ *   whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -24,8 +25,9 @@ export function exponentialSigmas(
   const { steps, sigmaMin = 0.002, sigmaMax = 80 } = opts;
   checkSigmaRange(sigmaMin, sigmaMax);
   const lo = Math.log(sigmaMin), hi = Math.log(sigmaMax);
-  return rampSchedule(steps, (r) => Math.exp(hi + r * (lo - hi)), {
+  const levels = rampSchedule(steps, (r) => Math.exp(hi + r * (lo - hi)), {
     first: sigmaMax,
     last: sigmaMin,
   });
+  return checkLevels(levels, ["steps", "sigmaMin", "sigmaMax"]);
 }

@@ -1,5 +1,5 @@
 import { checkNumber } from "../_validate.ts";
-import { checkScheduleOptions } from "./_schedule.ts";
+import { checkLevels, checkScheduleOptions } from "./_schedule.ts";
 
 /**
  * Levels for flow-matching / rectified-flow models (x_t = (1 − t)·x₀ + t·ε): times evenly
@@ -11,7 +11,8 @@ import { checkScheduleOptions } from "./_schedule.ts";
  * @param opts.shift Resolution shift (default 1: none).
  * @param opts.tMax First time, below 1 where σ is infinite (default 0.999).
  * @returns N + 1 levels ending in 0.
- * @throws {TypeError | RangeError} On a non-integer `steps`, shift ≤ 0 or tMax outside (0, 1).
+ * @throws {TypeError | RangeError} On a non-integer `steps`, shift ≤ 0 or tMax outside (0, 1),
+ *   or options whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -34,5 +35,5 @@ export function flowMatchingSigmas(
     const shifted = (shift * t) / (1 + (shift - 1) * t);
     out[i] = shifted / (1 - shifted);
   }
-  return out;
+  return checkLevels(out, ["steps", "shift", "tMax"]);
 }

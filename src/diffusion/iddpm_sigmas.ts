@@ -1,6 +1,6 @@
 import { checkNumber } from "../_validate.ts";
 import { iddpmLevels } from "./_iddpm.ts";
-import { checkScheduleOptions, rampSchedule } from "./_schedule.ts";
+import { checkLevels, checkScheduleOptions, rampSchedule } from "./_schedule.ts";
 
 /**
  * The iDDPM schedule of EDM (Karras et al. 2022, Table 1): levels picked from the model's own
@@ -12,7 +12,8 @@ import { checkScheduleOptions, rampSchedule } from "./_schedule.ts";
  * @param opts.m M, the training steps (default 1000).
  * @param opts.j0 First index j₀ (default 8, which puts σ_max near 80).
  * @returns N + 1 levels ending in 0.
- * @throws {TypeError | RangeError} On a non-integer `steps` or bad constants.
+ * @throws {TypeError | RangeError} On a non-integer `steps` or bad constants, or options
+ *   whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -32,5 +33,6 @@ export function iddpmSigmas(
   checkNumber("j0", j0, { min: 0, max: m - 1, integer: true });
   checkNumber("steps", steps, { min: 1, max: m - j0, integer: true });
   const u = iddpmLevels(m, c1, c2);
-  return rampSchedule(steps, (r) => u[Math.floor(j0 + (m - 1 - j0) * r + 0.5)]);
+  const levels = rampSchedule(steps, (r) => u[Math.floor(j0 + (m - 1 - j0) * r + 0.5)]);
+  return checkLevels(levels, ["steps", "c1", "c2", "m", "j0"]);
 }

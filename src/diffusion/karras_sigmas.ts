@@ -1,5 +1,5 @@
 import { checkNumber } from "../_validate.ts";
-import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
+import { checkLevels, checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
 
 /**
  * The noise levels of Karras et al. (2022, eq. 5): evenly spaced in σ^(1/ρ) from sigmaMax down
@@ -10,7 +10,8 @@ import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule
  * @param opts.sigmaMax Highest level (default 80).
  * @param opts.rho Warping exponent ρ (default 7).
  * @returns N + 1 levels, strictly decreasing, ending in 0.
- * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range.
+ * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range, or options
+ *   whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -27,8 +28,9 @@ export function karrasSigmas(
   checkSigmaRange(sigmaMin, sigmaMax);
   checkNumber("rho", rho, { min: 0, minExclusive: true });
   const lo = sigmaMin ** (1 / rho), hi = sigmaMax ** (1 / rho);
-  return rampSchedule(steps, (r) => (hi + r * (lo - hi)) ** rho, {
+  const levels = rampSchedule(steps, (r) => (hi + r * (lo - hi)) ** rho, {
     first: sigmaMax,
     last: sigmaMin,
   });
+  return checkLevels(levels, ["steps", "sigmaMin", "sigmaMax", "rho"]);
 }

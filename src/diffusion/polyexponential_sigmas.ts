@@ -1,5 +1,5 @@
 import { checkNumber } from "../_validate.ts";
-import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
+import { checkLevels, checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
 
 /**
  * Noise levels polynomial in log σ: `log σ_i = log σ_min + (1 − i/(N−1))^ρ · log(σ_max/σ_min)`,
@@ -10,7 +10,8 @@ import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule
  * @param opts.sigmaMax Highest level (default 80).
  * @param opts.rho Exponent ρ (default 1).
  * @returns N + 1 levels ending in 0.
- * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range.
+ * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range, or options
+ *   whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -27,8 +28,9 @@ export function polyexponentialSigmas(
   checkSigmaRange(sigmaMin, sigmaMax);
   checkNumber("rho", rho, { min: 0, minExclusive: true });
   const lo = Math.log(sigmaMin), span = Math.log(sigmaMax) - lo;
-  return rampSchedule(steps, (r) => Math.exp(lo + (1 - r) ** rho * span), {
+  const levels = rampSchedule(steps, (r) => Math.exp(lo + (1 - r) ** rho * span), {
     first: sigmaMax,
     last: sigmaMin,
   });
+  return checkLevels(levels, ["steps", "sigmaMin", "sigmaMax", "rho"]);
 }

@@ -1,4 +1,4 @@
-import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
+import { checkLevels, checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule.ts";
 
 /**
  * The VE schedule of EDM (Karras et al. 2022, Table 1): times
@@ -9,7 +9,8 @@ import { checkScheduleOptions, checkSigmaRange, rampSchedule } from "./_schedule
  * @param opts.sigmaMin Lowest non-zero level (default 0.02).
  * @param opts.sigmaMax Highest level (default 100).
  * @returns N + 1 levels ending in 0.
- * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range.
+ * @throws {TypeError | RangeError} On a non-integer `steps` or a bad range, or options
+ *   whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -25,8 +26,9 @@ export function veSigmas(
   const { steps, sigmaMin = 0.02, sigmaMax = 100 } = opts;
   checkSigmaRange(sigmaMin, sigmaMax);
   const tMax = sigmaMax * sigmaMax, ratio = (sigmaMin * sigmaMin) / tMax;
-  return rampSchedule(steps, (r) => Math.sqrt(tMax * ratio ** r), {
+  const levels = rampSchedule(steps, (r) => Math.sqrt(tMax * ratio ** r), {
     first: sigmaMax,
     last: sigmaMin,
   });
+  return checkLevels(levels, ["steps", "sigmaMin", "sigmaMax"]);
 }

@@ -1,5 +1,5 @@
 import { checkNumber } from "../_validate.ts";
-import { checkScheduleOptions, rampSchedule } from "./_schedule.ts";
+import { checkLevels, checkScheduleOptions, rampSchedule } from "./_schedule.ts";
 
 /**
  * The VP schedule of EDM (Karras et al. 2022, Table 1): times evenly spaced from 1 down to ε_s,
@@ -10,7 +10,8 @@ import { checkScheduleOptions, rampSchedule } from "./_schedule.ts";
  * @param opts.betaMin β_min (default 0.1).
  * @param opts.epsS Last time ε_s (default 1e-3).
  * @returns N + 1 levels ending in 0.
- * @throws {TypeError | RangeError} On a non-integer `steps` or bad constants.
+ * @throws {TypeError | RangeError} On a non-integer `steps` or bad constants, or options
+ *   whose levels would round to equal, infinite or NaN values.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -27,8 +28,9 @@ export function vpSigmas(
   checkNumber("betaD", betaD, { min: 0, minExclusive: true });
   checkNumber("betaMin", betaMin, { min: 0 });
   checkNumber("epsS", epsS, { min: 0, max: 1, minExclusive: true });
-  return rampSchedule(steps, (r) => {
+  const levels = rampSchedule(steps, (r) => {
     const t = 1 + r * (epsS - 1);
     return Math.sqrt(Math.expm1(0.5 * betaD * t * t + betaMin * t));
   });
+  return checkLevels(levels, ["steps", "betaD", "betaMin", "epsS"]);
 }

@@ -46,9 +46,25 @@ export function toFeatures(
   return m;
 }
 
-/** Labels or targets: one finite number per row. */
+/** The largest float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Labels or targets: one finite number per row, within float32's range (models keep leaves,
+ * coefficients and class labels as float32, so a larger target could only come back as ±∞).
+ */
 export function toLabels(name: string, value: unknown, rows: number): Float64Array {
-  return toVector(name, value, rows);
+  const labels = toVector(name, value, rows);
+  for (let i = 0; i < labels.length; i++) {
+    if (Math.abs(labels[i]) > FLOAT32_MAX) {
+      throw new RangeError(
+        `Expected "${name}" to hold numbers within float32's range (±${FLOAT32_MAX}) but entry ${i} is ${
+          labels[i]
+        }`,
+      );
+    }
+  }
+  return labels;
 }
 
 /** Non-negative, finite sample weights with a positive sum, one per row; null when absent. */

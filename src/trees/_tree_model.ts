@@ -140,8 +140,27 @@ export class EnsembleBuilder {
     return this.#treeGroup.length - 1;
   }
 
-  /** The ensemble of the first `treeCount` trees (all by default). */
+  /**
+   * The ensemble of the first `treeCount` trees (all by default).
+   *
+   * @throws {RangeError} When the leaves could add up to an output beyond float32's range (a
+   *   booster fitted to targets near float32's largest value): such a model could predict ±∞,
+   *   and fromJSON would refuse it.
+   */
   build(treeCount = this.treeCount): TreeEnsemble {
+    const model = this.#ensemble(treeCount);
+    const bound = marginBounds(model), k = overflowingOutput(bound);
+    if (k >= 0) {
+      throw new RangeError(
+        `Expected "y" to be small enough for the model's outputs to stay within float32's range but the trees of output ${k} can add up to ${
+          bound[k]
+        }; scale the targets down`,
+      );
+    }
+    return model;
+  }
+
+  #ensemble(treeCount: number): TreeEnsemble {
     const end = this.#treeStart[treeCount];
     return {
       nFeatures: this.nFeatures,
@@ -156,11 +175,27 @@ export class EnsembleBuilder {
       left: Int32Array.from(this.#left.slice(0, end)),
       right: Int32Array.from(this.#right.slice(0, end)),
       value: Float32Array.from(this.#value.slice(0, end * this.leafWidth)),
-      gain: Float32Array.from(this.#gain.slice(0, end)),
-      cover: Float32Array.from(this.#cover.slice(0, end)),
+      gain: saturatedFloat32(this.#gain.slice(0, end)),
+      cover: saturatedFloat32(this.#cover.slice(0, end)),
       ...(this.#anyCategorical ? { categories: categorySplits(this.#categories, end) } : {}),
     };
   }
+}
+
+/** The largest float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A gain or cover as the model keeps it, beyond float32's range held at its largest value:
+ * large targets or weights give split gains (squares of gradient sums) beyond it, and a model
+ * must stay finite to be saved and loaded again.
+ */
+export function saturateFloat32(v: number): number {
+  return Math.max(-FLOAT32_MAX, Math.min(FLOAT32_MAX, v));
+}
+
+function saturatedFloat32(values: readonly number[]): Float32Array {
+  return Float32Array.from(values, saturateFloat32);
 }
 
 /** The category sets of nodes [0, end) as bitsets (see the module comment). */
@@ -443,11 +478,10 @@ function thresholdFrom(path: string, value: unknown): number {
 }
 
 /**
- * Throws unless |baseMargin| plus, over trees, the largest |leaf value| of each stays a finite
- * float32 for every output: then no raw output can overflow to ±∞, whatever leaves a row
- * reaches.
+ * Per output, |baseMargin| plus, over trees, the largest |leaf value| of each: no raw output can
+ * exceed it, whatever leaves a row reaches.
  */
-function checkMarginBound(name: string, model: TreeEnsemble): void {
+function marginBounds(model: TreeEnsemble): Float64Array {
   const { leafWidth: W, treeStart, treeGroup, feature, value } = model;
   const bound = Float64Array.from(model.baseMargin, Math.abs);
   for (let t = 0; t < treeGroup.length; t++) {
@@ -459,14 +493,26 @@ function checkMarginBound(name: string, model: TreeEnsemble): void {
       bound[treeGroup[t] + j] += largest;
     }
   }
-  for (let k = 0; k < bound.length; k++) {
-    if (!Number.isFinite(Math.fround(bound[k]))) {
-      throw new RangeError(
-        `Expected the leaves of "${name}" to add up to finite float32 outputs but output ${k} can reach ${
-          bound[k]
-        }`,
-      );
-    }
+  return bound;
+}
+
+/** The first output whose bound is beyond float32's range, or −1. */
+function overflowingOutput(bound: Float64Array): number {
+  return bound.findIndex((b) => !Number.isFinite(Math.fround(b)));
+}
+
+/**
+ * Throws unless the margin bounds stay finite float32 values for every output: then no raw
+ * output can overflow to ±∞.
+ */
+function checkMarginBound(name: string, model: TreeEnsemble): void {
+  const bound = marginBounds(model), k = overflowingOutput(bound);
+  if (k >= 0) {
+    throw new RangeError(
+      `Expected the leaves of "${name}" to add up to finite float32 outputs but output ${k} can reach ${
+        bound[k]
+      }`,
+    );
   }
 }
 

@@ -56,6 +56,12 @@ Deno.test("discreteTimesteps() rejects bad options by name", () => {
   assert.throws(() => discreteTimesteps({ steps: 1001 }), /"steps"/);
   assert.throws(() => discreteTimesteps({ steps: 10, spacing: "middle" }), /"spacing"/);
   assert.throws(() => discreteTimesteps({ steps: 10, offset: -1 }), /"offset"/);
+  // Leading timesteps stay below T: with N = T every offset would repeat timestep T − 1 (it was
+  // clamped there before), and k = ⌊T/N⌋ = 20 for N = 50 leaves room for an offset of 19.
+  assert.throws(() => discreteTimesteps({ steps: 1000, offset: 1 }), /"offset".*<= 0/);
+  assert.equal(discreteTimesteps({ steps: 50, offset: 19 })[0], 999);
+  assert.throws(() => discreteTimesteps({ steps: 50, offset: 20 }), /"offset"/);
+  assert.equal(discreteTimesteps({ steps: 1000, offset: 500, spacing: "trailing" })[0], 999);
   assert.throws(
     () => discreteTimesteps({ steps: 10, space: "x" } as never),
     /Unknown option "space"/,

@@ -4,6 +4,7 @@ import {
   exponentialSigmas,
   flowMatchingSigmas,
   iddpmSigmas,
+  karrasSigmas,
   polyexponentialSigmas,
   SCHEDULES,
   veSigmas,
@@ -97,4 +98,24 @@ Deno.test("discreteSigmas() reproduces the DDPM and Stable Diffusion extremes", 
     /"betaStart"/,
   );
   assert.throws(() => discreteSigmas({ steps: 10, betaSchedule: "quadratic" }), /"betaSchedule"/);
+});
+
+Deno.test("schedules refuse options whose levels would round to equal, infinite or NaN values", () => {
+  // Each was accepted before and gave levels that sample() refuses (found by
+  // tests/diffusion/property_test.ts): ε_s = 1 repeats σ(1); a large β_d overflows σ(1); large β
+  // underflow ᾱ to 0 (σ = ∞); a tiny ρ turns σ^(1/ρ) into 0 and ∞ (NaN levels); C₁ > 1 takes the
+  // square root of a negative number.
+  const cases: [() => Float64Array, RegExp][] = [
+    [() => vpSigmas({ steps: 4, epsS: 1 }), /"epsS" to give finite, strictly decreasing/],
+    [() => vpSigmas({ steps: 4, betaD: 2000 }), /"betaD".*level 0 is Infinity/],
+    [() => discreteSigmas({ steps: 10, betaStart: 0.5, betaEnd: 0.9 }), /"betaEnd".*Infinity/],
+    [() => discreteSigmas({ steps: 3, betaEnd: 1, spacing: "trailing" }), /"betaEnd".*Infinity/],
+    [() => karrasSigmas({ steps: 5, rho: 0.001 }), /"rho".*NaN/],
+    [() => iddpmSigmas({ steps: 4, c1: 1.5 }), /"c1".*NaN/],
+  ];
+  for (const [make, message] of cases) {
+    assert.throws(make, (e) => e instanceof RangeError && message.test(e.message));
+  }
+  // One level from ε_s = 1 is fine: σ(1), then 0.
+  assert.equal(vpSigmas({ steps: 1, epsS: 1 }).length, 2);
 });

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import {
+  DecisionTreeRegressor,
   GradientBoostingClassifier,
   GradientBoostingRegressor,
+  RandomForestRegressor,
   XGBClassifier,
   XGBRegressor,
 } from "../../src/trees/mod.ts";
+import { Ridge } from "../../src/mod.ts";
+import { Rng } from "../../src/_random.ts";
 
 const X = [[0, 1], [1, 0], [2, 1], [3, 0], [4, 1], [5, 0]];
 const y = [0, 0, 1, 1, 0, 1];
@@ -209,5 +213,68 @@ Deno.test("tree estimators take Tensors and arrays alike", async () => {
     const a = await (await make().fit(X, y)).predict(X);
     const b = await (await make().fit(tensor, Float64Array.from(y))).predict(tensor);
     assert.deepEqual(a, b, name);
+  }
+});
+
+Deno.test("targets beyond float32's range are refused by name; large ones give models that save and load", async () => {
+  // Found by tests/trees/property_test.ts: y = 1e300 trained models predicting NaN and ±∞, and
+  // y = 1e30 trained models whose split gains (squares of gradient sums) overflowed float32, so
+  // toJSON() wrote null and fromJSON() refused the model it had just written.
+  const makers: [string, () => Any][] = [
+    ...ESTIMATORS.filter(([name]) => name.endsWith("Regressor")).map(([n, make]) =>
+      [n, () => make()] as [string, () => Any]
+    ),
+    ["DecisionTreeRegressor", () => new DecisionTreeRegressor({ backend: "js" })],
+    ["RandomForestRegressor", () => new RandomForestRegressor({ nEstimators: 2, backend: "js" })],
+    ["Ridge", () => new Ridge()],
+  ];
+  for (const [name, make] of makers) {
+    await assert.rejects(make().fit(X, y.map((v) => (v ? 1e300 : -1))), (e: Error) => {
+      assert.ok(e instanceof RangeError, name);
+      assert.match(e.message, /"y" to hold numbers within float32's range .* entry 2 is 1e\+300/);
+      return true;
+    });
+    const model = await make().fit(X, y.map((v, i) => (v ? 1e30 : -2e30) * (1 + i / 10)));
+    const restored = model.constructor.fromJSON(JSON.parse(JSON.stringify(model.toJSON())));
+    const before = await model.predict(X), after = await restored.predict(X);
+    assert.ok(before.every(Number.isFinite), name);
+    assert.deepEqual(after, before, name);
+  }
+});
+
+Deno.test("boosters refuse targets whose trees could add up beyond float32's range, and keep their model", async () => {
+  // Found by tests/trees/property_test.ts's probes: y within float32's range but near its
+  // largest value trained boosters predicting ±∞ on finite rows (training rows among them), and
+  // fromJSON refused the model toJSON wrote.
+  const rng = new Rng(3);
+  const rows = Array.from({ length: 200 }, () => [rng.next(), rng.next(), rng.next()]);
+  const huge = rows.map(([a, b, c]) =>
+    (a > 0.5 ? 3.3e38 : -3.3e38) * (b > 0.5 ? 1 : -0.9) * (c > 0.3 ? 1 : 0.5)
+  );
+  const makers: [string, () => Any][] = [
+    ["XGBRegressor", () => new XGBRegressor({ nEstimators: 30, learningRate: 1, backend: "js" })],
+    [
+      "GradientBoostingRegressor",
+      () =>
+        new GradientBoostingRegressor({
+          nEstimators: 30,
+          loss: "huber",
+          learningRate: 0.5,
+          backend: "js",
+        }),
+    ],
+  ];
+  for (const [name, make] of makers) {
+    const model = await make().fit(rows, rows.map(([a]) => a * 2));
+    const before = JSON.stringify(model.toJSON());
+    await assert.rejects(model.fit(rows, huge), (e: Error) => {
+      assert.ok(e instanceof RangeError, name);
+      assert.match(e.message, /"y" to be small enough .* float32's range/, name);
+      return true;
+    });
+    assert.equal(JSON.stringify(model.toJSON()), before, `${name} kept its model`);
+    // Large targets that stay clear of the limit still train models that predict finite numbers.
+    const scaled = await make().fit(rows, huge.map((v) => v / 1e8));
+    assert.ok((await scaled.predict(rows)).every(Number.isFinite), name);
   }
 });

@@ -8,7 +8,7 @@
  * @module
  */
 import { type CartTree, strictThreshold } from "./_cart_exact.ts";
-import type { TreeEnsemble } from "../_tree_model.ts";
+import { saturateFloat32, type TreeEnsemble } from "../_tree_model.ts";
 
 /** A typed array that grows by doubling. */
 class Growable<A extends Int32Array | Float32Array | Uint8Array> {
@@ -85,8 +85,8 @@ export class CartModelWriter {
       defaultLeft[at] = tree.missingLeft[i];
       left[at] = isLeaf ? -1 : base + l;
       right[at] = isLeaf ? -1 : base + r;
-      gain[at] = isLeaf ? 0 : w[i] * imp[i] - w[l] * imp[l] - w[r] * imp[r];
-      cover[at] = w[i];
+      gain[at] = isLeaf ? 0 : saturateFloat32(w[i] * imp[i] - w[l] * imp[l] - w[r] * imp[r]);
+      cover[at] = saturateFloat32(w[i]);
       for (let k = 0; k < W; k++) value[valueAt + i * W + k] = tree.value[i * W + k] * scale;
     }
     this.#treeStart.push(base + n);
