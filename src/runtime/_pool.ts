@@ -225,6 +225,8 @@ async function runInPlace(worker: PoolWorker, list: Task[]): Promise<void> {
 /** A place in the pool: the worker now in it (null: started again on the next call). */
 interface Slot {
   worker: Promise<PoolWorker> | null;
+  /** That worker once it has started, while it holds the slot: a share then starts at once. */
+  ready: PoolWorker | null;
 }
 
 /**
@@ -275,7 +277,7 @@ export class Pool {
     this.size = workers.length;
     this.#shared = launch.memory !== null;
     this.#launch = launch;
-    this.#slots = workers.map((worker) => ({ worker: Promise.resolve(worker) }));
+    this.#slots = workers.map((worker) => ({ worker: Promise.resolve(worker), ready: worker }));
     workers.forEach((worker, w) => this.#watch(w, worker));
   }
 
@@ -363,6 +365,7 @@ export class Pool {
     await Promise.all(this.#slots.map(async (slot) => {
       const worker = await slot.worker?.catch(() => null);
       slot.worker = null;
+      slot.ready = null;
       if (!worker) return;
       worker.doorbell?.stop();
       await worker.terminate();
@@ -385,7 +388,12 @@ export class Pool {
 
   async #runShare(w: number, fn: (worker: PoolWorker) => Promise<void>): Promise<void> {
     const slot = this.#slots[w];
-    const worker = await (slot.worker ??= this.#replace(w));
+    // A started worker is rung in this turn, without an await first: the caller's own share
+    // (WasmRuntime.runSharing) runs right after this returns, and the worker must be busy
+    // meanwhile, not waiting for that share to end before it even gets its list.
+    const worker = slot.ready !== null && slot.worker !== null
+      ? slot.ready
+      : await (slot.worker ??= this.#replace(w));
     const shares = this.#shares.get(worker) ?? 0;
     this.#shares.set(worker, shares + 1);
     if (shares === 0) worker.hold(true);
@@ -407,6 +415,7 @@ export class Pool {
         throw new Error("The worker pool was disposed");
       }
       this.#watch(w, worker);
+      if (slot.worker === started) slot.ready = worker;
       return worker;
     });
     started.catch(() => {
@@ -425,6 +434,7 @@ export class Pool {
     const current = slot.worker;
     const vacate = () => {
       if (slot.worker === current && !this.#terminated) slot.worker = null;
+      if (slot.ready === worker) slot.ready = null;
     };
     worker.ending?.catch(vacate);
     const gone = worker.lost.catch(async (error) => {
