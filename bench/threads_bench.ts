@@ -36,14 +36,14 @@ interface Case {
 
 function cases(): Case[] {
   const out: Case[] = [];
-  for (const n of [64, 128, 256, 512, 1024]) {
+  for (const n of [64, 128, 192, 256, 512, 1024]) {
     const a = { data: randomF32(n * n, 1), shape: [n, n] }, b = { data: randomF32(n * n, 2), shape: [n, n] };
     out.push({
       label: `matmul ${n}³`, work: 2 * n ** 3, unit: "GFLOP/s", runs: n >= 1024 ? 5 : 15,
       run: () => matmul(a, b, { backend: "wasm" }),
     });
   }
-  for (const n of [64, 256, 1024, 4096]) {
+  for (const n of [64, 128, 256, 1024, 4096]) {
     const t = (seed: number) => ({ data: randomF32(H * n * D, seed), shape: [1, H, n, D] });
     const q = t(1), k = t(2), v = t(3);
     out.push({
@@ -51,7 +51,7 @@ function cases(): Case[] {
       run: () => scaledDotProductAttention(q, k, v, { backend: "wasm" }),
     });
   }
-  for (const batch of [64, MIXTURE_BATCH]) {
+  for (const batch of [64, MIXTURE_BATCH, 16 * MIXTURE_BATCH]) {
     for (const sigma of [0.2, 20]) {
       const x = randomF32(batch * DIM, 7).map((value) => 3 * value);
       const info = { batch, dim: DIM };

@@ -24,8 +24,12 @@ import {
 import type { Region, Scope, WasmRuntime } from "../../runtime/_wasm.ts";
 import { allFinite } from "../../_validate.ts";
 
-/** Below this many flops a call stays one task: a worker round trip costs ~60–80 µs. */
-const MIN_PARALLEL_FLOPS = 1 << 22;
+/**
+ * Up to this many flops (2^26: SDPA at N ≈ 180, H = 8, D = 64) a call stays one task. Measured
+ * (bench/threads_bench.ts, Deno, 2 threads / 1, medians of 3 alternating rounds): split, N = 64
+ * (8.4 MFLOP) ran at 0.66× and N = 128 (34 MFLOP) at 0.72×; N = 256 (134 MFLOP) gains 1.3–1.5×.
+ */
+const MIN_PARALLEL_FLOPS = 1 << 26;
 /** Tasks per thread: several, so that causal items of unequal cost even out round-robin. */
 const TASKS_PER_THREAD = 4;
 
