@@ -197,22 +197,56 @@ export async function runDenoTests(opts: {
   flags?: string[];
   env?: Record<string, string>;
   echo?: boolean;
+  /**
+   * Runs again, at most this many times, when the process crashed at exit (SIGABRT or SIGSEGV)
+   * after a complete report in which every test passed, saying so: Deno's WebGPU teardown
+   * corrupts the heap at exit now and then (`double free or corruption`, measured here: 6–11 in
+   * 30 runs of a dozen files that each open a device), after every test has run. Any failing
+   * test, missing report or other exit code still fails at once.
+   */
+  retriesAfterCrashAtExit?: number;
+  log?: (line: string) => void;
 }): Promise<SuiteResult> {
   const report = await Deno.makeTempFile({ prefix: "tessera-junit-", suffix: ".xml" });
   try {
-    await Deno.remove(report);
-    const run = await execute(opts.deno, [
-      "test",
-      "-A",
-      ...(opts.flags ?? []),
-      `--junit-path=${report}`,
-      ...opts.paths,
-    ], { cwd: opts.cwd, env: opts.env, echo: opts.echo });
-    const xml = await Deno.readTextFile(report).catch(() => null);
-    return tallyDeno({ ...run, xml });
+    for (let attempt = 0;; attempt++) {
+      await Deno.remove(report).catch(() => {});
+      const run = await execute(opts.deno, [
+        "test",
+        "-A",
+        ...(opts.flags ?? []),
+        `--junit-path=${report}`,
+        ...opts.paths,
+      ], { cwd: opts.cwd, env: opts.env, echo: opts.echo });
+      const xml = await Deno.readTextFile(report).catch(() => null);
+      const result = tallyDeno({ ...run, xml });
+      if (attempt < (opts.retriesAfterCrashAtExit ?? 0) && crashedAtExit(run, xml, result)) {
+        (opts.log ?? console.log)(
+          `deno test crashed at exit (code ${run.code}) after all ${result.passed} tests passed: ` +
+            `Deno's WebGPU teardown; running these files again`,
+        );
+        continue;
+      }
+      return result;
+    }
   } finally {
     await Deno.remove(report).catch(() => {});
   }
+}
+
+/**
+ * Whether a run's only fault is its exit: killed by SIGABRT (134) or SIGSEGV (139) after it
+ * wrote a complete report and its console summary, with tests run and none failed.
+ */
+export function crashedAtExit(
+  run: { code: number; output: string },
+  xml: string | null,
+  result: SuiteResult,
+): boolean {
+  const counts = consoleCounts(run.output);
+  return (run.code === 134 || run.code === 139) && xml !== null && counts !== null &&
+    counts.failed === 0 && counts.passed > 0 && result.passed > 0 &&
+    result.failed.length === 1 && result.failed[0] === `deno test exited with code ${run.code}`;
 }
 
 /** Adds up the suites of one test command and writes its summary. */

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   consoleCounts,
+  crashedAtExit,
   parseJUnit,
   runDenoTests,
   skipOf,
@@ -87,6 +88,25 @@ Deno.test("runDenoTests() counts failed tests and steps by file and name", async
   });
   assert.equal(result.passed, 1);
   assert.deepEqual(result.failed.toSorted(), ["./steps_test.ts: outer", "./steps_test.ts: outer > broken"]);
+});
+
+Deno.test("crashedAtExit() holds only for an abort or segfault after a complete, all-passed run", () => {
+  const xml = `<testsuites><testsuite name="./a_test.ts">
+    <testcase name="a" classname="./a_test.ts" time="0"></testcase>
+  </testsuite></testsuites>`;
+  const passed = "ok | 1 passed | 0 failed (5ms)\n\ndouble free or corruption (out)\n";
+  const check = (code: number, output: string, report: string | null) =>
+    crashedAtExit({ code, output }, report, tallyDeno({ code, output, xml: report }));
+  assert.equal(check(134, passed, xml), true);
+  assert.equal(check(139, passed, xml), true);
+  assert.equal(check(1, passed, xml), false, "an ordinary failure exit");
+  assert.equal(check(134, passed, null), false, "no report");
+  assert.equal(check(134, "double free or corruption (out)\n", xml), false, "no console summary");
+  assert.equal(check(134, "FAILED | 0 passed | 1 failed (5ms)\n", xml), false, "a failed test");
+  const failing = `<testsuites><testsuite name="./a_test.ts">
+    <testcase name="a" classname="./a_test.ts" time="0"><failure message="x"/></testcase>
+  </testsuite></testsuites>`;
+  assert.equal(check(134, passed, failing), false, "a failure in the report");
 });
 
 Deno.test("tallyDeno() turns a non-zero exit with a clean report into a failure", () => {
