@@ -18,3 +18,31 @@
   const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
 }
+
+/**
+ * Four columns of a group of g (4 or 6) rows, rowBytes apart from `at`, written column-major
+ * from `out`, `step` = 4·g bytes per column:
+ *
+ *   out:  row0[0] .. row(g−1)[0] | row0[1] .. row(g−1)[1] | ... (four columns)
+ *
+ * through a 4×4 transpose, rows 4 and 5 as pairs. The micro-kernels' row-group packing.
+ */
+// @ts-ignore: decorator
+@inline export function interleave4Columns(at: usize, rowBytes: usize, g: i32, out: usize, step: usize): void {
+  const r0 = v128.load(at), r1 = v128.load(at + rowBytes);
+  const r2 = v128.load(at + 2 * rowBytes), r3 = v128.load(at + 3 * rowBytes);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(out, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(out + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(out + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(out + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+  if (g == 6) {
+    const r4 = v128.load(at + 4 * rowBytes), r5 = v128.load(at + 5 * rowBytes);
+    const lo = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5), hi = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
+    v128.store64_lane(out, lo, 0, 16);
+    v128.store64_lane(out + step, lo, 1, 16);
+    v128.store64_lane(out + 2 * step, hi, 0, 16);
+    v128.store64_lane(out + 3 * step, hi, 1, 16);
+  }
+}

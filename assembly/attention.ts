@@ -26,7 +26,7 @@
 // register allocator spilled their accumulators (~10% slower). Each item runs in a fixed
 // order, so results do not depend on how items are split across threads.
 
-import { hsum4_f32, madd4_f32 } from "./_simd";
+import { hsum4_f32, interleave4Columns, madd4_f32 } from "./_simd";
 
 const KEY_BLOCK: i32 = 64;
 
@@ -230,26 +230,7 @@ function packQueries(q: usize, qRow: usize, rows: i32, D: i32, dst: usize): void
     const step = <usize>g << 2;
     let d = 0;
     if (g >= 4) {
-      for (; d + 4 <= D; d += 4) {
-        const at = src + (<usize>d << 2);
-        const r0v = v128.load(at), r1v = v128.load(at + qRow);
-        const r2v = v128.load(at + 2 * qRow), r3v = v128.load(at + 3 * qRow);
-        const t0 = v128.shuffle<f32>(r0v, r1v, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2v, r3v, 0, 4, 1, 5);
-        const t2 = v128.shuffle<f32>(r0v, r1v, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2v, r3v, 2, 6, 3, 7);
-        const o = out + <usize>d * step;
-        v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-        v128.store(o + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-        v128.store(o + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-        v128.store(o + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
-        if (g == 6) {
-          const r4v = v128.load(at + 4 * qRow), r5v = v128.load(at + 5 * qRow);
-          const lo = v128.shuffle<f32>(r4v, r5v, 0, 4, 1, 5), hi = v128.shuffle<f32>(r4v, r5v, 2, 6, 3, 7);
-          v128.store64_lane(o, lo, 0, 16);
-          v128.store64_lane(o + step, lo, 1, 16);
-          v128.store64_lane(o + 2 * step, hi, 0, 16);
-          v128.store64_lane(o + 3 * step, hi, 1, 16);
-        }
-      }
+      for (; d + 4 <= D; d += 4) interleave4Columns(src + (<usize>d << 2), qRow, g, out + <usize>d * step, step);
     }
     for (; d < D; d++) {
       for (let i = 0; i < g; i++) {

@@ -17,7 +17,7 @@
 // The K blocking is fixed, so every element of C is summed in the same order whatever rows a
 // thread is given: results are bit-identical for any split.
 
-import { madd4_f32 } from "./_simd";
+import { interleave4Columns, madd4_f32 } from "./_simd";
 
 const KC: i32 = 256;
 const MC: i32 = 72;
@@ -55,26 +55,7 @@ function packA(
     if (sak == 4 && g >= 4) {
       // Rows contiguous in k: four k at a time through a 4×4 transpose (rows 4 and 5 as pairs).
       let k = 0;
-      for (; k + 4 <= kc; k += 4) {
-        const at = src + (<usize>k << 2);
-        const r0 = v128.load(at), r1 = v128.load(at + sar);
-        const r2 = v128.load(at + 2 * sar), r3 = v128.load(at + 3 * sar);
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        const o = out + <usize>k * step;
-        v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-        v128.store(o + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-        v128.store(o + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-        v128.store(o + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
-        if (g == 6) {
-          const r4 = v128.load(at + 4 * sar), r5 = v128.load(at + 5 * sar);
-          const lo = v128.shuffle<f32>(r4, r5, 0, 4, 1, 5), hi = v128.shuffle<f32>(r4, r5, 2, 6, 3, 7);
-          v128.store64_lane(o, lo, 0, 16);
-          v128.store64_lane(o + step, lo, 1, 16);
-          v128.store64_lane(o + 2 * step, hi, 0, 16);
-          v128.store64_lane(o + 3 * step, hi, 1, 16);
-        }
-      }
+      for (; k + 4 <= kc; k += 4) interleave4Columns(src + (<usize>k << 2), sar, g, out + <usize>k * step, step);
       for (; k < kc; k++) {
         for (let r = 0; r < g; r++) {
           store<f32>(out + <usize>k * step + (<usize>r << 2), load<f32>(src + <usize>r * sar + (<usize>k << 2)));
