@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   dispose,
+  GaussianMixture,
   gatedAttentionUnit,
   init,
   karrasSigmas,
@@ -163,6 +164,23 @@ for (const threads of [1, 2]) {
       );
       const out = await sample({ ...opts, batch: 4, backend: "wasm" });
       assert.deepEqual([...new Set(out)], [3]);
+    });
+  });
+
+  Deno.test(`too big for WASM memory (${where}): the Gaussian-mixture denoiser`, async () => {
+    await capped(threads, async () => {
+      const options = { means: [[0, 0], [1, 1]], variances: [[1, 1], [1, 1]], weights: [1, 2] };
+      const mixture = new GaussianMixture({ ...options, backend: "wasm" });
+      // 2^20 rows of 2 values: 8 MiB for x alone.
+      const batch = 1 << 20;
+      await refusedBeforeAllocating(
+        () => Promise.resolve(mixture.denoiser(new Float32Array(batch * 2), 1, { batch, dim: 2 })),
+        "x",
+      );
+      const x = new Float32Array([0.5, -0.5, 2, 1]);
+      const got = await mixture.denoiser(x, 1, { batch: 2, dim: 2 });
+      const want = await new GaussianMixture({ ...options, backend: "js" }).denoiser(x, 1, { batch: 2, dim: 2 });
+      for (let i = 0; i < 4; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-5, `element ${i}`);
     });
   });
 

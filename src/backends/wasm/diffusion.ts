@@ -180,6 +180,14 @@ class WasmMixture {
     const { batch, dim, components } = args, n = batch * dim;
     if (n === 0) return;
     const ranges = rowRanges(this.#runtime, batch, n * components * 4);
+    // Before anything is allocated: x and the output where they are copied, then the tables.
+    const memory = this.#runtime.memory.buffer;
+    const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
+    this.#runtime.checkFits({
+      x: xHere ? 0 : n * 4,
+      output: outHere ? 0 : n * 4,
+      means: mixtureLayout(args, ranges.length, false, false).bytes,
+    });
     if (ranges.length === 1) return this.#inThread(args);
     return this.#pooled(args, ranges);
   }
