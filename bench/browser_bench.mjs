@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { launchChromium } from "../tests/_chromium.mjs";
+import { median } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
 const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream" };
@@ -48,9 +49,9 @@ const cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
 const page = await serve(async (req, res) => {
   const path = new URL(req.url, "http://x").pathname;
   const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
-  if (path === "/page.js") {
+  if (path === "/page.js" || path === "/_common.mjs") {
     res.writeHead(200, { "content-type": "text/javascript", ...isolation });
-    res.end(await readFile(new URL("bench/browser/page.js", root)));
+    res.end(await readFile(new URL(path === "/page.js" ? "bench/browser/page.js" : "bench/_common.mjs", root)));
   } else {
     res.writeHead(200, { "content-type": "text/html", ...isolation });
     res.end(`<!doctype html><title>bench</title><script type="module" src="/page.js${new URL(req.url, "http://x").search}"></script>`);
@@ -80,10 +81,6 @@ const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const chromiumVersion = /Chrome\/([\d.]+)/.exec(result.userAgent)?.[1] ?? "?";
 // Each cell: the median over rounds of GFLOP/s, and the median over rounds of the ratio to the
 // peer measured in the same round.
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const { rounds } = result;
 const cell = (pick, base) =>
   `${fmt(median(rounds.map(pick)))} (${median(rounds.map((r) => pick(r) / base(r))).toFixed(2)}×)`;
@@ -115,8 +112,8 @@ const table = [
 ].join("\n");
 const text = `Headless Chromium ${chromiumVersion}, page cross-origin isolated (${result.isolated}), bundle and ` +
   `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³; medians of ` +
-  `${rounds.length} rounds, each ratio taken within a round.\n\n${table}\n\n` +
-  `Thread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.`;
+  `${rounds.length} rounds, each ratio taken within a round.\n\n${table}` +
+  (scaling.length ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.` : "");
 console.log(text);
 
 if (process.argv.includes("--readme")) {

@@ -6,6 +6,7 @@
 // rounds, each ratio the median of the ratios taken within a round. Needs a built dist/.
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { median, medianMs, random } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
 const tessera = await import(new URL("dist/tessera.js", root).href);
@@ -19,33 +20,6 @@ const ROUNDS = Number(process.env.TESSERA_BENCH_ROUNDS ?? (process.env.ATTENTION
 const threadsArg = process.argv.includes("--threads") ? process.argv[process.argv.indexOf("--threads") + 1] : null;
 const THREADS = (threadsArg ?? [1, 2, 4].filter((t) => t === 1 || t <= availableParallelism()).join(","))
   .split(",").map(Number);
-
-function random(n, seed) {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
-async function medianMs(fn, { runs = 7, warmup = 2, minMs = 300 } = {}) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  const start = performance.now();
-  while (times.length < runs || (performance.now() - start < minMs && times.length < 100)) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 const runsFor = (n) => (n >= 4096 ? { runs: 3, warmup: 1, minMs: 0 } : {});
 const qkv = (n) => [1, 2, 3].map((seed) => ({ data: random(H * n * D, seed), shape: [1, H, n, D] }));

@@ -3,36 +3,14 @@
 // onnxruntime-web (one thread, MatMul→Softmax→MatMul graph) for SDPA and tfjs-backend-wasm (one
 // thread, its SIMD build) for matmul, measured in the same page. Reports through
 // globalThis.result.
+import { medianMs, random } from "./_common.mjs";
+
 const params = new URLSearchParams(location.search);
 const cdn = params.get("cdn");
 const LENGTHS = (params.get("lengths") ?? "512,1024,4096").split(",").map(Number);
 const THREADS = (params.get("threads") ?? "1,2").split(",").map(Number);
 const ROUNDS = Number(params.get("rounds") ?? 3);
 const H = 8, D = 64, M = 512;
-
-function random(n, seed) {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
-
-async function medianMs(fn, { runs = 7, warmup = 2, minMs = 300 } = {}) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  const start = performance.now();
-  while (times.length < runs || (performance.now() - start < minMs && times.length < 100)) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const m = times.length >> 1;
-  return times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2;
-}
 
 const runsFor = (n) => (n >= 4096 ? { runs: 3, warmup: 1, minMs: 0 } : {});
 const qkv = (n) => [1, 2, 3].map((seed) => ({ data: random(H * n * D, seed), shape: [1, H, n, D] }));
