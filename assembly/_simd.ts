@@ -19,16 +19,65 @@
   return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
 }
 
+// Rows go through the micro-kernels (attention.ts, matmul.ts) in groups: 6 where the build
+// has a fused multiply-add (12 accumulators + 2 vectors + 1 splat fill 15 of V8's 16 vector
+// registers), 4 without one (each step needs a temporary for the product, so 6 rows would
+// spill), then single rows; 6s and 4s chosen so that at most one row is left over
+// (8 = 4 + 4 and 9 = 4 + 4 + 1, not 6 + 1 + 1 and 6 + 1 + 1 + 1).
+/** Rows in the group that starts `left` rows before the end of a block. */
+// @ts-ignore: decorator
+@inline export function groupRows(left: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD && left >= 6 && left != 8 && left != 9) return 6;
+  return left >= 4 ? 4 : 1;
+}
+
+/**
+ * Copies `count` columns of `rows` rows (element (i, c) at src + i·rowBytes + c·colBytes) into
+ * row groups (groupRows): the group of rows i .. i + g − 1 occupies g·count floats from
+ * dst + i·count·4, column-major,
+ *
+ *   (i, 0) .. (i+g−1, 0) | (i, 1) .. (i+g−1, 1) | ...
+ *
+ * so a micro-kernel step reads its g values at constant offsets from one pointer.
+ */
+export function packRowGroups(
+  src: usize, rowBytes: usize, colBytes: usize, rows: i32, count: i32, dst: usize,
+): void {
+  let i = 0;
+  while (i < rows) {
+    const g = groupRows(rows - i);
+    const from = src + <usize>i * rowBytes, out = dst + (<usize>(i * count) << 2);
+    const step = <usize>g << 2;
+    let c = 0;
+    if (g >= 4 && colBytes == 4) {
+      // Rows contiguous in c: four columns at a time through a 4×4 transpose.
+      for (; c + 4 <= count; c += 4) interleave4Columns(from + (<usize>c << 2), rowBytes, g, out + <usize>c * step, step);
+    } else if (g >= 4 && rowBytes == 4) {
+      // Columns contiguous (a transposed matrix): each column's group is already one run.
+      for (; c < count; c++) {
+        const at = from + <usize>c * colBytes, to = out + <usize>c * step;
+        v128.store(to, v128.load(at));
+        if (g == 6) v128.store64_lane(to, v128.load64_zero(at, 16), 0, 16);
+      }
+    }
+    for (; c < count; c++) {
+      const at = from + <usize>c * colBytes, to = out + <usize>c * step;
+      for (let r = 0; r < g; r++) store<f32>(to + (<usize>r << 2), load<f32>(at + <usize>r * rowBytes));
+    }
+    i += g;
+  }
+}
+
 /**
  * Four columns of a group of g (4 or 6) rows, rowBytes apart from `at`, written column-major
  * from `out`, `step` = 4·g bytes per column:
  *
  *   out:  row0[0] .. row(g−1)[0] | row0[1] .. row(g−1)[1] | ... (four columns)
  *
- * through a 4×4 transpose, rows 4 and 5 as pairs. The micro-kernels' row-group packing.
+ * through a 4×4 transpose, rows 4 and 5 as pairs.
  */
 // @ts-ignore: decorator
-@inline export function interleave4Columns(at: usize, rowBytes: usize, g: i32, out: usize, step: usize): void {
+@inline function interleave4Columns(at: usize, rowBytes: usize, g: i32, out: usize, step: usize): void {
   const r0 = v128.load(at), r1 = v128.load(at + rowBytes);
   const r2 = v128.load(at + 2 * rowBytes), r3 = v128.load(at + 3 * rowBytes);
   const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);

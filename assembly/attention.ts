@@ -26,7 +26,7 @@
 // register allocator spilled their accumulators (~10% slower). Each item runs in a fixed
 // order, so results do not depend on how items are split across threads.
 
-import { hsum4_f32, interleave4Columns, madd4_f32 } from "./_simd";
+import { groupRows, hsum4_f32, madd4_f32, packRowGroups } from "./_simd";
 
 const KEY_BLOCK: i32 = 64;
 
@@ -197,52 +197,12 @@ function packKeys(k: usize, packed: usize, count: i32, D: i32): void {
   }
 }
 
-// Rows of a query block go through the micro-kernels in groups: 6 rows where the build has a
-// fused multiply-add (12 accumulators + 2 keys + 1 splat fill 15 of V8's 16 vector registers),
-// 4 rows without it (each step needs a temporary for the product, so 6 rows would spill), then
-// single rows.
-// @ts-ignore: decorator
-@inline function groupRows(r: i32, rows: i32): i32 {
-  const left = rows - r;
-  // 6s and 4s so that few rows are left over: 8 = 4 + 4 and 9 = 4 + 4 + 1, not 6 + 1 + 1 and
-  // 6 + 1 + 1 + 1.
-  if (ASC_FEATURE_RELAXED_SIMD && left >= 6 && left != 8 && left != 9) return 6;
-  return left >= 4 ? 4 : 1;
-}
-
 // Bytes between rows of the logits / weights tile: every tile has KEY_BLOCK columns, so the
 // micro-kernels address its rows with constant offsets (one pointer, no per-row registers).
 const TILE_ROW: usize = <usize>KEY_BLOCK << 2;
 
-// Copies `rows` query rows of D floats into row groups (groupRows): the group of rows r0 ..
-// r0 + g − 1 occupies g·D floats from dst + r0·D, d-major,
-//
-//   q[r0][0] .. q[r0+g−1][0] | q[r0][1] .. q[r0+g−1][1] | ...
-//
-// so a micro-kernel reads the g values of step d at constant offsets from one pointer. Four
-// dimensions at a time go through a 4×4 transpose (rows 4 and 5 of a 6-row group as pairs).
-function packQueries(q: usize, qRow: usize, rows: i32, D: i32, dst: usize): void {
-  let r0 = 0;
-  while (r0 < rows) {
-    const g = groupRows(r0, rows);
-    const src = q + <usize>r0 * qRow;
-    const out = dst + <usize>r0 * qRow;
-    const step = <usize>g << 2;
-    let d = 0;
-    if (g >= 4) {
-      for (; d + 4 <= D; d += 4) interleave4Columns(src + (<usize>d << 2), qRow, g, out + <usize>d * step, step);
-    }
-    for (; d < D; d++) {
-      for (let i = 0; i < g; i++) {
-        store<f32>(out + <usize>d * step + (<usize>i << 2), load<f32>(src + <usize>i * qRow + (<usize>d << 2)));
-      }
-    }
-    r0 += g;
-  }
-}
-
 // S[4 rows][8 keys] = scale · Q[4 rows] · panel, over D steps. q is a 4-row group
-// (packQueries); s is the first row of the tile.
+// (packRowGroups); s is the first row of the tile.
 function scores4x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -454,7 +414,7 @@ function accumulateBlockGuarded(
 }
 
 // S[rows][0 .. width) = scale · Q[rows] · packed keys into a tile, by 6×8 / 4×8 / 1×8
-// micro-kernels per 8-key panel. qp holds the rows packed by packQueries; `width` is a
+// micro-kernels per 8-key panel. qp holds the rows packed by packRowGroups; `width` is a
 // multiple of 8.
 function scoresBlock(qp: usize, packed: usize, D: i32, tile: usize, rows: i32, width: i32, scale: v128): void {
   const qRow = <usize>D << 2;
@@ -463,7 +423,7 @@ function scoresBlock(qp: usize, packed: usize, D: i32, tile: usize, rows: i32, w
     const s = tile + (<usize>p << 2);
     let r = 0;
     while (r < rows) {
-      const g = groupRows(r, rows);
+      const g = groupRows(rows - r);
       const q = qp + <usize>r * qRow, sr = s + <usize>r * TILE_ROW;
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) scores6x8(q, panel, D, sr, scale);
       else if (g == 4) scores4x8(q, panel, D, sr, scale);
@@ -484,7 +444,7 @@ function accumulateBlock(
     const ve = v + (<usize>e << 2), oe = o + (<usize>e << 2);
     let r = 0;
     while (r < rows) {
-      const g = groupRows(r, rows);
+      const g = groupRows(rows - r);
       const pr = p + <usize>r * TILE_ROW, or = oe + <usize>r * oRow, ar = alphas + (<usize>r << 2);
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) accumulate6x8(pr, ve, vRow, kc, or, oRow, ar);
       else if (g == 4) accumulate4x8(pr, ve, vRow, kc, or, oRow, ar);
@@ -583,7 +543,7 @@ export function flash_forward_f32(
     const i0 = block * Br, rows = min(Br, Nq - i0);
     const keyEnd = isCausal ? max(0, min(Nk, i0 + rows + offset)) : Nk;
     const qBlock = q + <usize>(bh * Nq + i0) * qRow;
-    packQueries(qBlock, qRow, rows, D, qPacked);
+    packRowGroups(qBlock, qRow, 4, rows, D, qPacked);
     fill_f32(stats, -Infinity, rows);
     fill_f32(sums, 0, rows);
     fill_f32(acc, 0, rows * Dv);
@@ -804,7 +764,7 @@ function localChunk(
     packKeys(k + <usize>kb * qRow, packed, kc, D);
     for (let r0 = isCausal ? kb : 0; r0 < len; r0 += MIXED_ROWS) {
       const rows = min(MIXED_ROWS, len - r0);
-      packQueries(q + <usize>r0 * qRow, qRow, rows, D, qPacked);
+      packRowGroups(q + <usize>r0 * qRow, qRow, 4, rows, D, qPacked);
       scoresBlock(qPacked, packed, D, tile, rows, width, scale);
       for (let r = 0; r < rows; r++) {
         const i = r0 + r;

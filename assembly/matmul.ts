@@ -11,13 +11,13 @@
 // splats one A value per row and does 8 multiply-adds (6×8 with 12 registers where the build
 // has a fused multiply-add). Loops are blocked over K (KC) so a micro-panel of B (KC×8 floats =
 // 8 KiB) stays in L1 while it is reused for MC rows of A. Each MC×KC block of op(A) is first
-// copied into row groups, k-major (packA), so a micro-kernel step reads its splats at constant
-// offsets from one pointer whatever A's strides: two pointer increments per step, not one per
-// row.
+// copied into row groups, k-major (packRowGroups in _simd.ts), so a micro-kernel step reads its
+// splats at constant offsets from one pointer whatever A's strides: two pointer increments per
+// step, not one per row.
 // The K blocking is fixed, so every element of C is summed in the same order whatever rows a
 // thread is given: results are bit-identical for any split.
 
-import { interleave4Columns, madd4_f32 } from "./_simd";
+import { groupRows, madd4_f32, packRowGroups } from "./_simd";
 
 const KC: i32 = 256;
 const MC: i32 = 72;
@@ -25,57 +25,6 @@ const MC: i32 = 72;
 /** Bytes of scratch one matmul_rows_f32 task needs (one packed MC×KC block of A). */
 export function matmul_rows_scratch_f32(): i32 {
   return (MC * KC) << 2;
-}
-
-// Rows go through the micro-kernels in groups: 6 where the build has a fused multiply-add,
-// 4 without one (each step needs a temporary for the product, so 6 rows would spill), then
-// single rows.
-// @ts-ignore: decorator
-@inline function groupRows(i: i32, end: i32): i32 {
-  const left = end - i;
-  // 6s and 4s so that at most one row is left over: 8 = 4 + 4 and 9 = 4 + 4 + 1, not 6 + 1 + 1
-  // and 6 + 1 + 1 + 1.
-  if (ASC_FEATURE_RELAXED_SIMD && left >= 6 && left != 8 && left != 9) return 6;
-  return left >= 4 ? 4 : 1;
-}
-
-// Copies rows [m0, m1) × columns [k0, k0 + kc) of op(A) into row groups (groupRows): the group
-// of rows i .. i + g − 1 occupies g·kc floats from dst + (i − m0)·kc, k-major:
-//
-//   A(i, k0) .. A(i+g−1, k0) | A(i, k0+1) .. A(i+g−1, k0+1) | ...
-function packA(
-  a: usize, sar: usize, sak: usize, m0: i32, m1: i32, k0: i32, kc: i32, dst: usize,
-): void {
-  let i = m0;
-  while (i < m1) {
-    const g = groupRows(i, m1);
-    const out = dst + (<usize>((i - m0) * kc) << 2);
-    const src = a + <usize>i * sar + <usize>k0 * sak;
-    const step = <usize>g << 2;
-    if (sak == 4 && g >= 4) {
-      // Rows contiguous in k: four k at a time through a 4×4 transpose (rows 4 and 5 as pairs).
-      let k = 0;
-      for (; k + 4 <= kc; k += 4) interleave4Columns(src + (<usize>k << 2), sar, g, out + <usize>k * step, step);
-      for (; k < kc; k++) {
-        for (let r = 0; r < g; r++) {
-          store<f32>(out + <usize>k * step + (<usize>r << 2), load<f32>(src + <usize>r * sar + (<usize>k << 2)));
-        }
-      }
-    } else if (sar == 4 && g >= 4) {
-      // Rows contiguous (op(A) = Aᵀ): each k's group is already one run of g floats.
-      for (let k = 0; k < kc; k++) {
-        const from = src + <usize>k * sak, to = out + <usize>k * step;
-        v128.store(to, v128.load(from));
-        if (g == 6) v128.store64_lane(to, v128.load64_zero(from, 16), 0, 16);
-      }
-    } else {
-      for (let k = 0; k < kc; k++) {
-        const from = src + <usize>k * sak, to = out + <usize>k * step;
-        for (let r = 0; r < g; r++) store<f32>(to + (<usize>r << 2), load<f32>(from + <usize>r * sar));
-      }
-    }
-    i += g;
-  }
 }
 
 /** Packs op(B) (K×N; element (k, n) at b[k·strideK + n·strideN]) into 8-column panels. */
@@ -262,13 +211,13 @@ export function matmul_rows_f32(
     const first = k0 == 0;
     for (let m0 = rowStart; m0 < rowEnd; m0 += MC) {
       const m1 = min(m0 + MC, rowEnd);
-      packA(a, sar, sak, m0, m1, k0, kc, scratch);
+      packRowGroups(a + <usize>m0 * sar + <usize>k0 * sak, sar, sak, m1 - m0, kc, scratch);
       for (let p = 0; p < panels; p++) {
         const cols = min(8, N - (p << 3));
         const bp = packed + ((<usize>p * <usize>K + <usize>k0) << 5);
         let i = m0;
         while (i < m1) {
-          const g = groupRows(i, m1);
+          const g = groupRows(m1 - i);
           const ap = scratch + (<usize>((i - m0) * kc) << 2);
           const cp = c + <usize>i * ldc + (<usize>p << 5);
           if (ASC_FEATURE_RELAXED_SIMD && g == 6) micro6x8(ap, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
