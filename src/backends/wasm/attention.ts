@@ -21,7 +21,7 @@ import {
   type LinearForwardArgs,
   type MixedChunkArgs,
 } from "../attention.ts";
-import type { Region, Scope, WasmRuntime } from "../../runtime/_wasm.ts";
+import { type Region, type Scope, touchPages, type WasmRuntime } from "../../runtime/_wasm.ts";
 import { allFinite } from "../../_validate.ts";
 
 /**
@@ -70,6 +70,7 @@ type TaskPlanner = (lo: number, hi: number, scratch: number) => TaskPlan;
 /**
  * Runs `kernel` over the items [first, end): cuts them into tasks (splitItems), gives each
  * task its own `scratchBytes` of scratch and the arguments and regions `plan` makes for it.
+ * `output`, the fresh array the results are copied into, is faulted in while workers compute.
  */
 async function runTasks(
   s: Scope,
@@ -77,7 +78,7 @@ async function runTasks(
   [first, end]: [number, number],
   { flops, scratchBytes }: { flops: number; scratchBytes: number },
   plan: TaskPlanner,
-  out?: { into: Float32Array; rows: [number, number]; width: number },
+  output?: Float32Array,
 ): Promise<void> {
   const ranges = splitItems(first, end, s.runtime.threads, flops);
   const scratch = scratchFor(s, scratchBytes, ranges.length);
@@ -86,13 +87,7 @@ async function runTasks(
     ...plan(lo, hi, scratch.offsets[t]),
     scratch: [[scratch.offsets[t], scratch.bytes]],
   })));
-  // While the workers compute, this thread faults in the pages of the output rows (a fresh
-  // array, overwritten by the copy out): the copy would otherwise pay for them afterwards, in
-  // the part of the call that does not split.
-  if (out !== undefined && ranges.length > 1) {
-    const [r0, r1] = out.rows;
-    for (let i = r0 * out.width; i < r1 * out.width; i += 1024) out.into[i] = 0;
-  }
+  if (output !== undefined && ranges.length > 1) touchPages(output);
   await running;
 }
 
@@ -126,7 +121,6 @@ interface QueryKeyValue {
   v: number;
 }
 
-/** Copies q, k and v into WASM memory. */
 /**
  * Throws a RangeError naming the biggest buffer when the call cannot fit in WASM memory, before
  * anything is allocated (every buffer is copied in whole, whatever the item range).
@@ -136,6 +130,7 @@ function checkFits(runtime: WasmRuntime, buffers: Record<string, Float32Array | 
   runtime.checkFits(Object.fromEntries(bytes));
 }
 
+/** Copies q, k and v into WASM memory. */
 function putQueryKeyValue(s: Scope, args: { q: Float32Array; k: Float32Array; v: Float32Array }) {
   return { q: s.put(args.q), k: s.put(args.k), v: s.put(args.v) };
 }
@@ -194,7 +189,8 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
     // Non-finite values take the kernel's guarded path, where zero weights contribute nothing.
     const guardValues = allFinite(args.v) ? 0 : 1;
     const outRows = flashRows(args, items[0], items[1]);
-    const into = { into: args.out, rows: outRows, width: valueDim };
+    // The output rows this call writes, faulted in while the workers compute.
+    const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
     await runTasks(s, "flash_forward_f32", items, { flops, scratchBytes }, (lo, hi, scratch) => {
       const [r0, r1] = flashRows(args, lo, hi);
       const kv = kvRows(Math.floor(lo / blocks), Math.floor((hi - 1) / blocks), args, keyLength);

@@ -180,16 +180,15 @@ class WasmMixture {
     const { batch, dim, components } = args, n = batch * dim;
     if (n === 0) return;
     const ranges = rowRanges(this.#runtime, batch, n * components * 4);
-    // Before anything is allocated: x and the output where they are copied, then the tables.
+    // Views of this memory (workspace buffers lent by a sampler) are read and written in place.
     const memory = this.#runtime.memory.buffer;
     const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
-    this.#runtime.checkFits({
-      x: xHere ? 0 : n * 4,
-      output: outHere ? 0 : n * 4,
-      means: mixtureLayout(args, ranges.length, false, false).bytes,
-    });
-    if (ranges.length === 1) return this.#inThread(args);
-    return this.#pooled(args, ranges);
+    const layout = mixtureLayout(args, ranges.length, !xHere, !outHere);
+    // Before anything is allocated: x and the output where they are copied, then the tables.
+    this.#runtime.checkFits({ x: xHere ? 0 : n * 4, output: outHere ? 0 : n * 4, means: layout.x });
+    const xAt = xHere ? args.x.byteOffset : null, outAt = outHere ? args.out.byteOffset : null;
+    if (ranges.length === 1) return this.#inThread(args, layout, xAt, outAt);
+    return this.#pooled(args, layout, xAt, outAt, ranges);
   }
 
   #view(): Float32Array {
@@ -198,41 +197,55 @@ class WasmMixture {
     return this.#f32;
   }
 
-  #inThread(args: MixtureArgs): void {
+  /**
+   * Writes the tables (and x, unless it lies in this memory already, at byte offset `xAt`) into
+   * the block at `at`; returns the byte offsets of x and out (`outAt` where out lies in it).
+   */
+  #fill(
+    args: MixtureArgs,
+    layout: MixtureLayout,
+    at: number,
+    xAt: number | null,
+    outAt: number | null,
+  ) {
+    const f32 = this.#view(), n = args.batch * args.dim;
+    writeMixtureTables(f32, at, layout, args);
+    const x = xAt ?? at + layout.x;
+    if (xAt === null) f32.set(args.x.length === n ? args.x : args.x.subarray(0, n), x >> 2);
+    return { x, out: outAt ?? at + layout.out };
+  }
+
+  #inThread(
+    args: MixtureArgs,
+    layout: MixtureLayout,
+    xAt: number | null,
+    outAt: number | null,
+  ): void {
     const runtime = this.#runtime, n = args.batch * args.dim;
-    // Views of this memory (workspace buffers lent by a sampler) are read and written in place.
-    const memory = runtime.memory.buffer;
-    const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
-    const layout = mixtureLayout(args, 1, !xHere, !outHere);
     const at = runtime.heap.alloc(layout.bytes);
     try {
-      const f32 = this.#view();
-      writeMixtureTables(f32, at, layout, args);
-      const x = xHere ? args.x.byteOffset : at + layout.x;
-      const out = outHere ? args.out.byteOffset : at + layout.out;
-      if (!xHere) f32.set(args.x.length === n ? args.x : args.x.subarray(0, n), x >> 2);
+      const { x, out } = this.#fill(args, layout, at, xAt, outAt);
       runtime.call(
         "diffusion_gmm_f32",
         ...mixtureKernelArgs(at, layout, x, out, args, [0, args.batch], 0),
       );
-      if (!outHere) args.out.set(this.#view().subarray(out >> 2, (out >> 2) + n));
+      if (outAt === null) args.out.set(this.#view().subarray(out >> 2, (out >> 2) + n));
     } finally {
       runtime.heap.free(at);
     }
   }
 
-  async #pooled(args: MixtureArgs, ranges: [number, number][]): Promise<void> {
+  async #pooled(
+    args: MixtureArgs,
+    layout: MixtureLayout,
+    xAt: number | null,
+    outAt: number | null,
+    ranges: [number, number][],
+  ): Promise<void> {
     const runtime = this.#runtime, dim = args.dim, n = args.batch * dim;
     await runtime.scope(async (s) => {
-      const memory = runtime.memory.buffer;
-      const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
-      const layout = mixtureLayout(args, ranges.length, !xHere, !outHere);
       const at = s.alloc(layout.bytes);
-      const f32 = this.#view();
-      writeMixtureTables(f32, at, layout, args);
-      const x = xHere ? args.x.byteOffset : at + layout.x;
-      const out = outHere ? args.out.byteOffset : at + layout.out;
-      if (!xHere) f32.set(args.x.subarray(0, n), x >> 2);
+      const { x, out } = this.#fill(args, layout, at, xAt, outAt);
       const tasks: Task[] = ranges.map(([r0, r1], t) => ({
         kernel: "diffusion_gmm_f32",
         args: mixtureKernelArgs(at, layout, x, out, args, [r0, r1], t),
@@ -244,7 +257,7 @@ class WasmMixture {
         scratch: [[at + layout.scratch + t * layout.scratchBytes, layout.scratchBytes]],
       }));
       await runtime.runSharing(tasks);
-      if (!outHere) args.out.set(s.f32(out, n));
+      if (outAt === null) args.out.set(s.f32(out, n));
     });
   }
 }
