@@ -356,6 +356,15 @@ export class Pool {
   }
 
   /**
+   * Polls the started workers' doorbells until each has finished the last list rung to it, or
+   * for at most `ms` milliseconds (see Doorbell.pollDone); returns at once without doorbells.
+   */
+  pollDone(ms: number): void {
+    const until = performance.now() + ms;
+    for (const slot of this.#slots) slot.ready?.doorbell?.pollDone(until);
+  }
+
+  /**
    * Ends every worker once the calls running on them are done (not every host can stop a
    * thread in the middle of a task); later calls reject.
    */

