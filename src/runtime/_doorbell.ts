@@ -9,13 +9,19 @@
  *        [2] status   0 ok, 1 the list threw (message at ERROR_AT)
  *        [3] length   bytes of that message
  *        [4] taken    the request the worker took last (−1: the caller withdrew the next one)
+ *        [5] polling  1 while the worker polls for its next list (SPIN_MS), 0 once it sleeps
+ *        [6] close    1 when the caller rang this list within SPIN_MS of the last one's end
  *  f64 at TASKS_AT:   count, then per task: kernel index, argument count, arguments…
  *  u8  at ERROR_AT:   the failure ({ name, message } as JSON, UTF-8; the message cut to fit)
  * ```
  *
- * The caller writes a list and bumps `request`; the worker, waiting on that word (spinning
- * briefly first, then `Atomics.waitAsync`, so its event loop stays free), runs the list, sets
- * `done` and notifies. The caller waits on `done` the same way. A block carries one list at a
+ * The caller writes a list and bumps `request`; the worker, waiting on that word (polling it
+ * first, then `Atomics.waitAsync`, so its event loop stays free), runs the list, sets `done`
+ * and notifies. The worker polls for SPIN_MS after a list that came close after the one before
+ * (`close`), else for a few µs: waking a sleeping thread costs 0.1–0.9 ms here, often more than
+ * a share of a fit's step. The caller waits on `done` with `Atomics.waitAsync` (runSharing's
+ * caller polls it first, see pollDone), and can tell whether the worker polls (`polling`) or wake
+ * it ahead of a call (prod). A block carries one list at a
  * time: the caller rings a busy worker only after its previous list is done; a list longer
  * than the block goes in pieces, one after another in the same turn.
  *
@@ -31,7 +37,7 @@
  */
 import { raiseTaskFailure, type Task, type TaskFailure, taskFailure } from "./_task.ts";
 
-const REQUEST = 0, DONE = 1, STATUS = 2, LENGTH = 3, TAKEN = 4;
+const REQUEST = 0, DONE = 1, STATUS = 2, LENGTH = 3, TAKEN = 4, POLLING = 5, CLOSE = 6;
 const TASKS_AT = 64;
 const ERROR_BYTES = 1024;
 /** Bytes of one control block. */
@@ -68,6 +74,8 @@ export class Doorbell {
   readonly #tasks: Float64Array;
   readonly #kernels: Map<string, number>;
   #sequence = 0;
+  /** When this thread last saw a list done (performance.now()). */
+  #lastDone = -Infinity;
   /** The last list rung or queued: the next one waits for it. */
   #busy: Promise<void> = Promise.resolve();
   /** Lists rung or queued and not yet done. */
@@ -79,7 +87,7 @@ export class Doorbell {
 
   constructor(kernels: readonly string[]) {
     this.block = new SharedArrayBuffer(BLOCK_BYTES);
-    this.#words = new Int32Array(this.block, 0, 5);
+    this.#words = new Int32Array(this.block, 0, 7);
     this.#tasks = new Float64Array(this.block, TASKS_AT, TASK_CAPACITY);
     this.#kernels = new Map(kernels.map((name, i) => [name, i]));
   }
@@ -116,6 +124,26 @@ export class Doorbell {
     for (let spin = 1; Atomics.load(words, DONE) !== sequence; spin++) {
       if (spin % LOADS_PER_CLOCK === 0 && performance.now() >= until) return;
     }
+  }
+
+  /**
+   * Whether the worker is idle and polling for its next list, so that a list rung now starts
+   * within µs (not after a 0.1–0.9 ms wake-up): calls too small to pay for a wake-up may then
+   * still split. It may stop polling just after this said so; the list then only starts later.
+   */
+  polling(): boolean {
+    return this.#queued === 0 && Atomics.load(this.#words, POLLING) === 1;
+  }
+
+  /**
+   * Wakes a sleeping worker without giving it a list; it then polls for SPIN_MS. A caller that
+   * runs a small call in one task, as it is too short to wait for a wake-up, prods the workers:
+   * when such calls come close together, the next ones find them polling and may split.
+   */
+  prod(): void {
+    if (this.#stopped || Atomics.load(this.#words, POLLING) === 1) return;
+    // A notify without a new request: the worker wakes, finds none, and polls (see listen).
+    Atomics.notify(this.#words, REQUEST);
   }
 
   /** Asks the worker to stop listening (it then only answers comlink calls). */
@@ -188,6 +216,8 @@ export class Doorbell {
       for (const arg of task.args) t[at++] = arg;
     }
     const sequence = this.#sequence = (this.#sequence + 1) & 0x3fffffff;
+    // Measured here, not in the worker: its own gap would count its wake-up (up to ms here).
+    Atomics.store(words, CLOSE, performance.now() - this.#lastDone < SPIN_MS ? 1 : 0);
     Atomics.store(words, REQUEST, sequence); // publishes the list written above
     Atomics.notify(words, REQUEST);
     // No spinning here: on a machine whose cores are busy (this thread's own share just ran), a
@@ -203,6 +233,7 @@ export class Doorbell {
       await changed(words, DONE, done);
       if (this.#lost) throw new Error("The worker was lost before it finished this list");
     }
+    this.#lastDone = performance.now();
     if (Atomics.load(words, STATUS) !== 0) {
       const length = Atomics.load(words, LENGTH);
       // Copied out: TextDecoder refuses views of shared memory.
@@ -222,7 +253,7 @@ export async function listen(
   names: readonly string[],
   exports: Record<string, (...args: number[]) => unknown>,
 ): Promise<void> {
-  const words = new Int32Array(block, 0, 5);
+  const words = new Int32Array(block, 0, 7);
   const t = new Float64Array(block, TASKS_AT, TASK_CAPACITY);
   const kernels = names.map((name) => exports[name]);
   let seen = Atomics.load(words, REQUEST);
@@ -232,13 +263,17 @@ export async function listen(
   for (;;) {
     const request = pollWhile(words, REQUEST, seen, ended + poll);
     if (request === seen) {
-      poll = 0;
+      Atomics.store(words, POLLING, 0);
       await changed(words, REQUEST, seen);
+      // Woken without a request: prodded (see Doorbell.prod), as a call is near.
+      const prodded = Atomics.load(words, REQUEST) === seen;
+      [ended, poll] = prodded ? [performance.now(), SPIN_MS] : [ended, 0];
+      Atomics.store(words, POLLING, prodded ? 1 : 0);
       continue;
     }
     if (request < 0) return;
     // Lists that come close together keep the worker polling between them.
-    poll = performance.now() - ended < SPIN_MS ? SPIN_MS : 0;
+    poll = Atomics.load(words, CLOSE) === 1 ? SPIN_MS : 0;
     seen = request;
     // Take the list, unless the caller has withdrawn it (it gave this worker up for lost).
     if (Atomics.compareExchange(words, TAKEN, taken, request) !== taken) return;
@@ -260,6 +295,7 @@ export async function listen(
       Atomics.store(words, LENGTH, text.length);
       Atomics.store(words, STATUS, 1);
     }
+    Atomics.store(words, POLLING, poll > 0 ? 1 : 0);
     Atomics.store(words, DONE, seen);
     Atomics.notify(words, DONE);
     ended = performance.now();

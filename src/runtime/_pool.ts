@@ -311,8 +311,9 @@ export class Pool {
   }
 
   /**
-   * Runs the tasks across the workers and settles once every share has finished or stopped.
-   * `read`/`write` copy regions out of and into the caller's memory when it is not shared.
+   * Runs the tasks across the first `workers` workers (task i on worker i mod workers) and
+   * settles once every share has finished or stopped. `read`/`write` copy regions out of and
+   * into the caller's memory when it is not shared.
    *
    * @throws The first failing share's error, in worker order, once no share runs any more.
    */
@@ -320,8 +321,9 @@ export class Pool {
     tasks: Task[],
     read: (offset: number, bytes: number) => ArrayBuffer,
     write: (offset: number, data: ArrayBuffer) => void,
+    workers = this.size,
   ): Promise<void> {
-    const n = this.size;
+    const n = Math.min(workers, this.size);
     const shares: Promise<void>[] = [];
     // Set when the call gives up: copied shares stop before their next task and write nothing.
     const call = { over: false };
@@ -362,6 +364,19 @@ export class Pool {
   pollDone(ms: number): void {
     const until = performance.now() + ms;
     for (const slot of this.#slots) slot.ready?.doorbell?.pollDone(until);
+  }
+
+  /** Wakes the first `count` workers where they are started, idle and asleep (Doorbell.prod). */
+  prod(count: number): void {
+    for (let w = 0; w < count && w < this.size; w++) this.#slots[w].ready?.doorbell?.prod();
+  }
+
+  /** Whether the first `count` workers are started, idle and polling (see Doorbell.polling). */
+  polling(count: number): boolean {
+    for (let w = 0; w < count; w++) {
+      if (!this.#slots[w].ready?.doorbell?.polling()) return false;
+    }
+    return count <= this.size;
   }
 
   /**

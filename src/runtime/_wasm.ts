@@ -15,6 +15,7 @@
  */
 import { Heap } from "./_heap.ts";
 import { Pool } from "./_pool.ts";
+import { SPIN_MS } from "./_doorbell.ts";
 import type { Features } from "./_features.ts";
 import { raiseTaskFailure, type Task, taskFailure } from "./_task.ts";
 
@@ -44,6 +45,8 @@ export class WasmRuntime {
   readonly memory: WebAssembly.Memory;
   readonly #exports: Record<string, Kernel>;
   readonly #pool: Pool | null;
+  /** When workersPolling was last asked (performance.now()). */
+  #lastAsked = -Infinity;
 
   private constructor(
     variant: string,
@@ -125,45 +128,87 @@ export class WasmRuntime {
   }
 
   /**
-   * Runs tasks across the pool, or in order in this thread when there is none. Settles only
-   * once no task of the call runs any more, so when it rejects the caller may free its buffers.
+   * Runs tasks across the pool, or in order in this thread when there is none. `meanwhile` runs
+   * in this thread once the workers have their lists (touching the output's pages, say). Settles
+   * only once no task of the call runs any more, so when it rejects the caller may free its
+   * buffers.
    */
-  async run(tasks: Task[]): Promise<void> {
+  async run(tasks: Task[], meanwhile?: () => void): Promise<void> {
     if (this.#pool === null || tasks.length <= 1) {
       for (const task of tasks) this.call(task.kernel, ...task.args);
       return;
     }
-    await this.#pool.run(
+    const done = this.#pool.run(
       tasks,
       (offset, bytes) => this.memory.buffer.slice(offset, offset + bytes) as ArrayBuffer,
       (offset, data) => new Uint8Array(this.memory.buffer, offset).set(new Uint8Array(data)),
     );
+    await this.#meanwhile(done, meanwhile);
+    await done;
+  }
+
+  /** Whether runSharing gives this thread a share (else it is {@link run}). */
+  get sharing(): boolean {
+    return this.#pool !== null && this.shared && !ON_PAGE;
   }
 
   /**
-   * Runs shared-memory tasks with this thread taking the first one itself, instead of sleeping
-   * through the workers' round trip (45–170 µs here); the pool gets the rest, even just one.
-   * Each task must write only its own declared outputs, in place. Without shared memory or a
-   * pool, and on a page's main thread (which must stay free for the page), this is {@link run}.
+   * Runs shared-memory tasks in `threads` lanes, task i in lane i mod threads: this thread runs
+   * lane 0 itself (after `meanwhile`), instead of sleeping through the workers' round trip, and
+   * worker w lane w + 1. Each task must write only its own declared outputs, in place. Without
+   * shared memory or a pool, and on a page's main thread (which must stay free for the page),
+   * this is {@link run}.
    */
-  async runSharing(tasks: Task[]): Promise<void> {
-    if (this.#pool === null || !this.shared || tasks.length <= 1 || ON_PAGE) {
-      return await this.run(tasks);
-    }
-    const [mine, ...theirs] = tasks;
-    const done = this.#pool.run(theirs, () => {
-      throw new Error("runSharing: shared memory needs no copies");
-    }, () => {});
+  async runSharing(tasks: Task[], meanwhile?: () => void): Promise<void> {
+    if (!this.sharing || tasks.length <= 1) return await this.run(tasks, meanwhile);
+    const pool = this.#pool!, lanes = Math.min(this.threads, tasks.length);
+    const done = pool.run(
+      tasks.filter((_, i) => i % lanes !== 0),
+      () => {
+        throw new Error("runSharing: shared memory needs no copies");
+      },
+      () => {},
+      lanes - 1,
+    );
     try {
-      this.call(mine.kernel, ...mine.args);
+      meanwhile?.();
+      for (let i = 0; i < tasks.length; i += lanes) this.call(tasks[i].kernel, ...tasks[i].args);
     } catch (error) {
       // The workers still write to this memory: wait for them before the caller frees it.
       await done.catch(() => {});
       throw error;
     }
     // This thread's core is free now: poll for the workers' last µs rather than sleep.
-    this.#pool.pollDone(CALLER_POLL_MS);
+    pool.pollDone(CALLER_POLL_MS);
     await done;
+  }
+
+  /** Runs `meanwhile`; if it throws, waits for `done` (the workers use this memory) first. */
+  async #meanwhile(done: Promise<void>, meanwhile?: () => void): Promise<void> {
+    try {
+      meanwhile?.();
+    } catch (error) {
+      await done.catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Whether runSharing's next call of `tasks` tasks would find the workers it rings polling
+   * (see Doorbell.polling): then even short work pays for splitting, as nobody waits for a
+   * sleeping thread to wake. Always false without shared memory, or on a page's main thread.
+   * When false and the last such question came less than SPIN_MS ago, the workers are woken
+   * meanwhile (see Doorbell.prod): calls that come close together find them polling from the
+   * third one or so on.
+   */
+  workersPolling(tasks: number): boolean {
+    if (this.#pool === null || !this.shared || ON_PAGE) return false;
+    if (this.#pool.polling(tasks - 1)) return true;
+    // Only calls that come close together prod: waking costs an isolated call ~30 µs here.
+    const now = performance.now(), close = now - this.#lastAsked < SPIN_MS;
+    this.#lastAsked = now;
+    if (close) this.#pool.prod(tasks - 1);
+    return false;
   }
 
   /** Runs `fn` with a scope whose allocations are all freed when it settles. */
@@ -244,8 +289,13 @@ export class Scope {
   }
 
   /** Runs tasks (see WasmRuntime.run). */
-  run(tasks: Task[]): Promise<void> {
-    return this.runtime.run(tasks);
+  run(tasks: Task[], meanwhile?: () => void): Promise<void> {
+    return this.runtime.run(tasks, meanwhile);
+  }
+
+  /** Runs tasks, this thread taking a share (see WasmRuntime.runSharing). */
+  runSharing(tasks: Task[], meanwhile?: () => void): Promise<void> {
+    return this.runtime.runSharing(tasks, meanwhile);
   }
 
   /** Frees every allocation of the scope. */

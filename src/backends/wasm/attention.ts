@@ -82,13 +82,12 @@ async function runTasks(
 ): Promise<void> {
   const ranges = splitItems(first, end, s.runtime.threads, flops);
   const scratch = scratchFor(s, scratchBytes, ranges.length);
-  const running = s.run(ranges.map(([lo, hi], t) => ({
+  const tasks = ranges.map(([lo, hi], t) => ({
     kernel,
     ...plan(lo, hi, scratch.offsets[t]),
-    scratch: [[scratch.offsets[t], scratch.bytes]],
-  })));
-  if (output !== undefined && ranges.length > 1) touchPages(output);
-  await running;
+    scratch: [[scratch.offsets[t], scratch.bytes]] as Region[],
+  }));
+  await s.runSharing(tasks, output === undefined ? undefined : () => touchPages(output));
 }
 
 /**

@@ -17,11 +17,17 @@ import {
 
 /**
  * Below this much work (≈ multiply-adds; 2^25 is 16,384 rows of 64 dims and 8 components) one
- * task. Measured (Deno, `GaussianMixture.denoiser`, 2 threads / 1): 4,096 rows ran at 0.86–0.98×
- * when split at the old 2^20, 65,536 rows gain ~1.3×. The calling thread's copies in and out and
- * the fresh output array are most of a call's time and do not split.
+ * task, unless the workers are polling (see WasmRuntime.workersPolling). Measured (Deno,
+ * `GaussianMixture.denoiser`, 2 threads / 1): isolated calls 10 ms apart, whose worker must be
+ * woken first, ran split at 0.55–0.79× up to 4,096 rows and 0.88–1.02× at 8,192.
  */
 const MIN_PARALLEL_WORK = 1 << 25;
+/**
+ * From this much work (256 rows of 64 dims and 8 components) a call splits when the workers are
+ * polling: back-to-back calls (a sampler's) then ran at 1.1–1.3× (64 rows), 1.5–2.2× (1,024)
+ * and 1.6–2.4× (4,096) on 2 threads; calls come close together and the workers stay awake.
+ */
+const MIN_PARALLEL_WORK_POLLING = 1 << 19;
 
 /**
  * Row ranges for the tasks of one call: for large work, one per thread on shared memory (this
@@ -29,7 +35,13 @@ const MIN_PARALLEL_WORK = 1 << 25;
  */
 function rowRanges(runtime: WasmRuntime, batch: number, work: number): [number, number][] {
   const threads = runtime.threads;
-  if (threads === 1 || work < MIN_PARALLEL_WORK || batch < 2) return [[0, batch]];
+  if (threads === 1 || batch < 2) return [[0, batch]];
+  if (
+    work < MIN_PARALLEL_WORK &&
+    !(work >= MIN_PARALLEL_WORK_POLLING && runtime.shared && runtime.workersPolling(threads))
+  ) {
+    return [[0, batch]];
+  }
   const step = Math.ceil(batch / Math.min(batch, runtime.shared ? threads : threads * 2));
   const ranges: [number, number][] = [];
   for (let r0 = 0; r0 < batch; r0 += step) ranges.push([r0, Math.min(batch, r0 + step)]);
@@ -268,19 +280,18 @@ function fillTableBytes(dim: number): number {
 }
 
 /**
- * Fill tasks for rows of `dim` values at byte offset `at`; `table` holds one fillTableBytes(dim)
- * block per task (fillTaskCount of them).
+ * Fill tasks for rows of `dim` values at byte offset `at`, one per range of rows; `table` holds
+ * one fillTableBytes(dim) block per range.
  */
 function fillTasks(
-  runtime: WasmRuntime,
+  ranges: [number, number][],
   at: number,
-  batch: number,
   dim: number,
   noise: { seed: number; firstSample: number; draw: number },
   table: number,
 ): Task[] {
   const bytes = fillTableBytes(dim);
-  return fillRanges(runtime, batch, dim).map(([r0, r1], t) => ({
+  return ranges.map(([r0, r1], t) => ({
     kernel: "diffusion_fill_gaussian_f32",
     args: [
       at,
@@ -297,6 +308,10 @@ function fillTasks(
   }));
 }
 
+/**
+ * Row ranges of a Gaussian fill. Ask once per call: whether the workers are polling changes
+ * from one question to the next.
+ */
 function fillRanges(runtime: WasmRuntime, batch: number, dim: number): [number, number][] {
   return rowRanges(runtime, batch, batch * dim * 16);
 }
@@ -460,9 +475,10 @@ class WasmWorkspace implements DiffusionWorkspace {
     draw: number,
   ): void | Promise<void> {
     const runtime = this.#runtime, noise = { seed, firstSample, draw };
-    const count = fillRanges(runtime, this.batch, this.dim).length;
-    this.#table ??= runtime.heap.alloc(count * fillTableBytes(this.dim));
-    const tasks = fillTasks(runtime, this.#at(slot), this.batch, this.dim, noise, this.#table);
+    // A table block for each task a call may have (see rowRanges): the count changes.
+    this.#table ??= runtime.heap.alloc(2 * runtime.threads * fillTableBytes(this.dim));
+    const ranges = fillRanges(runtime, this.batch, this.dim);
+    const tasks = fillTasks(ranges, this.#at(slot), this.dim, noise, this.#table);
     if (tasks.length === 1) runtime.call(tasks[0].kernel, ...tasks[0].args);
     else return runtime.runSharing(tasks);
   }
@@ -509,10 +525,9 @@ export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
       if (n === 0) return;
       await runtime.scope(async (s) => {
         const at = s.alloc(n * 4);
-        const table = s.alloc(fillRanges(runtime, batch, dim).length * fillTableBytes(dim));
-        await runtime.runSharing(
-          fillTasks(runtime, at, batch, dim, { seed, firstSample, draw }, table),
-        );
+        const ranges = fillRanges(runtime, batch, dim);
+        const table = s.alloc(ranges.length * fillTableBytes(dim));
+        await runtime.runSharing(fillTasks(ranges, at, dim, { seed, firstSample, draw }, table));
         out.set(s.f32(at, n));
       });
     },

@@ -1,0 +1,94 @@
+/**
+ * Workers that poll between lists: a worker given lists close together keeps polling after
+ * each, and says so; a sleeping worker woken by a prod polls too; then small mixture calls,
+ * which stay in one task while the workers sleep, split across them, with the same bits.
+ */
+import assert from "node:assert/strict";
+import { dispose, GaussianMixture, init } from "../../src/mod.ts";
+import { wasmRuntime } from "../../src/runtime/runtime.ts";
+import { WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { SPIN_MS } from "../../src/runtime/_doorbell.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Asks every 0.2 ms (busy-waiting: timers are clamped to ~3 ms here, too far apart to prod)
+ * until the workers poll or `ms` pass; true when they did.
+ */
+function pollsWithin(rt: WasmRuntime, ms: number): boolean {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    if (rt.workersPolling(2)) return true;
+    const next = performance.now() + 0.2;
+    while (performance.now() < next) { /* wait */ }
+  }
+  return false;
+}
+
+Deno.test("pool: workers poll after lists that come close together, sleep after SPIN_MS, and a prod wakes them", async () => {
+  await init({ threads: 2 });
+  try {
+    const rt = (await wasmRuntime())!;
+    const n = 64, y = rt.heap.alloc(2 * n * 4), ones = rt.heap.alloc(n * 4);
+    new Float32Array(rt.memory.buffer, ones, n).fill(1);
+    new Float32Array(rt.memory.buffer, y, 2 * n).fill(0);
+    // Adds 1 to block k of y: this thread takes block 0, the worker block 1.
+    const add = (k: number) => ({
+      kernel: "diffusion_combine2_f32",
+      args: [y + k * n * 4, n, y + k * n * 4, 1, ones, 1],
+    });
+    // Idle since it started: asleep.
+    await sleep(4 * SPIN_MS);
+    assert.equal(rt.workersPolling(2), false, "a worker idle for longer than SPIN_MS sleeps");
+    // Lists back to back: from the second on the worker polls after each.
+    for (let i = 0; i < 3; i++) await rt.runSharing([add(0), add(1)]);
+    assert.deepEqual([...new Float32Array(rt.memory.buffer, y, 2 * n)].filter((v) => v !== 3), []);
+    assert.equal(rt.workersPolling(2), true, "polls right after lists close together");
+    await sleep(4 * SPIN_MS);
+    assert.equal(rt.workersPolling(2), false, "sleeps again SPIN_MS after the last list");
+    // Two questions close together prod the sleeping worker, which then polls.
+    assert.equal(rt.workersPolling(2), false);
+    assert.equal(pollsWithin(rt, 200), true, "a prodded worker polls");
+    rt.heap.free(y);
+    rt.heap.free(ones);
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("mixture: back-to-back small calls split once the workers poll, bit-identical to one thread", async () => {
+  const dim = 16, batch = 1024, components = 8;
+  const wave = (k: number, j: number) => Math.sin(1.7 * k + 0.9 * j);
+  const mixture = () =>
+    new GaussianMixture({
+      means: Array.from({ length: components }, (_, k) => Array.from({ length: dim }, (_, j) => 2 * wave(k, j))),
+      variances: Array.from({ length: components }, (_, k) => Array.from({ length: dim }, (_, j) => 0.3 + 0.1 * wave(j, k))),
+      weights: Array.from({ length: components }, (_, k) => k + 1),
+      backend: "wasm",
+    });
+  const x = Float32Array.from({ length: batch * dim }, (_, i) => 3 * Math.sin(0.37 * i));
+  const info = { batch, dim };
+  await init({ threads: 1 });
+  const want = await mixture().denoiser(x, 0.5, info);
+  await dispose();
+
+  await init({ threads: 2 });
+  const original = WasmRuntime.prototype.runSharing;
+  let split = 0;
+  WasmRuntime.prototype.runSharing = function (tasks) {
+    if (tasks.length > 1 && tasks[0].kernel === "diffusion_gmm_f32") split++;
+    return original.call(this, tasks);
+  };
+  try {
+    const denoiser = mixture().denoiser;
+    for (let i = 0; i < 200; i++) {
+      const got = await denoiser(x, 0.5, info);
+      assert.deepEqual(got, want, `call ${i}`);
+    }
+    // 1,024 rows × 16 dims × 8 components stays in one task for a sleeping worker.
+    assert.ok(split > 100, `expected most of 200 back-to-back calls to split, got ${split}`);
+  } finally {
+    WasmRuntime.prototype.runSharing = original;
+    await dispose();
+  }
+});
