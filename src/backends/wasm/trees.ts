@@ -741,7 +741,7 @@ async function binOn(
           ),
         });
       }
-      await s.run(tasks);
+      await s.runSharing(tasks);
     }
     args.bins.set(s.u8(bins, nRows * nCols));
   });
@@ -772,7 +772,7 @@ async function histogramOn(
       // slots of its own features.
       outputs: [],
     }));
-    await s.run(tasks);
+    await s.runSharing(tasks);
     const view = s.f64(hist, slots * C);
     for (let k = 0; k < featureCount; k++) {
       const f = args.features[k];
