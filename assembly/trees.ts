@@ -37,6 +37,74 @@ const ROW_BLOCK = 64;
 }
 
 /**
+ * Sorts `values` (n float32, no NaN) ascending in place, then moves the distinct ones to the
+ * front, each one's count to `counts` (i32), and writes how many there are to `out`: the reference's
+ * sortDistinctRef (src/backends/js/trees.ts), value for value. A radix sort of the bits made
+ * order-preserving (negatives flipped whole, positives their sign bit), 11 bits a digit, all
+ * three digits counted in one pass and a digit every value shares skipped. `scratch` holds n
+ * u32 and `digits` 3 × 2048 i32. −0 and +0 count as one value (the first, −0), as `!=` says.
+ */
+export function trees_sort_distinct_f32(
+  values: usize, n: i32, counts: usize, scratch: usize, digits: usize, out: usize,
+): void {
+  store<i32>(out, 0);
+  if (n == 0) return;
+  memory.fill(digits, 0, 3 * 2048 * 4);
+  for (let i = 0; i < n; i++) {
+    const at = values + (<usize>i << 2);
+    const bits = load<u32>(at);
+    const key = (bits & 0x80000000) != 0 ? ~bits : bits | 0x80000000;
+    store<u32>(at, key);
+    countDigit(digits, key & 2047);
+    countDigit(digits + 8192, (key >>> 11) & 2047);
+    countDigit(digits + 16384, key >>> 22);
+  }
+  let from = values, to = scratch;
+  for (let digit = 0; digit < 3; digit++) {
+    const table = digits + <usize>(digit * 8192), shift = <u32>(digit * 11);
+    if (load<i32>(table + (<usize>((load<u32>(from) >>> shift) & 2047) << 2)) == n) continue;
+    for (let b = 0, total = 0; b < 2048; b++) {
+      const at = table + (<usize>b << 2);
+      const c = load<i32>(at);
+      store<i32>(at, total);
+      total += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const key = load<u32>(from + (<usize>i << 2));
+      const at = table + (<usize>((key >>> shift) & 2047) << 2);
+      const slot = load<i32>(at);
+      store<i32>(at, slot + 1);
+      store<u32>(to + (<usize>slot << 2), key);
+    }
+    const swap = from;
+    from = to;
+    to = swap;
+  }
+  // Keys back to floats, into `values`, keeping the first of each run of equal values.
+  let distinct = 0;
+  let last: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const key = load<u32>(from + (<usize>i << 2));
+    const v = reinterpret<f32>((key & 0x80000000) != 0 ? key & 0x7fffffff : ~key);
+    if (i == 0 || v != last) {
+      store<f32>(values + (<usize>distinct << 2), v);
+      store<i32>(counts + (<usize>distinct << 2), 0);
+      distinct++;
+      last = v;
+    }
+    const at = counts + (<usize>(distinct - 1) << 2);
+    store<i32>(at, load<i32>(at) + 1);
+  }
+  store<i32>(out, distinct);
+}
+
+// @ts-ignore: decorator
+@inline function countDigit(table: usize, digit: u32): void {
+  const at = table + (<usize>digit << 2);
+  store<i32>(at, load<i32>(at) + 1);
+}
+
+/**
  * Bins of rows [rowBegin, rowEnd) for every feature. Rows outside, features inside: x is read
  * in its row-major order and each feature's column of bins is written sequentially.
  */

@@ -510,6 +510,20 @@ export interface TreesWorkspace {
   release(): void;
 }
 
+/**
+ * Columns of values to sort and deduplicate (the first step of a feature's cut search): column
+ * j's first `lengths[j]` values (no NaN) are sorted ascending in place and its distinct values
+ * moved to the front, `distinct[j]` of them, each one's count in `counts[j]`. −0 and +0 are one
+ * value (the first in the sorted order, −0).
+ */
+export interface SortDistinctArgs {
+  columns: Float32Array[];
+  lengths: Int32Array;
+  /** Per column, at least lengths[j] entries. */
+  counts: Int32Array[];
+  distinct: Int32Array;
+}
+
 /** Arrays a backend may keep resident between calls (see TreesKernels.retain). */
 export type ResidentArray = Uint8Array | Int32Array | Float32Array | Float64Array;
 
@@ -524,6 +538,7 @@ export interface TreesKernels {
   retain(array: ResidentArray): Promise<void>;
   /** Ends one `retain` of `array`; after the last one it may change again. */
   release(array: ResidentArray): Promise<void>;
+  sortDistinct(args: SortDistinctArgs): Promise<void>;
   binFeatures(args: BinArgs): Promise<void>;
   buildHistogram(args: HistogramArgs): Promise<void>;
   subtractHistogram(args: SubtractArgs): Promise<void>;

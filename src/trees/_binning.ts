@@ -19,6 +19,7 @@
  * @module
  */
 import type { TreesKernels } from "../backends/trees.ts";
+import { sortDistinctRef } from "../backends/js/trees.ts";
 
 /** Largest `maxBin`: value bins and the missing bin must fit one byte. */
 export const MAX_BIN = 256;
@@ -68,18 +69,20 @@ const COLUMN_GROUP = 8;
  * a few bytes per cell of garbage behind, several times the input, before the collector runs.
  */
 class CutScratch {
-  /** The non-missing values of up to COLUMN_GROUP features, gathered together. */
+  /** The non-missing values of up to COLUMN_GROUP features, gathered together... */
   readonly columns: Float32Array[];
   readonly counts = new Int32Array(COLUMN_GROUP);
+  /** ...then sorted and deduplicated: distinct[j] values, each one's count in tallies[j]. */
+  readonly tallies: Int32Array[];
+  readonly distinct = new Int32Array(COLUMN_GROUP);
   readonly radix: Uint32Array;
   readonly mass: Float64Array;
   readonly below: Float64Array;
 
   constructor(nRows: number, nCols: number) {
-    this.columns = Array.from(
-      { length: Math.min(nCols, COLUMN_GROUP) },
-      () => new Float32Array(nRows),
-    );
+    const group = Math.min(nCols, COLUMN_GROUP);
+    this.columns = Array.from({ length: group }, () => new Float32Array(nRows));
+    this.tallies = Array.from({ length: group }, () => new Int32Array(nRows));
     this.radix = new Uint32Array(nRows);
     this.mass = new Float64Array(nRows);
     this.below = new Float64Array(nRows);
@@ -101,11 +104,28 @@ class CutScratch {
       }
     }
   }
+
+  /** Sorts and deduplicates the first `count` gathered columns in this thread. */
+  sortHere(count: number): void {
+    for (let j = 0; j < count; j++) {
+      this.distinct[j] = sortDistinctRef(this.columns[j], this.counts[j], this.tallies[j], this.radix);
+    }
+  }
+
+  /** Sorts and deduplicates the first `count` gathered columns with `kernels`. */
+  sortWith(kernels: TreesKernels, count: number): Promise<void> {
+    return kernels.sortDistinct({
+      columns: this.columns.slice(0, count),
+      lengths: this.counts.subarray(0, count),
+      counts: this.tallies.slice(0, count),
+      distinct: this.distinct.subarray(0, count),
+    });
+  }
 }
 
 /**
- * The sorted distinct values of one gathered column (`j` of the group) and the weight below
- * each: views of the scratch arrays, valid until the next column.
+ * The sorted distinct values of one gathered, sorted and deduplicated column (`j` of the
+ * group) and the weight below each: views of the scratch arrays, valid until the next column.
  */
 function distinctValues(
   x: Float32Array,
@@ -116,18 +136,8 @@ function distinctValues(
   weights: Float64Array | null,
   scratch: CutScratch,
 ): { values: Float32Array; below: Float64Array; total: number } {
-  const n = scratch.counts[j];
-  const sorted = sortFloat32(scratch.columns[j].subarray(0, n), scratch.radix);
-  const mass = scratch.mass;
-  let distinct = 0;
-  for (let i = 0; i < n; i++) {
-    if (i === 0 || sorted[i] !== sorted[i - 1]) {
-      sorted[distinct++] = sorted[i];
-      mass[distinct - 1] = 0;
-    }
-    mass[distinct - 1] += 1;
-  }
-  const values = sorted.subarray(0, distinct);
+  const distinct = scratch.distinct[j], mass = scratch.mass, tally = scratch.tallies[j];
+  const values = scratch.columns[j].subarray(0, distinct);
   if (weights !== null) {
     // Each row's weight lands on its distinct value, found by binary search.
     mass.fill(0, 0, distinct);
@@ -135,6 +145,8 @@ function distinctValues(
       const v = x[r * nCols + feature];
       if (v === v) mass[findValue(values, v)] += weights[r];
     }
+  } else {
+    for (let i = 0; i < distinct; i++) mass[i] = tally[i];
   }
   const below = scratch.below.subarray(0, distinct);
   let total = 0;
@@ -143,50 +155,6 @@ function distinctValues(
     total += mass[i];
   }
   return { values, below, total };
-}
-
-/**
- * Sorts float32 values (no NaN) in place, ascending: a radix sort (11 bits a digit, three
- * digits) of their bits made order-preserving, linear in n where a comparison sort is n log n.
- * One pass counts all three digits; a digit that every value shares moves nothing and is
- * skipped (the top digit often is: values of one sign and a few binades). `scratch` holds at
- * least n entries.
- */
-function sortFloat32(values: Float32Array, scratch: Uint32Array): Float32Array {
-  const n = values.length;
-  if (n < 256) return values.sort();
-  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
-  const counts = new Int32Array(3 * 2048);
-  // Negative floats order backwards by their bits: flip all of them; positives: the sign only.
-  for (let i = 0; i < n; i++) {
-    const b = bits[i];
-    const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-    bits[i] = key;
-    counts[key & 2047]++;
-    counts[2048 + ((key >>> 11) & 2047)]++;
-    counts[4096 + (key >>> 22)]++;
-  }
-  let from: Uint32Array = bits, to: Uint32Array = scratch.subarray(0, n);
-  for (let digit = 0; digit < 3; digit++) {
-    const base = digit * 2048, shift = digit * 11;
-    if (counts[base + ((from[0] >>> shift) & 2047)] === n) continue;
-    for (let b = 0, total = 0; b < 2048; b++) {
-      const c = counts[base + b];
-      counts[base + b] = total;
-      total += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const key = from[i];
-      to[counts[base + ((key >>> shift) & 2047)]++] = key;
-    }
-    [from, to] = [to, from];
-  }
-  // Undo the key transform into `bits`, from wherever the last pass left the keys.
-  for (let i = 0; i < n; i++) {
-    const key = from[i];
-    bits[i] = key & 0x80000000 ? (key & 0x7fffffff) >>> 0 : ~key >>> 0;
-  }
-  return values;
 }
 
 function findValue(values: Float32Array, v: number): number {
@@ -233,7 +201,7 @@ function featureEdges(
 }
 
 /**
- * Cut points of every feature of a row-major float32 matrix (NaN = missing).
+ * Cut points of every feature of a row-major float32 matrix (NaN = missing), in this thread.
  *
  * @param weights Row weights (sample weights), or null for equal weights.
  * @param maxBin Bins per feature including the missing bin, 2..256.
@@ -246,30 +214,85 @@ export function computeCuts(
   maxBin: number,
   categorical: Uint8Array | null = null,
 ): BinCuts {
-  const binOffsets = new Int32Array(nCols + 1);
-  const perFeature: { split: number[]; max: number[] }[] = [];
   const scratch = new CutScratch(nRows, nCols);
-  for (let f = 0; f < nCols; f++) {
-    const j = f % COLUMN_GROUP;
-    if (j === 0) scratch.gather(x, nRows, nCols, f, Math.min(COLUMN_GROUP, nCols - f));
-    const { values, below, total } = distinctValues(x, nRows, nCols, f, j, weights, scratch);
-    if (values.length === 0) {
-      perFeature.push({ split: [0, 0], max: [0, 0] }); // all missing: one empty value bin, never split
-    } else if (categorical !== null && categorical[f] === 1) {
-      // Edges 1 .. max: code c has c edges at or below it, so it lands in bin c.
-      const codes = values[values.length - 1] + 1;
-      const split = Array.from({ length: codes + 1 }, (_, c) => c);
-      perFeature.push({ split, max: [...split.slice(0, codes), 0] });
-    } else {
-      const min = values[0];
-      const { edges, lastOfBin } = featureEdges(values, below, total, maxBin - 1);
-      perFeature.push({
-        split: [Math.fround(min - (Math.abs(min) + 1e-5)), ...edges],
-        max: [...lastOfBin.map((i) => values[i]), 0],
-      });
+  const perFeature: FeatureCuts[] = [];
+  for (let f = 0; f < nCols; f += COLUMN_GROUP) {
+    const count = Math.min(COLUMN_GROUP, nCols - f);
+    scratch.gather(x, nRows, nCols, f, count);
+    scratch.sortHere(count);
+    for (let j = 0; j < count; j++) {
+      perFeature.push(featureCuts(x, nRows, nCols, f + j, j, weights, maxBin, categorical, scratch));
     }
-    binOffsets[f + 1] = binOffsets[f] + perFeature[f].split.length;
   }
+  return assembleCuts(perFeature);
+}
+
+/**
+ * computeCuts, with the columns' sorts (most of its time) on `kernels`: the WASM backend sorts a
+ * group's columns on every thread at once. The same cuts, value for value.
+ */
+export async function computeCutsWith(
+  kernels: TreesKernels,
+  x: Float32Array,
+  nRows: number,
+  nCols: number,
+  weights: Float64Array | null,
+  maxBin: number,
+  categorical: Uint8Array | null = null,
+): Promise<BinCuts> {
+  const scratch = new CutScratch(nRows, nCols);
+  const perFeature: FeatureCuts[] = [];
+  for (let f = 0; f < nCols; f += COLUMN_GROUP) {
+    const count = Math.min(COLUMN_GROUP, nCols - f);
+    scratch.gather(x, nRows, nCols, f, count);
+    await scratch.sortWith(kernels, count);
+    for (let j = 0; j < count; j++) {
+      perFeature.push(featureCuts(x, nRows, nCols, f + j, j, weights, maxBin, categorical, scratch));
+    }
+  }
+  return assembleCuts(perFeature);
+}
+
+/** Split values and bin maxima of one feature (see BinCuts). */
+interface FeatureCuts {
+  split: number[];
+  max: number[];
+}
+
+/** The cuts of `feature`, column `j` of the scratch's group, sorted and deduplicated. */
+function featureCuts(
+  x: Float32Array,
+  nRows: number,
+  nCols: number,
+  feature: number,
+  j: number,
+  weights: Float64Array | null,
+  maxBin: number,
+  categorical: Uint8Array | null,
+  scratch: CutScratch,
+): FeatureCuts {
+  const { values, below, total } = distinctValues(x, nRows, nCols, feature, j, weights, scratch);
+  if (values.length === 0) {
+    return { split: [0, 0], max: [0, 0] }; // all missing: one empty value bin, never split
+  }
+  if (categorical !== null && categorical[feature] === 1) {
+    // Edges 1 .. max: code c has c edges at or below it, so it lands in bin c.
+    const codes = values[values.length - 1] + 1;
+    const split = Array.from({ length: codes + 1 }, (_, c) => c);
+    return { split, max: [...split.slice(0, codes), 0] };
+  }
+  const min = values[0];
+  const { edges, lastOfBin } = featureEdges(values, below, total, maxBin - 1);
+  return {
+    split: [Math.fround(min - (Math.abs(min) + 1e-5)), ...edges],
+    max: [...lastOfBin.map((i) => values[i]), 0],
+  };
+}
+
+function assembleCuts(perFeature: FeatureCuts[]): BinCuts {
+  const nCols = perFeature.length;
+  const binOffsets = new Int32Array(nCols + 1);
+  for (let f = 0; f < nCols; f++) binOffsets[f + 1] = binOffsets[f] + perFeature[f].split.length;
   const splitValues = new Float32Array(binOffsets[nCols]);
   const binMax = new Float32Array(binOffsets[nCols]);
   for (let f = 0; f < nCols; f++) {
@@ -291,7 +314,7 @@ export async function binMatrix(
   maxBin: number,
   categorical: Uint8Array | null = null,
 ): Promise<BinnedMatrix> {
-  const cuts = computeCuts(x, nRows, nCols, weights, maxBin, categorical);
+  const cuts = await computeCutsWith(kernels, x, nRows, nCols, weights, maxBin, categorical);
   const bins = new Uint8Array(nRows * nCols);
   await kernels.binFeatures({
     x,

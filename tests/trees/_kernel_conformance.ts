@@ -21,6 +21,7 @@ import {
   jsTrees,
   partitionRef,
   predictRef,
+  sortDistinctRef,
 } from "../../src/backends/js/trees.ts";
 import { shapRef } from "../../src/backends/js/tree_shap.ts";
 import { Rng } from "../../src/_random.ts";
@@ -428,6 +429,50 @@ check("predict() and shap() follow category sets as the reference does", async (
     const got = new Float64Array(n * 2 * 4);
     await kernels.shap({ ...shapArgs, out: got });
     assert.deepEqual(got, phi, `shap n=${n}`);
+  }
+});
+
+check("sortDistinct() sorts, deduplicates and counts each column as the reference", async (kernels) => {
+  // Columns of every kind: few values repeated, both signs with ±0 and ±∞, one binade (a digit
+  // every value shares is skipped), tiny, empty, and long enough to split across threads.
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
+  const kinds: ((i: number) => number)[] = [
+    () => Math.floor(next() * 5) * 0.25,
+    (i) => [-0, 0, Infinity, -Infinity][i % 4] ?? 0,
+    () => (next() - 0.5) * 1e4,
+    () => 1 + next() * 0.5,
+    () => -Math.exp(next() * 20),
+    () => 3,
+  ];
+  for (const n of [0, 1, 7, 300, 70000]) {
+    const columns = kinds.map((kind) => Float32Array.from({ length: n + 5 }, (_, i) => kind(i)));
+    const lengths = new Int32Array(columns.length).fill(n);
+    const want = columns.map((c) => {
+      const values = c.slice(), counts = new Int32Array(n);
+      const d = sortDistinctRef(values, n, counts, new Uint32Array(n));
+      return { values: values.subarray(0, d), counts: counts.subarray(0, d) };
+    });
+    const counts = columns.map(() => new Int32Array(n));
+    const distinct = new Int32Array(columns.length);
+    await kernels.sortDistinct({ columns, lengths, counts, distinct });
+    columns.forEach((c, j) => {
+      assert.equal(distinct[j], want[j].values.length, `column ${j}, n = ${n}: distinct`);
+      // Object.is through the bits: −0 must stay −0.
+      assert.deepEqual(
+        new Uint32Array(c.slice(0, distinct[j]).buffer),
+        new Uint32Array(want[j].values.slice().buffer),
+        `column ${j}, n = ${n}: values`,
+      );
+      assert.deepEqual(counts[j].subarray(0, distinct[j]), want[j].counts, `column ${j}, n = ${n}`);
+    });
+    if (n >= 300) {
+      // The reference itself: ascending, no repeats, counts adding up to n.
+      const first = want[2];
+      for (let i = 1; i < first.values.length; i++) assert.ok(first.values[i - 1] < first.values[i]);
+      assert.equal(first.counts.reduce((a, b) => a + b, 0), n);
+      assert.deepEqual(Array.from(want[1].values), [-Infinity, -0, Infinity]);
+    }
   }
 });
 

@@ -54,6 +54,72 @@ function upperBound(splitValues: Float32Array, edges: number, count: number, v: 
   return base - edges + (splitValues[base] <= v ? 1 : 0);
 }
 
+/**
+ * Sorts float32 values (no NaN) in place, ascending: a radix sort (11 bits a digit, three
+ * digits) of their bits made order-preserving, linear in n where a comparison sort is n log n.
+ * One pass counts all three digits; a digit that every value shares moves nothing and is
+ * skipped (the top digit often is: values of one sign and a few binades). `scratch` holds at
+ * least n entries.
+ */
+function sortFloat32(values: Float32Array, scratch: Uint32Array): Float32Array {
+  const n = values.length;
+  if (n < 256) return values.sort();
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  const counts = new Int32Array(3 * 2048);
+  // Negative floats order backwards by their bits: flip all of them; positives: the sign only.
+  for (let i = 0; i < n; i++) {
+    const b = bits[i];
+    const key = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    bits[i] = key;
+    counts[key & 2047]++;
+    counts[2048 + ((key >>> 11) & 2047)]++;
+    counts[4096 + (key >>> 22)]++;
+  }
+  let from: Uint32Array = bits, to: Uint32Array = scratch.subarray(0, n);
+  for (let digit = 0; digit < 3; digit++) {
+    const base = digit * 2048, shift = digit * 11;
+    if (counts[base + ((from[0] >>> shift) & 2047)] === n) continue;
+    for (let b = 0, total = 0; b < 2048; b++) {
+      const c = counts[base + b];
+      counts[base + b] = total;
+      total += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const key = from[i];
+      to[counts[base + ((key >>> shift) & 2047)]++] = key;
+    }
+    [from, to] = [to, from];
+  }
+  // Undo the key transform into `bits`, from wherever the last pass left the keys.
+  for (let i = 0; i < n; i++) {
+    const key = from[i];
+    bits[i] = key & 0x80000000 ? (key & 0x7fffffff) >>> 0 : ~key >>> 0;
+  }
+  return values;
+}
+
+/**
+ * Sorts `values[0 .. n)` (no NaN) ascending in place and moves the distinct ones to the front,
+ * each one's count to `counts`; returns how many there are. −0 and +0 are one value.
+ */
+export function sortDistinctRef(
+  values: Float32Array,
+  n: number,
+  counts: Int32Array,
+  scratch: Uint32Array,
+): number {
+  const sorted = sortFloat32(values.subarray(0, n), scratch);
+  let distinct = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) {
+      sorted[distinct++] = sorted[i];
+      counts[distinct - 1] = 0;
+    }
+    counts[distinct - 1]++;
+  }
+  return distinct;
+}
+
 /** Places every value among its feature's split values; NaN goes to the missing bin. */
 export function binFeaturesRef(args: BinArgs): void {
   const { x, nRows, nCols, splitValues, binOffsets, bins } = args;
@@ -621,6 +687,13 @@ export const jsTrees: TreesKernels = {
   name: "js",
   retain: () => Promise.resolve(),
   release: () => Promise.resolve(),
+  sortDistinct(args) {
+    const scratch = new Uint32Array(Math.max(0, ...args.lengths));
+    args.columns.forEach((column, j) => {
+      args.distinct[j] = sortDistinctRef(column, args.lengths[j], args.counts[j], scratch);
+    });
+    return Promise.resolve();
+  },
   binFeatures(args) {
     binFeaturesRef(args);
     return Promise.resolve();

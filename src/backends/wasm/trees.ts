@@ -25,6 +25,7 @@ import type {
   ResidentArray,
   ShapArgs,
   SplitArgs,
+  SortDistinctArgs,
   SubtractArgs,
   TreesKernels,
   TreesWorkspace,
@@ -120,6 +121,7 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
       return Promise.resolve();
     },
 
+    sortDistinct: (args) => sortDistinctOn(runtime, args, canSplit()),
     binFeatures: (args) => binOn(runtime, args, place, canSplit()),
     buildHistogram: (args) => histogramOn(runtime, args, place, canSplit()),
     subtractHistogram: (args) => subtractOn(runtime, args, place),
@@ -746,6 +748,53 @@ async function binOn(
     args.bins.set(s.u8(bins, nRows * nCols));
   });
 }
+
+/**
+ * Each column sorted and deduplicated by its own task (trees_sort_distinct_f32), dealt across
+ * this thread and the workers when there are enough values in all; results are the
+ * reference's, whoever runs a column.
+ */
+async function sortDistinctOn(
+  runtime: WasmRuntime,
+  args: SortDistinctArgs,
+  parallel: boolean,
+): Promise<void> {
+  const { columns, lengths, counts, distinct } = args;
+  const m = columns.length;
+  if (m === 0) return;
+  let total = 0;
+  for (let j = 0; j < m; j++) total += lengths[j];
+  // Before anything is allocated: values, counts and a sort buffer of 4 bytes each per value.
+  runtime.checkFits({ columns: 12 * total + m * (DIGIT_BYTES + 256) });
+  await runtime.scope(async (s) => {
+    const found = s.alloc(m * 4);
+    const placed = columns.map((column, j) => {
+      const n = lengths[j];
+      return { values: s.put(column.subarray(0, n)), counts: s.alloc(n * 4), n };
+    });
+    const tasks: Task[] = placed.map(({ values, counts: tally, n }, j) => {
+      const scratch = s.alloc(n * 4), digits = s.alloc(DIGIT_BYTES);
+      return {
+        kernel: "trees_sort_distinct_f32",
+        args: [values, n, tally, scratch, digits, found + j * 4],
+        inputs: [[values, n * 4]],
+        outputs: [[values, n * 4], [tally, n * 4], [found + j * 4, 4]],
+        scratch: [[scratch, n * 4], [digits, DIGIT_BYTES]],
+      };
+    });
+    if (parallel && total >= MIN_PARALLEL_CELLS) await s.runSharing(tasks);
+    else for (const task of tasks) runtime.call(task.kernel, ...task.args);
+    const d = new Int32Array(runtime.memory.buffer, found, m).slice();
+    placed.forEach(({ values, counts: tally }, j) => {
+      distinct[j] = d[j];
+      columns[j].set(s.f32(values, d[j]));
+      counts[j].set(new Int32Array(runtime.memory.buffer, tally, d[j]));
+    });
+  });
+}
+
+/** Digit counts of trees_sort_distinct_f32: 3 × 2048 i32. */
+const DIGIT_BYTES = 3 * 2048 * 4;
 
 async function histogramOn(
   runtime: WasmRuntime,
