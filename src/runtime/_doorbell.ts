@@ -74,7 +74,7 @@ export class Doorbell {
   readonly #tasks: Float64Array;
   readonly #kernels: Map<string, number>;
   #sequence = 0;
-  /** When this thread last saw a list done (performance.now()). */
+  /** When this thread last saw a list done, or prodded the worker (performance.now()). */
   #lastDone = -Infinity;
   /** The last list rung or queued: the next one waits for it. */
   #busy: Promise<void> = Promise.resolve();
@@ -144,6 +144,8 @@ export class Doorbell {
     if (this.#stopped || Atomics.load(this.#words, POLLING) === 1) return;
     // A notify without a new request: the worker wakes, finds none, and polls (see listen).
     Atomics.notify(this.#words, REQUEST);
+    // The list that comes of it is close: the worker polls after it too.
+    this.#lastDone = performance.now();
   }
 
   /** Asks the worker to stop listening (it then only answers comlink calls). */
