@@ -42,7 +42,13 @@ import {
   SPLIT_PARAM_COUNT,
   SUBTRACT_FIELD_COUNT,
 } from "../trees.ts";
-import { addLeavesRef, bestCandidate, findSplitsRef, partitionRef } from "../js/trees.ts";
+import {
+  addLeavesRef,
+  bestCandidate,
+  findSplitsRef,
+  partitionRef,
+  sortDistinctRef,
+} from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
@@ -764,8 +770,16 @@ async function sortDistinctOn(
   if (m === 0) return;
   let total = 0;
   for (let j = 0; j < m; j++) total += lengths[j];
-  // Before anything is allocated: values, counts and a sort buffer of 4 bytes each per value.
-  runtime.checkFits({ columns: 12 * total + m * (DIGIT_BYTES + 256) });
+  // Values, counts and a sort buffer, 4 bytes each per value: where WASM memory cannot hold
+  // them, the reference sorts here (the bin matrix, a byte per cell, may still fit; if not, the
+  // binning that follows says so, naming "X").
+  if (12 * total + m * (DIGIT_BYTES + 256) > runtime.heap.capacity) {
+    const scratch = new Uint32Array(Math.max(0, ...lengths));
+    columns.forEach((column, j) => {
+      distinct[j] = sortDistinctRef(column, lengths[j], counts[j], scratch);
+    });
+    return;
+  }
   await runtime.scope(async (s) => {
     const found = s.alloc(m * 4);
     const placed = columns.map((column, j) => {
