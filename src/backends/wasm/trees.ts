@@ -65,11 +65,6 @@ const MIN_PARALLEL_STEP_CELLS = 1 << 19;
  * ~0.85 ns a row, which pays for the round trip from ~40k–90k rows.
  */
 const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
-/**
- * Below this many rows the margin update of a tree stays in one task: a row costs a few ns (a
- * scattered read-modify-write of its margin), a round trip 30–80 µs on an idle machine.
- */
-const MIN_PARALLEL_LEAF_ROWS = 1 << 16;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -323,9 +318,10 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   /**
-   * In the kernel when the margins alias this workspace's memory, dealt by leaves from
-   * MIN_PARALLEL_LEAF_ROWS rows (each task adds to its own leaves' rows); else in TypeScript
-   * on a view of the row order.
+   * In the kernel, in one task, when the margins alias this workspace's memory; else in
+   * TypeScript on a view of the row order. Not dealt by leaves: a leaf's rows lie all over
+   * the margins, so two threads write to the same cache lines all the time (a 200k × 28 fit's
+   * margin updates took 2× as long on two threads as on one: 59 against 29 ms).
    */
   addLeaves(step: LeafStep): Promise<void> {
     const runtime = this.#runtime, { leafCount, segments } = step;
@@ -335,22 +331,20 @@ class WasmWorkspace implements TreesWorkspace {
       return Promise.resolve();
     }
     if (leafCount === 0) return Promise.resolve();
-    const sizes = new Float64Array(leafCount);
-    let total = 0;
-    for (let i = 0; i < leafCount; i++) {
-      total += sizes[i] = segments[2 * i + 1] - segments[2 * i];
-    }
-    return runtime.scope(async (s) => {
+    return runtime.scope((s) => {
       const segmentsAt = s.put(segments.subarray(0, 2 * leafCount));
       const valuesAt = s.put(step.values.subarray(0, leafCount));
-      const groups = this.#parallel(total >= MIN_PARALLEL_LEAF_ROWS)
-        ? balancedRanges(sizes, leafCount, runtime.threads)
-        : [[0, leafCount] as [number, number]];
-      await runtime.runSharing(groups.map(([l0, l1]) => ({
-        kernel: "trees_add_leaves_f64",
-        args: [margins, this.#rows, segmentsAt, valuesAt, step.k, step.nOutputs, l0, l1],
-        // Only split on shared memory (see #parallel): regions are not listed.
-      })));
+      runtime.call(
+        "trees_add_leaves_f64",
+        margins,
+        this.#rows,
+        segmentsAt,
+        valuesAt,
+        step.k,
+        step.nOutputs,
+        0,
+        leafCount,
+      );
     });
   }
 
