@@ -23,6 +23,7 @@ import {
   type PartitionArgs,
   type PartitionStep,
   type PredictArgs,
+  type SortDistinctArgs,
   SPLIT_FIELD_COUNT,
   SPLIT_PARAM,
   SPLIT_PARAM_COUNT,
@@ -118,6 +119,14 @@ export function sortDistinctRef(
     counts[distinct - 1]++;
   }
   return distinct;
+}
+
+/** TreesKernels.sortDistinct: every column through sortDistinctRef. */
+export function sortDistinctColumnsRef(args: SortDistinctArgs): void {
+  const scratch = new Uint32Array(Math.max(0, ...args.lengths));
+  args.columns.forEach((column, j) => {
+    args.distinct[j] = sortDistinctRef(column, args.lengths[j], args.counts[j], scratch);
+  });
 }
 
 /** Places every value among its feature's split values; NaN goes to the missing bin. */
@@ -688,10 +697,7 @@ export const jsTrees: TreesKernels = {
   retain: () => Promise.resolve(),
   release: () => Promise.resolve(),
   sortDistinct(args) {
-    const scratch = new Uint32Array(Math.max(0, ...args.lengths));
-    args.columns.forEach((column, j) => {
-      args.distinct[j] = sortDistinctRef(column, args.lengths[j], args.counts[j], scratch);
-    });
+    sortDistinctColumnsRef(args);
     return Promise.resolve();
   },
   binFeatures(args) {

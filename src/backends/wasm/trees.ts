@@ -47,7 +47,7 @@ import {
   bestCandidate,
   findSplitsRef,
   partitionRef,
-  sortDistinctRef,
+  sortDistinctColumnsRef,
 } from "../js/trees.ts";
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
@@ -768,10 +768,7 @@ async function sortDistinctOn(
   // them, the reference sorts here (the bin matrix, a byte per cell, may still fit; if not, the
   // binning that follows says so, naming "X").
   if (12 * total + m * (DIGIT_BYTES + 256) > runtime.heap.capacity) {
-    const scratch = new Uint32Array(Math.max(0, ...lengths));
-    columns.forEach((column, j) => {
-      distinct[j] = sortDistinctRef(column, lengths[j], counts[j], scratch);
-    });
+    sortDistinctColumnsRef(args);
     return;
   }
   await runtime.scope(async (s) => {
