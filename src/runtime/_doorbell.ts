@@ -11,6 +11,7 @@
  *        [4] taken    the request the worker took last (−1: the caller withdrew the next one)
  *        [5] polling  1 while the worker polls for its next list (SPIN_MS), 0 once it sleeps
  *        [6] close    1 when the caller rang this list within SPIN_MS of the last one's end
+ *  f64 at RAN_AT:     how long the worker took to run the last list, in ms (its own clock)
  *  f64 at TASKS_AT:   count, then per task: kernel index, argument count, arguments…
  *  u8  at ERROR_AT:   the failure ({ name, message } as JSON, UTF-8; the message cut to fit)
  * ```
@@ -38,6 +39,7 @@
 import { raiseTaskFailure, type Task, type TaskFailure, taskFailure } from "./_task.ts";
 
 const REQUEST = 0, DONE = 1, STATUS = 2, LENGTH = 3, TAKEN = 4, POLLING = 5, CLOSE = 6;
+const RAN_AT = 32;
 const TASKS_AT = 64;
 const ERROR_BYTES = 1024;
 /** Bytes of one control block. */
@@ -133,6 +135,11 @@ export class Doorbell {
    */
   polling(): boolean {
     return this.#queued === 0 && Atomics.load(this.#words, POLLING) === 1;
+  }
+
+  /** How long the worker took to run the last list it finished, in ms. */
+  lastRunMs(): number {
+    return new Float64Array(this.block, RAN_AT, 1)[0];
   }
 
   /**
@@ -256,6 +263,7 @@ export async function listen(
   exports: Record<string, (...args: number[]) => unknown>,
 ): Promise<void> {
   const words = new Int32Array(block, 0, 7);
+  const ran = new Float64Array(block, RAN_AT, 1);
   const t = new Float64Array(block, TASKS_AT, TASK_CAPACITY);
   const kernels = names.map((name) => exports[name]);
   let seen = Atomics.load(words, REQUEST);
@@ -281,6 +289,7 @@ export async function listen(
     if (Atomics.compareExchange(words, TAKEN, taken, request) !== taken) return;
     taken = request;
     let index = -1;
+    const started = performance.now();
     try {
       const count = t[0];
       for (let i = 0, at = 1; i < count; i++) {
@@ -297,8 +306,9 @@ export async function listen(
       Atomics.store(words, LENGTH, text.length);
       Atomics.store(words, STATUS, 1);
     }
+    ran[0] = performance.now() - started;
     Atomics.store(words, POLLING, poll > 0 ? 1 : 0);
-    Atomics.store(words, DONE, seen);
+    Atomics.store(words, DONE, seen); // publishes `ran` too
     Atomics.notify(words, DONE);
     ended = performance.now();
   }

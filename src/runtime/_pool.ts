@@ -366,6 +366,11 @@ export class Pool {
     for (const slot of this.#slots) slot.ready?.doorbell?.pollDone(until);
   }
 
+  /** How long worker w took to run its last list through its doorbell, in ms (NaN: none). */
+  lastRunMs(w: number): number {
+    return this.#slots[w]?.ready?.doorbell?.lastRunMs() ?? NaN;
+  }
+
   /** Wakes the first `count` workers where they are started, idle and asleep (Doorbell.prod). */
   prod(count: number): void {
     for (let w = 0; w < count && w < this.size; w++) this.#slots[w].ready?.doorbell?.prod();

@@ -170,6 +170,7 @@ export class WasmRuntime {
       () => {},
       lanes - 1,
     );
+    const start = performance.now();
     try {
       meanwhile?.();
       for (let i = 0; i < tasks.length; i += lanes) this.call(tasks[i].kernel, ...tasks[i].args);
@@ -178,10 +179,18 @@ export class WasmRuntime {
       await done.catch(() => {});
       throw error;
     }
+    const mine = performance.now() - start;
     // This thread's core is free now: poll for the workers' last µs rather than sleep.
     pool.pollDone(CALLER_POLL_MS);
     await done;
+    this.lastLanes = [mine, ...Array.from({ length: lanes - 1 }, (_, w) => pool.lastRunMs(w))];
   }
+
+  /**
+   * How long each lane of the last runSharing call that split took, in ms: this thread's first
+   * (its tasks and `meanwhile`), then each worker's by its own clock (NaN where unknown).
+   */
+  lastLanes: number[] = [];
 
   /** Runs `meanwhile`; if it throws, waits for `done` (the workers use this memory) first. */
   async #meanwhile(done: Promise<void>, meanwhile?: () => void): Promise<void> {

@@ -197,21 +197,49 @@ async function gradientsOn(
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
 const SEARCH_COST_PER_BIN = 4;
 
-/** Contiguous ranges of `weights` (n items) with about equal sums, at most `parts` of them. */
-function balancedRanges(weights: ArrayLike<number>, n: number, parts: number): [number, number][] {
-  let total = 0;
-  for (let i = 0; i < n; i++) total += weights[i];
+/**
+ * Contiguous ranges of n items, one per entry of `ends` (cumulative fractions, the last 1),
+ * each at least one item where n allows.
+ */
+function contiguousShares(n: number, ends: number[]): [number, number][] {
   const out: [number, number][] = [];
-  let lo = 0, sum = 0;
-  for (let i = 0; i < n; i++) {
-    sum += weights[i];
-    if (sum * parts >= total * (out.length + 1) && out.length < parts - 1) {
-      out.push([lo, i + 1]);
-      lo = i + 1;
-    }
-  }
-  if (lo < n) out.push([lo, n]);
+  let lo = 0;
+  ends.forEach((end, i) => {
+    const left = ends.length - 1 - i;
+    const hi = i === ends.length - 1 ? n : Math.min(n - left, Math.max(lo + 1, Math.round(n * end)));
+    out.push([lo, hi]);
+    lo = hi;
+  });
   return out;
+}
+
+/**
+ * How a step split across two lanes (this thread and one worker) divides its items, learnt
+ * from how long each lane took per item in the last calls (WasmRuntime.lastLanes): the worker's
+ * share of a fit's step ran 20–45% longer than this thread's equal one here, and whichever
+ * lane waits, the step lasts as long as the slower. Which lane runs an item never changes its
+ * result, so the split may follow the timings. More lanes split evenly.
+ */
+class LaneBalance {
+  /** This thread's fraction of the items. */
+  #mine = 0.5;
+
+  /** Cumulative fractions of the items at the end of each of `lanes` lanes' shares. */
+  ends(lanes: number): number[] {
+    if (lanes !== 2) return Array.from({ length: lanes }, (_, i) => (i + 1) / lanes);
+    return [this.#mine, 1];
+  }
+
+  /** Learns from the last runSharing call, which gave this thread `mine` items of `total`. */
+  record(runtime: WasmRuntime, mine: number, total: number): void {
+    const [here, there] = runtime.lastLanes;
+    if (runtime.lastLanes.length !== 2 || !(here > 0 && there > 0) || mine <= 0 || mine >= total) {
+      return;
+    }
+    const rateHere = mine / here, rateThere = (total - mine) / there;
+    const target = rateHere / (rateHere + rateThere);
+    this.#mine = Math.min(0.7, Math.max(0.3, 0.7 * this.#mine + 0.3 * target));
+  }
 }
 
 /**
@@ -250,6 +278,9 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #values: number;
   readonly #rows: number;
   readonly #scratch: number;
+  /** How growth steps and partitions split between this thread and a worker. */
+  readonly #growLanes = new LaneBalance();
+  readonly #partitionLanes = new LaneBalance();
   readonly #gather: number[] = [];
   readonly #aliases: Aliases;
   /** Aliasing value buffers handed out by `values`, by index. */
@@ -434,9 +465,10 @@ class WasmWorkspace implements TreesWorkspace {
       const slots = this.#binOffsets[this.#binOffsets.length - 1];
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
       const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
-        ? balancedRanges(new Float64Array(featureCount).fill(1), featureCount, runtime.threads)
+        ? contiguousShares(featureCount, this.#growLanes.ends(Math.min(runtime.threads, featureCount)))
         : [[0, featureCount] as [number, number]];
       await runtime.runSharing(groups.map(([k0, k1], i) => task(k0, k1, i)));
+      if (groups.length > 1) this.#growLanes.record(runtime, groups[0][1], featureCount);
       const results = this.#withCategorical(
         step,
         search,
@@ -591,7 +623,8 @@ class WasmWorkspace implements TreesWorkspace {
           nodeCount,
         );
       } else {
-        const { pieces, bounds } = partitionPieces(nodes, nodeCount, total, runtime.threads);
+        const ends = this.#partitionLanes.ends(runtime.threads);
+        const { pieces, bounds } = partitionPieces(nodes, nodeCount, total, ends);
         const pieceCount = pieces.length / 3;
         const piecesAt = s.put(pieces);
         const pieceLeft = s.alloc(pieceCount * 4);
@@ -610,6 +643,12 @@ class WasmWorkspace implements TreesWorkspace {
           ],
           // Only run on shared memory (see #parallel): regions are not listed.
         })));
+        if (bounds.length > 1) {
+          const first = bounds[0][1];
+          let mine = 0;
+          for (let p = 0; p < first; p++) mine += pieces[3 * p + 2] - pieces[3 * p + 1];
+          this.#partitionLanes.record(runtime, mine, total);
+        }
         runtime.call(
           "trees_partition_merge",
           this.#rows,
@@ -666,9 +705,11 @@ export function partitionPieces(
   nodes: Int32Array,
   nodeCount: number,
   total: number,
-  threads: number,
+  ends: number[],
 ): { pieces: Int32Array; bounds: [number, number][] } {
-  const F = PARTITION_FIELD_COUNT, share = Math.ceil(total / threads);
+  const F = PARTITION_FIELD_COUNT;
+  // Rows given to tasks 0 .. b once task b's share is full.
+  const full = (b: number) => b >= ends.length - 1 ? total : Math.ceil(total * ends[b]);
   const pieces: number[] = [], bounds: [number, number][] = [];
   let taken = 0, first = 0;
   for (let i = 0; i < nodeCount; i++) {
@@ -676,12 +717,12 @@ export function partitionPieces(
     const end = nodes[i * F + PARTITION_FIELD.rowEnd];
     while (begin < end) {
       // Rows still to give the current task before its share is full.
-      const room = share * (bounds.length + 1) - taken;
+      const room = full(bounds.length) - taken;
       const cut = Math.min(end, begin + room);
-      pieces.push(i, begin, cut);
+      if (cut > begin) pieces.push(i, begin, cut);
       taken += cut - begin;
       begin = cut;
-      if (taken >= share * (bounds.length + 1)) {
+      if (taken >= full(bounds.length)) {
         bounds.push([first, pieces.length / 3]);
         first = pieces.length / 3;
       }
