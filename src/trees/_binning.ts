@@ -19,7 +19,6 @@
  * @module
  */
 import type { TreesKernels } from "../backends/trees.ts";
-import { sortDistinctRef } from "../backends/js/trees.ts";
 
 /** Largest `maxBin`: value bins and the missing bin must fit one byte. */
 export const MAX_BIN = 256;
@@ -75,7 +74,6 @@ class CutScratch {
   /** ...then sorted and deduplicated: distinct[j] values, each one's count in tallies[j]. */
   readonly tallies: Int32Array[];
   readonly distinct = new Int32Array(COLUMN_GROUP);
-  readonly radix: Uint32Array;
   readonly mass: Float64Array;
   readonly below: Float64Array;
 
@@ -83,7 +81,6 @@ class CutScratch {
     const group = Math.min(nCols, COLUMN_GROUP);
     this.columns = Array.from({ length: group }, () => new Float32Array(nRows));
     this.tallies = Array.from({ length: group }, () => new Int32Array(nRows));
-    this.radix = new Uint32Array(nRows);
     this.mass = new Float64Array(nRows);
     this.below = new Float64Array(nRows);
   }
@@ -102,13 +99,6 @@ class CutScratch {
         const v = x[row + j];
         if (v === v) columns[j][counts[j]++] = v;
       }
-    }
-  }
-
-  /** Sorts and deduplicates the first `count` gathered columns in this thread. */
-  sortHere(count: number): void {
-    for (let j = 0; j < count; j++) {
-      this.distinct[j] = sortDistinctRef(this.columns[j], this.counts[j], this.tallies[j], this.radix);
     }
   }
 
@@ -201,37 +191,14 @@ function featureEdges(
 }
 
 /**
- * Cut points of every feature of a row-major float32 matrix (NaN = missing), in this thread.
+ * Cut points of every feature of a row-major float32 matrix (NaN = missing). The columns' sorts,
+ * most of the time, run on `kernels` (sortDistinct): the WASM backend sorts a group's columns on
+ * every thread at once; every backend gives the same cuts, value for value.
  *
  * @param weights Row weights (sample weights), or null for equal weights.
  * @param maxBin Bins per feature including the missing bin, 2..256.
  */
-export function computeCuts(
-  x: Float32Array,
-  nRows: number,
-  nCols: number,
-  weights: Float64Array | null,
-  maxBin: number,
-  categorical: Uint8Array | null = null,
-): BinCuts {
-  const scratch = new CutScratch(nRows, nCols);
-  const perFeature: FeatureCuts[] = [];
-  for (let f = 0; f < nCols; f += COLUMN_GROUP) {
-    const count = Math.min(COLUMN_GROUP, nCols - f);
-    scratch.gather(x, nRows, nCols, f, count);
-    scratch.sortHere(count);
-    for (let j = 0; j < count; j++) {
-      perFeature.push(featureCuts(x, nRows, nCols, f + j, j, weights, maxBin, categorical, scratch));
-    }
-  }
-  return assembleCuts(perFeature);
-}
-
-/**
- * computeCuts, with the columns' sorts (most of its time) on `kernels`: the WASM backend sorts a
- * group's columns on every thread at once. The same cuts, value for value.
- */
-export async function computeCutsWith(
+export async function computeCuts(
   kernels: TreesKernels,
   x: Float32Array,
   nRows: number,
@@ -314,7 +281,7 @@ export async function binMatrix(
   maxBin: number,
   categorical: Uint8Array | null = null,
 ): Promise<BinnedMatrix> {
-  const cuts = await computeCutsWith(kernels, x, nRows, nCols, weights, maxBin, categorical);
+  const cuts = await computeCuts(kernels, x, nRows, nCols, weights, maxBin, categorical);
   const bins = new Uint8Array(nRows * nCols);
   await kernels.binFeatures({
     x,

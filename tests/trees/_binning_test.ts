@@ -3,9 +3,9 @@ import { jsTrees } from "../../src/backends/js/trees.ts";
 import { Rng } from "../../src/_random.ts";
 import { binMatrix, computeCuts, midpointThreshold, valueBins } from "../../src/trees/_binning.ts";
 
-Deno.test("computeCuts() gives each of few distinct values its own bin", () => {
+Deno.test("computeCuts() gives each of few distinct values its own bin", async () => {
   const x = Float32Array.of(3, NaN, 1, 2, 3, 1, -4);
-  const cuts = computeCuts(x, 7, 1, null, 256);
+  const cuts = await computeCuts(jsTrees, x, 7, 1, null, 256);
   assert.equal(valueBins(cuts, 0), 4);
   const split = Array.from(cuts.splitValues);
   // Below −4, then the lower edges 1, 2, 3, then above the maximum 3.
@@ -29,11 +29,11 @@ Deno.test("computeCuts() spreads many values over maxBin − 1 bins of similar w
   }
 });
 
-Deno.test("computeCuts() follows sample weights", () => {
+Deno.test("computeCuts() follows sample weights", async () => {
   const n = 1000;
   const x = Float32Array.from({ length: n }, (_, i) => i);
   const weights = Float64Array.from({ length: n }, (_, i) => (i < 100 ? 9 : 1));
-  const cuts = computeCuts(x, n, 1, weights, 11);
+  const cuts = await computeCuts(jsTrees, x, n, 1, weights, 11);
   // Total weight 1800: the first 100 values hold half, so half the edges lie below 100.
   const edges = Array.from(cuts.splitValues.subarray(1, 10));
   assert.equal(edges.filter((e) => e < 100).length, 4);
@@ -78,7 +78,7 @@ Deno.test("binMatrix() with maxBin 256 uses at most 255 value bins", async () =>
   assert.equal(valueBins(twoBins, 0), 1);
 });
 
-Deno.test("midpointThreshold() turns scikit-learn's x <= t into an exact float32 x < threshold", () => {
+Deno.test("midpointThreshold() turns scikit-learn's x <= t into an exact float32 x < threshold", async () => {
   const rng = new Rng(5);
   for (let trial = 0; trial < 200; trial++) {
     const a = Math.fround((rng.next() - 0.5) * 10 ** (rng.nextInt(8) - 3));
@@ -87,7 +87,7 @@ Deno.test("midpointThreshold() turns scikit-learn's x <= t into an exact float32
       ? Math.fround(a + gap)
       : Math.fround(a + Math.abs(a) * 2e-7 + 1e-30);
     const x = Float32Array.of(a, b);
-    const cuts = computeCuts(x, 2, 1, null, 256);
+    const cuts = await computeCuts(jsTrees, x, 2, 1, null, 256);
     const threshold = midpointThreshold(cuts, 0, 0, 1);
     const t = a / 2 + b / 2 === b ? a : a / 2 + b / 2;
     assert.equal(Math.fround(threshold), threshold);
