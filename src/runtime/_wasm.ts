@@ -157,10 +157,15 @@ export class WasmRuntime {
    * lane 0 itself (after `meanwhile`), instead of sleeping through the workers' round trip, and
    * worker w lane w + 1. Each task must write only its own declared outputs, in place. Without
    * shared memory or a pool, and on a page's main thread (which must stay free for the page),
-   * this is {@link run}.
+   * this is {@link run}. Resolves to how long each lane took, in ms, when the call split: this
+   * thread's first (its tasks and `meanwhile`), then each worker's by its own clock (NaN where
+   * unknown); else to [].
    */
-  async runSharing(tasks: Task[], meanwhile?: () => void): Promise<void> {
-    if (!this.sharing || tasks.length <= 1) return await this.run(tasks, meanwhile);
+  async runSharing(tasks: Task[], meanwhile?: () => void): Promise<number[]> {
+    if (!this.sharing || tasks.length <= 1) {
+      await this.run(tasks, meanwhile);
+      return [];
+    }
     const pool = this.#pool!, lanes = Math.min(this.threads, tasks.length);
     const done = pool.run(
       tasks.filter((_, i) => i % lanes !== 0),
@@ -183,14 +188,8 @@ export class WasmRuntime {
     // This thread's core is free now: poll for the workers' last µs rather than sleep.
     pool.pollDone(CALLER_POLL_MS);
     await done;
-    this.lastLanes = [mine, ...Array.from({ length: lanes - 1 }, (_, w) => pool.lastRunMs(w))];
+    return [mine, ...Array.from({ length: lanes - 1 }, (_, w) => pool.lastRunMs(w))];
   }
-
-  /**
-   * How long each lane of the last runSharing call that split took, in ms: this thread's first
-   * (its tasks and `meanwhile`), then each worker's by its own clock (NaN where unknown).
-   */
-  lastLanes: number[] = [];
 
   /** Runs `meanwhile`; if it throws, waits for `done` (the workers use this memory) first. */
   async #meanwhile(done: Promise<void>, meanwhile?: () => void): Promise<void> {
@@ -303,7 +302,7 @@ export class Scope {
   }
 
   /** Runs tasks, this thread taking a share (see WasmRuntime.runSharing). */
-  runSharing(tasks: Task[], meanwhile?: () => void): Promise<void> {
+  runSharing(tasks: Task[], meanwhile?: () => void): Promise<number[]> {
     return this.runtime.runSharing(tasks, meanwhile);
   }
 

@@ -38,7 +38,7 @@ function rowRanges(runtime: WasmRuntime, batch: number, work: number): [number, 
   if (threads === 1 || batch < 2) return [[0, batch]];
   if (
     work < MIN_PARALLEL_WORK &&
-    !(work >= MIN_PARALLEL_WORK_POLLING && runtime.shared && runtime.workersPolling(threads))
+    !(work >= MIN_PARALLEL_WORK_POLLING && runtime.workersPolling(threads))
   ) {
     return [[0, batch]];
   }
@@ -480,7 +480,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     const ranges = fillRanges(runtime, this.batch, this.dim);
     const tasks = fillTasks(ranges, this.#at(slot), this.dim, noise, this.#table);
     if (tasks.length === 1) runtime.call(tasks[0].kernel, ...tasks[0].args);
-    else return runtime.runSharing(tasks);
+    else return runtime.runSharing(tasks).then(() => {});
   }
 
   release(): void {

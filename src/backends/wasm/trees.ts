@@ -215,7 +215,7 @@ function contiguousShares(n: number, ends: number[]): [number, number][] {
 
 /**
  * How a step split across two lanes (this thread and one worker) divides its items, learnt
- * from how long each lane took per item in the last calls (WasmRuntime.lastLanes): the worker's
+ * from how long each lane took per item in the last calls (WasmRuntime.runSharing): the worker's
  * share of a fit's step ran 20–45% longer than this thread's equal one here, and whichever
  * lane waits, the step lasts as long as the slower. Which lane runs an item never changes its
  * result, so the split may follow the timings. More lanes split evenly.
@@ -230,12 +230,13 @@ class LaneBalance {
     return [this.#mine, 1];
   }
 
-  /** Learns from the last runSharing call, which gave this thread `mine` items of `total`. */
-  record(runtime: WasmRuntime, mine: number, total: number): void {
-    const [here, there] = runtime.lastLanes;
-    if (runtime.lastLanes.length !== 2 || !(here > 0 && there > 0) || mine <= 0 || mine >= total) {
-      return;
-    }
+  /**
+   * Learns from a runSharing call's lane times (`lanes`), which gave this thread `mine` items of
+   * `total`.
+   */
+  record(lanes: number[], mine: number, total: number): void {
+    const [here, there] = lanes;
+    if (lanes.length !== 2 || !(here > 0 && there > 0) || mine <= 0 || mine >= total) return;
     const rateHere = mine / here, rateThere = (total - mine) / there;
     const target = rateHere / (rateHere + rateThere);
     this.#mine = Math.min(0.7, Math.max(0.3, 0.7 * this.#mine + 0.3 * target));
@@ -467,8 +468,8 @@ class WasmWorkspace implements TreesWorkspace {
       const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
         ? contiguousShares(featureCount, this.#growLanes.ends(Math.min(runtime.threads, featureCount)))
         : [[0, featureCount] as [number, number]];
-      await runtime.runSharing(groups.map(([k0, k1], i) => task(k0, k1, i)));
-      if (groups.length > 1) this.#growLanes.record(runtime, groups[0][1], featureCount);
+      const lanes = await runtime.runSharing(groups.map(([k0, k1], i) => task(k0, k1, i)));
+      this.#growLanes.record(lanes, groups[0][1], featureCount);
       const results = this.#withCategorical(
         step,
         search,
@@ -628,7 +629,7 @@ class WasmWorkspace implements TreesWorkspace {
         const pieceCount = pieces.length / 3;
         const piecesAt = s.put(pieces);
         const pieceLeft = s.alloc(pieceCount * 4);
-        await runtime.runSharing(bounds.map(([p0, p1]) => ({
+        const lanes = await runtime.runSharing(bounds.map(([p0, p1]) => ({
           kernel: "trees_partition_pieces",
           args: [
             this.#rows,
@@ -643,12 +644,9 @@ class WasmWorkspace implements TreesWorkspace {
           ],
           // Only run on shared memory (see #parallel): regions are not listed.
         })));
-        if (bounds.length > 1) {
-          const first = bounds[0][1];
-          let mine = 0;
-          for (let p = 0; p < first; p++) mine += pieces[3 * p + 2] - pieces[3 * p + 1];
-          this.#partitionLanes.record(runtime, mine, total);
-        }
+        let mine = 0;
+        for (let p = 0; p < bounds[0][1]; p++) mine += pieces[3 * p + 2] - pieces[3 * p + 1];
+        this.#partitionLanes.record(lanes, mine, total);
         runtime.call(
           "trees_partition_merge",
           this.#rows,
