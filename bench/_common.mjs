@@ -1,6 +1,5 @@
-// Timing helpers shared by the benchmarks that run outside Deno: the Chromium page
-// (bench/browser/page.js, served beside it) and the Node runner (bench/node_bench.mjs).
-// bench/_harness.ts holds the Deno suites' own.
+// Timing helpers of every benchmark: the Chromium page (bench/browser/page.js, served beside
+// it), the Node runner (bench/node_bench.mjs) and, through bench/_harness.ts, the Deno suites.
 
 /** Deterministic uniform(-1, 1) float32 data (the same stream as bench/_harness.ts). */
 export function random(n, seed) {
@@ -18,12 +17,15 @@ export function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median wall time in ms of `fn` over at least `runs` runs (and at least `minMs` in total). */
-export async function medianMs(fn, { runs = 7, warmup = 2, minMs = 300 } = {}) {
+/**
+ * Median wall time in ms of `fn` over at least `runs` runs (and at least `minMs` in total, up to
+ * `maxRuns` runs).
+ */
+export async function medianMs(fn, { runs = 7, warmup = 2, minMs = 300, maxRuns = 100 } = {}) {
   for (let i = 0; i < warmup; i++) await fn();
   const times = [];
   const start = performance.now();
-  while (times.length < runs || (performance.now() - start < minMs && times.length < 100)) {
+  while (times.length < runs || (performance.now() - start < minMs && times.length < maxRuns)) {
     const t0 = performance.now();
     await fn();
     times.push(performance.now() - t0);

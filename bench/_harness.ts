@@ -5,27 +5,21 @@
  * @module
  */
 
-/** Median wall time in ms of `fn` over at least `runs` runs (and at least `minMs` in total). */
-export async function medianMs(
+import { median as medianOf, medianMs as medianMsOf, random } from "./_common.mjs";
+
+/**
+ * Median wall time in ms of `fn` over at least `runs` runs (and at least `minMs` in total, up to
+ * 200 runs).
+ */
+export function medianMs(
   fn: () => unknown | Promise<unknown>,
   opts: { runs?: number; warmup?: number; minMs?: number } = {},
 ): Promise<number> {
-  const { runs = 7, warmup = 2, minMs = 200 } = opts;
-  for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < runs || (performance.now() - start < minMs && times.length < 200)) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
+  return medianMsOf(fn, { minMs: 200, maxRuns: 200, ...opts });
 }
 
 export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return medianOf(values);
 }
 
 /** A markdown table. */
@@ -45,13 +39,7 @@ export function fmt(x: number, digits = 1): string {
 
 /** Deterministic uniform(-1, 1) float32 data. */
 export function randomF32(n: number, seed = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
+  return random(n, seed);
 }
 
 /** One line about the machine, for the table's caption. */
