@@ -603,20 +603,42 @@ export function trees_partition_merge(
 
 /**
  * The margin update of a boosting round (TreesWorkspace.addLeaves) for leaves
- * [leafBegin, leafEnd): margins[rows[j]·K + k] += values[i] over leaf i's segment (i32 × 2:
- * rowBegin, rowEnd). Leaves hold disjoint rows, so tasks of disjoint leaves never share a margin.
+ * [leafBegin, leafEnd), restricted to rows [rowLo, rowHi): margins[rows[j]·K + k] += values[i]
+ * over leaf i's segment (i32 × 2: rowBegin, rowEnd) where rowLo <= rows[j] < rowHi. Tasks split
+ * by row ranges write disjoint stretches of the margins (tasks dealt leaves would write all
+ * over them, as a leaf's rows lie everywhere). Where every segment is ascending (`ascending`),
+ * a task finds its rows by binary search; else it reads every segment through.
  */
 export function trees_add_leaves_f64(
   margins: usize, rows: usize, segments: usize, values: usize, k: i32, nOutputs: i32,
-  leafBegin: i32, leafEnd: i32,
+  leafBegin: i32, leafEnd: i32, rowLo: i32, rowHi: i32, ascending: i32,
 ): void {
   const base = margins + (<usize>k << 3), stride = <usize>nOutputs << 3;
+  const span = <u32>(rowHi - rowLo);
   for (let i = leafBegin; i < leafEnd; i++) {
     const v = f64At(values, i);
-    const end = i32At(segments, 2 * i + 1);
-    for (let j = i32At(segments, 2 * i); j < end; j++) {
-      const at = base + <usize>i32At(rows, j) * stride;
-      store<f64>(at, load<f64>(at) + v);
+    let j = i32At(segments, 2 * i), end = i32At(segments, 2 * i + 1);
+    if (ascending) {
+      // The first position whose row is >= rowLo; rows from there on stop at rowHi.
+      let hi = end;
+      while (j < hi) {
+        const mid = (j + hi) >>> 1;
+        if (i32At(rows, mid) < rowLo) j = mid + 1;
+        else hi = mid;
+      }
+      for (; j < end; j++) {
+        const r = i32At(rows, j);
+        if (r >= rowHi) break;
+        const at = base + <usize>r * stride;
+        store<f64>(at, load<f64>(at) + v);
+      }
+    } else {
+      for (; j < end; j++) {
+        const r = i32At(rows, j);
+        if (<u32>(r - rowLo) >= span) continue;
+        const at = base + <usize>r * stride;
+        store<f64>(at, load<f64>(at) + v);
+      }
     }
   }
 }

@@ -472,6 +472,11 @@ export interface LeafStep {
   /** Per leaf: the value to add. */
   values: Float64Array;
   leafCount: number;
+  /**
+   * Whether each segment's rows are in ascending order: true where the rows given to
+   * `setRows` were (partitions are stable). Backends may then look rows up by binary search.
+   */
+  ascending: boolean;
 }
 
 /**

@@ -788,29 +788,33 @@ check("workspace partitions of a large level are stable whatever the pieces", as
 });
 
 check("workspace margin updates add each leaf's value to its rows only", async (kernels) => {
-  // Enough rows for the WASM backend to deal leaves to its threads; two outputs, the update of
-  // the second; margins in the workspace's memory where it lends them, and a plain array.
+  // Enough rows for the WASM backend to split the update by row ranges across its threads; two
+  // outputs, the update of the second; margins in the workspace's memory where it lends them,
+  // and a plain array; each leaf's rows shuffled, and ascending (as a fit's are) with the step
+  // saying so.
   const n = 80000, K = 2, k = 1;
   const p = randomBinned(91, n, 1);
-  const rows = Int32Array.from(p.rows);
+  const shuffled = Int32Array.from(p.rows);
   for (let i = n - 1; i > 0; i--) {
     const j = p.rng.nextInt(i + 1);
-    [rows[i], rows[j]] = [rows[j], rows[i]];
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
   }
   // Rows [79000, n) are in no leaf (left out of the tree's sample).
   const bounds = [0, 1, 2, 40000, 40000, 60001, 78999, 79000];
   const leafCount = bounds.length - 1;
   const segments = new Int32Array(2 * leafCount);
   const values = new Float64Array(leafCount);
+  const ascending = Int32Array.from(shuffled);
   for (let i = 0; i < leafCount; i++) {
     segments[2 * i] = bounds[i];
     segments[2 * i + 1] = bounds[i + 1];
     values[i] = Math.fround(p.rng.next() - 0.5);
+    ascending.subarray(bounds[i], bounds[i + 1]).sort();
   }
   const start = Float64Array.from({ length: n * K }, () => p.rng.next());
   const expected = Float64Array.from(start);
   for (let i = 0; i < leafCount; i++) {
-    for (let j = bounds[i]; j < bounds[i + 1]; j++) expected[rows[j] * K + k] += values[i];
+    for (let j = bounds[i]; j < bounds[i + 1]; j++) expected[shuffled[j] * K + k] += values[i];
   }
   const ws = kernels.workspace({
     bins: p.bins,
@@ -821,15 +825,17 @@ check("workspace margin updates add each leaf's value to its rows only", async (
     monotone: null,
   });
   try {
-    ws.setRows(rows, n);
-    const lent = ws.margins(K);
-    assert.equal(ws.margins(K), lent, "the same buffer again");
-    for (const margins of [lent, new Float64Array(n * K)]) {
-      if (margins === null) continue;
-      assert.equal(margins.length, n * K);
-      margins.set(start);
-      await ws.addLeaves({ margins, nOutputs: K, k, segments, values, leafCount });
-      assert.deepEqual(margins, expected);
+    for (const [rows, sorted] of [[shuffled, false], [ascending, true]] as const) {
+      ws.setRows(rows, n);
+      const lent = ws.margins(K);
+      assert.equal(ws.margins(K), lent, "the same buffer again");
+      for (const margins of [lent, new Float64Array(n * K)]) {
+        if (margins === null) continue;
+        assert.equal(margins.length, n * K);
+        margins.set(start);
+        await ws.addLeaves({ margins, nOutputs: K, k, segments, values, leafCount, ascending: sorted });
+        assert.deepEqual(margins, expected, `segments ${sorted ? "ascending" : "shuffled"}`);
+      }
     }
   } finally {
     ws.release();

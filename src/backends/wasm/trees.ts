@@ -65,6 +65,11 @@ const MIN_PARALLEL_STEP_CELLS = 1 << 19;
  * ~0.85 ns a row, which pays for the round trip from ~40k–90k rows.
  */
 const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
+/**
+ * Below this many rows a margin update stays in one task: a row costs ~1.5 ns (a scattered
+ * read-modify-write), a second thread saves half of that against a 30–80 µs round trip.
+ */
+const MIN_PARALLEL_MARGIN_ROWS = 1 << 16;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -282,6 +287,7 @@ class WasmWorkspace implements TreesWorkspace {
   /** How growth steps and partitions split between this thread and a worker. */
   readonly #growLanes = new LaneBalance();
   readonly #partitionLanes = new LaneBalance();
+  readonly #marginLanes = new LaneBalance();
   readonly #gather: number[] = [];
   readonly #aliases: Aliases;
   /** Aliasing value buffers handed out by `values`, by index. */
@@ -350,10 +356,13 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   /**
-   * In the kernel, in one task, when the margins alias this workspace's memory; else in
-   * TypeScript on a view of the row order. Not dealt by leaves: a leaf's rows lie all over
-   * the margins, so two threads write to the same cache lines all the time (a 200k × 28 fit's
-   * margin updates took 2× as long on two threads as on one: 59 against 29 ms).
+   * In the kernel when the margins alias this workspace's memory (else in TypeScript on a view
+   * of the row order). From MIN_PARALLEL_MARGIN_ROWS rows the tasks split the rows' range, not
+   * the leaves: a leaf's rows lie all over the margins, so tasks dealt leaves wrote the same
+   * cache lines all the time (a 200k × 28 fit's margin updates took 2× as long on two threads
+   * as on one: 59 against 29 ms). With ascending segments each task finds its own rows by
+   * binary search; else it reads every segment through (~0.9 ns a row, about what the update
+   * of a row costs, so splitting then gains little).
    */
   addLeaves(step: LeafStep): Promise<void> {
     const runtime = this.#runtime, { leafCount, segments } = step;
@@ -363,20 +372,22 @@ class WasmWorkspace implements TreesWorkspace {
       return Promise.resolve();
     }
     if (leafCount === 0) return Promise.resolve();
-    return runtime.scope((s) => {
+    return runtime.scope(async (s) => {
       const segmentsAt = s.put(segments.subarray(0, 2 * leafCount));
       const valuesAt = s.put(step.values.subarray(0, leafCount));
-      runtime.call(
-        "trees_add_leaves_f64",
-        margins,
-        this.#rows,
-        segmentsAt,
-        valuesAt,
-        step.k,
-        step.nOutputs,
-        0,
-        leafCount,
-      );
+      const n = this.#nRows;
+      const lanes = this.#parallel(n >= MIN_PARALLEL_MARGIN_ROWS) ? runtime.threads : 1;
+      const tasks: Task[] = contiguousShares(n, this.#marginLanes.ends(lanes)).map(([lo, hi]) => ({
+        kernel: "trees_add_leaves_f64",
+        args: [
+          margins, this.#rows, segmentsAt, valuesAt, step.k, step.nOutputs, 0, leafCount, lo, hi,
+          step.ascending ? 1 : 0,
+        ],
+        // Only in shared memory (the margins alias it): each task owns its rows' margins.
+        outputs: [],
+      }));
+      const times = await s.runSharing(tasks);
+      if (tasks.length === 2) this.#marginLanes.record(times, tasks[0].args[9] as number, n);
     });
   }
 

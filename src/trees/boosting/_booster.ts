@@ -124,7 +124,11 @@ function toSpecs(nodes: GrownNode[], leafValues: (i: number) => number): NodeSpe
   }));
 }
 
-/** The margin update of one tree grown on all rows: each leaf's value added to its rows. */
+/**
+ * The margin update of one tree grown on all rows: each leaf's value added to its rows. The
+ * rows were given in ascending order (sampleRows) and partitions are stable, so every leaf's
+ * segment is ascending.
+ */
 function leafStep(
   nodes: GrownNode[],
   value: (i: number) => number,
@@ -140,7 +144,7 @@ function leafStep(
     segments[2 * leafCount + 1] = node.rowEnd;
     values[leafCount++] = value(i);
   });
-  return { margins, nOutputs, k, segments, values, leafCount };
+  return { margins, nOutputs, k, segments, values, leafCount, ascending: true };
 }
 
 /** Runs the boosting loop. */
