@@ -23,6 +23,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   browser: benchBrowser,
   threads: () => import("./threads_bench.ts").then((m) => m.benchThreads()),
   node: () => nodeScript("./node_bench.mjs"),
+  bounds: () => import("./bounds_bench.ts").then((m) => m.benchBounds()),
 };
 
 /** The attention and matmul tables in headless Chromium (bench/browser_bench.mjs, under Node). */
