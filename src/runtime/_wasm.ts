@@ -29,6 +29,17 @@ const CALLER_POLL_MS = 1;
 /** Whether this is a web page's main thread (a window with a document), not a worker or server. */
 const ON_PAGE = typeof (globalThis as { document?: unknown }).document !== "undefined";
 
+/** How WasmRuntime.runSharing may deal a call. */
+export interface SharingOptions {
+  /**
+   * Share on a page's main thread too. For the short, back-to-back steps of a fit: the page's
+   * thread runs the fit between them anyway, and leaving each step to workers costs it two
+   * thread wake-ups per step (a 200k × 28 XGBoost fit in Chromium ran 2× as long on two
+   * threads as on one, when its page's thread only waited).
+   */
+  evenOnPage?: boolean;
+}
+
 /** Pages of 64 KiB (2 GiB); must equal MAXIMUM_PAGES in build.ts. */
 export const MAXIMUM_PAGES = 32768;
 
@@ -149,20 +160,29 @@ export class WasmRuntime {
 
   /** Whether runSharing gives this thread a share (else it is {@link run}). */
   get sharing(): boolean {
-    return this.#pool !== null && this.shared && !ON_PAGE;
+    return this.sharingWith();
+  }
+
+  /**
+   * Whether runSharing with `options` gives this thread a share: as {@link sharing}, but a
+   * page's main thread too where `options.evenOnPage`.
+   */
+  sharingWith(options?: SharingOptions): boolean {
+    return this.#pool !== null && this.shared && (!ON_PAGE || options?.evenOnPage === true);
   }
 
   /**
    * Runs shared-memory tasks in `threads` lanes, task i in lane i mod threads: this thread runs
    * lane 0 itself (after `meanwhile`), instead of sleeping through the workers' round trip, and
    * worker w lane w + 1. Each task must write only its own declared outputs, in place. Without
-   * shared memory or a pool, and on a page's main thread (which must stay free for the page),
+   * shared memory or a pool, and on a page's main thread (which must stay free for the page)
+   * unless `options.evenOnPage`,
    * this is {@link run}. Resolves to how long each lane took, in ms, when the call split: this
    * thread's first (its tasks and `meanwhile`), then each worker's by its own clock (NaN where
    * unknown); else to [].
    */
-  async runSharing(tasks: Task[], meanwhile?: () => void): Promise<number[]> {
-    if (!this.sharing || tasks.length <= 1) {
+  async runSharing(tasks: Task[], meanwhile?: () => void, options?: SharingOptions): Promise<number[]> {
+    if (!this.sharingWith(options) || tasks.length <= 1) {
       await this.run(tasks, meanwhile);
       return [];
     }
@@ -302,8 +322,8 @@ export class Scope {
   }
 
   /** Runs tasks, this thread taking a share (see WasmRuntime.runSharing). */
-  runSharing(tasks: Task[], meanwhile?: () => void): Promise<number[]> {
-    return this.runtime.runSharing(tasks, meanwhile);
+  runSharing(tasks: Task[], meanwhile?: () => void, options?: SharingOptions): Promise<number[]> {
+    return this.runtime.runSharing(tasks, meanwhile, options);
   }
 
   /** Frees every allocation of the scope. */

@@ -79,16 +79,27 @@ async function runPage(path, isolated) {
   await tab.goto(`${pageOrigin}${path}`);
   await tab.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
   const out = await tab.evaluate(async ({ A, B, BIG, threads }) => {
-    const { init, matmul, dispose, runtimeInfo } = window.tessera;
+    const { init, matmul, dispose, runtimeInfo, XGBClassifier } = window.tessera;
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
+    // A fit large enough that its steps split across the threads (the page's own thread taking
+    // a share where memory is shared): histogram steps, partitions and margin updates.
+    const n = 70000, cols = 10, fitX = new Float32Array(n * cols), fitY = new Float64Array(n);
+    for (let i = 0, s = 7; i < fitX.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      fitX[i] = s / 2 ** 32 - 0.5;
+    }
+    for (let r = 0; r < n; r++) fitY[r] = fitX[r * cols] + Math.sin(6 * fitX[r * cols + 1]) > 0 ? 1 : 0;
     const runs = {};
     for (const threads of [1, 2]) {
       const info = await init({ threads });
+      const model = await new XGBClassifier({ nEstimators: 8, maxDepth: 5, backend: "wasm" })
+        .fit({ data: fitX, shape: [n, cols] }, fitY);
       runs[threads] = {
         info,
         small: Array.from((await matmul(t(A), t(B), { backend: "wasm" })).data),
         big: Array.from((await matmul(t(BIG), t(BIG), { backend: "wasm" })).data),
         bigJs: Array.from((await matmul(t(BIG), t(BIG), { backend: "js" })).data),
+        model: JSON.stringify(model.toJSON()),
       };
     }
     let badInput = null;
@@ -137,11 +148,12 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
   await test(`browser (${label}): runtimeInfo().webgpu says whether the page gets an adapter`, () => {
     assert.equal(out.runs[1].info.webgpu, out.adapter);
   });
-  await test(`browser (${label}): 2 workers give the same bits as 1 thread`, () => {
+  await test(`browser (${label}): 2 threads give the same bits as 1 (matmul, an XGBoost fit)`, () => {
     assert.equal(out.runs[2].info.threads, 2);
     assert.equal(out.runs[2].info.sharedMemory, isolated);
     assert.deepEqual(out.runs[2].small, out.runs[1].small);
     assert.deepEqual(out.runs[2].big, out.runs[1].big);
+    assert.equal(out.runs[2].model, out.runs[1].model, "the XGBClassifier fit's model");
   });
   await test(`browser (${label}): bad input raises a RangeError naming the argument`, () => {
     assert.match(out.badInput, /^RangeError: .*"b"/);

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { HostArray, Scope, Task, WasmRuntime } from "../../runtime/_wasm.ts";
+import type { HostArray, Scope, SharingOptions, Task, WasmRuntime } from "../../runtime/_wasm.ts";
 import type {
   BinArgs,
   GradientArgs,
@@ -49,6 +49,13 @@ import {
   partitionRef,
   sortDistinctColumnsRef,
 } from "../js/trees.ts";
+
+/**
+ * How a fit's steps are dealt: with this thread's share even on a page's main thread (see
+ * SharingOptions.evenOnPage). Predictions and SHAP values, single calls, leave a page's thread
+ * free instead.
+ */
+const FIT_STEP: SharingOptions = { evenOnPage: true };
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
@@ -192,7 +199,7 @@ async function gradientsOn(
           },
       );
     }
-    await runtime.runSharing(tasks);
+    await runtime.runSharing(tasks, undefined, FIT_STEP);
     if (!inPlace) {
       for (let k = 0; k < K; k++) args.out[k].set(s.f64(outs[k], n * 2));
     }
@@ -386,7 +393,7 @@ class WasmWorkspace implements TreesWorkspace {
         // Only in shared memory (the margins alias it): each task owns its rows' margins.
         outputs: [],
       }));
-      const times = await s.runSharing(tasks);
+      const times = await s.runSharing(tasks, undefined, FIT_STEP);
       if (tasks.length === 2) this.#marginLanes.record(times, tasks[0].args[9] as number, n);
     });
   }
@@ -479,7 +486,11 @@ class WasmWorkspace implements TreesWorkspace {
       const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
         ? contiguousShares(featureCount, this.#growLanes.ends(Math.min(runtime.threads, featureCount)))
         : [[0, featureCount] as [number, number]];
-      const lanes = await runtime.runSharing(groups.map(([k0, k1], i) => task(k0, k1, i)));
+      const lanes = await runtime.runSharing(
+        groups.map(([k0, k1], i) => task(k0, k1, i)),
+        undefined,
+        FIT_STEP,
+      );
       this.#growLanes.record(lanes, groups[0][1], featureCount);
       const results = this.#withCategorical(
         step,
@@ -654,7 +665,7 @@ class WasmWorkspace implements TreesWorkspace {
             p1,
           ],
           // Only run on shared memory (see #parallel): regions are not listed.
-        })));
+        })), undefined, FIT_STEP);
         let mine = 0;
         for (let p = 0; p < bounds[0][1]; p++) mine += pieces[3 * p + 2] - pieces[3 * p + 1];
         this.#partitionLanes.record(lanes, mine, total);
@@ -793,7 +804,7 @@ async function binOn(
           ),
         });
       }
-      await s.runSharing(tasks);
+      await s.runSharing(tasks, undefined, FIT_STEP);
     }
     args.bins.set(s.u8(bins, nRows * nCols));
   });
@@ -837,7 +848,7 @@ async function sortDistinctOn(
         scratch: [[scratch, n * 4], [digits, DIGIT_BYTES]],
       };
     });
-    if (parallel && total >= MIN_PARALLEL_CELLS) await s.runSharing(tasks);
+    if (parallel && total >= MIN_PARALLEL_CELLS) await s.runSharing(tasks, undefined, FIT_STEP);
     else for (const task of tasks) runtime.call(task.kernel, ...task.args);
     const d = new Int32Array(runtime.memory.buffer, found, m).slice();
     placed.forEach(({ values, counts: tally }, j) => {
@@ -876,7 +887,7 @@ async function histogramOn(
       // slots of its own features.
       outputs: [],
     }));
-    await s.runSharing(tasks);
+    await s.runSharing(tasks, undefined, FIT_STEP);
     const view = s.f64(hist, slots * C);
     for (let k = 0; k < featureCount; k++) {
       const f = args.features[k];
