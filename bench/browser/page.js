@@ -1,5 +1,6 @@
-// The Chromium benchmark page (bench/browser_bench.mjs serves it): Tessera's SDPA and matmul
-// on the relaxed- and plain-SIMD builds at each thread count of `threads`, against
+// The Chromium benchmark page (bench/browser_bench.mjs serves it): Tessera's SDPA, matmul and an
+// XGBClassifier fit (on the page's own thread, as a page calls it) on the relaxed- and
+// plain-SIMD builds at each thread count of `threads`, against
 // onnxruntime-web (one thread, MatMul→Softmax→MatMul graph) for SDPA and tfjs-backend-wasm (one
 // thread, its SIMD build) for matmul, measured in the same page. Reports through
 // globalThis.result.
@@ -10,10 +11,28 @@ const cdn = params.get("cdn");
 const LENGTHS = (params.get("lengths") ?? "512,1024,4096").split(",").map(Number);
 const THREADS = (params.get("threads") ?? "1,2").split(",").map(Number);
 const ROUNDS = Number(params.get("rounds") ?? 3);
-const H = 8, D = 64, M = 512;
+const FIT_ROWS = Number(params.get("fitRows") ?? 200000);
+const H = 8, D = 64, M = 512, FIT_COLS = 28;
 
 const runsFor = (n) => (n >= 4096 ? { runs: 3, warmup: 1, minMs: 0 } : {});
 const qkv = (n) => [1, 2, 3].map((seed) => ({ data: random(H * n * D, seed), shape: [1, H, n, D] }));
+
+/**
+ * A binary problem like bench/trees_bench.ts's: FIT_ROWS × 28 features uniform in (−1, 1), the
+ * label drawn from a logistic model of the first 14 (two of them through a product).
+ */
+function fitData() {
+  const x = random(FIT_ROWS * FIT_COLS, 11), draws = random(FIT_ROWS, 12);
+  const y = new Float64Array(FIT_ROWS);
+  for (let r = 0; r < FIT_ROWS; r++) {
+    const row = x.subarray(r * FIT_COLS, r * FIT_COLS + 14);
+    let z = 2 * row[0] * row[1];
+    for (let f = 2; f < 14; f++) z += ((f % 3) - 1 + 0.3) * row[f];
+    y[r] = (draws[r] + 1) / 2 < 1 / (1 + Math.exp(-2 * z)) ? 1 : 0;
+  }
+  return { x: { data: x, shape: [FIT_ROWS, FIT_COLS] }, y };
+}
+const FIT = fitData();
 
 /** One round of Tessera: every build × thread count, SDPA at each length and matmul M³. */
 async function tessera(tessera) {
@@ -29,6 +48,14 @@ async function tessera(tessera) {
       }
       const a = { data: random(M * M, 1), shape: [M, M] }, b = { data: random(M * M, 2), shape: [M, M] };
       row.matmul = (2 * M ** 3) / (await medianMs(() => tessera.matmul(a, b, { backend: "wasm" }))) / 1e6;
+      // One fit per round (100 rounds, depth 6, 256 bins), after a small one that warms up.
+      const params = { nEstimators: 100, maxDepth: 6, learningRate: 0.3, maxBin: 256, backend: "wasm" };
+      await new tessera.XGBClassifier({ ...params, nEstimators: 3 }).fit(
+        { data: FIT.x.data.subarray(0, 5000 * FIT_COLS), shape: [5000, FIT_COLS] }, FIT.y.subarray(0, 5000),
+      );
+      const t0 = performance.now();
+      await new tessera.XGBClassifier(params).fit(FIT.x, FIT.y);
+      row.fitSeconds = (performance.now() - t0) / 1000;
       rows.push(row);
     }
   }
@@ -98,7 +125,9 @@ try {
   for (let r = 0; r < ROUNDS; r++) {
     rounds.push({ rows: await tessera(lib), ort: await ortRound(), tfjs: await tfjsRound() });
   }
-  globalThis.result = { rounds, lengths: LENGTHS, isolated: crossOriginIsolated, userAgent: navigator.userAgent };
+  globalThis.result = {
+    rounds, lengths: LENGTHS, fitRows: FIT_ROWS, isolated: crossOriginIsolated, userAgent: navigator.userAgent,
+  };
 } catch (error) {
   globalThis.result = { error: String(error?.stack ?? error) };
 }
