@@ -34,8 +34,8 @@ export interface SharingOptions {
   /**
    * Share on a page's main thread too. For the short, back-to-back steps of a fit: the page's
    * thread runs the fit between them anyway, and leaving each step to workers costs it two
-   * thread wake-ups per step (a 200k × 28 XGBoost fit in Chromium ran 2× as long on two
-   * threads as on one, when its page's thread only waited).
+   * thread wake-ups per step (a 200k × 28 XGBoost fit in Chromium gained 0.95–1.20× from a
+   * second thread, once ran 2× as long, when its page's thread only waited; 1.17–1.65× now).
    */
   evenOnPage?: boolean;
 }

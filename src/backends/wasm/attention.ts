@@ -128,7 +128,6 @@ function checkFits(runtime: WasmRuntime, buffers: Record<string, Float32Array | 
   runtime.checkFits(Object.fromEntries(bytes));
 }
 
-/** Copies q, k and v into WASM memory. */
 /**
  * 1 when any of the `n` values at `v` (in WASM memory) is NaN or ±∞, else 0: a SIMD scan (the
  * scan in TypeScript took ~1.4% of an N = 512 call).
@@ -137,6 +136,7 @@ function valuesNeedGuard(runtime: WasmRuntime, v: number, n: number): 0 | 1 {
   return runtime.call("diffusion_first_nonfinite_f32", v, n) < 0 ? 0 : 1;
 }
 
+/** Copies q, k and v into WASM memory. */
 function putQueryKeyValue(s: Scope, args: { q: Float32Array; k: Float32Array; v: Float32Array }) {
   return { q: s.put(args.q), k: s.put(args.k), v: s.put(args.v) };
 }

@@ -384,7 +384,8 @@ class WasmWorkspace implements TreesWorkspace {
       const valuesAt = s.put(step.values.subarray(0, leafCount));
       const n = this.#nRows;
       const lanes = this.#parallel(n >= MIN_PARALLEL_MARGIN_ROWS) ? runtime.threads : 1;
-      const tasks: Task[] = contiguousShares(n, this.#marginLanes.ends(lanes)).map(([lo, hi]) => ({
+      const shares = contiguousShares(n, this.#marginLanes.ends(lanes));
+      const tasks: Task[] = shares.map(([lo, hi]) => ({
         kernel: "trees_add_leaves_f64",
         args: [
           margins, this.#rows, segmentsAt, valuesAt, step.k, step.nOutputs, 0, leafCount, lo, hi,
@@ -394,7 +395,7 @@ class WasmWorkspace implements TreesWorkspace {
         outputs: [],
       }));
       const times = await s.runSharing(tasks, undefined, FIT_STEP);
-      if (tasks.length === 2) this.#marginLanes.record(times, tasks[0].args[9] as number, n);
+      if (shares.length === 2) this.#marginLanes.record(times, shares[0][1], n);
     });
   }
 
