@@ -13,6 +13,7 @@
  * @module
  */
 import type { HostArray, Scope, SharingOptions, Task, WasmRuntime } from "../../runtime/_wasm.ts";
+import { contiguousShares, LaneBalance } from "./_lanes.ts";
 import type {
   BinArgs,
   GradientArgs,
@@ -208,52 +209,6 @@ async function gradientsOn(
 
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
 const SEARCH_COST_PER_BIN = 4;
-
-/**
- * Contiguous ranges of n items, one per entry of `ends` (cumulative fractions, the last 1),
- * each at least one item where n allows.
- */
-function contiguousShares(n: number, ends: number[]): [number, number][] {
-  const out: [number, number][] = [];
-  let lo = 0;
-  ends.forEach((end, i) => {
-    const left = ends.length - 1 - i;
-    const hi = i === ends.length - 1 ? n : Math.min(n - left, Math.max(lo + 1, Math.round(n * end)));
-    out.push([lo, hi]);
-    lo = hi;
-  });
-  return out;
-}
-
-/**
- * How a step split across two lanes (this thread and one worker) divides its items, learnt
- * from how long each lane took per item in the last calls (WasmRuntime.runSharing): the worker's
- * share of a fit's step ran 20–45% longer than this thread's equal one here, and whichever
- * lane waits, the step lasts as long as the slower. Which lane runs an item never changes its
- * result, so the split may follow the timings. More lanes split evenly.
- */
-class LaneBalance {
-  /** This thread's fraction of the items. */
-  #mine = 0.5;
-
-  /** Cumulative fractions of the items at the end of each of `lanes` lanes' shares. */
-  ends(lanes: number): number[] {
-    if (lanes !== 2) return Array.from({ length: lanes }, (_, i) => (i + 1) / lanes);
-    return [this.#mine, 1];
-  }
-
-  /**
-   * Learns from a runSharing call's lane times (`lanes`), which gave this thread `mine` items of
-   * `total`.
-   */
-  record(lanes: number[], mine: number, total: number): void {
-    const [here, there] = lanes;
-    if (lanes.length !== 2 || !(here > 0 && there > 0) || mine <= 0 || mine >= total) return;
-    const rateHere = mine / here, rateThere = (total - mine) / there;
-    const target = rateHere / (rateHere + rateThere);
-    this.#mine = Math.min(0.7, Math.max(0.3, 0.7 * this.#mine + 0.3 * target));
-  }
-}
 
 /**
  * Growth state in WASM linear memory, one heap block each, for the whole fit:
