@@ -28,8 +28,8 @@ export function contiguousShares(n: number, ends: number[]): [number, number][] 
  * How a call split across two lanes (this thread and one worker) divides its items, learnt
  * from how long each lane took per item in the last calls (WasmRuntime.runSharing): a worker's
  * equal share of a fit's step ran 7–45% longer than this thread's across sessions here, and
- * whichever lane waits, the call lasts as long as the slower. Which lane runs an item never changes its
- * result, so the split may follow the timings. More lanes split evenly.
+ * whichever lane waits, the call lasts as long as the slower. Which lane runs an item never
+ * changes its result, so the split may follow the timings. More lanes split evenly.
  */
 export class LaneBalance {
   /** This thread's fraction of the items. */

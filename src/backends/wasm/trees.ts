@@ -246,7 +246,7 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #values: number;
   readonly #rows: number;
   readonly #scratch: number;
-  /** How growth steps and partitions split between this thread and a worker. */
+  /** How growth steps, partitions and margin updates split between this thread and a worker. */
   readonly #growLanes = new LaneBalance();
   readonly #partitionLanes = new LaneBalance();
   readonly #marginLanes = new LaneBalance();
