@@ -176,11 +176,15 @@ export class WasmRuntime {
    * lane 0 itself (after `meanwhile`), instead of sleeping through the workers' round trip, and
    * worker w lane w + 1. Each task must write only its own declared outputs, in place. Without
    * shared memory or a pool, and on a page's main thread (which must stay free for the page)
-   * unless `options.evenOnPage`, this is {@link run}. Resolves to how long each lane took, in ms, when the call split: this
-   * thread's first (its tasks and `meanwhile`), then each worker's by its own clock (NaN where
-   * unknown); else to [].
+   * unless `options.evenOnPage`, this is {@link run}. Resolves to how long each lane took, in
+   * ms, when the call split: this thread's first (its tasks and `meanwhile`), then each
+   * worker's by its own clock (NaN where unknown); else to [].
    */
-  async runSharing(tasks: Task[], meanwhile?: () => void, options?: SharingOptions): Promise<number[]> {
+  async runSharing(
+    tasks: Task[],
+    meanwhile?: () => void,
+    options?: SharingOptions,
+  ): Promise<number[]> {
     if (!this.sharingWith(options) || tasks.length <= 1) {
       await this.run(tasks, meanwhile);
       return [];

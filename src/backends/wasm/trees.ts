@@ -440,7 +440,10 @@ class WasmWorkspace implements TreesWorkspace {
       const slots = this.#binOffsets[this.#binOffsets.length - 1];
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
       const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
-        ? contiguousShares(featureCount, this.#growLanes.ends(Math.min(runtime.threads, featureCount)))
+        ? contiguousShares(
+          featureCount,
+          this.#growLanes.ends(Math.min(runtime.threads, featureCount)),
+        )
         : [[0, featureCount] as [number, number]];
       const lanes = await runtime.runSharing(
         groups.map(([k0, k1], i) => task(k0, k1, i)),
