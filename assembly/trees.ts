@@ -427,6 +427,76 @@ export function trees_find_splits_f64(
 }
 
 /**
+ * Byte shuffles (i8x16.swizzle) that move the i32 lanes named by a 4-bit mask to the front, in
+ * lane order: 16 bytes per mask, mask 0 first; the bytes after the moved lanes are don't-cares.
+ */
+const PACK_LANES: usize = memory.data<u8>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0,
+  8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 2, 3, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0,
+  4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0,
+  12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 2, 3, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0,
+  4, 5, 6, 7, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 0, 0, 0, 0,
+  8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0,
+  4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0,
+  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+]);
+
+/**
+ * The stable split of rows[i0 .. i1) by `column`: rows going left are written in order from
+ * `leftAt`, the others from `rightAt`; returns how many went left. Four rows a step: their bins
+ * gathered into one vector, compared at once, and each side's rows packed by a shuffle and
+ * stored whole. A store may write up to three don't-care lanes past its side's count: both
+ * sides' writes stay within the first (rows read so far + 4) slots from their start, so a side
+ * written in place (leftAt or rightAt = rows + i0) never overwrites a row not yet read, and
+ * later stores or the caller's moves overwrite the don't-cares.
+ */
+// @ts-ignore: decorator
+@inline function splitRows(
+  rows: usize, column: usize, i0: i32, i1: i32, leftAt: usize, rightAt: usize,
+  splitBin: i32, missingBin: i32, missingLeft: bool,
+): i32 {
+  let nLeft = 0, nRight = 0, i = i0;
+  const split = i32x4.splat(splitBin), missing = i32x4.splat(missingBin);
+  const missingSide = i32x4.splat(missingLeft ? -1 : 0);
+  for (; i + 4 <= i1; i += 4) {
+    const at = rows + (<usize>i << 2);
+    const r = v128.load(at);
+    let b = i32x4.splat(<i32>load<u8>(column + <usize>load<i32>(at)));
+    b = i32x4.replace_lane(b, 1, <i32>load<u8>(column + <usize>load<i32>(at, 4)));
+    b = i32x4.replace_lane(b, 2, <i32>load<u8>(column + <usize>load<i32>(at, 8)));
+    b = i32x4.replace_lane(b, 3, <i32>load<u8>(column + <usize>load<i32>(at, 12)));
+    const left = v128.bitselect(missingSide, i32x4.lt_s(b, split), i32x4.eq(b, missing));
+    const mask = i32x4.bitmask(left);
+    const n = <i32>popcnt<u32>(mask);
+    const toLeft = v128.load(PACK_LANES + (<usize>mask << 4));
+    const toRight = v128.load(PACK_LANES + (<usize>(mask ^ 15) << 4));
+    v128.store(leftAt + (<usize>nLeft << 2), i8x16.swizzle(r, toLeft));
+    v128.store(rightAt + (<usize>nRight << 2), i8x16.swizzle(r, toRight));
+    nLeft += n;
+    nRight += 4 - n;
+  }
+  // The last rows one by one, branch-free: each row written to both sides, one count moved on.
+  for (; i < i1; i++) {
+    const r = i32At(rows, i);
+    const b = <i32>load<u8>(column + <usize>r);
+    const goLeft = <i32>select<bool>(missingLeft, b < splitBin, b == missingBin);
+    store<i32>(leftAt + (<usize>nLeft << 2), r);
+    store<i32>(rightAt + (<usize>nRight << 2), r);
+    nLeft += goLeft;
+    nRight += goLeft ^ 1;
+  }
+  return nLeft;
+}
+
+/**
  * Stable partition of rows[rowBegin .. rowEnd): rows going left first, then the others, each
  * part in its old order. Returns the number sent left. `scratch` holds the right part meanwhile.
  */
@@ -435,19 +505,11 @@ export function trees_partition(
   feature: i32, splitBin: i32, missingBin: i32, defaultLeft: i32,
 ): i32 {
   const column = bins + <usize>feature * <usize>nRows;
-  const missingLeft = defaultLeft != 0;
-  let nLeft = 0, nRight = 0;
-  // Branch-free: each row is written to both sides and only one side's count moves on, so an
-  // unpredictable split costs no mispredictions. The left write never passes the read.
-  for (let i = rowBegin; i < rowEnd; i++) {
-    const r = i32At(rows, i);
-    const b = <i32>load<u8>(column + <usize>r);
-    const goLeft = <i32>select<bool>(missingLeft, b < splitBin, b == missingBin);
-    store<i32>(rows + (<usize>(rowBegin + nLeft) << 2), r);
-    store<i32>(scratch + (<usize>nRight << 2), r);
-    nLeft += goLeft;
-    nRight += goLeft ^ 1;
-  }
+  const nLeft = splitRows(
+    rows, column, rowBegin, rowEnd, rows + (<usize>rowBegin << 2), scratch, splitBin, missingBin,
+    defaultLeft != 0,
+  );
+  const nRight = rowEnd - rowBegin - nLeft;
   memory.copy(rows + (<usize>(rowBegin + nLeft) << 2), scratch, <usize>nRight << 2);
   return nLeft;
 }
@@ -544,18 +606,10 @@ export function trees_partition_pieces(
     const begin = load<i32>(piece, 4), end = load<i32>(piece, 8);
     const column = bins + <usize>load<i32>(node, 8) * <usize>nRows;
     const splitBin = load<i32>(node, 12), missingBin = load<i32>(node, 16);
-    const missingLeft = load<i32>(node, 20) != 0;
-    let nLeft = 0, nRight = 0;
-    // Branch-free as trees_partition; the right write never passes the read.
-    for (let i = begin; i < end; i++) {
-      const r = i32At(rows, i);
-      const b = <i32>load<u8>(column + <usize>r);
-      const goLeft = <i32>select<bool>(missingLeft, b < splitBin, b == missingBin);
-      store<i32>(scratch + (<usize>(begin + nLeft) << 2), r);
-      store<i32>(rows + (<usize>(begin + nRight) << 2), r);
-      nLeft += goLeft;
-      nRight += goLeft ^ 1;
-    }
+    const nLeft = splitRows(
+      rows, column, begin, end, scratch + (<usize>begin << 2), rows + (<usize>begin << 2),
+      splitBin, missingBin, load<i32>(node, 20) != 0,
+    );
     store<i32>(pieceLeft + (<usize>p << 2), nLeft);
   }
 }
