@@ -587,12 +587,15 @@ export function trees_partition_nodes(
 
 // A level's partition dealt by row ranges, so one large node keeps every thread busy: each
 // task partitions its pieces (contiguous parts of one node's segment), then one merge in the
-// calling thread puts each node's parts in place. The result is the stable partition, the
+// calling thread puts each cut node's parts in place. The result is the stable partition, the
 // same whatever the pieces:
 //
 //   rows     [ p0 | p1 | p2 ]            a node's segment, cut into pieces
 //   pieces:  scratch[p] ← its left rows (in order), rows[p] ← its right rows (in order)
 //   merge:   rows ← [ L0 L1 L2 | R0 R1 R2 ]
+//
+// A piece that is its node's whole segment (all but the nodes cut at the tasks' boundaries)
+// is put in place by its task, so the merge's serial copies are only the cut nodes'.
 //
 // Pieces: i32 × 3 each (node index into `nodes` as in trees_partition_nodes, begin, end);
 // pieceLeft gets each piece's left count.
@@ -606,17 +609,39 @@ export function trees_partition_pieces(
     const begin = load<i32>(piece, 4), end = load<i32>(piece, 8);
     const column = bins + <usize>load<i32>(node, 8) * <usize>nRows;
     const splitBin = load<i32>(node, 12), missingBin = load<i32>(node, 16);
-    const nLeft = splitRows(
-      rows, column, begin, end, scratch + (<usize>begin << 2), rows + (<usize>begin << 2),
-      splitBin, missingBin, load<i32>(node, 20) != 0,
-    );
+    const missingLeft = load<i32>(node, 20) != 0;
+    let nLeft: i32;
+    if (isWholeNode(nodes, pieces, p)) {
+      // The node's whole segment, put in place here (as trees_partition): the merge skips it.
+      nLeft = splitRows(
+        rows, column, begin, end, rows + (<usize>begin << 2), scratch + (<usize>begin << 2),
+        splitBin, missingBin, missingLeft,
+      );
+      memory.copy(
+        rows + (<usize>(begin + nLeft) << 2), scratch + (<usize>begin << 2),
+        <usize>(end - begin - nLeft) << 2,
+      );
+    } else {
+      nLeft = splitRows(
+        rows, column, begin, end, scratch + (<usize>begin << 2), rows + (<usize>begin << 2),
+        splitBin, missingBin, missingLeft,
+      );
+    }
     store<i32>(pieceLeft + (<usize>p << 2), nLeft);
   }
 }
 
+/** Whether piece p covers its node's whole segment. */
+// @ts-ignore: decorator
+@inline function isWholeNode(nodes: usize, pieces: usize, p: i32): bool {
+  const node = nodes + (<usize>(i32At(pieces, p * 3) * 6) << 2);
+  return i32At(pieces, p * 3 + 1) == load<i32>(node) && i32At(pieces, p * 3 + 2) == load<i32>(node, 4);
+}
+
 /**
  * Puts the parts left by trees_partition_pieces in place (pieces ordered by node, then by
- * position) and writes each node's left count to nLeft. Right parts only move right: moved
+ * position; whole-segment pieces are in place already) and writes each node's left count to
+ * nLeft. Right parts only move right: moved
  * last piece first, none overwrites one still to move.
  */
 export function trees_partition_merge(
@@ -639,6 +664,7 @@ export function trees_partition_merge(
     const begin = i32At(pieces, p * 3 + 1), end = i32At(pieces, p * 3 + 2);
     const right = end - begin - i32At(pieceLeft, p);
     destination -= right;
+    if (isWholeNode(nodes, pieces, p)) continue;
     memory.copy(rows + (<usize>destination << 2), rows + (<usize>begin << 2), <usize>right << 2);
   }
   // Left parts, first piece first, from the start of each node's segment.
@@ -650,7 +676,9 @@ export function trees_partition_merge(
       destination = i32At(nodes, n * 6);
     }
     const begin = i32At(pieces, p * 3 + 1), left = i32At(pieceLeft, p);
-    memory.copy(rows + (<usize>destination << 2), scratch + (<usize>begin << 2), <usize>left << 2);
+    if (!isWholeNode(nodes, pieces, p)) {
+      memory.copy(rows + (<usize>destination << 2), scratch + (<usize>begin << 2), <usize>left << 2);
+    }
     destination += left;
   }
 }
