@@ -67,10 +67,11 @@ const MIN_PARALLEL_CELLS = 1 << 17;
  */
 const MIN_PARALLEL_STEP_CELLS = 1 << 19;
 /**
- * Below this many rows a level's partition stays in this thread. A row costs ~1.7 ns (one
- * gathered bin, two stores; CPU profile of a 200k × 28 fit), the merge a small fraction of
- * that, a round trip to the workers 30–80 µs on an idle machine: a second thread saves
- * ~0.85 ns a row, which pays for the round trip from ~40k–90k rows.
+ * Below this many rows a level's partition stays in this thread. A row costs ~1 ns (four rows
+ * a step: gathered bins, shuffled stores; trees_partition), the merge a small fraction of that,
+ * a round trip to the workers 30–80 µs on an idle machine: a second thread saves ~0.5 ns a
+ * row, which pays for the round trip from ~60k–160k rows. Measured (Deno, fits of 100k × 28 on
+ * two threads, eight rounds): the levels' partitions took 72 ms a fit split, 83 ms unsplit.
  */
 const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
 /**
