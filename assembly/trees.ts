@@ -635,14 +635,14 @@ export function trees_partition_pieces(
 // @ts-ignore: decorator
 @inline function isWholeNode(nodes: usize, pieces: usize, p: i32): bool {
   const node = nodes + (<usize>(i32At(pieces, p * 3) * 6) << 2);
-  return i32At(pieces, p * 3 + 1) == load<i32>(node) && i32At(pieces, p * 3 + 2) == load<i32>(node, 4);
+  const begin = i32At(pieces, p * 3 + 1), end = i32At(pieces, p * 3 + 2);
+  return begin == load<i32>(node) && end == load<i32>(node, 4);
 }
 
 /**
  * Puts the parts left by trees_partition_pieces in place (pieces ordered by node, then by
  * position; whole-segment pieces are in place already) and writes each node's left count to
- * nLeft. Right parts only move right: moved
- * last piece first, none overwrites one still to move.
+ * nLeft. Right parts only move right: moved last piece first, none overwrites one still to move.
  */
 export function trees_partition_merge(
   rows: usize, scratch: usize, nodes: usize, pieces: usize, pieceLeft: usize, nLeft: usize,
@@ -677,7 +677,9 @@ export function trees_partition_merge(
     }
     const begin = i32At(pieces, p * 3 + 1), left = i32At(pieceLeft, p);
     if (!isWholeNode(nodes, pieces, p)) {
-      memory.copy(rows + (<usize>destination << 2), scratch + (<usize>begin << 2), <usize>left << 2);
+      memory.copy(
+        rows + (<usize>destination << 2), scratch + (<usize>begin << 2), <usize>left << 2,
+      );
     }
     destination += left;
   }
