@@ -11,6 +11,7 @@ import { selectKernels } from "../../src/backends/_select.ts";
 import { Rng } from "../../src/_random.ts";
 import { GradientBoostingClassifier, XGBClassifier, XGBRegressor } from "../../src/trees/mod.ts";
 import { CONFORMANCE } from "./_kernel_conformance.ts";
+import { evenRowEnds } from "../../src/backends/wasm/trees.ts";
 
 for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const) {
   Deno.test(`trees kernels (wasm, ${threads} thread(s), ${relaxedSimd ? "relaxed" : "plain"} SIMD) match the reference`, async (t) => {
@@ -106,5 +107,22 @@ Deno.test("fits give back every block of WASM memory they take", async () => {
     assert.ok(runtime.heap.stats.peak > before, "the fits used WASM memory");
   } finally {
     await dispose();
+  }
+});
+
+Deno.test("the gradients' row ranges end on even rows, cover every row, follow the split", () => {
+  for (const n of [0, 1, 2, 7, 8, 65537, 70000]) {
+    for (const fractions of [[1], [0.3, 1], [0.5, 1], [0.7, 1], [0.25, 0.5, 0.75, 1]]) {
+      const ends = evenRowEnds(n, fractions);
+      const label = `n ${n}, fractions ${fractions}`;
+      assert.equal(ends.length, fractions.length, label);
+      assert.equal(ends[ends.length - 1], n, label);
+      ends.forEach((end, i) => {
+        if (i < ends.length - 1) assert.equal(end % 2, 0, `${label}: end ${i} is odd`);
+        assert.ok(end >= (i === 0 ? 0 : ends[i - 1]), `${label}: ends decrease`);
+        // Within one pair of rows of the asked fraction.
+        assert.ok(Math.abs(end - n * fractions[i]) <= 2, `${label}: end ${i} = ${end}`);
+      });
+    }
   }
 });

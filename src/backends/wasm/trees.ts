@@ -110,6 +110,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
   // into every worker would cost more than the work.
   const canSplit = () => runtime.shared && runtime.threads > 1;
   const predictHere = new InThreadPredict(runtime, resident);
+  /** How the gradients' rows split between this thread and a worker (see gradientsOn). */
+  const gradientLanes = new LaneBalance();
 
   return {
     name: "wasm",
@@ -149,7 +151,7 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
       predictOn(runtime, args, place, canSplit(), firstRow, rowCount, predictHere),
     shap: (args, firstRow, rowCount) =>
       shapOn(runtime, args, place, canSplit(), firstRow, rowCount),
-    gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit()),
+    gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit(), gradientLanes),
     workspace: (args) => new WasmWorkspace(runtime, args, aliases),
   };
 }
@@ -159,6 +161,20 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
  * ~10 ns (an exponential), a logistic one about as much, against a 45–150 µs round trip.
  */
 const MIN_PARALLEL_GRADIENT_ENTRIES = 1 << 15;
+/** How much longer than this thread's lane a call may last before the worker counts as late. */
+const WAKE_SLACK_MS = 0.05;
+
+/**
+ * Where each of the tasks' row ranges ends, for `n` rows cut at the cumulative fractions `ends`
+ * (the last 1): each end but the last even, so that the tasks' pairs of rows (the gradient
+ * kernels take two at a time) are the pairs one task would make, and never decreasing.
+ */
+export function evenRowEnds(n: number, ends: number[]): number[] {
+  const out = ends.map((end) => Math.min(n, Math.round((n * end) / 2) * 2));
+  out[out.length - 1] = n;
+  for (let i = 1; i < out.length; i++) out[i] = Math.max(out[i], out[i - 1]);
+  return out;
+}
 
 async function gradientsOn(
   runtime: WasmRuntime,
@@ -166,6 +182,7 @@ async function gradientsOn(
   place: Place,
   aliases: Aliases,
   parallel: boolean,
+  balance: LaneBalance,
 ): Promise<void> {
   const { nOutputs: K } = args;
   const n = args.labels.length;
@@ -184,11 +201,12 @@ async function gradientsOn(
     );
     const outTable = s.put(outs);
     const lanes = parallel && n * K >= MIN_PARALLEL_GRADIENT_ENTRIES ? runtime.threads : 1;
-    // Even row bounds: each task's pairs of rows are the pairs a single task would make.
-    const step = Math.ceil(n / lanes / 2) * 2;
+    // Even row bounds: each task's pairs of rows are the pairs a single task would make. Two
+    // lanes split as learnt (see below); more split evenly.
+    const ends = evenRowEnds(n, balance.ends(lanes));
     const tasks: Task[] = [];
     for (let lane = 0; lane < lanes; lane++) {
-      const r0 = Math.min(n, lane * step), r1 = Math.min(n, r0 + step);
+      const r0 = lane === 0 ? 0 : ends[lane - 1], r1 = ends[lane];
       tasks.push(
         args.loss === "logistic"
           ? {
@@ -201,7 +219,17 @@ async function gradientsOn(
           },
       );
     }
-    await runtime.runSharing(tasks, undefined, FIT_STEP);
+    const start = performance.now();
+    const [here, there] = await runtime.runSharing(tasks, undefined, FIT_STEP);
+    if (lanes === 2) {
+      // The worker's time counts from the ring when the call outlasted this thread's lane: a
+      // worker asleep since the last round starts its list only once woken (0.1–3 ms here).
+      // A fit whose steps all stay in this thread (Shuttle: 50k rows × 7 classes) leaves it
+      // asleep at every round's gradients, whose equal halves then took 457–579 ms a fit when
+      // wake-ups were slow, against ~340 ms in one task.
+      const wall = performance.now() - start;
+      balance.record([here, wall > here + WAKE_SLACK_MS ? wall : there], ends[0], n);
+    }
     if (!inPlace) {
       for (let k = 0; k < K; k++) args.out[k].set(s.f64(outs[k], n * 2));
     }
