@@ -841,6 +841,8 @@ const EXP_MAX: f64 = 709.43;
 const EXP_MIN: f64 = -745.2;
 /** From here up to EXP_MAX, 2^k is a normal number and one multiplication scales. */
 const EXP_NORMAL: f64 = -707.5;
+/** 2^52 + 1023: k plus this holds k + 1023 (the biased exponent of 2^k) in its low bits. */
+const BIASED_EXPONENT: f64 = 4503599627371519;
 const HESSIAN_FLOOR: f64 = 1e-16;
 
 // @ts-ignore: decorator
@@ -888,8 +890,10 @@ function expScalar(x: f64): f64 {
  */
 // @ts-ignore: decorator
 @inline function exp2(x: v128): v128 {
-  const x0 = f64x2.extract_lane(x, 0), x1 = f64x2.extract_lane(x, 1);
-  if (!(x0 >= EXP_NORMAL && x0 <= EXP_MAX && x1 >= EXP_NORMAL && x1 <= EXP_MAX)) {
+  // Both lanes in the normal range, compared as a vector (a NaN fails, as it must).
+  const normal = v128.and(f64x2.ge(x, f64x2.splat(EXP_NORMAL)), f64x2.le(x, f64x2.splat(EXP_MAX)));
+  if (!i64x2.all_true(normal)) {
+    const x0 = f64x2.extract_lane(x, 0), x1 = f64x2.extract_lane(x, 1);
     return f64x2.replace_lane(f64x2.splat(expScalar(x0)), 1, expScalar(x1));
   }
   const k = f64x2.floor(f64x2.add(f64x2.mul(x, f64x2.splat(LOG2E)), f64x2.splat(0.5)));
@@ -908,9 +912,10 @@ function expScalar(x: f64): f64 {
     f64x2.add(b0, f64x2.mul(b1, r4)),
     f64x2.mul(f64x2.add(b2, f64x2.mul(a6, r4)), r8),
   );
-  // 2^k from k's bits: (k + 1023) << 52 in each 64-bit lane.
-  const biased = i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), i64x2.splat(1023));
-  return f64x2.mul(p, i64x2.shl(biased, 52));
+  // 2^k from k's bits: (k + 1023) << 52 in each 64-bit lane. k is a whole number in the normal
+  // range, so k + 2^52 + 1023 holds k + 1023 exactly in its low mantissa bits, and the shift
+  // drops the rest (one add, where converting k to an integer costs V8 a sequence).
+  return f64x2.mul(p, i64x2.shl(f64x2.add(k, f64x2.splat(BIASED_EXPONENT)), 52));
 }
 
 /** [g0, h0] and [g1, h1] from g = [g0, g1], h = [h0, h1], stored at `at` (2 rows). */
