@@ -158,7 +158,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
 
 /**
  * Below this many (row, output) entries the gradients stay in one task: a softmax entry costs
- * ~10 ns (an exponential), a logistic one about as much, against a 45–150 µs round trip.
+ * ~5–6 ns (an exponential; ~8–10 before its maxima and 2^k took one instruction each), a
+ * logistic one about as much, against a 45–150 µs round trip.
  */
 const MIN_PARALLEL_GRADIENT_ENTRIES = 1 << 15;
 /** How much longer than this thread's lane a call may last before the worker counts as late. */
