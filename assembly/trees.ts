@@ -22,6 +22,11 @@ const ROW_BLOCK = 64;
   return load<f64>(base + (<usize>index << 3));
 }
 
+// @ts-ignore: decorator
+@inline function edgeAt(edges: usize, i: i32): f32 {
+  return load<f32>(edges + (<usize>i << 2));
+}
+
 // The bin of v among `count` upper edges (f32) at `edges`: how many are <= v. Branch-free
 // halving (the select compiles to a conditional move), as the reference does it.
 // @ts-ignore: decorator
@@ -112,10 +117,11 @@ export function trees_bin_f32(
   bins: usize, x: usize, splitValues: usize, binOffsets: usize,
   nRows: i32, nCols: i32, rowBegin: i32, rowEnd: i32,
 ): void {
-  // Four rows at a time: their searches through a feature's edges are independent, so the
-  // CPU overlaps their chains of dependent loads (one search alone waits on each load).
+  // Eight rows at a time (as trees_predict_f32 walks trees): their searches through a
+  // feature's edges are independent, so the CPU overlaps their chains of dependent loads,
+  // where one search alone waits on each load.
   let r = rowBegin;
-  for (; r + 4 <= rowEnd; r += 4) {
+  for (; r + 8 <= rowEnd; r += 8) {
     const row = x + ((<usize>r * <usize>nCols) << 2), stride = <usize>nCols << 2;
     for (let f = 0; f < nCols; f++) {
       const offset = i32At(binOffsets, f);
@@ -123,29 +129,43 @@ export function trees_bin_f32(
       const at = row + (<usize>f << 2);
       const v0 = load<f32>(at), v1 = load<f32>(at + stride);
       const v2 = load<f32>(at + 2 * stride), v3 = load<f32>(at + 3 * stride);
+      const v4 = load<f32>(at + 4 * stride), v5 = load<f32>(at + 5 * stride);
+      const v6 = load<f32>(at + 6 * stride), v7 = load<f32>(at + 7 * stride);
+      // Upper edges of value bins 0 .. nBins − 2 start at splitValues[offset + 1].
       const edges = splitValues + (<usize>(offset + 1) << 2);
-      const count = nBins - 1;
-      let b0: i32 = 0, b1: i32 = 0, b2: i32 = 0, b3: i32 = 0;
-      if (count > 0) {
-        let n = count;
-        while (n > 1) {
+      let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
+      if (nBins > 1) {
+        // binOf on eight values at once.
+        for (let n = nBins - 1; n > 1;) {
           const half = n >>> 1;
-          b0 = select<i32>(b0 + half, b0, load<f32>(edges + (<usize>(b0 + half - 1) << 2)) <= v0);
-          b1 = select<i32>(b1 + half, b1, load<f32>(edges + (<usize>(b1 + half - 1) << 2)) <= v1);
-          b2 = select<i32>(b2 + half, b2, load<f32>(edges + (<usize>(b2 + half - 1) << 2)) <= v2);
-          b3 = select<i32>(b3 + half, b3, load<f32>(edges + (<usize>(b3 + half - 1) << 2)) <= v3);
+          b0 = select<i32>(b0 + half, b0, edgeAt(edges, b0 + half - 1) <= v0);
+          b1 = select<i32>(b1 + half, b1, edgeAt(edges, b1 + half - 1) <= v1);
+          b2 = select<i32>(b2 + half, b2, edgeAt(edges, b2 + half - 1) <= v2);
+          b3 = select<i32>(b3 + half, b3, edgeAt(edges, b3 + half - 1) <= v3);
+          b4 = select<i32>(b4 + half, b4, edgeAt(edges, b4 + half - 1) <= v4);
+          b5 = select<i32>(b5 + half, b5, edgeAt(edges, b5 + half - 1) <= v5);
+          b6 = select<i32>(b6 + half, b6, edgeAt(edges, b6 + half - 1) <= v6);
+          b7 = select<i32>(b7 + half, b7, edgeAt(edges, b7 + half - 1) <= v7);
           n -= half;
         }
-        b0 += select<i32>(1, 0, load<f32>(edges + (<usize>b0 << 2)) <= v0);
-        b1 += select<i32>(1, 0, load<f32>(edges + (<usize>b1 << 2)) <= v1);
-        b2 += select<i32>(1, 0, load<f32>(edges + (<usize>b2 << 2)) <= v2);
-        b3 += select<i32>(1, 0, load<f32>(edges + (<usize>b3 << 2)) <= v3);
+        b0 += select<i32>(1, 0, edgeAt(edges, b0) <= v0);
+        b1 += select<i32>(1, 0, edgeAt(edges, b1) <= v1);
+        b2 += select<i32>(1, 0, edgeAt(edges, b2) <= v2);
+        b3 += select<i32>(1, 0, edgeAt(edges, b3) <= v3);
+        b4 += select<i32>(1, 0, edgeAt(edges, b4) <= v4);
+        b5 += select<i32>(1, 0, edgeAt(edges, b5) <= v5);
+        b6 += select<i32>(1, 0, edgeAt(edges, b6) <= v6);
+        b7 += select<i32>(1, 0, edgeAt(edges, b7) <= v7);
       }
       const column = bins + <usize>f * <usize>nRows + <usize>r;
       store<u8>(column, <u8>(v0 != v0 ? nBins : b0));
       store<u8>(column + 1, <u8>(v1 != v1 ? nBins : b1));
       store<u8>(column + 2, <u8>(v2 != v2 ? nBins : b2));
       store<u8>(column + 3, <u8>(v3 != v3 ? nBins : b3));
+      store<u8>(column + 4, <u8>(v4 != v4 ? nBins : b4));
+      store<u8>(column + 5, <u8>(v5 != v5 ? nBins : b5));
+      store<u8>(column + 6, <u8>(v6 != v6 ? nBins : b6));
+      store<u8>(column + 7, <u8>(v7 != v7 ? nBins : b7));
     }
   }
   for (; r < rowEnd; r++) {
