@@ -107,3 +107,28 @@ Deno.test("midpointThreshold() turns scikit-learn's x <= t into an exact float32
     }
   }
 });
+
+Deno.test("computeCuts() cuts a column of a wide matrix as it cuts the column alone", async () => {
+  // Ten columns: a whole group of eight (gathered together) and a group of two, with missing
+  // values at different rows in each column, and few distinct values in some.
+  const n = 600, nCols = 10;
+  const rng = new Rng(9);
+  const x = Float32Array.from({ length: n * nCols }, (_, i) => {
+    const col = i % nCols;
+    if (rng.next() < 0.05 * (col % 4)) return NaN;
+    return col % 3 === 0 ? Math.floor(rng.next() * 5) : rng.next() * 100 - 50;
+  });
+  const whole = await computeCuts(jsTrees, x, n, nCols, null, 32);
+  for (let f = 0; f < nCols; f++) {
+    const column = Float32Array.from({ length: n }, (_, r) => x[r * nCols + f]);
+    const alone = await computeCuts(jsTrees, column, n, 1, null, 32);
+    const from = whole.binOffsets[f], to = whole.binOffsets[f + 1];
+    const label = `column ${f}`;
+    assert.deepEqual(
+      Array.from(whole.splitValues.subarray(from, to)),
+      Array.from(alone.splitValues),
+      label,
+    );
+    assert.deepEqual(Array.from(whole.binMax.subarray(from, to)), Array.from(alone.binMax), label);
+  }
+});
