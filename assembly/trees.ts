@@ -35,10 +35,10 @@ const ROW_BLOCK = 64;
   let base: i32 = 0, n = count;
   while (n > 1) {
     const half = n >>> 1;
-    base = select<i32>(base + half, base, load<f32>(edges + (<usize>(base + half - 1) << 2)) <= v);
+    base = select<i32>(base + half, base, edgeAt(edges, base + half - 1) <= v);
     n -= half;
   }
-  return base + select<i32>(1, 0, load<f32>(edges + (<usize>base << 2)) <= v);
+  return base + select<i32>(1, 0, edgeAt(edges, base) <= v);
 }
 
 /**
