@@ -741,6 +741,45 @@ export function trees_partition_merge(
   }
 }
 
+/** rows[i] = i for i in [0, count): a tree's rows when it grows on all of them, in order. */
+export function trees_rows_in_order_i32(rows: usize, count: i32): void {
+  let i = 0;
+  let v = i32x4(0, 1, 2, 3);
+  const four = i32x4.splat(4);
+  for (; i + 4 <= count; i += 4) {
+    v128.store(rows + (<usize>i << 2), v);
+    v = i32x4.add(v, four);
+  }
+  for (; i < count; i++) store<i32>(rows + (<usize>i << 2), i);
+}
+
+/**
+ * Each channel's sum over rows[0 .. count) of values (nChannels f64 per row) into out (f64 ×
+ * nChannels): the root's sums, each channel's values added one at a time in row order, as
+ * TreesWorkspace.rowSums says. Lanes of an f64x2 add are two such sums side by side, so
+ * (gradient, hessian) pairs are added as one vector.
+ */
+export function trees_row_sums_f64(
+  values: usize, rows: usize, count: i32, nChannels: i32, out: usize,
+): void {
+  const stride = <usize>nChannels << 3;
+  let j = 0;
+  if (nChannels >= 2) {
+    let gh = f64x2.splat(0);
+    for (let i = 0; i < count; i++) {
+      gh = f64x2.add(gh, v128.load(values + <usize>i32At(rows, i) * stride));
+    }
+    v128.store(out, gh);
+    j = 2;
+  }
+  for (; j < nChannels; j++) {
+    const o = <usize>j << 3;
+    let sum = 0.0;
+    for (let i = 0; i < count; i++) sum += load<f64>(values + <usize>i32At(rows, i) * stride + o);
+    store<f64>(out + o, sum);
+  }
+}
+
 /**
  * The margin update of a boosting round (TreesWorkspace.addLeaves) for leaves
  * [leafBegin, leafEnd), restricted to rows [rowLo, rowHi): margins[rows[j]·K + k] += values[i]

@@ -506,6 +506,14 @@ export interface TreesWorkspace {
   setValues(values: Float64Array): void;
   /** Copies the next tree's rows, `rows[0 .. count)`. */
   setRows(rows: Int32Array, count: number): void;
+  /** Makes the next tree's rows 0 … count − 1, in order: `setRows` of them, without the array. */
+  setRowsInOrder(count: number): void;
+  /**
+   * Writes to `out` each channel's sum of the current values over the first `count` rows of the
+   * current order: per channel, one value after another in row order from 0 (so every backend
+   * gives the same bits; see rowSumsRef).
+   */
+  rowSums(count: number, out: Float64Array): void;
   /** Copies the current row order, `count` entries, into `out`. */
   readRows(out: Int32Array, count: number): void;
   /** Copies the slots of one feature of histogram `slot` into `out` (nBins_f + 1 slots × C). */

@@ -787,6 +787,57 @@ check("workspace partitions of a large level are stable whatever the pieces", as
   }
 });
 
+check("workspace row sums add each channel's values one by one in row order", async (kernels) => {
+  // Values of mixed magnitudes, where any other order of the additions (pairwise, by lanes,
+  // reversed) changes the bits; a shuffled subset of the rows, and all rows in order.
+  const n = 1003;
+  for (const C of [2, 3]) {
+    const p = randomBinned(17 + C, n, 2, C);
+    const values = Float64Array.from(
+      p.values,
+      (v, i) => v * (i % 7 === 0 ? 1e15 : i % 5 === 0 ? 1e-9 : 1) * (i % 3 === 0 ? -1 : 1),
+    );
+    const shuffled = Int32Array.from(p.rows);
+    for (let i = n - 1; i > 0; i--) {
+      const j = p.rng.nextInt(i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+    }
+    const ws = kernels.workspace({
+      bins: p.bins,
+      nRows: n,
+      nFeatures: 2,
+      binOffsets: p.binOffsets,
+      nChannels: C,
+      monotone: null,
+    });
+    try {
+      ws.setValues(values);
+      for (const [rows, count] of [[shuffled, 777], [null, n]] as const) {
+        if (rows === null) ws.setRowsInOrder(count);
+        else ws.setRows(rows, count);
+        const order = new Int32Array(count);
+        ws.readRows(order, count);
+        assert.deepEqual(order, rows?.subarray(0, count) ?? Int32Array.from(order, (_, i) => i));
+        const expected = new Float64Array(C);
+        for (let i = 0; i < count; i++) {
+          for (let j = 0; j < C; j++) expected[j] += values[order[i] * C + j];
+        }
+        // The data tell the orders apart: the same sums taken backwards differ.
+        const backwards = new Float64Array(C);
+        for (let i = count - 1; i >= 0; i--) {
+          for (let j = 0; j < C; j++) backwards[j] += values[order[i] * C + j];
+        }
+        assert.notDeepEqual(backwards.subarray(0, 2), expected.subarray(0, 2));
+        const actual = new Float64Array(C);
+        ws.rowSums(count, actual);
+        assert.deepEqual(actual, expected, `${C} channels, ${rows ? "shuffled" : "in order"}`);
+      }
+    } finally {
+      ws.release();
+    }
+  }
+});
+
 check("workspace margin updates add each leaf's value to its rows only", async (kernels) => {
   // Enough rows for the WASM backend to split the update by row ranges across its threads; two
   // outputs, the update of the second; margins in the workspace's memory where it lends them,

@@ -553,6 +553,25 @@ export function addLeavesRef(step: LeafStep, rows: Int32Array): void {
   }
 }
 
+/**
+ * TreesWorkspace.rowSums: each of the C channels of `values` (C per row) summed over
+ * rows[0 .. count), one value after another in row order, into out[0 .. C). A loop of its own
+ * with nothing but the sums in it (inside a larger method it ran at ~7 ns a row, here ~0.6).
+ */
+export function rowSumsRef(
+  values: Float64Array,
+  C: number,
+  rows: Int32Array,
+  count: number,
+  out: Float64Array,
+): void {
+  for (let j = 0; j < C; j++) {
+    let sum = 0;
+    for (let i = 0; i < count; i++) sum += values[rows[i] * C + j];
+    out[j] = sum;
+  }
+}
+
 /** The reference workspace: one step is the per-node kernels above, node after node. */
 class JsWorkspace implements TreesWorkspace {
   readonly #args: WorkspaceArgs;
@@ -590,6 +609,14 @@ class JsWorkspace implements TreesWorkspace {
 
   setRows(rows: Int32Array, count: number): void {
     this.#rows.set(rows.subarray(0, count));
+  }
+
+  setRowsInOrder(count: number): void {
+    for (let i = 0; i < count; i++) this.#rows[i] = i;
+  }
+
+  rowSums(count: number, out: Float64Array): void {
+    rowSumsRef(this.#values, this.#args.nChannels, this.#rows, count, out);
   }
 
   readRows(out: Int32Array, count: number): void {

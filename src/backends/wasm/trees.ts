@@ -276,6 +276,8 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #values: number;
   readonly #rows: number;
   readonly #scratch: number;
+  /** rowSums' output, nChannels f64. */
+  readonly #sums: number;
   /** How growth steps, partitions and margin updates split between this thread and a worker. */
   readonly #growLanes = new LaneBalance();
   readonly #partitionLanes = new LaneBalance();
@@ -309,6 +311,7 @@ class WasmWorkspace implements TreesWorkspace {
       this.#current = this.#values;
       this.#rows = this.#alloc(args.nRows * 4);
       this.#scratch = this.#alloc(args.nRows * 4);
+      this.#sums = this.#alloc(args.nChannels * 8);
       // One block per task for the (g, h) pairs of a segment of at most half the rows (see
       // trees_grow_step_f64); larger segments are read in place.
       this.#gatherRows = args.nChannels === 2 ? args.nRows >> 1 : 0;
@@ -397,6 +400,16 @@ class WasmWorkspace implements TreesWorkspace {
 
   setRows(rows: Int32Array, count: number): void {
     new Int32Array(this.#runtime.memory.buffer, this.#rows, count).set(rows.subarray(0, count));
+  }
+
+  setRowsInOrder(count: number): void {
+    this.#runtime.call("trees_rows_in_order_i32", this.#rows, count);
+  }
+
+  rowSums(count: number, out: Float64Array): void {
+    const C = this.#nChannels;
+    this.#runtime.call("trees_row_sums_f64", this.#current, this.#rows, count, C, this.#sums);
+    out.set(new Float64Array(this.#runtime.memory.buffer, this.#sums, C));
   }
 
   readRows(out: Int32Array, count: number): void {

@@ -217,11 +217,12 @@ async function boostBinned(
     { length: K },
     (_, k) => workspace.values(k) ?? new Float64Array(nRows * 2),
   );
-  const rows = new Int32Array(nRows);
   const rowRng = new Rng(params.seed, 1);
   const featureRng = new Rng(params.seed, 2);
   const allFeatures = Int32Array.from({ length: nCols }, (_, i) => i);
   const treeOutput = params.subsample < 1 ? new Float32Array(nRows) : null;
+  const inOrder = params.subsample >= 1 && objective.leafQuantile === undefined;
+  const rows = new Int32Array(inOrder ? 0 : nRows);
 
   const evalSet = monitor.evalSet;
   const evalMargins = evalSet ? new Float32Array(evalSet.nRows * K).fill(baseMargin) : null;
@@ -250,7 +251,8 @@ async function boostBinned(
       baseMargin: new Array(K).fill(0),
     });
     for (let k = 0; k < K; k++) {
-      const rowCount = sampleRows(rowRng, nRows, params.subsample, rows);
+      // Every row, in order, needs no host array unless the leaves are refitted from it.
+      const rowCount = inOrder ? nRows : sampleRows(rowRng, nRows, params.subsample, rows);
       const features = sampleFeatures(featureRng, allFeatures, params.colsampleBytree);
       const nodes = await growTree(
         {
@@ -258,7 +260,7 @@ async function boostBinned(
           binned,
           values: gradients[k],
           nChannels: 2,
-          rows,
+          rows: inOrder ? null : rows,
           rowCount,
           features,
           rng: featureRng,
