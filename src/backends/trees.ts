@@ -506,7 +506,7 @@ export interface TreesWorkspace {
   setValues(values: Float64Array): void;
   /** Copies the next tree's rows, `rows[0 .. count)`. */
   setRows(rows: Int32Array, count: number): void;
-  /** Makes the next tree's rows 0 … count − 1, in order: `setRows` of them, without the array. */
+  /** Makes the next tree's rows 0 … count − 1, in order (`setRows` of them, with no array). */
   setRowsInOrder(count: number): void;
   /**
    * Writes to `out` each channel's sum of the current values over the first `count` rows of the
