@@ -1,9 +1,9 @@
 /**
  * Thread scaling: matmul, SDPA and the Gaussian-mixture denoiser at each thread count of a list
  * (default 1, 2 and 4, up to the host's cores; `--threads 1,2,4` or TESSERA_BENCH_THREADS),
- * from sizes too small to split up to sizes that fill every core. Rounds alternate the thread
- * counts, so each t / 1 ratio compares runs taken seconds apart; the table gives the median over
- * rounds of the speed at one thread and of each ratio. The small sizes show where work stays on
+ * from sizes too small to split up to sizes that fill every core. Each case runs at every thread
+ * count in turn, so each t / 1 ratio compares runs taken a second or two apart; the table gives
+ * the median over rounds of the speed at one thread and of each ratio. The small sizes show where work stays on
  * one thread (the thresholds in src/backends/wasm/): there, more threads must not be slower.
  *
  * @module
@@ -51,14 +51,26 @@ function cases(): Case[] {
       run: () => scaledDotProductAttention(q, k, v, { backend: "wasm" }),
     });
   }
-  for (const batch of [64, MIXTURE_BATCH, 16 * MIXTURE_BATCH]) {
+  // A fresh output array per call (as `GaussianMixture.denoiser` gives without `info.out`), and
+  // for 4,096 rows also into the caller's own buffer (`info.out`), as a sampler calls it: a
+  // fresh array's pages may be faulted in by the calling thread alone (see README).
+  const mixtures: [number, boolean][] = [
+    [64, false],
+    [MIXTURE_BATCH, false],
+    [MIXTURE_BATCH, true],
+    [16 * MIXTURE_BATCH, false],
+  ];
+  for (const [batch, into] of mixtures) {
     for (const sigma of [0.2, 20]) {
       const x = randomF32(batch * DIM, 7).map((value) => 3 * value);
-      const info = { batch, dim: DIM };
+      const info = into
+        ? { batch, dim: DIM, out: new Float32Array(batch * DIM) }
+        : { batch, dim: DIM };
       // A mixture binds the runtime of its time: made again after each init().
       let made = -1, denoiser = mixture().denoiser;
       out.push({
-        label: `mixture denoiser ${batch} × ${DIM}, σ = ${sigma}`, work: batch, unit: "k rows/s", runs: 31,
+        label: `mixture denoiser ${batch} × ${DIM}${into ? " into info.out" : ""}, σ = ${sigma}`,
+        work: batch, unit: "k rows/s", runs: 31,
         run: () => {
           if (made !== epoch) [made, denoiser] = [epoch, mixture().denoiser];
           return Promise.resolve(denoiser(x, sigma, info));
@@ -87,11 +99,20 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
   const all = cases();
   // speed[case][thread index][round]
   const speed = all.map(() => threads.map(() => [] as number[]));
+  // Each case runs at every thread count in turn before the next case, the counts in snake
+  // order (1, 2, then 2, 1, …) so a pool is started once per case: a ratio then compares runs
+  // taken within a second or two, and a burst of a neighbour's load weighs on both alike.
+  let current = 0;
   for (let r = 0; r < rounds; r++) {
-    for (const [ti, t] of threads.entries()) {
-      await init({ threads: t });
-      epoch++;
-      for (const [ci, c] of all.entries()) {
+    for (const [ci, c] of all.entries()) {
+      const order = [...threads.entries()];
+      if ((r * all.length + ci) % 2 === 1) order.reverse();
+      for (const [ti, t] of order) {
+        if (t !== current) {
+          await init({ threads: t });
+          epoch++;
+          current = t;
+        }
         const ms = await medianMs(c.run, { runs: c.runs, warmup: 2, minMs: 0 });
         speed[ci][ti].push(c.unit === "GFLOP/s" ? c.work / ms / 1e6 : c.work / ms);
       }
@@ -108,9 +129,11 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
       `${median(speed[ci][i + 1].map((s, r) => s / speed[ci][0][r])).toFixed(2)}×`
     ),
   ]);
-  return `${table(header, rows)}\n\nMedians over ${rounds} rounds that alternate the thread counts ` +
-    `(${threads.join(", ")}); each ratio is taken within a round. B = 1, H = 8, D = 64 for SDPA; ` +
-    `the mixture has 8 diagonal components and returns a fresh array per call.`;
+  return `${table(header, rows)}\n\nMedians over ${rounds} rounds; in each, every case runs at ` +
+    `each thread count (${threads.join(", ")}) in turn, and each ratio is taken within a case's ` +
+    `turn. B = 1, H = 8, D = 64 for SDPA; ` +
+    `the mixture has 8 diagonal components and returns a fresh array per call, except into ` +
+    "info.out (the caller's own buffer, as a sampler passes).";
 }
 
 if (import.meta.main) console.log(await benchThreads());
