@@ -10,7 +10,8 @@
  *        [3] length   bytes of that message
  *        [4] taken    the request the worker took last (−1: the caller withdrew the next one)
  *        [5] polling  1 while the worker polls for its next list (SPIN_MS), 0 once it sleeps
- *        [6] close    1 when the caller rang this list within SPIN_MS of the last one's end
+ *        [6] close    ms to poll after this list (SPIN_MS, or the call's own pollMs) when the
+ *                     caller rang it within that time of the last one's end, else 0
  *  f64 at RAN_AT:     how long the worker took to run the last list, in ms (its own clock)
  *  f64 at TASKS_AT:   count, then per task: kernel index, argument count, arguments…
  *  u8  at ERROR_AT:   the failure ({ name, message } as JSON, UTF-8; the message cut to fit)
@@ -18,11 +19,11 @@
  *
  * The caller writes a list and bumps `request`; the worker, waiting on that word (polling it
  * first, then `Atomics.waitAsync`, so its event loop stays free), runs the list, sets `done`
- * and notifies. The worker polls for SPIN_MS after a list that came close after the one before
- * (`close`), else for a few µs: waking a sleeping thread costs 0.1–0.9 ms here, often more than
- * a share of a fit's step. The caller waits on `done` with `Atomics.waitAsync` (runSharing's
- * caller polls it first, see pollDone), and can tell whether the worker polls (`polling`) or wake
- * it ahead of a call (prod). A block carries one list at a
+ * and notifies. The worker polls for SPIN_MS (or what the call asked for) after a list that
+ * came close after the one before (`close`), else for a few µs: waking a sleeping thread costs
+ * 0.1–0.9 ms here, often more than a share of a fit's step. The caller waits on `done` with
+ * `Atomics.waitAsync` (runSharing's caller polls it first, see pollDone), and can tell whether
+ * the worker polls (`polling`) or wake it ahead of a call (prod). A block carries one list at a
  * time: the caller rings a busy worker only after its previous list is done; a list longer
  * than the block goes in pieces, one after another in the same turn.
  *
@@ -96,18 +97,19 @@ export class Doorbell {
 
   /**
    * Rings the worker with `tasks` and resolves when it has run them (in pieces where they do
-   * not fit one block).
+   * not fit one block). The worker then polls for `pollMs` (whole ms) if the list came within
+   * that time of the last one's end.
    *
    * @throws {WebAssembly.RuntimeError | RangeError | Error} The failing task's error, of the same
    *   kind, naming its kernel (the rest are not run); an Error on a kernel the module does not
    *   export.
    */
-  run(tasks: readonly Task[]): Promise<void> {
+  run(tasks: readonly Task[], pollMs: number = SPIN_MS): Promise<void> {
     const pieces = this.#pieces(tasks);
     // An idle worker is rung now, before the caller goes on with its own share of the work;
     // a busy one when its list is done.
     const start = async () => {
-      for (const piece of pieces) await this.#ring(piece);
+      for (const piece of pieces) await this.#ring(piece, pollMs);
     };
     const turn = (this.#queued++ === 0 ? start() : this.#busy.then(start))
       .finally(() => void this.#queued--);
@@ -214,7 +216,7 @@ export class Doorbell {
     return pieces;
   }
 
-  async #ring(tasks: readonly Task[]): Promise<void> {
+  async #ring(tasks: readonly Task[], pollMs: number): Promise<void> {
     if (this.#stopped) throw new Error("The worker's doorbell was stopped before this list ran");
     const t = this.#tasks, words = this.#words;
     let at = 0;
@@ -226,7 +228,7 @@ export class Doorbell {
     }
     const sequence = this.#sequence = (this.#sequence + 1) & 0x3fffffff;
     // Measured here, not in the worker: its own gap would count its wake-up (up to ms here).
-    Atomics.store(words, CLOSE, performance.now() - this.#lastDone < SPIN_MS ? 1 : 0);
+    Atomics.store(words, CLOSE, performance.now() - this.#lastDone < pollMs ? pollMs : 0);
     Atomics.store(words, REQUEST, sequence); // publishes the list written above
     Atomics.notify(words, REQUEST);
     // No spinning here: on a machine whose cores are busy (this thread's own share just ran), a
@@ -283,7 +285,7 @@ export async function listen(
     }
     if (request < 0) return;
     // Lists that come close together keep the worker polling between them.
-    poll = Atomics.load(words, CLOSE) === 1 ? SPIN_MS : 0;
+    poll = Atomics.load(words, CLOSE);
     seen = request;
     // Take the list, unless the caller has withdrawn it (it gave this worker up for lost).
     if (Atomics.compareExchange(words, TAKEN, taken, request) !== taken) return;

@@ -217,8 +217,8 @@ function fromWorker(error: unknown): unknown {
 }
 
 /** Runs a task list on shared memory: through the doorbell where there is one, else comlink. */
-async function runInPlace(worker: PoolWorker, list: Task[]): Promise<void> {
-  if (worker.doorbell) await worker.doorbell.run(list);
+async function runInPlace(worker: PoolWorker, list: Task[], pollMs?: number): Promise<void> {
+  if (worker.doorbell) await worker.doorbell.run(list, pollMs);
   else await worker.api.run(list).catch((error) => Promise.reject(fromWorker(error)));
 }
 
@@ -313,7 +313,7 @@ export class Pool {
   /**
    * Runs the tasks across the first `workers` workers (task i on worker i mod workers) and
    * settles once every share has finished or stopped. `read`/`write` copy regions out of and
-   * into the caller's memory when it is not shared.
+   * into the caller's memory when it is not shared. `pollMs`: see Doorbell.run.
    *
    * @throws The first failing share's error, in worker order, once no share runs any more.
    */
@@ -322,6 +322,7 @@ export class Pool {
     read: (offset: number, bytes: number) => ArrayBuffer,
     write: (offset: number, data: ArrayBuffer) => void,
     workers = this.size,
+    pollMs?: number,
   ): Promise<void> {
     const n = Math.min(workers, this.size);
     const shares: Promise<void>[] = [];
@@ -330,7 +331,7 @@ export class Pool {
     if (this.#shared) {
       for (let w = 0; w < n && w < tasks.length; w++) {
         const list = tasks.filter((_, i) => i % n === w);
-        shares.push(this.#share(w, (worker) => runInPlace(worker, list)));
+        shares.push(this.#share(w, (worker) => runInPlace(worker, list, pollMs)));
       }
     } else {
       for (let w = 0; w < n && w < tasks.length; w++) {

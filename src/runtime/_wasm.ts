@@ -38,6 +38,12 @@ export interface SharingOptions {
    * second thread, once ran 2× as long, when its page's thread only waited; 1.17–1.65× now).
    */
   evenOnPage?: boolean;
+  /**
+   * How long (whole ms) the workers keep polling after this call's lists, when they came close
+   * after the last ones (default SPIN_MS): for a long run of calls with stretches of this
+   * thread's own work between them, as a fit's, so that a worker never has to be woken.
+   */
+  pollMs?: number;
 }
 
 /** Pages of 64 KiB (2 GiB); must equal MAXIMUM_PAGES in build.ts. */
@@ -197,6 +203,7 @@ export class WasmRuntime {
       },
       () => {},
       lanes - 1,
+      options?.pollMs,
     );
     const start = performance.now();
     try {

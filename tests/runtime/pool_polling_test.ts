@@ -68,6 +68,43 @@ Deno.test("pool: workers poll after lists that come close together, sleep after 
   }
 });
 
+Deno.test("pool: lists that ask for a longer poll (a fit's steps) keep the worker polling that long", async () => {
+  await init({ threads: 2 });
+  try {
+    const rt = (await wasmRuntime())!;
+    const n = 64, y = rt.heap.alloc(2 * n * 4);
+    new Float32Array(rt.memory.buffer, y, 2 * n).fill(0);
+    const add = (k: number) => ({
+      kernel: "diffusion_combine2_f32",
+      args: [y + k * n * 4, n, y + k * n * 4, 1, y + k * n * 4, 0],
+    });
+    const attempts = async (what: string, attempt: () => Promise<boolean> | boolean) => {
+      for (let i = 0; i < 20; i++) if (await attempt()) return;
+      assert.fail(what);
+    };
+    const pollMs = 25 * SPIN_MS;
+    // Past SPIN_MS since the last list, the worker still polls; once pollMs have passed, it
+    // sleeps. Lists without the option go back to SPIN_MS.
+    await attempts("polls 5 × SPIN_MS after lists that asked for 25 × SPIN_MS", async () => {
+      for (let i = 0; i < 3; i++) await rt.runSharing([add(0), add(1)], undefined, { pollMs });
+      await sleep(5 * SPIN_MS);
+      return rt.workersPolling(2);
+    });
+    await attempts("sleeps once that poll is over", async () => {
+      await sleep(2 * pollMs);
+      return !rt.workersPolling(2);
+    });
+    await attempts("sleeps SPIN_MS after lists that did not ask", async () => {
+      for (let i = 0; i < 3; i++) await rt.runSharing([add(0), add(1)]);
+      await sleep(5 * SPIN_MS);
+      return !rt.workersPolling(2);
+    });
+    rt.heap.free(y);
+  } finally {
+    await dispose();
+  }
+});
+
 Deno.test("mixture: back-to-back small calls split once the workers poll, bit-identical to one thread", async () => {
   const dim = 16, batch = 1024, components = 8;
   const wave = (k: number, j: number) => Math.sin(1.7 * k + 0.9 * j);

@@ -52,11 +52,23 @@ import {
 } from "../js/trees.ts";
 
 /**
- * How a fit's steps are dealt: with this thread's share even on a page's main thread (see
- * SharingOptions.evenOnPage). Predictions and SHAP values, single calls, leave a page's thread
- * free instead.
+ * How long a fit's workers poll after a step (see SharingOptions.pollMs): a fit's steps come
+ * back to back, but this thread's own work between two of them (an unsplit step, a garbage
+ * collection, the cut search's TypeScript) can outlast SPIN_MS, and each list that then found
+ * its worker asleep started 1–3 ms late in Node 20. Measured there (200k × 28, two threads,
+ * four fits each): lists that found their worker asleep 13–58 a fit before, 3–5 after (the cut
+ * search's first ones); the caller's waits once its own lane was done 84–258 → 59–145 ms a fit.
+ * Fit times moved within the host's noise (ten alternating rounds, 0.78–1.35×, median 1.04×);
+ * in Deno and a Chromium page, where wake-ups are quicker, no change beyond noise either.
  */
-const FIT_STEP: SharingOptions = { evenOnPage: true };
+const FIT_POLL_MS = 10;
+
+/**
+ * How a fit's steps are dealt: with this thread's share even on a page's main thread (see
+ * SharingOptions.evenOnPage), and with the workers polling for FIT_POLL_MS after each step.
+ * Predictions and SHAP values, single calls, leave a page's thread free instead.
+ */
+const FIT_STEP: SharingOptions = { evenOnPage: true, pollMs: FIT_POLL_MS };
 
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
