@@ -3,8 +3,9 @@
  * (default 1, 2 and 4, up to the host's cores; `--threads 1,2,4` or TESSERA_BENCH_THREADS),
  * from sizes too small to split up to sizes that fill every core. Each case runs at every thread
  * count in turn, so each t / 1 ratio compares runs taken a second or two apart; the table gives
- * the median over rounds of the speed at one thread and of each ratio. The small sizes show where work stays on
- * one thread (the thresholds in src/backends/wasm/): there, more threads must not be slower.
+ * the median over rounds of the speed at one thread and of each ratio. The small sizes show
+ * where work stays on one thread (the thresholds in src/backends/wasm/): there, more threads
+ * must not be slower.
  *
  * @module
  */

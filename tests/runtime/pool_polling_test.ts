@@ -25,6 +25,15 @@ function pollsWithin(rt: WasmRuntime, ms: number): boolean {
   return false;
 }
 
+/**
+ * Passes once `attempt` holds, trying up to 20 times: on a loaded host (the suite runs files side
+ * by side) a thread may be descheduled past a 2 ms window; broken code fails every attempt.
+ */
+async function attempts(what: string, attempt: () => Promise<boolean> | boolean): Promise<void> {
+  for (let i = 0; i < 20; i++) if (await attempt()) return;
+  assert.fail(what);
+}
+
 Deno.test("pool: workers poll after lists that come close together, sleep after SPIN_MS, and a prod wakes them", async () => {
   await init({ threads: 2 });
   try {
@@ -37,12 +46,6 @@ Deno.test("pool: workers poll after lists that come close together, sleep after 
       kernel: "diffusion_combine2_f32",
       args: [y + k * n * 4, n, y + k * n * 4, 1, ones, 1],
     });
-    // Each look retries a few times: on a loaded host (the suite runs files side by side) a
-    // thread may be descheduled past a 2 ms window; broken code fails every attempt.
-    const attempts = async (what: string, attempt: () => Promise<boolean> | boolean) => {
-      for (let i = 0; i < 20; i++) if (await attempt()) return;
-      assert.fail(what);
-    };
     // Idle since it started: asleep.
     await attempts("a worker idle for longer than SPIN_MS sleeps", async () => {
       await sleep(10 * SPIN_MS);
@@ -78,10 +81,6 @@ Deno.test("pool: lists that ask for a longer poll (a fit's steps) keep the worke
       kernel: "diffusion_combine2_f32",
       args: [y + k * n * 4, n, y + k * n * 4, 1, y + k * n * 4, 0],
     });
-    const attempts = async (what: string, attempt: () => Promise<boolean> | boolean) => {
-      for (let i = 0; i < 20; i++) if (await attempt()) return;
-      assert.fail(what);
-    };
     const pollMs = 25 * SPIN_MS;
     // Past SPIN_MS since the last list, the worker still polls; once pollMs have passed, it
     // sleeps. Lists without the option go back to SPIN_MS.
