@@ -8,6 +8,7 @@ import {
   XGBRegressor,
 } from "../../src/trees/mod.ts";
 import { Ridge } from "../../src/mod.ts";
+import { encodeClasses } from "../../src/estimators/_input.ts";
 import { Rng } from "../../src/_random.ts";
 
 const X = [[0, 1], [1, 0], [2, 1], [3, 0], [4, 1], [5, 0]];
@@ -84,6 +85,33 @@ Deno.test("tree estimators reject bad X and y with named errors", async () => {
       message: /"onProgress"/,
     }, name);
   }
+});
+
+Deno.test("encodeClasses() gives the same classes and indices by table as by Set and sort", () => {
+  // Whole labels in [0, 65536) take the table; the others (fractions, negatives, −0 first, large
+  // values) the general path. Both sort the distinct labels ascending, −0 kept as first seen.
+  const general = (labels: number[]) => {
+    const classes = Float64Array.from(new Set(labels)).sort();
+    return { classes, encoded: Float64Array.from(labels, (v) => classes.indexOf(v)) };
+  };
+  const cases = [
+    [2, 0, 5, 2, 0, 65535],
+    [1, 1, 0],
+    [3, 7],
+    [0.5, 2, 0.5],
+    [-1, 4, 4],
+    [-0, 1, 0],
+    [0, 1, -0],
+    [65536, 1],
+  ];
+  for (const labels of cases) {
+    const actual = encodeClasses("y", Float64Array.from(labels));
+    const expected = general(labels);
+    assert.deepEqual(actual.classes, expected.classes, `classes of ${labels}`);
+    assert.deepEqual(actual.encoded, expected.encoded, `indices of ${labels}`);
+    assert.ok(Object.is(actual.classes[0], expected.classes[0]), `first class of ${labels}`);
+  }
+  assert.throws(() => encodeClasses("y", Float64Array.from([3, 3])), /at least two classes/);
 });
 
 Deno.test("tree classifiers need at least two classes", async () => {
