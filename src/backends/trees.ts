@@ -537,6 +537,13 @@ export interface SortDistinctArgs {
   distinct: Int32Array;
 }
 
+/** The cut search's working columns in a backend's memory (see TreesKernels.cutBuffers). */
+export interface CutBuffers {
+  columns: Float32Array[];
+  tallies: Int32Array[];
+  release(): void;
+}
+
 /** Arrays a backend may keep resident between calls (see TreesKernels.retain). */
 export type ResidentArray = Uint8Array | Int32Array | Float32Array | Float64Array;
 
@@ -552,6 +559,13 @@ export interface TreesKernels {
   /** Ends one `retain` of `array`; after the last one it may change again. */
   release(array: ResidentArray): Promise<void>;
   sortDistinct(args: SortDistinctArgs): Promise<void>;
+  /**
+   * `count` columns of `nRows` values and as many tallies in the backend's own memory, for the
+   * cut search to gather into and hand to `sortDistinct`, which then sorts them in place with
+   * no copies; null where the backend has no such memory (or it is full). Valid until
+   * `release()`.
+   */
+  cutBuffers?(nRows: number, count: number): CutBuffers | null;
   binFeatures(args: BinArgs): Promise<void>;
   buildHistogram(args: HistogramArgs): Promise<void>;
   subtractHistogram(args: SubtractArgs): Promise<void>;

@@ -447,6 +447,7 @@ check("sortDistinct() sorts, deduplicates and counts each column as the referenc
   ];
   for (const n of [0, 1, 7, 300, 70000]) {
     const columns = kinds.map((kind) => Float32Array.from({ length: n + 5 }, (_, i) => kind(i)));
+    const originals = columns.map((c) => c.slice());
     const lengths = new Int32Array(columns.length).fill(n);
     const want = columns.map((c) => {
       const values = c.slice(), counts = new Int32Array(n);
@@ -466,6 +467,27 @@ check("sortDistinct() sorts, deduplicates and counts each column as the referenc
       );
       assert.deepEqual(counts[j].subarray(0, distinct[j]), want[j].counts, `column ${j}, n = ${n}`);
     });
+    // The same columns in memory the backend lends (TreesKernels.cutBuffers), sorted in place.
+    const lent = n > 0 ? kernels.cutBuffers?.(n + 5, kinds.length) ?? null : null;
+    if (lent !== null) {
+      try {
+        originals.forEach((c, j) => lent.columns[j].set(c));
+        const args = { columns: lent.columns, lengths, counts: lent.tallies, distinct };
+        await kernels.sortDistinct(args);
+        lent.columns.forEach((c, j) => {
+          assert.equal(distinct[j], want[j].values.length, `lent column ${j}, n = ${n}: distinct`);
+          assert.deepEqual(
+            new Uint32Array(c.slice(0, distinct[j]).buffer),
+            new Uint32Array(want[j].values.slice().buffer),
+            `lent column ${j}, n = ${n}: values`,
+          );
+          const tally = lent.tallies[j].slice(0, distinct[j]);
+          assert.deepEqual(tally, want[j].counts.slice(), `lent column ${j}, n = ${n}: counts`);
+        });
+      } finally {
+        lent.release();
+      }
+    }
     if (n >= 300) {
       // The reference itself: ascending, no repeats, counts adding up to n.
       const first = want[2];

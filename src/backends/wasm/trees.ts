@@ -16,6 +16,7 @@ import type { HostArray, Scope, SharingOptions, Task, WasmRuntime } from "../../
 import { contiguousShares, LaneBalance } from "./_lanes.ts";
 import type {
   BinArgs,
+  CutBuffers,
   GradientArgs,
   GrowthStep,
   HistogramArgs,
@@ -150,7 +151,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
       return Promise.resolve();
     },
 
-    sortDistinct: (args) => sortDistinctOn(runtime, args, canSplit()),
+    sortDistinct: (args) => sortDistinctOn(runtime, args, canSplit(), aliases),
+    cutBuffers: (nRows, count) => cutBuffersOn(runtime, nRows, count, aliases),
     binFeatures: (args) => binOn(runtime, args, place, canSplit()),
     buildHistogram: (args) => histogramOn(runtime, args, place, canSplit()),
     subtractHistogram: (args) => subtractOn(runtime, args, place),
@@ -769,7 +771,7 @@ export function partitionPieces(
 type Place = (s: Scope, array: HostArray) => number;
 
 /** Host views of WASM memory handed out by workspaces, by view: their byte offsets. */
-type Aliases = WeakMap<Float64Array, number>;
+type Aliases = WeakMap<Float64Array | Float32Array | Int32Array, number>;
 
 async function binOn(
   runtime: WasmRuntime,
@@ -829,10 +831,52 @@ async function binOn(
  * this thread and the workers when there are enough values in all; results are the
  * reference's, whoever runs a column.
  */
+/**
+ * TreesKernels.cutBuffers: views of one block of shared WASM memory (they stay valid as it
+ * grows), known to sortDistinctOn through `aliases`; null without shared memory or room.
+ */
+function cutBuffersOn(
+  runtime: WasmRuntime,
+  nRows: number,
+  count: number,
+  aliases: Aliases,
+): CutBuffers | null {
+  if (!runtime.shared || count === 0) return null;
+  const bytes = nRows * 4;
+  let block: number;
+  try {
+    block = runtime.heap.alloc(2 * count * bytes);
+  } catch {
+    return null;
+  }
+  const buffer = runtime.memory.buffer;
+  const columns = Array.from(
+    { length: count },
+    (_, j) => new Float32Array(buffer, block + j * bytes, nRows),
+  );
+  const tallies = Array.from(
+    { length: count },
+    (_, j) => new Int32Array(buffer, block + (count + j) * bytes, nRows),
+  );
+  [...columns, ...tallies].forEach((view) => aliases.set(view, view.byteOffset));
+  let released = false;
+  return {
+    columns,
+    tallies,
+    release() {
+      if (released) return;
+      released = true;
+      [...columns, ...tallies].forEach((view) => aliases.delete(view));
+      runtime.heap.free(block);
+    },
+  };
+}
+
 async function sortDistinctOn(
   runtime: WasmRuntime,
   args: SortDistinctArgs,
   parallel: boolean,
+  aliases: Aliases,
 ): Promise<void> {
   const { columns, lengths, counts, distinct } = args;
   const m = columns.length;
@@ -846,11 +890,15 @@ async function sortDistinctOn(
     sortDistinctColumnsRef(args);
     return;
   }
+  // Columns and tallies lent by cutBuffers are sorted where they lie: nothing is copied.
+  const inPlace = columns.every((c, j) => aliases.has(c) && aliases.has(counts[j]));
   await runtime.scope(async (s) => {
     const found = s.alloc(m * 4);
     const placed = columns.map((column, j) => {
       const n = lengths[j];
-      return { values: s.put(column.subarray(0, n)), counts: s.alloc(n * 4), n };
+      return inPlace
+        ? { values: aliases.get(column)!, counts: aliases.get(counts[j])!, n }
+        : { values: s.put(column.subarray(0, n)), counts: s.alloc(n * 4), n };
     });
     const tasks: Task[] = placed.map(({ values, counts: tally, n }, j) => {
       const scratch = s.alloc(n * 4), digits = s.alloc(DIGIT_BYTES);
@@ -867,6 +915,7 @@ async function sortDistinctOn(
     const d = new Int32Array(runtime.memory.buffer, found, m).slice();
     placed.forEach(({ values, counts: tally }, j) => {
       distinct[j] = d[j];
+      if (inPlace) return;
       columns[j].set(s.f32(values, d[j]));
       counts[j].set(new Int32Array(runtime.memory.buffer, tally, d[j]));
     });
