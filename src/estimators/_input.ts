@@ -105,8 +105,8 @@ const SMALL_LABEL_LIMIT = 1 << 16;
 
 /**
  * encodeClasses where every label is a whole number in [0, SMALL_LABEL_LIMIT) (not −0): the
- * same classes and indices by a table instead of a Set, a sort and a Map (200k labels: ~0.5 ms
- * against ~8 ms); null where a label is not such a number.
+ * same classes and indices by a table instead of a Set, a sort and a Map (200k labels: 1.7 ms
+ * against 7.6 ms); null where a label is not such a number.
  */
 function encodeSmallIntegers(
   labels: Float64Array,

@@ -770,7 +770,7 @@ export function partitionPieces(
 
 type Place = (s: Scope, array: HostArray) => number;
 
-/** Host views of WASM memory handed out by workspaces, by view: their byte offsets. */
+/** Host views of WASM memory handed out by workspaces and cutBuffers, by view: their offsets. */
 type Aliases = WeakMap<Float64Array | Float32Array | Int32Array, number>;
 
 async function binOn(
@@ -827,11 +827,6 @@ async function binOn(
 }
 
 /**
- * Each column sorted and deduplicated by its own task (trees_sort_distinct_f32), dealt across
- * this thread and the workers when there are enough values in all; results are the
- * reference's, whoever runs a column.
- */
-/**
  * TreesKernels.cutBuffers: views of one block of shared WASM memory (they stay valid as it
  * grows), known to sortDistinctOn through `aliases`; null without shared memory or room.
  */
@@ -872,6 +867,11 @@ function cutBuffersOn(
   };
 }
 
+/**
+ * Each column sorted and deduplicated by its own task (trees_sort_distinct_f32), dealt across
+ * this thread and the workers when there are enough values in all; results are the
+ * reference's, whoever runs a column.
+ */
 async function sortDistinctOn(
   runtime: WasmRuntime,
   args: SortDistinctArgs,
