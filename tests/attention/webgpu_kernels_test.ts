@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
-import { webgpuAttention } from "../../src/backends/webgpu/attention.ts";
+import { flashDispatch, webgpuAttention } from "../../src/backends/webgpu/attention.ts";
 import {
   attentionConformance,
   flashArgs,
@@ -70,5 +70,36 @@ Deno.test(skippable("webgpu linear and mixed-chunk states split into head groups
     await grouped.linearForward(d, 1, 6); // items 1..6 only
     assertSameBits(d.out.subarray(50 * 12, 7 * 50 * 12), c.out.subarray(50 * 12, 7 * 50 * 12));
     assert.ok(d.out.subarray(0, 50 * 12).every(Number.isNaN), "item 0 is left untouched");
+  }
+}));
+
+Deno.test(skippable("webgpu wide flash shader matches the definition and the general shader over many tiles", WEBGPU_SKIP, async () => {
+  const wide = webgpuAttention(device!), general = webgpuAttention(device!, { flashShader: "general" });
+  // Grouped heads, Nq != Nk, four key tiles and a partial one, a mask with hidden keys and one
+  // wholly hidden row; logits spread so each tile raises some rows' maxima.
+  const { q, k, v } = randomQkv([1, 4, 2, 200, 230, 64, 32], 71, 3);
+  const mask = randomTensor([1, 1, 200, 230], 72, 4);
+  mask.data.forEach((x, i) => {
+    if (x > 3 || Math.floor(i / 230) === 17) mask.data[i] = -Infinity;
+  });
+  const probe = flashArgs(q, k, v, { mask });
+  const buffers: GPUBuffer[] = [];
+  const dispatch = flashDispatch(device!, probe, 0, 4, (buffer) => (buffers.push(buffer), buffer));
+  buffers.forEach((buffer) => buffer.destroy());
+  assert.equal(dispatch.shader, "wide");
+  for (const causal of [false, true]) {
+    const [a, c] = [flashArgs(q, k, v, { causal, mask }), flashArgs(q, k, v, { causal, mask })];
+    await wide.flashForward(a);
+    await general.flashForward(c);
+    const expected = naiveSoftmax(q, k, v, { causal, mask });
+    assertClose(a.out, expected.out, { ...tolerance, label: `wide causal ${causal}` });
+    assertClose(a.lse!, expected.lse, { ...tolerance, label: `wide lse causal ${causal}` });
+    assertClose(a.out, c.out, { ...tolerance, label: `wide against general, causal ${causal}` });
+    assert.equal(a.lse![17], -Infinity);
+    // Items 1 .. 2 of 4 (one per head): the other rows stay untouched.
+    const part = flashArgs(q, k, v, { causal, mask, queryBlock: 200 });
+    await wide.flashForward(part, 1, 3);
+    assertSameBits(part.out.subarray(200 * 32, 600 * 32), a.out.subarray(200 * 32, 600 * 32));
+    assert.ok(part.out.subarray(0, 200 * 32).every(Number.isNaN), "item 0 is left untouched");
   }
 }));

@@ -297,6 +297,225 @@ ${forLaneColumns("O[flatRow * P.valueDim + col] = acc[c][e] * inv;")}
 }
 `;
 
+/** Query rows per workgroup, and keys per tile, of the wide flash shader. */
+const WIDE_ROWS = 64;
+/** Workgroup memory the wide shader declares: A 16 KiB, B 8 KiB, R 4 KiB. */
+const WIDE_WORKGROUP_BYTES = 28 * 1024;
+
+/**
+ * The wide flash shader, for head and value dimensions that are multiples of 4 up to 64 (the
+ * common case). A workgroup of 256 invocations owns 64 query rows and takes 64 keys a tile;
+ * invocation t = 16·ty + tx holds a 4 × 4 register block of each product:
+ *
+ * ```
+ *  S = Q Kᵀ   rows 4ty .. 4ty+3 × keys 4tx .. 4tx+3        32 dims staged at a time, transposed
+ *  O += P V   rows 4ty .. 4ty+3 × columns 4tx .. 4tx+3     32 keys of V staged at a time
+ * ```
+ *
+ * so each step of either product is two vec4 reads of workgroup memory for 16 FMAs (the general
+ * shader reads five). Q, K, V and O are bound as vec4 arrays (one 16-byte load each). A row's
+ * 16 invocations meet once a tile for its maximum; each keeps its own share of the row's sum,
+ * rescaled alongside the accumulators, and the shares are added once at the end.
+ */
+const WIDE_FLASH_SHADER = /* wgsl */ `
+struct Params {
+  heads: u32, kvHeads: u32, nq: u32, nk: u32,
+  headDim: u32, valueDim: u32, hasMask: u32, causal: u32,
+  maskBatch: u32, maskHead: u32, maskRow: u32, blocks: u32,
+  firstHead: u32, headCount: u32, firstRow: u32, endRow: u32,
+  groupsX: u32, colStart: u32, hasLse: u32, scale2: f32,
+};
+@group(0) @binding(0) var<storage, read> Q: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> K: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> V: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> M: array<f32>;
+@group(0) @binding(4) var<storage, read_write> O: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> L: array<f32>;
+@group(0) @binding(6) var<uniform> P: Params;
+
+const LOG2E = 1.4426950408889634;
+const LN2 = 0.6931471805599453;
+const HIDDEN = -3.0e38;
+
+// Logit phase: dims d of the slice × 64 rows of Q at 16·d (a vec4 holds 4 rows), and of K at
+// 512 + 16·d. Value phase: the tile's weights, key k × 64 rows at 16·k.
+var<workgroup> A: array<vec4<f32>, 1024>;
+// 32 keys of V × 64 columns, key k at 16·k (a vec4 holds 4 columns).
+var<workgroup> B: array<vec4<f32>, 512>;
+// Row r's 16 partials (maxima, then sums) at 4·r .. 4·r + 3.
+var<workgroup> R: array<vec4<f32>, 256>;
+
+/** scale · q·k (+ mask) in base 2 for key j, or HIDDEN when j is not visible or masked. */
+fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
+  if (j >= visibleEnd) { return HIDDEN; }
+  var x = dot * P.scale2;
+  if (P.hasMask == 1u) {
+    let mk = M[maskBase + j];
+    if (mk < -1.0e30) { return HIDDEN; }
+    x = fma(mk, LOG2E, x);
+  }
+  return x;
+}
+
+/** The maximum and the sum of row r's 16 partials, each in a fixed order. */
+fn rowMax(r: u32) -> f32 {
+  let x = max(max(R[4u * r], R[4u * r + 1u]), max(R[4u * r + 2u], R[4u * r + 3u]));
+  return max(max(x.x, x.y), max(x.z, x.w));
+}
+fn rowSum(r: u32) -> f32 {
+  let x = (R[4u * r] + R[4u * r + 1u]) + (R[4u * r + 2u] + R[4u * r + 3u]);
+  return (x.x + x.y) + (x.z + x.w);
+}
+
+${entryPoint(256)}
+  let unit = wg.y * P.groupsX + wg.x;
+  if (unit >= P.headCount * P.blocks) { return; }
+  let bh = P.firstHead + unit / P.blocks;
+  let i0 = (unit % P.blocks) * 64u;
+  let rowBase = bh * P.nq;
+  let blockEnd = min(P.nq, i0 + 64u);
+  let h = bh % P.heads;
+  let b = bh / P.heads;
+  let kvBase = (b * P.kvHeads + h / (P.heads / P.kvHeads)) * P.nk;
+  if (rowBase + i0 >= P.endRow || rowBase + blockEnd <= P.firstRow) { return; }
+  let offset = i32(P.nk) - i32(P.nq);
+  var keyEnd = P.nk;
+  if (P.causal == 1u) { keyEnd = u32(clamp(i32(blockEnd) + offset, 0, i32(P.nk))); }
+  let dq = P.headDim / 4u;
+  let dv = P.valueDim / 4u;
+  let ty = t / 16u;
+  let tx = t % 16u;
+
+  // Rows 4ty + a: where their visible keys end (0 for rows this call does not own).
+  var visibleEnd = vec4<u32>(0u);
+  var maskBase = vec4<u32>(0u);
+  for (var a = 0u; a < 4u; a++) {
+    let i = i0 + 4u * ty + a;
+    if (i < P.nq && rowBase + i >= P.firstRow && rowBase + i < P.endRow) {
+      visibleEnd[a] = keyEnd;
+      if (P.causal == 1u) { visibleEnd[a] = u32(clamp(i32(i) + offset + 1, 0, i32(keyEnd))); }
+    }
+    maskBase[a] = b * P.maskBatch + h * P.maskHead + i * P.maskRow;
+  }
+
+  var m = vec4<f32>(HIDDEN);
+  var l = vec4<f32>(0.0);
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var j0 = 0u; j0 < keyEnd; j0 += 64u) {
+    var s0 = vec4<f32>(0.0);
+    var s1 = vec4<f32>(0.0);
+    var s2 = vec4<f32>(0.0);
+    var s3 = vec4<f32>(0.0);
+    for (var d0 = 0u; d0 < dq; d0 += 8u) {
+      for (var u = 0u; u < 2u; u++) {
+        let slot = t + 256u * u;
+        let rr = slot / 8u;
+        let d4 = d0 + slot % 8u;
+        var x = vec4<f32>(0.0);
+        var y = vec4<f32>(0.0);
+        if (d4 < dq) {
+          if (i0 + rr < P.nq) { x = Q[(rowBase + i0 + rr) * dq + d4]; }
+          if (j0 + rr < keyEnd) { y = K[(kvBase + j0 + rr) * dq + d4]; }
+        }
+        let at = 64u * (slot % 8u) + rr / 4u;
+        let lane = rr % 4u;
+        A[at][lane] = x.x;
+        A[at + 16u][lane] = x.y;
+        A[at + 32u][lane] = x.z;
+        A[at + 48u][lane] = x.w;
+        A[at + 512u][lane] = y.x;
+        A[at + 528u][lane] = y.y;
+        A[at + 544u][lane] = y.z;
+        A[at + 560u][lane] = y.w;
+      }
+      workgroupBarrier();
+      for (var d = 0u; d < 32u; d++) {
+        let q = A[16u * d + ty];
+        let k = A[512u + 16u * d + tx];
+        s0 = fma(vec4<f32>(q.x), k, s0);
+        s1 = fma(vec4<f32>(q.y), k, s1);
+        s2 = fma(vec4<f32>(q.z), k, s2);
+        s3 = fma(vec4<f32>(q.w), k, s3);
+      }
+      workgroupBarrier();
+    }
+
+    // Online softmax in base 2.
+    var s = array<vec4<f32>, 4>(s0, s1, s2, s3);
+    for (var a = 0u; a < 4u; a++) {
+      var x = s[a];
+      for (var c = 0u; c < 4u; c++) {
+        x[c] = logit(x[c], j0 + 4u * tx + c, visibleEnd[a], maskBase[a]);
+      }
+      s[a] = x;
+      R[4u * (4u * ty + a) + tx / 4u][tx % 4u] = max(max(x.x, x.y), max(x.z, x.w));
+    }
+    workgroupBarrier();
+    var alpha = vec4<f32>(1.0);
+    for (var a = 0u; a < 4u; a++) {
+      let mNew = max(m[a], rowMax(4u * ty + a));
+      var p = vec4<f32>(0.0);
+      for (var c = 0u; c < 4u; c++) {
+        if (s[a][c] > HIDDEN) { p[c] = exp2(s[a][c] - mNew); }
+      }
+      s[a] = p;
+      if (m[a] > HIDDEN) { alpha[a] = exp2(m[a] - mNew); }
+      m[a] = mNew;
+      l[a] = l[a] * alpha[a] + ((p.x + p.y) + (p.z + p.w));
+    }
+    acc0 *= alpha.x;
+    acc1 *= alpha.y;
+    acc2 *= alpha.z;
+    acc3 *= alpha.w;
+    for (var c = 0u; c < 4u; c++) {
+      A[16u * (4u * tx + c) + ty] = vec4<f32>(s[0][c], s[1][c], s[2][c], s[3][c]);
+    }
+
+    let kc = min(64u, keyEnd - j0);
+    for (var k0 = 0u; k0 < kc; k0 += 32u) {
+      for (var u = 0u; u < 2u; u++) {
+        let slot = t + 256u * u;
+        let kk = slot / 16u;
+        var x = vec4<f32>(0.0);
+        if (k0 + kk < kc && slot % 16u < dv) { x = V[(kvBase + j0 + k0 + kk) * dv + slot % 16u]; }
+        B[slot] = x;
+      }
+      workgroupBarrier();
+      for (var kk = 0u; kk < 32u; kk++) {
+        let w = A[16u * (k0 + kk) + ty];
+        let x = B[16u * kk + tx];
+        acc0 = fma(vec4<f32>(w.x), x, acc0);
+        acc1 = fma(vec4<f32>(w.y), x, acc1);
+        acc2 = fma(vec4<f32>(w.z), x, acc2);
+        acc3 = fma(vec4<f32>(w.w), x, acc3);
+      }
+      workgroupBarrier();
+    }
+  }
+
+  for (var a = 0u; a < 4u; a++) { R[4u * (4u * ty + a) + tx / 4u][tx % 4u] = l[a]; }
+  workgroupBarrier();
+  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var a = 0u; a < 4u; a++) {
+    let i = i0 + 4u * ty + a;
+    if (i < P.nq && rowBase + i >= P.firstRow && rowBase + i < P.endRow) {
+      let total = rowSum(4u * ty + a);
+      var inv = 0.0;
+      if (total > 0.0) { inv = 1.0 / total; }
+      if (tx < dv) { O[(rowBase + i) * dv + tx] = acc[a] * inv; }
+      if (tx == 0u && P.hasLse == 1u) {
+        var lse = HIDDEN;
+        if (total > 0.0) { lse = m[a] * LN2 + log(total); }
+        L[rowBase + i] = lse;
+      }
+    }
+  }
+}
+`;
+
 /** Workgroup grid for `units` workgroups: x up to the per-dimension limit, then y. */
 function grid(units: number): [number, number] {
   const x = Math.min(units, MAX_GROUPS);
@@ -313,11 +532,15 @@ function checkBindable(device: GPUDevice, name: string, data: { byteLength: numb
   }
 }
 
-/** Encodes the dispatches in order in one submission; each is (pipeline, buffers, groups). */
-function submit(
-  device: GPUDevice,
-  passes: Array<{ pipeline: GPUComputePipeline; buffers: GPUBuffer[]; groups: [number, number] }>,
-): void {
+/** One dispatch: a pipeline, the buffers bound in order to group 0, and its workgroup grid. */
+export interface Pass {
+  pipeline: GPUComputePipeline;
+  buffers: GPUBuffer[];
+  groups: [number, number];
+}
+
+/** Encodes the dispatches in order in one submission. */
+export function submit(device: GPUDevice, passes: Pass[]): void {
   const encoder = device.createCommandEncoder();
   for (const { pipeline, buffers, groups } of passes) {
     if (groups[0] === 0) continue;
@@ -383,57 +606,109 @@ async function withBuffers<T>(
   return outcome.value;
 }
 
-async function flashOn(device: GPUDevice, args: FlashForwardArgs, first: number, end: number) {
+/** Which flash shader a call may run: "auto" takes the wide one where it applies. */
+export type FlashShader = "auto" | "general";
+
+/** Whether the wide flash shader serves `args` on `device`. */
+function wideFlashFits(device: GPUDevice, args: FlashForwardArgs): boolean {
+  const { headDim, valueDim } = args;
+  return headDim > 0 && valueDim > 0 && headDim <= WIDE_ROWS && valueDim <= WIDE_ROWS &&
+    headDim % 4 === 0 && valueDim % 4 === 0 &&
+    device.limits.maxComputeWorkgroupStorageSize >= WIDE_WORKGROUP_BYTES;
+}
+
+/** A flash call's encoded passes on the device, and where its results land. */
+export interface FlashDispatch {
+  passes: Pass[];
+  out: GPUBuffer;
+  lse: GPUBuffer;
+  /** The flat query rows [r0, r1) the passes compute. */
+  rows: [number, number];
+  shader: "wide" | "general";
+}
+
+/**
+ * Uploads the inputs of work items [first, end) of a flash call and encodes its passes (one
+ * for the wide shader, one per 128 output columns for the general one); every buffer it makes
+ * goes through `track`. Submitting the passes again recomputes the same output.
+ */
+export function flashDispatch(
+  device: GPUDevice,
+  args: FlashForwardArgs,
+  first: number,
+  end: number,
+  track: (buffer: GPUBuffer) => GPUBuffer,
+  shader: FlashShader = "auto",
+): FlashDispatch {
   const { heads, queryLength, valueDim } = args;
   const [r0, r1] = flashRows(args, first, end);
   const firstHead = Math.floor(r0 / queryLength);
   const headCount = Math.floor((r1 - 1) / queryLength) + 1 - firstHead;
-  const blocks = Math.ceil(queryLength / FLASH_ROWS);
+  const wide = shader === "auto" && wideFlashFits(device, args);
+  const blocks = Math.ceil(queryLength / (wide ? WIDE_ROWS : FLASH_ROWS));
   for (const name of ["q", "k", "v", "mask", "out"] as const) {
     if (args[name] !== null) checkBindable(device, name, args[name]!);
   }
+  const pipeline = computePipeline(device, wide ? WIDE_FLASH_SHADER : FLASH_SHADER);
+  const [groupsX, groupsY] = grid(headCount * blocks);
+  const out = track(emptyStorageBuffer(device, args.out.byteLength));
+  const lse = track(emptyStorageBuffer(device, args.lse === null ? 4 : args.lse.byteLength));
+  const inputs = [
+    track(storageBuffer(device, args.q)),
+    track(storageBuffer(device, args.k)),
+    track(storageBuffer(device, args.v)),
+    track(storageBuffer(device, args.mask ?? new Float32Array(1))),
+  ];
+  // The general shader takes one pass per 128 output columns (at least one: the LSE comes
+  // from the first); the wide one covers all columns in one.
+  const passCount = wide ? 1 : Math.max(1, Math.ceil(valueDim / 128));
+  const passes = Array.from({ length: passCount }, (_, pass) => {
+    const params = track(uniformBuffer(device, [
+      ["u32", heads],
+      ["u32", args.kvHeads],
+      ["u32", queryLength],
+      ["u32", args.keyLength],
+      ["u32", args.headDim],
+      ["u32", valueDim],
+      ["u32", args.mask === null ? 0 : 1],
+      ["u32", args.isCausal ? 1 : 0],
+      ["u32", args.maskBatchStride],
+      ["u32", args.maskHeadStride],
+      ["u32", args.maskRowStride],
+      ["u32", blocks],
+      ["u32", firstHead],
+      ["u32", headCount],
+      ["u32", r0],
+      ["u32", r1],
+      ["u32", groupsX],
+      ["u32", 128 * pass],
+      ["u32", args.lse !== null && pass === 0 ? 1 : 0],
+      ["f32", args.scale * Math.LOG2E],
+    ]));
+    const groups: [number, number] = [groupsX, groupsY];
+    return { pipeline, buffers: [...inputs, out, lse, params], groups };
+  });
+  return { passes, out, lse, rows: [r0, r1], shader: wide ? "wide" : "general" };
+}
+
+async function flashOn(
+  device: GPUDevice,
+  args: FlashForwardArgs,
+  first: number,
+  end: number,
+  shader: FlashShader,
+) {
+  const { valueDim } = args;
   await withBuffers(device, async (track) => {
-    const pipeline = computePipeline(device, FLASH_SHADER);
-    const [groupsX, groupsY] = grid(headCount * blocks);
-    const out = track(emptyStorageBuffer(device, args.out.byteLength));
-    const lse = track(emptyStorageBuffer(device, args.lse === null ? 4 : args.lse.byteLength));
-    const inputs = [
-      track(storageBuffer(device, args.q)),
-      track(storageBuffer(device, args.k)),
-      track(storageBuffer(device, args.v)),
-      track(storageBuffer(device, args.mask ?? new Float32Array(1))),
-    ];
-    // One pass per 128 output columns (at least one: the LSE comes from the first).
-    const passes = Array.from({ length: Math.max(1, Math.ceil(valueDim / 128)) }, (_, pass) => {
-      const params = track(uniformBuffer(device, [
-        ["u32", heads],
-        ["u32", args.kvHeads],
-        ["u32", queryLength],
-        ["u32", args.keyLength],
-        ["u32", args.headDim],
-        ["u32", valueDim],
-        ["u32", args.mask === null ? 0 : 1],
-        ["u32", args.isCausal ? 1 : 0],
-        ["u32", args.maskBatchStride],
-        ["u32", args.maskHeadStride],
-        ["u32", args.maskRowStride],
-        ["u32", blocks],
-        ["u32", firstHead],
-        ["u32", headCount],
-        ["u32", r0],
-        ["u32", r1],
-        ["u32", groupsX],
-        ["u32", 128 * pass],
-        ["u32", args.lse !== null && pass === 0 ? 1 : 0],
-        ["f32", args.scale * Math.LOG2E],
-      ]));
-      const groups: [number, number] = [groupsX, groupsY];
-      return { pipeline, buffers: [...inputs, out, lse, params], groups };
-    });
-    submit(device, passes);
-    args.out.set(await readRange(device, out, r0 * valueDim, (r1 - r0) * valueDim), r0 * valueDim);
+    const call = flashDispatch(device, args, first, end, track, shader);
+    const [r0, r1] = call.rows;
+    submit(device, call.passes);
+    args.out.set(
+      await readRange(device, call.out, r0 * valueDim, (r1 - r0) * valueDim),
+      r0 * valueDim,
+    );
     if (args.lse !== null) {
-      const values = await readRange(device, lse, r0, r1 - r0);
+      const values = await readRange(device, call.lse, r0, r1 - r0);
       for (let i = 0; i < values.length; i++) {
         args.lse[r0 + i] = values[i] <= HIDDEN_LIMIT ? -Infinity : values[i];
       }
@@ -701,9 +976,7 @@ function chunkedPasses(
   track: (buffer: GPUBuffer) => GPUBuffer,
 ) {
   const { valueDim, linearDim, chunk } = call;
-  const passes: Array<
-    { pipeline: GPUComputePipeline; buffers: GPUBuffer[]; groups: [number, number] }
-  > = [];
+  const passes: Pass[] = [];
   const [kvFirst, kvLast] = kvHeadRange(call, firstHead, endHead);
   const kvUnits = kvLast - kvFirst + 1;
   const entries = linearDim * (valueDim + 1);
@@ -841,13 +1114,18 @@ function mixedCall(args: MixedChunkArgs): ChunkedCall {
 /**
  * The attention kernels on a WebGPU device. `stateBudget` caps the bytes of linear and
  * mixed-chunk states per dispatch group (default 64 MiB); calls over it run in head groups.
+ * `flashShader: "general"` keeps softmax attention off the wide shader (for tests and the
+ * bench's baseline).
  */
 export function webgpuAttention(
   device: GPUDevice,
-  { stateBudget = STATE_BUDGET }: { stateBudget?: number } = {},
+  { stateBudget = STATE_BUDGET, flashShader = "auto" }: {
+    stateBudget?: number;
+    flashShader?: FlashShader;
+  } = {},
 ): AttentionKernels {
   return attentionBackend("webgpu", {
-    flash: (args, first, end) => flashOn(device, args, first, end),
+    flash: (args, first, end) => flashOn(device, args, first, end, flashShader),
     linear: (args, first, end) => chunkedOn(device, linearCall(args), first, end, stateBudget),
     mixedChunk: (args, first, end) => chunkedOn(device, mixedCall(args), first, end, stateBudget),
   });
