@@ -74,7 +74,8 @@ Deno.test(skippable("webgpu linear and mixed-chunk states split into head groups
 }));
 
 Deno.test(skippable("webgpu wide flash shader matches the definition and the general shader over many tiles", WEBGPU_SKIP, async () => {
-  const wide = webgpuAttention(device!), general = webgpuAttention(device!, { flashShader: "general" });
+  const wide = webgpuAttention(device!);
+  const general = webgpuAttention(device!, { flashShader: "general" });
   // Grouped heads, Nq != Nk, four key tiles and a partial one, a mask with hidden keys and one
   // wholly hidden row; logits spread so each tile raises some rows' maxima.
   const { q, k, v } = randomQkv([1, 4, 2, 200, 230, 64, 32], 71, 3);

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { dispose, init, matmul, type Tensor } from "../../src/mod.ts";
 import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
+import { gpuDevice } from "../../src/runtime/_gpu.ts";
+import { matmulDispatch } from "../../src/backends/webgpu/matmul.ts";
 
 function random(shape: number[], seed: number): Tensor {
   const n = shape[0] * shape[1];
@@ -123,9 +125,27 @@ Deno.test(skippable("matmul() webgpu matches the reference", WEBGPU_SKIP, async 
   await init({ threads: 1 });
   try {
     await conformance("webgpu", [[0, 3, 4], [1, 1, 1], [7, 5, 9], [67, 40, 29], [130, 33, 70]]);
+    // The wide shader: one 128-tile, then two tiles each way with partial ones and a partial slab.
+    await conformance("webgpu", [[4, 4, 4], [132, 260, 136]]);
   } finally {
     await dispose();
   }
+}));
+
+Deno.test(skippable("matmul() webgpu takes the wide shader where M, N and K are multiples of 4", WEBGPU_SKIP, async () => {
+  const device = (await gpuDevice())!;
+  const call = (m: number, n: number, k: number) => {
+    const args = {
+      a: new Float32Array(m * k), b: new Float32Array(k * n), c: new Float32Array(m * n),
+      m, n, k, transposeA: false, transposeB: false, alpha: 1, beta: 0,
+    };
+    const dispatch = matmulDispatch(device, args);
+    for (const buffer of dispatch.buffers) buffer.destroy();
+    return dispatch.shader;
+  };
+  assert.equal(call(132, 136, 260), "wide");
+  assert.equal(call(132, 136, 261), "general");
+  assert.equal(call(130, 136, 260), "general");
 }));
 
 Deno.test("matmul() js backend computes a known product", async () => {

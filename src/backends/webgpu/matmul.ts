@@ -8,7 +8,9 @@
  *   └────┴────┴──┘            ├──────────────┤
  *                             │              │
  *
- * Transposes are read through index arithmetic; tails are bounds-checked and zero-filled.
+ * Transposes are read through index arithmetic; tails are bounds-checked and zero-filled. Where
+ * M, N and K are multiples of 4 the wide shader below (128×128 tiles, 8×8 per invocation) runs
+ * instead.
  *
  * @module
  */
@@ -93,25 +95,173 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 }
 `;
 
-export function webgpuMatmul(device: GPUDevice): MatmulKernels {
+/** Rows and columns of C per workgroup of the wide shader. */
+const WIDE_TILE = 128;
+
+/**
+ * The wide GEMM shader, for M, N and K that are multiples of 4: a workgroup of 16×16
+ * invocations computes a 128×128 tile of C, each invocation an 8×8 block (rows 4ty + r and
+ * 64 + 4ty + r, columns 4tx + c and 64 + 4tx + c), staging 16-deep slabs of op(A) (transposed,
+ * so a vec4 holds 4 rows) and op(B) in workgroup memory. A step of the slab is four vec4 reads
+ * for 64 FMAs (the 64×64 shader: eight scalar reads for 16). Operands are bound as vec4 arrays.
+ */
+const WIDE_SHADER = /* wgsl */ `
+struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, alpha: f32, beta: f32, pad: u32 };
+@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> P: Params;
+
+// Slab row p (0..15) of op(A) at 32·p (vec4 j: rows 4j .. 4j + 3 of the tile), of op(B) at
+// 32·p (vec4 j: columns 4j .. 4j + 3).
+var<workgroup> As: array<vec4<f32>, 512>;
+var<workgroup> Bs: array<vec4<f32>, 512>;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row0 = wg.y * 128u;
+  let col0 = wg.x * 128u;
+  let t = lid.y * 16u + lid.x;
+  let ty = lid.y;
+  let tx = lid.x;
+  let m4 = P.m / 4u;
+  let n4 = P.n / 4u;
+  let k4 = P.k / 4u;
+  var acc: array<vec4<f32>, 16>;
+  for (var p0 = 0u; p0 < P.k; p0 += 16u) {
+    // 512 vec4 of each slab: two per invocation.
+    for (var u = 0u; u < 2u; u++) {
+      let slot = t + 256u * u;
+      if (P.transA == 1u) {
+        // A is K×M: slab row p = slot / 32, rows 4·(slot % 32) ..
+        let p = slot / 32u;
+        let j = slot % 32u;
+        var x = vec4<f32>(0.0);
+        if (p0 + p < P.k && row0 / 4u + j < m4) { x = A[(p0 + p) * m4 + row0 / 4u + j]; }
+        As[slot] = x;
+      } else {
+        // A is M×K: tile row i = slot / 4, slab rows 4·(slot % 4) ..
+        let i = slot / 4u;
+        let q = slot % 4u;
+        var x = vec4<f32>(0.0);
+        if (row0 + i < P.m && p0 / 4u + q < k4) { x = A[(row0 + i) * k4 + p0 / 4u + q]; }
+        let at = 128u * q + i / 4u;
+        As[at][i % 4u] = x.x;
+        As[at + 32u][i % 4u] = x.y;
+        As[at + 64u][i % 4u] = x.z;
+        As[at + 96u][i % 4u] = x.w;
+      }
+      if (P.transB == 1u) {
+        // B is N×K: tile column j = slot / 4, slab rows 4·(slot % 4) ..
+        let j = slot / 4u;
+        let q = slot % 4u;
+        var x = vec4<f32>(0.0);
+        if (col0 + j < P.n && p0 / 4u + q < k4) { x = B[(col0 + j) * k4 + p0 / 4u + q]; }
+        let at = 128u * q + j / 4u;
+        Bs[at][j % 4u] = x.x;
+        Bs[at + 32u][j % 4u] = x.y;
+        Bs[at + 64u][j % 4u] = x.z;
+        Bs[at + 96u][j % 4u] = x.w;
+      } else {
+        let p = slot / 32u;
+        let j = slot % 32u;
+        var x = vec4<f32>(0.0);
+        if (p0 + p < P.k && col0 / 4u + j < n4) { x = B[(p0 + p) * n4 + col0 / 4u + j]; }
+        Bs[slot] = x;
+      }
+    }
+    workgroupBarrier();
+    for (var p = 0u; p < 16u; p++) {
+      let a0 = As[32u * p + ty];
+      let a1 = As[32u * p + 16u + ty];
+      let b0 = Bs[32u * p + tx];
+      let b1 = Bs[32u * p + 16u + tx];
+      acc[0] = fma(vec4<f32>(a0.x), b0, acc[0]);
+      acc[1] = fma(vec4<f32>(a0.x), b1, acc[1]);
+      acc[2] = fma(vec4<f32>(a0.y), b0, acc[2]);
+      acc[3] = fma(vec4<f32>(a0.y), b1, acc[3]);
+      acc[4] = fma(vec4<f32>(a0.z), b0, acc[4]);
+      acc[5] = fma(vec4<f32>(a0.z), b1, acc[5]);
+      acc[6] = fma(vec4<f32>(a0.w), b0, acc[6]);
+      acc[7] = fma(vec4<f32>(a0.w), b1, acc[7]);
+      acc[8] = fma(vec4<f32>(a1.x), b0, acc[8]);
+      acc[9] = fma(vec4<f32>(a1.x), b1, acc[9]);
+      acc[10] = fma(vec4<f32>(a1.y), b0, acc[10]);
+      acc[11] = fma(vec4<f32>(a1.y), b1, acc[11]);
+      acc[12] = fma(vec4<f32>(a1.z), b0, acc[12]);
+      acc[13] = fma(vec4<f32>(a1.z), b1, acc[13]);
+      acc[14] = fma(vec4<f32>(a1.w), b0, acc[14]);
+      acc[15] = fma(vec4<f32>(a1.w), b1, acc[15]);
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < 8u; r++) {
+    let i = row0 + 64u * (r / 4u) + 4u * ty + r % 4u;
+    if (i >= P.m) { continue; }
+    for (var h = 0u; h < 2u; h++) {
+      let j4 = col0 / 4u + 16u * h + tx;
+      if (j4 >= n4) { continue; }
+      let at = i * n4 + j4;
+      var v = P.alpha * acc[2u * r + h];
+      if (P.beta != 0.0) { v = v + P.beta * C[at]; }
+      C[at] = v;
+    }
+  }
+}
+`;
+
+/** Which GEMM shader a call may run: "auto" takes the wide one where M, N and K allow. */
+export type MatmulShader = "auto" | "general";
+
+/** A GEMM's encoded dispatch on the device and its output buffer. */
+export interface MatmulDispatch {
+  pipeline: GPUComputePipeline;
+  buffers: GPUBuffer[];
+  groups: [number, number];
+  c: GPUBuffer;
+  shader: "wide" | "general";
+}
+
+/**
+ * Uploads a GEMM's operands and prepares its dispatch; dispatching it again recomputes the
+ * same C (when beta is 0). The caller destroys `buffers`.
+ */
+export function matmulDispatch(
+  device: GPUDevice,
+  args: MatmulArgs,
+  shader: MatmulShader = "auto",
+): MatmulDispatch {
+  const { m, n, k } = args;
+  const wide = shader === "auto" && m % 4 === 0 && n % 4 === 0 && k % 4 === 0;
+  const tile = wide ? WIDE_TILE : TILE;
+  const pipeline = computePipeline(device, wide ? WIDE_SHADER : SHADER);
+  const a = storageBuffer(device, args.a);
+  const b = storageBuffer(device, args.b);
+  const c = args.beta === 0 ? emptyStorageBuffer(device, m * n * 4) : storageBuffer(device, args.c);
+  const params = uniformBuffer(device, [
+    ["u32", m], ["u32", n], ["u32", k], ["u32", args.transposeA ? 1 : 0],
+    ["u32", args.transposeB ? 1 : 0], ["f32", args.alpha], ["f32", args.beta], ["u32", 0],
+  ]);
+  const groups: [number, number] = [Math.ceil(n / tile), Math.ceil(m / tile)];
+  return { pipeline, buffers: [a, b, c, params], groups, c, shader: wide ? "wide" : "general" };
+}
+
+/** The GEMM kernel on a WebGPU device; `shader: "general"` keeps it off the wide shader. */
+export function webgpuMatmul(
+  device: GPUDevice,
+  { shader = "auto" }: { shader?: MatmulShader } = {},
+): MatmulKernels {
   return {
     name: "webgpu",
     async matmul(args: MatmulArgs) {
-      const { m, n, k } = args;
+      const { m, n } = args;
       if (m === 0 || n === 0) return;
-      const pipeline = computePipeline(device, SHADER);
-      const a = storageBuffer(device, args.a);
-      const b = storageBuffer(device, args.b);
-      const c = args.beta === 0 ? emptyStorageBuffer(device, m * n * 4) : storageBuffer(device, args.c);
-      const params = uniformBuffer(device, [
-        ["u32", m], ["u32", n], ["u32", k], ["u32", args.transposeA ? 1 : 0],
-        ["u32", args.transposeB ? 1 : 0], ["f32", args.alpha], ["f32", args.beta], ["u32", 0],
-      ]);
+      const call = matmulDispatch(device, args, shader);
       try {
-        dispatch(device, pipeline, [a, b, c, params], [Math.ceil(n / TILE), Math.ceil(m / TILE)]);
-        args.c.set(await readFloats(device, c, m * n));
+        dispatch(device, call.pipeline, call.buffers, call.groups);
+        args.c.set(await readFloats(device, call.c, m * n));
       } finally {
-        for (const buffer of [a, b, c, params]) buffer.destroy();
+        for (const buffer of call.buffers) buffer.destroy();
       }
     },
   };
