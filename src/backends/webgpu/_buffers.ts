@@ -87,3 +87,28 @@ export function dispatch(
   pass.end();
   device.queue.submit([encoder.finish()]);
 }
+
+/** One dispatch: a pipeline, the buffers bound in order to group 0, and its workgroup grid. */
+export interface Pass {
+  pipeline: GPUComputePipeline;
+  buffers: GPUBuffer[];
+  groups: [number, number];
+}
+
+/** Encodes the dispatches in order in one submission. */
+export function submit(device: GPUDevice, passes: Pass[]): void {
+  const encoder = device.createCommandEncoder();
+  for (const { pipeline, buffers, groups } of passes) {
+    if (groups[0] === 0) continue;
+    const bindGroup = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(groups[0], groups[1]);
+    pass.end();
+  }
+  device.queue.submit([encoder.finish()]);
+}

@@ -33,7 +33,14 @@ import {
   type MixedChunkArgs,
   type QueryKeyValueBuffers,
 } from "../attention.ts";
-import { computePipeline, emptyStorageBuffer, storageBuffer, uniformBuffer } from "./_buffers.ts";
+import {
+  computePipeline,
+  emptyStorageBuffer,
+  type Pass,
+  storageBuffer,
+  submit,
+  uniformBuffer,
+} from "./_buffers.ts";
 
 /** Query rows per workgroup of the flash shader. */
 const FLASH_ROWS = 32;
@@ -532,30 +539,6 @@ function checkBindable(device: GPUDevice, name: string, data: { byteLength: numb
   }
 }
 
-/** One dispatch: a pipeline, the buffers bound in order to group 0, and its workgroup grid. */
-export interface Pass {
-  pipeline: GPUComputePipeline;
-  buffers: GPUBuffer[];
-  groups: [number, number];
-}
-
-/** Encodes the dispatches in order in one submission. */
-export function submit(device: GPUDevice, passes: Pass[]): void {
-  const encoder = device.createCommandEncoder();
-  for (const { pipeline, buffers, groups } of passes) {
-    if (groups[0] === 0) continue;
-    const bindGroup = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(groups[0], groups[1]);
-    pass.end();
-  }
-  device.queue.submit([encoder.finish()]);
-}
 
 /** Copies floats [first, first + count) of `source` back to the host. */
 async function readRange(
