@@ -66,7 +66,8 @@ function maxDiff(a: Float32Array, b: Float32Array): string {
 }
 
 const gflops = (flop: number, ms: number) => flop / ms / 1e6;
-const rows: Array<Array<string | number>> = [];
+const attentionRows: Array<Array<string | number>> = [];
+const gemmRows: Array<Array<string | number>> = [];
 const figures: Record<string, unknown>[] = [];
 
 // --- Softmax attention ---------------------------------------------------------------------
@@ -77,6 +78,7 @@ const attentionCases = quick
     { batch: 1, heads: 8, n: 1024, causal: false, wasm: true },
     { batch: 1, heads: 8, n: 4096, causal: false, wasm: true },
     { batch: 1, heads: 8, n: 4096, causal: true, wasm: true },
+    { batch: 1, heads: 32, n: 4096, causal: false, wasm: false },
     { batch: 4, heads: 16, n: 4096, causal: false, wasm: false },
   ];
 const D = 64;
@@ -96,7 +98,7 @@ for (const { batch, heads, n, causal, wasm } of attentionCases) {
 
   const times: Record<string, number> = {};
   const shaders: Record<string, string> = {};
-  for (const shader of ["auto", "general"] as FlashShader[]) {
+  for (const shader of ["auto", "wide64", "wide32", "general"] as FlashShader[]) {
     const buffers: GPUBuffer[] = [];
     const call = flashDispatch(device, args, 0, flashItemCount(args), (b) => (buffers.push(b), b),
       shader);
@@ -122,12 +124,13 @@ for (const { batch, heads, n, causal, wasm } of attentionCases) {
     () => scaledDotProductAttention(q, k, v, { causal, backend: "webgpu" }),
     { runs: 5, minMs: 0 },
   );
-  rows.push([
-    label, `${shaders.auto}`, fmt(gflops(flop, times.auto)), fmt(gflops(flop, times.general)),
+  attentionRows.push([
+    label, shaders.auto, fmt(gflops(flop, times.auto)), fmt(gflops(flop, times.wide64)),
+    fmt(gflops(flop, times.wide32)), fmt(gflops(flop, times.general)),
     fmt(times.general / times.auto, 2), fmt(gflops(flop, callMs)),
     fmt(gflops(flop, wasmMs)), fmt(wasmMs / callMs, 1), check,
   ]);
-  figures.push({ label, flop, kernelMs: times.auto, generalMs: times.general, callMs, wasmMs });
+  figures.push({ label, flop, kernelMs: times, callMs, wasmMs });
   console.error(`done: ${label}`);
 }
 
@@ -158,7 +161,7 @@ for (const n of gemmSizes) {
   const cpu = await matmul(a, b, { backend: "wasm" });
   const wasmMs = await medianMs(() => matmul(a, b, { backend: "wasm" }), { runs: 3, minMs: 0 });
   const callMs = await medianMs(() => matmul(a, b, { backend: "webgpu" }), { runs: 5, minMs: 0 });
-  rows.push([
+  gemmRows.push([
     label, shaders.auto, fmt(gflops(flop, times.auto)), fmt(gflops(flop, times.general)),
     fmt(times.general / times.auto, 2), fmt(gflops(flop, callMs)),
     fmt(gflops(flop, wasmMs)), fmt(wasmMs / callMs, 1), `WASM ${maxDiff(gpu.data, cpu.data)}`,
@@ -172,10 +175,12 @@ const caption = `WebGPU on ${info.description}${info.software ? " (software)" : 
   `workgroup memory ${device.limits.maxComputeWorkgroupStorageSize} B; ${machine()}; ` +
   `WASM on ${threads} threads`;
 console.log(`\n${caption}\n`);
+const tail = ["kernel / general", "call GFLOP/s", "WASM GFLOP/s", "call / WASM", "largest difference"];
 console.log(table([
-  "case", "shader", "kernel GFLOP/s", "general GFLOP/s", "kernel / general", "call GFLOP/s",
-  "WASM GFLOP/s", "call / WASM", "largest difference",
-], rows));
+  "case", "shader", "kernel GFLOP/s", "wide64", "wide32", "general", ...tail,
+], attentionRows));
+console.log();
+console.log(table(["case", "shader", "kernel GFLOP/s", "general", ...tail], gemmRows));
 const out = Deno.env.get("OUT");
 if (out) {
   await Deno.writeTextFile(`${out}/webgpu_bench.json`, JSON.stringify({ caption, figures }, null, 1));

@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
-import { flashDispatch, webgpuAttention } from "../../src/backends/webgpu/attention.ts";
+import {
+  flashDispatch,
+  type FlashShader,
+  webgpuAttention,
+} from "../../src/backends/webgpu/attention.ts";
 import {
   attentionConformance,
   flashArgs,
@@ -73,8 +77,7 @@ Deno.test(skippable("webgpu linear and mixed-chunk states split into head groups
   }
 }));
 
-Deno.test(skippable("webgpu wide flash shader matches the definition and the general shader over many tiles", WEBGPU_SKIP, async () => {
-  const wide = webgpuAttention(device!);
+Deno.test(skippable("webgpu wide flash shaders match the definition and the general shader over many tiles", WEBGPU_SKIP, async () => {
   const general = webgpuAttention(device!, { flashShader: "general" });
   // Grouped heads, Nq != Nk, four key tiles and a partial one, a mask with hidden keys and one
   // wholly hidden row; logits spread so each tile raises some rows' maxima.
@@ -83,24 +86,33 @@ Deno.test(skippable("webgpu wide flash shader matches the definition and the gen
   mask.data.forEach((x, i) => {
     if (x > 3 || Math.floor(i / 230) === 17) mask.data[i] = -Infinity;
   });
-  const probe = flashArgs(q, k, v, { mask });
-  const buffers: GPUBuffer[] = [];
-  const dispatch = flashDispatch(device!, probe, 0, 4, (buffer) => (buffers.push(buffer), buffer));
-  buffers.forEach((buffer) => buffer.destroy());
-  assert.equal(dispatch.shader, "wide");
-  for (const causal of [false, true]) {
-    const [a, c] = [flashArgs(q, k, v, { causal, mask }), flashArgs(q, k, v, { causal, mask })];
-    await wide.flashForward(a);
-    await general.flashForward(c);
-    const expected = naiveSoftmax(q, k, v, { causal, mask });
-    assertClose(a.out, expected.out, { ...tolerance, label: `wide causal ${causal}` });
-    assertClose(a.lse!, expected.lse, { ...tolerance, label: `wide lse causal ${causal}` });
-    assertClose(a.out, c.out, { ...tolerance, label: `wide against general, causal ${causal}` });
-    assert.equal(a.lse![17], -Infinity);
-    // Items 1 .. 2 of 4 (one per head): the other rows stay untouched.
-    const part = flashArgs(q, k, v, { causal, mask, queryBlock: 200 });
-    await wide.flashForward(part, 1, 3);
-    assertSameBits(part.out.subarray(200 * 32, 600 * 32), a.out.subarray(200 * 32, 600 * 32));
-    assert.ok(part.out.subarray(0, 200 * 32).every(Number.isNaN), "item 0 is left untouched");
+  const shaderOf = (shader: FlashShader, args = flashArgs(q, k, v, { mask })) => {
+    const buffers: GPUBuffer[] = [];
+    const call = flashDispatch(device!, args, 0, 4, (buffer) => (buffers.push(buffer), buffer), shader);
+    buffers.forEach((buffer) => buffer.destroy());
+    return call.shader;
+  };
+  assert.equal(shaderOf("auto"), "wide32", "few units take 32-row workgroups");
+  assert.equal(shaderOf("wide64"), "wide64");
+  const odd = randomQkv([1, 4, 2, 20, 20, 62, 32], 73);
+  assert.equal(shaderOf("auto", flashArgs(odd.q, odd.k, odd.v)), "general", "D = 62");
+  for (const flashShader of ["wide64", "wide32"] as const) {
+    const wide = webgpuAttention(device!, { flashShader });
+    for (const causal of [false, true]) {
+      const [a, c] = [flashArgs(q, k, v, { causal, mask }), flashArgs(q, k, v, { causal, mask })];
+      await wide.flashForward(a);
+      await general.flashForward(c);
+      const expected = naiveSoftmax(q, k, v, { causal, mask });
+      const label = `${flashShader} causal ${causal}`;
+      assertClose(a.out, expected.out, { ...tolerance, label });
+      assertClose(a.lse!, expected.lse, { ...tolerance, label: `${label} lse` });
+      assertClose(a.out, c.out, { ...tolerance, label: `${label} against general` });
+      assert.equal(a.lse![17], -Infinity);
+      // Items 1 .. 2 of 4 (one per head): the other rows stay untouched.
+      const part = flashArgs(q, k, v, { causal, mask, queryBlock: 200 });
+      await wide.flashForward(part, 1, 3);
+      assertSameBits(part.out.subarray(200 * 32, 600 * 32), a.out.subarray(200 * 32, 600 * 32));
+      assert.ok(part.out.subarray(0, 200 * 32).every(Number.isNaN), `${label}: item 0 untouched`);
+    }
   }
 }));

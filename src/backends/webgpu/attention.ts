@@ -304,15 +304,21 @@ ${forLaneColumns("O[flatRow * P.valueDim + col] = acc[c][e] * inv;")}
 }
 `;
 
-/** Query rows per workgroup, and keys per tile, of the wide flash shader. */
-const WIDE_ROWS = 64;
-/** Workgroup memory the wide shader declares: A 16 KiB, B 8 KiB, R 4 KiB. */
-const WIDE_WORKGROUP_BYTES = 28 * 1024;
+/** Keys per tile, and the largest head or value dimension, of the wide flash shader. */
+const WIDE_KEYS = 64;
+/** Workgroup memory of the wide shader with `rows` query rows: A, B (8 KiB) and R. */
+const wideWorkgroupBytes = (rows: number) => 16 * (Math.max(8 * rows + 512, 16 * rows) + 512 + 4 * rows);
+
+/** Components of a vec4 by index, for unrolled code. */
+const XYZW = ["x", "y", "z", "w"];
+/** `body(i)` for i = 0 .. count − 1, joined by newlines (the shaders unroll their register blocks). */
+const unroll = (count: number, body: (i: number) => string) =>
+  Array.from({ length: count }, (_, i) => body(i)).join("\n");
 
 /**
  * The wide flash shader, for head and value dimensions that are multiples of 4 up to 64 (the
- * common case). A workgroup of 256 invocations owns 64 query rows and takes 64 keys a tile;
- * invocation t = 16·ty + tx holds a 4 × 4 register block of each product:
+ * common case). A workgroup of 4·rows invocations owns `rows` (64 or 32) query rows and takes 64
+ * keys a tile; invocation t = 16·ty + tx holds a 4 × 4 register block of each product:
  *
  * ```
  *  S = Q Kᵀ   rows 4ty .. 4ty+3 × keys 4tx .. 4tx+3        32 dims staged at a time, transposed
@@ -322,9 +328,17 @@ const WIDE_WORKGROUP_BYTES = 28 * 1024;
  * so each step of either product is two vec4 reads of workgroup memory for 16 FMAs (the general
  * shader reads five). Q, K, V and O are bound as vec4 arrays (one 16-byte load each). A row's
  * 16 invocations meet once a tile for its maximum; each keeps its own share of the row's sum,
- * rescaled alongside the accumulators, and the shares are added once at the end.
+ * rescaled alongside the accumulators, and the shares are added once at the end. The register
+ * blocks are unrolled in the source (s0 … s3, acc0 … acc3), so no array is indexed at run time.
+ * 32-row workgroups serve calls with few (batch, head, block) units, where 64 would leave
+ * a large GPU's cores idle.
  */
-const WIDE_FLASH_SHADER = /* wgsl */ `
+function wideFlashShader(rows: 32 | 64): string {
+  const threads = 4 * rows;
+  const lanes = rows / 4; // vec4 of rows in one row of A (Q slice, weights)
+  const kOffset = 8 * rows; // K slice in A
+  const aSize = Math.max(kOffset + 512, 16 * rows);
+  return /* wgsl */ `
 struct Params {
   heads: u32, kvHeads: u32, nq: u32, nk: u32,
   headDim: u32, valueDim: u32, hasMask: u32, causal: u32,
@@ -344,13 +358,13 @@ const LOG2E = 1.4426950408889634;
 const LN2 = 0.6931471805599453;
 const HIDDEN = -3.0e38;
 
-// Logit phase: dims d of the slice × 64 rows of Q at 16·d (a vec4 holds 4 rows), and of K at
-// 512 + 16·d. Value phase: the tile's weights, key k × 64 rows at 16·k.
-var<workgroup> A: array<vec4<f32>, 1024>;
+// Logit phase: dim d of the slice × ${rows} rows of Q at ${lanes}·d (a vec4 holds 4 rows), and
+// dim d × 64 keys of K at ${kOffset} + 16·d. Value phase: key k × ${rows} rows of weights at ${lanes}·k.
+var<workgroup> A: array<vec4<f32>, ${aSize}>;
 // 32 keys of V × 64 columns, key k at 16·k (a vec4 holds 4 columns).
 var<workgroup> B: array<vec4<f32>, 512>;
 // Row r's 16 partials (maxima, then sums) at 4·r .. 4·r + 3.
-var<workgroup> R: array<vec4<f32>, 256>;
+var<workgroup> R: array<vec4<f32>, ${4 * rows}>;
 
 /** scale · q·k (+ mask) in base 2 for key j, or HIDDEN when j is not visible or masked. */
 fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
@@ -364,6 +378,12 @@ fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
   return x;
 }
 
+/** 2^(x − rowMax), or 0 for a hidden logit. */
+fn weight(x: f32, rowMax: f32) -> f32 {
+  if (x > HIDDEN) { return exp2(x - rowMax); }
+  return 0.0;
+}
+
 /** The maximum and the sum of row r's 16 partials, each in a fixed order. */
 fn rowMax(r: u32) -> f32 {
   let x = max(max(R[4u * r], R[4u * r + 1u]), max(R[4u * r + 2u], R[4u * r + 3u]));
@@ -374,13 +394,33 @@ fn rowSum(r: u32) -> f32 {
   return (x.x + x.y) + (x.z + x.w);
 }
 
-${entryPoint(256)}
+/** Where row i's visible keys end: 0 for rows this call does not own. */
+fn visibleEnd(i: u32, rowBase: u32, keyEnd: u32, offset: i32) -> u32 {
+  if (i >= P.nq || rowBase + i < P.firstRow || rowBase + i >= P.endRow) { return 0u; }
+  if (P.causal == 1u) { return u32(clamp(i32(i) + offset + 1, 0, i32(keyEnd))); }
+  return keyEnd;
+}
+
+/** Writes row i's output columns 4tx .. 4tx+3 and, from tx = 0, its LSE (rows it owns only). */
+fn finish(i: u32, rowBase: u32, tx: u32, acc: vec4<f32>, m: f32, total: f32) {
+  if (i >= P.nq || rowBase + i < P.firstRow || rowBase + i >= P.endRow) { return; }
+  var inv = 0.0;
+  if (total > 0.0) { inv = 1.0 / total; }
+  if (tx < P.valueDim / 4u) { O[(rowBase + i) * (P.valueDim / 4u) + tx] = acc * inv; }
+  if (tx == 0u && P.hasLse == 1u) {
+    var lse = HIDDEN;
+    if (total > 0.0) { lse = m * LN2 + log(total); }
+    L[rowBase + i] = lse;
+  }
+}
+
+${entryPoint(threads)}
   let unit = wg.y * P.groupsX + wg.x;
   if (unit >= P.headCount * P.blocks) { return; }
   let bh = P.firstHead + unit / P.blocks;
-  let i0 = (unit % P.blocks) * 64u;
+  let i0 = (unit % P.blocks) * ${rows}u;
   let rowBase = bh * P.nq;
-  let blockEnd = min(P.nq, i0 + 64u);
+  let blockEnd = min(P.nq, i0 + ${rows}u);
   let h = bh % P.heads;
   let b = bh / P.heads;
   let kvBase = (b * P.kvHeads + h / (P.heads / P.kvHeads)) * P.nk;
@@ -392,99 +432,62 @@ ${entryPoint(256)}
   let dv = P.valueDim / 4u;
   let ty = t / 16u;
   let tx = t % 16u;
-
-  // Rows 4ty + a: where their visible keys end (0 for rows this call does not own).
-  var visibleEnd = vec4<u32>(0u);
-  var maskBase = vec4<u32>(0u);
-  for (var a = 0u; a < 4u; a++) {
-    let i = i0 + 4u * ty + a;
-    if (i < P.nq && rowBase + i >= P.firstRow && rowBase + i < P.endRow) {
-      visibleEnd[a] = keyEnd;
-      if (P.causal == 1u) { visibleEnd[a] = u32(clamp(i32(i) + offset + 1, 0, i32(keyEnd))); }
-    }
-    maskBase[a] = b * P.maskBatch + h * P.maskHead + i * P.maskRow;
-  }
-
-  var m = vec4<f32>(HIDDEN);
-  var l = vec4<f32>(0.0);
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
+${unroll(4, (a) => `  let row${a} = i0 + 4u * ty + ${a}u;
+  let visible${a} = visibleEnd(row${a}, rowBase, keyEnd, offset);
+  let maskBase${a} = b * P.maskBatch + h * P.maskHead + row${a} * P.maskRow;
+  var m${a} = HIDDEN;
+  var l${a} = 0.0;
+  var acc${a} = vec4<f32>(0.0);`)}
   for (var j0 = 0u; j0 < keyEnd; j0 += 64u) {
-    var s0 = vec4<f32>(0.0);
-    var s1 = vec4<f32>(0.0);
-    var s2 = vec4<f32>(0.0);
-    var s3 = vec4<f32>(0.0);
+${unroll(4, (a) => `    var s${a} = vec4<f32>(0.0);`)}
     for (var d0 = 0u; d0 < dq; d0 += 8u) {
-      for (var u = 0u; u < 2u; u++) {
-        let slot = t + 256u * u;
+      for (var slot = t; slot < ${8 * rows}u; slot += ${threads}u) {
         let rr = slot / 8u;
         let d4 = d0 + slot % 8u;
         var x = vec4<f32>(0.0);
+        if (d4 < dq && i0 + rr < P.nq) { x = Q[(rowBase + i0 + rr) * dq + d4]; }
+        let at = ${rows}u * (slot % 8u) + rr / 4u;
+${unroll(4, (e) => `        A[at + ${e * lanes}u][rr % 4u] = x.${XYZW[e]};`)}
+      }
+      for (var slot = t; slot < 512u; slot += ${threads}u) {
+        let rr = slot / 8u;
+        let d4 = d0 + slot % 8u;
         var y = vec4<f32>(0.0);
-        if (d4 < dq) {
-          if (i0 + rr < P.nq) { x = Q[(rowBase + i0 + rr) * dq + d4]; }
-          if (j0 + rr < keyEnd) { y = K[(kvBase + j0 + rr) * dq + d4]; }
-        }
-        let at = 64u * (slot % 8u) + rr / 4u;
-        let lane = rr % 4u;
-        A[at][lane] = x.x;
-        A[at + 16u][lane] = x.y;
-        A[at + 32u][lane] = x.z;
-        A[at + 48u][lane] = x.w;
-        A[at + 512u][lane] = y.x;
-        A[at + 528u][lane] = y.y;
-        A[at + 544u][lane] = y.z;
-        A[at + 560u][lane] = y.w;
+        if (d4 < dq && j0 + rr < keyEnd) { y = K[(kvBase + j0 + rr) * dq + d4]; }
+        let at = ${kOffset}u + 64u * (slot % 8u) + rr / 4u;
+${unroll(4, (e) => `        A[at + ${e * 16}u][rr % 4u] = y.${XYZW[e]};`)}
       }
       workgroupBarrier();
       for (var d = 0u; d < 32u; d++) {
-        let q = A[16u * d + ty];
-        let k = A[512u + 16u * d + tx];
-        s0 = fma(vec4<f32>(q.x), k, s0);
-        s1 = fma(vec4<f32>(q.y), k, s1);
-        s2 = fma(vec4<f32>(q.z), k, s2);
-        s3 = fma(vec4<f32>(q.w), k, s3);
+        let q = A[${lanes}u * d + ty];
+        let k = A[${kOffset}u + 16u * d + tx];
+${unroll(4, (a) => `        s${a} = fma(vec4<f32>(q.${XYZW[a]}), k, s${a});`)}
       }
       workgroupBarrier();
     }
 
     // Online softmax in base 2.
-    var s = array<vec4<f32>, 4>(s0, s1, s2, s3);
-    for (var a = 0u; a < 4u; a++) {
-      var x = s[a];
-      for (var c = 0u; c < 4u; c++) {
-        x[c] = logit(x[c], j0 + 4u * tx + c, visibleEnd[a], maskBase[a]);
-      }
-      s[a] = x;
-      R[4u * (4u * ty + a) + tx / 4u][tx % 4u] = max(max(x.x, x.y), max(x.z, x.w));
-    }
+    let j = j0 + 4u * tx;
+${unroll(4, (a) => `    s${a} = vec4<f32>(${
+    unroll(4, (c) => `logit(s${a}.${XYZW[c]}, j + ${c}u, visible${a}, maskBase${a})`).split("\n")
+      .join(",\n      ")
+  });
+    R[4u * (4u * ty + ${a}u) + tx / 4u][tx % 4u] = max(max(s${a}.x, s${a}.y), max(s${a}.z, s${a}.w));`)}
     workgroupBarrier();
-    var alpha = vec4<f32>(1.0);
-    for (var a = 0u; a < 4u; a++) {
-      let mNew = max(m[a], rowMax(4u * ty + a));
-      var p = vec4<f32>(0.0);
-      for (var c = 0u; c < 4u; c++) {
-        if (s[a][c] > HIDDEN) { p[c] = exp2(s[a][c] - mNew); }
-      }
-      s[a] = p;
-      if (m[a] > HIDDEN) { alpha[a] = exp2(m[a] - mNew); }
-      m[a] = mNew;
-      l[a] = l[a] * alpha[a] + ((p.x + p.y) + (p.z + p.w));
-    }
-    acc0 *= alpha.x;
-    acc1 *= alpha.y;
-    acc2 *= alpha.z;
-    acc3 *= alpha.w;
-    for (var c = 0u; c < 4u; c++) {
-      A[16u * (4u * tx + c) + ty] = vec4<f32>(s[0][c], s[1][c], s[2][c], s[3][c]);
-    }
+${unroll(4, (a) => `    {
+      let mNew = max(m${a}, rowMax(4u * ty + ${a}u));
+      s${a} = vec4<f32>(${unroll(4, (c) => `weight(s${a}.${XYZW[c]}, mNew)`).split("\n").join(", ")});
+      var alpha = 1.0;
+      if (m${a} > HIDDEN) { alpha = exp2(m${a} - mNew); }
+      m${a} = mNew;
+      l${a} = l${a} * alpha + ((s${a}.x + s${a}.y) + (s${a}.z + s${a}.w));
+      acc${a} *= alpha;
+    }`)}
+${unroll(4, (c) => `    A[${lanes}u * (4u * tx + ${c}u) + ty] = vec4<f32>(s0.${XYZW[c]}, s1.${XYZW[c]}, s2.${XYZW[c]}, s3.${XYZW[c]});`)}
 
     let kc = min(64u, keyEnd - j0);
     for (var k0 = 0u; k0 < kc; k0 += 32u) {
-      for (var u = 0u; u < 2u; u++) {
-        let slot = t + 256u * u;
+      for (var slot = t; slot < 512u; slot += ${threads}u) {
         let kk = slot / 16u;
         var x = vec4<f32>(0.0);
         if (k0 + kk < kc && slot % 16u < dv) { x = V[(kvBase + j0 + k0 + kk) * dv + slot % 16u]; }
@@ -492,36 +495,20 @@ ${entryPoint(256)}
       }
       workgroupBarrier();
       for (var kk = 0u; kk < 32u; kk++) {
-        let w = A[16u * (k0 + kk) + ty];
+        let w = A[${lanes}u * (k0 + kk) + ty];
         let x = B[16u * kk + tx];
-        acc0 = fma(vec4<f32>(w.x), x, acc0);
-        acc1 = fma(vec4<f32>(w.y), x, acc1);
-        acc2 = fma(vec4<f32>(w.z), x, acc2);
-        acc3 = fma(vec4<f32>(w.w), x, acc3);
+${unroll(4, (a) => `        acc${a} = fma(vec4<f32>(w.${XYZW[a]}), x, acc${a});`)}
       }
       workgroupBarrier();
     }
   }
 
-  for (var a = 0u; a < 4u; a++) { R[4u * (4u * ty + a) + tx / 4u][tx % 4u] = l[a]; }
+${unroll(4, (a) => `  R[4u * (4u * ty + ${a}u) + tx / 4u][tx % 4u] = l${a};`)}
   workgroupBarrier();
-  let acc = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
-  for (var a = 0u; a < 4u; a++) {
-    let i = i0 + 4u * ty + a;
-    if (i < P.nq && rowBase + i >= P.firstRow && rowBase + i < P.endRow) {
-      let total = rowSum(4u * ty + a);
-      var inv = 0.0;
-      if (total > 0.0) { inv = 1.0 / total; }
-      if (tx < dv) { O[(rowBase + i) * dv + tx] = acc[a] * inv; }
-      if (tx == 0u && P.hasLse == 1u) {
-        var lse = HIDDEN;
-        if (total > 0.0) { lse = m[a] * LN2 + log(total); }
-        L[rowBase + i] = lse;
-      }
-    }
-  }
+${unroll(4, (a) => `  finish(row${a}, rowBase, tx, acc${a}, m${a}, rowSum(4u * ty + ${a}u));`)}
 }
 `;
+}
 
 /** Workgroup grid for `units` workgroups: x up to the per-dimension limit, then y. */
 function grid(units: number): [number, number] {
@@ -589,15 +576,32 @@ async function withBuffers<T>(
   return outcome.value;
 }
 
-/** Which flash shader a call may run: "auto" takes the wide one where it applies. */
-export type FlashShader = "auto" | "general";
+/**
+ * Which flash shader a call may run: "auto" takes a wide one where it applies (32-row
+ * workgroups below WIDE_SMALL_UNITS units of 64 rows, else 64-row ones); the others force one
+ * (a forced wide shader still needs the dimensions it serves).
+ */
+export type FlashShader = "auto" | "general" | "wide64" | "wide32";
 
-/** Whether the wide flash shader serves `args` on `device`. */
-function wideFlashFits(device: GPUDevice, args: FlashForwardArgs): boolean {
+/**
+ * Below this many (batch, head, 64-row block) units a call takes 32-row workgroups, twice as
+ * many, so that a large GPU has work for every core.
+ */
+const WIDE_SMALL_UNITS = 1024;
+
+/** The wide flash shader's rows for `args` on `device`, or 0 where only the general one serves. */
+function wideFlashRows(
+  device: GPUDevice,
+  args: FlashForwardArgs,
+  units64: number,
+  shader: FlashShader,
+): 0 | 32 | 64 {
   const { headDim, valueDim } = args;
-  return headDim > 0 && valueDim > 0 && headDim <= WIDE_ROWS && valueDim <= WIDE_ROWS &&
-    headDim % 4 === 0 && valueDim % 4 === 0 &&
-    device.limits.maxComputeWorkgroupStorageSize >= WIDE_WORKGROUP_BYTES;
+  const fits = headDim > 0 && valueDim > 0 && headDim <= WIDE_KEYS && valueDim <= WIDE_KEYS &&
+    headDim % 4 === 0 && valueDim % 4 === 0;
+  if (!fits || shader === "general") return 0;
+  const rows = shader === "wide32" || (shader === "auto" && units64 < WIDE_SMALL_UNITS) ? 32 : 64;
+  return device.limits.maxComputeWorkgroupStorageSize >= wideWorkgroupBytes(rows) ? rows : 0;
 }
 
 /** A flash call's encoded passes on the device, and where its results land. */
@@ -607,12 +611,12 @@ export interface FlashDispatch {
   lse: GPUBuffer;
   /** The flat query rows [r0, r1) the passes compute. */
   rows: [number, number];
-  shader: "wide" | "general";
+  shader: "wide64" | "wide32" | "general";
 }
 
 /**
  * Uploads the inputs of work items [first, end) of a flash call and encodes its passes (one
- * for the wide shader, one per 128 output columns for the general one); every buffer it makes
+ * for a wide shader, one per 128 output columns for the general one); every buffer it makes
  * goes through `track`. Submitting the passes again recomputes the same output.
  */
 export function flashDispatch(
@@ -627,12 +631,12 @@ export function flashDispatch(
   const [r0, r1] = flashRows(args, first, end);
   const firstHead = Math.floor(r0 / queryLength);
   const headCount = Math.floor((r1 - 1) / queryLength) + 1 - firstHead;
-  const wide = shader === "auto" && wideFlashFits(device, args);
-  const blocks = Math.ceil(queryLength / (wide ? WIDE_ROWS : FLASH_ROWS));
+  const wideRows = wideFlashRows(device, args, headCount * Math.ceil(queryLength / 64), shader);
+  const blocks = Math.ceil(queryLength / (wideRows || FLASH_ROWS));
   for (const name of ["q", "k", "v", "mask", "out"] as const) {
     if (args[name] !== null) checkBindable(device, name, args[name]!);
   }
-  const pipeline = computePipeline(device, wide ? WIDE_FLASH_SHADER : FLASH_SHADER);
+  const pipeline = computePipeline(device, wideRows ? wideFlashShader(wideRows) : FLASH_SHADER);
   const [groupsX, groupsY] = grid(headCount * blocks);
   const out = track(emptyStorageBuffer(device, args.out.byteLength));
   const lse = track(emptyStorageBuffer(device, args.lse === null ? 4 : args.lse.byteLength));
@@ -644,7 +648,7 @@ export function flashDispatch(
   ];
   // The general shader takes one pass per 128 output columns (at least one: the LSE comes
   // from the first); the wide one covers all columns in one.
-  const passCount = wide ? 1 : Math.max(1, Math.ceil(valueDim / 128));
+  const passCount = wideRows ? 1 : Math.max(1, Math.ceil(valueDim / 128));
   const passes = Array.from({ length: passCount }, (_, pass) => {
     const params = track(uniformBuffer(device, [
       ["u32", heads],
@@ -671,7 +675,8 @@ export function flashDispatch(
     const groups: [number, number] = [groupsX, groupsY];
     return { pipeline, buffers: [...inputs, out, lse, params], groups };
   });
-  return { passes, out, lse, rows: [r0, r1], shader: wide ? "wide" : "general" };
+  const name = wideRows === 0 ? "general" : wideRows === 32 ? "wide32" : "wide64";
+  return { passes, out, lse, rows: [r0, r1], shader: name };
 }
 
 async function flashOn(

@@ -105,7 +105,18 @@ const WIDE_TILE = 128;
  * so a vec4 holds 4 rows) and op(B) in workgroup memory. A step of the slab is four vec4 reads
  * for 64 FMAs (the 64×64 shader: eight scalar reads for 16). Operands are bound as vec4 arrays.
  */
-const WIDE_SHADER = /* wgsl */ `
+const WIDE_SHADER = (() => {
+  // acc[2r + h]: rows 64·(r / 4) + 4ty + r % 4, columns 64h + 4tx .. + 3 (r < 8, h < 2).
+  const xyzw = ["x", "y", "z", "w"];
+  const blocks = Array.from({ length: 16 }, (_, at) => ({ at, r: at >> 1, h: at & 1 }));
+  const DECLS = blocks.map(({ at }) => `  var acc${at} = vec4<f32>(0.0);`).join("\n");
+  const FMAS = blocks.map(({ at, r, h }) =>
+    `      acc${at} = fma(vec4<f32>(a${r >> 2}.${xyzw[r & 3]}), b${h}, acc${at});`
+  ).join("\n");
+  const STORES = blocks.map(({ at, r, h }) =>
+    `  store(row0 + ${64 * (r >> 2) + (r & 3)}u + 4u * ty, col0 / 4u + ${16 * h}u + tx, acc${at});`
+  ).join("\n");
+  return /* wgsl */ `
 struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, alpha: f32, beta: f32, pad: u32 };
 @group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
@@ -117,6 +128,15 @@ struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, alpha: f32, be
 var<workgroup> As: array<vec4<f32>, 512>;
 var<workgroup> Bs: array<vec4<f32>, 512>;
 
+/** C[i][4j4 .. 4j4 + 3] = α·acc + β·C (β = 0 reads nothing), inside C only. */
+fn store(i: u32, j4: u32, acc: vec4<f32>) {
+  if (i >= P.m || j4 >= P.n / 4u) { return; }
+  let at = i * (P.n / 4u) + j4;
+  var v = P.alpha * acc;
+  if (P.beta != 0.0) { v = v + P.beta * C[at]; }
+  C[at] = v;
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let row0 = wg.y * 128u;
@@ -127,7 +147,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let m4 = P.m / 4u;
   let n4 = P.n / 4u;
   let k4 = P.k / 4u;
-  var acc: array<vec4<f32>, 16>;
+${DECLS}
   for (var p0 = 0u; p0 < P.k; p0 += 16u) {
     // 512 vec4 of each slab: two per invocation.
     for (var u = 0u; u < 2u; u++) {
@@ -176,39 +196,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let a1 = As[32u * p + 16u + ty];
       let b0 = Bs[32u * p + tx];
       let b1 = Bs[32u * p + 16u + tx];
-      acc[0] = fma(vec4<f32>(a0.x), b0, acc[0]);
-      acc[1] = fma(vec4<f32>(a0.x), b1, acc[1]);
-      acc[2] = fma(vec4<f32>(a0.y), b0, acc[2]);
-      acc[3] = fma(vec4<f32>(a0.y), b1, acc[3]);
-      acc[4] = fma(vec4<f32>(a0.z), b0, acc[4]);
-      acc[5] = fma(vec4<f32>(a0.z), b1, acc[5]);
-      acc[6] = fma(vec4<f32>(a0.w), b0, acc[6]);
-      acc[7] = fma(vec4<f32>(a0.w), b1, acc[7]);
-      acc[8] = fma(vec4<f32>(a1.x), b0, acc[8]);
-      acc[9] = fma(vec4<f32>(a1.x), b1, acc[9]);
-      acc[10] = fma(vec4<f32>(a1.y), b0, acc[10]);
-      acc[11] = fma(vec4<f32>(a1.y), b1, acc[11]);
-      acc[12] = fma(vec4<f32>(a1.z), b0, acc[12]);
-      acc[13] = fma(vec4<f32>(a1.z), b1, acc[13]);
-      acc[14] = fma(vec4<f32>(a1.w), b0, acc[14]);
-      acc[15] = fma(vec4<f32>(a1.w), b1, acc[15]);
+${FMAS}
     }
     workgroupBarrier();
   }
-  for (var r = 0u; r < 8u; r++) {
-    let i = row0 + 64u * (r / 4u) + 4u * ty + r % 4u;
-    if (i >= P.m) { continue; }
-    for (var h = 0u; h < 2u; h++) {
-      let j4 = col0 / 4u + 16u * h + tx;
-      if (j4 >= n4) { continue; }
-      let at = i * n4 + j4;
-      var v = P.alpha * acc[2u * r + h];
-      if (P.beta != 0.0) { v = v + P.beta * C[at]; }
-      C[at] = v;
-    }
-  }
+${STORES}
 }
 `;
+})();
 
 /** Which GEMM shader a call may run: "auto" takes the wide one where M, N and K allow. */
 export type MatmulShader = "auto" | "general";
