@@ -3,14 +3,16 @@
  * up to 4096³). For each case:
  *
  * - **kernel**: the call's passes submitted again and again on buffers already on the device
- *   (each sample one submission of enough repeats for ~50 ms; median of seven);
+ *   (each sample one submission of enough repeats for ~50 ms; median of five, taken in turns
+ *   with the general shader's);
  * - **general**: the same for the general shader (64×64 GEMM tiles; 32-row flash blocks), the
  *   same-run baseline the wide shaders are measured against;
  * - **call**: the whole public call (`backend: "webgpu"`): upload, kernel, read back;
  * - **WASM**: the relaxed-SIMD WASM backend on every CPU thread of the host, same run.
  *
  * Every GPU result is first compared with the WASM backend's (largest absolute difference,
- * printed). A software adapter gets small sizes (`--quick` forces them anywhere).
+ * printed). A last table times what a whole call adds: uploads, read-backs and the scan for
+ * non-finite inputs. A software adapter gets small sizes (`--quick` forces them anywhere).
  *
  *     deno run -A build.ts --wasm-only && deno run -A bench/webgpu_bench.ts [--quick]
  *
@@ -27,7 +29,8 @@ import {
   webgpuAttention,
 } from "../src/backends/webgpu/attention.ts";
 import { matmulDispatch, type MatmulShader } from "../src/backends/webgpu/matmul.ts";
-import { type Pass, submit } from "../src/backends/webgpu/_buffers.ts";
+import { type Pass, readInto, storageBuffer, submit } from "../src/backends/webgpu/_buffers.ts";
+import { allFinite } from "../src/_validate.ts";
 import { fmt, machine, median, medianMs, randomF32, table } from "./_harness.ts";
 
 const threads = navigator.hardwareConcurrency ?? 1;
@@ -40,19 +43,31 @@ if (device === null) {
 const info = gpuAdapterInfo()!;
 const quick = Deno.args.includes("--quick") || info.software;
 
-/** Median ms of one submission of `passes`, from samples of `repeats` submitted together. */
-async function kernelMs(passes: Pass[]): Promise<number> {
-  const once = async (repeats: number) => {
+/**
+ * Median ms of one submission of each entry's passes: samples of enough repeats for ~50 ms
+ * submitted together, taken in turns (five rounds of every entry), so that each ratio compares
+ * samples seconds apart whatever the GPU's clocks do.
+ */
+async function kernelMs(entries: Record<string, Pass[]>): Promise<Record<string, number>> {
+  const once = async (passes: Pass[], repeats: number) => {
     const start = performance.now();
     submit(device!, Array.from({ length: repeats }, () => passes).flat());
     await device!.queue.onSubmittedWorkDone();
     return (performance.now() - start) / repeats;
   };
-  await once(1); // compiles the pipeline, first touch of the buffers
-  const repeats = Math.max(1, Math.min(200, Math.ceil(50 / await once(1))));
-  const samples: number[] = [];
-  for (let s = 0; s < 7; s++) samples.push(await once(repeats));
-  return median(samples);
+  const repeats: Record<string, number> = {};
+  const samples: Record<string, number[]> = {};
+  for (const [name, passes] of Object.entries(entries)) {
+    await once(passes, 1); // compiles the pipeline, first touch of the buffers
+    repeats[name] = Math.max(1, Math.min(200, Math.ceil(50 / await once(passes, 1))));
+    samples[name] = [];
+  }
+  for (let round = 0; round < 5; round++) {
+    for (const [name, passes] of Object.entries(entries)) {
+      samples[name].push(await once(passes, repeats[name]));
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, ms]) => [name, median(ms)]));
 }
 
 /** Largest |a − b| over two arrays, and the largest |b| (for scale). */
@@ -96,19 +111,14 @@ for (const { batch, heads, n, causal, wasm } of attentionCases) {
   const flop = 4 * batch * heads * n * n * D * (causal ? 0.5 : 1);
   const label = `SDPA B${batch} H${heads} N=${n} D=${D}${causal ? " causal" : ""}`;
 
-  const times: Record<string, number> = {};
-  const shaders: Record<string, string> = {};
-  for (const shader of ["auto", "wide64", "wide32", "general"] as FlashShader[]) {
-    const buffers: GPUBuffer[] = [];
-    const call = flashDispatch(device, args, 0, flashItemCount(args), (b) => (buffers.push(b), b),
-      shader);
-    try {
-      times[shader] = await kernelMs(call.passes);
-      shaders[shader] = call.shader;
-    } finally {
-      buffers.forEach((b) => b.destroy());
-    }
-  }
+  const buffers: GPUBuffer[] = [];
+  const track = (buffer: GPUBuffer) => (buffers.push(buffer), buffer);
+  const calls = Object.fromEntries((["auto", "general"] as FlashShader[]).map((shader) => [
+    shader,
+    flashDispatch(device, args, 0, flashItemCount(args), track, shader),
+  ]));
+  const times = await kernelMs({ auto: calls.auto.passes, general: calls.general.passes });
+  buffers.forEach((buffer) => buffer.destroy());
   const gpu = await scaledDotProductAttention(q, k, v, { causal, backend: "webgpu" });
   const general = { ...args, out: new Float32Array(size) };
   await webgpuAttention(device, { flashShader: "general" }).flashForward(general);
@@ -125,8 +135,7 @@ for (const { batch, heads, n, causal, wasm } of attentionCases) {
     { runs: 5, minMs: 0 },
   );
   attentionRows.push([
-    label, shaders.auto, fmt(gflops(flop, times.auto)), fmt(gflops(flop, times.wide64)),
-    fmt(gflops(flop, times.wide32)), fmt(gflops(flop, times.general)),
+    label, calls.auto.shader, fmt(gflops(flop, times.auto)), fmt(gflops(flop, times.general)),
     fmt(times.general / times.auto, 2), fmt(gflops(flop, callMs)),
     fmt(gflops(flop, wasmMs)), fmt(wasmMs / callMs, 1), check,
   ]);
@@ -146,28 +155,47 @@ for (const n of gemmSizes) {
   };
   const flop = 2 * n ** 3;
   const label = `matmul ${n}³`;
-  const times: Record<string, number> = {};
-  const shaders: Record<string, string> = {};
-  for (const shader of ["auto", "general"] as MatmulShader[]) {
-    const call = matmulDispatch(device, args, shader);
-    try {
-      times[shader] = await kernelMs([call]);
-      shaders[shader] = call.shader;
-    } finally {
-      call.buffers.forEach((buffer) => buffer.destroy());
-    }
-  }
+  const calls = Object.fromEntries((["auto", "general"] as MatmulShader[]).map((shader) => [
+    shader,
+    matmulDispatch(device, args, shader),
+  ]));
+  const times = await kernelMs({ auto: [calls.auto], general: [calls.general] });
+  Object.values(calls).forEach((call) => call.buffers.forEach((buffer) => buffer.destroy()));
   const gpu = await matmul(a, b, { backend: "webgpu" });
   const cpu = await matmul(a, b, { backend: "wasm" });
   const wasmMs = await medianMs(() => matmul(a, b, { backend: "wasm" }), { runs: 3, minMs: 0 });
   const callMs = await medianMs(() => matmul(a, b, { backend: "webgpu" }), { runs: 5, minMs: 0 });
   gemmRows.push([
-    label, shaders.auto, fmt(gflops(flop, times.auto)), fmt(gflops(flop, times.general)),
+    label, calls.auto.shader, fmt(gflops(flop, times.auto)), fmt(gflops(flop, times.general)),
     fmt(times.general / times.auto, 2), fmt(gflops(flop, callMs)),
     fmt(gflops(flop, wasmMs)), fmt(wasmMs / callMs, 1), `WASM ${maxDiff(gpu.data, cpu.data)}`,
   ]);
-  figures.push({ label, flop, kernelMs: times.auto, generalMs: times.general, callMs, wasmMs });
+  figures.push({ label, flop, kernelMs: times, callMs, wasmMs });
   console.error(`done: ${label}`);
+}
+
+// --- Transfers: what a whole call adds to its kernel ----------------------------------------
+
+const transferRows: Array<Array<string | number>> = [];
+for (const mb of quick ? [8] : [8, 64]) {
+  const data = randomF32(mb * 2 ** 18, 7);
+  const upload = await medianMs(async () => {
+    storageBuffer(device, data).destroy();
+    await device.queue.onSubmittedWorkDone();
+  }, { runs: 5, minMs: 0 });
+  const source = storageBuffer(device, data);
+  const dest = new Float32Array(data.length);
+  const readBack = await medianMs(() => readInto(device, source, dest, 0, data.length), {
+    runs: 5,
+    minMs: 0,
+  });
+  source.destroy();
+  const scan = await medianMs(() => allFinite(data), { runs: 5, minMs: 0 });
+  transferRows.push(
+    ["upload (writeBuffer)", mb, fmt(upload, 2), fmt(mb / 1024 / (upload / 1000), 2)],
+    ["read back (mapAsync)", mb, fmt(readBack, 2), fmt(mb / 1024 / (readBack / 1000), 2)],
+    ["finiteness scan (CPU)", mb, fmt(scan, 2), fmt(mb / 1024 / (scan / 1000), 2)],
+  );
 }
 
 await dispose();
@@ -176,11 +204,12 @@ const caption = `WebGPU on ${info.description}${info.software ? " (software)" : 
   `WASM on ${threads} threads`;
 console.log(`\n${caption}\n`);
 const tail = ["kernel / general", "call GFLOP/s", "WASM GFLOP/s", "call / WASM", "largest difference"];
-console.log(table([
-  "case", "shader", "kernel GFLOP/s", "wide64", "wide32", "general", ...tail,
-], attentionRows));
+const head = ["case", "shader", "kernel GFLOP/s", "general GFLOP/s"];
+console.log(table([...head, ...tail], attentionRows));
 console.log();
-console.log(table(["case", "shader", "kernel GFLOP/s", "general", ...tail], gemmRows));
+console.log(table([...head, ...tail], gemmRows));
+console.log();
+console.log(table(["transfer", "MB", "ms", "GB/s"], transferRows));
 const out = Deno.env.get("OUT");
 if (out) {
   await Deno.writeTextFile(`${out}/webgpu_bench.json`, JSON.stringify({ caption, figures }, null, 1));

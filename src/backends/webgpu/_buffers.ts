@@ -36,18 +36,32 @@ export function uniformBuffer(device: GPUDevice, words: Array<["u32" | "f32", nu
   return buffer;
 }
 
-/** Copies `length` floats of `source` back to the host. */
-export async function readFloats(device: GPUDevice, source: GPUBuffer, length: number): Promise<Float32Array> {
-  const bytes = Math.max(16, Math.ceil((length * 4) / 16) * 16);
-  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(source, 0, staging, 0, bytes);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(staging.getMappedRange().slice(0, length * 4));
-  staging.unmap();
-  staging.destroy();
-  return out;
+/**
+ * Copies floats [first, first + count) of `source` into `dest` at the same offset, straight
+ * from the mapped staging buffer (no intermediate array).
+ */
+export async function readInto(
+  device: GPUDevice,
+  source: GPUBuffer,
+  dest: Float32Array,
+  first: number,
+  count: number,
+): Promise<void> {
+  if (count === 0) return;
+  const staging = device.createBuffer({
+    size: count * 4,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  try {
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(source, first * 4, staging, 0, count * 4);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    dest.set(new Float32Array(staging.getMappedRange(), 0, count), first);
+    staging.unmap();
+  } finally {
+    staging.destroy();
+  }
 }
 
 /** Caches one compute pipeline per (device, shader source, entry point). */

@@ -37,6 +37,7 @@ import {
   computePipeline,
   emptyStorageBuffer,
   type Pass,
+  readInto,
   storageBuffer,
   submit,
   uniformBuffer,
@@ -304,21 +305,21 @@ ${forLaneColumns("O[flatRow * P.valueDim + col] = acc[c][e] * inv;")}
 }
 `;
 
-/** Keys per tile, and the largest head or value dimension, of the wide flash shader. */
-const WIDE_KEYS = 64;
-/** Workgroup memory of the wide shader with `rows` query rows: A, B (8 KiB) and R. */
-const wideWorkgroupBytes = (rows: number) => 16 * (Math.max(8 * rows + 512, 16 * rows) + 512 + 4 * rows);
+/** Query rows per workgroup, keys per tile and largest head or value dim of the wide shader. */
+const WIDE_ROWS = 64;
+/** Workgroup memory the wide shader declares: A 16 KiB, B 8 KiB, R 4 KiB. */
+const WIDE_WORKGROUP_BYTES = 28 * 1024;
 
 /** Components of a vec4 by index, for unrolled code. */
 const XYZW = ["x", "y", "z", "w"];
-/** `body(i)` for i = 0 .. count − 1, joined by newlines (the shaders unroll their register blocks). */
+/** `body(i)` for i = 0 .. count − 1, joined by newlines (to unroll register blocks). */
 const unroll = (count: number, body: (i: number) => string) =>
   Array.from({ length: count }, (_, i) => body(i)).join("\n");
 
 /**
  * The wide flash shader, for head and value dimensions that are multiples of 4 up to 64 (the
- * common case). A workgroup of 4·rows invocations owns `rows` (64 or 32) query rows and takes 64
- * keys a tile; invocation t = 16·ty + tx holds a 4 × 4 register block of each product:
+ * common case). A workgroup of 256 invocations owns 64 query rows and takes 64 keys a tile;
+ * invocation t = 16·ty + tx holds a 4 × 4 register block of each product:
  *
  * ```
  *  S = Q Kᵀ   rows 4ty .. 4ty+3 × keys 4tx .. 4tx+3        32 dims staged at a time, transposed
@@ -329,15 +330,10 @@ const unroll = (count: number, body: (i: number) => string) =>
  * shader reads five). Q, K, V and O are bound as vec4 arrays (one 16-byte load each). A row's
  * 16 invocations meet once a tile for its maximum; each keeps its own share of the row's sum,
  * rescaled alongside the accumulators, and the shares are added once at the end. The register
- * blocks are unrolled in the source (s0 … s3, acc0 … acc3), so no array is indexed at run time.
- * 32-row workgroups serve calls with few (batch, head, block) units, where 64 would leave
- * a large GPU's cores idle.
+ * blocks are unrolled in the source (s0 … s3, acc0 … acc3): an array indexed at run time would
+ * live in slow local memory (the GEMM's 8×8 block ran 7× slower that way on an H200).
  */
-function wideFlashShader(rows: 32 | 64): string {
-  const threads = 4 * rows;
-  const lanes = rows / 4; // vec4 of rows in one row of A (Q slice, weights)
-  const kOffset = 8 * rows; // K slice in A
-  const aSize = Math.max(kOffset + 512, 16 * rows);
+const WIDE_FLASH_SHADER = (() => {
   return /* wgsl */ `
 struct Params {
   heads: u32, kvHeads: u32, nq: u32, nk: u32,
@@ -358,13 +354,13 @@ const LOG2E = 1.4426950408889634;
 const LN2 = 0.6931471805599453;
 const HIDDEN = -3.0e38;
 
-// Logit phase: dim d of the slice × ${rows} rows of Q at ${lanes}·d (a vec4 holds 4 rows), and
-// dim d × 64 keys of K at ${kOffset} + 16·d. Value phase: key k × ${rows} rows of weights at ${lanes}·k.
-var<workgroup> A: array<vec4<f32>, ${aSize}>;
+// Logit phase: dim d of the slice × 64 rows of Q at 16·d (a vec4 holds 4 rows), and
+// dim d × 64 keys of K at 512 + 16·d. Value phase: key k × 64 rows of weights at 16·k.
+var<workgroup> A: array<vec4<f32>, 1024>;
 // 32 keys of V × 64 columns, key k at 16·k (a vec4 holds 4 columns).
 var<workgroup> B: array<vec4<f32>, 512>;
 // Row r's 16 partials (maxima, then sums) at 4·r .. 4·r + 3.
-var<workgroup> R: array<vec4<f32>, ${4 * rows}>;
+var<workgroup> R: array<vec4<f32>, 256>;
 
 /** scale · q·k (+ mask) in base 2 for key j, or HIDDEN when j is not visible or masked. */
 fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
@@ -378,20 +374,30 @@ fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
   return x;
 }
 
-/** 2^(x − rowMax), or 0 for a hidden logit. */
-fn weight(x: f32, rowMax: f32) -> f32 {
-  if (x > HIDDEN) { return exp2(x - rowMax); }
-  return 0.0;
+/** logit() of keys j .. j + 3 from their dot products. */
+fn logits(dots: vec4<f32>, j: u32, visibleEnd: u32, maskBase: u32) -> vec4<f32> {
+  return vec4<f32>(
+    logit(dots.x, j, visibleEnd, maskBase),
+    logit(dots.y, j + 1u, visibleEnd, maskBase),
+    logit(dots.z, j + 2u, visibleEnd, maskBase),
+    logit(dots.w, j + 3u, visibleEnd, maskBase),
+  );
 }
+
+/** 2^(x − rowMax) of each logit, 0 for a hidden one. */
+fn weights(x: vec4<f32>, rowMax: f32) -> vec4<f32> {
+  return select(vec4<f32>(0.0), exp2(x - rowMax), x > vec4<f32>(HIDDEN));
+}
+
+fn maxOf(x: vec4<f32>) -> f32 { return max(max(x.x, x.y), max(x.z, x.w)); }
+fn sumOf(x: vec4<f32>) -> f32 { return (x.x + x.y) + (x.z + x.w); }
 
 /** The maximum and the sum of row r's 16 partials, each in a fixed order. */
 fn rowMax(r: u32) -> f32 {
-  let x = max(max(R[4u * r], R[4u * r + 1u]), max(R[4u * r + 2u], R[4u * r + 3u]));
-  return max(max(x.x, x.y), max(x.z, x.w));
+  return maxOf(max(max(R[4u * r], R[4u * r + 1u]), max(R[4u * r + 2u], R[4u * r + 3u])));
 }
 fn rowSum(r: u32) -> f32 {
-  let x = (R[4u * r] + R[4u * r + 1u]) + (R[4u * r + 2u] + R[4u * r + 3u]);
-  return (x.x + x.y) + (x.z + x.w);
+  return sumOf((R[4u * r] + R[4u * r + 1u]) + (R[4u * r + 2u] + R[4u * r + 3u]));
 }
 
 /** Where row i's visible keys end: 0 for rows this call does not own. */
@@ -414,13 +420,13 @@ fn finish(i: u32, rowBase: u32, tx: u32, acc: vec4<f32>, m: f32, total: f32) {
   }
 }
 
-${entryPoint(threads)}
+${entryPoint(256)}
   let unit = wg.y * P.groupsX + wg.x;
   if (unit >= P.headCount * P.blocks) { return; }
   let bh = P.firstHead + unit / P.blocks;
-  let i0 = (unit % P.blocks) * ${rows}u;
+  let i0 = (unit % P.blocks) * 64u;
   let rowBase = bh * P.nq;
-  let blockEnd = min(P.nq, i0 + ${rows}u);
+  let blockEnd = min(P.nq, i0 + 64u);
   let h = bh % P.heads;
   let b = bh / P.heads;
   let kvBase = (b * P.kvHeads + h / (P.heads / P.kvHeads)) * P.nk;
@@ -441,53 +447,51 @@ ${unroll(4, (a) => `  let row${a} = i0 + 4u * ty + ${a}u;
   for (var j0 = 0u; j0 < keyEnd; j0 += 64u) {
 ${unroll(4, (a) => `    var s${a} = vec4<f32>(0.0);`)}
     for (var d0 = 0u; d0 < dq; d0 += 8u) {
-      for (var slot = t; slot < ${8 * rows}u; slot += ${threads}u) {
+      for (var slot = t; slot < 512u; slot += 256u) {
         let rr = slot / 8u;
         let d4 = d0 + slot % 8u;
         var x = vec4<f32>(0.0);
         if (d4 < dq && i0 + rr < P.nq) { x = Q[(rowBase + i0 + rr) * dq + d4]; }
-        let at = ${rows}u * (slot % 8u) + rr / 4u;
-${unroll(4, (e) => `        A[at + ${e * lanes}u][rr % 4u] = x.${XYZW[e]};`)}
+        let at = 64u * (slot % 8u) + rr / 4u;
+${unroll(4, (e) => `        A[at + ${e * 16}u][rr % 4u] = x.${XYZW[e]};`)}
       }
-      for (var slot = t; slot < 512u; slot += ${threads}u) {
+      for (var slot = t; slot < 512u; slot += 256u) {
         let rr = slot / 8u;
         let d4 = d0 + slot % 8u;
         var y = vec4<f32>(0.0);
         if (d4 < dq && j0 + rr < keyEnd) { y = K[(kvBase + j0 + rr) * dq + d4]; }
-        let at = ${kOffset}u + 64u * (slot % 8u) + rr / 4u;
+        let at = 512u + 64u * (slot % 8u) + rr / 4u;
 ${unroll(4, (e) => `        A[at + ${e * 16}u][rr % 4u] = y.${XYZW[e]};`)}
       }
       workgroupBarrier();
       for (var d = 0u; d < 32u; d++) {
-        let q = A[${lanes}u * d + ty];
-        let k = A[${kOffset}u + 16u * d + tx];
+        let q = A[16u * d + ty];
+        let k = A[512u + 16u * d + tx];
 ${unroll(4, (a) => `        s${a} = fma(vec4<f32>(q.${XYZW[a]}), k, s${a});`)}
       }
       workgroupBarrier();
     }
 
     // Online softmax in base 2.
-    let j = j0 + 4u * tx;
-${unroll(4, (a) => `    s${a} = vec4<f32>(${
-    unroll(4, (c) => `logit(s${a}.${XYZW[c]}, j + ${c}u, visible${a}, maskBase${a})`).split("\n")
-      .join(",\n      ")
-  });
-    R[4u * (4u * ty + ${a}u) + tx / 4u][tx % 4u] = max(max(s${a}.x, s${a}.y), max(s${a}.z, s${a}.w));`)}
+${unroll(4, (a) => `    s${a} = logits(s${a}, j0 + 4u * tx, visible${a}, maskBase${a});
+    R[4u * (4u * ty + ${a}u) + tx / 4u][tx % 4u] = maxOf(s${a});`)}
     workgroupBarrier();
 ${unroll(4, (a) => `    {
       let mNew = max(m${a}, rowMax(4u * ty + ${a}u));
-      s${a} = vec4<f32>(${unroll(4, (c) => `weight(s${a}.${XYZW[c]}, mNew)`).split("\n").join(", ")});
+      s${a} = weights(s${a}, mNew);
       var alpha = 1.0;
       if (m${a} > HIDDEN) { alpha = exp2(m${a} - mNew); }
       m${a} = mNew;
-      l${a} = l${a} * alpha + ((s${a}.x + s${a}.y) + (s${a}.z + s${a}.w));
+      l${a} = l${a} * alpha + sumOf(s${a});
       acc${a} *= alpha;
     }`)}
-${unroll(4, (c) => `    A[${lanes}u * (4u * tx + ${c}u) + ty] = vec4<f32>(s0.${XYZW[c]}, s1.${XYZW[c]}, s2.${XYZW[c]}, s3.${XYZW[c]});`)}
+    // The weights transposed: key 4tx + c of rows 4ty .. 4ty + 3.
+    let weightsT = transpose(mat4x4<f32>(s0, s1, s2, s3));
+${unroll(4, (c) => `    A[16u * (4u * tx + ${c}u) + ty] = weightsT[${c}];`)}
 
     let kc = min(64u, keyEnd - j0);
     for (var k0 = 0u; k0 < kc; k0 += 32u) {
-      for (var slot = t; slot < 512u; slot += ${threads}u) {
+      for (var slot = t; slot < 512u; slot += 256u) {
         let kk = slot / 16u;
         var x = vec4<f32>(0.0);
         if (k0 + kk < kc && slot % 16u < dv) { x = V[(kvBase + j0 + k0 + kk) * dv + slot % 16u]; }
@@ -495,7 +499,7 @@ ${unroll(4, (c) => `    A[${lanes}u * (4u * tx + ${c}u) + ty] = vec4<f32>(s0.${X
       }
       workgroupBarrier();
       for (var kk = 0u; kk < 32u; kk++) {
-        let w = A[${lanes}u * (k0 + kk) + ty];
+        let w = A[16u * (k0 + kk) + ty];
         let x = B[16u * kk + tx];
 ${unroll(4, (a) => `        acc${a} = fma(vec4<f32>(w.${XYZW[a]}), x, acc${a});`)}
       }
@@ -508,7 +512,7 @@ ${unroll(4, (a) => `  R[4u * (4u * ty + ${a}u) + tx / 4u][tx % 4u] = l${a};`)}
 ${unroll(4, (a) => `  finish(row${a}, rowBase, tx, acc${a}, m${a}, rowSum(4u * ty + ${a}u));`)}
 }
 `;
-}
+})();
 
 /** Workgroup grid for `units` workgroups: x up to the per-dimension limit, then y. */
 function grid(units: number): [number, number] {
@@ -527,28 +531,6 @@ function checkBindable(device: GPUDevice, name: string, data: { byteLength: numb
 }
 
 
-/** Copies floats [first, first + count) of `source` back to the host. */
-async function readRange(
-  device: GPUDevice,
-  source: GPUBuffer,
-  first: number,
-  count: number,
-): Promise<Float32Array> {
-  if (count === 0) return new Float32Array(0);
-  const staging = device.createBuffer({
-    size: count * 4,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  try {
-    const encoder = device.createCommandEncoder();
-    encoder.copyBufferToBuffer(source, first * 4, staging, 0, count * 4);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    return new Float32Array(staging.getMappedRange().slice(0));
-  } finally {
-    staging.destroy();
-  }
-}
 
 /**
  * Runs `body` with the buffers it creates, surfacing validation errors (a shader that fails to
@@ -576,32 +558,15 @@ async function withBuffers<T>(
   return outcome.value;
 }
 
-/**
- * Which flash shader a call may run: "auto" takes a wide one where it applies (32-row
- * workgroups below WIDE_SMALL_UNITS units of 64 rows, else 64-row ones); the others force one
- * (a forced wide shader still needs the dimensions it serves).
- */
-export type FlashShader = "auto" | "general" | "wide64" | "wide32";
+/** Which flash shader a call may run: "auto" takes the wide one where it applies. */
+export type FlashShader = "auto" | "general";
 
-/**
- * Below this many (batch, head, 64-row block) units a call takes 32-row workgroups, twice as
- * many, so that a large GPU has work for every core.
- */
-const WIDE_SMALL_UNITS = 1024;
-
-/** The wide flash shader's rows for `args` on `device`, or 0 where only the general one serves. */
-function wideFlashRows(
-  device: GPUDevice,
-  args: FlashForwardArgs,
-  units64: number,
-  shader: FlashShader,
-): 0 | 32 | 64 {
+/** Whether the wide flash shader serves `args` on `device`. */
+function wideFlashFits(device: GPUDevice, args: FlashForwardArgs): boolean {
   const { headDim, valueDim } = args;
-  const fits = headDim > 0 && valueDim > 0 && headDim <= WIDE_KEYS && valueDim <= WIDE_KEYS &&
-    headDim % 4 === 0 && valueDim % 4 === 0;
-  if (!fits || shader === "general") return 0;
-  const rows = shader === "wide32" || (shader === "auto" && units64 < WIDE_SMALL_UNITS) ? 32 : 64;
-  return device.limits.maxComputeWorkgroupStorageSize >= wideWorkgroupBytes(rows) ? rows : 0;
+  return headDim > 0 && valueDim > 0 && headDim <= WIDE_ROWS && valueDim <= WIDE_ROWS &&
+    headDim % 4 === 0 && valueDim % 4 === 0 &&
+    device.limits.maxComputeWorkgroupStorageSize >= WIDE_WORKGROUP_BYTES;
 }
 
 /** A flash call's encoded passes on the device, and where its results land. */
@@ -611,7 +576,7 @@ export interface FlashDispatch {
   lse: GPUBuffer;
   /** The flat query rows [r0, r1) the passes compute. */
   rows: [number, number];
-  shader: "wide64" | "wide32" | "general";
+  shader: "wide" | "general";
 }
 
 /**
@@ -631,12 +596,12 @@ export function flashDispatch(
   const [r0, r1] = flashRows(args, first, end);
   const firstHead = Math.floor(r0 / queryLength);
   const headCount = Math.floor((r1 - 1) / queryLength) + 1 - firstHead;
-  const wideRows = wideFlashRows(device, args, headCount * Math.ceil(queryLength / 64), shader);
-  const blocks = Math.ceil(queryLength / (wideRows || FLASH_ROWS));
+  const wide = shader === "auto" && wideFlashFits(device, args);
+  const blocks = Math.ceil(queryLength / (wide ? WIDE_ROWS : FLASH_ROWS));
   for (const name of ["q", "k", "v", "mask", "out"] as const) {
     if (args[name] !== null) checkBindable(device, name, args[name]!);
   }
-  const pipeline = computePipeline(device, wideRows ? wideFlashShader(wideRows) : FLASH_SHADER);
+  const pipeline = computePipeline(device, wide ? WIDE_FLASH_SHADER : FLASH_SHADER);
   const [groupsX, groupsY] = grid(headCount * blocks);
   const out = track(emptyStorageBuffer(device, args.out.byteLength));
   const lse = track(emptyStorageBuffer(device, args.lse === null ? 4 : args.lse.byteLength));
@@ -648,7 +613,7 @@ export function flashDispatch(
   ];
   // The general shader takes one pass per 128 output columns (at least one: the LSE comes
   // from the first); the wide one covers all columns in one.
-  const passCount = wideRows ? 1 : Math.max(1, Math.ceil(valueDim / 128));
+  const passCount = wide ? 1 : Math.max(1, Math.ceil(valueDim / 128));
   const passes = Array.from({ length: passCount }, (_, pass) => {
     const params = track(uniformBuffer(device, [
       ["u32", heads],
@@ -675,8 +640,7 @@ export function flashDispatch(
     const groups: [number, number] = [groupsX, groupsY];
     return { pipeline, buffers: [...inputs, out, lse, params], groups };
   });
-  const name = wideRows === 0 ? "general" : wideRows === 32 ? "wide32" : "wide64";
-  return { passes, out, lse, rows: [r0, r1], shader: name };
+  return { passes, out, lse, rows: [r0, r1], shader: wide ? "wide" : "general" };
 }
 
 async function flashOn(
@@ -691,15 +655,10 @@ async function flashOn(
     const call = flashDispatch(device, args, first, end, track, shader);
     const [r0, r1] = call.rows;
     submit(device, call.passes);
-    args.out.set(
-      await readRange(device, call.out, r0 * valueDim, (r1 - r0) * valueDim),
-      r0 * valueDim,
-    );
+    await readInto(device, call.out, args.out, r0 * valueDim, (r1 - r0) * valueDim);
     if (args.lse !== null) {
-      const values = await readRange(device, call.lse, r0, r1 - r0);
-      for (let i = 0; i < values.length; i++) {
-        args.lse[r0 + i] = values[i] <= HIDDEN_LIMIT ? -Infinity : values[i];
-      }
+      await readInto(device, call.lse, args.lse, r0, r1 - r0);
+      for (let i = r0; i < r1; i++) if (args.lse[i] <= HIDDEN_LIMIT) args.lse[i] = -Infinity;
     }
   });
 }
@@ -944,10 +903,7 @@ async function chunkedOn(
       submit(device, chunkedPasses(device, call, buffers, groupStart, groupEnd, chunks, track));
     }
     const [r0, r1] = [first * queryLength, end * queryLength];
-    call.out.set(
-      await readRange(device, buffers.out, r0 * valueDim, (r1 - r0) * valueDim),
-      r0 * valueDim,
-    );
+    await readInto(device, buffers.out, call.out, r0 * valueDim, (r1 - r0) * valueDim);
   });
 }
 

@@ -19,7 +19,7 @@ import {
   computePipeline,
   dispatch,
   emptyStorageBuffer,
-  readFloats,
+  readInto,
   storageBuffer,
   uniformBuffer,
 } from "./_buffers.ts";
@@ -254,7 +254,7 @@ export function webgpuMatmul(
       const call = matmulDispatch(device, args, shader);
       try {
         dispatch(device, call.pipeline, call.buffers, call.groups);
-        args.c.set(await readFloats(device, call.c, m * n));
+        await readInto(device, call.c, args.c, 0, m * n);
       } finally {
         for (const buffer of call.buffers) buffer.destroy();
       }
