@@ -3,7 +3,7 @@
  * up to 4096³). For each case:
  *
  * - **kernel**: the call's passes submitted again and again on buffers already on the device
- *   (each sample one submission of enough repeats for ~50 ms; median of five, taken in turns
+ *   (each sample one submission of enough repeats for ~250 ms; median of five, taken in turns
  *   with the general shader's);
  * - **general**: the same for the general shader (64×64 GEMM tiles; 32-row flash blocks), the
  *   same-run baseline the wide shaders are measured against;
@@ -29,7 +29,7 @@ import {
   webgpuAttention,
 } from "../src/backends/webgpu/attention.ts";
 import { matmulDispatch, type MatmulShader } from "../src/backends/webgpu/matmul.ts";
-import { type Pass, readInto, storageBuffer, submit } from "../src/backends/webgpu/_buffers.ts";
+import { type Pass, readBack, storageBuffer, submit } from "../src/backends/webgpu/_buffers.ts";
 import { allFinite } from "../src/_validate.ts";
 import { fmt, machine, median, medianMs, randomF32, table } from "./_harness.ts";
 
@@ -44,9 +44,10 @@ const info = gpuAdapterInfo()!;
 const quick = Deno.args.includes("--quick") || info.software;
 
 /**
- * Median ms of one submission of each entry's passes: samples of enough repeats for ~50 ms
+ * Median ms of one submission of each entry's passes: samples of enough repeats for ~250 ms
  * submitted together, taken in turns (five rounds of every entry), so that each ratio compares
- * samples seconds apart whatever the GPU's clocks do.
+ * samples seconds apart whatever the GPU's clocks do. Deno learns that work is done by polling
+ * every ~10 ms, so a sample's repeats must be long next to that.
  */
 async function kernelMs(entries: Record<string, Pass[]>): Promise<Record<string, number>> {
   const once = async (passes: Pass[], repeats: number) => {
@@ -59,7 +60,10 @@ async function kernelMs(entries: Record<string, Pass[]>): Promise<Record<string,
   const samples: Record<string, number[]> = {};
   for (const [name, passes] of Object.entries(entries)) {
     await once(passes, 1); // compiles the pipeline, first touch of the buffers
-    repeats[name] = Math.max(1, Math.min(200, Math.ceil(50 / await once(passes, 1))));
+    // One kernel's time from 1 and 16 repeats, free of the fixed wait for the poll.
+    const [one, sixteen] = [await once(passes, 1), 16 * await once(passes, 16)];
+    const each = Math.max(0.01, (sixteen - one) / 15);
+    repeats[name] = Math.max(1, Math.min(2000, Math.ceil(250 / each)));
     samples[name] = [];
   }
   for (let round = 0; round < 5; round++) {
@@ -177,25 +181,55 @@ for (const n of gemmSizes) {
 // --- Transfers: what a whole call adds to its kernel ----------------------------------------
 
 const transferRows: Array<Array<string | number>> = [];
+const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 for (const mb of quick ? [8] : [8, 64]) {
   const data = randomF32(mb * 2 ** 18, 7);
-  const upload = await medianMs(async () => {
-    storageBuffer(device, data).destroy();
-    await device.queue.onSubmittedWorkDone();
-  }, { runs: 5, minMs: 0 });
-  const source = storageBuffer(device, data);
+  const bytes = data.byteLength;
+  const timed = (fn: () => Promise<unknown> | unknown) => medianMs(fn, { runs: 5, minMs: 0 });
+  const resident = storageBuffer(device, data);
   const dest = new Float32Array(data.length);
-  const readBack = await medianMs(() => readInto(device, source, dest, 0, data.length), {
-    runs: 5,
-    minMs: 0,
+  const staging = device.createBuffer({
+    size: bytes,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
-  source.destroy();
-  const scan = await medianMs(() => allFinite(data), { runs: 5, minMs: 0 });
-  transferRows.push(
-    ["upload (writeBuffer)", mb, fmt(upload, 2), fmt(mb / 1024 / (upload / 1000), 2)],
-    ["read back (mapAsync)", mb, fmt(readBack, 2), fmt(mb / 1024 / (readBack / 1000), 2)],
-    ["finiteness scan (CPU)", mb, fmt(scan, 2), fmt(mb / 1024 / (scan / 1000), 2)],
-  );
+  const probes: Array<[string, () => Promise<unknown> | unknown]> = [
+    ["create a buffer", async () => {
+      device.createBuffer({ size: bytes, usage }).destroy();
+      await device.queue.onSubmittedWorkDone();
+    }],
+    ["upload into a new buffer (writeBuffer)", async () => {
+      storageBuffer(device, data).destroy();
+      await device.queue.onSubmittedWorkDone();
+    }],
+    ["upload into a kept buffer (writeBuffer)", async () => {
+      device.queue.writeBuffer(resident, 0, data);
+      await device.queue.onSubmittedWorkDone();
+    }],
+    ["upload, mapped at creation", async () => {
+      const buffer = device.createBuffer({ size: bytes, usage, mappedAtCreation: true });
+      new Float32Array(buffer.getMappedRange()).set(data);
+      buffer.unmap();
+      await device.queue.onSubmittedWorkDone();
+      buffer.destroy();
+    }],
+    ["read back through a new staging buffer", () =>
+      readBack(device, [{ source: resident, dest, first: 0, count: data.length }])],
+    ["read back through a kept staging buffer", async () => {
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(resident, 0, staging, 0, bytes);
+      device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      dest.set(new Float32Array(staging.getMappedRange()));
+      staging.unmap();
+    }],
+    ["finiteness scan (CPU)", () => allFinite(data)],
+  ];
+  for (const [label, fn] of probes) {
+    const ms = await timed(fn);
+    transferRows.push([label, mb, fmt(ms, 2), fmt(mb / 1024 / (ms / 1000), 2)]);
+  }
+  resident.destroy();
+  staging.destroy();
 }
 
 await dispose();
@@ -203,7 +237,9 @@ const caption = `WebGPU on ${info.description}${info.software ? " (software)" : 
   `workgroup memory ${device.limits.maxComputeWorkgroupStorageSize} B; ${machine()}; ` +
   `WASM on ${threads} threads`;
 console.log(`\n${caption}\n`);
-const tail = ["kernel / general", "call GFLOP/s", "WASM GFLOP/s", "call / WASM", "largest difference"];
+const tail = [
+  "kernel / general", "call GFLOP/s", "WASM GFLOP/s", "call / WASM", "largest difference",
+];
 const head = ["case", "shader", "kernel GFLOP/s", "general GFLOP/s"];
 console.log(table([...head, ...tail], attentionRows));
 console.log();

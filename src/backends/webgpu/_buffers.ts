@@ -36,31 +36,37 @@ export function uniformBuffer(device: GPUDevice, words: Array<["u32" | "f32", nu
   return buffer;
 }
 
+/** Floats [first, first + count) of a device buffer, copied to the same place in `dest`. */
+export interface ReadRange {
+  source: GPUBuffer;
+  dest: Float32Array;
+  first: number;
+  count: number;
+}
+
 /**
- * Copies floats [first, first + count) of `source` into `dest` at the same offset, straight
- * from the mapped staging buffer (no intermediate array).
+ * Copies each range back to the host, straight from its mapped staging buffer (no intermediate
+ * array). The copies share one submission and their maps are awaited together: Deno learns
+ * that a map is ready by polling every ~10 ms, so each separate await would cost a poll.
  */
-export async function readInto(
-  device: GPUDevice,
-  source: GPUBuffer,
-  dest: Float32Array,
-  first: number,
-  count: number,
-): Promise<void> {
-  if (count === 0) return;
-  const staging = device.createBuffer({
-    size: count * 4,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
+export async function readBack(device: GPUDevice, ranges: ReadRange[]): Promise<void> {
+  const live = ranges.filter((range) => range.count > 0);
+  if (live.length === 0) return;
+  const usage = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+  const stagings = live.map(({ count }) => device.createBuffer({ size: count * 4, usage }));
   try {
     const encoder = device.createCommandEncoder();
-    encoder.copyBufferToBuffer(source, first * 4, staging, 0, count * 4);
+    live.forEach(({ source, first, count }, i) =>
+      encoder.copyBufferToBuffer(source, first * 4, stagings[i], 0, count * 4)
+    );
     device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    dest.set(new Float32Array(staging.getMappedRange(), 0, count), first);
-    staging.unmap();
+    await Promise.all(stagings.map((staging) => staging.mapAsync(GPUMapMode.READ)));
+    live.forEach(({ dest, first, count }, i) => {
+      dest.set(new Float32Array(stagings[i].getMappedRange(), 0, count), first);
+      stagings[i].unmap();
+    });
   } finally {
-    staging.destroy();
+    for (const staging of stagings) staging.destroy();
   }
 }
 

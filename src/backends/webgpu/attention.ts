@@ -37,7 +37,8 @@ import {
   computePipeline,
   emptyStorageBuffer,
   type Pass,
-  readInto,
+  readBack,
+  type ReadRange,
   storageBuffer,
   submit,
   uniformBuffer,
@@ -655,9 +656,14 @@ async function flashOn(
     const call = flashDispatch(device, args, first, end, track, shader);
     const [r0, r1] = call.rows;
     submit(device, call.passes);
-    await readInto(device, call.out, args.out, r0 * valueDim, (r1 - r0) * valueDim);
+    const ranges: ReadRange[] = [
+      { source: call.out, dest: args.out, first: r0 * valueDim, count: (r1 - r0) * valueDim },
+    ];
     if (args.lse !== null) {
-      await readInto(device, call.lse, args.lse, r0, r1 - r0);
+      ranges.push({ source: call.lse, dest: args.lse, first: r0, count: r1 - r0 });
+    }
+    await readBack(device, ranges);
+    if (args.lse !== null) {
       for (let i = r0; i < r1; i++) if (args.lse[i] <= HIDDEN_LIMIT) args.lse[i] = -Infinity;
     }
   });
@@ -903,7 +909,9 @@ async function chunkedOn(
       submit(device, chunkedPasses(device, call, buffers, groupStart, groupEnd, chunks, track));
     }
     const [r0, r1] = [first * queryLength, end * queryLength];
-    await readInto(device, buffers.out, call.out, r0 * valueDim, (r1 - r0) * valueDim);
+    await readBack(device, [
+      { source: buffers.out, dest: call.out, first: r0 * valueDim, count: (r1 - r0) * valueDim },
+    ]);
   });
 }
 

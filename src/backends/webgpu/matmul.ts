@@ -19,7 +19,7 @@ import {
   computePipeline,
   dispatch,
   emptyStorageBuffer,
-  readInto,
+  readBack,
   storageBuffer,
   uniformBuffer,
 } from "./_buffers.ts";
@@ -254,7 +254,7 @@ export function webgpuMatmul(
       const call = matmulDispatch(device, args, shader);
       try {
         dispatch(device, call.pipeline, call.buffers, call.groups);
-        await readInto(device, call.c, args.c, 0, m * n);
+        await readBack(device, [{ source: call.c, dest: args.c, first: 0, count: m * n }]);
       } finally {
         for (const buffer of call.buffers) buffer.destroy();
       }
