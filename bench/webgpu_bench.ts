@@ -1,6 +1,6 @@
 /**
- * WebGPU on the host's adapter: softmax attention (fp32, D = 64, N up to 4096) and GEMM (fp32,
- * up to 4096³). For each case:
+ * WebGPU on the host's adapter: softmax attention (fp32, D = 64 and 128, N up to 4096) and GEMM
+ * (fp32, up to 4096³). For each case:
  *
  * - **kernel**: the call's passes submitted again and again on buffers already on the device
  *   (each sample one submission of enough repeats for ~250 ms; median of five, taken in turns
@@ -92,16 +92,17 @@ const figures: Record<string, unknown>[] = [];
 // --- Softmax attention ---------------------------------------------------------------------
 
 const attentionCases = quick
-  ? [{ batch: 1, heads: 2, n: 256, causal: false, wasm: true }]
+  ? [{ batch: 1, heads: 2, n: 256, d: 64, causal: false, wasm: true }]
   : [
-    { batch: 1, heads: 8, n: 1024, causal: false, wasm: true },
-    { batch: 1, heads: 8, n: 4096, causal: false, wasm: true },
-    { batch: 1, heads: 8, n: 4096, causal: true, wasm: true },
-    { batch: 1, heads: 32, n: 4096, causal: false, wasm: false },
-    { batch: 4, heads: 16, n: 4096, causal: false, wasm: false },
+    { batch: 1, heads: 8, n: 1024, d: 64, causal: false, wasm: true },
+    { batch: 1, heads: 8, n: 4096, d: 64, causal: false, wasm: true },
+    { batch: 1, heads: 8, n: 4096, d: 64, causal: true, wasm: true },
+    { batch: 1, heads: 32, n: 4096, d: 64, causal: false, wasm: false },
+    { batch: 4, heads: 16, n: 4096, d: 64, causal: false, wasm: false },
+    { batch: 1, heads: 8, n: 4096, d: 128, causal: false, wasm: true },
+    { batch: 2, heads: 16, n: 4096, d: 128, causal: false, wasm: false },
   ];
-const D = 64;
-for (const { batch, heads, n, causal, wasm } of attentionCases) {
+for (const { batch, heads, n, d: D, causal, wasm } of attentionCases) {
   const shape = [batch, heads, n, D];
   const size = batch * heads * n * D;
   const [q, k, v] = [1, 2, 3].map((seed) => ({ data: randomF32(size, seed), shape }));

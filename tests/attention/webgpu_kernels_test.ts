@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
+import type { FlashForwardArgs } from "../../src/backends/attention.ts";
 import {
   flashDispatch,
   type FlashShader,
@@ -79,37 +80,44 @@ Deno.test(skippable("webgpu linear and mixed-chunk states split into head groups
 
 Deno.test(skippable("webgpu wide flash shader matches the definition and the general shader over many tiles", WEBGPU_SKIP, async () => {
   const general = webgpuAttention(device!, { flashShader: "general" });
-  // Grouped heads, Nq != Nk, four key tiles and a partial one, a mask with hidden keys and one
-  // wholly hidden row; logits spread so each tile raises some rows' maxima.
-  const { q, k, v } = randomQkv([1, 4, 2, 200, 230, 64, 32], 71, 3);
-  const mask = randomTensor([1, 1, 200, 230], 72, 4);
-  mask.data.forEach((x, i) => {
-    if (x > 3 || Math.floor(i / 230) === 17) mask.data[i] = -Infinity;
-  });
-  const shaderOf = (shader: FlashShader, args = flashArgs(q, k, v, { mask })) => {
+  const wide = webgpuAttention(device!);
+  const shaderOf = (args: FlashForwardArgs, shader: FlashShader = "auto") => {
     const buffers: GPUBuffer[] = [];
-    const call = flashDispatch(device!, args, 0, 4, (buffer) => (buffers.push(buffer), buffer), shader);
+    const track = (buffer: GPUBuffer) => (buffers.push(buffer), buffer);
+    const call = flashDispatch(device!, args, 0, 1, track, shader);
     buffers.forEach((buffer) => buffer.destroy());
     return call.shader;
   };
-  assert.equal(shaderOf("auto"), "wide");
-  const odd = randomQkv([1, 4, 2, 20, 20, 62, 32], 73);
-  assert.equal(shaderOf("auto", flashArgs(odd.q, odd.k, odd.v)), "general", "D = 62");
-  const wide = webgpuAttention(device!);
-  for (const causal of [false, true]) {
-    const [a, c] = [flashArgs(q, k, v, { causal, mask }), flashArgs(q, k, v, { causal, mask })];
-    await wide.flashForward(a);
-    await general.flashForward(c);
-    const expected = naiveSoftmax(q, k, v, { causal, mask });
-    const label = `wide causal ${causal}`;
-    assertClose(a.out, expected.out, { ...tolerance, label });
-    assertClose(a.lse!, expected.lse, { ...tolerance, label: `${label} lse` });
-    assertClose(a.out, c.out, { ...tolerance, label: `${label} against general` });
-    assert.equal(a.lse![17], -Infinity);
-    // Items 1 .. 2 of 4 (one per head): the other rows stay untouched.
-    const part = flashArgs(q, k, v, { causal, mask, queryBlock: 200 });
-    await wide.flashForward(part, 1, 3);
-    assertSameBits(part.out.subarray(200 * 32, 600 * 32), a.out.subarray(200 * 32, 600 * 32));
-    assert.ok(part.out.subarray(0, 200 * 32).every(Number.isNaN), `${label}: item 0 untouched`);
+  for (const [d, dv] of [[62, 32], [64, 132]]) {
+    const odd = randomQkv([1, 1, 1, 8, 8, d, dv], 73);
+    assert.equal(shaderOf(flashArgs(odd.q, odd.k, odd.v)), "general", `D = ${d}, Dv = ${dv}`);
+  }
+  // D = 64, Dv = 32: one group of columns; D = 128, Dv = 100: two, the second partly used.
+  for (const [d, dv] of [[64, 32], [128, 100]]) {
+    // Grouped heads, Nq != Nk, four key tiles and a partial one, a mask with hidden keys and
+    // one wholly hidden row; logits spread so each tile raises some rows' maxima.
+    const { q, k, v } = randomQkv([1, 4, 2, 200, 230, d, dv], 71, 3);
+    const mask = randomTensor([1, 1, 200, 230], 72, 4);
+    mask.data.forEach((x, i) => {
+      if (x > 3 || Math.floor(i / 230) === 17) mask.data[i] = -Infinity;
+    });
+    assert.equal(shaderOf(flashArgs(q, k, v, { mask })), "wide");
+    for (const causal of [false, true]) {
+      const [a, c] = [flashArgs(q, k, v, { causal, mask }), flashArgs(q, k, v, { causal, mask })];
+      await wide.flashForward(a);
+      await general.flashForward(c);
+      const expected = naiveSoftmax(q, k, v, { causal, mask });
+      const label = `D = ${d}, Dv = ${dv}, causal ${causal}`;
+      assertClose(a.out, expected.out, { ...tolerance, label });
+      assertClose(a.lse!, expected.lse, { ...tolerance, label: `${label} lse` });
+      assertClose(a.out, c.out, { ...tolerance, label: `${label} against general` });
+      assert.equal(a.lse![17], -Infinity);
+      // Items 1 .. 2 of 4 (one per head): the other rows stay untouched.
+      const part = flashArgs(q, k, v, { causal, mask, queryBlock: 200 });
+      await wide.flashForward(part, 1, 3);
+      const [from, to] = [200 * dv, 600 * dv];
+      assertSameBits(part.out.subarray(from, to), a.out.subarray(from, to));
+      assert.ok(part.out.subarray(0, from).every(Number.isNaN), `${label}: item 0 untouched`);
+    }
   }
 }));

@@ -306,8 +306,10 @@ ${forLaneColumns("O[flatRow * P.valueDim + col] = acc[c][e] * inv;")}
 }
 `;
 
-/** Query rows per workgroup, keys per tile and largest head or value dim of the wide shader. */
+/** Query rows per workgroup and keys per tile of the wide shader. */
 const WIDE_ROWS = 64;
+/** The largest value dimension the wide shader serves (two groups of 64 columns). */
+const WIDE_VALUE_DIM = 128;
 /** Workgroup memory the wide shader declares: A 16 KiB, B 8 KiB, R 4 KiB. */
 const WIDE_WORKGROUP_BYTES = 28 * 1024;
 
@@ -318,23 +320,30 @@ const unroll = (count: number, body: (i: number) => string) =>
   Array.from({ length: count }, (_, i) => body(i)).join("\n");
 
 /**
- * The wide flash shader, for head and value dimensions that are multiples of 4 up to 64 (the
- * common case). A workgroup of 256 invocations owns 64 query rows and takes 64 keys a tile;
- * invocation t = 16·ty + tx holds a 4 × 4 register block of each product:
+ * The wide flash shader, for head and value dimensions that are multiples of 4, values up to
+ * 64 columns (`groups` = 1) or 128 (2). A workgroup of 256 invocations owns 64 query rows and
+ * takes 64 keys a tile; invocation t = 16·ty + tx holds a 4 × 4 register block of S and one or
+ * two of O:
  *
  * ```
  *  S = Q Kᵀ   rows 4ty .. 4ty+3 × keys 4tx .. 4tx+3        32 dims staged at a time, transposed
- *  O += P V   rows 4ty .. 4ty+3 × columns 4tx .. 4tx+3     32 keys of V staged at a time
+ *  O += P V   rows 4ty .. 4ty+3 × columns 64g + 4tx .. +3  32 / groups keys of V staged at a time
  * ```
  *
- * so each step of either product is two vec4 reads of workgroup memory for 16 FMAs (the general
- * shader reads five). Q, K, V and O are bound as vec4 arrays (one 16-byte load each). A row's
- * 16 invocations meet once a tile for its maximum; each keeps its own share of the row's sum,
- * rescaled alongside the accumulators, and the shares are added once at the end. The register
- * blocks are unrolled in the source (s0 … s3, acc0 … acc3): an array indexed at run time would
- * live in slow local memory (the GEMM's 8×8 block ran 7× slower that way on an H200).
+ * so each step of QKᵀ is two vec4 reads of workgroup memory for 16 FMAs, and each of PV
+ * 1 + groups for 16·groups (the general shader reads five for 16). Q, K, V and O are bound as
+ * vec4 arrays (one 16-byte load each). A row's 16 invocations meet once a tile for its maximum;
+ * each keeps its own share of the row's sum, rescaled alongside the accumulators, and the shares
+ * are added once at the end. The register blocks are unrolled in the source (s0 … s3, acc0_0 …
+ * acc3_1): an array indexed at run time would live in slow local memory (the GEMM's 8×8 block
+ * ran 7× slower that way on an H200).
  */
-const WIDE_FLASH_SHADER = (() => {
+function wideFlashShader(groups: 1 | 2): string {
+  const G = (body: (g: number) => string) => unroll(groups, body);
+  const keys = 32 / groups; // keys of V staged at a time
+  // acc(row a, group g) + weight of row a · the key's columns of group g
+  const weightedValue = (a: number, g: number) =>
+    `fma(vec4<f32>(w.${XYZW[a]}), x${g}, acc${a}_${g})`;
   return /* wgsl */ `
 struct Params {
   heads: u32, kvHeads: u32, nq: u32, nk: u32,
@@ -358,7 +367,7 @@ const HIDDEN = -3.0e38;
 // Logit phase: dim d of the slice × 64 rows of Q at 16·d (a vec4 holds 4 rows), and
 // dim d × 64 keys of K at 512 + 16·d. Value phase: key k × 64 rows of weights at 16·k.
 var<workgroup> A: array<vec4<f32>, 1024>;
-// 32 keys of V × 64 columns, key k at 16·k (a vec4 holds 4 columns).
+// ${keys} keys of V × ${64 * groups} columns, key k at ${16 * groups}·k (a vec4 holds 4 columns).
 var<workgroup> B: array<vec4<f32>, 512>;
 // Row r's 16 partials (maxima, then sums) at 4·r .. 4·r + 3.
 var<workgroup> R: array<vec4<f32>, 256>;
@@ -403,22 +412,30 @@ fn rowSum(r: u32) -> f32 {
 
 /** Where row i's visible keys end: 0 for rows this call does not own. */
 fn visibleEnd(i: u32, rowBase: u32, keyEnd: u32, offset: i32) -> u32 {
-  if (i >= P.nq || rowBase + i < P.firstRow || rowBase + i >= P.endRow) { return 0u; }
+  if (!owns(i, rowBase)) { return 0u; }
   if (P.causal == 1u) { return u32(clamp(i32(i) + offset + 1, 0, i32(keyEnd))); }
   return keyEnd;
 }
 
-/** Writes row i's output columns 4tx .. 4tx+3 and, from tx = 0, its LSE (rows it owns only). */
-fn finish(i: u32, rowBase: u32, tx: u32, acc: vec4<f32>, m: f32, total: f32) {
-  if (i >= P.nq || rowBase + i < P.firstRow || rowBase + i >= P.endRow) { return; }
+/** Whether this call writes row i. */
+fn owns(i: u32, rowBase: u32) -> bool {
+  return i < P.nq && rowBase + i >= P.firstRow && rowBase + i < P.endRow;
+}
+
+/** Row i's output columns 4·c4 .. 4·c4 + 3: the accumulators over the row's sum (0 for none). */
+fn storeOut(i: u32, rowBase: u32, c4: u32, acc: vec4<f32>, total: f32) {
+  if (!owns(i, rowBase) || c4 >= P.valueDim / 4u) { return; }
   var inv = 0.0;
   if (total > 0.0) { inv = 1.0 / total; }
-  if (tx < P.valueDim / 4u) { O[(rowBase + i) * (P.valueDim / 4u) + tx] = acc * inv; }
-  if (tx == 0u && P.hasLse == 1u) {
-    var lse = HIDDEN;
-    if (total > 0.0) { lse = m * LN2 + log(total); }
-    L[rowBase + i] = lse;
-  }
+  O[(rowBase + i) * (P.valueDim / 4u) + c4] = acc * inv;
+}
+
+/** Row i's LSE, HIDDEN where the row saw no key. */
+fn storeLse(i: u32, rowBase: u32, m: f32, total: f32) {
+  if (!owns(i, rowBase) || P.hasLse == 0u) { return; }
+  var lse = HIDDEN;
+  if (total > 0.0) { lse = m * LN2 + log(total); }
+  L[rowBase + i] = lse;
 }
 
 ${entryPoint(256)}
@@ -444,7 +461,7 @@ ${unroll(4, (a) => `  let row${a} = i0 + 4u * ty + ${a}u;
   let maskBase${a} = b * P.maskBatch + h * P.maskHead + row${a} * P.maskRow;
   var m${a} = HIDDEN;
   var l${a} = 0.0;
-  var acc${a} = vec4<f32>(0.0);`)}
+${G((g) => `  var acc${a}_${g} = vec4<f32>(0.0);`)}`)}
   for (var j0 = 0u; j0 < keyEnd; j0 += 64u) {
 ${unroll(4, (a) => `    var s${a} = vec4<f32>(0.0);`)}
     for (var d0 = 0u; d0 < dq; d0 += 8u) {
@@ -484,25 +501,26 @@ ${unroll(4, (a) => `    {
       if (m${a} > HIDDEN) { alpha = exp2(m${a} - mNew); }
       m${a} = mNew;
       l${a} = l${a} * alpha + sumOf(s${a});
-      acc${a} *= alpha;
+${G((g) => `      acc${a}_${g} *= alpha;`)}
     }`)}
     // The weights transposed: key 4tx + c of rows 4ty .. 4ty + 3.
     let weightsT = transpose(mat4x4<f32>(s0, s1, s2, s3));
 ${unroll(4, (c) => `    A[16u * (4u * tx + ${c}u) + ty] = weightsT[${c}];`)}
 
     let kc = min(64u, keyEnd - j0);
-    for (var k0 = 0u; k0 < kc; k0 += 32u) {
+    for (var k0 = 0u; k0 < kc; k0 += ${keys}u) {
       for (var slot = t; slot < 512u; slot += 256u) {
-        let kk = slot / 16u;
+        let kk = slot / ${16 * groups}u;
+        let c4 = slot % ${16 * groups}u;
         var x = vec4<f32>(0.0);
-        if (k0 + kk < kc && slot % 16u < dv) { x = V[(kvBase + j0 + k0 + kk) * dv + slot % 16u]; }
+        if (k0 + kk < kc && c4 < dv) { x = V[(kvBase + j0 + k0 + kk) * dv + c4]; }
         B[slot] = x;
       }
       workgroupBarrier();
-      for (var kk = 0u; kk < 32u; kk++) {
+      for (var kk = 0u; kk < ${keys}u; kk++) {
         let w = A[16u * (k0 + kk) + ty];
-        let x = B[16u * kk + tx];
-${unroll(4, (a) => `        acc${a} = fma(vec4<f32>(w.${XYZW[a]}), x, acc${a});`)}
+${G((g) => `        let x${g} = B[${16 * groups}u * kk + ${16 * g}u + tx];`)}
+${unroll(4, (a) => G((g) => `        acc${a}_${g} = ${weightedValue(a, g)};`))}
       }
       workgroupBarrier();
     }
@@ -510,10 +528,17 @@ ${unroll(4, (a) => `        acc${a} = fma(vec4<f32>(w.${XYZW[a]}), x, acc${a});`
 
 ${unroll(4, (a) => `  R[4u * (4u * ty + ${a}u) + tx / 4u][tx % 4u] = l${a};`)}
   workgroupBarrier();
-${unroll(4, (a) => `  finish(row${a}, rowBase, tx, acc${a}, m${a}, rowSum(4u * ty + ${a}u));`)}
+${unroll(4, (a) => `  {
+    let total = rowSum(4u * ty + ${a}u);
+${G((g) => `    storeOut(row${a}, rowBase, ${16 * g}u + tx, acc${a}_${g}, total);`)}
+    if (tx == 0u) { storeLse(row${a}, rowBase, m${a}, total); }
+  }`)}
 }
 `;
-})();
+}
+
+/** The wide shader for value dims up to 64 and up to 128. */
+const WIDE_FLASH_SHADERS = [wideFlashShader(1), wideFlashShader(2)];
 
 /** Workgroup grid for `units` workgroups: x up to the per-dimension limit, then y. */
 function grid(units: number): [number, number] {
@@ -565,7 +590,7 @@ export type FlashShader = "auto" | "general";
 /** Whether the wide flash shader serves `args` on `device`. */
 function wideFlashFits(device: GPUDevice, args: FlashForwardArgs): boolean {
   const { headDim, valueDim } = args;
-  return headDim > 0 && valueDim > 0 && headDim <= WIDE_ROWS && valueDim <= WIDE_ROWS &&
+  return headDim > 0 && valueDim > 0 && valueDim <= WIDE_VALUE_DIM &&
     headDim % 4 === 0 && valueDim % 4 === 0 &&
     device.limits.maxComputeWorkgroupStorageSize >= WIDE_WORKGROUP_BYTES;
 }
@@ -602,7 +627,8 @@ export function flashDispatch(
   for (const name of ["q", "k", "v", "mask", "out"] as const) {
     if (args[name] !== null) checkBindable(device, name, args[name]!);
   }
-  const pipeline = computePipeline(device, wide ? WIDE_FLASH_SHADER : FLASH_SHADER);
+  const shaderCode = wide ? WIDE_FLASH_SHADERS[valueDim > 64 ? 1 : 0] : FLASH_SHADER;
+  const pipeline = computePipeline(device, shaderCode);
   const [groupsX, groupsY] = grid(headCount * blocks);
   const out = track(emptyStorageBuffer(device, args.out.byteLength));
   const lse = track(emptyStorageBuffer(device, args.lse === null ? 4 : args.lse.byteLength));
