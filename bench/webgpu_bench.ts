@@ -150,7 +150,8 @@ for (const { batch, heads, n, d: D, causal, wasm } of attentionCases) {
 
 // --- GEMM ----------------------------------------------------------------------------------
 
-const gemmSizes = quick ? [256] : [1024, 2048, 4096];
+// 4095³ takes the wide shader's scalar access (M, N, K not multiples of 4).
+const gemmSizes = quick ? [256, 255] : [1024, 2048, 4096, 4095];
 for (const n of gemmSizes) {
   const a = { data: randomF32(n * n, 5), shape: [n, n] };
   const b = { data: randomF32(n * n, 6), shape: [n, n] };

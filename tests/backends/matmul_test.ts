@@ -8,7 +8,11 @@ import { dispose, init, matmul, type Tensor } from "../../src/mod.ts";
 import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
-import { matmulDispatch } from "../../src/backends/webgpu/matmul.ts";
+import {
+  matmulDispatch,
+  type MatmulShader,
+  webgpuMatmul,
+} from "../../src/backends/webgpu/matmul.ts";
 
 function random(shape: number[], seed: number): Tensor {
   const n = shape[0] * shape[1];
@@ -125,27 +129,48 @@ Deno.test(skippable("matmul() webgpu matches the reference", WEBGPU_SKIP, async 
   await init({ threads: 1 });
   try {
     await conformance("webgpu", [[0, 3, 4], [1, 1, 1], [7, 5, 9], [67, 40, 29], [130, 33, 70]]);
-    // The wide shader: one 128-tile, then two tiles each way with partial ones and a partial slab.
+    // Shapes above take the wide shader's scalar access; these its vec4 access: one 128-tile,
+    // then two tiles each way with partial ones and a partial slab.
     await conformance("webgpu", [[4, 4, 4], [132, 260, 136]]);
   } finally {
     await dispose();
   }
 }));
 
-Deno.test(skippable("matmul() webgpu takes the wide shader where M, N and K are multiples of 4", WEBGPU_SKIP, async () => {
+Deno.test(skippable("matmul() webgpu: the wide shader's vec4 and scalar access and the general shader", WEBGPU_SKIP, async () => {
   const device = (await gpuDevice())!;
-  const call = (m: number, n: number, k: number) => {
+  const call = (m: number, n: number, k: number, shader: MatmulShader = "auto") => {
     const args = {
       a: new Float32Array(m * k), b: new Float32Array(k * n), c: new Float32Array(m * n),
       m, n, k, transposeA: false, transposeB: false, alpha: 1, beta: 0,
     };
-    const dispatch = matmulDispatch(device, args);
+    const dispatch = matmulDispatch(device, args, shader);
     for (const buffer of dispatch.buffers) buffer.destroy();
     return dispatch.shader;
   };
   assert.equal(call(132, 136, 260), "wide");
-  assert.equal(call(132, 136, 261), "general");
-  assert.equal(call(130, 136, 260), "general");
+  assert.equal(call(132, 136, 261), "wide-scalar");
+  assert.equal(call(130, 136, 260), "wide-scalar");
+  assert.equal(call(132, 136, 260, "scalar"), "wide-scalar");
+  assert.equal(call(132, 136, 260, "general"), "general");
+  // Each forced shader against the definition, every transpose, with β: the scalar access on
+  // shapes the vec4 one would take too, the general shader over two 64-tiles and tails.
+  for (const shader of ["scalar", "general"] as const) {
+    const kernels = webgpuMatmul(device, { shader });
+    const [m, k, n] = shader === "scalar" ? [132, 36, 136] : [130, 33, 70];
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const a = random(transposeA ? [k, m] : [m, k], 7);
+        const b = random(transposeB ? [n, k] : [k, n], 8);
+        const c = random([m, n], 9);
+        const out = new Float32Array(c.data);
+        const opts = { transposeA, transposeB, alpha: 0.5, beta: -2 };
+        await kernels.matmul({ a: a.data, b: b.data, c: out, m, n, k, ...opts });
+        const label = `${shader} tA=${transposeA} tB=${transposeB}`;
+        assertClose(out, expected(a, b, m, n, k, { ...opts, c }), k, label);
+      }
+    }
+  }
 }));
 
 Deno.test("matmul() js backend computes a known product", async () => {

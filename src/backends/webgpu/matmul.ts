@@ -8,9 +8,10 @@
  *   └────┴────┴──┘            ├──────────────┤
  *                             │              │
  *
- * Transposes are read through index arithmetic; tails are bounds-checked and zero-filled. Where
- * M, N and K are multiples of 4 the wide shader below (128×128 tiles, 8×8 per invocation) runs
- * instead.
+ * Transposes are read through index arithmetic; tails are bounds-checked and zero-filled. Calls
+ * run the wide shader below instead (128×128 tiles, 8×8 per invocation), with vec4 loads and
+ * stores where M, N and K are multiples of 4 and checked scalar ones elsewhere; this one stays
+ * as `shader: "general"`, the bench's baseline.
  *
  * @module
  */
@@ -105,7 +106,83 @@ const WIDE_TILE = 128;
  * so a vec4 holds 4 rows) and op(B) in workgroup memory. A step of the slab is four vec4 reads
  * for 64 FMAs (the 64×64 shader: eight scalar reads for 16). Operands are bound as vec4 arrays.
  */
-const WIDE_SHADER = (() => {
+// How the wide shader reads op(A) and op(B) four floats at a time and writes four of C: vec4
+// loads and stores where M, N and K are multiples of 4, else one float at a time, each checked.
+
+/** Zero outside the matrix. */
+const VECTOR_ACCESS = /* wgsl */ `
+/** op(A) rows 4·i4 .. 4·i4 + 3 at column p (A stored K×M). */
+fn aRows(i4: u32, p: u32) -> vec4<f32> {
+  if (p < P.k && i4 < P.m / 4u) { return A[p * (P.m / 4u) + i4]; }
+  return vec4<f32>(0.0);
+}
+/** op(A) row i at columns 4·p4 .. 4·p4 + 3 (A stored M×K). */
+fn aCols(i: u32, p4: u32) -> vec4<f32> {
+  if (i < P.m && p4 < P.k / 4u) { return A[i * (P.k / 4u) + p4]; }
+  return vec4<f32>(0.0);
+}
+/** op(B) row p at columns 4·j4 .. 4·j4 + 3 (B stored K×N). */
+fn bCols(p: u32, j4: u32) -> vec4<f32> {
+  if (p < P.k && j4 < P.n / 4u) { return B[p * (P.n / 4u) + j4]; }
+  return vec4<f32>(0.0);
+}
+/** op(B) column j at rows 4·p4 .. 4·p4 + 3 (B stored N×K). */
+fn bRows(j: u32, p4: u32) -> vec4<f32> {
+  if (j < P.n && p4 < P.k / 4u) { return B[j * (P.k / 4u) + p4]; }
+  return vec4<f32>(0.0);
+}
+/** C[i][4j4 .. 4j4 + 3] = α·acc + β·C (β = 0 reads nothing), inside C only. */
+fn store(i: u32, j4: u32, acc: vec4<f32>) {
+  if (i >= P.m || j4 >= P.n / 4u) { return; }
+  let at = i * (P.n / 4u) + j4;
+  var v = P.alpha * acc;
+  if (P.beta != 0.0) { v = v + P.beta * C[at]; }
+  C[at] = v;
+}
+`;
+
+const SCALAR_ACCESS = /* wgsl */ `
+/** op(A)[i][p], zero outside. */
+fn a(i: u32, p: u32) -> f32 {
+  if (i >= P.m || p >= P.k) { return 0.0; }
+  if (P.transA == 1u) { return A[p * P.m + i]; }
+  return A[i * P.k + p];
+}
+/** op(B)[p][j], zero outside. */
+fn b(p: u32, j: u32) -> f32 {
+  if (p >= P.k || j >= P.n) { return 0.0; }
+  if (P.transB == 1u) { return B[j * P.k + p]; }
+  return B[p * P.n + j];
+}
+fn aRows(i4: u32, p: u32) -> vec4<f32> {
+  return vec4<f32>(a(4u * i4, p), a(4u * i4 + 1u, p), a(4u * i4 + 2u, p), a(4u * i4 + 3u, p));
+}
+fn aCols(i: u32, p4: u32) -> vec4<f32> {
+  return vec4<f32>(a(i, 4u * p4), a(i, 4u * p4 + 1u), a(i, 4u * p4 + 2u), a(i, 4u * p4 + 3u));
+}
+fn bCols(p: u32, j4: u32) -> vec4<f32> {
+  return vec4<f32>(b(p, 4u * j4), b(p, 4u * j4 + 1u), b(p, 4u * j4 + 2u), b(p, 4u * j4 + 3u));
+}
+fn bRows(j: u32, p4: u32) -> vec4<f32> {
+  return vec4<f32>(b(4u * p4, j), b(4u * p4 + 1u, j), b(4u * p4 + 2u, j), b(4u * p4 + 3u, j));
+}
+/** C[i][j] = α·x + β·C (β = 0 reads nothing), inside C only. */
+fn store1(i: u32, j: u32, x: f32) {
+  if (i >= P.m || j >= P.n) { return; }
+  let at = i * P.n + j;
+  var v = P.alpha * x;
+  if (P.beta != 0.0) { v = v + P.beta * C[at]; }
+  C[at] = v;
+}
+fn store(i: u32, j4: u32, acc: vec4<f32>) {
+  store1(i, 4u * j4, acc.x);
+  store1(i, 4u * j4 + 1u, acc.y);
+  store1(i, 4u * j4 + 2u, acc.z);
+  store1(i, 4u * j4 + 3u, acc.w);
+}
+`;
+
+function wideShader(vector: boolean): string {
   // acc[2r + h]: rows 64·(r / 4) + 4ty + r % 4, columns 64h + 4tx .. + 3 (r < 8, h < 2).
   const xyzw = ["x", "y", "z", "w"];
   const blocks = Array.from({ length: 16 }, (_, at) => ({ at, r: at >> 1, h: at & 1 }));
@@ -116,11 +193,12 @@ const WIDE_SHADER = (() => {
   const STORES = blocks.map(({ at, r, h }) =>
     `  store(row0 + ${64 * (r >> 2) + (r & 3)}u + 4u * ty, col0 / 4u + ${16 * h}u + tx, acc${at});`
   ).join("\n");
+  const element = vector ? "vec4<f32>" : "f32";
   return /* wgsl */ `
 struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, alpha: f32, beta: f32, pad: u32 };
-@group(0) @binding(0) var<storage, read> A: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> B: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> C: array<vec4<f32>>;
+@group(0) @binding(0) var<storage, read> A: array<${element}>;
+@group(0) @binding(1) var<storage, read> B: array<${element}>;
+@group(0) @binding(2) var<storage, read_write> C: array<${element}>;
 @group(0) @binding(3) var<uniform> P: Params;
 
 // Slab row p (0..15) of op(A) at 32·p (vec4 j: rows 4j .. 4j + 3 of the tile), of op(B) at
@@ -128,15 +206,7 @@ struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, alpha: f32, be
 var<workgroup> As: array<vec4<f32>, 512>;
 var<workgroup> Bs: array<vec4<f32>, 512>;
 
-/** C[i][4j4 .. 4j4 + 3] = α·acc + β·C (β = 0 reads nothing), inside C only. */
-fn store(i: u32, j4: u32, acc: vec4<f32>) {
-  if (i >= P.m || j4 >= P.n / 4u) { return; }
-  let at = i * (P.n / 4u) + j4;
-  var v = P.alpha * acc;
-  if (P.beta != 0.0) { v = v + P.beta * C[at]; }
-  C[at] = v;
-}
-
+${vector ? VECTOR_ACCESS : SCALAR_ACCESS}
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let row0 = wg.y * 128u;
@@ -144,50 +214,35 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let t = lid.y * 16u + lid.x;
   let ty = lid.y;
   let tx = lid.x;
-  let m4 = P.m / 4u;
-  let n4 = P.n / 4u;
-  let k4 = P.k / 4u;
 ${DECLS}
   for (var p0 = 0u; p0 < P.k; p0 += 16u) {
     // 512 vec4 of each slab: two per invocation.
     for (var u = 0u; u < 2u; u++) {
       let slot = t + 256u * u;
       if (P.transA == 1u) {
-        // A is K×M: slab row p = slot / 32, rows 4·(slot % 32) ..
-        let p = slot / 32u;
-        let j = slot % 32u;
-        var x = vec4<f32>(0.0);
-        if (p0 + p < P.k && row0 / 4u + j < m4) { x = A[(p0 + p) * m4 + row0 / 4u + j]; }
-        As[slot] = x;
+        // Slab row p = slot / 32, tile rows 4·(slot % 32) ..
+        As[slot] = aRows(row0 / 4u + slot % 32u, p0 + slot / 32u);
       } else {
-        // A is M×K: tile row i = slot / 4, slab rows 4·(slot % 4) ..
+        // Tile row i = slot / 4, slab rows 4·(slot % 4) ..
         let i = slot / 4u;
-        let q = slot % 4u;
-        var x = vec4<f32>(0.0);
-        if (row0 + i < P.m && p0 / 4u + q < k4) { x = A[(row0 + i) * k4 + p0 / 4u + q]; }
-        let at = 128u * q + i / 4u;
+        let x = aCols(row0 + i, p0 / 4u + slot % 4u);
+        let at = 128u * (slot % 4u) + i / 4u;
         As[at][i % 4u] = x.x;
         As[at + 32u][i % 4u] = x.y;
         As[at + 64u][i % 4u] = x.z;
         As[at + 96u][i % 4u] = x.w;
       }
       if (P.transB == 1u) {
-        // B is N×K: tile column j = slot / 4, slab rows 4·(slot % 4) ..
+        // Tile column j = slot / 4, slab rows 4·(slot % 4) ..
         let j = slot / 4u;
-        let q = slot % 4u;
-        var x = vec4<f32>(0.0);
-        if (col0 + j < P.n && p0 / 4u + q < k4) { x = B[(col0 + j) * k4 + p0 / 4u + q]; }
-        let at = 128u * q + j / 4u;
+        let x = bRows(col0 + j, p0 / 4u + slot % 4u);
+        let at = 128u * (slot % 4u) + j / 4u;
         Bs[at][j % 4u] = x.x;
         Bs[at + 32u][j % 4u] = x.y;
         Bs[at + 64u][j % 4u] = x.z;
         Bs[at + 96u][j % 4u] = x.w;
       } else {
-        let p = slot / 32u;
-        let j = slot % 32u;
-        var x = vec4<f32>(0.0);
-        if (p0 + p < P.k && col0 / 4u + j < n4) { x = B[(p0 + p) * n4 + col0 / 4u + j]; }
-        Bs[slot] = x;
+        Bs[slot] = bCols(p0 + slot / 32u, col0 / 4u + slot % 32u);
       }
     }
     workgroupBarrier();
@@ -203,10 +258,16 @@ ${FMAS}
 ${STORES}
 }
 `;
-})();
+}
 
-/** Which GEMM shader a call may run: "auto" takes the wide one where M, N and K allow. */
-export type MatmulShader = "auto" | "general";
+/** The wide shader with vec4 access (M, N, K multiples of 4) and with scalar access. */
+const WIDE_SHADERS = { vector: wideShader(true), scalar: wideShader(false) };
+
+/**
+ * Which GEMM shader a call runs: "auto" takes the wide one, with vec4 access where M, N and K
+ * are multiples of 4; "scalar" forces its scalar access; "general" the 64×64 shader.
+ */
+export type MatmulShader = "auto" | "scalar" | "general";
 
 /** A GEMM's encoded dispatch on the device and its output buffer. */
 export interface MatmulDispatch {
@@ -214,7 +275,7 @@ export interface MatmulDispatch {
   buffers: GPUBuffer[];
   groups: [number, number];
   c: GPUBuffer;
-  shader: "wide" | "general";
+  shader: "wide" | "wide-scalar" | "general";
 }
 
 /**
@@ -227,9 +288,11 @@ export function matmulDispatch(
   shader: MatmulShader = "auto",
 ): MatmulDispatch {
   const { m, n, k } = args;
-  const wide = shader === "auto" && m % 4 === 0 && n % 4 === 0 && k % 4 === 0;
+  const wide = shader !== "general";
+  const vector = shader === "auto" && m % 4 === 0 && n % 4 === 0 && k % 4 === 0;
   const tile = wide ? WIDE_TILE : TILE;
-  const pipeline = computePipeline(device, wide ? WIDE_SHADER : SHADER);
+  const code = !wide ? SHADER : vector ? WIDE_SHADERS.vector : WIDE_SHADERS.scalar;
+  const pipeline = computePipeline(device, code);
   const a = storageBuffer(device, args.a);
   const b = storageBuffer(device, args.b);
   const c = args.beta === 0 ? emptyStorageBuffer(device, m * n * 4) : storageBuffer(device, args.c);
@@ -238,7 +301,8 @@ export function matmulDispatch(
     ["u32", args.transposeB ? 1 : 0], ["f32", args.alpha], ["f32", args.beta], ["u32", 0],
   ]);
   const groups: [number, number] = [Math.ceil(n / tile), Math.ceil(m / tile)];
-  return { pipeline, buffers: [a, b, c, params], groups, c, shader: wide ? "wide" : "general" };
+  const name = !wide ? "general" : vector ? "wide" : "wide-scalar";
+  return { pipeline, buffers: [a, b, c, params], groups, c, shader: name };
 }
 
 /** The GEMM kernel on a WebGPU device; `shader: "general"` keeps it off the wide shader. */
