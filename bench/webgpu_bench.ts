@@ -46,8 +46,8 @@ const quick = Deno.args.includes("--quick") || info.software;
 /**
  * Median ms of one submission of each entry's passes: samples of enough repeats for ~250 ms
  * submitted together, taken in turns (five rounds of every entry), so that each ratio compares
- * samples seconds apart whatever the GPU's clocks do. Deno learns that work is done by polling
- * every ~10 ms, so a sample's repeats must be long next to that.
+ * samples seconds apart whatever the GPU's clocks do. Each wait for the GPU costs Deno ~10 ms
+ * beyond the work, so a sample's repeats must be long next to that.
  */
 async function kernelMs(entries: Record<string, Pass[]>): Promise<Record<string, number>> {
   const once = async (passes: Pass[], repeats: number) => {
@@ -60,7 +60,7 @@ async function kernelMs(entries: Record<string, Pass[]>): Promise<Record<string,
   const samples: Record<string, number[]> = {};
   for (const [name, passes] of Object.entries(entries)) {
     await once(passes, 1); // compiles the pipeline, first touch of the buffers
-    // One kernel's time from 1 and 16 repeats, free of the fixed wait for the poll.
+    // One kernel's time from 1 and 16 repeats, free of the wait's fixed cost.
     const [one, sixteen] = [await once(passes, 1), 16 * await once(passes, 16)];
     const each = Math.max(0.01, (sixteen - one) / 15);
     repeats[name] = Math.max(1, Math.min(2000, Math.ceil(250 / each)));

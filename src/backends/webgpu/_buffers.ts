@@ -46,8 +46,8 @@ export interface ReadRange {
 
 /**
  * Copies each range back to the host, straight from its mapped staging buffer (no intermediate
- * array). The copies share one submission and their maps are awaited together: Deno learns
- * that a map is ready by polling every ~10 ms, so each separate await would cost a poll.
+ * array). The copies share one submission and their maps are awaited together: each wait for
+ * the GPU costs Deno ~10 ms beyond the work (measured on an H200), so separate awaits add up.
  */
 export async function readBack(device: GPUDevice, ranges: ReadRange[]): Promise<void> {
   const live = ranges.filter((range) => range.count > 0);

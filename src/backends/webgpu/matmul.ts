@@ -99,17 +99,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
 /** Rows and columns of C per workgroup of the wide shader. */
 const WIDE_TILE = 128;
 
-/**
- * The wide GEMM shader, for M, N and K that are multiples of 4: a workgroup of 16×16
- * invocations computes a 128×128 tile of C, each invocation an 8×8 block (rows 4ty + r and
- * 64 + 4ty + r, columns 4tx + c and 64 + 4tx + c), staging 16-deep slabs of op(A) (transposed,
- * so a vec4 holds 4 rows) and op(B) in workgroup memory. A step of the slab is four vec4 reads
- * for 64 FMAs (the 64×64 shader: eight scalar reads for 16). Operands are bound as vec4 arrays.
- */
-// How the wide shader reads op(A) and op(B) four floats at a time and writes four of C: vec4
-// loads and stores where M, N and K are multiples of 4, else one float at a time, each checked.
+// How the wide shader reads op(A) and op(B) four floats at a time and writes four of C (reads
+// outside the matrices give zeros, writes outside C are dropped).
 
-/** Zero outside the matrix. */
+/** With vec4 loads and stores: M, N and K are multiples of 4. */
 const VECTOR_ACCESS = /* wgsl */ `
 /** op(A) rows 4·i4 .. 4·i4 + 3 at column p (A stored K×M). */
 fn aRows(i4: u32, p: u32) -> vec4<f32> {
@@ -141,6 +134,7 @@ fn store(i: u32, j4: u32, acc: vec4<f32>) {
 }
 `;
 
+/** One float at a time, each checked: any M, N and K. */
 const SCALAR_ACCESS = /* wgsl */ `
 /** op(A)[i][p], zero outside. */
 fn a(i: u32, p: u32) -> f32 {
@@ -182,6 +176,15 @@ fn store(i: u32, j4: u32, acc: vec4<f32>) {
 }
 `;
 
+/**
+ * The wide GEMM shader: a workgroup of 16×16 invocations computes a 128×128 tile of C, each
+ * invocation an 8×8 block (rows 4ty + r and 64 + 4ty + r, columns 4tx + c and 64 + 4tx + c),
+ * staging 16-deep slabs of op(A) (transposed, so a vec4 holds 4 rows) and op(B) in workgroup
+ * memory. A step of the slab is four vec4 reads for 64 FMAs (the 64×64 shader: eight scalar
+ * reads for 16). Operands are bound as vec4 arrays with `vector` (VECTOR_ACCESS), as floats
+ * without (SCALAR_ACCESS). The 16 accumulators are unrolled in the source: an array indexed at
+ * run time lives in local memory (7× slower on an H200).
+ */
 function wideShader(vector: boolean): string {
   // acc[2r + h]: rows 64·(r / 4) + 4ty + r % 4, columns 64h + 4tx .. + 3 (r < 8, h < 2).
   const xyzw = ["x", "y", "z", "w"];
