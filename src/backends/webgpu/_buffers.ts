@@ -1,5 +1,6 @@
 /**
- * Small helpers for WebGPU buffers shared by every WGSL kernel family.
+ * Small helpers shared by every WGSL kernel family: buffers, read-backs, submissions, and the
+ * pieces that unroll generated WGSL.
  *
  * @module
  */
@@ -88,26 +89,6 @@ export function computePipeline(device: GPUDevice, code: string, entryPoint = "m
   return pipeline;
 }
 
-/** Encodes and submits one dispatch of `pipeline` with the buffers bound in order to group 0. */
-export function dispatch(
-  device: GPUDevice,
-  pipeline: GPUComputePipeline,
-  buffers: GPUBuffer[],
-  groups: [number, number?, number?],
-): void {
-  const bindGroup = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
-  pass.end();
-  device.queue.submit([encoder.finish()]);
-}
-
 /** One dispatch: a pipeline, the buffers bound in order to group 0, and its workgroup grid. */
 export interface Pass {
   pipeline: GPUComputePipeline;
@@ -132,3 +113,9 @@ export function submit(device: GPUDevice, passes: Pass[]): void {
   }
   device.queue.submit([encoder.finish()]);
 }
+
+/** Components of a vec4 by index, for unrolled code. */
+export const XYZW = ["x", "y", "z", "w"];
+/** `body(i)` for i = 0 .. count − 1, joined by newlines (to unroll register blocks). */
+export const unroll = (count: number, body: (i: number) => string) =>
+  Array.from({ length: count }, (_, i) => body(i)).join("\n");

@@ -42,6 +42,8 @@ import {
   storageBuffer,
   submit,
   uniformBuffer,
+  unroll,
+  XYZW,
 } from "./_buffers.ts";
 
 /** Query rows per workgroup of the flash shader. */
@@ -210,12 +212,10 @@ function forLaneColumns(body: string): string {
 }
 
 /**
- * The flash shader. One shader serves every head and value dimension: a pass covers 128 output
- * columns from `colStart` (the host runs ceil(Dv / 128) passes, each recomputing the logits),
- * so the accumulators are four vec4 registers per invocation whatever Dv is. Few distinct
- * shaders matter on software adapters, where compiling one takes seconds.
+ * What the flash shaders share: their parameters (one uniform struct, filled by flashDispatch),
+ * the constants of base-2 logits, and `logit`, which reads the mask M.
  */
-const FLASH_SHADER = /* wgsl */ `
+const FLASH_COMMON_WGSL = /* wgsl */ `
 struct Params {
   heads: u32, kvHeads: u32, nq: u32, nk: u32,
   headDim: u32, valueDim: u32, hasMask: u32, causal: u32,
@@ -223,14 +223,10 @@ struct Params {
   firstHead: u32, headCount: u32, firstRow: u32, endRow: u32,
   groupsX: u32, colStart: u32, hasLse: u32, scale2: f32,
 };
-${bindings(["Q", "K", "V", "M"], ["O", "L"])}
-${TILE_WGSL}
 const LOG2E = 1.4426950408889634;
 const LN2 = 0.6931471805599453;
 const HIDDEN = -3.0e38;
 
-var<workgroup> redMax: array<f32, 256>;
-${load4Wgsl((read) => read)}
 /** scale · q·k (+ mask) in base 2 for key j, or HIDDEN when j is not visible or masked. */
 fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
   if (j >= visibleEnd) { return HIDDEN; }
@@ -242,7 +238,21 @@ fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
   }
   return x;
 }
+`;
 
+/**
+ * The flash shader. One shader serves every head and value dimension: a pass covers 128 output
+ * columns from `colStart` (the host runs ceil(Dv / 128) passes, each recomputing the logits),
+ * so the accumulators are four vec4 registers per invocation whatever Dv is. Few distinct
+ * shaders matter on software adapters, where compiling one takes seconds.
+ */
+const FLASH_SHADER = /* wgsl */ `
+${FLASH_COMMON_WGSL}
+${bindings(["Q", "K", "V", "M"], ["O", "L"])}
+${TILE_WGSL}
+
+var<workgroup> redMax: array<f32, 256>;
+${load4Wgsl((read) => read)}
 /** 2^(x − rowMax), or 0 for a hidden logit. */
 fn weight(x: f32, rowMax: f32) -> f32 {
   if (x > HIDDEN) { return exp2(x - rowMax); }
@@ -313,11 +323,6 @@ const WIDE_VALUE_DIM = 128;
 /** Workgroup memory the wide shader declares: A 16 KiB, B 8 KiB, R 4 KiB. */
 const WIDE_WORKGROUP_BYTES = 28 * 1024;
 
-/** Components of a vec4 by index, for unrolled code. */
-const XYZW = ["x", "y", "z", "w"];
-/** `body(i)` for i = 0 .. count − 1, joined by newlines (to unroll register blocks). */
-const unroll = (count: number, body: (i: number) => string) =>
-  Array.from({ length: count }, (_, i) => body(i)).join("\n");
 
 /**
  * The wide flash shader, for head and value dimensions that are multiples of 4, values up to
@@ -345,13 +350,7 @@ function wideFlashShader(groups: 1 | 2): string {
   const weightedValue = (a: number, g: number) =>
     `fma(vec4<f32>(w.${XYZW[a]}), x${g}, acc${a}_${g})`;
   return /* wgsl */ `
-struct Params {
-  heads: u32, kvHeads: u32, nq: u32, nk: u32,
-  headDim: u32, valueDim: u32, hasMask: u32, causal: u32,
-  maskBatch: u32, maskHead: u32, maskRow: u32, blocks: u32,
-  firstHead: u32, headCount: u32, firstRow: u32, endRow: u32,
-  groupsX: u32, colStart: u32, hasLse: u32, scale2: f32,
-};
+${FLASH_COMMON_WGSL}
 @group(0) @binding(0) var<storage, read> Q: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> K: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> V: array<vec4<f32>>;
@@ -360,10 +359,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> L: array<f32>;
 @group(0) @binding(6) var<uniform> P: Params;
 
-const LOG2E = 1.4426950408889634;
-const LN2 = 0.6931471805599453;
-const HIDDEN = -3.0e38;
-
 // Logit phase: dim d of the slice × 64 rows of Q at 16·d (a vec4 holds 4 rows), and
 // dim d × 64 keys of K at 512 + 16·d. Value phase: key k × 64 rows of weights at 16·k.
 var<workgroup> A: array<vec4<f32>, 1024>;
@@ -371,18 +366,6 @@ var<workgroup> A: array<vec4<f32>, 1024>;
 var<workgroup> B: array<vec4<f32>, 512>;
 // Row r's 16 partials (maxima, then sums) at 4·r .. 4·r + 3.
 var<workgroup> R: array<vec4<f32>, 256>;
-
-/** scale · q·k (+ mask) in base 2 for key j, or HIDDEN when j is not visible or masked. */
-fn logit(dot: f32, j: u32, visibleEnd: u32, maskBase: u32) -> f32 {
-  if (j >= visibleEnd) { return HIDDEN; }
-  var x = dot * P.scale2;
-  if (P.hasMask == 1u) {
-    let mk = M[maskBase + j];
-    if (mk < -1.0e30) { return HIDDEN; }
-    x = fma(mk, LOG2E, x);
-  }
-  return x;
-}
 
 /** logit() of keys j .. j + 3 from their dot products. */
 fn logits(dots: vec4<f32>, j: u32, visibleEnd: u32, maskBase: u32) -> vec4<f32> {

@@ -18,25 +18,22 @@
 import type { MatmulArgs, MatmulKernels } from "../matmul.ts";
 import {
   computePipeline,
-  dispatch,
   emptyStorageBuffer,
   readBack,
   storageBuffer,
+  submit,
   uniformBuffer,
+  XYZW,
 } from "./_buffers.ts";
 
 const TILE = 64;
 
-const SHADER = /* wgsl */ `
-struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, alpha: f32, beta: f32, pad: u32 };
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<storage, read_write> C: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
+/** The GEMM shaders' parameters (one uniform struct, filled by matmulDispatch). */
+const PARAMS = "struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, " +
+  "alpha: f32, beta: f32, pad: u32 };";
 
-var<workgroup> As: array<array<f32, 64>, 16>;
-var<workgroup> Bs: array<array<f32, 64>, 16>;
-
+/** op(A)[i][p] and op(B)[p][j] one float at a time, zero outside the matrices. */
+const SCALAR_LOADS = /* wgsl */ `
 fn loadA(i: u32, p: u32) -> f32 {
   if (i >= P.m || p >= P.k) { return 0.0; }
   if (P.transA == 1u) { return A[p * P.m + i]; }
@@ -47,6 +44,19 @@ fn loadB(p: u32, j: u32) -> f32 {
   if (P.transB == 1u) { return B[j * P.k + p]; }
   return B[p * P.n + j];
 }
+`;
+
+const SHADER = /* wgsl */ `
+${PARAMS}
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read_write> C: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+
+var<workgroup> As: array<array<f32, 64>, 16>;
+var<workgroup> Bs: array<array<f32, 64>, 16>;
+
+${SCALAR_LOADS}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -136,29 +146,22 @@ fn store(i: u32, j4: u32, acc: vec4<f32>) {
 
 /** One float at a time, each checked: any M, N and K. */
 const SCALAR_ACCESS = /* wgsl */ `
-/** op(A)[i][p], zero outside. */
-fn a(i: u32, p: u32) -> f32 {
-  if (i >= P.m || p >= P.k) { return 0.0; }
-  if (P.transA == 1u) { return A[p * P.m + i]; }
-  return A[i * P.k + p];
-}
-/** op(B)[p][j], zero outside. */
-fn b(p: u32, j: u32) -> f32 {
-  if (p >= P.k || j >= P.n) { return 0.0; }
-  if (P.transB == 1u) { return B[j * P.k + p]; }
-  return B[p * P.n + j];
-}
+${SCALAR_LOADS}
 fn aRows(i4: u32, p: u32) -> vec4<f32> {
-  return vec4<f32>(a(4u * i4, p), a(4u * i4 + 1u, p), a(4u * i4 + 2u, p), a(4u * i4 + 3u, p));
+  return vec4<f32>(loadA(4u * i4, p), loadA(4u * i4 + 1u, p), loadA(4u * i4 + 2u, p),
+    loadA(4u * i4 + 3u, p));
 }
 fn aCols(i: u32, p4: u32) -> vec4<f32> {
-  return vec4<f32>(a(i, 4u * p4), a(i, 4u * p4 + 1u), a(i, 4u * p4 + 2u), a(i, 4u * p4 + 3u));
+  return vec4<f32>(loadA(i, 4u * p4), loadA(i, 4u * p4 + 1u), loadA(i, 4u * p4 + 2u),
+    loadA(i, 4u * p4 + 3u));
 }
 fn bCols(p: u32, j4: u32) -> vec4<f32> {
-  return vec4<f32>(b(p, 4u * j4), b(p, 4u * j4 + 1u), b(p, 4u * j4 + 2u), b(p, 4u * j4 + 3u));
+  return vec4<f32>(loadB(p, 4u * j4), loadB(p, 4u * j4 + 1u), loadB(p, 4u * j4 + 2u),
+    loadB(p, 4u * j4 + 3u));
 }
 fn bRows(j: u32, p4: u32) -> vec4<f32> {
-  return vec4<f32>(b(4u * p4, j), b(4u * p4 + 1u, j), b(4u * p4 + 2u, j), b(4u * p4 + 3u, j));
+  return vec4<f32>(loadB(4u * p4, j), loadB(4u * p4 + 1u, j), loadB(4u * p4 + 2u, j),
+    loadB(4u * p4 + 3u, j));
 }
 /** C[i][j] = α·x + β·C (β = 0 reads nothing), inside C only. */
 fn store1(i: u32, j: u32, x: f32) {
@@ -187,18 +190,17 @@ fn store(i: u32, j4: u32, acc: vec4<f32>) {
  */
 function wideShader(vector: boolean): string {
   // acc[2r + h]: rows 64·(r / 4) + 4ty + r % 4, columns 64h + 4tx .. + 3 (r < 8, h < 2).
-  const xyzw = ["x", "y", "z", "w"];
   const blocks = Array.from({ length: 16 }, (_, at) => ({ at, r: at >> 1, h: at & 1 }));
   const DECLS = blocks.map(({ at }) => `  var acc${at} = vec4<f32>(0.0);`).join("\n");
   const FMAS = blocks.map(({ at, r, h }) =>
-    `      acc${at} = fma(vec4<f32>(a${r >> 2}.${xyzw[r & 3]}), b${h}, acc${at});`
+    `      acc${at} = fma(vec4<f32>(a${r >> 2}.${XYZW[r & 3]}), b${h}, acc${at});`
   ).join("\n");
   const STORES = blocks.map(({ at, r, h }) =>
     `  store(row0 + ${64 * (r >> 2) + (r & 3)}u + 4u * ty, col0 / 4u + ${16 * h}u + tx, acc${at});`
   ).join("\n");
   const element = vector ? "vec4<f32>" : "f32";
   return /* wgsl */ `
-struct Params { m: u32, n: u32, k: u32, transA: u32, transB: u32, alpha: f32, beta: f32, pad: u32 };
+${PARAMS}
 @group(0) @binding(0) var<storage, read> A: array<${element}>;
 @group(0) @binding(1) var<storage, read> B: array<${element}>;
 @group(0) @binding(2) var<storage, read_write> C: array<${element}>;
@@ -320,7 +322,7 @@ export function webgpuMatmul(
       if (m === 0 || n === 0) return;
       const call = matmulDispatch(device, args, shader);
       try {
-        dispatch(device, call.pipeline, call.buffers, call.groups);
+        submit(device, [call]);
         await readBack(device, [{ source: call.c, dest: args.c, first: 0, count: m * n }]);
       } finally {
         for (const buffer of call.buffers) buffer.destroy();
