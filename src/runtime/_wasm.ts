@@ -44,6 +44,11 @@ export interface SharingOptions {
    * thread's own work between them, as a fit's, so that a worker never has to be woken.
    */
   pollMs?: number;
+  /**
+   * Runs on this thread after its own share, before it waits for the workers (a call copies
+   * out the rows it computed meanwhile); where the call does not split, after all of it.
+   */
+  afterOwn?: () => void;
 }
 
 /** Pages of 64 KiB (2 GiB); must equal MAXIMUM_PAGES in build.ts. */
@@ -193,6 +198,7 @@ export class WasmRuntime {
   ): Promise<number[]> {
     if (!this.sharingWith(options) || tasks.length <= 1) {
       await this.run(tasks, meanwhile);
+      options?.afterOwn?.();
       return [];
     }
     const pool = this.#pool!, lanes = Math.min(this.threads, tasks.length);
@@ -209,6 +215,7 @@ export class WasmRuntime {
     try {
       meanwhile?.();
       for (let i = 0; i < tasks.length; i += lanes) this.call(tasks[i].kernel, ...tasks[i].args);
+      options?.afterOwn?.();
     } catch (error) {
       // The workers still write to this memory: wait for them before the caller frees it.
       await done.catch(() => {});

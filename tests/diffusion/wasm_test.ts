@@ -197,18 +197,32 @@ Deno.test("diffusion kernels: wasm gives bit-identical fills and mixtures on 1, 
       const wasm = await selectKernels(DIFFUSION, "wasm");
       const noise = new Float32Array(batch * dim), denoised = new Float32Array(batch * dim);
       await wasm.fillGaussian(noise, batch, dim, 3, 100, 2);
-      await wasm.mixture({
-        output: "denoised",
-        out: denoised,
-        x,
-        batch,
-        dim,
-        sigma: 0.7,
-        means,
-        variances,
-        logWeights,
-        components,
-      });
+      // Calls back to back, so that the workers are polling and the calls split; on two
+      // threads the rows split as learnt from the last calls' timings, and each lane copies its
+      // own rows in and out (a row left uncopied would stay NaN, or keep the last call's x).
+      // The calls alternate two inputs; the first two did not split.
+      const inputs = [x, x.map((value) => value - 0.5)];
+      const outs = [denoised, ...Array.from({ length: 7 }, () => new Float32Array(batch * dim))];
+      for (const out of outs.slice(1)) out.fill(NaN);
+      for (const [call, out] of outs.entries()) {
+        await wasm.mixture({
+          output: "denoised",
+          out,
+          x: inputs[call % 2],
+          batch,
+          dim,
+          sigma: 0.7,
+          means,
+          variances,
+          logWeights,
+          components,
+        });
+      }
+      for (const [call, out] of outs.entries()) {
+        // The first entry that differs (not a 135k-entry diff): -1 where none does.
+        const want = outs[call % 2], at = out.findIndex((value, i) => !Object.is(value, want[i]));
+        assert.equal(at, -1, `mixture call ${call}, ${threads} threads: entry ${at} = ${out[at]}`);
+      }
       // The same stream written straight into a workspace, dealt to the workers by rows.
       const ws = wasm.workspace(batch, dim);
       try {

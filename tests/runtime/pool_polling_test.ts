@@ -123,9 +123,9 @@ Deno.test("mixture: back-to-back small calls split once the workers poll, bit-id
   await init({ threads: 2 });
   const original = WasmRuntime.prototype.runSharing;
   let split = 0;
-  WasmRuntime.prototype.runSharing = function (tasks) {
+  WasmRuntime.prototype.runSharing = function (tasks, ...rest) {
     if (tasks.length > 1 && tasks[0].kernel === "diffusion_gmm_f32") split++;
-    return original.call(this, tasks);
+    return original.call(this, tasks, ...rest);
   };
   try {
     const denoiser = mixture().denoiser;
