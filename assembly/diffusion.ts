@@ -148,33 +148,47 @@ const BLEND = 7;
   return !v128.any_true(bits) && tail == 0 ? 1 : 0;
 }
 
+/**
+ * What an update returns (1 when every value it wrote is finite, else 0), also stored as an i32
+ * at `flag` unless it is 0: a task run by a worker reports it there (one slot per row range).
+ */
+// @ts-ignore: decorator
+@inline function report(finite: i32, flag: usize): i32 {
+  if (flag != 0) store<i32>(flag, finite);
+  return finite;
+}
+
 /** out ← D + ratio·(x − D)   (Euler step, ratio = σ_next / σ; `out` may be `x`). */
-export function diffusion_euler_step_f32(out: usize, x: usize, d: usize, n: i32, ratio: f32): i32 {
-  return update(EULER, out, n, x, d, 0, 0, ratio, 0, 0, 0);
+export function diffusion_euler_step_f32(
+  out: usize, x: usize, d: usize, n: i32, ratio: f32, flag: usize,
+): i32 {
+  return report(update(EULER, out, n, x, d, 0, 0, ratio, 0, 0, 0), flag);
 }
 
 /** x ← x + a·(x − D) + b·(xNext − DNext)   (Heun's correction, a = h/(2σ), b = h/(2σ_next)). */
 export function diffusion_heun_step_f32(
-  x: usize, d: usize, xn: usize, dn: usize, n: i32, a: f32, b: f32,
+  x: usize, d: usize, xn: usize, dn: usize, n: i32, a: f32, b: f32, flag: usize,
 ): i32 {
-  return update(HEUN, x, n, x, d, xn, dn, a, b, 0, 0);
+  return report(update(HEUN, x, n, x, d, xn, dn, a, b, 0, 0), flag);
 }
 
 /** x ← x + scale·(xEval − DEval)   (a step along a derivative taken elsewhere, scale = h/σ). */
-export function diffusion_derivative_step_f32(x: usize, xe: usize, de: usize, n: i32, scale: f32): i32 {
-  return update(DERIVATIVE, x, n, x, xe, de, 0, scale, 0, 0, 0);
+export function diffusion_derivative_step_f32(
+  x: usize, xe: usize, de: usize, n: i32, scale: f32, flag: usize,
+): i32 {
+  return report(update(DERIVATIVE, x, n, x, xe, de, 0, scale, 0, 0, 0), flag);
 }
 
 /** x ← D + ratio·(x − D) + up·z   (ancestral step, ratio = σ_down/σ, up = σ_up). */
 export function diffusion_ancestral_step_f32(
-  x: usize, d: usize, z: usize, n: i32, ratio: f32, up: f32,
+  x: usize, d: usize, z: usize, n: i32, ratio: f32, up: f32, flag: usize,
 ): i32 {
-  return update(ANCESTRAL, x, n, x, d, z, 0, ratio, up, 0, 0);
+  return report(update(ANCESTRAL, x, n, x, d, z, 0, ratio, up, 0, 0), flag);
 }
 
 /** x ← (1 − m)·x + m·y   (inpainting's masked replacement: exactly y where m = 1). */
-export function diffusion_blend_f32(x: usize, y: usize, m: usize, n: i32): i32 {
-  return update(BLEND, x, n, x, y, m, 0, 1, 0, 0, 0);
+export function diffusion_blend_f32(x: usize, y: usize, m: usize, n: i32, flag: usize): i32 {
+  return report(update(BLEND, x, n, x, y, m, 0, 1, 0, 0, 0), flag);
 }
 
 /**
@@ -183,21 +197,22 @@ export function diffusion_blend_f32(x: usize, y: usize, m: usize, n: i32): i32 {
  * with flags: a function holding several of these loops ran 30–50% slower.
  */
 export function diffusion_combine2_f32(
-  out: usize, n: i32, p0: usize, k0: f32, p1: usize, k1: f32,
+  out: usize, n: i32, p0: usize, k0: f32, p1: usize, k1: f32, flag: usize,
 ): i32 {
-  return update(COMBINE2, out, n, p0, p1, 0, 0, k0, k1, 0, 0);
+  return report(update(COMBINE2, out, n, p0, p1, 0, 0, k0, k1, 0, 0), flag);
 }
 
 export function diffusion_combine3_f32(
-  out: usize, n: i32, p0: usize, k0: f32, p1: usize, k1: f32, p2: usize, k2: f32,
+  out: usize, n: i32, p0: usize, k0: f32, p1: usize, k1: f32, p2: usize, k2: f32, flag: usize,
 ): i32 {
-  return update(COMBINE3, out, n, p0, p1, p2, 0, k0, k1, k2, 0);
+  return report(update(COMBINE3, out, n, p0, p1, p2, 0, k0, k1, k2, 0), flag);
 }
 
 export function diffusion_combine4_f32(
   out: usize, n: i32, p0: usize, k0: f32, p1: usize, k1: f32, p2: usize, k2: f32, p3: usize, k3: f32,
+  flag: usize,
 ): i32 {
-  return update(COMBINE4, out, n, p0, p1, p2, p3, k0, k1, k2, k3);
+  return report(update(COMBINE4, out, n, p0, p1, p2, p3, k0, k1, k2, k3), flag);
 }
 
 /**

@@ -233,14 +233,14 @@ async function updateKernelsUs(sampler: SamplerName): Promise<number> {
     // Steps with ratio 1 and zero coefficients keep the state as it is over the repetitions.
     const per: Record<string, () => unknown> = {
       "euler": () => ws.eulerStep(x, d, 2, 2),
-      "heun": () => {
-        ws.eulerStep(x, d, 2, 2, x2);
-        ws.heunStep(x, d, x2, d2, 2, 2);
+      "heun": async () => {
+        await ws.eulerStep(x, d, 2, 2, x2);
+        await ws.heunStep(x, d, x2, d2, 2, 2);
       },
       "dpmpp-2m": () => ws.dpmppStep(x, d, d2, NONE, 1, 0, 0, 0),
       "euler-ancestral": async () => {
         await ws.fillGaussian(z, 1, 0, 1);
-        ws.ancestralStep(x, d, z, 2, 2, 0);
+        await ws.ancestralStep(x, d, z, 2, 2, 0);
       },
     };
     const evaluations = sampler === "heun" ? 2 : 1;

@@ -16,14 +16,17 @@
  *                  draw d uses the key noiseKey(seed, f + r, d) and counters 0, 1, 2, ...
  * ```
  *
- * Step methods mutate their first buffer in place (or write `into`) and run synchronously; each
- * returns whether every value it wrote is finite, which also vouches for every buffer it read (a
- * NaN or ±∞ input reaches the output), so the sampler needs no separate pass over the denoiser's
- * output. The Gaussian fill and the mixture kernels may be dealt to workers, so they may return
- * a promise: callers `await`.
+ * Step methods mutate their first buffer in place (or write `into`); each returns whether every
+ * value it wrote is finite, which also vouches for every buffer it read (a NaN or ±∞ input
+ * reaches the output), so the sampler needs no separate pass over the denoiser's output. Steps,
+ * the Gaussian fill and the mixture kernels may be dealt to workers by rows, so they may return
+ * a promise: callers `await` each before they touch the workspace again.
  *
  * @module
  */
+
+/** What a step method returns: whether every value it wrote is finite, now or once it is done. */
+export type Finite = boolean | Promise<boolean>;
 
 /**
  * The state of one sampling run: `batch × dim` buffers in the backend's memory, addressed by
@@ -62,7 +65,7 @@ export interface DiffusionWorkspace {
    * First-order step in sigma space: `into ← D + (sigmaNext / sigma)(x − D)`, in place unless
    * `into` names another buffer (then `x` is left as it was).
    */
-  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into?: number): boolean;
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into?: number): Finite;
 
   /**
    * Heun's correction (EDM Algorithm 1, line 8):
@@ -75,7 +78,7 @@ export interface DiffusionWorkspace {
     denoisedNext: number,
     sigma: number,
     sigmaNext: number,
-  ): boolean;
+  ): Finite;
 
   /** A step along a derivative evaluated elsewhere: `x ← x + h · (xEval − DEval) / sigmaEval`. */
   derivativeStep(
@@ -84,7 +87,7 @@ export interface DiffusionWorkspace {
     denoisedEval: number,
     sigmaEval: number,
     h: number,
-  ): boolean;
+  ): Finite;
 
   /** Ancestral step: `x ← D + (sigmaDown / sigma)(x − D) + sigmaUp · noise`. */
   ancestralStep(
@@ -94,7 +97,7 @@ export interface DiffusionWorkspace {
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): boolean;
+  ): Finite;
 
   /**
    * The DPM-Solver++ form, also used by DDIM, DDPM and Langevin updates:
@@ -110,16 +113,16 @@ export interface DiffusionWorkspace {
     b: number,
     c: number,
     d: number,
-  ): boolean;
+  ): Finite;
 
   /** `y ← a·y + b·x` (y and x may be the same buffer). */
-  axpby(y: number, x: number, a: number, b: number): boolean;
+  axpby(y: number, x: number, a: number, b: number): Finite;
 
   /**
    * Masked replacement (inpainting): `x ← (1 − m)·x + m·y`, which is exactly `y` where the mask
    * is 1 and `x` where it is 0.
    */
-  blend(x: number, y: number, mask: number): boolean;
+  blend(x: number, y: number, mask: number): Finite;
 
   /**
    * Fills buffer `slot` with standard normals: row r holds draw `draw` of sample

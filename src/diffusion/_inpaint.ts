@@ -91,13 +91,13 @@ export function repaint(inner: Sampler, part: KnownPart): Sampler {
     /** x's known coordinates ← known + σ·z. */
     const replaceKnown = async (sigma: number) => {
       if (sigma === 0) {
-        state.blend(x, part.known, part.mask);
+        await state.blend(x, part.known, part.mask);
         return;
       }
       await ctx.noise(noise);
       state.copy(target, part.known);
-      state.axpby(target, noise, 1, sigma);
-      state.blend(x, target, part.mask);
+      await state.axpby(target, noise, 1, sigma);
+      await state.blend(x, target, part.mask);
     };
     await replaceKnown(sigmas[0]);
     const jumpsMade = new Int32Array(steps + 1);
@@ -113,12 +113,12 @@ export function repaint(inner: Sampler, part: KnownPart): Sampler {
         jumpsMade[i]++;
         await ctx.noise(noise);
         const from = sigmas[i], to = sigmas[back];
-        state.axpby(x, noise, 1, Math.sqrt(to * to - from * from));
+        await state.axpby(x, noise, 1, Math.sqrt(to * to - from * from));
         i = back;
       }
     }
     // The known part comes back exact even from a schedule that stops above σ = 0.
-    if (sigmas[steps] !== 0) state.blend(x, part.known, part.mask);
+    if (sigmas[steps] !== 0) await state.blend(x, part.known, part.mask);
     return x;
   };
 }

@@ -28,9 +28,9 @@ class NativeOde {
   }
 
   /** x̂ = x / s into `xHat`. */
-  unscale(x: number, s: number): number {
+  async unscale(x: number, s: number): Promise<number> {
     this.ctx.state.copy(this.xHat, x);
-    if (s !== 1) this.ctx.state.axpby(this.xHat, this.xHat, 1 / s, 0);
+    if (s !== 1) await this.ctx.state.axpby(this.xHat, this.xHat, 1 / s, 0);
     return this.xHat;
   }
 
@@ -40,9 +40,9 @@ class NativeOde {
    */
   async derivative(x: number, t: number, sigma: number, out: number): Promise<number> {
     const p = this.process, s = p.scale(t), sigmaDeriv = p.sigmaDeriv(t);
-    await this.ctx.denoise(this.unscale(x, s), sigma, this.denoised);
+    await this.ctx.denoise(await this.unscale(x, s), sigma, this.denoised);
     this.ctx.state.copy(out, x);
-    this.ctx.state.axpby(
+    await this.ctx.state.axpby(
       out,
       this.denoised,
       sigmaDeriv / sigma + p.scaleDeriv(t) / s,
@@ -53,8 +53,8 @@ class NativeOde {
 }
 
 /** Scales a sigma-space state into native coordinates at time t, in place. */
-function scaleInPlace(ctx: SamplerContext, x: number, s: number): number {
-  if (s !== 1) ctx.state.axpby(x, x, s, 0);
+async function scaleInPlace(ctx: SamplerContext, x: number, s: number): Promise<number> {
+  if (s !== 1) await ctx.state.axpby(x, x, s, 0);
   return x;
 }
 
@@ -72,22 +72,22 @@ export const ode: Sampler = async (ctx, x, sigmas, options) => {
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
   const native = new NativeOde(ctx, p);
   const d1 = ctx.buffer(), d2 = ctx.buffer(), xNext = ctx.buffer();
-  scaleInPlace(ctx, x, p.scale(times[0]));
+  await scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const h = times[i + 1] - times[i];
     await native.derivative(x, times[i], sigmas[i], d1);
     ctx.report(i, sigmas[i], sigmas[i]);
     if (order === 1 || sigmas[i + 1] === 0) {
-      state.axpby(x, d1, 1, h);
+      await state.axpby(x, d1, 1, h);
       continue;
     }
     state.copy(xNext, x);
-    state.axpby(xNext, d1, 1, h);
+    await state.axpby(xNext, d1, 1, h);
     await native.derivative(xNext, times[i + 1], sigmas[i + 1], d2);
-    state.axpby(x, d1, 1, h / 2);
-    state.axpby(x, d2, 1, h / 2);
+    await state.axpby(x, d1, 1, h / 2);
+    await state.axpby(x, d2, 1, h / 2);
   }
-  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 // Dormand–Prince 5(4) tableau (Dormand & Prince 1980), as used by scipy's RK45.
@@ -161,7 +161,7 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
   const native = new NativeOde(ctx, p);
   const stages = Array.from({ length: 7 }, () => ctx.buffer());
   const xStage = ctx.buffer(), xNew = ctx.buffer(), err = ctx.buffer();
-  scaleInPlace(ctx, x, p.scale(tStart));
+  await scaleInPlace(ctx, x, p.scale(tStart));
   let t = tStart;
   let h = sigmas.length > 2 && sigmas[1] > 0 ? p.sigmaInv(sigmas[1]) - tStart : tEnd - tStart;
   if (t !== tEnd) {
@@ -180,20 +180,22 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
     for (let s = 1; s < 6; s++) {
       state.copy(xStage, x);
       for (let j = 0; j < s; j++) {
-        if (DP_A[s][j] !== 0) state.axpby(xStage, stages[j], 1, h * DP_A[s][j]);
+        if (DP_A[s][j] !== 0) await state.axpby(xStage, stages[j], 1, h * DP_A[s][j]);
       }
       const ts = t + DP_C[s] * h;
       await native.derivative(xStage, ts, p.sigma(ts), stages[s]);
     }
     state.copy(xNew, x);
     for (let j = 0; j < 6; j++) {
-      if (DP_B[j] !== 0) state.axpby(xNew, stages[j], 1, h * DP_B[j]);
+      if (DP_B[j] !== 0) await state.axpby(xNew, stages[j], 1, h * DP_B[j]);
     }
     const tNew = last ? tEnd : t + h;
     await native.derivative(xNew, tNew, p.sigma(tNew), stages[6]);
     state.copy(err, stages[0]);
-    state.axpby(err, err, h * DP_E[0], 0);
-    for (let j = 1; j < 7; j++) if (DP_E[j] !== 0) state.axpby(err, stages[j], 1, h * DP_E[j]);
+    await state.axpby(err, err, h * DP_E[0], 0);
+    for (let j = 1; j < 7; j++) {
+      if (DP_E[j] !== 0) await state.axpby(err, stages[j], 1, h * DP_E[j]);
+    }
     const norm = errorNorm(host.read(err, 0), host.read(x, 1), host.read(xNew, 2), rtol, atol);
     if (norm <= 1) {
       state.copy(x, xNew);
@@ -206,7 +208,7 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
     const factor = norm === 0 ? 10 : Math.min(10, Math.max(0.2, 0.9 * norm ** -0.2));
     h *= norm <= 1 ? factor : Math.min(1, factor);
   }
-  native.unscale(x, p.scale(tEnd));
+  await native.unscale(x, p.scale(tEnd));
   if (endsInZero) await ctx.denoise(native.xHat, sigmaEnd, x);
   else state.copy(x, native.xHat);
   return x;
@@ -232,7 +234,7 @@ async function reverseSdeStep(
   const b = (2 * delta * sigmaDeriv * s) / sigma;
   const d = s * Math.sqrt(2 * sigma * sigmaDeriv * delta);
   await ctx.noise(noise);
-  ctx.state.dpmppStep(x, denoised, NONE, noise, a, b, 0, d);
+  await ctx.state.dpmppStep(x, denoised, NONE, noise, a, b, 0, d);
 }
 
 /**
@@ -245,10 +247,10 @@ export const reverseSde: Sampler = async (ctx, x, sigmas, options) => {
   const steps = sigmas.length - 1;
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
   const native = new NativeOde(ctx, p), noise = ctx.buffer();
-  scaleInPlace(ctx, x, p.scale(times[0]));
+  await scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const s = p.scale(times[i]);
-    await ctx.denoise(native.unscale(x, s), sigmas[i], native.denoised);
+    await ctx.denoise(await native.unscale(x, s), sigmas[i], native.denoised);
     ctx.report(i, sigmas[i], sigmas[i]);
     if (sigmas[i + 1] === 0) {
       ctx.state.copy(x, native.denoised);
@@ -256,7 +258,7 @@ export const reverseSde: Sampler = async (ctx, x, sigmas, options) => {
     }
     await reverseSdeStep(ctx, p, x, native.denoised, times[i], times[i + 1], sigmas[i], noise);
   }
-  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 /**
@@ -283,17 +285,17 @@ export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
   const steps = sigmas.length - 1, state = ctx.state;
   const times = Array.from(sigmas, (s) => p.sigmaInv(s));
   const native = new NativeOde(ctx, p), noise = ctx.buffer();
-  scaleInPlace(ctx, x, p.scale(times[0]));
+  await scaleInPlace(ctx, x, p.scale(times[0]));
   for (let i = 0; i < steps; i++) {
     const t = times[i], s = p.scale(t), sigma = sigmas[i];
     const alpha = (s * s) / p.scale(times[i + 1]) ** 2;
     const eps = 2 * alpha * (snr * s * sigma) ** 2;
     for (let j = 0; j < correctorSteps; j++) {
-      await ctx.denoise(native.unscale(x, s), sigma, native.denoised);
+      await ctx.denoise(await native.unscale(x, s), sigma, native.denoised);
       await ctx.noise(noise);
       // ε·∇log p = ε·(s·D − x)/(s²σ²), so the update is affine in x, D and z.
       const toward = eps / (s * s * sigma * sigma);
-      state.dpmppStep(
+      await state.dpmppStep(
         x,
         native.denoised,
         NONE,
@@ -304,7 +306,7 @@ export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
         Math.sqrt(2 * eps),
       );
     }
-    await ctx.denoise(native.unscale(x, s), sigma, native.denoised);
+    await ctx.denoise(await native.unscale(x, s), sigma, native.denoised);
     ctx.report(i, sigma, sigma);
     if (sigmas[i + 1] === 0) {
       state.copy(x, native.denoised);
@@ -312,7 +314,7 @@ export const predictorCorrector: Sampler = async (ctx, x, sigmas, options) => {
     }
     await reverseSdeStep(ctx, p, x, native.denoised, t, times[i + 1], sigma, noise);
   }
-  return scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
+  return await scaleInPlace(ctx, x, 1 / p.scale(times[steps]));
 };
 
 /**
@@ -344,7 +346,7 @@ export const annealedLangevin: Sampler = async (ctx, x, sigmas, options) => {
       await ctx.denoise(x, sigma, denoised);
       if (j === 0) ctx.report(i, sigma, sigma);
       await ctx.noise(noise);
-      ctx.state.dpmppStep(x, denoised, NONE, noise, 1 - toward, toward, 0, Math.sqrt(alpha));
+      await ctx.state.dpmppStep(x, denoised, NONE, noise, 1 - toward, toward, 0, Math.sqrt(alpha));
     }
   }
   if (endsInZero) {

@@ -29,7 +29,7 @@ export const euler: Sampler = async (ctx, x, sigmas, options) => {
     const sigmaHat = await applyChurn(ctx, x, sigmas[i], churn, steps, scratch);
     await ctx.denoise(x, sigmaHat, denoised);
     ctx.report(i, sigmas[i], sigmaHat);
-    state.eulerStep(x, denoised, sigmaHat, sigmas[i + 1]);
+    await state.eulerStep(x, denoised, sigmaHat, sigmas[i + 1]);
   }
   return x;
 };
@@ -41,7 +41,7 @@ type Correction = (
   sigmaHat: number,
   sigmaEval: number,
   sigmaNext: number,
-) => void;
+) => boolean | Promise<boolean>;
 
 /** A two-evaluation method: where it evaluates second, and how it corrects x. */
 export type TwoStageMethod = {
@@ -78,13 +78,14 @@ export async function twoStageSteps(
     await ctx.denoise(x, sigmaHat, denoised);
     if (churn.report !== null) ctx.report(churn.report + i, sigmas[i], sigmaHat);
     if (sigmaNext === 0) {
-      state.eulerStep(x, denoised, sigmaHat, sigmaNext);
+      await state.eulerStep(x, denoised, sigmaHat, sigmaNext);
       continue;
     }
     const sigmaEval = method.secondLevel(sigmaHat, sigmaNext);
-    state.eulerStep(x, denoised, sigmaHat, sigmaEval, xEval);
+    await state.eulerStep(x, denoised, sigmaHat, sigmaEval, xEval);
     await ctx.denoise(xEval, sigmaEval, denoisedEval);
-    method.correct(state, { x, denoised, xEval, denoisedEval }, sigmaHat, sigmaEval, sigmaNext);
+    const slots = { x, denoised, xEval, denoisedEval };
+    await method.correct(state, slots, sigmaHat, sigmaEval, sigmaNext);
   }
 }
 
@@ -162,10 +163,10 @@ export const lms: Sampler = async (ctx, x, sigmas, options) => {
   for (let i = 0; i < steps; i++) {
     await ctx.denoise(x, sigmas[i], denoised);
     ctx.report(i, sigmas[i], sigmas[i]);
-    history.unshift(toDerivative(ctx, spare.pop() ?? ctx.buffer(), x, denoised, sigmas[i]));
+    history.unshift(await toDerivative(ctx, spare.pop() ?? ctx.buffer(), x, denoised, sigmas[i]));
     if (history.length > order) spare.push(history.pop()!);
     for (let j = 0; j < history.length; j++) {
-      ctx.state.axpby(x, history[j], 1, lmsCoefficient(history.length, sigmas, i, j));
+      await ctx.state.axpby(x, history[j], 1, lmsCoefficient(history.length, sigmas, i, j));
     }
   }
   return x;
@@ -187,10 +188,11 @@ export const dpmpp2m: Sampler = async (ctx, x, sigmas, options) => {
     const h = Math.log(sigma) - Math.log(sigmaNext); // Infinity on the step to 0
     const a = sigmaNext / sigma, phi = -Math.expm1(-h);
     if (!hasPrevious || sigmaNext === 0) {
-      state.dpmppStep(x, denoised, NONE, NONE, a, phi, 0, 0);
+      await state.dpmppStep(x, denoised, NONE, NONE, a, phi, 0, 0);
     } else {
       const halfInvR = h / (2 * hPrevious); // 1/(2r), r = h_prev / h
-      state.dpmppStep(x, denoised, previous, NONE, a, phi * (1 + halfInvR), -phi * halfInvR, 0);
+      const [b, c] = [phi * (1 + halfInvR), -phi * halfInvR];
+      await state.dpmppStep(x, denoised, previous, NONE, a, b, c, 0);
     }
     [denoised, previous] = [previous, denoised];
     hasPrevious = true;
@@ -222,10 +224,10 @@ export const ipndm: Sampler = async (ctx, x, sigmas, options) => {
   for (let i = 0; i < sigmas.length - 1; i++) {
     await ctx.denoise(x, sigmas[i], denoised);
     ctx.report(i, sigmas[i], sigmas[i]);
-    history.unshift(toDerivative(ctx, spare.pop() ?? ctx.buffer(), x, denoised, sigmas[i]));
+    history.unshift(await toDerivative(ctx, spare.pop() ?? ctx.buffer(), x, denoised, sigmas[i]));
     if (history.length > order) spare.push(history.pop()!);
     const dt = sigmas[i + 1] - sigmas[i], weights = ADAMS_BASHFORTH[history.length - 1];
-    combine(ctx.state, x, [[x, 1], ...history.map((d, j): Term => [d, dt * weights[j]])]);
+    await combine(ctx.state, x, [[x, 1], ...history.map((d, j): Term => [d, dt * weights[j]])]);
   }
   return x;
 };
@@ -317,7 +319,7 @@ export const unipc: Sampler = async (ctx, x, sigmas, options) => {
     ctx.report(i, sigma, sigma);
     if (lastOrder > 0) {
       const used = history.slice(0, lastOrder), ratio = sigma / sigmas[i - 1];
-      combine(state, x, unipcTerms(xPrev, ratio, used, lambda(sigma), variant, mT));
+      await combine(state, x, unipcTerms(xPrev, ratio, used, lambda(sigma), variant, mT));
     }
     history.unshift({ slot: mT, lambda: lambda(sigma) });
     if (history.length > order) spare.push(history.pop()!.slot);
@@ -328,7 +330,7 @@ export const unipc: Sampler = async (ctx, x, sigmas, options) => {
     lastOrder = Math.min(order, history.length);
     state.copy(xPrev, x);
     const used = history.slice(0, lastOrder);
-    combine(state, x, unipcTerms(x, sigmaNext / sigma, used, lambda(sigmaNext), variant));
+    await combine(state, x, unipcTerms(x, sigmaNext / sigma, used, lambda(sigmaNext), variant));
   }
   return x;
 };

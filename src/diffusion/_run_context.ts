@@ -13,7 +13,7 @@
  * @module
  */
 import { show } from "../_validate.ts";
-import { type DiffusionWorkspace, NONE } from "../backends/diffusion.ts";
+import { type DiffusionWorkspace, type Finite, NONE } from "../backends/diffusion.ts";
 import { AbortWatch, throwIfAborted } from "../_abort.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
 import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts";
@@ -28,6 +28,9 @@ export type RunSettings = {
   /** Stops the run before the next denoiser call once aborted. */
   signal?: AbortSignal;
 };
+
+/** What a checked update returns, now or once it is done; it throws rather than say false. */
+type Checked = true | Promise<true>;
 
 /**
  * A workspace that checks what flows through it (see the module notes): the update methods
@@ -109,7 +112,7 @@ class CheckedState implements DiffusionWorkspace {
     if (sigma !== undefined) this.#pending.set(dst, sigma);
   }
 
-  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): boolean {
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): Checked {
     this.settle(into);
     return this.#updated(this.#raw.eulerStep(x, denoised, sigma, sigmaNext, into), x, denoised);
   }
@@ -121,7 +124,7 @@ class CheckedState implements DiffusionWorkspace {
     denoisedNext: number,
     sigma: number,
     sigmaNext: number,
-  ): boolean {
+  ): Checked {
     this.settle(x);
     return this.#updated(
       this.#raw.heunStep(x, denoised, xNext, denoisedNext, sigma, sigmaNext),
@@ -138,7 +141,7 @@ class CheckedState implements DiffusionWorkspace {
     denoisedEval: number,
     sigmaEval: number,
     h: number,
-  ): boolean {
+  ): Checked {
     this.settle(x);
     return this.#updated(
       this.#raw.derivativeStep(x, xEval, denoisedEval, sigmaEval, h),
@@ -155,7 +158,7 @@ class CheckedState implements DiffusionWorkspace {
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): boolean {
+  ): Checked {
     this.settle(x);
     return this.#updated(
       this.#raw.ancestralStep(x, denoised, noise, sigma, sigmaDown, sigmaUp),
@@ -174,7 +177,7 @@ class CheckedState implements DiffusionWorkspace {
     b: number,
     c: number,
     d: number,
-  ): boolean {
+  ): Checked {
     this.settle(x);
     return this.#updated(
       this.#raw.dpmppStep(x, denoised, denoisedPrev, noise, a, b, c, d),
@@ -185,12 +188,12 @@ class CheckedState implements DiffusionWorkspace {
     );
   }
 
-  axpby(y: number, x: number, a: number, b: number): boolean {
+  axpby(y: number, x: number, a: number, b: number): Checked {
     this.settle(y);
     return this.#updated(this.#raw.axpby(y, x, a, b), y, x);
   }
 
-  blend(x: number, y: number, mask: number): boolean {
+  blend(x: number, y: number, mask: number): Checked {
     this.settle(x);
     return this.#updated(this.#raw.blend(x, y, mask), x, y, mask);
   }
@@ -207,9 +210,11 @@ class CheckedState implements DiffusionWorkspace {
 
   /**
    * After an update that read `reads`: a finite result vouches for them all; otherwise the
-   * pending ones are scanned to blame the denoiser, and failing that the state overflowed.
+   * pending ones are scanned to blame the denoiser, and failing that the state overflowed. A
+   * split update (a promise) is checked once it is done.
    */
-  #updated(finite: boolean, ...reads: number[]): true {
+  #updated(finite: Finite, ...reads: number[]): Checked {
+    if (typeof finite !== "boolean") return finite.then((done) => this.#updated(done, ...reads));
     if (finite) {
       for (const slot of reads) this.#pending.delete(slot);
       return true;

@@ -157,7 +157,7 @@ export async function applyChurn(
   const sigmaHat = sigma * (1 + gamma);
   const amplitude = churn.sNoise * Math.sqrt(sigmaHat * sigmaHat - sigma * sigma);
   await ctx.noise(scratch);
-  ctx.state.axpby(x, scratch, 1, amplitude);
+  await ctx.state.axpby(x, scratch, 1, amplitude);
   return sigmaHat;
 }
 
@@ -183,15 +183,15 @@ export function ancestralSplit(
 }
 
 /** Writes the ODE derivative `d = (x − D)/σ` (EDM eq. 3 with s ≡ 1) into buffer `out`. */
-export function toDerivative(
+export async function toDerivative(
   ctx: SamplerContext,
   out: number,
   x: number,
   denoised: number,
   sigma: number,
-): number {
+): Promise<number> {
   ctx.state.copy(out, x);
-  ctx.state.axpby(out, denoised, 1 / sigma, -1 / sigma);
+  await ctx.state.axpby(out, denoised, 1 / sigma, -1 / sigma);
   return out;
 }
 
@@ -204,18 +204,22 @@ export type Term = readonly [slot: number, coefficient: number];
  * updated in place; otherwise the first term is copied into `out` first. Terms after the first
  * with coefficient 0 are skipped.
  */
-export function combine(state: DiffusionWorkspace, out: number, terms: readonly Term[]): void {
+export async function combine(
+  state: DiffusionWorkspace,
+  out: number,
+  terms: readonly Term[],
+): Promise<void> {
   const [[first, a0], ...others] = terms;
   if (first !== out) state.copy(out, first);
   const rest = others.filter(([, c]) => c !== 0);
   if (rest.length === 0) {
-    if (a0 !== 1) state.axpby(out, out, a0, 0);
+    if (a0 !== 1) await state.axpby(out, out, a0, 0);
     return;
   }
   let a = a0;
   for (let k = 0; k < rest.length; k += 3) {
     const [t1, t2, t3] = [rest[k], rest[k + 1], rest[k + 2]];
-    state.dpmppStep(
+    await state.dpmppStep(
       out,
       t1[0],
       t2?.[0] ?? NONE,

@@ -34,9 +34,9 @@ export const eulerAncestral: Sampler = async (ctx, x, sigmas, options) => {
     const { sigmaDown, sigmaUp } = ancestralSplit(sigma, sigmas[i + 1], eta);
     if (sigmaUp > 0) {
       await ctx.noise(noise);
-      state.ancestralStep(x, denoised, noise, sigma, sigmaDown, sigmaUp * sNoise);
+      await state.ancestralStep(x, denoised, noise, sigma, sigmaDown, sigmaUp * sNoise);
     } else {
-      state.eulerStep(x, denoised, sigma, sigmaDown);
+      await state.eulerStep(x, denoised, sigma, sigmaDown);
     }
   }
   return x;
@@ -73,9 +73,9 @@ export const dpmpp2mSde: Sampler = async (ctx, x, sigmas, options) => {
     if (hasPrevious) {
       const halfInvR = h / (2 * hPrevious); // midpoint correction ½·(1/r)
       const b = phi * (1 + halfInvR), c = -phi * halfInvR;
-      state.dpmppStep(x, denoised, previous, z, a, b, c, noiseScale);
+      await state.dpmppStep(x, denoised, previous, z, a, b, c, noiseScale);
     } else {
-      state.dpmppStep(x, denoised, NONE, z, a, phi, 0, noiseScale);
+      await state.dpmppStep(x, denoised, NONE, z, a, phi, 0, noiseScale);
     }
     [denoised, previous] = [previous, denoised];
     hasPrevious = true;
@@ -115,7 +115,7 @@ export const ddim: Sampler = async (ctx, x, sigmas, options) => {
     const noiseScale = sigmaEta / sqrtNext;
     const z = noiseScale > 0 ? noise : NONE;
     if (z !== NONE) await ctx.noise(z);
-    ctx.state.dpmppStep(x, denoised, NONE, z, c, 1 - c, 0, noiseScale);
+    await ctx.state.dpmppStep(x, denoised, NONE, z, c, 1 - c, 0, noiseScale);
   }
   return x;
 };
@@ -143,7 +143,7 @@ export const ddpm: Sampler = async (ctx, x, sigmas, options) => {
     const noiseScale = posteriorStd / sqrtNext;
     const z = noiseScale > 0 ? noise : NONE;
     if (z !== NONE) await ctx.noise(z);
-    ctx.state.dpmppStep(
+    await ctx.state.dpmppStep(
       x,
       denoised,
       NONE,
@@ -179,13 +179,13 @@ export const dpmpp2sAncestral: Sampler = async (ctx, x, sigmas, options) => {
     let d = denoised;
     if (sigmaDown > 0) {
       const sigmaMid = Math.sqrt(sigma * sigmaDown);
-      state.eulerStep(x, denoised, sigma, sigmaMid, xMid); // first-order to the midpoint
+      await state.eulerStep(x, denoised, sigma, sigmaMid, xMid); // first-order to the midpoint
       await ctx.denoise(xMid, sigmaMid, denoisedMid);
       d = denoisedMid;
     }
     const a = sigmaDown / sigma, up = sigmaUp * sNoise;
     if (up > 0) await ctx.noise(noise);
-    state.dpmppStep(x, d, NONE, up > 0 ? noise : NONE, a, 1 - a, 0, up);
+    await state.dpmppStep(x, d, NONE, up > 0 ? noise : NONE, a, 1 - a, 0, up);
   }
   return x;
 };
@@ -238,7 +238,7 @@ export const dpmpp3mSde: Sampler = async (ctx, x, sigmas, options) => {
     const weights = dpmppMultistepWeights(h, eta, pastH.map((hk) => hk / h));
     const up = sigmaNext * Math.sqrt(-Math.expm1(-2 * eta * h)) * sNoise;
     if (up > 0) await ctx.noise(noise);
-    combine(state, x, [
+    await combine(state, x, [
       [x, (sigmaNext / sigma) * Math.exp(-eta * h)],
       ...weights.map((w, k) => [outputs[k], w] as const),
       ...(up > 0 ? [[noise, up] as const] : []),
@@ -291,7 +291,7 @@ export const restart: Sampler = async (ctx, x, sigmas, options) => {
   const levels = restartLevels(tMax, sigmas[j], excursion);
   for (let k = 0; k < restartTimes; k++) {
     await ctx.noise(noise);
-    ctx.state.axpby(x, noise, 1, sNoise * Math.sqrt(tMax * tMax - sigmas[j] * sigmas[j]));
+    await ctx.state.axpby(x, noise, 1, sNoise * Math.sqrt(tMax * tMax - sigmas[j] * sigmas[j]));
     await run(levels, null);
   }
   await run(sigmas.subarray(j), j);

@@ -265,7 +265,7 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       }
     } else {
       await ctx.initialNoise(x);
-      ctx.state.axpby(x, x, sigmas[0], 0);
+      await ctx.state.axpby(x, x, sigmas[0], 0);
     }
     const options = churn === undefined ? samplerOptions : { ...samplerOptions, churn };
     let run = SAMPLERS[sampler];

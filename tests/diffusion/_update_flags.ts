@@ -20,7 +20,8 @@ function workspaceWith(k: DiffusionKernels, n: number, buffers: Float32Array[]) 
 }
 
 export function checkUpdateFlags(k: DiffusionKernels): void {
-  const updates: [string, (ws: DiffusionWorkspace) => boolean][] = [
+  // On batch-1 workspaces, which never split, every update answers at once (a boolean).
+  const updates: [string, (ws: DiffusionWorkspace) => unknown][] = [
     ["euler", (ws) => ws.eulerStep(0, 1, 2, 0.5)],
     ["euler to σ = 0", (ws) => ws.eulerStep(0, 1, 2, 0)],
     ["euler into", (ws) => ws.eulerStep(0, 1, 2, 0.5, 4)],

@@ -332,3 +332,81 @@ Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 a
     }
   });
 });
+
+Deno.test("step updates split by rows on 2 workers: the same bits as one thread, flags from every lane, and nothing else runs meanwhile", async () => {
+  // 2,048 rows of 64: at the size where steps split while the workers poll (65,536 values).
+  const batch = 2048, dim = 64, n = batch * dim;
+  const inputs = [1, 2, 3, 4, 5].map((seed) => filled(n, seed));
+  // A run of different updates, back to back (awaited) so that the workers poll and steps split.
+  const updates: ((ws: DiffusionWorkspace) => unknown)[] = [
+    (ws) => ws.eulerStep(0, 1, 2, 0.5),
+    (ws) => ws.eulerStep(0, 1, 2, 0.5, 4),
+    (ws) => ws.heunStep(0, 1, 2, 3, 2, 0.5),
+    (ws) => ws.derivativeStep(0, 2, 3, 0.8, -0.3),
+    (ws) => ws.ancestralStep(0, 1, 4, 2, 0.4, 0.3),
+    (ws) => ws.dpmppStep(0, 1, 3, 4, 0.5, 0.7, -0.2, 0.1),
+    (ws) => ws.dpmppStep(0, 1, 3, NONE, 0.5, 0.7, -0.2, 9),
+    (ws) => ws.axpby(0, 1, -0.5, 0.25),
+    (ws) => ws.blend(0, 1, 2),
+  ];
+  // Two threads first, until 20 updates have split (a loaded host misses some of the 2 ms
+  // windows that keep the workers polling); then one thread, the same number of rounds.
+  const finals: Float32Array[][] = [];
+  let rounds = 0;
+  for (const threads of [2, 1]) {
+    await init({ threads });
+    try {
+      const wasm = await selectKernels(DIFFUSION, "wasm");
+      const ws = wasm.workspace(batch, dim);
+      try {
+        for (const data of inputs) ws.write(ws.buffer(), data);
+        let split = 0;
+        for (let round = 0; threads === 2 ? round < 40 && split < 20 : round < rounds; round++) {
+          for (const update of updates) {
+            const result = update(ws);
+            if (result instanceof Promise) {
+              split++;
+              // Until it is done, the workspace refuses every other call.
+              assert.throws(() => ws.view(0), /still running: await it/);
+            }
+            assert.equal(await result, true);
+          }
+          if (threads === 2) rounds = round + 1;
+        }
+        if (threads === 1) assert.equal(split, 0);
+        else if (runtimeInfo().sharedMemory) assert.ok(split >= 20, `${split} split`);
+        // A NaN in this thread's rows, then in the worker's: each turns a split update's flag
+        // false (into a sixth buffer, outside the comparison).
+        if (threads === 2 && runtimeInfo().sharedMemory) {
+          const scratch = ws.buffer(), bad = inputs[1].slice();
+          for (const row of [0, batch - 1]) {
+            bad[row * dim + 5] = NaN;
+            ws.write(scratch, bad);
+            let splitResult: unknown = null;
+            for (let tries = 0; tries < 200 && splitResult === null; tries++) {
+              const result = ws.axpby(scratch, scratch, 1, 0);
+              if (result instanceof Promise) splitResult = await result;
+              else assert.equal(result, false);
+            }
+            assert.equal(splitResult, false, `NaN in row ${row}`);
+            bad[row * dim + 5] = 0;
+          }
+        }
+        finals.push([0, 1, 2, 3, 4].map((slot) => {
+          const out = new Float32Array(n);
+          ws.read(slot, out);
+          return out;
+        }));
+      } finally {
+        ws.release();
+      }
+    } finally {
+      await dispose();
+    }
+  }
+  for (let slot = 0; slot < 5; slot++) {
+    const [one, two] = [finals[0][slot], finals[1][slot]];
+    const at = two.findIndex((value, i) => !Object.is(value, one[i]));
+    assert.equal(at, -1, `slot ${slot}: entry ${at} = ${two[at]} on 2 threads, ${one[at]} on 1`);
+  }
+});

@@ -11,6 +11,7 @@ import type { Task, WasmRuntime } from "../../runtime/_wasm.ts";
 import {
   type DiffusionKernels,
   type DiffusionWorkspace,
+  type Finite,
   type MixtureArgs,
   NONE,
 } from "../diffusion.ts";
@@ -28,6 +29,14 @@ const MIN_PARALLEL_WORK = 1 << 25;
  * and 1.6–2.4× (4,096) on 2 threads; calls come close together and the workers stay awake.
  */
 const MIN_PARALLEL_WORK_POLLING = 1 << 19;
+
+/**
+ * Work per value of a step update, in rowRanges' units: a step splits from 65,536 values (1,024
+ * rows of 64) while the workers poll, as they do between a sampling run's split denoiser calls,
+ * and from 4M values always. Split by the mixture's rows, each thread updates the rows it has
+ * just denoised and denoises next: they stay in its cache (see WasmWorkspace).
+ */
+const STEP_WORK_PER_VALUE = 8;
 
 /**
  * Row ranges for the tasks of one call: for large work, one per thread on shared memory (this
@@ -351,6 +360,10 @@ class WasmWorkspace implements DiffusionWorkspace {
   readonly #runtime: WasmRuntime;
   #blocks: number[] = [];
   #views: (Float32Array | null)[] = [];
+  /** One i32 per task of a split step, where each reports whether its rows came out finite. */
+  #flags: number | null = null;
+  /** A split step not yet done: the workspace refuses every other call until it is. */
+  #running: Promise<boolean> | null = null;
   /** Scratch of the Gaussian fill's tasks, allocated at the first draw. */
   #table: number | null = null;
 
@@ -360,12 +373,14 @@ class WasmWorkspace implements DiffusionWorkspace {
   }
 
   buffer(): number {
+    this.#idle();
     this.#blocks.push(this.#runtime.heap.alloc(this.size * 4));
     this.#views.push(null);
     return this.#blocks.length - 1;
   }
 
   view(slot: number): Float32Array | null {
+    this.#idle();
     if (!this.#runtime.shared) return null;
     // A view made before the memory grew stays valid but is over the previous buffer object;
     // a fresh one lets kernels recognise it as this memory (`buffer === memory.buffer`).
@@ -375,10 +390,12 @@ class WasmWorkspace implements DiffusionWorkspace {
   }
 
   read(slot: number, out: Float32Array): void {
+    this.#idle();
     out.set(this.#f32(slot));
   }
 
   write(slot: number, data: Float32Array): void {
+    this.#idle();
     const target = this.#f32(slot);
     if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
       target.set(data.subarray(0, this.size));
@@ -386,10 +403,12 @@ class WasmWorkspace implements DiffusionWorkspace {
   }
 
   firstNonFinite(slot: number): number {
+    this.#idle();
     return this.#runtime.call("diffusion_first_nonfinite_f32", this.#at(slot), this.size);
   }
 
   copy(dst: number, src: number): void {
+    this.#idle();
     const from = this.#at(src);
     new Uint8Array(this.#runtime.memory.buffer).copyWithin(
       this.#at(dst),
@@ -398,15 +417,13 @@ class WasmWorkspace implements DiffusionWorkspace {
     );
   }
 
-  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): boolean {
-    return this.#call(
-      "diffusion_euler_step_f32",
-      this.#at(into),
-      this.#at(x),
-      this.#at(denoised),
-      this.size,
-      sigmaNext / sigma,
-    );
+  eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): Finite {
+    const at = this.#pointers(into, x, denoised), ratio = sigmaNext / sigma;
+    return this.#update("diffusion_euler_step_f32", (shift, n) => [
+      ...at(shift),
+      n,
+      ratio,
+    ]);
   }
 
   heunStep(
@@ -416,18 +433,14 @@ class WasmWorkspace implements DiffusionWorkspace {
     denoisedNext: number,
     sigma: number,
     sigmaNext: number,
-  ): boolean {
-    const half = 0.5 * (sigmaNext - sigma);
-    return this.#call(
-      "diffusion_heun_step_f32",
-      this.#at(x),
-      this.#at(denoised),
-      this.#at(xNext),
-      this.#at(denoisedNext),
-      this.size,
+  ): Finite {
+    const half = 0.5 * (sigmaNext - sigma), at = this.#pointers(x, denoised, xNext, denoisedNext);
+    return this.#update("diffusion_heun_step_f32", (shift, n) => [
+      ...at(shift),
+      n,
       half / sigma,
       half / sigmaNext,
-    );
+    ]);
   }
 
   derivativeStep(
@@ -436,15 +449,13 @@ class WasmWorkspace implements DiffusionWorkspace {
     denoisedEval: number,
     sigmaEval: number,
     h: number,
-  ): boolean {
-    return this.#call(
-      "diffusion_derivative_step_f32",
-      this.#at(x),
-      this.#at(xEval),
-      this.#at(denoisedEval),
-      this.size,
+  ): Finite {
+    const at = this.#pointers(x, xEval, denoisedEval);
+    return this.#update("diffusion_derivative_step_f32", (shift, n) => [
+      ...at(shift),
+      n,
       h / sigmaEval,
-    );
+    ]);
   }
 
   ancestralStep(
@@ -454,16 +465,14 @@ class WasmWorkspace implements DiffusionWorkspace {
     sigma: number,
     sigmaDown: number,
     sigmaUp: number,
-  ): boolean {
-    return this.#call(
-      "diffusion_ancestral_step_f32",
-      this.#at(x),
-      this.#at(denoised),
-      this.#at(noise),
-      this.size,
+  ): Finite {
+    const at = this.#pointers(x, denoised, noise);
+    return this.#update("diffusion_ancestral_step_f32", (shift, n) => [
+      ...at(shift),
+      n,
       sigmaDown / sigma,
       sigmaUp,
-    );
+    ]);
   }
 
   dpmppStep(
@@ -475,20 +484,20 @@ class WasmWorkspace implements DiffusionWorkspace {
     b: number,
     c: number,
     d: number,
-  ): boolean {
+  ): Finite {
     const terms: [number, number][] = [[x, a], [denoised, b]];
     if (denoisedPrev !== NONE) terms.push([denoisedPrev, c]);
     if (noise !== NONE) terms.push([noise, d]);
     return this.#combine(x, terms);
   }
 
-  axpby(y: number, x: number, a: number, b: number): boolean {
+  axpby(y: number, x: number, a: number, b: number): Finite {
     return this.#combine(y, [[y, a], [x, b]]);
   }
 
-  blend(x: number, y: number, mask: number): boolean {
-    const at = (slot: number) => this.#at(slot);
-    return this.#call("diffusion_blend_f32", at(x), at(y), at(mask), this.size);
+  blend(x: number, y: number, mask: number): Finite {
+    const at = this.#pointers(x, y, mask);
+    return this.#update("diffusion_blend_f32", (shift, n) => [...at(shift), n]);
   }
 
   fillGaussian(
@@ -497,6 +506,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     firstSample: number,
     draw: number,
   ): void | Promise<void> {
+    this.#idle();
     const runtime = this.#runtime, noise = { seed, firstSample, draw };
     // A table block for each task a call may have (see rowRanges): the count changes.
     this.#table ??= runtime.heap.alloc(2 * runtime.threads * fillTableBytes(this.dim));
@@ -507,21 +517,64 @@ class WasmWorkspace implements DiffusionWorkspace {
   }
 
   release(): void {
-    for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
-    if (this.#table !== null) this.#runtime.heap.free(this.#table);
-    this.#table = null;
+    const blocks = this.#blocks.splice(0);
+    for (const block of [this.#table, this.#flags]) if (block !== null) blocks.push(block);
+    this.#table = this.#flags = null;
     this.#views = [];
+    const free = () => blocks.forEach((block) => this.#runtime.heap.free(block));
+    // A run that failed while a step ran (its caller never awaited it): free once it is done.
+    if (this.#running === null) free();
+    else this.#running.then(free, free);
   }
 
   /** out ← Σ coefficient·buffer over 2–4 (slot, coefficient) terms, summed in order. */
-  #combine(out: number, terms: [number, number][]): boolean {
-    const args = terms.flatMap(([slot, k]) => [this.#at(slot), k]);
-    return this.#call(`diffusion_combine${terms.length}_f32`, this.#at(out), this.size, ...args);
+  #combine(out: number, terms: [number, number][]): Finite {
+    const at = this.#pointers(out, ...terms.map(([slot]) => slot));
+    return this.#update(`diffusion_combine${terms.length}_f32`, (shift, n) => {
+      const [o, ...p] = at(shift);
+      return [o, n, ...p.flatMap((ptr, i) => [ptr, terms[i][1]])];
+    });
   }
 
-  /** Runs a step kernel here: true when every value it wrote is finite. */
-  #call(kernel: string, ...args: number[]): boolean {
-    return this.#runtime.call(kernel, ...args) === 1;
+  /** The byte offsets of `slots`' buffers, each shifted by a row range's first byte. */
+  #pointers(...slots: number[]): (shift: number) => number[] {
+    this.#idle();
+    const at = slots.map((slot) => this.#at(slot));
+    return (shift) => at.map((ptr) => ptr + shift);
+  }
+
+  /**
+   * Runs a step kernel, given its arguments for `n` values from byte `shift` of every buffer:
+   * here over all rows, synchronously, or where the workers poll (rowRanges) dealt by the
+   * mixture's rows, each task reporting at its own flag. True when every value written is finite.
+   */
+  #update(kernel: string, args: (shift: number, n: number) => number[]): Finite {
+    const runtime = this.#runtime;
+    const ranges = runtime.sharing
+      ? rowRanges(runtime, this.batch, this.size * STEP_WORK_PER_VALUE)
+      : [[0, this.batch] as [number, number]];
+    if (ranges.length === 1) return runtime.call(kernel, ...args(0, this.size), 0) === 1;
+    const rowBytes = this.dim * 4;
+    // rowRanges gives one range per thread over shared memory.
+    const flags = this.#flags ??= runtime.heap.alloc(4 * runtime.threads);
+    const tasks: Task[] = ranges.map(([r0, r1], t) => ({
+      kernel,
+      args: [...args(r0 * rowBytes, (r1 - r0) * this.dim), flags + 4 * t],
+    }));
+    const running = runtime.runSharing(tasks).then(() =>
+      new Int32Array(runtime.memory.buffer, flags, tasks.length).every((finite) => finite === 1)
+    ).finally(() => {
+      this.#running = null;
+    });
+    this.#running = running;
+    return running;
+  }
+
+  /** Throws while a split step runs: its caller must await it before anything else. */
+  #idle(): void {
+    if (this.#running !== null) {
+      throw new Error("A step of this workspace is still running: await it before the next call");
+    }
   }
 
   #at(slot: number): number {
