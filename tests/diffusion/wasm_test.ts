@@ -334,7 +334,7 @@ Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 a
 });
 
 Deno.test("step updates split by rows on 2 workers: the same bits as one thread, flags from every lane, and nothing else runs meanwhile", async () => {
-  // 2,048 rows of 64: at the size where steps split while the workers poll (65,536 values).
+  // 2,048 rows of 64: the size from which steps split while the workers poll (131,072 values).
   const batch = 2048, dim = 64, n = batch * dim;
   const inputs = [1, 2, 3, 4, 5].map((seed) => filled(n, seed));
   // A run of different updates, back to back (awaited) so that the workers poll and steps split.

@@ -31,12 +31,14 @@ const MIN_PARALLEL_WORK = 1 << 25;
 const MIN_PARALLEL_WORK_POLLING = 1 << 19;
 
 /**
- * Work per value of a step update, in rowRanges' units: a step splits from 65,536 values (1,024
+ * Work per value of a step update, in rowRanges' units: a step splits from 131,072 values (2,048
  * rows of 64) while the workers poll, as they do between a sampling run's split denoiser calls,
- * and from 4M values always. Split by the mixture's rows, each thread updates the rows it has
- * just denoised and denoises next: they stay in its cache (see WasmWorkspace).
+ * and from 8M values always. Split by the mixture's rows, each thread updates the rows it has
+ * just denoised and denoises next: they stay in its cache (see WasmWorkspace). Measured (Deno,
+ * 2 threads, Euler, one step beyond the denoiser): 2,048 rows 198–220 µs split against 218–225
+ * unsplit; 1,024 rows 123–148 against 123–140, level, so they stay in one task.
  */
-const STEP_WORK_PER_VALUE = 8;
+const STEP_WORK_PER_VALUE = 4;
 
 /**
  * Row ranges for the tasks of one call: for large work, one per thread on shared memory (this
@@ -351,7 +353,9 @@ function fillRanges(runtime: WasmRuntime, batch: number, dim: number): [number, 
 /**
  * Sampler state in WASM linear memory: each buffer is one heap block for the whole run, so step
  * kernels run on it in place, with no copies. Host views are handed out only over shared memory,
- * whose buffers are never detached when the memory grows.
+ * whose buffers are never detached when the memory grows. Over shared memory a large step is
+ * dealt by rows as the mixture deals its rows (STEP_WORK_PER_VALUE) and returns a promise; until
+ * it settles, every other call throws rather than race the workers.
  *
  *   heap:  … [x: size f32][denoised: size f32][noise: size f32] …   one block per slot
  */
