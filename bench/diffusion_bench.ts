@@ -393,7 +393,7 @@ export async function benchDiffusion(): Promise<string> {
   );
   text += `\n\nThe sampler lends the denoiser its own buffers where memory is shared (${
     shared ? "as here" : "not here"
-  }): x as a view, and \`info.out\`, which \`GaussianMixture.denoiser\` fills in place, so neither is copied. The step kernels report whether what they wrote is finite, which vouches for the denoiser output they read, so D needs no separate scan unless onStep is about to see it. On ${THREADS} threads this thread and a worker each compute half of D's rows, and the step then reads the worker's half from the other core's cache: that transfer (the same Euler step takes about twice as long right after a ${THREADS}-thread call as after a 1-thread one) is counted as bookkeeping in the ${THREADS}-thread table, whose update-kernel column is timed with hot local caches.`;
+  }): x as a view, and \`info.out\`, which \`GaussianMixture.denoiser\` fills in place, so neither is copied. The step kernels report whether what they wrote is finite, which vouches for the denoiser output they read, so D needs no separate scan unless onStep is about to see it. On ${THREADS} threads this thread and a worker each compute their share of D's rows, and each then updates the same rows of the state (the steps are dealt by the mixture's rows from 2,048 rows of 64), so the rows a thread denoises next are already in its cache; the update-kernel column of the ${THREADS}-thread table is timed on the same split steps, back to back.`;
 
   text += "\n\n" + table(
     ["sampler", "state buffers", "peak WASM heap MiB", "× one state", "host arrays MiB"],
