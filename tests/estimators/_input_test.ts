@@ -67,6 +67,11 @@ Deno.test("tree estimators reject bad X and y with named errors", async () => {
       name: "RangeError",
       message: /row 0, column 1 is Infinity/,
     }, name);
+    // −∞ after a NaN (a missing value, accepted): the first infinite entry is named.
+    await assert.rejects(fit([[0, 1], [NaN, 2], [3, -Infinity]], [0, 1, 0]), {
+      name: "RangeError",
+      message: /finite numbers or NaN \(missing\) but row 2, column 1 is -Infinity/,
+    }, name);
     await assert.rejects(fit("X", y), { name: "TypeError" }, name);
     await assert.rejects(fit(X, "y"), { name: "TypeError", message: /"y"/ }, name);
     await assert.rejects(
@@ -304,5 +309,16 @@ Deno.test("boosters refuse targets whose trees could add up beyond float32's ran
     // Large targets that stay clear of the limit still train models that predict finite numbers.
     const scaled = await make().fit(rows, huge.map((v) => v / 1e8));
     assert.ok((await scaled.predict(rows)).every(Number.isFinite), name);
+  }
+});
+
+Deno.test("Ridge refuses NaN and ±Infinity in X, naming the first one's row and column", async () => {
+  const ridge = () => new Ridge();
+  for (const [bad, shown] of [[NaN, "NaN"], [-Infinity, "-Infinity"], [Infinity, "Infinity"]]) {
+    const X = [[0, 1], [1, 0], [2, 1], [3, bad as number]];
+    await assert.rejects(ridge().fit(X, [0, 1, 2, 3]), {
+      name: "RangeError",
+      message: new RegExp(`"X" to hold finite numbers but row 3, column 1 is ${shown}`),
+    });
   }
 });
