@@ -302,7 +302,8 @@ class WasmMixture {
         outputs: [[out + r0 * dim * 4, (r1 - r0) * dim * 4]],
         scratch: [[at + layout.scratch + t * layout.scratchBytes, layout.scratchBytes]],
       }));
-      await runtime.runSharing(tasks, () => copy("in", true), { afterOwn: () => copy("out", true) });
+      const afterOwn = () => copy("out", true);
+      await runtime.runSharing(tasks, () => copy("in", true), { afterOwn });
       copy("out", false);
     });
   }
