@@ -172,3 +172,12 @@ export function allFinite(values: ArrayLike<number>): boolean {
   for (let i = 0; i < values.length; i++) probe += values[i] * 0;
   return probe === 0;
 }
+
+/** The index of the first NaN or ±Infinity (v − v is NaN for both, 0 otherwise), or −1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { show, toMatrix, toVector } from "../_validate.ts";
+import { firstNonFinite, show, toMatrix, toVector } from "../_validate.ts";
 
 /** A row-major float32 feature matrix. */
 export interface Features {
@@ -53,14 +53,6 @@ function firstInfinite(data: Float32Array): number {
   return -1;
 }
 
-/** The first NaN or ±Infinity in `data` (v − v is NaN for both, 0 otherwise), or −1. */
-function firstNonFinite(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v - v !== 0) return i;
-  }
-  return -1;
-}
 
 /** The largest float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;

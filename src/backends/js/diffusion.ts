@@ -7,6 +7,7 @@
  * @module
  */
 import { drawU32, mix32, streamKey } from "../../_random.ts";
+import { firstNonFinite } from "../../_validate.ts";
 import {
   type DiffusionKernels,
   type DiffusionWorkspace,
@@ -268,9 +269,7 @@ class JsWorkspace implements DiffusionWorkspace {
   }
 
   firstNonFinite(slot: number): number {
-    const values = this.#at(slot);
-    if (allFinite(values)) return -1;
-    return values.findIndex((v) => !Number.isFinite(v));
+    return firstNonFinite(this.#at(slot));
   }
 
   copy(dst: number, src: number): void {

@@ -221,21 +221,19 @@ class WasmMixture {
   }
 
   /**
-   * Writes the tables (and x, unless it lies in this memory already, at byte offset `xAt`) into
-   * the block at `at`; returns the byte offsets of x and out (`outAt` where out lies in it).
+   * Writes the tables into the block at `at`; returns the byte offsets of x and out: `xAt` and
+   * `outAt` where they lie in this memory already, else their places in the block (x is not
+   * copied yet).
    */
-  #fill(
+  #place(
     args: MixtureArgs,
     layout: MixtureLayout,
     at: number,
     xAt: number | null,
     outAt: number | null,
   ) {
-    const f32 = this.#view(), n = args.batch * args.dim;
-    writeMixtureTables(f32, at, layout, args);
-    const x = xAt ?? at + layout.x;
-    if (xAt === null) f32.set(args.x.length === n ? args.x : args.x.subarray(0, n), x >> 2);
-    return { x, out: outAt ?? at + layout.out };
+    writeMixtureTables(this.#view(), at, layout, args);
+    return { x: xAt ?? at + layout.x, out: outAt ?? at + layout.out };
   }
 
   #inThread(
@@ -247,7 +245,8 @@ class WasmMixture {
     const runtime = this.#runtime, n = args.batch * args.dim;
     const at = runtime.heap.alloc(layout.bytes);
     try {
-      const { x, out } = this.#fill(args, layout, at, xAt, outAt);
+      const { x, out } = this.#place(args, layout, at, xAt, outAt);
+      if (xAt === null) this.#view().set(args.x.subarray(0, n), x >> 2);
       runtime.call(
         "diffusion_gmm_f32",
         ...mixtureKernelArgs(at, layout, x, out, args, [0, args.batch], 0),
@@ -279,8 +278,7 @@ class WasmMixture {
     const mine = (t: number) => lanes > 1 && t % lanes === 0;
     await runtime.scope(async (s) => {
       const at = s.alloc(layout.bytes);
-      writeMixtureTables(this.#view(), at, layout, args);
-      const x = xAt ?? at + layout.x, out = outAt ?? at + layout.out;
+      const { x, out } = this.#place(args, layout, at, xAt, outAt);
       /** Copies x in (or the output out) for this thread's rows (`own`) or the workers'. */
       const copy = (direction: "in" | "out", own: boolean) => {
         if ((direction === "in" ? xAt : outAt) !== null) return;
