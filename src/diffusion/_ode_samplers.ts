@@ -191,7 +191,7 @@ export const dpmpp2m: Sampler = async (ctx, x, sigmas, options) => {
       await state.dpmppStep(x, denoised, NONE, NONE, a, phi, 0, 0);
     } else {
       const halfInvR = h / (2 * hPrevious); // 1/(2r), r = h_prev / h
-      const [b, c] = [phi * (1 + halfInvR), -phi * halfInvR];
+      const b = phi * (1 + halfInvR), c = -phi * halfInvR;
       await state.dpmppStep(x, denoised, previous, NONE, a, b, c, 0);
     }
     [denoised, previous] = [previous, denoised];

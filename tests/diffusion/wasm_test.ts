@@ -23,6 +23,14 @@ import {
   sample,
 } from "../../src/mod.ts";
 
+/**
+ * The first entry where `a` and `b` differ, bit for bit (NaN equals NaN), or −1: an assertion on
+ * it names one entry, where a failing deepEqual prints a diff of every entry.
+ */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  return a.findIndex((value, i) => !Object.is(value, b[i]));
+}
+
 /** n ∈ {0, 1, lanes − 1, lanes, several blocks + tail}. */
 const SIZES = [0, 1, 3, 4, 67];
 
@@ -219,8 +227,7 @@ Deno.test("diffusion kernels: wasm gives bit-identical fills and mixtures on 1, 
         });
       }
       for (const [call, out] of outs.entries()) {
-        // The first entry that differs (not a 135k-entry diff): -1 where none does.
-        const want = outs[call % 2], at = out.findIndex((value, i) => !Object.is(value, want[i]));
+        const at = firstDifference(out, outs[call % 2]);
         assert.equal(at, -1, `mixture call ${call}, ${threads} threads: entry ${at} = ${out[at]}`);
       }
       // The same stream written straight into a workspace, dealt to the workers by rows.
@@ -407,7 +414,7 @@ Deno.test("step updates split by rows on 2 workers: the same bits as one thread,
   }
   for (let slot = 0; slot < 5; slot++) {
     const [one, two] = [finals[0][slot], finals[1][slot]];
-    const at = two.findIndex((value, i) => !Object.is(value, one[i]));
+    const at = firstDifference(two, one);
     assert.equal(at, -1, `slot ${slot}: entry ${at} = ${two[at]} on 2 threads, ${one[at]} on 1`);
   }
 });
