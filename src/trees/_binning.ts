@@ -42,6 +42,8 @@ export interface BinnedMatrix extends BinCuts {
   bins: Uint8Array;
   nRows: number;
   nFeatures: number;
+  /** Frees `bins` where they lie in a backend's memory (binMatrix with `lend`). */
+  release?(): void;
 }
 
 /** Number of value bins (without the missing bin) of feature f. */
@@ -49,8 +51,11 @@ export function valueBins(cuts: BinCuts, feature: number): number {
   return cuts.binOffsets[feature + 1] - cuts.binOffsets[feature] - 1;
 }
 
+/** Weight below each distinct value: counts (equal weights) or sums of row weights. */
+type Cumulative = Int32Array | Float64Array;
+
 /** The lowest index i with cumulative[i] >= target (cumulative is non-decreasing). */
-function lowerBound(cumulative: Float64Array, length: number, target: number): number {
+function lowerBound(cumulative: Cumulative, length: number, target: number): number {
   let lo = 0, hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -83,16 +88,22 @@ class CutScratch {
   /** ...then sorted and deduplicated: distinct[j] values, each one's count in tallies[j]. */
   readonly tallies: Int32Array[];
   readonly distinct = new Int32Array(COLUMN_GROUP);
-  readonly mass: Float64Array;
-  readonly below: Float64Array;
+  readonly #nRows: number;
+  /** Weight per distinct value and below it, with row weights only (see `weighted`). */
+  #weighted: { mass: Float64Array; below: Float64Array } | null = null;
 
   /** `lent`: columns and tallies in a backend's memory (TreesKernels.cutBuffers), else own. */
   constructor(nRows: number, nCols: number, lent: CutBuffers | null = null) {
     const group = Math.min(nCols, COLUMN_GROUP);
+    this.#nRows = nRows;
     this.columns = lent?.columns ?? Array.from({ length: group }, () => new Float32Array(nRows));
     this.tallies = lent?.tallies ?? Array.from({ length: group }, () => new Int32Array(nRows));
-    this.mass = new Float64Array(nRows);
-    this.below = new Float64Array(nRows);
+  }
+
+  /** The arrays of a weighted search, allocated at the first use. */
+  weighted(): { mass: Float64Array; below: Float64Array } {
+    const n = this.#nRows;
+    return this.#weighted ??= { mass: new Float64Array(n), below: new Float64Array(n) };
   }
 
   /**
@@ -160,26 +171,32 @@ function distinctValues(
   j: number,
   weights: Float64Array | null,
   scratch: CutScratch,
-): { values: Float32Array; below: Float64Array; total: number } {
-  const distinct = scratch.distinct[j], mass = scratch.mass, tally = scratch.tallies[j];
+): { values: Float32Array; below: Cumulative; total: number } {
+  const distinct = scratch.distinct[j], tally = scratch.tallies[j];
   const values = scratch.columns[j].subarray(0, distinct);
-  if (weights !== null) {
-    // Each row's weight lands on its distinct value, found by binary search.
-    mass.fill(0, 0, distinct);
-    for (let r = 0; r < nRows; r++) {
-      const v = x[r * nCols + feature];
-      if (v === v) mass[findValue(values, v)] += weights[r];
-    }
-  } else {
-    for (let i = 0; i < distinct; i++) mass[i] = tally[i];
-  }
-  const below = scratch.below.subarray(0, distinct);
   let total = 0;
+  if (weights === null) {
+    // Each value weighs its count: the counts below it are summed in place, exactly (whole
+    // numbers below 2^31), with no arrays of doubles to fill (and fault in) per fit.
+    for (let i = 0; i < distinct; i++) {
+      const count = tally[i];
+      tally[i] = total;
+      total += count;
+    }
+    return { values, below: tally.subarray(0, distinct), total };
+  }
+  const { mass, below } = scratch.weighted();
+  // Each row's weight lands on its distinct value, found by binary search.
+  mass.fill(0, 0, distinct);
+  for (let r = 0; r < nRows; r++) {
+    const v = x[r * nCols + feature];
+    if (v === v) mass[findValue(values, v)] += weights[r];
+  }
   for (let i = 0; i < distinct; i++) {
     below[i] = total;
     total += mass[i];
   }
-  return { values, below, total };
+  return { values, below: below.subarray(0, distinct), total };
 }
 
 function findValue(values: Float32Array, v: number): number {
@@ -198,7 +215,7 @@ function findValue(values: Float32Array, v: number): number {
  */
 function featureEdges(
   values: Float32Array,
-  below: Float64Array,
+  below: Cumulative,
   total: number,
   maxValueBins: number,
 ): { edges: number[]; lastOfBin: number[] } {
@@ -314,7 +331,9 @@ function assembleCuts(perFeature: FeatureCuts[]): BinCuts {
 }
 
 /**
- * Cuts a matrix and bins it with the given kernels.
+ * Cuts a matrix and bins it with the given kernels. With `lend`, the bins lie in the kernels'
+ * own memory where they lend it (TreesKernels.binBuffer): the caller then calls the result's
+ * `release()` once the fit is over, in a `finally`.
  */
 export async function binMatrix(
   kernels: TreesKernels,
@@ -324,18 +343,27 @@ export async function binMatrix(
   weights: Float64Array | null,
   maxBin: number,
   categorical: Uint8Array | null = null,
+  lend = false,
 ): Promise<BinnedMatrix> {
   const cuts = await computeCuts(kernels, x, nRows, nCols, weights, maxBin, categorical);
-  const bins = new Uint8Array(nRows * nCols);
-  await kernels.binFeatures({
-    x,
-    nRows,
-    nCols,
-    splitValues: cuts.splitValues,
-    binOffsets: cuts.binOffsets,
-    bins,
-  });
-  return { ...cuts, bins, nRows, nFeatures: nCols };
+  const lent = lend ? kernels.binBuffer?.(nRows * nCols) ?? null : null;
+  const bins = lent?.bins ?? new Uint8Array(nRows * nCols);
+  try {
+    await kernels.binFeatures({
+      x,
+      nRows,
+      nCols,
+      splitValues: cuts.splitValues,
+      binOffsets: cuts.binOffsets,
+      bins,
+    });
+  } catch (error) {
+    lent?.release();
+    throw error;
+  }
+  const binned: BinnedMatrix = { ...cuts, bins, nRows, nFeatures: nCols };
+  if (lent !== null) binned.release = () => lent.release();
+  return binned;
 }
 
 /** The largest float32 strictly below / above a finite float32. */

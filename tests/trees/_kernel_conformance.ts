@@ -601,6 +601,45 @@ check("binFeatures() counts the upper edges at or below each value", async (kern
   }
 });
 
+check("binFeatures() bins many rows in rounds, into lent memory too", async (kernels) => {
+  // 50,000 rows of 3 features: on two threads, three rounds of two blocks (each copied in while
+  // the other lane bins) and a last round of one block in this thread.
+  const rng = new Rng(57);
+  const counts = [3, 16, 255], nRows = 50000, nCols = counts.length;
+  const binOffsets = new Int32Array(nCols + 1);
+  counts.forEach((c, f) => (binOffsets[f + 1] = binOffsets[f] + c + 1));
+  const splitValues = new Float32Array(binOffsets[nCols]);
+  counts.forEach((c, f) => {
+    const edges = Array.from({ length: c + 1 }, (_, j) => Math.fround(-2 + (4 * j) / c));
+    splitValues.set(edges, binOffsets[f]);
+  });
+  const x = Float32Array.from(
+    { length: nRows * nCols },
+    () => (rng.next() < 0.04 ? NaN : Math.fround(rng.next() * 5 - 2.5)),
+  );
+  const expected = new Uint8Array(nRows * nCols);
+  for (let f = 0; f < nCols; f++) {
+    const edges = splitValues.subarray(binOffsets[f] + 1, binOffsets[f] + counts[f]);
+    for (let r = 0; r < nRows; r++) {
+      const v = x[r * nCols + f];
+      expected[f * nRows + r] = Number.isNaN(v) ? counts[f] : edges.filter((e) => e <= v).length;
+    }
+  }
+  const args = { x, nRows, nCols, splitValues, binOffsets };
+  const bins = new Uint8Array(nRows * nCols);
+  await kernels.binFeatures({ ...args, bins });
+  assert.deepEqual(bins, expected);
+  const lent = kernels.binBuffer?.(nRows * nCols) ?? null;
+  if (lent === null) return;
+  try {
+    lent.bins.fill(0xff);
+    await kernels.binFeatures({ ...args, bins: lent.bins });
+    assert.deepEqual(lent.bins, expected);
+  } finally {
+    lent.release();
+  }
+});
+
 check("workspace steps match brute-force histograms, splits and partitions", async (kernels) => {
   for (const nChannels of [2, 3]) {
     const n = 2000, F = 6;

@@ -21,6 +21,7 @@ import type {
   GrowthStep,
   HistogramArgs,
   LeafStep,
+  LentBins,
   PartitionArgs,
   PartitionStep,
   PredictArgs,
@@ -153,7 +154,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
 
     sortDistinct: (args) => sortDistinctOn(runtime, args, canSplit(), aliases),
     cutBuffers: (nRows, count) => cutBuffersOn(runtime, nRows, count, aliases),
-    binFeatures: (args) => binOn(runtime, args, place, canSplit()),
+    binBuffer: (cells) => binBufferOn(runtime, cells, aliases),
+    binFeatures: (args) => binOn(runtime, args, place, canSplit(), aliases),
     buildHistogram: (args) => histogramOn(runtime, args, place, canSplit()),
     subtractHistogram: (args) => subtractOn(runtime, args, place),
     // Categorical splits take the reference's path (see WasmWorkspace).
@@ -316,7 +318,9 @@ class WasmWorkspace implements TreesWorkspace {
     const totalSlots = args.binOffsets[args.nFeatures];
     this.#histBytes = Math.max(8, totalSlots * args.nChannels * 8);
     try {
-      this.#bins = this.#put(args.bins.subarray(0, args.nFeatures * args.nRows));
+      // Bins lent by binBuffer are read where they lie (their lender frees them).
+      this.#bins = aliases.get(args.bins) ??
+        this.#put(args.bins.subarray(0, args.nFeatures * args.nRows));
       this.#offsets = this.#put(this.#binOffsets);
       this.#monotone = args.monotone === null
         ? 0
@@ -771,45 +775,96 @@ export function partitionPieces(
 type Place = (s: Scope, array: HostArray) => number;
 
 /** Host views of WASM memory handed out by workspaces and cutBuffers, by view: their offsets. */
-type Aliases = WeakMap<Float64Array | Float32Array | Int32Array, number>;
+type Aliases = WeakMap<Float64Array | Float32Array | Int32Array | Uint8Array, number>;
+
+/**
+ * TreesKernels.binBuffer: a view of shared WASM memory (it stays valid as memory grows), known
+ * to binOn and the workspace through `aliases`; null without shared memory or room.
+ */
+function binBufferOn(runtime: WasmRuntime, cells: number, aliases: Aliases): LentBins | null {
+  if (!runtime.shared || cells === 0) return null;
+  let block: number;
+  try {
+    block = runtime.heap.alloc(cells);
+  } catch {
+    return null;
+  }
+  const bins = new Uint8Array(runtime.memory.buffer, block, cells);
+  aliases.set(bins, block);
+  let released = false;
+  return {
+    bins,
+    release() {
+      if (released) return;
+      released = true;
+      aliases.delete(bins);
+      runtime.heap.free(block);
+    },
+  };
+}
 
 async function binOn(
   runtime: WasmRuntime,
   args: BinArgs,
   place: Place,
   parallel: boolean,
+  aliases: Aliases,
 ): Promise<void> {
   const { nRows, nCols } = args;
   if (nRows === 0 || nCols === 0) return;
   const rowBytes = nCols * 4;
+  // Bins lent by binBuffer are written where they lie: nothing is copied out.
+  const lent = aliases.get(args.bins);
   // Before anything is allocated: the bin matrix (a byte per value of X) stays for the fit.
   runtime.checkFits({
-    X: nRows * nCols,
+    X: lent === undefined ? nRows * nCols : 0,
     binning: args.splitValues.byteLength + args.binOffsets.byteLength +
-      BIN_BLOCK_ROWS * rowBytes * runtime.threads,
+      2 * BIN_BLOCK_ROWS * rowBytes * runtime.threads,
   });
   await runtime.scope(async (s) => {
     const splitValues = place(s, args.splitValues);
     const binOffsets = place(s, args.binOffsets);
-    const bins = s.alloc(nRows * nCols);
+    const bins = lent ?? s.alloc(nRows * nCols);
     const lanes = parallel && nRows * nCols >= MIN_PARALLEL_CELLS ? runtime.threads : 1;
     // x moves in by blocks of rows, one buffer per task of a round: a copy of the whole input
     // would hold WASM memory at the input's size for the rest of the session.
-    const blocks = Array.from({ length: lanes }, () => s.alloc(BIN_BLOCK_ROWS * rowBytes));
+    const rounds: [number, number][][] = [];
     for (let r0 = 0; r0 < nRows; r0 += lanes * BIN_BLOCK_ROWS) {
-      const tasks: Task[] = [];
-      for (let lane = 0; lane < lanes && r0 + lane * BIN_BLOCK_ROWS < nRows; lane++) {
-        const lo = r0 + lane * BIN_BLOCK_ROWS, hi = Math.min(nRows, lo + BIN_BLOCK_ROWS);
-        s.u8(blocks[lane], (hi - lo) * rowBytes).set(
-          new Uint8Array(args.x.buffer, args.x.byteOffset + lo * rowBytes, (hi - lo) * rowBytes),
-        );
-        // The kernel reads row r at x + r·rowBytes: shift the block's offset to match.
-        const x = (blocks[lane] - lo * rowBytes) | 0;
-        tasks.push({
+      const round: [number, number][] = [];
+      for (let lo = r0; lo < nRows && round.length < lanes; lo += BIN_BLOCK_ROWS) {
+        round.push([lo, Math.min(nRows, lo + BIN_BLOCK_ROWS)]);
+      }
+      rounds.push(round);
+    }
+    // Where rounds split, the copies overlap the work: this thread copies its own block while
+    // the workers bin theirs, and the workers' next blocks once its own are binned, into a
+    // second set of buffers (the workers still read the first).
+    const sets = lanes > 1 && rounds.length > 1 ? 2 : 1;
+    const blocks = Array.from(
+      { length: sets },
+      () => Array.from({ length: lanes }, () => s.alloc(BIN_BLOCK_ROWS * rowBytes)),
+    );
+    const copied = rounds.map((round) => round.map(() => false));
+    const copyIn = (r: number, lane: number) => {
+      if (r >= rounds.length || lane >= rounds[r].length || copied[r][lane]) return;
+      const [lo, hi] = rounds[r][lane];
+      s.u8(blocks[r % sets][lane], (hi - lo) * rowBytes).set(
+        new Uint8Array(args.x.buffer, args.x.byteOffset + lo * rowBytes, (hi - lo) * rowBytes),
+      );
+      copied[r][lane] = true;
+    };
+    for (const [r, round] of rounds.entries()) {
+      // A round of one task runs in this thread, after its copy.
+      const split = round.length > 1;
+      for (let lane = split ? 1 : 0; lane < round.length; lane++) copyIn(r, lane);
+      const tasks: Task[] = round.map(([lo, hi], lane) => {
+        const block = blocks[r % sets][lane];
+        return {
           kernel: "trees_bin_f32",
-          args: [bins, x, splitValues, binOffsets, nRows, nCols, lo, hi],
+          // The kernel reads row i at x + i·rowBytes: shift the block's offset to match.
+          args: [bins, (block - lo * rowBytes) | 0, splitValues, binOffsets, nRows, nCols, lo, hi],
           inputs: [
-            [blocks[lane], (hi - lo) * rowBytes],
+            [block, (hi - lo) * rowBytes],
             [splitValues, args.splitValues.byteLength],
             [binOffsets, args.binOffsets.byteLength],
           ],
@@ -818,11 +873,16 @@ async function binOn(
             { length: nCols },
             (_, f) => [bins + f * nRows + lo, hi - lo] as const,
           ),
-        });
-      }
-      await s.runSharing(tasks, undefined, FIT_STEP);
+        };
+      });
+      await s.runSharing(tasks, () => copyIn(r, 0), {
+        ...FIT_STEP,
+        afterOwn: () => {
+          for (let lane = 1; lane < lanes; lane++) copyIn(r + 1, lane);
+        },
+      });
     }
-    args.bins.set(s.u8(bins, nRows * nCols));
+    if (lent === undefined) args.bins.set(s.u8(bins, nRows * nCols));
   });
 }
 

@@ -162,7 +162,23 @@ export async function boost(
     data.weights,
     params.maxBin,
     params.categorical?.mask ?? null,
+    true,
   );
+  try {
+    return await boostOnBins(kernels, binned, data, params, monitor);
+  } finally {
+    binned.release?.();
+  }
+}
+
+/** Runs the boosting loop on a binned matrix. */
+async function boostOnBins(
+  kernels: TreesKernels,
+  binned: BinnedMatrix,
+  data: BoostData,
+  params: BoostParams,
+  monitor: BoostMonitor,
+): Promise<BoostResult> {
   // Arrays every round reads again: subsampled rounds walk each tree over all of X, and the
   // gradient kernels read the labels and weights.
   const resident = [

@@ -250,24 +250,37 @@ async function trainStages(
     leafWidth: 1,
     baseMargin: init,
   });
-  const binned = await binMatrix(kernels, data.x, nRows, nCols, data.given, params.maxBin);
+  const binned = await binMatrix(
+    kernels,
+    data.x,
+    nRows,
+    nCols,
+    data.given,
+    params.maxBin,
+    null,
+    true,
+  );
   const subsampled = Math.max(1, Math.floor(params.subsample * nRows)) < nRows;
-  return await withGrowthWorkspace(kernels, binned, 3, null, async (workspace) => {
-    if (subsampled) await kernels.retain(data.x);
-    try {
-      return await stages(
-        kernels,
-        workspace,
-        binned,
-        data,
-        params,
-        { loss, ctx, weights, builder },
-        monitor,
-      );
-    } finally {
-      if (subsampled) await kernels.release(data.x);
-    }
-  });
+  try {
+    return await withGrowthWorkspace(kernels, binned, 3, null, async (workspace) => {
+      if (subsampled) await kernels.retain(data.x);
+      try {
+        return await stages(
+          kernels,
+          workspace,
+          binned,
+          data,
+          params,
+          { loss, ctx, weights, builder },
+          monitor,
+        );
+      } finally {
+        if (subsampled) await kernels.release(data.x);
+      }
+    });
+  } finally {
+    binned.release?.();
+  }
 }
 
 /** The fitted pieces that the stage loop carries. */
