@@ -48,6 +48,7 @@ const ROW_BLOCK = 64;
  * order-preserving (negatives flipped whole, positives their sign bit), 11 bits a digit, all
  * three digits counted in one pass and a digit every value shares skipped. `scratch` holds n
  * u32 and `digits` 3 × 2048 i32. −0 and +0 count as one value (the first, −0), as `!=` says.
+ * `counts` may be `scratch`: the last pass writes count d only after it has read key d.
  */
 export function trees_sort_distinct_f32(
   values: usize, n: i32, counts: usize, scratch: usize, digits: usize, out: usize,
