@@ -75,11 +75,19 @@ const FIT_STEP: SharingOptions = { evenOnPage: true, pollMs: FIT_POLL_MS };
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
 /**
- * Below this much work (in histogram cells, ~0.7 ns each) a growth step stays in this thread:
- * a round trip to the workers costs 60–80 µs on an idle machine, more on a busy one, so a step
- * must be several of them long before halving it pays.
+ * Below this much work (in histogram cells, ~0.7 ns each) a growth step stays in this thread
+ * unless the workers are polling: waking one costs 0.1–0.9 ms on the test VMs, so a step must
+ * be several times that long before halving it pays.
  */
 const MIN_PARALLEL_STEP_CELLS = 1 << 19;
+/**
+ * From this much work a growth step splits while the workers poll (see
+ * WasmRuntime.workersPolling), as they do between a fit's steps: a round trip then costs
+ * 10–30 µs. Measured (Deno, 200k × 28 on two threads, four fits each way alternating in one
+ * process): the 53 steps a fit of 2¹⁷–2¹⁹ cells took 36–45 ms in one task and 20–22 ms split,
+ * the 8 of 2¹⁶–2¹⁷ cells 3.8–5.2 against 1.3–1.9 ms.
+ */
+const MIN_POLLED_STEP_CELLS = 1 << 16;
 /**
  * Below this many rows a level's partition stays in this thread. A row costs ~1 ns (four rows
  * a step: gathered bins, shuffled stores; trees_partition), the merge a small fraction of that,
@@ -500,7 +508,9 @@ class WasmWorkspace implements TreesWorkspace {
       }
       const slots = this.#binOffsets[this.#binOffsets.length - 1];
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
-      const groups = this.#parallel(cells >= MIN_PARALLEL_STEP_CELLS)
+      const large = cells >= MIN_PARALLEL_STEP_CELLS ||
+        (cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(Math.min(runtime.threads, featureCount)));
+      const groups = this.#parallel(large)
         ? contiguousShares(
           featureCount,
           this.#growLanes.ends(Math.min(runtime.threads, featureCount)),
