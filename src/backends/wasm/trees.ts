@@ -508,13 +508,11 @@ class WasmWorkspace implements TreesWorkspace {
       }
       const slots = this.#binOffsets[this.#binOffsets.length - 1];
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
+      const tasks = Math.min(runtime.threads, featureCount);
       const large = cells >= MIN_PARALLEL_STEP_CELLS ||
-        (cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(Math.min(runtime.threads, featureCount)));
+        (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks));
       const groups = this.#parallel(large)
-        ? contiguousShares(
-          featureCount,
-          this.#growLanes.ends(Math.min(runtime.threads, featureCount)),
-        )
+        ? contiguousShares(featureCount, this.#growLanes.ends(tasks))
         : [[0, featureCount] as [number, number]];
       const lanes = await runtime.runSharing(
         groups.map(([k0, k1], i) => task(k0, k1, i)),
