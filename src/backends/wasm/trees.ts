@@ -186,6 +186,13 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
  * logistic one about as much, against a 45–150 µs round trip.
  */
 const MIN_PARALLEL_GRADIENT_ENTRIES = 1 << 15;
+/**
+ * From this many entries the gradients split while the workers poll (the round before left
+ * them polling): 20k × 28 logistic fits on two threads (Deno, alternating with the rule above,
+ * five each) spent 7.7–14.8 ms a fit on gradients, median 8.6, against 12.8–14.0 in one task; at
+ * 10k rows the gain was within the noise.
+ */
+const MIN_POLLED_GRADIENT_ENTRIES = 1 << 14;
 /** How much longer than this thread's lane a call may last before the worker counts as late. */
 const WAKE_SLACK_MS = 0.05;
 
@@ -225,7 +232,9 @@ async function gradientsOn(
       (a, k) => inPlace ? aliases.get(a)! : block + k * n * 16,
     );
     const outTable = s.put(outs);
-    const lanes = parallel && n * K >= MIN_PARALLEL_GRADIENT_ENTRIES ? runtime.threads : 1;
+    const split = parallel && (n * K >= MIN_PARALLEL_GRADIENT_ENTRIES ||
+      (n * K >= MIN_POLLED_GRADIENT_ENTRIES && runtime.workersPolling(runtime.threads)));
+    const lanes = split ? runtime.threads : 1;
     // Even row bounds: each task's pairs of rows are the pairs a single task would make. Two
     // lanes split as learnt (see below); more split evenly.
     const ends = evenRowEnds(n, balance.ends(lanes));
