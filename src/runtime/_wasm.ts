@@ -241,18 +241,19 @@ export class WasmRuntime {
   /**
    * Whether runSharing's next call of `tasks` tasks would find the workers it rings polling
    * (see Doorbell.polling): then even short work pays for splitting, as nobody waits for a
-   * sleeping thread to wake. Always false without shared memory, or on a page's main thread.
-   * When false and the last such question came less than SPIN_MS ago, the workers are woken
-   * meanwhile (see Doorbell.prod): calls that come close together find them polling from the
-   * third one or so on.
+   * sleeping thread to wake. Always false where runSharing with `options` would give this
+   * thread no share (see sharingWith): without shared memory, or on a page's main thread
+   * unless `options.evenOnPage` (a fit's steps). When false and the last such question came
+   * less than SPIN_MS ago, the workers are woken meanwhile (see Doorbell.prod): calls that come
+   * close together find them polling from the third one or so on.
    */
-  workersPolling(tasks: number): boolean {
-    if (this.#pool === null || !this.shared || ON_PAGE) return false;
-    if (this.#pool.polling(tasks - 1)) return true;
+  workersPolling(tasks: number, options?: SharingOptions): boolean {
+    if (!this.sharingWith(options)) return false;
+    if (this.#pool!.polling(tasks - 1)) return true;
     // Only calls that come close together prod: waking costs an isolated call ~30 µs here.
     const now = performance.now(), close = now - this.#lastAsked < SPIN_MS;
     this.#lastAsked = now;
-    if (close) this.#pool.prod(tasks - 1);
+    if (close) this.#pool!.prod(tasks - 1);
     return false;
   }
 

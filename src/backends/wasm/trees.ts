@@ -232,9 +232,10 @@ async function gradientsOn(
       (a, k) => inPlace ? aliases.get(a)! : block + k * n * 16,
     );
     const outTable = s.put(outs);
-    const split = parallel && (n * K >= MIN_PARALLEL_GRADIENT_ENTRIES ||
-      (n * K >= MIN_POLLED_GRADIENT_ENTRIES && runtime.workersPolling(runtime.threads)));
-    const lanes = split ? runtime.threads : 1;
+    const entries = n * K, threads = runtime.threads;
+    const split = parallel && (entries >= MIN_PARALLEL_GRADIENT_ENTRIES ||
+      (entries >= MIN_POLLED_GRADIENT_ENTRIES && runtime.workersPolling(threads, FIT_STEP)));
+    const lanes = split ? threads : 1;
     // Even row bounds: each task's pairs of rows are the pairs a single task would make. Two
     // lanes split as learnt (see below); more split evenly.
     const ends = evenRowEnds(n, balance.ends(lanes));
@@ -518,8 +519,9 @@ class WasmWorkspace implements TreesWorkspace {
       const slots = this.#binOffsets[this.#binOffsets.length - 1];
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
       const tasks = Math.min(runtime.threads, featureCount);
+      // Fits on a page's main thread too, where this thread takes a share (FIT_STEP).
       const large = cells >= MIN_PARALLEL_STEP_CELLS ||
-        (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks));
+        (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks, FIT_STEP));
       const groups = this.#parallel(large)
         ? contiguousShares(featureCount, this.#growLanes.ends(tasks))
         : [[0, featureCount] as [number, number]];
