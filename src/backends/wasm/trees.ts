@@ -794,32 +794,50 @@ export function partitionPieces(
 type Place = (s: Scope, array: HostArray) => number;
 
 /** Host views of WASM memory handed out by workspaces and cutBuffers, by view: their offsets. */
-type Aliases = WeakMap<Float64Array | Float32Array | Int32Array | Uint8Array, number>;
+type AliasedView = Float64Array | Float32Array | Int32Array | Uint8Array;
+type Aliases = WeakMap<AliasedView, number>;
 
 /**
- * TreesKernels.binBuffer: a view of shared WASM memory (it stays valid as memory grows), known
- * to binOn and the workspace through `aliases`; null without shared memory or room.
+ * Lends a block of `bytes` of shared WASM memory as the views `viewsOf` makes of it (they stay
+ * valid as memory grows), known by their offsets in `aliases` until `release()` (once is
+ * enough) frees the block; null without shared memory or room.
  */
-function binBufferOn(runtime: WasmRuntime, cells: number, aliases: Aliases): LentBins | null {
-  if (!runtime.shared || cells === 0) return null;
+function lendBlock(
+  runtime: WasmRuntime,
+  bytes: number,
+  aliases: Aliases,
+  viewsOf: (buffer: ArrayBuffer, block: number) => AliasedView[],
+): { release(): void } | null {
+  if (!runtime.shared) return null;
   let block: number;
   try {
-    block = runtime.heap.alloc(cells);
+    block = runtime.heap.alloc(bytes);
   } catch {
     return null;
   }
-  const bins = new Uint8Array(runtime.memory.buffer, block, cells);
-  aliases.set(bins, block);
+  // Taken after the allocation, which may have grown memory.
+  const views = viewsOf(runtime.memory.buffer, block);
+  views.forEach((view) => aliases.set(view, view.byteOffset));
   let released = false;
   return {
-    bins,
     release() {
       if (released) return;
       released = true;
-      aliases.delete(bins);
+      views.forEach((view) => aliases.delete(view));
       runtime.heap.free(block);
     },
   };
+}
+
+/** TreesKernels.binBuffer: known to binOn and the workspace through `aliases` (lendBlock). */
+function binBufferOn(runtime: WasmRuntime, cells: number, aliases: Aliases): LentBins | null {
+  if (cells === 0) return null;
+  let bins = new Uint8Array(0);
+  const lent = lendBlock(runtime, cells, aliases, (buffer, block) => {
+    bins = new Uint8Array(buffer, block, cells);
+    return [bins];
+  });
+  return lent && { bins, release: lent.release };
 }
 
 async function binOn(
@@ -915,35 +933,21 @@ function cutBuffersOn(
   count: number,
   aliases: Aliases,
 ): CutBuffers | null {
-  if (!runtime.shared || count === 0) return null;
+  if (count === 0) return null;
   const bytes = nRows * 4;
-  let block: number;
-  try {
-    block = runtime.heap.alloc(2 * count * bytes);
-  } catch {
-    return null;
-  }
-  const buffer = runtime.memory.buffer;
-  const columns = Array.from(
-    { length: count },
-    (_, j) => new Float32Array(buffer, block + j * bytes, nRows),
-  );
-  const tallies = Array.from(
-    { length: count },
-    (_, j) => new Int32Array(buffer, block + (count + j) * bytes, nRows),
-  );
-  [...columns, ...tallies].forEach((view) => aliases.set(view, view.byteOffset));
-  let released = false;
-  return {
-    columns,
-    tallies,
-    release() {
-      if (released) return;
-      released = true;
-      [...columns, ...tallies].forEach((view) => aliases.delete(view));
-      runtime.heap.free(block);
-    },
-  };
+  let columns: Float32Array[] = [], tallies: Int32Array[] = [];
+  const lent = lendBlock(runtime, 2 * count * bytes, aliases, (buffer, block) => {
+    columns = Array.from(
+      { length: count },
+      (_, j) => new Float32Array(buffer, block + j * bytes, nRows),
+    );
+    tallies = Array.from(
+      { length: count },
+      (_, j) => new Int32Array(buffer, block + (count + j) * bytes, nRows),
+    );
+    return [...columns, ...tallies];
+  });
+  return lent && { columns, tallies, release: lent.release };
 }
 
 /**
