@@ -42,8 +42,6 @@ export interface BinnedMatrix extends BinCuts {
   bins: Uint8Array;
   nRows: number;
   nFeatures: number;
-  /** Frees `bins` where they lie in a backend's memory (binMatrix with `lend`). */
-  release?(): void;
 }
 
 /** Number of value bins (without the missing bin) of feature f. */
@@ -331,9 +329,7 @@ function assembleCuts(perFeature: FeatureCuts[]): BinCuts {
 }
 
 /**
- * Cuts a matrix and bins it with the given kernels. With `lend`, the bins lie in the kernels'
- * own memory where they lend it (TreesKernels.binBuffer): the caller then calls the result's
- * `release()` once the fit is over, in a `finally`.
+ * Cuts a matrix and bins it with the given kernels.
  */
 export async function binMatrix(
   kernels: TreesKernels,
@@ -343,27 +339,54 @@ export async function binMatrix(
   weights: Float64Array | null,
   maxBin: number,
   categorical: Uint8Array | null = null,
-  lend = false,
 ): Promise<BinnedMatrix> {
   const cuts = await computeCuts(kernels, x, nRows, nCols, weights, maxBin, categorical);
-  const lent = lend ? kernels.binBuffer?.(nRows * nCols) ?? null : null;
-  const bins = lent?.bins ?? new Uint8Array(nRows * nCols);
+  return await binInto(kernels, x, nRows, nCols, cuts, new Uint8Array(nRows * nCols));
+}
+
+/**
+ * binMatrix for the length of `fn` (a whole fit): the bins lie in the kernels' own memory where
+ * they lend it (TreesKernels.binBuffer), which binning and the growth workspace then use in
+ * place, and are given back once `fn` settles.
+ */
+export async function withBinnedMatrix<T>(
+  kernels: TreesKernels,
+  x: Float32Array,
+  nRows: number,
+  nCols: number,
+  weights: Float64Array | null,
+  maxBin: number,
+  categorical: Uint8Array | null,
+  fn: (binned: BinnedMatrix) => Promise<T>,
+): Promise<T> {
+  const cuts = await computeCuts(kernels, x, nRows, nCols, weights, maxBin, categorical);
+  const lent = kernels.binBuffer?.(nRows * nCols) ?? null;
   try {
-    await kernels.binFeatures({
-      x,
-      nRows,
-      nCols,
-      splitValues: cuts.splitValues,
-      binOffsets: cuts.binOffsets,
-      bins,
-    });
-  } catch (error) {
+    const bins = lent?.bins ?? new Uint8Array(nRows * nCols);
+    return await fn(await binInto(kernels, x, nRows, nCols, cuts, bins));
+  } finally {
     lent?.release();
-    throw error;
   }
-  const binned: BinnedMatrix = { ...cuts, bins, nRows, nFeatures: nCols };
-  if (lent !== null) binned.release = () => lent.release();
-  return binned;
+}
+
+/** Bins a matrix into `bins` with its cuts. */
+async function binInto(
+  kernels: TreesKernels,
+  x: Float32Array,
+  nRows: number,
+  nCols: number,
+  cuts: BinCuts,
+  bins: Uint8Array,
+): Promise<BinnedMatrix> {
+  await kernels.binFeatures({
+    x,
+    nRows,
+    nCols,
+    splitValues: cuts.splitValues,
+    binOffsets: cuts.binOffsets,
+    bins,
+  });
+  return { ...cuts, bins, nRows, nFeatures: nCols };
 }
 
 /** The largest float32 strictly below / above a finite float32. */

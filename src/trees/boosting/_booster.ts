@@ -8,7 +8,7 @@
 import type { TreesKernels } from "../../backends/trees.ts";
 import { Rng } from "../../_random.ts";
 import type { LeafStep, TreesWorkspace } from "../../backends/trees.ts";
-import { binMatrix, type BinnedMatrix } from "../_binning.ts";
+import { type BinnedMatrix, withBinnedMatrix } from "../_binning.ts";
 import {
   type GrownNode,
   type GrowParams,
@@ -154,7 +154,7 @@ export async function boost(
   params: BoostParams,
   monitor: BoostMonitor,
 ): Promise<BoostResult> {
-  const binned = await binMatrix(
+  return await withBinnedMatrix(
     kernels,
     data.x,
     data.nRows,
@@ -162,13 +162,8 @@ export async function boost(
     data.weights,
     params.maxBin,
     params.categorical?.mask ?? null,
-    true,
+    (binned) => boostOnBins(kernels, binned, data, params, monitor),
   );
-  try {
-    return await boostOnBins(kernels, binned, data, params, monitor);
-  } finally {
-    binned.release?.();
-  }
 }
 
 /** Runs the boosting loop on a binned matrix. */

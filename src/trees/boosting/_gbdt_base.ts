@@ -9,7 +9,7 @@
 import type { Backend, Matrix } from "../../tensor.ts";
 import { Rng } from "../../_random.ts";
 import { BACKENDS, checkOptions, show } from "../../_validate.ts";
-import { binMatrix, type BinnedMatrix } from "../_binning.ts";
+import { type BinnedMatrix, withBinnedMatrix } from "../_binning.ts";
 import { type FittedTrees, TreeEstimator } from "../_estimator.ts";
 import { type GbdtLoss, type LossContext, LOSSES } from "./_gbdt_losses.ts";
 import { growTree, withGrowthWorkspace } from "./_grower.ts";
@@ -250,19 +250,9 @@ async function trainStages(
     leafWidth: 1,
     baseMargin: init,
   });
-  const binned = await binMatrix(
-    kernels,
-    data.x,
-    nRows,
-    nCols,
-    data.given,
-    params.maxBin,
-    null,
-    true,
-  );
   const subsampled = Math.max(1, Math.floor(params.subsample * nRows)) < nRows;
-  try {
-    return await withGrowthWorkspace(kernels, binned, 3, null, async (workspace) => {
+  const train = (binned: BinnedMatrix) =>
+    withGrowthWorkspace(kernels, binned, 3, null, async (workspace) => {
       if (subsampled) await kernels.retain(data.x);
       try {
         return await stages(
@@ -278,9 +268,16 @@ async function trainStages(
         if (subsampled) await kernels.release(data.x);
       }
     });
-  } finally {
-    binned.release?.();
-  }
+  return await withBinnedMatrix(
+    kernels,
+    data.x,
+    nRows,
+    nCols,
+    data.given,
+    params.maxBin,
+    null,
+    train,
+  );
 }
 
 /** The fitted pieces that the stage loop carries. */
