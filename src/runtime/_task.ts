@@ -20,9 +20,6 @@ export interface Task {
   scratch?: Region[];
 }
 
-/** The result of a task run in a worker's private memory: its output regions' bytes. */
-export type TaskOutput = ArrayBuffer[];
-
 /** The API each worker exposes through comlink. */
 export interface WorkerApi {
   /** Instantiates the module, on `memory` when shared, else on a private memory. */
@@ -34,8 +31,12 @@ export interface WorkerApi {
    * into `kernels`; calls through comlink keep working alongside.
    */
   listen(block: SharedArrayBuffer, kernels: string[]): void;
-  /** Runs one task on private memory with its inputs copied in; returns the outputs. */
-  runCopied(task: Task, inputs: ArrayBuffer[]): TaskOutput;
+  /**
+   * Runs one task on private memory: copies its input regions in from `staging` (one after the
+   * other, in order), runs it, and returns `staging` (or a larger buffer where the outputs need
+   * more room) with its output regions one after the other from the start.
+   */
+  runStaged(task: Task, staging: ArrayBuffer): ArrayBuffer;
   /**
    * Takes the Web Lock `name` for the rest of the worker's life; resolves once it is held (false
    * where the worker has no Web Locks). The host releases it only when the worker's thread is

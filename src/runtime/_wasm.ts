@@ -162,8 +162,8 @@ export class WasmRuntime {
     }
     const done = this.#pool.run(
       tasks,
-      (offset, bytes) => this.memory.buffer.slice(offset, offset + bytes) as ArrayBuffer,
-      (offset, data) => new Uint8Array(this.memory.buffer, offset).set(new Uint8Array(data)),
+      (offset, bytes) => new Uint8Array(this.memory.buffer, offset, bytes),
+      (offset, data) => new Uint8Array(this.memory.buffer, offset).set(data),
     );
     await this.#meanwhile(done, meanwhile);
     await done;

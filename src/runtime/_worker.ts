@@ -52,19 +52,26 @@ const api: WorkerApi = {
   listen(block, kernels) {
     void listen(block, kernels, exports);
   },
-  runCopied(task: Task, inputs) {
+  runStaged(task: Task, staging) {
     runTask(task, () => {
       const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
       ensureSize(Math.max(0, ...regions.map(([offset, bytes]) => offset + bytes)));
-      (task.inputs ?? []).forEach(([offset, bytes], i) => {
-        new Uint8Array(memory!.buffer, offset, bytes).set(new Uint8Array(inputs[i]));
-      });
+      let at = 0;
+      for (const [offset, bytes] of task.inputs ?? []) {
+        new Uint8Array(memory!.buffer, offset, bytes).set(new Uint8Array(staging, at, bytes));
+        at += bytes;
+      }
       exports[task.kernel](...task.args);
     });
-    const outputs = (task.outputs ?? []).map(([offset, bytes]) =>
-      memory!.buffer.slice(offset, offset + bytes) as ArrayBuffer
-    );
-    return Comlink.transfer(outputs, outputs);
+    const outputs = task.outputs ?? [];
+    const need = outputs.reduce((total, [, bytes]) => total + bytes, 0);
+    const back = staging.byteLength >= need ? staging : new ArrayBuffer(need);
+    let at = 0;
+    for (const [offset, bytes] of outputs) {
+      new Uint8Array(back, at, bytes).set(new Uint8Array(memory!.buffer, offset, bytes));
+      at += bytes;
+    }
+    return Comlink.transfer(back, [back]);
   },
   holdLock(name) {
     const hostLocks = locks();

@@ -102,9 +102,9 @@ async function rig(kind: MemoryKind, workerPages = MAXIMUM_PAGES): Promise<Rig> 
 function run(r: Rig, tasks: Task[]): Promise<void> {
   return r.pool.run(
     tasks,
-    (offset, bytes) => r.memory.buffer.slice(offset, offset + bytes) as ArrayBuffer,
+    (offset, bytes) => new Uint8Array(r.memory.buffer, offset, bytes),
     (offset, data) => {
-      new Uint8Array(r.memory.buffer, offset).set(new Uint8Array(data));
+      new Uint8Array(r.memory.buffer, offset).set(data);
       r.onWrite(offset);
     },
   );

@@ -16,12 +16,14 @@ const MIN_PARALLEL_WORK = 1 << 23;
 
 /**
  * Rows of C per task: a multiple of the micro-kernel's 4 rows; one task per thread where this
- * thread takes a share (WasmRuntime.runSharing), else ~2 per worker.
+ * thread takes a share (WasmRuntime.runSharing) or where memory is copied (every task carries
+ * all of packed B to its worker, and each is a message round trip), else ~2 per worker.
  */
 function rowsPerTask(m: number, runtime: WasmRuntime, work: number): number {
   const threads = runtime.threads;
   if (threads === 1 || work < MIN_PARALLEL_WORK) return m;
-  return Math.max(4, Math.ceil(m / (runtime.sharing ? threads : threads * 2) / 4) * 4);
+  const tasks = runtime.sharing || !runtime.shared ? threads : threads * 2;
+  return Math.max(4, Math.ceil(m / tasks / 4) * 4);
 }
 
 export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {

@@ -1,0 +1,64 @@
+/**
+ * The pool on copied memory (no SharedArrayBuffer: a page without cross-origin isolation): each
+ * task's regions travel in its worker's staging buffer, which grows when a task needs more room
+ * and is never held by two shares at once, so calls of any size, one after the other or
+ * overlapping on the same workers, all land where they should.
+ */
+import assert from "node:assert/strict";
+import { loadWasmModule } from "../../src/runtime/_assets.ts";
+import { detectFeatures } from "../../src/runtime/_features.ts";
+import { type Task, WasmRuntime } from "../../src/runtime/_wasm.ts";
+
+/** y[0 .. n) = y + c·ones: reads y and ones, writes y. */
+function addTask(y: number, ones: number, n: number, c: number): Task {
+  return {
+    kernel: "diffusion_combine2_f32",
+    args: [y, n, y, 1, ones, c],
+    inputs: [[y, n * 4], [ones, n * 4]],
+    outputs: [[y, n * 4]],
+  };
+}
+
+Deno.test("pool (copied memory): staging buffers grow with the tasks, and overlapping calls each get their own", async () => {
+  const rt = await WasmRuntime.create({
+    module: await loadWasmModule("simd"),
+    variant: "simd",
+    threads: 2,
+    features: await detectFeatures(),
+  });
+  try {
+    assert.equal(rt.shared, false);
+    const most = 300_000;
+    const ones = rt.heap.alloc(most * 4);
+    new Float32Array(rt.memory.buffer, ones, most).fill(1);
+    // Sizes up and down across the 64 KiB grain: each worker's buffer grows, then is reused.
+    for (const n of [1000, 100_000, 50, most, 10, 70_000]) {
+      const a = rt.heap.alloc(n * 4), b = rt.heap.alloc(n * 4);
+      new Float32Array(rt.memory.buffer, a, n).fill(2);
+      new Float32Array(rt.memory.buffer, b, n).fill(-1);
+      await rt.run([addTask(a, ones, n, 3), addTask(b, ones, n, 0.5)]);
+      const values = (at: number) => new Set(new Float32Array(rt.memory.buffer, at, n));
+      assert.deepEqual(values(a), new Set([5]), `n = ${n}`);
+      assert.deepEqual(values(b), new Set([-0.5]), `n = ${n}`);
+      rt.heap.free(a);
+      rt.heap.free(b);
+    }
+    // Twelve calls at once on the same two workers, of unequal sizes: call r adds r + 1 to its
+    // own two blocks.
+    const calls = Array.from({ length: 12 }, (_, r) => {
+      const n = [5000, 90_000, 200][r % 3];
+      const blocks = [rt.heap.alloc(n * 4), rt.heap.alloc(n * 4)];
+      for (const at of blocks) new Float32Array(rt.memory.buffer, at, n).fill(0);
+      return { n, blocks, done: rt.run(blocks.map((at) => addTask(at, ones, n, r + 1))) };
+    });
+    await Promise.all(calls.map((c) => c.done));
+    calls.forEach(({ n, blocks }, r) => {
+      for (const at of blocks) {
+        const values = new Set(new Float32Array(rt.memory.buffer, at, n));
+        assert.deepEqual(values, new Set([r + 1]), `call ${r}`);
+      }
+    });
+  } finally {
+    await rt.dispose();
+  }
+});
