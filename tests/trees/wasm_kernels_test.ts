@@ -11,7 +11,10 @@ import { selectKernels } from "../../src/backends/_select.ts";
 import { Rng } from "../../src/_random.ts";
 import { GradientBoostingClassifier, XGBClassifier, XGBRegressor } from "../../src/trees/mod.ts";
 import { CONFORMANCE } from "./_kernel_conformance.ts";
-import { evenRowEnds } from "../../src/backends/wasm/trees.ts";
+import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
+import { loadWasmModule } from "../../src/runtime/_assets.ts";
+import { detectFeatures } from "../../src/runtime/_features.ts";
+import { WasmRuntime } from "../../src/runtime/_wasm.ts";
 
 for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const) {
   Deno.test(`trees kernels (wasm, ${threads} thread(s), ${relaxedSimd ? "relaxed" : "plain"} SIMD) match the reference`, async (t) => {
@@ -24,6 +27,24 @@ for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const
     }
   });
 }
+
+// A page without cross-origin isolation: no shared memory, so predictions and SHAP values go to
+// the workers with copies of their rows and of the model (fits stay in the calling thread).
+Deno.test("trees kernels on copied memory (2 workers, no shared memory) match the reference", async (t) => {
+  const runtime = await WasmRuntime.create({
+    module: await loadWasmModule("simd"),
+    variant: "simd",
+    threads: 2,
+    features: await detectFeatures(),
+  });
+  try {
+    assert.equal(runtime.shared, false);
+    const kernels = wasmTrees(runtime);
+    for (const { name, run } of CONFORMANCE) await t.step(name, () => run(kernels));
+  } finally {
+    await runtime.dispose();
+  }
+});
 
 Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 2 or 4 threads", async () => {
   // Enough cells for growth steps split by feature groups across the workers (the root's and

@@ -105,6 +105,10 @@ const MIN_PARALLEL_MARGIN_ROWS = 1 << 16;
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
 const MIN_PARALLEL_ROWS = 4096;
+/** Below this many rows SHAP values stay in one task (a row costs ~0.1 ms at 50 trees). */
+const MIN_PARALLEL_SHAP_ROWS = 8;
+/** The same where memory is copied: each task's rows and the model travel to its worker. */
+const MIN_COPIED_PARALLEL_SHAP_ROWS = 64;
 
 interface Resident {
   ptr: number;
@@ -171,10 +175,12 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
       args.categorical ? Promise.resolve(findSplitsRef(args)) : splitsOn(runtime, args, place),
     partition: (args) =>
       args.rightBins ? Promise.resolve(partitionRef(args)) : partitionOn(runtime, args, place),
+    // Predictions and SHAP values split on copied memory too: each task carries its own rows
+    // and the model (see predictOn and shapOn).
     predict: (args, firstRow, rowCount) =>
-      predictOn(runtime, args, place, canSplit(), firstRow, rowCount, predictHere),
+      predictOn(runtime, args, place, runtime.threads > 1, firstRow, rowCount, predictHere),
     shap: (args, firstRow, rowCount) =>
-      shapOn(runtime, args, place, canSplit(), firstRow, rowCount),
+      shapOn(runtime, args, place, runtime.threads > 1, firstRow, rowCount),
     gradients: (args) => gradientsOn(runtime, args, place, aliases, canSplit(), gradientLanes),
     workspace: (args) => new WasmWorkspace(runtime, args, aliases),
   };
@@ -1342,7 +1348,7 @@ async function predictOn(
         r0,
         r1,
       ],
-      inputs: [[x, args.x.byteLength], ...modelRegions, [
+      inputs: [[rowsOfX + r0 * nCols * 4, (r1 - r0) * nCols * 4], ...modelRegions, [
         out + r0 * nOutputs * 4,
         (r1 - r0) * nOutputs * 4,
       ]],
@@ -1387,7 +1393,8 @@ async function shapOn(
   ];
   const cats = args.categories;
   if (cats !== undefined) model.push(cats.splitType, cats.catBegin, cats.catBits);
-  const bounds = ranges(rowCount, runtime.threads, parallel && rowCount >= 8);
+  const minRows = runtime.shared ? MIN_PARALLEL_SHAP_ROWS : MIN_COPIED_PARALLEL_SHAP_ROWS;
+  const bounds = ranges(rowCount, runtime.threads, parallel && rowCount >= minRows);
   const scratchBytes = shapScratchBytes(args.maxDepth);
   // Before anything is allocated: X's rows and their contributions, then the model.
   runtime.checkFits({
@@ -1419,7 +1426,7 @@ async function shapOn(
         r0,
         r1,
       ],
-      inputs: [[x, xRows.byteLength], ...modelRegions, [
+      inputs: [[x + r0 * nCols * 4, (r1 - r0) * nCols * 4], ...modelRegions, [
         out + r0 * width * 8,
         (r1 - r0) * width * 8,
       ]],
