@@ -1,12 +1,13 @@
-// `node bench/browser_bench.mjs [--readme] [--threads 1,2,4]` (also `npm run bench -- --only
-// browser`): the attention and matmul benchmarks, and an XGBClassifier fit called from the
-// page's own thread, in headless Chromium, where users run them.
-// The bundle and the peers come from one origin, the page from another (cross-origin isolated,
-// so threads share memory). Both SIMD builds are measured (relaxed, and the plain build a
-// browser without relaxed SIMD runs) at each thread count (default 1, 2 and 4 up to the host's
-// cores), with onnxruntime-web (SDPA) and tfjs-backend-wasm (matmul), one thread each, in the
-// same page as the baselines. Prints a markdown table; needs a built dist/. ATTENTION_QUICK=1:
-// one round, N = 512 and 1024, a 50k-row fit.
+// `node bench/browser_bench.mjs [--readme] [--threads 1,2,4] [--pages isolated,plain]` (also
+// `npm run bench -- --only browser`): the attention and matmul benchmarks, and an XGBClassifier
+// fit called from the page's own thread, in headless Chromium, where users run them.
+// The bundle and the peers come from one origin, the page from another: once cross-origin
+// isolated (threads share memory), once a plain page without COOP/COEP, as most sites serve
+// (each worker gets copies of its inputs). Both SIMD builds are measured (relaxed, and the plain
+// build a browser without relaxed SIMD runs) at each thread count (default 1, 2 and 4 up to the
+// host's cores), with onnxruntime-web (SDPA) and tfjs-backend-wasm (matmul), one thread each, in
+// the same page as the baselines. Prints a markdown table per page; needs a built dist/.
+// ATTENTION_QUICK=1: one round, N = 512 and 1024, a 50k-row fit.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -47,10 +48,12 @@ const cdn = await serve(async (req, res) => {
 });
 const cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
 
-/** Origin B ("localhost"), the page, cross-origin isolated. */
+/** Origin B ("localhost"), the page: cross-origin isolated unless the query says `isolated=0`. */
 const page = await serve(async (req, res) => {
-  const path = new URL(req.url, "http://x").pathname;
-  const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
+  const url = new URL(req.url, "http://x"), path = url.pathname;
+  const isolation = url.searchParams.get("isolated") === "0" && path === "/"
+    ? {}
+    : { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
   if (path === "/page.js" || path === "/_common.mjs") {
     res.writeHead(200, { "content-type": "text/javascript", ...isolation });
     res.end(await readFile(new URL(path === "/page.js" ? "bench/browser/page.js" : "bench/_common.mjs", root)));
@@ -63,68 +66,85 @@ const page = await serve(async (req, res) => {
 const threadsArg = process.argv.includes("--threads") ? process.argv[process.argv.indexOf("--threads") + 1] : null;
 const threads = threadsArg ?? [1, 2, 4].filter((t) => t === 1 || t <= availableParallelism()).join(",");
 
+const pagesArg = process.argv.includes("--pages") ? process.argv[process.argv.indexOf("--pages") + 1] : null;
+const pages = (pagesArg ?? "isolated,plain").split(",");
+
 const browser = await launchChromium();
-let result;
+const results = [];
 try {
-  const tab = await browser.newPage();
-  const lengths = process.env.ATTENTION_QUICK ? "512,1024" : "512,1024,4096";
-  const rounds = process.env.ATTENTION_QUICK ? 1 : 3;
-  const fitRows = process.env.ATTENTION_QUICK ? 50000 : 200000;
-  await tab.goto(
-    `http://localhost:${page.address().port}/?cdn=${encodeURIComponent(cdnOrigin)}&lengths=${lengths}` +
-      `&threads=${threads}&rounds=${rounds}&fitRows=${fitRows}`,
-  );
-  await tab.waitForFunction(() => globalThis.result, null, { timeout: 15 * 60_000, polling: 1000 });
-  result = await tab.evaluate(() => globalThis.result);
+  for (const kind of pages) {
+    // A fresh tab per page: its own workers, WASM memory and allocator state.
+    const tab = await browser.newPage();
+    const lengths = process.env.ATTENTION_QUICK ? "512,1024" : "512,1024,4096";
+    const rounds = process.env.ATTENTION_QUICK ? 1 : 3;
+    const fitRows = process.env.ATTENTION_QUICK ? 50000 : 200000;
+    await tab.goto(
+      `http://localhost:${page.address().port}/?cdn=${encodeURIComponent(cdnOrigin)}&lengths=${lengths}` +
+        `&threads=${threads}&rounds=${rounds}&fitRows=${fitRows}&isolated=${kind === "plain" ? 0 : 1}`,
+    );
+    await tab.waitForFunction(() => globalThis.result, null, { timeout: 15 * 60_000, polling: 1000 });
+    const result = await tab.evaluate(() => globalThis.result);
+    await tab.close();
+    if (result.error) throw new Error(result.error);
+    results.push(result);
+  }
 } finally {
   await browser.close();
   cdn.close();
   page.close();
 }
-if (result.error) throw new Error(result.error);
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-const chromiumVersion = /Chrome\/([\d.]+)/.exec(result.userAgent)?.[1] ?? "?";
-// Each cell: the median over rounds of GFLOP/s, and the median over rounds of the ratio to the
-// peer measured in the same round.
-const { rounds } = result;
-const cell = (pick, base) =>
-  `${fmt(median(rounds.map(pick)))} (${median(rounds.map((r) => pick(r) / base(r))).toFixed(2)}×)`;
-const header = [
-  "build", "threads", ...result.lengths.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)",
-  `XGBClassifier fit ${result.fitRows / 1000}k × 28: s`,
-];
-const rows = rounds[0].rows.map((r0, i) => [
-  r0.build, r0.threads,
-  ...result.lengths.map((n) => cell((r) => r.rows[i].sdpa[n], (r) => r.ort[n])),
-  cell((r) => r.rows[i].matmul, (r) => r.tfjs.gflops),
-  median(rounds.map((r) => r.rows[i].fitSeconds)).toFixed(2),
-]);
-rows.push([
-  "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–",
-]);
-rows.push([
-  `tfjs-backend-wasm (${rounds[0].tfjs.simd ? "SIMD" : "no SIMD"})`, 1, ...result.lengths.map(() => "–"),
-  cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–",
-]);
-// Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread).
-const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
-  const i = rounds[0].rows.indexOf(r0);
-  const one = rounds[0].rows.findIndex((r) => r.build === r0.build && r.threads === 1);
-  const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[one]))).toFixed(2);
-  return `${r0.build} ${r0.threads}/1 threads: SDPA ${result.lengths.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, ` +
-    `matmul ${ratioOf((x) => x.matmul)}×, fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
-});
-const table = [
-  `| ${header.join(" | ")} |`,
-  `|${header.map(() => "---").join("|")}|`,
-  ...rows.map((r) => `| ${r.join(" | ")} |`),
-].join("\n");
-const text = `Headless Chromium ${chromiumVersion}, page cross-origin isolated (${result.isolated}), bundle and ` +
-  `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³; the fit ` +
-  `(100 rounds, depth 6, 256 bins) called from the page's own thread; medians of ` +
-  `${rounds.length} rounds, each ratio taken within a round.\n\n${table}` +
-  (scaling.length ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.` : "");
+
+/** One page's markdown table and thread-scaling line. */
+function report(result) {
+  const chromiumVersion = /Chrome\/([\d.]+)/.exec(result.userAgent)?.[1] ?? "?";
+  // Each cell: the median over rounds of GFLOP/s, and the median over rounds of the ratio to the
+  // peer measured in the same round.
+  const { rounds } = result;
+  const cell = (pick, base) =>
+    `${fmt(median(rounds.map(pick)))} (${median(rounds.map((r) => pick(r) / base(r))).toFixed(2)}×)`;
+  const header = [
+    "build", "threads", ...result.lengths.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)",
+    `XGBClassifier fit ${result.fitRows / 1000}k × 28: s`,
+  ];
+  const rows = rounds[0].rows.map((r0, i) => [
+    r0.build, r0.threads,
+    ...result.lengths.map((n) => cell((r) => r.rows[i].sdpa[n], (r) => r.ort[n])),
+    cell((r) => r.rows[i].matmul, (r) => r.tfjs.gflops),
+    median(rounds.map((r) => r.rows[i].fitSeconds)).toFixed(2),
+  ]);
+  rows.push([
+    "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–",
+  ]);
+  rows.push([
+    `tfjs-backend-wasm (${rounds[0].tfjs.simd ? "SIMD" : "no SIMD"})`, 1, ...result.lengths.map(() => "–"),
+    cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–",
+  ]);
+  // Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread).
+  const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
+    const i = rounds[0].rows.indexOf(r0);
+    const one = rounds[0].rows.findIndex((r) => r.build === r0.build && r.threads === 1);
+    const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[one]))).toFixed(2);
+    return `${r0.build} ${r0.threads}/1 threads: SDPA ${result.lengths.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, ` +
+      `matmul ${ratioOf((x) => x.matmul)}×, fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
+  });
+  const table = [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+  const where = result.isolated
+    ? "a cross-origin-isolated page (the workers share WASM memory)"
+    : "a plain page without COOP/COEP (each worker gets copies of its inputs; the fit runs in the page's thread alone)";
+  return `Headless Chromium ${chromiumVersion}, ${where}, bundle and ` +
+    `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³; the fit ` +
+    `(100 rounds, depth 6, 256 bins) called from the page's own thread; medians of ` +
+    `${rounds.length} rounds, each ratio taken within a round.\n\n${table}` +
+    (scaling.length ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.` : "");
+}
+
+const text = results.map(report).join("\n\n");
 console.log(text);
 
 if (process.argv.includes("--readme")) {
