@@ -14,6 +14,9 @@ import { fmt, median, medianMs, randomF32, table } from "./_harness.ts";
 
 const H = 8, D = 64, DIM = 64, COMPONENTS = 8, MIXTURE_BATCH = 4096;
 
+/** How long each case runs before it is timed, at each thread count of each round. */
+const WARMUP_MS = 150;
+
 /** Counts init() calls, so that cases bound to a runtime know when to rebind. */
 let epoch = 0;
 
@@ -114,7 +117,12 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
           epoch++;
           current = t;
         }
-        const ms = await medianMs(c.run, { runs: c.runs, warmup: 2, minMs: 0 });
+        // Warm up for a while, not for a count of calls: after init() a fresh runtime's first
+        // few hundred small calls ran 2–10× slower (fresh pages of the allocators' heaps, and
+        // code not yet optimised), which made small cases read 0.7× at one thread count.
+        const warm = performance.now() + WARMUP_MS;
+        while (performance.now() < warm) await c.run();
+        const ms = await medianMs(c.run, { runs: c.runs, warmup: 0, minMs: 0 });
         speed[ci][ti].push(c.unit === "GFLOP/s" ? c.work / ms / 1e6 : c.work / ms);
       }
     }
