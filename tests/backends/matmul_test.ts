@@ -107,19 +107,23 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers", asy
       const big = random([256, 256], 3);
       const out = await matmul(big, big, { backend: "wasm", transposeB: true });
       results.push(out.data);
+      // Past 2^25 multiply-adds a share: each lane's share is cut into tasks of whole
+      // 72-row blocks (three on one thread, two a share on two workers, none on four).
+      const tall = random([700, 400], 4), wide = random([400, 300], 5);
+      results.push((await matmul(tall, wide, { backend: "wasm" })).data);
     } finally {
       await dispose();
     }
   }
-  for (let i = 2; i < results.length; i++) {
-    assert.deepEqual(results[i], results[i % 2], `threads run ${Math.floor(i / 2)} differs`);
+  for (let i = 3; i < results.length; i++) {
+    assert.deepEqual(results[i], results[i % 3], `threads run ${Math.floor(i / 3)} differs`);
   }
 });
 
 Deno.test("matmul() wasm on 2 workers matches the reference", async () => {
   await init({ threads: 2 });
   try {
-    await conformance("wasm", [[130, 257, 70], [256, 128, 200]]);
+    await conformance("wasm", [[130, 257, 70], [256, 128, 200], [700, 300, 400]]);
   } finally {
     await dispose();
   }

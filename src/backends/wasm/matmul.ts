@@ -15,35 +15,92 @@ import { type Task, touchPages, type WasmRuntime } from "../../runtime/_wasm.ts"
 const MIN_PARALLEL_WORK = 1 << 23;
 
 /**
- * Rows of C per task: a multiple of the micro-kernel's 4 rows; one task per thread where this
- * thread takes a share (WasmRuntime.runSharing) or where memory is copied (every task carries
- * all of packed B to its worker, and each is a message round trip), else ~2 per worker.
+ * Rows of C per share of a call: a multiple of the micro-kernel's 4 rows; for a split call, one
+ * share per thread where this thread takes one (WasmRuntime.runSharing) or where memory is copied
+ * (every task carries all of packed B to its worker, and each is a message round trip), else ~2
+ * per worker.
  */
-function rowsPerTask(m: number, runtime: WasmRuntime, work: number): number {
+function rowsPerShare(m: number, runtime: WasmRuntime, work: number): number {
   const threads = runtime.threads;
   if (threads === 1 || work < MIN_PARALLEL_WORK) return m;
-  const tasks = runtime.sharing || !runtime.shared ? threads : threads * 2;
-  return Math.max(4, Math.ceil(m / tasks / 4) * 4);
+  const shares = runtime.sharing || !runtime.shared ? threads : threads * 2;
+  return Math.max(4, Math.ceil(m / shares / 4) * 4);
+}
+
+/**
+ * At most this many multiply-adds (2^25) a task while a runtime is cold (its first
+ * COLD_WORK multiply-adds of matmul), where tasks run in place (this thread, or shared memory):
+ * a long share is then cut into several kernel calls. V8 first runs a module's functions in its
+ * baseline tier and optimises a hot one in the background, but a call already running keeps the
+ * baseline code to its end; a task that starts later runs the optimised code. Measured (Deno, a
+ * fresh process's first 1024³ product): one thread 237–246 ms as one task, 127–133 ms in tasks
+ * of 2^25, 145–174 ms in tasks of 2^27–2^28; two threads 276–278 against 98–110 ms. Warm, such
+ * tasks cost 3–7% (Chromium, 1024³: 57.9 → 61.6 ms on one thread, 37.3 → 39.9 on two; each
+ * task streams all of packed B again), so warm runtimes keep one task a share.
+ */
+const MAX_TASK_WORK = 1 << 25;
+/** Multiply-adds after which a runtime's matmul kernel counts as optimised (four 1024³). */
+const COLD_WORK = 2 ** 32;
+/** Rows of A that assembly/matmul.ts packs and runs against each block of B (its MC). */
+const BLOCK_ROWS = 72;
+
+/**
+ * The row ranges of C, one per task, in the order they are dealt: one a share, or while `cold`
+ * each share of `step` rows cut into the same number of chunks, whole blocks of BLOCK_ROWS (a
+ * shorter task streams B once for fewer rows: 32-row tasks ran a 1024³ product 4–8% slower)
+ * within MAX_TASK_WORK, chunk c of every share before chunk c + 1, so that task i still runs
+ * where share i mod shares does (a share shorter than the others ends in empty ranges). Copied
+ * memory keeps one task a share (each carries all of packed B).
+ */
+function taskRows(
+  m: number,
+  n: number,
+  k: number,
+  step: number,
+  runtime: WasmRuntime,
+  cold: boolean,
+) {
+  const shares = Math.ceil(m / step);
+  const inPlace = runtime.shared || runtime.threads === 1;
+  const pieces = cold && inPlace ? Math.ceil((step * n * k) / MAX_TASK_WORK) : 1;
+  const chunk = pieces <= 1
+    ? step
+    : Math.max(BLOCK_ROWS, Math.ceil(step / pieces / BLOCK_ROWS) * BLOCK_ROWS);
+  const ranges: { rows: [number, number]; share: number }[] = [];
+  for (let c = 0; c * chunk < step; c++) {
+    for (let share = 0; share < shares; share++) {
+      const end = Math.min(m, (share + 1) * step);
+      const r0 = Math.min(end, share * step + c * chunk);
+      ranges.push({ rows: [r0, Math.min(end, r0 + chunk)], share });
+    }
+  }
+  return { shares, ranges };
 }
 
 export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
+  /** Multiply-adds this runtime's matmul calls have started (see COLD_WORK). */
+  let work = 0;
   return {
     name: "wasm",
-    matmul: (args) => matmulOn(runtime, args),
+    matmul: (args) => {
+      const cold = work < COLD_WORK;
+      work += args.m * args.n * args.k;
+      return matmulOn(runtime, args, cold);
+    },
   };
 }
 
-async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
+async function matmulOn(runtime: WasmRuntime, args: MatmulArgs, cold: boolean): Promise<void> {
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
-  const step = rowsPerTask(m, runtime, m * n * k);
-  const taskCount = Math.ceil(m / step);
-  // Each task packs its blocks of A into its own scratch.
+  const step = rowsPerShare(m, runtime, m * n * k);
+  const { shares, ranges } = taskRows(m, n, k, step, runtime, cold);
+  // Each share packs its blocks of A into its own scratch (its tasks run one after another).
   const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
   // Before anything is allocated: b is copied, then packed (about twice its size in all).
   runtime.checkFits({
-    a: args.a.byteLength + taskCount * scratchBytes,
+    a: args.a.byteLength + shares * scratchBytes,
     b: args.b.byteLength + packedBytes,
     [beta === 0 ? "output" : "c"]: m * n * 4,
   });
@@ -54,13 +111,11 @@ async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
     const c = beta === 0 ? s.alloc(m * n * 4) : s.put(args.c);
     runtime.call("matmul_pack_b_f32", b, packed, k, n, transposeB ? 1 : n, transposeB ? k : 1);
     const [strideRow, strideK] = transposeA ? [1, m] : [k, 1];
-    const scratch = s.alloc(scratchBytes * taskCount);
-    const tasks: Task[] = [];
-    for (let r0 = 0, t = 0; r0 < m; r0 += step, t++) {
-      const r1 = Math.min(m, r0 + step);
+    const scratch = s.alloc(scratchBytes * shares);
+    const tasks: Task[] = ranges.map(({ rows: [r0, r1], share }) => {
       const rowsOfC: [number, number] = [c + r0 * n * 4, (r1 - r0) * n * 4];
-      const taskScratch = scratch + t * scratchBytes;
-      tasks.push({
+      const taskScratch = scratch + share * scratchBytes;
+      return {
         kernel: "matmul_rows_f32",
         args: [a, packed, c, n, k, r0, r1, strideRow, strideK, alpha, beta, taskScratch],
         scratch: [[taskScratch, scratchBytes]],
@@ -70,8 +125,8 @@ async function matmulOn(runtime: WasmRuntime, args: MatmulArgs): Promise<void> {
           ...(beta === 0 ? [] : [rowsOfC]),
         ],
         outputs: [rowsOfC],
-      });
-    }
+      };
+    });
     // The output's pages (a fresh array) took 0.45 ms of a 5.5 ms 512³ product here: touched
     // while the workers compute.
     await s.runSharing(tasks, beta === 0 ? () => touchPages(args.c) : undefined);
