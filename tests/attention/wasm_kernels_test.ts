@@ -5,9 +5,8 @@
 import assert from "node:assert/strict";
 import { dispose, init } from "../../src/runtime/mod.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
-import { WasmRuntime } from "../../src/runtime/_wasm.ts";
-import { loadWasmModule } from "../../src/runtime/_assets.ts";
-import { detectFeatures } from "../../src/runtime/_features.ts";
+import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { wasmRuntimeOf } from "../_wasm_runtime.ts";
 import type { AttentionKernels } from "../../src/backends/attention.ts";
 import { wasmAttention } from "../../src/backends/wasm/attention.ts";
 import {
@@ -63,12 +62,7 @@ Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 worke
     }
   }
   // Workers on private memories: each task's input regions are copied in and outputs back.
-  const copied = await WasmRuntime.create({
-    module: await loadWasmModule("relaxed"),
-    variant: "relaxed",
-    threads: 2,
-    features: await detectFeatures(),
-  });
+  const copied = await wasmRuntimeOf("relaxed", 2);
   try {
     results.push(await computeAll(wasmAttention(copied)));
   } finally {

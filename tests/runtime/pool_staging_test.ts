@@ -5,9 +5,8 @@
  * overlapping on the same workers, all land where they should.
  */
 import assert from "node:assert/strict";
-import { loadWasmModule } from "../../src/runtime/_assets.ts";
-import { detectFeatures } from "../../src/runtime/_features.ts";
-import { type Task, WasmRuntime } from "../../src/runtime/_wasm.ts";
+import type { Task } from "../../src/runtime/_wasm.ts";
+import { wasmRuntimeOf } from "../_wasm_runtime.ts";
 
 /** y[0 .. n) = y + c·ones: reads y and ones, writes y. */
 function addTask(y: number, ones: number, n: number, c: number): Task {
@@ -20,12 +19,7 @@ function addTask(y: number, ones: number, n: number, c: number): Task {
 }
 
 Deno.test("pool (copied memory): staging buffers grow with the tasks, and overlapping calls each get their own", async () => {
-  const rt = await WasmRuntime.create({
-    module: await loadWasmModule("simd"),
-    variant: "simd",
-    threads: 2,
-    features: await detectFeatures(),
-  });
+  const rt = await wasmRuntimeOf("simd", 2);
   try {
     assert.equal(rt.shared, false);
     const most = 300_000;

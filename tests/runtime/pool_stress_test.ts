@@ -12,9 +12,8 @@
  * POOL_STRESS_ROUNDS overrides it; POOL_STRESS_MEASURE stops at and prints the first catch.
  */
 import assert from "node:assert/strict";
-import { loadWasmModule } from "../../src/runtime/_assets.ts";
-import { detectFeatures } from "../../src/runtime/_features.ts";
-import { type Task, WasmRuntime } from "../../src/runtime/_wasm.ts";
+import type { Task, WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { wasmRuntimeOf } from "../_wasm_runtime.ts";
 import { startBusyCore } from "./_busy.ts";
 
 const ROUNDS = Number(Deno.env.get("POOL_STRESS_ROUNDS") ?? 30);
@@ -135,13 +134,8 @@ async function stress(rt: WasmRuntime, seed: number): Promise<string[]> {
   return s.problems;
 }
 
-async function runtime(variant: "simd-shared" | "simd"): Promise<WasmRuntime> {
-  return await WasmRuntime.create({
-    module: await loadWasmModule(variant),
-    variant,
-    threads: 2,
-    features: await detectFeatures(),
-  });
+function runtime(variant: "simd-shared" | "simd"): Promise<WasmRuntime> {
+  return wasmRuntimeOf(variant, 2);
 }
 
 Deno.test("pool: overlapping calls with failing tasks never write after they settle (shared memory)", async () => {

@@ -22,9 +22,8 @@ import {
   XGBRegressor,
 } from "../../src/mod.ts";
 import { setWasmMaximumPages, wasmRuntime } from "../../src/runtime/runtime.ts";
-import { loadWasmModule } from "../../src/runtime/_assets.ts";
-import { detectFeatures } from "../../src/runtime/_features.ts";
-import { MAXIMUM_PAGES, WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { MAXIMUM_PAGES } from "../../src/runtime/_wasm.ts";
+import { wasmRuntimeOf } from "../_wasm_runtime.ts";
 
 /** 64 pages of 64 KiB: 4 MiB, of which the heap holds 4 MiB − 64 KiB. */
 const PAGES = 64;
@@ -216,12 +215,7 @@ for (const threads of [1, 2]) {
 }
 
 Deno.test("too big for WASM memory: at the real maximum, the check is exact arithmetic", async () => {
-  const rt = await WasmRuntime.create({
-    module: await loadWasmModule("simd"),
-    variant: "simd",
-    threads: 1,
-    features: await detectFeatures(),
-  });
+  const rt = await wasmRuntimeOf("simd", 1);
   const capacity = MAXIMUM_PAGES * 65536 - 65536;
   assert.equal(rt.heap.capacity, capacity);
   rt.checkFits({ q: capacity / 2, k: capacity / 2 });

@@ -12,9 +12,7 @@ import { Rng } from "../../src/_random.ts";
 import { GradientBoostingClassifier, XGBClassifier, XGBRegressor } from "../../src/trees/mod.ts";
 import { CONFORMANCE } from "./_kernel_conformance.ts";
 import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
-import { loadWasmModule } from "../../src/runtime/_assets.ts";
-import { detectFeatures } from "../../src/runtime/_features.ts";
-import { WasmRuntime } from "../../src/runtime/_wasm.ts";
+import { wasmRuntimeOf } from "../_wasm_runtime.ts";
 
 for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const) {
   Deno.test(`trees kernels (wasm, ${threads} thread(s), ${relaxedSimd ? "relaxed" : "plain"} SIMD) match the reference`, async (t) => {
@@ -31,12 +29,7 @@ for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const
 // A page without cross-origin isolation: no shared memory, so predictions and SHAP values go to
 // the workers with copies of their rows and of the model (fits stay in the calling thread).
 Deno.test("trees kernels on copied memory (2 workers, no shared memory) match the reference", async (t) => {
-  const runtime = await WasmRuntime.create({
-    module: await loadWasmModule("simd"),
-    variant: "simd",
-    threads: 2,
-    features: await detectFeatures(),
-  });
+  const runtime = await wasmRuntimeOf("simd", 2);
   try {
     assert.equal(runtime.shared, false);
     const kernels = wasmTrees(runtime);

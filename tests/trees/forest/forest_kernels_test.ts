@@ -6,9 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { dispose, init } from "../../../src/runtime/mod.ts";
-import { WasmRuntime } from "../../../src/runtime/_wasm.ts";
-import { loadWasmModule } from "../../../src/runtime/_assets.ts";
-import { detectFeatures } from "../../../src/runtime/_features.ts";
+import { wasmRuntimeOf } from "../../_wasm_runtime.ts";
 import { wasmForest } from "../../../src/backends/wasm/forest.ts";
 import { FOREST } from "../../../src/backends/_families.ts";
 import { selectKernels } from "../../../src/backends/_select.ts";
@@ -284,12 +282,7 @@ Deno.test("forest kernels (wasm) grow the reference's trees bit for bit on 1, 2 
     }
   }
   // Workers on private memories: each tree's inputs are copied in and its nodes back.
-  const copied = await WasmRuntime.create({
-    module: await loadWasmModule("simd"),
-    variant: "simd",
-    threads: 2,
-    features: await detectFeatures(),
-  });
+  const copied = await wasmRuntimeOf("simd", 2);
   try {
     check(await growAll(wasmForest(copied), sizes), "2 workers on copied memory");
   } finally {
