@@ -117,9 +117,10 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
           epoch++;
           current = t;
         }
-        // Warm up for a while, not for a count of calls: after init() a fresh runtime's first
-        // few hundred small calls ran 2–10× slower (fresh pages of the allocators' heaps, and
-        // code not yet optimised), which made small cases read 0.7× at one thread count.
+        // Warm up for a while, not for a count of calls: a process's first ~250 small calls
+        // allocated their outputs from fresh heap pages (a 36 KiB output 108–132 µs, later
+        // 3 µs). Sub-millisecond cases still move with the allocator's state (README, "Fresh
+        // output arrays and page faults").
         const warm = performance.now() + WARMUP_MS;
         while (performance.now() < warm) await c.run();
         const ms = await medianMs(c.run, { runs: c.runs, warmup: 0, minMs: 0 });
