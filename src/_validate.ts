@@ -107,6 +107,43 @@ export function checkOptions(name: string, opts: unknown, known: readonly string
   }
 }
 
+/** Whether two views share any byte of memory. */
+export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * The array a call writes its `length` results into: `lent` when the caller lent one, else a
+ * fresh array. A lent array must be a Float32Array of exactly `length` values sharing no memory
+ * with any of `inputs` (which the kernels read while they write the results).
+ *
+ * @throws {TypeError} When `lent` is not a Float32Array.
+ * @throws {RangeError} When its length differs or it overlaps one of `inputs`.
+ */
+export function outputArray(
+  name: string,
+  lent: unknown,
+  length: number,
+  inputs: Record<string, ArrayBufferView | null | undefined>,
+): Float32Array {
+  if (lent === undefined) return new Float32Array(length);
+  if (!(lent instanceof Float32Array)) {
+    throw new TypeError(`Expected "${name}" to be a Float32Array but found ${show(lent)}`);
+  }
+  if (lent.length !== length) {
+    throw new RangeError(
+      `Expected "${name}" to hold ${length} values (the result's) but found ${lent.length}`,
+    );
+  }
+  for (const [input, view] of Object.entries(inputs)) {
+    if (view != null && overlaps(lent, view)) {
+      throw new RangeError(`Expected "${name}" to share no memory with "${input}"`);
+    }
+  }
+  return lent;
+}
+
 /**
  * Converts a Matrix (rank-2 Tensor or array of rows) to row-major float32 with its dimensions.
  * The Tensor's data is shared, not copied.

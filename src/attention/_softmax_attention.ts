@@ -4,9 +4,15 @@
  *
  * @module
  */
-import { checkBackend, checkBoolean, checkNumber, checkOptions } from "../_validate.ts";
+import {
+  checkBackend,
+  checkBoolean,
+  checkNumber,
+  checkOptions,
+  outputArray,
+} from "../_validate.ts";
 import type { FlashForwardArgs } from "../backends/attention.ts";
-import { type Backend, type Tensor, zeros } from "../tensor.ts";
+import type { Backend, Tensor } from "../tensor.ts";
 import { attentionKernels } from "./_kernels.ts";
 import { additiveStrides, checkQueryKeyValue } from "./_shapes.ts";
 
@@ -22,11 +28,17 @@ export interface ScaledDotProductAttentionOptions {
    * as -Infinity too.
    */
   mask?: Tensor;
+  /**
+   * B·H·Nq·Dv values to write the output into, which the returned tensor then holds (as
+   * PyTorch's `out=`): repeated calls reuse one array instead of a fresh one a call, whose pages
+   * the host must fault in. It must not share memory with `q`, `k`, `v` or the mask.
+   */
+  out?: Float32Array;
   /** Where to run. Default "auto". */
   backend?: Backend;
 }
 
-const OPTIONS = ["causal", "scale", "mask", "backend"] as const;
+const OPTIONS = ["causal", "scale", "mask", "out", "backend"] as const;
 
 /** Rows of queries per work item: small enough to spread short sequences over threads. */
 export const FLASH_QUERY_BLOCK = 64;
@@ -52,7 +64,15 @@ export async function runSoftmaxAttention(
     [batch, heads, queryLength, keyLength],
     "[B, H, Nq, Nk]",
   );
-  const output = zeros([batch, heads, queryLength, valueDim]);
+  const output: Tensor = {
+    data: outputArray("opts.out", opts?.out, batch * heads * queryLength * valueDim, {
+      q: q.data,
+      k: k.data,
+      v: v.data,
+      "opts.mask": mask?.data,
+    }),
+    shape: [batch, heads, queryLength, valueDim],
+  };
   const logSumExp: Tensor | null = withLse
     ? { data: new Float32Array(batch * heads * queryLength), shape: [batch, heads, queryLength] }
     : null;

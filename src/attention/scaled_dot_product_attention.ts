@@ -30,9 +30,9 @@ export type { ScaledDotProductAttentionOptions } from "./_softmax_attention.ts";
  * @param k Keys, [B, Hkv, Nk, D] with H % Hkv == 0.
  * @param v Values, [B, Hkv, Nk, Dv]; Dv may differ from D.
  * @param opts `causal` (default false), `scale` (default 1/√D), `mask` (additive, broadcast
- *   right-aligned to [B|1, H|1, Nq|1, Nk]; may hold -Infinity, not NaN or +Infinity),
- *   `backend` (default "auto").
- * @returns The attention output, [B, H, Nq, Dv].
+ *   right-aligned to [B|1, H|1, Nq|1, Nk]; may hold -Infinity, not NaN or +Infinity), `out`
+ *   (a Float32Array of B·H·Nq·Dv values to write into), `backend` (default "auto").
+ * @returns The attention output, [B, H, Nq, Dv]: over `opts.out` when given, else a new array.
  * @throws {TypeError} If an argument has the wrong type (the message names it).
  * @throws {RangeError} If shapes disagree, a mask does not broadcast or holds NaN/+Infinity,
  *   an option is unknown, or the backend is not available.

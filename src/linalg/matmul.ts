@@ -2,7 +2,15 @@
  * @module
  */
 import type { Backend, Tensor } from "../tensor.ts";
-import { checkBackend, checkBoolean, checkNumber, checkOptions, checkTensor } from "../_validate.ts";
+import {
+  checkBackend,
+  checkBoolean,
+  checkNumber,
+  checkOptions,
+  checkTensor,
+  outputArray,
+  overlaps,
+} from "../_validate.ts";
 import { selectKernels } from "../backends/_select.ts";
 import { MATMUL } from "../backends/_families.ts";
 
@@ -16,19 +24,28 @@ export interface MatmulOptions {
   alpha?: number;
   /** Scale of `c` added to the result (default 0; needs `c`). */
   beta?: number;
-  /** M×N addend for beta; it is read, never written. */
+  /** M×N addend for beta; it is read, never written (unless it is also `out`). */
   c?: Tensor;
+  /**
+   * M·N values to write the product into, which the returned tensor then holds (as PyTorch's
+   * `out=`): a loop of products reuses one array instead of a fresh one a call, whose pages the
+   * host must fault in (see the README's "Fresh output arrays and page faults"). It must not
+   * share memory with `a` or `b`; it may be `c.data` itself (C ← alpha·A·B + beta·C in place).
+   */
+  out?: Float32Array;
   backend?: Backend;
 }
 
-const OPTIONS = ["transposeA", "transposeB", "alpha", "beta", "c", "backend"] as const;
+const OPTIONS = ["transposeA", "transposeB", "alpha", "beta", "c", "out", "backend"] as const;
 
 /**
  * Matrix product alpha · op(A) · op(B) + beta · C of float32 matrices.
  *
  * @param a M×K (K×M with `transposeA`).
  * @param b K×N (N×K with `transposeB`).
- * @returns A new M×N tensor; the inputs are left unchanged.
+ * @returns An M×N tensor over `opts.out` when given, else over a new array; the inputs are left
+ * unchanged (but `c` when it is `out`). Where a call fails after its checks (WASM memory that
+ * cannot grow), a lent `out` may have been written.
  * @throws {TypeError} When an argument is not a Tensor with Float32Array data.
  * @throws {RangeError} When shapes do not agree or an option is unknown or out of range.
  * @example
@@ -60,21 +77,26 @@ export async function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Pr
       `Expected "b" to have ${k} rows (the columns of op(a)) but op(b) has shape [${kb}, ${n}]`,
     );
   }
-  const out = new Float32Array(m * n);
   if (beta !== 0) {
     if (opts.c === undefined) throw new TypeError(`Expected "c" to be a Tensor when "beta" is ${beta}`);
     checkTensor("c", opts.c, 2);
     if (opts.c.shape[0] !== m || opts.c.shape[1] !== n) {
       throw new RangeError(`Expected "c" to have shape [${m}, ${n}] but found [${opts.c.shape.join(", ")}]`);
     }
-    out.set(opts.c.data);
   } else if (opts.c !== undefined) {
     checkTensor("c", opts.c, 2);
   }
+  const out = outputArray("out", opts.out, m * n, { a: a.data, b: b.data });
+  const c = beta === 0 ? null : opts.c!.data;
+  const inPlace = c !== null && c.buffer === out.buffer && c.byteOffset === out.byteOffset;
+  if (c !== null && !inPlace && overlaps(out, c)) {
+    throw new RangeError(`Expected "out" to be "c.data" itself or to share no memory with it`);
+  }
   const kernels = await selectKernels(MATMUL, opts.backend, {
     flops: 2 * m * n * k,
-    inputs: [a.data, b.data, beta === 0 ? null : out],
+    inputs: [a.data, b.data, c],
   });
+  if (c !== null && !inPlace) out.set(c);
   await kernels.matmul({ a: a.data, b: b.data, c: out, m, n, k, transposeA, transposeB, alpha, beta });
   return { data: out, shape: [m, n] };
 }

@@ -184,3 +184,59 @@ Deno.test("scaledDotProductAttention() rejects bad options naming the option", a
   await assertRejectsNaming(() => sdpa({ mask: nanMask }), RangeError, "opts.mask");
   await assertRejectsNaming(() => sdpa({ backend: "metal" }), RangeError, "opts.backend");
 });
+
+testBackends(
+  "scaledDotProductAttention() writes into a lent out the bits of a fresh output",
+  async (backend) => {
+    // Nq > Nk with causal alignment leaves the first queries without keys; the mask hides a
+    // whole row: both must still come out as zeros in a NaN-filled out.
+    const { q, k, v } = randomQkv([2, 4, 2, 19, 13, 16, 12], 21);
+    const mask = randomTensor([19, 13], 22);
+    mask.data.fill(-Infinity, 13 * 15, 13 * 16);
+    for (const causal of [false, true]) {
+      const fresh = await scaledDotProductAttention(q, k, v, { causal, mask, backend });
+      const out = new Float32Array(2 * 4 * 19 * 12).fill(NaN);
+      const lent = await scaledDotProductAttention(q, k, v, { causal, mask, backend, out });
+      assert.equal(lent.data, out);
+      assert.deepEqual(lent.shape, [2, 4, 19, 12]);
+      assertSameBits(out, fresh.data);
+    }
+  },
+);
+
+Deno.test("scaledDotProductAttention() into lent out: same bits on 1 and 2 threads", async () => {
+  const { q, k, v } = randomQkv([1, 8, 4, 300, 300, 32, 32], 23);
+  const outs: Float32Array[] = [];
+  for (const threads of [1, 2]) {
+    await init({ threads });
+    try {
+      const out = new Float32Array(8 * 300 * 32).fill(NaN);
+      outs.push((await scaledDotProductAttention(q, k, v, { out, backend: "wasm" })).data);
+    } finally {
+      await dispose();
+    }
+  }
+  assertSameBits(outs[1], outs[0]);
+});
+
+Deno.test("scaledDotProductAttention() rejects a bad opts.out, naming it, untouched", async () => {
+  const { q, k, v } = randomQkv([1, 2, 1, 3, 5, 8, 6], 1);
+  const sdpa = (out: unknown) => scaledDotProductAttention(q, k, v, { out: out as Float32Array });
+  await assertRejectsNaming(() => sdpa([0]), TypeError, "opts.out");
+  await assertRejectsNaming(() => sdpa(new Float32Array(35)), RangeError, "opts.out");
+  const sdpaInto = (q: Tensor, out: Float32Array) => scaledDotProductAttention(q, k, v, { out });
+  const room = new Float32Array(q.data.length + 36).fill(5);
+  room.set(q.data);
+  const sharesQ = { data: room.subarray(0, q.data.length), shape: q.shape };
+  await assert.rejects(
+    () => sdpaInto(sharesQ, room.subarray(q.data.length - 1, q.data.length + 35)),
+    { name: "RangeError", message: /"opts.out" to share no memory with "q"/ },
+  );
+  assert.deepEqual([...room.subarray(q.data.length)], Array(36).fill(5));
+  const maskRoom = new Float32Array(60);
+  const mask = { data: maskRoom.subarray(40, 55), shape: [3, 5] };
+  await assert.rejects(
+    () => scaledDotProductAttention(q, k, v, { mask, out: maskRoom.subarray(10, 46) }),
+    { name: "RangeError", message: /"opts.out" to share no memory with "opts.mask"/ },
+  );
+});
