@@ -106,20 +106,21 @@ function report(result) {
     `${fmt(median(rounds.map(pick)))} (${median(rounds.map((r) => pick(r) / base(r))).toFixed(2)}×)`;
   const header = [
     "build", "threads", ...result.lengths.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)",
-    `XGBClassifier fit ${result.fitRows / 1000}k × 28: s`,
+    "matmul 512³ into `out`: GFLOP/s (× tfjs-wasm)", `XGBClassifier fit ${result.fitRows / 1000}k × 28: s`,
   ];
   const rows = rounds[0].rows.map((r0, i) => [
     r0.build, r0.threads,
     ...result.lengths.map((n) => cell((r) => r.rows[i].sdpa[n], (r) => r.ort[n])),
     cell((r) => r.rows[i].matmul, (r) => r.tfjs.gflops),
+    cell((r) => r.rows[i].matmulOut, (r) => r.tfjs.gflops),
     median(rounds.map((r) => r.rows[i].fitSeconds)).toFixed(2),
   ]);
   rows.push([
-    "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–",
+    "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–", "–",
   ]);
   rows.push([
     `tfjs-backend-wasm (${rounds[0].tfjs.simd ? "SIMD" : "no SIMD"})`, 1, ...result.lengths.map(() => "–"),
-    cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–",
+    cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–", "–",
   ]);
   // Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread).
   const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
@@ -127,7 +128,7 @@ function report(result) {
     const one = rounds[0].rows.findIndex((r) => r.build === r0.build && r.threads === 1);
     const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[one]))).toFixed(2);
     return `${r0.build} ${r0.threads}/1 threads: SDPA ${result.lengths.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, ` +
-      `matmul ${ratioOf((x) => x.matmul)}×, fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
+      `matmul ${ratioOf((x) => x.matmul)}× (into \`out\` ${ratioOf((x) => x.matmulOut)}×), fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
   });
   const table = [
     `| ${header.join(" | ")} |`,
@@ -138,7 +139,8 @@ function report(result) {
     ? "a cross-origin-isolated page (the workers share WASM memory)"
     : "a plain page without COOP/COEP (each worker gets copies of its inputs; the fit runs in the page's thread alone)";
   return `Headless Chromium ${chromiumVersion}, ${where}, bundle and ` +
-    `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³; the fit ` +
+    `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³ (tfjs's ` +
+    `\`dataSync()\` copies its result into a fresh array, as Tessera's call without \`out\` does); the fit ` +
     `(100 rounds, depth 6, 256 bins) called from the page's own thread; medians of ` +
     `${rounds.length} rounds, each ratio taken within a round.\n\n${table}` +
     (scaling.length ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.` : "");

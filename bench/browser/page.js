@@ -1,4 +1,5 @@
-// The Chromium benchmark page (bench/browser_bench.mjs serves it): Tessera's SDPA, matmul and an
+// The Chromium benchmark page (bench/browser_bench.mjs serves it): Tessera's SDPA, matmul (into a
+// fresh result and into an array lent as `out`) and an
 // XGBClassifier fit (on the page's own thread, as a page calls it) on the relaxed- and
 // plain-SIMD builds at each thread count of `threads`, against
 // onnxruntime-web (one thread, MatMul→Softmax→MatMul graph) for SDPA and tfjs-backend-wasm (one
@@ -48,6 +49,10 @@ async function tessera(tessera) {
       }
       const a = { data: random(M * M, 1), shape: [M, M] }, b = { data: random(M * M, 2), shape: [M, M] };
       row.matmul = (2 * M ** 3) / (await medianMs(() => tessera.matmul(a, b, { backend: "wasm" }))) / 1e6;
+      // The same product written into one array lent as `out` (no fresh output to fault in).
+      const out = new Float32Array(M * M);
+      const intoOut = () => tessera.matmul(a, b, { backend: "wasm", out });
+      row.matmulOut = (2 * M ** 3) / (await medianMs(intoOut)) / 1e6;
       // One fit per round (100 rounds, depth 6, 256 bins), after a small one that warms up.
       const params = { nEstimators: 100, maxDepth: 6, learningRate: 0.3, maxBin: 256, backend: "wasm" };
       await new tessera.XGBClassifier({ ...params, nEstimators: 3 }).fit(

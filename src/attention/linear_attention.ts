@@ -3,9 +3,15 @@
  *
  * @module
  */
-import { checkBackend, checkBoolean, checkChoice, checkOptions } from "../_validate.ts";
+import {
+  checkBackend,
+  checkBoolean,
+  checkChoice,
+  checkOptions,
+  outputArray,
+} from "../_validate.ts";
 import { FEATURE_MAP_CODES, type LinearForwardArgs } from "../backends/attention.ts";
-import { type Backend, type Tensor, zeros } from "../tensor.ts";
+import type { Backend, Tensor } from "../tensor.ts";
 import { attentionKernels } from "./_kernels.ts";
 import { checkQueryKeyValue } from "./_shapes.ts";
 
@@ -15,11 +21,16 @@ export interface LinearAttentionOptions {
   causal?: boolean;
   /** The feature map φ applied to queries and keys. Default "elu+1". */
   featureMap?: "elu+1" | "relu";
+  /**
+   * B·H·Nq·Dv values to write the output into, which the returned tensor then holds (see
+   * ScaledDotProductAttentionOptions.out); it must not share memory with `q`, `k` or `v`.
+   */
+  out?: Float32Array;
   /** Where to run. Default "auto". */
   backend?: Backend;
 }
 
-const OPTIONS = ["causal", "featureMap", "backend"] as const;
+const OPTIONS = ["causal", "featureMap", "out", "backend"] as const;
 const FEATURE_MAPS = Object.keys(FEATURE_MAP_CODES) as (keyof typeof FEATURE_MAP_CODES)[];
 
 /** Rows per chunk of the causal prefix-sum form. */
@@ -43,8 +54,8 @@ const LINEAR_CHUNK = 64;
  * @param k Keys, [B, Hkv, Nk, D] with H % Hkv == 0.
  * @param v Values, [B, Hkv, Nk, Dv].
  * @param opts `causal` (default false; needs Nq == Nk), `featureMap` ("elu+1" default, or
- *   "relu"), `backend` (default "auto").
- * @returns The attention output, [B, H, Nq, Dv].
+ *   "relu"), `out` (B·H·Nq·Dv values to write into), `backend` (default "auto").
+ * @returns The attention output, [B, H, Nq, Dv]: over `opts.out` when given, else a new array.
  * @throws {TypeError} If an argument has the wrong type (the message names it).
  * @throws {RangeError} If shapes disagree, causal lengths differ, an option is unknown or
  *   out of range, or the backend is not available.
@@ -79,7 +90,14 @@ export async function linearAttention(
       `Expected "k" to have the sequence length of "q" (${queryLength}) when causal but found ${keyLength}`,
     );
   }
-  const output = zeros([batch, heads, queryLength, valueDim]);
+  const output: Tensor = {
+    data: outputArray("opts.out", opts?.out, batch * heads * queryLength * valueDim, {
+      q: q.data,
+      k: k.data,
+      v: v.data,
+    }),
+    shape: [batch, heads, queryLength, valueDim],
+  };
   const args: LinearForwardArgs = {
     ...shape,
     q: q.data,

@@ -9,9 +9,10 @@ import {
   checkNumber,
   checkOptions,
   checkTensor,
+  outputArray,
 } from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
-import { type Backend, type Tensor, zeros } from "../tensor.ts";
+import type { Backend, Tensor } from "../tensor.ts";
 import { attentionKernels } from "./_kernels.ts";
 import { additiveStrides, checkQueryKeyValue } from "./_shapes.ts";
 
@@ -31,11 +32,16 @@ export interface MixedChunkAttentionOptions {
    * any entry below -1e30). Default none.
    */
   bias?: Tensor;
+  /**
+   * B·H·N·Dv values to write the output into, which the returned tensor then holds (see
+   * ScaledDotProductAttentionOptions.out); it must not share memory with any input.
+   */
+  out?: Float32Array;
   /** Where to run. Default "auto". */
   backend?: Backend;
 }
 
-const OPTIONS = ["chunkSize", "causal", "linQ", "linK", "bias", "backend"] as const;
+const OPTIONS = ["chunkSize", "causal", "linQ", "linK", "bias", "out", "backend"] as const;
 
 /**
  * Mixed-chunk attention from FLASH (Hua et al. 2022, "Transformer Quality in Linear Time").
@@ -57,8 +63,8 @@ const OPTIONS = ["chunkSize", "causal", "linQ", "linK", "bias", "backend"] as co
  * @param q Queries of the local part, [B, H, N, D].
  * @param k Keys of the local part, [B, Hkv, N, D] with H % Hkv == 0.
  * @param v Values, [B, Hkv, N, Dv].
- * @param opts `chunkSize` (required), `causal`, `linQ`, `linK`, `bias`, `backend`.
- * @returns The output, [B, H, N, Dv].
+ * @param opts `chunkSize` (required), `causal`, `linQ`, `linK`, `bias`, `out`, `backend`.
+ * @returns The output, [B, H, N, Dv]: over `opts.out` when given, else a new array.
  * @throws {TypeError} If an argument has the wrong type (the message names it).
  * @throws {RangeError} If shapes disagree, `chunkSize` is not an integer >= 1, an option is
  *   unknown, or the backend is not available.
@@ -106,7 +112,17 @@ export async function mixedChunkAttention(
     [batch, heads, chunkSize, chunkSize],
     "[B, H, C, C]",
   );
-  const output = zeros([batch, heads, length, valueDim]);
+  const output: Tensor = {
+    data: outputArray("opts.out", opts.out, batch * heads * length * valueDim, {
+      q: q.data,
+      k: k.data,
+      v: v.data,
+      "opts.linQ": linQ.data,
+      "opts.linK": linK.data,
+      "opts.bias": bias?.data,
+    }),
+    shape: [batch, heads, length, valueDim],
+  };
   const args: MixedChunkArgs = {
     ...shape,
     length,

@@ -52,3 +52,20 @@ Deno.test("linearAttention() rejects bad shapes and options naming the argument"
   await assertRejectsNaming(() => lin({}, randomTensor([1, 1, 4, 5], 1)), RangeError, "k");
   await assertRejectsNaming(() => lin({}, k, randomTensor([1, 1, 3, 4], 1)), RangeError, "v");
 });
+
+testBackends("linearAttention() writes into a lent out the bits of a fresh output", async (backend) => {
+  const { q, k, v } = randomQkv([1, 2, 1, 150, 150, 8, 12], 63);
+  for (const causal of [false, true]) {
+    const fresh = await linearAttention(q, k, v, { causal, backend });
+    const out = new Float32Array(2 * 150 * 12).fill(NaN);
+    const lent = await linearAttention(q, k, v, { causal, backend, out });
+    assert.equal(lent.data, out);
+    assert.deepEqual(new Uint32Array(out.buffer), new Uint32Array(fresh.data.buffer));
+  }
+  const room = new Float32Array(4000);
+  const vIn = { data: room.subarray(0, v.data.length), shape: v.shape };
+  await assert.rejects(() => linearAttention(q, k, vIn, { out: room.subarray(400) }), {
+    name: "RangeError",
+    message: /"opts.out" to share no memory with "v"/,
+  });
+});

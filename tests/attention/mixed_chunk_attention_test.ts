@@ -85,3 +85,24 @@ Deno.test("mixedChunkAttention() rejects bad shapes and options naming the argum
     "opts.bias",
   );
 });
+
+testBackends("mixedChunkAttention() writes into a lent out the bits of a fresh output", async (backend) => {
+  const { q, k, v } = randomQkv([2, 2, 1, 37, 37, 8, 6], 74);
+  const linQ = randomTensor([2, 2, 37, 5], 75), linK = randomTensor([2, 1, 37, 5], 76);
+  for (const causal of [false, true]) {
+    const opts = { chunkSize: 8, causal, linQ, linK, backend };
+    const fresh = await mixedChunkAttention(q, k, v, opts);
+    const out = new Float32Array(2 * 2 * 37 * 6).fill(NaN);
+    const lent = await mixedChunkAttention(q, k, v, { ...opts, out });
+    assert.equal(lent.data, out);
+    assert.deepEqual(new Uint32Array(out.buffer), new Uint32Array(fresh.data.buffer));
+  }
+  const room = new Float32Array(1000);
+  const linQIn = { data: room.subarray(0, 740), shape: linQ.shape };
+  const into = (out: Float32Array) =>
+    mixedChunkAttention(q, k, v, { chunkSize: 8, linQ: linQIn, linK, out });
+  await assert.rejects(
+    () => into(room.subarray(100, 988)),
+    { name: "RangeError", message: /"opts.out" to share no memory with "opts.linQ"/ },
+  );
+});
