@@ -46,6 +46,13 @@ function cases(): Case[] {
       label: `matmul ${n}³`, work: 2 * n ** 3, unit: "GFLOP/s", runs: n >= 1024 ? 5 : 15,
       run: () => matmul(a, b, { backend: "wasm" }),
     });
+    if (n < 512) continue;
+    // Into one array lent as `out`: no fresh output to fault in, as a loop of products runs.
+    const into = new Float32Array(n * n);
+    out.push({
+      label: `matmul ${n}³ into out`, work: 2 * n ** 3, unit: "GFLOP/s", runs: n >= 1024 ? 5 : 15,
+      run: () => matmul(a, b, { backend: "wasm", out: into }),
+    });
   }
   for (const n of [64, 128, 256, 1024, 4096]) {
     const t = (seed: number) => ({ data: randomF32(H * n * D, seed), shape: [1, H, n, D] });
@@ -53,6 +60,12 @@ function cases(): Case[] {
     out.push({
       label: `SDPA N = ${n}`, work: 4 * n * n * D * H, unit: "GFLOP/s", runs: n >= 4096 ? 3 : 9,
       run: () => scaledDotProductAttention(q, k, v, { backend: "wasm" }),
+    });
+    if (n !== 1024) continue;
+    const into = new Float32Array(H * n * D);
+    out.push({
+      label: `SDPA N = ${n} into out`, work: 4 * n * n * D * H, unit: "GFLOP/s", runs: 9,
+      run: () => scaledDotProductAttention(q, k, v, { backend: "wasm", out: into }),
     });
   }
   // A fresh output array per call (as `GaussianMixture.denoiser` gives without `info.out`), and
@@ -143,7 +156,8 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
     `each thread count (${threads.join(", ")}) in turn, and each ratio is taken within a case's ` +
     `turn. B = 1, H = 8, D = 64 for SDPA; ` +
     `the mixture has 8 diagonal components and returns a fresh array per call, except into ` +
-    "info.out (the caller's own buffer, as a sampler passes).";
+    "info.out (the caller's own buffer, as a sampler passes); matmul and SDPA likewise, except " +
+    "into out (one array lent to every call).";
 }
 
 if (import.meta.main) console.log(await benchThreads());

@@ -20,7 +20,7 @@ import {
  * @param k Keys, [B, Hkv, Nk, D].
  * @param v Values, [B, Hkv, Nk, Dv].
  * @param opts As for {@linkcode scaledDotProductAttention}.
- * @returns `output` [B, H, Nq, Dv] and `logSumExp` [B, H, Nq].
+ * @returns `output` [B, H, Nq, Dv] (over `opts.out` when given) and `logSumExp` [B, H, Nq].
  * @throws {TypeError} If an argument has the wrong type (the message names it).
  * @throws {RangeError} If shapes or options are invalid, as for scaledDotProductAttention.
  *

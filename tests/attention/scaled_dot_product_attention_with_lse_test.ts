@@ -76,3 +76,13 @@ Deno.test("scaledDotProductAttentionWithLse() rejects unknown options", async ()
     "lse",
   );
 });
+
+testBackends("scaledDotProductAttentionWithLse() writes its output into a lent out", async (backend) => {
+  const { q, k, v } = randomQkv([2, 2, 1, 12, 30, 8, 8], 14, 2);
+  const fresh = await scaledDotProductAttentionWithLse(q, k, v, { causal: true, backend });
+  const out = new Float32Array(2 * 2 * 12 * 8).fill(NaN);
+  const lent = await scaledDotProductAttentionWithLse(q, k, v, { causal: true, backend, out });
+  assert.equal(lent.output.data, out);
+  assert.deepEqual(new Uint32Array(out.buffer), new Uint32Array(fresh.output.data.buffer));
+  assert.deepEqual(lent.logSumExp.data, fresh.logSumExp.data);
+});
