@@ -38,6 +38,9 @@ async function tesseraRound() {
     }
     const a = { data: random(M * M, 1), shape: [M, M] }, b = { data: random(M * M, 2), shape: [M, M] };
     row.matmul = (2 * M ** 3) / (await medianMs(() => tessera.matmul(a, b, { backend: "wasm" }))) / 1e6;
+    // The same product written into one array lent as `out` (no fresh output to fault in).
+    const out = new Float32Array(M * M);
+    row.matmulOut = (2 * M ** 3) / (await medianMs(() => tessera.matmul(a, b, { backend: "wasm", out }))) / 1e6;
     rows.push(row);
   }
   await tessera.dispose();
@@ -81,20 +84,23 @@ await session.release();
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const cell = (pick, base) => `${fmt(median(rounds.map(pick)))} (${median(rounds.map((r) => pick(r) / base(r))).toFixed(2)}×)`;
-const header = ["build", "threads", ...LENGTHS.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)"];
+const header = ["build", "threads", ...LENGTHS.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)",
+  "matmul 512³ into `out`: GFLOP/s (× tfjs-wasm)"];
 const rows = rounds[0].rows.map((r0, i) => [
   r0.build, r0.threads, ...LENGTHS.map((n) => cell((r) => r.rows[i].sdpa[n], (r) => r.ort[n])),
   cell((r) => r.rows[i].matmul, (r) => r.tfjs),
+  cell((r) => r.rows[i].matmulOut, (r) => r.tfjs),
 ]);
-rows.push(["onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...LENGTHS.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–"]);
-rows.push(["tfjs-backend-wasm (SIMD)", 1, ...LENGTHS.map(() => "–"), cell((r) => r.tfjs, (r) => r.tfjs)]);
+rows.push(["onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...LENGTHS.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–"]);
+rows.push(["tfjs-backend-wasm (SIMD)", 1, ...LENGTHS.map(() => "–"), cell((r) => r.tfjs, (r) => r.tfjs), "–"]);
 const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
   const i = rounds[0].rows.indexOf(r0);
   const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[0]))).toFixed(2);
-  return `${r0.threads}/1 threads: SDPA ${LENGTHS.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, matmul ${ratioOf((x) => x.matmul)}×`;
+  return `${r0.threads}/1 threads: SDPA ${LENGTHS.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, matmul ${ratioOf((x) => x.matmul)}× (into \`out\` ${ratioOf((x) => x.matmulOut)}×)`;
 });
 console.log(
   `Node ${process.versions.node} (V8 ${process.versions.v8}), the bundle dist/tessera.js; B = 1, H = 8, D = 64; ` +
+    "tfjs's `dataSync()` copies its result into a fresh array, as Tessera's matmul without `out` does; " +
     `medians of ${ROUNDS} rounds, each ratio taken within a round.\n\n` +
     [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n") +
     (scaling.length ? `\n\nThread scaling (N = ${LENGTHS.join(" / ")}): ${scaling.join("; ")}.` : ""),
