@@ -99,6 +99,12 @@ async function runPage(path, isolated) {
         small: Array.from((await matmul(t(A), t(B), { backend: "wasm" })).data),
         big: Array.from((await matmul(t(BIG), t(BIG), { backend: "wasm" })).data),
         bigJs: Array.from((await matmul(t(BIG), t(BIG), { backend: "js" })).data),
+        // Into a lent array (copied memory on the plain page, shared on the isolated one).
+        bigOut: await (async () => {
+          const lent = new Float32Array(BIG.shape[0] * BIG.shape[1]).fill(NaN);
+          const product = await matmul(t(BIG), t(BIG), { backend: "wasm", out: lent });
+          return { same: product.data === lent, data: Array.from(lent) };
+        })(),
         model: JSON.stringify(model.toJSON()),
       };
     }
@@ -148,11 +154,15 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
   await test(`browser (${label}): runtimeInfo().webgpu says whether the page gets an adapter`, () => {
     assert.equal(out.runs[1].info.webgpu, out.adapter);
   });
-  await test(`browser (${label}): 2 threads give the same bits as 1 (matmul, an XGBoost fit)`, () => {
+  await test(`browser (${label}): 2 threads give the same bits as 1 (matmul, into out, an XGBoost fit)`, () => {
     assert.equal(out.runs[2].info.threads, 2);
     assert.equal(out.runs[2].info.sharedMemory, isolated);
     assert.deepEqual(out.runs[2].small, out.runs[1].small);
     assert.deepEqual(out.runs[2].big, out.runs[1].big);
+    for (const threads of [1, 2]) {
+      assert.ok(out.runs[threads].bigOut.same, "the result holds the lent out");
+      assert.deepEqual(out.runs[threads].bigOut.data, out.runs[1].big, `into out, ${threads} thread(s)`);
+    }
     assert.equal(out.runs[2].model, out.runs[1].model, "the XGBClassifier fit's model");
   });
   await test(`browser (${label}): bad input raises a RangeError naming the argument`, () => {
