@@ -31,7 +31,8 @@ export interface ScaledDotProductAttentionOptions {
   /**
    * B·H·Nq·Dv values to write the output into, which the returned tensor then holds (as
    * PyTorch's `out=`): repeated calls reuse one array instead of a fresh one a call, whose pages
-   * the host must fault in. It must not share memory with `q`, `k`, `v` or the mask.
+   * the host must fault in. It must not share memory with `q`, `k`, `v` or the mask. Where a
+   * call fails after its checks (WASM memory that cannot grow), `out` may have been written.
    */
   out?: Float32Array;
   /** Where to run. Default "auto". */
