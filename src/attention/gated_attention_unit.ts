@@ -10,6 +10,7 @@ import {
   checkNumber,
   checkOptions,
   checkTensor,
+  outputArray,
   show,
 } from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
@@ -69,11 +70,16 @@ export interface GatedAttentionUnitOptions {
   norm?: "layer" | "rms" | "none";
   /** Added to the variance (or mean square) of the normalisation. Default 1e-5. */
   epsilon?: number;
+  /**
+   * B·N·d values to write the output into, which the returned tensor then holds (see
+   * ScaledDotProductAttentionOptions.out); it must not share memory with `x` or a weight.
+   */
+  out?: Float32Array;
   /** Where to run the projections and attention kernels. Default "auto". */
   backend?: Backend;
 }
 
-const OPTIONS = ["chunkSize", "causal", "norm", "epsilon", "backend"] as const;
+const OPTIONS = ["chunkSize", "causal", "norm", "epsilon", "out", "backend"] as const;
 const NORMS = ["layer", "rms", "none"] as const;
 const PARAMS = [
   "uWeight",
@@ -110,8 +116,9 @@ const PARAMS = [
  *
  * @param x Input, [B, N, d].
  * @param params The weights, see {@linkcode GAUParams}.
- * @param opts `chunkSize`, `causal`, `norm`, `epsilon`, `backend`.
- * @returns The output, [B, N, d] (the residual is included).
+ * @param opts `chunkSize`, `causal`, `norm`, `epsilon`, `out` (B·N·d values to write into),
+ *   `backend`.
+ * @returns The output, [B, N, d] (the residual is included): over `opts.out` when given.
  * @throws {TypeError} If an argument has the wrong type (the message names it).
  * @throws {RangeError} If a weight's shape disagrees with x or the others, an option or
  *   parameter name is unknown, or the backend is not available.
@@ -149,6 +156,13 @@ export async function gatedAttentionUnit(
   const [batch, length, modelDim] = x.shape;
   const dims = checkParams(params, modelDim, chunkSize !== undefined, norm);
   const rows = batch * length, { expandedDim, sharedDim } = dims;
+  const weights = Object.entries(params).map(([name, t]) => [`params.${name}`, t?.data]);
+  const lent = opts?.out === undefined ? undefined : outputArray(
+    "opts.out",
+    opts.out,
+    rows * modelDim,
+    { x: x.data, ...Object.fromEntries(weights) },
+  );
   const mixed = chunkSize !== undefined;
   const span = mixed ? chunkSize : Math.max(1, length);
   const flops = 2 * rows * Math.min(span, length) * (sharedDim + expandedDim);
@@ -201,8 +215,8 @@ export async function gatedAttentionUnit(
   const inputs = [args.q, args.k, args.v, args.linQ, args.linK];
   await (await attentionKernels(backend, flops, inputs, bytes)).mixedChunkForward(args);
   for (let i = 0; i < gated.length; i++) gated[i] *= u[i];
-  const out =
-    (await matmul({ data: gated, shape: [rows, expandedDim] }, params.outWeight, { backend })).data;
+  const product = { data: gated, shape: [rows, expandedDim] };
+  const out = (await matmul(product, params.outWeight, { backend, out: lent })).data;
   addRowBias(out, params.outBias, modelDim);
   for (let i = 0; i < out.length; i++) out[i] += x.data[i];
   return { data: out, shape: [batch, length, modelDim] };

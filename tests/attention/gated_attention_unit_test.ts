@@ -187,3 +187,35 @@ Deno.test("gatedAttentionUnit() rejects bad inputs naming the argument", async (
   await assertRejectsNaming(() => gau(params, { norm: "none" }), RangeError, "params.normScale");
   await assertRejectsNaming(() => gau(params, { heads: 2 }), RangeError, "heads");
 });
+
+testBackends("gatedAttentionUnit() writes into a lent out a fresh output's bits", async (backend) => {
+  const x = randomTensor([B, N, d], 91);
+  const params = makeParams(92);
+  for (const chunkSize of [undefined, 4]) {
+    const fresh = await gatedAttentionUnit(x, params, { chunkSize, causal: true, backend });
+    const out = new Float32Array(B * N * d).fill(NaN);
+    const lent = await gatedAttentionUnit(x, params, { chunkSize, causal: true, backend, out });
+    assert.equal(lent.data, out);
+    assert.deepEqual(new Uint32Array(out.buffer), new Uint32Array(fresh.data.buffer));
+  }
+  const room = new Float32Array(B * N * d + 10).fill(3);
+  const xIn = { data: room.subarray(10), shape: x.shape };
+  xIn.data.set(x.data);
+  const into = (x: Tensor, p: GAUParams, out: Float32Array) => gatedAttentionUnit(x, p, { out });
+  await assert.rejects(() => into(xIn, params, room.subarray(0, B * N * d)), {
+    name: "RangeError",
+    message: /"opts.out" to share no memory with "x"/,
+  });
+  assert.deepEqual([...room.subarray(0, 10)], Array(10).fill(3));
+  const weights = new Float32Array(300);
+  weights.set(params.outWeight.data);
+  const sharing = { ...params, outWeight: { data: weights.subarray(0, e * d), shape: [e, d] } };
+  await assert.rejects(() => into(x, sharing, weights.subarray(50, 50 + B * N * d)), {
+    name: "RangeError",
+    message: /"opts.out" to share no memory with "params.outWeight"/,
+  });
+  await assert.rejects(() => into(x, params, new Float32Array(B * N * d - 1)), {
+    name: "RangeError",
+    message: /"opts.out" to hold 156 values/,
+  });
+});
