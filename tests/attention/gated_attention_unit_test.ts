@@ -188,7 +188,7 @@ Deno.test("gatedAttentionUnit() rejects bad inputs naming the argument", async (
   await assertRejectsNaming(() => gau(params, { heads: 2 }), RangeError, "heads");
 });
 
-testBackends("gatedAttentionUnit() writes into a lent out a fresh output's bits", async (backend) => {
+testBackends("gatedAttentionUnit() writes into lent out a fresh output's bits", async (backend) => {
   const x = randomTensor([B, N, d], 91);
   const params = makeParams(92);
   for (const chunkSize of [undefined, 4]) {
