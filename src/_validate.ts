@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Backend, Matrix, Tensor } from "./tensor.ts";
+import { type Backend, type Matrix, sizeOf, type Tensor, zeros } from "./tensor.ts";
 
 /** A short printable form of any value, for error messages. */
 export function show(value: unknown): string {
@@ -114,20 +114,21 @@ export function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
 }
 
 /**
- * The array a call writes its `length` results into: `lent` when the caller lent one, else a
- * fresh array. A lent array must be a Float32Array of exactly `length` values sharing no memory
- * with any of `inputs` (which the kernels read while they write the results).
+ * The tensor of `shape` a call writes its results into: over `lent` when the caller lent an
+ * array, else over a fresh one. A lent array must be a Float32Array of exactly the shape's size
+ * sharing no memory with any of `inputs` (which the kernels read while they write the results).
  *
  * @throws {TypeError} When `lent` is not a Float32Array.
  * @throws {RangeError} When its length differs or it overlaps one of `inputs`.
  */
-export function outputArray(
+export function outputTensor(
   name: string,
   lent: unknown,
-  length: number,
+  shape: number[],
   inputs: Record<string, ArrayBufferView | null | undefined>,
-): Float32Array {
-  if (lent === undefined) return new Float32Array(length);
+): Tensor {
+  if (lent === undefined) return zeros(shape);
+  const length = sizeOf(shape);
   if (!(lent instanceof Float32Array)) {
     throw new TypeError(`Expected "${name}" to be a Float32Array but found ${show(lent)}`);
   }
@@ -141,7 +142,7 @@ export function outputArray(
       throw new RangeError(`Expected "${name}" to share no memory with "${input}"`);
     }
   }
-  return lent;
+  return { data: lent, shape: [...shape] };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   checkBoolean,
   checkNumber,
   checkOptions,
-  outputArray,
+  outputTensor,
 } from "../_validate.ts";
 import type { FlashForwardArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
@@ -65,15 +65,12 @@ export async function runSoftmaxAttention(
     [batch, heads, queryLength, keyLength],
     "[B, H, Nq, Nk]",
   );
-  const output: Tensor = {
-    data: outputArray("opts.out", opts?.out, batch * heads * queryLength * valueDim, {
-      q: q.data,
-      k: k.data,
-      v: v.data,
-      "opts.mask": mask?.data,
-    }),
-    shape: [batch, heads, queryLength, valueDim],
-  };
+  const output = outputTensor("opts.out", opts?.out, [batch, heads, queryLength, valueDim], {
+    q: q.data,
+    k: k.data,
+    v: v.data,
+    "opts.mask": mask?.data,
+  });
   const logSumExp: Tensor | null = withLse
     ? { data: new Float32Array(batch * heads * queryLength), shape: [batch, heads, queryLength] }
     : null;

@@ -10,7 +10,7 @@ import {
   checkNumber,
   checkOptions,
   checkTensor,
-  outputArray,
+  outputTensor,
   show,
 } from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
@@ -157,12 +157,10 @@ export async function gatedAttentionUnit(
   const dims = checkParams(params, modelDim, chunkSize !== undefined, norm);
   const rows = batch * length, { expandedDim, sharedDim } = dims;
   const weights = Object.entries(params).map(([name, t]) => [`params.${name}`, t?.data]);
-  const lent = opts?.out === undefined ? undefined : outputArray(
-    "opts.out",
-    opts.out,
-    rows * modelDim,
-    { x: x.data, ...Object.fromEntries(weights) },
-  );
+  const output = outputTensor("opts.out", opts?.out, [batch, length, modelDim], {
+    x: x.data,
+    ...Object.fromEntries(weights),
+  });
   const mixed = chunkSize !== undefined;
   const span = mixed ? chunkSize : Math.max(1, length);
   const flops = 2 * rows * Math.min(span, length) * (sharedDim + expandedDim);
@@ -215,11 +213,11 @@ export async function gatedAttentionUnit(
   const inputs = [args.q, args.k, args.v, args.linQ, args.linK];
   await (await attentionKernels(backend, flops, inputs, bytes)).mixedChunkForward(args);
   for (let i = 0; i < gated.length; i++) gated[i] *= u[i];
-  const product = { data: gated, shape: [rows, expandedDim] };
-  const out = (await matmul(product, params.outWeight, { backend, out: lent })).data;
+  const out = output.data;
+  await matmul({ data: gated, shape: [rows, expandedDim] }, params.outWeight, { backend, out });
   addRowBias(out, params.outBias, modelDim);
   for (let i = 0; i < out.length; i++) out[i] += x.data[i];
-  return { data: out, shape: [batch, length, modelDim] };
+  return output;
 }
 
 /** Checks every weight's shape against d and each other; returns e, s and the offset-scale rows. */

@@ -8,7 +8,7 @@ import {
   checkBoolean,
   checkChoice,
   checkOptions,
-  outputArray,
+  outputTensor,
 } from "../_validate.ts";
 import { FEATURE_MAP_CODES, type LinearForwardArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
@@ -90,14 +90,11 @@ export async function linearAttention(
       `Expected "k" to have the sequence length of "q" (${queryLength}) when causal but found ${keyLength}`,
     );
   }
-  const output: Tensor = {
-    data: outputArray("opts.out", opts?.out, batch * heads * queryLength * valueDim, {
-      q: q.data,
-      k: k.data,
-      v: v.data,
-    }),
-    shape: [batch, heads, queryLength, valueDim],
-  };
+  const output = outputTensor("opts.out", opts?.out, [batch, heads, queryLength, valueDim], {
+    q: q.data,
+    k: k.data,
+    v: v.data,
+  });
   const args: LinearForwardArgs = {
     ...shape,
     q: q.data,

@@ -9,7 +9,7 @@ import {
   checkNumber,
   checkOptions,
   checkTensor,
-  outputArray,
+  outputTensor,
 } from "../_validate.ts";
 import type { MixedChunkArgs } from "../backends/attention.ts";
 import type { Backend, Tensor } from "../tensor.ts";
@@ -112,17 +112,14 @@ export async function mixedChunkAttention(
     [batch, heads, chunkSize, chunkSize],
     "[B, H, C, C]",
   );
-  const output: Tensor = {
-    data: outputArray("opts.out", opts.out, batch * heads * length * valueDim, {
-      q: q.data,
-      k: k.data,
-      v: v.data,
-      "opts.linQ": linQ.data,
-      "opts.linK": linK.data,
-      "opts.bias": bias?.data,
-    }),
-    shape: [batch, heads, length, valueDim],
-  };
+  const output = outputTensor("opts.out", opts.out, [batch, heads, length, valueDim], {
+    q: q.data,
+    k: k.data,
+    v: v.data,
+    "opts.linQ": linQ.data,
+    "opts.linK": linK.data,
+    "opts.bias": bias?.data,
+  });
   const args: MixedChunkArgs = {
     ...shape,
     length,

@@ -8,7 +8,7 @@ import {
   checkNumber,
   checkOptions,
   checkTensor,
-  outputArray,
+  outputTensor,
   overlaps,
 } from "../_validate.ts";
 import { selectKernels } from "../backends/_select.ts";
@@ -86,7 +86,8 @@ export async function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Pr
   } else if (opts.c !== undefined) {
     checkTensor("c", opts.c, 2);
   }
-  const out = outputArray("out", opts.out, m * n, { a: a.data, b: b.data });
+  const product = outputTensor("out", opts.out, [m, n], { a: a.data, b: b.data });
+  const out = product.data;
   const c = beta === 0 ? null : opts.c!.data;
   const inPlace = c !== null && c.buffer === out.buffer && c.byteOffset === out.byteOffset;
   if (c !== null && !inPlace && overlaps(out, c)) {
@@ -98,5 +99,5 @@ export async function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Pr
   });
   if (c !== null && !inPlace) out.set(c);
   await kernels.matmul({ a: a.data, b: b.data, c: out, m, n, k, transposeA, transposeB, alpha, beta });
-  return { data: out, shape: [m, n] };
+  return product;
 }
