@@ -35,23 +35,27 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 const YIELD_EVERY_MS = 10;
 
 /**
- * One turn of the event loop: `scheduler.yield()` where the host has it (Chromium: the work
- * resumes ahead of other tasks), else `setImmediate` (Deno, Node), else a message to a fresh
- * MessageChannel (Firefox, Safari), else a zero-delay timer. Not the timer first: hosts clamp a
- * chain of zero-delay timers to 4 ms (2.9 ms a turn in Deno and 3.8 ms in Node measured here,
- * against 0.03–0.05 ms for setImmediate), which would cost watched work up to 30% of its time.
- * Not a message in Deno: its event loop kept serving the messages and starved the timers (a
- * 1 ms interval never ticked during a fit). In browsers a message is a task of its own, after
- * which expired timers, events and rendering get their turn, as React's scheduler relies on.
- * Both ports are closed on arrival, so no port keeps a process alive.
+ * One turn of the event loop. On a web page's own thread a message to a fresh MessageChannel: a
+ * task of its own, after which input, expired timers and rendering get their turn, as React's
+ * scheduler relies on (Chromium, a 200k × 28 fit on the page's thread: clicks answered within
+ * 1–30 ms, 82–94 frames in 1.5 s, zero-delay timers ticking, for 0–6% of a one-thread fit's
+ * time). Not `scheduler.yield()` there: its work resumes ahead of every other task, so in the
+ * same fit timers waited for the fit's end and frames came every 110–190 ms. Elsewhere
+ * `scheduler.yield()` where the host has it (Chromium's workers), else `setImmediate` (Deno,
+ * Node), else a message (Firefox's and Safari's workers), else a zero-delay timer. Not the timer
+ * first: hosts clamp a chain of zero-delay timers to 4 ms (2.9 ms a turn in Deno and 3.8 ms in
+ * Node measured here, against 0.03–0.05 ms for setImmediate), which would cost watched work up
+ * to 30% of its time. Not a message in Deno: its event loop kept serving the messages and
+ * starved the timers (a 1 ms interval never ticked during a fit). Both ports are closed on
+ * arrival, so no port keeps a process alive.
  */
-function nextTurn(): Promise<void> {
+function nextTurn(page: boolean): Promise<void> {
   const host = globalThis as {
     scheduler?: { yield?: () => Promise<void> };
     setImmediate?: (callback: () => void) => unknown;
   };
-  if (typeof host.scheduler?.yield === "function") return host.scheduler.yield();
-  if (typeof host.setImmediate === "function") {
+  if (!page && typeof host.scheduler?.yield === "function") return host.scheduler.yield();
+  if (!page && typeof host.setImmediate === "function") {
     const setImmediate = host.setImmediate;
     return new Promise<void>((resolve) => void setImmediate(resolve));
   }
@@ -70,19 +74,29 @@ function nextTurn(): Promise<void> {
 }
 
 /**
+ * Whether this is a web page's own thread (a `document`, which workers and servers lack): work
+ * there holds the page's clicks, timers and rendering until it gives the event loop a turn.
+ */
+function onPage(): boolean {
+  return typeof (globalThis as { document?: unknown }).document !== "undefined";
+}
+
+/**
  * Watches a signal between steps of long work (denoiser calls, boosting rounds). Work whose
  * awaits all resolve at once never gives the event loop a turn (awaiting a value only runs
  * microtasks), so an abort from a timer or a click could not arrive, and a page could not
- * repaint its progress, until the work ended; every {@link YIELD_EVERY_MS} ms of work the watcher
- * waits one turn of the event loop. It does so only where someone watches (a signal, or
- * `watched` for progress callbacks), and it never changes what the work computes.
+ * repaint or answer a click, until the work ended; every {@link YIELD_EVERY_MS} ms of work the
+ * watcher waits one turn of the event loop. It does so where someone watches (a signal, or
+ * `watched` for progress callbacks) and always on a page's own thread, and it never changes
+ * what the work computes.
  */
 export class AbortWatch {
   #last = performance.now();
   readonly #watched: boolean;
+  readonly #page = onPage();
 
   constructor(readonly signal: AbortSignal | undefined, watched = false) {
-    this.#watched = watched || signal !== undefined;
+    this.#watched = watched || signal !== undefined || this.#page;
   }
 
   /** Throws if aborted; first gives pending timers, events and rendering a turn when one is due. */
@@ -91,7 +105,7 @@ export class AbortWatch {
     throwIfAborted(this.signal);
     const now = performance.now();
     if (now - this.#last < YIELD_EVERY_MS) return;
-    await nextTurn();
+    await nextTurn(this.#page);
     this.#last = performance.now();
     throwIfAborted(this.signal);
   }

@@ -241,11 +241,11 @@ export class RunContext implements SamplerContext {
   /** The latest denoiser call's input and output, for `report`. */
   #lastInput: Float32Array | null = null;
   #lastOutput: Float32Array | null = null;
-  readonly #watch: AbortWatch | null;
+  readonly #watch: AbortWatch;
 
   constructor(settings: RunSettings) {
     this.#settings = settings;
-    this.#watch = settings.signal === undefined ? null : new AbortWatch(settings.signal);
+    this.#watch = new AbortWatch(settings.signal);
     this.state = new CheckedState(settings.state);
     this.batch = settings.state.batch;
     this.dim = settings.state.dim;
@@ -257,7 +257,7 @@ export class RunContext implements SamplerContext {
   }
 
   async denoise(x: number, sigma: number, out: number): Promise<void> {
-    if (this.#watch !== null) await this.#watch.check();
+    await this.#watch.check();
     let input = this.state.view(x);
     if (input === null) {
       input = this.#hostInput ??= new Float32Array(this.size);

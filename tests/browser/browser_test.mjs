@@ -127,6 +127,69 @@ async function runPage(path, isolated) {
   return { ...out, requests };
 }
 
+/**
+ * Long work called without signal or callbacks, as `await model.fit(X, y)` or `await
+ * sample(...)`, on the page's own thread (one thread, or a plain page, where boosting steps run
+ * there at any thread count), with a click on a button a moment after it starts: when the page
+ * received the click and when its handler ran, against when the work began and ended. `job` is
+ * "fit" (an XGBClassifier fit) or "sample" (Euler steps on a synchronous denoiser).
+ */
+async function clickDuring(path, threads, job) {
+  const tab = await browser.newPage();
+  const errors = [];
+  tab.on("pageerror", (e) => errors.push(e));
+  await tab.goto(`${pageOrigin}${path}`);
+  await tab.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
+  await tab.evaluate(async (threads) => {
+    const { GaussianMixture, init, karrasSigmas, sample, XGBClassifier } = window.tessera;
+    await init({ threads });
+    document.body.innerHTML = '<button id="b" style="width:100px;height:60px">b</button>';
+    window.clicks = [];
+    document.getElementById("b").addEventListener("click", (e) => {
+      window.clicks.push({ received: e.timeStamp, handled: performance.now() });
+    });
+    const n = 150000, cols = 16, x = new Float32Array(n * cols), y = new Float64Array(n);
+    for (let i = 0, s = 5; i < x.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      x[i] = s / 2 ** 32 - 0.5;
+    }
+    for (let r = 0; r < n; r++) y[r] = x[r * cols] + x[r * cols + 1] * x[r * cols + 2] > 0 ? 1 : 0;
+    const dim = 16, means = [], variances = [];
+    for (let k = 0; k < 8; k++) {
+      means.push(Array.from({ length: dim }, (_, j) => Math.sin(k + j)));
+      variances.push(Array.from({ length: dim }, () => 0.1));
+    }
+    const weights = Array(8).fill(1 / 8);
+    const gmm = new GaussianMixture({ means, variances, weights, backend: "js" });
+    const jobs = {
+      fit: () =>
+        new XGBClassifier({ nEstimators: 100, maxDepth: 6, backend: "wasm" })
+          .fit({ data: x, shape: [n, cols] }, y),
+      sample: () =>
+        sample({
+          denoiser: gmm.denoiser, batch: 4000, dim, sigmas: karrasSigmas({ steps: 200 }),
+          sampler: "euler",
+        }),
+    };
+    window.runJob = async (job) => {
+      const began = performance.now();
+      await jobs[job]();
+      return { began, ended: performance.now() };
+    };
+  }, threads);
+  const run = tab.evaluate((job) => window.runJob(job), job);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  // Raw input at the button (which lies at 8–108, 8–68): playwright's `click` would first run
+  // its checks as scripts in the page, which wait behind the work's turns as timers do.
+  await tab.mouse.click(50, 30);
+  const { began, ended } = await run;
+  const clicks = await tab.evaluate(() => window.clicks);
+  await tab.evaluate(() => window.tessera.dispose());
+  await tab.close();
+  if (errors.length) throw errors[0];
+  return { began, ended, clicks };
+}
+
 for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolated page", "/isolated", true]]) {
   let out;
   await test(`browser (${label}): dist/tessera.js loads cross-origin`, async () => {
@@ -176,6 +239,24 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
     assert.equal(out.bundle.info.threads, isolated ? 2 : 1);
   });
   await checkCases(test, bundleLabel, out.bundle.results, expected.relaxed);
+  // The fit and the sampling run on the page's thread: one thread on the isolated page, and
+  // on the plain page at any thread count. They give the event loop a turn every 10 ms, so the
+  // click is answered then, not when the work ends.
+  const pageThreads = isolated ? 1 : 2;
+  for (const job of ["fit", "sample"]) {
+    const name = `browser (${label}, ${pageThreads} thread(s)): a click during ${job} is answered`;
+    await test(name, async () => {
+      const { began, ended, clicks } = await clickDuring(path, pageThreads, job);
+      assert.equal(clicks.length, 1, "one click, one handler call");
+      const [{ received, handled }] = clicks;
+      const during = `${job} ${began.toFixed(0)}–${ended.toFixed(0)} ms, click received at ` +
+        `${received.toFixed(0)}, handled at ${handled.toFixed(0)}`;
+      assert.ok(received > began && received < ended, `the click came during it: ${during}`);
+      assert.ok(handled < ended, `the handler waited for the ${job}'s end: ${during}`);
+      const late = (handled - received).toFixed(0);
+      assert.ok(handled - received < 150, `the handler ran ${late} ms late: ${during}`);
+    });
+  }
 }
 
 await browser.close();

@@ -82,3 +82,42 @@ Deno.test("AbortWatch does not yield for unwatched work", async () => {
   await Promise.resolve();
   assert.deepEqual(order, ["check", "microtask"]);
 });
+
+/** Runs `fn` as on a web page's own thread: with a `document` on globalThis. */
+async function asOnPage(fn: () => Promise<void>): Promise<void> {
+  const g = globalThis as Record<string, unknown>;
+  assert.equal(g.document, undefined);
+  g.document = {};
+  try {
+    await fn();
+  } finally {
+    delete g.document;
+  }
+}
+
+Deno.test("AbortWatch on a page's thread yields for unwatched work too, by a message", async () => {
+  await asOnPage(async () => {
+    // scheduler.yield() would resume ahead of the page's timers and other tasks: not used there.
+    let yielded = false;
+    const g = globalThis as Record<string, unknown>;
+    const saved = Object.getOwnPropertyDescriptor(g, "scheduler");
+    g.scheduler = { yield: () => (yielded = true, Promise.resolve()) };
+    try {
+      const watch = new AbortWatch(undefined);
+      spin(12);
+      // A turn of the event loop: a message posted before check() arrives before it resolves.
+      const order: string[] = [];
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => order.push("message");
+      port2.postMessage(null);
+      await watch.check().then(() => order.push("check"));
+      port1.close();
+      port2.close();
+      assert.deepEqual(order, ["message", "check"]);
+      assert.equal(yielded, false, "scheduler.yield() was used on a page");
+    } finally {
+      if (saved) Object.defineProperty(g, "scheduler", saved);
+      else delete g.scheduler;
+    }
+  });
+});
