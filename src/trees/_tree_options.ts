@@ -8,7 +8,7 @@ import type { Backend } from "../tensor.ts";
 import { BACKENDS, checkOptions, show } from "../_validate.ts";
 import type { ParamTable } from "../estimators/_params.ts";
 import { MAX_BIN } from "./_binning.ts";
-import { checkSignal, throwIfAborted } from "../_abort.ts";
+import { AbortWatch, checkSignal, throwIfAborted } from "../_abort.ts";
 
 /** The limits of one CART tree, as scikit-learn names them (camelCase). */
 export interface TreeLimitOptions {
@@ -124,3 +124,13 @@ export function checkFitOptions(opts: unknown, extra: readonly string[] = []): v
 }
 
 export { throwIfAborted };
+
+/**
+ * The watch of an ensemble's fit loop: checked before each tree, round or inner fit, it throws
+ * once `signal` is aborted and gives the event loop a turn every 10 ms where a signal or
+ * `onProgress` watches or on a page's own thread (see AbortWatch), so an abort from a timer
+ * arrives even while every kernel returns at once.
+ */
+export function fitWatch(opts: EnsembleFitOptions): AbortWatch {
+  return new AbortWatch(opts.signal, opts.onProgress !== undefined);
+}

@@ -42,6 +42,7 @@ import { asPromise, finiteFrom, type ParamTable, type Resolved } from "../../est
 import {
   checkFitOptions,
   type EnsembleFitOptions,
+  fitWatch,
   throwIfAborted,
   type TreeOptions,
   treeParamTable,
@@ -205,11 +206,12 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
       seed: p.seed,
     };
     const batch = batchSize();
+    const watch = fitWatch(opts);
     if (criterion === null) {
       // Criteria without kernels: the exact builder on bin codes, tree by tree in this thread.
       const counts = new Float64Array(x.rows);
       for (let t = 0; t < p.nEstimators; t++) {
-        throwIfAborted(opts.signal);
+        await watch.check();
         const w = p.bootstrap
           ? bootstrapCounts(p.seed, t, x.rows, nDraws, counts).slice()
           : new Float64Array(x.rows).fill(1);
@@ -241,7 +243,7 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
       let pending: Promise<GrownTree[]> | null = null;
       try {
         for (let b = 0; b < batches.length; b++) {
-          throwIfAborted(opts.signal);
+          await watch.check();
           const grown: GrownTree[] = await (pending ?? session.grow(params, batches[b], weights));
           pending = b + 1 < batches.length && !opts.signal?.aborted
             ? session.grow(params, batches[b + 1], weights)

@@ -32,7 +32,7 @@ import {
 } from "./_meta.ts";
 import { countFrom, numberList, type ParamTable } from "../../estimators/_params.ts";
 import { TreeEstimator } from "../_estimator.ts";
-import { type EnsembleFitOptions, throwIfAborted } from "../_tree_options.ts";
+import { type EnsembleFitOptions, fitWatch } from "../_tree_options.ts";
 
 /** Options of the AdaBoost estimators (scikit-learn's names in camelCase). */
 export interface AdaBoostOptions {
@@ -164,9 +164,10 @@ export abstract class AdaBoostBase<O extends AdaBoostOptions>
     fitted: { nFeatures: number; classes: Float64Array | null },
   ): Promise<void> {
     const estimators: Estimator[] = [], weights: number[] = [], errors: number[] = [];
+    const watch = fitWatch(opts);
     try {
       for (let m = 0; m < nEstimators; m++) {
-        throwIfAborted(opts.signal);
+        await watch.check();
         const { kept, reweight } = await round(m);
         if (kept !== null) {
           estimators.push(kept.estimator);

@@ -32,7 +32,7 @@ import {
   type ParamTable,
   type Resolved,
 } from "../../estimators/_params.ts";
-import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "../_tree_options.ts";
+import { checkFitOptions, type EnsembleFitOptions, fitWatch } from "../_tree_options.ts";
 
 /** Options of the bagging estimators (scikit-learn's names in camelCase). */
 export interface BaggingOptions {
@@ -179,9 +179,10 @@ export abstract class BaggingBase extends MetaEstimator<BaggingOptions, BaggingS
       ? { sums: new Float64Array(x.rows * width), counts: new Float64Array(x.rows) }
       : null;
     const estimators: Estimator[] = [], columns: Int32Array[] = [];
+    const watch = fitWatch(opts);
     try {
       for (let i = 0; i < p.nEstimators; i++) {
-        throwIfAborted(opts.signal);
+        await watch.check();
         const rng = new Rng(p.seed, i + 1);
         const cols = p.bootstrapFeatures
           ? Int32Array.from({ length: nFeatures }, () => rng.nextInt(x.cols))

@@ -29,7 +29,7 @@ import {
   stratifiedKFold,
 } from "./_meta.ts";
 import { countFrom, type ParamTable } from "../../estimators/_params.ts";
-import { checkFitOptions, type EnsembleFitOptions, throwIfAborted } from "../_tree_options.ts";
+import { checkFitOptions, type EnsembleFitOptions, fitWatch } from "../_tree_options.ts";
 
 /** Options of the stacking estimators. */
 export interface StackingOptions {
@@ -154,10 +154,11 @@ export abstract class StackingBase extends MetaEstimator<StackingOptions, Stacki
     let done = 0;
     const progress = () => opts.onProgress?.({ iteration: ++done, total });
     const fitted: Estimator[] = [];
+    const watch = fitWatch(opts);
     let offset = 0;
     for (let j = 0; j < p.estimators.length; j++) {
       for (let k = 0; k < p.cv; k++) {
-        throwIfAborted(opts.signal);
+        await watch.check();
         const train: number[] = [], test: number[] = [];
         folds.forEach((f, r) => (f === k ? test : train).push(r));
         const e = clone(p.estimators[j]);
@@ -167,7 +168,7 @@ export abstract class StackingBase extends MetaEstimator<StackingOptions, Stacki
         await this.#write(e, selectRows(x, test), classes, { meta, stride, offset, rows: test });
         progress();
       }
-      throwIfAborted(opts.signal);
+      await watch.check();
       const e = clone(p.estimators[j]);
       await e.fit(asTensor(x), labels, { sampleWeight: weights ?? undefined });
       fitted.push(e);
@@ -175,7 +176,7 @@ export abstract class StackingBase extends MetaEstimator<StackingOptions, Stacki
       progress();
     }
     if (p.passthrough) copyColumns(x, meta, stride, offset);
-    throwIfAborted(opts.signal);
+    await watch.check();
     const final = clone(p.finalEstimator ?? this.defaultFinal());
     await final.fit({ data: meta, shape: [x.rows, stride] }, labels, {
       sampleWeight: weights ?? undefined,
