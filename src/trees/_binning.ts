@@ -19,6 +19,7 @@
  * @module
  */
 import type { CutBuffers, TreesKernels } from "../backends/trees.ts";
+import type { AbortWatch } from "../_abort.ts";
 
 /** Largest `maxBin`: value bins and the missing bin must fit one byte. */
 export const MAX_BIN = 256;
@@ -240,22 +241,32 @@ function featureEdges(
   return { edges, lastOfBin };
 }
 
+/** How a matrix is cut into bins (computeCuts, binMatrix, withBinnedMatrix). */
+export interface CutOptions {
+  /** Row weights (sample weights), or null for equal weights. */
+  weights: Float64Array | null;
+  /** Bins per feature including the missing bin, 2..256. */
+  maxBin: number;
+  /** 1 for a categorical feature, whose codes are its own bins (default: none). */
+  categorical?: Uint8Array | null;
+  /**
+   * The fit's watch, checked before each group of columns and before the binning: an abort
+   * arrives there, and a page's thread gets a turn of its event loop.
+   */
+  watch?: AbortWatch;
+}
+
 /**
  * Cut points of every feature of a row-major float32 matrix (NaN = missing). The columns' sorts,
  * most of the time, run on `kernels` (sortDistinct): the WASM backend sorts a group's columns on
  * every thread at once; every backend gives the same cuts, value for value.
- *
- * @param weights Row weights (sample weights), or null for equal weights.
- * @param maxBin Bins per feature including the missing bin, 2..256.
  */
 export async function computeCuts(
   kernels: TreesKernels,
   x: Float32Array,
   nRows: number,
   nCols: number,
-  weights: Float64Array | null,
-  maxBin: number,
-  categorical: Uint8Array | null = null,
+  { weights, maxBin, categorical = null, watch }: CutOptions,
 ): Promise<BinCuts> {
   // Columns in the backend's memory where it lends them: its sorts then copy nothing (~19 MB
   // a group of 8 columns of 200k rows, in and out).
@@ -264,6 +275,7 @@ export async function computeCuts(
     const scratch = new CutScratch(nRows, nCols, lent);
     const perFeature: FeatureCuts[] = [];
     for (let f = 0; f < nCols; f += COLUMN_GROUP) {
+      await watch?.check();
       const count = Math.min(COLUMN_GROUP, nCols - f);
       scratch.gather(x, nRows, nCols, f, count);
       await scratch.sortWith(kernels, count);
@@ -336,11 +348,10 @@ export async function binMatrix(
   x: Float32Array,
   nRows: number,
   nCols: number,
-  weights: Float64Array | null,
-  maxBin: number,
-  categorical: Uint8Array | null = null,
+  opts: CutOptions,
 ): Promise<BinnedMatrix> {
-  const cuts = await computeCuts(kernels, x, nRows, nCols, weights, maxBin, categorical);
+  const cuts = await computeCuts(kernels, x, nRows, nCols, opts);
+  await opts.watch?.check();
   return await binInto(kernels, x, nRows, nCols, cuts, new Uint8Array(nRows * nCols));
 }
 
@@ -354,12 +365,11 @@ export async function withBinnedMatrix<T>(
   x: Float32Array,
   nRows: number,
   nCols: number,
-  weights: Float64Array | null,
-  maxBin: number,
-  categorical: Uint8Array | null,
+  opts: CutOptions,
   fn: (binned: BinnedMatrix) => Promise<T>,
 ): Promise<T> {
-  const cuts = await computeCuts(kernels, x, nRows, nCols, weights, maxBin, categorical);
+  const cuts = await computeCuts(kernels, x, nRows, nCols, opts);
+  await opts.watch?.check();
   const lent = kernels.binBuffer?.(nRows * nCols) ?? null;
   try {
     const bins = lent?.bins ?? new Uint8Array(nRows * nCols);

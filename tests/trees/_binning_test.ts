@@ -5,7 +5,7 @@ import { binMatrix, computeCuts, midpointThreshold, valueBins } from "../../src/
 
 Deno.test("computeCuts() gives each of few distinct values its own bin", async () => {
   const x = Float32Array.of(3, NaN, 1, 2, 3, 1, -4);
-  const cuts = await computeCuts(jsTrees, x, 7, 1, null, 256);
+  const cuts = await computeCuts(jsTrees, x, 7, 1, { weights: null, maxBin: 256 });
   assert.equal(valueBins(cuts, 0), 4);
   const split = Array.from(cuts.splitValues);
   // Below −4, then the lower edges 1, 2, 3, then above the maximum 3.
@@ -19,7 +19,7 @@ Deno.test("computeCuts() spreads many values over maxBin − 1 bins of similar w
   const n = 2000;
   const rng = new Rng(1);
   const x = Float32Array.from({ length: n }, () => rng.next() ** 3);
-  const binned = await binMatrix(jsTrees, x, n, 1, null, 17);
+  const binned = await binMatrix(jsTrees, x, n, 1, { weights: null, maxBin: 17 });
   assert.equal(valueBins(binned, 0), 16);
   const counts = new Array(17).fill(0);
   for (const b of binned.bins) counts[b]++;
@@ -33,7 +33,7 @@ Deno.test("computeCuts() follows sample weights", async () => {
   const n = 1000;
   const x = Float32Array.from({ length: n }, (_, i) => i);
   const weights = Float64Array.from({ length: n }, (_, i) => (i < 100 ? 9 : 1));
-  const cuts = await computeCuts(jsTrees, x, n, 1, weights, 11);
+  const cuts = await computeCuts(jsTrees, x, n, 1, { weights, maxBin: 11 });
   // Total weight 1800: the first 100 values hold half, so half the edges lie below 100.
   const edges = Array.from(cuts.splitValues.subarray(1, 10));
   assert.equal(edges.filter((e) => e < 100).length, 4);
@@ -52,7 +52,7 @@ Deno.test("binMatrix() writes column-major bytes with the missing bin last", asy
     30,
     NaN,
   );
-  const binned = await binMatrix(jsTrees, x, 3, 3, null, 256);
+  const binned = await binMatrix(jsTrees, x, 3, 3, { weights: null, maxBin: 256 });
   assert.ok(binned.bins instanceof Uint8Array);
   assert.deepEqual(Array.from(binned.bins), [
     0,
@@ -71,10 +71,10 @@ Deno.test("binMatrix() writes column-major bytes with the missing bin last", asy
 Deno.test("binMatrix() with maxBin 256 uses at most 255 value bins", async () => {
   const n = 1000;
   const x = Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? NaN : i));
-  const binned = await binMatrix(jsTrees, x, n, 1, null, 256);
+  const binned = await binMatrix(jsTrees, x, n, 1, { weights: null, maxBin: 256 });
   assert.equal(valueBins(binned, 0), 255);
   assert.equal(Math.max(...binned.bins), 255, "the missing bin");
-  const twoBins = await binMatrix(jsTrees, x, n, 1, null, 2);
+  const twoBins = await binMatrix(jsTrees, x, n, 1, { weights: null, maxBin: 2 });
   assert.equal(valueBins(twoBins, 0), 1);
 });
 
@@ -87,7 +87,7 @@ Deno.test("midpointThreshold() turns scikit-learn's x <= t into an exact float32
       ? Math.fround(a + gap)
       : Math.fround(a + Math.abs(a) * 2e-7 + 1e-30);
     const x = Float32Array.of(a, b);
-    const cuts = await computeCuts(jsTrees, x, 2, 1, null, 256);
+    const cuts = await computeCuts(jsTrees, x, 2, 1, { weights: null, maxBin: 256 });
     const threshold = midpointThreshold(cuts, 0, 0, 1);
     const t = a / 2 + b / 2 === b ? a : a / 2 + b / 2;
     assert.equal(Math.fround(threshold), threshold);
@@ -118,10 +118,10 @@ Deno.test("computeCuts() cuts a column of a wide matrix as it cuts the column al
     if (rng.next() < 0.05 * (col % 4)) return NaN;
     return col % 3 === 0 ? Math.floor(rng.next() * 5) : rng.next() * 100 - 50;
   });
-  const whole = await computeCuts(jsTrees, x, n, nCols, null, 32);
+  const whole = await computeCuts(jsTrees, x, n, nCols, { weights: null, maxBin: 32 });
   for (let f = 0; f < nCols; f++) {
     const column = Float32Array.from({ length: n }, (_, r) => x[r * nCols + f]);
-    const alone = await computeCuts(jsTrees, column, n, 1, null, 32);
+    const alone = await computeCuts(jsTrees, column, n, 1, { weights: null, maxBin: 32 });
     const from = whole.binOffsets[f], to = whole.binOffsets[f + 1];
     const label = `column ${f}`;
     assert.deepEqual(

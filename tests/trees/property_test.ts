@@ -107,7 +107,11 @@ async function binned(kernels: TreesKernels, c: BinnedCase) {
   const categorical = c.categorical && t.codeColumns.length > 0
     ? Uint8Array.from({ length: F }, (_, f) => (t.codeColumns.includes(f) ? 1 : 0))
     : null;
-  const cuts = await computeCuts(jsTrees, t.x, n, F, null, c.maxBin, categorical);
+  const cuts = await computeCuts(jsTrees, t.x, n, F, {
+    weights: null,
+    maxBin: c.maxBin,
+    categorical,
+  });
   const bins = new Uint8Array(n * F).fill(99);
   await kernels.binFeatures({ x: t.x, nRows: n, nCols: F, ...cuts, bins });
   const rng = new Rng(c.seed);

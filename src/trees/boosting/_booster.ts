@@ -159,9 +159,12 @@ export async function boost(
     data.x,
     data.nRows,
     data.nCols,
-    data.weights,
-    params.maxBin,
-    params.categorical?.mask ?? null,
+    {
+      weights: data.weights,
+      maxBin: params.maxBin,
+      categorical: params.categorical?.mask ?? null,
+      watch: monitor.watch,
+    },
     (binned) => boostOnBins(kernels, binned, data, params, monitor),
   );
 }

@@ -189,7 +189,10 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
       kernels,
       { x: x.data, nRows: x.rows, nCols: x.cols, labels, given, nOutputs },
       params,
-      { onProgress: opts.onProgress, watch: new AbortWatch(opts.signal, opts.onProgress !== undefined) },
+      {
+        onProgress: opts.onProgress,
+        watch: new AbortWatch(opts.signal, opts.onProgress !== undefined),
+      },
     );
     this.state = { model, classes, loss: params.loss };
     return this;
@@ -273,9 +276,7 @@ async function trainStages(
     data.x,
     nRows,
     nCols,
-    data.given,
-    params.maxBin,
-    null,
+    { weights: data.given, maxBin: params.maxBin, watch: monitor.watch },
     train,
   );
 }

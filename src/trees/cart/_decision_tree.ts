@@ -188,8 +188,7 @@ export class TreeFitter {
         this.x.data,
         this.x.rows,
         this.x.cols,
-        this.#binWeights,
-        this.params.maxBin,
+        { weights: this.#binWeights, maxBin: this.params.maxBin },
       );
     }
     return this.#binned;

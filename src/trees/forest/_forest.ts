@@ -178,13 +178,13 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
     const limits = resolveTreeLimits(p, x.rows, x.cols, 0);
     const nDraws = p.bootstrap ? bootstrapDraws(p.maxSamples, x.rows) : 0;
     throwIfAborted(opts.signal);
+    const watch = fitWatch(opts);
     const binned = await binMatrix(
       await treesKernels(p.backend),
       x.data,
       x.rows,
       x.cols,
-      weights,
-      p.maxBin,
+      { weights, maxBin: p.maxBin, watch },
     );
     const width = nClasses > 0 ? nClasses : 1;
     const writer = new CartModelWriter(x.cols, width);
@@ -206,7 +206,6 @@ export abstract class ForestBase extends TreeEstimator<ForestOptions, ForestStat
       seed: p.seed,
     };
     const batch = batchSize();
-    const watch = fitWatch(opts);
     if (criterion === null) {
       // Criteria without kernels: the exact builder on bin codes, tree by tree in this thread.
       const counts = new Float64Array(x.rows);

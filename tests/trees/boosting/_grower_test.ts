@@ -108,7 +108,10 @@ function bruteForceSplit(prob: ReturnType<typeof problem>, p: GrowParams) {
 }
 
 async function stump(prob: ReturnType<typeof problem>, p: GrowParams) {
-  const binned = await binMatrix(jsTrees, prob.x, prob.n, prob.nCols, null, 256);
+  const binned = await binMatrix(jsTrees, prob.x, prob.n, prob.nCols, {
+    weights: null,
+    maxBin: 256,
+  });
   const rows = Int32Array.from({ length: prob.n }, (_, i) => i);
   const features = Int32Array.from({ length: prob.nCols }, (_, i) => i);
   const nodes = await withGrowthWorkspace(jsTrees, binned, 2, p.monotone, (workspace) =>

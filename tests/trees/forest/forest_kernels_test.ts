@@ -100,7 +100,7 @@ Deno.test("jsForest grows the exact builder's tree when every value has its own 
       { x, nRows, nCols, y, weights, nClasses },
       { ...limits, criterion: c.criterion },
     );
-    const binned = await binMatrix(jsTrees, x, nRows, nCols, weights, 256);
+    const binned = await binMatrix(jsTrees, x, nRows, nCols, { weights, maxBin: 256 });
     const params = growParams(limits, {
       criterion: c.criterion as "gini",
       nClasses,
