@@ -38,8 +38,8 @@ const YIELD_EVERY_MS = 10;
  * One turn of the event loop. On a web page's own thread a message to a fresh MessageChannel: a
  * task of its own, after which input, expired timers and rendering get their turn, as React's
  * scheduler relies on (Chromium, a 200k × 28 fit on the page's thread: clicks answered within
- * 1–30 ms, 82–94 frames in 1.5 s, zero-delay timers ticking, for 0–6% of a one-thread fit's
- * time). Not `scheduler.yield()` there: its work resumes ahead of every other task, so in the
+ * 1–30 ms, 82–104 frames in a 1.5–2.3 s fit, zero-delay timers ticking, for 0–6% of a
+ * one-thread fit's time). Not `scheduler.yield()` there: its work resumes ahead of every other task, so in the
  * same fit timers waited for the fit's end and frames came every 110–190 ms. Elsewhere
  * `scheduler.yield()` where the host has it (Chromium's workers), else `setImmediate` (Deno,
  * Node), else a message (Firefox's and Safari's workers), else a zero-delay timer. Not the timer
