@@ -39,13 +39,13 @@ const YIELD_EVERY_MS = 10;
  * task of its own, after which input, expired timers and rendering get their turn, as React's
  * scheduler relies on (Chromium, a 200k × 28 fit on the page's thread: clicks answered within
  * 1–30 ms, 82–104 frames in a 1.5–2.3 s fit, zero-delay timers ticking, for 0–6% of a
- * one-thread fit's time). Not `scheduler.yield()` there: its work resumes ahead of every other task, so in the
- * same fit timers waited for the fit's end and frames came every 110–190 ms. Elsewhere
- * `scheduler.yield()` where the host has it (Chromium's workers), else `setImmediate` (Deno,
- * Node), else a message (Firefox's and Safari's workers), else a zero-delay timer. Not the timer
- * first: hosts clamp a chain of zero-delay timers to 4 ms (2.9 ms a turn in Deno and 3.8 ms in
- * Node measured here, against 0.03–0.05 ms for setImmediate), which would cost watched work up
- * to 30% of its time. Not a message in Deno: its event loop kept serving the messages and
+ * one-thread fit's time). Not `scheduler.yield()` there: its work resumes ahead of every other
+ * task, so in the same fit timers waited for the fit's end and frames came every 110–190 ms.
+ * Elsewhere `scheduler.yield()` where the host has it (Chromium's workers), else `setImmediate`
+ * (Deno, Node), else a message (Firefox's and Safari's workers), else a zero-delay timer. Not the
+ * timer first: hosts clamp a chain of zero-delay timers to 4 ms (2.9 ms a turn in Deno and 3.8
+ * ms in Node measured here, against 0.03–0.05 ms for setImmediate), which would cost watched
+ * work up to 30% of its time. Not a message in Deno: its event loop kept serving the messages and
  * starved the timers (a 1 ms interval never ticked during a fit). Both ports are closed on
  * arrival, so no port keeps a process alive.
  */
