@@ -18,7 +18,8 @@ import { treesKernels } from "../_kernels.ts";
 import type { TreesKernels, TreesWorkspace } from "../../backends/trees.ts";
 import { type ParamTable, registeredName, type Resolved } from "../../estimators/_params.ts";
 import { addTreeColumn, EnsembleBuilder, normalise, type TreeEnsemble } from "../_tree_model.ts";
-import { AbortWatch, checkSignal } from "../../_abort.ts";
+import { type AbortWatch, checkSignal } from "../../_abort.ts";
+import { fitWatch } from "../_tree_options.ts";
 
 /** Options of the GradientBoosting estimators, named after scikit-learn's. */
 export interface GBOptions {
@@ -189,10 +190,7 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
       kernels,
       { x: x.data, nRows: x.rows, nCols: x.cols, labels, given, nOutputs },
       params,
-      {
-        onProgress: opts.onProgress,
-        watch: new AbortWatch(opts.signal, opts.onProgress !== undefined),
-      },
+      { onProgress: opts.onProgress, watch: fitWatch(opts) },
     );
     this.state = { model, classes, loss: params.loss };
     return this;

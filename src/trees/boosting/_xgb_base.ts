@@ -22,7 +22,8 @@ import {
 } from "../../estimators/_params.ts";
 import { stringifyModel, xgboostModelJSON } from "../io/_xgboost_writer.ts";
 import { featureScores, IMPORTANCE_TYPES, type ImportanceType, normalise } from "../_tree_model.ts";
-import { AbortWatch, checkSignal } from "../../_abort.ts";
+import { checkSignal } from "../../_abort.ts";
+import { fitWatch } from "../_tree_options.ts";
 
 /** Options of XGBRegressor and XGBClassifier, named after XGBoost's scikit-learn API. */
 export interface XGBOptions {
@@ -451,7 +452,7 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
       metrics,
       earlyStoppingRounds: opts.earlyStoppingRounds,
       onProgress: opts.onProgress,
-      watch: new AbortWatch(opts.signal, opts.onProgress !== undefined),
+      watch: fitWatch(opts),
     };
   }
 
