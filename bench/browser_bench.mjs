@@ -107,6 +107,7 @@ function report(result) {
   const header = [
     "build", "threads", ...result.lengths.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)",
     "matmul 512³ into `out`: GFLOP/s (× tfjs-wasm)", `XGBClassifier fit ${result.fitRows / 1000}k × 28: s`,
+    "the page during the fit: frames, longest gap",
   ];
   const rows = rounds[0].rows.map((r0, i) => [
     r0.build, r0.threads,
@@ -114,13 +115,15 @@ function report(result) {
     cell((r) => r.rows[i].matmul, (r) => r.tfjs.gflops),
     cell((r) => r.rows[i].matmulOut, (r) => r.tfjs.gflops),
     median(rounds.map((r) => r.rows[i].fitSeconds)).toFixed(2),
+    `${median(rounds.map((r) => r.rows[i].fitPage.frames))}, ` +
+    `${median(rounds.map((r) => r.rows[i].fitPage.longestGap)).toFixed(0)} ms`,
   ]);
   rows.push([
-    "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–", "–",
+    "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–", "–", "–",
   ]);
   rows.push([
     `tfjs-backend-wasm (${rounds[0].tfjs.simd ? "SIMD" : "no SIMD"})`, 1, ...result.lengths.map(() => "–"),
-    cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–", "–",
+    cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–", "–", "–",
   ]);
   // Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread).
   const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
@@ -141,7 +144,8 @@ function report(result) {
   return `Headless Chromium ${chromiumVersion}, ${where}, bundle and ` +
     `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³ (tfjs's ` +
     `\`dataSync()\` copies its result into a fresh array, as Tessera's call without \`out\` does); the fit ` +
-    `(100 rounds, depth 6, 256 bins) called from the page's own thread; medians of ` +
+    `(100 rounds, depth 6, 256 bins) called from the page's own thread, with the frames the page drew ` +
+    `meanwhile and the longest time it went without a frame or a zero-delay timer; medians of ` +
     `${rounds.length} rounds, each ratio taken within a round.\n\n${table}` +
     (scaling.length ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.` : "");
 }

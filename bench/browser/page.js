@@ -1,6 +1,7 @@
 // The Chromium benchmark page (bench/browser_bench.mjs serves it): Tessera's SDPA, matmul (into a
 // fresh result and into an array lent as `out`) and an
-// XGBClassifier fit (on the page's own thread, as a page calls it) on the relaxed- and
+// XGBClassifier fit (on the page's own thread, as a page calls it; with the frames the page drew
+// meanwhile and the longest wait of its timers) on the relaxed- and
 // plain-SIMD builds at each thread count of `threads`, against
 // onnxruntime-web (one thread, MatMul→Softmax→MatMul graph) for SDPA and tfjs-backend-wasm (one
 // thread, its SIMD build) for matmul, measured in the same page. Reports through
@@ -35,6 +36,39 @@ function fitData() {
 }
 const FIT = fitData();
 
+/**
+ * Watches the page while work runs: the frames it draws (requestAnimationFrame) and a chain of
+ * zero-delay timers; `stop(began, ended)` gives the frames and the longest time without a frame
+ * or a timer between `began` and `ended` (ms).
+ */
+function watchPage() {
+  const events = [];
+  let on = true;
+  const tick = () => {
+    if (!on) return;
+    events.push(performance.now());
+    setTimeout(tick, 0);
+  };
+  const frames = [];
+  const frame = () => {
+    if (!on) return;
+    frames.push(performance.now());
+    requestAnimationFrame(frame);
+  };
+  setTimeout(tick, 0);
+  requestAnimationFrame(frame);
+  return {
+    stop(began, ended) {
+      on = false;
+      const inside = (ts) => ts.filter((t) => t > began && t < ended);
+      const times = [began, ...inside([...events, ...frames]).sort((a, b) => a - b), ended];
+      let gap = 0;
+      for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
+      return { frames: inside(frames).length, longestGap: gap };
+    },
+  };
+}
+
 /** One round of Tessera: every build × thread count, SDPA at each length and matmul M³. */
 async function tessera(tessera) {
   const rows = [];
@@ -58,9 +92,12 @@ async function tessera(tessera) {
       await new tessera.XGBClassifier({ ...params, nEstimators: 3 }).fit(
         { data: FIT.x.data.subarray(0, 5000 * FIT_COLS), shape: [5000, FIT_COLS] }, FIT.y.subarray(0, 5000),
       );
+      const watch = watchPage();
       const t0 = performance.now();
       await new tessera.XGBClassifier(params).fit(FIT.x, FIT.y);
-      row.fitSeconds = (performance.now() - t0) / 1000;
+      const t1 = performance.now();
+      row.fitSeconds = (t1 - t0) / 1000;
+      row.fitPage = watch.stop(t0, t1);
       rows.push(row);
     }
   }
