@@ -250,8 +250,8 @@ export interface CutOptions {
   /** 1 for a categorical feature, whose codes are its own bins (default: none). */
   categorical?: Uint8Array | null;
   /**
-   * The fit's watch, checked before each group of columns and before the binning: an abort
-   * arrives there, and a page's thread gets a turn of its event loop.
+   * The fit's watch, checked before each group of columns and after the last (before the
+   * binning): an abort arrives there, and a page's thread gets a turn of its event loop.
    */
   watch?: AbortWatch;
 }
@@ -285,6 +285,7 @@ export async function computeCuts(
         );
       }
     }
+    await watch?.check();
     return assembleCuts(perFeature);
   } finally {
     lent?.release();
@@ -351,7 +352,6 @@ export async function binMatrix(
   opts: CutOptions,
 ): Promise<BinnedMatrix> {
   const cuts = await computeCuts(kernels, x, nRows, nCols, opts);
-  await opts.watch?.check();
   return await binInto(kernels, x, nRows, nCols, cuts, new Uint8Array(nRows * nCols));
 }
 
@@ -369,7 +369,6 @@ export async function withBinnedMatrix<T>(
   fn: (binned: BinnedMatrix) => Promise<T>,
 ): Promise<T> {
   const cuts = await computeCuts(kernels, x, nRows, nCols, opts);
-  await opts.watch?.check();
   const lent = kernels.binBuffer?.(nRows * nCols) ?? null;
   try {
     const bins = lent?.bins ?? new Uint8Array(nRows * nCols);
