@@ -16,15 +16,27 @@
 // step, not one per row.
 // The K blocking is fixed, so every element of C is summed in the same order whatever rows a
 // thread is given: results are bit-identical for any split.
+//
+//
+// A micro-kernel ends by storing its accumulators to a small tile in the task's scratch, and
+// writeTile (out of line) applies alpha and beta and writes C from there. With that epilogue
+// inlined after the loop (lane extractions for a partial panel, beta's branches), Firefox 140's
+// compiler slowed the loop itself: the plain build's 512³ product ran at 11–13 GFLOP/s there
+// against 45–49 in Chromium, and at 47–50 in Firefox with the epilogue moved out.
 
 import { groupRows, madd4_f32, packRowGroups } from "./_simd";
 
 const KC: i32 = 256;
 const MC: i32 = 72;
 
-/** Bytes of scratch one matmul_rows_f32 task needs (one packed MC×KC block of A). */
+// Scratch of one matmul_rows_f32 task: the packed MC×KC block of A, then alpha and beta, then a
+// tile of 6 rows × 8 accumulators.
+const AB_AT: i32 = (MC * KC) << 2;
+const TILE_AT: i32 = AB_AT + 16;
+
+/** Bytes of scratch one matmul_rows_f32 task needs (see TILE_AT). */
 export function matmul_rows_scratch_f32(): i32 {
-  return (MC * KC) << 2;
+  return TILE_AT + 6 * 32;
 }
 
 /** Packs op(B) (K×N; element (k, n) at b[k·strideK + n·strideN]) into 8-column panels. */
@@ -52,42 +64,38 @@ export function matmul_pack_b_f32(
   }
 }
 
-// Writes one 8-wide accumulator row: C = alpha·acc + beta·C on the first K block (beta = 0
-// never reads C, as in BLAS), C += alpha·acc on later blocks. `cols` < 8 only on the last panel.
-// @ts-ignore: decorator
-@inline function storeRow(
-  c: usize, lo: v128, hi: v128, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+// Writes `rows` rows of a tile (8 floats a row, from `tile`) to C: C = alpha·acc + beta·C on
+// the first K block (beta = 0 never reads C, as in BLAS), C += alpha·acc on later blocks.
+// `cols` < 8 only on the last panel. alpha and beta are the two floats at `ab`.
+function writeTile(
+  tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, ab: usize, first: bool, betaZero: bool,
 ): void {
-  let outLo = f32x4.mul(lo, alpha);
-  let outHi = f32x4.mul(hi, alpha);
-  if (cols == 8) {
-    if (!first) {
-      outLo = f32x4.add(outLo, v128.load(c));
-      outHi = f32x4.add(outHi, v128.load(c, 16));
-    } else if (!betaZero) {
-      outLo = madd4_f32(v128.load(c), beta, outLo);
-      outHi = madd4_f32(v128.load(c, 16), beta, outHi);
+  const alpha = v128.load32_splat(ab), beta = v128.load32_splat(ab, 4);
+  for (let r = 0; r < rows; r++) {
+    const from = tile + (<usize>r << 5), to = c + <usize>r * ldc;
+    if (cols == 8) {
+      let lo = f32x4.mul(v128.load(from), alpha);
+      let hi = f32x4.mul(v128.load(from, 16), alpha);
+      if (!first) {
+        lo = f32x4.add(lo, v128.load(to));
+        hi = f32x4.add(hi, v128.load(to, 16));
+      } else if (!betaZero) {
+        lo = madd4_f32(v128.load(to), beta, lo);
+        hi = madd4_f32(v128.load(to, 16), beta, hi);
+      }
+      v128.store(to, lo);
+      v128.store(to, hi, 16);
+      continue;
     }
-    v128.store(c, outLo);
-    v128.store(c, outHi, 16);
-    return;
-  }
-  for (let j = 0; j < cols; j++) {
-    let v: f32 = j < 4 ? f32x4.extract_lane(outLo, 0) : 0;
-    // Lane extraction needs constant indices: rotate through the vector instead.
-    switch (j) {
-      case 1: v = f32x4.extract_lane(outLo, 1); break;
-      case 2: v = f32x4.extract_lane(outLo, 2); break;
-      case 3: v = f32x4.extract_lane(outLo, 3); break;
-      case 4: v = f32x4.extract_lane(outHi, 0); break;
-      case 5: v = f32x4.extract_lane(outHi, 1); break;
-      case 6: v = f32x4.extract_lane(outHi, 2); break;
-      case 7: v = f32x4.extract_lane(outHi, 3); break;
+    // The same operations one lane at a time (a scalar f32 product is the lane's).
+    const a = load<f32>(ab), b = load<f32>(ab, 4);
+    for (let j = 0; j < cols; j++) {
+      const at = to + (<usize>j << 2);
+      let v = load<f32>(from + (<usize>j << 2)) * a;
+      if (!first) v += load<f32>(at);
+      else if (!betaZero) v = load<f32>(at) * b + v;
+      store<f32>(at, v);
     }
-    const at = c + (<usize>j << 2);
-    if (!first) v += load<f32>(at);
-    else if (!betaZero) v = load<f32>(at) * f32x4.extract_lane(beta, 0) + v;
-    store<f32>(at, v);
   }
 }
 
@@ -96,7 +104,7 @@ export function matmul_pack_b_f32(
 // @ts-ignore: decorator
 @inline function micro4x8(
   a: usize, bp: usize, kc: i32,
-  c: usize, ldc: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+  c: usize, ldc: usize, cols: i32, ab: usize, first: bool, betaZero: bool,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -118,10 +126,12 @@ export function matmul_pack_b_f32(
     ap += 16;
     bp += 32;
   }
-  storeRow(c, c00, c01, cols, alpha, beta, first, betaZero);
-  storeRow(c + ldc, c10, c11, cols, alpha, beta, first, betaZero);
-  storeRow(c + 2 * ldc, c20, c21, cols, alpha, beta, first, betaZero);
-  storeRow(c + 3 * ldc, c30, c31, cols, alpha, beta, first, betaZero);
+  const tile = ab + (TILE_AT - AB_AT);
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  writeTile(tile, c, ldc, 4, cols, ab, first, betaZero);
 }
 
 
@@ -130,7 +140,7 @@ export function matmul_pack_b_f32(
 // @ts-ignore: decorator
 @inline function micro6x8(
   a: usize, bp: usize, kc: i32,
-  c: usize, ldc: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+  c: usize, ldc: usize, cols: i32, ab: usize, first: bool, betaZero: bool,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -158,19 +168,21 @@ export function matmul_pack_b_f32(
     ap += 24;
     bp += 32;
   }
-  storeRow(c, c00, c01, cols, alpha, beta, first, betaZero);
-  storeRow(c + ldc, c10, c11, cols, alpha, beta, first, betaZero);
-  storeRow(c + 2 * ldc, c20, c21, cols, alpha, beta, first, betaZero);
-  storeRow(c + 3 * ldc, c30, c31, cols, alpha, beta, first, betaZero);
-  storeRow(c + 4 * ldc, c40, c41, cols, alpha, beta, first, betaZero);
-  storeRow(c + 5 * ldc, c50, c51, cols, alpha, beta, first, betaZero);
+  const tile = ab + (TILE_AT - AB_AT);
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  v128.store(tile, c40, 128); v128.store(tile, c41, 144);
+  v128.store(tile, c50, 160); v128.store(tile, c51, 176);
+  writeTile(tile, c, ldc, 6, cols, ab, first, betaZero);
 }
 
 // 1 row × 8 columns: the row tail (M not a multiple of 4).
 // @ts-ignore: decorator
 @inline function micro1x8(
   a: usize, bp: usize, kc: i32,
-  c: usize, cols: i32, alpha: v128, beta: v128, first: bool, betaZero: bool,
+  c: usize, cols: i32, ab: usize, first: bool, betaZero: bool,
 ): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   const end = bp + (<usize>kc << 5);
@@ -181,7 +193,10 @@ export function matmul_pack_b_f32(
     a += 4;
     bp += 32;
   }
-  storeRow(c, c0, c1, cols, alpha, beta, first, betaZero);
+  const tile = ab + (TILE_AT - AB_AT);
+  v128.store(tile, c0);
+  v128.store(tile, c1, 16);
+  writeTile(tile, c, 0, 1, cols, ab, first, betaZero);
 }
 
 /**
@@ -193,8 +208,11 @@ export function matmul_rows_f32(
   a: usize, packed: usize, c: usize, N: i32, K: i32,
   rowStart: i32, rowEnd: i32, strideRow: i32, strideK: i32, alpha: f32, beta: f32, scratch: usize,
 ): void {
-  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
   const betaZero = beta == 0;
+  // alpha and beta after the packed block, for writeTile to read.
+  const ab = scratch + <usize>AB_AT;
+  store<f32>(ab, alpha);
+  store<f32>(ab, beta, 4);
   const panels = (N + 7) >> 3;
   const sar = <usize>strideRow << 2, sak = <usize>strideK << 2, ldc = <usize>N << 2;
   if (K == 0) {
@@ -220,9 +238,9 @@ export function matmul_rows_f32(
           const g = groupRows(m1 - i);
           const ap = scratch + (<usize>((i - m0) * kc) << 2);
           const cp = c + <usize>i * ldc + (<usize>p << 5);
-          if (ASC_FEATURE_RELAXED_SIMD && g == 6) micro6x8(ap, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
-          else if (g == 4) micro4x8(ap, bp, kc, cp, ldc, cols, va, vb, first, betaZero);
-          else micro1x8(ap, bp, kc, cp, cols, va, vb, first, betaZero);
+          if (ASC_FEATURE_RELAXED_SIMD && g == 6) micro6x8(ap, bp, kc, cp, ldc, cols, ab, first, betaZero);
+          else if (g == 4) micro4x8(ap, bp, kc, cp, ldc, cols, ab, first, betaZero);
+          else micro1x8(ap, bp, kc, cp, cols, ab, first, betaZero);
           i += g;
         }
       }
