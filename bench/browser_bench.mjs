@@ -1,6 +1,7 @@
-// `node bench/browser_bench.mjs [--readme] [--threads 1,2,4] [--pages isolated,plain]` (also
-// `npm run bench -- --only browser`): the attention and matmul benchmarks, and an XGBClassifier
-// fit called from the page's own thread, in headless Chromium, where users run them.
+// `node bench/browser_bench.mjs [--browser chromium|firefox] [--readme] [--threads 1,2,4]
+// [--pages isolated,plain]` (also `npm run bench -- --only browser`, and `--only firefox`): the
+// attention and matmul benchmarks, and an XGBClassifier fit called from the page's own thread, in
+// headless Chromium (default) or Firefox, where users run them.
 // The bundle and the peers come from one origin, the page from another: once cross-origin
 // isolated (threads share memory), once a plain page without COOP/COEP, as most sites serve
 // (each worker gets copies of its inputs). Both SIMD builds are measured (relaxed, and the plain
@@ -12,6 +13,7 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { launchChromium } from "../tests/_chromium.mjs";
+import { FIREFOX_PATH, firefoxVersion, hasFirefox, openInFirefox } from "../tests/_firefox.mjs";
 import { median } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
@@ -49,8 +51,17 @@ const cdn = await serve(async (req, res) => {
 const cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
 
 /** Origin B ("localhost"), the page: cross-origin isolated unless the query says `isolated=0`. */
+/** Resolves the page's result where it comes by POST (Firefox). */
+let posted = null;
 const page = await serve(async (req, res) => {
   const url = new URL(req.url, "http://x"), path = url.pathname;
+  if (req.method === "POST" && path === "/result") {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    res.writeHead(204).end();
+    posted?.(JSON.parse(body));
+    return;
+  }
   const isolation = url.searchParams.get("isolated") === "0" && path === "/"
     ? {}
     : { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
@@ -69,36 +80,69 @@ const threads = threadsArg ?? [1, 2, 4].filter((t) => t === 1 || t <= availableP
 const pagesArg = process.argv.includes("--pages") ? process.argv[process.argv.indexOf("--pages") + 1] : null;
 const pages = (pagesArg ?? "isolated,plain").split(",");
 
-const browser = await launchChromium();
+const browserArg = process.argv.includes("--browser") ? process.argv[process.argv.indexOf("--browser") + 1] : "chromium";
+if (browserArg !== "chromium" && browserArg !== "firefox") throw new RangeError(`--browser: chromium or firefox, not ${browserArg}`);
+const firefox = browserArg === "firefox";
+if (firefox && !hasFirefox()) {
+  console.log(`No Firefox at ${FIREFOX_PATH} (\`apt-get install firefox-esr\`, or set FIREFOX_PATH): not measured.`);
+  cdn.close();
+  page.close();
+  process.exit(0);
+}
+const TIMEOUT_MS = 15 * 60_000;
+
+/** Runs the page at `url` in a fresh Firefox and waits for the result it POSTs. */
+async function inFirefox(url) {
+  const got = new Promise((resolve) => (posted = resolve));
+  const ff = await openInFirefox(`${url}&post=1`);
+  let timer;
+  try {
+    return await Promise.race([
+      got,
+      ff.exited.then((code) => Promise.reject(new Error(`Firefox exited (${code}): ${ff.stderr()}`))),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("Firefox: no result")), TIMEOUT_MS))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    posted = null;
+    await ff.close();
+  }
+}
+
+const browser = firefox ? null : await launchChromium();
 const results = [];
 try {
   for (const kind of pages) {
-    // A fresh tab per page: its own workers, WASM memory and allocator state.
-    const tab = await browser.newPage();
     const lengths = process.env.ATTENTION_QUICK ? "512,1024" : "512,1024,4096";
     const rounds = process.env.ATTENTION_QUICK ? 1 : 3;
     const fitRows = process.env.ATTENTION_QUICK ? 50000 : 200000;
-    await tab.goto(
-      `http://localhost:${page.address().port}/?cdn=${encodeURIComponent(cdnOrigin)}&lengths=${lengths}` +
-        `&threads=${threads}&rounds=${rounds}&fitRows=${fitRows}&isolated=${kind === "plain" ? 0 : 1}`,
-    );
-    await tab.waitForFunction(() => globalThis.result, null, { timeout: 15 * 60_000, polling: 1000 });
-    const result = await tab.evaluate(() => globalThis.result);
-    await tab.close();
+    const url = `http://localhost:${page.address().port}/?cdn=${encodeURIComponent(cdnOrigin)}&lengths=${lengths}` +
+      `&threads=${threads}&rounds=${rounds}&fitRows=${fitRows}&isolated=${kind === "plain" ? 0 : 1}`;
+    let result;
+    if (firefox) result = await inFirefox(url);
+    else {
+      // A fresh tab per page: its own workers, WASM memory and allocator state.
+      const tab = await browser.newPage();
+      await tab.goto(url);
+      await tab.waitForFunction(() => globalThis.result, null, { timeout: TIMEOUT_MS, polling: 1000 });
+      result = await tab.evaluate(() => globalThis.result);
+      await tab.close();
+    }
     if (result.error) throw new Error(result.error);
     results.push(result);
   }
 } finally {
-  await browser.close();
+  await browser?.close();
   cdn.close();
   page.close();
 }
+const browserName = firefox ? `Firefox ${await firefoxVersion()}` : null;
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 /** One page's markdown table and thread-scaling line. */
 function report(result) {
-  const chromiumVersion = /Chrome\/([\d.]+)/.exec(result.userAgent)?.[1] ?? "?";
+  const name = browserName ?? `Chromium ${/Chrome\/([\d.]+)/.exec(result.userAgent)?.[1] ?? "?"}`;
   // Each cell: the median over rounds of GFLOP/s, and the median over rounds of the ratio to the
   // peer measured in the same round.
   const { rounds } = result;
@@ -141,7 +185,7 @@ function report(result) {
   const where = result.isolated
     ? "a cross-origin-isolated page (the workers share WASM memory)"
     : "a plain page without COOP/COEP (each worker gets copies of its inputs; the fit runs in the page's thread alone)";
-  return `Headless Chromium ${chromiumVersion}, ${where}, bundle and ` +
+  return `Headless ${name}, ${where}, bundle and ` +
     `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³ (tfjs's ` +
     `\`dataSync()\` copies its result into a fresh array, as Tessera's call without \`out\` does); the fit ` +
     `(100 rounds, depth 6, 256 bins) called from the page's own thread, with the frames the page drew ` +
@@ -157,11 +201,13 @@ if (process.argv.includes("--readme")) {
   const { readFileSync, writeFileSync } = await import("node:fs");
   const readmeUrl = new URL("README.md", root);
   const readme = readFileSync(readmeUrl, "utf8");
-  const open = "<!-- bench:browser -->", close = "<!-- /bench:browser -->";
+  const marker = firefox ? "bench:firefox" : "bench:browser";
+  const open = `<!-- ${marker} -->`, close = `<!-- /${marker} -->`;
   const i = readme.indexOf(open), j = readme.indexOf(close);
   if (i < 0 || j < i) console.warn(`README.md has no ${open} … ${close} section: not written`);
   else {
-    const stamp = `\n_Measured by \`node bench/browser_bench.mjs --readme\`, ${new Date().toISOString().slice(0, 10)}._\n\n`;
+    const command = `node bench/browser_bench.mjs${firefox ? " --browser firefox" : ""} --readme`;
+    const stamp = `\n_Measured by \`${command}\`, ${new Date().toISOString().slice(0, 10)}._\n\n`;
     writeFileSync(readmeUrl, readme.slice(0, i + open.length) + stamp + text + "\n" + readme.slice(j));
   }
 }

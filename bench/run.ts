@@ -21,6 +21,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
   ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
   browser: benchBrowser,
+  firefox: () => nodeScript("./browser_bench.mjs", ["--browser", "firefox"]),
   threads: () => import("./threads_bench.ts").then((m) => m.benchThreads()),
   node: () => nodeScript("./node_bench.mjs"),
   bounds: () => import("./bounds_bench.ts").then((m) => m.benchBounds()),
@@ -31,11 +32,11 @@ function benchBrowser(): Promise<string> {
   return nodeScript("./browser_bench.mjs");
 }
 
-/** Runs a bench script under Node, passing on --threads; returns what it printed. */
-async function nodeScript(relative: string): Promise<string> {
+/** Runs a bench script under Node with `extra` arguments, passing on --threads; returns what it printed. */
+async function nodeScript(relative: string, extra: string[] = []): Promise<string> {
   const script = new URL(relative, import.meta.url).pathname;
   const at = Deno.args.indexOf("--threads");
-  const args = at >= 0 ? [script, "--threads", Deno.args[at + 1]] : [script];
+  const args = at >= 0 ? [script, ...extra, "--threads", Deno.args[at + 1]] : [script, ...extra];
   const { code, stdout } = await new Deno.Command("node", { args, stderr: "inherit" }).output();
   if (code !== 0) throw new Error(`bench/${relative.slice(2)} exited with code ${code}`);
   return new TextDecoder().decode(stdout).trim();
