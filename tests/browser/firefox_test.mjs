@@ -1,0 +1,161 @@
+// Browser test of the built bundle in a second engine: Firefox (Debian's firefox-esr, headless,
+// tests/_firefox.mjs), whose SpiderMonkey has no relaxed SIMD, so it runs the plain build as
+// Firefox and Safari users do. dist/tessera.js comes from one origin and is imported by a page on
+// a second origin, once plain (workers get copies of their inputs) and once cross-origin isolated
+// (workers share memory). Every area of the bundle (tests/bundle/cases.mjs) must give exactly the
+// numbers Deno gets from src/ with the plain build, on one thread and on two, and a fit big
+// enough to split its steps must give the same model on both. The page POSTs what it found (there
+// is no driver). Prints `ok <name>` / `FAIL <name>` / `SKIP` lines for tests/run_all.ts.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { skip, test } from "../_harness.mjs";
+import { checkCases, denoExpected } from "../bundle/_expected.mjs";
+import { FIREFOX_PATH, hasFirefox, openInFirefox } from "../_firefox.mjs";
+
+const dist = new URL("../../dist/", import.meta.url);
+const PAGES = [["plain page", false], ["isolated page", true]];
+
+function serve(handler) {
+  return new Promise((resolve) => {
+    const server = createServer(handler);
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** What the page does: the bundle cases on 1 and 2 threads, a split fit, bad input, the requests. */
+const PAGE_SCRIPT = (cdnUrl) => `
+import * as tessera from "${cdnUrl}";
+import { runCases } from "/cases.mjs";
+const report = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
+try {
+  const bundle = { 1: await runCases(tessera, { threads: 1 }), 2: await runCases(tessera, { threads: 2 }) };
+  // Enough rows that the growth steps split (isolated page), the predictions too (both pages).
+  const n = 70000, cols = 10, x = new Float32Array(n * cols), y = new Float64Array(n);
+  for (let i = 0, s = 7; i < x.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 2 ** 32 - 0.5;
+  }
+  for (let r = 0; r < n; r++) y[r] = x[r * cols] + Math.sin(6 * x[r * cols + 1]) > 0 ? 1 : 0;
+  const fits = {};
+  for (const threads of [1, 2]) {
+    const info = await tessera.init({ threads });
+    const model = await new tessera.XGBClassifier({ nEstimators: 8, maxDepth: 5, backend: "wasm" })
+      .fit({ data: x, shape: [n, cols] }, y);
+    const p = await model.predictProba({ data: x, shape: [n, cols] });
+    fits[threads] = { info, model: JSON.stringify(model.toJSON()), proba: Array.from(p.data.subarray(0, 64)) };
+  }
+  let badInput = null;
+  try {
+    await tessera.matmul({ data: new Float32Array(6), shape: [2, 3] }, { data: new Float32Array(6), shape: [2, 3] });
+  } catch (e) {
+    badInput = e.name + ": " + e.message;
+  }
+  await tessera.dispose();
+  const requests = performance.getEntriesByType("resource").map((e) => e.name);
+  await report({ bundle, fits, badInput, requests, crossOriginIsolated, userAgent: navigator.userAgent });
+} catch (error) {
+  await report({ error: String(error?.stack ?? error) });
+}
+`;
+
+if (!hasFirefox()) {
+  for (const [label] of PAGES) skip(`firefox (${label})`, `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`);
+} else {
+  const expected = await denoExpected();
+  // Origin A: the CDN. CORS and CORP headers let any page import the module.
+  const cdn = await serve(async (req, res) => {
+    try {
+      const body = await readFile(new URL(`.${new URL(req.url, "http://x").pathname}`, dist));
+      res.writeHead(200, {
+        "content-type": "text/javascript",
+        "access-control-allow-origin": "*",
+        "cross-origin-resource-policy": "cross-origin",
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  const cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
+  const cases = await readFile(new URL("../bundle/cases.mjs", import.meta.url));
+  let posted = null;
+  // Origin B ("localhost" is not "127.0.0.1"): the user's page, isolated under /isolated.
+  const page = await serve(async (req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    const headers = path.startsWith("/isolated")
+      ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
+      : {};
+    if (req.method === "POST") {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      res.writeHead(204).end();
+      posted?.(JSON.parse(body));
+    } else if (path === "/cases.mjs") {
+      res.writeHead(200, { "content-type": "text/javascript", ...headers }).end(cases);
+    } else if (path.endsWith("/page.mjs")) {
+      res.writeHead(200, { "content-type": "text/javascript", ...headers });
+      res.end(PAGE_SCRIPT(`${cdnOrigin}/tessera.js`));
+    } else {
+      res.writeHead(200, { "content-type": "text/html", ...headers });
+      res.end(`<!doctype html><title>tessera</title><script type="module" src="${path}/page.mjs"></script>`);
+    }
+  });
+  const pageOrigin = `http://localhost:${page.address().port}`;
+
+  /** Opens the page in a fresh Firefox and waits (at most 5 minutes) for what it POSTs. */
+  async function runPage(path) {
+    const got = new Promise((resolve) => (posted = resolve));
+    const firefox = await openInFirefox(`${pageOrigin}${path}`);
+    let timer;
+    try {
+      return await Promise.race([
+        got,
+        firefox.exited.then((code) => Promise.reject(new Error(`Firefox exited (${code}): ${firefox.stderr()}`))),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("no result in 5 minutes")), 300_000))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      posted = null;
+      await firefox.close();
+    }
+  }
+
+  for (const [label, isolated] of PAGES) {
+    let out;
+    await test(`firefox (${label}): dist/tessera.js loads cross-origin and runs the plain build`, async () => {
+      out = await runPage(isolated ? "/isolated" : "/plain");
+      if (out.error) throw new Error(out.error);
+      assert.match(out.userAgent, /Firefox\//);
+      assert.equal(out.crossOriginIsolated, isolated);
+      // The bundle and the plain build's module, from the CDN; nothing from anywhere else.
+      const fromCdn = [...new Set(out.requests.filter((u) => u.startsWith(cdnOrigin)))].sort();
+      assert.deepEqual(fromCdn, [`${cdnOrigin}/tessera.js`, `${cdnOrigin}/tessera.simd.js`]);
+      const foreign = out.requests.filter((u) => !u.startsWith(pageOrigin) && !u.startsWith(cdnOrigin));
+      assert.deepEqual(foreign, []);
+      for (const threads of [1, 2]) {
+        const { info } = out.bundle[threads];
+        assert.equal(info.relaxedSimd, false);
+        assert.equal(info.threads, threads);
+        assert.equal(info.sharedMemory, isolated);
+        assert.equal(info.wasmVariant, isolated ? "simd-shared" : "simd");
+      }
+    });
+    if (!out || out.error) continue;
+    // Firefox's plain build on one thread and on two workers: Deno's numbers from src/, exactly.
+    for (const threads of [1, 2]) {
+      await checkCases(test, `firefox (${label}, ${threads} thread(s))`, out.bundle[threads].results, expected.simd);
+    }
+    await test(`firefox (${label}): an XGBClassifier fit gives the same model on 1 and 2 threads`, () => {
+      assert.equal(out.fits[2].info.threads, 2);
+      assert.equal(out.fits[2].model, out.fits[1].model);
+      assert.deepEqual(out.fits[2].proba, out.fits[1].proba);
+      assert.ok(out.fits[1].proba.every((p) => p > 0 && p < 1), "probabilities");
+    });
+    await test(`firefox (${label}): bad input raises a RangeError naming the argument`, () => {
+      assert.match(out.badInput, /^RangeError: .*"b"/);
+    });
+  }
+  cdn.close();
+  page.close();
+}
