@@ -12,6 +12,8 @@
  *        [5] polling  1 while the worker polls for its next list (SPIN_MS), 0 once it sleeps
  *        [6] close    ms to poll after this list (SPIN_MS, or the call's own pollMs) when the
  *                     caller rang it within that time of the last one's end, else 0
+ *        [7] notify   the request whose end the caller waits to hear of by message (hosts
+ *                     without Atomics.waitAsync)
  *  f64 at RAN_AT:     how long the worker took to run the last list, in ms (its own clock)
  *  f64 at TASKS_AT:   count, then per task: kernel index, argument count, arguments…
  *  u8  at ERROR_AT:   the failure ({ name, message } as JSON, UTF-8; the message cut to fit)
@@ -32,14 +34,21 @@
  * to the new one, and the caller giving up moves it to −1 instead: whoever moves it first wins,
  * so a list is either withdrawn before it starts or known to be running (and waited for).
  *
- * Used where memory is shared and `Atomics.waitAsync` exists (Chromium, Deno, Node ≥ 16);
- * elsewhere the pool sends lists through comlink.
+ * Used wherever memory is shared. Without `Atomics.waitAsync` (Firefox 140), the worker sleeps
+ * in a blocking `Atomics.wait` instead (allowed in a worker; it looks at its event loop once a
+ * second while idle), and a caller that would sleep on `done` sets `notify` to the list's
+ * sequence and waits for a message that the worker posts on a MessagePort once `done` reaches
+ * it. Before that, lists went through comlink there: two postMessage hops a step, ~0.3 ms or
+ * more each on the test VM, where polling answers in µs.
  *
  * @module
  */
 import { raiseTaskFailure, type Task, type TaskFailure, taskFailure } from "./_task.ts";
 
 const REQUEST = 0, DONE = 1, STATUS = 2, LENGTH = 3, TAKEN = 4, POLLING = 5, CLOSE = 6;
+/** The list whose end the caller waits to hear of by message (no Atomics.waitAsync). */
+const NOTIFY = 7;
+const WORDS = 8;
 const RAN_AT = 32;
 const TASKS_AT = 64;
 const ERROR_BYTES = 1024;
@@ -58,10 +67,18 @@ export const SPIN_MS = 2;
 /** Loads of a word between two looks at the clock while polling. */
 const LOADS_PER_CLOCK = 1024;
 
-/** Whether this runtime can wait on shared memory without blocking its event loop. */
+/** Whether this host has Atomics.waitAsync (else the doorbell's messages stand in for it). */
+function hasWaitAsync(): boolean {
+  return typeof (Atomics as { waitAsync?: unknown }).waitAsync === "function";
+}
+
+/** How long an idle worker without Atomics.waitAsync blocks before it looks at its event loop. */
+const IDLE_BLOCK_MS = 1000;
+
+/** Whether this runtime can ring workers on shared memory without blocking its event loop. */
 export function doorbellSupported(): boolean {
   return typeof SharedArrayBuffer === "function" &&
-    typeof (Atomics as { waitAsync?: unknown }).waitAsync === "function";
+    (hasWaitAsync() || typeof MessageChannel === "function");
 }
 
 /** Resolves once `words[index]` is no longer `value` (at once if it already differs). */
@@ -73,6 +90,15 @@ async function changed(words: Int32Array, index: number, value: number): Promise
 /** The caller's side of one worker's block. */
 export class Doorbell {
   readonly block: SharedArrayBuffer;
+  /**
+   * Without Atomics.waitAsync: the port the worker posts the ends of awaited lists to (handed
+   * over with `listen`); null elsewhere.
+   */
+  readonly port: MessagePort | null = null;
+  /** Whether this thread waits on `done` with Atomics.waitAsync (else by message). */
+  readonly #waitAsync = hasWaitAsync();
+  /** Without Atomics.waitAsync: resolves the wait for the awaited list's end. */
+  #heard: (() => void) | null = null;
   readonly #words: Int32Array;
   readonly #tasks: Float64Array;
   readonly #kernels: Map<string, number>;
@@ -90,7 +116,13 @@ export class Doorbell {
 
   constructor(kernels: readonly string[]) {
     this.block = new SharedArrayBuffer(BLOCK_BYTES);
-    this.#words = new Int32Array(this.block, 0, 7);
+    this.#words = new Int32Array(this.block, 0, WORDS);
+    if (!this.#waitAsync) {
+      const channel = new MessageChannel();
+      // Any message ends the wait; the waiter then looks at `done` again.
+      channel.port1.onmessage = () => this.#hear();
+      this.port = channel.port2;
+    }
     this.#tasks = new Float64Array(this.block, TASKS_AT, TASK_CAPACITY);
     this.#kernels = new Map(kernels.map((name, i) => [name, i]));
   }
@@ -179,17 +211,43 @@ export class Doorbell {
       // Nothing runs there, and nothing will: a caller still waiting on the block gives up.
       this.#lost = true;
       Atomics.notify(words, DONE);
+      this.#hear();
+      this.port?.close();
       return;
     }
     // The lost worker no longer holds the process, and a wait on shared memory does not either.
     const keepAlive = setInterval(() => {}, 1000);
     try {
       for (let d = Atomics.load(words, DONE); d !== taken; d = Atomics.load(words, DONE)) {
-        await changed(words, DONE, d);
+        if (this.#waitAsync) await changed(words, DONE, d);
+        else await new Promise((resolve) => setTimeout(resolve, 5));
       }
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /** Ends a wait for a list's end by message (see #awaitDone). */
+  #hear(): void {
+    const heard = this.#heard;
+    this.#heard = null;
+    heard?.();
+  }
+
+  /**
+   * Resolves once `done` is no longer `value`: through Atomics.waitAsync, or else by asking the
+   * worker for a message when it finishes list `sequence`. `notify` is set before `done` is
+   * looked at again and the worker looks at `notify` after it sets `done` (both sequentially
+   * consistent), so either this thread sees the list done or the worker sees the request.
+   */
+  #awaitDone(value: number, sequence: number): Promise<void> {
+    const words = this.#words;
+    if (this.#waitAsync) return changed(words, DONE, value);
+    return new Promise<void>((resolve) => {
+      this.#heard = resolve;
+      Atomics.store(words, NOTIFY, sequence);
+      if (Atomics.load(words, DONE) !== value || this.#lost) this.#hear();
+    });
   }
 
   /** Splits a list into pieces that each fit the block. */
@@ -241,7 +299,7 @@ export class Doorbell {
       done !== sequence;
       done = Atomics.load(words, DONE)
     ) {
-      await changed(words, DONE, done);
+      await this.#awaitDone(done, sequence);
       if (this.#lost) throw new Error("The worker was lost before it finished this list");
     }
     this.#lastDone = performance.now();
@@ -263,8 +321,13 @@ export async function listen(
   block: SharedArrayBuffer,
   names: readonly string[],
   exports: Record<string, (...args: number[]) => unknown>,
+  port: MessagePort | null = null,
 ): Promise<void> {
-  const words = new Int32Array(block, 0, 7);
+  const words = new Int32Array(block, 0, WORDS);
+  const waitAsync = hasWaitAsync();
+  // A blocking wait must not come before this call's own answer has gone out (comlink sends it
+  // once this returns): start after a turn of the event loop.
+  if (!waitAsync) await new Promise((resolve) => setTimeout(resolve, 0));
   const ran = new Float64Array(block, RAN_AT, 1);
   const t = new Float64Array(block, TASKS_AT, TASK_CAPACITY);
   const kernels = names.map((name) => exports[name]);
@@ -276,7 +339,8 @@ export async function listen(
     const request = pollWhile(words, REQUEST, seen, ended + poll);
     if (request === seen) {
       Atomics.store(words, POLLING, 0);
-      await changed(words, REQUEST, seen);
+      if (waitAsync) await changed(words, REQUEST, seen);
+      else await sleepOn(words, REQUEST, seen);
       // Woken without a request: prodded (see Doorbell.prod), as a call is near.
       const prodded = Atomics.load(words, REQUEST) === seen;
       [ended, poll] = prodded ? [performance.now(), SPIN_MS] : [ended, 0];
@@ -312,7 +376,18 @@ export async function listen(
     Atomics.store(words, POLLING, poll > 0 ? 1 : 0);
     Atomics.store(words, DONE, seen); // publishes `ran` too
     Atomics.notify(words, DONE);
+    if (port !== null && Atomics.load(words, NOTIFY) === seen) port.postMessage(seen);
     ended = performance.now();
+  }
+}
+
+/**
+ * Blocks this (worker) thread until `words[index]` is no longer `value` or a notify comes,
+ * looking at its event loop once every IDLE_BLOCK_MS meanwhile (comlink calls still answer).
+ */
+async function sleepOn(words: Int32Array, index: number, value: number): Promise<void> {
+  while (Atomics.wait(words, index, value, IDLE_BLOCK_MS) === "timed-out") {
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
 

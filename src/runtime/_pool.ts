@@ -196,7 +196,11 @@ async function launch(opts: Launch): Promise<PoolWorker> {
         .filter((e) => e.kind === "function")
         .map((e) => e.name);
       const doorbell = new Doorbell(kernels);
-      await Promise.race([worker.api.listen(doorbell.block, kernels), worker.lost]);
+      const port = doorbell.port;
+      const listening = port === null
+        ? worker.api.listen(doorbell.block, kernels)
+        : worker.api.listen(doorbell.block, kernels, Comlink.transfer(port, [port]));
+      await Promise.race([listening, worker.lost]);
       worker.doorbell = doorbell;
     }
   } catch (error) {

@@ -30,7 +30,7 @@ export interface WorkerApi {
    * Starts answering task lists rung on `block` (see _doorbell.ts), kernels named by index
    * into `kernels`; calls through comlink keep working alongside.
    */
-  listen(block: SharedArrayBuffer, kernels: string[]): void;
+  listen(block: SharedArrayBuffer, kernels: string[], port?: MessagePort): void;
   /**
    * Runs one task on private memory: copies its input regions in from `staging` (one after the
    * other, in order), runs it, and returns `staging` (or a larger buffer where the outputs need

@@ -49,8 +49,8 @@ const api: WorkerApi = {
   run(tasks) {
     for (const task of tasks) runTask(task, () => exports[task.kernel](...task.args));
   },
-  listen(block, kernels) {
-    void listen(block, kernels, exports);
+  listen(block, kernels, port) {
+    void listen(block, kernels, exports, port ?? null);
   },
   runStaged(task: Task, staging) {
     runTask(task, () => {

@@ -71,6 +71,46 @@ Deno.test("pool: workers poll after lists that come close together, sleep after 
   }
 });
 
+Deno.test("pool: without Atomics.waitAsync (Firefox) lists still go through the doorbell, the caller hearing their ends by message", async () => {
+  // The pool is made while the caller's host lacks Atomics.waitAsync (its workers keep theirs).
+  const atomics = Atomics as { waitAsync?: unknown };
+  const waitAsync = atomics.waitAsync;
+  delete atomics.waitAsync;
+  try {
+    await init({ threads: 2 });
+    const rt = (await wasmRuntime())!;
+    // Blocks of 2^20 values: a list lasts long enough that its caller has to wait for it.
+    const n = 1 << 20, y = rt.heap.alloc(2 * n * 4), ones = rt.heap.alloc(n * 4);
+    new Float32Array(rt.memory.buffer, y, 2 * n).fill(0);
+    new Float32Array(rt.memory.buffer, ones, n).fill(1);
+    // Adds 1 to each value of block k of y.
+    const add = (k: number) => ({
+      kernel: "diffusion_combine2_f32",
+      args: [y + k * n * 4, n, y + k * n * 4, 1, ones, 1, 0],
+    });
+    let lists = 0;
+    // Lists back to back: the worker polls after them, which only a doorbell does.
+    await attempts("polls right after lists close together", async () => {
+      for (let i = 0; i < 3; i++, lists++) await rt.runSharing([add(0), add(1)]);
+      return rt.workersPolling(2);
+    });
+    // A worker asleep, then lists for the workers alone: this thread waits without polling,
+    // and hears of each end by message.
+    for (let i = 0; i < 5; i++, lists++) {
+      await sleep(10 * SPIN_MS);
+      await rt.run([add(0), add(1)]);
+    }
+    const values = new Float32Array(rt.memory.buffer, y, 2 * n);
+    assert.ok(lists >= 8);
+    assert.ok(values.every((v) => v === lists), "every list ran once on each block");
+    rt.heap.free(y);
+    rt.heap.free(ones);
+  } finally {
+    await dispose();
+    atomics.waitAsync = waitAsync;
+  }
+});
+
 Deno.test("pool: lists that ask for a longer poll (a fit's steps) keep the worker polling that long", async () => {
   await init({ threads: 2 });
   try {
