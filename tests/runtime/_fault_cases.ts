@@ -230,6 +230,9 @@ async function killedMidLongList(): Promise<void> {
     const size = 768; // one task: 768³ multiply-adds, 10-30 ms
     const a = r.heap.alloc(size * size * 4), packed = r.heap.alloc(size * size * 4);
     const c = r.heap.alloc(size * size * 4);
+    // The kernel's scratch (matmul_rows_scratch_f32(): a packed block of A, alpha and beta, a
+    // tile; ~72 KiB).
+    const scratch = r.heap.alloc(1 << 17);
     new Float32Array(r.memory.buffer, a, size * size).fill(1);
     new Float32Array(r.memory.buffer, packed, size * size).fill(1);
     const out = () => new Float32Array(r.memory.buffer, c, size * size);
@@ -237,7 +240,7 @@ async function killedMidLongList(): Promise<void> {
     const b = blocks(r, 1);
     const product: Task = {
       kernel: "matmul_rows_f32",
-      args: [a, packed, c, size, size, 0, size, size, 1, 1, 0],
+      args: [a, packed, c, size, size, 0, size, size, 1, 1, 0, scratch],
     };
     // Worker 0 gets small additions, worker 1 600 products (one doorbell piece, ~10 s).
     const tasks = Array.from(
