@@ -97,7 +97,8 @@ export class Doorbell {
   readonly port: MessagePort | null = null;
   /** Whether this thread waits on `done` with Atomics.waitAsync (else by message). */
   readonly #waitAsync = hasWaitAsync();
-  /** Without Atomics.waitAsync: resolves the wait for the awaited list's end. */
+  /** Without Atomics.waitAsync: this thread's end of the port, and the wait it ends. */
+  readonly #listener: MessagePort | null = null;
   #heard: (() => void) | null = null;
   readonly #words: Int32Array;
   readonly #tasks: Float64Array;
@@ -121,6 +122,7 @@ export class Doorbell {
       const channel = new MessageChannel();
       // Any message ends the wait; the waiter then looks at `done` again.
       channel.port1.onmessage = () => this.#hear();
+      this.#listener = channel.port1;
       this.port = channel.port2;
     }
     this.#tasks = new Float64Array(this.block, TASKS_AT, TASK_CAPACITY);
@@ -192,6 +194,7 @@ export class Doorbell {
   /** Asks the worker to stop listening (it then only answers comlink calls). */
   stop(): void {
     this.#stopped = true;
+    this.#listener?.close();
     Atomics.store(this.#words, REQUEST, -1);
     Atomics.notify(this.#words, REQUEST);
   }
@@ -212,7 +215,6 @@ export class Doorbell {
       this.#lost = true;
       Atomics.notify(words, DONE);
       this.#hear();
-      this.port?.close();
       return;
     }
     // The lost worker no longer holds the process, and a wait on shared memory does not either.
@@ -225,6 +227,9 @@ export class Doorbell {
     } finally {
       clearInterval(keepAlive);
     }
+    // Without Atomics.waitAsync the list's caller waits for a message that stop() closed the
+    // port to: wake it here, now that the list is done.
+    this.#hear();
   }
 
   /** Ends a wait for a list's end by message (see #awaitDone). */
