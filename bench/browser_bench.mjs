@@ -50,9 +50,9 @@ const cdn = await serve(async (req, res) => {
 });
 const cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
 
-/** Origin B ("localhost"), the page: cross-origin isolated unless the query says `isolated=0`. */
 /** Resolves the page's result where it comes by POST (Firefox). */
 let posted = null;
+/** Origin B ("localhost"), the page: cross-origin isolated unless the query says `isolated=0`. */
 const page = await serve(async (req, res) => {
   const url = new URL(req.url, "http://x"), path = url.pathname;
   if (req.method === "POST" && path === "/result") {
