@@ -5,35 +5,15 @@
 // the same bits on 1 and 2 threads, and every area of the bundle (tests/bundle/cases.mjs) must
 // give Deno's numbers from src/. Prints `ok <name>` / `FAIL <name>` for tests/run_all.ts.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { launchChromium } from "../_chromium.mjs";
-import { randomMatrix as random, test } from "../_harness.mjs";
+import { randomMatrix as random, serve, serveCdn, test } from "../_harness.mjs";
 import { checkCases, denoExpected } from "../bundle/_expected.mjs";
 
 const dist = new URL("../../dist/", import.meta.url);
 
-function serve(handler) {
-  return new Promise((resolve) => {
-    const server = createServer(handler);
-    server.listen(0, "127.0.0.1", () => resolve(server));
-  });
-}
-
 // Origin A: the CDN. CORS and CORP headers let any page import the module.
-const cdn = await serve(async (req, res) => {
-  try {
-    const body = await readFile(new URL(`.${new URL(req.url, "http://x").pathname}`, dist));
-    res.writeHead(200, {
-      "content-type": "text/javascript",
-      "access-control-allow-origin": "*",
-      "cross-origin-resource-policy": "cross-origin",
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
+const cdn = await serveCdn(dist);
 const cdnUrl = `http://127.0.0.1:${cdn.address().port}/tessera.js`;
 
 // Origin B ("localhost" is a different origin from "127.0.0.1"): the user's page.

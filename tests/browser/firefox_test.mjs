@@ -7,21 +7,13 @@
 // enough to split its steps must give the same model on both. The page POSTs what it found (there
 // is no driver). Prints `ok <name>` / `FAIL <name>` / `SKIP` lines for tests/run_all.ts.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { skip, test } from "../_harness.mjs";
+import { serve, serveCdn, skip, test } from "../_harness.mjs";
 import { checkCases, denoExpected } from "../bundle/_expected.mjs";
 import { FIREFOX_PATH, hasFirefox, openInFirefox } from "../_firefox.mjs";
 
 const dist = new URL("../../dist/", import.meta.url);
 const PAGES = [["plain page", false], ["isolated page", true]];
-
-function serve(handler) {
-  return new Promise((resolve) => {
-    const server = createServer(handler);
-    server.listen(0, "127.0.0.1", () => resolve(server));
-  });
-}
 
 /** What the page does: the bundle cases on 1 and 2 threads, a split fit, bad input, the requests. */
 const PAGE_SCRIPT = (cdnUrl) => `
@@ -64,19 +56,7 @@ if (!hasFirefox()) {
 } else {
   const expected = await denoExpected();
   // Origin A: the CDN. CORS and CORP headers let any page import the module.
-  const cdn = await serve(async (req, res) => {
-    try {
-      const body = await readFile(new URL(`.${new URL(req.url, "http://x").pathname}`, dist));
-      res.writeHead(200, {
-        "content-type": "text/javascript",
-        "access-control-allow-origin": "*",
-        "cross-origin-resource-policy": "cross-origin",
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
+  const cdn = await serveCdn(dist);
   const cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
   const cases = await readFile(new URL("../bundle/cases.mjs", import.meta.url));
   let posted = null;
