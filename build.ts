@@ -207,23 +207,13 @@ export async function build(opts: { wasmOnly?: boolean } = {}): Promise<void> {
       simd: () => import("./tessera.simd.js"),
       relaxed: () => import("./tessera.relaxed.js"),
     };
-    // One compile per variant for the page's life (see src/runtime/_assets.ts).
-    const compiled = new Map();
-    export function loadWasmModule(variant) {
-      let module = compiled.get(variant);
-      if (module === undefined) {
-        module = (async () => {
-          const shared = variant.endsWith("-shared");
-          const { default: encoded } = await BUILDS[shared ? variant.slice(0, -7) : variant]();
-          const s = atob(encoded);
-          const bytes = new Uint8Array(s.length);
-          for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-          return WebAssembly.compile(shared ? withSharedMemory(bytes) : bytes);
-        })();
-        compiled.set(variant, module);
-        module.catch(() => compiled.delete(variant));
-      }
-      return module;
+    export async function loadWasmModule(variant) {
+      const shared = variant.endsWith("-shared");
+      const { default: encoded } = await BUILDS[shared ? variant.slice(0, -7) : variant]();
+      const s = atob(encoded);
+      const bytes = new Uint8Array(s.length);
+      for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+      return WebAssembly.compile(shared ? withSharedMemory(bytes) : bytes);
     }
     export function workerUrl() { return null; }
   `;

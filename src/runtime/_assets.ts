@@ -13,32 +13,16 @@ export const ASSET_MODE: "source" | "bundle" | "edge" = "source";
 /** The bundled worker's code, in bundle mode only. */
 export const WORKER_SOURCE: string | null = null;
 
-/**
- * Each variant's compiled module, kept for the process's (or page's) life: `init()` again (a new
- * thread count, say) reuses it. Firefox compiles a module with its baseline compiler first and
- * optimises it in the background, which took it 1.3–1.8 s here; compiling again on every
- * `init()` started that over, and the calls after each ran up to 2–3× slower meanwhile.
- */
-const compiled = new Map<string, Promise<WebAssembly.Module>>();
-
-/** Compiles one WASM variant (see WASM_VARIANTS in build.ts), once. */
-export function loadWasmModule(variant: string): Promise<WebAssembly.Module> {
-  let module = compiled.get(variant);
-  if (module === undefined) {
-    module = (async () => {
-      const url = new URL(`../../build/tessera-${variant}.wasm`, import.meta.url);
-      let bytes: Uint8Array;
-      try {
-        bytes = await Deno.readFile(url);
-      } catch (cause) {
-        throw new Error(`Missing ${url.pathname}: run \`deno task build\` first`, { cause });
-      }
-      return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
-    })();
-    compiled.set(variant, module);
-    module.catch(() => compiled.delete(variant));
+/** Compiles one WASM variant (see WASM_VARIANTS in build.ts). */
+export async function loadWasmModule(variant: string): Promise<WebAssembly.Module> {
+  const url = new URL(`../../build/tessera-${variant}.wasm`, import.meta.url);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(url);
+  } catch (cause) {
+    throw new Error(`Missing ${url.pathname}: run \`deno task build\` first`, { cause });
   }
-  return module;
+  return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
 }
 
 /** The worker's module URL in source mode; null where the worker code is inlined. */

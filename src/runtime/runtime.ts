@@ -61,6 +61,25 @@ function chooseVariant(features: Features, relaxed: boolean): string | null {
   return features.sharedMemory ? `${base}-shared` : base;
 }
 
+/**
+ * Each variant's compiled module, kept for the process's (or page's) life, whatever the asset
+ * mode: `init()` again (a new thread count, say) reuses it. Firefox compiles a module with its
+ * baseline compiler first and optimises it in the background, which took it 1.3–1.8 s here;
+ * compiling again on every `init()` started that over, and the calls after each ran up to 2–3×
+ * slower meanwhile. A failed compile is not kept.
+ */
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+function compiledModule(variant: string): Promise<WebAssembly.Module> {
+  let module = compiled.get(variant);
+  if (module === undefined) {
+    module = loadWasmModule(variant);
+    compiled.set(variant, module);
+    module.catch(() => compiled.delete(variant));
+  }
+  return module;
+}
+
 async function start(
   backend: Backend,
   threadsOpt: number | undefined,
@@ -72,7 +91,7 @@ async function start(
   const variant = chooseVariant(features, relaxed);
   const wasm = variant === null ? Promise.resolve(null) : (async () =>
     WasmRuntime.create({
-      module: await loadWasmModule(variant),
+      module: await compiledModule(variant),
       variant,
       threads,
       features,
