@@ -13,7 +13,7 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { launchChromium } from "../tests/_chromium.mjs";
-import { FIREFOX_PATH, firefoxVersion, hasFirefox, openInFirefox } from "../tests/_firefox.mjs";
+import { FIREFOX_PATH, firefoxVersion, hasFirefox, resultFromFirefox } from "../tests/_firefox.mjs";
 import { median } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
@@ -93,19 +93,10 @@ const TIMEOUT_MS = 15 * 60_000;
 
 /** Runs the page at `url` in a fresh Firefox and waits for the result it POSTs. */
 async function inFirefox(url) {
-  const got = new Promise((resolve) => (posted = resolve));
-  const ff = await openInFirefox(`${url}&post=1`);
-  let timer;
   try {
-    return await Promise.race([
-      got,
-      ff.exited.then((code) => Promise.reject(new Error(`Firefox exited (${code}): ${ff.stderr()}`))),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("Firefox: no result")), TIMEOUT_MS))),
-    ]);
+    return await resultFromFirefox(`${url}&post=1`, new Promise((resolve) => (posted = resolve)), TIMEOUT_MS);
   } finally {
-    clearTimeout(timer);
     posted = null;
-    await ff.close();
   }
 }
 

@@ -62,6 +62,26 @@ export async function openInFirefox(url) {
   };
 }
 
+/**
+ * Opens `url` in a fresh Firefox and resolves with `result` (what the page reports, e.g. by
+ * POST to its server), unless Firefox exits first or `timeoutMs` pass; Firefox is closed either
+ * way.
+ */
+export async function resultFromFirefox(url, result, timeoutMs) {
+  const firefox = await openInFirefox(url);
+  let timer;
+  try {
+    return await Promise.race([
+      result,
+      firefox.exited.then((code) => Promise.reject(new Error(`Firefox exited (${code}): ${firefox.stderr()}`))),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`Firefox: no result in ${timeoutMs} ms`)), timeoutMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await firefox.close();
+  }
+}
+
 /** Firefox's version ("140.12.0esr"), from `--version`. */
 export async function firefoxVersion() {
   const child = spawn(FIREFOX_PATH, ["--version"], { stdio: ["ignore", "pipe", "ignore"] });

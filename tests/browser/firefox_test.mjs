@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { serve, serveCdn, skip, test } from "../_harness.mjs";
 import { checkCases, denoExpected } from "../bundle/_expected.mjs";
-import { FIREFOX_PATH, hasFirefox, openInFirefox } from "../_firefox.mjs";
+import { FIREFOX_PATH, hasFirefox, resultFromFirefox } from "../_firefox.mjs";
 
 const dist = new URL("../../dist/", import.meta.url);
 const PAGES = [["plain page", false], ["isolated page", true]];
@@ -85,19 +85,10 @@ if (!hasFirefox()) {
 
   /** Opens the page in a fresh Firefox and waits (at most 5 minutes) for what it POSTs. */
   async function runPage(path) {
-    const got = new Promise((resolve) => (posted = resolve));
-    const firefox = await openInFirefox(`${pageOrigin}${path}`);
-    let timer;
     try {
-      return await Promise.race([
-        got,
-        firefox.exited.then((code) => Promise.reject(new Error(`Firefox exited (${code}): ${firefox.stderr()}`))),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("no result in 5 minutes")), 300_000))),
-      ]);
+      return await resultFromFirefox(`${pageOrigin}${path}`, new Promise((resolve) => (posted = resolve)), 300_000);
     } finally {
-      clearTimeout(timer);
       posted = null;
-      await firefox.close();
     }
   }
 
