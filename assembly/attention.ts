@@ -415,8 +415,11 @@ function accumulateBlockGuarded(
 
 // S[rows][0 .. width) = scale · Q[rows] · packed keys into a tile, by 6×8 / 4×8 / 1×8
 // micro-kernels per 8-key panel. qp holds the rows packed by packRowGroups; `width` is a
-// multiple of 8.
-function scoresBlock(qp: usize, packed: usize, D: i32, tile: usize, rows: i32, width: i32, scale: v128): void {
+// multiple of 8. `lower` (a block on the causal diagonal, row i sees keys <= i): row groups
+// that see no key of a panel are skipped, and their entries there are left as they were.
+function scoresBlock(
+  qp: usize, packed: usize, D: i32, tile: usize, rows: i32, width: i32, scale: v128, lower: bool = false,
+): void {
   const qRow = <usize>D << 2;
   for (let p = 0; p < width; p += 8) {
     const panel = packed + ((<usize>(p >> 3) * <usize>D) << 5);
@@ -424,6 +427,10 @@ function scoresBlock(qp: usize, packed: usize, D: i32, tile: usize, rows: i32, w
     let r = 0;
     while (r < rows) {
       const g = groupRows(rows - r);
+      if (lower && r + g <= p) {
+        r += g;
+        continue;
+      }
       const q = qp + <usize>r * qRow, sr = s + <usize>r * TILE_ROW;
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) scores6x8(q, panel, D, sr, scale);
       else if (g == 4) scores4x8(q, panel, D, sr, scale);
@@ -435,9 +442,11 @@ function scoresBlock(qp: usize, packed: usize, D: i32, tile: usize, rows: i32, w
 
 // O[rows][0 .. width) = alpha_r · O + P[rows][0 .. kc) · V[0 .. kc][0 .. width): 8-column strips
 // by 6×8 / 4×8 micro-kernels, then row and column tails. P is a tile (kc <= KEY_BLOCK);
-// alphas holds one factor per row.
+// alphas holds one factor per row. `lower`: P is zero right of its diagonal (row i weighs keys
+// <= i), so a row group of rows r .. r + g − 1 reads only its first r + g keys.
 function accumulateBlock(
   p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32, width: i32, alphas: usize,
+  lower: bool = false,
 ): void {
   let e = 0;
   for (; e + 8 <= width; e += 8) {
@@ -446,17 +455,18 @@ function accumulateBlock(
     while (r < rows) {
       const g = groupRows(rows - r);
       const pr = p + <usize>r * TILE_ROW, or = oe + <usize>r * oRow, ar = alphas + (<usize>r << 2);
-      if (ASC_FEATURE_RELAXED_SIMD && g == 6) accumulate6x8(pr, ve, vRow, kc, or, oRow, ar);
-      else if (g == 4) accumulate4x8(pr, ve, vRow, kc, or, oRow, ar);
-      else accumulateRow(pr, ve, vRow, kc, or, 8, load<f32>(ar));
+      const keys = lower ? min(kc, r + g) : kc;
+      if (ASC_FEATURE_RELAXED_SIMD && g == 6) accumulate6x8(pr, ve, vRow, keys, or, oRow, ar);
+      else if (g == 4) accumulate4x8(pr, ve, vRow, keys, or, oRow, ar);
+      else accumulateRow(pr, ve, vRow, keys, or, 8, load<f32>(ar));
       r += g;
     }
   }
   if (e < width) {
     for (let r = 0; r < rows; r++) {
       accumulateRow(
-        p + <usize>r * TILE_ROW, v + (<usize>e << 2), vRow, kc, o + <usize>r * oRow + (<usize>e << 2), width - e,
-        load<f32>(alphas + (<usize>r << 2)),
+        p + <usize>r * TILE_ROW, v + (<usize>e << 2), vRow, lower ? min(kc, r + 1) : kc,
+        o + <usize>r * oRow + (<usize>e << 2), width - e, load<f32>(alphas + (<usize>r << 2)),
       );
     }
   }
@@ -581,6 +591,29 @@ export function flash_forward_f32(
 
 // ---------------------------------------------------------------------------------------------
 // Linear attention
+//
+// Per (batch, head) the rows are cut into chunks of `chunk` rows (the host's choice, 64 by
+// default); the running sums S = Σ φ(k_j) v_jᵀ (D × Dv) and z = Σ φ(k_j) cover earlier chunks
+// (causal) or every key (built before the first chunk otherwise). Each chunk is computed as
+// matrix products with the micro-kernels of the softmax kernel, 64 rows at a time:
+//
+//   O_blk = φQ_blk · S,  den = φQ_blk · z                       accumulateBlock, dot
+//   causal, for each key block kb <= the query block:
+//     W = φQ_blk · φK_kbᵀ, 0 past the diagonal                  scoresBlock
+//     den += rowsum W,  O_blk += W · V_kb                        accumulateBlock
+//   out = O / den (0 where den = 0)
+//   causal: S += φK_chunkᵀ · V_chunk, z += Σ φK_chunk            addLinearState
+//
+// A value row past the diagonal must not meet its zero weight when values hold NaN or ±∞
+// (0 · ∞ = NaN): then each row of a diagonal block reads only its visible keys. Items run in a
+// fixed order, so results do not depend on how items are split across threads.
+//
+// Scratch of one task (f32 each):
+//
+//   | S: D·Dv | z: D | φK: 64·D | packed φK: 64·D | φQ: 64·D | packed φQ: 64·D | W: 64·64 |
+//   | φKᵀ: D·64 | ones: max(64, D) | den: 64 |
+
+const LINEAR_ROWS: i32 = 64;
 
 /** φ(x) into dst for n floats: elu(x) + 1 (map 0) or relu (map 1). */
 function featureMap(src: usize, dst: usize, n: i32, map: i32): void {
@@ -601,71 +634,120 @@ function featureMap(src: usize, dst: usize, n: i32, map: i32): void {
   }
 }
 
-/** Bytes of scratch one linear-attention task needs. */
+/** Bytes of scratch one linear-attention task needs (any chunk size). */
 export function linear_forward_scratch_f32(headDim: i32, valueDim: i32, chunk: i32): i32 {
-  return (headDim * valueDim + headDim + chunk * headDim + headDim + valueDim) << 2;
+  return (headDim * valueDim + headDim + 4 * LINEAR_ROWS * headDim + LINEAR_ROWS * KEY_BLOCK +
+    headDim * KEY_BLOCK + max(LINEAR_ROWS, headDim) + LINEAR_ROWS) << 2;
 }
 
-// state += Σ_c φk_c ⊗ v_c and norm += Σ_c φk_c over `rows` keys.
+// S += φK_jᵀ · V_j and z += Σ_j φK_j over `rows` keys from k, 64 at a time (φK: a 64·D buffer).
 function addToState(
-  phiK: usize, v: usize, rows: i32, D: i32, Dv: i32, state: usize, norm: usize,
+  k: usize, v: usize, rows: i32, D: i32, Dv: i32, map: i32, state: usize, norm: usize, phiK: usize,
+  phiKT: usize, ones: usize,
 ): void {
-  const vRow = <usize>Dv << 2, kRow = <usize>D << 2;
-  for (let c = 0; c < rows; c++) {
-    const f = phiK + <usize>c * kRow, vc = v + <usize>c * vRow;
-    for (let d = 0; d < D; d++) axpy_f32(state + <usize>d * vRow, load<f32>(f + (<usize>d << 2)), vc, Dv);
-    axpy_f32(norm, 1, f, D);
+  const kRow = <usize>D << 2, vRow = <usize>Dv << 2;
+  for (let j0 = 0; j0 < rows; j0 += KEY_BLOCK) {
+    const kc = min(KEY_BLOCK, rows - j0);
+    featureMap(k + <usize>j0 * kRow, phiK, kc * D, map);
+    addLinearState(phiK, v + <usize>j0 * vRow, kc, D, Dv, 1, state, phiKT, ones);
+    for (let c = 0; c < kc; c++) axpy_f32(norm, 1, phiK + <usize>c * kRow, D);
+  }
+}
+
+// The in-chunk terms of one query block (rows r0 .. r0 + rows of a causal chunk that starts at
+// k and v): W = φQ · φK_kbᵀ for the key blocks up to the diagonal, den += rowsum W,
+// O += W · V_kb. qPacked holds the block's φQ rows packed by packRowGroups.
+function chunkTerms(
+  k: usize, v: usize, r0: i32, rows: i32, D: i32, Dv: i32, map: i32, qPacked: usize, o: usize,
+  den: usize, phiK: usize, packed: usize, tile: usize, ones: usize, guardValues: i32,
+): void {
+  const kRow = <usize>D << 2, vRow = <usize>Dv << 2;
+  const one = f32x4.splat(1);
+  for (let kb = 0; kb <= r0; kb += KEY_BLOCK) {
+    const kc = min(KEY_BLOCK, r0 + rows - kb);
+    featureMap(k + <usize>kb * kRow, phiK, kc * D, map);
+    packKeys(phiK, packed, kc, D);
+    const diagonal = kb == r0;
+    scoresBlock(qPacked, packed, D, tile, rows, (kc + 7) & ~7, one, diagonal);
+    for (let r = 0; r < rows; r++) {
+      const w = tile + <usize>r * TILE_ROW;
+      const visible = diagonal ? r + 1 : kc;
+      fill_f32(w + (<usize>visible << 2), 0, kc - visible);
+      let sum: f32 = 0;
+      for (let c = 0; c < visible; c++) sum += load<f32>(w + (<usize>c << 2));
+      store<f32>(den + (<usize>r << 2), load<f32>(den + (<usize>r << 2)) + sum);
+    }
+    const vBlock = v + <usize>kb * vRow;
+    if (diagonal && guardValues) {
+      for (let r = 0; r < rows; r++) {
+        accumulateRow(tile + <usize>r * TILE_ROW, vBlock, vRow, r + 1, o + <usize>r * vRow, Dv, 1);
+      }
+    } else {
+      accumulateBlock(tile, vBlock, vRow, kc, o, vRow, rows, Dv, ones, diagonal);
+    }
   }
 }
 
 /**
  * Linear attention over (batch, head) items [firstItem, endItem). Causal calls keep a running
  * state over earlier chunks of `chunk` rows plus exact in-chunk terms; rows with a zero
- * denominator are written as zeros.
- *
- *   scratch:  | state: D·Dv | norm: D | φK chunk: chunk·D | φq: D | acc: Dv |
+ * denominator are written as zeros. guardValues: v holds NaN or ±∞ (see above).
  */
 export function linear_forward_f32(
   out: usize, q: usize, k: usize, v: usize, scratch: usize,
   heads: i32, kvHeads: i32, Nq: i32, Nk: i32, D: i32, Dv: i32,
-  isCausal: i32, map: i32, chunk: i32, firstItem: i32, endItem: i32,
+  isCausal: i32, map: i32, chunk: i32, firstItem: i32, endItem: i32, guardValues: i32,
 ): void {
+  const group = heads / kvHeads;
   const state = scratch;
   const norm = state + (<usize>(D * Dv) << 2);
   const phiK = norm + (<usize>D << 2);
-  const phiQ = phiK + (<usize>(chunk * D) << 2);
-  const acc = phiQ + (<usize>D << 2);
+  const packed = phiK + (<usize>(LINEAR_ROWS * D) << 2);
+  const phiQ = packed + (<usize>(LINEAR_ROWS * D) << 2);
+  const qPacked = phiQ + (<usize>(LINEAR_ROWS * D) << 2);
+  const tile = qPacked + (<usize>(LINEAR_ROWS * D) << 2);
+  const phiKT = tile + (<usize>(LINEAR_ROWS * KEY_BLOCK) << 2);
+  const ones = phiKT + (<usize>(D * KEY_BLOCK) << 2);
+  const den = ones + (<usize>max(LINEAR_ROWS, D) << 2);
   const kRow = <usize>D << 2, vRow = <usize>Dv << 2;
-  const group = heads / kvHeads;
+  fill_f32(ones, 1, max(LINEAR_ROWS, D));
   for (let bh = firstItem; bh < endItem; bh++) {
     const h = bh % heads, b = bh / heads;
     const kvBase = <usize>((b * kvHeads + h / group) * Nk);
+    const kBase = k + kvBase * kRow, vBase = v + kvBase * vRow;
     fill_f32(state, 0, D * Dv);
     fill_f32(norm, 0, D);
-    if (!isCausal) {
-      for (let start = 0; start < Nk; start += chunk) {
-        const rows = min(chunk, Nk - start);
-        featureMap(k + (kvBase + <usize>start) * kRow, phiK, rows * D, map);
-        addToState(phiK, v + (kvBase + <usize>start) * vRow, rows, D, Dv, state, norm);
-      }
-    }
+    if (!isCausal) addToState(kBase, vBase, Nk, D, Dv, map, state, norm, phiK, phiKT, ones);
     for (let start = 0; start < Nq; start += chunk) {
-      const rows = min(chunk, Nq - start);
-      if (isCausal) featureMap(k + (kvBase + <usize>start) * kRow, phiK, rows * D, map);
-      for (let r = 0; r < rows; r++) {
-        const row = <usize>(bh * Nq + start + r);
-        featureMap(q + row * kRow, phiQ, D, map);
-        fill_f32(acc, 0, Dv);
-        for (let d = 0; d < D; d++) axpy_f32(acc, load<f32>(phiQ + (<usize>d << 2)), state + <usize>d * vRow, Dv);
-        let den = dot_f32(phiQ, norm, D);
-        for (let c = 0; isCausal && c <= r; c++) {
-          const w = dot_f32(phiQ, phiK + <usize>c * kRow, D);
-          den += w;
-          axpy_f32(acc, w, v + (kvBase + <usize>(start + c)) * vRow, Dv);
+      const len = min(chunk, Nq - start);
+      for (let r0 = 0; r0 < len; r0 += LINEAR_ROWS) {
+        const rows = min(LINEAR_ROWS, len - r0);
+        const row = <usize>(bh * Nq + start + r0);
+        const o = out + row * vRow;
+        featureMap(q + row * kRow, phiQ, rows * D, map);
+        fill_f32(o, 0, rows * Dv);
+        for (let l0 = 0; l0 < D; l0 += KEY_BLOCK) {
+          const lc = min(KEY_BLOCK, D - l0);
+          copyRows(phiQ + (<usize>l0 << 2), kRow, rows, lc, tile);
+          accumulateBlock(tile, state + <usize>l0 * vRow, vRow, lc, o, vRow, rows, Dv, ones);
         }
-        scale_f32(out + row * vRow, acc, den == 0 ? 0 : 1 / den, Dv);
+        for (let r = 0; r < rows; r++) store<f32>(den + (<usize>r << 2), dot_f32(phiQ + <usize>r * kRow, norm, D));
+        if (isCausal) {
+          packRowGroups(phiQ, kRow, 4, rows, D, qPacked);
+          chunkTerms(
+            kBase + <usize>start * kRow, vBase + <usize>start * vRow, r0, rows, D, Dv, map, qPacked,
+            o, den, phiK, packed, tile, ones, guardValues,
+          );
+        }
+        for (let r = 0; r < rows; r++) {
+          const d = load<f32>(den + (<usize>r << 2));
+          const or = o + <usize>r * vRow;
+          scale_f32(or, or, d == 0 ? 0 : 1 / d, Dv);
+        }
       }
-      if (isCausal) addToState(phiK, v + (kvBase + <usize>start) * vRow, rows, D, Dv, state, norm);
+      if (isCausal) {
+        addToState(kBase + <usize>start * kRow, vBase + <usize>start * vRow, len, D, Dv, map, state, norm, phiK, phiKT, ones);
+      }
     }
   }
 }
@@ -764,8 +846,10 @@ function localChunk(
     packKeys(k + <usize>kb * qRow, packed, kc, D);
     for (let r0 = isCausal ? kb : 0; r0 < len; r0 += MIXED_ROWS) {
       const rows = min(MIXED_ROWS, len - r0);
+      // A block on the diagonal (causal) weighs only keys <= each row: half the products.
+      const lower = isCausal != 0 && r0 == kb;
       packRowGroups(q + <usize>r0 * qRow, qRow, 4, rows, D, qPacked);
-      scoresBlock(qPacked, packed, D, tile, rows, width, scale);
+      scoresBlock(qPacked, packed, D, tile, rows, width, scale, lower);
       for (let r = 0; r < rows; r++) {
         const i = r0 + r;
         const visible = isCausal ? min(kc, i - kb + 1) : kc;
@@ -775,7 +859,7 @@ function localChunk(
       const vBlock = v + <usize>kb * vRow, outRows = out + <usize>r0 * vRow;
       // Masked pairs and relu(·) = 0 give weight 0, which must not meet a NaN or ±∞ value.
       if (guardValues) accumulateBlockGuarded(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
-      else accumulateBlock(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
+      else accumulateBlock(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones, lower);
     }
   }
 }

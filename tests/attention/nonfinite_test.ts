@@ -111,6 +111,9 @@ testBackends("linearAttention() carries NaN to every row that reads it", async (
       ["NaN in q", poisoned(q, J, NaN), k, v, expected((i) => i === J)],
       ["NaN in k", q, poisoned(k, J, NaN), v, expected(reads)],
       ["NaN in v", q, k, poisoned(v, J, NaN), expected(reads)],
+      // elu+1 weights are positive: ∞ stays ∞ in the rows that read it, none of the others
+      // (a causal row before J must not meet v_J through a zero weight: 0 · ∞ is NaN).
+      ["∞ in v", q, k, poisoned(v, J, Infinity), expected(reads, "I")],
     ] as const) {
       const out = await linearAttention(qq, kk, vv, { causal, backend });
       assert.equal(rowClasses(out), want, `${label}, causal ${causal}`);

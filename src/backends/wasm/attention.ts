@@ -240,12 +240,14 @@ async function linearOn(runtime: WasmRuntime, args: LinearForwardArgs, items: [n
     const qkv = putQueryKeyValue(s, args);
     const out = s.alloc(args.out.byteLength);
     const scratchBytes = runtime.call("linear_forward_scratch_f32", headDim, valueDim, chunk);
+    // Causal calls with non-finite values read only each row's visible keys (0 · ∞ is NaN).
+    const guardValues = isCausal ? valuesNeedGuard(runtime, qkv.v, args.v.length) : 0;
     await runTasks(s, "linear_forward_f32", items, { flops, scratchBytes }, (lo, hi, scratch) => {
       const queryRows: [number, number] = [lo * queryLength, (hi - lo) * queryLength];
       // deno-fmt-ignore
       const kernelArgs = [
         out, qkv.q, qkv.k, qkv.v, scratch, heads, kvHeads, queryLength, keyLength, headDim,
-        valueDim, isCausal ? 1 : 0, args.featureMap, chunk, lo, hi,
+        valueDim, isCausal ? 1 : 0, args.featureMap, chunk, lo, hi, guardValues,
       ];
       return {
         args: kernelArgs,
