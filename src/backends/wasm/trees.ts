@@ -1191,12 +1191,12 @@ function packModelAnew(args: PredictArgs): PackedModel {
     for (let i = treeStart[t]; i < treeStart[t + 1]; i++) {
       const o = i * 4;
       if (feature[i] < 0) {
-        nodes[o] = nodes[o + 1] = i;
+        nodes[o] = nodes[o + 1] = i << 4;
         continue;
       }
-      nodes[o] = left[i];
-      nodes[o + 1] = right[i];
-      nodes[o + 2] = feature[i] | (defaultLeft[i] ? 0x80000000 : 0);
+      nodes[o] = left[i] << 4;
+      nodes[o + 1] = right[i] << 4;
+      nodes[o + 2] = (feature[i] << 2) | (defaultLeft[i] ? 0x80000000 : 0);
       thresholds[o + 3] = threshold[i];
       if (cats !== undefined && cats.splitType[i] === 1) {
         nodes[o + 2] |= 0x40000000;
