@@ -10,7 +10,7 @@
 // in float32. Results are bit-identical to it, whatever range of features or rows a call gets.
 
 /** Rows per block of row-blocked prediction. */
-const ROW_BLOCK = 64;
+const ROW_BLOCK = 256;
 
 // @ts-ignore: decorator
 @inline function i32At(base: usize, index: i32): i32 {
