@@ -883,7 +883,7 @@ function stepCategorical(nodes: usize, cats: usize, node: i32, row: usize): i32 
 
 /**
  * Adds trees [treeBegin, treeEnd) to out for rows [rowBegin, rowEnd), rounding every sum to
- * float32. Rows go in blocks of 64 with the tree loop outside, so a tree's nodes stay in cache
+ * float32. Rows go in blocks of 256 with the tree loop outside, so a tree's nodes stay in cache
  * while a block walks it; each output still receives the trees in order.
  */
 export function trees_predict_f32(
