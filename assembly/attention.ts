@@ -415,10 +415,12 @@ function accumulateBlockGuarded(
 
 // S[rows][0 .. width) = scale · Q[rows] · packed keys into a tile, by 6×8 / 4×8 / 1×8
 // micro-kernels per 8-key panel. qp holds the rows packed by packRowGroups; `width` is a
-// multiple of 8. `lower` (a block on the causal diagonal, row i sees keys <= i): row groups
-// that see no key of a panel are skipped, and their entries there are left as they were.
+// multiple of 8. `reach` (causal blocks: row r weighs only keys < r + reach): row groups that
+// weigh no key of a panel skip it, leaving their entries there as they were; the caller masks
+// them. The default weighs every key of the block.
 function scoresBlock(
-  qp: usize, packed: usize, D: i32, tile: usize, rows: i32, width: i32, scale: v128, lower: bool = false,
+  qp: usize, packed: usize, D: i32, tile: usize, rows: i32, width: i32, scale: v128,
+  reach: i32 = KEY_BLOCK,
 ): void {
   const qRow = <usize>D << 2;
   for (let p = 0; p < width; p += 8) {
@@ -427,7 +429,7 @@ function scoresBlock(
     let r = 0;
     while (r < rows) {
       const g = groupRows(rows - r);
-      if (lower && r + g <= p) {
+      if (r + g - 1 + reach <= p) {
         r += g;
         continue;
       }
@@ -442,11 +444,11 @@ function scoresBlock(
 
 // O[rows][0 .. width) = alpha_r · O + P[rows][0 .. kc) · V[0 .. kc][0 .. width): 8-column strips
 // by 6×8 / 4×8 micro-kernels, then row and column tails. P is a tile (kc <= KEY_BLOCK);
-// alphas holds one factor per row. `lower`: P is zero right of its diagonal (row i weighs keys
-// <= i), so a row group of rows r .. r + g − 1 reads only its first r + g keys.
+// alphas holds one factor per row. `reach`: P[r][j] is zero for j >= r + reach (a causal
+// block), so the row group r .. r + g − 1 reads only its first r + g − 1 + reach keys.
 function accumulateBlock(
   p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, rows: i32, width: i32, alphas: usize,
-  lower: bool = false,
+  reach: i32 = KEY_BLOCK,
 ): void {
   let e = 0;
   for (; e + 8 <= width; e += 8) {
@@ -455,7 +457,7 @@ function accumulateBlock(
     while (r < rows) {
       const g = groupRows(rows - r);
       const pr = p + <usize>r * TILE_ROW, or = oe + <usize>r * oRow, ar = alphas + (<usize>r << 2);
-      const keys = lower ? min(kc, r + g) : kc;
+      const keys = min(kc, max(0, r + g - 1 + reach));
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) accumulate6x8(pr, ve, vRow, keys, or, oRow, ar);
       else if (g == 4) accumulate4x8(pr, ve, vRow, keys, or, oRow, ar);
       else accumulateRow(pr, ve, vRow, keys, or, 8, load<f32>(ar));
@@ -465,7 +467,7 @@ function accumulateBlock(
   if (e < width) {
     for (let r = 0; r < rows; r++) {
       accumulateRow(
-        p + <usize>r * TILE_ROW, v + (<usize>e << 2), vRow, lower ? min(kc, r + 1) : kc,
+        p + <usize>r * TILE_ROW, v + (<usize>e << 2), vRow, min(kc, max(0, r + reach)),
         o + <usize>r * oRow + (<usize>e << 2), width - e, load<f32>(alphas + (<usize>r << 2)),
       );
     }
@@ -561,7 +563,10 @@ export function flash_forward_f32(
       const kc = min(KEY_BLOCK, keyEnd - j0);
       const width = (kc + 7) & ~7;
       packKeys(k + <usize>(kvBase + j0) * qRow, packed, kc, D);
-      scoresBlock(qPacked, packed, D, tile, rows, width, vscale);
+      // Causal: row r weighs keys j0 + j for j < r + reach; blocks across the diagonal skip
+      // the products of keys no row of a group weighs.
+      const reach = isCausal ? min(KEY_BLOCK, i0 + offset - j0 + 1) : KEY_BLOCK;
+      scoresBlock(qPacked, packed, D, tile, rows, width, vscale, reach);
       for (let r = 0; r < rows; r++) {
         const i = i0 + r;
         const visible = isCausal ? min(kc, i + offset - j0 + 1) : kc;
@@ -574,7 +579,7 @@ export function flash_forward_f32(
       }
       const vBlock = v + <usize>(kvBase + j0) * oRow;
       if (guardValues) accumulateBlockGuarded(tile, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
-      else accumulateBlock(tile, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas);
+      else accumulateBlock(tile, vBlock, oRow, kc, acc, oRow, rows, Dv, alphas, reach);
     }
     for (let r = 0; r < rows; r++) {
       const sum = load<f32>(sums + (<usize>r << 2));
@@ -668,7 +673,8 @@ function chunkTerms(
     featureMap(k + <usize>kb * kRow, phiK, kc * D, map);
     packKeys(phiK, packed, kc, D);
     const diagonal = kb == r0;
-    scoresBlock(qPacked, packed, D, tile, rows, (kc + 7) & ~7, one, diagonal);
+    const reach = diagonal ? 1 : KEY_BLOCK;
+    scoresBlock(qPacked, packed, D, tile, rows, (kc + 7) & ~7, one, reach);
     for (let r = 0; r < rows; r++) {
       const w = tile + <usize>r * TILE_ROW;
       const visible = diagonal ? r + 1 : kc;
@@ -683,7 +689,7 @@ function chunkTerms(
         accumulateRow(tile + <usize>r * TILE_ROW, vBlock, vRow, r + 1, o + <usize>r * vRow, Dv, 1);
       }
     } else {
-      accumulateBlock(tile, vBlock, vRow, kc, o, vRow, rows, Dv, ones, diagonal);
+      accumulateBlock(tile, vBlock, vRow, kc, o, vRow, rows, Dv, ones, reach);
     }
   }
 }
@@ -847,9 +853,9 @@ function localChunk(
     for (let r0 = isCausal ? kb : 0; r0 < len; r0 += MIXED_ROWS) {
       const rows = min(MIXED_ROWS, len - r0);
       // A block on the diagonal (causal) weighs only keys <= each row: half the products.
-      const lower = isCausal != 0 && r0 == kb;
+      const reach = isCausal != 0 && r0 == kb ? 1 : KEY_BLOCK;
       packRowGroups(q + <usize>r0 * qRow, qRow, 4, rows, D, qPacked);
-      scoresBlock(qPacked, packed, D, tile, rows, width, scale, lower);
+      scoresBlock(qPacked, packed, D, tile, rows, width, scale, reach);
       for (let r = 0; r < rows; r++) {
         const i = r0 + r;
         const visible = isCausal ? min(kc, i - kb + 1) : kc;
@@ -859,7 +865,7 @@ function localChunk(
       const vBlock = v + <usize>kb * vRow, outRows = out + <usize>r0 * vRow;
       // Masked pairs and relu(·) = 0 give weight 0, which must not meet a NaN or ±∞ value.
       if (guardValues) accumulateBlockGuarded(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones);
-      else accumulateBlock(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones, lower);
+      else accumulateBlock(tile, vBlock, vRow, kc, outRows, vRow, rows, Dv, ones, reach);
     }
   }
 }
