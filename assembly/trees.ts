@@ -874,6 +874,11 @@ function stepCategorical(nodes: usize, cats: usize, node: i32, row: usize): i32 
 
 // @ts-ignore: decorator
 @inline function addLeaf(out: usize, value: usize, node: i32, leafWidth: i32): void {
+  if (leafWidth == 1) {
+    // node is 16·index: the leaf's one value is at 4·index.
+    store<f32>(out, load<f32>(out) + load<f32>(value + (<usize>node >> 2)));
+    return;
+  }
   const leaf = value + ((<usize>(node >> 4) * <usize>leafWidth) << 2);
   for (let j = 0; j < leafWidth; j++) {
     const at = out + (<usize>j << 2);
