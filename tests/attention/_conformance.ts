@@ -330,6 +330,8 @@ function linearCases(test: Register) {
         for (const causal of [false, true]) {
           await check([2, 4, 2, 70, 70, 16, 24], { causal, featureMap, chunkSize: 16 });
           await check([1, 1, 1, 1, 1, 8, 8], { causal, featureMap });
+          // D and Dv over one 64-column block, odd; chunks over one 64-row block.
+          await check([1, 2, 1, 150, 150, 81, 70], { causal, featureMap, chunkSize: 130 });
         }
         await check([1, 2, 1, 9, 40, 16, 8], { featureMap }); // Nq != Nk
       },
