@@ -737,7 +737,9 @@ export function linear_forward_f32(
           copyRows(phiQ + (<usize>l0 << 2), kRow, rows, lc, tile);
           accumulateBlock(tile, state + <usize>l0 * vRow, vRow, lc, o, vRow, rows, Dv, ones);
         }
-        for (let r = 0; r < rows; r++) store<f32>(den + (<usize>r << 2), dot_f32(phiQ + <usize>r * kRow, norm, D));
+        for (let r = 0; r < rows; r++) {
+          store<f32>(den + (<usize>r << 2), dot_f32(phiQ + <usize>r * kRow, norm, D));
+        }
         if (isCausal) {
           packRowGroups(phiQ, kRow, 4, rows, D, qPacked);
           chunkTerms(
@@ -752,7 +754,10 @@ export function linear_forward_f32(
         }
       }
       if (isCausal) {
-        addToState(kBase + <usize>start * kRow, vBase + <usize>start * vRow, len, D, Dv, map, state, norm, phiK, phiKT, ones);
+        addToState(
+          kBase + <usize>start * kRow, vBase + <usize>start * vRow, len, D, Dv, map, state, norm, phiK,
+          phiKT, ones,
+        );
       }
     }
   }
