@@ -13,6 +13,10 @@
 //   entry e at scratch + 32e:  [ feature i32 | pad ][ zero f64 ][ one f64 ][ weight f64 ]
 //   [·] [root] [root, f1] [root, f1, f2] …        (maxDepth + 3)(maxDepth + 4) / 2 entries
 //
+// The weights' updates divide once per call, not per step, as the reference does: 1 / k comes
+// from a table in front of the path scratch (k = 1 .. maxDepth + 3), each loop's constant factor
+// is formed before it.
+//
 // The recursion keeps the model in module globals (each WASM instance runs one call at a time)
 // so that the recursive function has only the per-node arguments. Sums run in the reference's
 // order, in f64.
@@ -31,6 +35,7 @@ let gSplitType: usize = 0;
 let gCatBegin: usize = 0;
 let gCatBits: usize = 0;
 let gPath: usize = 0;
+let gReciprocal: usize = 0;
 let gPhi: usize = 0;
 let gLeafWidth: i32 = 1;
 let gStride: i32 = 0;
@@ -59,6 +64,11 @@ let gConditionFeature: i32 = 0;
 }
 
 // @ts-ignore: decorator
+@inline function reciprocal(k: i32): f64 {
+  return load<f64>(gReciprocal + (<usize>k << 3));
+}
+
+// @ts-ignore: decorator
 @inline function weightOf(e: i32): f64 {
   return load<f64>(entry(e), 24);
 }
@@ -74,27 +84,28 @@ function extendPath(at: i32, depth: i32, zero: f64, one: f64, feature: i32): voi
   store<f64>(e, zero, 8);
   store<f64>(e, one, 16);
   store<f64>(e, depth == 0 ? 1.0 : 0.0, 24);
-  const d1 = <f64>(depth + 1);
+  const inv = reciprocal(depth + 1);
   for (let i = depth - 1; i >= 0; i--) {
     const w = weightOf(at + i);
-    setWeight(at + i + 1, weightOf(at + i + 1) + (one * w * <f64>(i + 1)) / d1);
-    setWeight(at + i, (zero * w * <f64>(depth - i)) / d1);
+    setWeight(at + i + 1, weightOf(at + i + 1) + one * w * <f64>(i + 1) * inv);
+    setWeight(at + i, zero * w * <f64>(depth - i) * inv);
   }
 }
 
 function unwindPath(at: i32, depth: i32, index: i32): void {
   const one = oneOf(at + index), zero = zeroOf(at + index);
-  const d1 = <f64>(depth + 1);
-  let next = weightOf(at + depth);
-  for (let i = depth - 1; i >= 0; i--) {
-    if (one != 0) {
+  if (one != 0) {
+    const scale = <f64>(depth + 1) / one, inv = reciprocal(depth + 1);
+    let next = weightOf(at + depth);
+    for (let i = depth - 1; i >= 0; i--) {
       const kept = weightOf(at + i);
-      const w = (next * d1) / (<f64>(i + 1) * one);
+      const w = next * scale * reciprocal(i + 1);
       setWeight(at + i, w);
-      next = kept - (w * zero * <f64>(depth - i)) / d1;
-    } else {
-      setWeight(at + i, (weightOf(at + i) * d1) / (zero * <f64>(depth - i)));
+      next = kept - w * zero * <f64>(depth - i) * inv;
     }
+  } else {
+    const scale = <f64>(depth + 1) / zero;
+    for (let i = depth - 1; i >= 0; i--) setWeight(at + i, weightOf(at + i) * scale * reciprocal(depth - i));
   }
   for (let i = index; i < depth; i++) {
     // feature, zero and one move down one entry; weights stay.
@@ -107,17 +118,18 @@ function unwindPath(at: i32, depth: i32, index: i32): void {
 
 function unwoundSum(at: i32, depth: i32, index: i32): f64 {
   const one = oneOf(at + index), zero = zeroOf(at + index);
-  const d1 = <f64>(depth + 1);
-  let next = weightOf(at + depth);
   let total: f64 = 0;
-  for (let i = depth - 1; i >= 0; i--) {
-    if (one != 0) {
-      const t = (next * d1) / (<f64>(i + 1) * one);
+  if (one != 0) {
+    const scale = <f64>(depth + 1) / one, inv = reciprocal(depth + 1);
+    let next = weightOf(at + depth);
+    for (let i = depth - 1; i >= 0; i--) {
+      const t = next * scale * reciprocal(i + 1);
       total += t;
-      next = weightOf(at + i) - (t * zero * <f64>(depth - i)) / d1;
-    } else if (zero != 0) {
-      total += (weightOf(at + i) / zero) * (d1 / <f64>(depth - i));
+      next = weightOf(at + i) - t * zero * <f64>(depth - i) * inv;
     }
+  } else if (zero != 0) {
+    const scale = <f64>(depth + 1) / zero;
+    for (let i = depth - 1; i >= 0; i--) total += weightOf(at + i) * scale * reciprocal(depth - i);
   }
   return total;
 }
@@ -212,9 +224,13 @@ function visit(
 export function trees_shap_f64(
   out: usize, x: usize, feature: usize, threshold: usize, defaultLeft: usize, left: usize,
   right: usize, value: usize, cover: usize, treeStart: usize, treeGroup: usize, splitType: usize,
-  catBegin: usize, catBits: usize, scratch: usize, nCols: i32, leafWidth: i32, nOutputs: i32, treeBegin: i32, treeEnd: i32,
-  condition: i32, conditionFeature: i32, rowBegin: i32, rowEnd: i32,
+  catBegin: usize, catBits: usize, scratch: usize, maxDepth: i32, nCols: i32, leafWidth: i32,
+  nOutputs: i32, treeBegin: i32, treeEnd: i32, condition: i32, conditionFeature: i32, rowBegin: i32,
+  rowEnd: i32,
 ): void {
+  const levels = maxDepth + 3;
+  gReciprocal = scratch;
+  for (let k = 0; k <= levels; k++) store<f64>(scratch + (<usize>k << 3), 1 / <f64>k);
   gFeature = feature;
   gThreshold = threshold;
   gDefaultLeft = defaultLeft;
@@ -225,7 +241,7 @@ export function trees_shap_f64(
   gSplitType = splitType;
   gCatBegin = catBegin;
   gCatBits = catBits;
-  gPath = scratch;
+  gPath = scratch + (<usize>(levels + 1) << 3);
   gLeafWidth = leafWidth;
   gStride = nCols + 1;
   gCondition = condition;

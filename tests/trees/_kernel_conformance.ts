@@ -107,16 +107,16 @@ function splitParams(opts: Partial<Record<keyof typeof SPLIT_PARAM, number>>): F
 }
 
 /** A random forest of small trees in the flat model layout. */
-export function randomTrees(seed: number, nTrees: number, nCols: number, nOutputs: number) {
+export function randomTrees(seed: number, nTrees: number, nCols: number, nOutputs: number, depth = 3) {
   const rng = new Rng(seed);
   const feature: number[] = [], threshold: number[] = [], defaultLeft: number[] = [];
   const left: number[] = [], right: number[] = [], value: number[] = [];
   const treeStart = [0], treeGroup: number[] = [];
   for (let t = 0; t < nTrees; t++) {
     const base = feature.length;
-    // A complete tree of depth 3: 7 internal nodes then 8 leaves, children after parents.
-    for (let i = 0; i < 15; i++) {
-      const internal = i < 7;
+    // A complete tree: 2^depth − 1 internal nodes then 2^depth leaves, children after parents.
+    for (let i = 0; i < 2 ** (depth + 1) - 1; i++) {
+      const internal = i < 2 ** depth - 1;
       feature.push(internal ? rng.nextInt(nCols) : -1);
       threshold.push(Math.fround(rng.next() * 2 - 1));
       defaultLeft.push(rng.nextInt(2));
@@ -380,6 +380,26 @@ check("shap() gives the reference's TreeSHAP values, plain and conditioned", asy
       assert.ok(partial.subarray(0, 10).every((v) => v === 0.5));
       assert.deepEqual(partial.subarray(10), expected.subarray(10));
     }
+  }
+});
+
+check("shap() gives the reference's bits on trees of depth 8 (paths of 9 entries, features met twice)", async (kernels) => {
+  const nCols = 12, nRows = 40;
+  const trees = randomTrees(41, 3, nCols, 2, 8);
+  const rng = new Rng(42);
+  const cover = Float32Array.from(trees.feature, () => Math.fround(0.5 + rng.next() * 10));
+  const x = Float32Array.from({ length: nRows * nCols }, () => (rng.next() < 0.1 ? NaN : rng.next() * 2 - 1));
+  for (const [condition, conditionFeature] of [[0, 0], [1, 5], [-1, 7]]) {
+    const args = {
+      ...trees, cover, x, nRows, nCols, nOutputs: 2, treeBegin: 0, treeEnd: 3, maxDepth: 8,
+      condition, conditionFeature, out: new Float64Array(nRows * 2 * (nCols + 1)),
+    };
+    const expected = new Float64Array(args.out.length);
+    shapRef({ ...args, out: expected });
+    assert.ok(expected.some((v) => v !== 0), "the reference wrote contributions");
+    const actual = new Float64Array(args.out.length);
+    await kernels.shap({ ...args, out: actual });
+    assert.deepEqual(actual, expected, `condition ${condition}`);
   }
 });
 

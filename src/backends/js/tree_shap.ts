@@ -15,6 +15,11 @@
  *  entry e:  pathFeature[e]  pathZero[e]  pathOne[e]  pathWeight[e]
  * ```
  *
+ * The weights' updates divide once per call, not per step: 1 / k comes from a table
+ * (`reciprocal`), and each loop's constant factor is formed before it; the WASM kernel does the
+ * same operations in the same order, so both give the same bits (and XGBoost's to ~1e-7, as
+ * XGBoost works in float32).
+ *
  * Conditioning (`condition` ≠ 0) treats `conditionFeature` as always known (+1) or never known
  * (−1) and leaves it off the path, so that (φ(on) − φ(off)) / 2 are the interaction values.
  *
@@ -28,6 +33,8 @@ export class ShapPath {
   readonly zero: Float64Array;
   readonly one: Float64Array;
   readonly weight: Float64Array;
+  /** reciprocal[k] = 1 / k, k = 1 .. maxDepth + 3. */
+  readonly reciprocal: Float64Array;
 
   constructor(maxDepth: number) {
     const levels = maxDepth + 3;
@@ -36,6 +43,7 @@ export class ShapPath {
     this.zero = new Float64Array(size);
     this.one = new Float64Array(size);
     this.weight = new Float64Array(size);
+    this.reciprocal = Float64Array.from({ length: levels + 1 }, (_, k) => 1 / k);
   }
 
   /** Adds a feature with fractions (zero, one) at position `depth` of the segment at `at`. */
@@ -45,25 +53,28 @@ export class ShapPath {
     this.zero[at + depth] = zero;
     this.one[at + depth] = one;
     w[at + depth] = depth === 0 ? 1 : 0;
+    const inv = this.reciprocal[depth + 1];
     for (let i = depth - 1; i >= 0; i--) {
-      w[at + i + 1] += (one * w[at + i] * (i + 1)) / (depth + 1);
-      w[at + i] = (zero * w[at + i] * (depth - i)) / (depth + 1);
+      w[at + i + 1] += one * w[at + i] * (i + 1) * inv;
+      w[at + i] = zero * w[at + i] * (depth - i) * inv;
     }
   }
 
   /** Removes entry `index` of a path of `depth + 1` entries, undoing its extension. */
   unwind(at: number, depth: number, index: number): void {
-    const w = this.weight;
+    const w = this.weight, r = this.reciprocal;
     const one = this.one[at + index], zero = this.zero[at + index];
-    let next = w[at + depth];
-    for (let i = depth - 1; i >= 0; i--) {
-      if (one !== 0) {
+    if (one !== 0) {
+      const scale = (depth + 1) / one, inv = r[depth + 1];
+      let next = w[at + depth];
+      for (let i = depth - 1; i >= 0; i--) {
         const kept = w[at + i];
-        w[at + i] = (next * (depth + 1)) / ((i + 1) * one);
-        next = kept - (w[at + i] * zero * (depth - i)) / (depth + 1);
-      } else {
-        w[at + i] = (w[at + i] * (depth + 1)) / (zero * (depth - i));
+        w[at + i] = next * scale * r[i + 1];
+        next = kept - w[at + i] * zero * (depth - i) * inv;
       }
+    } else {
+      const scale = (depth + 1) / zero;
+      for (let i = depth - 1; i >= 0; i--) w[at + i] = w[at + i] * scale * r[depth - i];
     }
     for (let i = index; i < depth; i++) {
       this.feature[at + i] = this.feature[at + i + 1];
@@ -74,18 +85,20 @@ export class ShapPath {
 
   /** The total permutation weight of the path with entry `index` unwound, leaving it as is. */
   unwoundSum(at: number, depth: number, index: number): number {
-    const w = this.weight;
+    const w = this.weight, r = this.reciprocal;
     const one = this.one[at + index], zero = this.zero[at + index];
-    let next = w[at + depth];
     let total = 0;
-    for (let i = depth - 1; i >= 0; i--) {
-      if (one !== 0) {
-        const t = (next * (depth + 1)) / ((i + 1) * one);
+    if (one !== 0) {
+      const scale = (depth + 1) / one, inv = r[depth + 1];
+      let next = w[at + depth];
+      for (let i = depth - 1; i >= 0; i--) {
+        const t = next * scale * r[i + 1];
         total += t;
-        next = w[at + i] - (t * zero * (depth - i)) / (depth + 1);
-      } else if (zero !== 0) {
-        total += (w[at + i] / zero) * ((depth + 1) / (depth - i));
+        next = w[at + i] - t * zero * (depth - i) * inv;
       }
+    } else if (zero !== 0) {
+      const scale = (depth + 1) / zero;
+      for (let i = depth - 1; i >= 0; i--) total += w[at + i] * scale * r[depth - i];
     }
     return total;
   }

@@ -1359,10 +1359,13 @@ async function predictOn(
   });
 }
 
-/** Bytes of TreeSHAP path scratch for trees up to `maxDepth` deep (see assembly/tree_shap.ts). */
+/**
+ * Bytes of TreeSHAP scratch for trees up to `maxDepth` deep (see assembly/tree_shap.ts): the
+ * table of 1 / k, then the path entries.
+ */
 function shapScratchBytes(maxDepth: number): number {
   const levels = maxDepth + 3;
-  return ((levels * (levels + 1)) / 2 + 1) * 32;
+  return (levels + 1) * 8 + ((levels * (levels + 1)) / 2 + 1) * 32;
 }
 
 /**
@@ -1416,6 +1419,7 @@ async function shapOn(
         x,
         ...at,
         scratch + i * scratchBytes,
+        args.maxDepth,
         nCols,
         args.leafWidth,
         nOutputs,
