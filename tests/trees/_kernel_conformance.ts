@@ -107,7 +107,13 @@ function splitParams(opts: Partial<Record<keyof typeof SPLIT_PARAM, number>>): F
 }
 
 /** A random forest of small trees in the flat model layout. */
-export function randomTrees(seed: number, nTrees: number, nCols: number, nOutputs: number, depth = 3) {
+export function randomTrees(
+  seed: number,
+  nTrees: number,
+  nCols: number,
+  nOutputs: number,
+  depth = 3,
+) {
   const rng = new Rng(seed);
   const feature: number[] = [], threshold: number[] = [], defaultLeft: number[] = [];
   const left: number[] = [], right: number[] = [], value: number[] = [];
@@ -383,12 +389,15 @@ check("shap() gives the reference's TreeSHAP values, plain and conditioned", asy
   }
 });
 
-check("shap() gives the reference's bits on trees of depth 8 (paths of 9 entries, features met twice)", async (kernels) => {
+check("shap() gives the reference's bits on trees of depth 8 (features met twice)", async (kernels) => {
   const nCols = 12, nRows = 40;
   const trees = randomTrees(41, 3, nCols, 2, 8);
   const rng = new Rng(42);
   const cover = Float32Array.from(trees.feature, () => Math.fround(0.5 + rng.next() * 10));
-  const x = Float32Array.from({ length: nRows * nCols }, () => (rng.next() < 0.1 ? NaN : rng.next() * 2 - 1));
+  const x = Float32Array.from(
+    { length: nRows * nCols },
+    () => (rng.next() < 0.1 ? NaN : rng.next() * 2 - 1),
+  );
   for (const [condition, conditionFeature] of [[0, 0], [1, 5], [-1, 7]]) {
     const args = {
       ...trees, cover, x, nRows, nCols, nOutputs: 2, treeBegin: 0, treeEnd: 3, maxDepth: 8,
