@@ -10,12 +10,12 @@
 // Path scratch, one 32-byte entry per element; a node's path lies right after its parent's,
 // which it copies (d + 1 entries) and extends:
 //
-//   entry e at scratch + 32e:  [ feature i32 | pad ][ zero f64 ][ one f64 ][ weight f64 ]
+//   entry e at path + 32e:  [ feature i32 | pad ][ zero f64 ][ one f64 ][ weight f64 ]
 //   [·] [root] [root, f1] [root, f1, f2] …        (maxDepth + 3)(maxDepth + 4) / 2 entries
 //
 // The weights' updates divide once per call, not per step, as the reference does: 1 / k comes
-// from a table in front of the path scratch (k = 1 .. maxDepth + 3), each loop's constant factor
-// is formed before it.
+// from a table in front of the path entries (scratch: 1 / k for k = 0 .. maxDepth + 3, then
+// path = scratch + 8·(maxDepth + 4)), and each loop's constant factor is formed before it.
 //
 // The recursion keeps the model in module globals (each WASM instance runs one call at a time)
 // so that the recursive function has only the per-node arguments. Sums run in the reference's
@@ -105,7 +105,9 @@ function unwindPath(at: i32, depth: i32, index: i32): void {
     }
   } else {
     const scale = <f64>(depth + 1) / zero;
-    for (let i = depth - 1; i >= 0; i--) setWeight(at + i, weightOf(at + i) * scale * reciprocal(depth - i));
+    for (let i = depth - 1; i >= 0; i--) {
+      setWeight(at + i, weightOf(at + i) * scale * reciprocal(depth - i));
+    }
   }
   for (let i = index; i < depth; i++) {
     // feature, zero and one move down one entry; weights stay.
@@ -129,7 +131,9 @@ function unwoundSum(at: i32, depth: i32, index: i32): f64 {
     }
   } else if (zero != 0) {
     const scale = <f64>(depth + 1) / zero;
-    for (let i = depth - 1; i >= 0; i--) total += weightOf(at + i) * scale * reciprocal(depth - i);
+    for (let i = depth - 1; i >= 0; i--) {
+      total += weightOf(at + i) * scale * reciprocal(depth - i);
+    }
   }
   return total;
 }
