@@ -20,6 +20,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   "diffusion-accuracy": benchDiffusionAccuracy,
   trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
   ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
+  explain: () => import("./explain_bench.ts").then((m) => m.benchExplain()),
   browser: benchBrowser,
   firefox: () => nodeScript("./browser_bench.mjs", ["--browser", "firefox"]),
   threads: () => import("./threads_bench.ts").then((m) => m.benchThreads()),
