@@ -602,7 +602,7 @@ export function flash_forward_f32(
 // (causal) or every key (built before the first chunk otherwise). Each chunk is computed as
 // matrix products with the micro-kernels of the softmax kernel, 64 rows at a time:
 //
-//   O_blk = φQ_blk · S,  den = φQ_blk · z                       accumulateBlock, dot
+//   O_blk = φQ_blk · S,  den = φQ_blk · z                       addRowsTimes, dot
 //   causal, for each key block kb <= the query block:
 //     W = φQ_blk · φK_kbᵀ, 0 past the diagonal                  scoresBlock
 //     den += rowsum W,  O_blk += W · V_kb                        accumulateBlock
@@ -732,11 +732,7 @@ export function linear_forward_f32(
         const o = out + row * vRow;
         featureMap(q + row * kRow, phiQ, rows * D, map);
         fill_f32(o, 0, rows * Dv);
-        for (let l0 = 0; l0 < D; l0 += KEY_BLOCK) {
-          const lc = min(KEY_BLOCK, D - l0);
-          copyRows(phiQ + (<usize>l0 << 2), kRow, rows, lc, tile);
-          accumulateBlock(tile, state + <usize>l0 * vRow, vRow, lc, o, vRow, rows, Dv, ones);
-        }
+        addRowsTimes(phiQ, kRow, rows, D, state, Dv, o, tile, ones);
         for (let r = 0; r < rows; r++) {
           store<f32>(den + (<usize>r << 2), dot_f32(phiQ + <usize>r * kRow, norm, D));
         }
@@ -844,6 +840,20 @@ function copyRows(src: usize, srcRow: usize, rows: i32, count: i32, tile: usize)
   }
 }
 
+// O[rows][0 .. Dv) += A[rows][0 .. width) · M (width × Dv), A's rows aRow bytes apart: A goes
+// through the tile KEY_BLOCK columns at a time so that accumulateBlock reads it at its constant
+// row stride (rows <= KEY_BLOCK); the sums run in the same order either way.
+function addRowsTimes(
+  a: usize, aRow: usize, rows: i32, width: i32, m: usize, Dv: i32, o: usize, tile: usize, ones: usize,
+): void {
+  const vRow = <usize>Dv << 2;
+  for (let l0 = 0; l0 < width; l0 += KEY_BLOCK) {
+    const lc = min(KEY_BLOCK, width - l0);
+    copyRows(a + (<usize>l0 << 2), aRow, rows, lc, tile);
+    accumulateBlock(tile, m + <usize>l0 * vRow, vRow, lc, o, vRow, rows, Dv, ones);
+  }
+}
+
 // The quadratic part of one chunk of `len` rows: out rows += relu(Q Kᵀ / C + bias)² V.
 function localChunk(
   out: usize, q: usize, k: usize, v: usize, bias: usize, biasRowStride: i32, len: i32, D: i32,
@@ -916,16 +926,10 @@ export function mixed_chunk_forward_f32(
         tile, qPacked, ones, guardValues,
       );
       if (global) {
-        // linQ rows go through the tile (KEY_BLOCK columns at a time) so that accumulateBlock
-        // reads them at its constant row stride; the sums run in the same order either way.
         for (let r0 = 0; r0 < len; r0 += MIXED_ROWS) {
           const rows = min(MIXED_ROWS, len - r0);
           const lq = linQ + (row0 + <usize>(start + r0)) * lRow, o = outChunk + <usize>r0 * vRow;
-          for (let l0 = 0; l0 < Dl; l0 += KEY_BLOCK) {
-            const lc = min(KEY_BLOCK, Dl - l0);
-            copyRows(lq + (<usize>l0 << 2), lRow, rows, lc, tile);
-            accumulateBlock(tile, state + <usize>l0 * vRow, vRow, lc, o, vRow, rows, Dv, ones);
-          }
+          addRowsTimes(lq, lRow, rows, Dl, state, Dv, o, tile, ones);
         }
         if (isCausal) {
           addLinearState(lkBase + <usize>start * lRow, vBase + <usize>start * vRow, len, Dl, Dv, 1 / <f32>C, state, linKT, ones);
