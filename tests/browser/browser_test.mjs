@@ -63,12 +63,8 @@ async function runPage(path, isolated) {
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
     // A fit large enough that its steps split across the threads (the page's own thread taking
     // a share where memory is shared): histogram steps, partitions and margin updates.
-    const n = 70000, cols = 10, fitX = new Float32Array(n * cols), fitY = new Float64Array(n);
-    for (let i = 0, s = 7; i < fitX.length; i++) {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      fitX[i] = s / 2 ** 32 - 0.5;
-    }
-    for (let r = 0; r < n; r++) fitY[r] = fitX[r * cols] + Math.sin(6 * fitX[r * cols + 1]) > 0 ? 1 : 0;
+    const { splitFitData } = await import("/cases.mjs");
+    const { x: fitX, y: fitY, n, cols } = splitFitData();
     const runs = {};
     for (const threads of [1, 2]) {
       const info = await init({ threads });

@@ -18,17 +18,12 @@ const PAGES = [["plain page", false], ["isolated page", true]];
 /** What the page does: the bundle cases on 1 and 2 threads, a split fit, bad input, the requests. */
 const PAGE_SCRIPT = (cdnUrl) => `
 import * as tessera from "${cdnUrl}";
-import { runCases } from "/cases.mjs";
+import { runCases, splitFitData } from "/cases.mjs";
 const report = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
 try {
   const bundle = { 1: await runCases(tessera, { threads: 1 }), 2: await runCases(tessera, { threads: 2 }) };
   // Enough rows that the growth steps split (isolated page), the predictions too (both pages).
-  const n = 70000, cols = 10, x = new Float32Array(n * cols), y = new Float64Array(n);
-  for (let i = 0, s = 7; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  for (let r = 0; r < n; r++) y[r] = x[r * cols] + Math.sin(6 * x[r * cols + 1]) > 0 ? 1 : 0;
+  const { x, y, n, cols } = splitFitData();
   const fits = {};
   for (const threads of [1, 2]) {
     const info = await tessera.init({ threads });

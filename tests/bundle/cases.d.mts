@@ -6,3 +6,4 @@ export function runCases(
   initOptions: { threads?: number; relaxedSimd?: boolean },
 ): Promise<{ info: Record<string, unknown>; results: Record<string, CaseResult> }>;
 export function compareResult(actual: unknown, expected: unknown, rtol: number, path?: string): string | null;
+export function splitFitData(): { x: Float32Array; y: Float64Array; n: number; cols: number };

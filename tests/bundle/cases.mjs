@@ -113,6 +113,21 @@ export const CASES = {
 };
 
 /**
+ * A fit large enough that its growth steps, partitions and predictions split across two threads
+ * (70,000 rows × 10 features, uniform(−½, ½) from seed 7, a nonlinear binary label). The browser
+ * tests fit it on one and two threads and compare the models.
+ */
+export function splitFitData() {
+  const n = 70000, cols = 10, x = new Float32Array(n * cols), y = new Float64Array(n);
+  for (let i = 0, s = 7; i < x.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 2 ** 32 - 0.5;
+  }
+  for (let r = 0; r < n; r++) y[r] = x[r * cols] + Math.sin(6 * x[r * cols + 1]) > 0 ? 1 : 0;
+  return { x, y, n, cols };
+}
+
+/**
  * Runs every case after `init(initOptions)`: `results` maps each name to { value } or the
  * { error } it threw; `info` is the runtime the cases ran on.
  */
