@@ -49,7 +49,22 @@ export interface SharingOptions {
    * out the rows it computed meanwhile); where the call does not split, after all of it.
    */
   afterOwn?: () => void;
+  /**
+   * Where memory is copied (a page without cross-origin isolation), this thread takes lane 0 as
+   * well, in place, while the workers run the other lanes on their copies. Only for calls whose
+   * lanes are short (see WasmRuntime.laneOnCopied): each worker's task then carries its inputs
+   * and brings its outputs back, and this thread, which would otherwise only wait for them, does
+   * a lane's work meanwhile.
+   */
+  copiedLane?: boolean;
 }
+
+/**
+ * At most this many flops (2^28) in a lane for a page's thread to take one of a call on copied
+ * memory: ~8 ms of the plain build's kernels here, half a frame, against the whole call on one
+ * thread. Longer calls leave the page's thread free while the workers compute.
+ */
+const COPIED_LANE_FLOPS = 2 ** 28;
 
 /** Pages of 64 KiB (2 GiB); must equal MAXIMUM_PAGES in build.ts. */
 export const MAXIMUM_PAGES = 32768;
@@ -179,15 +194,28 @@ export class WasmRuntime {
    * page's main thread too where `options.evenOnPage`.
    */
   sharingWith(options?: SharingOptions): boolean {
-    return this.#pool !== null && this.shared && (!ON_PAGE || options?.evenOnPage === true);
+    if (this.#pool === null) return false;
+    if (!this.shared) return options?.copiedLane === true;
+    return !ON_PAGE || options?.evenOnPage === true;
+  }
+
+  /**
+   * Whether a split call of `flops` should give this thread a lane where memory is copied
+   * (`SharingOptions.copiedLane`): each of `threads` lanes at most COPIED_LANE_FLOPS. Such a
+   * call splits into one task a lane, since a worker's next task could only be sent once this
+   * thread's own lane is done.
+   */
+  laneOnCopied(flops: number): boolean {
+    return this.#pool !== null && !this.shared && flops / this.threads <= COPIED_LANE_FLOPS;
   }
 
   /**
    * Runs shared-memory tasks in `threads` lanes, task i in lane i mod threads: this thread runs
    * lane 0 itself (after `meanwhile`), instead of sleeping through the workers' round trip, and
    * worker w lane w + 1. Each task must write only its own declared outputs, in place. Without
-   * shared memory or a pool, and on a page's main thread (which must stay free for the page)
-   * unless `options.evenOnPage`, this is {@link run}. Resolves to how long each lane took, in
+   * a pool, on a page's main thread (which must stay free for the page) unless
+   * `options.evenOnPage`, and without shared memory unless `options.copiedLane` (then the
+   * workers' tasks go as {@link run} sends them), this is {@link run}. Resolves to how long each lane took, in
    * ms, when the call split: this thread's first (its tasks and `meanwhile`), then each
    * worker's by its own clock (NaN where unknown); else to [].
    */
@@ -202,15 +230,22 @@ export class WasmRuntime {
       return [];
     }
     const pool = this.#pool!, lanes = Math.min(this.threads, tasks.length);
-    const done = pool.run(
-      tasks.filter((_, i) => i % lanes !== 0),
-      () => {
-        throw new Error("runSharing: shared memory needs no copies");
-      },
-      () => {},
-      lanes - 1,
-      options?.pollMs,
-    );
+    const done = this.shared
+      ? pool.run(
+        tasks.filter((_, i) => i % lanes !== 0),
+        () => {
+          throw new Error("runSharing: shared memory needs no copies");
+        },
+        () => {},
+        lanes - 1,
+        options?.pollMs,
+      )
+      : pool.run(
+        tasks.filter((_, i) => i % lanes !== 0),
+        (offset, bytes) => new Uint8Array(this.memory.buffer, offset, bytes),
+        (offset, data) => new Uint8Array(this.memory.buffer, offset).set(data),
+        lanes - 1,
+      );
     const start = performance.now();
     try {
       meanwhile?.();

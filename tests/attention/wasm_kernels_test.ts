@@ -35,13 +35,17 @@ for (const relaxedSimd of [false, true]) {
   });
 }
 
-/** Flash (causal, mask, LSE), causal linear and causal mixed-chunk outputs, big enough to split. */
+/**
+ * Flash (causal, mask, LSE), causal linear and causal mixed-chunk outputs, each big enough to
+ * split (above 2^26 flops), and a flash call big enough that on copied memory the calling
+ * thread leaves it to the workers (over 2^28 flops a lane on two threads).
+ */
 async function computeAll(kernels: AttentionKernels): Promise<Float32Array[]> {
-  const { q, k, v } = randomQkv([2, 4, 2, 200, 230, 32, 24], 91);
-  const mask = randomTensor([2, 1, 200, 230], 92);
-  const linQ = randomTensor([2, 4, 200, 16], 93), linK = randomTensor([2, 2, 200, 16], 94);
+  const { q, k, v } = randomQkv([2, 4, 2, 400, 460, 32, 24], 91);
+  const mask = randomTensor([2, 1, 400, 460], 92);
+  const linQ = randomTensor([2, 4, 1300, 16], 93), linK = randomTensor([2, 2, 1300, 16], 94);
   const bias = randomTensor([48, 48], 96);
-  const square = randomQkv([2, 4, 2, 200, 200, 32, 24], 95);
+  const square = randomQkv([2, 4, 2, 1300, 1300, 32, 24], 95);
   const flash = flashArgs(q, k, v, { causal: true, mask, queryBlock: 16 });
   await kernels.flashForward(flash);
   const linear = linearArgs(square.q, square.k, square.v, { causal: true, chunkSize: 32 });
@@ -49,22 +53,50 @@ async function computeAll(kernels: AttentionKernels): Promise<Float32Array[]> {
   const mixedOpts = { chunkSize: 48, causal: true, linQ, linK, bias };
   const mixed = mixedArgs(square.q, square.k, square.v, mixedOpts);
   await kernels.mixedChunkForward(mixed);
-  return [flash.out, flash.lse!, linear.out, mixed.out];
+  const wide = randomQkv([1, 8, 8, 512, 600, 64, 64], 97);
+  const big = flashArgs(wide.q, wide.k, wide.v, { causal: false, queryBlock: 16 });
+  await kernels.flashForward(big);
+  return [flash.out, flash.lse!, linear.out, mixed.out, big.out];
+}
+
+/**
+ * Records each runSharing call of `runtime`: how many tasks it had and whether this thread took
+ * a lane of it on copied memory.
+ */
+function watchSplits(runtime: WasmRuntime): Array<[tasks: number, copiedLane: boolean]> {
+  const calls: Array<[number, boolean]> = [];
+  const run = runtime.runSharing.bind(runtime);
+  runtime.runSharing = (tasks, meanwhile, options) => {
+    calls.push([tasks.length, options?.copiedLane === true]);
+    return run(tasks, meanwhile, options);
+  };
+  return calls;
 }
 
 Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 workers and copied memory", async () => {
   const results: Float32Array[][] = [];
   for (const threads of [1, 2, 4]) {
     try {
-      results.push(await computeAll(wasmAttention(await runtimeWith(threads))));
+      const runtime = await runtimeWith(threads);
+      const splits = watchSplits(runtime);
+      results.push(await computeAll(wasmAttention(runtime)));
+      // Every call splits where there are workers: four tasks a thread, dealt round-robin (linear
+      // and mixed-chunk attention have 8 items, one per batch and head).
+      const many = 4 * threads, few = Math.min(8, many);
+      const expected = threads === 1 ? [1, 1, 1, 1] : [many, few, few, many];
+      assert.deepEqual(splits, expected.map((tasks) => [tasks, false]), `${threads} threads`);
     } finally {
       await dispose();
     }
   }
-  // Workers on private memories: each task's input regions are copied in and outputs back.
+  // Workers on private memories: each task's input regions are copied in and outputs back. The
+  // first three calls are short enough for this thread to take a lane (one task a lane); the
+  // last goes to the workers alone, four tasks each.
   const copied = await wasmRuntimeOf("relaxed", 2);
   try {
+    const splits = watchSplits(copied);
     results.push(await computeAll(wasmAttention(copied)));
+    assert.deepEqual(splits, [[2, true], [2, true], [2, true], [8, false]], "copied memory");
   } finally {
     copied.dispose();
   }

@@ -1,12 +1,14 @@
 /**
  * Conformance of every matmul backend, the JS reference included, to the definition in float64: shapes 0, 1, lanes − 1, several
  * blocks plus a tail, non-square, every transpose, alpha/beta, both WASM builds, 1/2/4 workers
- * (bit-identical), WebGPU on whatever adapter the host has.
+ * and workers on copied memory (bit-identical), WebGPU on whatever adapter the host has.
  */
 import assert from "node:assert/strict";
 import { dispose, init, matmul, type Tensor } from "../../src/mod.ts";
 import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
+import { wasmRuntimeOf } from "../_wasm_runtime.ts";
+import { wasmMatmul } from "../../src/backends/wasm/matmul.ts";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
 import {
   matmulDispatch,
@@ -96,34 +98,71 @@ for (const relaxedSimd of [false, true]) {
   });
 }
 
-Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers", async () => {
-  const a = random([301, 190], 1), b = random([190, 77], 2);
-  const results: Float32Array[] = [];
+/** The products of the thread-count test: [a, b, transposeB]. */
+function threadCases(): Array<[Tensor, Tensor, boolean]> {
+  const big = random([256, 256], 3);
+  return [
+    [random([301, 190], 1), random([190, 77], 2), false],
+    // Big enough to be split into several tasks across the workers.
+    [big, big, true],
+    // Past 2^25 multiply-adds a share: each lane's share is cut into tasks of whole 72-row
+    // blocks (three on one thread, two a share on two workers, none on four).
+    [random([700, 400], 4), random([400, 300], 5), false],
+    // Past 2^28 flops a lane on two threads: on copied memory the workers take it all.
+    [random([1024, 512], 7), random([512, 600], 8), false],
+  ];
+}
+
+Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and copied memory", async () => {
+  const cases = threadCases();
+  const results: Float32Array[][] = [];
   for (const threads of [1, 2, 4]) {
     await init({ threads });
     try {
-      results.push((await matmul(a, b, { backend: "wasm" })).data);
-      // Big enough to be split into several tasks across the workers.
-      const big = random([256, 256], 3);
-      const out = await matmul(big, big, { backend: "wasm", transposeB: true });
-      results.push(out.data);
-      // Past 2^25 multiply-adds a share: each lane's share is cut into tasks of whole
-      // 72-row blocks (three on one thread, two a share on two workers, none on four).
-      const tall = random([700, 400], 4), wide = random([400, 300], 5);
-      results.push((await matmul(tall, wide, { backend: "wasm" })).data);
+      const run: Float32Array[] = [];
+      for (const [a, b, transposeB] of cases) {
+        run.push((await matmul(a, b, { backend: "wasm", transposeB })).data);
+      }
       if (threads === 2) {
         // Once the runtime is warm (2^32 multiply-adds of matmul), one task a share again.
         const square = random([1024, 1024], 6);
         for (let i = 0; i < 4; i++) await matmul(square, square, { backend: "wasm" });
-        const warm = await matmul(tall, wide, { backend: "wasm" });
-        assert.deepEqual(warm.data, results[results.length - 1], "warm runtime differs");
+        const warm = await matmul(cases[2][0], cases[2][1], { backend: "wasm" });
+        assert.deepEqual(warm.data, run[2], "warm runtime differs");
       }
+      results.push(run);
     } finally {
       await dispose();
     }
   }
-  for (let i = 3; i < results.length; i++) {
-    assert.deepEqual(results[i], results[i % 3], `threads run ${Math.floor(i / 3)} differs`);
+  // Workers on private memories, as on a page without cross-origin isolation: this thread
+  // takes a lane of the split calls short enough (one task a lane), not of the last.
+  const copied = await wasmRuntimeOf("relaxed", 2);
+  try {
+    const lanes: Array<[number, boolean]> = [];
+    const runSharing = copied.runSharing.bind(copied);
+    copied.runSharing = (tasks, meanwhile, options) => {
+      lanes.push([tasks.length, options?.copiedLane === true]);
+      return runSharing(tasks, meanwhile, options);
+    };
+    const kernels = wasmMatmul(copied);
+    const run: Float32Array[] = [];
+    for (const [a, b, transposeB] of cases) {
+      const [m, k] = a.shape, n = transposeB ? b.shape[0] : b.shape[1];
+      const c = new Float32Array(m * n);
+      await kernels.matmul({
+        a: a.data, b: b.data, c, m, n, k, transposeA: false, transposeB, alpha: 1, beta: 0,
+      });
+      run.push(c);
+    }
+    assert.deepEqual(lanes, [[1, true], [2, true], [2, true], [2, false]], "copied memory's tasks");
+    results.push(run);
+  } finally {
+    copied.dispose();
+  }
+  const labels = ["2 workers", "4 workers", "2 workers on copied memory"];
+  for (let r = 1; r < results.length; r++) {
+    results[r].forEach((c, i) => assert.deepEqual(c, results[0][i], `${labels[r - 1]}, product ${i}`));
   }
 });
 

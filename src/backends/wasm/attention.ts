@@ -38,18 +38,22 @@ const MIN_COPIED_PARALLEL_FLOPS = 1 << 27;
 /** Tasks per thread: several, so that causal items of unequal cost even out round-robin. */
 const TASKS_PER_THREAD = 4;
 
-/** Cuts [first, end) into contiguous ranges, one per task. */
+/**
+ * Cuts [first, end) into contiguous ranges, one per task: one a lane where this thread takes a
+ * lane on copied memory (`copiedLane`, see WasmRuntime.laneOnCopied).
+ */
 function splitItems(
   first: number,
   end: number,
   { threads, shared }: { threads: number; shared: boolean },
   flops: number,
+  copiedLane: boolean,
 ): Array<[number, number]> {
   const count = end - first;
   const tasks = threads === 1 || flops < MIN_PARALLEL_FLOPS ||
-      (!shared && flops <= MIN_COPIED_PARALLEL_FLOPS)
+      (!shared && !copiedLane && flops <= MIN_COPIED_PARALLEL_FLOPS)
     ? 1
-    : Math.min(count, threads * TASKS_PER_THREAD);
+    : Math.min(count, threads * (copiedLane ? 1 : TASKS_PER_THREAD));
   return Array.from({ length: tasks }, (_, t) => [
     first + Math.floor((count * t) / tasks),
     first + Math.floor((count * (t + 1)) / tasks),
@@ -86,14 +90,17 @@ async function runTasks(
   plan: TaskPlanner,
   output?: Float32Array,
 ): Promise<void> {
-  const ranges = splitItems(first, end, s.runtime, flops);
+  const copiedLane = s.runtime.laneOnCopied(flops);
+  const ranges = splitItems(first, end, s.runtime, flops, copiedLane);
   const scratch = scratchFor(s, scratchBytes, ranges.length);
   const tasks = ranges.map(([lo, hi], t) => ({
     kernel,
     ...plan(lo, hi, scratch.offsets[t]),
     scratch: [[scratch.offsets[t], scratch.bytes]] as Region[],
   }));
-  await s.runSharing(tasks, output === undefined ? undefined : () => touchPages(output));
+  await s.runSharing(tasks, output === undefined ? undefined : () => touchPages(output), {
+    copiedLane,
+  });
 }
 
 /**
