@@ -29,29 +29,26 @@ import { type Region, type Scope, touchPages, type WasmRuntime } from "../../run
  * (8.4 MFLOP) ran at 0.66× and N = 128 (34 MFLOP) at 0.72×; N = 256 (134 MFLOP) gains 1.3–1.5×.
  */
 const MIN_PARALLEL_FLOPS = 1 << 26;
-/**
- * Where memory is copied (a page without cross-origin isolation) a call splits only above
- * 2^27 flops: each task's rows travel to its worker and back. Measured (Chromium, 2 threads /
- * 1, medians of 3 alternating rounds): N = 256 (2^27) ran at 0.88×, N = 512 at 1.30×.
- */
-const MIN_COPIED_PARALLEL_FLOPS = 1 << 27;
 /** Tasks per thread: several, so that causal items of unequal cost even out round-robin. */
 const TASKS_PER_THREAD = 4;
 
 /**
  * Cuts [first, end) into contiguous ranges, one per task: one a lane where this thread takes a
- * lane on copied memory (`copiedLane`, see WasmRuntime.laneOnCopied).
+ * lane on copied memory (`copiedLane`, see WasmRuntime.laneOnCopied). Where memory is copied (a
+ * page without cross-origin isolation), each worker's rows travel to it and back: left to the
+ * workers alone, N = 256 (2^27 flops) ran at 0.88× of one thread in Chromium, so a call splits
+ * there only with this thread's lane (up to 2^28 flops a lane: N = 256 1.40×, N = 192 1.35×) or
+ * when far longer.
  */
 function splitItems(
   first: number,
   end: number,
-  { threads, shared }: { threads: number; shared: boolean },
+  { threads }: { threads: number },
   flops: number,
   copiedLane: boolean,
 ): Array<[number, number]> {
   const count = end - first;
-  const tasks = threads === 1 || flops < MIN_PARALLEL_FLOPS ||
-      (!shared && !copiedLane && flops <= MIN_COPIED_PARALLEL_FLOPS)
+  const tasks = threads === 1 || flops < MIN_PARALLEL_FLOPS
     ? 1
     : Math.min(count, threads * (copiedLane ? 1 : TASKS_PER_THREAD));
   return Array.from({ length: tasks }, (_, t) => [
