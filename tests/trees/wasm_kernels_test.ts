@@ -10,7 +10,8 @@ import { TREES } from "../../src/backends/_families.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
 import { Rng } from "../../src/_random.ts";
 import { GradientBoostingClassifier, XGBClassifier, XGBRegressor } from "../../src/trees/mod.ts";
-import { CONFORMANCE } from "./_kernel_conformance.ts";
+import { CONFORMANCE, randomTrees } from "./_kernel_conformance.ts";
+import { predictOracle } from "./_oracles.ts";
 import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
 import { wasmRuntimeOf } from "../_wasm_runtime.ts";
 
@@ -34,6 +35,35 @@ Deno.test("trees kernels on copied memory (2 workers, no shared memory) match th
     assert.equal(runtime.shared, false);
     const kernels = wasmTrees(runtime);
     for (const { name, run } of CONFORMANCE) await t.step(name, () => run(kernels));
+  } finally {
+    await runtime.dispose();
+  }
+});
+
+Deno.test("predictions on copied memory: the calling thread takes a lane of short calls only, the same bits", async () => {
+  const runtime = await wasmRuntimeOf("simd", 2);
+  try {
+    const lanes: Array<[number, boolean]> = [];
+    const runSharing = runtime.runSharing.bind(runtime);
+    runtime.runSharing = (tasks, meanwhile, options) => {
+      lanes.push([tasks.length, options?.copiedLane === true]);
+      return runSharing(tasks, meanwhile, options);
+    };
+    const kernels = wasmTrees(runtime);
+    const trees = randomTrees(21, 40, 5, 2, 5);
+    const rng = new Rng(22);
+    // 9,000 rows of 40 trees fit in a lane of this thread; 120,000 rows go to the workers alone.
+    for (const n of [9000, 120_000]) {
+      const x = Float32Array.from(
+        { length: n * 5 },
+        () => (rng.next() < 0.1 ? NaN : rng.next() * 2 - 1),
+      );
+      const args = { x, nRows: n, nCols: 5, ...trees, treeBegin: 0, treeEnd: 40, nOutputs: 2 };
+      const actual = new Float32Array(n * 2);
+      await kernels.predict({ ...args, out: actual });
+      assert.deepEqual(actual, predictOracle(trees, x, 5, [0, 40], 2, new Float32Array(n * 2)));
+    }
+    assert.deepEqual(lanes, [[2, true], [2, false]]);
   } finally {
     await runtime.dispose();
   }

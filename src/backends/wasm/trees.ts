@@ -105,6 +105,12 @@ const MIN_PARALLEL_MARGIN_ROWS = 1 << 16;
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
 const MIN_PARALLEL_ROWS = 4096;
+/**
+ * A row's step down one level of a tree weighed as flops of the matmul and attention kernels
+ * that take as long (~1.35 ns against ~35 GFLOP/s of the plain build here): the measure of a
+ * prediction's work for WasmRuntime.laneOnCopied.
+ */
+const PREDICT_STEP_FLOPS = 48;
 /** Below this many rows SHAP values stay in one task (a row costs ~0.1 ms at 50 trees). */
 const MIN_PARALLEL_SHAP_ROWS = 8;
 /** The same where memory is copied: each task's rows and the model travel to its worker. */
@@ -1354,7 +1360,12 @@ async function predictOn(
       ]],
       outputs: [[out + r0 * nOutputs * 4, (r1 - r0) * nOutputs * 4]],
     }));
-    await runtime.runSharing(tasks); // one task (not split) runs in this thread
+    // Where memory is copied, this thread takes a lane of a short call (see laneOnCopied): each
+    // row walks every tree of the range to its depth.
+    let levels = 0;
+    for (let t = args.treeBegin; t < args.treeEnd; t++) levels += packed.depth[t] + 1;
+    const copiedLane = split && runtime.laneOnCopied(rowCount * levels * PREDICT_STEP_FLOPS);
+    await runtime.runSharing(tasks, undefined, { copiedLane }); // one task (unsplit): this thread
     args.out.set(s.f32(out, outBytes / 4), firstRow * nOutputs);
   });
 }
