@@ -488,16 +488,20 @@ export interface LeafStep {
 export interface TreesWorkspace {
   /**
    * A host array of nRows × nChannels values that aliases buffer `index` of the workspace in the
-   * backend's memory for the workspace's lifetime, or null where the backend cannot give one
-   * that stays valid. `setValues` of such an array copies nothing, and `TreesKernels.gradients`
-   * writes into such arrays in place.
+   * backend's memory for the workspace's lifetime, or null where the backend has no such
+   * memory. `setValues` of such an array copies nothing, and `TreesKernels.gradients` writes
+   * into such arrays in place. Where the backend's memory is not shared, growing it detaches
+   * the arrays lent before (their contents stay in the buffer): call again for a valid one
+   * before reading or writing it in TypeScript; a detached one still names its buffer to the
+   * kernels.
    */
   values(index: number): Float64Array | null;
   /**
    * A host array of nRows × `nOutputs` margins that aliases a buffer of the workspace in the
    * backend's memory for the workspace's lifetime (made on the first call; later calls return
-   * it again), or null where the backend cannot give one that stays valid. `addLeaves` and
-   * `TreesKernels.gradients` work on such an array in place.
+   * it again, or a new view of it once the memory grew), or null where the backend has no such
+   * memory. `addLeaves` and `TreesKernels.gradients` work on such an array in place. As for
+   * `values`, fetch it again before each use in TypeScript.
    */
   margins(nOutputs: number): Float64Array | null;
   /** See LeafStep. */

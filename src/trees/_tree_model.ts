@@ -287,13 +287,14 @@ export function treeNodeArgs(
 /**
  * Adds one tree's outputs on all `scratch.length` rows of x to column k of row-major margins
  * [rows, K]: for a tree grown on a row sample, whose left-out rows sit in no leaf's segment.
- * `scratch` holds the tree's float32 outputs.
+ * `scratch` holds the tree's float32 outputs. `margins.values` gives the margins once the
+ * outputs are in (a view lent by a workspace may have to be fetched again after a kernel call).
  */
 export async function addTreeColumn(
   kernels: TreesKernels,
   tree: { specs: NodeSpec[]; nFeatures: number },
   x: Float32Array,
-  margins: { values: Float64Array; k: number; K: number },
+  margins: { values: () => Float64Array; k: number; K: number },
   scratch: Float32Array,
 ): Promise<void> {
   const single = new EnsembleBuilder({
@@ -305,7 +306,7 @@ export async function addTreeColumn(
   single.addTree(tree.specs, 0);
   scratch.fill(0);
   await addTrees(kernels, single.build(), x, scratch.length, 0, 1, scratch);
-  const { values, k, K } = margins;
+  const values = margins.values(), { k, K } = margins;
   for (let r = 0; r < scratch.length; r++) values[r * K + k] += scratch[r];
 }
 

@@ -286,6 +286,13 @@ async function gradientsOn(
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
 const SEARCH_COST_PER_BIN = 4;
 
+/** A buffer of a workspace's memory lent as host views: where it lies, and every view made. */
+interface LentBuffer {
+  ptr: number;
+  n: number;
+  views: Float64Array[];
+}
+
 /**
  * Growth state in WASM linear memory, one heap block each, for the whole fit:
  *
@@ -330,9 +337,10 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #marginLanes = new LaneBalance();
   readonly #gather: number[] = [];
   readonly #aliases: Aliases;
-  /** Aliasing value buffers handed out by `values`, by index. */
-  readonly #views: Float64Array[] = [];
-  #margins: Float64Array | null = null;
+  /** Value buffers lent as host views by `values`, by index. */
+  readonly #valueBuffers: LentBuffer[] = [];
+  /** The margins' buffer lent by `margins`. */
+  #marginBuffer: LentBuffer | null = null;
   /** The values the next steps read: the own buffer or an aliasing one. */
   #current = 0;
   readonly #gatherRows: number = 0;
@@ -374,28 +382,31 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   values(index: number): Float64Array | null {
-    // Only shared memory keeps host views valid when it grows.
-    if (!this.#runtime.shared) return null;
-    let view = this.#views[index];
-    if (view === undefined) {
-      const n = this.#nRows * this.#nChannels;
-      const ptr = this.#alloc(n * 8);
-      view = new Float64Array(this.#runtime.memory.buffer, ptr, n);
-      this.#views[index] = view;
-      this.#aliases.set(view, ptr);
-    }
-    return view;
+    return this.#viewOf(this.#valueBuffers[index] ??= this.#lend(this.#nRows * this.#nChannels));
   }
 
   margins(nOutputs: number): Float64Array | null {
-    if (!this.#runtime.shared) return null;
-    if (this.#margins === null) {
-      const n = this.#nRows * nOutputs;
-      const ptr = this.#alloc(n * 8);
-      this.#margins = new Float64Array(this.#runtime.memory.buffer, ptr, n);
-      this.#aliases.set(this.#margins, ptr);
-    }
-    return this.#margins;
+    return this.#viewOf(this.#marginBuffer ??= this.#lend(this.#nRows * nOutputs));
+  }
+
+  /** A new buffer of `n` doubles in this workspace's memory, to be lent as host views. */
+  #lend(n: number): LentBuffer {
+    return { ptr: this.#alloc(n * 8), n, views: [] };
+  }
+
+  /**
+   * The current view of a lent buffer, known to the kernels as that buffer (see Aliases): made
+   * again where the memory grew since the last one (unshared memory's views are then detached,
+   * shared memory's never are). Earlier views keep their alias until `release`, so a kernel
+   * given one still finds the buffer.
+   */
+  #viewOf(lent: LentBuffer): Float64Array {
+    const last = lent.views[lent.views.length - 1];
+    if (last !== undefined && last.buffer === this.#runtime.memory.buffer) return last;
+    const view = new Float64Array(this.#runtime.memory.buffer, lent.ptr, lent.n);
+    this.#aliases.set(view, lent.ptr);
+    lent.views.push(view);
+    return view;
   }
 
   /**
@@ -427,7 +438,7 @@ class WasmWorkspace implements TreesWorkspace {
           margins, this.#rows, segmentsAt, valuesAt, step.k, step.nOutputs, 0, leafCount, lo, hi,
           step.ascending ? 1 : 0,
         ],
-        // Only in shared memory (the margins alias it): each task owns its rows' margins.
+        // In place (the margins alias this memory): each task owns its rows' margins.
         outputs: [],
       }));
       const times = await s.runSharing(tasks, undefined, FIT_STEP);
@@ -737,9 +748,9 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   release(): void {
-    for (const view of this.#views.splice(0)) this.#aliases.delete(view);
-    if (this.#margins !== null) this.#aliases.delete(this.#margins);
-    this.#margins = null;
+    const lent = [...this.#valueBuffers.splice(0), this.#marginBuffer ?? { views: [] }];
+    for (const { views } of lent) for (const view of views) this.#aliases.delete(view);
+    this.#marginBuffer = null;
     for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
     this.#slots.length = 0;
   }

@@ -225,12 +225,17 @@ async function boostBinned(
   });
 
   // Margins and gradients in the kernels' own memory where they can lend it: the margin update
-  // and the gradients then run there on each round's rows, with no copies in between.
-  const margins = (workspace.margins(K) ?? new Float64Array(nRows * K)).fill(baseMargin);
-  const gradients = Array.from(
-    { length: K },
-    (_, k) => workspace.values(k) ?? new Float64Array(nRows * 2),
-  );
+  // and the gradients then run there on each round's rows, with no copies in between. A lent
+  // view is fetched again before TypeScript reads or writes it: where the memory is not
+  // shared, growing it detaches the views lent before (the kernels still know them).
+  const hostMargins = workspace.margins(K) === null ? new Float64Array(nRows * K) : null;
+  const margins = () => hostMargins ?? workspace.margins(K)!;
+  const hostGradients = workspace.values(0) === null
+    ? Array.from({ length: K }, () => new Float64Array(nRows * 2))
+    : null;
+  const gradients = () =>
+    hostGradients ?? Array.from({ length: K }, (_, k) => workspace.values(k)!);
+  margins().fill(baseMargin);
   const rowRng = new Rng(params.seed, 1);
   const featureRng = new Rng(params.seed, 2);
   const allFeatures = Int32Array.from({ length: nCols }, (_, i) => i);
@@ -248,7 +253,7 @@ async function boostBinned(
   for (let round = 0; round < params.nEstimators; round++) {
     await monitor.watch?.check();
     const context = {
-      margins,
+      margins: margins(),
       nOutputs: K,
       labels: data.labels,
       weights: data.weights,
@@ -256,8 +261,9 @@ async function boostBinned(
       poissonMaxDeltaStep: params.poissonMaxDeltaStep,
       scalePosWeight: params.scalePosWeight,
     };
-    if (objective.kernelLoss === undefined) objective.gradients(context, gradients);
-    else await kernels.gradients({ ...context, loss: objective.kernelLoss, out: gradients });
+    const roundGradients = gradients();
+    if (objective.kernelLoss === undefined) objective.gradients(context, roundGradients);
+    else await kernels.gradients({ ...context, loss: objective.kernelLoss, out: roundGradients });
     const roundTrees = new EnsembleBuilder({
       nFeatures: nCols,
       nOutputs: K,
@@ -272,7 +278,8 @@ async function boostBinned(
         {
           workspace,
           binned,
-          values: gradients[k],
+          // The kernels find a lent buffer from any view of it, detached or not.
+          values: roundGradients[k],
           nChannels: 2,
           rows: inOrder ? null : rows,
           rowCount,
@@ -284,7 +291,7 @@ async function boostBinned(
       const eta = params.learningRate;
       const quantiles = objective.leafQuantile === undefined
         ? null
-        : refitLeaves(nodes, rows, data, margins, objective.leafQuantile);
+        : refitLeaves(nodes, rows, data, margins(), objective.leafQuantile);
       const value = (i: number) =>
         Math.fround(
           (quantiles !== null && nodes[i].feature < 0 ? quantiles[i] : nodes[i].weight) * eta,
@@ -293,7 +300,7 @@ async function boostBinned(
       builder.addTree(specs, k);
       roundTrees.addTree(specs, k);
       if (treeOutput === null) {
-        await workspace.addLeaves(leafStep(nodes, value, margins, k, K));
+        await workspace.addLeaves(leafStep(nodes, value, margins(), k, K));
       } else {
         // Rows left out of this tree's sample are in no leaf segment: walk the tree for all rows.
         const tree = { specs, nFeatures: nCols };

@@ -383,7 +383,7 @@ async function stages(
         });
       } else {
         const tree = { specs, nFeatures: nCols };
-        await addTreeColumn(kernels, tree, data.x, { values: ctx.raw, k, K }, treeOutput);
+        await addTreeColumn(kernels, tree, data.x, { values: () => ctx.raw, k, K }, treeOutput);
       }
     }
     monitor.onProgress?.({ iteration: stage + 1, total: params.nEstimators });

@@ -1,0 +1,82 @@
+/**
+ * Boosting where WASM memory is not shared (a page without cross-origin isolation): the growth
+ * workspace lends its margins and gradients as host views there too, so the margin updates and
+ * gradients run in place; growing the memory mid-fit, which detaches such views, changes no bit
+ * of the models.
+ */
+import assert from "node:assert/strict";
+import { dispose, init } from "../../../src/runtime/mod.ts";
+import { wasmRuntime } from "../../../src/runtime/runtime.ts";
+import { Rng } from "../../../src/_random.ts";
+import { XGBClassifier, XGBRegressor } from "../../../src/trees/mod.ts";
+
+/** `init()` as a page without cross-origin isolation sees it: no shared memory. */
+async function initUnshared(threads: number): Promise<void> {
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  const had = Object.getOwnPropertyDescriptor(globalThis, "crossOriginIsolated");
+  Object.defineProperty(globalThis, "crossOriginIsolated", { value: false, configurable: true });
+  try {
+    const info = await init({ threads });
+    assert.equal(info.sharedMemory, false);
+  } finally {
+    if (had === undefined) delete g.crossOriginIsolated;
+    else Object.defineProperty(globalThis, "crossOriginIsolated", had);
+  }
+}
+
+Deno.test("boosting on unshared WASM memory gives the js backend's models, also when the memory grows mid-fit", async () => {
+  const n = 6000, cols = 8;
+  const rng = new Rng(41);
+  const data = new Float32Array(n * cols);
+  for (let i = 0; i < data.length; i++) {
+    data[i] = rng.next() < 0.03 ? NaN : Math.fround(rng.next() * 4 - 2);
+  }
+  const X = { data, shape: [n, cols] };
+  const y = Array.from(
+    { length: n },
+    (_, r) => (data[r * cols] || 0) + Math.sin(3 * (data[r * cols + 1] || 0)) + rng.next(),
+  );
+  const classes = y.map((v) => (v > 1.5 ? 2 : v > 0 ? 1 : 0));
+  const binary = y.map((v) => (v > 0.5 ? 1 : 0));
+  // Three classes (three lent gradient buffers), a row sample (margins updated in TypeScript
+  // after a kernel call), quantile-refitted leaves (margins read in TypeScript), plain binary.
+  const models = (backend: "js" | "wasm") => [
+    new XGBClassifier({ nEstimators: 4, maxDepth: 4, backend }),
+    new XGBRegressor({ nEstimators: 4, maxDepth: 4, subsample: 0.7, backend }),
+    new XGBRegressor({ nEstimators: 4, maxDepth: 3, objective: "reg:absoluteerror", backend }),
+    new XGBClassifier({ nEstimators: 5, maxDepth: 5, backend }),
+  ];
+  const targets = [classes, y, y, binary];
+  const fits = async (backend: "js" | "wasm", grow?: () => boolean) => {
+    const out: string[] = [];
+    for (const [i, model] of models(backend).entries()) {
+      let grew = false;
+      const onProgress = ({ iteration }: { iteration: number }) => {
+        if (grow !== undefined && iteration === 2) grew = grow();
+      };
+      await model.fit(X, targets[i], { onProgress });
+      if (grow !== undefined) assert.ok(grew, `model ${i}: the memory grew during the fit`);
+      out.push(JSON.stringify((model.toJSON() as { fitted: unknown }).fitted));
+    }
+    return out;
+  };
+  const reference = await fits("js");
+  for (const threads of [1, 2]) {
+    await initUnshared(threads);
+    try {
+      const runtime = (await wasmRuntime())!;
+      assert.equal(runtime.shared, false);
+      // After the second round: take more than the memory holds (it grows, detaching every view
+      // of the old buffer), then give it back.
+      const grow = () => {
+        const before = runtime.memory.buffer;
+        runtime.heap.free(runtime.heap.alloc(before.byteLength + (1 << 20)));
+        return runtime.memory.buffer !== before;
+      };
+      const results = await fits("wasm", grow);
+      results.forEach((r, i) => assert.equal(r, reference[i], `model ${i} on ${threads} thread(s)`));
+    } finally {
+      await dispose();
+    }
+  }
+});
