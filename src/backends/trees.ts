@@ -581,7 +581,8 @@ export interface TreesKernels {
    * where it lies and `workspace` reads it there, where each would otherwise copy it (a fresh
    * host array of a byte per cell, and a second copy in, ~35 ms of a 200k × 28 fit's serial
    * part, mostly page faults); null where the backend has no such memory (or it is full).
-   * Valid until `release()`.
+   * Valid until `release()`. Only for those kernels: where the backend's memory is not shared,
+   * growing it detaches the host view (the kernels still find the buffer through it).
    */
   binBuffer?(cells: number): LentBins | null;
   binFeatures(args: BinArgs): Promise<void>;

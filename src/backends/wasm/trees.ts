@@ -823,15 +823,18 @@ type Aliases = WeakMap<AliasedView, number>;
 /**
  * Lends a block of `bytes` of shared WASM memory as the views `viewsOf` makes of it (they stay
  * valid as memory grows), known by their offsets in `aliases` until `release()` (once is
- * enough) frees the block; null without shared memory or room.
+ * enough) frees the block; null without shared memory or room. `kernelsOnly`: the views only
+ * ever reach kernels, which find the block from them, detached or not; then unshared memory
+ * lends them too (growing it detaches them, so TypeScript must not read them).
  */
 function lendBlock(
   runtime: WasmRuntime,
   bytes: number,
   aliases: Aliases,
   viewsOf: (buffer: ArrayBuffer, block: number) => AliasedView[],
+  kernelsOnly = false,
 ): { release(): void } | null {
-  if (!runtime.shared) return null;
+  if (!runtime.shared && !kernelsOnly) return null;
   let block: number;
   try {
     block = runtime.heap.alloc(bytes);
@@ -852,14 +855,17 @@ function lendBlock(
   };
 }
 
-/** TreesKernels.binBuffer: known to binOn and the workspace through `aliases` (lendBlock). */
+/**
+ * TreesKernels.binBuffer: known to binOn and the workspace through `aliases` (lendBlock), on
+ * unshared memory too, as only those kernels read it.
+ */
 function binBufferOn(runtime: WasmRuntime, cells: number, aliases: Aliases): LentBins | null {
   if (cells === 0) return null;
   let bins = new Uint8Array(0);
   const lent = lendBlock(runtime, cells, aliases, (buffer, block) => {
     bins = new Uint8Array(buffer, block, cells);
     return [bins];
-  });
+  }, true);
   return lent && { bins, release: lent.release };
 }
 
