@@ -541,10 +541,14 @@ export interface SortDistinctArgs {
   distinct: Int32Array;
 }
 
-/** The cut search's working columns in a backend's memory (see TreesKernels.cutBuffers). */
+/**
+ * The cut search's working columns in a backend's memory (see TreesKernels.cutBuffers). Each
+ * read of `columns` or `tallies` gives views valid until the next kernel call: where the
+ * backend's memory is not shared, growing it detaches the views made before.
+ */
 export interface CutBuffers {
-  columns: Float32Array[];
-  tallies: Int32Array[];
+  readonly columns: Float32Array[];
+  readonly tallies: Int32Array[];
   release(): void;
 }
 
@@ -573,7 +577,7 @@ export interface TreesKernels {
    * `count` columns of `nRows` values and as many tallies in the backend's own memory, for the
    * cut search to gather into and hand to `sortDistinct`, which then sorts them in place with
    * no copies; null where the backend has no such memory (or it is full). Valid until
-   * `release()`.
+   * `release()`; read `columns` and `tallies` again after each kernel call (see CutBuffers).
    */
   cutBuffers?(nRows: number, count: number): CutBuffers | null;
   /**

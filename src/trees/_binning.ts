@@ -81,13 +81,12 @@ const COLUMN_GROUP = 8;
  * a few bytes per cell of garbage behind, several times the input, before the collector runs.
  */
 class CutScratch {
-  /** The non-missing values of up to COLUMN_GROUP features, gathered together... */
-  readonly columns: Float32Array[];
   readonly counts = new Int32Array(COLUMN_GROUP);
-  /** ...then sorted and deduplicated: distinct[j] values, each one's count in tallies[j]. */
-  readonly tallies: Int32Array[];
   readonly distinct = new Int32Array(COLUMN_GROUP);
   readonly #nRows: number;
+  /** Columns and tallies in a backend's memory, or null where the scratch owns them. */
+  readonly #lent: CutBuffers | null;
+  readonly #own: { columns: Float32Array[]; tallies: Int32Array[] } | null;
   /** Weight per distinct value and below it, with row weights only (see `weighted`). */
   #weighted: { mass: Float64Array; below: Float64Array } | null = null;
 
@@ -95,8 +94,24 @@ class CutScratch {
   constructor(nRows: number, nCols: number, lent: CutBuffers | null = null) {
     const group = Math.min(nCols, COLUMN_GROUP);
     this.#nRows = nRows;
-    this.columns = lent?.columns ?? Array.from({ length: group }, () => new Float32Array(nRows));
-    this.tallies = lent?.tallies ?? Array.from({ length: group }, () => new Int32Array(nRows));
+    this.#lent = lent;
+    this.#own = lent !== null ? null : {
+      columns: Array.from({ length: group }, () => new Float32Array(nRows)),
+      tallies: Array.from({ length: group }, () => new Int32Array(nRows)),
+    };
+  }
+
+  /**
+   * The non-missing values of up to COLUMN_GROUP features, gathered together... (views valid
+   * until the next kernel call: lent ones are made again where the memory grew)
+   */
+  get columns(): Float32Array[] {
+    return this.#lent?.columns ?? this.#own!.columns;
+  }
+
+  /** ...then sorted and deduplicated: distinct[j] values, each one's count in tallies[j]. */
+  get tallies(): Int32Array[] {
+    return this.#lent?.tallies ?? this.#own!.tallies;
   }
 
   /** The arrays of a weighted search, allocated at the first use. */

@@ -821,35 +821,47 @@ type AliasedView = Float64Array | Float32Array | Int32Array | Uint8Array;
 type Aliases = WeakMap<AliasedView, number>;
 
 /**
- * Lends a block of `bytes` of shared WASM memory as the views `viewsOf` makes of it (they stay
- * valid as memory grows), known by their offsets in `aliases` until `release()` (once is
- * enough) frees the block; null without shared memory or room. `kernelsOnly`: the views only
- * ever reach kernels, which find the block from them, detached or not; then unshared memory
- * lends them too (growing it detaches them, so TypeScript must not read them).
+ * Lends a block of `bytes` of WASM memory as the views `viewsOf` makes of it, known by their
+ * offsets in `aliases` until `release()` (once is enough) frees the block; null without room.
+ * `views()` gives the current ones: shared memory's never change as memory grows, unshared
+ * memory's are made again after it grew (the old ones, detached, still name the block to the
+ * kernels). Unshared memory lends only with `unshared`, for callers that take `views()` again
+ * after every kernel call or hand the views to kernels alone.
  */
 function lendBlock(
   runtime: WasmRuntime,
   bytes: number,
   aliases: Aliases,
   viewsOf: (buffer: ArrayBuffer, block: number) => AliasedView[],
-  kernelsOnly = false,
-): { release(): void } | null {
-  if (!runtime.shared && !kernelsOnly) return null;
+  unshared = false,
+): { views(): AliasedView[]; release(): void } | null {
+  if (!runtime.shared && !unshared) return null;
   let block: number;
   try {
     block = runtime.heap.alloc(bytes);
   } catch {
     return null;
   }
-  // Taken after the allocation, which may have grown memory.
-  const views = viewsOf(runtime.memory.buffer, block);
-  views.forEach((view) => aliases.set(view, view.byteOffset));
+  const made: AliasedView[] = [];
+  let buffer: ArrayBuffer | SharedArrayBuffer | null = null, current: AliasedView[] = [];
+  // Made after the allocation, which may have grown memory.
+  const views = () => {
+    if (buffer !== runtime.memory.buffer) {
+      buffer = runtime.memory.buffer;
+      current = viewsOf(buffer, block);
+      current.forEach((view) => aliases.set(view, view.byteOffset));
+      made.push(...current);
+    }
+    return current;
+  };
+  views();
   let released = false;
   return {
+    views,
     release() {
       if (released) return;
       released = true;
-      views.forEach((view) => aliases.delete(view));
+      made.forEach((view) => aliases.delete(view));
       runtime.heap.free(block);
     },
   };
@@ -861,12 +873,14 @@ function lendBlock(
  */
 function binBufferOn(runtime: WasmRuntime, cells: number, aliases: Aliases): LentBins | null {
   if (cells === 0) return null;
-  let bins = new Uint8Array(0);
-  const lent = lendBlock(runtime, cells, aliases, (buffer, block) => {
-    bins = new Uint8Array(buffer, block, cells);
-    return [bins];
-  }, true);
-  return lent && { bins, release: lent.release };
+  const lent = lendBlock(
+    runtime,
+    cells,
+    aliases,
+    (buffer, block) => [new Uint8Array(buffer, block, cells)],
+    true,
+  );
+  return lent && { bins: lent.views()[0] as Uint8Array, release: lent.release };
 }
 
 async function binOn(
@@ -953,8 +967,8 @@ async function binOn(
 }
 
 /**
- * TreesKernels.cutBuffers: views of one block of shared WASM memory (they stay valid as it
- * grows), known to sortDistinctOn through `aliases`; null without shared memory or room.
+ * TreesKernels.cutBuffers: views of one block of WASM memory, known to sortDistinctOn through
+ * `aliases` (lendBlock: made again after unshared memory grew); null without room.
  */
 function cutBuffersOn(
   runtime: WasmRuntime,
@@ -964,19 +978,23 @@ function cutBuffersOn(
 ): CutBuffers | null {
   if (count === 0) return null;
   const bytes = nRows * 4;
-  let columns: Float32Array[] = [], tallies: Int32Array[] = [];
-  const lent = lendBlock(runtime, 2 * count * bytes, aliases, (buffer, block) => {
-    columns = Array.from(
-      { length: count },
-      (_, j) => new Float32Array(buffer, block + j * bytes, nRows),
-    );
-    tallies = Array.from(
+  const lent = lendBlock(runtime, 2 * count * bytes, aliases, (buffer, block) => [
+    ...Array.from({ length: count }, (_, j) => new Float32Array(buffer, block + j * bytes, nRows)),
+    ...Array.from(
       { length: count },
       (_, j) => new Int32Array(buffer, block + (count + j) * bytes, nRows),
-    );
-    return [...columns, ...tallies];
-  });
-  return lent && { columns, tallies, release: lent.release };
+    ),
+  ], true);
+  if (lent === null) return null;
+  return {
+    get columns() {
+      return lent.views().slice(0, count) as Float32Array[];
+    },
+    get tallies() {
+      return lent.views().slice(count) as Int32Array[];
+    },
+    release: lent.release,
+  };
 }
 
 /**

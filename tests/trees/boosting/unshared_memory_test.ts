@@ -1,14 +1,18 @@
 /**
  * Boosting where WASM memory is not shared (a page without cross-origin isolation): the growth
- * workspace lends its margins and gradients as host views there too, so the margin updates and
- * gradients run in place; growing the memory mid-fit, which detaches such views, changes no bit
- * of the models.
+ * workspace lends its margins and gradients as host views there too, and the cut search its
+ * columns, so the kernels work on them in place; growing the memory mid-fit, which detaches such
+ * views, changes no bit of the cuts or the models.
  */
 import assert from "node:assert/strict";
 import { dispose, init } from "../../../src/runtime/mod.ts";
 import { wasmRuntime } from "../../../src/runtime/runtime.ts";
 import { Rng } from "../../../src/_random.ts";
 import { XGBClassifier, XGBRegressor } from "../../../src/trees/mod.ts";
+import { computeCuts } from "../../../src/trees/_binning.ts";
+import { jsTrees } from "../../../src/backends/js/trees.ts";
+import { wasmTrees } from "../../../src/backends/wasm/trees.ts";
+import { wasmRuntimeOf } from "../../_wasm_runtime.ts";
 
 /** `init()` as a page without cross-origin isolation sees it: no shared memory. */
 async function initUnshared(threads: number): Promise<void> {
@@ -74,9 +78,51 @@ Deno.test("boosting on unshared WASM memory gives the js backend's models, also 
         return runtime.memory.buffer !== before;
       };
       const results = await fits("wasm", grow);
-      results.forEach((r, i) => assert.equal(r, reference[i], `model ${i} on ${threads} thread(s)`));
+      results.forEach((r, i) =>
+        assert.equal(r, reference[i], `model ${i} on ${threads} thread(s)`)
+      );
     } finally {
       await dispose();
     }
+  }
+});
+
+Deno.test("the cut search on unshared WASM memory gives the js backend's cuts when the memory grows after each sort", async () => {
+  const n = 5000, cols = 11;
+  const rng = new Rng(43);
+  const x = Float32Array.from(
+    { length: n * cols },
+    (
+      _,
+      i,
+    ) => (rng.next() < 0.05
+      ? NaN
+      : Math.fround((i % cols) < 3 ? Math.floor(rng.next() * 40) : rng.next() * 6 - 3)),
+  );
+  const weights = Float64Array.from({ length: n }, () => 0.5 + rng.next());
+  const runtime = await wasmRuntimeOf("simd", 1);
+  try {
+    assert.equal(runtime.shared, false);
+    const kernels = wasmTrees(runtime);
+    let grew = 0;
+    // Each group's sort is followed by growth, which detaches the columns' views of the old
+    // buffer before the search reads the sorted values.
+    const growing = {
+      ...kernels,
+      sortDistinct: async (args: Parameters<typeof kernels.sortDistinct>[0]) => {
+        await kernels.sortDistinct(args);
+        const before = runtime.memory.buffer;
+        runtime.heap.free(runtime.heap.alloc(before.byteLength + (1 << 20)));
+        if (runtime.memory.buffer !== before) grew++;
+      },
+    };
+    for (const opts of [{ weights: null, maxBin: 16 }, { weights, maxBin: 64 }]) {
+      const expected = await computeCuts(jsTrees, x, n, cols, opts);
+      const actual = await computeCuts(growing, x, n, cols, opts);
+      assert.deepEqual(actual, expected);
+    }
+    assert.equal(grew, 4, "the memory grew after each group's sort (two groups, two searches)");
+  } finally {
+    await runtime.dispose();
   }
 });
