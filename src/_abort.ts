@@ -91,12 +91,21 @@ function onPage(): boolean {
  * what the work computes.
  */
 export class AbortWatch {
-  #last = performance.now();
+  #last: number;
   readonly #watched: boolean;
   readonly #page = onPage();
 
-  constructor(readonly signal: AbortSignal | undefined, watched = false) {
+  /**
+   * `since`: when the work began holding the thread (performance.now()), where that was before
+   * the watch was made (a fit's input checks), so that its first check gives a turn if due.
+   */
+  constructor(
+    readonly signal: AbortSignal | undefined,
+    watched = false,
+    since = performance.now(),
+  ) {
     this.#watched = watched || signal !== undefined || this.#page;
+    this.#last = since;
   }
 
   /** Throws if aborted; first gives pending timers, events and rendering a turn when one is due. */

@@ -293,6 +293,7 @@ export async function computeCuts(
       await watch?.check();
       const count = Math.min(COLUMN_GROUP, nCols - f);
       scratch.gather(x, nRows, nCols, f, count);
+      await watch?.check();
       await scratch.sortWith(kernels, count);
       for (let j = 0; j < count; j++) {
         perFeature.push(
@@ -387,7 +388,9 @@ export async function withBinnedMatrix<T>(
   const lent = kernels.binBuffer?.(nRows * nCols) ?? null;
   try {
     const bins = lent?.bins ?? new Uint8Array(nRows * nCols);
-    return await fn(await binInto(kernels, x, nRows, nCols, cuts, bins));
+    const binned = await binInto(kernels, x, nRows, nCols, cuts, bins);
+    await opts.watch?.check();
+    return await fn(binned);
   } finally {
     lent?.release();
   }

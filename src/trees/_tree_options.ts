@@ -129,8 +129,11 @@ export { throwIfAborted };
  * The watch of a fit's loop: checked before each tree, round or inner fit, it throws once
  * `signal` is aborted and gives the event loop a turn every 10 ms where a signal or `onProgress`
  * watches or on a page's own thread (see AbortWatch), so an abort from a timer arrives even
- * while every kernel returns at once.
+ * while every kernel returns at once. `since`: when the fit began (see AbortWatch).
  */
-export function fitWatch(opts: { signal?: AbortSignal; onProgress?: unknown }): AbortWatch {
-  return new AbortWatch(opts.signal, opts.onProgress !== undefined);
+export function fitWatch(
+  opts: { signal?: AbortSignal; onProgress?: unknown },
+  since?: number,
+): AbortWatch {
+  return new AbortWatch(opts.signal, opts.onProgress !== undefined, since);
 }

@@ -174,6 +174,7 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
 
   /** Trains the model; the previous fitted state stays until training succeeds. */
   async fit(X: Matrix, y: ArrayLike<number>, opts: GBFitOptions = {}): Promise<this> {
+    const began = performance.now();
     const params = this.params();
     checkOptions("opts", opts, ["sampleWeight", "onProgress", "signal"]);
     checkSignal("signal", opts.signal);
@@ -190,7 +191,7 @@ export abstract class GBModel extends TreeEstimator<GBOptions, GBState> {
       kernels,
       { x: x.data, nRows: x.rows, nCols: x.cols, labels, given, nOutputs },
       params,
-      { onProgress: opts.onProgress, watch: fitWatch(opts) },
+      { onProgress: opts.onProgress, watch: fitWatch(opts, began) },
     );
     this.state = { model, classes, loss: params.loss };
     return this;

@@ -318,13 +318,14 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
 
   /** Trains on X and y; the previous fitted state stays until training succeeds. */
   async fit(X: Matrix, y: ArrayLike<number>, opts: XGBFitOptions = {}): Promise<this> {
+    const began = performance.now();
     const params = this.params();
     checkOptions("opts", opts, FIT_OPTIONS);
     const x = toFeatures("X", X);
     const labels = toLabels("y", y, x.rows);
     const weights = toWeights("sampleWeight", opts.sampleWeight, x.rows);
     const prepared = this.prepareLabels(labels, params);
-    const monitor = this.#monitor(params, prepared, x.cols, opts);
+    const monitor = this.#monitor(params, prepared, x.cols, opts, began);
     const monotone = this.#monotone(params, x.cols);
     const categorical = this.#categorical(params, x.data, x.rows, x.cols, monotone);
     if (params.growPolicy === "depthwise" && params.maxDepth === 0 && params.maxLeaves === 0) {
@@ -408,7 +409,13 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
     return { mask, maxCatToOnehot: params.maxCatToOnehot };
   }
 
-  #monitor(params: XGBParams, prepared: PreparedLabels, cols: number, opts: XGBFitOptions) {
+  #monitor(
+    params: XGBParams,
+    prepared: PreparedLabels,
+    cols: number,
+    opts: XGBFitOptions,
+    began: number,
+  ) {
     checkSignal("signal", opts.signal);
     if (opts.onProgress !== undefined && typeof opts.onProgress !== "function") {
       throw new TypeError(
@@ -452,7 +459,7 @@ export abstract class XGBModel extends TreeEstimator<XGBOptions, XGBState> {
       metrics,
       earlyStoppingRounds: opts.earlyStoppingRounds,
       onProgress: opts.onProgress,
-      watch: fitWatch(opts),
+      watch: fitWatch(opts, began),
     };
   }
 
