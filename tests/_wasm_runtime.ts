@@ -3,7 +3,9 @@
  * or a kind of memory the host would not choose, such as workers on private (copied) memory,
  * as on a page without cross-origin isolation, where Deno itself always shares memory.
  */
+import assert from "node:assert/strict";
 import { loadWasmModule } from "../src/runtime/_assets.ts";
+import { init } from "../src/runtime/runtime.ts";
 import { detectFeatures } from "../src/runtime/_features.ts";
 import { WasmRuntime } from "../src/runtime/_wasm.ts";
 
@@ -15,4 +17,21 @@ export async function wasmRuntimeOf(variant: string, threads: number): Promise<W
     threads,
     features: await detectFeatures(),
   });
+}
+
+/**
+ * `init()` as a page without cross-origin isolation sees it: no shared memory (the WASM build
+ * without threads' shared memory; workers, if any, get copies).
+ */
+export async function initUnshared(threads: number): Promise<void> {
+  const had = Object.getOwnPropertyDescriptor(globalThis, "crossOriginIsolated");
+  Object.defineProperty(globalThis, "crossOriginIsolated", { value: false, configurable: true });
+  try {
+    const info = await init({ threads });
+    assert.equal(info.sharedMemory, false);
+  } finally {
+    if (had === undefined) {
+      delete (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+    } else Object.defineProperty(globalThis, "crossOriginIsolated", had);
+  }
 }

@@ -15,8 +15,10 @@ export type DenoiserInfo = {
   dim: number;
   /**
    * `batch × dim` values the denoiser may write its result into and return, saving the sampler
-   * a copy (like PyTorch's `out=`). Lent for the call only, like `x`; absent where the sampler
-   * cannot lend its own buffer (then, or when another array is returned, the result is copied).
+   * a copy (like PyTorch's `out=`) or at least a fresh array. Lent for the call only, like `x`:
+   * the sampler's own buffer where its backend can lend it, else a host array the sampler keeps
+   * for the run (then, or when another array is returned, the result is copied). Absent where
+   * the caller has none (a denoiser called directly).
    */
   out?: Float32Array;
   /**

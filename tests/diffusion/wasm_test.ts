@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { checkNonFiniteRuns } from "./_nonfinite_runs.ts";
 import { checkUpdateFlags } from "./_update_flags.ts";
+import { initUnshared } from "../_wasm_runtime.ts";
 import { DIFFUSION } from "../../src/backends/_families.ts";
 import {
   type DiffusionKernels,
@@ -15,6 +16,7 @@ import {
 import { jsDiffusionKernels as js } from "../../src/backends/js/diffusion.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
 import {
+  type DenoiserInfo,
   dispose,
   GaussianMixture,
   init,
@@ -338,6 +340,58 @@ Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 a
       assert.deepEqual(runs[t][k], runs[0][k], `${sampler}: run ${t} differs from 1 thread`);
     }
   });
+});
+
+Deno.test("sample() on unshared memory (a plain page) lends the denoiser one host info.out for the run, with the shared runtime's bits", async () => {
+  const dim = 16, components = 4, batch = 512;
+  const { means, variances } = mixtureParameters(components, dim);
+  const opts = {
+    means: Array.from(
+      { length: components },
+      (_, k) => [...means.subarray(k * dim, (k + 1) * dim)],
+    ),
+    variances: Array.from(
+      { length: components },
+      (_, k) => [...variances.subarray(k * dim, (k + 1) * dim)],
+    ),
+    weights: Array.from({ length: components }, (_, k) => 1 + k),
+  };
+  const base = { batch, dim, sigmas: karrasSigmas({ steps: 5, sigmaMax: 20 }), seed: 3 };
+  const samplers = ["heun", "euler-ancestral"] as const;
+  const runs = async () => {
+    const gmm = new GaussianMixture({ ...opts, backend: "wasm" });
+    const outs: (Float32Array | undefined)[] = [];
+    const denoiser = (x: Float32Array, sigma: number, info: DenoiserInfo) => {
+      outs.push(info.out);
+      return gmm.denoiser(x, sigma, info);
+    };
+    const results: Float32Array[] = [];
+    for (const sampler of samplers) {
+      results.push(await sample({ ...base, sampler, denoiser, backend: "wasm" }));
+    }
+    return { results, outs };
+  };
+  await init({ threads: 1 });
+  let reference: Float32Array[];
+  try {
+    reference = (await runs()).results;
+  } finally {
+    await dispose();
+  }
+  for (const threads of [1, 2]) {
+    await initUnshared(threads);
+    try {
+      const { results, outs } = await runs();
+      results.forEach((r, k) =>
+        assert.deepEqual(r, reference[k], `${samplers[k]}, ${threads} threads`)
+      );
+      // Every call got an out: a host array (not a view of WASM memory), one per run.
+      assert.ok(outs.every((o) => o instanceof Float32Array && o.length === batch * dim));
+      assert.equal(new Set(outs).size, samplers.length);
+    } finally {
+      await dispose();
+    }
+  }
 });
 
 Deno.test("step updates split by rows on 2 workers: the same bits as one thread, flags from every lane, and nothing else runs meanwhile", async () => {

@@ -5,28 +5,14 @@
  * views, changes no bit of the cuts or the models.
  */
 import assert from "node:assert/strict";
-import { dispose, init } from "../../../src/runtime/mod.ts";
+import { dispose } from "../../../src/runtime/mod.ts";
 import { wasmRuntime } from "../../../src/runtime/runtime.ts";
 import { Rng } from "../../../src/_random.ts";
 import { XGBClassifier, XGBRegressor } from "../../../src/trees/mod.ts";
 import { computeCuts } from "../../../src/trees/_binning.ts";
 import { jsTrees } from "../../../src/backends/js/trees.ts";
 import { wasmTrees } from "../../../src/backends/wasm/trees.ts";
-import { wasmRuntimeOf } from "../../_wasm_runtime.ts";
-
-/** `init()` as a page without cross-origin isolation sees it: no shared memory. */
-async function initUnshared(threads: number): Promise<void> {
-  const g = globalThis as { crossOriginIsolated?: boolean };
-  const had = Object.getOwnPropertyDescriptor(globalThis, "crossOriginIsolated");
-  Object.defineProperty(globalThis, "crossOriginIsolated", { value: false, configurable: true });
-  try {
-    const info = await init({ threads });
-    assert.equal(info.sharedMemory, false);
-  } finally {
-    if (had === undefined) delete g.crossOriginIsolated;
-    else Object.defineProperty(globalThis, "crossOriginIsolated", had);
-  }
-}
+import { initUnshared, wasmRuntimeOf } from "../../_wasm_runtime.ts";
 
 Deno.test("boosting on unshared WASM memory gives the js backend's models, also when the memory grows mid-fit", async () => {
   const n = 6000, cols = 8;
