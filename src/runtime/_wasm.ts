@@ -66,6 +66,11 @@ export interface SharingOptions {
  */
 const COPIED_LANE_FLOPS = 2 ** 28;
 
+/** The region reader of shared-memory runs, which copy nothing. */
+function noCopies(): Uint8Array {
+  throw new Error("runSharing: shared memory needs no copies");
+}
+
 /** Pages of 64 KiB (2 GiB); must equal MAXIMUM_PAGES in build.ts. */
 export const MAXIMUM_PAGES = 32768;
 
@@ -153,6 +158,14 @@ export class WasmRuntime {
     );
   }
 
+  /** Where memory is copied: a view of a task's region, copied out before the task goes. */
+  readonly #readRegion = (offset: number, bytes: number): Uint8Array =>
+    new Uint8Array(this.memory.buffer, offset, bytes);
+
+  /** Where memory is copied: a task's output region, written back when it arrives. */
+  readonly #writeRegion = (offset: number, data: Uint8Array): void =>
+    new Uint8Array(this.memory.buffer, offset).set(data);
+
   /** Calls a kernel in this thread; a trap is a WebAssembly.RuntimeError naming the kernel. */
   call(kernel: string, ...args: number[]): number {
     const fn = this.#exports[kernel];
@@ -175,11 +188,7 @@ export class WasmRuntime {
       for (const task of tasks) this.call(task.kernel, ...task.args);
       return;
     }
-    const done = this.#pool.run(
-      tasks,
-      (offset, bytes) => new Uint8Array(this.memory.buffer, offset, bytes),
-      (offset, data) => new Uint8Array(this.memory.buffer, offset).set(data),
-    );
+    const done = this.#pool.run(tasks, this.#readRegion, this.#writeRegion);
     await this.#meanwhile(done, meanwhile);
     await done;
   }
@@ -215,9 +224,9 @@ export class WasmRuntime {
    * worker w lane w + 1. Each task must write only its own declared outputs, in place. Without
    * a pool, on a page's main thread (which must stay free for the page) unless
    * `options.evenOnPage`, and without shared memory unless `options.copiedLane` (then the
-   * workers' tasks go as {@link run} sends them), this is {@link run}. Resolves to how long each lane took, in
-   * ms, when the call split: this thread's first (its tasks and `meanwhile`), then each
-   * worker's by its own clock (NaN where unknown); else to [].
+   * workers' tasks go as {@link run} sends them), this is {@link run}. Resolves to how long each
+   * lane took, in ms, when the call split: this thread's first (its tasks and `meanwhile`), then
+   * each worker's by its own clock (NaN where unknown); else to [].
    */
   async runSharing(
     tasks: Task[],
@@ -230,22 +239,10 @@ export class WasmRuntime {
       return [];
     }
     const pool = this.#pool!, lanes = Math.min(this.threads, tasks.length);
+    const theirs = tasks.filter((_, i) => i % lanes !== 0);
     const done = this.shared
-      ? pool.run(
-        tasks.filter((_, i) => i % lanes !== 0),
-        () => {
-          throw new Error("runSharing: shared memory needs no copies");
-        },
-        () => {},
-        lanes - 1,
-        options?.pollMs,
-      )
-      : pool.run(
-        tasks.filter((_, i) => i % lanes !== 0),
-        (offset, bytes) => new Uint8Array(this.memory.buffer, offset, bytes),
-        (offset, data) => new Uint8Array(this.memory.buffer, offset).set(data),
-        lanes - 1,
-      );
+      ? pool.run(theirs, noCopies, () => {}, lanes - 1, options?.pollMs)
+      : pool.run(theirs, this.#readRegion, this.#writeRegion, lanes - 1);
     const start = performance.now();
     try {
       meanwhile?.();
