@@ -35,3 +35,17 @@ export async function initUnshared(threads: number): Promise<void> {
     } else Object.defineProperty(globalThis, "crossOriginIsolated", had);
   }
 }
+
+/**
+ * Records each runSharing call of `runtime` from now on: how many tasks it had and whether this
+ * thread took a lane of it on copied memory (SharingOptions.copiedLane).
+ */
+export function watchSplits(runtime: WasmRuntime): Array<[tasks: number, copiedLane: boolean]> {
+  const calls: Array<[number, boolean]> = [];
+  const run = runtime.runSharing.bind(runtime);
+  runtime.runSharing = (tasks, meanwhile, options) => {
+    calls.push([tasks.length, options?.copiedLane === true]);
+    return run(tasks, meanwhile, options);
+  };
+  return calls;
+}

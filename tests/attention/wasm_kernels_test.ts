@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { dispose, init } from "../../src/runtime/mod.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
-import { wasmRuntimeOf } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 import type { AttentionKernels } from "../../src/backends/attention.ts";
 import { wasmAttention } from "../../src/backends/wasm/attention.ts";
 import {
@@ -57,20 +57,6 @@ async function computeAll(kernels: AttentionKernels): Promise<Float32Array[]> {
   const big = flashArgs(wide.q, wide.k, wide.v, { causal: false, queryBlock: 16 });
   await kernels.flashForward(big);
   return [flash.out, flash.lse!, linear.out, mixed.out, big.out];
-}
-
-/**
- * Records each runSharing call of `runtime`: how many tasks it had and whether this thread took
- * a lane of it on copied memory.
- */
-function watchSplits(runtime: WasmRuntime): Array<[tasks: number, copiedLane: boolean]> {
-  const calls: Array<[number, boolean]> = [];
-  const run = runtime.runSharing.bind(runtime);
-  runtime.runSharing = (tasks, meanwhile, options) => {
-    calls.push([tasks.length, options?.copiedLane === true]);
-    return run(tasks, meanwhile, options);
-  };
-  return calls;
 }
 
 Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 workers and copied memory", async () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { dispose, init, matmul, type Tensor } from "../../src/mod.ts";
 import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
-import { wasmRuntimeOf } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 import { wasmMatmul } from "../../src/backends/wasm/matmul.ts";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
 import {
@@ -139,12 +139,7 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   // takes a lane of the split calls short enough (one task a lane), not of the last.
   const copied = await wasmRuntimeOf("relaxed", 2);
   try {
-    const lanes: Array<[number, boolean]> = [];
-    const runSharing = copied.runSharing.bind(copied);
-    copied.runSharing = (tasks, meanwhile, options) => {
-      lanes.push([tasks.length, options?.copiedLane === true]);
-      return runSharing(tasks, meanwhile, options);
-    };
+    const lanes = watchSplits(copied);
     const kernels = wasmMatmul(copied);
     const run: Float32Array[] = [];
     for (const [a, b, transposeB] of cases) {

@@ -297,20 +297,21 @@ Deno.test("sample() on backend wasm blames a non-finite denoiser output on the d
   }
 });
 
-Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 and 4 threads", async () => {
-  const dim = 16, components = 8, batch = 2048; // the mixture splits across workers at this size
+/** GaussianMixture options of mixtureParameters(components, dim), weights 1 … components. */
+function mixtureOptions(components: number, dim: number) {
   const { means, variances } = mixtureParameters(components, dim);
-  const opts = {
-    means: Array.from(
-      { length: components },
-      (_, k) => [...means.subarray(k * dim, (k + 1) * dim)],
-    ),
-    variances: Array.from(
-      { length: components },
-      (_, k) => [...variances.subarray(k * dim, (k + 1) * dim)],
-    ),
+  const rows = (a: Float32Array) =>
+    Array.from({ length: components }, (_, k) => [...a.subarray(k * dim, (k + 1) * dim)]);
+  return {
+    means: rows(means),
+    variances: rows(variances),
     weights: Array.from({ length: components }, (_, k) => 1 + k),
   };
+}
+
+Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 and 4 threads", async () => {
+  const dim = 16, components = 8, batch = 2048; // the mixture splits across workers at this size
+  const opts = mixtureOptions(components, dim);
   const samplers = ["dpmpp-3m-sde", "dpmpp-2s-ancestral", "unipc", "restart", "ipndm"] as const;
   const base = { batch, dim, sigmas: karrasSigmas({ steps: 6, sigmaMax: 20 }), seed: 6 };
   const onJs = new GaussianMixture({ ...opts, backend: "js" });
@@ -344,18 +345,7 @@ Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 a
 
 Deno.test("sample() on unshared memory (a plain page) lends the denoiser one host info.out for the run, with the shared runtime's bits", async () => {
   const dim = 16, components = 4, batch = 512;
-  const { means, variances } = mixtureParameters(components, dim);
-  const opts = {
-    means: Array.from(
-      { length: components },
-      (_, k) => [...means.subarray(k * dim, (k + 1) * dim)],
-    ),
-    variances: Array.from(
-      { length: components },
-      (_, k) => [...variances.subarray(k * dim, (k + 1) * dim)],
-    ),
-    weights: Array.from({ length: components }, (_, k) => 1 + k),
-  };
+  const opts = mixtureOptions(components, dim);
   const base = { batch, dim, sigmas: karrasSigmas({ steps: 5, sigmaMax: 20 }), seed: 3 };
   const samplers = ["heun", "euler-ancestral"] as const;
   const runs = async () => {

@@ -106,6 +106,24 @@ function splitParams(opts: Partial<Record<keyof typeof SPLIT_PARAM, number>>): F
   return p;
 }
 
+/**
+ * A table of `n` rows of `cols` features uniform in (−2, 2), 3% missing: a target from the first
+ * two features plus noise, and three classes cut from it.
+ */
+export function noisyTable(n: number, cols: number, seed: number) {
+  const rng = new Rng(seed);
+  const data = new Float32Array(n * cols);
+  for (let i = 0; i < data.length; i++) {
+    data[i] = rng.next() < 0.03 ? NaN : Math.fround(rng.next() * 4 - 2);
+  }
+  const y = Array.from(
+    { length: n },
+    (_, r) => (data[r * cols] || 0) + Math.sin(3 * (data[r * cols + 1] || 0)) + rng.next(),
+  );
+  const classes = y.map((v) => (v > 1.5 ? 2 : v > 0 ? 1 : 0));
+  return { X: { data, shape: [n, cols] }, y, classes };
+}
+
 /** A random forest of small trees in the flat model layout. */
 export function randomTrees(
   seed: number,

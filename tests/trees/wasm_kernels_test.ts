@@ -10,10 +10,10 @@ import { TREES } from "../../src/backends/_families.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
 import { Rng } from "../../src/_random.ts";
 import { GradientBoostingClassifier, XGBClassifier, XGBRegressor } from "../../src/trees/mod.ts";
-import { CONFORMANCE, randomTrees } from "./_kernel_conformance.ts";
+import { CONFORMANCE, noisyTable, randomTrees } from "./_kernel_conformance.ts";
 import { predictOracle } from "./_oracles.ts";
 import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
-import { wasmRuntimeOf } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 
 for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const) {
   Deno.test(`trees kernels (wasm, ${threads} thread(s), ${relaxedSimd ? "relaxed" : "plain"} SIMD) match the reference`, async (t) => {
@@ -43,12 +43,7 @@ Deno.test("trees kernels on copied memory (2 workers, no shared memory) match th
 Deno.test("predictions on copied memory: the calling thread takes a lane of short calls only, the same bits", async () => {
   const runtime = await wasmRuntimeOf("simd", 2);
   try {
-    const lanes: Array<[number, boolean]> = [];
-    const runSharing = runtime.runSharing.bind(runtime);
-    runtime.runSharing = (tasks, meanwhile, options) => {
-      lanes.push([tasks.length, options?.copiedLane === true]);
-      return runSharing(tasks, meanwhile, options);
-    };
+    const lanes = watchSplits(runtime);
     const kernels = wasmTrees(runtime);
     const trees = randomTrees(21, 40, 5, 2, 5);
     const rng = new Rng(22);
@@ -72,18 +67,7 @@ Deno.test("predictions on copied memory: the calling thread takes a lane of shor
 Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 2 or 4 threads", async () => {
   // Enough cells for growth steps split by feature groups across the workers (the root's and
   // the first levels').
-  const n = 36000, cols = 32;
-  const rng = new Rng(12);
-  const data = new Float32Array(n * cols);
-  for (let i = 0; i < data.length; i++) {
-    data[i] = rng.next() < 0.03 ? NaN : Math.fround(rng.next() * 4 - 2);
-  }
-  const X = { data, shape: [n, cols] };
-  const y = Array.from(
-    { length: n },
-    (_, r) => (data[r * cols] || 0) + Math.sin(3 * (data[r * cols + 1] || 0)) + rng.next(),
-  );
-  const labels = y.map((v) => (v > 1.5 ? 2 : v > 0 ? 1 : 0));
+  const { X, y, classes: labels } = noisyTable(36000, 32, 12);
   const models = (backend: "js" | "wasm") => [
     new XGBRegressor({
       nEstimators: 4,

@@ -13,20 +13,10 @@ import { computeCuts } from "../../../src/trees/_binning.ts";
 import { jsTrees } from "../../../src/backends/js/trees.ts";
 import { wasmTrees } from "../../../src/backends/wasm/trees.ts";
 import { initUnshared, wasmRuntimeOf } from "../../_wasm_runtime.ts";
+import { noisyTable } from "../_kernel_conformance.ts";
 
 Deno.test("boosting on unshared WASM memory gives the js backend's models, also when the memory grows mid-fit", async () => {
-  const n = 6000, cols = 8;
-  const rng = new Rng(41);
-  const data = new Float32Array(n * cols);
-  for (let i = 0; i < data.length; i++) {
-    data[i] = rng.next() < 0.03 ? NaN : Math.fround(rng.next() * 4 - 2);
-  }
-  const X = { data, shape: [n, cols] };
-  const y = Array.from(
-    { length: n },
-    (_, r) => (data[r * cols] || 0) + Math.sin(3 * (data[r * cols + 1] || 0)) + rng.next(),
-  );
-  const classes = y.map((v) => (v > 1.5 ? 2 : v > 0 ? 1 : 0));
+  const { X, y, classes } = noisyTable(6000, 8, 41);
   const binary = y.map((v) => (v > 0.5 ? 1 : 0));
   // Three classes (three lent gradient buffers), a row sample (margins updated in TypeScript
   // after a kernel call), quantile-refitted leaves (margins read in TypeScript), plain binary.
