@@ -162,6 +162,9 @@ async function tfjsMatmul() {
 // Rounds alternate Tessera and the peers, so that each ratio compares figures taken minutes
 // apart at most; the page reports every round and bench/browser_bench.mjs takes medians.
 try {
+  // A freshly launched browser is busy for its first second or two: calls made then ran up to
+  // 3x slower in Firefox here, whatever the code (see "Attention and matmul in Firefox").
+  await new Promise((resolve) => setTimeout(resolve, 3000));
   const lib = await import(`${cdn}/dist/tessera.js`);
   const ortRound = await onnx();
   const tfjsRound = await tfjsMatmul();
