@@ -286,13 +286,6 @@ async function gradientsOn(
 /** Split-search work counted per candidate bin, against one histogram cell per row and feature. */
 const SEARCH_COST_PER_BIN = 4;
 
-/** A buffer of a workspace's memory lent as host views: where it lies, and every view made. */
-interface LentBuffer {
-  ptr: number;
-  n: number;
-  views: Float64Array[];
-}
-
 /**
  * Growth state in WASM linear memory, one heap block each, for the whole fit:
  *
@@ -338,9 +331,9 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #gather: number[] = [];
   readonly #aliases: Aliases;
   /** Value buffers lent as host views by `values`, by index. */
-  readonly #valueBuffers: LentBuffer[] = [];
+  readonly #valueBuffers: BlockViews<Float64Array>[] = [];
   /** The margins' buffer lent by `margins`. */
-  #marginBuffer: LentBuffer | null = null;
+  #marginBuffer: BlockViews<Float64Array> | null = null;
   /** The values the next steps read: the own buffer or an aliasing one. */
   #current = 0;
   readonly #gatherRows: number = 0;
@@ -382,31 +375,26 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   values(index: number): Float64Array | null {
-    return this.#viewOf(this.#valueBuffers[index] ??= this.#lend(this.#nRows * this.#nChannels));
+    const lent = this.#valueBuffers[index] ??= this.#lend(this.#nRows * this.#nChannels);
+    return lent.views()[0];
   }
 
   margins(nOutputs: number): Float64Array | null {
-    return this.#viewOf(this.#marginBuffer ??= this.#lend(this.#nRows * nOutputs));
-  }
-
-  /** A new buffer of `n` doubles in this workspace's memory, to be lent as host views. */
-  #lend(n: number): LentBuffer {
-    return { ptr: this.#alloc(n * 8), n, views: [] };
+    return (this.#marginBuffer ??= this.#lend(this.#nRows * nOutputs)).views()[0];
   }
 
   /**
-   * The current view of a lent buffer, known to the kernels as that buffer (see Aliases): made
-   * again where the memory grew since the last one (unshared memory's views are then detached,
-   * shared memory's never are). Earlier views keep their alias until `release`, so a kernel
-   * given one still finds the buffer.
+   * A new buffer of `n` doubles in this workspace's memory, lent as host views known to the
+   * kernels (blockViews: made again after unshared memory grew; earlier views keep their alias
+   * until `release`, so a kernel given one still finds the buffer).
    */
-  #viewOf(lent: LentBuffer): Float64Array {
-    const last = lent.views[lent.views.length - 1];
-    if (last !== undefined && last.buffer === this.#runtime.memory.buffer) return last;
-    const view = new Float64Array(this.#runtime.memory.buffer, lent.ptr, lent.n);
-    this.#aliases.set(view, lent.ptr);
-    lent.views.push(view);
-    return view;
+  #lend(n: number): BlockViews<Float64Array> {
+    return blockViews(
+      this.#runtime,
+      this.#alloc(n * 8),
+      this.#aliases,
+      (buffer, block) => [new Float64Array(buffer, block, n)],
+    );
   }
 
   /**
@@ -748,8 +736,8 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   release(): void {
-    const lent = [...this.#valueBuffers.splice(0), this.#marginBuffer ?? { views: [] }];
-    for (const { views } of lent) for (const view of views) this.#aliases.delete(view);
+    for (const lent of this.#valueBuffers.splice(0)) lent.forget();
+    this.#marginBuffer?.forget();
     this.#marginBuffer = null;
     for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
     this.#slots.length = 0;
@@ -820,13 +808,45 @@ type Place = (s: Scope, array: HostArray) => number;
 type AliasedView = Float64Array | Float32Array | Int32Array | Uint8Array;
 type Aliases = WeakMap<AliasedView, number>;
 
+/** Host views of a block of WASM memory (see blockViews). */
+interface BlockViews<V extends AliasedView> {
+  /** The current views: made again where the memory grew since the last ones. */
+  views(): V[];
+  /** Drops every view made from `aliases`. */
+  forget(): void;
+}
+
 /**
- * Lends a block of `bytes` of WASM memory as the views `viewsOf` makes of it, known by their
- * offsets in `aliases` until `release()` (once is enough) frees the block; null without room.
- * `views()` gives the current ones: shared memory's never change as memory grows, unshared
- * memory's are made again after it grew (the old ones, detached, still name the block to the
- * kernels). Unshared memory lends only with `unshared`, for callers that take `views()` again
- * after every kernel call or hand the views to kernels alone.
+ * The views `viewsOf` makes of `block`, known by their offsets in `aliases`. Shared memory's
+ * never change as memory grows; unshared memory's are made again after it grew, and the old
+ * ones, detached, still name the block to the kernels until `forget()`.
+ */
+function blockViews<V extends AliasedView>(
+  runtime: WasmRuntime,
+  block: number,
+  aliases: Aliases,
+  viewsOf: (buffer: ArrayBuffer, block: number) => V[],
+): BlockViews<V> {
+  const made: V[] = [];
+  let buffer: ArrayBuffer | SharedArrayBuffer | null = null, current: V[] = [];
+  const views = () => {
+    if (buffer !== runtime.memory.buffer) {
+      buffer = runtime.memory.buffer;
+      current = viewsOf(buffer, block);
+      current.forEach((view) => aliases.set(view, view.byteOffset));
+      made.push(...current);
+    }
+    return current;
+  };
+  views();
+  return { views, forget: () => made.forEach((view) => aliases.delete(view)) };
+}
+
+/**
+ * Lends a block of `bytes` of WASM memory as the views `viewsOf` makes of it (blockViews) until
+ * `release()` (once is enough) frees the block; null without room. Unshared memory lends only
+ * with `unshared`, for callers that take `views()` again after every kernel call or hand the
+ * views to kernels alone.
  */
 function lendBlock(
   runtime: WasmRuntime,
@@ -842,26 +862,15 @@ function lendBlock(
   } catch {
     return null;
   }
-  const made: AliasedView[] = [];
-  let buffer: ArrayBuffer | SharedArrayBuffer | null = null, current: AliasedView[] = [];
   // Made after the allocation, which may have grown memory.
-  const views = () => {
-    if (buffer !== runtime.memory.buffer) {
-      buffer = runtime.memory.buffer;
-      current = viewsOf(buffer, block);
-      current.forEach((view) => aliases.set(view, view.byteOffset));
-      made.push(...current);
-    }
-    return current;
-  };
-  views();
+  const lent = blockViews(runtime, block, aliases, viewsOf);
   let released = false;
   return {
-    views,
+    views: lent.views,
     release() {
       if (released) return;
       released = true;
-      made.forEach((view) => aliases.delete(view));
+      lent.forget();
       runtime.heap.free(block);
     },
   };
