@@ -49,6 +49,13 @@ export interface DiffusionWorkspace {
    */
   view(slot: number): Float32Array | null;
 
+  /**
+   * Where {@link view} is null because the memory is not shared: a view of buffer `slot` that
+   * goes dead when the memory next grows, for code marked lendable only (src/runtime/_lent.ts),
+   * which renews it with `liveView` after each await. Null where there is none.
+   */
+  lend?(slot: number): Float32Array | null;
+
   /** Copies buffer `slot` into `out[0 .. size)`. */
   read(slot: number, out: Float32Array): void;
 

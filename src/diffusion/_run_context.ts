@@ -15,6 +15,7 @@
 import { show } from "../_validate.ts";
 import { type DiffusionWorkspace, type Finite, NONE } from "../backends/diffusion.ts";
 import { AbortWatch, throwIfAborted } from "../_abort.ts";
+import { isLendable, isLent, liveView } from "../runtime/_lent.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
 import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts";
 
@@ -89,6 +90,11 @@ class CheckedState implements DiffusionWorkspace {
   view(slot: number): Float32Array | null {
     this.settle(slot);
     return this.#raw.view(slot);
+  }
+
+  lend(slot: number): Float32Array | null {
+    this.settle(slot);
+    return this.#raw.lend?.(slot) ?? null;
   }
 
   read(slot: number, out: Float32Array): void {
@@ -260,7 +266,10 @@ export class RunContext implements SamplerContext {
 
   async denoise(x: number, sigma: number, out: number): Promise<void> {
     await this.#watch.check();
-    let input = this.state.view(x);
+    // Where memory is not shared the workspace has no lasting views; Tessera's own denoisers
+    // (marked lendable) still get views of its buffers, which they renew after each await.
+    const lends = isLendable(this.#settings.denoiser);
+    let input = this.state.view(x) ?? (lends ? this.state.lend(x) : null);
     if (input === null) {
       input = this.#hostInput ??= new Float32Array(this.size);
       this.state.read(x, input);
@@ -268,14 +277,19 @@ export class RunContext implements SamplerContext {
     // The denoiser may write straight into buffer `out` when the backend can lend it, else into
     // a host array kept for the run: a denoiser that fills info.out then allocates nothing (a
     // fresh 1 MiB result faulted in at ~3 ms a call on the test VMs, 4x the mixture's kernel).
-    const lent = this.state.view(out) ?? (this.#hostOutput ??= new Float32Array(this.size));
+    const lent = this.state.view(out) ?? (lends ? this.state.lend(out) : null) ??
+      (this.#hostOutput ??= new Float32Array(this.size));
     const info: DenoiserInfo = { batch: this.batch, dim: this.dim, out: lent };
-    const result: unknown = await this.#settings.denoiser(input, sigma, Object.freeze(info));
+    const returned: unknown = await this.#settings.denoiser(input, sigma, Object.freeze(info));
     this.#nfe++;
     throwIfAborted(this.#settings.signal); // an abort during the call discards its result
-    if (!(result instanceof Float32Array)) {
-      throw new TypeError(`Expected "denoiser" to return a Float32Array but found ${show(result)}`);
+    if (!(returned instanceof Float32Array)) {
+      throw new TypeError(
+        `Expected "denoiser" to return a Float32Array but found ${show(returned)}`,
+      );
     }
+    // A lent view the memory's growth has detached since: the same floats, seen again.
+    const result = liveView(returned);
     if (result.length !== this.size) {
       throw new RangeError(
         `Expected "denoiser" to return ${this.size} values (batch ${this.batch} × dim ${this.dim}) but found ${result.length}`,
@@ -320,14 +334,27 @@ export class RunContext implements SamplerContext {
       step,
       sigma,
       sigmaHat,
-      x: this.#lastInput,
-      denoised: this.#lastOutput!,
+      x: this.#forHost(this.#lastInput, "input"),
+      denoised: this.#forHost(this.#lastOutput!, "output"),
       nfe: this.#nfe,
     });
   }
 
   buffer(): number {
     return this.state.buffer();
+  }
+
+  /**
+   * `array` for host code: a view lent to a lendable denoiser is copied into the run's host
+   * array for that side (`onStep` could grow the memory and find its views empty).
+   */
+  #forHost(array: Float32Array, side: "input" | "output"): Float32Array {
+    if (!isLent(array)) return array;
+    const host = side === "input"
+      ? this.#hostInput ??= new Float32Array(this.size)
+      : this.#hostOutput ??= new Float32Array(this.size);
+    host.set(liveView(array));
+    return host;
   }
 
   /** Checks what is still pending and copies buffer `final` out: the run's result. */

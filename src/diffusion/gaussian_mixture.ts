@@ -4,6 +4,7 @@ import { jsDiffusionKernels, noiseKey } from "../backends/js/diffusion.ts";
 import type { Backend, Matrix } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { outputFor } from "./_network.ts";
+import { liveView, markLendable } from "../runtime/_lent.ts";
 import type { MixtureArgs } from "../backends/diffusion.ts";
 import type { Denoiser, DenoiserInfo } from "./types.ts";
 
@@ -100,6 +101,7 @@ export class GaussianMixture {
     this.variances = Float32Array.from(variances.data);
     this.weights = weights.map((w) => w / total);
     this.#logWeights = Float32Array.from(this.weights, Math.log);
+    markLendable(this.denoiser);
   }
 
   /**
@@ -121,11 +123,18 @@ export class GaussianMixture {
     return this.#denoise(args);
   };
 
-  /** The denoiser on the selected kernels (a sampler calls it at every step: no closures). */
+  /**
+   * The denoiser on the selected kernels (a sampler calls it at every step: no closures). A
+   * sampler may lend it views of unshared WASM memory (it is marked lendable in the
+   * constructor), which any call that grows the memory while this one awaits detaches: they are
+   * renewed after each await (liveView), and a kernel takes their places before it allocates.
+   */
   async #denoise(args: MixtureArgs): Promise<Float32Array> {
     const flops = args.x.length * this.components * 4;
-    await (await diffusionKernels(this.#backend, { flops })).mixture(args);
-    return args.out;
+    const kernels = await diffusionKernels(this.#backend, { flops });
+    const run = { ...args, x: liveView(args.x), out: liveView(args.out) };
+    await kernels.mixture(run);
+    return liveView(run.out);
   }
 
   /**

@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { checkNonFiniteRuns } from "./_nonfinite_runs.ts";
 import { checkUpdateFlags } from "./_update_flags.ts";
 import { initUnshared } from "../_wasm_runtime.ts";
+import { isLent, markLendable } from "../../src/runtime/_lent.ts";
+import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import { DIFFUSION } from "../../src/backends/_families.ts";
 import {
   type DiffusionKernels,
@@ -378,6 +380,79 @@ Deno.test("sample() on unshared memory (a plain page) lends the denoiser one hos
       // Every call got an out: a host array (not a view of WASM memory), one per run.
       assert.ok(outs.every((o) => o instanceof Float32Array && o.length === batch * dim));
       assert.equal(new Set(outs).size, samplers.length);
+    } finally {
+      await dispose();
+    }
+  }
+});
+
+Deno.test("sample() on unshared memory lends GaussianMixture.denoiser views of its buffers, renewed when the memory grows mid-call: the shared runtime's bits", async () => {
+  const dim = 16, components = 4, batch = 512;
+  const opts = mixtureOptions(components, dim);
+  const base = { batch, dim, sigmas: karrasSigmas({ steps: 5, sigmaMax: 20 }), seed: 3 };
+  const samplers = ["heun", "euler-ancestral"] as const;
+  const steps: Float32Array[][] = [];
+  const runs = async (grow?: () => void) => {
+    const gmm = new GaussianMixture({ ...opts, backend: "wasm" });
+    const lent: boolean[] = [];
+    // Passes the call on at once, as the mixture's own denoiser, and only then grows the memory
+    // (detaching every view of it) while that call awaits its kernels, and again once it is done:
+    // at the second call of each sampler's run (the memory grows in steps up to 2 GiB).
+    let calls = 0;
+    const denoiser = async (x: Float32Array, sigma: number, info: DenoiserInfo) => {
+      lent.push(isLent(x) && isLent(info.out!));
+      const growing = ++calls === 2 ? grow : undefined;
+      const denoised = gmm.denoiser(x, sigma, info);
+      growing?.();
+      const result = await denoised;
+      growing?.();
+      return result;
+    };
+    markLendable(denoiser);
+    const results: Float32Array[] = [], seen: Float32Array[] = [];
+    for (const sampler of samplers) {
+      calls = 0;
+      results.push(
+        await sample({
+          ...base,
+          sampler,
+          denoiser,
+          backend: "wasm",
+          // What onStep sees is the run's own copy, whole, whatever the memory did.
+          onStep: (step) => seen.push(step.x.slice(), step.denoised.slice()),
+        }),
+      );
+    }
+    steps.push(seen);
+    return { results, lent };
+  };
+  await init({ threads: 1 });
+  let reference: Float32Array[];
+  try {
+    reference = (await runs()).results;
+  } finally {
+    await dispose();
+  }
+  for (const threads of [1, 2]) {
+    await initUnshared(threads);
+    try {
+      const runtime = (await wasmRuntime())!;
+      // Blocks of 1 MiB until the memory grows (detaching its buffer), held to the run's end.
+      let grew = 0;
+      const held: number[] = [];
+      const grow = () => {
+        const before = runtime.memory.buffer;
+        while (before.byteLength > 0) held.push(runtime.heap.alloc(1 << 20));
+        grew++;
+      };
+      const { results, lent } = await runs(grow);
+      held.forEach((block) => runtime.heap.free(block));
+      assert.equal(grew, 2 * samplers.length, "the memory grew during a call and after it");
+      assert.ok(lent.length > 0 && lent.every(Boolean), "every call was lent views");
+      results.forEach((r, k) =>
+        assert.deepEqual(r, reference[k], `${samplers[k]}, ${threads} threads`)
+      );
+      steps.at(-1)!.forEach((a, i) => assert.deepEqual(a, steps[0][i], `onStep array ${i}`));
     } finally {
       await dispose();
     }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Task, WasmRuntime } from "../../runtime/_wasm.ts";
+import { lendView } from "../../runtime/_lent.ts";
 import {
   type DiffusionKernels,
   type DiffusionWorkspace,
@@ -390,6 +391,13 @@ class WasmWorkspace implements DiffusionWorkspace {
     const cached = this.#views[slot];
     if (cached && cached.buffer === this.#runtime.memory.buffer) return cached;
     return this.#views[slot] = this.#f32(slot);
+  }
+
+  lend(slot: number): Float32Array {
+    this.#idle();
+    return this.#runtime.shared
+      ? this.view(slot)!
+      : lendView(this.#runtime.memory, this.#at(slot), this.size);
   }
 
   read(slot: number, out: Float32Array): void {
