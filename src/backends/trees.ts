@@ -217,6 +217,12 @@ export interface BinArgs {
   binOffsets: Int32Array;
   /** Written: column-major bins, nCols · nRows. */
   bins: Uint8Array;
+  /**
+   * Awaited between blocks of rows where the backend bins them in several calls (a fit's
+   * watch: an abort arrives there, and a page's thread gets its turns). It may let other code
+   * run, which may grow the backend's memory.
+   */
+  between?: () => Promise<void>;
 }
 
 /** Gradient statistics of one node's rows, for some of the features. */

@@ -388,7 +388,7 @@ export async function withBinnedMatrix<T>(
   const lent = kernels.binBuffer?.(nRows * nCols) ?? null;
   try {
     const bins = lent?.bins ?? new Uint8Array(nRows * nCols);
-    const binned = await binInto(kernels, x, nRows, nCols, cuts, bins);
+    const binned = await binInto(kernels, x, nRows, nCols, cuts, bins, opts.watch);
     await opts.watch?.check();
     return await fn(binned);
   } finally {
@@ -396,7 +396,7 @@ export async function withBinnedMatrix<T>(
   }
 }
 
-/** Bins a matrix into `bins` with its cuts. */
+/** Bins a matrix into `bins` with its cuts, checking `watch` between blocks of rows. */
 async function binInto(
   kernels: TreesKernels,
   x: Float32Array,
@@ -404,6 +404,7 @@ async function binInto(
   nCols: number,
   cuts: BinCuts,
   bins: Uint8Array,
+  watch?: AbortWatch,
 ): Promise<BinnedMatrix> {
   await kernels.binFeatures({
     x,
@@ -412,6 +413,7 @@ async function binInto(
     splitValues: cuts.splitValues,
     binOffsets: cuts.binOffsets,
     bins,
+    between: watch && (() => watch.check()),
   });
   return { ...cuts, bins, nRows, nFeatures: nCols };
 }

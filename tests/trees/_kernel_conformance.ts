@@ -676,11 +676,23 @@ check("binFeatures() bins many rows in rounds, into lent memory too", async (ker
   const bins = new Uint8Array(nRows * nCols);
   await kernels.binFeatures({ ...args, bins });
   assert.deepEqual(bins, expected);
+  // `between` (a fit's watch) gives the event loop turns between the WASM backend's rounds: a
+  // timer set before the call runs before it ends.
+  let turns = 0, ticked = false;
+  setTimeout(() => ticked = true, 0);
+  const between = async () => {
+    turns++;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+  bins.fill(0xff);
+  await kernels.binFeatures({ ...args, bins, between });
+  assert.deepEqual(bins, expected);
+  if (kernels.name === "wasm") assert.ok(turns >= 3 && ticked, `${turns} turns between rounds`);
   const lent = kernels.binBuffer?.(nRows * nCols) ?? null;
   if (lent === null) return;
   try {
     lent.bins.fill(0xff);
-    await kernels.binFeatures({ ...args, bins: lent.bins });
+    await kernels.binFeatures({ ...args, bins: lent.bins, between });
     assert.deepEqual(lent.bins, expected);
   } finally {
     lent.release();

@@ -970,6 +970,9 @@ async function binOn(
           for (let lane = 1; lane < lanes; lane++) copyIn(r + 1, lane);
         },
       });
+      // No task runs here now; what runs meanwhile may grow the memory, and the blocks, the
+      // tables and the bins are reached by offset only.
+      if (r + 1 < rounds.length) await args.between?.();
     }
     if (lent === undefined) args.bins.set(s.u8(bins, nRows * nCols));
   });
