@@ -285,6 +285,7 @@ async function boostBinned(
           rowCount,
           features,
           rng: featureRng,
+          watch: monitor.watch,
         },
         params,
       );

@@ -354,6 +354,7 @@ async function stages(
           rowCount: inBagCount,
           features,
           rng: featureRng,
+          watch: monitor.watch,
         },
         growParams,
       );

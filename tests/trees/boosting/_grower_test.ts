@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { jsTrees } from "../../../src/backends/js/trees.ts";
 import { Rng } from "../../../src/_random.ts";
+import { AbortWatch } from "../../../src/_abort.ts";
 import { binMatrix } from "../../../src/trees/_binning.ts";
 import {
   type GrowParams,
@@ -107,7 +108,7 @@ function bruteForceSplit(prob: ReturnType<typeof problem>, p: GrowParams) {
   return best;
 }
 
-async function stump(prob: ReturnType<typeof problem>, p: GrowParams) {
+async function stump(prob: ReturnType<typeof problem>, p: GrowParams, watch?: AbortWatch) {
   const binned = await binMatrix(jsTrees, prob.x, prob.n, prob.nCols, {
     weights: null,
     maxBin: 256,
@@ -125,11 +126,33 @@ async function stump(prob: ReturnType<typeof problem>, p: GrowParams) {
         rowCount: prob.n,
         features,
         rng: new Rng(0),
+        watch,
       },
       p,
     ));
   return { nodes, rows };
 }
+
+Deno.test("growTree() checks the fit's watch before each batch of nodes it splits, and stops there on an abort", async () => {
+  const prob = problem(3, 200, 3);
+  const p = { ...BASE, maxDepth: 4, minChildWeight: 0 };
+  const watch = new AbortWatch(undefined, true);
+  let checks = 0;
+  watch.check = () => {
+    checks++;
+    return Promise.resolve();
+  };
+  const { nodes } = await stump(prob, p, watch);
+  // Depthwise: one batch a level that has a node to split.
+  const levels = new Set(nodes.filter((node) => node.feature >= 0).map((node) => node.depth));
+  assert.equal(levels.size, 4);
+  assert.equal(checks, levels.size);
+  const stop = new DOMException("stopped", "AbortError");
+  checks = 0;
+  watch.check = () => ++checks === 2 ? Promise.reject(stop) : Promise.resolve();
+  await assert.rejects(stump(prob, p, watch), (error) => error === stop);
+  assert.equal(checks, 2);
+});
 
 Deno.test("growTree() finds the optimal split by brute force", async () => {
   const settings: Partial<GrowParams>[] = [
