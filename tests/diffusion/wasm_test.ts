@@ -391,9 +391,10 @@ Deno.test("sample() on unshared memory lends GaussianMixture.denoiser views of i
   const opts = mixtureOptions(components, dim);
   const base = { batch, dim, sigmas: karrasSigmas({ steps: 5, sigmaMax: 20 }), seed: 3 };
   const samplers = ["heun", "euler-ancestral"] as const;
-  const steps: Float32Array[][] = [];
-  const runs = async (grow?: () => void) => {
-    const gmm = new GaussianMixture({ ...opts, backend: "wasm" });
+  let steps: Float32Array[][] = [];
+  // The mixture on either backend: the js one reads and writes the views synchronously.
+  const runs = async (backend: "wasm" | "js", grow?: () => void) => {
+    const gmm = new GaussianMixture({ ...opts, backend });
     const lent: boolean[] = [];
     // Passes the call on at once, as the mixture's own denoiser, and only then grows the memory
     // (detaching every view of it) while that call awaits its kernels, and again once it is done:
@@ -426,35 +427,38 @@ Deno.test("sample() on unshared memory lends GaussianMixture.denoiser views of i
     steps.push(seen);
     return { results, lent };
   };
-  await init({ threads: 1 });
-  let reference: Float32Array[];
-  try {
-    reference = (await runs()).results;
-  } finally {
-    await dispose();
-  }
-  for (const threads of [1, 2]) {
-    await initUnshared(threads);
+  for (const backend of ["wasm", "js"] as const) {
+    steps = [];
+    await init({ threads: 1 });
+    let reference: Float32Array[];
     try {
-      const runtime = (await wasmRuntime())!;
-      // Blocks of 1 MiB until the memory grows (detaching its buffer), held to the run's end.
-      let grew = 0;
-      const held: number[] = [];
-      const grow = () => {
-        const before = runtime.memory.buffer;
-        while (before.byteLength > 0) held.push(runtime.heap.alloc(1 << 20));
-        grew++;
-      };
-      const { results, lent } = await runs(grow);
-      held.forEach((block) => runtime.heap.free(block));
-      assert.equal(grew, 2 * samplers.length, "the memory grew during a call and after it");
-      assert.ok(lent.length > 0 && lent.every(Boolean), "every call was lent views");
-      results.forEach((r, k) =>
-        assert.deepEqual(r, reference[k], `${samplers[k]}, ${threads} threads`)
-      );
-      steps.at(-1)!.forEach((a, i) => assert.deepEqual(a, steps[0][i], `onStep array ${i}`));
+      reference = (await runs(backend)).results;
     } finally {
       await dispose();
+    }
+    for (const threads of [1, 2]) {
+      await initUnshared(threads);
+      try {
+        const runtime = (await wasmRuntime())!;
+        // Blocks of 1 MiB until the memory grows (detaching its buffer), held to the run's end.
+        let grew = 0;
+        const held: number[] = [];
+        const grow = () => {
+          const before = runtime.memory.buffer;
+          while (before.byteLength > 0) held.push(runtime.heap.alloc(1 << 20));
+          grew++;
+        };
+        const { results, lent } = await runs(backend, grow);
+        held.forEach((block) => runtime.heap.free(block));
+        assert.equal(grew, 2 * samplers.length, "the memory grew during a call and after it");
+        assert.ok(lent.length > 0 && lent.every(Boolean), "every call was lent views");
+        results.forEach((r, k) =>
+          assert.deepEqual(r, reference[k], `${samplers[k]}, ${threads} threads, ${backend}`)
+        );
+        steps.at(-1)!.forEach((a, i) => assert.deepEqual(a, steps[0][i], `onStep array ${i}`));
+      } finally {
+        await dispose();
+      }
     }
   }
 });
