@@ -60,6 +60,14 @@ async function runPage(path, isolated) {
   await tab.waitForFunction(() => window.ready === true, null, { timeout: 20000 });
   const out = await tab.evaluate(async ({ A, B, BIG, threads }) => {
     const { init, matmul, dispose, runtimeInfo, XGBClassifier } = window.tessera;
+    const { GaussianMixture, karrasSigmas, sample } = window.tessera;
+    // A sampling run whose mixture calls and updates split (its page's thread taking a share).
+    const dim = 64, means = [], variances = [];
+    for (let k = 0; k < 8; k++) {
+      means.push(Array.from({ length: dim }, (_, j) => Math.sin(k + j)));
+      variances.push(Array.from({ length: dim }, () => 0.1));
+    }
+    const gmm = new GaussianMixture({ means, variances, weights: Array(8).fill(1 / 8), backend: "wasm" });
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
     // A fit large enough that its steps split across the threads (the page's own thread taking
     // a share where memory is shared): histogram steps, partitions and margin updates.
@@ -82,6 +90,12 @@ async function runPage(path, isolated) {
           return { same: product.data === lent, data: Array.from(lent) };
         })(),
         model: JSON.stringify(model.toJSON()),
+        sampled: Array.from(
+          await sample({
+            denoiser: gmm.denoiser, batch: 8192, dim, sigmas: karrasSigmas({ steps: 8 }),
+            sampler: "heun", seed: 5, backend: "wasm",
+          }),
+        ),
       };
     }
     let badInput = null;
@@ -193,7 +207,7 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
   await test(`browser (${label}): runtimeInfo().webgpu says whether the page gets an adapter`, () => {
     assert.equal(out.runs[1].info.webgpu, out.adapter);
   });
-  await test(`browser (${label}): 2 threads give the same bits as 1 (matmul, into out, an XGBoost fit)`, () => {
+  await test(`browser (${label}): 2 threads give the same bits as 1 (matmul, into out, an XGBoost fit, sampling)`, () => {
     assert.equal(out.runs[2].info.threads, 2);
     assert.equal(out.runs[2].info.sharedMemory, isolated);
     assert.deepEqual(out.runs[2].small, out.runs[1].small);
@@ -203,6 +217,8 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
       assert.deepEqual(out.runs[threads].bigOut.data, out.runs[1].big, `into out, ${threads} thread(s)`);
     }
     assert.equal(out.runs[2].model, out.runs[1].model, "the XGBClassifier fit's model");
+    assert.equal(out.runs[1].sampled.length, 8192 * 64);
+    assert.deepEqual(out.runs[2].sampled, out.runs[1].sampled, "a sampling run (Heun, the mixture)");
   });
   await test(`browser (${label}): bad input raises a RangeError naming the argument`, () => {
     assert.match(out.badInput, /^RangeError: .*"b"/);

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Task, WasmRuntime } from "../../runtime/_wasm.ts";
-import { lendView } from "../../runtime/_lent.ts";
+import type { SharingOptions, Task, WasmRuntime } from "../../runtime/_wasm.ts";
+import { isLent, lendView } from "../../runtime/_lent.ts";
 import {
   type DiffusionKernels,
   type DiffusionWorkspace,
@@ -42,19 +42,47 @@ const MIN_PARALLEL_WORK_POLLING = 1 << 19;
 const STEP_WORK_PER_VALUE = 4;
 
 /**
- * Row ranges for the tasks of one call: for large work, one per thread on shared memory (this
- * thread takes the first: see WasmRuntime.runSharing), else ~2 per worker; for small work one.
+ * How a sampling run's own calls are dealt: a run holds the calling thread between its calls
+ * anyway (its step logic, its updates), so on a page's main thread too this thread takes a
+ * share of each (as a fit's steps do), where the workers would otherwise run the call while it
+ * waits for them to wake. The workspace's step updates run on shared memory only (their tasks
+ * list no regions).
  */
-function rowRanges(runtime: WasmRuntime, batch: number, work: number): [number, number][] {
+const RUN_STEP: SharingOptions = { evenOnPage: true };
+/**
+ * A mixture call on a run's own buffers (x a workspace view) takes this thread's share on a page
+ * too, copied memory included, while a share is at most this much work (rowRanges' units; ~5 ms
+ * of the kernel here, a third of a frame): 65,536 rows of 64 dims and 8 components on 2 threads.
+ * Chromium, Heun, 20 steps, 32,768 × 64, two threads: an isolated page 200–212 ms with the page
+ * waiting, 147–157 taking its share (one thread 241–248); a plain page 284–286 → 206–218 (one
+ * thread 241–252).
+ */
+const RUN_LANE_WORK = 2 ** 26;
+const RUN_MIXTURE: SharingOptions = { evenOnPage: true, copiedLane: true };
+/** The views of its buffers a workspace has handed out (WasmWorkspace.view). */
+const runViews = new WeakSet<Float32Array>();
+
+/**
+ * Row ranges for the tasks of one call: for large work, one per thread where this thread takes
+ * a share (the first: see WasmRuntime.runSharing) or memory is shared, else ~2 per worker; for
+ * small work one. `options`: how the call will be dealt (runSharing's).
+ */
+function rowRanges(
+  runtime: WasmRuntime,
+  batch: number,
+  work: number,
+  options?: SharingOptions,
+): [number, number][] {
   const threads = runtime.threads;
   if (threads === 1 || batch < 2) return [[0, batch]];
   if (
     work < MIN_PARALLEL_WORK &&
-    !(work >= MIN_PARALLEL_WORK_POLLING && runtime.workersPolling(threads))
+    !(work >= MIN_PARALLEL_WORK_POLLING && runtime.workersPolling(threads, options))
   ) {
     return [[0, batch]];
   }
-  const step = Math.ceil(batch / Math.min(batch, runtime.shared ? threads : threads * 2));
+  const perThread = runtime.shared || runtime.sharingWith(options);
+  const step = Math.ceil(batch / Math.min(batch, perThread ? threads : threads * 2));
   const ranges: [number, number][] = [];
   for (let r0 = 0; r0 < batch; r0 += step) ranges.push([r0, Math.min(batch, r0 + step)]);
   return ranges;
@@ -203,7 +231,13 @@ class WasmMixture {
   run(args: MixtureArgs): void | Promise<void> {
     const { batch, dim, components } = args, n = batch * dim;
     if (n === 0) return;
-    const ranges = rowRanges(this.#runtime, batch, n * components * 4);
+    const work = n * components * 4;
+    // A call on a sampling run's own buffers is one step of that run (see RUN_MIXTURE).
+    const runtime = this.#runtime, threads = runtime.threads;
+    const options = (runViews.has(args.x) || isLent(args.x)) && work / threads <= RUN_LANE_WORK
+      ? RUN_MIXTURE
+      : undefined;
+    const ranges = rowRanges(runtime, batch, work, options);
     // Views of this memory (workspace buffers lent by a sampler) are read and written in place.
     const memory = this.#runtime.memory.buffer;
     const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
@@ -212,7 +246,7 @@ class WasmMixture {
     this.#runtime.checkFits({ x: xHere ? 0 : n * 4, output: outHere ? 0 : n * 4, means: layout.x });
     const xAt = xHere ? args.x.byteOffset : null, outAt = outHere ? args.out.byteOffset : null;
     if (ranges.length === 1) return this.#inThread(args, layout, xAt, outAt);
-    return this.#pooled(args, layout, xAt, outAt, ranges);
+    return this.#pooled(args, layout, xAt, outAt, ranges, options);
   }
 
   #view(): Float32Array {
@@ -273,9 +307,10 @@ class WasmMixture {
     xAt: number | null,
     outAt: number | null,
     ranges: [number, number][],
+    options: SharingOptions | undefined,
   ): Promise<void> {
     const runtime = this.#runtime, dim = args.dim;
-    const lanes = runtime.sharing ? Math.min(runtime.threads, ranges.length) : 0;
+    const lanes = runtime.sharingWith(options) ? Math.min(runtime.threads, ranges.length) : 0;
     const mine = (t: number) => lanes > 1 && t % lanes === 0;
     await runtime.scope(async (s) => {
       const at = s.alloc(layout.bytes);
@@ -302,7 +337,7 @@ class WasmMixture {
         scratch: [[at + layout.scratch + t * layout.scratchBytes, layout.scratchBytes]],
       }));
       const afterOwn = () => copy("out", true);
-      await runtime.runSharing(tasks, () => copy("in", true), { afterOwn });
+      await runtime.runSharing(tasks, () => copy("in", true), { ...options, afterOwn });
       copy("out", false);
     });
   }
@@ -346,8 +381,13 @@ function fillTasks(
  * Row ranges of a Gaussian fill. Ask once per call: whether the workers are polling changes
  * from one question to the next.
  */
-function fillRanges(runtime: WasmRuntime, batch: number, dim: number): [number, number][] {
-  return rowRanges(runtime, batch, batch * dim * 16);
+function fillRanges(
+  runtime: WasmRuntime,
+  batch: number,
+  dim: number,
+  options?: SharingOptions,
+): [number, number][] {
+  return rowRanges(runtime, batch, batch * dim * 16, options);
 }
 
 /**
@@ -390,7 +430,9 @@ class WasmWorkspace implements DiffusionWorkspace {
     // a fresh one lets kernels recognise it as this memory (`buffer === memory.buffer`).
     const cached = this.#views[slot];
     if (cached && cached.buffer === this.#runtime.memory.buffer) return cached;
-    return this.#views[slot] = this.#f32(slot);
+    const view = this.#views[slot] = this.#f32(slot);
+    runViews.add(view);
+    return view;
   }
 
   lend(slot: number): Float32Array {
@@ -521,10 +563,10 @@ class WasmWorkspace implements DiffusionWorkspace {
     const runtime = this.#runtime, noise = { seed, firstSample, draw };
     // A table block for each task a call may have (see rowRanges): the count changes.
     this.#table ??= runtime.heap.alloc(2 * runtime.threads * fillTableBytes(this.dim));
-    const ranges = fillRanges(runtime, this.batch, this.dim);
+    const ranges = fillRanges(runtime, this.batch, this.dim, RUN_STEP);
     const tasks = fillTasks(ranges, this.#at(slot), this.dim, noise, this.#table);
     if (tasks.length === 1) runtime.call(tasks[0].kernel, ...tasks[0].args);
-    else return runtime.runSharing(tasks).then(() => {});
+    else return runtime.runSharing(tasks, undefined, RUN_STEP).then(() => {});
   }
 
   release(): void {
@@ -561,8 +603,8 @@ class WasmWorkspace implements DiffusionWorkspace {
    */
   #update(kernel: string, args: (shift: number, n: number) => number[]): Finite {
     const runtime = this.#runtime;
-    const ranges = runtime.sharing
-      ? rowRanges(runtime, this.batch, this.size * STEP_WORK_PER_VALUE)
+    const ranges = runtime.sharingWith(RUN_STEP)
+      ? rowRanges(runtime, this.batch, this.size * STEP_WORK_PER_VALUE, RUN_STEP)
       : [[0, this.batch] as [number, number]];
     if (ranges.length === 1) return runtime.call(kernel, ...args(0, this.size), 0) === 1;
     const rowBytes = this.dim * 4;
@@ -572,7 +614,7 @@ class WasmWorkspace implements DiffusionWorkspace {
       kernel,
       args: [...args(r0 * rowBytes, (r1 - r0) * this.dim), flags + 4 * t],
     }));
-    const running = runtime.runSharing(tasks).then(() =>
+    const running = runtime.runSharing(tasks, undefined, RUN_STEP).then(() =>
       new Int32Array(runtime.memory.buffer, flags, tasks.length).every((finite) => finite === 1)
     ).finally(() => {
       this.#running = null;
