@@ -19,6 +19,11 @@ export interface MatmulArgs {
   alpha: number;
   /** 0 means C's input is never read (NaN in it does not propagate), as in BLAS. */
   beta: number;
+  /**
+   * C is a fresh array nothing has written yet (no `out` was lent), whose pages the host maps
+   * when they are first written (see touchPages).
+   */
+  freshOutput?: boolean;
 }
 
 /** What every backend of the family implements. */

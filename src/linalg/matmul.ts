@@ -98,6 +98,18 @@ export async function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Pr
     inputs: [a.data, b.data, c],
   });
   if (c !== null && !inPlace) out.set(c);
-  await kernels.matmul({ a: a.data, b: b.data, c: out, m, n, k, transposeA, transposeB, alpha, beta });
+  await kernels.matmul({
+    a: a.data,
+    b: b.data,
+    c: out,
+    m,
+    n,
+    k,
+    transposeA,
+    transposeB,
+    alpha,
+    beta,
+    freshOutput: opts.out === undefined && c === null,
+  });
   return product;
 }

@@ -219,6 +219,17 @@ export class WasmRuntime {
   }
 
   /**
+   * Whether a split call of `flops` on shared memory, made from a page's main thread that will
+   * be busy with it anyway (faulting in a fresh output's pages, see touchPages), should give
+   * that thread a lane too (runSharing with `evenOnPage`): each of `threads` lanes at most
+   * COPIED_LANE_FLOPS, as on copied memory. Elsewhere the caller always takes lane 0.
+   */
+  laneOnPage(flops: number): boolean {
+    return this.#pool !== null && this.shared && ON_PAGE &&
+      flops / this.threads <= COPIED_LANE_FLOPS;
+  }
+
+  /**
    * Runs shared-memory tasks in `threads` lanes, task i in lane i mod threads: this thread runs
    * lane 0 itself (after `meanwhile`), instead of sleeping through the workers' round trip, and
    * worker w lane w + 1. Each task must write only its own declared outputs, in place. Without

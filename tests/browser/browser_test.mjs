@@ -90,6 +90,13 @@ async function runPage(path, isolated) {
           return { same: product.data === lent, data: Array.from(lent) };
         })(),
         model: JSON.stringify(model.toJSON()),
+        // Once the runtime is warm (four 1024³ products), a product into a fresh array on the
+        // isolated page gives the page's thread a lane of its rows (WasmRuntime.laneOnPage).
+        warmBig: await (async () => {
+          const w = { data: new Float32Array(1024 * 1024).map((_, i) => (i % 7) - 3), shape: [1024, 1024] };
+          for (let i = 0; i < 4; i++) await matmul(w, w, { backend: "wasm" });
+          return Array.from((await matmul(t(BIG), t(BIG), { backend: "wasm" })).data);
+        })(),
         sampled: Array.from(
           await sample({
             denoiser: gmm.denoiser, batch: 8192, dim, sigmas: karrasSigmas({ steps: 8 }),
@@ -217,6 +224,9 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
       assert.deepEqual(out.runs[threads].bigOut.data, out.runs[1].big, `into out, ${threads} thread(s)`);
     }
     assert.equal(out.runs[2].model, out.runs[1].model, "the XGBClassifier fit's model");
+    for (const threads of [1, 2]) {
+      assert.deepEqual(out.runs[threads].warmBig, out.runs[1].big, `warm, ${threads} thread(s)`);
+    }
     assert.equal(out.runs[1].sampled.length, 8192 * 64);
     assert.deepEqual(out.runs[2].sampled, out.runs[1].sampled, "a sampling run (Heun, the mixture)");
   });

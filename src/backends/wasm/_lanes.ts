@@ -53,3 +53,46 @@ export class LaneBalance {
     this.#mine = Math.min(0.7, Math.max(0.3, 0.7 * this.#mine + 0.3 * target));
   }
 }
+
+/**
+ * This thread's share of a call in which it has work of its own to do first, while the workers
+ * compute (a fresh output's page faults: see touchPages), learnt from the last calls: what that
+ * work cost a 4 KiB page and what the kernel cost a flop, so that its lane ends with theirs.
+ * Which lane runs an item never changes its result.
+ */
+export class CallerShare {
+  #msPerPage = NaN;
+  #msPerFlop = NaN;
+
+  /**
+   * This thread's fraction of a call of `flops` split over `lanes` lanes (its own the first; the
+   * workers' even), whose own work first is `pages` pages: at most an even share, and at least
+   * an eighth of one, even where that work alone outlasts a worker's share (so that the timings
+   * keep coming).
+   */
+  fraction(lanes: number, flops: number, pages: number): number {
+    const even = 1 / lanes;
+    if (!(this.#msPerPage >= 0 && this.#msPerFlop > 0)) return even;
+    // own + a·compute = (1 − a)·compute / (lanes − 1)
+    const compute = flops * this.#msPerFlop, theirs = compute / (lanes - 1);
+    const a = (theirs - pages * this.#msPerPage) / (compute + theirs);
+    return Math.min(even, Math.max(even / 8, a));
+  }
+
+  /**
+   * Learns from a call: its own work of `pages` pages took `ownMs`; `laneMs` and `laneFlops` are
+   * each lane's time (runSharing's, this thread's including its own work) and flops.
+   */
+  record(ownMs: number, pages: number, laneMs: number[], laneFlops: number[]): void {
+    let ms = 0, flops = 0;
+    for (let i = 1; i < laneMs.length; i++) {
+      if (laneMs[i] > 0 && laneFlops[i] > 0) [ms, flops] = [ms + laneMs[i], flops + laneFlops[i]];
+    }
+    if (flops === 0 && laneMs[0] > ownMs && laneFlops[0] > 0) {
+      [ms, flops] = [laneMs[0] - ownMs, laneFlops[0]];
+    }
+    const blend = (old: number, now: number) => Number.isNaN(old) ? now : 0.5 * old + 0.5 * now;
+    if (flops > 0) this.#msPerFlop = blend(this.#msPerFlop, ms / flops);
+    if (pages > 0 && ownMs >= 0) this.#msPerPage = blend(this.#msPerPage, ownMs / pages);
+  }
+}
