@@ -43,5 +43,21 @@ Deno.test("pageLanes: this thread's rows first, the rest even in multiples of 4,
       next = r1;
     });
     assert.equal(next, m);
+    // In pieces (a cold runtime): task i in lane i mod threads, each lane's rows in order.
+    for (const pieces of [2, 3]) {
+      const cut = pageLanes(m, mine, threads, pieces).ranges;
+      assert.equal(cut.length, threads * pieces);
+      for (let lane = 0; lane < threads; lane++) {
+        const own = cut.filter((_, i) => i % threads === lane);
+        assert.ok(own.every(({ share }) => share === lane));
+        const [lo, hi] = ranges[lane].rows;
+        let at = lo;
+        for (const { rows: [r0, r1] } of own) {
+          assert.equal(r0, at, `m ${m}, ${pieces} pieces: lane ${lane}'s rows in order`);
+          at = r1;
+        }
+        assert.equal(at, hi);
+      }
+    }
   }
 });

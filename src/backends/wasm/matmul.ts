@@ -79,15 +79,25 @@ function taskRows(
 }
 
 /**
- * One task a lane where this thread takes `mine` rows first (pageRows) and the workers split the
- * rest evenly, each a multiple of 4 rows.
+ * The row ranges of C where this thread takes `mine` rows first (pageRows) and the workers split
+ * the rest evenly, each lane's rows a multiple of 4: one task a lane, or each lane's rows cut
+ * into `pieces` chunks (a cold runtime, see MAX_TASK_WORK), chunk c of every lane before chunk
+ * c + 1, so that task i still runs in lane i mod threads.
  */
-export function pageLanes(m: number, mine: number, threads: number) {
+export function pageLanes(m: number, mine: number, threads: number, pieces = 1) {
   const rest = m - mine, per = Math.ceil(rest / (threads - 1) / 4) * 4;
-  const ranges = [{ rows: [0, mine] as [number, number], share: 0 }];
+  const lanes: [number, number][] = [[0, mine]];
   for (let w = 1; w < threads; w++) {
     const r0 = Math.min(m, mine + (w - 1) * per);
-    ranges.push({ rows: [r0, Math.min(m, r0 + per)], share: w });
+    lanes.push([r0, Math.min(m, r0 + per)]);
+  }
+  const ranges: { rows: [number, number]; share: number }[] = [];
+  for (let c = 0; c < pieces; c++) {
+    lanes.forEach(([lo, hi], share) => {
+      const chunk = Math.ceil((hi - lo) / pieces / 4) * 4;
+      const r0 = Math.min(hi, lo + c * chunk);
+      ranges.push({ rows: [r0, Math.min(hi, r0 + chunk)], share });
+    });
   }
   return { shares: threads, ranges };
 }
@@ -108,19 +118,14 @@ export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
 
 /**
  * The rows of this thread's lane on a page (see WasmRuntime.laneOnPage), a multiple of 4 (0:
- * none): it takes a share of a warm product into a fresh array, sized (CallerShare) so that the
- * page faults and its rows end with the workers' rows. Chromium, an isolated page, 512³ into a fresh array on two
+ * none): it takes a share of a product into a fresh array, sized (CallerShare) so that the page
+ * faults and its rows end with the workers' rows. Chromium, an isolated page, 512³ into a fresh array on two
  * threads: the faults took 4.4–6.1 ms while the workers computed for 1.4–2.5, so the call lasted
  * as long as the faults.
  */
-function pageRows(
-  runtime: WasmRuntime,
-  args: MatmulArgs,
-  cold: boolean,
-  share: CallerShare,
-): number {
+function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
   const { m, n, k, beta } = args, flops = 2 * m * n * k;
-  if (!args.freshOutput || beta !== 0 || cold || m * n * k < MIN_PARALLEL_WORK) return 0;
+  if (!args.freshOutput || beta !== 0 || m * n * k < MIN_PARALLEL_WORK) return 0;
   if (!runtime.laneOnPage(flops)) return 0;
   const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
   return Math.floor((a * m) / 4) * 4;
@@ -135,10 +140,13 @@ async function matmulOn(
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
-  const mine = pageRows(runtime, args, cold, pageShare);
+  const mine = pageRows(runtime, args, pageShare);
   const step = rowsPerShare(m, runtime, m * n * k);
+  const threads = runtime.threads;
+  // While cold, the longest lane in tasks of at most MAX_TASK_WORK (as taskRows cuts shares).
+  const longest = Math.max(mine, Math.ceil((m - mine) / (threads - 1))) * n * k;
   const { shares, ranges } = mine > 0
-    ? pageLanes(m, mine, runtime.threads)
+    ? pageLanes(m, mine, threads, cold ? Math.ceil(longest / MAX_TASK_WORK) : 1)
     : taskRows(m, n, k, step, runtime, cold);
   // Each share packs its blocks of A into its own scratch (its tasks run one after another).
   const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
@@ -184,7 +192,8 @@ async function matmulOn(
       evenOnPage: mine > 0,
     });
     if (mine > 0) {
-      const flops = ranges.map(({ rows: [r0, r1] }) => 2 * (r1 - r0) * n * k);
+      const flops = new Array<number>(shares).fill(0);
+      for (const { rows: [r0, r1], share } of ranges) flops[share] += 2 * (r1 - r0) * n * k;
       pageShare.record(touchMs, Math.ceil((m * n) / 1024), lanes, flops);
     }
     args.c.set(s.f32(c, m * n));
