@@ -67,7 +67,8 @@ async function runPage(path, isolated) {
       means.push(Array.from({ length: dim }, (_, j) => Math.sin(k + j)));
       variances.push(Array.from({ length: dim }, () => 0.1));
     }
-    const gmm = new GaussianMixture({ means, variances, weights: Array(8).fill(1 / 8), backend: "wasm" });
+    const weights = Array(8).fill(1 / 8);
+    const gmm = new GaussianMixture({ means, variances, weights, backend: "wasm" });
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
     // A fit large enough that its steps split across the threads (the page's own thread taking
     // a share where memory is shared): histogram steps, partitions and margin updates.
@@ -94,7 +95,8 @@ async function runPage(path, isolated) {
         // (WasmRuntime.laneOnPage): 256³ in one task a lane (big, above), 512³ while the runtime
         // is cold in two (MAX_TASK_WORK).
         mid: await (async () => {
-          const w = { data: new Float32Array(512 * 512).map((_, i) => (i % 7) - 3), shape: [512, 512] };
+          const data = new Float32Array(512 * 512).map((_, i) => (i % 7) - 3);
+          const w = { data, shape: [512, 512] };
           const product = (await matmul(w, w, { backend: "wasm" })).data;
           const check = (await matmul(w, w, { backend: "js" })).data;
           return { product: Array.from(product), js: Array.from(check) };
