@@ -61,18 +61,13 @@ async function runPage(path, isolated) {
   const out = await tab.evaluate(async ({ A, B, BIG, threads }) => {
     const { init, matmul, dispose, runtimeInfo, XGBClassifier } = window.tessera;
     const { GaussianMixture, karrasSigmas, sample } = window.tessera;
+    const { mixtureOptions, splitFitData } = await import("/cases.mjs");
     // A sampling run whose mixture calls and updates split (its page's thread taking a share).
-    const dim = 64, means = [], variances = [];
-    for (let k = 0; k < 8; k++) {
-      means.push(Array.from({ length: dim }, (_, j) => Math.sin(k + j)));
-      variances.push(Array.from({ length: dim }, () => 0.1));
-    }
-    const weights = Array(8).fill(1 / 8);
-    const gmm = new GaussianMixture({ means, variances, weights, backend: "wasm" });
+    const dim = 64;
+    const gmm = new GaussianMixture({ ...mixtureOptions(dim), backend: "wasm" });
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
     // A fit large enough that its steps split across the threads (the page's own thread taking
     // a share where memory is shared): histogram steps, partitions and margin updates.
-    const { splitFitData } = await import("/cases.mjs");
     const { x: fitX, y: fitY, n, cols } = splitFitData();
     const runs = {};
     for (const threads of [1, 2]) {
@@ -155,13 +150,8 @@ async function clickDuring(path, threads, job) {
       x[i] = s / 2 ** 32 - 0.5;
     }
     for (let r = 0; r < n; r++) y[r] = x[r * cols] + x[r * cols + 1] * x[r * cols + 2] > 0 ? 1 : 0;
-    const dim = 16, means = [], variances = [];
-    for (let k = 0; k < 8; k++) {
-      means.push(Array.from({ length: dim }, (_, j) => Math.sin(k + j)));
-      variances.push(Array.from({ length: dim }, () => 0.1));
-    }
-    const weights = Array(8).fill(1 / 8);
-    const gmm = new GaussianMixture({ means, variances, weights, backend: "js" });
+    const dim = 16, { mixtureOptions } = await import("/cases.mjs");
+    const gmm = new GaussianMixture({ ...mixtureOptions(dim), backend: "js" });
     const jobs = {
       fit: () =>
         new XGBClassifier({ nEstimators: 100, maxDepth: 6, backend: "wasm" })

@@ -128,6 +128,19 @@ export function splitFitData() {
 }
 
 /**
+ * A Gaussian mixture's options for the browser tests' sampling runs: 8 components of `dim`
+ * dimensions, means sin(k + j), variances 0.1, equal weights.
+ */
+export function mixtureOptions(dim) {
+  const means = [], variances = [];
+  for (let k = 0; k < 8; k++) {
+    means.push(Array.from({ length: dim }, (_, j) => Math.sin(k + j)));
+    variances.push(Array.from({ length: dim }, () => 0.1));
+  }
+  return { means, variances, weights: Array(8).fill(1 / 8) };
+}
+
+/**
  * Runs every case after `init(initOptions)`: `results` maps each name to { value } or the
  * { error } it threw; `info` is the runtime the cases ran on.
  */
