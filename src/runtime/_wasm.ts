@@ -215,7 +215,7 @@ export class WasmRuntime {
    * thread's own lane is done.
    */
   laneOnCopied(flops: number): boolean {
-    return this.#pool !== null && !this.shared && flops / this.threads <= COPIED_LANE_FLOPS;
+    return !this.shared && this.#shortLanes(flops);
   }
 
   /**
@@ -225,8 +225,12 @@ export class WasmRuntime {
    * COPIED_LANE_FLOPS, as on copied memory. Elsewhere the caller always takes lane 0.
    */
   laneOnPage(flops: number): boolean {
-    return this.#pool !== null && this.shared && ON_PAGE &&
-      flops / this.threads <= COPIED_LANE_FLOPS;
+    return this.shared && ON_PAGE && this.#shortLanes(flops);
+  }
+
+  /** Whether a split call of `flops` has lanes of at most COPIED_LANE_FLOPS (and a pool). */
+  #shortLanes(flops: number): boolean {
+    return this.#pool !== null && flops / this.threads <= COPIED_LANE_FLOPS;
   }
 
   /**

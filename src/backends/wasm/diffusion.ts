@@ -239,11 +239,11 @@ class WasmMixture {
       : undefined;
     const ranges = rowRanges(runtime, batch, work, options);
     // Views of this memory (workspace buffers lent by a sampler) are read and written in place.
-    const memory = this.#runtime.memory.buffer;
+    const memory = runtime.memory.buffer;
     const xHere = args.x.buffer === memory, outHere = args.out.buffer === memory;
     const layout = mixtureLayout(args, ranges.length, !xHere, !outHere);
     // Before anything is allocated: x and the output where they are copied, then the tables.
-    this.#runtime.checkFits({ x: xHere ? 0 : n * 4, output: outHere ? 0 : n * 4, means: layout.x });
+    runtime.checkFits({ x: xHere ? 0 : n * 4, output: outHere ? 0 : n * 4, means: layout.x });
     const xAt = xHere ? args.x.byteOffset : null, outAt = outHere ? args.out.byteOffset : null;
     if (ranges.length === 1) return this.#inThread(args, layout, xAt, outAt);
     return this.#pooled(args, layout, xAt, outAt, ranges, options);
