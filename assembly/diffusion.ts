@@ -771,10 +771,54 @@ export function diffusion_gmm_f32(
   out: usize, x: usize, means: usize, precision: usize, offset: usize, slope: usize,
   logNorm: usize, scratch: usize, dim: i32, components: i32, rowStart: i32, rowEnd: i32,
 ): void {
+  gmmRows(out, x, means, precision, offset, slope, logNorm, scratch, dim, components, rowStart,
+    rowEnd, false);
+}
+
+/**
+ * diffusion_gmm_f32 that also reports, as the step updates do, whether every value it wrote is
+ * finite: 1 or 0, returned and stored as an i32 at `flag` unless it is 0. For a sampling run
+ * whose rows stay with the workers (WasmWorkspace's resident lanes), where nothing could scan
+ * the output later without fetching it. Each row is checked as it is written, while in L1.
+ */
+export function diffusion_gmm_checked_f32(
+  out: usize, x: usize, means: usize, precision: usize, offset: usize, slope: usize,
+  logNorm: usize, scratch: usize, dim: i32, components: i32, rowStart: i32, rowEnd: i32,
+  flag: usize,
+): i32 {
+  const finite = gmmRows(out, x, means, precision, offset, slope, logNorm, scratch, dim,
+    components, rowStart, rowEnd, true);
+  return report(finite, flag);
+}
+
+/** Bits set where some value of the row of `dim` values at `row` is not finite (see above). */
+// @ts-ignore: decorator
+@inline function rowNonFinite(row: usize, dim: i32): v128 {
+  const body = dim & ~3;
+  let bits = v128.splat<i32>(0);
+  for (let j = 0; j < body; j += 4) {
+    const v = v128.load(row + (<usize>j << 2));
+    bits = v128.or(bits, f32x4.sub(v, v));
+  }
+  for (let j = body; j < dim; j++) {
+    const v = load<f32>(row + (<usize>j << 2));
+    bits = v128.or(bits, f32x4.splat(v - v));
+  }
+  return bits;
+}
+
+/** The rows of both mixture kernels; `check` (a constant) adds the finiteness report. */
+// @ts-ignore: decorator
+@inline function gmmRows(
+  out: usize, x: usize, means: usize, precision: usize, offset: usize, slope: usize,
+  logNorm: usize, scratch: usize, dim: i32, components: i32, rowStart: i32, rowEnd: i32,
+  check: bool,
+): i32 {
   const logp = scratch;
   const weights = scratch + ((<usize>components * 4 + 15) & ~15);
   const listed = weights + (<usize>components << 4);
   const groups = components & ~3;
+  let bits = v128.splat<i32>(0);
   for (let row = rowStart; row < rowEnd; row++) {
     const xr = x + (<usize>row * <usize>dim << 2);
     const outRow = out + (<usize>row * <usize>dim << 2);
@@ -783,6 +827,12 @@ export function diffusion_gmm_f32(
     const count = responsibilities(logp, weights, listed, components, dim << 2);
     if (count == components) denseSums(outRow, xr, offset, slope, weights, components, dim);
     else listedSums(outRow, xr, offset, slope, weights, listed, count, dim);
+    if (check) bits = v128.or(bits, rowNonFinite(outRow, dim));
   }
+  return v128.any_true(bits) ? 0 : 1;
 }
 
+/** dst[0 .. n) ← src[0 .. n) (a sampler's buffer copy, on the rows a worker holds). */
+export function diffusion_copy_f32(dst: usize, src: usize, n: i32): void {
+  memory.copy(dst, src, <usize>n << 2);
+}

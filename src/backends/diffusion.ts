@@ -56,6 +56,14 @@ export interface DiffusionWorkspace {
    */
   lend?(slot: number): Float32Array | null;
 
+  /**
+   * Brings back the rows of buffer `slot` that workers hold in their own memory (the WASM
+   * backend's resident lanes, on memory that is not shared), so that {@link read},
+   * {@link firstNonFinite} and {@link lend} see every row; resolves at once where nothing is
+   * held elsewhere. Await it before any of those on a buffer a step or the denoiser wrote.
+   */
+  gather(slot: number): Promise<void>;
+
   /** Copies buffer `slot` into `out[0 .. size)`. */
   read(slot: number, out: Float32Array): void;
 
@@ -137,8 +145,28 @@ export interface DiffusionWorkspace {
    */
   fillGaussian(slot: number, seed: number, firstSample: number, draw: number): void | Promise<void>;
 
+  /**
+   * `out ← ` the mixture of `tables` at buffer `x` (see {@link MixtureArgs}), run by the workspace
+   * itself on its buffers where it keeps rows with the workers and `family` is the kernels it
+   * belongs to; null where it does not (then the denoiser is called as any other). Checks its
+   * output: it says whether every value written is finite, as a step does.
+   */
+  mixture?(family: DiffusionKernels, out: number, x: number, tables: MixtureTables): Finite | null;
+
   /** Frees every buffer. Idempotent. */
   release(): void;
+}
+
+/** What a run may tell {@link DiffusionKernels.workspace} about the calls it will make. */
+export interface WorkspaceOptions {
+  /**
+   * Work per row of a denoiser call the workspace can run itself ({@link
+   * DiffusionWorkspace.mixture}: components × dim × 4), where nothing else needs the whole state
+   * on the host between steps; absent or 0 where it cannot. The WASM backend on memory that is
+   * not shared then keeps each worker's rows in that worker's memory for the whole run, when
+   * the work is large enough to split.
+   */
+  residentRowWork?: number;
 }
 
 /** The slot argument that stands for "no buffer". */
@@ -153,13 +181,17 @@ export const NONE = -1;
  *  "score"     ∇ log p(x; σ) = Σ_k r_k(x) (μ_k − x) / (Σ_k + σ²)
  * ```
  */
-export interface MixtureArgs {
-  output: "denoised" | "score";
+export interface MixtureArgs extends MixtureTables {
   /** batch × dim results. */
   out: Float32Array;
   /** batch × dim rows. */
   x: Float32Array;
   batch: number;
+}
+
+/** A mixture and σ: what {@link MixtureArgs} says beyond the rows it is evaluated at. */
+export interface MixtureTables {
+  output: "denoised" | "score";
   dim: number;
   sigma: number;
   /** components × dim. */
@@ -177,7 +209,7 @@ export interface DiffusionKernels {
   readonly name: "js" | "wasm" | "webgpu";
 
   /** Opens a workspace of `batch × dim` buffers; the caller releases it in a `finally`. */
-  workspace(batch: number, dim: number): DiffusionWorkspace;
+  workspace(batch: number, dim: number, options?: WorkspaceOptions): DiffusionWorkspace;
 
   /**
    * Fills `out[0 .. batch*dim)` with standard normals: row r holds draw `draw` of sample

@@ -127,10 +127,11 @@ class HostReader {
   constructor(readonly ctx: SamplerContext) {}
 
   /** Buffer `slot` as a host array; `which` picks one of several copies alive at once. */
-  read(slot: number, which: number): Float32Array {
+  async read(slot: number, which: number): Promise<Float32Array> {
     const view = this.ctx.state.view(slot);
     if (view !== null) return view;
     const copy = this.#copies[which] ??= new Float32Array(this.ctx.size);
+    await this.ctx.state.gather(slot);
     this.ctx.state.read(slot, copy);
     return copy;
   }
@@ -196,7 +197,13 @@ export const probabilityFlow: Sampler = async (ctx, x, sigmas, options) => {
     for (let j = 1; j < 7; j++) {
       if (DP_E[j] !== 0) await state.axpby(err, stages[j], 1, h * DP_E[j]);
     }
-    const norm = errorNorm(host.read(err, 0), host.read(x, 1), host.read(xNew, 2), rtol, atol);
+    const norm = errorNorm(
+      await host.read(err, 0),
+      await host.read(x, 1),
+      await host.read(xNew, 2),
+      rtol,
+      atol,
+    );
     if (norm <= 1) {
       state.copy(x, xNew);
       t = tNew;

@@ -19,6 +19,35 @@ import { isLendable, isLent, liveView } from "../runtime/_lent.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
 import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts";
 
+/**
+ * A denoiser that can also run on a workspace's own buffers (`GaussianMixture.denoiser`, through
+ * DiffusionWorkspace.mixture): then no host array holds its input or output, and a workspace
+ * that keeps rows with the workers (the WASM backend's resident lanes) keeps them there.
+ */
+export interface SlotDenoiser {
+  /** Work per row of one call (see WorkspaceOptions.residentRowWork). */
+  rowWork: number;
+  /** Buffer `out ←` the denoiser at buffer `x`: what `state.mixture` said, null where it could not. */
+  run(state: DiffusionWorkspace, x: number, sigma: number, out: number): Promise<Finite | null>;
+}
+
+const slotForms = new WeakMap<object, SlotDenoiser>();
+
+/** Marks `fn` as a denoiser that `form` runs on a workspace's buffers. */
+export function markSlotDenoiser(fn: object, form: SlotDenoiser): void {
+  slotForms.set(fn, form);
+}
+
+/**
+ * The form on buffers a run may use for its denoiser: none where `onStep` is to see each call's
+ * input and output as host arrays.
+ */
+export function slotDenoiserOf(
+  settings: Pick<RunSettings, "denoiser" | "onStep">,
+): SlotDenoiser | undefined {
+  return settings.onStep === undefined ? slotForms.get(settings.denoiser) : undefined;
+}
+
 export type RunSettings = {
   denoiser: Denoiser;
   state: DiffusionWorkspace;
@@ -78,6 +107,23 @@ class CheckedState implements DiffusionWorkspace {
     );
   }
 
+  /**
+   * Evaluates `form` from buffer `x` into `out` on the workspace's own buffers where it can (see
+   * {@link SlotDenoiser}): a finite output needs no later scan, a non-finite one is fetched and
+   * blamed on the denoiser at once. False where the workspace cannot: call the denoiser.
+   */
+  async denoiseOn(form: SlotDenoiser, x: number, sigma: number, out: number): Promise<boolean> {
+    this.settle(x);
+    this.settle(out);
+    const finite = await form.run(this.#raw, x, sigma, out);
+    if (finite === null) return false;
+    if (await finite) return true;
+    await this.#raw.gather(out);
+    this.pend(out, sigma);
+    this.settle(out);
+    return true;
+  }
+
   /** Scans every pending buffer. */
   settleAll(): void {
     for (const slot of [...this.#pending.keys()]) this.settle(slot);
@@ -85,6 +131,10 @@ class CheckedState implements DiffusionWorkspace {
 
   buffer(): number {
     return this.#raw.buffer();
+  }
+
+  gather(slot: number): Promise<void> {
+    return this.#raw.gather(slot);
   }
 
   view(slot: number): Float32Array | null {
@@ -250,9 +300,12 @@ export class RunContext implements SamplerContext {
   #lastInput: Float32Array | null = null;
   #lastOutput: Float32Array | null = null;
   readonly #watch: AbortWatch;
+  /** The denoiser's form on buffers, where it has one the run may use. */
+  readonly #slots: SlotDenoiser | undefined;
 
   constructor(settings: RunSettings) {
     this.#settings = settings;
+    this.#slots = slotDenoiserOf(settings);
     this.#watch = new AbortWatch(settings.signal);
     this.state = new CheckedState(settings.state);
     this.batch = settings.state.batch;
@@ -266,6 +319,12 @@ export class RunContext implements SamplerContext {
 
   async denoise(x: number, sigma: number, out: number): Promise<void> {
     await this.#watch.check();
+    if (this.#slots !== undefined && await this.state.denoiseOn(this.#slots, x, sigma, out)) {
+      this.#nfe++;
+      throwIfAborted(this.#settings.signal); // an abort during the call discards its result
+      return;
+    }
+    await this.state.gather(x); // the workers may hold some of its rows
     // Where memory is not shared the workspace has no lasting views; Tessera's own denoisers
     // (marked lendable) still get views of its buffers, which they renew after each await.
     const lends = isLendable(this.#settings.denoiser);
@@ -358,7 +417,8 @@ export class RunContext implements SamplerContext {
   }
 
   /** Checks what is still pending and copies buffer `final` out: the run's result. */
-  result(final: number): Float32Array {
+  async result(final: number): Promise<Float32Array> {
+    await this.state.gather(final);
     this.state.settleAll();
     const out = new Float32Array(this.size);
     this.state.read(final, out);

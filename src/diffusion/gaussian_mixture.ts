@@ -5,7 +5,13 @@ import type { Backend, Matrix } from "../tensor.ts";
 import { diffusionKernels } from "./_kernels.ts";
 import { outputFor } from "./_network.ts";
 import { liveView, markLendable } from "../runtime/_lent.ts";
-import type { MixtureArgs } from "../backends/diffusion.ts";
+import type {
+  DiffusionWorkspace,
+  Finite,
+  MixtureArgs,
+  MixtureTables,
+} from "../backends/diffusion.ts";
+import { markSlotDenoiser } from "./_run_context.ts";
 import type { Denoiser, DenoiserInfo } from "./types.ts";
 
 /** Options of {@link GaussianMixture}. */
@@ -102,6 +108,10 @@ export class GaussianMixture {
     this.weights = weights.map((w) => w / total);
     this.#logWeights = Float32Array.from(this.weights, Math.log);
     markLendable(this.denoiser);
+    markSlotDenoiser(this.denoiser, {
+      rowWork: this.dim * this.components * 4,
+      run: (state, x, sigma, out) => this.#onSlots(state, x, sigma, out),
+    });
   }
 
   /**
@@ -138,6 +148,22 @@ export class GaussianMixture {
   }
 
   /**
+   * The denoiser on a sampler's own buffers x → out, where its workspace runs the mixture itself
+   * on the kernels this mixture selects (see SlotDenoiser); null where it does not.
+   */
+  async #onSlots(
+    state: DiffusionWorkspace,
+    x: number,
+    sigma: number,
+    out: number,
+  ): Promise<Finite | null> {
+    if (state.mixture === undefined || this.#backend === "js") return null;
+    const flops = state.size * this.components * 4;
+    const kernels = await diffusionKernels(this.#backend, { flops });
+    return state.mixture(kernels, out, x, this.#tables("denoised", sigma));
+  }
+
+  /**
    * The score ∇ₓ log p(x; σ) of the mixture noised by σ (σ = 0: the data's own score).
    * Synchronous, so it always runs on the reference kernels.
    *
@@ -161,19 +187,12 @@ export class GaussianMixture {
     batch: number,
     sigma: number,
   ): MixtureArgs {
+    return { ...this.#tables(output, sigma), out, x, batch };
+  }
+
+  #tables(output: MixtureTables["output"], sigma: number): MixtureTables {
     const { dim, means, variances, components } = this;
-    return {
-      output,
-      out,
-      x,
-      batch,
-      dim,
-      sigma,
-      means,
-      variances,
-      components,
-      logWeights: this.#logWeights,
-    };
+    return { output, dim, sigma, means, variances, components, logWeights: this.#logWeights };
   }
 
   /**

@@ -3,7 +3,7 @@ import type { Backend } from "../tensor.ts";
 import { checkSignal, throwIfAborted } from "../_abort.ts";
 import { NOT_STEPWISE, repaint } from "./_inpaint.ts";
 import { diffusionKernels } from "./_kernels.ts";
-import { RunContext } from "./_run_context.ts";
+import { RunContext, slotDenoiserOf } from "./_run_context.ts";
 import { type SamplerName, SAMPLERS } from "./samplers.ts";
 import type { ChurnOptions, Denoiser, NoiseFunction, StepInfo } from "./types.ts";
 
@@ -251,7 +251,9 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
   const bytes = { batch: (inpaint === undefined ? 2 : 4) * batch * dim * 4 };
   const kernels = await diffusionKernels(backend, { flops: batch * dim, bytes });
   throwIfAborted(signal);
-  const state = kernels.workspace(batch, dim);
+  // A denoiser the workspace can run on its own buffers lets it keep rows with the workers.
+  const slots = slotDenoiserOf({ denoiser, onStep });
+  const state = kernels.workspace(batch, dim, { residentRowWork: slots?.rowWork ?? 0 });
   try {
     const ctx = new RunContext({ denoiser, state, seed, firstSample, noise, onStep, signal });
     const x = ctx.buffer();
@@ -275,7 +277,7 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
       ctx.state.write(mask, inpaint.mask);
       run = repaint(run, { known, mask, resample: inpaint.resample, jump: inpaint.jump });
     }
-    return ctx.result(await run(ctx, x, sigmas, options));
+    return await ctx.result(await run(ctx, x, sigmas, options));
   } finally {
     state.release();
   }

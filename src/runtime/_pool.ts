@@ -285,6 +285,8 @@ export class Pool {
   /** Per worker on copied memory: its staging buffer while no share has it (see `#staged`). */
   readonly #staging = new WeakMap<PoolWorker, ArrayBuffer>();
   #terminated = false;
+  /** Workers that have stopped by themselves so far (see {@link losses}). */
+  #losses = 0;
 
   private constructor(workers: PoolWorker[], launch: Launch) {
     this.size = workers.length;
@@ -409,6 +411,15 @@ export class Pool {
   }
 
   /**
+   * How many workers have stopped by themselves since the pool started. On copied memory, data
+   * a caller left in a worker's private memory between calls (WasmWorkspace's resident lanes)
+   * is gone once this changes: the replacement starts empty.
+   */
+  get losses(): number {
+    return this.#losses;
+  }
+
+  /**
    * Polls the started workers' doorbells until each has finished the last list rung to it, or
    * for at most `ms` milliseconds (see Doorbell.pollDone); returns at once without doorbells.
    */
@@ -513,6 +524,7 @@ export class Pool {
     const slot = this.#slots[w];
     const current = slot.worker;
     const vacate = () => {
+      if (slot.ready === worker || slot.worker === current) this.#losses++;
       if (slot.worker === current && !this.#terminated) slot.worker = null;
       if (slot.ready === worker) slot.ready = null;
     };

@@ -193,6 +193,14 @@ export class WasmRuntime {
     await done;
   }
 
+  /**
+   * How many workers have stopped by themselves since the runtime started (Pool.losses): a
+   * caller that leaves data in the workers' private memories between calls checks it.
+   */
+  get workerLosses(): number {
+    return this.#pool?.losses ?? 0;
+  }
+
   /** Whether runSharing gives this thread a share (else it is {@link run}). */
   get sharing(): boolean {
     return this.sharingWith();

@@ -231,7 +231,6 @@ function mixture(args: MixtureArgs): void {
   }
 }
 
-/** A workspace of plain arrays; every buffer is its own view. */
 /**
  * Whether every value is finite: v·0 is 0 for finite v and NaN otherwise, so one branch-free
  * sum answers it.
@@ -242,6 +241,7 @@ function allFinite(values: Float32Array): boolean {
   return probe === 0;
 }
 
+/** A workspace of plain arrays; every buffer is its own view. */
 class JsWorkspace implements DiffusionWorkspace {
   readonly size: number;
   #buffers: Float32Array[] = [];
@@ -257,6 +257,11 @@ class JsWorkspace implements DiffusionWorkspace {
 
   view(slot: number): Float32Array {
     return this.#at(slot);
+  }
+
+  gather(slot: number): Promise<void> {
+    this.#at(slot);
+    return Promise.resolve();
   }
 
   read(slot: number, out: Float32Array): void {

@@ -7,14 +7,16 @@
  *
  * @module
  */
-import type { SharingOptions, Task, WasmRuntime } from "../../runtime/_wasm.ts";
+import type { Region, SharingOptions, Task, WasmRuntime } from "../../runtime/_wasm.ts";
 import { isLent, lendView } from "../../runtime/_lent.ts";
 import {
   type DiffusionKernels,
   type DiffusionWorkspace,
   type Finite,
   type MixtureArgs,
+  type MixtureTables,
   NONE,
+  type WorkspaceOptions,
 } from "../diffusion.ts";
 
 /**
@@ -112,7 +114,7 @@ interface MixtureLayout {
 const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
 function mixtureLayout(
-  args: MixtureArgs,
+  args: MixtureTables & { batch: number },
   tasks: number,
   copyX: boolean,
   copyOut: boolean,
@@ -149,7 +151,7 @@ function writeMixtureTables(
   f32: Float32Array,
   at: number,
   layout: MixtureLayout,
-  args: MixtureArgs,
+  args: MixtureTables,
 ) {
   const { sigma, means, variances, logWeights, dim, components } = args;
   const wantScore = args.output === "score", table = components * dim, s2 = sigma * sigma;
@@ -193,7 +195,7 @@ function mixtureKernelArgs(
   layout: MixtureLayout,
   x: number,
   out: number,
-  args: MixtureArgs,
+  args: MixtureTables,
   [r0, r1]: [number, number],
   t: number,
 ): number[] {
@@ -391,6 +393,16 @@ function fillRanges(
 }
 
 /**
+ * Work (rowRanges' units) of one denoiser call from which a run on memory that is not shared
+ * keeps each worker's rows in that worker's memory (see WasmWorkspace): 8,192 rows of 64 dims and
+ * 8 components. Chromium, a plain page, Heun, 20 steps, two threads against the rows copied each
+ * call: 8,192 rows 58–70 → 42–53 ms (one thread 57–70); 4,096 rows 29–33 → 30–48 (29–35).
+ */
+const MIN_RESIDENT_WORK = 1 << 24;
+/** How a resident workspace deals its lanes when this thread takes the first. */
+const RESIDENT: SharingOptions = { evenOnPage: true, copiedLane: true };
+
+/**
  * Sampler state in WASM linear memory: each buffer is one heap block for the whole run, so step
  * kernels run on it in place, with no copies. Host views are handed out only over shared memory,
  * whose buffers are never detached when the memory grows. Over shared memory a large step is
@@ -398,10 +410,30 @@ function fillRanges(
  * it settles, every other call throws rather than race the workers.
  *
  *   heap:  … [x: size f32][denoised: size f32][noise: size f32] …   one block per slot
+ *
+ * Resident lanes. Where memory is not shared (a page without cross-origin isolation) each worker
+ * has a private memory, and a call dealt to it carries copies of its rows there and back: for a
+ * sampling run, four copies of the state per denoiser call. A run whose denoiser the workspace
+ * can run itself (`options.residentRowWork`, {@link mixture}) and is large enough to split
+ * instead deals its rows once, for the whole run: lane 0 to this thread (unless a lane's share of
+ * a call is more than RUN_LANE_WORK: the workers then take every lane, and a page stays free),
+ * the others to the workers in order, and every step, fill, copy and mixture call runs each lane
+ * where its rows are. Each worker keeps its rows at the same offsets of its own memory as here;
+ * nothing else lists them, so no other call overwrites them. Per buffer, what is where:
+ *
+ *   pageValid      this memory holds every row (else the workers' rows are only theirs)
+ *   workersValid   each worker holds its rows (else they are only here, and go with the next
+ *                  task that reads them)
+ *
+ * A buffer written here (write) is pageValid only; one written on the lanes workersValid only
+ * (this thread's rows are always here). gather() fetches the workers' rows before read and
+ * firstNonFinite, which refuse a buffer that is not pageValid. A worker that stops loses its rows:
+ * the next call then throws.
  */
 class WasmWorkspace implements DiffusionWorkspace {
   readonly size: number;
   readonly #runtime: WasmRuntime;
+  readonly #family: DiffusionKernels;
   #blocks: number[] = [];
   #views: (Float32Array | null)[] = [];
   /** One i32 per task of a split step, where each reports whether its rows came out finite. */
@@ -410,16 +442,50 @@ class WasmWorkspace implements DiffusionWorkspace {
   #running: Promise<boolean> | null = null;
   /** Scratch of the Gaussian fill's tasks, allocated at the first draw. */
   #table: number | null = null;
+  /** Resident lanes' rows (see the class notes), the first this thread's where #pageLane. */
+  readonly #lanes: [number, number][] | null = null;
+  readonly #pageLane: boolean = false;
+  /** The pool's worker losses when the lanes were dealt. */
+  readonly #losses: number = 0;
+  readonly #pageValid: boolean[] = [];
+  readonly #workersValid: boolean[] = [];
+  /**
+   * The lanes' part of the last copy(), which returns before the workers are done: the next
+   * call on the lanes settles no earlier, and release() waits for it.
+   */
+  #tail: Promise<boolean> | null = null;
 
-  constructor(runtime: WasmRuntime, readonly batch: number, readonly dim: number) {
+  constructor(
+    runtime: WasmRuntime,
+    readonly batch: number,
+    readonly dim: number,
+    family: DiffusionKernels,
+    options?: WorkspaceOptions,
+  ) {
     this.#runtime = runtime;
+    this.#family = family;
     this.size = batch * dim;
+    const work = batch * (options?.residentRowWork ?? 0), threads = runtime.threads;
+    if (!runtime.shared && threads > 1 && batch >= threads && work >= MIN_RESIDENT_WORK) {
+      const step = Math.ceil(batch / threads);
+      this.#lanes = [];
+      for (let r0 = 0; r0 < batch; r0 += step) this.#lanes.push([r0, Math.min(batch, r0 + step)]);
+      this.#pageLane = work / threads <= RUN_LANE_WORK;
+      this.#losses = runtime.workerLosses;
+    }
+  }
+
+  /** Whether the run's rows stay with the workers (see the class notes). */
+  get resident(): boolean {
+    return this.#lanes !== null;
   }
 
   buffer(): number {
     this.#idle();
     this.#blocks.push(this.#runtime.heap.alloc(this.size * 4));
     this.#views.push(null);
+    this.#pageValid.push(true);
+    this.#workersValid.push(true);
     return this.#blocks.length - 1;
   }
 
@@ -435,6 +501,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     return view;
   }
 
+  /** On resident lanes the view shows the workers' rows as of the last gather(). */
   lend(slot: number): Float32Array {
     this.#idle();
     return this.#runtime.shared
@@ -442,8 +509,21 @@ class WasmWorkspace implements DiffusionWorkspace {
       : lendView(this.#runtime.memory, this.#at(slot), this.size);
   }
 
+  async gather(slot: number): Promise<void> {
+    this.#idle();
+    this.#at(slot);
+    if (this.#lanes === null || this.#pageValid[slot]) return;
+    const rowBytes = this.dim * 4, at = this.#at(slot);
+    await this.#onLanes("diffusion_copy_f32", () => [0, 0, 0], [], null, {
+      outputs: ([r0, r1]) => [[at + r0 * rowBytes, (r1 - r0) * rowBytes]],
+      unflagged: true,
+    });
+    this.#pageValid[slot] = true;
+  }
+
   read(slot: number, out: Float32Array): void {
     this.#idle();
+    this.#here(slot);
     out.set(this.#f32(slot));
   }
 
@@ -453,30 +533,51 @@ class WasmWorkspace implements DiffusionWorkspace {
     if (data.buffer !== target.buffer || data.byteOffset !== target.byteOffset) {
       target.set(data.subarray(0, this.size));
     }
+    this.#pageValid[slot] = true;
+    this.#workersValid[slot] = this.#lanes === null;
   }
 
   firstNonFinite(slot: number): number {
     this.#idle();
+    this.#here(slot);
     return this.#runtime.call("diffusion_first_nonfinite_f32", this.#at(slot), this.size);
   }
 
   copy(dst: number, src: number): void {
     this.#idle();
-    const from = this.#at(src);
-    new Uint8Array(this.#runtime.memory.buffer).copyWithin(
-      this.#at(dst),
-      from,
-      from + this.size * 4,
-    );
+    const from = this.#at(src), to = this.#at(dst);
+    if (this.#lanes !== null) {
+      const rowBytes = this.dim * 4;
+      const done = this.#onLanes(
+        "diffusion_copy_f32",
+        ([r0, r1]) => [
+          to + r0 * rowBytes,
+          from + r0 * rowBytes,
+          (r1 - r0) * this.dim,
+        ],
+        [src],
+        dst,
+        { unflagged: true },
+      );
+      done.catch(() => {}); // the next call on the lanes, or release(), takes it up
+      this.#tail = done;
+      return;
+    }
+    new Uint8Array(this.#runtime.memory.buffer).copyWithin(to, from, from + this.size * 4);
   }
 
   eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): Finite {
     const at = this.#pointers(into, x, denoised), ratio = sigmaNext / sigma;
-    return this.#update("diffusion_euler_step_f32", (shift, n) => [
-      ...at(shift),
-      n,
-      ratio,
-    ]);
+    return this.#update(
+      "diffusion_euler_step_f32",
+      (shift, n) => [
+        ...at(shift),
+        n,
+        ratio,
+      ],
+      into,
+      [x, denoised],
+    );
   }
 
   heunStep(
@@ -488,12 +589,17 @@ class WasmWorkspace implements DiffusionWorkspace {
     sigmaNext: number,
   ): Finite {
     const half = 0.5 * (sigmaNext - sigma), at = this.#pointers(x, denoised, xNext, denoisedNext);
-    return this.#update("diffusion_heun_step_f32", (shift, n) => [
-      ...at(shift),
-      n,
-      half / sigma,
-      half / sigmaNext,
-    ]);
+    return this.#update(
+      "diffusion_heun_step_f32",
+      (shift, n) => [
+        ...at(shift),
+        n,
+        half / sigma,
+        half / sigmaNext,
+      ],
+      x,
+      [x, denoised, xNext, denoisedNext],
+    );
   }
 
   derivativeStep(
@@ -504,11 +610,16 @@ class WasmWorkspace implements DiffusionWorkspace {
     h: number,
   ): Finite {
     const at = this.#pointers(x, xEval, denoisedEval);
-    return this.#update("diffusion_derivative_step_f32", (shift, n) => [
-      ...at(shift),
-      n,
-      h / sigmaEval,
-    ]);
+    return this.#update(
+      "diffusion_derivative_step_f32",
+      (shift, n) => [
+        ...at(shift),
+        n,
+        h / sigmaEval,
+      ],
+      x,
+      [x, xEval, denoisedEval],
+    );
   }
 
   ancestralStep(
@@ -520,12 +631,17 @@ class WasmWorkspace implements DiffusionWorkspace {
     sigmaUp: number,
   ): Finite {
     const at = this.#pointers(x, denoised, noise);
-    return this.#update("diffusion_ancestral_step_f32", (shift, n) => [
-      ...at(shift),
-      n,
-      sigmaDown / sigma,
-      sigmaUp,
-    ]);
+    return this.#update(
+      "diffusion_ancestral_step_f32",
+      (shift, n) => [
+        ...at(shift),
+        n,
+        sigmaDown / sigma,
+        sigmaUp,
+      ],
+      x,
+      [x, denoised, noise],
+    );
   }
 
   dpmppStep(
@@ -550,7 +666,7 @@ class WasmWorkspace implements DiffusionWorkspace {
 
   blend(x: number, y: number, mask: number): Finite {
     const at = this.#pointers(x, y, mask);
-    return this.#update("diffusion_blend_f32", (shift, n) => [...at(shift), n]);
+    return this.#update("diffusion_blend_f32", (shift, n) => [...at(shift), n], x, [x, y, mask]);
   }
 
   fillGaussian(
@@ -562,11 +678,64 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.#idle();
     const runtime = this.#runtime, noise = { seed, firstSample, draw };
     // A table block for each task a call may have (see rowRanges): the count changes.
-    this.#table ??= runtime.heap.alloc(2 * runtime.threads * fillTableBytes(this.dim));
+    const table = this.#table ??= runtime.heap.alloc(
+      2 * runtime.threads * fillTableBytes(this.dim),
+    );
+    if (this.#lanes !== null) {
+      const [task] = fillTasks([[0, 0]], this.#at(slot), this.dim, noise, table);
+      const bytes = fillTableBytes(this.dim);
+      return this.#onLanes(
+        task.kernel,
+        ([r0, r1], lane) => {
+          const args = [...task.args];
+          [args[1], args[2], args[7]] = [r0, r1, table + lane * bytes];
+          return args;
+        },
+        [],
+        slot,
+        {
+          scratch: (lane) => [[table + lane * bytes, bytes]],
+          unflagged: true,
+        },
+      ).then(() => {});
+    }
     const ranges = fillRanges(runtime, this.batch, this.dim, RUN_STEP);
-    const tasks = fillTasks(ranges, this.#at(slot), this.dim, noise, this.#table);
+    const tasks = fillTasks(ranges, this.#at(slot), this.dim, noise, table);
     if (tasks.length === 1) runtime.call(tasks[0].kernel, ...tasks[0].args);
     else return runtime.runSharing(tasks, undefined, RUN_STEP).then(() => {});
+  }
+
+  mixture(family: DiffusionKernels, out: number, x: number, tables: MixtureTables): Finite | null {
+    if (this.#lanes === null || family !== this.#family) return null;
+    this.#idle();
+    const runtime = this.#runtime, lanes = this.#lanes;
+    const layout = mixtureLayout({ ...tables, batch: this.batch }, lanes.length, false, false);
+    const at = runtime.heap.alloc(layout.bytes);
+    let running: Promise<boolean>;
+    try {
+      writeMixtureTables(new Float32Array(runtime.memory.buffer), at, layout, tables);
+      const xAt = this.#at(x), outAt = this.#at(out), scratch = at + layout.scratch;
+      running = this.#onLanes(
+        "diffusion_gmm_checked_f32",
+        (rows, lane, flag) => [
+          ...mixtureKernelArgs(at, layout, xAt, outAt, tables, rows, lane),
+          flag,
+        ],
+        [x],
+        out,
+        {
+          inputs: [[at, layout.scratch]],
+          scratch: (lane) => [[scratch + lane * layout.scratchBytes, layout.scratchBytes]],
+        },
+      );
+    } catch (error) {
+      runtime.heap.free(at);
+      throw error;
+    }
+    return this.#running = running.finally(() => {
+      runtime.heap.free(at);
+      this.#running = null;
+    });
   }
 
   release(): void {
@@ -575,18 +744,25 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.#table = this.#flags = null;
     this.#views = [];
     const free = () => blocks.forEach((block) => this.#runtime.heap.free(block));
-    // A run that failed while a step ran (its caller never awaited it): free once it is done.
-    if (this.#running === null) free();
-    else this.#running.then(free, free);
+    // A run that failed while a step ran (its caller never awaited it), or whose last copy is
+    // still with the workers: free once they are done.
+    const running = [this.#running, this.#tail].filter((p) => p !== null);
+    if (running.length === 0) free();
+    else void Promise.allSettled(running).then(free);
   }
 
   /** out ← Σ coefficient·buffer over 2–4 (slot, coefficient) terms, summed in order. */
   #combine(out: number, terms: [number, number][]): Finite {
     const at = this.#pointers(out, ...terms.map(([slot]) => slot));
-    return this.#update(`diffusion_combine${terms.length}_f32`, (shift, n) => {
-      const [o, ...p] = at(shift);
-      return [o, n, ...p.flatMap((ptr, i) => [ptr, terms[i][1]])];
-    });
+    return this.#update(
+      `diffusion_combine${terms.length}_f32`,
+      (shift, n) => {
+        const [o, ...p] = at(shift);
+        return [o, n, ...p.flatMap((ptr, i) => [ptr, terms[i][1]])];
+      },
+      out,
+      terms.map(([slot]) => slot),
+    );
   }
 
   /** The byte offsets of `slots`' buffers, each shifted by a row range's first byte. */
@@ -598,16 +774,32 @@ class WasmWorkspace implements DiffusionWorkspace {
 
   /**
    * Runs a step kernel, given its arguments for `n` values from byte `shift` of every buffer:
-   * here over all rows, synchronously, or where the workers poll (rowRanges) dealt by the
-   * mixture's rows, each task reporting at its own flag. True when every value written is finite.
+   * on resident lanes; here over all rows, synchronously; or where the workers poll (rowRanges)
+   * dealt by the mixture's rows, each task reporting at its own flag. It writes buffer
+   * `written` and reads `reads`. True when every value written is finite.
    */
-  #update(kernel: string, args: (shift: number, n: number) => number[]): Finite {
-    const runtime = this.#runtime;
+  #update(
+    kernel: string,
+    args: (shift: number, n: number) => number[],
+    written: number,
+    reads: number[],
+  ): Finite {
+    const runtime = this.#runtime, rowBytes = this.dim * 4;
+    if (this.#lanes !== null) {
+      const running = this.#onLanes(
+        kernel,
+        ([r0, r1], _, flag) => [...args(r0 * rowBytes, (r1 - r0) * this.dim), flag],
+        reads,
+        written,
+      );
+      return this.#running = running.finally(() => {
+        this.#running = null;
+      });
+    }
     const ranges = runtime.sharingWith(RUN_STEP)
       ? rowRanges(runtime, this.batch, this.size * STEP_WORK_PER_VALUE, RUN_STEP)
       : [[0, this.batch] as [number, number]];
     if (ranges.length === 1) return runtime.call(kernel, ...args(0, this.size), 0) === 1;
-    const rowBytes = this.dim * 4;
     // rowRanges gives one range per thread over shared memory.
     const flags = this.#flags ??= runtime.heap.alloc(4 * runtime.threads);
     const tasks: Task[] = ranges.map(([r0, r1], t) => ({
@@ -621,6 +813,79 @@ class WasmWorkspace implements DiffusionWorkspace {
     });
     this.#running = running;
     return running;
+  }
+
+  /**
+   * Runs `kernel` on each resident lane's rows where they are: this thread's here, in place, and
+   * each worker's in its own memory. `args(rows, lane, flag)` gives a lane's arguments; `flag`
+   * is where it may report whether its rows came out finite (an i32 that comes back from the
+   * worker) unless `extra.unflagged`. Rows of `reads` that are only here go with the tasks
+   * first; afterwards `written` is the lanes' (workersValid only). `extra` adds regions per
+   * task: `inputs` to copy to the workers, `outputs` (by lane) to bring back, `scratch` (by
+   * lane) for the workers' memory to cover. Resolves to whether every flag says finite, once the
+   * last copy() is done too.
+   *
+   * @throws {Error} When a worker has stopped since the lanes were dealt: its rows are lost.
+   */
+  #onLanes(
+    kernel: string,
+    args: (rows: [number, number], lane: number, flag: number) => number[],
+    reads: number[],
+    written: number | null,
+    extra: {
+      inputs?: Region[];
+      outputs?: (rows: [number, number]) => Region[];
+      scratch?: (lane: number) => Region[];
+      unflagged?: boolean;
+    } = {},
+  ): Promise<boolean> {
+    const runtime = this.#runtime, lanes = this.#lanes!, rowBytes = this.dim * 4;
+    if (runtime.workerLosses !== this.#losses) {
+      throw new Error(
+        "A worker of the pool stopped during this sampling run, and its rows of the run's state with it",
+      );
+    }
+    const flags = this.#flags ??= runtime.heap.alloc(4 * runtime.threads);
+    const present = reads.filter((slot) => slot !== NONE);
+    const push = [...new Set(present.filter((slot) => !this.#workersValid[slot]))];
+    const touched = [...new Set(written === null ? present : [...present, written])];
+    const tasks: Task[] = lanes.map((rows, lane) => {
+      const [r0, r1] = rows;
+      const part = (slot: number): Region => [this.#at(slot) + r0 * rowBytes, (r1 - r0) * rowBytes];
+      return {
+        kernel,
+        args: args(rows, lane, flags + 4 * lane),
+        inputs: [...(extra.inputs ?? []), ...push.map(part)],
+        outputs: [
+          ...(extra.unflagged ? [] : [[flags + 4 * lane, 4] as const]),
+          ...(extra.outputs?.(rows) ?? []),
+        ],
+        scratch: [...touched.map(part), ...(extra.scratch?.(lane) ?? [])],
+      };
+    });
+    new Int32Array(runtime.memory.buffer, flags, lanes.length).fill(1);
+    for (const slot of push) this.#workersValid[slot] = true;
+    if (written !== null) {
+      this.#pageValid[written] = false;
+      this.#workersValid[written] = true;
+    }
+    const prior = this.#tail;
+    this.#tail = null;
+    const run = this.#pageLane
+      ? runtime.runSharing(tasks, undefined, RESIDENT)
+      : runtime.run(tasks);
+    return Promise.all([prior, run]).then(() =>
+      new Int32Array(runtime.memory.buffer, flags, lanes.length).every((finite) => finite === 1)
+    );
+  }
+
+  /** Throws where buffer `slot` is not all here: its rows with the workers need gather() first. */
+  #here(slot: number): void {
+    this.#at(slot);
+    if (this.#pageValid[slot]) return;
+    throw new Error(
+      `Buffer ${slot} of this workspace has rows with the workers: gather() it first`,
+    );
   }
 
   /** Throws while a split step runs: its caller must await it before anything else. */
@@ -644,10 +909,10 @@ class WasmWorkspace implements DiffusionWorkspace {
 /** The diffusion kernels on `runtime`. */
 export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
   const mixture = new WasmMixture(runtime);
-  return {
+  const kernels: DiffusionKernels = {
     name: "wasm",
 
-    workspace: (batch, dim) => new WasmWorkspace(runtime, batch, dim),
+    workspace: (batch, dim, options) => new WasmWorkspace(runtime, batch, dim, kernels, options),
 
     async fillGaussian(out, batch, dim, seed, firstSample, draw) {
       const n = batch * dim;
@@ -663,4 +928,5 @@ export function wasmDiffusion(runtime: WasmRuntime): DiffusionKernels {
 
     mixture: (args) => mixture.run(args),
   };
+  return kernels;
 }
