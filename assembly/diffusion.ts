@@ -777,18 +777,30 @@ export function diffusion_gmm_f32(
 
 /**
  * diffusion_gmm_f32 that also reports, as the step updates do, whether every value it wrote is
- * finite: 1 or 0, returned and stored as an i32 at `flag` unless it is 0. For a sampling run
- * whose rows stay with the workers (WasmWorkspace's resident lanes), where nothing could scan
- * the output later without fetching it. Each row is checked as it is written, while in L1.
+ * finite: 1 or 0, returned and stored as an i32 at `flag` unless it is 0; where 0, the index
+ * (into `out`, an i32) and the value (f32) of the first one that is not follow it:
+ *
+ *   flag: [finite i32][index i32][value f32]
+ *
+ * For a sampling run whose rows stay with the workers (WasmWorkspace's resident lanes), where
+ * nothing could scan the output later without fetching it. Each row is checked as it is
+ * written, while in L1.
  */
 export function diffusion_gmm_checked_f32(
   out: usize, x: usize, means: usize, precision: usize, offset: usize, slope: usize,
   logNorm: usize, scratch: usize, dim: i32, components: i32, rowStart: i32, rowEnd: i32,
   flag: usize,
 ): i32 {
-  const finite = gmmRows(out, x, means, precision, offset, slope, logNorm, scratch, dim,
+  const bad = gmmRows(out, x, means, precision, offset, slope, logNorm, scratch, dim,
     components, rowStart, rowEnd, true);
-  return report(finite, flag);
+  if (bad < 0) return report(1, flag);
+  const row = out + (<usize>bad * <usize>dim << 2);
+  const j = diffusion_first_nonfinite_f32(row, dim);
+  if (flag != 0) {
+    store<i32>(flag, bad * dim + j, 4);
+    store<f32>(flag, load<f32>(row + (<usize>j << 2)), 8);
+  }
+  return report(0, flag);
 }
 
 /** Bits set where some value of the row of `dim` values at `row` is not finite (see above). */
@@ -807,7 +819,10 @@ export function diffusion_gmm_checked_f32(
   return bits;
 }
 
-/** The rows of both mixture kernels; `check` (a constant) adds the finiteness report. */
+/**
+ * The rows of both mixture kernels; `check` (a constant) adds the finiteness report: the first
+ * row holding a value that is not finite, or −1 (always −1 unchecked).
+ */
 // @ts-ignore: decorator
 @inline function gmmRows(
   out: usize, x: usize, means: usize, precision: usize, offset: usize, slope: usize,
@@ -818,7 +833,7 @@ export function diffusion_gmm_checked_f32(
   const weights = scratch + ((<usize>components * 4 + 15) & ~15);
   const listed = weights + (<usize>components << 4);
   const groups = components & ~3;
-  let bits = v128.splat<i32>(0);
+  let bad = -1;
   for (let row = rowStart; row < rowEnd; row++) {
     const xr = x + (<usize>row * <usize>dim << 2);
     const outRow = out + (<usize>row * <usize>dim << 2);
@@ -827,9 +842,9 @@ export function diffusion_gmm_checked_f32(
     const count = responsibilities(logp, weights, listed, components, dim << 2);
     if (count == components) denseSums(outRow, xr, offset, slope, weights, components, dim);
     else listedSums(outRow, xr, offset, slope, weights, listed, count, dim);
-    if (check) bits = v128.or(bits, rowNonFinite(outRow, dim));
+    if (check && bad < 0 && v128.any_true(rowNonFinite(outRow, dim))) bad = row;
   }
-  return v128.any_true(bits) ? 0 : 1;
+  return bad;
 }
 
 /** dst[0 .. n) ← src[0 .. n) (a sampler's buffer copy, on the rows a worker holds). */

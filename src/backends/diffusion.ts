@@ -57,10 +57,19 @@ export interface DiffusionWorkspace {
   lend?(slot: number): Float32Array | null;
 
   /**
+   * Whether workers hold rows of this workspace in their own memory between calls (the WASM
+   * backend's resident lanes). A call on the buffers may then resolve before the workers' rows
+   * are checked: a value there that is not finite fails the next call, or {@link gather}, with
+   * the error it would have had. Absent: false.
+   */
+  readonly resident?: boolean;
+
+  /**
    * Brings back the rows of buffer `slot` that workers hold in their own memory (the WASM
    * backend's resident lanes, on memory that is not shared), so that {@link read},
-   * {@link firstNonFinite} and {@link lend} see every row; resolves at once where nothing is
-   * held elsewhere. Await it before any of those on a buffer a step or the denoiser wrote.
+   * {@link firstNonFinite} and {@link lend} see every row, and throws what a call's late check
+   * found (see {@link resident}); resolves at once where nothing is held elsewhere. Await it
+   * before any of those on a buffer a step or the denoiser wrote.
    */
   gather(slot: number): Promise<void>;
 
@@ -153,8 +162,12 @@ export interface DiffusionWorkspace {
    */
   mixture?(family: DiffusionKernels, out: number, x: number, tables: MixtureTables): Finite | null;
 
-  /** Frees every buffer. Idempotent. */
-  release(): void;
+  /**
+   * Frees every buffer. Idempotent. Where workers still run calls on them (a run that failed
+   * before its last calls were awaited), frees them once they are done, and returns a promise
+   * of that.
+   */
+  release(): void | Promise<void>;
 }
 
 /** What a run may tell {@link DiffusionKernels.workspace} about the calls it will make. */
@@ -167,6 +180,23 @@ export interface WorkspaceOptions {
    * the work is large enough to split.
    */
   residentRowWork?: number;
+}
+
+/**
+ * The error of a denoiser output holding `value`, not finite, at `index` (its first such), at
+ * noise level `sigma`: the same words wherever the output is checked.
+ */
+export function nonFiniteOutput(value: number, index: number, sigma: number): RangeError {
+  return new RangeError(
+    `Expected "denoiser" to return finite values but found ${value} at index ${index} (sigma ${sigma})`,
+  );
+}
+
+/** The error of a step that overflowed float32 from finite inputs. */
+export function stateOverflow(): RangeError {
+  return new RangeError(
+    `Expected the sampler's state to stay finite but a step on finite denoiser outputs overflowed float32; check the scale of "denoiser" and of "sigmas"`,
+  );
 }
 
 /** The slot argument that stands for "no buffer". */

@@ -13,7 +13,13 @@
  * @module
  */
 import { show } from "../_validate.ts";
-import { type DiffusionWorkspace, type Finite, NONE } from "../backends/diffusion.ts";
+import {
+  type DiffusionWorkspace,
+  type Finite,
+  NONE,
+  nonFiniteOutput,
+  stateOverflow,
+} from "../backends/diffusion.ts";
 import { AbortWatch, throwIfAborted } from "../_abort.ts";
 import { isLendable, isLent, liveView } from "../runtime/_lent.ts";
 import type { SamplerContext } from "./_sampler_kit.ts";
@@ -82,9 +88,14 @@ class CheckedState implements DiffusionWorkspace {
     this.size = raw.size;
   }
 
-  /** Marks buffer `slot` as holding the denoiser's output at `sigma`, not yet checked. */
+  /**
+   * Marks buffer `slot` as holding the denoiser's output at `sigma`, not yet checked. Where the
+   * workspace checks its workers' rows one call late (resident), it is checked at once: a
+   * failure found late is then always a step's.
+   */
   pend(slot: number, sigma: number): void {
     this.#pending.set(slot, sigma);
+    if (this.#raw.resident) this.settle(slot);
   }
 
   /**
@@ -100,17 +111,15 @@ class CheckedState implements DiffusionWorkspace {
     if (bad < 0) return;
     const values = new Float32Array(this.size);
     this.#raw.read(slot, values);
-    throw new RangeError(
-      `Expected "denoiser" to return finite values but found ${
-        values[bad]
-      } at index ${bad} (sigma ${sigma})`,
-    );
+    throw nonFiniteOutput(values[bad], bad, sigma);
   }
 
   /**
    * Evaluates `form` from buffer `x` into `out` on the workspace's own buffers where it can (see
-   * {@link SlotDenoiser}): a finite output needs no later scan, a non-finite one is fetched and
-   * blamed on the denoiser at once. False where the workspace cannot: call the denoiser.
+   * {@link SlotDenoiser}): the workspace checks the output itself, and throws the denoiser's
+   * error for it (now or at its next call, see DiffusionWorkspace.resident); one that only
+   * says "not finite" has it fetched and blamed here. False where the workspace cannot: call
+   * the denoiser.
    */
   async denoiseOn(form: SlotDenoiser, x: number, sigma: number, out: number): Promise<boolean> {
     this.settle(x);
@@ -259,9 +268,9 @@ class CheckedState implements DiffusionWorkspace {
     return this.#raw.fillGaussian(slot, seed, firstSample, draw);
   }
 
-  release(): void {
+  release(): void | Promise<void> {
     this.#pending.clear();
-    this.#raw.release();
+    return this.#raw.release();
   }
 
   /**
@@ -276,9 +285,7 @@ class CheckedState implements DiffusionWorkspace {
       return true;
     }
     for (const slot of reads) if (slot !== NONE) this.settle(slot);
-    throw new RangeError(
-      `Expected the sampler's state to stay finite but a step on finite denoiser outputs overflowed float32; check the scale of "denoiser" and of "sigmas"`,
-    );
+    throw stateOverflow();
   }
 }
 

@@ -279,6 +279,6 @@ export async function sample(opts: SampleOptions): Promise<Float32Array> {
     }
     return await ctx.result(await run(ctx, x, sigmas, options));
   } finally {
-    state.release();
+    await state.release(); // a failed run's workers may still hold its buffers
   }
 }

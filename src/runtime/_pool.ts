@@ -267,6 +267,8 @@ class Tripwire {
 const STAGING_GRAIN = 1 << 16;
 /** A staging buffer above this size is dropped after its task rather than kept for the next. */
 const MAX_KEPT_STAGING_BYTES = 1 << 25;
+/** Staging buffers kept per worker (see `#staging`). */
+const KEPT_STAGING_BUFFERS = 2;
 
 export class Pool {
   readonly size: number;
@@ -282,8 +284,12 @@ export class Pool {
   readonly #gone = new WeakMap<PoolWorker, Tripwire>();
   /** Shares running now, which terminate() lets finish. */
   readonly #running = new Set<Promise<void>>();
-  /** Per worker on copied memory: its staging buffer while no share has it (see `#staged`). */
-  readonly #staging = new WeakMap<PoolWorker, ArrayBuffer>();
+  /**
+   * Per worker on copied memory: its staging buffers while no share has them (see `#staged`),
+   * at most KEPT_STAGING_BUFFERS: a caller may have a second task on the way before the first
+   * comes back (WasmWorkspace's resident lanes).
+   */
+  readonly #staging = new WeakMap<PoolWorker, ArrayBuffer[]>();
   #terminated = false;
   /** Workers that have stopped by themselves so far (see {@link losses}). */
   #losses = 0;
@@ -366,7 +372,10 @@ export class Pool {
                   at += bytes;
                 }
               }
-              if (back.byteLength <= MAX_KEPT_STAGING_BYTES) this.#staging.set(worker, back);
+              const kept = this.#kept(worker);
+              if (back.byteLength <= MAX_KEPT_STAGING_BYTES && kept.length < KEPT_STAGING_BUFFERS) {
+                kept.push(back);
+              }
             }
           }).catch((error) => {
             call.over = true;
@@ -379,6 +388,13 @@ export class Pool {
     call.over = true;
     const failed = settled.find((s) => s.status === "rejected");
     if (failed) throw failed.reason;
+  }
+
+  /** `worker`'s kept staging buffers (see `#staging`). */
+  #kept(worker: PoolWorker): ArrayBuffer[] {
+    let kept = this.#staging.get(worker);
+    if (kept === undefined) this.#staging.set(worker, kept = []);
+    return kept;
   }
 
   /**
@@ -397,8 +413,7 @@ export class Pool {
     const sum = (regions?: readonly (readonly [number, number])[]) =>
       (regions ?? []).reduce((total, [, bytes]) => total + bytes, 0);
     const need = Math.max(sum(task.inputs), sum(task.outputs));
-    let staging = this.#staging.get(worker);
-    this.#staging.delete(worker);
+    let staging = this.#kept(worker).pop();
     if (staging === undefined || staging.byteLength < need) {
       staging = new ArrayBuffer(Math.ceil(Math.max(need, 1) / STAGING_GRAIN) * STAGING_GRAIN);
     }

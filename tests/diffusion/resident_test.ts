@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { initUnshared } from "../_wasm_runtime.ts";
 import { shortRun } from "./_nonfinite_runs.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
+import { DIFFUSION } from "../../src/backends/_families.ts";
+import { selectKernels } from "../../src/backends/_select.ts";
 import type { Task, WasmRuntime } from "../../src/runtime/_wasm.ts";
 import {
   dispose,
@@ -233,7 +235,6 @@ Deno.test("sample() on unshared memory: a worker lost between calls fails the ru
     await assert.rejects(sample(base), /A worker of the pool stopped during this sampling run/);
     assert.equal(lanes.length, 3);
     delete (runtime as { workerLosses?: number }).workerLosses;
-    await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(runtime.heap.stats.inUse, before, "the failed run freed its memory");
 
     const controller = new AbortController();
@@ -247,8 +248,49 @@ Deno.test("sample() on unshared memory: a worker lost between calls fails the ru
     const watch = setInterval(() => calls >= 2 && controller.abort(), 0);
     await assert.rejects(aborted, { name: "AbortError" });
     clearInterval(watch);
-    await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(runtime.heap.stats.inUse, before, "the aborted run freed its memory");
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("a resident workspace checks its workers' rows one call late: the next call, or gather(), throws what they found, and release() waits for them", async () => {
+  await initUnshared(2);
+  try {
+    const kernels = await selectKernels(DIFFUSION, "wasm");
+    const runtime = (await wasmRuntime())!, before = runtime.heap.stats.inUse;
+    const open = () => kernels.workspace(BATCH, DIM, { residentRowWork: DIM * COMPONENTS * 4 });
+    // Values that overflow float32 when doubled, in the last row only: a worker's.
+    const data = new Float32Array(BATCH * DIM).fill(1);
+    data.fill(3e38, (BATCH - 1) * DIM);
+    const overflow = /a step on finite denoiser outputs overflowed float32/;
+
+    const state = open();
+    assert.equal(state.resident, true);
+    const y = state.buffer(), z = state.buffer();
+    state.write(y, data);
+    assert.equal(await state.axpby(y, y, 2, 0), true, "this thread's rows are finite");
+    await assert.rejects(Promise.resolve(state.axpby(z, y, 1, 0)), overflow);
+    await state.release();
+    assert.equal(runtime.heap.stats.inUse, before);
+
+    for (const which of ["written", "all here"]) {
+      const last = open();
+      const w = last.buffer(), here = last.buffer();
+      last.write(w, data);
+      last.write(here, data);
+      assert.equal(await last.axpby(w, w, 2, 0), true);
+      // The run's last call is checked by gather(), of any buffer.
+      await assert.rejects(last.gather(which === "written" ? w : here), overflow, which);
+      await last.release();
+    }
+
+    const quiet = open();
+    const v = quiet.buffer(), u = quiet.buffer();
+    quiet.write(v, data);
+    quiet.copy(u, v); // returns before the workers are done; release() waits for them
+    await quiet.release();
+    assert.equal(runtime.heap.stats.inUse, before);
   } finally {
     await dispose();
   }

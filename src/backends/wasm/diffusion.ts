@@ -16,6 +16,8 @@ import {
   type MixtureArgs,
   type MixtureTables,
   NONE,
+  nonFiniteOutput,
+  stateOverflow,
   type WorkspaceOptions,
 } from "../diffusion.ts";
 
@@ -401,6 +403,8 @@ function fillRanges(
 const MIN_RESIDENT_WORK = 1 << 24;
 /** How a resident workspace deals its lanes when this thread takes the first. */
 const RESIDENT: SharingOptions = { evenOnPage: true, copiedLane: true };
+/** i32 words of a lane's flag: diffusion_gmm_checked_f32's [finite][index][value], and a pad. */
+const LANE_FLAG_WORDS = 4;
 
 /**
  * Sampler state in WASM linear memory: each buffer is one heap block for the whole run, so step
@@ -450,10 +454,13 @@ class WasmWorkspace implements DiffusionWorkspace {
   readonly #pageValid: boolean[] = [];
   readonly #workersValid: boolean[] = [];
   /**
-   * The lanes' part of the last copy(), which returns before the workers are done: the next
-   * call on the lanes settles no earlier, and release() waits for it.
+   * The workers' part of the calls on the lanes whose rows are not checked yet: resolves to the
+   * first of their failures, or null (see #onLanes). release() waits for it.
    */
-  #tail: Promise<boolean> | null = null;
+  #behind: Promise<Error | null> | null = null;
+  /** Two blocks of flags for lane calls, one per call on the way (see #onLanes). */
+  #laneFlags: number | null = null;
+  #laneTurn = 0;
 
   constructor(
     runtime: WasmRuntime,
@@ -475,7 +482,10 @@ class WasmWorkspace implements DiffusionWorkspace {
     }
   }
 
-  /** Whether the run's rows stay with the workers (see the class notes). */
+  /**
+   * Whether the run's rows stay with the workers (see the class notes): a call on them then
+   * resolves before the workers' rows are checked, which the next call does.
+   */
   get resident(): boolean {
     return this.#lanes !== null;
   }
@@ -512,11 +522,18 @@ class WasmWorkspace implements DiffusionWorkspace {
   async gather(slot: number): Promise<void> {
     this.#idle();
     this.#at(slot);
-    if (this.#lanes === null || this.#pageValid[slot]) return;
+    if (this.#lanes === null) return;
+    if (this.#pageValid[slot]) {
+      // Nothing to fetch, but what is here came from calls that may not be checked yet.
+      const first = await this.#behind;
+      if (first) throw first;
+      return;
+    }
     const rowBytes = this.dim * 4, at = this.#at(slot);
     await this.#onLanes("diffusion_copy_f32", () => [0, 0, 0], [], null, {
       outputs: ([r0, r1]) => [[at + r0 * rowBytes, (r1 - r0) * rowBytes]],
       unflagged: true,
+      wait: true,
     });
     this.#pageValid[slot] = true;
   }
@@ -559,24 +576,18 @@ class WasmWorkspace implements DiffusionWorkspace {
         dst,
         { unflagged: true },
       );
-      done.catch(() => {}); // the next call on the lanes, or release(), takes it up
-      this.#tail = done;
+      done.catch(() => {}); // #behind holds its failures: the next call on the lanes throws them
       return;
     }
     new Uint8Array(this.#runtime.memory.buffer).copyWithin(to, from, from + this.size * 4);
   }
 
   eulerStep(x: number, denoised: number, sigma: number, sigmaNext: number, into = x): Finite {
-    const at = this.#pointers(into, x, denoised), ratio = sigmaNext / sigma;
+    const ratio = sigmaNext / sigma;
     return this.#update(
       "diffusion_euler_step_f32",
-      (shift, n) => [
-        ...at(shift),
-        n,
-        ratio,
-      ],
-      into,
-      [x, denoised],
+      [into, x, denoised],
+      (p, n) => [...p, n, ratio],
     );
   }
 
@@ -588,18 +599,13 @@ class WasmWorkspace implements DiffusionWorkspace {
     sigma: number,
     sigmaNext: number,
   ): Finite {
-    const half = 0.5 * (sigmaNext - sigma), at = this.#pointers(x, denoised, xNext, denoisedNext);
-    return this.#update(
-      "diffusion_heun_step_f32",
-      (shift, n) => [
-        ...at(shift),
-        n,
-        half / sigma,
-        half / sigmaNext,
-      ],
-      x,
-      [x, denoised, xNext, denoisedNext],
-    );
+    const half = 0.5 * (sigmaNext - sigma);
+    return this.#update("diffusion_heun_step_f32", [x, denoised, xNext, denoisedNext], (p, n) => [
+      ...p,
+      n,
+      half / sigma,
+      half / sigmaNext,
+    ]);
   }
 
   derivativeStep(
@@ -609,17 +615,11 @@ class WasmWorkspace implements DiffusionWorkspace {
     sigmaEval: number,
     h: number,
   ): Finite {
-    const at = this.#pointers(x, xEval, denoisedEval);
-    return this.#update(
-      "diffusion_derivative_step_f32",
-      (shift, n) => [
-        ...at(shift),
-        n,
-        h / sigmaEval,
-      ],
-      x,
-      [x, xEval, denoisedEval],
-    );
+    return this.#update("diffusion_derivative_step_f32", [x, xEval, denoisedEval], (p, n) => [
+      ...p,
+      n,
+      h / sigmaEval,
+    ]);
   }
 
   ancestralStep(
@@ -630,18 +630,12 @@ class WasmWorkspace implements DiffusionWorkspace {
     sigmaDown: number,
     sigmaUp: number,
   ): Finite {
-    const at = this.#pointers(x, denoised, noise);
-    return this.#update(
-      "diffusion_ancestral_step_f32",
-      (shift, n) => [
-        ...at(shift),
-        n,
-        sigmaDown / sigma,
-        sigmaUp,
-      ],
-      x,
-      [x, denoised, noise],
-    );
+    return this.#update("diffusion_ancestral_step_f32", [x, denoised, noise], (p, n) => [
+      ...p,
+      n,
+      sigmaDown / sigma,
+      sigmaUp,
+    ]);
   }
 
   dpmppStep(
@@ -665,8 +659,7 @@ class WasmWorkspace implements DiffusionWorkspace {
   }
 
   blend(x: number, y: number, mask: number): Finite {
-    const at = this.#pointers(x, y, mask);
-    return this.#update("diffusion_blend_f32", (shift, n) => [...at(shift), n], x, [x, y, mask]);
+    return this.#update("diffusion_blend_f32", [x, y, mask], (p, n) => [...p, n]);
   }
 
   fillGaussian(
@@ -726,6 +719,12 @@ class WasmWorkspace implements DiffusionWorkspace {
         {
           inputs: [[at, layout.scratch]],
           scratch: (lane) => [[scratch + lane * layout.scratchBytes, layout.scratchBytes]],
+          fail: (flag) => {
+            const memory = runtime.memory.buffer;
+            const [index] = new Int32Array(memory, flag + 4, 1);
+            return nonFiniteOutput(new Float32Array(memory, flag + 8, 1)[0], index, tables.sigma);
+          },
+          done: () => runtime.heap.free(at),
         },
       );
     } catch (error) {
@@ -733,64 +732,57 @@ class WasmWorkspace implements DiffusionWorkspace {
       throw error;
     }
     return this.#running = running.finally(() => {
-      runtime.heap.free(at);
       this.#running = null;
     });
   }
 
-  release(): void {
+  release(): void | Promise<void> {
     const blocks = this.#blocks.splice(0);
-    for (const block of [this.#table, this.#flags]) if (block !== null) blocks.push(block);
-    this.#table = this.#flags = null;
+    for (const block of [this.#table, this.#flags, this.#laneFlags]) {
+      if (block !== null) blocks.push(block);
+    }
+    this.#table = this.#flags = this.#laneFlags = null;
     this.#views = [];
     const free = () => blocks.forEach((block) => this.#runtime.heap.free(block));
-    // A run that failed while a step ran (its caller never awaited it), or whose last copy is
-    // still with the workers: free once they are done.
-    const running = [this.#running, this.#tail].filter((p) => p !== null);
+    // A run that failed while a step ran (its caller never awaited it), or whose last calls on
+    // the lanes are still with the workers: free once they are done.
+    const running = [this.#running, this.#behind].filter((p) => p !== null);
     if (running.length === 0) free();
-    else void Promise.allSettled(running).then(free);
+    else return Promise.allSettled(running).then(free);
   }
 
   /** out ← Σ coefficient·buffer over 2–4 (slot, coefficient) terms, summed in order. */
   #combine(out: number, terms: [number, number][]): Finite {
-    const at = this.#pointers(out, ...terms.map(([slot]) => slot));
-    return this.#update(
-      `diffusion_combine${terms.length}_f32`,
-      (shift, n) => {
-        const [o, ...p] = at(shift);
-        return [o, n, ...p.flatMap((ptr, i) => [ptr, terms[i][1]])];
-      },
-      out,
-      terms.map(([slot]) => slot),
-    );
-  }
-
-  /** The byte offsets of `slots`' buffers, each shifted by a row range's first byte. */
-  #pointers(...slots: number[]): (shift: number) => number[] {
-    this.#idle();
-    const at = slots.map((slot) => this.#at(slot));
-    return (shift) => at.map((ptr) => ptr + shift);
+    const slots = [out, ...terms.map(([slot]) => slot)];
+    return this.#update(`diffusion_combine${terms.length}_f32`, slots, ([o, ...p], n) => [
+      o,
+      n,
+      ...p.flatMap((ptr, i) => [ptr, terms[i][1]]),
+    ]);
   }
 
   /**
-   * Runs a step kernel, given its arguments for `n` values from byte `shift` of every buffer:
-   * on resident lanes; here over all rows, synchronously; or where the workers poll (rowRanges)
-   * dealt by the mixture's rows, each task reporting at its own flag. It writes buffer
-   * `written` and reads `reads`. True when every value written is finite.
+   * Runs a step kernel on `slots` (the first is the one it writes; it may read all of them),
+   * given its arguments for `n` values from the same byte of each buffer (`at`): on resident
+   * lanes; here over all rows, synchronously; or where the workers poll (rowRanges) dealt by
+   * the mixture's rows, each task reporting at its own flag. True when every value written is
+   * finite.
    */
   #update(
     kernel: string,
-    args: (shift: number, n: number) => number[],
-    written: number,
-    reads: number[],
+    slots: number[],
+    kernelArgs: (at: number[], n: number) => number[],
   ): Finite {
+    this.#idle();
+    const blocks = slots.map((slot) => this.#at(slot));
+    const args = (shift: number, n: number) => kernelArgs(blocks.map((at) => at + shift), n);
     const runtime = this.#runtime, rowBytes = this.dim * 4;
     if (this.#lanes !== null) {
       const running = this.#onLanes(
         kernel,
         ([r0, r1], _, flag) => [...args(r0 * rowBytes, (r1 - r0) * this.dim), flag],
-        reads,
-        written,
+        slots,
+        slots[0],
       );
       return this.#running = running.finally(() => {
         this.#running = null;
@@ -818,12 +810,20 @@ class WasmWorkspace implements DiffusionWorkspace {
   /**
    * Runs `kernel` on each resident lane's rows where they are: this thread's here, in place, and
    * each worker's in its own memory. `args(rows, lane, flag)` gives a lane's arguments; `flag`
-   * is where it may report whether its rows came out finite (an i32 that comes back from the
-   * worker) unless `extra.unflagged`. Rows of `reads` that are only here go with the tasks
-   * first; afterwards `written` is the lanes' (workersValid only). `extra` adds regions per
-   * task: `inputs` to copy to the workers, `outputs` (by lane) to bring back, `scratch` (by
-   * lane) for the workers' memory to cover. Resolves to whether every flag says finite, once the
-   * last copy() is done too.
+   * is where it reports whether its rows came out finite (an i32 that comes back from the
+   * worker; see diffusion_gmm_checked_f32 for what may follow it) unless `extra.unflagged`.
+   * Rows of `reads` that are only here go with the tasks first; afterwards `written` is the
+   * lanes' (workersValid only). `extra` adds regions per task: `inputs` to copy to the workers,
+   * `outputs` (by lane) to bring back, `scratch` (by lane) for the workers' memory to cover.
+   *
+   * The workers' part is checked one call late: the call returns once this thread's lane has
+   * run and the workers' part of every earlier call is checked, so that the workers always have
+   * the next call queued while this thread runs its lane (waiting for each worker's answer cost
+   * ~0.3 ms a call in Chromium, 20 ms of a 160 ms run). It rejects with the first failure of
+   * those earlier calls (a worker's error, or its flag turned into an error by that call's
+   * `fail`, by default the state's overflow), else resolves to this thread's flag, or throws
+   * `fail` of it. With `extra.wait` it also waits for and checks its own workers. `done` runs
+   * once its workers are done.
    *
    * @throws {Error} When a worker has stopped since the lanes were dealt: its rows are lost.
    */
@@ -837,6 +837,9 @@ class WasmWorkspace implements DiffusionWorkspace {
       outputs?: (rows: [number, number]) => Region[];
       scratch?: (lane: number) => Region[];
       unflagged?: boolean;
+      wait?: boolean;
+      fail?: (flag: number) => Error;
+      done?: () => void;
     } = {},
   ): Promise<boolean> {
     const runtime = this.#runtime, lanes = this.#lanes!, rowBytes = this.dim * 4;
@@ -845,38 +848,56 @@ class WasmWorkspace implements DiffusionWorkspace {
         "A worker of the pool stopped during this sampling run, and its rows of the run's state with it",
       );
     }
-    const flags = this.#flags ??= runtime.heap.alloc(4 * runtime.threads);
+    // Flags of this call and of the one before, whose workers may not have answered yet.
+    const flagged = !extra.unflagged, stride = 4 * LANE_FLAG_WORDS;
+    const blocks = this.#laneFlags ??= runtime.heap.alloc(2 * runtime.threads * stride);
+    const flags = flagged ? blocks + (this.#laneTurn ^= 1) * runtime.threads * stride : 0;
     const present = reads.filter((slot) => slot !== NONE);
     const push = [...new Set(present.filter((slot) => !this.#workersValid[slot]))];
     const touched = [...new Set(written === null ? present : [...present, written])];
     const tasks: Task[] = lanes.map((rows, lane) => {
       const [r0, r1] = rows;
       const part = (slot: number): Region => [this.#at(slot) + r0 * rowBytes, (r1 - r0) * rowBytes];
+      const flag = flags + stride * lane;
       return {
         kernel,
-        args: args(rows, lane, flags + 4 * lane),
+        args: args(rows, lane, flag),
         inputs: [...(extra.inputs ?? []), ...push.map(part)],
-        outputs: [
-          ...(extra.unflagged ? [] : [[flags + 4 * lane, 4] as const]),
-          ...(extra.outputs?.(rows) ?? []),
-        ],
+        outputs: [...(flagged ? [[flag, stride] as const] : []), ...(extra.outputs?.(rows) ?? [])],
         scratch: [...touched.map(part), ...(extra.scratch?.(lane) ?? [])],
       };
     });
-    new Int32Array(runtime.memory.buffer, flags, lanes.length).fill(1);
     for (const slot of push) this.#workersValid[slot] = true;
     if (written !== null) {
       this.#pageValid[written] = false;
       this.#workersValid[written] = true;
     }
-    const prior = this.#tail;
-    this.#tail = null;
+    const word = (lane: number) =>
+      new Int32Array(runtime.memory.buffer, flags + stride * lane, 1)[0];
+    const failure = (lane: number) => extra.fail?.(flags + stride * lane) ?? stateOverflow();
+    // This thread's lane runs before runSharing first awaits (afterOwn reads its flag then).
+    let mine: boolean | null = this.#pageLane ? null : true;
+    const afterOwn = () => void (mine = !flagged || word(0) === 1);
     const run = this.#pageLane
-      ? runtime.runSharing(tasks, undefined, RESIDENT)
+      ? runtime.runSharing(tasks, undefined, { ...RESIDENT, afterOwn })
       : runtime.run(tasks);
-    return Promise.all([prior, run]).then(() =>
-      new Int32Array(runtime.memory.buffer, flags, lanes.length).every((finite) => finite === 1)
-    );
+    const theirs = run.then(() => {
+      for (let lane = this.#pageLane ? 1 : 0; flagged && lane < lanes.length; lane++) {
+        if (word(lane) !== 1) return failure(lane);
+      }
+      return null;
+    }, (error: Error) => error).finally(extra.done);
+    const prior = this.#behind;
+    const behind = this.#behind = prior === null
+      ? theirs
+      : Promise.all([prior, theirs]).then(([first, next]) => first ?? next);
+    if (mine === null) return run.then(() => true); // this thread's lane failed: run rejects
+    const own: boolean = mine;
+    return (extra.wait ? behind : prior ?? Promise.resolve(null)).then((first) => {
+      if (first !== null) throw first;
+      if (!own && flagged && extra.fail) throw failure(0);
+      return own;
+    });
   }
 
   /** Throws where buffer `slot` is not all here: its rows with the workers need gather() first. */
