@@ -62,7 +62,8 @@ async function runPage(path, isolated) {
     const { init, matmul, dispose, runtimeInfo, XGBClassifier } = window.tessera;
     const { GaussianMixture, karrasSigmas, sample } = window.tessera;
     const { mixtureOptions, splitFitData } = await import("/cases.mjs");
-    // A sampling run whose mixture calls and updates split (its page's thread taking a share).
+    // A sampling run whose mixture calls and updates split (its page's thread taking a share;
+    // on the plain page each worker keeps its rows for the whole run: resident lanes).
     const dim = 64;
     const gmm = new GaussianMixture({ ...mixtureOptions(dim), backend: "wasm" });
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });

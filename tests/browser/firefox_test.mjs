@@ -15,10 +15,14 @@ import { FIREFOX_PATH, hasFirefox, resultFromFirefox } from "../_firefox.mjs";
 const dist = new URL("../../dist/", import.meta.url);
 const PAGES = [["plain page", false], ["isolated page", true]];
 
-/** What the page does: the bundle cases on 1 and 2 threads, a split fit, bad input, the requests. */
+/**
+ * What the page does: the bundle cases on 1 and 2 threads, a split fit, a sampling run whose
+ * mixture calls split (on the plain page each worker keeps its rows for the whole run), bad
+ * input, the requests. The sampled rows come back as two 32-bit hashes of their bits.
+ */
 const PAGE_SCRIPT = (cdnUrl) => `
 import * as tessera from "${cdnUrl}";
-import { runCases, splitFitData } from "/cases.mjs";
+import { mixtureOptions, runCases, splitFitData } from "/cases.mjs";
 const report = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
 try {
   const bundle = { 1: await runCases(tessera, { threads: 1 }), 2: await runCases(tessera, { threads: 2 }) };
@@ -30,7 +34,22 @@ try {
     const model = await new tessera.XGBClassifier({ nEstimators: 8, maxDepth: 5, backend: "wasm" })
       .fit({ data: x, shape: [n, cols] }, y);
     const p = await model.predictProba({ data: x, shape: [n, cols] });
-    fits[threads] = { info, model: JSON.stringify(model.toJSON()), proba: Array.from(p.data.subarray(0, 64)) };
+    const gmm = new tessera.GaussianMixture({ ...mixtureOptions(64), backend: "wasm" });
+    const sampled = await tessera.sample({
+      denoiser: gmm.denoiser, batch: 8192, dim: 64, sigmas: tessera.karrasSigmas({ steps: 8 }),
+      sampler: "heun", seed: 5, backend: "wasm",
+    });
+    let h1 = 2166136261, h2 = 0;
+    for (const word of new Uint32Array(sampled.buffer, sampled.byteOffset, sampled.length)) {
+      h1 = Math.imul(h1 ^ word, 16777619);
+      h2 = (Math.imul(h2, 31) + word) >>> 0;
+    }
+    fits[threads] = {
+      info,
+      model: JSON.stringify(model.toJSON()),
+      proba: Array.from(p.data.subarray(0, 64)),
+      sampled: { length: sampled.length, hashes: [h1 >>> 0, h2], head: Array.from(sampled.subarray(0, 8)) },
+    };
   }
   let badInput = null;
   try {
@@ -117,6 +136,12 @@ if (!hasFirefox()) {
       assert.equal(out.fits[2].model, out.fits[1].model);
       assert.deepEqual(out.fits[2].proba, out.fits[1].proba);
       assert.ok(out.fits[1].proba.every((p) => p > 0 && p < 1), "probabilities");
+    });
+    await test(`firefox (${label}): a sampling run (Heun, the mixture, 8,192 × 64) gives the same bits on 1 and 2 threads`, () => {
+      const [one, two] = [out.fits[1].sampled, out.fits[2].sampled];
+      assert.equal(one.length, 8192 * 64);
+      assert.ok(one.head.every(Number.isFinite), "finite samples");
+      assert.deepEqual(two, one);
     });
     await test(`firefox (${label}): bad input raises a RangeError naming the argument`, () => {
       assert.match(out.badInput, /^RangeError: .*"b"/);
