@@ -1,6 +1,6 @@
 // `node bench/browser_bench.mjs [--browser chromium|firefox] [--readme] [--threads 1,2,4]
 // [--pages isolated,plain]` (also `npm run bench -- --only browser`, and `--only firefox`): the
-// attention and matmul benchmarks, and an XGBClassifier fit called from the page's own thread, in
+// attention and matmul benchmarks, a sampling run, and an XGBClassifier fit called from the page's own thread, in
 // headless Chromium (default) or Firefox, where users run them.
 // The bundle and the peers come from one origin, the page from another: once cross-origin
 // isolated (threads share memory), once a plain page without COOP/COEP, as most sites serve
@@ -8,7 +8,7 @@
 // build a browser without relaxed SIMD runs) at each thread count (default 1, 2 and 4 up to the
 // host's cores), with onnxruntime-web (SDPA) and tfjs-backend-wasm (matmul), one thread each, in
 // the same page as the baselines. Prints a markdown table per page; needs a built dist/.
-// ATTENTION_QUICK=1: one round, N = 512 and 1024, a 50k-row fit.
+// ATTENTION_QUICK=1: one round, N = 512 and 1024, a 50k-row fit, 8,192 rows sampled.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -107,8 +107,10 @@ try {
     const lengths = process.env.ATTENTION_QUICK ? "512,1024" : "512,1024,4096";
     const rounds = process.env.ATTENTION_QUICK ? 1 : 3;
     const fitRows = process.env.ATTENTION_QUICK ? 50000 : 200000;
+    const sampleRows = process.env.ATTENTION_QUICK ? 8192 : 32768;
     const url = `http://localhost:${page.address().port}/?cdn=${encodeURIComponent(cdnOrigin)}&lengths=${lengths}` +
-      `&threads=${threads}&rounds=${rounds}&fitRows=${fitRows}&isolated=${kind === "plain" ? 0 : 1}`;
+      `&threads=${threads}&rounds=${rounds}&fitRows=${fitRows}&sampleRows=${sampleRows}` +
+      `&isolated=${kind === "plain" ? 0 : 1}`;
     let result;
     if (firefox) result = await inFirefox(url);
     else {
@@ -130,6 +132,8 @@ try {
 const browserName = firefox ? `Firefox ${await firefoxVersion()}` : null;
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+/** 32768 → "32,768". */
+const fmtRows = (n) => n.toLocaleString("en-US");
 
 /** One page's markdown table and thread-scaling line. */
 function report(result) {
@@ -141,7 +145,8 @@ function report(result) {
     `${fmt(median(rounds.map(pick)))} (${median(rounds.map((r) => pick(r) / base(r))).toFixed(2)}×)`;
   const header = [
     "build", "threads", ...result.lengths.map((n) => `SDPA N = ${n}: GFLOP/s (× ort-web)`), "matmul 512³: GFLOP/s (× tfjs-wasm)",
-    "matmul 512³ into `out`: GFLOP/s (× tfjs-wasm)", `XGBClassifier fit ${result.fitRows / 1000}k × 28: s`,
+    "matmul 512³ into `out`: GFLOP/s (× tfjs-wasm)", `sample() ${fmtRows(result.sampleRows)} × 64: ms`,
+    `XGBClassifier fit ${result.fitRows / 1000}k × 28: s`,
     "the page during the fit: frames, longest gap",
   ];
   const rows = rounds[0].rows.map((r0, i) => [
@@ -149,16 +154,17 @@ function report(result) {
     ...result.lengths.map((n) => cell((r) => r.rows[i].sdpa[n], (r) => r.ort[n])),
     cell((r) => r.rows[i].matmul, (r) => r.tfjs.gflops),
     cell((r) => r.rows[i].matmulOut, (r) => r.tfjs.gflops),
+    median(rounds.map((r) => r.rows[i].sampleMs)).toFixed(0),
     median(rounds.map((r) => r.rows[i].fitSeconds)).toFixed(2),
     `${median(rounds.map((r) => r.rows[i].fitPage.frames))}, ` +
     `${median(rounds.map((r) => r.rows[i].fitPage.longestGap)).toFixed(0)} ms`,
   ]);
   rows.push([
-    "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–", "–", "–",
+    "onnxruntime-web (MatMul→Softmax→MatMul)", 1, ...result.lengths.map((n) => cell((r) => r.ort[n], (r) => r.ort[n])), "–", "–", "–", "–", "–",
   ]);
   rows.push([
     `tfjs-backend-wasm (${rounds[0].tfjs.simd ? "SIMD" : "no SIMD"})`, 1, ...result.lengths.map(() => "–"),
-    cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–", "–", "–",
+    cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–", "–", "–", "–",
   ]);
   // Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread).
   const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
@@ -166,7 +172,8 @@ function report(result) {
     const one = rounds[0].rows.findIndex((r) => r.build === r0.build && r.threads === 1);
     const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[one]))).toFixed(2);
     return `${r0.build} ${r0.threads}/1 threads: SDPA ${result.lengths.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, ` +
-      `matmul ${ratioOf((x) => x.matmul)}× (into \`out\` ${ratioOf((x) => x.matmulOut)}×), fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
+      `matmul ${ratioOf((x) => x.matmul)}× (into \`out\` ${ratioOf((x) => x.matmulOut)}×), ` +
+      `sampling ${ratioOf((x) => 1 / x.sampleMs)}×, fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
   });
   const table = [
     `| ${header.join(" | ")} |`,
@@ -178,7 +185,9 @@ function report(result) {
     : "a plain page without COOP/COEP (each worker gets copies of its inputs; the fit runs in the page's thread alone)";
   return `Headless ${name}, ${where}, bundle and ` +
     `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³ (tfjs's ` +
-    `\`dataSync()\` copies its result into a fresh array, as Tessera's call without \`out\` does); the fit ` +
+    `\`dataSync()\` copies its result into a fresh array, as Tessera's call without \`out\` does); ` +
+    `\`sample()\`: Heun, 20 steps, the exact denoiser of a Gaussian mixture (8 components of 64 dims), ` +
+    `median of 3 runs; the fit ` +
     `(100 rounds, depth 6, 256 bins) called from the page's own thread, with the frames the page drew ` +
     `meanwhile and the longest time it went without a frame or a zero-delay timer; medians of ` +
     `${rounds.length} rounds, each ratio taken within a round.\n\n${table}` +

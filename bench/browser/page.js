@@ -1,5 +1,6 @@
 // The Chromium benchmark page (bench/browser_bench.mjs serves it): Tessera's SDPA, matmul (into a
-// fresh result and into an array lent as `out`) and an
+// fresh result and into an array lent as `out`), a sampling run (Heun, the exact denoiser of a
+// Gaussian mixture) and an
 // XGBClassifier fit (on the page's own thread, as a page calls it; with the frames the page drew
 // meanwhile and the longest wait of its timers) on the relaxed- and
 // plain-SIMD builds at each thread count of `threads`, against
@@ -14,7 +15,15 @@ const LENGTHS = (params.get("lengths") ?? "512,1024,4096").split(",").map(Number
 const THREADS = (params.get("threads") ?? "1,2").split(",").map(Number);
 const ROUNDS = Number(params.get("rounds") ?? 3);
 const FIT_ROWS = Number(params.get("fitRows") ?? 200000);
-const H = 8, D = 64, M = 512, FIT_COLS = 28;
+const SAMPLE_ROWS = Number(params.get("sampleRows") ?? 32768);
+const H = 8, D = 64, M = 512, FIT_COLS = 28, SAMPLE_DIM = 64;
+
+/** The sampling run's mixture: 8 components of 64 dims, means sin(k + j), variances 0.1. */
+const MIXTURE = {
+  means: Array.from({ length: 8 }, (_, k) => Array.from({ length: SAMPLE_DIM }, (_, j) => Math.sin(k + j))),
+  variances: Array.from({ length: 8 }, () => Array(SAMPLE_DIM).fill(0.1)),
+  weights: Array(8).fill(1 / 8),
+};
 
 const runsFor = (n) => (n >= 4096 ? { runs: 3, warmup: 1, minMs: 0 } : {});
 const qkv = (n) => [1, 2, 3].map((seed) => ({ data: random(H * n * D, seed), shape: [1, H, n, D] }));
@@ -89,6 +98,16 @@ async function tessera(tessera) {
       const out = new Float32Array(M * M);
       const intoOut = () => tessera.matmul(a, b, { backend: "wasm", out });
       row.matmulOut = (2 * M ** 3) / (await medianMs(intoOut)) / 1e6;
+      // A sampling run: Heun, 20 steps (39 denoiser calls), after a short one that warms up. On
+      // a plain page its rows stay with the workers for the whole run (resident lanes).
+      const gmm = new tessera.GaussianMixture({ ...MIXTURE, backend: "wasm" });
+      const sampleRun = (steps) => () =>
+        tessera.sample({
+          denoiser: gmm.denoiser, batch: SAMPLE_ROWS, dim: SAMPLE_DIM, sigmas: tessera.karrasSigmas({ steps }),
+          sampler: "heun", seed: 1, backend: "wasm",
+        });
+      await sampleRun(5)();
+      row.sampleMs = await medianMs(sampleRun(20), { runs: 3, warmup: 0, minMs: 0 });
       // One fit per round (100 rounds, depth 6, 256 bins), after a small one that warms up.
       const params = { nEstimators: 100, maxDepth: 6, learningRate: 0.3, maxBin: 256, backend: "wasm" };
       await new tessera.XGBClassifier({ ...params, nEstimators: 3 }).fit(
@@ -173,7 +192,8 @@ try {
     rounds.push({ rows: await tessera(lib), ort: await ortRound(), tfjs: await tfjsRound() });
   }
   globalThis.result = {
-    rounds, lengths: LENGTHS, fitRows: FIT_ROWS, isolated: crossOriginIsolated, userAgent: navigator.userAgent,
+    rounds, lengths: LENGTHS, fitRows: FIT_ROWS, sampleRows: SAMPLE_ROWS, isolated: crossOriginIsolated,
+    userAgent: navigator.userAgent,
   };
 } catch (error) {
   globalThis.result = { error: String(error?.stack ?? error) };
