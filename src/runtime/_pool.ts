@@ -286,8 +286,8 @@ export class Pool {
   readonly #running = new Set<Promise<void>>();
   /**
    * Per worker on copied memory: its staging buffers while no share has them (see `#staged`),
-   * at most KEPT_STAGING_BUFFERS: a caller may have a second task on the way before the first
-   * comes back (WasmWorkspace's resident lanes).
+   * at most KEPT_STAGING_BUFFERS, the largest that came back: a caller may have a second task on
+   * the way before the first comes back (WasmWorkspace's resident lanes).
    */
   readonly #staging = new WeakMap<PoolWorker, ArrayBuffer[]>();
   #terminated = false;
@@ -372,10 +372,7 @@ export class Pool {
                   at += bytes;
                 }
               }
-              const kept = this.#kept(worker);
-              if (back.byteLength <= MAX_KEPT_STAGING_BYTES && kept.length < KEPT_STAGING_BUFFERS) {
-                kept.push(back);
-              }
+              if (back.byteLength <= MAX_KEPT_STAGING_BYTES) this.#keep(worker, back);
             }
           }).catch((error) => {
             call.over = true;
@@ -397,11 +394,37 @@ export class Pool {
     return kept;
   }
 
+  /** Keeps `buffer` for `worker`'s next task, in place of a smaller one where it has enough. */
+  #keep(worker: PoolWorker, buffer: ArrayBuffer): void {
+    const kept = this.#kept(worker);
+    if (kept.length < KEPT_STAGING_BUFFERS) {
+      kept.push(buffer);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < kept.length; i++) {
+      if (kept[i].byteLength < kept[smallest].byteLength) smallest = i;
+    }
+    if (kept[smallest].byteLength < buffer.byteLength) kept[smallest] = buffer;
+  }
+
+  /** The smallest of `worker`'s kept staging buffers of at least `bytes`, taken; else undefined. */
+  #take(worker: PoolWorker, bytes: number): ArrayBuffer | undefined {
+    const kept = this.#kept(worker);
+    let best = -1;
+    for (let i = 0; i < kept.length; i++) {
+      if (kept[i].byteLength >= bytes && (best < 0 || kept[i].byteLength < kept[best].byteLength)) {
+        best = i;
+      }
+    }
+    return best < 0 ? undefined : kept.splice(best, 1)[0];
+  }
+
   /**
-   * `task`'s input regions, read one after the other into `worker`'s staging buffer, which the
-   * caller takes (two shares on one worker never hold the same buffer) and the worker returns
-   * with the outputs in it. A buffer too small for the inputs or the outputs is replaced by a
-   * larger one, the only time a copied call allocates: every fresh buffer's pages fault in when
+   * `task`'s input regions, read one after the other into a staging buffer of `worker`'s (the
+   * smallest kept one large enough for the inputs and the outputs), which the caller takes (two
+   * shares on one worker never hold the same buffer) and the worker returns with the outputs in
+   * it. Where none is large enough a larger one is made, the only time a copied call allocates: every fresh buffer's pages fault in when
    * first written (a 1 MiB slice per task took ~3 ms of faults on the test VMs, as long as a
    * 512³ product's own arithmetic on two threads).
    */
@@ -413,10 +436,8 @@ export class Pool {
     const sum = (regions?: readonly (readonly [number, number])[]) =>
       (regions ?? []).reduce((total, [, bytes]) => total + bytes, 0);
     const need = Math.max(sum(task.inputs), sum(task.outputs));
-    let staging = this.#kept(worker).pop();
-    if (staging === undefined || staging.byteLength < need) {
-      staging = new ArrayBuffer(Math.ceil(Math.max(need, 1) / STAGING_GRAIN) * STAGING_GRAIN);
-    }
+    const staging = this.#take(worker, need) ??
+      new ArrayBuffer(Math.ceil(Math.max(need, 1) / STAGING_GRAIN) * STAGING_GRAIN);
     let at = 0;
     for (const [offset, bytes] of task.inputs ?? []) {
       new Uint8Array(staging, at, bytes).set(read(offset, bytes));

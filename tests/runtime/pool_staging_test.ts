@@ -56,3 +56,46 @@ Deno.test("pool (copied memory): staging buffers grow with the tasks, and overla
     await rt.dispose();
   }
 });
+
+Deno.test("pool (copied memory): with a small and a large task on the way to each worker at once, the kept staging buffers serve both: no new one after the first round", async () => {
+  const rt = await wasmRuntimeOf("simd", 2);
+  const Native = globalThis.ArrayBuffer;
+  try {
+    const small = 1000, large = 400_000;
+    const ones = rt.heap.alloc(large * 4);
+    new Float32Array(rt.memory.buffer, ones, large).fill(1);
+    const blocks = (n: number) =>
+      [0, 1].map(() => {
+        const at = rt.heap.alloc(n * 4);
+        new Float32Array(rt.memory.buffer, at, n).fill(0);
+        return at;
+      });
+    const [s0, s1] = blocks(small), [l0, l1] = blocks(large);
+    const round = () =>
+      Promise.all([
+        rt.run([addTask(s0, ones, small, 1), addTask(s1, ones, small, 1)]),
+        rt.run([addTask(l0, ones, large, 1), addTask(l1, ones, large, 1)]),
+      ]);
+    await round(); // each worker makes and keeps one buffer of each size
+    let made = 0;
+    // Counts the buffers this thread makes (the pool's `new ArrayBuffer`), for a few rounds.
+    globalThis.ArrayBuffer = class extends Native {
+      constructor(bytes: number) {
+        made++;
+        super(bytes);
+      }
+    } as ArrayBufferConstructor;
+    try {
+      for (let r = 0; r < 4; r++) await round();
+    } finally {
+      globalThis.ArrayBuffer = Native;
+    }
+    assert.equal(made, 0);
+    for (const [at, n] of [[s0, small], [s1, small], [l0, large], [l1, large]]) {
+      assert.deepEqual(new Set(new Float32Array(rt.memory.buffer, at, n)), new Set([5]), `${at}`);
+    }
+  } finally {
+    globalThis.ArrayBuffer = Native;
+    await rt.dispose();
+  }
+});
