@@ -109,7 +109,8 @@ export class GaussianMixture {
     this.#logWeights = Float32Array.from(this.weights, Math.log);
     markLendable(this.denoiser);
     markSlotDenoiser(this.denoiser, {
-      rowWork: this.dim * this.components * 4,
+      // On the reference kernels (synchronous) it is always called as a function.
+      rowWork: this.#backend === "js" ? 0 : this.dim * this.components * 4,
       run: (state, x, sigma, out) => this.#onSlots(state, x, sigma, out),
     });
   }

@@ -295,3 +295,36 @@ Deno.test("a resident workspace checks its workers' rows one call late: the next
     await dispose();
   }
 });
+
+Deno.test("sample() on unshared memory: a mixture on the js backend is called as a function, with no lanes, and gives its one-thread bits", async () => {
+  const onJs = new GaussianMixture({ ...mixtureOptionsOf(mixture()), backend: "js" });
+  const opts = shortRun("heun", {
+    denoiser: onJs.denoiser,
+    batch: BATCH,
+    dim: DIM,
+    seed: 2,
+    backend: "wasm",
+  });
+  await init({ threads: 1 });
+  let reference: Float32Array;
+  try {
+    reference = await sample(opts);
+  } finally {
+    await dispose();
+  }
+  await initUnshared(2);
+  try {
+    const lanes = countLanes((await wasmRuntime())!, "diffusion_copy_f32");
+    assert.equal(firstDifference(await sample(opts), reference), -1);
+    assert.deepEqual(lanes, [], "no resident lanes (not even their rows' return)");
+  } finally {
+    await dispose();
+  }
+});
+
+/** The options a GaussianMixture was made with. */
+function mixtureOptionsOf(gmm: GaussianMixture) {
+  const rows = (a: Float32Array) =>
+    Array.from({ length: gmm.components }, (_, k) => [...a.subarray(k * DIM, (k + 1) * DIM)]);
+  return { means: rows(gmm.means), variances: rows(gmm.variances), weights: gmm.weights };
+}
