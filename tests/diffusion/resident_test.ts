@@ -59,6 +59,46 @@ function countLanes(runtime: WasmRuntime, kernel: string): number[] {
   return lanes;
 }
 
+/**
+ * Runs `check` on `threads` threads of unshared memory, with the lanes of each mixture call
+ * counted; then every run must have freed its memory.
+ */
+async function onUnshared(threads: number, check: (lanes: number[]) => Promise<void>) {
+  await initUnshared(threads);
+  try {
+    const runtime = (await wasmRuntime())!;
+    const before = runtime.heap.stats.inUse;
+    await check(countLanes(runtime, "diffusion_gmm_checked_f32"));
+    assert.equal(runtime.heap.stats.inUse, before, "every run freed its memory");
+  } finally {
+    await dispose();
+  }
+}
+
+/** `opts` sampled on one thread of shared memory: the bits every other run must give. */
+async function onOneThread(opts: SampleOptions): Promise<Float32Array> {
+  await init({ threads: 1 });
+  try {
+    return await sample(opts);
+  } finally {
+    await dispose();
+  }
+}
+
+/** `opts` sampled on two threads of unshared memory, with the lanes of each call of `kernel`. */
+async function onTwoUnshared(
+  opts: SampleOptions,
+  kernel: string,
+): Promise<{ result: Float32Array; lanes: number[] }> {
+  await initUnshared(2);
+  try {
+    const lanes = countLanes((await wasmRuntime())!, kernel);
+    return { result: await sample(opts), lanes };
+  } finally {
+    await dispose();
+  }
+}
+
 /** The runs compared: every sampler, and heun with inpainting, with xT and with a custom noise. */
 function runs(gmm: GaussianMixture): [string, SampleOptions][] {
   const base = {
@@ -105,11 +145,7 @@ Deno.test("sample() on unshared memory keeps the mixture's rows with the workers
   }
   assert.ok(reference.filter((r) => typeof r !== "string").length >= list.length - 1);
   for (const threads of [2, 4]) {
-    await initUnshared(threads);
-    try {
-      const runtime = (await wasmRuntime())!;
-      const before = runtime.heap.stats.inUse;
-      const lanes = countLanes(runtime, "diffusion_gmm_checked_f32");
+    await onUnshared(threads, async (lanes) => {
       const got = await results(list);
       list.forEach(([name], k) => {
         const [a, b] = [got[k], reference[k]];
@@ -118,10 +154,7 @@ Deno.test("sample() on unshared memory keeps the mixture's rows with the workers
       });
       // Every denoiser call ran on the lanes: this thread's and one per worker.
       assert.ok(lanes.length >= 5 * list.length && lanes.every((n) => n === threads), `${lanes}`);
-      assert.equal(runtime.heap.stats.inUse, before, "every run freed its memory");
-    } finally {
-      await dispose();
-    }
+    });
   }
 });
 
@@ -137,21 +170,10 @@ Deno.test("sample() on unshared memory: a batch too large for this thread's lane
     seed: 9,
     backend: "wasm",
   };
-  await init({ threads: 1 });
-  let reference: Float32Array;
-  try {
-    reference = await sample(opts);
-  } finally {
-    await dispose();
-  }
-  await initUnshared(2);
-  try {
-    const lanes = countLanes((await wasmRuntime())!, "diffusion_gmm_checked_f32");
-    assert.equal(firstDifference(await sample(opts), reference), -1);
-    assert.deepEqual(lanes, [2, 2, 2]);
-  } finally {
-    await dispose();
-  }
+  const reference = await onOneThread(opts);
+  const { result, lanes } = await onTwoUnshared(opts, "diffusion_gmm_checked_f32");
+  assert.equal(firstDifference(result, reference), -1);
+  assert.deepEqual(lanes, [2, 2, 2]);
 });
 
 Deno.test("sample() on unshared memory: a non-finite mixture output on a worker's rows is blamed on the denoiser, as on one thread", async () => {
@@ -190,17 +212,10 @@ Deno.test("sample() on unshared memory: a non-finite mixture output on a worker'
     /Expected "denoiser" to return finite values but found NaN at index 0/,
   );
   for (const threads of [2, 4]) {
-    await initUnshared(threads);
-    try {
-      const runtime = (await wasmRuntime())!;
-      const before = runtime.heap.stats.inUse;
-      const lanes = countLanes(runtime, "diffusion_gmm_checked_f32");
+    await onUnshared(threads, async (lanes) => {
       assert.deepEqual(await messages(), reference);
       assert.deepEqual(lanes, [threads, threads, threads]);
-      assert.equal(runtime.heap.stats.inUse, before);
-    } finally {
-      await dispose();
-    }
+    });
   }
 });
 
@@ -305,21 +320,10 @@ Deno.test("sample() on unshared memory: a mixture on the js backend is called as
     seed: 2,
     backend: "wasm",
   });
-  await init({ threads: 1 });
-  let reference: Float32Array;
-  try {
-    reference = await sample(opts);
-  } finally {
-    await dispose();
-  }
-  await initUnshared(2);
-  try {
-    const lanes = countLanes((await wasmRuntime())!, "diffusion_copy_f32");
-    assert.equal(firstDifference(await sample(opts), reference), -1);
-    assert.deepEqual(lanes, [], "no resident lanes (not even their rows' return)");
-  } finally {
-    await dispose();
-  }
+  const reference = await onOneThread(opts);
+  const { result, lanes } = await onTwoUnshared(opts, "diffusion_copy_f32");
+  assert.equal(firstDifference(result, reference), -1);
+  assert.deepEqual(lanes, [], "no resident lanes (not even their rows' return)");
 });
 
 /** The options a GaussianMixture was made with. */
