@@ -39,8 +39,9 @@ const YIELD_EVERY_MS = 10;
  * kept for the page, see pageTurn): a task of its own, after which input, expired timers and
  * rendering get their turn, as React's scheduler relies on (Chromium, a 200k × 28 fit on the
  * page's thread: clicks answered within 1–30 ms, 82–104 frames in a 1.5–2.3 s fit, zero-delay
- * timers ticking, for 0–6% of a one-thread fit's time). Not `scheduler.yield()` there: its work resumes ahead of every other
- * task, so in the same fit timers waited for the fit's end and frames came every 110–190 ms.
+ * timers ticking, for 0–6% of a one-thread fit's time). Not `scheduler.yield()` there: its work
+ * resumes ahead of every other task, so in the same fit timers waited for the fit's end and
+ * frames came every 110–190 ms.
  * Elsewhere `scheduler.yield()` where the host has it (Chromium's workers), else `setImmediate`
  * (Deno, Node), else a message (Firefox's and Safari's workers), else a zero-delay timer. Not the
  * timer first: hosts clamp a chain of zero-delay timers to 4 ms (2.9 ms a turn in Deno and 3.8
@@ -82,9 +83,10 @@ let turns: { port: MessagePort; waiting: (() => void)[] } | null = null;
 /**
  * A turn of a browser page's event loop through one MessageChannel kept for the page's life
  * (nothing there for an open port to keep alive, unlike a page emulated in Node or Deno, as
- * jsdom does): its messages arrive in order, each resolving the oldest turn still waiting. Making a fresh channel for each turn cost the turn itself 0.28–0.71
- * ms (mean, Chromium, with 0 and 10 ms of work between turns) against 0.013–0.03 ms for the kept
- * channel: a fit takes a turn every 10 ms.
+ * jsdom does): its messages arrive in order, each resolving the oldest turn still waiting.
+ * Making a fresh channel for each turn cost the turn itself 0.28–0.71 ms (mean, Chromium, with 0
+ * and 10 ms of work between turns) against 0.013–0.03 ms for the kept channel: a fit takes a
+ * turn every 10 ms.
  */
 function pageTurn(): Promise<void> {
   if (turns === null) {

@@ -33,7 +33,7 @@ import type { Denoiser, DenoiserInfo, NoiseFunction, StepInfo } from "./types.ts
 export interface SlotDenoiser {
   /** Work per row of one call (see WorkspaceOptions.residentRowWork). */
   rowWork: number;
-  /** Buffer `out ←` the denoiser at buffer `x`: what `state.mixture` said, null where it could not. */
+  /** Buffer `out ←` the denoiser at buffer `x`: what `state.mixture` said; null where it can't. */
   run(state: DiffusionWorkspace, x: number, sigma: number, out: number): Promise<Finite | null>;
 }
 
@@ -140,6 +140,10 @@ class CheckedState implements DiffusionWorkspace {
 
   buffer(): number {
     return this.#raw.buffer();
+  }
+
+  get resident(): boolean {
+    return this.#raw.resident === true;
   }
 
   gather(slot: number): Promise<void> {
@@ -326,12 +330,14 @@ export class RunContext implements SamplerContext {
 
   async denoise(x: number, sigma: number, out: number): Promise<void> {
     await this.#watch.check();
-    if (this.#slots !== undefined && await this.state.denoiseOn(this.#slots, x, sigma, out)) {
+    // Only a workspace that keeps rows with the workers runs the denoiser on its buffers.
+    const resident = this.state.resident;
+    if (resident && this.#slots && await this.state.denoiseOn(this.#slots, x, sigma, out)) {
       this.#nfe++;
       throwIfAborted(this.#settings.signal); // an abort during the call discards its result
       return;
     }
-    await this.state.gather(x); // the workers may hold some of its rows
+    if (resident) await this.state.gather(x); // the workers may hold some of its rows
     // Where memory is not shared the workspace has no lasting views; Tessera's own denoisers
     // (marked lendable) still get views of its buffers, which they renew after each await.
     const lends = isLendable(this.#settings.denoiser);

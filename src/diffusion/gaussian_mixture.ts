@@ -108,11 +108,13 @@ export class GaussianMixture {
     this.weights = weights.map((w) => w / total);
     this.#logWeights = Float32Array.from(this.weights, Math.log);
     markLendable(this.denoiser);
-    markSlotDenoiser(this.denoiser, {
-      // On the reference kernels (synchronous) it is always called as a function.
-      rowWork: this.#backend === "js" ? 0 : this.dim * this.components * 4,
-      run: (state, x, sigma, out) => this.#onSlots(state, x, sigma, out),
-    });
+    // On the reference kernels (synchronous) it is always called as a function.
+    if (this.#backend !== "js") {
+      markSlotDenoiser(this.denoiser, {
+        rowWork: this.dim * this.components * 4,
+        run: (state, x, sigma, out) => this.#onSlots(state, x, sigma, out),
+      });
+    }
   }
 
   /**
@@ -158,7 +160,7 @@ export class GaussianMixture {
     sigma: number,
     out: number,
   ): Promise<Finite | null> {
-    if (state.mixture === undefined || this.#backend === "js") return null;
+    if (state.mixture === undefined) return null;
     const flops = state.size * this.components * 4;
     const kernels = await diffusionKernels(this.#backend, { flops });
     return state.mixture(kernels, out, x, this.#tables("denoised", sigma));

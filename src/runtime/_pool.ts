@@ -424,9 +424,9 @@ export class Pool {
    * `task`'s input regions, read one after the other into a staging buffer of `worker`'s (the
    * smallest kept one large enough for the inputs and the outputs), which the caller takes (two
    * shares on one worker never hold the same buffer) and the worker returns with the outputs in
-   * it. Where none is large enough a larger one is made, the only time a copied call allocates: every fresh buffer's pages fault in when
-   * first written (a 1 MiB slice per task took ~3 ms of faults on the test VMs, as long as a
-   * 512³ product's own arithmetic on two threads).
+   * it. Where none is large enough a larger one is made, the only time a copied call allocates:
+   * every fresh buffer's pages fault in when first written (a 1 MiB slice per task took ~3 ms of
+   * faults on the test VMs, as long as a 512³ product's own arithmetic on two threads).
    */
   #staged(
     worker: PoolWorker,

@@ -62,6 +62,7 @@ const RUN_STEP: SharingOptions = { evenOnPage: true };
  * thread 241–252).
  */
 const RUN_LANE_WORK = 2 ** 26;
+/** How such a call is dealt, and every call on a resident workspace's lanes (WasmWorkspace). */
 const RUN_MIXTURE: SharingOptions = { evenOnPage: true, copiedLane: true };
 /** The views of its buffers a workspace has handed out (WasmWorkspace.view). */
 const runViews = new WeakSet<Float32Array>();
@@ -86,8 +87,12 @@ function rowRanges(
     return [[0, batch]];
   }
   const perThread = runtime.shared || runtime.sharingWith(options);
-  const step = Math.ceil(batch / Math.min(batch, perThread ? threads : threads * 2));
-  const ranges: [number, number][] = [];
+  return splitRows(batch, Math.min(batch, perThread ? threads : threads * 2));
+}
+
+/** Rows [0, batch) in ranges of ⌈batch / parts⌉ rows (the last shorter; fewer where few rows). */
+function splitRows(batch: number, parts: number): [number, number][] {
+  const step = Math.ceil(batch / parts), ranges: [number, number][] = [];
   for (let r0 = 0; r0 < batch; r0 += step) ranges.push([r0, Math.min(batch, r0 + step)]);
   return ranges;
 }
@@ -401,8 +406,6 @@ function fillRanges(
  * call: 8,192 rows 58–70 → 42–53 ms (one thread 57–70); 4,096 rows 29–33 → 30–48 (29–35).
  */
 const MIN_RESIDENT_WORK = 1 << 24;
-/** How a resident workspace deals its lanes when this thread takes the first. */
-const RESIDENT: SharingOptions = { evenOnPage: true, copiedLane: true };
 /** i32 words of a lane's flag: diffusion_gmm_checked_f32's [finite][index][value], and a pad. */
 const LANE_FLAG_WORDS = 4;
 
@@ -474,9 +477,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.size = batch * dim;
     const work = batch * (options?.residentRowWork ?? 0), threads = runtime.threads;
     if (!runtime.shared && threads > 1 && batch >= threads && work >= MIN_RESIDENT_WORK) {
-      const step = Math.ceil(batch / threads);
-      this.#lanes = [];
-      for (let r0 = 0; r0 < batch; r0 += step) this.#lanes.push([r0, Math.min(batch, r0 + step)]);
+      this.#lanes = splitRows(batch, threads);
       this.#pageLane = work / threads <= RUN_LANE_WORK;
       this.#losses = runtime.workerLosses;
     }
@@ -675,22 +676,11 @@ class WasmWorkspace implements DiffusionWorkspace {
       2 * runtime.threads * fillTableBytes(this.dim),
     );
     if (this.#lanes !== null) {
-      const [task] = fillTasks([[0, 0]], this.#at(slot), this.dim, noise, table);
-      const bytes = fillTableBytes(this.dim);
-      return this.#onLanes(
-        task.kernel,
-        ([r0, r1], lane) => {
-          const args = [...task.args];
-          [args[1], args[2], args[7]] = [r0, r1, table + lane * bytes];
-          return args;
-        },
-        [],
-        slot,
-        {
-          scratch: (lane) => [[table + lane * bytes, bytes]],
-          unflagged: true,
-        },
-      ).then(() => {});
+      const tasks = fillTasks(this.#lanes, this.#at(slot), this.dim, noise, table);
+      return this.#onLanes(tasks[0].kernel, (_, lane) => tasks[lane].args, [], slot, {
+        scratch: (lane) => tasks[lane].scratch!,
+        unflagged: true,
+      }).then(() => {});
     }
     const ranges = fillRanges(runtime, this.batch, this.dim, RUN_STEP);
     const tasks = fillTasks(ranges, this.#at(slot), this.dim, noise, table);
@@ -731,9 +721,7 @@ class WasmWorkspace implements DiffusionWorkspace {
       runtime.heap.free(at);
       throw error;
     }
-    return this.#running = running.finally(() => {
-      this.#running = null;
-    });
+    return this.#hold(running);
   }
 
   release(): void | Promise<void> {
@@ -784,9 +772,7 @@ class WasmWorkspace implements DiffusionWorkspace {
         slots,
         slots[0],
       );
-      return this.#running = running.finally(() => {
-        this.#running = null;
-      });
+      return this.#hold(running);
     }
     const ranges = runtime.sharingWith(RUN_STEP)
       ? rowRanges(runtime, this.batch, this.size * STEP_WORK_PER_VALUE, RUN_STEP)
@@ -798,13 +784,18 @@ class WasmWorkspace implements DiffusionWorkspace {
       kernel,
       args: [...args(r0 * rowBytes, (r1 - r0) * this.dim), flags + 4 * t],
     }));
-    const running = runtime.runSharing(tasks, undefined, RUN_STEP).then(() =>
-      new Int32Array(runtime.memory.buffer, flags, tasks.length).every((finite) => finite === 1)
-    ).finally(() => {
+    return this.#hold(
+      runtime.runSharing(tasks, undefined, RUN_STEP).then(() =>
+        new Int32Array(runtime.memory.buffer, flags, tasks.length).every((finite) => finite === 1)
+      ),
+    );
+  }
+
+  /** `step`, during which the workspace refuses every other call (see #idle). */
+  #hold(step: Promise<boolean>): Promise<boolean> {
+    return this.#running = step.finally(() => {
       this.#running = null;
     });
-    this.#running = running;
-    return running;
   }
 
   /**
@@ -879,7 +870,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     let mine: boolean | null = this.#pageLane ? null : true;
     const afterOwn = () => void (mine = !flagged || word(0) === 1);
     const run = this.#pageLane
-      ? runtime.runSharing(tasks, undefined, { ...RESIDENT, afterOwn })
+      ? runtime.runSharing(tasks, undefined, { ...RUN_MIXTURE, afterOwn })
       : runtime.run(tasks);
     const theirs = run.then(() => {
       for (let lane = this.#pageLane ? 1 : 0; flagged && lane < lanes.length; lane++) {
