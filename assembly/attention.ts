@@ -15,7 +15,10 @@
 //
 // Scratch of one task (bytes from `scratch`, sized by flash_forward_scratch_f32):
 //
-//   | packed K: 64·D | S/P: Br·64 | O: Br·Dv | m: Br | l: Br | alpha: Br | packed Q: Br·D |  (f32 each)
+//   | packed K: 64·D, or Nk·D | S/P: Br·64 | O: Br·Dv | m: Br | l: Br | alpha: Br | packed Q: Br·D |
+//
+// (f32 each). A task packs each key block once for all the query blocks of its (batch, kv head)
+// where that head's keys fit PACK_ONCE_BYTES, and again for each query block beyond.
 //
 // The logits tile and O are filled by 6×8 (relaxed build) or 4×8 register micro-kernels (as in
 // matmul.ts): per step, one splat per query row times two v128 of packed keys (S), or one splat
@@ -31,8 +34,8 @@ import { groupRows, hsum4_f32, madd4_f32, packRowGroups } from "./_simd";
 const KEY_BLOCK: i32 = 64;
 
 // 2^t = 2^n · 2^f with n = round(t), f = t − n in [−1/2, 1/2]; 2^f by a degree-5 polynomial
-// fitted here for minimal relative error (1.9e-7 when evaluated in f32). n is rounded by adding
-// 1.5·2^23: the sum's low mantissa bits then hold n + 2^22 as an integer, which is shifted
+// fitted here for minimal relative error (1.9e-7 when evaluated in f32). 2^n comes from adding
+// 1.5·2^23 to t: the sum's low mantissa bits then hold n + 2^22 as an integer, which is shifted
 // straight into the exponent field of 2^n (no float→int conversion). Softmax works in base 2
 // throughout (logits are pre-multiplied by log2 e), as FlashAttention does.
 const LOG2E: f32 = 1.44269504088896341;
@@ -49,18 +52,32 @@ const C5: f32 = 0.0013264727;
 /** 2^t on four lanes; t < −126 (−inf included) gives 0, NaN stays NaN, t is capped at 127. */
 // @ts-ignore: decorator
 @inline function exp2x4_f32(t: v128): v128 {
+  return exp2x4Capped(t, true);
+}
+
+// exp2x4_f32, without the cap at 127 where the caller knows t <= 0 (softmax: t = S − max S).
+// The polynomial is 1 + f·(C1 + f·(b + f²·c)) with b = C2 + C3·f and c = C4 + C5·f: its longest
+// chain of dependent multiply-adds is four where Horner's is five (b, c and f² run side by
+// side), and its last two steps are Horner's, so its error stays (1.9e-7 plain, 1.7e-7 relaxed,
+// against 1.8e-7 and 1.7e-7). f comes from `nearest`, one step shorter than
+// t − ((t + 1.5·2^23) − 1.5·2^23), with the same value. The softmax loop waited on these chains:
+// 2^t took 13% of the plain build's SDPA at N = 512, and these forms made the kernel 3–5%
+// faster.
+// @ts-ignore: decorator
+@inline function exp2x4Capped(t: v128, capped: bool): v128 {
   const low = f32x4.splat(EXP2_MIN);
   // pmax/pmin keep t when it is NaN (t is the first operand) and map to single instructions.
-  const tc = f32x4.pmin(f32x4.pmax(t, low), f32x4.splat(EXP2_MAX));
+  let tc = f32x4.pmax(t, low);
+  if (capped) tc = f32x4.pmin(tc, f32x4.splat(EXP2_MAX));
   const shifted = f32x4.add(tc, f32x4.splat(ROUND));
-  const f = f32x4.sub(tc, f32x4.sub(shifted, f32x4.splat(ROUND)));
-  let p = madd4_f32(f32x4.splat(C5), f, f32x4.splat(C4));
-  p = madd4_f32(p, f, f32x4.splat(C3));
-  p = madd4_f32(p, f, f32x4.splat(C2));
-  p = madd4_f32(p, f, f32x4.splat(C1));
-  p = madd4_f32(p, f, f32x4.splat(1));
+  const f = f32x4.sub(tc, f32x4.nearest(tc));
+  const f2 = f32x4.mul(f, f);
+  const b = madd4_f32(f32x4.splat(C3), f, f32x4.splat(C2));
+  const c = madd4_f32(f32x4.splat(C5), f, f32x4.splat(C4));
+  const p = madd4_f32(madd4_f32(madd4_f32(c, f2, b), f, f32x4.splat(C1)), f, f32x4.splat(1));
   const twoN = i32x4.shl(i32x4.add(shifted, i32x4.splat(127 - 0x400000)), 23);
-  return v128.bitselect(f32x4.splat(0), f32x4.mul(p, twoN), f32x4.lt(t, low));
+  // 0 below the smallest normal: p·2^n with the lanes where t < −126 cleared.
+  return v128.andnot(f32x4.mul(p, twoN), f32x4.lt(t, low));
 }
 
 /** e^x = 2^(x·log2 e) on four lanes. */
@@ -151,10 +168,24 @@ export function exp_f32_array(x: usize, out: usize, n: i32, binary: i32): void {
 // ---------------------------------------------------------------------------------------------
 // Softmax attention
 
+// Keys of one (batch, kv head) up to this many bytes (4,096 keys of 64 floats) are packed once
+// per task and reused by every query block of that head; longer ones a block at a time, into
+// one block of scratch. Packing a block again for each of the 8 query blocks of N = 512 took
+// 1–2% of the kernel.
+const PACK_ONCE_BYTES: i32 = 1 << 20;
+
+/** Key rows the packed-keys region of a flash task holds: every key, or one block. */
+function packedKeyRows(keyLength: i32, headDim: i32): i32 {
+  const all = (keyLength + KEY_BLOCK - 1) & ~(KEY_BLOCK - 1);
+  return all <= KEY_BLOCK || <i64>all * headDim * 4 > PACK_ONCE_BYTES ? KEY_BLOCK : all;
+}
+
 /** Bytes of scratch one flash task needs. */
-export function flash_forward_scratch_f32(headDim: i32, valueDim: i32, queryBlock: i32): i32 {
-  return (KEY_BLOCK * headDim + queryBlock * KEY_BLOCK + queryBlock * valueDim + 3 * queryBlock +
-    queryBlock * headDim) << 2;
+export function flash_forward_scratch_f32(
+  headDim: i32, valueDim: i32, queryBlock: i32, keyLength: i32,
+): i32 {
+  return (packedKeyRows(keyLength, headDim) * headDim + queryBlock * KEY_BLOCK +
+    queryBlock * valueDim + 3 * queryBlock + queryBlock * headDim) << 2;
 }
 
 // Packs `count` (<= 64) key rows of D floats into 8-key panels, zero-filling the last panel:
@@ -496,8 +527,13 @@ function accumulateBlock(
 // Returns the rescale factor 2^(m − m') of the row's accumulator. `width` is a multiple of 8.
 // @ts-ignore: decorator
 @inline function softmaxRow(s: usize, width: i32, stats: usize, sums: usize): f32 {
-  let vmax = f32x4.splat(-Infinity);
-  for (let c = 0; c < width; c += 4) vmax = f32x4.pmax(vmax, v128.load(s + (<usize>c << 2)));
+  // Two running maxima (width is a multiple of 8): half the chain of dependent pmax.
+  let vmax = f32x4.splat(-Infinity), vmax1 = vmax;
+  for (let c = 0; c < width; c += 8) {
+    vmax = f32x4.pmax(vmax, v128.load(s + (<usize>c << 2)));
+    vmax1 = f32x4.pmax(vmax1, v128.load(s + (<usize>c << 2), 16));
+  }
+  vmax = f32x4.pmax(vmax, vmax1);
   const previous = load<f32>(stats);
   const next = max<f32>(previous, hmax4_f32(vmax));
   if (next == -Infinity) {
@@ -514,7 +550,7 @@ function accumulateBlock(
   let vsum = f32x4.splat(0);
   for (let c = 0; c < width; c += 4) {
     const o = s + (<usize>c << 2);
-    const pr = exp2x4_f32(f32x4.sub(v128.load(o), vm));
+    const pr = exp2x4Capped(f32x4.sub(v128.load(o), vm), false);
     v128.store(o, pr);
     vsum = f32x4.add(vsum, pr);
   }
@@ -537,7 +573,8 @@ export function flash_forward_f32(
 ): void {
   const Br = queryBlock;
   const packed = scratch;
-  const tile = packed + (<usize>(KEY_BLOCK * D) << 2);
+  const packedRows = packedKeyRows(Nk, D), once = packedRows > KEY_BLOCK;
+  const tile = packed + (<usize>(packedRows * D) << 2);
   const acc = tile + (<usize>(Br * KEY_BLOCK) << 2);
   const stats = acc + (<usize>(Br * Dv) << 2);
   const sums = stats + (<usize>Br << 2);
@@ -548,6 +585,8 @@ export function flash_forward_f32(
   const offset = Nk - Nq;
   const vscale = f32x4.splat(scale * LOG2E); // logits in base 2
   const qRow = <usize>D << 2, oRow = <usize>Dv << 2;
+  // With `once`, keys kvBase .. kvBase + packedEnd − 1 are packed (by this or an earlier item).
+  let packedBase = -1, packedEnd = 0;
   for (let item = firstItem; item < endItem; item++) {
     const block = item % blocks, bh = item / blocks;
     const h = bh % heads, b = bh / heads;
@@ -559,14 +598,23 @@ export function flash_forward_f32(
     fill_f32(stats, -Infinity, rows);
     fill_f32(sums, 0, rows);
     fill_f32(acc, 0, rows * Dv);
+    if (once && packedBase != kvBase) {
+      packedBase = kvBase;
+      packedEnd = 0;
+    }
     for (let j0 = 0; j0 < keyEnd; j0 += KEY_BLOCK) {
       const kc = min(KEY_BLOCK, keyEnd - j0);
       const width = (kc + 7) & ~7;
-      packKeys(k + <usize>(kvBase + j0) * qRow, packed, kc, D);
+      const panels = once ? packed + (<usize>(j0 * D) << 2) : packed;
+      // A causal item may have packed part of this block only: the block is packed again.
+      if (!once || j0 + kc > packedEnd) {
+        packKeys(k + <usize>(kvBase + j0) * qRow, panels, kc, D);
+        packedEnd = j0 + kc;
+      }
       // Causal: row r weighs keys j0 + j for j < r + reach; blocks across the diagonal skip
       // the products of keys no row of a group weighs.
       const reach = isCausal ? min(KEY_BLOCK, i0 + offset - j0 + 1) : KEY_BLOCK;
-      scoresBlock(qPacked, packed, D, tile, rows, width, vscale, reach);
+      scoresBlock(qPacked, panels, D, tile, rows, width, vscale, reach);
       for (let r = 0; r < rows; r++) {
         const i = i0 + r;
         const visible = isCausal ? min(kc, i + offset - j0 + 1) : kc;

@@ -202,7 +202,13 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
     const mask = putOptional(s, args.mask);
     const out = s.alloc(args.out.byteLength);
     const lse = args.lse === null ? 0 : s.alloc(args.lse.byteLength);
-    const scratchBytes = runtime.call("flash_forward_scratch_f32", headDim, valueDim, queryBlock);
+    const scratchBytes = runtime.call(
+      "flash_forward_scratch_f32",
+      headDim,
+      valueDim,
+      queryBlock,
+      keyLength,
+    );
     // Non-finite values take the kernel's guarded path, where zero weights contribute nothing.
     const guardValues = valuesNeedGuard(runtime, qkv.v, args.v.length);
     const outRows = flashRows(args, items[0], items[1]);
