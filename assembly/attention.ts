@@ -15,10 +15,11 @@
 //
 // Scratch of one task (bytes from `scratch`, sized by flash_forward_scratch_f32):
 //
-//   | packed K: 128·D, or Nk·D | S/P: Br·128 | O: Br·Dv | m: Br | l: Br | alpha: Br | packed Q: Br·D |
+//   | packed K: 128·D or Nk·D | S/P: Br·128 | O: Br·Dv | m: Br | l: Br | alpha: Br | Q: Br·D |
 //
-// (f32 each). A task packs each key block once for all the query blocks of its (batch, kv head)
-// where that head's keys fit PACK_ONCE_BYTES, and again for each query block beyond.
+// (f32 each; Q packed in row groups). A task packs each key block once for all the query blocks
+// of its (batch, kv head) where that head's keys fit PACK_ONCE_BYTES, and again for each query
+// block beyond.
 //
 // The logits tile and O are filled by 6×8 (relaxed build) or 4×8 register micro-kernels (as in
 // matmul.ts): per step, one splat per query row times two v128 of packed keys (S), or one splat
@@ -831,7 +832,8 @@ export function linear_forward_f32(
 //
 // Scratch of one task (f32 each):
 //
-//   | packed K: 64·D | S/W: 64·128 | ones: max(64, Dl) | state: Dl·Dv | linKᵀ: Dl·128 | packed Q: 64·D |
+//   | packed K: 64·D | S/W: 64·128 | ones: max(64, Dl) | state: Dl·Dv | linKᵀ: Dl·128 |
+//   | packed Q: 64·D |
 
 const MIXED_ROWS: i32 = 64;
 
