@@ -244,7 +244,7 @@ function softmaxCases(test: Register) {
     assert.ok(Number.isFinite(prefill.lse![60]));
   });
   // 4,500 keys of 64 floats are 1.1 MiB a head: more than the WASM kernel packs once for all
-  // of a head's query blocks, so it packs them a block at a time.
+  // of a head's query blocks (256 KiB), so it packs them a block at a time.
   test(`${name} matches naive softmax over 4,500 keys`, async (kernels, tolerance) => {
     for (const causal of [false, true]) {
       await checkSoftmax(kernels, tolerance, [1, 2, 1, 40, 4500, 64, 16], {
