@@ -27,8 +27,8 @@ const path = (p: string) => new URL(p, root).pathname;
 
 /** The WASM variants; the runtime picks one by feature detection. */
 export const WASM_VARIANTS = {
-  "simd": ["--enable", "simd"],
-  "relaxed": ["--enable", "simd", "--enable", "relaxed-simd"],
+  "simd": ["--enable", "simd", "--enable", "threads"],
+  "relaxed": ["--enable", "simd", "--enable", "relaxed-simd", "--enable", "threads"],
   "simd-shared": ["--enable", "simd", "--enable", "threads", "--sharedMemory"],
   "relaxed-shared": [
     "--enable", "simd", "--enable", "relaxed-simd", "--enable", "threads", "--sharedMemory",

@@ -2,10 +2,14 @@
  * Turns a WASM build that imports a private memory into one that imports a shared memory.
  *
  * asc's `--sharedMemory` build of Tessera differs from the plain build in one byte: the limits
- * flag of the imported memory (the kernels use no atomics; threads synchronise in JavaScript).
- * Shipping two builds (plain and relaxed SIMD) and deriving the shared ones here halves what
- * the bundle carries; build.ts checks at every build that the derived bytes equal asc's own
- * shared build, so a kernel that starts using atomics fails the build instead of loading wrong.
+ * flag of the imported memory. Both are compiled with the threads feature, so a kernel's
+ * atomics (a growth step's lanes dealing features, trees_grow_step_f64) are the same bytes in
+ * both; on a private memory they act as plain loads and stores of one thread (the threads
+ * proposal allows them there; the suites load these builds in Chromium, Firefox, Deno, Node and
+ * workerd). Shipping two builds (plain and relaxed SIMD) and deriving the
+ * shared ones here halves what the bundle carries; build.ts checks at every build that the
+ * derived bytes equal asc's own shared build, so a build that differs in more fails the build
+ * instead of loading wrong.
  *
  * ```
  * binary:  \0asm  version  section*          section: id:u8  size:uleb  payload

@@ -10,7 +10,8 @@ import { TREES } from "../../src/backends/_families.ts";
 import { selectKernels } from "../../src/backends/_select.ts";
 import { Rng } from "../../src/_random.ts";
 import { GradientBoostingClassifier, XGBClassifier, XGBRegressor } from "../../src/trees/mod.ts";
-import { CONFORMANCE, noisyTable, randomTrees } from "./_kernel_conformance.ts";
+import { CONFORMANCE, noisyTable, randomBinned, randomTrees } from "./_kernel_conformance.ts";
+import { SPLIT_FIELD_COUNT, SPLIT_PARAM_COUNT } from "../../src/backends/trees.ts";
 import { predictOracle } from "./_oracles.ts";
 import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
 import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
@@ -152,5 +153,160 @@ Deno.test("the gradients' row ranges end on even rows, cover every row, follow t
         assert.ok(Math.abs(end - n * fractions[i]) <= 2, `${label}: end ${i} = ${end}`);
       });
     }
+  }
+});
+
+Deno.test("a growth step's lanes may take each other's features: the same histograms and splits", async () => {
+  // trees_grow_step_f64 called straight, one lane after the other in this thread, so that a
+  // lane always finds the others' ranges as the test leaves them: every order of claims gives
+  // the bits of the one-task step (histograms, subtractions, searches over every feature).
+  const runtime = await wasmRuntimeOf("relaxed", 1);
+  try {
+    const nRows = 1500, F = 24, C = 2;
+    const p = randomBinned(31, nRows, F);
+    const slots = p.binOffsets[F];
+    const histBytes = slots * C * 8;
+    const at = (data: Uint8Array | Int32Array | Float64Array) => {
+      const ptr = runtime.heap.alloc(data.byteLength);
+      new Uint8Array(runtime.memory.buffer, ptr, data.byteLength)
+        .set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return ptr;
+    };
+    // Rows shuffled, so the (g, h) pairs are gathered from all over; a left child of 600 rows
+    // is built, its sibling made by subtraction from the parent (built beforehand), both searched.
+    const rows = Int32Array.from(p.rows);
+    for (let i = nRows - 1; i > 0; i--) {
+      const j = p.rng.nextInt(i + 1);
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    const features = Int32Array.from({ length: F }, (_, k) => k);
+    const params = new Float64Array(2 * SPLIT_PARAM_COUNT);
+    for (const i of [0, 1]) {
+      params.set(
+        [1, 0, 0.5, 0, 0, -Infinity, Infinity, 0.3 - i, 400 + i, 0],
+        i * SPLIT_PARAM_COUNT,
+      );
+    }
+    const ptr = {
+      bins: at(p.bins),
+      values: at(p.values),
+      rows: at(rows),
+      offsets: at(p.binOffsets),
+      features: at(features),
+      params: at(params),
+      candidates: at(Int32Array.from([...features, ...features.filter((k) => k % 3 !== 1)])),
+      candidateOffsets: at(Int32Array.from([0, F, F + features.filter((k) => k % 3 !== 1).length])),
+      scratch: runtime.heap.alloc(nRows * 16),
+    };
+    const candidateCount = 2 * F;
+    /** One step into fresh histograms; `lanes` calls, given as [lane, claims] in call order. */
+    const step = (calls: Array<[number, number[][] | null]>) => {
+      const parent = runtime.heap.alloc(histBytes), child = runtime.heap.alloc(histBytes);
+      const sibling = runtime.heap.alloc(histBytes);
+      const out = runtime.heap.alloc(candidateCount * SPLIT_FIELD_COUNT * 8);
+      // No pairs left over from the last step: a lane must gather its own.
+      new Float64Array(runtime.memory.buffer, ptr.scratch, 2 * nRows).fill(NaN);
+      new Uint8Array(runtime.memory.buffer, out, candidateCount * SPLIT_FIELD_COUNT * 8).fill(0);
+      // The parent's histograms, then the step: build the child, subtract, search both.
+      runtime.call(
+        "trees_hist_build_f64",
+        parent,
+        ptr.bins,
+        ptr.rows,
+        ptr.values,
+        ptr.offsets,
+        ptr.features,
+        nRows,
+        0,
+        nRows,
+        C,
+        0,
+        F,
+      );
+      new Uint8Array(runtime.memory.buffer, sibling, histBytes)
+        .set(new Uint8Array(runtime.memory.buffer, parent, histBytes));
+      const build = at(Int32Array.from([child, 200, 800]));
+      const subtract = at(Int32Array.from([sibling, child]));
+      const search = at(Int32Array.from([child, sibling]));
+      const lanes = calls.length;
+      const claims = runtime.heap.alloc(16 * lanes);
+      const ran: number[] = [];
+      for (const [lane, ranges] of calls) {
+        if (ranges !== null && lane === calls[0][0]) {
+          new Int32Array(runtime.memory.buffer, claims, 4 * lanes)
+            .set(ranges.flatMap(([k0, k1]) => [k0, k1, -1, 0]));
+        }
+        runtime.call(
+          "trees_grow_step_f64",
+          ptr.bins,
+          ptr.values,
+          ptr.rows,
+          ptr.offsets,
+          ptr.features,
+          build,
+          subtract,
+          search,
+          ptr.params,
+          ptr.candidates,
+          ptr.candidateOffsets,
+          0,
+          out,
+          nRows,
+          C,
+          0,
+          F,
+          1,
+          1,
+          2,
+          ptr.scratch,
+          nRows,
+          ranges === null ? 0 : claims,
+          lane,
+          lanes,
+        );
+      }
+      if (calls[0][1] !== null) {
+        const words = new Int32Array(runtime.memory.buffer, claims, 4 * lanes);
+        for (let l = 0; l < lanes; l++) ran.push(words[4 * l + 2]);
+      }
+      const result = {
+        child: new Float64Array(runtime.memory.buffer, child, slots * C).slice(),
+        sibling: new Float64Array(runtime.memory.buffer, sibling, slots * C).slice(),
+        out: new Float64Array(runtime.memory.buffer, out, candidateCount * SPLIT_FIELD_COUNT)
+          .slice(),
+        ran,
+      };
+      for (const b of [parent, child, sibling, out, build, subtract, search, claims]) {
+        runtime.heap.free(b);
+      }
+      return result;
+    };
+    const alone = step([[0, null]]);
+    assert.ok(alone.out.some((v) => v !== 0) && alone.child.some((v) => v !== 0));
+    const cases: Array<[string, Array<[number, number[][] | null]>, number[]]> = [
+      // Lane 1 first: its own 12, then all of lane 0's, half of what is left at a time.
+      ["two lanes, the second first", [[1, [[0, 12], [12, 24]]], [0, [[0, 12], [12, 24]]]], [
+        0,
+        24,
+      ]],
+      // Lane 1's range empty: it takes lane 0's from the back.
+      ["an empty range", [[1, [[0, 24], [24, 24]]], [0, [[0, 24], [24, 24]]]], [0, 24]],
+      ["in order", [[0, [[0, 10], [10, 24]]], [1, [[0, 10], [10, 24]]]], [24, 0]],
+      ["three lanes", [[2, [[0, 8], [8, 16], [16, 24]]], [0, [[0, 8], [8, 16], [16, 24]]], [1, [
+        [0, 8],
+        [8, 16],
+        [16, 24],
+      ]]], [0, 0, 24]],
+    ];
+    for (const [label, calls, ran] of cases) {
+      const got = step(calls);
+      assert.deepEqual(got.child, alone.child, `${label}: the child's histograms`);
+      assert.deepEqual(got.sibling, alone.sibling, `${label}: the sibling's histograms`);
+      assert.deepEqual(got.out, alone.out, `${label}: the splits`);
+      // Indexed by lane.
+      assert.deepEqual(got.ran, ran, `${label}: features each lane ran`);
+    }
+  } finally {
+    await runtime.dispose();
   }
 });

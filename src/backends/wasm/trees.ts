@@ -72,6 +72,14 @@ const FIT_POLL_MS = 10;
  */
 const FIT_STEP: SharingOptions = { evenOnPage: true, pollMs: FIT_POLL_MS };
 
+/**
+ * Bytes of a lane's record in a shared growth step (trees_grow_step_f64's `claims`): its
+ * features' range as two i32 (front, back), then how many features it ran.
+ */
+const CLAIM_BYTES = 16;
+/** The i32 index of the features a lane ran, within its claim record. */
+const CLAIM_RAN = 2;
+
 /** Below this many (row, feature) cells a histogram stays in one task. */
 const MIN_PARALLEL_CELLS = 1 << 17;
 /**
@@ -494,7 +502,7 @@ class WasmWorkspace implements TreesWorkspace {
       const candidates = s.put(kernelCandidates.subarray(0, Math.max(1, candidateCount)));
       const candidateOffsets = s.put(kernelOffsets.subarray(0, searchCount + 1));
       const out = s.alloc(Math.max(1, candidateCount) * SPLIT_FIELD_COUNT * 8);
-      const task = (k0: number, k1: number, lane = 0): Task => ({
+      const task = (k0: number, k1: number, lane = 0, claims = 0, lanes = 1): Task => ({
         kernel: "trees_grow_step_f64",
         args: [
           this.#bins,
@@ -519,6 +527,9 @@ class WasmWorkspace implements TreesWorkspace {
           searchCount,
           this.#gather[lane] ?? 0,
           this.#gather.length > 0 ? this.#gatherRows : 0,
+          claims,
+          lane,
+          lanes,
         ],
         // Only run on shared memory (see #parallel): regions are not listed.
       });
@@ -533,15 +544,23 @@ class WasmWorkspace implements TreesWorkspace {
       // Fits on a page's main thread too, where this thread takes a share (FIT_STEP).
       const large = cells >= MIN_PARALLEL_STEP_CELLS ||
         (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks, FIT_STEP));
-      const groups = this.#parallel(large)
-        ? contiguousShares(featureCount, this.#growLanes.ends(tasks))
-        : [[0, featureCount] as [number, number]];
-      const lanes = await runtime.runSharing(
-        groups.map(([k0, k1], i) => task(k0, k1, i)),
-        undefined,
-        FIT_STEP,
-      );
-      this.#growLanes.record(lanes, groups[0][1], featureCount);
+      if (this.#parallel(large) && tasks > 1) {
+        // Each lane starts on its own range of the features (the split learnt from the last
+        // steps) and takes the others' leftovers once its own are done (see the kernel).
+        const ranges = contiguousShares(featureCount, this.#growLanes.ends(tasks));
+        const claims = s.alloc(CLAIM_BYTES * tasks);
+        const words = s.i32(claims, (CLAIM_BYTES / 4) * tasks);
+        ranges.forEach(([k0, k1], i) => words.set([k0, k1, 0], (CLAIM_BYTES / 4) * i));
+        const lanes = await runtime.runSharing(
+          ranges.map((_, i) => task(0, featureCount, i, claims, tasks)),
+          undefined,
+          FIT_STEP,
+        );
+        const ran = s.i32(claims, (CLAIM_BYTES / 4) * tasks);
+        this.#growLanes.record(lanes, ran[CLAIM_RAN], featureCount);
+      } else {
+        await runtime.runSharing([task(0, featureCount)], undefined, FIT_STEP);
+      }
       const results = this.#withCategorical(
         step,
         search,
