@@ -36,10 +36,13 @@
  *
  * Used wherever memory is shared. Without `Atomics.waitAsync` (Firefox 140), the worker sleeps
  * in a blocking `Atomics.wait` instead (allowed in a worker; it looks at its event loop once a
- * second while idle), and a caller that would sleep on `done` sets `notify` to the list's
- * sequence and waits for a message that the worker posts on a MessagePort once `done` reaches
- * it. Before that, lists went through comlink there: two postMessage hops a step, ~0.3 ms or
- * more each on the test VM, where polling answers in µs.
+ * second while idle). A caller that would sleep on `done` looks at it between turns of its
+ * event loop for LOOK_MS, then sets `notify` to the list's sequence and waits for a message
+ * that the worker posts on a MessagePort once `done` reaches it; the worker then turns its own
+ * event loop once, as Firefox may send a fresh port's message only from there (without that
+ * turn, a fresh pool's first long call waited ~1 s, until the worker's blocking wait timed
+ * out). Before the doorbell, lists went through comlink there: two postMessage hops a step,
+ * ~0.3 ms or more each on the test VM, where polling answers in µs.
  *
  * @module
  */
@@ -71,6 +74,12 @@ const LOADS_PER_CLOCK = 1024;
 function hasWaitAsync(): boolean {
   return typeof (Atomics as { waitAsync?: unknown }).waitAsync === "function";
 }
+
+/**
+ * Without Atomics.waitAsync: how long a caller waiting for a list's end looks at `done` between
+ * turns of its event loop before it asks the worker for a message.
+ */
+const LOOK_MS = 20;
 
 /** How long an idle worker without Atomics.waitAsync blocks before it looks at its event loop. */
 const IDLE_BLOCK_MS = 1000;
@@ -245,10 +254,17 @@ export class Doorbell {
    * looked at again and the worker looks at `notify` after it sets `done` (both sequentially
    * consistent), so either this thread sees the list done or the worker sees the request.
    */
-  #awaitDone(value: number, sequence: number): Promise<void> {
+  async #awaitDone(value: number, sequence: number): Promise<void> {
     const words = this.#words;
-    if (this.#waitAsync) return changed(words, DONE, value);
-    return new Promise<void>((resolve) => {
+    if (this.#waitAsync) return await changed(words, DONE, value);
+    // First a few ms of looks between turns of this thread's event loop: most lists end by
+    // then, and a message from the worker costs a turn of its event loop and of this one.
+    const until = performance.now() + LOOK_MS;
+    while (performance.now() < until) {
+      await eventLoopTurn();
+      if (Atomics.load(words, DONE) !== value || this.#lost) return;
+    }
+    return await new Promise<void>((resolve) => {
       this.#heard = resolve;
       Atomics.store(words, NOTIFY, sequence);
       if (Atomics.load(words, DONE) !== value || this.#lost) this.#hear();
@@ -381,9 +397,27 @@ export async function listen(
     Atomics.store(words, POLLING, poll > 0 ? 1 : 0);
     Atomics.store(words, DONE, seen); // publishes `ran` too
     Atomics.notify(words, DONE);
-    if (port !== null && Atomics.load(words, NOTIFY) === seen) port.postMessage(seen);
+    if (port !== null && Atomics.load(words, NOTIFY) === seen) {
+      port.postMessage(seen);
+      // Firefox may send a fresh port's message only from this thread's event loop: polling,
+      // then blocking in Atomics.wait, held it back until the wait's timeout (IDLE_BLOCK_MS),
+      // and the caller who asked for it waited that long (~1 s, a fresh pool's first long call).
+      await eventLoopTurn();
+    }
     ended = performance.now();
   }
+}
+
+/** Resolves after a turn of this thread's event loop (a message to itself: no timer clamping). */
+function eventLoopTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(0);
+  });
 }
 
 /**

@@ -51,6 +51,23 @@ try {
       sampled: { length: sampled.length, hashes: [h1 >>> 0, h2], head: Array.from(sampled.subarray(0, 8)) },
     };
   }
+  // Two-thread products long enough (1024³: the workers alone, ~50 ms) that this thread stops
+  // looking at their end and asks for a message, each after the workers fell asleep: three
+  // times the first two calls of fresh workers, whose ports have sent nothing yet.
+  const m = 1024, square = { data: new Float32Array(m * m).fill(0.5), shape: [m, m] };
+  const longCalls = [];
+  for (let trial = 0; trial < 3; trial++) {
+    await tessera.dispose();
+    await tessera.init({ threads: 2 });
+    const calls = [];
+    for (let i = 0; i < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const t0 = performance.now();
+      const c = await tessera.matmul(square, square);
+      calls.push({ ms: performance.now() - t0, value: c.data[m * m - 1] });
+    }
+    longCalls.push(calls);
+  }
   let badInput = null;
   try {
     await tessera.matmul({ data: new Float32Array(6), shape: [2, 3] }, { data: new Float32Array(6), shape: [2, 3] });
@@ -59,7 +76,7 @@ try {
   }
   await tessera.dispose();
   const requests = performance.getEntriesByType("resource").map((e) => e.name);
-  await report({ bundle, fits, badInput, requests, crossOriginIsolated, userAgent: navigator.userAgent });
+  await report({ bundle, fits, longCalls, badInput, requests, crossOriginIsolated, userAgent: navigator.userAgent });
 } catch (error) {
   await report({ error: String(error?.stack ?? error) });
 }
@@ -142,6 +159,17 @@ if (!hasFirefox()) {
       assert.equal(one.length, 8192 * 64);
       assert.ok(one.head.every(Number.isFinite), "finite samples");
       assert.deepEqual(two, one);
+    });
+    await test(`firefox (${label}): a long two-thread call ends when its workers do, the first one too`, () => {
+      // Without Atomics.waitAsync this thread hears of a long list's end by a message, which a
+      // worker's fresh port may only send from its event loop: a worker back to polling and then
+      // blocking in Atomics.wait held it until the wait's timeout (1 s), so a fresh pool's first
+      // long call could last ~1.1 s against ~0.05 s for the next (this check failed in two runs
+      // of three before the worker turned its event loop after such a message).
+      for (const [first, second] of out.longCalls) {
+        assert.ok(first.value === 256 && second.value === 256, "1024 × 0.25");
+        assert.ok(first.ms - second.ms < 700, `first ${first.ms.toFixed(0)} ms, then ${second.ms.toFixed(0)} ms`);
+      }
     });
     await test(`firefox (${label}): bad input raises a RangeError naming the argument`, () => {
       assert.match(out.badInput, /^RangeError: .*"b"/);

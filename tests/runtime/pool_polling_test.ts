@@ -71,7 +71,7 @@ Deno.test("pool: workers poll after lists that come close together, sleep after 
   }
 });
 
-Deno.test("pool: without Atomics.waitAsync (Firefox) lists still go through the doorbell, the caller hearing their ends by message", async () => {
+Deno.test("pool: without Atomics.waitAsync (Firefox) lists still go through the doorbell, the caller looking at their ends or hearing of them by message", async () => {
   // The pool is made while the caller's host lacks Atomics.waitAsync (its workers keep theirs).
   const atomics = Atomics as { waitAsync?: unknown };
   const waitAsync = atomics.waitAsync;
@@ -95,13 +95,19 @@ Deno.test("pool: without Atomics.waitAsync (Firefox) lists still go through the 
       return rt.workersPolling(2);
     });
     // A worker asleep, then lists for the workers alone: this thread waits without polling,
-    // and hears of each end by message.
+    // looking at their ends between turns of its event loop.
     for (let i = 0; i < 5; i++, lists++) {
       await sleep(10 * SPIN_MS);
       await rt.run([add(0), add(1)]);
     }
+    // Lists of 64 adds each, longer than this thread looks (LOOK_MS): it hears of their ends by
+    // message.
+    for (let i = 0; i < 2; i++, lists += 64) {
+      await sleep(10 * SPIN_MS);
+      await rt.run(Array.from({ length: 128 }, (_, j) => add(j % 2)));
+    }
     const values = new Float32Array(rt.memory.buffer, y, 2 * n);
-    assert.ok(lists >= 8);
+    assert.ok(lists >= 8 + 128);
     assert.ok(values.every((v) => v === lists), "every list ran once on each block");
     rt.heap.free(y);
     rt.heap.free(ones);
