@@ -36,13 +36,16 @@
  *
  * Used wherever memory is shared. Without `Atomics.waitAsync` (Firefox 140), the worker sleeps
  * in a blocking `Atomics.wait` instead (allowed in a worker; it looks at its event loop once a
- * second while idle). A caller that would sleep on `done` looks at it between turns of its
- * event loop for LOOK_MS, then sets `notify` to the list's sequence and waits for a message
- * that the worker posts on a MessagePort once `done` reaches it; the worker then turns its own
- * event loop once, as Firefox may send a fresh port's message only from there (without that
- * turn, a fresh pool's first long call waited ~1 s, until the worker's blocking wait timed
- * out). Before the doorbell, lists went through comlink there: two postMessage hops a step,
- * ~0.3 ms or more each on the test VM, where polling answers in µs.
+ * second while idle), and a caller that would sleep on `done` sets `notify` to the list's
+ * sequence and waits for a message that the worker posts on a MessagePort once `done` reaches
+ * it. The worker then turns its own event loop once, as Firefox may send a fresh port's
+ * message only from there (without that turn, a fresh pool's first long call waited ~1 s,
+ * until the worker's blocking wait timed out). Looking at `done` between turns of the caller's
+ * event loop instead, for up to 20 ms, slowed two-thread calls there (SDPA N = 512 22-28
+ * against 17-22 ms, matmul 512³ into `out` 6.7-11 against 4.9-6.5 ms): the caller's turns
+ * took the CPU the worker and Firefox's own threads needed. Before the doorbell, lists went
+ * through comlink there: two postMessage hops a step, ~0.3 ms or more each on the test VM,
+ * where polling answers in µs.
  *
  * @module
  */
@@ -74,12 +77,6 @@ const LOADS_PER_CLOCK = 1024;
 function hasWaitAsync(): boolean {
   return typeof (Atomics as { waitAsync?: unknown }).waitAsync === "function";
 }
-
-/**
- * Without Atomics.waitAsync: how long a caller waiting for a list's end looks at `done` between
- * turns of its event loop before it asks the worker for a message.
- */
-const LOOK_MS = 20;
 
 /** How long an idle worker without Atomics.waitAsync blocks before it looks at its event loop. */
 const IDLE_BLOCK_MS = 1000;
@@ -254,17 +251,10 @@ export class Doorbell {
    * looked at again and the worker looks at `notify` after it sets `done` (both sequentially
    * consistent), so either this thread sees the list done or the worker sees the request.
    */
-  async #awaitDone(value: number, sequence: number): Promise<void> {
+  #awaitDone(value: number, sequence: number): Promise<void> {
     const words = this.#words;
-    if (this.#waitAsync) return await changed(words, DONE, value);
-    // First a few ms of looks between turns of this thread's event loop: most lists end by
-    // then, and a message from the worker costs a turn of its event loop and of this one.
-    const until = performance.now() + LOOK_MS;
-    while (performance.now() < until) {
-      await eventLoopTurn();
-      if (Atomics.load(words, DONE) !== value || this.#lost) return;
-    }
-    return await new Promise<void>((resolve) => {
+    if (this.#waitAsync) return changed(words, DONE, value);
+    return new Promise<void>((resolve) => {
       this.#heard = resolve;
       Atomics.store(words, NOTIFY, sequence);
       if (Atomics.load(words, DONE) !== value || this.#lost) this.#hear();

@@ -51,9 +51,9 @@ try {
       sampled: { length: sampled.length, hashes: [h1 >>> 0, h2], head: Array.from(sampled.subarray(0, 8)) },
     };
   }
-  // Two-thread products long enough (1024³: the workers alone, ~50 ms) that this thread stops
-  // looking at their end and asks for a message, each after the workers fell asleep: three
-  // times the first two calls of fresh workers, whose ports have sent nothing yet.
+  // Two-thread products long enough (1024³: the workers alone, ~50 ms) that this thread asks
+  // for a message at their end, each after the workers fell asleep: three times the first two
+  // calls of fresh workers, whose ports have sent nothing yet.
   const m = 1024, square = { data: new Float32Array(m * m).fill(0.5), shape: [m, m] };
   const longCalls = [];
   for (let trial = 0; trial < 3; trial++) {

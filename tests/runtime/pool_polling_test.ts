@@ -71,7 +71,7 @@ Deno.test("pool: workers poll after lists that come close together, sleep after 
   }
 });
 
-Deno.test("pool: without Atomics.waitAsync (Firefox) lists still go through the doorbell, the caller looking at their ends or hearing of them by message", async () => {
+Deno.test("pool: without Atomics.waitAsync (Firefox) lists still go through the doorbell, the caller hearing their ends by message", async () => {
   // The pool is made while the caller's host lacks Atomics.waitAsync (its workers keep theirs).
   const atomics = Atomics as { waitAsync?: unknown };
   const waitAsync = atomics.waitAsync;
@@ -95,13 +95,12 @@ Deno.test("pool: without Atomics.waitAsync (Firefox) lists still go through the 
       return rt.workersPolling(2);
     });
     // A worker asleep, then lists for the workers alone: this thread waits without polling,
-    // looking at their ends between turns of its event loop.
+    // and hears of each end by message.
     for (let i = 0; i < 5; i++, lists++) {
       await sleep(10 * SPIN_MS);
       await rt.run([add(0), add(1)]);
     }
-    // Lists of 64 adds each, longer than this thread looks (LOOK_MS): it hears of their ends by
-    // message.
+    // Long lists (64 adds on each worker), whose ends come well after this thread asked.
     for (let i = 0; i < 2; i++, lists += 64) {
       await sleep(10 * SPIN_MS);
       await rt.run(Array.from({ length: 128 }, (_, j) => add(j % 2)));
