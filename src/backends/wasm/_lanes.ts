@@ -1,7 +1,7 @@
 /**
  * How a call split between this thread and the workers (WasmRuntime.runSharing) divides its
  * items: contiguous shares, and for two lanes a split learnt from the lanes' timings (the tree
- * fit's growth steps, partitions and margin updates).
+ * fit's partitions and margin updates, and where its growth steps' lanes start).
  *
  * @module
  */

@@ -303,10 +303,12 @@ const SEARCH_COST_PER_BIN = 4;
  * ```
  *
  * A step copies in its small records (slot numbers turned into byte offsets) and, on shared
- * memory, is dealt to this thread and the workers by feature groups: each task builds,
- * subtracts and searches its own features for every node of the step, so one step is one round
- * trip, and every feature's sums are made in the same order whatever the grouping. Partition
- * steps run in this thread: a level's partition costs less than a round trip.
+ * memory, is dealt to this thread and the workers by features: each lane starts on its own
+ * range (the split learnt from the last steps) and then takes what the others have left
+ * (trees_grow_step_f64's claims); whichever lane takes a feature builds, subtracts and searches
+ * it for every node of the step, so one step is one round trip, and every feature's sums are
+ * made in the same order whoever runs it. A level's partition is dealt by row ranges when it is
+ * large (trees_partition_pieces) and runs in this thread when it is small.
  *
  * Categorical features take the reference's path: the kernels build and subtract their
  * histograms with the others', then their split search (categoryOrder and the prefix scans)
