@@ -3,7 +3,7 @@
  * _lanes.ts), and the matmul's rows where a page's thread takes a lane (pageLanes).
  */
 import assert from "node:assert/strict";
-import { CallerShare } from "../../src/backends/wasm/_lanes.ts";
+import { CallerShare, SplitPayoff } from "../../src/backends/wasm/_lanes.ts";
 import { pageLanes } from "../../src/backends/wasm/matmul.ts";
 
 Deno.test("CallerShare: an even share until it has timings, then one that ends with the workers", () => {
@@ -60,4 +60,29 @@ Deno.test("pageLanes: this thread's rows first, the rest even in multiples of 4,
       }
     }
   }
+});
+
+Deno.test("SplitPayoff: a split that outlasts one lane's pace raises the bar to twice its size, a clear gain lowers it", () => {
+  const payoff = new SplitPayoff(1 << 16, 1 << 22);
+  assert.equal(payoff.minCells, 1 << 16);
+  // This lane ran 14 of 28 items in 1 ms: alone it would have taken 2 ms; the call took 1.1.
+  payoff.record(1 << 18, 1.1, 1, 14, 28);
+  assert.equal(payoff.minCells, 1 << 16);
+  // The worker started late: this lane ran 26 of 28 items in 2.6 ms (2.8 alone), the call 3.5.
+  payoff.record(1 << 18, 3.5, 2.6, 26, 28);
+  assert.equal(payoff.minCells, 1 << 19);
+  // A smaller loss does not lower the bar; a gain between 0.75 and 1 leaves it.
+  payoff.record(1 << 17, 3.5, 2.6, 26, 28);
+  assert.equal(payoff.minCells, 1 << 19);
+  payoff.record(1 << 20, 1.9, 1, 14, 28);
+  assert.equal(payoff.minCells, 1 << 19);
+  // Clear gains halve it, down to the floor.
+  for (let i = 0; i < 5; i++) payoff.record(1 << 20, 1.2, 1, 14, 28);
+  assert.equal(payoff.minCells, 1 << 16);
+  // Never above the ceiling; calls without this lane's share are ignored.
+  payoff.record(1 << 22, 100, 2, 28, 28);
+  assert.equal(payoff.minCells, 1 << 22);
+  payoff.record(1 << 18, 100, 0, 0, 28);
+  payoff.record(1 << 18, NaN, 1, 14, 28);
+  assert.equal(payoff.minCells, 1 << 22);
 });

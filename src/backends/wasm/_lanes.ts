@@ -96,3 +96,39 @@ export class CallerShare {
     if (pages > 0 && ownMs >= 0) this.#msPerPage = blend(this.#msPerPage, ownMs / pages);
   }
 }
+
+/**
+ * The smallest split call (in cells of work) that has paid off, learnt from the calls split so
+ * far: one that lasted longer than this thread's own lane would have taken for all its items
+ * (at its pace in the call) raises the bar to twice its size; one that took under
+ * GAIN_RATIO of that lowers it by half again, down to `floor`. Where a worker starts its share
+ * late (Firefox on a two-core host: 1–7 ms after the ring, as its threads and the page's share
+ * the cores), a 40k-row fit's small growth steps split ran at half the speed of one thread;
+ * where workers start within µs, splitting pays from `floor` on and the bar stays there.
+ */
+export class SplitPayoff {
+  #min: number;
+
+  constructor(readonly floor: number, readonly ceiling: number) {
+    this.#min = floor;
+  }
+
+  /** Cells of work below which a call had better stay in one lane. */
+  get minCells(): number {
+    return this.#min;
+  }
+
+  /**
+   * Learns from a split call of `cells`: `wallMs` from its start to its end, `mineMs` this
+   * thread's lane, which ran `mine` of the `total` items.
+   */
+  record(cells: number, wallMs: number, mineMs: number, mine: number, total: number): void {
+    if (!(mine > 0 && mine <= total && mineMs > 0 && wallMs > 0 && cells > 0)) return;
+    const alone = mineMs * total / mine;
+    if (wallMs > alone) this.#min = Math.min(this.ceiling, Math.max(this.#min, 2 * cells));
+    else if (wallMs < GAIN_RATIO * alone) this.#min = Math.max(this.floor, this.#min / 2);
+  }
+}
+
+/** A split call that took under this fraction of one lane's time for all its items paid off. */
+const GAIN_RATIO = 0.75;

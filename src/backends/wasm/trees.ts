@@ -13,7 +13,7 @@
  * @module
  */
 import type { HostArray, Scope, SharingOptions, Task, WasmRuntime } from "../../runtime/_wasm.ts";
-import { contiguousShares, LaneBalance } from "./_lanes.ts";
+import { contiguousShares, LaneBalance, SplitPayoff } from "./_lanes.ts";
 import type {
   BinArgs,
   CutBuffers,
@@ -96,6 +96,11 @@ const MIN_PARALLEL_STEP_CELLS = 1 << 19;
  * the 8 of 2¹⁶–2¹⁷ cells 3.8–5.2 against 1.3–1.9 ms.
  */
 const MIN_POLLED_STEP_CELLS = 1 << 16;
+/**
+ * The highest SplitPayoff may raise the bar for a growth step: a 200k × 28 fit's root (5.6M
+ * cells) always splits, and its steps' timings keep coming.
+ */
+const MAX_STEP_BAR_CELLS = 1 << 22;
 /**
  * Below this many rows a level's partition stays in this thread. A row costs ~1 ns (four rows
  * a step: gathered bins, shuffled stores; trees_partition), the merge a small fraction of that,
@@ -338,6 +343,8 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #growLanes = new LaneBalance();
   readonly #partitionLanes = new LaneBalance();
   readonly #marginLanes = new LaneBalance();
+  /** The smallest growth step worth splitting in this fit (see SplitPayoff). */
+  readonly #stepPayoff = new SplitPayoff(MIN_POLLED_STEP_CELLS, MAX_STEP_BAR_CELLS);
   readonly #gather: number[] = [];
   readonly #aliases: Aliases;
   /** Value buffers lent as host views by `values`, by index. */
@@ -544,8 +551,9 @@ class WasmWorkspace implements TreesWorkspace {
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
       const tasks = Math.min(runtime.threads, featureCount);
       // Fits on a page's main thread too, where this thread takes a share (FIT_STEP).
-      const large = cells >= MIN_PARALLEL_STEP_CELLS ||
-        (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks, FIT_STEP));
+      const bar = this.#stepPayoff.minCells;
+      const large = cells >= Math.max(bar, MIN_PARALLEL_STEP_CELLS) ||
+        (tasks > 1 && cells >= bar && runtime.workersPolling(tasks, FIT_STEP));
       if (this.#parallel(large) && tasks > 1) {
         // Each lane starts on its own range of the features (the split learnt from the last
         // steps) and takes the others' leftovers once its own are done (see the kernel).
@@ -553,13 +561,18 @@ class WasmWorkspace implements TreesWorkspace {
         const claims = s.alloc(CLAIM_BYTES * tasks);
         const words = s.i32(claims, (CLAIM_BYTES / 4) * tasks);
         ranges.forEach(([k0, k1], i) => words.set([k0, k1, 0], (CLAIM_BYTES / 4) * i));
+        const start = performance.now();
         const lanes = await runtime.runSharing(
           ranges.map((_, i) => task(0, featureCount, i, claims, tasks)),
           undefined,
           FIT_STEP,
         );
+        const wall = performance.now() - start;
         const ran = s.i32(claims, (CLAIM_BYTES / 4) * tasks);
         this.#growLanes.record(lanes, ran[CLAIM_RAN], featureCount);
+        if (lanes.length > 0) {
+          this.#stepPayoff.record(cells, wall, lanes[0], ran[CLAIM_RAN], featureCount);
+        }
       } else {
         await runtime.runSharing([task(0, featureCount)], undefined, FIT_STEP);
       }
