@@ -62,9 +62,10 @@ Deno.test("pageLanes: this thread's rows first, the rest even in multiples of 4,
   }
 });
 
-Deno.test("SplitPayoff: a split that outlasts one lane's pace raises the bar to twice its size, a clear gain lowers it", () => {
+Deno.test("SplitPayoff: a split that outlasts one lane's pace raises the bar to twice its size, a clear gain lowers it, probes below it", () => {
   const payoff = new SplitPayoff(1 << 16, 1 << 22);
   assert.equal(payoff.minCells, 1 << 16);
+  assert.ok(payoff.splits(1 << 16) && payoff.splits(1 << 20));
   // This lane ran 14 of 28 items in 1 ms: alone it would have taken 2 ms; the call took 1.1.
   payoff.record(1 << 18, 1.1, 1, 14, 28);
   assert.equal(payoff.minCells, 1 << 16);
@@ -85,4 +86,17 @@ Deno.test("SplitPayoff: a split that outlasts one lane's pace raises the bar to 
   payoff.record(1 << 18, 100, 0, 0, 28);
   payoff.record(1 << 18, NaN, 1, 14, 28);
   assert.equal(payoff.minCells, 1 << 22);
+  // Below the bar every 8th call probes; a probe that loses doubles the interval.
+  const probes = (calls: number) =>
+    Array.from({ length: calls }, () => payoff.splits(1 << 18)).flatMap((s, i) => s ? [i] : []);
+  assert.deepEqual(probes(16), [7, 15]);
+  payoff.record(1 << 18, 3, 1, 14, 28);
+  assert.deepEqual(probes(32), [15, 31]);
+  payoff.record(1 << 18, 3, 1, 14, 28);
+  assert.equal(payoff.minCells, 1 << 22);
+  assert.deepEqual(probes(32), [31]);
+  // A probe that pays halves the bar and brings the interval back to 8.
+  payoff.record(1 << 18, 1.2, 1, 14, 28);
+  assert.equal(payoff.minCells, 1 << 21);
+  assert.deepEqual(probes(16), [7, 15]);
 });

@@ -101,21 +101,36 @@ export class CallerShare {
  * The smallest split call (in cells of work) that has paid off, learnt from the calls split so
  * far: one that lasted longer than this thread's own lane would have taken for all its items
  * (at its pace in the call) raises the bar to twice its size; one that took under
- * GAIN_RATIO of that lowers it by half again, down to `floor`. Where a worker starts its share
- * late (Firefox on a two-core host: 1–7 ms after the ring, as its threads and the page's share
- * the cores), a 40k-row fit's small growth steps split ran at half the speed of one thread;
- * where workers start within µs, splitting pays from `floor` on and the bar stays there.
+ * GAIN_RATIO of that lowers it by half again, down to `floor`. Below the bar, every
+ * `probeEvery`-th call splits anyway, so that the bar can come down where its rise was the
+ * host's noise (all a fit's steps may lie below it); a probe that loses doubles the interval (up
+ * to MAX_PROBE_EVERY), one that pays resets it. Where a worker starts its share late (Firefox
+ * on a two-core host: 1–7 ms after the ring, as its threads and the page's share the cores), a
+ * 40k-row fit's small growth steps split ran at half the speed of one thread; where workers
+ * start within µs, splitting pays from `floor` on and the bar stays there.
  */
 export class SplitPayoff {
   #min: number;
+  #probeEvery = MIN_PROBE_EVERY;
+  #below = 0;
+  #probing = false;
 
   constructor(readonly floor: number, readonly ceiling: number) {
     this.#min = floor;
   }
 
-  /** Cells of work below which a call had better stay in one lane. */
+  /** Cells of work below which a call had better stay in one lane, probes aside. */
   get minCells(): number {
     return this.#min;
+  }
+
+  /** Whether a call of `cells` (at least `floor`) splits: at or above the bar, or as a probe. */
+  splits(cells: number): boolean {
+    if (cells >= this.#min) return true;
+    if (++this.#below < this.#probeEvery) return false;
+    this.#below = 0;
+    this.#probing = true;
+    return true;
   }
 
   /**
@@ -123,12 +138,21 @@ export class SplitPayoff {
    * thread's lane, which ran `mine` of the `total` items.
    */
   record(cells: number, wallMs: number, mineMs: number, mine: number, total: number): void {
+    const probe = this.#probing;
+    this.#probing = false;
     if (!(mine > 0 && mine <= total && mineMs > 0 && wallMs > 0 && cells > 0)) return;
     const alone = mineMs * total / mine;
-    if (wallMs > alone) this.#min = Math.min(this.ceiling, Math.max(this.#min, 2 * cells));
-    else if (wallMs < GAIN_RATIO * alone) this.#min = Math.max(this.floor, this.#min / 2);
+    if (wallMs > alone) {
+      this.#min = Math.min(this.ceiling, Math.max(this.#min, 2 * cells));
+      if (probe) this.#probeEvery = Math.min(MAX_PROBE_EVERY, 2 * this.#probeEvery);
+    } else if (wallMs < GAIN_RATIO * alone) {
+      this.#min = Math.max(this.floor, this.#min / 2);
+      this.#probeEvery = MIN_PROBE_EVERY;
+    }
   }
 }
 
 /** A split call that took under this fraction of one lane's time for all its items paid off. */
 const GAIN_RATIO = 0.75;
+/** Calls below the bar between two probes: at first, and at most (after probes that lost). */
+const MIN_PROBE_EVERY = 8, MAX_PROBE_EVERY = 64;

@@ -98,7 +98,7 @@ const MIN_PARALLEL_STEP_CELLS = 1 << 19;
 const MIN_POLLED_STEP_CELLS = 1 << 16;
 /**
  * The highest SplitPayoff may raise the bar for a growth step: a 200k × 28 fit's root (5.6M
- * cells) always splits, and its steps' timings keep coming.
+ * cells) always splits.
  */
 const MAX_STEP_BAR_CELLS = 1 << 22;
 /**
@@ -551,10 +551,10 @@ class WasmWorkspace implements TreesWorkspace {
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
       const tasks = Math.min(runtime.threads, featureCount);
       // Fits on a page's main thread too, where this thread takes a share (FIT_STEP).
-      const bar = this.#stepPayoff.minCells;
-      const large = cells >= Math.max(bar, MIN_PARALLEL_STEP_CELLS) ||
-        (tasks > 1 && cells >= bar && runtime.workersPolling(tasks, FIT_STEP));
-      if (this.#parallel(large) && tasks > 1) {
+      const large = cells >= MIN_PARALLEL_STEP_CELLS ||
+        (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks, FIT_STEP));
+      // Where split steps of this size have not paid, only a probe now and then (SplitPayoff).
+      if (this.#parallel(large) && tasks > 1 && this.#stepPayoff.splits(cells)) {
         // Each lane starts on its own range of the features (the split learnt from the last
         // steps) and takes the others' leftovers once its own are done (see the kernel).
         const ranges = contiguousShares(featureCount, this.#growLanes.ends(tasks));
