@@ -6,10 +6,10 @@
  * atomics (a growth step's lanes dealing features, trees_grow_step_f64) are the same bytes in
  * both; on a private memory they act as plain loads and stores of one thread (the threads
  * proposal allows them there; the suites load these builds in Chromium, Firefox, Deno, Node and
- * workerd). Shipping two builds (plain and relaxed SIMD) and deriving the
- * shared ones here halves what the bundle carries; build.ts checks at every build that the
- * derived bytes equal asc's own shared build, so a build that differs in more fails the build
- * instead of loading wrong.
+ * workerd). Shipping two builds (plain and relaxed SIMD) and deriving the shared ones here
+ * halves what the bundle carries; build.ts checks at every build that the derived bytes equal
+ * asc's own shared build, so a build that differs in more fails the build instead of loading
+ * wrong.
  *
  * ```
  * binary:  \0asm  version  section*          section: id:u8  size:uleb  payload
