@@ -84,7 +84,8 @@ async function tessera(tessera) {
   for (const relaxedSimd of [true, false]) {
     for (const threads of THREADS) {
       const info = await tessera.init({ threads, relaxedSimd });
-      // A browser without relaxed SIMD (Firefox, Safari) runs the plain build either way.
+      // A browser without relaxed SIMD (Safari, Firefox before 153 ESR) runs the plain build
+      // either way.
       if (relaxedSimd && !info.relaxedSimd) break;
       const row = { build: info.wasmVariant, threads: info.threads, sdpa: {}, matmul: 0 };
       for (const n of LENGTHS) {

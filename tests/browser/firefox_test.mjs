@@ -1,11 +1,13 @@
 // Browser test of the built bundle in a second engine: Firefox (Debian's firefox-esr, headless,
-// tests/_firefox.mjs), whose SpiderMonkey has no relaxed SIMD, so it runs the plain build as
-// Firefox and Safari users do. dist/tessera.js comes from one origin and is imported by a page on
-// a second origin, once plain (workers get copies of their inputs) and once cross-origin isolated
-// (workers share memory). Every area of the bundle (tests/bundle/cases.mjs) must give exactly the
-// numbers Deno gets from src/ with the plain build, on one thread and on two, and a fit big
-// enough to split its steps must give the same model on both. The page POSTs what it found (there
-// is no driver). Prints `ok <name>` / `FAIL <name>` / `SKIP` lines for tests/run_all.ts.
+// tests/_firefox.mjs). dist/tessera.js comes from one origin and is imported by a page on a
+// second origin, once plain (workers get copies of their inputs) and once cross-origin isolated
+// (workers share memory). The bundle must pick the build the engine supports (relaxed SIMD from
+// Firefox 153 ESR on, found by the page's own probe; plain SIMD before, as Safari runs), and every
+// area of the bundle (tests/bundle/cases.mjs) must give exactly the numbers Deno gets from src/
+// with that build, on one thread and on two; the plain build, asked for with `relaxedSimd:
+// false`, must give Deno's plain-SIMD numbers. A fit big enough to split its steps must give the
+// same model on one thread and on two. The page POSTs what it found (there is no driver). Prints
+// `ok <name>` / `FAIL <name>` / `SKIP` lines for tests/run_all.ts.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { serve, serveCdn, skip, test } from "../_harness.mjs";
@@ -24,8 +26,18 @@ const PAGE_SCRIPT = (cdnUrl) => `
 import * as tessera from "${cdnUrl}";
 import { mixtureOptions, runCases, splitFitData } from "/cases.mjs";
 const report = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
+// (module (func (result v128) i32.const 1 i8x16.splat i32.const 2 i8x16.splat
+//   i8x16.relaxed_swizzle)): whether this engine has relaxed SIMD, asked here, not of the bundle.
+const relaxedProbe = WebAssembly.validate(new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253,
+  15, 65, 2, 253, 15, 253, 128, 2, 11,
+]));
 try {
-  const bundle = { 1: await runCases(tessera, { threads: 1 }), 2: await runCases(tessera, { threads: 2 }) };
+  const bundle = {
+    1: await runCases(tessera, { threads: 1 }),
+    2: await runCases(tessera, { threads: 2 }),
+    plain: await runCases(tessera, { threads: 2, relaxedSimd: false }),
+  };
   // Enough rows that the growth steps split (isolated page), the predictions too (both pages).
   const { x, y, n, cols } = splitFitData();
   const fits = {};
@@ -76,7 +88,10 @@ try {
   }
   await tessera.dispose();
   const requests = performance.getEntriesByType("resource").map((e) => e.name);
-  await report({ bundle, fits, longCalls, badInput, requests, crossOriginIsolated, userAgent: navigator.userAgent });
+  await report({
+    bundle, fits, longCalls, badInput, requests, relaxedProbe, crossOriginIsolated,
+    userAgent: navigator.userAgent,
+  });
 } catch (error) {
   await report({ error: String(error?.stack ?? error) });
 }
@@ -125,29 +140,45 @@ if (!hasFirefox()) {
 
   for (const [label, isolated] of PAGES) {
     let out;
-    await test(`firefox (${label}): dist/tessera.js loads cross-origin and runs the plain build`, async () => {
+    const loads = `firefox (${label}): dist/tessera.js loads cross-origin, runs its build`;
+    await test(loads, async () => {
       out = await runPage(isolated ? "/isolated" : "/plain");
       if (out.error) throw new Error(out.error);
       assert.match(out.userAgent, /Firefox\//);
       assert.equal(out.crossOriginIsolated, isolated);
-      // The bundle and the plain build's module, from the CDN; nothing from anywhere else.
+      // The bundle, the build this engine runs and the plain build asked for, from the CDN;
+      // nothing from anywhere else.
+      const builds = out.relaxedProbe
+        ? ["tessera.relaxed.js", "tessera.simd.js"]
+        : ["tessera.simd.js"];
       const fromCdn = [...new Set(out.requests.filter((u) => u.startsWith(cdnOrigin)))].sort();
-      assert.deepEqual(fromCdn, [`${cdnOrigin}/tessera.js`, `${cdnOrigin}/tessera.simd.js`]);
+      assert.deepEqual(fromCdn, ["tessera.js", ...builds].map((f) => `${cdnOrigin}/${f}`));
       const foreign = out.requests.filter((u) => !u.startsWith(pageOrigin) && !u.startsWith(cdnOrigin));
       assert.deepEqual(foreign, []);
+      const shared = isolated ? "-shared" : "";
       for (const threads of [1, 2]) {
         const { info } = out.bundle[threads];
-        assert.equal(info.relaxedSimd, false);
+        assert.equal(info.relaxedSimd, out.relaxedProbe);
         assert.equal(info.threads, threads);
         assert.equal(info.sharedMemory, isolated);
-        assert.equal(info.wasmVariant, isolated ? "simd-shared" : "simd");
+        assert.equal(info.wasmVariant, (out.relaxedProbe ? "relaxed" : "simd") + shared);
       }
+      const { info } = out.bundle.plain;
+      assert.equal(info.relaxedSimd, false);
+      assert.equal(info.threads, 2);
+      assert.equal(info.wasmVariant, `simd${shared}`);
     });
     if (!out || out.error) continue;
-    // Firefox's plain build on one thread and on two workers: Deno's numbers from src/, exactly.
+    // The build Firefox picks, on one thread and on two workers: Deno's numbers from src/ with
+    // the same build, exactly; then the plain build on two workers against Deno's plain build.
+    const picked = out.relaxedProbe ? "relaxed" : "simd";
     for (const threads of [1, 2]) {
-      await checkCases(test, `firefox (${label}, ${threads} thread(s))`, out.bundle[threads].results, expected.simd);
+      const build = out.relaxedProbe ? "relaxed" : "plain";
+      const name = `firefox (${label}, ${threads} thread(s), ${build} SIMD)`;
+      await checkCases(test, name, out.bundle[threads].results, expected[picked]);
     }
+    const plain = `firefox (${label}, 2 thread(s), plain SIMD asked for)`;
+    await checkCases(test, plain, out.bundle.plain.results, expected.simd);
     await test(`firefox (${label}): an XGBClassifier fit gives the same model on 1 and 2 threads`, () => {
       assert.equal(out.fits[2].info.threads, 2);
       assert.equal(out.fits[2].model, out.fits[1].model);
