@@ -24,10 +24,14 @@
 // registers), 4 without one (each step needs a temporary for the product, so 6 rows would
 // spill), then single rows; 6s and 4s chosen so that at most one row is left over
 // (8 = 4 + 4 and 9 = 4 + 4 + 1, not 6 + 1 + 1 and 6 + 1 + 1 + 1).
+//
+// `wide` = false keeps the relaxed build to groups of 4 as well, for engines that leave the
+// 6-row kernels fewer registers (see attention.ts, attention_set_wide_rows). A row's sums run
+// in the same order in either group, so the results are the same bits.
 /** Rows in the group that starts `left` rows before the end of a block. */
 // @ts-ignore: decorator
-@inline export function groupRows(left: i32): i32 {
-  if (ASC_FEATURE_RELAXED_SIMD && left >= 6 && left != 8 && left != 9) return 6;
+@inline export function groupRows(left: i32, wide: bool = true): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD && wide && left >= 6 && left != 8 && left != 9) return 6;
   return left >= 4 ? 4 : 1;
 }
 
@@ -42,10 +46,11 @@
  */
 export function packRowGroups(
   src: usize, rowBytes: usize, colBytes: usize, rows: i32, count: i32, dst: usize,
+  wide: bool = true,
 ): void {
   let i = 0;
   while (i < rows) {
-    const g = groupRows(rows - i);
+    const g = groupRows(rows - i, wide);
     const from = src + <usize>i * rowBytes, out = dst + (<usize>(i * count) << 2);
     const step = <usize>g << 2;
     let c = 0;

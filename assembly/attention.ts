@@ -32,6 +32,20 @@
 
 import { groupRows, hsum4_f32, madd4_f32, packRowGroups } from "./_simd";
 
+// Whether the relaxed build's attention takes query rows 6 at a time (6×8 micro-kernels: 12
+// accumulators, 15 live vectors) or 4 at a time. SpiderMonkey keeps one of x64's 16 vector
+// registers as its scratch, so the 6-row kernels spill there: called straight in Firefox 153,
+// flash attention ran at 36 GFLOP/s with 6-row groups and 45 with 4-row ones (plain build 43),
+// where Chromium's V8 runs 6-row groups at 45–47 and 4-row ones at 43. The runtime clears it
+// in each instance on SpiderMonkey (src/runtime/_engine.ts). Matmul keeps 6-row groups (54
+// GFLOP/s either way in Firefox). A row's sums run in the same order either way: same bits.
+let wideRows: bool = true;
+
+/** Sets whether the relaxed build's attention kernels take query rows 6 (1) or 4 (0) at a time. */
+export function attention_set_wide_rows(wide: i32): void {
+  wideRows = wide != 0;
+}
+
 // Linear and mixed-chunk attention walk their keys 64 at a time; flash attention 128 at a time
 // (its per-block work: a row's maximum, sum and rescale factor, O's rescaling, ran at half the
 // cost per key, 3–4% of the kernel at N = 512). Every logits / weights tile is TILE_COLUMNS wide.
@@ -466,7 +480,7 @@ function scoresBlock(
     const s = tile + (<usize>p << 2);
     let r = 0;
     while (r < rows) {
-      const g = groupRows(rows - r);
+      const g = groupRows(rows - r, wideRows);
       if (r + g - 1 + reach <= p) {
         r += g;
         continue;
@@ -493,7 +507,7 @@ function accumulateBlock(
     const ve = v + (<usize>e << 2), oe = o + (<usize>e << 2);
     let r = 0;
     while (r < rows) {
-      const g = groupRows(rows - r);
+      const g = groupRows(rows - r, wideRows);
       const pr = p + <usize>r * TILE_ROW, or = oe + <usize>r * oRow, ar = alphas + (<usize>r << 2);
       const keys = min(kc, max(0, r + g - 1 + reach));
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) accumulate6x8(pr, ve, vRow, keys, or, oRow, ar);
@@ -601,7 +615,7 @@ export function flash_forward_f32(
     const i0 = block * Br, rows = min(Br, Nq - i0);
     const keyEnd = isCausal ? max(0, min(Nk, i0 + rows + offset)) : Nk;
     const qBlock = q + <usize>(bh * Nq + i0) * qRow;
-    packRowGroups(qBlock, qRow, 4, rows, D, qPacked);
+    packRowGroups(qBlock, qRow, 4, rows, D, qPacked, wideRows);
     fill_f32(stats, -Infinity, rows);
     fill_f32(sums, 0, rows);
     fill_f32(acc, 0, rows * Dv);
@@ -792,7 +806,7 @@ export function linear_forward_f32(
           store<f32>(den + (<usize>r << 2), dot_f32(phiQ + <usize>r * kRow, norm, D));
         }
         if (isCausal) {
-          packRowGroups(phiQ, kRow, 4, rows, D, qPacked);
+          packRowGroups(phiQ, kRow, 4, rows, D, qPacked, wideRows);
           chunkTerms(
             kBase + <usize>start * kRow, vBase + <usize>start * vRow, r0, rows, D, Dv, map, qPacked,
             o, den, phiK, packed, tile, ones, guardValues,
@@ -925,7 +939,7 @@ function localChunk(
       const rows = min(MIXED_ROWS, len - r0);
       // A block on the diagonal (causal) weighs only keys <= each row: half the products.
       const reach = isCausal != 0 && r0 == kb ? 1 : KEY_BLOCK;
-      packRowGroups(q + <usize>r0 * qRow, qRow, 4, rows, D, qPacked);
+      packRowGroups(q + <usize>r0 * qRow, qRow, 4, rows, D, qPacked, wideRows);
       scoresBlock(qPacked, packed, D, tile, rows, width, scale, reach);
       for (let r = 0; r < rows; r++) {
         const i = r0 + r;

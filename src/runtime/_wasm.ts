@@ -18,6 +18,7 @@ import { Pool } from "./_pool.ts";
 import { SPIN_MS } from "./_doorbell.ts";
 import type { Features } from "./_features.ts";
 import { raiseTaskFailure, type Task, taskFailure } from "./_task.ts";
+import { tuneInstance } from "./_engine.ts";
 
 export type { Region, Task } from "./_task.ts";
 
@@ -136,6 +137,7 @@ export class WasmRuntime {
       })
       : null;
     const exports = instance.exports as Record<string, Kernel>;
+    tuneInstance(exports);
     return new WasmRuntime(opts.variant, memory, exports, pool, maximumPages);
   }
 

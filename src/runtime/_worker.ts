@@ -10,6 +10,7 @@ import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { type Task, taskFailure, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
 import { locks } from "./_locks.ts";
+import { tuneInstance } from "./_engine.ts";
 
 type Kernel = (...args: number[]) => void;
 let exports: Record<string, Kernel> = {};
@@ -45,6 +46,7 @@ const api: WorkerApi = {
     memory = sharedMemory ?? new WebAssembly.Memory({ initial: 1, maximum: maximumPages });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     exports = instance.exports as Record<string, Kernel>;
+    tuneInstance(exports);
   },
   run(tasks) {
     for (const task of tasks) runTask(task, () => exports[task.kernel](...task.args));

@@ -17,6 +17,7 @@ import {
   randomQkv,
 } from "./_conformance.ts";
 import { assertSameBits, randomTensor } from "./_naive.ts";
+import { isSpiderMonkey, tuneInstance } from "../../src/runtime/_engine.ts";
 
 async function runtimeWith(threads: number, relaxedSimd = true): Promise<WasmRuntime> {
   await init({ threads, relaxedSimd });
@@ -137,4 +138,30 @@ Deno.test("wasm exp2 has max relative error < 2.5e-7 (~2 ulp); exp < 6e-6 over |
       await dispose();
     }
   }
+});
+
+Deno.test("the relaxed build's attention gives the same bits with 4-row query groups (SpiderMonkey's setting) as with 6-row ones", async () => {
+  const runtime = await runtimeWith(1);
+  try {
+    assert.ok(runtime.variant.startsWith("relaxed"), runtime.variant);
+    const wide = await computeAll(wasmAttention(runtime));
+    runtime.call("attention_set_wide_rows", 0);
+    const narrow = await computeAll(wasmAttention(runtime));
+    runtime.call("attention_set_wide_rows", 1);
+    narrow.forEach((part, p) => assertSameBits(part, wide[p], `output ${p}`));
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("tuneInstance() sets 4-row attention groups on SpiderMonkey only", () => {
+  const calls: number[][] = [];
+  const exports = { attention_set_wide_rows: (...args: number[]) => void calls.push(args) };
+  tuneInstance(exports, false);
+  assert.deepEqual(calls, []);
+  tuneInstance(exports, true);
+  assert.deepEqual(calls, [[0]]);
+  // Deno runs V8: no InternalError, so its instances keep 6-row groups.
+  assert.equal(isSpiderMonkey(), false);
+  tuneInstance({}, true); // an instance without the kernel (an older build) is left alone
 });
