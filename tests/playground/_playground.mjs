@@ -1,18 +1,22 @@
 // Drives the playground page (examples/playground/, served by its own serve.ts) in headless
 // Chromium through playwright-core, as a visitor would: autorun on an isolated page at desktop
 // size and on a non-isolated page at phone size, a fit that is cancelled, an uploaded CSV, and
-// the attention panel's check against the reference. Prints `ok <name>` / `FAIL <name>` lines
-// for tests/run_all.ts; screenshots go to tests/playground/out/ (ignored by git).
+// the attention panel's check against the reference; then autorun on both kinds of page in
+// headless Firefox, whose page reports by POST (no driver: see tests/_firefox.mjs). Prints
+// `ok <name>` / `FAIL <name>` lines for tests/run_all.ts; screenshots go to
+// tests/playground/out/ (ignored by git).
 //
 // Usage: node tests/playground/playground_test.mjs   (needs dist/ built: npm run build),
 // which imports this file under Node only.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../_chromium.mjs";
-import { test } from "../_harness.mjs";
+import { FIREFOX_PATH, hasFirefox, resultFromFirefox } from "../_firefox.mjs";
+import { serve, skip, test } from "../_harness.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const shots = fileURLToPath(new URL("./out/", import.meta.url));
@@ -441,4 +445,99 @@ await test("playground: the digits network samples a chosen class, guided or not
 });
 
 await browser.close();
+
+/**
+ * The playground's autorun in Firefox: the page comes through a proxy of the playground's server
+ * that adds one script to its HTML, which POSTs what the page shows once `data-done` is set.
+ */
+const REPORTER = `<script type="module">
+const errors = [];
+addEventListener("error", (e) => errors.push(String(e.message)));
+addEventListener("unhandledrejection", (e) => errors.push(String(e.reason)));
+const timer = setInterval(() => {
+  const done = document.body.dataset.done;
+  if (done === undefined || done === "false") return;
+  clearInterval(timer);
+  const data = (id) => ({ ...document.getElementById(id).dataset });
+  fetch("/__result", { method: "POST", body: JSON.stringify({
+    done, error: document.body.dataset.error ?? "", errors, isolated: self.crossOriginIsolated,
+    info: globalThis.tessera?.runtimeInfo(), accuracy: Number(data("trees-metrics").accuracy),
+    xgboost: Number(data("trees-xgb-result").maxDifference),
+    checks: [...document.querySelectorAll("#attn-check tbody tr")].map((tr) => ({ ...tr.dataset })),
+    nfe: Number(data("diff-readout").nfe), frame: Number(data("diff-canvas").frame),
+    waterfall: data("trees-waterfall"), digits: data("digits").state,
+    digitsNfe: Number(data("digits-readout").nfe),
+  }) });
+}, 250);
+</script>`;
+
+if (!hasFirefox()) {
+  skip("playground (firefox)", `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`);
+} else {
+  let posted = null;
+  const upstream = new URL(origin);
+  const proxy = await serve((req, res) => {
+    if (req.method === "POST" && req.url === "/__result") {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        res.writeHead(204).end();
+        posted?.(JSON.parse(body));
+      });
+      return;
+    }
+    const forward = httpRequest({
+      host: upstream.hostname === "localhost" ? "127.0.0.1" : upstream.hostname,
+      port: upstream.port,
+      path: req.url,
+      method: req.method,
+      headers: req.headers,
+    }, (up) => {
+      const chunks = [];
+      up.on("data", (chunk) => chunks.push(chunk));
+      up.on("end", () => {
+        let body = Buffer.concat(chunks);
+        const headers = { ...up.headers };
+        delete headers["content-length"];
+        if (String(up.headers["content-type"]).includes("text/html")) {
+          body = Buffer.from(String(body).replace("</body>", `${REPORTER}</body>`));
+        }
+        res.writeHead(up.statusCode, headers).end(body);
+      });
+    });
+    req.pipe(forward);
+  });
+  const proxyOrigin = `http://127.0.0.1:${proxy.address().port}`;
+  const pages = [["isolated", "/?autorun", true], ["not isolated", "/?autorun&isolated=0", false]];
+  for (const [label, path, isolated] of pages) {
+    await test(`playground (firefox, ${label}): autorun finishes with no page errors`, async () => {
+      let out;
+      try {
+        out = await resultFromFirefox(
+          `${proxyOrigin}${path}`,
+          new Promise((resolve) => (posted = resolve)),
+          240_000,
+        );
+      } finally {
+        posted = null;
+      }
+      assert.equal(out.done, "true", out.error);
+      assert.deepEqual(out.errors, []);
+      assert.equal(out.isolated, isolated);
+      assert.equal(out.info.sharedMemory, isolated);
+      assert.ok(out.accuracy > 0.9, `breast cancer test accuracy ${out.accuracy}`);
+      assert.ok(out.xgboost < 1e-5, `XGBoost example: max |Tessera − XGBoost| = ${out.xgboost}`);
+      assert.ok(out.checks.length >= 6, `attention checks: ${out.checks.length}`);
+      for (const c of out.checks) {
+        assert.ok(Number(c.maxError) <= Number(c.tolerance), JSON.stringify(c));
+      }
+      assert.equal(out.nfe, 35, "heun, 18 steps: 2·18 − 1 denoiser calls");
+      assert.equal(out.frame, 18, "the replay reaches σ = 0");
+      assert.equal(out.waterfall.ok, "true", JSON.stringify(out.waterfall));
+      assert.equal(out.digits, "done");
+      assert.equal(out.digitsNfe, 8, "the digits: unipc, 8 steps, one denoiser call each");
+    });
+  }
+  proxy.close();
+}
 server.kill();
