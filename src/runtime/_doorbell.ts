@@ -158,6 +158,47 @@ export class Doorbell {
   }
 
   /**
+   * Whether ringNow() would ring the worker with `tasks` now: it is idle, not stopped, and the
+   * list fits one block.
+   */
+  canRingNow(tasks: readonly Task[]): boolean {
+    return !this.#stopped && this.#queued === 0 && this.#pieces(tasks).length === 1;
+  }
+
+  /**
+   * Rings an idle worker with `tasks` at once, outside run()'s chain of promises, for a caller
+   * that runs its own share meanwhile and then finishes the list with finishNow() or, where the
+   * list is not done yet, finishLater(). A list that finishNow() finds done costs no turns of
+   * the microtask queue through run()'s chain (the pool's share, Promise.allSettled, #ring): a
+   * two-lane runSharing call of tiny tasks took 3.3–4.1 µs against 5.0–8.1 in Deno. Returns
+   * false (and rings nothing) where canRingNow() is false.
+   */
+  ringNow(tasks: readonly Task[], pollMs: number = SPIN_MS): boolean {
+    if (!this.canRingNow(tasks)) return false;
+    this.#queued++;
+    this.#post(tasks, pollMs);
+    return true;
+  }
+
+  /**
+   * Whether the list rung by ringNow() is done; if so, finishes it here and throws its failure,
+   * if it failed. False: finish it with finishLater().
+   */
+  finishNow(): boolean {
+    if (Atomics.load(this.#words, DONE) !== this.#sequence) return false;
+    this.#queued--;
+    this.#finish();
+    return true;
+  }
+
+  /** Waits for the list rung by ringNow() (not done when finishNow() looked) and finishes it. */
+  finishLater(): Promise<void> {
+    const turn = this.#waitFor(this.#sequence).finally(() => void this.#queued--);
+    this.#busy = turn.catch(() => {});
+    return turn;
+  }
+
+  /**
    * Polls until the worker has finished the last list rung or `until` (performance.now()) has
    * passed: a caller that has just done its own share of a call (WasmRuntime.runSharing) waits
    * the last few µs of the worker's awake, instead of sleeping through a 0.1–0.9 ms wake-up.
@@ -287,6 +328,17 @@ export class Doorbell {
 
   async #ring(tasks: readonly Task[], pollMs: number): Promise<void> {
     if (this.#stopped) throw new Error("The worker's doorbell was stopped before this list ran");
+    const sequence = this.#post(tasks, pollMs);
+    // No spinning here: on a machine whose cores are busy (this thread's own share just ran), a
+    // spinning caller slows the worker it waits for. The first look at `done` waits a turn of
+    // the microtask queue: a caller that runs its own share meanwhile (WasmRuntime.runSharing)
+    // often finds the list done then, and needs no wait on shared memory at all.
+    await undefined;
+    await this.#waitFor(sequence);
+  }
+
+  /** Writes `tasks` to the block and rings; returns the list's sequence number. */
+  #post(tasks: readonly Task[], pollMs: number): number {
     const t = this.#tasks, words = this.#words;
     let at = 0;
     t[at++] = tasks.length;
@@ -300,11 +352,12 @@ export class Doorbell {
     Atomics.store(words, CLOSE, performance.now() - this.#lastDone < pollMs ? pollMs : 0);
     Atomics.store(words, REQUEST, sequence); // publishes the list written above
     Atomics.notify(words, REQUEST);
-    // No spinning here: on a machine whose cores are busy (this thread's own share just ran), a
-    // spinning caller slows the worker it waits for. The first look at `done` waits a turn of
-    // the microtask queue: a caller that runs its own share meanwhile (WasmRuntime.runSharing)
-    // often finds the list done then, and needs no wait on shared memory at all.
-    await undefined;
+    return sequence;
+  }
+
+  /** Waits until list `sequence` is done, then finishes it (see #finish). */
+  async #waitFor(sequence: number): Promise<void> {
+    const words = this.#words;
     for (
       let done = Atomics.load(words, DONE);
       done !== sequence;
@@ -313,6 +366,12 @@ export class Doorbell {
       await this.#awaitDone(done, sequence);
       if (this.#lost) throw new Error("The worker was lost before it finished this list");
     }
+    this.#finish();
+  }
+
+  /** Notes the end of the list just done; throws its failure, if it failed. */
+  #finish(): void {
+    const words = this.#words;
     this.#lastDone = performance.now();
     if (Atomics.load(words, STATUS) !== 0) {
       const length = Atomics.load(words, LENGTH);

@@ -387,6 +387,54 @@ export class Pool {
     if (failed) throw failed.reason;
   }
 
+  /**
+   * Rings the first `workers` workers with `tasks` at once (dealt as run() deals them, each
+   * worker's list through Doorbell.ringNow), where memory is shared and every one of them is
+   * started, idle and fits its list in one block; null (nothing rung) otherwise, and the
+   * caller uses run(). The caller then ends the call with finish().
+   */
+  ringNow(tasks: Task[], workers = this.size, pollMs?: number): Doorbell[] | null {
+    if (!this.#shared || this.#terminated) return null;
+    const n = Math.min(workers, this.size, tasks.length);
+    const lists: Task[][] = [], doorbells: Doorbell[] = [];
+    for (let w = 0; w < n; w++) {
+      const slot = this.#slots[w], doorbell = slot.ready?.doorbell;
+      const list = tasks.filter((_, i) => i % n === w);
+      if (slot.worker === null || !doorbell?.canRingNow(list)) return null;
+      lists.push(list);
+      doorbells.push(doorbell);
+    }
+    doorbells.forEach((doorbell, w) => doorbell.ringNow(lists[w], pollMs));
+    return doorbells;
+  }
+
+  /**
+   * Ends a call rung by ringNow(): null where every list is done (finished here; the first
+   * failure thrown once all are finished), else a promise that settles as run()'s would, the
+   * lists not yet done waited for as shares of the pool (terminate() lets them finish).
+   */
+  finish(doorbells: Doorbell[]): Promise<void> | null {
+    const pending: number[] = [];
+    let failure: { error: unknown } | null = null;
+    doorbells.forEach((doorbell, w) => {
+      try {
+        if (!doorbell.finishNow()) pending.push(w);
+      } catch (error) {
+        failure ??= { error };
+      }
+    });
+    if (pending.length === 0) {
+      if (failure !== null) throw (failure as { error: unknown }).error;
+      return null;
+    }
+    const shares = pending.map((w) => this.#share(w, () => doorbells[w].finishLater()));
+    return Promise.allSettled(shares).then((settled) => {
+      if (failure !== null) throw (failure as { error: unknown }).error;
+      const failed = settled.find((s) => s.status === "rejected");
+      if (failed) throw failed.reason;
+    });
+  }
+
   /** `worker`'s kept staging buffers (see `#staging`). */
   #kept(worker: PoolWorker): ArrayBuffer[] {
     let kept = this.#staging.get(worker);

@@ -15,12 +15,21 @@
  */
 import { Heap } from "./_heap.ts";
 import { Pool } from "./_pool.ts";
-import { SPIN_MS } from "./_doorbell.ts";
+import { type Doorbell, SPIN_MS } from "./_doorbell.ts";
 import type { Features } from "./_features.ts";
 import { raiseTaskFailure, type Task, taskFailure } from "./_task.ts";
 import { tuneInstance } from "./_engine.ts";
 
 export type { Region, Task } from "./_task.ts";
+
+/** Pool.finish() as a promise: settled at once where the lists rung are done. */
+function finishRung(pool: Pool, rung: Doorbell[]): Promise<void> {
+  try {
+    return pool.finish(rung) ?? Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 
 /**
  * How long runSharing's caller polls for the workers after its own share before it sleeps:
@@ -265,7 +274,12 @@ export class WasmRuntime {
     }
     const pool = this.#pool!, lanes = Math.min(this.threads, tasks.length);
     const theirs = tasks.filter((_, i) => i % lanes !== 0);
-    const done = this.shared
+    // Idle workers on shared memory are rung outside the pool's chain of promises, so that a
+    // call whose workers are done when this thread's share is goes on at once (Pool.ringNow).
+    const rung = this.shared ? pool.ringNow(theirs, lanes - 1, options?.pollMs) : null;
+    const done = rung !== null
+      ? null
+      : this.shared
       ? pool.run(theirs, noCopies, () => {}, lanes - 1, options?.pollMs)
       : pool.run(theirs, this.#readRegion, this.#writeRegion, lanes - 1);
     const start = performance.now();
@@ -275,13 +289,16 @@ export class WasmRuntime {
       options?.afterOwn?.();
     } catch (error) {
       // The workers still write to this memory: wait for them before the caller frees it.
-      await done.catch(() => {});
+      await (rung !== null ? finishRung(pool, rung) : done!).catch(() => {});
       throw error;
     }
     const mine = performance.now() - start;
     // This thread's core is free now: poll for the workers' last µs rather than sleep.
     pool.pollDone(CALLER_POLL_MS);
-    await done;
+    if (rung !== null) {
+      const later = pool.finish(rung);
+      if (later !== null) await later;
+    } else await done;
     return [mine, ...Array.from({ length: lanes - 1 }, (_, w) => pool.lastRunMs(w))];
   }
 
