@@ -416,20 +416,20 @@ export class Pool {
   finish(doorbells: Doorbell[]): Promise<void> | null {
     const pending: number[] = [];
     let failure: { error: unknown } | null = null;
-    doorbells.forEach((doorbell, w) => {
+    for (let w = 0; w < doorbells.length; w++) {
       try {
-        if (!doorbell.finishNow()) pending.push(w);
+        if (!doorbells[w].finishNow()) pending.push(w);
       } catch (error) {
         failure ??= { error };
       }
-    });
+    }
     if (pending.length === 0) {
-      if (failure !== null) throw (failure as { error: unknown }).error;
+      if (failure !== null) throw failure.error;
       return null;
     }
     const shares = pending.map((w) => this.#share(w, () => doorbells[w].finishLater()));
     return Promise.allSettled(shares).then((settled) => {
-      if (failure !== null) throw (failure as { error: unknown }).error;
+      if (failure !== null) throw failure.error;
       const failed = settled.find((s) => s.status === "rejected");
       if (failed) throw failed.reason;
     });

@@ -156,12 +156,13 @@ if (!hasFirefox()) {
       const foreign = out.requests.filter((u) => !u.startsWith(pageOrigin) && !u.startsWith(cdnOrigin));
       assert.deepEqual(foreign, []);
       const shared = isolated ? "-shared" : "";
+      const picked = out.relaxedProbe ? "relaxed" : "simd";
       for (const threads of [1, 2]) {
         const { info } = out.bundle[threads];
         assert.equal(info.relaxedSimd, out.relaxedProbe);
         assert.equal(info.threads, threads);
         assert.equal(info.sharedMemory, isolated);
-        assert.equal(info.wasmVariant, (out.relaxedProbe ? "relaxed" : "simd") + shared);
+        assert.equal(info.wasmVariant, picked + shared);
       }
       const { info } = out.bundle.plain;
       assert.equal(info.relaxedSimd, false);
@@ -171,9 +172,8 @@ if (!hasFirefox()) {
     if (!out || out.error) continue;
     // The build Firefox picks, on one thread and on two workers: Deno's numbers from src/ with
     // the same build, exactly; then the plain build on two workers against Deno's plain build.
-    const picked = out.relaxedProbe ? "relaxed" : "simd";
+    const [picked, build] = out.relaxedProbe ? ["relaxed", "relaxed"] : ["simd", "plain"];
     for (const threads of [1, 2]) {
-      const build = out.relaxedProbe ? "relaxed" : "plain";
       const name = `firefox (${label}, ${threads} thread(s), ${build} SIMD)`;
       await checkCases(test, name, out.bundle[threads].results, expected[picked]);
     }
