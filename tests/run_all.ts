@@ -6,7 +6,7 @@
  * `N passed, N failed, N skipped` and exits non-zero when anything failed, a test file did not
  * load, or a suite's process exited non-zero.
  *
- * Usage: deno run -A tests/run_all.ts [--skip-build] [--only typecheck|deno|node|node-faults|node-bundle|browser|browser-faults|firefox|edge|package|playground]
+ * Usage: deno run -A tests/run_all.ts [--skip-build] [--only typecheck|deno|node|node-faults|node-bundle|browser|browser-faults|firefox|webkit|edge|package|playground]
  *
  * A new suite is one more `suite(…)` line below; the parsing and tallying live in
  * tests/_runner.ts (tested by tests/runner/runner_test.ts).
@@ -100,7 +100,7 @@ await suite("deno", async () => {
 });
 // Deno's results of the bundle cases from src/, computed once here for the harnesses
 // below (each computes them itself when run alone).
-if (only === null || ["node", "node-bundle", "browser", "firefox", "edge"].includes(only)) {
+if (only === null || ["node", "node-bundle", "browser", "firefox", "webkit", "edge"].includes(only)) {
   const file = `${root}build/bundle_expected.json`;
   const run = await execute(deno, ["run", "-A", "tests/bundle/expected.ts", "--out", file], { cwd: root });
   if (run.code === 0) Deno.env.set("TESSERA_BUNDLE_EXPECTED", file);
@@ -111,6 +111,7 @@ await suite("node-bundle", harness("tests/node/bundle_test.mjs"));
 await suite("browser", harness("tests/browser/browser_test.mjs"));
 await suite("browser-faults", harness("tests/browser/faults_test.mjs"));
 await suite("firefox", harness("tests/browser/firefox_test.mjs"));
+await suite("webkit", harness("tests/browser/webkit_test.mjs"));
 await suite("edge", harness("tests/edge/edge_test.mjs"));
 await suite("package", harness("tests/package/package_test.mjs"));
 await suite("playground", harness("tests/playground/playground_test.mjs"));

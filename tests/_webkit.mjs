@@ -1,0 +1,111 @@
+// WebKit (Safari's engine: JavaScriptCore) on a page that reports by itself: Debian's WebKitGTK
+// MiniBrowser, shown on a virtual X display (Xvfb), in private mode, with no driver; the page
+// POSTs what it has to tell to its own server. Shared by the WebKit test and the WebKit run of
+// the browser benchmark.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+
+/** WebKitGTK's MiniBrowser: MINIBROWSER_PATH, else Debian's (package libwebkit2gtk-4.1-0). */
+export const MINIBROWSER_PATH = process.env.MINIBROWSER_PATH ??
+  "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+/** The virtual X server (package xvfb). */
+const XVFB_PATH = "/usr/bin/Xvfb";
+
+/** Whether WebKitGTK's MiniBrowser and Xvfb are installed here. */
+export function hasWebKit() {
+  return existsSync(MINIBROWSER_PATH) && existsSync(XVFB_PATH);
+}
+
+/** Starts Xvfb on a free display; resolves with it (":N") and a stop() that ends it. */
+async function startXvfb() {
+  // -displayfd: the server picks a free display and writes its number to that descriptor.
+  const args = ["-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp"];
+  const child = spawn(XVFB_PATH, args, { stdio: ["ignore", "ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => void (stderr = (stderr + d).slice(-2000)));
+  const display = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdio[3].on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve(`:${out.trim()}`);
+    });
+    child.once("exit", (code) => reject(new Error(`Xvfb exited (${code}): ${stderr}`)));
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  return {
+    display,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+    },
+  };
+}
+
+/**
+ * Opens `url` in a fresh MiniBrowser (private mode) on its own Xvfb display. `close()` ends
+ * both; `exited` resolves with the exit code if MiniBrowser ends first.
+ */
+export async function openInWebKit(url) {
+  const xvfb = await startXvfb();
+  const child = spawn(MINIBROWSER_PATH, ["--private", url], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, DISPLAY: xvfb.display },
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => void (stderr = (stderr + d).slice(-4000)));
+  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    exited,
+    stderr: () => stderr,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await xvfb.stop();
+    },
+  };
+}
+
+/**
+ * Opens `url` in a fresh MiniBrowser and resolves with `result` (what the page reports, e.g. by
+ * POST to its server), unless the browser exits first or `timeoutMs` pass; it is closed either
+ * way.
+ */
+export async function resultFromWebKit(url, result, timeoutMs) {
+  const webkit = await openInWebKit(url);
+  let timer;
+  const exited = webkit.exited.then((code) => {
+    throw new Error(`MiniBrowser exited (${code}): ${webkit.stderr()}`);
+  });
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`WebKit: no result in ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([result, exited, late]);
+  } finally {
+    clearTimeout(timer);
+    await webkit.close();
+  }
+}
+
+/** WebKitGTK's version ("2.50.6"), from MiniBrowser's `--version` (it needs a display). */
+export async function webkitVersion() {
+  const xvfb = await startXvfb();
+  try {
+    const child = spawn(MINIBROWSER_PATH, ["--version"], {
+      stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, DISPLAY: xvfb.display },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => void (out += d));
+    await new Promise((resolve) => child.once("exit", resolve));
+    return /([\d.]+)\s*$/.exec(out.trim())?.[1] ?? "?";
+  } finally {
+    await xvfb.stop();
+  }
+}

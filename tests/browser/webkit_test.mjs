@@ -1,0 +1,17 @@
+// Browser test of the built bundle in WebKit, Safari's engine (JavaScriptCore): Debian's
+// WebKitGTK MiniBrowser on a virtual display (tests/_webkit.mjs), the suite of
+// _engine_suite.mjs. WebKit has WASM SIMD but not relaxed SIMD, so the bundle runs its plain
+// build, as in Safari; WebKitGTK gives no page SharedArrayBuffer, even a cross-origin isolated
+// one, so its workers always get copies (Safari shares memory on such a page).
+import { engineSuite } from "./_engine_suite.mjs";
+import { hasWebKit, MINIBROWSER_PATH, resultFromWebKit } from "../_webkit.mjs";
+
+await engineSuite({
+  name: "webkit",
+  missing: hasWebKit()
+    ? null
+    : `no WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (apt-get install libwebkit2gtk-4.1-0 xvfb)`,
+  resultFrom: resultFromWebKit,
+  userAgent: /AppleWebKit\/.* Safari\//,
+  isolatedShares: false,
+});
