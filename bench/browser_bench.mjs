@@ -1,7 +1,8 @@
-// `node bench/browser_bench.mjs [--browser chromium|firefox] [--readme] [--threads 1,2,4]
-// [--pages isolated,plain]` (also `npm run bench -- --only browser`, and `--only firefox`): the
-// attention and matmul benchmarks, a sampling run, and an XGBClassifier fit called from the page's own thread, in
-// headless Chromium (default) or Firefox, where users run them.
+// `node bench/browser_bench.mjs [--browser chromium|firefox|webkit] [--readme] [--threads 1,2,4]
+// [--pages isolated,plain]` (also `npm run bench -- --only browser`, `--only firefox` and `--only
+// webkit`): the attention and matmul benchmarks, a sampling run, and an XGBClassifier fit called
+// from the page's own thread, in headless Chromium (default), Firefox or WebKit (Safari's engine:
+// WebKitGTK's MiniBrowser on Xvfb), where users run them.
 // The bundle and the peers come from one origin, the page from another: once cross-origin
 // isolated (threads share memory), once a plain page without COOP/COEP, as most sites serve
 // (each worker gets copies of its inputs). Both SIMD builds are measured (relaxed, and the plain
@@ -14,6 +15,7 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { launchChromium } from "../tests/_chromium.mjs";
 import { FIREFOX_PATH, firefoxVersion, hasFirefox, resultFromFirefox } from "../tests/_firefox.mjs";
+import { hasWebKit, MINIBROWSER_PATH, resultFromWebKit, webkitVersion } from "../tests/_webkit.mjs";
 import { median } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
@@ -50,7 +52,7 @@ const cdn = await serve(async (req, res) => {
 });
 const cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
 
-/** Resolves the page's result where it comes by POST (Firefox). */
+/** Resolves the page's result where it comes by POST (Firefox, WebKit). */
 let posted = null;
 /** Origin B ("localhost"), the page: cross-origin isolated unless the query says `isolated=0`. */
 const page = await serve(async (req, res) => {
@@ -81,26 +83,34 @@ const pagesArg = process.argv.includes("--pages") ? process.argv[process.argv.in
 const pages = (pagesArg ?? "isolated,plain").split(",");
 
 const browserArg = process.argv.includes("--browser") ? process.argv[process.argv.indexOf("--browser") + 1] : "chromium";
-if (browserArg !== "chromium" && browserArg !== "firefox") throw new RangeError(`--browser: chromium or firefox, not ${browserArg}`);
-const firefox = browserArg === "firefox";
-if (firefox && !hasFirefox()) {
-  console.log(`No Firefox at ${FIREFOX_PATH} (\`apt-get install firefox-esr\`, or set FIREFOX_PATH): not measured.`);
+if (!["chromium", "firefox", "webkit"].includes(browserArg)) {
+  throw new RangeError(`--browser: chromium, firefox or webkit, not ${browserArg}`);
+}
+const firefox = browserArg === "firefox", webkit = browserArg === "webkit";
+const missing = firefox && !hasFirefox()
+  ? `No Firefox at ${FIREFOX_PATH} (\`apt-get install firefox-esr\`, or set FIREFOX_PATH)`
+  : webkit && !hasWebKit()
+  ? `No WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (\`apt-get install libwebkit2gtk-4.1-0 xvfb\`)`
+  : null;
+if (missing !== null) {
+  console.log(`${missing}: not measured.`);
   cdn.close();
   page.close();
   process.exit(0);
 }
 const TIMEOUT_MS = 15 * 60_000;
 
-/** Runs the page at `url` in a fresh Firefox and waits for the result it POSTs. */
-async function inFirefox(url) {
+/** Runs the page at `url` in a fresh Firefox or WebKit and waits for the result it POSTs. */
+async function byPost(url) {
+  const resultFrom = firefox ? resultFromFirefox : resultFromWebKit;
   try {
-    return await resultFromFirefox(`${url}&post=1`, new Promise((resolve) => (posted = resolve)), TIMEOUT_MS);
+    return await resultFrom(`${url}&post=1`, new Promise((resolve) => (posted = resolve)), TIMEOUT_MS);
   } finally {
     posted = null;
   }
 }
 
-const browser = firefox ? null : await launchChromium();
+const browser = firefox || webkit ? null : await launchChromium();
 const results = [];
 try {
   for (const kind of pages) {
@@ -112,7 +122,7 @@ try {
       `&threads=${threads}&rounds=${rounds}&fitRows=${fitRows}&sampleRows=${sampleRows}` +
       `&isolated=${kind === "plain" ? 0 : 1}`;
     let result;
-    if (firefox) result = await inFirefox(url);
+    if (firefox || webkit) result = await byPost(url);
     else {
       // A fresh tab per page: its own workers, WASM memory and allocator state.
       const tab = await browser.newPage();
@@ -129,7 +139,11 @@ try {
   cdn.close();
   page.close();
 }
-const browserName = firefox ? `Firefox ${await firefoxVersion()}` : null;
+const browserName = firefox
+  ? `Firefox ${await firefoxVersion()}`
+  : webkit
+  ? `WebKitGTK ${await webkitVersion()} (MiniBrowser on an Xvfb display)`
+  : null;
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 /** 32768 → "32,768". */
@@ -180,10 +194,13 @@ function report(result) {
     `|${header.map(() => "---").join("|")}|`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
-  const where = result.isolated
+  const copies = "each worker gets copies of its inputs; the fit runs in the page's thread alone";
+  const where = !result.isolated
+    ? `a plain page without COOP/COEP (${copies})`
+    : rounds[0].rows[0].build.endsWith("-shared")
     ? "a cross-origin-isolated page (the workers share WASM memory)"
-    : "a plain page without COOP/COEP (each worker gets copies of its inputs; the fit runs in the page's thread alone)";
-  return `Headless ${name}, ${where}, bundle and ` +
+    : `a cross-origin-isolated page that has no SharedArrayBuffer all the same (${copies})`;
+  return `${webkit ? "" : "Headless "}${name}, ${where}, bundle and ` +
     `peers from a second origin; B = 1, H = 8, D = 64, FLOPs 4·N²·D per head; matmul 2·M³ (tfjs's ` +
     `\`dataSync()\` copies its result into a fresh array, as Tessera's call without \`out\` does); ` +
     `\`sample()\`: Heun, 20 steps, the exact denoiser of a Gaussian mixture (8 components of 64 dims), ` +
@@ -201,12 +218,12 @@ if (process.argv.includes("--readme")) {
   const { readFileSync, writeFileSync } = await import("node:fs");
   const readmeUrl = new URL("README.md", root);
   const readme = readFileSync(readmeUrl, "utf8");
-  const marker = firefox ? "bench:firefox" : "bench:browser";
+  const marker = `bench:${firefox ? "firefox" : webkit ? "webkit" : "browser"}`;
   const open = `<!-- ${marker} -->`, close = `<!-- /${marker} -->`;
   const i = readme.indexOf(open), j = readme.indexOf(close);
   if (i < 0 || j < i) console.warn(`README.md has no ${open} … ${close} section: not written`);
   else {
-    const command = `node bench/browser_bench.mjs${firefox ? " --browser firefox" : ""} --readme`;
+    const command = `node bench/browser_bench.mjs${browserArg === "chromium" ? "" : ` --browser ${browserArg}`} --readme`;
     const stamp = `\n_Measured by \`${command}\`, ${new Date().toISOString().slice(0, 10)}._\n\n`;
     writeFileSync(readmeUrl, readme.slice(0, i + open.length) + stamp + text + "\n" + readme.slice(j));
   }

@@ -23,6 +23,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   explain: () => import("./explain_bench.ts").then((m) => m.benchExplain()),
   browser: benchBrowser,
   firefox: () => nodeScript("./browser_bench.mjs", ["--browser", "firefox"]),
+  webkit: () => nodeScript("./browser_bench.mjs", ["--browser", "webkit"]),
   threads: () => import("./threads_bench.ts").then((m) => m.benchThreads()),
   node: () => nodeScript("./node_bench.mjs"),
   bounds: () => import("./bounds_bench.ts").then((m) => m.benchBounds()),
