@@ -49,9 +49,12 @@ async function startXvfb() {
  */
 export async function openInWebKit(url) {
   const xvfb = await startXvfb();
+  // WebKitGTK takes navigator.language from the environment's locale: under LANG=C (CI) it is
+  // "C", which Intl refuses (uPlot, in the playground, then fails to load). Users' browsers
+  // always have a real language.
   const child = spawn(MINIBROWSER_PATH, ["--private", url], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, DISPLAY: xvfb.display },
+    env: { ...process.env, DISPLAY: xvfb.display, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8" },
   });
   let stderr = "";
   child.stderr.on("data", (d) => void (stderr = (stderr + d).slice(-4000)));

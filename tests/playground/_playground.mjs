@@ -2,7 +2,8 @@
 // Chromium through playwright-core, as a visitor would: autorun on an isolated page at desktop
 // size and on a non-isolated page at phone size, a fit that is cancelled, an uploaded CSV, and
 // the attention panel's check against the reference; then autorun on both kinds of page in
-// headless Firefox, whose page reports by POST (no driver: see tests/_firefox.mjs). Prints
+// headless Firefox and in WebKit (Safari's engine), whose pages report by POST (no driver: see
+// tests/_firefox.mjs and tests/_webkit.mjs). Prints
 // `ok <name>` / `FAIL <name>` lines for tests/run_all.ts; screenshots go to
 // tests/playground/out/ (ignored by git).
 //
@@ -16,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../_chromium.mjs";
 import { FIREFOX_PATH, hasFirefox, resultFromFirefox } from "../_firefox.mjs";
+import { hasWebKit, MINIBROWSER_PATH, resultFromWebKit } from "../_webkit.mjs";
 import { serve, skip, test } from "../_harness.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -447,8 +449,9 @@ await test("playground: the digits network samples a chosen class, guided or not
 await browser.close();
 
 /**
- * The playground's autorun in Firefox: the page comes through a proxy of the playground's server
- * that adds one script to its HTML, which POSTs what the page shows once `data-done` is set.
+ * The playground's autorun in Firefox and WebKit: the page comes through a proxy of the
+ * playground's server that adds one script to its HTML, which POSTs what the page shows once
+ * `data-done` is set.
  */
 const REPORTER = `<script type="module">
 const errors = [];
@@ -471,49 +474,73 @@ const timer = setInterval(() => {
 }, 250);
 </script>`;
 
-if (!hasFirefox()) {
-  skip("playground (firefox)", `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`);
-} else {
-  let posted = null;
-  const upstream = new URL(origin);
-  const proxy = await serve((req, res) => {
-    if (req.method === "POST" && req.url === "/__result") {
-      let body = "";
-      req.on("data", (chunk) => (body += chunk));
-      req.on("end", () => {
-        res.writeHead(204).end();
-        posted?.(JSON.parse(body));
-      });
-      return;
-    }
-    const forward = httpRequest({
-      host: upstream.hostname === "localhost" ? "127.0.0.1" : upstream.hostname,
-      port: upstream.port,
-      path: req.url,
-      method: req.method,
-      headers: req.headers,
-    }, (up) => {
-      const chunks = [];
-      up.on("data", (chunk) => chunks.push(chunk));
-      up.on("end", () => {
-        let body = Buffer.concat(chunks);
-        const headers = { ...up.headers };
-        delete headers["content-length"];
-        if (String(up.headers["content-type"]).includes("text/html")) {
-          body = Buffer.from(String(body).replace("</body>", `${REPORTER}</body>`));
-        }
-        res.writeHead(up.statusCode, headers).end(body);
-      });
+/**
+ * The engines whose autorun is checked: a name, why it cannot run here (null where it can), how
+ * a page is opened there (resolving with what it POSTs), and whether its isolated page gets
+ * shared memory (WebKitGTK gives no page SharedArrayBuffer).
+ */
+const ENGINES = [
+  {
+    name: "firefox",
+    missing: hasFirefox() ? null : `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`,
+    resultFrom: resultFromFirefox,
+    isolatedShares: true,
+  },
+  {
+    name: "webkit",
+    missing: hasWebKit()
+      ? null
+      : `no WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (apt-get install libwebkit2gtk-4.1-0 xvfb)`,
+    resultFrom: resultFromWebKit,
+    isolatedShares: false,
+  },
+];
+
+let posted = null;
+const upstream = new URL(origin);
+const proxy = await serve((req, res) => {
+  if (req.method === "POST" && req.url === "/__result") {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      res.writeHead(204).end();
+      posted?.(JSON.parse(body));
     });
-    req.pipe(forward);
+    return;
+  }
+  const forward = httpRequest({
+    host: upstream.hostname === "localhost" ? "127.0.0.1" : upstream.hostname,
+    port: upstream.port,
+    path: req.url,
+    method: req.method,
+    headers: req.headers,
+  }, (up) => {
+    const chunks = [];
+    up.on("data", (chunk) => chunks.push(chunk));
+    up.on("end", () => {
+      let body = Buffer.concat(chunks);
+      const headers = { ...up.headers };
+      delete headers["content-length"];
+      if (String(up.headers["content-type"]).includes("text/html")) {
+        body = Buffer.from(String(body).replace("</body>", `${REPORTER}</body>`));
+      }
+      res.writeHead(up.statusCode, headers).end(body);
+    });
   });
-  const proxyOrigin = `http://127.0.0.1:${proxy.address().port}`;
-  const pages = [["isolated", "/?autorun", true], ["not isolated", "/?autorun&isolated=0", false]];
+  req.pipe(forward);
+});
+const proxyOrigin = `http://127.0.0.1:${proxy.address().port}`;
+const pages = [["isolated", "/?autorun", true], ["not isolated", "/?autorun&isolated=0", false]];
+for (const engine of ENGINES) {
+  if (engine.missing !== null) {
+    skip(`playground (${engine.name})`, engine.missing);
+    continue;
+  }
   for (const [label, path, isolated] of pages) {
-    await test(`playground (firefox, ${label}): autorun finishes with no page errors`, async () => {
+    await test(`playground (${engine.name}, ${label}): autorun finishes with no page errors`, async () => {
       let out;
       try {
-        out = await resultFromFirefox(
+        out = await engine.resultFrom(
           `${proxyOrigin}${path}`,
           new Promise((resolve) => (posted = resolve)),
           240_000,
@@ -524,7 +551,7 @@ if (!hasFirefox()) {
       assert.equal(out.done, "true", out.error);
       assert.deepEqual(out.errors, []);
       assert.equal(out.isolated, isolated);
-      assert.equal(out.info.sharedMemory, isolated);
+      assert.equal(out.info.sharedMemory, isolated && engine.isolatedShares);
       assert.ok(out.accuracy > 0.9, `breast cancer test accuracy ${out.accuracy}`);
       assert.ok(out.xgboost < 1e-5, `XGBoost example: max |Tessera − XGBoost| = ${out.xgboost}`);
       assert.ok(out.checks.length >= 6, `attention checks: ${out.checks.length}`);
@@ -538,6 +565,6 @@ if (!hasFirefox()) {
       assert.equal(out.digitsNfe, 8, "the digits: unipc, 8 steps, one denoiser call each");
     });
   }
-  proxy.close();
 }
+proxy.close();
 server.kill();
