@@ -1,7 +1,10 @@
 // WebKit (Safari's engine: JavaScriptCore) on a page that reports by itself: Debian's WebKitGTK
 // MiniBrowser, shown on a virtual X display (Xvfb), in private mode, with no driver; the page
-// POSTs what it has to tell to its own server. Shared by the WebKit test and the WebKit run of
-// the browser benchmark.
+// POSTs what it has to tell to its own server. WebKitGTK leaves SharedArrayBuffer off unless
+// JavaScriptCore is told otherwise (JSC_useSharedArrayBuffer); Safari has it on a
+// cross-origin-isolated page, so it is turned on here, and a cross-origin-isolated page then
+// shares memory as in Safari (a plain page still cannot send one to a worker: copies). Shared by
+// the WebKit tests and the WebKit run of the browser benchmark.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -54,7 +57,13 @@ export async function openInWebKit(url) {
   // always have a real language.
   const child = spawn(MINIBROWSER_PATH, ["--private", url], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, DISPLAY: xvfb.display, LANG: "en_US.UTF-8", LC_ALL: "en_US.UTF-8" },
+    env: {
+      ...process.env,
+      DISPLAY: xvfb.display,
+      LANG: "en_US.UTF-8",
+      LC_ALL: "en_US.UTF-8",
+      JSC_useSharedArrayBuffer: "true",
+    },
   });
   let stderr = "";
   child.stderr.on("data", (d) => void (stderr = (stderr + d).slice(-4000)));

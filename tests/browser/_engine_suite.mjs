@@ -1,11 +1,10 @@
 // The browser test of the built bundle in a second engine (Firefox: firefox_test.mjs; WebKit:
 // webkit_test.mjs), with no driver: dist/tessera.js comes from one origin and is imported by a
 // page on a second origin, once plain (workers get copies of their inputs) and once cross-origin
-// isolated (workers share memory where the engine has SharedArrayBuffer there). The bundle must
-// pick the build the engine supports (found by the page's own relaxed-SIMD probe), and every area
-// of the bundle (tests/bundle/cases.mjs) must give exactly the numbers Deno gets from src/ with
-// that build, on one thread and on two; the plain build, asked for with `relaxedSimd: false`,
-// must give Deno's plain-SIMD numbers. A fit big enough to split its steps must give the same
+// isolated (workers share memory). The bundle must pick the build the engine supports (found by
+// the page's own relaxed-SIMD probe), and every area of the bundle (tests/bundle/cases.mjs) must
+// give exactly the numbers Deno gets from src/ with that build, on one thread and on two; the
+// plain build, asked for with `relaxedSimd: false`, must give Deno's plain-SIMD numbers. A fit big enough to split its steps must give the same
 // model on one thread and on two. The page POSTs what it found. Checks print `ok <name>` /
 // `FAIL <name>` / `SKIP` lines for tests/run_all.ts.
 import assert from "node:assert/strict";
@@ -89,7 +88,7 @@ try {
   const requests = performance.getEntriesByType("resource").map((e) => e.name);
   await report({
     bundle, fits, longCalls, badInput, requests, relaxedProbe, crossOriginIsolated,
-    sharedArrayBuffer: typeof SharedArrayBuffer === "function", userAgent: navigator.userAgent,
+    userAgent: navigator.userAgent,
   });
 } catch (error) {
   await report({ error: String(error?.stack ?? error) });
@@ -100,8 +99,7 @@ try {
  * Runs the suite in one engine: `engine.name` names its checks ("firefox"), `engine.missing`
  * says why it cannot run here (null where it can), `engine.resultFrom(url, result, ms)` opens
  * the page in a fresh browser and resolves with what it POSTs, `engine.userAgent` must match
- * the page's user agent, and `engine.isolatedShares` says whether it gives a cross-origin
- * isolated page SharedArrayBuffer.
+ * the page's user agent.
  */
 export async function engineSuite(engine) {
   const { name } = engine;
@@ -164,9 +162,6 @@ export async function engineSuite(engine) {
       if (out.error) throw new Error(out.error);
       assert.match(out.userAgent, engine.userAgent);
       assert.equal(out.crossOriginIsolated, isolated);
-      // Shared memory where the engine gives an isolated page SharedArrayBuffer, else copies.
-      const sharesMemory = isolated && engine.isolatedShares;
-      assert.equal(out.sharedArrayBuffer, sharesMemory);
       // The bundle, the build this engine runs and the plain build asked for, from the CDN;
       // nothing from anywhere else.
       const builds = out.relaxedProbe
@@ -178,13 +173,13 @@ export async function engineSuite(engine) {
         !u.startsWith(pageOrigin) && !u.startsWith(cdnOrigin)
       );
       assert.deepEqual(foreign, []);
-      const shared = sharesMemory ? "-shared" : "";
+      const shared = isolated ? "-shared" : "";
       const picked = out.relaxedProbe ? "relaxed" : "simd";
       for (const threads of [1, 2]) {
         const { info } = out.bundle[threads];
         assert.equal(info.relaxedSimd, out.relaxedProbe);
         assert.equal(info.threads, threads);
-        assert.equal(info.sharedMemory, sharesMemory);
+        assert.equal(info.sharedMemory, isolated);
         assert.equal(info.wasmVariant, picked + shared);
       }
       const { info } = out.bundle.plain;

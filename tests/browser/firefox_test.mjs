@@ -10,5 +10,4 @@ await engineSuite({
   missing: hasFirefox() ? null : `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`,
   resultFrom: resultFromFirefox,
   userAgent: /Firefox\//,
-  isolatedShares: true,
 });

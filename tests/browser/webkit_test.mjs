@@ -1,8 +1,8 @@
 // Browser test of the built bundle in WebKit, Safari's engine (JavaScriptCore): Debian's
 // WebKitGTK MiniBrowser on a virtual display (tests/_webkit.mjs), the suite of
 // _engine_suite.mjs. WebKit has WASM SIMD but not relaxed SIMD, so the bundle runs its plain
-// build, as in Safari; WebKitGTK gives no page SharedArrayBuffer, even a cross-origin isolated
-// one, so its workers always get copies (Safari shares memory on such a page).
+// build, as in Safari; with SharedArrayBuffer turned on as Safari has it (see _webkit.mjs), a
+// cross-origin-isolated page shares memory.
 import { engineSuite } from "./_engine_suite.mjs";
 import { hasWebKit, MINIBROWSER_PATH, resultFromWebKit } from "../_webkit.mjs";
 
@@ -13,5 +13,4 @@ await engineSuite({
     : `no WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (apt-get install libwebkit2gtk-4.1-0 xvfb)`,
   resultFrom: resultFromWebKit,
   userAgent: /AppleWebKit\/.* Safari\//,
-  isolatedShares: false,
 });

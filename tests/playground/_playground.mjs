@@ -475,16 +475,14 @@ const timer = setInterval(() => {
 </script>`;
 
 /**
- * The engines whose autorun is checked: a name, why it cannot run here (null where it can), how
- * a page is opened there (resolving with what it POSTs), and whether its isolated page gets
- * shared memory (WebKitGTK gives no page SharedArrayBuffer).
+ * The engines whose autorun is checked: a name, why it cannot run here (null where it can), and
+ * how a page is opened there (resolving with what it POSTs).
  */
 const ENGINES = [
   {
     name: "firefox",
     missing: hasFirefox() ? null : `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`,
     resultFrom: resultFromFirefox,
-    isolatedShares: true,
   },
   {
     name: "webkit",
@@ -492,7 +490,6 @@ const ENGINES = [
       ? null
       : `no WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (apt-get install libwebkit2gtk-4.1-0 xvfb)`,
     resultFrom: resultFromWebKit,
-    isolatedShares: false,
   },
 ];
 
@@ -551,7 +548,7 @@ for (const engine of ENGINES) {
       assert.equal(out.done, "true", out.error);
       assert.deepEqual(out.errors, []);
       assert.equal(out.isolated, isolated);
-      assert.equal(out.info.sharedMemory, isolated && engine.isolatedShares);
+      assert.equal(out.info.sharedMemory, isolated);
       assert.ok(out.accuracy > 0.9, `breast cancer test accuracy ${out.accuracy}`);
       assert.ok(out.xgboost < 1e-5, `XGBoost example: max |Tessera − XGBoost| = ${out.xgboost}`);
       assert.ok(out.checks.length >= 6, `attention checks: ${out.checks.length}`);
