@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { browserProcess, resultFromProcess } from "./_browser_process.mjs";
 
 /** Firefox's executable: FIREFOX_PATH, else Debian's firefox-esr. */
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr";
@@ -44,22 +45,7 @@ export async function openInFirefox(url) {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, MOZ_CRASHREPORTER_DISABLE: "1" },
   });
-  let stderr = "";
-  child.stderr.on("data", (d) => void (stderr = (stderr + d).slice(-4000)));
-  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    exited,
-    stderr: () => stderr,
-    async close() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
+  return browserProcess(child, () => rm(profile, { recursive: true, force: true }));
 }
 
 /**
@@ -68,18 +54,7 @@ export async function openInFirefox(url) {
  * way.
  */
 export async function resultFromFirefox(url, result, timeoutMs) {
-  const firefox = await openInFirefox(url);
-  let timer;
-  try {
-    return await Promise.race([
-      result,
-      firefox.exited.then((code) => Promise.reject(new Error(`Firefox exited (${code}): ${firefox.stderr()}`))),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`Firefox: no result in ${timeoutMs} ms`)), timeoutMs))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-    await firefox.close();
-  }
+  return await resultFromProcess("Firefox", await openInFirefox(url), result, timeoutMs);
 }
 
 /** Firefox's version ("140.12.0esr"), from `--version`. */

@@ -7,6 +7,7 @@
 // the WebKit tests and the WebKit run of the browser benchmark.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { browserProcess, resultFromProcess } from "./_browser_process.mjs";
 
 /** WebKitGTK's MiniBrowser: MINIBROWSER_PATH, else Debian's (package libwebkit2gtk-4.1-0). */
 export const MINIBROWSER_PATH = process.env.MINIBROWSER_PATH ??
@@ -65,22 +66,7 @@ export async function openInWebKit(url) {
       JSC_useSharedArrayBuffer: "true",
     },
   });
-  let stderr = "";
-  child.stderr.on("data", (d) => void (stderr = (stderr + d).slice(-4000)));
-  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    exited,
-    stderr: () => stderr,
-    async close() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await xvfb.stop();
-    },
-  };
+  return browserProcess(child, () => xvfb.stop());
 }
 
 /**
@@ -89,20 +75,7 @@ export async function openInWebKit(url) {
  * way.
  */
 export async function resultFromWebKit(url, result, timeoutMs) {
-  const webkit = await openInWebKit(url);
-  let timer;
-  const exited = webkit.exited.then((code) => {
-    throw new Error(`MiniBrowser exited (${code}): ${webkit.stderr()}`);
-  });
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`WebKit: no result in ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([result, exited, late]);
-  } finally {
-    clearTimeout(timer);
-    await webkit.close();
-  }
+  return await resultFromProcess("MiniBrowser", await openInWebKit(url), result, timeoutMs);
 }
 
 /** WebKitGTK's version ("2.50.6"), from MiniBrowser's `--version` (it needs a display). */
