@@ -27,7 +27,7 @@
  * @module
  */
 import * as Comlink from "comlink";
-import { Doorbell, doorbellSupported } from "./_doorbell.ts";
+import { contentions, Doorbell, doorbellSupported } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { WORKER_SOURCE, workerUrl } from "./_assets.ts";
 import type { Features } from "./_features.ts";
@@ -267,6 +267,9 @@ class Tripwire {
 const STAGING_GRAIN = 1 << 16;
 /** A staging buffer above this size is dropped after its task rather than kept for the next. */
 const MAX_KEPT_STAGING_BYTES = 1 << 25;
+/** How long calls go to fewer threads after a contention, at first and at most (ms). */
+const CONTENDED_WINDOW_MS = 1000, MAX_CONTENDED_WINDOW_MS = 16000;
+
 /** Staging buffers kept per worker (see `#staging`). */
 const KEPT_STAGING_BUFFERS = 2;
 
@@ -291,6 +294,10 @@ export class Pool {
    */
   readonly #staging = new WeakMap<PoolWorker, ArrayBuffer[]>();
   #terminated = false;
+  /** This thread's contentions when contended() last looked, and the window it is in. */
+  #contentions = contentions();
+  #contendedUntil = -Infinity;
+  #window = CONTENDED_WINDOW_MS;
   /** Workers that have stopped by themselves so far (see {@link losses}). */
   #losses = 0;
 
@@ -520,6 +527,28 @@ export class Pool {
   /** Wakes the first `count` workers where they are started, idle and asleep (Doorbell.prod). */
   prod(count: number): void {
     for (let w = 0; w < count && w < this.size; w++) this.#slots[w].ready?.doorbell?.prod();
+  }
+
+  /**
+   * Whether calls had better go to fewer threads now: for a while (CONTENDED_WINDOW_MS, doubling
+   * up to MAX_CONTENDED_WINDOW_MS while it recurs) after this thread's polls or a worker's found
+   * the cores contended (see contentions and Doorbell.contended). With fewer threads at work
+   * their polls keep their cores; when the window ends, all threads go back to work, and a
+   * contention that has not passed begins a longer window.
+   */
+  contended(now: number = performance.now()): boolean {
+    let seen = contentions() !== this.#contentions;
+    this.#contentions = contentions();
+    for (const slot of this.#slots) seen = slot.ready?.doorbell?.contended() === true || seen;
+    if (seen) {
+      // A contention soon after the last window recurs: the next window is longer.
+      const recurs = now < this.#contendedUntil + this.#window;
+      this.#window = recurs
+        ? Math.min(MAX_CONTENDED_WINDOW_MS, 2 * this.#window)
+        : CONTENDED_WINDOW_MS;
+      this.#contendedUntil = now + this.#window;
+    }
+    return now < this.#contendedUntil;
   }
 
   /** Whether the first `count` workers are started, idle and polling (see Doorbell.polling). */

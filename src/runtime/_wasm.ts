@@ -272,7 +272,7 @@ export class WasmRuntime {
       options?.afterOwn?.();
       return [];
     }
-    const pool = this.#pool!, lanes = Math.min(this.threads, tasks.length);
+    const pool = this.#pool!, lanes = Math.min(this.#lanes(), tasks.length);
     const theirs = tasks.filter((_, i) => i % lanes !== 0);
     // Idle workers on shared memory are rung outside the pool's chain of promises, so that a
     // call whose workers are done when this thread's share is goes on at once (Pool.ringNow).
@@ -302,6 +302,18 @@ export class WasmRuntime {
     return [mine, ...Array.from({ length: lanes - 1 }, (_, w) => pool.lastRunMs(w))];
   }
 
+  /**
+   * How many lanes runSharing deals a call to: every thread, or half of them (at least two) for
+   * a while after this thread's polls or a worker's found the cores contended (Pool.contended:
+   * more threads than cores, or a busy host), as a call's lanes then wait for each other's turns
+   * on the cores. Which lane runs a task never changes its results. A fit of 200k × 28 on four
+   * threads over this host's two cores (Node 20) took 5.8–6.3 s, 2.4–3.6 s once the polls
+   * stopped at contention, and 1.4–1.6 s with half the lanes as well (two threads 1.1–1.5 s).
+   */
+  #lanes(): number {
+    return this.#pool!.contended() ? Math.max(2, this.threads >> 1) : this.threads;
+  }
+
   /** Runs `meanwhile`; if it throws, waits for `done` (the workers use this memory) first. */
   async #meanwhile(done: Promise<void>, meanwhile?: () => void): Promise<void> {
     try {
@@ -323,11 +335,14 @@ export class WasmRuntime {
    */
   workersPolling(tasks: number, options?: SharingOptions): boolean {
     if (!this.sharingWith(options)) return false;
-    if (this.#pool!.polling(tasks - 1)) return true;
+    // The workers that runSharing would ring (fewer while the cores are contended: a prodded
+    // worker that then gets no list only spins).
+    const workers = Math.min(tasks, this.#lanes()) - 1;
+    if (this.#pool!.polling(workers)) return true;
     // Only calls that come close together prod: waking costs an isolated call ~30 µs here.
     const now = performance.now(), close = now - this.#lastAsked < SPIN_MS;
     this.#lastAsked = now;
-    if (close) this.#pool!.prod(tasks - 1);
+    if (close) this.#pool!.prod(workers);
     return false;
   }
 

@@ -1,0 +1,96 @@
+/**
+ * More threads than cores: a thread whose polls keep losing their core stops polling for a while
+ * (PollBudget), and a caller told of it, by its own polls or a worker's, deals its calls to half
+ * its threads for a while (Pool.contended through WasmRuntime.runSharing), with the same results.
+ */
+import assert from "node:assert/strict";
+import { contentions, Doorbell, PollBudget, pollWhile } from "../../src/runtime/_doorbell.ts";
+import type { Task } from "../../src/runtime/_task.ts";
+import { wasmRuntimeOf } from "../_wasm_runtime.ts";
+
+Deno.test("PollBudget: three polls that lose their core within 50 ms pause polling, longer while it recurs", () => {
+  const budget = new PollBudget();
+  assert.ok(budget.allowed(0));
+  // Two losses, or three spread over more than 50 ms: no pause.
+  budget.preempted(0);
+  budget.preempted(30);
+  assert.ok(budget.allowed(31));
+  budget.preempted(90);
+  assert.ok(budget.allowed(91), "three losses over 90 ms");
+  assert.equal(budget.pauses, 0);
+  // Three within 50 ms: a pause of 100 ms.
+  budget.preempted(100);
+  budget.preempted(110);
+  assert.equal(budget.pauses, 1);
+  assert.ok(!budget.allowed(111) && !budget.allowed(209) && budget.allowed(210));
+  // Again: 200 ms; a poll that keeps its core halves the next pause (400 → 200 ms).
+  for (const t of [300, 301, 302]) budget.preempted(t);
+  assert.ok(!budget.allowed(501) && budget.allowed(502));
+  budget.kept();
+  for (const t of [600, 601, 602]) budget.preempted(t);
+  assert.ok(!budget.allowed(801) && budget.allowed(802));
+  assert.equal(budget.pauses, 3);
+});
+
+Deno.test("pollWhile: a poll whose clock jumps (the thread lost its core) ends at once, and three such polls pause polling", () => {
+  const words = new Int32Array(new SharedArrayBuffer(16));
+  const now = performance.now.bind(performance);
+  let shift = 0;
+  // The clock jumps 1 ms at each look: as if the thread were descheduled between two looks.
+  Object.defineProperty(performance, "now", {
+    value: () => now() + (shift += 1),
+    configurable: true,
+  });
+  const before = contentions();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const t0 = now();
+      pollWhile(words, 0, 0, Infinity);
+      assert.ok(now() - t0 < 50, "ended at the first jump, not at `until`");
+    }
+    assert.equal(contentions(), before + 1, "the third poll lost within 50 ms begins a pause");
+    // Paused: no polling at all (the poll returns before looking at the clock).
+    const looks = shift;
+    pollWhile(words, 0, 0, Infinity);
+    assert.ok(shift - looks <= 1);
+  } finally {
+    Object.defineProperty(performance, "now", { value: now, configurable: true });
+  }
+});
+
+Deno.test("runSharing deals calls to half its threads for a while once a worker finds the cores contended", async () => {
+  const rt = await wasmRuntimeOf("simd-shared", 4);
+  const contended = Doorbell.prototype.contended;
+  let report = false;
+  // A worker's report (its CONTENDED word), once.
+  Doorbell.prototype.contended = function () {
+    const was = report;
+    report = false;
+    return contended.call(this) || was;
+  };
+  try {
+    const n = 1000, y = rt.heap.alloc(4 * n * 4), ones = rt.heap.alloc(n * 4);
+    new Float32Array(rt.memory.buffer, ones, n).fill(1);
+    const add = (k: number): Task => ({
+      kernel: "diffusion_combine2_f32",
+      args: [y + k * n * 4, n, y + k * n * 4, 1, ones, k + 1],
+    });
+    const tasks = [0, 1, 2, 3].map(add);
+    const view = () => new Float32Array(rt.memory.buffer, y, 4 * n);
+    view().fill(0);
+    assert.equal((await rt.runSharing(tasks)).length, 4, "every thread");
+    report = true;
+    assert.equal((await rt.runSharing(tasks)).length, 2, "half the threads after the report");
+    assert.equal((await rt.runSharing(tasks)).length, 2, "and for a while after it");
+    // Every task ran each time, whichever lane ran it.
+    for (let k = 0; k < 4; k++) {
+      assert.deepEqual(new Set(view().subarray(k * n, (k + 1) * n)), new Set([3 * (k + 1)]));
+    }
+    // The window (1 s) ends: every thread again.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal((await rt.runSharing(tasks)).length, 4);
+  } finally {
+    Doorbell.prototype.contended = contended;
+    await rt.dispose();
+  }
+});
