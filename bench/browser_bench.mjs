@@ -14,8 +14,8 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { launchChromium } from "../tests/_chromium.mjs";
-import { FIREFOX_PATH, firefoxVersion, hasFirefox, resultFromFirefox } from "../tests/_firefox.mjs";
-import { hasWebKit, MINIBROWSER_PATH, resultFromWebKit, webkitVersion } from "../tests/_webkit.mjs";
+import { firefoxMissing, firefoxVersion, resultFromFirefox } from "../tests/_firefox.mjs";
+import { resultFromWebKit, webkitMissing, webkitVersion } from "../tests/_webkit.mjs";
 import { median } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
@@ -87,11 +87,7 @@ if (!["chromium", "firefox", "webkit"].includes(browserArg)) {
   throw new RangeError(`--browser: chromium, firefox or webkit, not ${browserArg}`);
 }
 const firefox = browserArg === "firefox", webkit = browserArg === "webkit";
-const missing = firefox && !hasFirefox()
-  ? `No Firefox at ${FIREFOX_PATH} (\`apt-get install firefox-esr\`, or set FIREFOX_PATH)`
-  : webkit && !hasWebKit()
-  ? `No WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (\`apt-get install libwebkit2gtk-4.1-0 xvfb\`)`
-  : null;
+const missing = firefox ? firefoxMissing() : webkit ? webkitMissing() : null;
 if (missing !== null) {
   console.log(`${missing}: not measured.`);
   cdn.close();

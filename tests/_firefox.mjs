@@ -13,9 +13,11 @@ import { browserProcess, resultFromProcess } from "./_browser_process.mjs";
 /** Firefox's executable: FIREFOX_PATH, else Debian's firefox-esr. */
 export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr";
 
-/** Whether Firefox is installed here. */
-export function hasFirefox() {
-  return existsSync(FIREFOX_PATH);
+/** Why Firefox cannot run here (it is not installed), or null where it can. */
+export function firefoxMissing() {
+  return existsSync(FIREFOX_PATH)
+    ? null
+    : `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr, or set FIREFOX_PATH)`;
 }
 
 /** Preferences of the fresh profile: no first-run pages, no background traffic. */

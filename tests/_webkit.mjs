@@ -15,9 +15,12 @@ export const MINIBROWSER_PATH = process.env.MINIBROWSER_PATH ??
 /** The virtual X server (package xvfb). */
 const XVFB_PATH = "/usr/bin/Xvfb";
 
-/** Whether WebKitGTK's MiniBrowser and Xvfb are installed here. */
-export function hasWebKit() {
-  return existsSync(MINIBROWSER_PATH) && existsSync(XVFB_PATH);
+/** Why WebKit cannot run here (MiniBrowser or Xvfb not installed), or null where it can. */
+export function webkitMissing() {
+  return existsSync(MINIBROWSER_PATH) && existsSync(XVFB_PATH)
+    ? null
+    : `no WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb ` +
+      "(apt-get install libwebkit2gtk-4.1-0 xvfb, or set MINIBROWSER_PATH)";
 }
 
 /** Starts Xvfb on a free display; resolves with it (":N") and a stop() that ends it. */

@@ -3,11 +3,11 @@
 // relaxed-SIMD build, Firefox 140 ESR the plain one (as Safari runs it); an isolated page shares
 // memory.
 import { engineSuite } from "./_engine_suite.mjs";
-import { FIREFOX_PATH, hasFirefox, resultFromFirefox } from "../_firefox.mjs";
+import { firefoxMissing, resultFromFirefox } from "../_firefox.mjs";
 
 await engineSuite({
   name: "firefox",
-  missing: hasFirefox() ? null : `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`,
+  missing: firefoxMissing(),
   resultFrom: resultFromFirefox,
   userAgent: /Firefox\//,
 });

@@ -4,13 +4,11 @@
 // build, as in Safari; with SharedArrayBuffer turned on as Safari has it (see _webkit.mjs), a
 // cross-origin-isolated page shares memory.
 import { engineSuite } from "./_engine_suite.mjs";
-import { hasWebKit, MINIBROWSER_PATH, resultFromWebKit } from "../_webkit.mjs";
+import { resultFromWebKit, webkitMissing } from "../_webkit.mjs";
 
 await engineSuite({
   name: "webkit",
-  missing: hasWebKit()
-    ? null
-    : `no WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (apt-get install libwebkit2gtk-4.1-0 xvfb)`,
+  missing: webkitMissing(),
   resultFrom: resultFromWebKit,
   userAgent: /AppleWebKit\/.* Safari\//,
 });

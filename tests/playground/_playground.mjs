@@ -16,8 +16,8 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS } from "../_chromium.mjs";
-import { FIREFOX_PATH, hasFirefox, resultFromFirefox } from "../_firefox.mjs";
-import { hasWebKit, MINIBROWSER_PATH, resultFromWebKit } from "../_webkit.mjs";
+import { firefoxMissing, resultFromFirefox } from "../_firefox.mjs";
+import { resultFromWebKit, webkitMissing } from "../_webkit.mjs";
 import { serve, skip, test } from "../_harness.mjs";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -481,14 +481,12 @@ const timer = setInterval(() => {
 const ENGINES = [
   {
     name: "firefox",
-    missing: hasFirefox() ? null : `no Firefox at ${FIREFOX_PATH} (apt-get install firefox-esr)`,
+    missing: firefoxMissing(),
     resultFrom: resultFromFirefox,
   },
   {
     name: "webkit",
-    missing: hasWebKit()
-      ? null
-      : `no WebKitGTK MiniBrowser at ${MINIBROWSER_PATH} or no Xvfb (apt-get install libwebkit2gtk-4.1-0 xvfb)`,
+    missing: webkitMissing(),
     resultFrom: resultFromWebKit,
   },
 ];
