@@ -537,8 +537,9 @@ export class Pool {
    * contention that has not passed begins a longer window.
    */
   contended(now: number = performance.now()): boolean {
-    let seen = contentions() !== this.#contentions;
-    this.#contentions = contentions();
+    const count = contentions();
+    let seen = count !== this.#contentions;
+    this.#contentions = count;
     for (const slot of this.#slots) seen = slot.ready?.doorbell?.contended() === true || seen;
     if (seen) {
       // A contention soon after the last window recurs: the next window is longer.
