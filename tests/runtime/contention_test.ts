@@ -59,6 +59,40 @@ Deno.test("pollWhile: a poll whose clock jumps (the thread lost its core) ends a
   }
 });
 
+Deno.test("pollWhile: a word that changed while the thread was off its core counts as a lost poll", () => {
+  const words = new Int32Array(new SharedArrayBuffer(16));
+  const now = performance.now.bind(performance);
+  // Two seconds on, past any pause that the test before began.
+  let jump = 2000, looks = 0;
+  // Right after the poll's look at the clock before its loop (its second: the first asks the
+  // budget), the word changes and the thread is away for 1 ms, so the loop's first load finds
+  // it changed: with more threads than cores, the list came while another thread had the
+  // core. Only a look at the poll's end sees that gap.
+  Object.defineProperty(performance, "now", {
+    value: () => {
+      const time = now() + jump;
+      if (++looks === 2) {
+        Atomics.store(words, 0, 1);
+        jump += 1;
+      }
+      return time;
+    },
+    configurable: true,
+  });
+  const before = contentions();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const until = performance.now() + 500;
+      Atomics.store(words, 0, 0);
+      looks = 0;
+      assert.equal(pollWhile(words, 0, 0, until), 1, "the changed word");
+    }
+    assert.equal(contentions(), before + 1, "the third such poll within 50 ms begins a pause");
+  } finally {
+    Object.defineProperty(performance, "now", { value: now, configurable: true });
+  }
+});
+
 Deno.test("runSharing deals calls to half its threads for a while once a worker finds the cores contended", async () => {
   const rt = await wasmRuntimeOf("simd-shared", 4);
   const contended = Doorbell.prototype.contended;
