@@ -582,15 +582,31 @@ function accumulateBlock(
 }
 
 /**
+ * The next work item of a lane that claims its items (see flash_forward_f32): `first` plus the
+ * count in the i32 at `claim`, which this lane moves on by one.
+ */
+// @ts-ignore: decorator
+@inline function claimItem(claim: usize, first: i32): i32 {
+  return first + atomic.add<i32>(claim, 1);
+}
+
+/**
  * Softmax attention over work items [firstItem, endItem): item = (b·H + h)·blocks + block with
  * blocks = ceil(Nq / queryBlock). `lse` and `mask` are 0 when absent. Causal alignment is
  * bottom-right: query i sees key j when j <= i + Nk − Nq.
+ *
+ * `claim` 0: every item of the range. Otherwise the address of an i32, 0 at the call's start,
+ * that every lane of the call shares (each with its own scratch) on shared memory: each lane
+ * claims the range's items one at a time, so that a lane whose core is slower or shared (more
+ * threads than cores, a busy host, efficiency cores) takes fewer. Each item is computed the same
+ * way whichever lane claims it.
  */
 export function flash_forward_f32(
   out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, scratch: usize,
   heads: i32, kvHeads: i32, Nq: i32, Nk: i32, D: i32, Dv: i32,
   maskBatchStride: i32, maskHeadStride: i32, maskRowStride: i32,
   isCausal: i32, queryBlock: i32, firstItem: i32, endItem: i32, scale: f32, guardValues: i32,
+  claim: usize,
 ): void {
   const Br = queryBlock;
   const packed = scratch;
@@ -608,7 +624,8 @@ export function flash_forward_f32(
   const qRow = <usize>D << 2, oRow = <usize>Dv << 2;
   // With `once`, keys kvBase .. kvBase + packedEnd − 1 are packed (by this or an earlier item).
   let packedBase = -1, packedEnd = 0;
-  for (let item = firstItem; item < endItem; item++) {
+  let item = claim == 0 ? firstItem : claimItem(claim, firstItem);
+  for (; item < endItem; item = claim == 0 ? item + 1 : claimItem(claim, firstItem)) {
     const block = item % blocks, bh = item / blocks;
     const h = bh % heads, b = bh / heads;
     const kvBase = (b * kvHeads + h / group) * Nk;

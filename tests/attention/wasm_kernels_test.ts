@@ -67,10 +67,11 @@ Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 worke
       const runtime = await runtimeWith(threads);
       const splits = watchSplits(runtime);
       results.push(await computeAll(wasmAttention(runtime)));
-      // Every call splits where there are workers: four tasks a thread, dealt round-robin (linear
-      // and mixed-chunk attention have 8 items, one per batch and head).
-      const many = 4 * threads, few = Math.min(8, many);
-      const expected = threads === 1 ? [1, 1, 1, 1] : [many, few, few, many];
+      // Every call splits where there are workers: flash attention one task a thread, whose
+      // lanes claim its items as they go; the others four tasks a thread, dealt round-robin
+      // (linear and mixed-chunk attention have 8 items, one per batch and head).
+      const few = Math.min(8, 4 * threads);
+      const expected = threads === 1 ? [1, 1, 1, 1] : [threads, few, few, threads];
       assert.deepEqual(splits, expected.map((tasks) => [tasks, false]), `${threads} threads`);
     } finally {
       await dispose();
@@ -93,6 +94,47 @@ Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 worke
     results[r].forEach((part, p) =>
       assertSameBits(part, results[0][p], `${labels[r]}, output ${p}`)
     );
+  }
+});
+
+Deno.test("flash_forward_f32 with a claim word runs the items that its lane claims, whichever lane claims them", async () => {
+  const runtime = await wasmRuntimeOf("relaxed", 1);
+  try {
+    // B 1, H 2, N 40, D 8 in blocks of 8 rows: 10 items of 8 rows each.
+    const H = 2, N = 40, D = 8, Br = 8, items = H * (N / Br);
+    const [q, k, v] = [5, 6, 7].map((seed) => randomTensor([1, H, N, D], seed).data);
+    await runtime.scope((s) => {
+      const [qp, kp, vp] = [q, k, v].map((x) => s.put(x));
+      const out = s.alloc(q.byteLength), claim = s.alloc(4);
+      const scratch = s.alloc(runtime.call("flash_forward_scratch_f32", D, D, Br, N) as number);
+      const claims = new Int32Array(runtime.memory.buffer, claim, 1);
+      const lane = (word: number) =>
+        // deno-fmt-ignore
+        runtime.call("flash_forward_f32", out, 0, qp, kp, vp, 0, scratch, H, H, N, N, D, D, 0, 0, 0,
+          1, Br, 0, items, 1 / Math.sqrt(D), 0, word);
+      const result = () => s.f32(out, q.length).slice();
+      lane(0);
+      const whole = result();
+      // Another lane has claimed the first 3 items: this one runs items 3 … 9, leaves the rows
+      // of items 0 … 2 alone (NaN here), and moves the word past the end.
+      s.f32(out, q.length).fill(NaN);
+      claims[0] = 3;
+      lane(claim);
+      const rest = result();
+      assert.equal(claims[0], items + 1);
+      for (let row = 0; row < H * N; row++) {
+        const got = rest.subarray(row * D, (row + 1) * D);
+        if (Math.floor(row / Br) < 3) assert.ok(got.every(Number.isNaN), `row ${row} untouched`);
+        else assertSameBits(got, whole.subarray(row * D, (row + 1) * D), `row ${row}`);
+      }
+      // A lane that comes once every item is claimed runs none.
+      s.f32(out, q.length).fill(NaN);
+      lane(claim);
+      assert.ok(result().every(Number.isNaN));
+      assert.equal(claims[0], items + 2);
+    });
+  } finally {
+    runtime.dispose();
   }
 });
 

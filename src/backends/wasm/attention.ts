@@ -71,6 +71,13 @@ interface TaskPlan {
   outputs: Region[];
 }
 
+/** A call's flops, each task's scratch, and whether its kernel's lanes claim items. */
+interface TaskCost {
+  flops: number;
+  scratchBytes: number;
+  claims?: boolean;
+}
+
 /** Plans the task of items [lo, hi), whose scratch starts at `scratch`. */
 type TaskPlanner = (lo: number, hi: number, scratch: number) => TaskPlan;
 
@@ -78,23 +85,33 @@ type TaskPlanner = (lo: number, hi: number, scratch: number) => TaskPlan;
  * Runs `kernel` over the items [first, end): cuts them into tasks (splitItems), gives each
  * task its own `scratchBytes` of scratch and the arguments and regions `plan` makes for it.
  * `output`, the fresh array the results are copied into, is faulted in while workers compute.
+ *
+ * With `claims` (a kernel whose last argument is a claim word, see flash_forward_f32), a call
+ * that splits on shared memory is one task a thread instead, each over the whole range: the
+ * lanes claim its items one at a time, so that none waits at the end for a lane that ran
+ * slower (its core shared: four threads on two cores, the page's thread faulting in the output
+ * meanwhile, a busy host, efficiency cores). Elsewhere the word is 0 (each task its range).
  */
 async function runTasks(
   s: Scope,
   kernel: string,
   [first, end]: [number, number],
-  { flops, scratchBytes }: { flops: number; scratchBytes: number },
+  { flops, scratchBytes, claims = false }: TaskCost,
   plan: TaskPlanner,
   output?: Float32Array,
 ): Promise<void> {
   const copiedLane = s.runtime.laneOnCopied(flops);
-  const ranges = splitItems(first, end, s.runtime, flops, copiedLane);
+  let ranges = splitItems(first, end, s.runtime, flops, copiedLane);
+  const claim = claims && s.runtime.shared && ranges.length > 1 ? s.zeros(4) : 0;
+  if (claim !== 0) {
+    ranges = Array.from({ length: Math.min(s.runtime.threads, ranges.length) }, () => [first, end]);
+  }
   const scratch = scratchFor(s, scratchBytes, ranges.length);
-  const tasks = ranges.map(([lo, hi], t) => ({
-    kernel,
-    ...plan(lo, hi, scratch.offsets[t]),
-    scratch: [[scratch.offsets[t], scratch.bytes]] as Region[],
-  }));
+  const tasks = ranges.map(([lo, hi], t) => {
+    const task = plan(lo, hi, scratch.offsets[t]);
+    if (claims) task.args.push(claim);
+    return { kernel, ...task, scratch: [[scratch.offsets[t], scratch.bytes]] as Region[] };
+  });
   await s.runSharing(tasks, output === undefined ? undefined : () => touchPages(output), {
     copiedLane,
   });
@@ -214,7 +231,8 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
     const outRows = flashRows(args, items[0], items[1]);
     // The output rows this call writes, faulted in while the workers compute.
     const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
-    await runTasks(s, "flash_forward_f32", items, { flops, scratchBytes }, (lo, hi, scratch) => {
+    const cost = { flops, scratchBytes, claims: true };
+    await runTasks(s, "flash_forward_f32", items, cost, (lo, hi, scratch) => {
       const [r0, r1] = flashRows(args, lo, hi);
       const kv = kvRows(Math.floor(lo / blocks), Math.floor((hi - 1) / blocks), args, keyLength);
       const outputs = [rows(out, r0, r1 - r0, valueDim)];
