@@ -27,10 +27,17 @@ function pollsWithin(rt: WasmRuntime, ms: number): boolean {
 
 /**
  * Passes once `attempt` holds, trying up to 20 times: on a loaded host (the suite runs files side
- * by side) a thread may be descheduled past a 2 ms window; broken code fails every attempt.
+ * by side) a thread may be descheduled past a 2 ms window; broken code fails every attempt. A
+ * failed attempt rests 150 ms first: a thread that lost its core three times within 50 ms does
+ * not poll for 100 ms or more (PollBudget). On this VM a lone polling thread lost its core for
+ * 0.5–9 ms about 20–100 times a second some days, and back-to-back attempts then found a
+ * worker's polling paused 46–60 times in 60; resting 200 ms, 15 in 60.
  */
 async function attempts(what: string, attempt: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 20; i++) if (await attempt()) return;
+  for (let i = 0; i < 20; i++) {
+    if (await attempt()) return;
+    await sleep(150);
+  }
   assert.fail(what);
 }
 
