@@ -9,6 +9,7 @@ import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
 import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 import { wasmMatmul } from "../../src/backends/wasm/matmul.ts";
+import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
 import {
   matmulDispatch,
@@ -123,12 +124,17 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
       for (const [a, b, transposeB] of cases) {
         run.push((await matmul(a, b, { backend: "wasm", transposeB })).data);
       }
-      if (threads === 2) {
-        // Once the runtime is warm (2^32 multiply-adds of matmul), one task a share again.
+      if (threads > 1) {
+        // Once the runtime is warm (2^32 multiply-adds of matmul), one task a thread, whose lanes
+        // claim rows as they go (the first product stays one task: too small to split).
         const square = random([1024, 1024], 6);
         for (let i = 0; i < 4; i++) await matmul(square, square, { backend: "wasm" });
-        const warm = await matmul(cases[2][0], cases[2][1], { backend: "wasm" });
-        assert.deepEqual(warm.data, run[2], "warm runtime differs");
+        const splits = watchSplits((await wasmRuntime())!);
+        for (const [i, [a, b, transposeB]] of cases.entries()) {
+          const warm = await matmul(a, b, { backend: "wasm", transposeB });
+          assert.deepEqual(warm.data, run[i], `warm runtime on ${threads} threads, product ${i}`);
+        }
+        assert.deepEqual(splits.map(([tasks]) => tasks), [1, threads, threads, threads]);
       }
       results.push(run);
     } finally {
@@ -160,6 +166,43 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
     results[r].forEach((c, i) => assert.deepEqual(c, results[0][i], `${labels[r - 1]}, product ${i}`));
   }
 });
+
+for (const variant of ["relaxed", "simd"]) {
+  Deno.test(`matmul_rows_f32 (${variant}) with a claim word runs the rows that its lane claims, a share of what is left at a time`, async () => {
+    const runtime = await wasmRuntimeOf(variant, 1);
+    try {
+      const [m, n, k] = [200, 24, 40];
+      const a = random([m, k], 11).data, b = random([k, n], 12).data;
+      await runtime.scope((s) => {
+        const ap = s.put(a), bp = s.put(b), packed = s.alloc(n * k * 4), c = s.alloc(m * n * 4);
+        const scratch = s.alloc(runtime.call("matmul_rows_scratch_f32") as number);
+        const claim = s.alloc(4), claims = new Int32Array(runtime.memory.buffer, claim, 1);
+        runtime.call("matmul_pack_b_f32", bp, packed, k, n, n, 1);
+        // deno-fmt-ignore
+        const lane = (word: number, lanes = 2) =>
+          runtime.call("matmul_rows_f32", ap, packed, c, n, k, 0, m, k, 1, 1, 0, scratch, word, lanes);
+        const result = () => s.f32(c, m * n).slice();
+        lane(0);
+        const whole = result();
+        // Other lanes have claimed the first 48 rows: this one claims the rest (two lanes'
+        // shares of what is left, at least 12 rows each) and leaves rows 0 … 47 alone (NaN here).
+        s.f32(c, m * n).fill(NaN);
+        claims[0] = 48;
+        lane(claim);
+        const rest = result();
+        assert.equal(claims[0], m, "every row claimed, none past the end");
+        assert.ok(rest.subarray(0, 48 * n).every(Number.isNaN), "rows claimed elsewhere untouched");
+        assert.deepEqual(rest.subarray(48 * n), whole.subarray(48 * n));
+        // A lane that comes once every row is claimed runs none.
+        s.f32(c, m * n).fill(NaN);
+        lane(claim);
+        assert.ok(result().every(Number.isNaN));
+      });
+    } finally {
+      runtime.dispose();
+    }
+  });
+}
 
 Deno.test("matmul() wasm on 2 workers matches the reference", async () => {
   await init({ threads: 2 });

@@ -131,6 +131,31 @@ function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): n
   return Math.floor((a * m) / 4) * 4;
 }
 
+/** Rows a lane claims at the least (assembly/matmul.ts's CLAIM_ROWS). */
+const CLAIM_ROWS = 12;
+
+/**
+ * Whether a call's lanes claim its rows as they go (matmul_rows_f32's `claim`) rather than each
+ * taking a fixed share: where memory is shared and the call splits, once the runtime is warm (a
+ * cold one cuts its shares into several kernel calls, see MAX_TASK_WORK). A lane whose core is
+ * slower or shared (the caller faulting in a fresh output, more threads than cores, a busy
+ * host, efficiency cores) then takes fewer rows; the bits are the same.
+ */
+function claimsRows(runtime: WasmRuntime, args: MatmulArgs, cold: boolean): boolean {
+  const { m, n, k } = args;
+  return runtime.shared && runtime.threads > 1 && !cold && m * n * k >= MIN_PARALLEL_WORK &&
+    m > CLAIM_ROWS;
+}
+
+/** One task a thread, each over every row, for lanes that claim rows (see claimsRows). */
+function claimedLanes(m: number, threads: number) {
+  const ranges = Array.from({ length: threads }, (_, share) => ({
+    rows: [0, m] as [number, number],
+    share,
+  }));
+  return { shares: threads, ranges };
+}
+
 /** Chunks per lane of pageLanes while cold: the longest lane in tasks within MAX_TASK_WORK. */
 function coldPieces(m: number, n: number, k: number, mine: number, threads: number): number {
   const longest = Math.max(mine, Math.ceil((m - mine) / (threads - 1))) * n * k;
@@ -146,8 +171,11 @@ async function matmulOn(
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
-  const mine = pageRows(runtime, args, pageShare);
-  const { shares, ranges } = mine > 0
+  const claimed = claimsRows(runtime, args, cold);
+  const mine = claimed ? 0 : pageRows(runtime, args, pageShare);
+  const { shares, ranges } = claimed
+    ? claimedLanes(m, runtime.threads)
+    : mine > 0
     ? pageLanes(m, mine, runtime.threads, cold ? coldPieces(m, n, k, mine, runtime.threads) : 1)
     : taskRows(m, n, k, rowsPerShare(m, runtime, m * n * k), runtime, cold);
   // Each share packs its blocks of A into its own scratch (its tasks run one after another).
@@ -166,12 +194,15 @@ async function matmulOn(
     runtime.call("matmul_pack_b_f32", b, packed, k, n, transposeB ? 1 : n, transposeB ? k : 1);
     const [strideRow, strideK] = transposeA ? [1, m] : [k, 1];
     const scratch = s.alloc(scratchBytes * shares);
+    const claim = claimed ? s.zeros(4) : 0;
     const tasks: Task[] = ranges.map(({ rows: [r0, r1], share }) => {
       const rowsOfC: [number, number] = [c + r0 * n * 4, (r1 - r0) * n * 4];
       const taskScratch = scratch + share * scratchBytes;
       return {
         kernel: "matmul_rows_f32",
-        args: [a, packed, c, n, k, r0, r1, strideRow, strideK, alpha, beta, taskScratch],
+        // deno-fmt-ignore
+        args: [a, packed, c, n, k, r0, r1, strideRow, strideK, alpha, beta, taskScratch, claim,
+          shares],
         scratch: [[taskScratch, scratchBytes]],
         inputs: [
           transposeA ? [a, m * k * 4] : [a + r0 * k * 4, (r1 - r0) * k * 4],
@@ -191,7 +222,10 @@ async function matmulOn(
     };
     const lanes = await s.runSharing(tasks, beta === 0 ? touch : undefined, {
       copiedLane: runtime.laneOnCopied(2 * m * n * k),
-      evenOnPage: mine > 0,
+      // Claimed rows: a page's thread that faults in a fresh output takes a lane as well (up
+      // to the same size), and claims rows once its pages are done.
+      evenOnPage: mine > 0 ||
+        (claimed && args.freshOutput && beta === 0 && runtime.laneOnPage(2 * m * n * k)),
     });
     if (mine > 0) {
       const flops = new Array<number>(shares).fill(0);
