@@ -1,6 +1,6 @@
 /**
  * GEMM on the WASM runtime: B is packed once in this thread, then row blocks of C are dealt to
- * the workers (assembly/matmul.ts).
+ * the workers (assembly/matmul.ts), or claimed by them as they go (claimsRows).
  *
  * @module
  */
@@ -122,6 +122,8 @@ export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
  * faults and its rows end with the workers' rows. Chromium, an isolated page, 512³ into a fresh
  * array on two threads: the faults took 4.4–6.1 ms while the workers computed for 1.4–2.5, so
  * the call lasted as long as the faults; with the lane, 4.3–4.4 ms a call (6.4–6.9 before).
+ * Only while the runtime is cold: a warm one's lanes claim their rows (claimsRows), and this
+ * thread's lane then claims rows once its pages are done.
  */
 function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
   const { m, n, k, beta } = args, flops = 2 * m * n * k;
