@@ -11,6 +11,9 @@
  *  rows   each range of items owns a contiguous run of output rows
  * ```
  *
+ * Flash attention on shared memory instead runs one task a thread over every item, each lane
+ * claiming the next item as it goes (see runTasks).
+ *
  * @module
  */
 import {
