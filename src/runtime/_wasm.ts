@@ -303,6 +303,16 @@ export class WasmRuntime {
   }
 
   /**
+   * How many lanes a split call gets now (runSharing deals its tasks to them): every thread, or
+   * fewer for a while where the cores are contended (see #lanes). A call that cuts its work into
+   * one task a lane by this count gives each lane one share: cut for every thread, three tasks
+   * on two lanes left one lane two shares (a 100k × 28 fit on three threads over two cores).
+   */
+  lanes(): number {
+    return this.#pool === null ? 1 : this.#lanes();
+  }
+
+  /**
    * How many lanes runSharing deals a call to: every thread, or half of them (at least two) for
    * a while after this thread's polls or a worker's found the cores contended (Pool.contended:
    * more threads than cores, or a busy host), as a call's lanes then wait for each other's turns

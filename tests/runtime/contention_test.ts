@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { contentions, Doorbell, PollBudget, pollWhile } from "../../src/runtime/_doorbell.ts";
 import type { Task } from "../../src/runtime/_task.ts";
-import { wasmRuntimeOf } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
+import { dispose, init, XGBClassifier } from "../../src/mod.ts";
+import { wasmRuntime } from "../../src/runtime/runtime.ts";
 
 Deno.test("PollBudget: three polls that lose their core within 50 ms pause polling, longer while it recurs", () => {
   const budget = new PollBudget();
@@ -127,5 +129,35 @@ Deno.test("runSharing deals calls to half its threads for a while once a worker 
   } finally {
     Doorbell.prototype.contended = contended;
     await rt.dispose();
+  }
+});
+
+Deno.test("a fit on three threads cuts its calls for the lanes it gets: two while the cores are contended, the same model", async () => {
+  const n = 70_000, cols = 8;
+  const x = new Float32Array(n * cols), y = new Float64Array(n);
+  for (let i = 0; i < n * cols; i++) x[i] = Math.sin(i * 0.7) + Math.cos(i * 0.013);
+  for (let r = 0; r < n; r++) y[r] = x[r * cols] + x[r * cols + 1] * x[r * cols + 2] > 0 ? 1 : 0;
+  const fit = async () => {
+    const model = new XGBClassifier({ nEstimators: 3, maxDepth: 3, backend: "wasm" });
+    return JSON.stringify((await model.fit({ data: x, shape: [n, cols] }, y)).toJSON());
+  };
+  await init({ threads: 1 });
+  const alone = await fit();
+  await dispose();
+  const contended = Doorbell.prototype.contended;
+  // Every look finds a worker's report: the pool stays at half its threads.
+  Doorbell.prototype.contended = () => true;
+  try {
+    await init({ threads: 3 });
+    const splits = watchSplits((await wasmRuntime())!);
+    assert.equal(await fit(), alone);
+    const tasks = splits.map(([count]) => count);
+    assert.ok(tasks.some((count) => count === 2), `some steps split (${tasks})`);
+    // Cut for three lanes, a call's three tasks would leave one of the two lanes two shares
+    // (the cut search's sorts are a task a column: eight).
+    assert.ok(tasks.every((count) => count === 1 || count % 2 === 0), `tasks a call: ${tasks}`);
+  } finally {
+    Doorbell.prototype.contended = contended;
+    await dispose();
   }
 });

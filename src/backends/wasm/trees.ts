@@ -257,7 +257,7 @@ async function gradientsOn(
       (a, k) => inPlace ? aliases.get(a)! : block + k * n * 16,
     );
     const outTable = s.put(outs);
-    const entries = n * K, threads = runtime.threads;
+    const entries = n * K, threads = runtime.lanes();
     const split = parallel && (entries >= MIN_PARALLEL_GRADIENT_ENTRIES ||
       (entries >= MIN_POLLED_GRADIENT_ENTRIES && runtime.workersPolling(threads, FIT_STEP)));
     const lanes = split ? threads : 1;
@@ -435,7 +435,7 @@ class WasmWorkspace implements TreesWorkspace {
       const segmentsAt = s.put(segments.subarray(0, 2 * leafCount));
       const valuesAt = s.put(step.values.subarray(0, leafCount));
       const n = this.#nRows;
-      const lanes = this.#parallel(n >= MIN_PARALLEL_MARGIN_ROWS) ? runtime.threads : 1;
+      const lanes = this.#parallel(n >= MIN_PARALLEL_MARGIN_ROWS) ? runtime.lanes() : 1;
       const shares = contiguousShares(n, this.#marginLanes.ends(lanes));
       const tasks: Task[] = shares.map(([lo, hi]) => ({
         kernel: "trees_add_leaves_f64",
@@ -549,7 +549,7 @@ class WasmWorkspace implements TreesWorkspace {
       }
       const slots = this.#binOffsets[this.#binOffsets.length - 1];
       cells += SEARCH_COST_PER_BIN * searchCount * slots;
-      const tasks = Math.min(runtime.threads, featureCount);
+      const tasks = Math.min(runtime.lanes(), featureCount);
       // Fits on a page's main thread too, where this thread takes a share (FIT_STEP).
       const large = cells >= MIN_PARALLEL_STEP_CELLS ||
         (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks, FIT_STEP));
@@ -730,7 +730,7 @@ class WasmWorkspace implements TreesWorkspace {
           nodeCount,
         );
       } else {
-        const ends = this.#partitionLanes.ends(runtime.threads);
+        const ends = this.#partitionLanes.ends(runtime.lanes());
         const { pieces, bounds } = partitionPieces(nodes, nodeCount, total, ends);
         const pieceCount = pieces.length / 3;
         const piecesAt = s.put(pieces);
@@ -948,7 +948,7 @@ async function binOn(
     const splitValues = place(s, args.splitValues);
     const binOffsets = place(s, args.binOffsets);
     const bins = lent ?? s.alloc(nRows * nCols);
-    const lanes = parallel && nRows * nCols >= MIN_PARALLEL_CELLS ? runtime.threads : 1;
+    const lanes = parallel && nRows * nCols >= MIN_PARALLEL_CELLS ? runtime.lanes() : 1;
     // x moves in by blocks of rows, one buffer per task of a round: a copy of the whole input
     // would hold WASM memory at the input's size for the rest of the session.
     const rounds: [number, number][][] = [];
@@ -1121,7 +1121,7 @@ async function histogramOn(
     const slots = args.binOffsets[args.binOffsets.length - 1];
     const hist = s.alloc(Math.max(1, slots * C * 8));
     const split = parallel && count * featureCount >= MIN_PARALLEL_CELLS;
-    const tasks: Task[] = ranges(featureCount, runtime.threads, split).map(([k0, k1]) => ({
+    const tasks: Task[] = ranges(featureCount, runtime.lanes(), split).map(([k0, k1]) => ({
       kernel: "trees_hist_build_f64",
       args: [hist, bins, rows, values, binOffsets, features, nRows, 0, count, C, k0, k1],
       // Only written in shared memory, where regions are documentation: each task owns the
@@ -1415,7 +1415,7 @@ async function predictOn(
     // `out` holds rows [firstRow, firstRow + rowCount): shift x so both are indexed from 0.
     const rowsOfX = x + firstRow * nCols * 4;
     const split = parallel && rowCount >= MIN_PARALLEL_ROWS;
-    const lanes = split ? runtime.threads : 1;
+    const lanes = split ? runtime.lanes() : 1;
     const step = Math.ceil(rowCount / lanes);
     const bounds = Array.from(
       { length: lanes },
@@ -1489,7 +1489,7 @@ async function shapOn(
   const cats = args.categories;
   if (cats !== undefined) model.push(cats.splitType, cats.catBegin, cats.catBits);
   const minRows = runtime.shared ? MIN_PARALLEL_SHAP_ROWS : MIN_COPIED_PARALLEL_SHAP_ROWS;
-  const bounds = ranges(rowCount, runtime.threads, parallel && rowCount >= minRows);
+  const bounds = ranges(rowCount, runtime.lanes(), parallel && rowCount >= minRows);
   const scratchBytes = shapScratchBytes(args.maxDepth);
   // Before anything is allocated: X's rows and their contributions, then the model.
   runtime.checkFits({
