@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { contentions, Doorbell, PollBudget, pollWhile } from "../../src/runtime/_doorbell.ts";
 import type { Task } from "../../src/runtime/_task.ts";
 import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
-import { dispose, init, XGBClassifier } from "../../src/mod.ts";
+import { dispose, GaussianMixture, init, XGBClassifier } from "../../src/mod.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
 
 Deno.test("PollBudget: three polls that lose their core within 50 ms pause polling, longer while it recurs", () => {
@@ -156,6 +156,38 @@ Deno.test("a fit on three threads cuts its calls for the lanes it gets: two whil
     // Cut for three lanes, a call's three tasks would leave one of the two lanes two shares
     // (the cut search's sorts are a task a column: eight).
     assert.ok(tasks.every((count) => count === 1 || count % 2 === 0), `tasks a call: ${tasks}`);
+  } finally {
+    Doorbell.prototype.contended = contended;
+    await dispose();
+  }
+});
+
+Deno.test("the mixture denoiser on three threads cuts its rows for the lanes it gets while the cores are contended, the same bits", async () => {
+  // rows × dims × components × 4 = 2^25.3: above the split threshold (2^25).
+  const dim = 32, batch = 40_000, components = 8;
+  const mixture = () =>
+    new GaussianMixture({
+      means: Array.from({ length: components }, (_, k) =>
+        Array.from({ length: dim }, (_, j) => Math.sin(k + j))),
+      variances: Array.from({ length: components }, () =>
+        Array(dim).fill(0.2)),
+      weights: Array(components).fill(1),
+      backend: "wasm",
+    });
+  const x = Float32Array.from({ length: batch * dim }, (_, i) => Math.cos(i * 0.37) * 2);
+  await init({ threads: 1 });
+  const info = { batch, dim };
+  const alone = await mixture().denoiser(x, 0.7, info);
+  await dispose();
+  const contended = Doorbell.prototype.contended;
+  Doorbell.prototype.contended = () => true;
+  try {
+    await init({ threads: 3 });
+    const splits = watchSplits((await wasmRuntime())!);
+    const split = await mixture().denoiser(x, 0.7, info);
+    assert.deepEqual(split, alone);
+    // One range a lane: three ranges would leave one of the two lanes two.
+    assert.deepEqual(splits.map(([tasks]) => tasks), [2]);
   } finally {
     Doorbell.prototype.contended = contended;
     await dispose();

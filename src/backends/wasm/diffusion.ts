@@ -78,7 +78,8 @@ function rowRanges(
   work: number,
   options?: SharingOptions,
 ): [number, number][] {
-  const threads = runtime.threads;
+  // The lanes a split call gets now (fewer while the cores are contended): one range a lane.
+  const threads = runtime.threads > 1 ? runtime.lanes() : 1;
   if (threads === 1 || batch < 2) return [[0, batch]];
   if (
     work < MIN_PARALLEL_WORK &&
