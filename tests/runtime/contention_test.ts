@@ -132,40 +132,48 @@ Deno.test("runSharing deals calls to half its threads for a while once a worker 
   }
 });
 
+/**
+ * Runs `work` on one thread, then on three with every look finding a worker's report (the pool
+ * stays at two lanes of three); returns both results and each split call's task count.
+ */
+async function aloneAndContended<T>(work: () => T | Promise<T>) {
+  await init({ threads: 1 });
+  const alone = await work();
+  await dispose();
+  const contended = Doorbell.prototype.contended;
+  Doorbell.prototype.contended = () => true;
+  try {
+    await init({ threads: 3 });
+    const splits = watchSplits((await wasmRuntime())!);
+    const split = await work();
+    return { alone, split, tasks: splits.map(([count]) => count) };
+  } finally {
+    Doorbell.prototype.contended = contended;
+    await dispose();
+  }
+}
+
 Deno.test("a fit on three threads cuts its calls for the lanes it gets: two while the cores are contended, the same model", async () => {
   const n = 70_000, cols = 8;
   const x = new Float32Array(n * cols), y = new Float64Array(n);
   for (let i = 0; i < n * cols; i++) x[i] = Math.sin(i * 0.7) + Math.cos(i * 0.013);
   for (let r = 0; r < n; r++) y[r] = x[r * cols] + x[r * cols + 1] * x[r * cols + 2] > 0 ? 1 : 0;
-  const fit = async () => {
+  const { alone, split, tasks } = await aloneAndContended(async () => {
     const model = new XGBClassifier({ nEstimators: 3, maxDepth: 3, backend: "wasm" });
     return JSON.stringify((await model.fit({ data: x, shape: [n, cols] }, y)).toJSON());
-  };
-  await init({ threads: 1 });
-  const alone = await fit();
-  await dispose();
-  const contended = Doorbell.prototype.contended;
-  // Every look finds a worker's report: the pool stays at half its threads.
-  Doorbell.prototype.contended = () => true;
-  try {
-    await init({ threads: 3 });
-    const splits = watchSplits((await wasmRuntime())!);
-    assert.equal(await fit(), alone);
-    const tasks = splits.map(([count]) => count);
-    assert.ok(tasks.some((count) => count === 2), `some steps split (${tasks})`);
-    // Cut for three lanes, a call's three tasks would leave one of the two lanes two shares
-    // (the cut search's sorts are a task a column: eight).
-    assert.ok(tasks.every((count) => count === 1 || count % 2 === 0), `tasks a call: ${tasks}`);
-  } finally {
-    Doorbell.prototype.contended = contended;
-    await dispose();
-  }
+  });
+  assert.equal(split, alone);
+  assert.ok(tasks.some((count) => count === 2), `some steps split (${tasks})`);
+  // Cut for three lanes, a call's three tasks would leave one of the two lanes two shares (the
+  // cut search's sorts are a task a column: eight).
+  assert.ok(tasks.every((count) => count === 1 || count % 2 === 0), `tasks a call: ${tasks}`);
 });
 
 Deno.test("the mixture denoiser on three threads cuts its rows for the lanes it gets while the cores are contended, the same bits", async () => {
   // rows × dims × components × 4 = 2^25.3: above the split threshold (2^25).
   const dim = 32, batch = 40_000, components = 8;
-  const mixture = () =>
+  const x = Float32Array.from({ length: batch * dim }, (_, i) => Math.cos(i * 0.37) * 2);
+  const { alone, split, tasks } = await aloneAndContended(() =>
     new GaussianMixture({
       means: Array.from({ length: components }, (_, k) =>
         Array.from({ length: dim }, (_, j) => Math.sin(k + j))),
@@ -173,23 +181,9 @@ Deno.test("the mixture denoiser on three threads cuts its rows for the lanes it 
         Array(dim).fill(0.2)),
       weights: Array(components).fill(1),
       backend: "wasm",
-    });
-  const x = Float32Array.from({ length: batch * dim }, (_, i) => Math.cos(i * 0.37) * 2);
-  await init({ threads: 1 });
-  const info = { batch, dim };
-  const alone = await mixture().denoiser(x, 0.7, info);
-  await dispose();
-  const contended = Doorbell.prototype.contended;
-  Doorbell.prototype.contended = () => true;
-  try {
-    await init({ threads: 3 });
-    const splits = watchSplits((await wasmRuntime())!);
-    const split = await mixture().denoiser(x, 0.7, info);
-    assert.deepEqual(split, alone);
-    // One range a lane: three ranges would leave one of the two lanes two.
-    assert.deepEqual(splits.map(([tasks]) => tasks), [2]);
-  } finally {
-    Doorbell.prototype.contended = contended;
-    await dispose();
-  }
+    }).denoiser(x, 0.7, { batch, dim })
+  );
+  assert.deepEqual(split, alone);
+  // One range a lane: three ranges would leave one of the two lanes two.
+  assert.deepEqual(tasks, [2]);
 });
