@@ -272,7 +272,7 @@ export class WasmRuntime {
       options?.afterOwn?.();
       return [];
     }
-    const pool = this.#pool!, lanes = Math.min(this.#lanes(), tasks.length);
+    const pool = this.#pool!, lanes = Math.min(this.lanes(), tasks.length);
     const theirs = tasks.filter((_, i) => i % lanes !== 0);
     // Idle workers on shared memory are rung outside the pool's chain of promises, so that a
     // call whose workers are done when this thread's share is goes on at once (Pool.ringNow).
@@ -304,24 +304,18 @@ export class WasmRuntime {
 
   /**
    * How many lanes a split call gets now (runSharing deals its tasks to them): every thread, or
-   * fewer for a while where the cores are contended (see #lanes). A call that cuts its work into
-   * one task a lane by this count gives each lane one share: cut for every thread, three tasks
-   * on two lanes left one lane two shares (a 100k × 28 fit on three threads over two cores).
+   * half of them (at least two) for a while after this thread's polls or a worker's found the
+   * cores contended (Pool.contended: more threads than cores, or a busy host), as a call's lanes
+   * then wait for each other's turns on the cores. Which lane runs a task never changes its
+   * results. A fit of 200k × 28 on four threads over this host's two cores (Node 20) took
+   * 5.8–6.3 s, 2.4–3.6 s once the polls stopped at contention, and 1.4–1.6 s with half the lanes
+   * as well (two threads 1.1–1.5 s). A call that cuts its work into one task a lane by this
+   * count gives each lane one share: cut for every thread, three tasks on two lanes left one
+   * lane two shares (a 100k × 28 fit on three threads over two cores).
    */
   lanes(): number {
-    return this.#pool === null ? 1 : this.#lanes();
-  }
-
-  /**
-   * How many lanes runSharing deals a call to: every thread, or half of them (at least two) for
-   * a while after this thread's polls or a worker's found the cores contended (Pool.contended:
-   * more threads than cores, or a busy host), as a call's lanes then wait for each other's turns
-   * on the cores. Which lane runs a task never changes its results. A fit of 200k × 28 on four
-   * threads over this host's two cores (Node 20) took 5.8–6.3 s, 2.4–3.6 s once the polls
-   * stopped at contention, and 1.4–1.6 s with half the lanes as well (two threads 1.1–1.5 s).
-   */
-  #lanes(): number {
-    return this.#pool!.contended() ? Math.max(2, this.threads >> 1) : this.threads;
+    if (this.#pool === null) return 1;
+    return this.#pool.contended() ? Math.max(2, this.threads >> 1) : this.threads;
   }
 
   /** Runs `meanwhile`; if it throws, waits for `done` (the workers use this memory) first. */
@@ -347,7 +341,7 @@ export class WasmRuntime {
     if (!this.sharingWith(options)) return false;
     // The workers that runSharing would ring (fewer while the cores are contended: a prodded
     // worker that then gets no list only spins).
-    const workers = Math.min(tasks, this.#lanes()) - 1;
+    const workers = Math.min(tasks, this.lanes()) - 1;
     if (this.#pool!.polling(workers)) return true;
     // Only calls that come close together prod: waking costs an isolated call ~30 µs here.
     const now = performance.now(), close = now - this.#lastAsked < SPIN_MS;
