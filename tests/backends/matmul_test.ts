@@ -167,6 +167,50 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   }
 });
 
+Deno.test("matmul() wasm into a fresh array on copied memory: this thread's lane, sized from the last call, gives the same bits", async () => {
+  // 512³ on two threads: 2^27 flops a lane, short enough for this thread to take one (as a
+  // plain page's thread does), which it starts by faulting in the fresh output's pages.
+  const [m, n, k] = [512, 512, 512];
+  const a = random([m, k], 21).data, b = random([k, n], 22).data;
+  const product = async (runtime: Awaited<ReturnType<typeof wasmRuntimeOf>>) => {
+    const c = new Float32Array(m * n);
+    // deno-fmt-ignore
+    await wasmMatmul(runtime).matmul({ a, b, c, m, n, k, transposeA: false, transposeB: false,
+      alpha: 1, beta: 0, freshOutput: true });
+    return c;
+  };
+  const alone = await wasmRuntimeOf("relaxed", 1);
+  const expected = await product(alone).finally(() => alone.dispose());
+  const copied = await wasmRuntimeOf("relaxed", 2);
+  try {
+    const rows: Array<Array<[number, number]>> = [];
+    const run = copied.runSharing.bind(copied);
+    copied.runSharing = (tasks, meanwhile, options) => {
+      rows.push(tasks.map((task) => [task.args[5], task.args[6]]));
+      return run(tasks, meanwhile, options);
+    };
+    const kernels = wasmMatmul(copied);
+    const calls: Float32Array[] = [];
+    for (let i = 0; i < 2; i++) {
+      const c = new Float32Array(m * n);
+      // deno-fmt-ignore
+      await kernels.matmul({ a, b, c, m, n, k, transposeA: false, transposeB: false, alpha: 1,
+        beta: 0, freshOutput: true });
+      calls.push(c);
+    }
+    // An even lane while there are no timings; then fewer rows than the worker's, as the pages
+    // took this thread's time first.
+    assert.deepEqual(rows[0], [[0, 256], [256, 512]]);
+    assert.equal(rows[1].length, 2);
+    const mine = rows[1][0][1];
+    assert.ok(mine > 0 && mine < 256 && mine % 4 === 0, `this thread's rows: ${mine}`);
+    assert.deepEqual(rows[1][1], [mine, 512]);
+    calls.forEach((c, i) => assert.deepEqual(c, expected, `call ${i}`));
+  } finally {
+    copied.dispose();
+  }
+});
+
 for (const variant of ["relaxed", "simd"]) {
   Deno.test(`matmul_rows_f32 (${variant}) with a claim word runs the rows that its lane claims, a share of what is left at a time`, async () => {
     const runtime = await wasmRuntimeOf(variant, 1);

@@ -87,15 +87,17 @@ async function runPage(path, isolated) {
           return { same: product.data === lent, data: Array.from(lent) };
         })(),
         model: JSON.stringify(model.toJSON()),
-        // Into a fresh array on the isolated page the page's thread takes a lane of the rows
-        // (WasmRuntime.laneOnPage): 256³ in one task a lane (big, above), 512³ while the runtime
-        // is cold in two (MAX_TASK_WORK).
+        // Into a fresh array the page's thread takes a lane of the rows (WasmRuntime.laneOnPage
+        // on the isolated page, laneOnCopied on the plain one): 256³ in one task a lane (big,
+        // above), 512³ while the runtime is cold in two on the isolated page (MAX_TASK_WORK);
+        // an even lane at first, then one sized from that call's timings (CallerShare).
         mid: await (async () => {
           const data = new Float32Array(512 * 512).map((_, i) => (i % 7) - 3);
           const w = { data, shape: [512, 512] };
           const product = (await matmul(w, w, { backend: "wasm" })).data;
+          const again = (await matmul(w, w, { backend: "wasm" })).data;
           const check = (await matmul(w, w, { backend: "js" })).data;
-          return { product: Array.from(product), js: Array.from(check) };
+          return { product: Array.from(product), again: Array.from(again), js: Array.from(check) };
         })(),
         sampled: Array.from(
           await sample({
@@ -222,6 +224,7 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
     assert.deepEqual(out.runs[2].mid.product, out.runs[1].mid.product, "512³ into a fresh array");
     // Small integers: every product is exact, so the js backend's bits too.
     assert.deepEqual(out.runs[2].mid.product, out.runs[2].mid.js);
+    assert.deepEqual(out.runs[2].mid.again, out.runs[2].mid.js, "512³ again, the page's lane learnt");
     assert.equal(out.runs[1].sampled.length, 8192 * 64);
     assert.deepEqual(out.runs[2].sampled, out.runs[1].sampled, "a sampling run (Heun, the mixture)");
   });

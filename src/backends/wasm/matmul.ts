@@ -122,13 +122,15 @@ export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
  * faults and its rows end with the workers' rows. Chromium, an isolated page, 512³ into a fresh
  * array on two threads: the faults took 4.4–6.1 ms while the workers computed for 1.4–2.5, so
  * the call lasted as long as the faults; with the lane, 4.3–4.4 ms a call (6.4–6.9 before).
- * Only while the runtime is cold: a warm one's lanes claim their rows (claimsRows), and this
- * thread's lane then claims rows once its pages are done.
+ * On shared memory only while the runtime is cold: a warm one's lanes claim their rows
+ * (claimsRows), and this thread's lane then claims rows once its pages are done. Where memory
+ * is copied, whenever this thread takes a lane at all (WasmRuntime.laneOnCopied): an even lane
+ * after the faults had made it the last to end (Chromium, a plain page, 512³ on two threads).
  */
 function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
   const { m, n, k, beta } = args, flops = 2 * m * n * k;
   if (!args.freshOutput || beta !== 0 || m * n * k < MIN_PARALLEL_WORK) return 0;
-  if (!runtime.laneOnPage(flops)) return 0;
+  if (!(runtime.shared ? runtime.laneOnPage(flops) : runtime.laneOnCopied(flops))) return 0;
   const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
   return Math.floor((a * m) / 4) * 4;
 }
@@ -158,8 +160,13 @@ function claimedLanes(m: number, threads: number) {
   return { shares: threads, ranges };
 }
 
-/** Chunks per lane of pageLanes while cold: the longest lane in tasks within MAX_TASK_WORK. */
-function coldPieces(m: number, n: number, k: number, mine: number, threads: number): number {
+/**
+ * Chunks per lane of pageLanes: while cold on shared memory, the longest lane in tasks within
+ * MAX_TASK_WORK; else one (copied memory keeps one task a lane, each carrying all of packed B).
+ */
+function coldPieces(runtime: WasmRuntime, args: MatmulArgs, cold: boolean, mine: number): number {
+  if (!cold || !runtime.shared) return 1;
+  const { m, n, k } = args, threads = runtime.threads;
   const longest = Math.max(mine, Math.ceil((m - mine) / (threads - 1))) * n * k;
   return Math.ceil(longest / MAX_TASK_WORK);
 }
@@ -178,7 +185,7 @@ async function matmulOn(
   const { shares, ranges } = claimed
     ? claimedLanes(m, runtime.threads)
     : mine > 0
-    ? pageLanes(m, mine, runtime.threads, cold ? coldPieces(m, n, k, mine, runtime.threads) : 1)
+    ? pageLanes(m, mine, runtime.threads, coldPieces(runtime, args, cold, mine))
     : taskRows(m, n, k, rowsPerShare(m, runtime, m * n * k), runtime, cold);
   // Each share packs its blocks of A into its own scratch (its tasks run one after another).
   const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
