@@ -783,12 +783,14 @@ function chunkTerms(
 /**
  * Linear attention over (batch, head) items [firstItem, endItem). Causal calls keep a running
  * state over earlier chunks of `chunk` rows plus exact in-chunk terms; rows with a zero
- * denominator are written as zeros. guardValues: v holds NaN or ±∞ (see above).
+ * denominator are written as zeros. guardValues: v holds NaN or ±∞ (see above). `claim`: as
+ * flash_forward_f32's (0: every item of the range).
  */
 export function linear_forward_f32(
   out: usize, q: usize, k: usize, v: usize, scratch: usize,
   heads: i32, kvHeads: i32, Nq: i32, Nk: i32, D: i32, Dv: i32,
   isCausal: i32, map: i32, chunk: i32, firstItem: i32, endItem: i32, guardValues: i32,
+  claim: usize,
 ): void {
   const group = heads / kvHeads;
   const state = scratch;
@@ -803,7 +805,8 @@ export function linear_forward_f32(
   const den = ones + (<usize>max(LINEAR_ROWS, D) << 2);
   const kRow = <usize>D << 2, vRow = <usize>Dv << 2;
   fill_f32(ones, 1, max(LINEAR_ROWS, D));
-  for (let bh = firstItem; bh < endItem; bh++) {
+  let bh = claim == 0 ? firstItem : claimItem(claim, firstItem);
+  for (; bh < endItem; bh = claim == 0 ? bh + 1 : claimItem(claim, firstItem)) {
     const h = bh % heads, b = bh / heads;
     const kvBase = <usize>((b * kvHeads + h / group) * Nk);
     const kBase = k + kvBase * kRow, vBase = v + kvBase * vRow;
@@ -976,12 +979,13 @@ function localChunk(
  * Mixed-chunk attention over (batch, head) items [firstItem, endItem): relu(q·k/C + bias)²
  * within chunks of C rows, plus linQ · (Σ linK ⊗ v) across chunks (earlier chunks / C when
  * causal, all rows / N otherwise). linQ = linK = 0 drops the global part; bias = 0 means none.
+ * `claim`: as flash_forward_f32's (0: every item of the range).
  */
 export function mixed_chunk_forward_f32(
   out: usize, q: usize, k: usize, v: usize, linQ: usize, linK: usize, bias: usize, scratch: usize,
   heads: i32, kvHeads: i32, N: i32, D: i32, Dv: i32, Dl: i32, C: i32, isCausal: i32,
   biasBatchStride: i32, biasHeadStride: i32, biasRowStride: i32, firstItem: i32, endItem: i32,
-  guardValues: i32,
+  guardValues: i32, claim: usize,
 ): void {
   const packed = scratch;
   const tile = packed + (<usize>(KEY_BLOCK * D) << 2);
@@ -994,7 +998,8 @@ export function mixed_chunk_forward_f32(
   const global = linQ != 0;
   const scale = f32x4.splat(1 / <f32>C);
   fill_f32(ones, 1, max(MIXED_ROWS, Dl));
-  for (let bh = firstItem; bh < endItem; bh++) {
+  let bh = claim == 0 ? firstItem : claimItem(claim, firstItem);
+  for (; bh < endItem; bh = claim == 0 ? bh + 1 : claimItem(claim, firstItem)) {
     const h = bh % heads, b = bh / heads;
     const kvBase = <usize>((b * kvHeads + h / group) * N);
     const kBase = k + kvBase * kRow, vBase = v + kvBase * vRow, lkBase = linK + kvBase * lRow;

@@ -8,7 +8,8 @@ import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
 import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 import type { AttentionKernels } from "../../src/backends/attention.ts";
-import { wasmAttention } from "../../src/backends/wasm/attention.ts";
+import { callerFirst, wasmAttention } from "../../src/backends/wasm/attention.ts";
+import { CallerShare } from "../../src/backends/wasm/_lanes.ts";
 import {
   attentionConformance,
   flashArgs,
@@ -67,11 +68,10 @@ Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 worke
       const runtime = await runtimeWith(threads);
       const splits = watchSplits(runtime);
       results.push(await computeAll(wasmAttention(runtime)));
-      // Every call splits where there are workers: flash attention one task a thread, whose
-      // lanes claim its items as they go; the others four tasks a thread, dealt round-robin
-      // (linear and mixed-chunk attention have 8 items, one per batch and head).
-      const few = Math.min(8, 4 * threads);
-      const expected = threads === 1 ? [1, 1, 1, 1] : [threads, few, few, threads];
+      // Every call splits where there are workers: one task a thread, whose lanes claim the
+      // call's items as they go (linear and mixed-chunk attention have 8, one per batch and
+      // head).
+      const expected = threads === 1 ? [1, 1, 1, 1] : [threads, threads, threads, threads];
       assert.deepEqual(splits, expected.map((tasks) => [tasks, false]), `${threads} threads`);
     } finally {
       await dispose();
@@ -94,6 +94,45 @@ Deno.test("wasm attention kernels give bit-identical results on 1, 2 and 4 worke
     results[r].forEach((part, p) =>
       assertSameBits(part, results[0][p], `${labels[r]}, output ${p}`)
     );
+  }
+});
+
+Deno.test("wasm attention into a fresh output on copied memory: this thread's lane is sized from the last calls, the same bits", async () => {
+  // B 1, H 8, N 512, D 64: 2^29 flops, 2^28 a lane on two threads, short enough for this
+  // thread to take one (as a plain page's thread does), which it starts by faulting in the
+  // fresh output's pages (256 of them); 64 items of 64 query rows.
+  const { q, k, v } = randomQkv([1, 8, 8, 512, 512, 64, 64], 98);
+  const call = async (kernels: AttentionKernels) => {
+    const args = flashArgs(q, k, v, { causal: false, lse: false });
+    await kernels.flashForward(args);
+    return args.out;
+  };
+  const alone = await wasmRuntimeOf("relaxed", 1);
+  const expected = await call(wasmAttention(alone)).finally(() => alone.dispose());
+  const copied = await wasmRuntimeOf("relaxed", 2);
+  try {
+    const items: Array<Array<[number, number]>> = [];
+    const run = copied.runSharing.bind(copied);
+    copied.runSharing = (tasks, meanwhile, options) => {
+      items.push(tasks.map((task) => [task.args[18], task.args[19]]));
+      return run(tasks, meanwhile, options);
+    };
+    // Without timings, an even lane.
+    const fresh = await call(wasmAttention(copied));
+    assert.deepEqual(items[0], [[0, 32], [32, 64]]);
+    // As learnt from a call whose 256 pages took this thread 3 ms and its lane of 1e8 flops 7
+    // ms more: fewer items than the worker's.
+    const flash = new CallerShare();
+    flash.record(3, 256, [10, NaN], [1e8, 1e8]);
+    const mine = callerFirst(0, 64, flash.fraction(2, 2 ** 29, 256), 2)[0][1];
+    assert.ok(mine > 0 && mine < 32, `this thread's items: ${mine}`);
+    const shares = { flash, linear: new CallerShare(), mixed: new CallerShare() };
+    const learnt = await call(wasmAttention(copied, shares));
+    assert.deepEqual(items[1], [[0, mine], [mine, 64]]);
+    assertSameBits(fresh, expected, "an even lane");
+    assertSameBits(learnt, expected, "a learnt lane");
+  } finally {
+    copied.dispose();
   }
 });
 
@@ -132,6 +171,49 @@ Deno.test("flash_forward_f32 with a claim word runs the items that its lane clai
       lane(claim);
       assert.ok(result().every(Number.isNaN));
       assert.equal(claims[0], items + 2);
+    });
+  } finally {
+    runtime.dispose();
+  }
+});
+
+Deno.test("linear_forward_f32 and mixed_chunk_forward_f32 with a claim word run the (batch, head) items that their lane claims", async () => {
+  const runtime = await wasmRuntimeOf("relaxed", 1);
+  try {
+    // B 1, H 4, N 40, D 8: 4 items, one a head; causal, chunks of 8 rows.
+    const H = 4, N = 40, D = 8, C = 8;
+    const [q, k, v] = [15, 16, 17].map((seed) => randomTensor([1, H, N, D], seed).data);
+    await runtime.scope((s) => {
+      const [qp, kp, vp] = [q, k, v].map((x) => s.put(x));
+      const out = s.alloc(q.byteLength), claim = s.alloc(4);
+      const claims = new Int32Array(runtime.memory.buffer, claim, 1);
+      const linearScratch = s.alloc(runtime.call("linear_forward_scratch_f32", D, D, C) as number);
+      const mixedScratch = s.alloc(
+        runtime.call("mixed_chunk_forward_scratch_f32", D, D, 0) as number,
+      );
+      const kernels: Record<string, (word: number) => void> = {
+        // deno-fmt-ignore
+        linear: (word) => runtime.call("linear_forward_f32", out, qp, kp, vp, linearScratch, H, H,
+          N, N, D, D, 1, 0, C, 0, H, 0, word),
+        // deno-fmt-ignore
+        mixed: (word) => runtime.call("mixed_chunk_forward_f32", out, qp, kp, vp, 0, 0, 0,
+          mixedScratch, H, H, N, D, D, 0, C, 1, 0, 0, 0, 0, H, 0, word),
+      };
+      for (const [name, lane] of Object.entries(kernels)) {
+        const result = () => s.f32(out, q.length).slice();
+        lane(0);
+        const whole = result();
+        // Another lane has claimed item 0: this one runs heads 1 … 3 and leaves head 0's rows
+        // alone (NaN here), moving the word past the end.
+        s.f32(out, q.length).fill(NaN);
+        claims[0] = 1;
+        lane(claim);
+        const rest = result();
+        assert.equal(claims[0], H + 1, name);
+        const head = N * D;
+        assert.ok(rest.subarray(0, head).every(Number.isNaN), `${name}: head 0 untouched`);
+        assertSameBits(rest.subarray(head), whole.subarray(head), `${name}: heads 1 … 3`);
+      }
     });
   } finally {
     runtime.dispose();

@@ -274,7 +274,7 @@ function trappingTask(r: Rig, trap: "out of bounds" | "divide by zero"): Task {
   // buffers lie beyond memory, should it ever get that far).
   const [o, q, k, v, scratch] = [BEYOND, BEYOND, BEYOND, BEYOND, BEYOND];
   // deno-fmt-ignore
-  const args = [o, q, k, v, scratch, /* heads */ 1, /* kvHeads */ 0, 1, 1, 4, 4, 0, 0, 1, 0, 1, 0];
+  const args = [o, q, k, v, scratch, /* heads */ 1, /* kvHeads */ 0, 1, 1, 4, 4, 0, 0, 1, 0, 1, 0, 0];
   return { kernel: "linear_forward_f32", args };
 }
 

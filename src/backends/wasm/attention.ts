@@ -11,7 +11,7 @@
  *  rows   each range of items owns a contiguous run of output rows
  * ```
  *
- * Flash attention on shared memory instead runs one task a thread over every item, each lane
+ * On shared memory a call that splits instead runs one task a thread over every item, each lane
  * claiming the next item as it goes (see runTasks).
  *
  * @module
@@ -25,6 +25,7 @@ import {
   type MixedChunkArgs,
 } from "../attention.ts";
 import { type Region, type Scope, touchPages, type WasmRuntime } from "../../runtime/_wasm.ts";
+import { CallerShare } from "./_lanes.ts";
 
 /**
  * Up to this many flops (2^26: SDPA at N ≈ 180, H = 8, D = 64) a call stays one task. Measured
@@ -74,11 +75,14 @@ interface TaskPlan {
   outputs: Region[];
 }
 
-/** A call's flops, each task's scratch, and whether its kernel's lanes claim items. */
+/**
+ * A call's flops, each task's scratch, and how this thread's lane of a call into a fresh output
+ * on copied memory is sized (see runTasks).
+ */
 interface TaskCost {
   flops: number;
   scratchBytes: number;
-  claims?: boolean;
+  share: CallerShare;
 }
 
 /** Plans the task of items [lo, hi), whose scratch starts at `scratch`. */
@@ -87,37 +91,74 @@ type TaskPlanner = (lo: number, hi: number, scratch: number) => TaskPlan;
 /**
  * Runs `kernel` over the items [first, end): cuts them into tasks (splitItems), gives each
  * task its own `scratchBytes` of scratch and the arguments and regions `plan` makes for it.
- * `output`, the fresh array the results are copied into, is faulted in while workers compute.
+ * `output`, the fresh array the results are copied into, is faulted in while workers compute;
+ * where this thread takes a lane on copied memory it does so first, and its lane is then sized
+ * (`share`, learnt from the last calls) so that it ends with the workers' lanes: an even lane
+ * ended last (Chromium, a plain page, N = 512 on two threads: see README).
  *
- * With `claims` (a kernel whose last argument is a claim word, see flash_forward_f32), a call
- * that splits on shared memory is one task a thread instead, each over the whole range: the
+ * Every kernel of the family takes a claim word last (see flash_forward_f32): a call that
+ * splits on shared memory is one task a thread instead, each over the whole range, and the
  * lanes claim its items one at a time, so that none waits at the end for a lane that ran
- * slower (its core shared: four threads on two cores, the page's thread faulting in the output
+ * slower (its core shared: four threads on two cores, this thread faulting in the output
  * meanwhile, a busy host, efficiency cores). Elsewhere the word is 0 (each task its range).
  */
 async function runTasks(
   s: Scope,
   kernel: string,
   [first, end]: [number, number],
-  { flops, scratchBytes, claims = false }: TaskCost,
+  { flops, scratchBytes, share }: TaskCost,
   plan: TaskPlanner,
   output?: Float32Array,
 ): Promise<void> {
   const copiedLane = s.runtime.laneOnCopied(flops);
+  const pages = output === undefined ? 0 : Math.ceil(output.length / 1024);
   let ranges = splitItems(first, end, s.runtime, flops, copiedLane);
-  const claim = claims && s.runtime.shared && ranges.length > 1 ? s.zeros(4) : 0;
+  if (copiedLane && pages > 0 && ranges.length > 1) {
+    ranges = callerFirst(first, end, share.fraction(ranges.length, flops, pages), ranges.length);
+  }
+  const claim = s.runtime.shared && ranges.length > 1 ? s.zeros(4) : 0;
   if (claim !== 0) {
     ranges = Array.from({ length: Math.min(s.runtime.threads, ranges.length) }, () => [first, end]);
   }
   const scratch = scratchFor(s, scratchBytes, ranges.length);
   const tasks = ranges.map(([lo, hi], t) => {
     const task = plan(lo, hi, scratch.offsets[t]);
-    if (claims) task.args.push(claim);
+    task.args.push(claim);
     return { kernel, ...task, scratch: [[scratch.offsets[t], scratch.bytes]] as Region[] };
   });
-  await s.runSharing(tasks, output === undefined ? undefined : () => touchPages(output), {
+  let touchMs = 0;
+  const touch = () => {
+    const t0 = performance.now();
+    touchPages(output!);
+    touchMs = performance.now() - t0;
+  };
+  const lanes = await s.runSharing(tasks, output === undefined ? undefined : touch, {
     copiedLane,
   });
+  if (copiedLane && pages > 0 && lanes.length === ranges.length) {
+    const perItem = flops / (end - first);
+    share.record(touchMs, pages, lanes, ranges.map(([lo, hi]) => (hi - lo) * perItem));
+  }
+}
+
+/**
+ * [first, end) cut into `lanes` ranges: this thread's first, a `fraction` of the items (at least
+ * one), then the rest evenly.
+ */
+export function callerFirst(
+  first: number,
+  end: number,
+  fraction: number,
+  lanes: number,
+): Array<[number, number]> {
+  const count = end - first;
+  const mine = Math.min(count - (lanes - 1), Math.max(1, Math.round(fraction * count)));
+  const rest = count - mine;
+  return Array.from({ length: lanes }, (_, t) =>
+    t === 0 ? [first, first + mine] : [
+      first + mine + Math.floor((rest * (t - 1)) / (lanes - 1)),
+      first + mine + Math.floor((rest * t) / (lanes - 1)),
+    ]);
 }
 
 /**
@@ -203,15 +244,27 @@ function putOptional(s: Scope, data: Float32Array | null): number {
 }
 
 /** The attention kernels running on `runtime`. */
-export function wasmAttention(runtime: WasmRuntime): AttentionKernels {
+/**
+ * The family's kernels on `runtime`; `shares` size this thread's lane of each kernel's calls
+ * into fresh outputs on copied memory (see runTasks), learnt afresh by default.
+ */
+export function wasmAttention(
+  runtime: WasmRuntime,
+  shares = { flash: new CallerShare(), linear: new CallerShare(), mixed: new CallerShare() },
+): AttentionKernels {
   return attentionBackend("wasm", {
-    flash: (args, first, end) => flashOn(runtime, args, [first, end]),
-    linear: (args, first, end) => linearOn(runtime, args, [first, end]),
-    mixedChunk: (args, first, end) => mixedOn(runtime, args, [first, end]),
+    flash: (args, first, end) => flashOn(runtime, args, [first, end], shares.flash),
+    linear: (args, first, end) => linearOn(runtime, args, [first, end], shares.linear),
+    mixedChunk: (args, first, end) => mixedOn(runtime, args, [first, end], shares.mixed),
   });
 }
 
-async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [number, number]) {
+async function flashOn(
+  runtime: WasmRuntime,
+  args: FlashForwardArgs,
+  items: [number, number],
+  share: CallerShare,
+) {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, queryBlock } = args;
   const blocks = Math.ceil(queryLength / queryBlock);
   const flops = 2 * (items[1] - items[0]) * queryBlock * keyLength * (headDim + valueDim);
@@ -234,7 +287,7 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
     const outRows = flashRows(args, items[0], items[1]);
     // The output rows this call writes, faulted in while the workers compute.
     const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
-    const cost = { flops, scratchBytes, claims: true };
+    const cost = { flops, scratchBytes, share };
     await runTasks(s, "flash_forward_f32", items, cost, (lo, hi, scratch) => {
       const [r0, r1] = flashRows(args, lo, hi);
       const kv = kvRows(Math.floor(lo / blocks), Math.floor((hi - 1) / blocks), args, keyLength);
@@ -260,7 +313,12 @@ async function flashOn(runtime: WasmRuntime, args: FlashForwardArgs, items: [num
   });
 }
 
-async function linearOn(runtime: WasmRuntime, args: LinearForwardArgs, items: [number, number]) {
+async function linearOn(
+  runtime: WasmRuntime,
+  args: LinearForwardArgs,
+  items: [number, number],
+  share: CallerShare,
+) {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, isCausal } = args;
   const chunk = Math.max(1, args.chunkSize);
   const perItem = 2 * (queryLength + keyLength) * headDim * valueDim +
@@ -273,7 +331,10 @@ async function linearOn(runtime: WasmRuntime, args: LinearForwardArgs, items: [n
     const scratchBytes = runtime.call("linear_forward_scratch_f32", headDim, valueDim, chunk);
     // Causal calls with non-finite values read only each row's visible keys (0 · ∞ is NaN).
     const guardValues = isCausal ? valuesNeedGuard(runtime, qkv.v, args.v.length) : 0;
-    await runTasks(s, "linear_forward_f32", items, { flops, scratchBytes }, (lo, hi, scratch) => {
+    const outRows: [number, number] = [items[0] * queryLength, items[1] * queryLength];
+    const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
+    const cost = { flops, scratchBytes, share };
+    await runTasks(s, "linear_forward_f32", items, cost, (lo, hi, scratch) => {
       const queryRows: [number, number] = [lo * queryLength, (hi - lo) * queryLength];
       // deno-fmt-ignore
       const kernelArgs = [
@@ -285,12 +346,17 @@ async function linearOn(runtime: WasmRuntime, args: LinearForwardArgs, items: [n
         inputs: queryKeyValueRegions(qkv, args, queryRows, kvRows(lo, hi - 1, args, keyLength)),
         outputs: [rows(out, queryRows[0], queryRows[1], valueDim)],
       };
-    });
-    copyRowsOut(s, out, args.out, [items[0] * queryLength, items[1] * queryLength], valueDim);
+    }, into);
+    copyRowsOut(s, out, args.out, outRows, valueDim);
   });
 }
 
-async function mixedOn(runtime: WasmRuntime, args: MixedChunkArgs, items: [number, number]) {
+async function mixedOn(
+  runtime: WasmRuntime,
+  args: MixedChunkArgs,
+  items: [number, number],
+  share: CallerShare,
+) {
   const { heads, kvHeads, length, headDim, valueDim, linearDim, chunkSize } = args;
   const perItem = 2 * length *
     (Math.min(chunkSize, length) * (headDim + valueDim) + 2 * linearDim * valueDim);
@@ -329,7 +395,10 @@ async function mixedOn(runtime: WasmRuntime, args: MixedChunkArgs, items: [numbe
         outputs: [rows(out, r0, count, valueDim)],
       };
     };
-    await runTasks(s, "mixed_chunk_forward_f32", items, { flops, scratchBytes }, plan);
-    copyRowsOut(s, out, args.out, [items[0] * length, items[1] * length], valueDim);
+    const outRows: [number, number] = [items[0] * length, items[1] * length];
+    const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
+    const cost = { flops, scratchBytes, share };
+    await runTasks(s, "mixed_chunk_forward_f32", items, cost, plan, into);
+    copyRowsOut(s, out, args.out, outRows, valueDim);
   });
 }
