@@ -21,7 +21,8 @@ export interface MatmulArgs {
   beta: number;
   /**
    * C is a fresh array nothing has written yet (no `out` was lent), whose pages the host maps
-   * when they are first written (see touchPages).
+   * when they are first written (see touchPages). The backend may then resolve to another fresh
+   * array holding the result instead of writing C.
    */
   freshOutput?: boolean;
 }
@@ -29,5 +30,6 @@ export interface MatmulArgs {
 /** What every backend of the family implements. */
 export interface MatmulKernels {
   readonly name: "js" | "wasm" | "webgpu";
-  matmul(args: MatmulArgs): Promise<void>;
+  /** Writes the result into `c`, or (`freshOutput` only) resolves to the array that holds it. */
+  matmul(args: MatmulArgs): Promise<Float32Array | void>;
 }

@@ -98,7 +98,7 @@ export async function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Pr
     inputs: [a.data, b.data, c],
   });
   if (c !== null && !inPlace) out.set(c);
-  await kernels.matmul({
+  const fresh = await kernels.matmul({
     a: a.data,
     b: b.data,
     c: out,
@@ -111,5 +111,8 @@ export async function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Pr
     beta,
     freshOutput: opts.out === undefined && c === null,
   });
+  // A worker on copied memory may hand back the fresh array it wrote its rows into (see
+  // src/backends/wasm/matmul.ts, workerRows).
+  if (fresh instanceof Float32Array) product.data = fresh;
   return product;
 }

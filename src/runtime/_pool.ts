@@ -31,7 +31,7 @@ import { contentions, Doorbell, doorbellSupported } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
 import { WORKER_SOURCE, workerUrl } from "./_assets.ts";
 import type { Features } from "./_features.ts";
-import { raiseTaskFailure, type Task, type WorkerApi } from "./_task.ts";
+import { raiseTaskFailure, type StagedReply, type Task, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
 import { locks } from "./_locks.ts";
 
@@ -263,8 +263,21 @@ class Tripwire {
   }
 }
 
-/** Staging buffers are sized in steps of this many bytes. */
+/** Staging buffers are sized in steps of this many bytes at least. */
 const STAGING_GRAIN = 1 << 16;
+
+/**
+ * The size of a new staging buffer for `need` bytes: rounded up to a quarter of its power of
+ * two (at least STAGING_GRAIN), so that a lane whose share moves a little from call to call
+ * (shares learnt from the lanes' timings) still finds room in the buffer it had. Rounded to
+ * 64 KiB alone, the second worker's lane of a 1024³ product into a fresh array (a plain page
+ * in Chromium) outgrew its buffer in about half the calls as its rows were learnt, and each
+ * new 6–7 MiB buffer's page faults held the lane back ~20 ms.
+ */
+function stagingBytes(need: number): number {
+  const grain = Math.max(STAGING_GRAIN, 2 ** (Math.floor(Math.log2(Math.max(need, 1))) - 2));
+  return Math.ceil(Math.max(need, 1) / grain) * grain;
+}
 /** A staging buffer above this size is dropped after its task rather than kept for the next. */
 const MAX_KEPT_STAGING_BYTES = 1 << 25;
 /** How long calls go to fewer threads after a contention, at first and at most (ms). */
@@ -342,8 +355,9 @@ export class Pool {
    * Runs the tasks across the first `workers` workers (task i on worker i mod workers) and
    * settles once every share has finished or stopped. Where memory is not shared, `read` gives
    * a view of a region of the caller's memory (copied out before the task goes) and `write`
-   * copies a task's output region back (`data` is valid during the call only). `pollMs`: see
-   * Doorbell.run.
+   * copies a task's output region back (`data` is valid during the call only), and `received`
+   * hears each task's reply (where the task has `fresh`, after its other outputs are written).
+   * `pollMs`: see Doorbell.run.
    *
    * @throws The first failing share's error, in worker order, once no share runs any more.
    */
@@ -353,6 +367,7 @@ export class Pool {
     write: (offset: number, data: Uint8Array) => void,
     workers = this.size,
     pollMs?: number,
+    received?: (task: Task, reply: StagedReply) => void,
   ): Promise<void> {
     const n = Math.min(workers, this.size);
     const shares: Promise<void>[] = [];
@@ -370,14 +385,17 @@ export class Pool {
             for (let i = w; i < tasks.length && !call.over; i += n) {
               const task = tasks[i];
               const staging = this.#staged(worker, task, read);
-              const back = await worker.api.runStaged(task, Comlink.transfer(staging, [staging]))
+              const reply = await worker.api.runStaged(task, Comlink.transfer(staging, [staging]))
                 .catch((error) => Promise.reject(fromWorker(error)));
+              const back = reply.back;
               if (!call.over) {
                 let at = 0;
-                for (const [offset, bytes] of task.outputs ?? []) {
+                const outputs = task.outputs ?? [];
+                for (const [offset, bytes] of reply.fresh ? outputs.slice(1) : outputs) {
                   write(offset, new Uint8Array(back, at, bytes));
                   at += bytes;
                 }
+                received?.(task, reply);
               }
               if (back.byteLength <= MAX_KEPT_STAGING_BYTES) this.#keep(worker, back);
             }
@@ -492,7 +510,7 @@ export class Pool {
       (regions ?? []).reduce((total, [, bytes]) => total + bytes, 0);
     const need = Math.max(sum(task.inputs), sum(task.outputs));
     const staging = this.#take(worker, need) ??
-      new ArrayBuffer(Math.ceil(Math.max(need, 1) / STAGING_GRAIN) * STAGING_GRAIN);
+      new ArrayBuffer(stagingBytes(need));
     let at = 0;
     for (const [offset, bytes] of task.inputs ?? []) {
       new Uint8Array(staging, at, bytes).set(read(offset, bytes));

@@ -18,6 +18,23 @@ export interface Task {
   outputs?: Region[];
   /** Working memory the kernel needs but nobody reads back (never copied). */
   scratch?: Region[];
+  /**
+   * Where memory is copied: the worker returns its first output region in a fresh buffer of
+   * `bytes` bytes, at byte `at`, having first written to every page of it (so that it, not the
+   * caller, takes the host's first-touch page faults: the caller then copies the other rows of
+   * a fresh result into mapped pages). See StagedReply.fresh.
+   */
+  fresh?: { bytes: number; at: number };
+}
+
+/** A worker's answer to runStaged. */
+export interface StagedReply {
+  /** The staging buffer (or a larger one) with the output regions one after the other. */
+  back: ArrayBuffer;
+  /** How long the worker took, by its own clock, from the task's arrival to this reply, in ms. */
+  ms: number;
+  /** For a task with `fresh`: that buffer, and how long writing to its pages took, in ms. */
+  fresh?: { buffer: ArrayBuffer; touchMs: number };
 }
 
 /** The API each worker exposes through comlink. */
@@ -34,9 +51,10 @@ export interface WorkerApi {
   /**
    * Runs one task on private memory: copies its input regions in from `staging` (one after the
    * other, in order), runs it, and returns `staging` (or a larger buffer where the outputs need
-   * more room) with its output regions one after the other from the start.
+   * more room) with its output regions one after the other from the start (but for the first,
+   * where the task has `fresh`).
    */
-  runStaged(task: Task, staging: ArrayBuffer): ArrayBuffer;
+  runStaged(task: Task, staging: ArrayBuffer): StagedReply;
   /**
    * Takes the Web Lock `name` for the rest of the worker's life; resolves once it is held (false
    * where the worker has no Web Locks). The host releases it only when the worker's thread is

@@ -17,7 +17,7 @@ import { Heap } from "./_heap.ts";
 import { Pool } from "./_pool.ts";
 import { type Doorbell, SPIN_MS } from "./_doorbell.ts";
 import type { Features } from "./_features.ts";
-import { raiseTaskFailure, type Task, taskFailure } from "./_task.ts";
+import { raiseTaskFailure, type StagedReply, type Task, taskFailure } from "./_task.ts";
 import { tuneInstance } from "./_engine.ts";
 
 export type { Region, Task } from "./_task.ts";
@@ -67,6 +67,11 @@ export interface SharingOptions {
    * a lane's work meanwhile.
    */
   copiedLane?: boolean;
+  /**
+   * Where memory is copied, hears each worker task's reply (see Pool.run): its time, and for a
+   * task with `fresh` the fresh buffer holding its rows.
+   */
+  received?: (task: Task, reply: StagedReply) => void;
 }
 
 /**
@@ -190,16 +195,27 @@ export class WasmRuntime {
 
   /**
    * Runs tasks across the pool, or in order in this thread when there is none. `meanwhile` runs
-   * in this thread once the workers have their lists (touching the output's pages, say). Settles
-   * only once no task of the call runs any more, so when it rejects the caller may free its
-   * buffers.
+   * in this thread once the workers have their lists (touching the output's pages, say).
+   * `received`: see SharingOptions. Settles only once no task of the call runs any more, so
+   * when it rejects the caller may free its buffers.
    */
-  async run(tasks: Task[], meanwhile?: () => void): Promise<void> {
+  async run(
+    tasks: Task[],
+    meanwhile?: () => void,
+    received?: SharingOptions["received"],
+  ): Promise<void> {
     if (this.#pool === null || tasks.length <= 1) {
       for (const task of tasks) this.call(task.kernel, ...task.args);
       return;
     }
-    const done = this.#pool.run(tasks, this.#readRegion, this.#writeRegion);
+    const done = this.#pool.run(
+      tasks,
+      this.#readRegion,
+      this.#writeRegion,
+      undefined,
+      undefined,
+      received,
+    );
     await this.#meanwhile(done, meanwhile);
     await done;
   }
@@ -268,7 +284,7 @@ export class WasmRuntime {
     options?: SharingOptions,
   ): Promise<number[]> {
     if (!this.sharingWith(options) || tasks.length <= 1) {
-      await this.run(tasks, meanwhile);
+      await this.run(tasks, meanwhile, options?.received);
       options?.afterOwn?.();
       return [];
     }
@@ -281,7 +297,14 @@ export class WasmRuntime {
       ? null
       : this.shared
       ? pool.run(theirs, noCopies, () => {}, lanes - 1, options?.pollMs)
-      : pool.run(theirs, this.#readRegion, this.#writeRegion, lanes - 1);
+      : pool.run(
+        theirs,
+        this.#readRegion,
+        this.#writeRegion,
+        lanes - 1,
+        undefined,
+        options?.received,
+      );
     const start = performance.now();
     try {
       meanwhile?.();

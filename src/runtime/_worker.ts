@@ -7,7 +7,7 @@
 import * as Comlink from "comlink";
 import { listen } from "./_doorbell.ts";
 import { nodeEndpoint, type NodePort } from "./_endpoint.ts";
-import { type Task, taskFailure, type WorkerApi } from "./_task.ts";
+import { type StagedReply, type Task, taskFailure, type WorkerApi } from "./_task.ts";
 import { importNode } from "./_node.ts";
 import { locks } from "./_locks.ts";
 import { tuneInstance } from "./_engine.ts";
@@ -55,6 +55,7 @@ const api: WorkerApi = {
     void listen(block, kernels, exports, port ?? null);
   },
   runStaged(task: Task, staging) {
+    const start = performance.now();
     runTask(task, () => {
       const regions = [...(task.inputs ?? []), ...(task.outputs ?? []), ...(task.scratch ?? [])];
       ensureSize(Math.max(0, ...regions.map(([offset, bytes]) => offset + bytes)));
@@ -65,7 +66,20 @@ const api: WorkerApi = {
       }
       exports[task.kernel](...task.args);
     });
-    const outputs = task.outputs ?? [];
+    let outputs = task.outputs ?? [];
+    let fresh: StagedReply["fresh"];
+    if (task.fresh !== undefined && outputs.length > 0) {
+      const t0 = performance.now();
+      const buffer = new ArrayBuffer(task.fresh.bytes);
+      const words = new Int32Array(buffer);
+      for (let i = 0; i < words.length; i += 1024) words[i] = 0;
+      fresh = { buffer, touchMs: performance.now() - t0 };
+      const [offset, bytes] = outputs[0];
+      new Uint8Array(buffer, task.fresh.at, bytes).set(
+        new Uint8Array(memory!.buffer, offset, bytes),
+      );
+      outputs = outputs.slice(1);
+    }
     const need = outputs.reduce((total, [, bytes]) => total + bytes, 0);
     const back = staging.byteLength >= need ? staging : new ArrayBuffer(need);
     let at = 0;
@@ -73,7 +87,8 @@ const api: WorkerApi = {
       new Uint8Array(back, at, bytes).set(new Uint8Array(memory!.buffer, offset, bytes));
       at += bytes;
     }
-    return Comlink.transfer(back, [back]);
+    const reply: StagedReply = { back, ms: performance.now() - start, fresh };
+    return Comlink.transfer(reply, fresh ? [back, fresh.buffer] : [back]);
   },
   holdLock(name) {
     const hostLocks = locks();

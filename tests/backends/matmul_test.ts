@@ -211,6 +211,45 @@ Deno.test("matmul() wasm into a fresh array on copied memory: this thread's lane
   }
 });
 
+Deno.test("matmul() wasm into a fresh array on copied memory, lanes the workers' alone: the first worker's fresh array becomes the result, the same bits", async () => {
+  // 1024 × 512 · 512 × 1024 on two threads: 2^29 flops a lane, longer than this thread takes
+  // one of (WasmRuntime.laneOnCopied), so both lanes are the workers'.
+  const [m, n, k] = [1024, 1024, 512];
+  const a = random([m, k], 31).data, b = random([k, n], 32).data;
+  const args = (c: Float32Array) => ({
+    a, b, c, m, n, k, transposeA: false, transposeB: false, alpha: 1, beta: 0, freshOutput: true,
+  });
+  const alone = await wasmRuntimeOf("relaxed", 1);
+  const expected = new Float32Array(m * n);
+  await wasmMatmul(alone).matmul(args(expected)).finally(() => alone.dispose());
+  const copied = await wasmRuntimeOf("relaxed", 2);
+  try {
+    const seen: Array<{ rows: Array<[number, number]>; fresh: unknown }> = [];
+    const run = copied.runSharing.bind(copied);
+    copied.runSharing = (tasks, meanwhile, options) => {
+      const rows = tasks.map((task) => [task.args[5], task.args[6]] as [number, number]);
+      seen.push({ rows, fresh: tasks[0].fresh });
+      return run(tasks, meanwhile, options);
+    };
+    const kernels = wasmMatmul(copied);
+    for (let i = 0; i < 2; i++) {
+      const c = new Float32Array(m * n);
+      const result = await kernels.matmul(args(c));
+      assert.ok(result instanceof Float32Array && result !== c, `call ${i}: a fresh array back`);
+      assert.equal(result.buffer.byteLength, m * n * 4);
+      assert.deepEqual(result, expected, `call ${i}`);
+      assert.ok(c.every((x) => x === 0), `call ${i}: the array lent is left alone`);
+    }
+    assert.deepEqual(seen[0], { rows: [[0, 512], [512, 1024]], fresh: { bytes: m * n * 4, at: 0 } });
+    // Then fewer rows for the first worker, which faults in the whole result's pages first.
+    const mine = seen[1].rows[0][1];
+    assert.ok(mine > 0 && mine < 512 && mine % 4 === 0, `the first worker's rows: ${mine}`);
+    assert.deepEqual(seen[1].rows, [[0, mine], [mine, 1024]]);
+  } finally {
+    copied.dispose();
+  }
+});
+
 for (const variant of ["relaxed", "simd"]) {
   Deno.test(`matmul_rows_f32 (${variant}) with a claim word runs the rows that its lane claims, a share of what is left at a time`, async () => {
     const runtime = await wasmRuntimeOf(variant, 1);

@@ -99,3 +99,38 @@ Deno.test("pool (copied memory): with a small and a large task on the way to eac
     await rt.dispose();
   }
 });
+
+Deno.test("pool (copied memory): a task that grows by a tenth finds room in the staging buffer it had (learnt shares move from call to call)", async () => {
+  const rt = await wasmRuntimeOf("simd", 2);
+  const Native = globalThis.ArrayBuffer;
+  try {
+    const first = 400_000, grown = 440_000;
+    const ones = rt.heap.alloc(grown * 4);
+    new Float32Array(rt.memory.buffer, ones, grown).fill(1);
+    const a = rt.heap.alloc(grown * 4), b = rt.heap.alloc(grown * 4);
+    for (const at of [a, b]) new Float32Array(rt.memory.buffer, at, grown).fill(0);
+    const call = (n: number) => rt.run([addTask(a, ones, n, 1), addTask(b, ones, n, 1)]);
+    await call(first); // each worker makes a buffer for 3.2 MB of inputs
+    let made = 0;
+    globalThis.ArrayBuffer = class extends Native {
+      constructor(bytes: number) {
+        made++;
+        super(bytes);
+      }
+    } as ArrayBufferConstructor;
+    try {
+      await call(grown); // 320 KB more each: past 64 KiB steps, within a quarter of 2^21
+    } finally {
+      globalThis.ArrayBuffer = Native;
+    }
+    assert.equal(made, 0);
+    for (const at of [a, b]) {
+      const got = new Float32Array(rt.memory.buffer, at, grown);
+      assert.deepEqual(new Set(got.subarray(0, first)), new Set([2]));
+      assert.deepEqual(new Set(got.subarray(first)), new Set([1]));
+    }
+  } finally {
+    globalThis.ArrayBuffer = Native;
+    await rt.dispose();
+  }
+});

@@ -6,6 +6,7 @@
  */
 import type { MatmulArgs, MatmulKernels } from "../matmul.ts";
 import { type Task, touchPages, type WasmRuntime } from "../../runtime/_wasm.ts";
+import type { StagedReply } from "../../runtime/_task.ts";
 import { CallerShare } from "./_lanes.ts";
 
 /**
@@ -105,13 +106,13 @@ export function pageLanes(m: number, mine: number, threads: number, pieces = 1) 
 export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
   /** Multiply-adds this runtime's matmul calls have started (see COLD_WORK). */
   let work = 0;
-  const pageShare = new CallerShare();
+  const shares = { page: new CallerShare(), worker: new CallerShare() };
   return {
     name: "wasm",
     matmul: (args) => {
       const cold = work < COLD_WORK;
       work += args.m * args.n * args.k;
-      return matmulOn(runtime, args, cold, pageShare);
+      return matmulOn(runtime, args, cold, shares);
     },
   };
 }
@@ -133,6 +134,25 @@ function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): n
   if (!(runtime.shared ? runtime.laneOnPage(flops) : runtime.laneOnCopied(flops))) return 0;
   const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
   return Math.floor((a * m) / 4) * 4;
+}
+
+/**
+ * The rows of the first worker's lane of a product into a fresh array on copied memory (a page
+ * without cross-origin isolation) whose lanes are all the workers' (WasmRuntime.laneOnCopied:
+ * longer than a page's thread takes), a multiple of 4 (0: none, the lanes even). That worker
+ * first writes to every page of a fresh array of the whole result and sends it back with its
+ * rows in it (Task.fresh), which becomes the result: the page's thread only copies the other
+ * lanes' rows in. Touching the result's pages itself while the workers computed, it took a core
+ * from them: in Chromium (a plain page, 1024³, two threads) 23–24 ms to touch 4 MiB (11.5 ms
+ * alone), and the call ran as long as one that touched them after the workers were done. The
+ * lane is sized (CallerShare) so that the worker's faults and its rows end with the others'.
+ */
+function workerRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
+  const { m, n, k, beta } = args, flops = 2 * m * n * k;
+  if (!args.freshOutput || beta !== 0 || m * n * k < MIN_PARALLEL_WORK) return 0;
+  if (runtime.shared || runtime.threads === 1 || runtime.laneOnCopied(flops)) return 0;
+  const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
+  return Math.max(4, Math.floor((a * m) / 4) * 4);
 }
 
 /** Rows a lane claims at the least (assembly/matmul.ts's CLAIM_ROWS). */
@@ -175,17 +195,20 @@ async function matmulOn(
   runtime: WasmRuntime,
   args: MatmulArgs,
   cold: boolean,
-  pageShare: CallerShare,
-): Promise<void> {
+  callerShares: { page: CallerShare; worker: CallerShare },
+): Promise<Float32Array | void> {
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
   const claimed = claimsRows(runtime, args, cold);
-  const mine = claimed ? 0 : pageRows(runtime, args, pageShare);
+  const mine = claimed ? 0 : pageRows(runtime, args, callerShares.page);
+  const first = claimed || mine > 0 ? 0 : workerRows(runtime, args, callerShares.worker);
   const { shares, ranges } = claimed
     ? claimedLanes(m, runtime.threads)
     : mine > 0
     ? pageLanes(m, mine, runtime.threads, coldPieces(runtime, args, cold, mine))
+    : first > 0
+    ? pageLanes(m, first, runtime.threads)
     : taskRows(m, n, k, rowsPerShare(m, runtime, m * n * k), runtime, cold);
   // Each share packs its blocks of A into its own scratch (its tasks run one after another).
   const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
@@ -195,7 +218,7 @@ async function matmulOn(
     b: args.b.byteLength + packedBytes,
     [beta === 0 ? "output" : "c"]: m * n * 4,
   });
-  await runtime.scope(async (s) => {
+  return await runtime.scope(async (s): Promise<Float32Array | void> => {
     const a = s.put(args.a);
     const b = s.put(args.b);
     const packed = s.alloc(packedBytes);
@@ -221,6 +244,8 @@ async function matmulOn(
         outputs: [rowsOfC],
       };
     });
+    if (first > 0) tasks[0].fresh = { bytes: m * n * 4, at: 0 };
+    const replies = new Map<Task, StagedReply>();
     // The output's pages (a fresh array) are touched while the workers compute: they took 0.45
     // ms of a 5.5 ms 512³ product in Deno, 3–6 ms in Chromium.
     let touchMs = 0;
@@ -229,17 +254,30 @@ async function matmulOn(
       touchPages(args.c);
       touchMs = performance.now() - t0;
     };
-    const lanes = await s.runSharing(tasks, beta === 0 ? touch : undefined, {
+    const lanes = await s.runSharing(tasks, beta === 0 && first === 0 ? touch : undefined, {
       copiedLane: runtime.laneOnCopied(2 * m * n * k),
       // Claimed rows: a page's thread that faults in a fresh output takes a lane as well (up
       // to the same size), and claims rows once its pages are done.
       evenOnPage: mine > 0 ||
         (claimed && args.freshOutput && beta === 0 && runtime.laneOnPage(2 * m * n * k)),
+      received: (task, reply) => replies.set(task, reply),
     });
+    const fresh = replies.get(tasks[0])?.fresh;
+    if (fresh !== undefined) {
+      // The first worker's rows are in its fresh array: the other lanes' rows join them there.
+      const result = new Float32Array(fresh.buffer);
+      for (const { rows: [r0, r1] } of ranges.slice(1)) {
+        result.set(s.f32(c + r0 * n * 4, (r1 - r0) * n), r0 * n);
+      }
+      const flops = ranges.map(({ rows: [r0, r1] }) => 2 * (r1 - r0) * n * k);
+      const laneMs = tasks.map((task) => replies.get(task)?.ms ?? NaN);
+      callerShares.worker.record(fresh.touchMs, Math.ceil((m * n) / 1024), laneMs, flops);
+      return result;
+    }
     if (mine > 0) {
       const flops = new Array<number>(shares).fill(0);
       for (const { rows: [r0, r1], share } of ranges) flops[share] += 2 * (r1 - r0) * n * k;
-      pageShare.record(touchMs, Math.ceil((m * n) / 1024), lanes, flops);
+      callerShares.page.record(touchMs, Math.ceil((m * n) / 1024), lanes, flops);
     }
     args.c.set(s.f32(c, m * n));
   });
