@@ -99,6 +99,20 @@ async function runPage(path, isolated) {
           const check = (await matmul(w, w, { backend: "js" })).data;
           return { product: Array.from(product), again: Array.from(again), js: Array.from(check) };
         })(),
+        // Longer, 2^29 flops a lane on two threads: on the plain page the workers' lanes alone,
+        // the first of them faulting in a fresh array of the whole result, which comes back as
+        // the result (src/backends/wasm/matmul.ts, workerRows). Small integers: exact.
+        long: await (async () => {
+          const a = { data: new Float32Array(1024 * 512).map((_, i) => (i % 5) - 2), shape: [1024, 512] };
+          const b = { data: new Float32Array(512 * 1024).map((_, i) => (i % 3) - 1), shape: [512, 1024] };
+          const check = (await matmul(a, b, { backend: "js" })).data;
+          const wrong = [];
+          for (let call = 0; call < 2; call++) {
+            const product = (await matmul(a, b, { backend: "wasm" })).data;
+            wrong.push(product.length === check.length ? product.filter((x, i) => x !== check[i]).length : -1);
+          }
+          return wrong;
+        })(),
         sampled: Array.from(
           await sample({
             denoiser: gmm.denoiser, batch: 8192, dim, sigmas: karrasSigmas({ steps: 8 }),
@@ -225,6 +239,9 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
     // Small integers: every product is exact, so the js backend's bits too.
     assert.deepEqual(out.runs[2].mid.product, out.runs[2].mid.js);
     assert.deepEqual(out.runs[2].mid.again, out.runs[2].mid.js, "512³ again, the page's lane learnt");
+    for (const threads of [1, 2]) {
+      assert.deepEqual(out.runs[threads].long, [0, 0], `1024 × 512 · 512 × 1024, ${threads} thread(s)`);
+    }
     assert.equal(out.runs[1].sampled.length, 8192 * 64);
     assert.deepEqual(out.runs[2].sampled, out.runs[1].sampled, "a sampling run (Heun, the mixture)");
   });
