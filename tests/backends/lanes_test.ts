@@ -3,7 +3,7 @@
  * _lanes.ts), and the matmul's rows where a page's thread takes a lane (pageLanes).
  */
 import assert from "node:assert/strict";
-import { CallerShare, SplitPayoff } from "../../src/backends/wasm/_lanes.ts";
+import { CallerShare, FreshFaults, SplitPayoff } from "../../src/backends/wasm/_lanes.ts";
 import { pageLanes } from "../../src/backends/wasm/matmul.ts";
 
 Deno.test("CallerShare: an even share until it has timings, then one that ends with the workers", () => {
@@ -27,6 +27,21 @@ Deno.test("CallerShare: an even share until it has timings, then one that ends w
   const alone = new CallerShare();
   alone.record(1, 100, [3, NaN], [1e8, 1e8]);
   assert.ok(Math.abs(alone.fraction(2, 1e8, 100) - (2 - 1) / 4) < 1e-12);
+});
+
+Deno.test("FreshFaults: a worker takes the faults once this thread's fresh pages are seen to fault, but for every 16th call", () => {
+  const faults = new FreshFaults();
+  assert.equal(faults.toWorker(), false, "nothing known yet: this thread touches them");
+  faults.record(0.2, 1024); // mapped already: 0.2 µs a page
+  assert.equal(faults.toWorker(), false);
+  faults.record(23.8, 1024); // faulting: 23 µs a page, blended to ~12
+  const picks = Array.from({ length: 32 }, () => faults.toWorker());
+  assert.deepEqual(picks.map((p, i) => p ? -1 : i).filter((i) => i >= 0), [15, 31]);
+  // A probe that finds the pages mapped again brings this thread back.
+  faults.record(0, 1024);
+  faults.record(0, 1024);
+  faults.record(0, 1024);
+  assert.equal(faults.toWorker(), false);
 });
 
 Deno.test("pageLanes: this thread's rows first, the rest even in multiples of 4, every row once", () => {

@@ -9,6 +9,7 @@ import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
 import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 import { wasmMatmul } from "../../src/backends/wasm/matmul.ts";
+import { CallerShare, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
 import {
@@ -224,6 +225,10 @@ Deno.test("matmul() wasm into a fresh array on copied memory, lanes the workers'
   await wasmMatmul(alone).matmul(args(expected)).finally(() => alone.dispose());
   const copied = await wasmRuntimeOf("relaxed", 2);
   try {
+    // This thread's fresh arrays fault in (as in V8 and SpiderMonkey): 1,024 pages in 11.5 ms.
+    const faults = new FreshFaults();
+    faults.record(11.5, 1024);
+    const shares = { page: new CallerShare(), worker: new CallerShare(), faults };
     const seen: Array<{ rows: Array<[number, number]>; fresh: unknown }> = [];
     const run = copied.runSharing.bind(copied);
     copied.runSharing = (tasks, meanwhile, options) => {
@@ -231,7 +236,7 @@ Deno.test("matmul() wasm into a fresh array on copied memory, lanes the workers'
       seen.push({ rows, fresh: tasks[0].fresh });
       return run(tasks, meanwhile, options);
     };
-    const kernels = wasmMatmul(copied);
+    const kernels = wasmMatmul(copied, shares);
     for (let i = 0; i < 2; i++) {
       const c = new Float32Array(m * n);
       const result = await kernels.matmul(args(c));
@@ -245,6 +250,15 @@ Deno.test("matmul() wasm into a fresh array on copied memory, lanes the workers'
     const mine = seen[1].rows[0][1];
     assert.ok(mine > 0 && mine < 512 && mine % 4 === 0, `the first worker's rows: ${mine}`);
     assert.deepEqual(seen[1].rows, [[0, mine], [mine, 1024]]);
+    // Where this thread's fresh arrays come mapped already (as in WebKit), it touches the
+    // result's pages itself, into the array lent, and the lanes stay even.
+    const mapped = new FreshFaults();
+    mapped.record(0.01, 1024);
+    const plain = wasmMatmul(copied, { ...shares, faults: mapped });
+    const c = new Float32Array(m * n);
+    assert.equal(await plain.matmul(args(c)), undefined);
+    assert.deepEqual(c, expected);
+    assert.deepEqual(seen[2], { rows: [[0, 512], [512, 1024]], fresh: undefined });
   } finally {
     copied.dispose();
   }

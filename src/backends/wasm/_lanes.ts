@@ -98,6 +98,37 @@ export class CallerShare {
 }
 
 /**
+ * Whether this thread's fresh arrays fault in when first written (see touchPages), learnt from
+ * the pages it touched itself: where they do (V8 and SpiderMonkey here: each 4 KiB page is
+ * mapped on its first write, 11–23 µs), a long call on copied memory leaves the faults to a
+ * worker (Task.fresh); where they do not (WebKit here: a fresh 4 MiB array's pages came mapped
+ * already, touched in 0–1 ms), a worker would only add faults of its own. Every PROBE_EVERY-th
+ * such call this thread touches the pages itself again, so that a change is seen.
+ */
+export class FreshFaults {
+  #msPerPage = NaN;
+  #calls = 0;
+
+  /** Whether the next call should leave the result's faults to a worker. */
+  toWorker(): boolean {
+    if (!(this.#msPerPage > FAULT_MS_PER_PAGE)) return false;
+    return ++this.#calls % PROBE_EVERY !== 0;
+  }
+
+  /** Learns from a call in which this thread touched `pages` fresh pages in `ms`. */
+  record(ms: number, pages: number): void {
+    if (!(pages > 0 && ms >= 0)) return;
+    const now = ms / pages;
+    this.#msPerPage = Number.isNaN(this.#msPerPage) ? now : 0.5 * this.#msPerPage + 0.5 * now;
+  }
+}
+
+/** A page touched in more than this (ms) was faulted in: a mapped one takes ~0.01 µs. */
+const FAULT_MS_PER_PAGE = 0.002;
+/** FreshFaults: one call in this many has this thread touch its pages again. */
+const PROBE_EVERY = 16;
+
+/**
  * The smallest split call (in cells of work) that has paid off, learnt from the calls split so
  * far: one that lasted longer than this thread's own lane would have taken for all its items
  * (at its pace in the call) raises the bar to twice its size; one that took under

@@ -7,7 +7,7 @@
 import type { MatmulArgs, MatmulKernels } from "../matmul.ts";
 import { type Task, touchPages, type WasmRuntime } from "../../runtime/_wasm.ts";
 import type { StagedReply } from "../../runtime/_task.ts";
-import { CallerShare } from "./_lanes.ts";
+import { CallerShare, FreshFaults } from "./_lanes.ts";
 
 /**
  * Below this many multiply-adds (2^23, about 200³) the work stays in one task: a worker round
@@ -103,10 +103,21 @@ export function pageLanes(m: number, mine: number, threads: number, pieces = 1) 
   return { shares: threads, ranges };
 }
 
-export function wasmMatmul(runtime: WasmRuntime): MatmulKernels {
+/**
+ * The family's kernels on `runtime`; `shares` divide its calls' work where the calling thread
+ * or the first worker has the result's faults to take (see pageRows, workerRows), learnt afresh
+ * by default.
+ */
+export function wasmMatmul(
+  runtime: WasmRuntime,
+  shares: MatmulShares = {
+    page: new CallerShare(),
+    worker: new CallerShare(),
+    faults: new FreshFaults(),
+  },
+): MatmulKernels {
   /** Multiply-adds this runtime's matmul calls have started (see COLD_WORK). */
   let work = 0;
-  const shares = { page: new CallerShare(), worker: new CallerShare() };
   return {
     name: "wasm",
     matmul: (args) => {
@@ -146,13 +157,31 @@ function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): n
  * from them: in Chromium (a plain page, 1024³, two threads) 23–24 ms to touch 4 MiB (11.5 ms
  * alone), and the call ran as long as one that touched them after the workers were done. The
  * lane is sized (CallerShare) so that the worker's faults and its rows end with the others'.
+ * Only where this thread's fresh arrays fault in at all (FreshFaults): in WebKit the page's
+ * fresh result came mapped already, and a worker's faults made such calls 1.35× as long.
  */
-function workerRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
-  const { m, n, k, beta } = args, flops = 2 * m * n * k;
-  if (!args.freshOutput || beta !== 0 || m * n * k < MIN_PARALLEL_WORK) return 0;
-  if (runtime.shared || runtime.threads === 1 || runtime.laneOnCopied(flops)) return 0;
-  const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
+function workerRows(runtime: WasmRuntime, args: MatmulArgs, shares: MatmulShares): number {
+  if (!workerMayFault(runtime, args) || !shares.faults.toWorker()) return 0;
+  const { m, n, k } = args, flops = 2 * m * n * k;
+  const a = shares.worker.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
   return Math.max(4, Math.floor((a * m) / 4) * 4);
+}
+
+/**
+ * Whether a product may leave its fresh result's faults to a worker (see workerRows), where
+ * this thread's fresh arrays fault in (FreshFaults).
+ */
+function workerMayFault(runtime: WasmRuntime, args: MatmulArgs): boolean {
+  const { m, n, k, beta } = args;
+  if (!args.freshOutput || beta !== 0 || m * n * k < MIN_PARALLEL_WORK) return false;
+  return !runtime.shared && runtime.threads > 1 && !runtime.laneOnCopied(2 * m * n * k);
+}
+
+/** How a runtime's products share their work out (see pageRows, workerRows). */
+export interface MatmulShares {
+  page: CallerShare;
+  worker: CallerShare;
+  faults: FreshFaults;
 }
 
 /** Rows a lane claims at the least (assembly/matmul.ts's CLAIM_ROWS). */
@@ -195,14 +224,14 @@ async function matmulOn(
   runtime: WasmRuntime,
   args: MatmulArgs,
   cold: boolean,
-  callerShares: { page: CallerShare; worker: CallerShare },
+  callerShares: MatmulShares,
 ): Promise<Float32Array | void> {
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
   const claimed = claimsRows(runtime, args, cold);
   const mine = claimed ? 0 : pageRows(runtime, args, callerShares.page);
-  const first = claimed || mine > 0 ? 0 : workerRows(runtime, args, callerShares.worker);
+  const first = claimed || mine > 0 ? 0 : workerRows(runtime, args, callerShares);
   const { shares, ranges } = claimed
     ? claimedLanes(m, runtime.threads)
     : mine > 0
@@ -278,6 +307,9 @@ async function matmulOn(
       const flops = new Array<number>(shares).fill(0);
       for (const { rows: [r0, r1], share } of ranges) flops[share] += 2 * (r1 - r0) * n * k;
       callerShares.page.record(touchMs, Math.ceil((m * n) / 1024), lanes, flops);
+    }
+    if (first === 0 && workerMayFault(runtime, args)) {
+      callerShares.faults.record(touchMs, Math.ceil((m * n) / 1024));
     }
     args.c.set(s.f32(c, m * n));
   });
