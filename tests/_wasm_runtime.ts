@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { loadWasmModule } from "../src/runtime/_assets.ts";
 import { init } from "../src/runtime/runtime.ts";
 import { detectFeatures } from "../src/runtime/_features.ts";
-import { WasmRuntime } from "../src/runtime/_wasm.ts";
+import { type SharingOptions, type Task, WasmRuntime } from "../src/runtime/_wasm.ts";
 
 /** A runtime of `variant` (e.g. "simd": no shared memory) with `threads` threads. */
 export async function wasmRuntimeOf(variant: string, threads: number): Promise<WasmRuntime> {
@@ -41,10 +41,18 @@ export async function initUnshared(threads: number): Promise<void> {
  * thread took a lane of it on copied memory (SharingOptions.copiedLane).
  */
 export function watchSplits(runtime: WasmRuntime): Array<[tasks: number, copiedLane: boolean]> {
-  const calls: Array<[number, boolean]> = [];
+  return watchCalls(runtime, (tasks, options) => [tasks.length, options?.copiedLane === true]);
+}
+
+/** Records `seen(tasks, options)` for each runSharing call of `runtime` from now on. */
+export function watchCalls<T>(
+  runtime: WasmRuntime,
+  seen: (tasks: Task[], options?: SharingOptions) => T,
+): T[] {
+  const calls: T[] = [];
   const run = runtime.runSharing.bind(runtime);
   runtime.runSharing = (tasks, meanwhile, options) => {
-    calls.push([tasks.length, options?.copiedLane === true]);
+    calls.push(seen(tasks, options));
     return run(tasks, meanwhile, options);
   };
   return calls;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { dispose, init, matmul, type Tensor } from "../../src/mod.ts";
 import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
-import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchCalls, watchSplits } from "../_wasm_runtime.ts";
 import { wasmMatmul } from "../../src/backends/wasm/matmul.ts";
 import { CallerShare, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
@@ -184,12 +184,7 @@ Deno.test("matmul() wasm into a fresh array on copied memory: this thread's lane
   const expected = await product(alone).finally(() => alone.dispose());
   const copied = await wasmRuntimeOf("relaxed", 2);
   try {
-    const rows: Array<Array<[number, number]>> = [];
-    const run = copied.runSharing.bind(copied);
-    copied.runSharing = (tasks, meanwhile, options) => {
-      rows.push(tasks.map((task) => [task.args[5], task.args[6]]));
-      return run(tasks, meanwhile, options);
-    };
+    const rows = watchCalls(copied, (tasks) => tasks.map((task) => task.args.slice(5, 7)));
     const kernels = wasmMatmul(copied);
     const calls: Float32Array[] = [];
     for (let i = 0; i < 2; i++) {
@@ -229,13 +224,10 @@ Deno.test("matmul() wasm into a fresh array on copied memory, lanes the workers'
     const faults = new FreshFaults();
     faults.record(11.5, 1024);
     const shares = { page: new CallerShare(), worker: new CallerShare(), faults };
-    const seen: Array<{ rows: Array<[number, number]>; fresh: unknown }> = [];
-    const run = copied.runSharing.bind(copied);
-    copied.runSharing = (tasks, meanwhile, options) => {
-      const rows = tasks.map((task) => [task.args[5], task.args[6]] as [number, number]);
-      seen.push({ rows, fresh: tasks[0].fresh });
-      return run(tasks, meanwhile, options);
-    };
+    const seen = watchCalls(copied, (tasks) => ({
+      rows: tasks.map((task) => task.args.slice(5, 7)),
+      fresh: tasks[0].fresh,
+    }));
     const kernels = wasmMatmul(copied, shares);
     for (let i = 0; i < 2; i++) {
       const c = new Float32Array(m * n);

@@ -18,6 +18,24 @@ function addTask(y: number, ones: number, n: number, c: number): Task {
   };
 }
 
+/** How many ArrayBuffers this thread makes (`new ArrayBuffer`, as the pool does) during `work`. */
+async function buffersMade(work: () => Promise<unknown>): Promise<number> {
+  const Native = globalThis.ArrayBuffer;
+  let made = 0;
+  globalThis.ArrayBuffer = class extends Native {
+    constructor(bytes: number) {
+      made++;
+      super(bytes);
+    }
+  } as ArrayBufferConstructor;
+  try {
+    await work();
+  } finally {
+    globalThis.ArrayBuffer = Native;
+  }
+  return made;
+}
+
 Deno.test("pool (copied memory): staging buffers grow with the tasks, and overlapping calls each get their own", async () => {
   const rt = await wasmRuntimeOf("simd", 2);
   try {
@@ -59,7 +77,6 @@ Deno.test("pool (copied memory): staging buffers grow with the tasks, and overla
 
 Deno.test("pool (copied memory): with a small and a large task on the way to each worker at once, the kept staging buffers serve both: no new one after the first round", async () => {
   const rt = await wasmRuntimeOf("simd", 2);
-  const Native = globalThis.ArrayBuffer;
   try {
     const small = 1000, large = 400_000;
     const ones = rt.heap.alloc(large * 4);
@@ -77,32 +94,23 @@ Deno.test("pool (copied memory): with a small and a large task on the way to eac
         rt.run([addTask(l0, ones, large, 1), addTask(l1, ones, large, 1)]),
       ]);
     await round(); // each worker makes and keeps one buffer of each size
-    let made = 0;
-    // Counts the buffers this thread makes (the pool's `new ArrayBuffer`), for a few rounds.
-    globalThis.ArrayBuffer = class extends Native {
-      constructor(bytes: number) {
-        made++;
-        super(bytes);
-      }
-    } as ArrayBufferConstructor;
-    try {
-      for (let r = 0; r < 4; r++) await round();
-    } finally {
-      globalThis.ArrayBuffer = Native;
-    }
-    assert.equal(made, 0);
+    // No buffer made by this thread (the pool's `new ArrayBuffer`) for a few rounds.
+    assert.equal(
+      await buffersMade(async () => {
+        for (let r = 0; r < 4; r++) await round();
+      }),
+      0,
+    );
     for (const [at, n] of [[s0, small], [s1, small], [l0, large], [l1, large]]) {
       assert.deepEqual(new Set(new Float32Array(rt.memory.buffer, at, n)), new Set([5]), `${at}`);
     }
   } finally {
-    globalThis.ArrayBuffer = Native;
     await rt.dispose();
   }
 });
 
 Deno.test("pool (copied memory): a task that grows by a tenth finds room in the staging buffer it had (learnt shares move from call to call)", async () => {
   const rt = await wasmRuntimeOf("simd", 2);
-  const Native = globalThis.ArrayBuffer;
   try {
     const first = 400_000, grown = 440_000;
     const ones = rt.heap.alloc(grown * 4);
@@ -111,26 +119,14 @@ Deno.test("pool (copied memory): a task that grows by a tenth finds room in the 
     for (const at of [a, b]) new Float32Array(rt.memory.buffer, at, grown).fill(0);
     const call = (n: number) => rt.run([addTask(a, ones, n, 1), addTask(b, ones, n, 1)]);
     await call(first); // each worker makes a buffer for 3.2 MB of inputs
-    let made = 0;
-    globalThis.ArrayBuffer = class extends Native {
-      constructor(bytes: number) {
-        made++;
-        super(bytes);
-      }
-    } as ArrayBufferConstructor;
-    try {
-      await call(grown); // 320 KB more each: past 64 KiB steps, within a quarter of 2^21
-    } finally {
-      globalThis.ArrayBuffer = Native;
-    }
-    assert.equal(made, 0);
+    // 320 KB more each: past 64 KiB steps, within a quarter of 2^21.
+    assert.equal(await buffersMade(() => call(grown)), 0);
     for (const at of [a, b]) {
       const got = new Float32Array(rt.memory.buffer, at, grown);
       assert.deepEqual(new Set(got.subarray(0, first)), new Set([2]));
       assert.deepEqual(new Set(got.subarray(first)), new Set([1]));
     }
   } finally {
-    globalThis.ArrayBuffer = Native;
     await rt.dispose();
   }
 });
