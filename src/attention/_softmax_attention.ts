@@ -80,6 +80,7 @@ export async function runSoftmaxAttention(
     k: k.data,
     v: v.data,
     out: output.data,
+    freshOutput: opts?.out === undefined,
     lse: logSumExp?.data ?? null,
     mask: mask?.data ?? null,
     scale,
@@ -90,6 +91,9 @@ export async function runSoftmaxAttention(
     queryBlock: FLASH_QUERY_BLOCK,
   };
   const flops = 2 * batch * heads * queryLength * keyLength * (shape.headDim + valueDim);
-  await (await attentionKernels(backend, flops, [args.q, args.k, args.v])).flashForward(args);
+  const kernels = await attentionKernels(backend, flops, [args.q, args.k, args.v]);
+  // A worker on copied memory may hand back the fresh array it wrote the output into.
+  const fresh = await kernels.flashForward(args);
+  if (fresh instanceof Float32Array) output.data = fresh;
   return { output, logSumExp };
 }

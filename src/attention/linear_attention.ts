@@ -101,11 +101,15 @@ export async function linearAttention(
     k: k.data,
     v: v.data,
     out: output.data,
+    freshOutput: opts?.out === undefined,
     isCausal: causal,
     featureMap: FEATURE_MAP_CODES[featureMap],
     chunkSize: LINEAR_CHUNK,
   };
   const flops = 4 * batch * heads * (queryLength + keyLength) * shape.headDim * valueDim;
-  await (await attentionKernels(backend, flops, [args.q, args.k, args.v])).linearForward(args);
+  const kernels = await attentionKernels(backend, flops, [args.q, args.k, args.v]);
+  // A worker on copied memory may hand back the fresh array it wrote the output into.
+  const fresh = await kernels.linearForward(args);
+  if (fresh instanceof Float32Array) output.data = fresh;
   return output;
 }

@@ -132,6 +132,7 @@ export async function mixedChunkAttention(
     linK: linK.data,
     bias: bias?.data ?? null,
     out: output.data,
+    freshOutput: opts.out === undefined,
     isCausal: causal,
     biasBatchStride: biasStrides[0],
     biasHeadStride: biasStrides[1],
@@ -139,7 +140,10 @@ export async function mixedChunkAttention(
   };
   const flops = 2 * batch * heads * length *
     (Math.min(chunkSize, length) * (shape.headDim + valueDim) + 2 * linearDim * valueDim);
-  await (await attentionKernels(backend, flops, [args.q, args.k, args.v, args.linQ, args.linK])).mixedChunkForward(args);
+  const inputs = [args.q, args.k, args.v, args.linQ, args.linK];
+  // A worker on copied memory may hand back the fresh array it wrote the output into.
+  const fresh = await (await attentionKernels(backend, flops, inputs)).mixedChunkForward(args);
+  if (fresh instanceof Float32Array) output.data = fresh;
   return output;
 }
 

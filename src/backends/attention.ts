@@ -47,6 +47,12 @@ export interface QueryKeyValueBuffers {
   v: Float32Array;
   /** Written: [batch, heads, queryLength, valueDim]. */
   out: Float32Array;
+  /**
+   * `out` is a fresh array nothing has written yet (no `out` was lent). A backend that computes
+   * every item of the call may then resolve to another fresh array holding the output instead
+   * of writing `out` (see AttentionKernels).
+   */
+  freshOutput?: boolean;
 }
 
 /** Buffers and dimensions of one softmax-attention forward call. */
@@ -109,18 +115,25 @@ export interface MixedChunkArgs
 /**
  * One backend's implementation of the attention family. Each method computes the work items
  * `[firstItem, firstItem + itemCount)` (all of them when omitted) and writes only their rows
- * of `out` (and `lse`).
+ * of `out` (and `lse`); or, for a call of every item with `freshOutput`, may resolve to a
+ * fresh array holding the whole output instead of writing `out` (`lse` is written all the same).
  */
 export interface AttentionKernels {
   /** The backend's name, for messages and runtime info. */
   readonly name: string;
   /** Exact softmax attention. */
-  flashForward(args: FlashForwardArgs, firstItem?: number, itemCount?: number): Promise<void>;
+  flashForward(args: FlashForwardArgs, firstItem?: number, itemCount?: number): Promise<Fresh>;
   /** Linear attention with a positive feature map. */
-  linearForward(args: LinearForwardArgs, firstItem?: number, itemCount?: number): Promise<void>;
+  linearForward(args: LinearForwardArgs, firstItem?: number, itemCount?: number): Promise<Fresh>;
   /** Quadratic relu² attention within chunks plus linear attention across chunks. */
-  mixedChunkForward(args: MixedChunkArgs, firstItem?: number, itemCount?: number): Promise<void>;
+  mixedChunkForward(args: MixedChunkArgs, firstItem?: number, itemCount?: number): Promise<Fresh>;
 }
+
+/**
+ * What a call resolves to: nothing (the output is in `out`), or, for a call with `freshOutput`,
+ * the fresh array that holds the output instead.
+ */
+export type Fresh = Float32Array | void;
 
 /** The number of flash work items of a call: (batch, head, query block) triples. */
 export function flashItemCount(args: FlashForwardArgs): number {
@@ -165,9 +178,9 @@ export function flashRows(args: FlashForwardArgs, first: number, end: number): [
 
 /** How one backend computes the work items [first, end) of a call; never asked for none. */
 export interface AttentionRunners {
-  flash(args: FlashForwardArgs, first: number, end: number): Promise<void> | void;
-  linear(args: LinearForwardArgs, first: number, end: number): Promise<void> | void;
-  mixedChunk(args: MixedChunkArgs, first: number, end: number): Promise<void> | void;
+  flash(args: FlashForwardArgs, first: number, end: number): Promise<Fresh> | Fresh;
+  linear(args: LinearForwardArgs, first: number, end: number): Promise<Fresh> | Fresh;
+  mixedChunk(args: MixedChunkArgs, first: number, end: number): Promise<Fresh> | Fresh;
 }
 
 /**
@@ -180,15 +193,15 @@ export function attentionBackend(name: string, runners: AttentionRunners): Atten
     name,
     async flashForward(args, firstItem, itemCount) {
       const [first, end] = itemRange(flashItemCount(args), firstItem, itemCount);
-      if (first < end) await runners.flash(args, first, end);
+      if (first < end) return await runners.flash(args, first, end);
     },
     async linearForward(args, firstItem, itemCount) {
       const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
-      if (first < end) await runners.linear(args, first, end);
+      if (first < end) return await runners.linear(args, first, end);
     },
     async mixedChunkForward(args, firstItem, itemCount) {
       const [first, end] = itemRange(headItemCount(args), firstItem, itemCount);
-      if (first < end) await runners.mixedChunk(args, first, end);
+      if (first < end) return await runners.mixedChunk(args, first, end);
     },
   };
 }

@@ -8,8 +8,8 @@ import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
 import { wasmRuntimeOf, watchCalls, watchSplits } from "../_wasm_runtime.ts";
 import type { AttentionKernels } from "../../src/backends/attention.ts";
-import { callerFirst, wasmAttention } from "../../src/backends/wasm/attention.ts";
-import { CallerShare } from "../../src/backends/wasm/_lanes.ts";
+import { callerFirst, kernelShares, wasmAttention } from "../../src/backends/wasm/attention.ts";
+import { CallerShare, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
 import {
   attentionConformance,
   flashArgs,
@@ -117,15 +117,70 @@ Deno.test("wasm attention into a fresh output on copied memory: this thread's la
     assert.deepEqual(items[0], [[0, 32], [32, 64]]);
     // As learnt from a call whose 256 pages took this thread 3 ms and its lane of 1e8 flops 7
     // ms more: fewer items than the worker's.
-    const flash = new CallerShare();
-    flash.record(3, 256, [10, NaN], [1e8, 1e8]);
-    const mine = callerFirst(0, 64, flash.fraction(2, 2 ** 29, 256), 2)[0][1];
+    const page = new CallerShare();
+    page.record(3, 256, [10, NaN], [1e8, 1e8]);
+    const mine = callerFirst(0, 64, page.fraction(2, 2 ** 29, 256), 2)[0][1];
     assert.ok(mine > 0 && mine < 32, `this thread's items: ${mine}`);
-    const shares = { flash, linear: new CallerShare(), mixed: new CallerShare() };
+    const shares = {
+      flash: { ...kernelShares(), page },
+      linear: kernelShares(),
+      mixed: kernelShares(),
+    };
     const learnt = await call(wasmAttention(copied, shares));
     assert.deepEqual(items[1], [[0, mine], [mine, 64]]);
     assertSameBits(fresh, expected, "an even lane");
     assertSameBits(learnt, expected, "a learnt lane");
+  } finally {
+    copied.dispose();
+  }
+});
+
+Deno.test("wasm attention into a fresh output on copied memory, lanes the workers' alone: the first worker's fresh array becomes the output, the same bits", async () => {
+  // B 1, H 8, N 1024, D 64: 2^31 flops, 2^30 a lane on two threads, longer than this thread
+  // takes one of, so both lanes are the workers'; 128 items of 64 query rows.
+  const { q, k, v } = randomQkv([1, 8, 8, 1024, 1024, 64, 64], 99);
+  const call = async (kernels: AttentionKernels, freshOutput: boolean) => {
+    const args = { ...flashArgs(q, k, v, { causal: true }), freshOutput };
+    const result = await kernels.flashForward(args);
+    return { args, result };
+  };
+  const alone = await wasmRuntimeOf("relaxed", 1);
+  const expected = await call(wasmAttention(alone), false).finally(() => alone.dispose());
+  assert.equal(expected.result, undefined);
+  const copied = await wasmRuntimeOf("relaxed", 2);
+  try {
+    const seen = watchCalls(copied, (tasks) => ({
+      items: tasks.map((task) => task.args.slice(18, 20)),
+      fresh: tasks[0].fresh,
+    }));
+    // This thread's fresh arrays fault in (as in V8 and SpiderMonkey): 512 pages in 6 ms.
+    const faults = new FreshFaults();
+    faults.record(6, 512);
+    const kernels = wasmAttention(copied, {
+      flash: { ...kernelShares(), faults },
+      linear: kernelShares(),
+      mixed: kernelShares(),
+    });
+    for (let i = 0; i < 2; i++) {
+      const { args, result } = await call(kernels, true);
+      assert.ok(result instanceof Float32Array && result !== args.out, `call ${i}: a fresh array`);
+      assert.equal(result.buffer.byteLength, args.out.byteLength);
+      assertSameBits(result, expected.args.out, `call ${i}: the output`);
+      assertSameBits(args.lse!, expected.args.lse!, `call ${i}: the log-sum-exp, written in place`);
+      assert.ok(args.out.every(Number.isNaN), `call ${i}: the array lent is left alone`);
+    }
+    assert.deepEqual(seen[0], {
+      items: [[0, 64], [64, 128]],
+      fresh: { bytes: 1024 * 8 * 64 * 4, at: 0 },
+    });
+    // Then fewer items for the first worker, which faults in the whole output first.
+    const mine = seen[1].items[0][1];
+    assert.ok(mine > 0 && mine < 64, `the first worker's items: ${mine}`);
+    // Without freshOutput (an output lent), the output is written in place, the lanes as before.
+    const { args, result } = await call(kernels, false);
+    assert.equal(result, undefined);
+    assertSameBits(args.out, expected.args.out, "into the array lent");
+    assert.equal(seen[2].fresh, undefined);
   } finally {
     copied.dispose();
   }

@@ -113,6 +113,20 @@ async function runPage(path, isolated) {
           }
           return wrong;
         })(),
+        // SDPA of 2^30 flops (B 1, H 4, N 1024, D 64): as the product above, twice; the bits of
+        // each output hashed (FNV-1a over its words), compared with one thread's.
+        sdpaLong: await (async () => {
+          const { scaledDotProductAttention } = window.tessera;
+          const x = { data: new Float32Array(4 * 1024 * 64).map((_, i) => Math.sin(i) / 2), shape: [1, 4, 1024, 64] };
+          const hashes = [];
+          for (let call = 0; call < 2; call++) {
+            const words = new Uint32Array((await scaledDotProductAttention(x, x, x, { causal: true })).data.buffer);
+            let h = 2166136261;
+            for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 16777619) >>> 0;
+            hashes.push(h);
+          }
+          return hashes;
+        })(),
         sampled: Array.from(
           await sample({
             denoiser: gmm.denoiser, batch: 8192, dim, sigmas: karrasSigmas({ steps: 8 }),
@@ -242,6 +256,8 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
     for (const threads of [1, 2]) {
       assert.deepEqual(out.runs[threads].long, [0, 0], `1024 × 512 · 512 × 1024, ${threads} thread(s)`);
     }
+    const [once] = out.runs[1].sdpaLong;
+    assert.deepEqual([...out.runs[1].sdpaLong, ...out.runs[2].sdpaLong], [once, once, once, once], "SDPA N = 1024");
     assert.equal(out.runs[1].sampled.length, 8192 * 64);
     assert.deepEqual(out.runs[2].sampled, out.runs[1].sampled, "a sampling run (Heun, the mixture)");
   });

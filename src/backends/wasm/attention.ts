@@ -24,8 +24,15 @@ import {
   type LinearForwardArgs,
   type MixedChunkArgs,
 } from "../attention.ts";
-import { type Region, type Scope, touchPages, type WasmRuntime } from "../../runtime/_wasm.ts";
-import { CallerShare } from "./_lanes.ts";
+import type { StagedReply } from "../../runtime/_task.ts";
+import {
+  type Region,
+  type Scope,
+  type Task,
+  touchPages,
+  type WasmRuntime,
+} from "../../runtime/_wasm.ts";
+import { CallerShare, FreshFaults } from "./_lanes.ts";
 
 /**
  * Up to this many flops (2^26: SDPA at N ≈ 180, H = 8, D = 64) a call stays one task. Measured
@@ -76,13 +83,26 @@ interface TaskPlan {
 }
 
 /**
- * A call's flops, each task's scratch, and how this thread's lane of a call into a fresh output
- * on copied memory is sized (see runTasks).
+ * How one kernel's calls into fresh outputs share out their faults, learnt from the last calls
+ * (see runTasks): this thread's lane where it takes one on copied memory, the first worker's
+ * where a long call's output is left to it, and whether this thread's fresh arrays fault in.
  */
+export interface KernelShares {
+  page: CallerShare;
+  worker: CallerShare;
+  faults: FreshFaults;
+}
+
+/** Fresh KernelShares, nothing learnt yet. */
+export function kernelShares(): KernelShares {
+  return { page: new CallerShare(), worker: new CallerShare(), faults: new FreshFaults() };
+}
+
+/** A call's flops, each task's scratch, and how it shares out its faults (see runTasks). */
 interface TaskCost {
   flops: number;
   scratchBytes: number;
-  share: CallerShare;
+  shares: KernelShares;
 }
 
 /** Plans the task of items [lo, hi), whose scratch starts at `scratch`. */
@@ -93,8 +113,15 @@ type TaskPlanner = (lo: number, hi: number, scratch: number) => TaskPlan;
  * task its own `scratchBytes` of scratch and the arguments and regions `plan` makes for it.
  * `output`, the fresh array the results are copied into, is faulted in while workers compute;
  * where this thread takes a lane on copied memory it does so first, and its lane is then sized
- * (`share`, learnt from the last calls) so that it ends with the workers' lanes: an even lane
+ * (`shares.page`, learnt from the last calls) so that it ends with the workers' lanes: an even lane
  * ended last (Chromium, a plain page, N = 512 on two threads: see README).
+ *
+ * Where `outputAt` is given, `output` is the whole of a fresh result whose rows lie at that
+ * address in WASM memory. On copied memory, where the workers take all the lanes, the first
+ * worker then faults in a fresh array of the whole result (Task.fresh, as for matmul: see
+ * src/backends/wasm/matmul.ts, workerRows) and the call resolves to that array, the other rows
+ * copied into it, instead of writing `output`; only where this thread's fresh arrays fault in
+ * at all (FreshFaults).
  *
  * Every kernel of the family takes a claim word last (see flash_forward_f32): a call that
  * splits on shared memory is one task a thread instead, each over the whole range, and the
@@ -106,39 +133,68 @@ async function runTasks(
   s: Scope,
   kernel: string,
   [first, end]: [number, number],
-  { flops, scratchBytes, share }: TaskCost,
+  { flops, scratchBytes, shares }: TaskCost,
   plan: TaskPlanner,
   output?: Float32Array,
-): Promise<void> {
-  const copiedLane = s.runtime.laneOnCopied(flops);
+  outputAt?: number,
+): Promise<Float32Array | undefined> {
+  const { runtime } = s;
+  const copiedLane = runtime.laneOnCopied(flops);
   const pages = output === undefined ? 0 : Math.ceil(output.length / 1024);
-  let ranges = splitItems(first, end, s.runtime, flops, copiedLane);
+  let ranges = splitItems(first, end, runtime, flops, copiedLane);
   if (copiedLane && pages > 0 && ranges.length > 1) {
-    ranges = callerFirst(first, end, share.fraction(ranges.length, flops, pages), ranges.length);
+    const fraction = shares.page.fraction(ranges.length, flops, pages);
+    ranges = callerFirst(first, end, fraction, ranges.length);
+  }
+  const workerMayFault = outputAt !== undefined && pages > 0 && !runtime.shared && !copiedLane &&
+    ranges.length > 1;
+  const toWorker = workerMayFault && shares.faults.toWorker();
+  if (toWorker) {
+    const fraction = shares.worker.fraction(runtime.threads, flops, pages);
+    ranges = callerFirst(first, end, fraction, runtime.threads);
   }
   const claim = s.runtime.shared && ranges.length > 1 ? s.zeros(4) : 0;
   if (claim !== 0) {
     ranges = Array.from({ length: Math.min(s.runtime.threads, ranges.length) }, () => [first, end]);
   }
   const scratch = scratchFor(s, scratchBytes, ranges.length);
-  const tasks = ranges.map(([lo, hi], t) => {
+  const tasks: Task[] = ranges.map(([lo, hi], t) => {
     const task = plan(lo, hi, scratch.offsets[t]);
     task.args.push(claim);
     return { kernel, ...task, scratch: [[scratch.offsets[t], scratch.bytes]] as Region[] };
   });
+  if (toWorker) {
+    tasks[0].fresh = { bytes: output!.byteLength, at: tasks[0].outputs![0][0] - outputAt! };
+  }
+  const replies = new Map<Task, StagedReply>();
   let touchMs = 0;
   const touch = () => {
     const t0 = performance.now();
     touchPages(output!);
     touchMs = performance.now() - t0;
   };
-  const lanes = await s.runSharing(tasks, output === undefined ? undefined : touch, {
+  const lanes = await s.runSharing(tasks, output === undefined || toWorker ? undefined : touch, {
     copiedLane,
+    received: (task, reply) => replies.set(task, reply),
   });
+  const laneFlops = () => ranges.map(([lo, hi]) => (hi - lo) * flops / (end - first));
   if (copiedLane && pages > 0 && lanes.length === ranges.length) {
-    const perItem = flops / (end - first);
-    share.record(touchMs, pages, lanes, ranges.map(([lo, hi]) => (hi - lo) * perItem));
+    shares.page.record(touchMs, pages, lanes, laneFlops());
   }
+  const fresh = replies.get(tasks[0])?.fresh;
+  if (fresh !== undefined) {
+    // The first worker's rows are in its fresh array: the other lanes' rows join them there.
+    const result = new Float32Array(fresh.buffer);
+    for (const task of tasks.slice(1)) {
+      const [offset, bytes] = task.outputs![0];
+      result.set(s.f32(offset, bytes / 4), (offset - outputAt!) / 4);
+    }
+    const laneMs = tasks.map((task) => replies.get(task)?.ms ?? NaN);
+    shares.worker.record(fresh.touchMs, pages, laneMs, laneFlops());
+    return result;
+  }
+  if (workerMayFault && !toWorker) shares.faults.record(touchMs, pages);
+  return undefined;
 }
 
 /**
@@ -243,14 +299,13 @@ function putOptional(s: Scope, data: Float32Array | null): number {
   return data === null ? 0 : s.put(data);
 }
 
-/** The attention kernels running on `runtime`. */
 /**
- * The family's kernels on `runtime`; `shares` size this thread's lane of each kernel's calls
- * into fresh outputs on copied memory (see runTasks), learnt afresh by default.
+ * The attention kernels running on `runtime`; `shares` share out each kernel's faults of fresh
+ * outputs (see runTasks), learnt afresh by default.
  */
 export function wasmAttention(
   runtime: WasmRuntime,
-  shares = { flash: new CallerShare(), linear: new CallerShare(), mixed: new CallerShare() },
+  shares = { flash: kernelShares(), linear: kernelShares(), mixed: kernelShares() },
 ): AttentionKernels {
   return attentionBackend("wasm", {
     flash: (args, first, end) => flashOn(runtime, args, [first, end], shares.flash),
@@ -263,14 +318,14 @@ async function flashOn(
   runtime: WasmRuntime,
   args: FlashForwardArgs,
   items: [number, number],
-  share: CallerShare,
-) {
+  shares: KernelShares,
+): Promise<Float32Array | void> {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, queryBlock } = args;
   const blocks = Math.ceil(queryLength / queryBlock);
   const flops = 2 * (items[1] - items[0]) * queryBlock * keyLength * (headDim + valueDim);
   const { q, k, v, mask, out: output, lse: logSumExp } = args;
   checkFits(runtime, { q, k, v, mask, output, logSumExp });
-  await runtime.scope(async (s) => {
+  return await runtime.scope(async (s) => {
     const qkv = putQueryKeyValue(s, args);
     const mask = putOptional(s, args.mask);
     const out = s.alloc(args.out.byteLength);
@@ -287,8 +342,8 @@ async function flashOn(
     const outRows = flashRows(args, items[0], items[1]);
     // The output rows this call writes, faulted in while the workers compute.
     const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
-    const cost = { flops, scratchBytes, share };
-    await runTasks(s, "flash_forward_f32", items, cost, (lo, hi, scratch) => {
+    const cost = { flops, scratchBytes, shares };
+    const plan: TaskPlanner = (lo, hi, scratch) => {
       const [r0, r1] = flashRows(args, lo, hi);
       const kv = kvRows(Math.floor(lo / blocks), Math.floor((hi - 1) / blocks), args, keyLength);
       const outputs = [rows(out, r0, r1 - r0, valueDim)];
@@ -307,25 +362,40 @@ async function flashOn(
         ],
         outputs,
       };
-    }, into);
-    copyRowsOut(s, out, args.out, outRows, valueDim);
+    };
+    const at = wholeFresh(args, into, out);
+    const fresh = await runTasks(s, "flash_forward_f32", items, cost, plan, into, at);
     if (args.lse !== null) copyRowsOut(s, lse, args.lse, outRows, 1);
+    if (fresh !== undefined) return fresh;
+    copyRowsOut(s, out, args.out, outRows, valueDim);
   });
+}
+
+/**
+ * The WASM address of `out`'s rows, where `into` (the rows a call writes) is the whole of a
+ * fresh output (see runTasks' `outputAt`); else undefined.
+ */
+function wholeFresh(
+  args: { out: Float32Array; freshOutput?: boolean },
+  into: Float32Array,
+  out: number,
+): number | undefined {
+  return args.freshOutput === true && into.length === args.out.length ? out : undefined;
 }
 
 async function linearOn(
   runtime: WasmRuntime,
   args: LinearForwardArgs,
   items: [number, number],
-  share: CallerShare,
-) {
+  shares: KernelShares,
+): Promise<Float32Array | void> {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, isCausal } = args;
   const chunk = Math.max(1, args.chunkSize);
   const perItem = 2 * (queryLength + keyLength) * headDim * valueDim +
     (isCausal ? 2 * queryLength * chunk * (headDim + valueDim) : 0);
   const flops = perItem * (items[1] - items[0]);
   checkFits(runtime, { q: args.q, k: args.k, v: args.v, output: args.out });
-  await runtime.scope(async (s) => {
+  return await runtime.scope(async (s) => {
     const qkv = putQueryKeyValue(s, args);
     const out = s.alloc(args.out.byteLength);
     const scratchBytes = runtime.call("linear_forward_scratch_f32", headDim, valueDim, chunk);
@@ -333,8 +403,8 @@ async function linearOn(
     const guardValues = isCausal ? valuesNeedGuard(runtime, qkv.v, args.v.length) : 0;
     const outRows: [number, number] = [items[0] * queryLength, items[1] * queryLength];
     const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
-    const cost = { flops, scratchBytes, share };
-    await runTasks(s, "linear_forward_f32", items, cost, (lo, hi, scratch) => {
+    const cost = { flops, scratchBytes, shares };
+    const plan: TaskPlanner = (lo, hi, scratch) => {
       const queryRows: [number, number] = [lo * queryLength, (hi - lo) * queryLength];
       // deno-fmt-ignore
       const kernelArgs = [
@@ -346,7 +416,10 @@ async function linearOn(
         inputs: queryKeyValueRegions(qkv, args, queryRows, kvRows(lo, hi - 1, args, keyLength)),
         outputs: [rows(out, queryRows[0], queryRows[1], valueDim)],
       };
-    }, into);
+    };
+    const at = wholeFresh(args, into, out);
+    const fresh = await runTasks(s, "linear_forward_f32", items, cost, plan, into, at);
+    if (fresh !== undefined) return fresh;
     copyRowsOut(s, out, args.out, outRows, valueDim);
   });
 }
@@ -355,15 +428,15 @@ async function mixedOn(
   runtime: WasmRuntime,
   args: MixedChunkArgs,
   items: [number, number],
-  share: CallerShare,
-) {
+  shares: KernelShares,
+): Promise<Float32Array | void> {
   const { heads, kvHeads, length, headDim, valueDim, linearDim, chunkSize } = args;
   const perItem = 2 * length *
     (Math.min(chunkSize, length) * (headDim + valueDim) + 2 * linearDim * valueDim);
   const flops = perItem * (items[1] - items[0]);
   const { q, k, v, linQ: linearQ, linK: linearK, bias, out: output } = args;
   checkFits(runtime, { q, k, v, linearQ, linearK, bias, output });
-  await runtime.scope(async (s) => {
+  return await runtime.scope(async (s) => {
     const qkv = putQueryKeyValue(s, args);
     const linQ = putOptional(s, args.linQ), linK = putOptional(s, args.linK);
     const bias = putOptional(s, args.bias);
@@ -397,8 +470,10 @@ async function mixedOn(
     };
     const outRows: [number, number] = [items[0] * length, items[1] * length];
     const into = args.out.subarray(outRows[0] * valueDim, outRows[1] * valueDim);
-    const cost = { flops, scratchBytes, share };
-    await runTasks(s, "mixed_chunk_forward_f32", items, cost, plan, into);
+    const cost = { flops, scratchBytes, shares };
+    const at = wholeFresh(args, into, out);
+    const fresh = await runTasks(s, "mixed_chunk_forward_f32", items, cost, plan, into, at);
+    if (fresh !== undefined) return fresh;
     copyRowsOut(s, out, args.out, outRows, valueDim);
   });
 }
