@@ -186,6 +186,33 @@ Deno.test("wasm attention into a fresh output on copied memory, lanes the worker
   }
 });
 
+Deno.test("wasm linear attention into a fresh output on copied memory with fewer items than workers: the output written in place, the same bits", async () => {
+  // B 1, H 2, N 8200, D 128: 2 items, 2^28 flops a lane and more on four threads (the
+  // workers' lanes alone), too few items for a lane a worker: no worker takes the faults.
+  const { q, k, v } = randomQkv([1, 2, 2, 8200, 8200, 128, 128], 100);
+  const call = async (kernels: AttentionKernels) => {
+    const args = { ...linearArgs(q, k, v, { causal: false, chunkSize: 64 }), freshOutput: true };
+    return { args, result: await kernels.linearForward(args) };
+  };
+  const alone = await wasmRuntimeOf("relaxed", 1);
+  const expected = await call(wasmAttention(alone)).finally(() => alone.dispose());
+  const copied = await wasmRuntimeOf("relaxed", 4);
+  try {
+    const faults = new FreshFaults();
+    faults.record(6, 512);
+    const shares = {
+      flash: kernelShares(),
+      linear: { ...kernelShares(), faults },
+      mixed: kernelShares(),
+    };
+    const { args, result } = await call(wasmAttention(copied, shares));
+    assert.equal(result, undefined);
+    assertSameBits(args.out, expected.args.out, "four workers, two items");
+  } finally {
+    copied.dispose();
+  }
+});
+
 Deno.test("flash_forward_f32 with a claim word runs the items that its lane claims, whichever lane claims them", async () => {
   const runtime = await wasmRuntimeOf("relaxed", 1);
   try {

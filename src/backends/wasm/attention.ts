@@ -146,8 +146,9 @@ async function runTasks(
     const fraction = shares.page.fraction(ranges.length, flops, pages);
     ranges = callerFirst(first, end, fraction, ranges.length);
   }
+  // One lane a worker, each of at least one item.
   const workerMayFault = outputAt !== undefined && pages > 0 && !runtime.shared && !copiedLane &&
-    ranges.length > 1;
+    ranges.length > 1 && end - first >= runtime.threads;
   const toWorker = workerMayFault && shares.faults.toWorker();
   if (toWorker) {
     const fraction = shares.worker.fraction(runtime.threads, flops, pages);
