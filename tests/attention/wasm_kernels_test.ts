@@ -8,8 +8,8 @@ import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
 import { wasmRuntimeOf, watchCalls, watchSplits } from "../_wasm_runtime.ts";
 import type { AttentionKernels } from "../../src/backends/attention.ts";
-import { callerFirst, kernelShares, wasmAttention } from "../../src/backends/wasm/attention.ts";
-import { CallerShare, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
+import { callerFirst, wasmAttention } from "../../src/backends/wasm/attention.ts";
+import { CallerShare, faultShares, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
 import {
   attentionConformance,
   flashArgs,
@@ -122,9 +122,9 @@ Deno.test("wasm attention into a fresh output on copied memory: this thread's la
     const mine = callerFirst(0, 64, page.fraction(2, 2 ** 29, 256), 2)[0][1];
     assert.ok(mine > 0 && mine < 32, `this thread's items: ${mine}`);
     const shares = {
-      flash: { ...kernelShares(), page },
-      linear: kernelShares(),
-      mixed: kernelShares(),
+      flash: { ...faultShares(), page },
+      linear: faultShares(),
+      mixed: faultShares(),
     };
     const learnt = await call(wasmAttention(copied, shares));
     assert.deepEqual(items[1], [[0, mine], [mine, 64]]);
@@ -157,9 +157,9 @@ Deno.test("wasm attention into a fresh output on copied memory, lanes the worker
     const faults = new FreshFaults();
     faults.record(6, 512);
     const kernels = wasmAttention(copied, {
-      flash: { ...kernelShares(), faults },
-      linear: kernelShares(),
-      mixed: kernelShares(),
+      flash: { ...faultShares(), faults },
+      linear: faultShares(),
+      mixed: faultShares(),
     });
     for (let i = 0; i < 2; i++) {
       const { args, result } = await call(kernels, true);
@@ -201,9 +201,9 @@ Deno.test("wasm linear attention into a fresh output on copied memory with fewer
     const faults = new FreshFaults();
     faults.record(6, 512);
     const shares = {
-      flash: kernelShares(),
-      linear: { ...kernelShares(), faults },
-      mixed: kernelShares(),
+      flash: faultShares(),
+      linear: { ...faultShares(), faults },
+      mixed: faultShares(),
     };
     const { args, result } = await call(wasmAttention(copied, shares));
     assert.equal(result, undefined);

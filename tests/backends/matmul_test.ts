@@ -9,7 +9,7 @@ import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
 import { wasmRuntimeOf, watchCalls, watchSplits } from "../_wasm_runtime.ts";
 import { wasmMatmul } from "../../src/backends/wasm/matmul.ts";
-import { CallerShare, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
+import { faultShares, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import { gpuDevice } from "../../src/runtime/_gpu.ts";
 import {
@@ -223,7 +223,7 @@ Deno.test("matmul() wasm into a fresh array on copied memory, lanes the workers'
     // This thread's fresh arrays fault in (as in V8 and SpiderMonkey): 1,024 pages in 11.5 ms.
     const faults = new FreshFaults();
     faults.record(11.5, 1024);
-    const shares = { page: new CallerShare(), worker: new CallerShare(), faults };
+    const shares = { ...faultShares(), faults };
     const seen = watchCalls(copied, (tasks) => ({
       rows: tasks.map((task) => task.args.slice(5, 7)),
       fresh: tasks[0].fresh,

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import type { StagedReply } from "../../runtime/_task.ts";
+import type { Scope, Task } from "../../runtime/_wasm.ts";
 
 /**
  * Contiguous ranges of n items, one per entry of `ends` (cumulative fractions, the last 1),
@@ -127,6 +129,50 @@ export class FreshFaults {
 const FAULT_MS_PER_PAGE = 0.002;
 /** FreshFaults: one call in this many has this thread touch its pages again. */
 const PROBE_EVERY = 16;
+
+/**
+ * How a kernel's calls into fresh outputs share out their page faults, learnt from the last
+ * calls: this thread's lane where it takes one on copied memory (`page`), the first worker's
+ * where a long call's output is left to it (`worker`, see freshResult), and whether this
+ * thread's fresh arrays fault in at all (`faults`).
+ */
+export interface FaultShares {
+  page: CallerShare;
+  worker: CallerShare;
+  faults: FreshFaults;
+}
+
+/** Fresh FaultShares, nothing learnt yet. */
+export function faultShares(): FaultShares {
+  return { page: new CallerShare(), worker: new CallerShare(), faults: new FreshFaults() };
+}
+
+/**
+ * A call's result where its first task had `fresh` (Task.fresh) and its worker sent that buffer
+ * back (`replies`, from SharingOptions.received): the buffer, the other tasks' first output
+ * regions copied into it from WASM memory, where the result's first byte lies at `at`. The first
+ * worker's lane (`share`) learns from the replies' times and each task's `laneFlops`. Undefined
+ * where no fresh buffer came back (the tasks ran in this thread).
+ */
+export function freshResult(
+  s: Scope,
+  tasks: Task[],
+  replies: Map<Task, StagedReply>,
+  at: number,
+  share: CallerShare,
+  laneFlops: number[],
+): Float32Array | undefined {
+  const fresh = replies.get(tasks[0])?.fresh;
+  if (fresh === undefined) return undefined;
+  const result = new Float32Array(fresh.buffer);
+  for (const task of tasks.slice(1)) {
+    const [offset, bytes] = task.outputs![0];
+    result.set(s.f32(offset, bytes / 4), (offset - at) / 4);
+  }
+  const laneMs = tasks.map((task) => replies.get(task)?.ms ?? NaN);
+  share.record(fresh.touchMs, Math.ceil(result.length / 1024), laneMs, laneFlops);
+  return result;
+}
 
 /**
  * The smallest split call (in cells of work) that has paid off, learnt from the calls split so

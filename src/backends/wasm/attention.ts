@@ -32,7 +32,7 @@ import {
   touchPages,
   type WasmRuntime,
 } from "../../runtime/_wasm.ts";
-import { CallerShare, FreshFaults } from "./_lanes.ts";
+import { contiguousShares, type FaultShares, faultShares, freshResult } from "./_lanes.ts";
 
 /**
  * Up to this many flops (2^26: SDPA at N ≈ 180, H = 8, D = 64) a call stays one task. Measured
@@ -82,27 +82,11 @@ interface TaskPlan {
   outputs: Region[];
 }
 
-/**
- * How one kernel's calls into fresh outputs share out their faults, learnt from the last calls
- * (see runTasks): this thread's lane where it takes one on copied memory, the first worker's
- * where a long call's output is left to it, and whether this thread's fresh arrays fault in.
- */
-export interface KernelShares {
-  page: CallerShare;
-  worker: CallerShare;
-  faults: FreshFaults;
-}
-
-/** Fresh KernelShares, nothing learnt yet. */
-export function kernelShares(): KernelShares {
-  return { page: new CallerShare(), worker: new CallerShare(), faults: new FreshFaults() };
-}
-
 /** A call's flops, each task's scratch, and how it shares out its faults (see runTasks). */
 interface TaskCost {
   flops: number;
   scratchBytes: number;
-  shares: KernelShares;
+  shares: FaultShares;
 }
 
 /** Plans the task of items [lo, hi), whose scratch starts at `scratch`. */
@@ -169,38 +153,23 @@ async function runTasks(
   }
   const replies = new Map<Task, StagedReply>();
   let touchMs = 0;
-  const touch = () => {
-    const t0 = performance.now();
-    touchPages(output!);
-    touchMs = performance.now() - t0;
-  };
+  const touch = () => void (touchMs = touchPages(output!));
   const lanes = await s.runSharing(tasks, output === undefined || toWorker ? undefined : touch, {
     copiedLane,
     received: (task, reply) => replies.set(task, reply),
   });
-  const laneFlops = () => ranges.map(([lo, hi]) => (hi - lo) * flops / (end - first));
+  const laneFlops = ranges.map(([lo, hi]) => (hi - lo) * flops / (end - first));
   if (copiedLane && pages > 0 && lanes.length === ranges.length) {
-    shares.page.record(touchMs, pages, lanes, laneFlops());
+    shares.page.record(touchMs, pages, lanes, laneFlops);
   }
-  const fresh = replies.get(tasks[0])?.fresh;
-  if (fresh !== undefined) {
-    // The first worker's rows are in its fresh array: the other lanes' rows join them there.
-    const result = new Float32Array(fresh.buffer);
-    for (const task of tasks.slice(1)) {
-      const [offset, bytes] = task.outputs![0];
-      result.set(s.f32(offset, bytes / 4), (offset - outputAt!) / 4);
-    }
-    const laneMs = tasks.map((task) => replies.get(task)?.ms ?? NaN);
-    shares.worker.record(fresh.touchMs, pages, laneMs, laneFlops());
-    return result;
-  }
-  if (workerMayFault && !toWorker) shares.faults.record(touchMs, pages);
+  if (toWorker) return freshResult(s, tasks, replies, outputAt!, shares.worker, laneFlops);
+  if (workerMayFault) shares.faults.record(touchMs, pages);
   return undefined;
 }
 
 /**
- * [first, end) cut into `lanes` ranges: this thread's first, a `fraction` of the items (at least
- * one), then the rest evenly.
+ * [first, end) cut into `lanes` ranges (contiguousShares): this thread's first, a `fraction` of
+ * the items (at least one), then the rest evenly.
  */
 export function callerFirst(
   first: number,
@@ -208,14 +177,11 @@ export function callerFirst(
   fraction: number,
   lanes: number,
 ): Array<[number, number]> {
-  const count = end - first;
-  const mine = Math.min(count - (lanes - 1), Math.max(1, Math.round(fraction * count)));
-  const rest = count - mine;
-  return Array.from({ length: lanes }, (_, t) =>
-    t === 0 ? [first, first + mine] : [
-      first + mine + Math.floor((rest * (t - 1)) / (lanes - 1)),
-      first + mine + Math.floor((rest * t) / (lanes - 1)),
-    ]);
+  const ends = Array.from(
+    { length: lanes },
+    (_, t) => fraction + ((1 - fraction) * t) / (lanes - 1),
+  );
+  return contiguousShares(end - first, ends).map(([lo, hi]) => [first + lo, first + hi]);
 }
 
 /**
@@ -306,7 +272,7 @@ function putOptional(s: Scope, data: Float32Array | null): number {
  */
 export function wasmAttention(
   runtime: WasmRuntime,
-  shares = { flash: kernelShares(), linear: kernelShares(), mixed: kernelShares() },
+  shares = { flash: faultShares(), linear: faultShares(), mixed: faultShares() },
 ): AttentionKernels {
   return attentionBackend("wasm", {
     flash: (args, first, end) => flashOn(runtime, args, [first, end], shares.flash),
@@ -319,7 +285,7 @@ async function flashOn(
   runtime: WasmRuntime,
   args: FlashForwardArgs,
   items: [number, number],
-  shares: KernelShares,
+  shares: FaultShares,
 ): Promise<Float32Array | void> {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, queryBlock } = args;
   const blocks = Math.ceil(queryLength / queryBlock);
@@ -388,7 +354,7 @@ async function linearOn(
   runtime: WasmRuntime,
   args: LinearForwardArgs,
   items: [number, number],
-  shares: KernelShares,
+  shares: FaultShares,
 ): Promise<Float32Array | void> {
   const { heads, kvHeads, queryLength, keyLength, headDim, valueDim, isCausal } = args;
   const chunk = Math.max(1, args.chunkSize);
@@ -429,7 +395,7 @@ async function mixedOn(
   runtime: WasmRuntime,
   args: MixedChunkArgs,
   items: [number, number],
-  shares: KernelShares,
+  shares: FaultShares,
 ): Promise<Float32Array | void> {
   const { heads, kvHeads, length, headDim, valueDim, linearDim, chunkSize } = args;
   const perItem = 2 * length *

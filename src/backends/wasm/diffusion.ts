@@ -79,7 +79,7 @@ function rowRanges(
   options?: SharingOptions,
 ): [number, number][] {
   // The lanes a split call gets now (fewer while the cores are contended): one range a lane.
-  const threads = runtime.threads > 1 ? runtime.lanes() : 1;
+  const threads = runtime.lanes();
   if (threads === 1 || batch < 2) return [[0, batch]];
   if (
     work < MIN_PARALLEL_WORK &&

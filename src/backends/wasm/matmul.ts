@@ -7,7 +7,7 @@
 import type { MatmulArgs, MatmulKernels } from "../matmul.ts";
 import { type Task, touchPages, type WasmRuntime } from "../../runtime/_wasm.ts";
 import type { StagedReply } from "../../runtime/_task.ts";
-import { CallerShare, FreshFaults } from "./_lanes.ts";
+import { type CallerShare, type FaultShares, faultShares, freshResult } from "./_lanes.ts";
 
 /**
  * Below this many multiply-adds (2^23, about 200³) the work stays in one task: a worker round
@@ -108,14 +108,7 @@ export function pageLanes(m: number, mine: number, threads: number, pieces = 1) 
  * or the first worker has the result's faults to take (see pageRows, workerRows), learnt afresh
  * by default.
  */
-export function wasmMatmul(
-  runtime: WasmRuntime,
-  shares: MatmulShares = {
-    page: new CallerShare(),
-    worker: new CallerShare(),
-    faults: new FreshFaults(),
-  },
-): MatmulKernels {
+export function wasmMatmul(runtime: WasmRuntime, shares = faultShares()): MatmulKernels {
   /** Multiply-adds this runtime's matmul calls have started (see COLD_WORK). */
   let work = 0;
   return {
@@ -157,13 +150,13 @@ function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): n
  * from them: in Chromium (a plain page, 1024³, two threads) 23–24 ms to touch 4 MiB (11.5 ms
  * alone), and the call ran as long as one that touched them after the workers were done. The
  * lane is sized (CallerShare) so that the worker's faults and its rows end with the others'.
- * Only where this thread's fresh arrays fault in at all (FreshFaults): in WebKit the page's
- * fresh result came mapped already, and a worker's faults made such calls 1.35× as long.
+ * Only where this thread's fresh arrays fault in at all (FreshFaults, asked by the caller): in
+ * WebKit the page's fresh result came mapped already, and a worker's faults made such calls
+ * 1.35× as long.
  */
-function workerRows(runtime: WasmRuntime, args: MatmulArgs, shares: MatmulShares): number {
-  if (!workerMayFault(runtime, args) || !shares.faults.toWorker()) return 0;
+function workerRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
   const { m, n, k } = args, flops = 2 * m * n * k;
-  const a = shares.worker.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
+  const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
   return Math.max(4, Math.floor((a * m) / 4) * 4);
 }
 
@@ -175,13 +168,6 @@ function workerMayFault(runtime: WasmRuntime, args: MatmulArgs): boolean {
   const { m, n, k, beta } = args;
   if (!args.freshOutput || beta !== 0 || m * n * k < MIN_PARALLEL_WORK) return false;
   return !runtime.shared && runtime.threads > 1 && !runtime.laneOnCopied(2 * m * n * k);
-}
-
-/** How a runtime's products share their work out (see pageRows, workerRows). */
-export interface MatmulShares {
-  page: CallerShare;
-  worker: CallerShare;
-  faults: FreshFaults;
 }
 
 /** Rows a lane claims at the least (assembly/matmul.ts's CLAIM_ROWS). */
@@ -224,14 +210,17 @@ async function matmulOn(
   runtime: WasmRuntime,
   args: MatmulArgs,
   cold: boolean,
-  callerShares: MatmulShares,
+  callerShares: FaultShares,
 ): Promise<Float32Array | void> {
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
-  const packedBytes = Math.ceil(n / 8) * 8 * k * 4;
+  const packedBytes = Math.ceil(n / 8) * 8 * k * 4, pages = Math.ceil((m * n) / 1024);
   const claimed = claimsRows(runtime, args, cold);
   const mine = claimed ? 0 : pageRows(runtime, args, callerShares.page);
-  const first = claimed || mine > 0 ? 0 : workerRows(runtime, args, callerShares);
+  const mayFault = !claimed && mine === 0 && workerMayFault(runtime, args);
+  const first = mayFault && callerShares.faults.toWorker()
+    ? workerRows(runtime, args, callerShares.worker)
+    : 0;
   const { shares, ranges } = claimed
     ? claimedLanes(m, runtime.threads)
     : mine > 0
@@ -278,11 +267,7 @@ async function matmulOn(
     // The output's pages (a fresh array) are touched while the workers compute: they took 0.45
     // ms of a 5.5 ms 512³ product in Deno, 3–6 ms in Chromium.
     let touchMs = 0;
-    const touch = () => {
-      const t0 = performance.now();
-      touchPages(args.c);
-      touchMs = performance.now() - t0;
-    };
+    const touch = () => void (touchMs = touchPages(args.c));
     const lanes = await s.runSharing(tasks, beta === 0 && first === 0 ? touch : undefined, {
       copiedLane: runtime.laneOnCopied(2 * m * n * k),
       // Claimed rows: a page's thread that faults in a fresh output takes a lane as well (up
@@ -291,26 +276,18 @@ async function matmulOn(
         (claimed && args.freshOutput && beta === 0 && runtime.laneOnPage(2 * m * n * k)),
       received: (task, reply) => replies.set(task, reply),
     });
-    const fresh = replies.get(tasks[0])?.fresh;
-    if (fresh !== undefined) {
-      // The first worker's rows are in its fresh array: the other lanes' rows join them there.
-      const result = new Float32Array(fresh.buffer);
-      for (const { rows: [r0, r1] } of ranges.slice(1)) {
-        result.set(s.f32(c + r0 * n * 4, (r1 - r0) * n), r0 * n);
-      }
+    if (first > 0) {
+      // One task a lane: the first worker's rows are in its fresh array, the others join them.
       const flops = ranges.map(({ rows: [r0, r1] }) => 2 * (r1 - r0) * n * k);
-      const laneMs = tasks.map((task) => replies.get(task)?.ms ?? NaN);
-      callerShares.worker.record(fresh.touchMs, Math.ceil((m * n) / 1024), laneMs, flops);
-      return result;
+      const result = freshResult(s, tasks, replies, c, callerShares.worker, flops);
+      if (result !== undefined) return result;
     }
     if (mine > 0) {
       const flops = new Array<number>(shares).fill(0);
       for (const { rows: [r0, r1], share } of ranges) flops[share] += 2 * (r1 - r0) * n * k;
-      callerShares.page.record(touchMs, Math.ceil((m * n) / 1024), lanes, flops);
+      callerShares.page.record(touchMs, pages, lanes, flops);
     }
-    if (first === 0 && workerMayFault(runtime, args)) {
-      callerShares.faults.record(touchMs, Math.ceil((m * n) / 1024));
-    }
+    if (mayFault && first === 0) callerShares.faults.record(touchMs, pages);
     args.c.set(s.f32(c, m * n));
   });
 }
