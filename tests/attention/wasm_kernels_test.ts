@@ -169,18 +169,28 @@ Deno.test("wasm attention into a fresh output on copied memory, lanes the worker
       assertSameBits(args.lse!, expected.args.lse!, `call ${i}: the log-sum-exp, written in place`);
       assert.ok(args.out.every(Number.isNaN), `call ${i}: the array lent is left alone`);
     }
-    assert.deepEqual(seen[0], {
-      items: [[0, 64], [64, 128]],
-      fresh: { bytes: 1024 * 8 * 64 * 4, at: 0 },
-    });
-    // Then fewer items for the first worker, which faults in the whole output first.
-    const mine = seen[1].items[0][1];
+    // Even lanes while nothing is learnt (the second call's follow the first's timings).
+    const fresh = { bytes: 1024 * 8 * 64 * 4, at: 0 };
+    assert.deepEqual(seen[0], { items: [[0, 64], [64, 128]], fresh });
+    // As learnt from a call whose first worker faulted 512 pages in 6 ms and ran 1e8 flops in
+    // 14 ms more, the other 1e8 in 14 ms: fewer items for the first worker (2^31 flops).
+    const worker = new CallerShare();
+    worker.record(6, 512, [20, 14], [1e8, 1e8]);
+    const mine = callerFirst(0, 128, worker.fraction(2, 2 ** 31, 512), 2)[0][1];
     assert.ok(mine > 0 && mine < 64, `the first worker's items: ${mine}`);
+    const shares = {
+      flash: { ...faultShares(), faults, worker },
+      linear: faultShares(),
+      mixed: faultShares(),
+    };
+    const learnt = await call(wasmAttention(copied, shares), true);
+    assertSameBits(learnt.result as Float32Array, expected.args.out, "a learnt lane");
+    assert.deepEqual(seen[2], { items: [[0, mine], [mine, 128]], fresh });
     // Without freshOutput (an output lent), the output is written in place, the lanes as before.
     const { args, result } = await call(kernels, false);
     assert.equal(result, undefined);
     assertSameBits(args.out, expected.args.out, "into the array lent");
-    assert.equal(seen[2].fresh, undefined);
+    assert.equal(seen[3].fresh, undefined);
   } finally {
     copied.dispose();
   }
