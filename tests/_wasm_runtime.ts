@@ -20,6 +20,23 @@ export async function wasmRuntimeOf(variant: string, threads: number): Promise<W
 }
 
 /**
+ * Runs `fn` with the host reporting `cores` hardware threads (navigator.hardwareConcurrency),
+ * for tests of more lanes than this host may have cores: a runtime made meanwhile cuts its split
+ * calls for at most that many lanes (WasmRuntime.lanes), fixed when it is made.
+ */
+export async function withCores<T>(cores: number, fn: () => Promise<T>): Promise<T> {
+  const had = Object.getOwnPropertyDescriptor(navigator, "hardwareConcurrency");
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: cores, configurable: true });
+  try {
+    return await fn();
+  } finally {
+    if (had === undefined) {
+      delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
+    } else Object.defineProperty(navigator, "hardwareConcurrency", had);
+  }
+}
+
+/**
  * `init()` as a page without cross-origin isolation sees it: no shared memory (the WASM build
  * without threads' shared memory; workers, if any, get copies).
  */

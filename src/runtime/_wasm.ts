@@ -98,6 +98,11 @@ export class WasmRuntime {
   readonly variant: string;
   readonly shared: boolean;
   readonly threads: number;
+  /**
+   * The host's hardware threads as the runtime found them (Features.hardwareConcurrency), at
+   * most `threads` and at least 2 where there is a pool: a split call's lanes (see lanes()).
+   */
+  readonly cores: number;
   readonly heap: Heap;
   readonly memory: WebAssembly.Memory;
   readonly #exports: Record<string, Kernel>;
@@ -111,6 +116,7 @@ export class WasmRuntime {
     exports: Record<string, Kernel>,
     pool: Pool | null,
     maximumPages: number,
+    hardwareConcurrency: number,
   ) {
     this.variant = variant;
     this.memory = memory;
@@ -118,6 +124,7 @@ export class WasmRuntime {
     this.#exports = exports;
     this.#pool = pool;
     this.threads = pool?.size ?? 1;
+    this.cores = pool === null ? 1 : Math.max(2, Math.min(this.threads, hardwareConcurrency));
     this.heap = new Heap(memory, maximumPages);
   }
 
@@ -152,7 +159,14 @@ export class WasmRuntime {
       : null;
     const exports = instance.exports as Record<string, Kernel>;
     tuneInstance(exports);
-    return new WasmRuntime(opts.variant, memory, exports, pool, maximumPages);
+    return new WasmRuntime(
+      opts.variant,
+      memory,
+      exports,
+      pool,
+      maximumPages,
+      opts.features.hardwareConcurrency,
+    );
   }
 
   /**
@@ -212,7 +226,7 @@ export class WasmRuntime {
       tasks,
       this.#readRegion,
       this.#writeRegion,
-      undefined,
+      this.lanes(),
       undefined,
       received,
     );
@@ -265,7 +279,7 @@ export class WasmRuntime {
 
   /** Whether a split call of `flops` has lanes of at most COPIED_LANE_FLOPS (and a pool). */
   #shortLanes(flops: number): boolean {
-    return this.#pool !== null && flops / this.threads <= COPIED_LANE_FLOPS;
+    return this.#pool !== null && flops / this.lanes() <= COPIED_LANE_FLOPS;
   }
 
   /**
@@ -326,10 +340,12 @@ export class WasmRuntime {
   }
 
   /**
-   * How many lanes a split call gets now (runSharing deals its tasks to them): every thread, or
-   * half of them (at least two) for a while after this thread's polls or a worker's found the
-   * cores contended (Pool.contended: more threads than cores, or a busy host), as a call's lanes
-   * then wait for each other's turns on the cores. Which lane runs a task never changes its
+   * How many lanes a split call gets now (runSharing deals its tasks to them): every thread up
+   * to the host's hardware threads (`cores`), or half of those (at least two) for a while after
+   * this thread's polls or a worker's found the cores contended (Pool.contended: more threads
+   * than cores, or a busy host), as a call's lanes then wait for each other's turns on the
+   * cores. Copied memory never polls: there four threads on two cores had taken four lanes
+   * (Chromium, a plain page: `sample()` 199–214 ms against 158–184 on two lanes). Which lane runs a task never changes its
    * results. A fit of 200k × 28 on four threads over this host's two cores (Node 20) took
    * 5.8–6.3 s, 2.4–3.6 s once the polls stopped at contention, and 1.4–1.6 s with half the lanes
    * as well (two threads 1.1–1.5 s). A call that cuts its work into one task a lane by this
@@ -338,7 +354,10 @@ export class WasmRuntime {
    */
   lanes(): number {
     if (this.#pool === null) return 1;
-    return this.#pool.contended() ? Math.max(2, this.threads >> 1) : this.threads;
+    // Copied memory never polls, so its lanes never change (a sampling run's resident lanes
+    // count on that).
+    if (!this.shared) return this.cores;
+    return this.#pool.contended() ? Math.max(2, this.cores >> 1) : this.cores;
   }
 
   /** Runs `meanwhile`; if it throws, waits for `done` (the workers use this memory) first. */

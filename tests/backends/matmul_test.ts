@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { dispose, init, matmul, type Tensor } from "../../src/mod.ts";
 import { skippable } from "../_skip.ts";
 import { WEBGPU_SKIP } from "../_webgpu.ts";
-import { wasmRuntimeOf, watchCalls, watchSplits } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchCalls, watchSplits, withCores } from "../_wasm_runtime.ts";
 import { wasmMatmul } from "../../src/backends/wasm/matmul.ts";
 import { CallerShare, faultShares, FreshFaults } from "../../src/backends/wasm/_lanes.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
@@ -119,7 +119,8 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   const cases = threadCases();
   const results: Float32Array[][] = [];
   for (const threads of [1, 2, 4]) {
-    await init({ threads });
+    // Each thread a lane of split calls, whatever this host's cores (see withCores).
+    await withCores(8, () => init({ threads }));
     try {
       const run: Float32Array[] = [];
       for (const [a, b, transposeB] of cases) {
@@ -165,6 +166,50 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   const labels = ["2 workers", "4 workers", "2 workers on copied memory"];
   for (let r = 1; r < results.length; r++) {
     results[r].forEach((c, i) => assert.deepEqual(c, results[0][i], `${labels[r - 1]}, product ${i}`));
+  }
+});
+
+Deno.test("matmul() wasm on four threads over two cores cuts its calls for two lanes, on shared and copied memory, the same bits", async () => {
+  const cases = threadCases();
+  const products = async (runtime: Awaited<ReturnType<typeof wasmRuntimeOf>>) => {
+    const kernels = wasmMatmul(runtime), out: Float32Array[] = [];
+    for (const [a, b, transposeB] of cases) {
+      const [m, k] = a.shape, n = transposeB ? b.shape[0] : b.shape[1];
+      const c = new Float32Array(m * n);
+      await kernels.matmul({
+        a: a.data, b: b.data, c, m, n, k, transposeA: false, transposeB, alpha: 1, beta: 0,
+      });
+      out.push(c);
+    }
+    return out;
+  };
+  const alone = await wasmRuntimeOf("relaxed", 1);
+  const expected = await products(alone).finally(() => alone.dispose());
+  assert.equal(alone.cores, 1);
+  for (const variant of ["relaxed-shared", "relaxed"]) {
+    const runtime = await withCores(2, () => wasmRuntimeOf(variant, 4));
+    try {
+      assert.equal(runtime.threads, 4);
+      assert.equal(runtime.cores, 2);
+      assert.equal(runtime.lanes(), 2);
+      const splits = watchSplits(runtime);
+      const got = await products(runtime);
+      got.forEach((c, i) => assert.deepEqual(c, expected[i], `${variant}, product ${i}`));
+      // Cut for two lanes, not four: on shared memory a cold runtime's two lanes in tasks of at
+      // most 2^25 multiply-adds (products 2 and 3: two and four a lane); on copied memory this
+      // thread's lane and a worker's, or two workers' (the last product).
+      const tasks = splits.map(([count]) => count);
+      assert.deepEqual(tasks, variant === "relaxed" ? [1, 2, 2, 2] : [1, 2, 4, 8], variant);
+    } finally {
+      await runtime.dispose();
+    }
+  }
+  // A host that reports one core still gets two lanes from a pool; more cores than threads, one
+  // lane a thread.
+  for (const [cores, lanes] of [[1, 2], [8, 4]]) {
+    const runtime = await withCores(cores, () => wasmRuntimeOf("relaxed", 4));
+    assert.equal(runtime.lanes(), lanes, `${cores} cores`);
+    await runtime.dispose();
   }
 });
 

@@ -7,7 +7,7 @@
  * run free the run's memory.
  */
 import assert from "node:assert/strict";
-import { initUnshared } from "../_wasm_runtime.ts";
+import { initUnshared, withCores } from "../_wasm_runtime.ts";
 import { shortRun } from "./_nonfinite_runs.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import { DIFFUSION } from "../../src/backends/_families.ts";
@@ -64,7 +64,8 @@ function countLanes(runtime: WasmRuntime, kernel: string): number[] {
  * counted; then every run must have freed its memory.
  */
 async function onUnshared(threads: number, check: (lanes: number[]) => Promise<void>) {
-  await initUnshared(threads);
+  // Each thread a lane, whatever this host's cores (see withCores).
+  await withCores(8, () => initUnshared(threads));
   try {
     const runtime = (await wasmRuntime())!;
     const before = runtime.heap.stats.inUse;
@@ -155,6 +156,29 @@ Deno.test("sample() on unshared memory keeps the mixture's rows with the workers
       // Every denoiser call ran on the lanes: this thread's and one per worker.
       assert.ok(lanes.length >= 5 * list.length && lanes.every((n) => n === threads), `${lanes}`);
     });
+  }
+});
+
+Deno.test("sample() on unshared memory, four threads over two cores: the run's rows stay with two lanes, the same bits", async () => {
+  const gmm = mixture();
+  const opts: SampleOptions = {
+    denoiser: gmm.denoiser,
+    batch: BATCH,
+    dim: DIM,
+    sigmas: karrasSigmas({ steps: 3 }),
+    sampler: "heun",
+    seed: 4,
+    backend: "wasm",
+  };
+  const reference = await onOneThread(opts);
+  await withCores(2, () => initUnshared(4));
+  try {
+    const lanes = countLanes((await wasmRuntime())!, "diffusion_gmm_checked_f32");
+    assert.equal(firstDifference(await sample(opts), reference), -1);
+    // This thread's rows and one worker's, not four lanes' on two cores.
+    assert.deepEqual(lanes, [2, 2, 2, 2, 2]);
+  } finally {
+    await dispose();
   }
 });
 

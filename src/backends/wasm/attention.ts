@@ -54,14 +54,14 @@ const TASKS_PER_THREAD = 4;
 function splitItems(
   first: number,
   end: number,
-  { threads }: { threads: number },
+  lanes: number,
   flops: number,
   copiedLane: boolean,
 ): Array<[number, number]> {
   const count = end - first;
-  const tasks = threads === 1 || flops < MIN_PARALLEL_FLOPS
+  const tasks = lanes === 1 || flops < MIN_PARALLEL_FLOPS
     ? 1
-    : Math.min(count, threads * (copiedLane ? 1 : TASKS_PER_THREAD));
+    : Math.min(count, lanes * (copiedLane ? 1 : TASKS_PER_THREAD));
   return Array.from({ length: tasks }, (_, t) => [
     first + Math.floor((count * t) / tasks),
     first + Math.floor((count * (t + 1)) / tasks),
@@ -123,24 +123,26 @@ async function runTasks(
   outputAt?: number,
 ): Promise<Float32Array | undefined> {
   const { runtime } = s;
+  // The lanes the call is cut for: every thread, or fewer (see WasmRuntime.lanes).
+  const lanes = runtime.lanes();
   const copiedLane = runtime.laneOnCopied(flops);
   const pages = output === undefined ? 0 : Math.ceil(output.length / 1024);
-  let ranges = splitItems(first, end, runtime, flops, copiedLane);
+  let ranges = splitItems(first, end, lanes, flops, copiedLane);
   if (copiedLane && pages > 0 && ranges.length > 1) {
     const fraction = shares.page.fraction(ranges.length, flops, pages);
     ranges = callerFirst(first, end, fraction, ranges.length);
   }
   // One lane a worker, each of at least one item.
   const workerMayFault = outputAt !== undefined && pages > 0 && !runtime.shared && !copiedLane &&
-    ranges.length > 1 && end - first >= runtime.threads;
+    ranges.length > 1 && end - first >= lanes;
   const toWorker = workerMayFault && shares.faults.toWorker();
   if (toWorker) {
-    const fraction = shares.worker.fraction(runtime.threads, flops, pages);
-    ranges = callerFirst(first, end, fraction, runtime.threads);
+    const fraction = shares.worker.fraction(lanes, flops, pages);
+    ranges = callerFirst(first, end, fraction, lanes);
   }
   const claim = s.runtime.shared && ranges.length > 1 ? s.zeros(4) : 0;
   if (claim !== 0) {
-    ranges = Array.from({ length: Math.min(s.runtime.threads, ranges.length) }, () => [first, end]);
+    ranges = Array.from({ length: Math.min(lanes, ranges.length) }, () => [first, end]);
   }
   const scratch = scratchFor(s, scratchBytes, ranges.length);
   const tasks: Task[] = ranges.map(([lo, hi], t) => {
@@ -154,13 +156,13 @@ async function runTasks(
   const replies = new Map<Task, StagedReply>();
   let touchMs = 0;
   const touch = () => void (touchMs = touchPages(output!));
-  const lanes = await s.runSharing(tasks, output === undefined || toWorker ? undefined : touch, {
+  const laneMs = await s.runSharing(tasks, output === undefined || toWorker ? undefined : touch, {
     copiedLane,
     received: (task, reply) => replies.set(task, reply),
   });
   const laneFlops = ranges.map(([lo, hi]) => (hi - lo) * flops / (end - first));
-  if (copiedLane && pages > 0 && lanes.length === ranges.length) {
-    shares.page.record(touchMs, pages, lanes, laneFlops);
+  if (copiedLane && pages > 0 && laneMs.length === ranges.length) {
+    shares.page.record(touchMs, pages, laneMs, laneFlops);
   }
   if (toWorker) return freshResult(s, tasks, replies, outputAt!, shares.worker, laneFlops);
   if (workerMayFault) shares.faults.record(touchMs, pages);

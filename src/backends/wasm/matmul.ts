@@ -22,10 +22,9 @@ const MIN_PARALLEL_WORK = 1 << 23;
  * (every task carries all of packed B to its worker, and each is a message round trip), else ~2
  * per worker.
  */
-function rowsPerShare(m: number, runtime: WasmRuntime, work: number): number {
-  const threads = runtime.threads;
-  if (threads === 1 || work < MIN_PARALLEL_WORK) return m;
-  const shares = runtime.sharing || !runtime.shared ? threads : threads * 2;
+function rowsPerShare(m: number, runtime: WasmRuntime, lanes: number, work: number): number {
+  if (lanes === 1 || work < MIN_PARALLEL_WORK) return m;
+  const shares = runtime.sharing || !runtime.shared ? lanes : lanes * 2;
   return Math.max(4, Math.ceil(m / shares / 4) * 4);
 }
 
@@ -83,7 +82,7 @@ function taskRows(
  * The row ranges of C where this thread takes `mine` rows first (pageRows) and the workers split
  * the rest evenly, each lane's rows a multiple of 4: one task a lane, or each lane's rows cut
  * into `pieces` chunks (a cold runtime, see MAX_TASK_WORK), chunk c of every lane before chunk
- * c + 1, so that task i still runs in lane i mod threads.
+ * c + 1, so that task i still runs in lane i mod threads (the call's lanes).
  */
 export function pageLanes(m: number, mine: number, threads: number, pieces = 1) {
   const rest = m - mine, per = Math.ceil(rest / (threads - 1) / 4) * 4;
@@ -132,11 +131,16 @@ export function wasmMatmul(runtime: WasmRuntime, shares = faultShares()): Matmul
  * is copied, whenever this thread takes a lane at all (WasmRuntime.laneOnCopied): an even lane
  * after the faults had made it the last to end (Chromium, a plain page, 512³ on two threads).
  */
-function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
+function pageRows(
+  runtime: WasmRuntime,
+  args: MatmulArgs,
+  lanes: number,
+  share: CallerShare,
+): number {
   const { m, n, k, beta } = args, flops = 2 * m * n * k;
   if (!args.freshOutput || beta !== 0 || m * n * k < MIN_PARALLEL_WORK) return 0;
   if (!(runtime.shared ? runtime.laneOnPage(flops) : runtime.laneOnCopied(flops))) return 0;
-  const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
+  const a = share.fraction(lanes, flops, Math.ceil((m * n) / 1024));
   return Math.floor((a * m) / 4) * 4;
 }
 
@@ -154,9 +158,9 @@ function pageRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): n
  * WebKit the page's fresh result came mapped already, and a worker's faults made such calls
  * 1.35× as long.
  */
-function workerRows(runtime: WasmRuntime, args: MatmulArgs, share: CallerShare): number {
+function workerRows(args: MatmulArgs, lanes: number, share: CallerShare): number {
   const { m, n, k } = args, flops = 2 * m * n * k;
-  const a = share.fraction(runtime.threads, flops, Math.ceil((m * n) / 1024));
+  const a = share.fraction(lanes, flops, Math.ceil((m * n) / 1024));
   return Math.max(4, Math.floor((a * m) / 4) * 4);
 }
 
@@ -186,23 +190,29 @@ function claimsRows(runtime: WasmRuntime, args: MatmulArgs, cold: boolean): bool
     m > CLAIM_ROWS;
 }
 
-/** One task a thread, each over every row, for lanes that claim rows (see claimsRows). */
-function claimedLanes(m: number, threads: number) {
-  const ranges = Array.from({ length: threads }, (_, share) => ({
+/** One task a lane, each over every row, for lanes that claim rows (see claimsRows). */
+function claimedLanes(m: number, lanes: number) {
+  const ranges = Array.from({ length: lanes }, (_, share) => ({
     rows: [0, m] as [number, number],
     share,
   }));
-  return { shares: threads, ranges };
+  return { shares: lanes, ranges };
 }
 
 /**
  * Chunks per lane of pageLanes: while cold on shared memory, the longest lane in tasks within
  * MAX_TASK_WORK; else one (copied memory keeps one task a lane, each carrying all of packed B).
  */
-function coldPieces(runtime: WasmRuntime, args: MatmulArgs, cold: boolean, mine: number): number {
+function coldPieces(
+  runtime: WasmRuntime,
+  args: MatmulArgs,
+  lanes: number,
+  cold: boolean,
+  mine: number,
+): number {
   if (!cold || !runtime.shared) return 1;
-  const { m, n, k } = args, threads = runtime.threads;
-  const longest = Math.max(mine, Math.ceil((m - mine) / (threads - 1))) * n * k;
+  const { m, n, k } = args;
+  const longest = Math.max(mine, Math.ceil((m - mine) / (lanes - 1))) * n * k;
   return Math.ceil(longest / MAX_TASK_WORK);
 }
 
@@ -215,19 +225,21 @@ async function matmulOn(
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4, pages = Math.ceil((m * n) / 1024);
+  // The lanes the call is cut for: every thread, or fewer (see WasmRuntime.lanes).
+  const lanes = runtime.lanes();
   const claimed = claimsRows(runtime, args, cold);
-  const mine = claimed ? 0 : pageRows(runtime, args, callerShares.page);
+  const mine = claimed ? 0 : pageRows(runtime, args, lanes, callerShares.page);
   const mayFault = !claimed && mine === 0 && workerMayFault(runtime, args);
   const first = mayFault && callerShares.faults.toWorker()
-    ? workerRows(runtime, args, callerShares.worker)
+    ? workerRows(args, lanes, callerShares.worker)
     : 0;
   const { shares, ranges } = claimed
-    ? claimedLanes(m, runtime.threads)
+    ? claimedLanes(m, lanes)
     : mine > 0
-    ? pageLanes(m, mine, runtime.threads, coldPieces(runtime, args, cold, mine))
+    ? pageLanes(m, mine, lanes, coldPieces(runtime, args, lanes, cold, mine))
     : first > 0
-    ? pageLanes(m, first, runtime.threads)
-    : taskRows(m, n, k, rowsPerShare(m, runtime, m * n * k), runtime, cold);
+    ? pageLanes(m, first, lanes)
+    : taskRows(m, n, k, rowsPerShare(m, runtime, lanes, m * n * k), runtime, cold);
   // Each share packs its blocks of A into its own scratch (its tasks run one after another).
   const scratchBytes = Math.ceil(runtime.call("matmul_rows_scratch_f32") / 64) * 64;
   // Before anything is allocated: b is copied, then packed (about twice its size in all).
@@ -268,7 +280,7 @@ async function matmulOn(
     // ms of a 5.5 ms 512³ product in Deno, 3–6 ms in Chromium.
     let touchMs = 0;
     const touch = () => void (touchMs = touchPages(args.c));
-    const lanes = await s.runSharing(tasks, beta === 0 && first === 0 ? touch : undefined, {
+    const laneMs = await s.runSharing(tasks, beta === 0 && first === 0 ? touch : undefined, {
       copiedLane: runtime.laneOnCopied(2 * m * n * k),
       // Claimed rows: a page's thread that faults in a fresh output takes a lane as well (up
       // to the same size), and claims rows once its pages are done.
@@ -285,7 +297,7 @@ async function matmulOn(
     if (mine > 0) {
       const flops = new Array<number>(shares).fill(0);
       for (const { rows: [r0, r1], share } of ranges) flops[share] += 2 * (r1 - r0) * n * k;
-      callerShares.page.record(touchMs, pages, lanes, flops);
+      callerShares.page.record(touchMs, pages, laneMs, flops);
     }
     if (mayFault && first === 0) callerShares.faults.record(touchMs, pages);
     args.c.set(s.f32(c, m * n));
