@@ -100,6 +100,23 @@ for (const relaxedSimd of [false, true]) {
   });
 }
 
+/** Each product of `cases` ([a, b, transposeB]) through the WASM family on `runtime`. */
+async function products(
+  runtime: Awaited<ReturnType<typeof wasmRuntimeOf>>,
+  cases: Array<[Tensor, Tensor, boolean]>,
+): Promise<Float32Array[]> {
+  const kernels = wasmMatmul(runtime), out: Float32Array[] = [];
+  for (const [a, b, transposeB] of cases) {
+    const [m, k] = a.shape, n = transposeB ? b.shape[0] : b.shape[1];
+    const c = new Float32Array(m * n);
+    await kernels.matmul({
+      a: a.data, b: b.data, c, m, n, k, transposeA: false, transposeB, alpha: 1, beta: 0,
+    });
+    out.push(c);
+  }
+  return out;
+}
+
 /** The products of the thread-count test: [a, b, transposeB]. */
 function threadCases(): Array<[Tensor, Tensor, boolean]> {
   const big = random([256, 256], 3);
@@ -148,16 +165,7 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   const copied = await wasmRuntimeOf("relaxed", 2);
   try {
     const lanes = watchSplits(copied);
-    const kernels = wasmMatmul(copied);
-    const run: Float32Array[] = [];
-    for (const [a, b, transposeB] of cases) {
-      const [m, k] = a.shape, n = transposeB ? b.shape[0] : b.shape[1];
-      const c = new Float32Array(m * n);
-      await kernels.matmul({
-        a: a.data, b: b.data, c, m, n, k, transposeA: false, transposeB, alpha: 1, beta: 0,
-      });
-      run.push(c);
-    }
+    const run = await products(copied, cases);
     assert.deepEqual(lanes, [[1, true], [2, true], [2, true], [2, false]], "copied memory's tasks");
     results.push(run);
   } finally {
@@ -171,20 +179,8 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
 
 Deno.test("matmul() wasm on four threads over two cores cuts its calls for two lanes, on shared and copied memory, the same bits", async () => {
   const cases = threadCases();
-  const products = async (runtime: Awaited<ReturnType<typeof wasmRuntimeOf>>) => {
-    const kernels = wasmMatmul(runtime), out: Float32Array[] = [];
-    for (const [a, b, transposeB] of cases) {
-      const [m, k] = a.shape, n = transposeB ? b.shape[0] : b.shape[1];
-      const c = new Float32Array(m * n);
-      await kernels.matmul({
-        a: a.data, b: b.data, c, m, n, k, transposeA: false, transposeB, alpha: 1, beta: 0,
-      });
-      out.push(c);
-    }
-    return out;
-  };
   const alone = await wasmRuntimeOf("relaxed", 1);
-  const expected = await products(alone).finally(() => alone.dispose());
+  const expected = await products(alone, cases).finally(() => alone.dispose());
   assert.equal(alone.cores, 1);
   for (const variant of ["relaxed-shared", "relaxed"]) {
     const runtime = await withCores(2, () => wasmRuntimeOf(variant, 4));
@@ -193,7 +189,7 @@ Deno.test("matmul() wasm on four threads over two cores cuts its calls for two l
       assert.equal(runtime.cores, 2);
       assert.equal(runtime.lanes(), 2);
       const splits = watchSplits(runtime);
-      const got = await products(runtime);
+      const got = await products(runtime, cases);
       got.forEach((c, i) => assert.deepEqual(c, expected[i], `${variant}, product ${i}`));
       // Cut for two lanes, not four: on shared memory a cold runtime's two lanes in tasks of at
       // most 2^25 multiply-adds (products 2 and 3: two and four a lane); on copied memory this
