@@ -100,7 +100,8 @@ export class WasmRuntime {
   readonly threads: number;
   /**
    * The host's hardware threads as the runtime found them (Features.hardwareConcurrency), at
-   * most `threads` and at least 2 where there is a pool: a split call's lanes (see lanes()).
+   * most `threads` and at least 2 where there is a pool: a split call's lanes where memory is
+   * copied (see lanes()).
    */
   readonly cores: number;
   readonly heap: Heap;
@@ -340,13 +341,15 @@ export class WasmRuntime {
   }
 
   /**
-   * How many lanes a split call gets now (runSharing deals its tasks to them): every thread up
-   * to the host's hardware threads (`cores`), or half of those (at least two) for a while after
-   * this thread's polls or a worker's found the cores contended (Pool.contended: more threads
-   * than cores, or a busy host), as a call's lanes then wait for each other's turns on the
-   * cores. Copied memory never polls: there four threads on two cores had taken four lanes
-   * (Chromium, a plain page: `sample()` 199–214 ms against 158–184 on two lanes). Which lane runs a task never changes its
-   * results. A fit of 200k × 28 on four threads over this host's two cores (Node 20) took
+   * How many lanes a split call gets now (runSharing deals its tasks to them). On shared memory
+   * every thread, or half of them (at least two) for a while after this thread's polls or a
+   * worker's found the cores contended (Pool.contended: more threads than cores, or a busy
+   * host), as a call's lanes then wait for each other's turns on the cores. Copied memory never
+   * polls, so there a call takes a lane a thread up to the hardware threads the host reports
+   * (`cores`): four threads on two cores had taken four lanes (Chromium, a plain page:
+   * `sample()` 199–214 ms against 158–184 on two lanes). Shared memory does not trust that
+   * count, which browsers' anti-fingerprinting modes may report lower than the cores: its polls
+   * see the cores. Which lane runs a task never changes its results. A fit of 200k × 28 on four threads over this host's two cores (Node 20) took
    * 5.8–6.3 s, 2.4–3.6 s once the polls stopped at contention, and 1.4–1.6 s with half the lanes
    * as well (two threads 1.1–1.5 s). A call that cuts its work into one task a lane by this
    * count gives each lane one share: cut for every thread, three tasks on two lanes left one
@@ -357,7 +360,7 @@ export class WasmRuntime {
     // Copied memory never polls, so its lanes never change (a sampling run's resident lanes
     // count on that).
     if (!this.shared) return this.cores;
-    return this.#pool.contended() ? Math.max(2, this.cores >> 1) : this.cores;
+    return this.#pool.contended() ? Math.max(2, this.threads >> 1) : this.threads;
   }
 
   /** Runs `meanwhile`; if it throws, waits for `done` (the workers use this memory) first. */

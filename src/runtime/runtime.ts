@@ -117,8 +117,9 @@ async function start(
  * @param opts.backend Default backend for every call (default `"auto"`).
  * @param opts.threads Threads for WASM kernels (default min(4, hardwareConcurrency); 1 runs in
  *   the calling thread; hosts without workers always use 1). More threads than cores are safe:
- *   a split call takes at most a lane a hardware thread the host reports, and while the threads
- *   find the cores contended (WebKit reports 4 on a 2-core machine), half of those.
+ *   while the threads find the cores contended (WebKit reports 4 on a 2-core machine), calls go
+ *   to half of them; where memory is copied (a page without cross-origin isolation), a call
+ *   takes at most a lane a hardware thread the host reports.
  * @param opts.relaxedSimd Use the relaxed-SIMD build where the engine has it (default true);
  *   false forces the plain SIMD build, whose results do not depend on the CPU's FMA.
  * @returns What was found and chosen.

@@ -177,25 +177,25 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   }
 });
 
-Deno.test("matmul() wasm on four threads over two cores cuts its calls for two lanes, on shared and copied memory, the same bits", async () => {
+Deno.test("matmul() wasm on copied memory, four threads over two cores, cuts its calls for two lanes; shared memory keeps a lane a thread; the same bits", async () => {
   const cases = threadCases();
   const alone = await wasmRuntimeOf("relaxed", 1);
   const expected = await products(alone, cases).finally(() => alone.dispose());
   assert.equal(alone.cores, 1);
-  for (const variant of ["relaxed-shared", "relaxed"]) {
+  for (const variant of ["relaxed", "relaxed-shared"]) {
     const runtime = await withCores(2, () => wasmRuntimeOf(variant, 4));
     try {
       assert.equal(runtime.threads, 4);
       assert.equal(runtime.cores, 2);
-      assert.equal(runtime.lanes(), 2);
+      // Shared memory does not take the host's word: until its polls find the cores contended,
+      // a lane a thread (after that, half of them; see the contention tests).
+      assert.equal(runtime.lanes(), variant === "relaxed" ? 2 : 4, variant);
       const splits = watchSplits(runtime);
       const got = await products(runtime, cases);
       got.forEach((c, i) => assert.deepEqual(c, expected[i], `${variant}, product ${i}`));
-      // Cut for two lanes, not four: on shared memory a cold runtime's two lanes in tasks of at
-      // most 2^25 multiply-adds (products 2 and 3: two and four a lane); on copied memory this
-      // thread's lane and a worker's, or two workers' (the last product).
-      const tasks = splits.map(([count]) => count);
-      assert.deepEqual(tasks, variant === "relaxed" ? [1, 2, 2, 2] : [1, 2, 4, 8], variant);
+      // Copied memory, cut for two lanes, not four: this thread's lane and a worker's, or two
+      // workers' (the last product).
+      if (variant === "relaxed") assert.deepEqual(splits.map(([count]) => count), [1, 2, 2, 2]);
     } finally {
       await runtime.dispose();
     }
