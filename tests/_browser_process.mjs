@@ -36,7 +36,13 @@ export async function resultFromProcess(name, browser, result, timeoutMs) {
     throw new Error(`${name} exited (${code}): ${browser.stderr()}`);
   });
   const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name}: no result in ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`${name}: no result in ${timeoutMs} ms (its stderr: ${browser.stderr()})`),
+        ),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([result, exited, late]);
