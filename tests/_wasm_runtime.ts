@@ -21,8 +21,8 @@ export async function wasmRuntimeOf(variant: string, threads: number): Promise<W
 
 /**
  * Runs `fn` with the host reporting `cores` hardware threads (navigator.hardwareConcurrency),
- * for tests of more lanes than this host may have cores: a runtime made meanwhile cuts its split
- * calls for at most that many lanes (WasmRuntime.lanes), fixed when it is made.
+ * for tests of more lanes than this host may have cores: a runtime on copied memory made
+ * meanwhile cuts its split calls for at most that many lanes (WasmRuntime.lanes).
  */
 export async function withCores<T>(cores: number, fn: () => Promise<T>): Promise<T> {
   const had = Object.getOwnPropertyDescriptor(navigator, "hardwareConcurrency");

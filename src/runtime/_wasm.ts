@@ -227,7 +227,7 @@ export class WasmRuntime {
       tasks,
       this.#readRegion,
       this.#writeRegion,
-      this.lanes(),
+      this.shared ? undefined : this.lanes(),
       undefined,
       received,
     );
@@ -280,7 +280,7 @@ export class WasmRuntime {
 
   /** Whether a split call of `flops` has lanes of at most COPIED_LANE_FLOPS (and a pool). */
   #shortLanes(flops: number): boolean {
-    return this.#pool !== null && flops / this.lanes() <= COPIED_LANE_FLOPS;
+    return this.#pool !== null && flops / this.splitLanes() <= COPIED_LANE_FLOPS;
   }
 
   /**
@@ -341,6 +341,15 @@ export class WasmRuntime {
   }
 
   /**
+   * The lanes a call that cuts its own work (matmul, the attention family, the mixture) is cut
+   * for: on shared memory every thread (claimed work or runSharing's dealing spreads the tasks
+   * over the lanes of the moment), where memory is copied lanes().
+   */
+  splitLanes(): number {
+    return this.shared ? this.threads : this.lanes();
+  }
+
+  /**
    * How many lanes a split call gets now (runSharing deals its tasks to them). On shared memory
    * every thread, or half of them (at least two) for a while after this thread's polls or a
    * worker's found the cores contended (Pool.contended: more threads than cores, or a busy
@@ -349,11 +358,12 @@ export class WasmRuntime {
    * (`cores`): four threads on two cores had taken four lanes (Chromium, a plain page:
    * `sample()` 199–214 ms against 158–184 on two lanes). Shared memory does not trust that
    * count, which browsers' anti-fingerprinting modes may report lower than the cores: its polls
-   * see the cores. Which lane runs a task never changes its results. A fit of 200k × 28 on four threads over this host's two cores (Node 20) took
-   * 5.8–6.3 s, 2.4–3.6 s once the polls stopped at contention, and 1.4–1.6 s with half the lanes
-   * as well (two threads 1.1–1.5 s). A call that cuts its work into one task a lane by this
-   * count gives each lane one share: cut for every thread, three tasks on two lanes left one
-   * lane two shares (a 100k × 28 fit on three threads over two cores).
+   * see the cores. Which lane runs a task never changes its results. A fit of 200k × 28 on four
+   * threads over this host's two cores (Node 20) took 5.8–6.3 s, 2.4–3.6 s once the polls
+   * stopped at contention, and 1.4–1.6 s with half the lanes as well (two threads 1.1–1.5 s). A
+   * call that cuts its work into one task a lane by this count gives each lane one share: cut
+   * for every thread, three tasks on two lanes left one lane two shares (a 100k × 28 fit on
+   * three threads over two cores).
    */
   lanes(): number {
     if (this.#pool === null) return 1;

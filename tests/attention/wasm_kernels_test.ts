@@ -20,9 +20,8 @@ import {
 import { assertSameBits, randomTensor } from "./_naive.ts";
 import { isSpiderMonkey, tuneInstance } from "../../src/runtime/_engine.ts";
 
-/** `init()` on `threads` threads, each a lane of split calls (the host reporting 8 cores). */
 async function runtimeWith(threads: number, relaxedSimd = true): Promise<WasmRuntime> {
-  await withCores(8, () => init({ threads, relaxedSimd }));
+  await init({ threads, relaxedSimd });
   const runtime = await wasmRuntime();
   assert.ok(runtime !== null, "this host has WebAssembly SIMD");
   return runtime;

@@ -136,8 +136,7 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   const cases = threadCases();
   const results: Float32Array[][] = [];
   for (const threads of [1, 2, 4]) {
-    // Each thread a lane of split calls, whatever this host's cores (see withCores).
-    await withCores(8, () => init({ threads }));
+    await init({ threads });
     try {
       const run: Float32Array[] = [];
       for (const [a, b, transposeB] of cases) {

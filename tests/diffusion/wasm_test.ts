@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { checkNonFiniteRuns } from "./_nonfinite_runs.ts";
 import { checkUpdateFlags } from "./_update_flags.ts";
-import { initUnshared, withCores } from "../_wasm_runtime.ts";
+import { initUnshared } from "../_wasm_runtime.ts";
 import { isLent, markLendable } from "../../src/runtime/_lent.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
 import { DIFFUSION } from "../../src/backends/_families.ts";
@@ -204,7 +204,7 @@ Deno.test("diffusion kernels: wasm gives bit-identical fills and mixtures on 1, 
   const x = filled(batch * dim, 21);
   const results: Float32Array[][] = [];
   for (const threads of [1, 2, 4]) {
-    await withCores(8, () => init({ threads })); // each thread a lane, whatever the host
+    await init({ threads });
     try {
       const wasm = await selectKernels(DIFFUSION, "wasm");
       const noise = new Float32Array(batch * dim), denoised = new Float32Array(batch * dim);
@@ -323,7 +323,7 @@ Deno.test("sample(): the newer solvers on wasm match js, bit-identical on 1, 2 a
   }
   const runs: Float32Array[][] = [];
   for (const threads of [1, 2, 4]) {
-    await withCores(8, () => init({ threads })); // each thread a lane, whatever the host
+    await init({ threads });
     try {
       const onWasm = new GaussianMixture({ ...opts, backend: "wasm" });
       const results: Float32Array[] = [];

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { contentions, Doorbell, PollBudget, pollWhile } from "../../src/runtime/_doorbell.ts";
 import type { Task } from "../../src/runtime/_task.ts";
-import { wasmRuntimeOf, watchSplits, withCores } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 import { dispose, GaussianMixture, init, XGBClassifier } from "../../src/mod.ts";
 import { wasmRuntime } from "../../src/runtime/runtime.ts";
 
@@ -96,7 +96,7 @@ Deno.test("pollWhile: a word that changed while the thread was off its core coun
 });
 
 Deno.test("runSharing deals calls to half its threads for a while once a worker finds the cores contended", async () => {
-  const rt = await withCores(8, () => wasmRuntimeOf("simd-shared", 4));
+  const rt = await wasmRuntimeOf("simd-shared", 4);
   const contended = Doorbell.prototype.contended;
   let report = false;
   // A worker's report (its CONTENDED word), once.

@@ -14,7 +14,7 @@ import { CONFORMANCE, noisyTable, randomBinned, randomTrees } from "./_kernel_co
 import { SPLIT_FIELD_COUNT, SPLIT_PARAM_COUNT } from "../../src/backends/trees.ts";
 import { predictOracle } from "./_oracles.ts";
 import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
-import { wasmRuntimeOf, watchSplits, withCores } from "../_wasm_runtime.ts";
+import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
 
 for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const) {
   Deno.test(`trees kernels (wasm, ${threads} thread(s), ${relaxedSimd ? "relaxed" : "plain"} SIMD) match the reference`, async (t) => {
@@ -102,7 +102,7 @@ Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 
   const reference = await fits("js");
   assert.equal(reference.length, 4);
   for (const threads of [1, 2, 4]) {
-    await withCores(8, () => init({ threads })); // each thread a lane, whatever the host
+    await init({ threads });
     try {
       const results = await fits("wasm");
       results.forEach((r, i) =>

@@ -123,8 +123,8 @@ async function runTasks(
   outputAt?: number,
 ): Promise<Float32Array | undefined> {
   const { runtime } = s;
-  // The lanes the call is cut for: every thread, or fewer (see WasmRuntime.lanes).
-  const lanes = runtime.lanes();
+  // The lanes the call is cut for (see WasmRuntime.splitLanes).
+  const lanes = runtime.splitLanes();
   const copiedLane = runtime.laneOnCopied(flops);
   const pages = output === undefined ? 0 : Math.ceil(output.length / 1024);
   let ranges = splitItems(first, end, lanes, flops, copiedLane);

@@ -243,7 +243,7 @@ class WasmMixture {
     if (n === 0) return;
     const work = n * components * 4;
     // A call on a sampling run's own buffers is one step of that run (see RUN_MIXTURE).
-    const runtime = this.#runtime, lanes = runtime.lanes();
+    const runtime = this.#runtime, lanes = runtime.splitLanes();
     const options = (runViews.has(args.x) || isLent(args.x)) && work / lanes <= RUN_LANE_WORK
       ? RUN_MIXTURE
       : undefined;
@@ -320,7 +320,7 @@ class WasmMixture {
     options: SharingOptions | undefined,
   ): Promise<void> {
     const runtime = this.#runtime, dim = args.dim;
-    const lanes = runtime.sharingWith(options) ? Math.min(runtime.lanes(), ranges.length) : 0;
+    const lanes = runtime.sharingWith(options) ? Math.min(runtime.splitLanes(), ranges.length) : 0;
     const mine = (t: number) => lanes > 1 && t % lanes === 0;
     await runtime.scope(async (s) => {
       const at = s.alloc(layout.bytes);
@@ -476,7 +476,7 @@ class WasmWorkspace implements DiffusionWorkspace {
     this.#runtime = runtime;
     this.#family = family;
     this.size = batch * dim;
-    const work = batch * (options?.residentRowWork ?? 0), lanes = runtime.lanes();
+    const work = batch * (options?.residentRowWork ?? 0), lanes = runtime.splitLanes();
     if (!runtime.shared && lanes > 1 && batch >= lanes && work >= MIN_RESIDENT_WORK) {
       this.#lanes = splitRows(batch, lanes);
       this.#pageLane = work / lanes <= RUN_LANE_WORK;

@@ -225,8 +225,8 @@ async function matmulOn(
   const { m, n, k, transposeA, transposeB, alpha, beta } = args;
   if (m === 0 || n === 0) return;
   const packedBytes = Math.ceil(n / 8) * 8 * k * 4, pages = Math.ceil((m * n) / 1024);
-  // The lanes the call is cut for: every thread, or fewer (see WasmRuntime.lanes).
-  const lanes = runtime.lanes();
+  // The lanes the call is cut for (see WasmRuntime.splitLanes).
+  const lanes = runtime.splitLanes();
   const claimed = claimsRows(runtime, args, cold);
   const mine = claimed ? 0 : pageRows(runtime, args, lanes, callerShares.page);
   const mayFault = !claimed && mine === 0 && workerMayFault(runtime, args);
