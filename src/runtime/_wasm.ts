@@ -227,7 +227,7 @@ export class WasmRuntime {
       tasks,
       this.#readRegion,
       this.#writeRegion,
-      this.shared ? undefined : this.lanes(),
+      this.splitLanes(),
       undefined,
       received,
     );
