@@ -8,7 +8,9 @@
 // (each worker gets copies of its inputs). Both SIMD builds are measured (relaxed, and the plain
 // build a browser without relaxed SIMD runs) at each thread count (default 1, 2 and 4 up to the
 // host's cores), with onnxruntime-web (SDPA) and tfjs-backend-wasm (matmul), one thread each, in
-// the same page as the baselines. Prints a markdown table per page; needs a built dist/.
+// the same page as the baselines. Prints a markdown table per page, and under it the GEMM bound of
+// the one-thread rows (each call's FLOPs at the speed of the same build's matmul 512³ into `out`,
+// plus what a fresh output of its size costs the page alone); needs a built dist/.
 // ATTENTION_QUICK=1: one round, N = 512 and 1024, a 50k-row fit, 8,192 rows sampled.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -142,6 +144,8 @@ const browserName = firefox
   : null;
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+/** The page's attention shape (bench/browser/page.js): H heads of D dims. */
+const HEADS = 8, D_HEAD = 64;
 /** 32768 → "32,768". */
 const fmtRows = (n) => n.toLocaleString("en-US");
 
@@ -185,6 +189,34 @@ function report(result) {
       `matmul ${ratioOf((x) => x.matmul)}× (into \`out\` ${ratioOf((x) => x.matmulOut)}×), ` +
       `sampling ${ratioOf((x) => 1 / x.sampleMs)}×, fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
   });
+  // The bound a one-thread row could reach: its FLOPs at the speed of the same build's matmul
+  // 512³ into `out` (the GEMM micro-kernels, no fresh output) plus a fresh output of its size
+  // (allocated and written: freshMs in page.js), against the peer's time in the same round.
+  const bounds = rounds[0].rows.filter((r) => r.threads === 1 && r.freshMs).map((r0) => {
+    const i = rounds[0].rows.indexOf(r0);
+    const each = (fn) => median(rounds.map((r) => fn(r.rows[i], r)));
+    const pct = (x) => `${Math.round(100 * x)}%`;
+    /** The bound's ms for `flops` on `row`'s build, with a fresh output of `fresh` ms. */
+    const boundMs = (row, flops, fresh) => flops / row.matmulOut / 1e6 + fresh;
+    /** The bound against the peer (at most ×) and the call's share of the bound's speed. */
+    const against = (flops, peerGflops, gflops, fresh) => ({
+      best: each((row, r) => flops / peerGflops(r) / 1e6 / boundMs(row, flops, fresh(row))),
+      share: each((row) => (gflops(row) * boundMs(row, flops, fresh(row)) * 1e6) / flops),
+    });
+    const sdpa = result.lengths.map((n) =>
+      against(4 * n * n * D_HEAD * HEADS, (r) => r.ort[n], (row) => row.sdpa[n], (row) =>
+        row.freshMs[n])
+    );
+    const mm = against(2 * 512 ** 3, (r) => r.tfjs.gflops, (row) => row.matmul, (row) =>
+      row.freshMs.matmul);
+    const fresh = [...result.lengths, "matmul"].map((k) => each((row) => row.freshMs[k]));
+    return `${r0.build}: SDPA at most ${sdpa.map((x) => `${x.best.toFixed(2)}×`).join(" / ")} ` +
+      "onnxruntime-web (the table's row reaches " +
+      `${sdpa.map((x) => pct(x.share)).join(" / ")} of that bound's speed), matmul 512³ into a ` +
+      `fresh array at most ${mm.best.toFixed(2)}× tfjs-backend-wasm (${pct(mm.share)}); fresh ` +
+      `outputs ${fresh.slice(0, -1).map((ms) => ms.toFixed(1)).join(" / ")} ms and ` +
+      `${fresh.at(-1).toFixed(1)} ms`;
+  });
   const table = [
     `| ${header.join(" | ")} |`,
     `|${header.map(() => "---").join("|")}|`,
@@ -204,7 +236,14 @@ function report(result) {
     `(100 rounds, depth 6, 256 bins) called from the page's own thread, with the frames the page drew ` +
     `meanwhile and the longest time it went without a frame or a zero-delay timer; medians of ` +
     `${rounds.length} rounds, each ratio taken within a round.\n\n${table}` +
-    (scaling.length ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.` : "");
+    (scaling.length
+      ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.`
+      : "") +
+    (bounds.length
+      ? "\n\nGEMM bound, one thread (each call's FLOPs at the speed of the same build's matmul " +
+        "512³ into `out`, plus what a fresh output of its size costs the page alone; N = " +
+        `${result.lengths.join(" / ")}): ${bounds.join("; ")}.`
+      : "");
 }
 
 const text = results.map(report).join("\n\n");

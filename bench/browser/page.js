@@ -78,6 +78,19 @@ function watchPage() {
   };
 }
 
+/**
+ * Median ms to make a fresh array of `length` floats and copy a result into it, as a call without
+ * `out` does at its end (and tfjs's `dataSync()` and onnxruntime-web's outputs do): what the
+ * page's allocator and the host's page faults charge any library for a fresh output.
+ */
+async function freshMs(length) {
+  const result = random(length, 5);
+  return await medianMs(() => {
+    globalThis.freshOutput = new Float32Array(length);
+    globalThis.freshOutput.set(result);
+  });
+}
+
 /** One round of Tessera: every build × thread count, SDPA at each length and matmul M³. */
 async function tessera(tessera) {
   const rows = [];
@@ -99,6 +112,11 @@ async function tessera(tessera) {
       const out = new Float32Array(M * M);
       const intoOut = () => tessera.matmul(a, b, { backend: "wasm", out });
       row.matmulOut = (2 * M ** 3) / (await medianMs(intoOut)) / 1e6;
+      // What a fresh result costs by itself at each output size (see freshMs), one thread only.
+      if (threads === 1) {
+        row.freshMs = { matmul: await freshMs(M * M) };
+        for (const n of LENGTHS) row.freshMs[n] = await freshMs(H * n * D);
+      }
       // A sampling run: Heun, 20 steps (39 denoiser calls), after a short one that warms up. On
       // a plain page its rows stay with the workers for the whole run (resident lanes).
       const gmm = new tessera.GaussianMixture({ ...MIXTURE, backend: "wasm" });
