@@ -65,3 +65,55 @@ export async function medianMs(fn, { runs = 7, warmup = 2, minMs = 300, maxRuns 
   }
   return median(times);
 }
+
+/**
+ * Median ms to make a fresh array of `length` floats and copy a result into it, as a call without
+ * `out` does at its end (and tfjs's `dataSync()` and onnxruntime-web's outputs do): what the
+ * host's allocator and page faults charge any library for a fresh output.
+ */
+export async function freshMs(length) {
+  const result = random(length, 5);
+  return await medianMs(() => {
+    globalThis.freshOutput = new Float32Array(length);
+    globalThis.freshOutput.set(result);
+  });
+}
+
+/**
+ * The GEMM bound of a one-thread row (index `i` in each round's `rows`), as text: each call's
+ * FLOPs at the speed of the same build's matmul 512³ into `out` (`row.matmulOut`, GFLOP/s) plus
+ * what a fresh output of its size costs alone (`row.freshMs[n]`, `row.freshMs.matmul`), against
+ * the peers of the same round (`ort(round, n)`, `tfjs(round)`: GFLOP/s), with the share of that
+ * bound's speed the row reached. SDPA has `heads` heads of `dHead` dims at each of `lengths`.
+ */
+export function gemmBound(rounds, i, { lengths, heads, dHead, ort, tfjs }) {
+  const each = (fn) => median(rounds.map((r) => fn(r.rows[i], r)));
+  const pct = (x) => `${Math.round(100 * x)}%`;
+  const boundMs = (row, flops, fresh) => flops / row.matmulOut / 1e6 + fresh;
+  /** The bound against the peer (at most ×) and the call's share of the bound's speed. */
+  const against = (flops, peer, gflops, key) => ({
+    best: each((row, r) => flops / peer(r) / 1e6 / boundMs(row, flops, row.freshMs[key])),
+    share: each((row) => (gflops(row) * boundMs(row, flops, row.freshMs[key]) * 1e6) / flops),
+  });
+  const sdpa = lengths.map((n) =>
+    against(4 * n * n * dHead * heads, (r) => ort(r, n), (row) => row.sdpa[n], n)
+  );
+  const mm = against(2 * 512 ** 3, tfjs, (row) => row.matmul, "matmul");
+  const fresh = [...lengths, "matmul"].map((k) => each((row) => row.freshMs[k]).toFixed(1));
+  return `SDPA at most ${sdpa.map((x) => `${x.best.toFixed(2)}×`).join(" / ")} ` +
+    "onnxruntime-web (the table's row reaches " +
+    `${sdpa.map((x) => pct(x.share)).join(" / ")} of that bound's speed), matmul 512³ into a ` +
+    `fresh array at most ${mm.best.toFixed(2)}× tfjs-backend-wasm (${pct(mm.share)}); fresh ` +
+    `outputs ${fresh.slice(0, -1).join(" / ")} ms and ${fresh.at(-1)} ms`;
+}
+
+/**
+ * The line under a table that carries gemmBound's text for each build (`builds`: [name, text]);
+ * `host` is who pays for the fresh outputs ("the page", "the process").
+ */
+export function gemmBoundLine(lengths, builds, host) {
+  return builds.length === 0 ? "" : "\n\nGEMM bound, one thread (each call's FLOPs at the speed of " +
+    `the same build's matmul 512³ into \`out\`, plus what a fresh output of its size costs ${host} ` +
+    `alone; N = ${lengths.join(" / ")}): ` +
+    `${builds.map(([name, text]) => `${name}: ${text}`).join("; ")}.`;
+}

@@ -18,7 +18,7 @@ import { availableParallelism } from "node:os";
 import { launchChromium } from "../tests/_chromium.mjs";
 import { firefoxMissing, firefoxVersion, resultFromFirefox } from "../tests/_firefox.mjs";
 import { resultFromWebKit, webkitMissing, webkitVersion } from "../tests/_webkit.mjs";
-import { median } from "./_common.mjs";
+import { gemmBound, gemmBoundLine, median } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
 const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream" };
@@ -189,34 +189,17 @@ function report(result) {
       `matmul ${ratioOf((x) => x.matmul)}× (into \`out\` ${ratioOf((x) => x.matmulOut)}×), ` +
       `sampling ${ratioOf((x) => 1 / x.sampleMs)}×, fit ${ratioOf((x) => 1 / x.fitSeconds)}×`;
   });
-  // The bound a one-thread row could reach: its FLOPs at the speed of the same build's matmul
-  // 512³ into `out` (the GEMM micro-kernels, no fresh output) plus a fresh output of its size
-  // (allocated and written: freshMs in page.js), against the peer's time in the same round.
-  const bounds = rounds[0].rows.filter((r) => r.threads === 1 && r.freshMs).map((r0) => {
-    const i = rounds[0].rows.indexOf(r0);
-    const each = (fn) => median(rounds.map((r) => fn(r.rows[i], r)));
-    const pct = (x) => `${Math.round(100 * x)}%`;
-    /** The bound's ms for `flops` on `row`'s build, with a fresh output of `fresh` ms. */
-    const boundMs = (row, flops, fresh) => flops / row.matmulOut / 1e6 + fresh;
-    /** The bound against the peer (at most ×) and the call's share of the bound's speed. */
-    const against = (flops, peerGflops, gflops, fresh) => ({
-      best: each((row, r) => flops / peerGflops(r) / 1e6 / boundMs(row, flops, fresh(row))),
-      share: each((row) => (gflops(row) * boundMs(row, flops, fresh(row)) * 1e6) / flops),
-    });
-    const sdpa = result.lengths.map((n) =>
-      against(4 * n * n * D_HEAD * HEADS, (r) => r.ort[n], (row) => row.sdpa[n], (row) =>
-        row.freshMs[n])
-    );
-    const mm = against(2 * 512 ** 3, (r) => r.tfjs.gflops, (row) => row.matmul, (row) =>
-      row.freshMs.matmul);
-    const fresh = [...result.lengths, "matmul"].map((k) => each((row) => row.freshMs[k]));
-    return `${r0.build}: SDPA at most ${sdpa.map((x) => `${x.best.toFixed(2)}×`).join(" / ")} ` +
-      "onnxruntime-web (the table's row reaches " +
-      `${sdpa.map((x) => pct(x.share)).join(" / ")} of that bound's speed), matmul 512³ into a ` +
-      `fresh array at most ${mm.best.toFixed(2)}× tfjs-backend-wasm (${pct(mm.share)}); fresh ` +
-      `outputs ${fresh.slice(0, -1).map((ms) => ms.toFixed(1)).join(" / ")} ms and ` +
-      `${fresh.at(-1).toFixed(1)} ms`;
-  });
+  // What a one-thread row could reach on this page (see gemmBound).
+  const bounds = rounds[0].rows.filter((r) => r.threads === 1 && r.freshMs).map((r0) => [
+    r0.build,
+    gemmBound(rounds, rounds[0].rows.indexOf(r0), {
+      lengths: result.lengths,
+      heads: HEADS,
+      dHead: D_HEAD,
+      ort: (r, n) => r.ort[n],
+      tfjs: (r) => r.tfjs.gflops,
+    }),
+  ]);
   const table = [
     `| ${header.join(" | ")} |`,
     `|${header.map(() => "---").join("|")}|`,
@@ -239,11 +222,7 @@ function report(result) {
     (scaling.length
       ? `\n\nThread scaling (N = ${result.lengths.join(" / ")}): ${scaling.join("; ")}.`
       : "") +
-    (bounds.length
-      ? "\n\nGEMM bound, one thread (each call's FLOPs at the speed of the same build's matmul " +
-        "512³ into `out`, plus what a fresh output of its size costs the page alone; N = " +
-        `${result.lengths.join(" / ")}): ${bounds.join("; ")}.`
-      : "");
+    gemmBoundLine(result.lengths, bounds, "the page");
 }
 
 const text = results.map(report).join("\n\n");

@@ -6,7 +6,7 @@
 // rounds, each ratio the median of the ratios taken within a round. Needs a built dist/.
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { median, medianMs, random } from "./_common.mjs";
+import { freshMs, gemmBound, gemmBoundLine, median, medianMs, random } from "./_common.mjs";
 
 const root = new URL("../", import.meta.url);
 const tessera = await import(new URL("dist/tessera.js", root).href);
@@ -41,6 +41,11 @@ async function tesseraRound() {
     // The same product written into one array lent as `out` (no fresh output to fault in).
     const out = new Float32Array(M * M);
     row.matmulOut = (2 * M ** 3) / (await medianMs(() => tessera.matmul(a, b, { backend: "wasm", out }))) / 1e6;
+    // What a fresh result costs by itself at each output size (see gemmBound), one thread only.
+    if (threads === 1) {
+      row.freshMs = { matmul: await freshMs(M * M) };
+      for (const n of LENGTHS) row.freshMs[n] = await freshMs(H * n * D);
+    }
     rows.push(row);
   }
   await tessera.dispose();
@@ -98,11 +103,22 @@ const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
   const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[0]))).toFixed(2);
   return `${r0.threads}/1 threads: SDPA ${LENGTHS.map((n) => `${ratioOf((x) => x.sdpa[n])}×`).join(" / ")}, matmul ${ratioOf((x) => x.matmul)}× (into \`out\` ${ratioOf((x) => x.matmulOut)}×)`;
 });
+const bounds = rounds[0].rows.filter((r) => r.threads === 1 && r.freshMs).map((r0) => [
+  r0.build,
+  gemmBound(rounds, rounds[0].rows.indexOf(r0), {
+    lengths: LENGTHS,
+    heads: H,
+    dHead: D,
+    ort: (r, n) => r.ort[n],
+    tfjs: (r) => r.tfjs,
+  }),
+]);
 console.log(
   `Node ${process.versions.node} (V8 ${process.versions.v8}), the bundle dist/tessera.js; B = 1, H = 8, D = 64; ` +
     "tfjs's `dataSync()` copies its result into a fresh array, as Tessera's matmul without `out` does; " +
     `medians of ${ROUNDS} rounds, each ratio taken within a round.\n\n` +
     [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n") +
-    (scaling.length ? `\n\nThread scaling (N = ${LENGTHS.join(" / ")}): ${scaling.join("; ")}.` : ""),
+    (scaling.length ? `\n\nThread scaling (N = ${LENGTHS.join(" / ")}): ${scaling.join("; ")}.` : "") +
+    gemmBoundLine(LENGTHS, bounds, "the process"),
 );
 process.exit(0);

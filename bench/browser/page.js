@@ -7,7 +7,7 @@
 // onnxruntime-web (one thread, MatMul→Softmax→MatMul graph) for SDPA and tfjs-backend-wasm (one
 // thread, its SIMD build) for matmul, measured in the same page. Reports through
 // globalThis.result (and a POST to /result where the URL says `post=1`).
-import { medianMs, random } from "./_common.mjs";
+import { freshMs, medianMs, random } from "./_common.mjs";
 
 const params = new URLSearchParams(location.search);
 const cdn = params.get("cdn");
@@ -76,19 +76,6 @@ function watchPage() {
       return { frames: inside(frames).length, longestGap: gap };
     },
   };
-}
-
-/**
- * Median ms to make a fresh array of `length` floats and copy a result into it, as a call without
- * `out` does at its end (and tfjs's `dataSync()` and onnxruntime-web's outputs do): what the
- * page's allocator and the host's page faults charge any library for a fresh output.
- */
-async function freshMs(length) {
-  const result = random(length, 5);
-  return await medianMs(() => {
-    globalThis.freshOutput = new Float32Array(length);
-    globalThis.freshOutput.set(result);
-  });
 }
 
 /** One round of Tessera: every build × thread count, SDPA at each length and matmul M³. */
