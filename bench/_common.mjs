@@ -73,11 +73,16 @@ export async function medianMs(fn, { runs = 7, warmup = 2, minMs = 300, maxRuns 
  */
 export async function freshMs(length) {
   const result = random(length, 5);
-  return await medianMs(() => {
-    globalThis.freshOutput = new Float32Array(length);
-    globalThis.freshOutput.set(result);
+  const ms = await medianMs(() => {
+    freshOutput = new Float32Array(length);
+    freshOutput.set(result);
   });
+  freshOutput = null;
+  return ms;
 }
+
+/** freshMs's last array, kept until the next so that making and filling it is not dead code. */
+let freshOutput = null;
 
 /**
  * The GEMM bound of a one-thread row (index `i` in each round's `rows`), as text: each call's
