@@ -245,15 +245,58 @@ async function fitChild(config: DataConfig, threads: number | undefined): Promis
 }
 
 /**
+ * Runs `command` with `args` (stdout and stderr piped), on CPU `core` alone where one is given
+ * (Linux's `taskset`).
+ */
+function pinned(
+  core: number | undefined,
+  command: string,
+  args: string[],
+  env?: Record<string, string>,
+) {
+  const [cmd, argv] = core === undefined
+    ? [command, args]
+    : ["taskset", ["-c", String(core), command, ...args]];
+  return new Deno.Command(cmd, { args: argv, stdout: "piped", stderr: "piped", env }).output();
+}
+
+/** Keeps this process's main thread (its id is the process's) on CPU `core` (`taskset -p`). */
+async function pinThread(core: number): Promise<void> {
+  const out = await new Deno.Command("taskset", {
+    args: ["-p", "-c", String(core), String(Deno.pid)],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`taskset -p: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/**
+ * The CPUs a one-thread run can be pinned to, one by one (`taskset`, Linux): on a host whose
+ * cores run at different speeds (a VM whose vCPUs share physical cores with other guests), an
+ * unpinned one-thread run lands on a fast or a slow core by chance, and its speed sets every
+ * thread-scaling ratio. Empty where pinning is unavailable or the host has one CPU.
+ */
+async function pinnableCores(): Promise<number[]> {
+  const hw = navigator.hardwareConcurrency ?? 1;
+  if (hw < 2) return [];
+  const ok = await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output()
+    .then((o) => o.success, () => false);
+  return ok ? Array.from({ length: hw }, (_, i) => i) : [];
+}
+
+/**
  * Tessera on each pool size (undefined: the default pool), each in a fresh Deno process, so
  * that one run's memory and compiled code do not flatter the next.
  */
 export async function tessera(
   configPath: string,
   threads: (number | undefined)[],
+  core?: number,
 ): Promise<Result> {
   const result: Result = { fit: {}, peak: {}, predict: {}, accuracy: NaN };
   for (const t of threads) {
+    // The child pins its own main thread (see pinThread): V8's helper threads keep every core,
+    // as in an unpinned one-thread run.
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -262,6 +305,7 @@ export async function tessera(
         "--fit-child",
         configPath,
         String(t ?? ""),
+        String(core ?? ""),
       ],
       stdout: "piped",
       stderr: "piped",
@@ -540,6 +584,10 @@ function listArg(name: string, fallback: number[]): number[] {
  * same rows in each round. Reports median fit times, the median of each round's own ratio
  * (one thread's fit / this one's), and Tessera's best median against XGBoost's best.
  *
+ * Where threads can be pinned (Linux's `taskset`), each round runs the one-thread fits once on
+ * each core and takes the fastest core's as the round's one thread (see pinnableCores), and the
+ * ratios come with the most that many threads could reach on those cores.
+ *
  * `--threads=1,2` (default: 1, 2 and 4 where the host has 4), `--repeats=5`,
  * `--rows=200000` (a list sweeps sizes: where the second thread stops paying).
  */
@@ -549,6 +597,8 @@ export async function benchScaling(): Promise<string> {
   const repeats = listArg("repeats", [5])[0];
   const sizes = listArg("rows", [200000]);
   const nTest = 1000;
+  // One-thread fits run on each core in turn where they can be pinned (see pinnableCores).
+  const cores = threads.includes(1) ? await pinnableCores() : [];
   const dir = Deno.makeTempDirSync({ prefix: "tessera-scaling-" });
   const out: Array<Array<string | number>> = [];
   try {
@@ -564,27 +614,36 @@ export async function benchScaling(): Promise<string> {
           : `make_classification ${nTrain / 1000}k`;
         const path = `${dir}/scaling${i}.json`;
         Deno.writeTextFileSync(path, JSON.stringify(config));
-        const ours: Record<number, number[]> = {}, theirs: Record<number, number[]> = {};
+        const ours = new Fits(threads), theirs = new Fits(threads);
         for (let r = 0; r < repeats; r++) {
           for (const t of threads) {
-            const fit = (await tessera(path, [t])).fit[String(t)];
-            (ours[t] ??= []).push(fit);
+            if (t === 1 && cores.length > 0) {
+              const each: number[] = [];
+              for (const c of cores) each.push((await tessera(path, [1], c)).fit["1"]);
+              ours.addCores(each);
+            } else ours.add(t, (await tessera(path, [t])).fit[String(t)]);
           }
-          const native = (await nativePeersFit(config, dir, threads)).fit;
-          for (const t of threads) (theirs[t] ??= []).push(native[String(t)] ?? NaN);
+          const many = threads.filter((t) => t !== 1 || cores.length === 0);
+          const native = many.length > 0 ? (await nativePeersFit(config, dir, many)).fit : {};
+          for (const t of many) theirs.add(t, native[String(t)] ?? NaN);
+          if (cores.length > 0 && threads.includes(1)) {
+            const each: number[] = [];
+            for (const c of cores) {
+              each.push((await nativePeersFit(config, dir, [1], c)).fit["1"] ?? NaN);
+            }
+            theirs.addCores(each);
+          }
         }
-        const bestOurs = Math.min(...threads.map((t) => median(ours[t])));
-        const bestTheirs = Math.min(...threads.map((t) => median(theirs[t])));
+        const bestOurs = Math.min(...threads.map((t) => ours.median(t)));
+        const bestTheirs = Math.min(...threads.map((t) => theirs.median(t)));
         for (const t of threads) {
-          const ratio = (fits: Record<number, number[]>) =>
-            median(fits[t].map((f, r) => fits[threads[0]][r] / f));
           out.push([
             name,
             String(t),
-            fmt(median(ours[t]), 2),
-            `${fmt(ratio(ours), 2)}×`,
-            fmt(median(theirs[t]), 2),
-            `${fmt(ratio(theirs), 2)}×`,
+            ours.cell(t),
+            ours.ratioCell(t),
+            theirs.cell(t),
+            theirs.ratioCell(t),
             t === threads[threads.length - 1] ? `${fmt(bestOurs / bestTheirs, 2)}×` : "",
           ]);
         }
@@ -602,25 +661,85 @@ export async function benchScaling(): Promise<string> {
     `vs ${threads[0]} thread`,
     "best / XGBoost best",
   ];
+  const pinning = cores.length > 0
+    ? " One thread: each round's fastest core, the fit run on each of the host's " +
+      `${cores.length} cores in turn (\`taskset\`: Tessera's main thread, XGBoost's process; the ` +
+      "cell gives each core's median, the fastest first), as a VM's cores run at different " +
+      "speeds while other guests share them; in brackets, the most t threads could reach over " +
+      "one on those cores (the t fastest cores' speeds summed, the fastest as 1), from the same " +
+      "round's pinned fits."
+    : "";
   return table(header, out) + "\n\n" +
     `XGBClassifier fit, ${PARAMS.nEstimators} rounds, depth ${PARAMS.maxDepth}, ${PARAMS.maxBin} bins, ` +
     `η ${PARAMS.learningRate}, binning included; medians of ${repeats} interleaved rounds, each fit in ` +
-    "a fresh process; ratios are medians of each round's own ratio.";
+    "a fresh process; ratios are medians of each round's own ratio." + pinning;
 }
 
-/** Native XGBoost's fits alone on the rows `config` names, one per thread count. */
-async function nativePeersFit(config: DataConfig, dir: string, threads: number[]) {
+/**
+ * The fits of one library in the scaling rounds: per thread count, one time a round; where the
+ * one-thread fits ran on each core, their times by core, and the round's one-thread time is the
+ * fastest core's.
+ */
+class Fits {
+  readonly #times = new Map<number, number[]>();
+  /** Each round's one-thread times by core, where pinned. */
+  readonly #cores: number[][] = [];
+
+  constructor(readonly threads: number[]) {}
+
+  add(t: number, seconds: number): void {
+    const list = this.#times.get(t) ?? [];
+    list.push(seconds);
+    this.#times.set(t, list);
+  }
+
+  addCores(seconds: number[]): void {
+    this.#cores.push(seconds);
+    this.add(1, Math.min(...seconds));
+  }
+
+  median(t: number): number {
+    return median(this.#times.get(t) ?? [NaN]);
+  }
+
+  /** The median fit, with each core's median after it where the one-thread fits were pinned. */
+  cell(t: number): string {
+    const m = fmt(this.median(t), 2);
+    if (t !== 1 || this.#cores.length === 0) return m;
+    const byCore = this.#cores[0].map((_, c) => median(this.#cores.map((round) => round[c])));
+    return `${m} (cores: ${byCore.sort((a, b) => a - b).map((x) => fmt(x, 2)).join(" / ")})`;
+  }
+
+  /**
+   * The median over rounds of the first thread count's fit over this one's, with (where the
+   * one-thread fits were pinned) the median of each round's ceiling for t threads.
+   */
+  ratioCell(t: number): string {
+    const first = this.#times.get(this.threads[0]) ?? [], mine = this.#times.get(t) ?? [];
+    const ratio = `${fmt(median(mine.map((f, r) => first[r] / f)), 2)}×`;
+    if (t === 1 || this.#cores.length === 0) return ratio;
+    const ceilings = this.#cores.map((round) => {
+      const fastest = Math.min(...round);
+      const speeds = round.map((s) => fastest / s).sort((a, b) => b - a);
+      return speeds.slice(0, t).reduce((a, b) => a + b, 0);
+    });
+    return `${ratio} (${fmt(median(ceilings), 2)}×)`;
+  }
+}
+
+/**
+ * Native XGBoost's fits alone on the rows `config` names, one per thread count, on CPU `core`
+ * alone where one is given.
+ */
+async function nativePeersFit(config: DataConfig, dir: string, threads: number[], core?: number) {
   const path = `${dir}/native_scaling.json`;
   Deno.writeTextFileSync(
     path,
     JSON.stringify({ ...config, threads, repeats: 1, peers: ["xgboost"] }),
   );
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [`${PEERS}trees_peers.py`, path],
-    stdout: "piped",
-    stderr: "piped",
-    env: { OPENBLAS_CORETYPE: "SKYLAKEX" },
-  }).output();
+  const out = await pinned(core, "/usr/bin/python3", [`${PEERS}trees_peers.py`, path], {
+    OPENBLAS_CORETYPE: "SKYLAKEX",
+  });
   if (!out.success) return { fit: {} as Record<string, number> };
   return JSON.parse(new TextDecoder().decode(out.stdout)).xgboost as Result;
 }
@@ -630,6 +749,7 @@ if (import.meta.main) {
   if (child >= 0) {
     const config: DataConfig = JSON.parse(Deno.readTextFileSync(Deno.args[child + 1]));
     const threads = Deno.args[child + 2] ? Number(Deno.args[child + 2]) : undefined;
+    if (Deno.args[child + 3]) await pinThread(Number(Deno.args[child + 3]));
     console.log(JSON.stringify(await fitChild(config, threads)));
   } else if (Deno.args.includes("--scaling")) {
     console.log(await benchScaling());
