@@ -62,3 +62,31 @@ function cpuModel(): string {
     return "";
   }
 }
+
+/**
+ * Keeps this process's main thread (its id is the process's) on CPU `core`, or lets it run on
+ * every CPU again where `core` is null (`taskset -p`, Linux). Other threads keep their CPUs.
+ */
+export async function pinThread(core: number | null): Promise<void> {
+  const cpus = core === null ? `0-${(navigator.hardwareConcurrency ?? 1) - 1}` : String(core);
+  const out = await new Deno.Command("taskset", {
+    args: ["-p", "-c", cpus, String(Deno.pid)],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`taskset -p: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/**
+ * The CPUs a one-thread run can be pinned to, one by one (`taskset`, Linux): on a host whose
+ * cores run at different speeds (a VM whose vCPUs share physical cores with other guests), an
+ * unpinned one-thread run lands on a fast or a slow core by chance, and its speed sets every
+ * thread-scaling ratio. Empty where pinning is unavailable or the host has one CPU.
+ */
+export async function pinnableCores(): Promise<number[]> {
+  const hw = navigator.hardwareConcurrency ?? 1;
+  if (hw < 2) return [];
+  const ok = await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output()
+    .then((o) => o.success, () => false);
+  return ok ? Array.from({ length: hw }, (_, i) => i) : [];
+}

@@ -10,7 +10,7 @@
  * @module
  */
 import { dispose, GaussianMixture, init, matmul, scaledDotProductAttention } from "../src/mod.ts";
-import { fmt, median, medianMs, randomF32, table } from "./_harness.ts";
+import { fmt, median, medianMs, pinnableCores, pinThread, randomF32, table } from "./_harness.ts";
 
 const H = 8, D = 64, DIM = 64, COMPONENTS = 8, MIXTURE_BATCH = 4096;
 
@@ -114,8 +114,13 @@ function mixture(): GaussianMixture {
 export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_ROUNDS") ?? 5)): Promise<string> {
   const threads = threadCounts();
   const all = cases();
+  // One thread runs on each core in turn where threads can be pinned (see pinnableCores); its
+  // speed is the fastest core's, and ceiling[case][thread index][round] what t threads could
+  // reach over it on those cores (the t fastest cores' speeds summed, the fastest as 1).
+  const cores = threads.includes(1) ? await pinnableCores() : [];
   // speed[case][thread index][round]
   const speed = all.map(() => threads.map(() => [] as number[]));
+  const ceiling = all.map(() => threads.map(() => [] as number[]));
   // Each case runs at every thread count in turn before the next case, the counts in snake
   // order (1, 2, then 2, 1, …) so a pool is started once per case: a ratio then compares runs
   // taken within a second or two, and a burst of a neighbour's load weighs on both alike.
@@ -123,7 +128,10 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
   for (let r = 0; r < rounds; r++) {
     for (const [ci, c] of all.entries()) {
       const order = [...threads.entries()];
-      if ((r * all.length + ci) % 2 === 1) order.reverse();
+      // Where one thread is pinned, it runs first: the others then keep the calling thread on
+      // the core it found fastest (below).
+      if ((r * all.length + ci) % 2 === 1 && cores.length === 0) order.reverse();
+      let fastCore: number | null = null;
       for (const [ti, t] of order) {
         if (t !== current) {
           await init({ threads: t });
@@ -134,10 +142,32 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
         // allocated their outputs from fresh heap pages (a 36 KiB output 108–132 µs, later
         // 3 µs). Sub-millisecond cases still move with the allocator's state (README, "Fresh
         // output arrays and page faults").
-        const warm = performance.now() + WARMUP_MS;
-        while (performance.now() < warm) await c.run();
-        const ms = await medianMs(c.run, { runs: c.runs, warmup: 0, minMs: 0 });
-        speed[ci][ti].push(c.unit === "GFLOP/s" ? c.work / ms / 1e6 : c.work / ms);
+        const measure = async () => {
+          const warm = performance.now() + WARMUP_MS;
+          while (performance.now() < warm) await c.run();
+          const ms = await medianMs(c.run, { runs: c.runs, warmup: 0, minMs: 0 });
+          return c.unit === "GFLOP/s" ? c.work / ms / 1e6 : c.work / ms;
+        };
+        if (t !== 1 || cores.length === 0) {
+          // The calling thread stays on the fastest core, so that a call too small to split
+          // runs where one thread's did, and a split call's other lanes take the other cores.
+          if (fastCore !== null) await pinThread(fastCore);
+          speed[ci][ti].push(await measure());
+          if (fastCore !== null) await pinThread(null);
+          continue;
+        }
+        const byCore: number[] = [];
+        for (const core of cores) {
+          await pinThread(core);
+          byCore.push(await measure());
+        }
+        await pinThread(null);
+        const fastest = Math.max(...byCore);
+        fastCore = cores[byCore.indexOf(fastest)];
+        speed[ci][ti].push(fastest);
+        const shares = byCore.map((x) => x / fastest).sort((a, b) => b - a);
+        const sum = (n: number) => shares.slice(0, n).reduce((a, b) => a + b, 0);
+        threads.forEach((n, i) => ceiling[ci][i].push(sum(n)));
       }
     }
   }
@@ -149,7 +179,8 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
     c.label,
     `${fmt(median(speed[ci][0]))} ${c.unit}`,
     ...threads.slice(1).map((_, i) =>
-      `${median(speed[ci][i + 1].map((s, r) => s / speed[ci][0][r])).toFixed(2)}×`
+      `${median(speed[ci][i + 1].map((s, r) => s / speed[ci][0][r])).toFixed(2)}×` +
+      (ceiling[ci][i + 1].length > 0 ? ` (${median(ceiling[ci][i + 1]).toFixed(2)}×)` : "")
     ),
   ]);
   return `${table(header, rows)}\n\nMedians over ${rounds} rounds; in each, every case runs at ` +
@@ -157,7 +188,14 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
     `turn. B = 1, H = 8, D = 64 for SDPA; ` +
     `the mixture has 8 diagonal components and returns a fresh array per call, except into ` +
     "info.out (the caller's own buffer, as a sampler passes); matmul and SDPA likewise, except " +
-    "into out (one array lent to every call).";
+    "into out (one array lent to every call)." +
+    (cores.length > 0
+      ? ` One thread: the fastest of ${cores.length} runs with this thread pinned to each core ` +
+        "in turn (`taskset -p`), as a VM's cores run at different speeds while other guests " +
+        "share them; more threads then run with this thread on that core. In brackets, the most " +
+        "t threads could reach over one on those cores (the t fastest cores' speeds summed, the " +
+        "fastest as 1), from the same turn's pinned runs."
+      : "");
 }
 
 if (import.meta.main) console.log(await benchThreads());

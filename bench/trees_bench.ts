@@ -16,7 +16,7 @@
  */
 import { dispose, init, runtimeInfo, XGBClassifier } from "../src/mod.ts";
 import { Rng } from "../src/_random.ts";
-import { fmt, median, table } from "./_harness.ts";
+import { fmt, median, pinnableCores, pinThread, table } from "./_harness.ts";
 
 const PARAMS = { nEstimators: 100, maxDepth: 6, learningRate: 0.3, maxBin: 256 };
 /** Timed predictions per configuration (after warm-up calls): the median is reported. */
@@ -258,30 +258,6 @@ function pinned(
     ? [command, args]
     : ["taskset", ["-c", String(core), command, ...args]];
   return new Deno.Command(cmd, { args: argv, stdout: "piped", stderr: "piped", env }).output();
-}
-
-/** Keeps this process's main thread (its id is the process's) on CPU `core` (`taskset -p`). */
-async function pinThread(core: number): Promise<void> {
-  const out = await new Deno.Command("taskset", {
-    args: ["-p", "-c", String(core), String(Deno.pid)],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(`taskset -p: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-/**
- * The CPUs a one-thread run can be pinned to, one by one (`taskset`, Linux): on a host whose
- * cores run at different speeds (a VM whose vCPUs share physical cores with other guests), an
- * unpinned one-thread run lands on a fast or a slow core by chance, and its speed sets every
- * thread-scaling ratio. Empty where pinning is unavailable or the host has one CPU.
- */
-async function pinnableCores(): Promise<number[]> {
-  const hw = navigator.hardwareConcurrency ?? 1;
-  if (hw < 2) return [];
-  const ok = await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output()
-    .then((o) => o.success, () => false);
-  return ok ? Array.from({ length: hw }, (_, i) => i) : [];
 }
 
 /**
