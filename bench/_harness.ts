@@ -64,11 +64,33 @@ function cpuModel(): string {
 }
 
 /**
- * Keeps this process's main thread (its id is the process's) on CPU `core`, or lets it run on
- * every CPU again where `core` is null (`taskset -p`, Linux). Other threads keep their CPUs.
+ * The CPUs this process may run on (Linux: `Cpus_allowed_list` of /proc/self/status, e.g.
+ * "0-3,6"), or null where that cannot be read.
+ */
+function allowedCpus(): number[] | null {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+    if (!list) return null;
+    return list.split(",").flatMap((part) => {
+      const [lo, hi = lo] = part.split("-").map(Number);
+      return Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** The CPUs the process started with, which pinThread(null) gives the main thread back. */
+const startCpus = allowedCpus();
+
+/**
+ * Keeps this process's main thread (its id is the process's) on CPU `core`, or gives it back
+ * every CPU the process started with where `core` is null (`taskset -p`, Linux). Other threads
+ * keep their CPUs.
  */
 export async function pinThread(core: number | null): Promise<void> {
-  const cpus = core === null ? `0-${(navigator.hardwareConcurrency ?? 1) - 1}` : String(core);
+  const cpus = core === null ? (startCpus ?? []).join(",") : String(core);
   const out = await new Deno.Command("taskset", {
     args: ["-p", "-c", cpus, String(Deno.pid)],
     stdout: "null",
@@ -81,12 +103,12 @@ export async function pinThread(core: number | null): Promise<void> {
  * The CPUs a one-thread run can be pinned to, one by one (`taskset`, Linux): on a host whose
  * cores run at different speeds (a VM whose vCPUs share physical cores with other guests), an
  * unpinned one-thread run lands on a fast or a slow core by chance, and its speed sets every
- * thread-scaling ratio. Empty where pinning is unavailable or the host has one CPU.
+ * thread-scaling ratio. Empty where pinning is unavailable or the process has one CPU.
  */
 export async function pinnableCores(): Promise<number[]> {
-  const hw = navigator.hardwareConcurrency ?? 1;
-  if (hw < 2) return [];
-  const ok = await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output()
+  const cpus = startCpus ?? [];
+  if (cpus.length < 2) return [];
+  const ok = await new Deno.Command("taskset", { args: ["-c", String(cpus[0]), "true"] }).output()
     .then((o) => o.success, () => false);
-  return ok ? Array.from({ length: hw }, (_, i) => i) : [];
+  return ok ? cpus : [];
 }
