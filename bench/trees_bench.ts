@@ -204,10 +204,17 @@ function readData(config: DataConfig) {
  * One Tessera run in this process (the child of `tessera()`): a small warm-up fit that starts
  * the runtime, one timed fit, then the median of PREDICT_RUNS predictions of the test rows.
  */
-async function fitChild(config: DataConfig, threads: number | undefined): Promise<Result> {
+async function fitChild(
+  config: DataConfig,
+  threads: number | undefined,
+  core?: number,
+): Promise<Result> {
   const { nTrain, nTest, nCols } = config;
   const data = readData(config);
   await init(threads === undefined ? {} : { threads });
+  // This thread alone, after init() has started the workers (a thread starts with its
+  // creator's CPUs: pinned first, every worker would share this one core).
+  if (core !== undefined) await pinThread(core);
   const key = String(runtimeInfo().threads);
   const warm = Math.min(nTrain, 5000);
   await new XGBClassifier({ ...PARAMS, nEstimators: 3 }).fit(
@@ -592,12 +599,16 @@ export async function benchScaling(): Promise<string> {
         Deno.writeTextFileSync(path, JSON.stringify(config));
         const ours = new Fits(threads), theirs = new Fits(threads);
         for (let r = 0; r < repeats; r++) {
+          // More threads keep Tessera's calling thread on the core its one thread found fastest
+          // (the workers take the others), as the threads bench does.
+          let fastCore: number | undefined;
           for (const t of threads) {
             if (t === 1 && cores.length > 0) {
               const each: number[] = [];
               for (const c of cores) each.push((await tessera(path, [1], c)).fit["1"]);
               ours.addCores(each);
-            } else ours.add(t, (await tessera(path, [t])).fit[String(t)]);
+              fastCore = cores[each.indexOf(Math.min(...each))];
+            } else ours.add(t, (await tessera(path, [t], fastCore)).fit[String(t)]);
           }
           const many = threads.filter((t) => t !== 1 || cores.length === 0);
           const native = many.length > 0 ? (await nativePeersFit(config, dir, many)).fit : {};
@@ -641,7 +652,8 @@ export async function benchScaling(): Promise<string> {
     ? " One thread: each round's fastest core, the fit run on each of the host's " +
       `${cores.length} cores in turn (\`taskset\`: Tessera's main thread, XGBoost's process; the ` +
       "cell gives each core's median, the fastest first), as a VM's cores run at different " +
-      "speeds while other guests share them; in brackets, the most t threads could reach over " +
+      "speeds while other guests share them; Tessera's calling thread then stays on that core " +
+      "at more threads (XGBoost's threads are not pinned); in brackets, the most t threads could reach over " +
       "one on those cores (the t fastest cores' speeds summed, the fastest as 1), from the same " +
       "round's pinned fits."
     : "";
@@ -725,8 +737,8 @@ if (import.meta.main) {
   if (child >= 0) {
     const config: DataConfig = JSON.parse(Deno.readTextFileSync(Deno.args[child + 1]));
     const threads = Deno.args[child + 2] ? Number(Deno.args[child + 2]) : undefined;
-    if (Deno.args[child + 3]) await pinThread(Number(Deno.args[child + 3]));
-    console.log(JSON.stringify(await fitChild(config, threads)));
+    const core = Deno.args[child + 3] ? Number(Deno.args[child + 3]) : undefined;
+    console.log(JSON.stringify(await fitChild(config, threads, core)));
   } else if (Deno.args.includes("--scaling")) {
     console.log(await benchScaling());
   } else {
