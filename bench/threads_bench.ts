@@ -128,8 +128,8 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
   for (let r = 0; r < rounds; r++) {
     for (const [ci, c] of all.entries()) {
       const order = [...threads.entries()];
-      // Where one thread is pinned, it runs first: the others then keep the calling thread on
-      // the core it found fastest (below).
+      // Where one thread is pinned, it runs first in every turn (a pool is then started for
+      // each case): the others keep the calling thread on the core it found fastest (below).
       if ((r * all.length + ci) % 2 === 1 && cores.length === 0) order.reverse();
       let fastCore: number | null = null;
       for (const [ti, t] of order) {
