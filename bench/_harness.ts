@@ -112,3 +112,14 @@ export async function pinnableCores(): Promise<number[]> {
     .then((o) => o.success, () => false);
   return ok ? cpus : [];
 }
+
+/**
+ * The most `t` threads could reach over one thread on the fastest core, from one-thread speeds
+ * measured on each core (any unit where larger is faster): the t fastest cores' speeds summed,
+ * the fastest as 1 (2.0 for two cores alike).
+ */
+export function coresCeiling(speeds: number[], t: number): number {
+  const fastest = Math.max(...speeds);
+  return speeds.map((x) => x / fastest).sort((a, b) => b - a).slice(0, t)
+    .reduce((a, b) => a + b, 0);
+}

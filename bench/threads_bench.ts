@@ -10,7 +10,16 @@
  * @module
  */
 import { dispose, GaussianMixture, init, matmul, scaledDotProductAttention } from "../src/mod.ts";
-import { fmt, median, medianMs, pinnableCores, pinThread, randomF32, table } from "./_harness.ts";
+import {
+  coresCeiling,
+  fmt,
+  median,
+  medianMs,
+  pinnableCores,
+  pinThread,
+  randomF32,
+  table,
+} from "./_harness.ts";
 
 const H = 8, D = 64, DIM = 64, COMPONENTS = 8, MIXTURE_BATCH = 4096;
 
@@ -165,9 +174,7 @@ export async function benchThreads(rounds = Number(Deno.env.get("TESSERA_BENCH_R
         const fastest = Math.max(...byCore);
         fastCore = cores[byCore.indexOf(fastest)];
         speed[ci][ti].push(fastest);
-        const shares = byCore.map((x) => x / fastest).sort((a, b) => b - a);
-        const sum = (n: number) => shares.slice(0, n).reduce((a, b) => a + b, 0);
-        threads.forEach((n, i) => ceiling[ci][i].push(sum(n)));
+        threads.forEach((n, i) => ceiling[ci][i].push(coresCeiling(byCore, n)));
       }
     }
   }

@@ -16,7 +16,7 @@
  */
 import { dispose, init, runtimeInfo, XGBClassifier } from "../src/mod.ts";
 import { Rng } from "../src/_random.ts";
-import { fmt, median, pinnableCores, pinThread, table } from "./_harness.ts";
+import { coresCeiling, fmt, median, pinnableCores, pinThread, table } from "./_harness.ts";
 
 const PARAMS = { nEstimators: 100, maxDepth: 6, learningRate: 0.3, maxBin: 256 };
 /** Timed predictions per configuration (after warm-up calls): the median is reported. */
@@ -706,11 +706,7 @@ class Fits {
     const first = this.#times.get(this.threads[0]) ?? [], mine = this.#times.get(t) ?? [];
     const ratio = `${fmt(median(mine.map((f, r) => first[r] / f)), 2)}×`;
     if (t === 1 || this.#cores.length === 0) return ratio;
-    const ceilings = this.#cores.map((round) => {
-      const fastest = Math.min(...round);
-      const speeds = round.map((s) => fastest / s).sort((a, b) => b - a);
-      return speeds.slice(0, t).reduce((a, b) => a + b, 0);
-    });
+    const ceilings = this.#cores.map((round) => coresCeiling(round.map((s) => 1 / s), t));
     return `${ratio} (${fmt(median(ceilings), 2)}×)`;
   }
 }
