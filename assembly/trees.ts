@@ -591,6 +591,8 @@ export function trees_partition(
 //
 //   claims, per lane l (16 bytes):  i64 at 16·l: front (low 32 bits) | back (high 32 bits)
 //                                   i32 at 16·l + 8: features this lane ran (written at its end)
+//           after the lanes':       i32 × 2: gather chunks taken, gather chunks done (see
+//                                   gatherShared; both 0 before the step)
 export function trees_grow_step_f64(
   bins: usize, values: usize, rows: usize, binOffsets: usize, features: usize,
   build: usize, subtract: usize, search: usize, params: usize, candidates: usize,
@@ -614,7 +616,11 @@ export function trees_grow_step_f64(
     );
     return;
   }
-  let first = true, ran = 0;
+  // The lanes gather the (g, h) pairs once, together, into the one block they all read.
+  if (gathered != 0) {
+    gatherShared(values, rows, build, nBuild, gathered, scratchRows, claims + (<usize>lanes << 4));
+  }
+  let ran = 0;
   for (let v = 0; v < lanes; v++) {
     // Its own range first (v = 0), then the others' from the back.
     const victim = (lane + v) % lanes;
@@ -626,13 +632,58 @@ export function trees_grow_step_f64(
       growFeatures(
         bins, values, rows, binOffsets, features, build, subtract, search, params, candidates,
         candidateOffsets, monotone, out, nRows, nChannels, c0, c1, nBuild, nSubtract, nSearch,
-        gathered, scratchRows, first,
+        gathered, scratchRows, false,
       );
-      first = false;
       ran += c1 - c0;
     }
   }
   store<i32>(claims + (<usize>lane << 4), ran, 8);
+}
+
+/** Rows of (g, h) pairs a lane gathers at a time in gatherShared. */
+const GATHER_CHUNK: i32 = 4096;
+
+/**
+ * The (g, h) pairs of the step's gathered builds (those that fit in `scratchRows` rows, placed
+ * as growFeatures reads them), copied into `pairs` by every lane of a claimed step together:
+ * each takes chunks of GATHER_CHUNK rows off a shared counter (`word`) until none are left,
+ * then waits for the chunks still being copied by others (µs; never for a lane that has not
+ * started, whose chunks this lane takes). Each lane gathered every pair itself before, so the
+ * gather (~85 ms of a 200k × 28 fit) did not shrink with more lanes.
+ */
+function gatherShared(
+  values: usize, rows: usize, build: usize, nBuild: i32, pairs: usize, scratchRows: i32,
+  word: usize,
+): void {
+  let total = 0;
+  for (let j = 0; j < nBuild; j++) {
+    const record = build + (<usize>(j * 3) << 2);
+    const count = load<i32>(record, 8) - load<i32>(record, 4);
+    if (count <= scratchRows - total) total += count;
+  }
+  const chunks = (total + GATHER_CHUNK - 1) / GATHER_CHUNK;
+  for (;;) {
+    const c = atomic.add<i32>(word, 1);
+    if (c >= chunks) break;
+    const g0 = c * GATHER_CHUNK, g1 = min(total, g0 + GATHER_CHUNK);
+    // The builds' places in `pairs` as growFeatures gives them; copy the overlap with [g0, g1).
+    let at = 0;
+    for (let j = 0; j < nBuild && at < g1; j++) {
+      const record = build + (<usize>(j * 3) << 2);
+      const rowBegin = load<i32>(record, 4), count = load<i32>(record, 8) - rowBegin;
+      if (count > scratchRows - at) continue;
+      const lo = max(g0, at), hi = min(g1, at + count);
+      for (let g = lo; g < hi; g++) {
+        const r = <usize>i32At(rows, rowBegin + g - at);
+        v128.store(pairs + (<usize>g << 4), v128.load(values + (r << 4)));
+      }
+      at += count;
+    }
+    atomic.add<i32>(word + 4, 1);
+  }
+  while (atomic.load<i32>(word + 4) < chunks) {
+    // Another lane is copying its last chunk.
+  }
 }
 
 /**

@@ -156,6 +156,123 @@ Deno.test("the gradients' row ranges end on even rows, cover every row, follow t
   }
 });
 
+Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every chunk where the one-task step puts it", async () => {
+  // Builds of 4,000, 3,300 and 1,000 of 12,000 shuffled rows (8,300 pairs: three chunks of
+  // 4,096, which straddle the builds) and one of 2,900 that does not fit in the 10,500-row block
+  // after them (read in place). The lanes run one after the other in this thread: the first
+  // gathers every chunk, the others find none left and read its pairs; each order gives the
+  // one-task step's histograms and splits.
+  const runtime = await wasmRuntimeOf("relaxed", 1);
+  try {
+    // 28 features: a share of more than 8 a lane on three lanes too, so every case gathers.
+    const nRows = 12000, F = 28, C = 2;
+    const p = randomBinned(47, nRows, F);
+    const histBytes = p.binOffsets[F] * C * 8;
+    const put = (data: Uint8Array | Int32Array | Float64Array) => {
+      const ptr = runtime.heap.alloc(data.byteLength);
+      new Uint8Array(runtime.memory.buffer, ptr, data.byteLength)
+        .set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return ptr;
+    };
+    const rows = Int32Array.from(p.rows);
+    for (let i = nRows - 1; i > 0; i--) {
+      const j = p.rng.nextInt(i + 1);
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+    }
+    const features = Int32Array.from({ length: F }, (_, k) => k);
+    const segments = [[0, 4000], [4000, 7300], [7300, 8300], [8300, 11200]];
+    const params = new Float64Array(segments.length * SPLIT_PARAM_COUNT);
+    segments.forEach((_, i) => {
+      params.set(
+        [1, 0, 0.5, 0, 0, -Infinity, Infinity, 0.2 * i, 300 + i, 0],
+        i * SPLIT_PARAM_COUNT,
+      );
+    });
+    const ptr = {
+      bins: put(p.bins),
+      values: put(p.values),
+      rows: put(rows),
+      offsets: put(p.binOffsets),
+      features: put(features),
+      params: put(params),
+      candidates: put(Int32Array.from(segments.flatMap(() => [...features]))),
+      candidateOffsets: put(
+        Int32Array.from(segments.map((_, i) => i * F).concat(segments.length * F)),
+      ),
+      scratch: runtime.heap.alloc(10500 * 16),
+    };
+    const candidateCount = segments.length * F;
+    /** One step: the lanes called in the order given, or one task (null). */
+    const step = (calls: number[] | null) => {
+      const hists = segments.map(() => runtime.heap.alloc(histBytes));
+      const out = runtime.heap.alloc(candidateCount * SPLIT_FIELD_COUNT * 8);
+      new Float64Array(runtime.memory.buffer, ptr.scratch, 2 * 10500).fill(NaN);
+      new Uint8Array(runtime.memory.buffer, out, candidateCount * SPLIT_FIELD_COUNT * 8).fill(0);
+      const build = put(Int32Array.from(segments.flatMap(([b, e], i) => [hists[i], b, e])));
+      const search = put(Int32Array.from(hists));
+      const lanes = calls === null ? 1 : calls.length;
+      const claims = runtime.heap.alloc(16 * lanes + 8);
+      const words = new Int32Array(runtime.memory.buffer, claims, 4 * lanes + 2);
+      const share = Math.ceil(F / lanes);
+      for (let l = 0; l < lanes; l++) {
+        words.set([Math.min(F, l * share), Math.min(F, (l + 1) * share), 0, 0], 4 * l);
+      }
+      words.set([0, 0], 4 * lanes);
+      for (const lane of calls ?? [0]) {
+        runtime.call(
+          "trees_grow_step_f64",
+          ptr.bins,
+          ptr.values,
+          ptr.rows,
+          ptr.offsets,
+          ptr.features,
+          build,
+          0,
+          search,
+          ptr.params,
+          ptr.candidates,
+          ptr.candidateOffsets,
+          0,
+          out,
+          nRows,
+          C,
+          0,
+          F,
+          segments.length,
+          0,
+          segments.length,
+          ptr.scratch,
+          10500,
+          calls === null ? 0 : claims,
+          lane,
+          lanes,
+        );
+      }
+      const counters = Array.from(new Int32Array(runtime.memory.buffer, claims + 16 * lanes, 2));
+      const result = {
+        hists: hists.map((h) => new Float64Array(runtime.memory.buffer, h, histBytes / 8).slice()),
+        out: new Float64Array(runtime.memory.buffer, out, candidateCount * SPLIT_FIELD_COUNT)
+          .slice(),
+        counters,
+      };
+      for (const b of [...hists, out, build, search, claims]) runtime.heap.free(b);
+      return result;
+    };
+    const alone = step(null);
+    assert.ok(alone.hists.every((h) => h.some((v) => v !== 0)));
+    for (const calls of [[0, 1], [1, 0], [2, 0, 1]]) {
+      const got = step(calls);
+      const label = `lanes ${calls.join(", ")}`;
+      got.hists.forEach((h, i) => assert.deepEqual(h, alone.hists[i], `${label}: build ${i}`));
+      assert.deepEqual(got.out, alone.out, `${label}: the splits`);
+      // Three chunks gathered, and each lane's look past the last counted as taken.
+      assert.deepEqual(got.counters, [3 + calls.length, 3], `${label}: the gather's counters`);
+    }
+  } finally {
+    await runtime.dispose();
+  }
+});
+
 Deno.test("a growth step's lanes may take each other's features: the same histograms and splits", async () => {
   // trees_grow_step_f64 called straight, one lane after the other in this thread, so that a
   // lane always finds the others' ranges as the test leaves them: every order of claims gives
@@ -204,7 +321,8 @@ Deno.test("a growth step's lanes may take each other's features: the same histog
       const parent = runtime.heap.alloc(histBytes), child = runtime.heap.alloc(histBytes);
       const sibling = runtime.heap.alloc(histBytes);
       const out = runtime.heap.alloc(candidateCount * SPLIT_FIELD_COUNT * 8);
-      // No pairs left over from the last step: a lane must gather its own.
+      // No pairs left over from the last step: the lanes must gather them (the first lane to
+      // run gathers them all, as the chunk counter is 0; the later ones read its pairs).
       new Float64Array(runtime.memory.buffer, ptr.scratch, 2 * nRows).fill(NaN);
       new Uint8Array(runtime.memory.buffer, out, candidateCount * SPLIT_FIELD_COUNT * 8).fill(0);
       // The parent's histograms, then the step: build the child, subtract, search both.
@@ -229,12 +347,13 @@ Deno.test("a growth step's lanes may take each other's features: the same histog
       const subtract = at(Int32Array.from([sibling, child]));
       const search = at(Int32Array.from([child, sibling]));
       const lanes = calls.length;
-      const claims = runtime.heap.alloc(16 * lanes);
+      // Each lane's claim record, then the gather's two chunk counters.
+      const claims = runtime.heap.alloc(16 * lanes + 8);
       const ran: number[] = [];
       for (const [lane, ranges] of calls) {
         if (ranges !== null && lane === calls[0][0]) {
-          new Int32Array(runtime.memory.buffer, claims, 4 * lanes)
-            .set(ranges.flatMap(([k0, k1]) => [k0, k1, -1, 0]));
+          new Int32Array(runtime.memory.buffer, claims, 4 * lanes + 2)
+            .set([...ranges.flatMap(([k0, k1]) => [k0, k1, -1, 0]), 0, 0]);
         }
         runtime.call(
           "trees_grow_step_f64",

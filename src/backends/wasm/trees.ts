@@ -345,7 +345,8 @@ class WasmWorkspace implements TreesWorkspace {
   readonly #marginLanes = new LaneBalance();
   /** The smallest growth step worth splitting in this fit (see SplitPayoff). */
   readonly #stepPayoff = new SplitPayoff(MIN_POLLED_STEP_CELLS, MAX_STEP_BAR_CELLS);
-  readonly #gather: number[] = [];
+  /** The block of gathered (g, h) pairs (0: none, see the constructor). */
+  readonly #gather: number = 0;
   readonly #aliases: Aliases;
   /** Value buffers lent as host views by `values`, by index. */
   readonly #valueBuffers: BlockViews<Float64Array>[] = [];
@@ -378,13 +379,11 @@ class WasmWorkspace implements TreesWorkspace {
       this.#rows = this.#alloc(args.nRows * 4);
       this.#scratch = this.#alloc(args.nRows * 4);
       this.#sums = this.#alloc(args.nChannels * 8);
-      // One block per task for the (g, h) pairs of a segment of at most half the rows (see
-      // trees_grow_step_f64); larger segments are read in place.
+      // One block for the (g, h) pairs of a step's segments, up to half the rows (see
+      // trees_grow_step_f64), which a claimed step's lanes gather together and all read;
+      // larger segments are read in place.
       this.#gatherRows = args.nChannels === 2 ? args.nRows >> 1 : 0;
-      const tasks = runtime.shared ? runtime.threads : 1;
-      for (let t = 0; t < tasks && this.#gatherRows > 0; t++) {
-        this.#gather.push(this.#alloc(this.#gatherRows * 16));
-      }
+      this.#gather = this.#gatherRows > 0 ? this.#alloc(this.#gatherRows * 16) : 0;
     } catch (error) {
       this.release();
       throw error;
@@ -534,8 +533,8 @@ class WasmWorkspace implements TreesWorkspace {
           buildCount,
           subtractCount,
           searchCount,
-          this.#gather[lane] ?? 0,
-          this.#gather.length > 0 ? this.#gatherRows : 0,
+          this.#gather,
+          this.#gather !== 0 ? this.#gatherRows : 0,
           claims,
           lane,
           lanes,
@@ -558,9 +557,11 @@ class WasmWorkspace implements TreesWorkspace {
         // Each lane starts on its own range of the features (the split learnt from the last
         // steps) and takes the others' leftovers once its own are done (see the kernel).
         const ranges = contiguousShares(featureCount, this.#growLanes.ends(tasks));
-        const claims = s.alloc(CLAIM_BYTES * tasks);
-        const words = s.i32(claims, (CLAIM_BYTES / 4) * tasks);
+        // Each lane's claim record, then the gather's two counters (see the kernel).
+        const claims = s.alloc(CLAIM_BYTES * tasks + 8);
+        const words = s.i32(claims, (CLAIM_BYTES / 4) * tasks + 2);
         ranges.forEach(([k0, k1], i) => words.set([k0, k1, 0], (CLAIM_BYTES / 4) * i));
+        words.set([0, 0], (CLAIM_BYTES / 4) * tasks);
         const start = performance.now();
         const lanes = await runtime.runSharing(
           ranges.map((_, i) => task(0, featureCount, i, claims, tasks)),
