@@ -602,9 +602,9 @@ export function trees_grow_step_f64(
 ): void {
   if (k1 <= k0) return;
   // A segment deep in the tree is a sparse subset of the rows: its (g, h) pairs are copied out
-  // once for the passes over this lane's features. Not for one pass (8 features or fewer,
-  // e.g. a 16-feature fit's groups on two threads), which would read them scattered once
-  // anyway: 200k-row fits without that copy took 2.6–4.1% less time (six alternating fits
+  // once for the step's passes (by a claimed step's lanes together, see gatherShared), then
+  // read in order. Not for one pass a lane (8 features or fewer, e.g. a 16-feature fit's
+  // groups on two threads), which would read them scattered once anyway: 200k-row fits without that copy took 2.6–4.1% less time (six alternating fits
   // each, 7 features on one thread twice, 16 on two; same models).
   const share = claims == 0 ? k1 - k0 : (k1 - k0) / lanes;
   const gathered = nChannels == 2 && share > 8 ? scratch : 0;
@@ -642,14 +642,18 @@ export function trees_grow_step_f64(
 
 /** Rows of (g, h) pairs a lane gathers at a time in gatherShared. */
 const GATHER_CHUNK: i32 = 4096;
+/** Looks at the done counter before a lane gathers every chunk itself (~1–3 ms of polling). */
+const GATHER_PATIENCE: i32 = 1 << 20;
 
 /**
  * The (g, h) pairs of the step's gathered builds (those that fit in `scratchRows` rows, placed
  * as growFeatures reads them), copied into `pairs` by every lane of a claimed step together:
  * each takes chunks of GATHER_CHUNK rows off a shared counter (`word`) until none are left,
  * then waits for the chunks still being copied by others (µs; never for a lane that has not
- * started, whose chunks this lane takes). Each lane gathered every pair itself before, so the
- * gather (~85 ms of a 200k × 28 fit) did not shrink with more lanes.
+ * started, whose chunks this lane takes). A lane that waits past GATHER_PATIENCE copies every
+ * chunk itself: the same values into the same places, so a lane stalled or gone mid-chunk
+ * costs a few ms, never a hang. Each lane gathered every pair itself before, so the gather
+ * (~85 ms of a 200k × 28 fit) did not shrink with more lanes.
  */
 function gatherShared(
   values: usize, rows: usize, build: usize, nBuild: i32, pairs: usize, scratchRows: i32,
@@ -665,24 +669,34 @@ function gatherShared(
   for (;;) {
     const c = atomic.add<i32>(word, 1);
     if (c >= chunks) break;
-    const g0 = c * GATHER_CHUNK, g1 = min(total, g0 + GATHER_CHUNK);
-    // The builds' places in `pairs` as growFeatures gives them; copy the overlap with [g0, g1).
-    let at = 0;
-    for (let j = 0; j < nBuild && at < g1; j++) {
-      const record = build + (<usize>(j * 3) << 2);
-      const rowBegin = load<i32>(record, 4), count = load<i32>(record, 8) - rowBegin;
-      if (count > scratchRows - at) continue;
-      const lo = max(g0, at), hi = min(g1, at + count);
-      for (let g = lo; g < hi; g++) {
-        const r = <usize>i32At(rows, rowBegin + g - at);
-        v128.store(pairs + (<usize>g << 4), v128.load(values + (r << 4)));
-      }
-      at += count;
-    }
+    const g0 = c * GATHER_CHUNK;
+    gatherRange(values, rows, build, nBuild, pairs, scratchRows, g0, min(total, g0 + GATHER_CHUNK));
     atomic.add<i32>(word + 4, 1);
   }
-  while (atomic.load<i32>(word + 4) < chunks) {
-    // Another lane is copying its last chunk.
+  for (let look = 0; atomic.load<i32>(word + 4) < chunks; look++) {
+    if (look == GATHER_PATIENCE) {
+      gatherRange(values, rows, build, nBuild, pairs, scratchRows, 0, total);
+      break;
+    }
+  }
+}
+
+/** Pairs [g0, g1) of the gathered builds, each build at its place in `pairs` (see gatherShared). */
+function gatherRange(
+  values: usize, rows: usize, build: usize, nBuild: i32, pairs: usize, scratchRows: i32,
+  g0: i32, g1: i32,
+): void {
+  let at = 0;
+  for (let j = 0; j < nBuild && at < g1; j++) {
+    const record = build + (<usize>(j * 3) << 2);
+    const rowBegin = load<i32>(record, 4), count = load<i32>(record, 8) - rowBegin;
+    if (count > scratchRows - at) continue;
+    const lo = max(g0, at), hi = min(g1, at + count);
+    for (let g = lo; g < hi; g++) {
+      const r = <usize>i32At(rows, rowBegin + g - at);
+      v128.store(pairs + (<usize>g << 4), v128.load(values + (r << 4)));
+    }
+    at += count;
   }
 }
 

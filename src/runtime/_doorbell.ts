@@ -153,10 +153,10 @@ export function pollWhile(
 ): number {
   const word = Atomics.load(words, index);
   if ((word === value) === reached || !budget.allowed()) return word;
-  const last = spinWhile(words, index, value, until, reached);
+  const seen = spinWhile(words, index, value, until, reached);
   if (lostAt >= 0) budget.preempted(lostAt);
   else budget.kept();
-  return last;
+  return seen;
 }
 
 /** When spinWhile's poll found that the thread had lost its core (performance.now()), else −1. */

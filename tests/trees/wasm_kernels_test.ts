@@ -202,8 +202,11 @@ Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every
       scratch: runtime.heap.alloc(10500 * 16),
     };
     const candidateCount = segments.length * F;
-    /** One step: the lanes called in the order given, or one task (null). */
-    const step = (calls: number[] | null) => {
+    /**
+     * One step: the lanes called in the order given, or one task (null); `taken` chunks
+     * already claimed by a lane that never finishes them.
+     */
+    const step = (calls: number[] | null, taken = 0) => {
       const hists = segments.map(() => runtime.heap.alloc(histBytes));
       const out = runtime.heap.alloc(candidateCount * SPLIT_FIELD_COUNT * 8);
       new Float64Array(runtime.memory.buffer, ptr.scratch, 2 * 10500).fill(NaN);
@@ -217,7 +220,7 @@ Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every
       for (let l = 0; l < lanes; l++) {
         words.set([Math.min(F, l * share), Math.min(F, (l + 1) * share), 0, 0], 4 * l);
       }
-      words.set([0, 0], 4 * lanes);
+      words.set([taken, 0], 4 * lanes);
       for (const lane of calls ?? [0]) {
         runtime.call(
           "trees_grow_step_f64",
@@ -268,6 +271,12 @@ Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every
       // Three chunks gathered, and each lane's look past the last counted as taken.
       assert.deepEqual(got.counters, [3 + calls.length, 3], `${label}: the gather's counters`);
     }
+    // A lane that took the first chunk and stalled (or was lost): the other copies chunks 2 and
+    // 3, waits for the first, then gathers every chunk itself rather than wait forever.
+    const stalled = step([1, 0], 1);
+    stalled.hists.forEach((h, i) => assert.deepEqual(h, alone.hists[i], `stalled: build ${i}`));
+    assert.deepEqual(stalled.out, alone.out, "stalled: the splits");
+    assert.deepEqual(stalled.counters, [5, 2], "stalled: the gather's counters");
   } finally {
     await runtime.dispose();
   }
