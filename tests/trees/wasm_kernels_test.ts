@@ -15,6 +15,7 @@ import { SPLIT_FIELD_COUNT, SPLIT_PARAM_COUNT } from "../../src/backends/trees.t
 import { predictOracle } from "./_oracles.ts";
 import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
 import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
+import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
 
 for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const) {
   Deno.test(`trees kernels (wasm, ${threads} thread(s), ${relaxedSimd ? "relaxed" : "plain"} SIMD) match the reference`, async (t) => {
@@ -156,6 +157,85 @@ Deno.test("the gradients' row ranges end on even rows, cover every row, follow t
   }
 });
 
+/**
+ * A growth step's inputs for trees_grow_step_f64 called straight: a random binned matrix with
+ * its rows shuffled (so that the (g, h) pairs are gathered from all over), its features, and
+ * `put`, which copies an array into `runtime`'s memory.
+ */
+function shuffledStep(runtime: WasmRuntime, seed: number, nRows: number, F: number) {
+  const p = randomBinned(seed, nRows, F);
+  const put = (data: Uint8Array | Int32Array | Float64Array) => {
+    const ptr = runtime.heap.alloc(data.byteLength);
+    new Uint8Array(runtime.memory.buffer, ptr, data.byteLength)
+      .set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return ptr;
+  };
+  const rows = Int32Array.from(p.rows);
+  for (let i = nRows - 1; i > 0; i--) {
+    const j = p.rng.nextInt(i + 1);
+    [rows[i], rows[j]] = [rows[j], rows[i]];
+  }
+  return { p, put, rows, features: Int32Array.from({ length: F }, (_, k) => k) };
+}
+
+/** A step fixture's arrays in WASM memory (see shuffledStep), by their offsets. */
+interface StepPointers {
+  bins: number;
+  values: number;
+  rows: number;
+  offsets: number;
+  features: number;
+  params: number;
+  candidates: number;
+  candidateOffsets: number;
+  scratch: number;
+}
+
+/**
+ * trees_grow_step_f64 over all F features of a fixture of nRows rows (two channels): `counts`
+ * builds, subtractions and searches from the records at `build`, `subtract` and `search`.
+ */
+function growStep(runtime: WasmRuntime, ptr: StepPointers, step: {
+  nRows: number;
+  F: number;
+  build: number;
+  subtract: number;
+  search: number;
+  out: number;
+  counts: [number, number, number];
+  scratchRows: number;
+  claims: number;
+  lane: number;
+  lanes: number;
+}): void {
+  runtime.call(
+    "trees_grow_step_f64",
+    ptr.bins,
+    ptr.values,
+    ptr.rows,
+    ptr.offsets,
+    ptr.features,
+    step.build,
+    step.subtract,
+    step.search,
+    ptr.params,
+    ptr.candidates,
+    ptr.candidateOffsets,
+    0,
+    step.out,
+    step.nRows,
+    2,
+    0,
+    step.F,
+    ...step.counts,
+    ptr.scratch,
+    step.scratchRows,
+    step.claims,
+    step.lane,
+    step.lanes,
+  );
+}
+
 Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every chunk where the one-task step puts it", async () => {
   // Builds of 4,000, 3,300 and 1,000 of 12,000 shuffled rows (8,300 pairs: three chunks of
   // 4,096, which straddle the builds) and one of 2,900 that does not fit in the 10,500-row block
@@ -166,20 +246,8 @@ Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every
   try {
     // 28 features: a share of more than 8 a lane on three lanes too, so every case gathers.
     const nRows = 12000, F = 28, C = 2;
-    const p = randomBinned(47, nRows, F);
+    const { p, put, rows, features } = shuffledStep(runtime, 47, nRows, F);
     const histBytes = p.binOffsets[F] * C * 8;
-    const put = (data: Uint8Array | Int32Array | Float64Array) => {
-      const ptr = runtime.heap.alloc(data.byteLength);
-      new Uint8Array(runtime.memory.buffer, ptr, data.byteLength)
-        .set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      return ptr;
-    };
-    const rows = Int32Array.from(p.rows);
-    for (let i = nRows - 1; i > 0; i--) {
-      const j = p.rng.nextInt(i + 1);
-      [rows[i], rows[j]] = [rows[j], rows[i]];
-    }
-    const features = Int32Array.from({ length: F }, (_, k) => k);
     const segments = [[0, 4000], [4000, 7300], [7300, 8300], [8300, 11200]];
     const params = new Float64Array(segments.length * SPLIT_PARAM_COUNT);
     segments.forEach((_, i) => {
@@ -222,34 +290,19 @@ Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every
       }
       words.set([taken, 0], 4 * lanes);
       for (const lane of calls ?? [0]) {
-        runtime.call(
-          "trees_grow_step_f64",
-          ptr.bins,
-          ptr.values,
-          ptr.rows,
-          ptr.offsets,
-          ptr.features,
-          build,
-          0,
-          search,
-          ptr.params,
-          ptr.candidates,
-          ptr.candidateOffsets,
-          0,
-          out,
+        growStep(runtime, ptr, {
           nRows,
-          C,
-          0,
           F,
-          segments.length,
-          0,
-          segments.length,
-          ptr.scratch,
-          10500,
-          calls === null ? 0 : claims,
+          build,
+          subtract: 0,
+          search,
+          out,
+          counts: [segments.length, 0, segments.length],
+          scratchRows: 10500,
+          claims: calls === null ? 0 : claims,
           lane,
           lanes,
-        );
+        });
       }
       const counters = Array.from(new Int32Array(runtime.memory.buffer, claims + 16 * lanes, 2));
       const result = {
@@ -289,23 +342,11 @@ Deno.test("a growth step's lanes may take each other's features: the same histog
   const runtime = await wasmRuntimeOf("relaxed", 1);
   try {
     const nRows = 1500, F = 24, C = 2;
-    const p = randomBinned(31, nRows, F);
+    // A left child of 600 rows is built, its sibling made by subtraction from the parent (built
+    // beforehand), both searched.
+    const { p, put: at, rows, features } = shuffledStep(runtime, 31, nRows, F);
     const slots = p.binOffsets[F];
     const histBytes = slots * C * 8;
-    const at = (data: Uint8Array | Int32Array | Float64Array) => {
-      const ptr = runtime.heap.alloc(data.byteLength);
-      new Uint8Array(runtime.memory.buffer, ptr, data.byteLength)
-        .set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      return ptr;
-    };
-    // Rows shuffled, so the (g, h) pairs are gathered from all over; a left child of 600 rows
-    // is built, its sibling made by subtraction from the parent (built beforehand), both searched.
-    const rows = Int32Array.from(p.rows);
-    for (let i = nRows - 1; i > 0; i--) {
-      const j = p.rng.nextInt(i + 1);
-      [rows[i], rows[j]] = [rows[j], rows[i]];
-    }
-    const features = Int32Array.from({ length: F }, (_, k) => k);
     const params = new Float64Array(2 * SPLIT_PARAM_COUNT);
     for (const i of [0, 1]) {
       params.set(
@@ -364,34 +405,19 @@ Deno.test("a growth step's lanes may take each other's features: the same histog
           new Int32Array(runtime.memory.buffer, claims, 4 * lanes + 2)
             .set([...ranges.flatMap(([k0, k1]) => [k0, k1, -1, 0]), 0, 0]);
         }
-        runtime.call(
-          "trees_grow_step_f64",
-          ptr.bins,
-          ptr.values,
-          ptr.rows,
-          ptr.offsets,
-          ptr.features,
+        growStep(runtime, ptr, {
+          nRows,
+          F,
           build,
           subtract,
           search,
-          ptr.params,
-          ptr.candidates,
-          ptr.candidateOffsets,
-          0,
           out,
-          nRows,
-          C,
-          0,
-          F,
-          1,
-          1,
-          2,
-          ptr.scratch,
-          nRows,
-          ranges === null ? 0 : claims,
+          counts: [1, 1, 2],
+          scratchRows: nRows,
+          claims: ranges === null ? 0 : claims,
           lane,
           lanes,
-        );
+        });
       }
       if (calls[0][1] !== null) {
         const words = new Int32Array(runtime.memory.buffer, claims, 4 * lanes);
