@@ -324,8 +324,8 @@ Deno.test("a claimed growth step's lanes gather the (g, h) pairs together: every
       // Three chunks gathered, and each lane's look past the last counted as taken.
       assert.deepEqual(got.counters, [3 + calls.length, 3], `${label}: the gather's counters`);
     }
-    // A lane that took the first chunk and stalled (or was lost): the other copies chunks 2 and
-    // 3, waits for the first, then gathers every chunk itself rather than wait forever.
+    // A lane that took the first chunk and stalled (or was lost): the lanes called copy chunks 2
+    // and 3, wait for the first, then each gathers every chunk itself rather than wait forever.
     const stalled = step([1, 0], 1);
     stalled.hists.forEach((h, i) => assert.deepEqual(h, alone.hists[i], `stalled: build ${i}`));
     assert.deepEqual(stalled.out, alone.out, "stalled: the splits");

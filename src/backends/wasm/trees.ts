@@ -534,7 +534,7 @@ class WasmWorkspace implements TreesWorkspace {
           subtractCount,
           searchCount,
           this.#gather,
-          this.#gather !== 0 ? this.#gatherRows : 0,
+          this.#gatherRows,
           claims,
           lane,
           lanes,
