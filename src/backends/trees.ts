@@ -383,6 +383,12 @@ export interface WorkspaceArgs {
   monotone: Int8Array | null;
   /** Categorical features, or null for none. */
   categorical?: Categorical | null;
+  /**
+   * Whether the caller reads histograms back (`readHistogram`) for any feature, not only the
+   * categorical ones (scikit-learn's midpoint thresholds): a backend that keeps some features'
+   * histograms elsewhere (a worker's own memory, see the WASM backend) keeps them all here then.
+   */
+  readsHistograms?: boolean;
 }
 
 /** Fields of one histogram to build in `GrowthStep.build`. */

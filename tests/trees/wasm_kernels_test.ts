@@ -14,7 +14,14 @@ import { CONFORMANCE, noisyTable, randomBinned, randomTrees } from "./_kernel_co
 import { SPLIT_FIELD_COUNT, SPLIT_PARAM_COUNT } from "../../src/backends/trees.ts";
 import { predictOracle } from "./_oracles.ts";
 import { evenRowEnds, wasmTrees } from "../../src/backends/wasm/trees.ts";
-import { wasmRuntimeOf, watchSplits } from "../_wasm_runtime.ts";
+import {
+  initUnshared,
+  wasmRuntimeOf,
+  watchCalls,
+  watchSplits,
+  withCores,
+} from "../_wasm_runtime.ts";
+import { CopiedGrowth } from "../../src/backends/wasm/_copied_growth.ts";
 import type { WasmRuntime } from "../../src/runtime/_wasm.ts";
 
 for (const [threads, relaxedSimd] of [[1, false], [1, true], [2, true]] as const) {
@@ -113,6 +120,115 @@ Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 
       await dispose();
     }
   }
+});
+
+// A page without cross-origin isolation, two cores: a tree with a root of at least 2²¹ cells
+// grows on this thread and a worker, each building and searching its own features, the worker
+// keeping its histograms in its own memory. The models are the reference's bit for bit.
+Deno.test("boosting fits on copied memory grow their large trees on the workers too: the same models", async () => {
+  const { X, y, classes: labels } = noisyTable(80000, 36, 14);
+  const models = (backend: "js" | "wasm") => [
+    new XGBClassifier({ nEstimators: 2, maxDepth: 4, backend }),
+    new XGBRegressor({
+      nEstimators: 3,
+      maxDepth: 5,
+      subsample: 0.8,
+      colsampleBylevel: 0.8,
+      colsampleBynode: 0.7,
+      monotoneConstraints: Array.from({ length: 36 }, (_, f) => (f === 0 ? 1 : f === 20 ? -1 : 0)),
+      backend,
+    }),
+    new XGBRegressor({
+      nEstimators: 3,
+      growPolicy: "lossguide",
+      maxDepth: 0,
+      maxLeaves: 12,
+      colsampleBytree: 0.8,
+      backend,
+    }),
+    // Midpoint thresholds read histograms back: its trees stay in this thread.
+    new GradientBoostingClassifier({ nEstimators: 2, maxDepth: 3, backend }),
+  ];
+  const targets = [labels, y, y, labels];
+  const fits = async (backend: "js" | "wasm", seen?: () => number) => {
+    const out: [string, number][] = [];
+    for (const [i, model] of models(backend).entries()) {
+      const before = seen?.() ?? 0;
+      await model.fit(X, targets[i]);
+      const json = model.toJSON() as { fitted: unknown };
+      out.push([JSON.stringify(json.fitted), (seen?.() ?? 0) - before]);
+    }
+    return out;
+  };
+  const reference = await fits("js");
+  await withCores(2, () => initUnshared(2));
+  try {
+    const runtime = (await wasmRuntime())!;
+    assert.equal(runtime.shared, false);
+    const steps = watchCalls(
+      runtime,
+      (tasks, options) =>
+        tasks[0].kernel === "trees_grow_step_f64" && tasks.length === 2 &&
+        options?.copiedLane === true,
+    );
+    const results = await fits("wasm", () => steps.filter((split) => split).length);
+    results.forEach(([model], i) => assert.equal(model, reference[i][0], `model ${i}`));
+    // Every step of the XGBoost trees (≥ 5 a tree), none of scikit-learn's.
+    assert.deepEqual(results.map(([, split]) => split > 0), [true, true, true, false]);
+    assert.ok(results[1][1] >= 15, `${results[1][1]} split steps`);
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("copied growth lanes send each worker its bin columns once, the tree's values once a tree", () => {
+  const nRows = 100, F = 6;
+  const memory = {
+    bins: 1000,
+    nRows,
+    nFeatures: F,
+    values: () => [20000, nRows * 16] as const,
+    rows: 30000,
+    histBytes: 512,
+    gather: [40000, 800] as const,
+  };
+  const growth = new CopiedGrowth(2, memory, 0);
+  growth.beginTree(0);
+  // Features 1, 2, 4, 5 this step: lane 0 owns ids 0–2, lane 1 ids 3–5.
+  const features = Int32Array.from([1, 2, 4, 5]);
+  const k = growth.featureRanges(features, 4);
+  assert.deepEqual(k, [0, 2, 4]);
+  const step = {
+    records: [[50000, 16] as const],
+    builds: [[60000, 10, 40] as [number, number, number]],
+    hists: [60000, 61000],
+    // Node 0's candidates 1, 4, 5; node 1's 2, 5.
+    searches: [[0, 3], [3, 5]] as [number, number][],
+    candidates: Int32Array.from([1, 4, 5, 2, 5]),
+    out: 70000,
+  };
+  const task = { kernel: "trees_grow_step_f64", args: [] };
+  const first = growth.regions(task, 1, k[1], k[2], step);
+  assert.deepEqual(first.inputs, [
+    [50000, 16],
+    [1000 + 3 * nRows, 3 * nRows],
+    [20000, nRows * 16],
+    [30000 + 40, 30 * 4],
+  ]);
+  assert.deepEqual(first.outputs, [[70000 + 48, 2 * 48], [70000 + 4 * 48, 48]]);
+  assert.deepEqual(first.scratch, [[60000, 512], [61000, 512], [40000, 800]]);
+  // The next step: neither columns nor values again.
+  assert.deepEqual(growth.regions(task, 1, k[1], k[2], step).inputs, [[50000, 16], [30040, 120]]);
+  // New values (the next output's), then a new tree after a lost worker: both again.
+  growth.valuesChanged();
+  assert.deepEqual(growth.regions(task, 1, k[1], k[2], step).inputs?.length, 3);
+  growth.beginTree(1);
+  assert.deepEqual(growth.regions(task, 1, k[1], k[2], step).inputs?.length, 4);
+  growth.check(1);
+  // A worker lost mid-tree: its histograms are gone.
+  assert.throws(() => growth.check(2), /stopped during this fit/);
+  // A lane without features this step gets an empty task.
+  assert.deepEqual(growth.regions(task, 1, 4, 4, step), { ...task, inputs: [], outputs: [] });
 });
 
 Deno.test("fits give back every block of WASM memory they take", async () => {

@@ -14,6 +14,7 @@
  */
 import type { HostArray, Scope, SharingOptions, Task, WasmRuntime } from "../../runtime/_wasm.ts";
 import { contiguousShares, LaneBalance, SplitPayoff } from "./_lanes.ts";
+import { CopiedGrowth, type StepRegions } from "./_copied_growth.ts";
 import type {
   BinArgs,
   CutBuffers,
@@ -114,6 +115,17 @@ const MIN_PARALLEL_PARTITION_ROWS = 1 << 16;
  * read-modify-write), a second thread saves half of that against a 30–80 µs round trip.
  */
 const MIN_PARALLEL_MARGIN_ROWS = 1 << 16;
+/**
+ * Where memory is copied, a tree whose first step (its root) is below this much work grows in
+ * this thread alone: each of its steps would cost a message to each worker and back.
+ */
+const MIN_COPIED_TREE_CELLS = 1 << 21;
+/**
+ * What a copied growth step's messages add to its worker's lane, for the balance of its
+ * features (see CopiedGrowth): in a Chromium page (two cores), a task reached an idle worker
+ * ~0.1 ms after it was posted and the reply came back 0.2–0.3 ms after it left (medians).
+ */
+const COPIED_MESSAGES_MS = 0.3;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -355,6 +367,12 @@ class WasmWorkspace implements TreesWorkspace {
   /** The values the next steps read: the own buffer or an aliasing one. */
   #current = 0;
   readonly #gatherRows: number = 0;
+  readonly #readsHistograms: boolean;
+  /** Where memory is copied: the lanes trees grow on (made at the first such tree), or null. */
+  #copied: CopiedGrowth | null = null;
+  /** Whether the next step begins a tree, and whether the current tree grows on #copied. */
+  #treeBegins = true;
+  #copiedTree = false;
 
   constructor(runtime: WasmRuntime, args: WorkspaceArgs, aliases: Aliases) {
     this.#runtime = runtime;
@@ -364,6 +382,7 @@ class WasmWorkspace implements TreesWorkspace {
     this.#binOffsets = args.binOffsets.slice();
     this.#monotoneMask = args.monotone;
     this.#categorical = args.categorical ?? null;
+    this.#readsHistograms = args.readsHistograms === true;
     const totalSlots = args.binOffsets[args.nFeatures];
     this.#histBytes = Math.max(8, totalSlots * args.nChannels * 8);
     try {
@@ -451,6 +470,7 @@ class WasmWorkspace implements TreesWorkspace {
   }
 
   setValues(values: Float64Array): void {
+    this.#copied?.valuesChanged();
     const aliased = this.#aliases.get(values);
     if (aliased !== undefined) {
       this.#current = aliased;
@@ -463,10 +483,12 @@ class WasmWorkspace implements TreesWorkspace {
 
   setRows(rows: Int32Array, count: number): void {
     new Int32Array(this.#runtime.memory.buffer, this.#rows, count).set(rows.subarray(0, count));
+    this.#treeBegins = true;
   }
 
   setRowsInOrder(count: number): void {
     this.#runtime.call("trees_rows_in_order_i32", this.#rows, count);
+    this.#treeBegins = true;
   }
 
   rowSums(count: number, out: Float64Array): void {
@@ -552,8 +574,15 @@ class WasmWorkspace implements TreesWorkspace {
       // Fits on a page's main thread too, where this thread takes a share (FIT_STEP).
       const large = cells >= MIN_PARALLEL_STEP_CELLS ||
         (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks, FIT_STEP));
-      // Where split steps of this size have not paid, only a probe now and then (SplitPayoff).
-      if (this.#parallel(large) && tasks > 1 && this.#stepPayoff.splits(cells)) {
+      if (this.#treeBegins) {
+        this.#treeBegins = false;
+        this.#copiedTree = this.#beginCopiedTree(cells);
+      }
+      if (this.#copiedTree) {
+        const at = { features, builds, subtracts, searches, params, candidates, candidateOffsets };
+        await this.#copiedStep(step, task, at, { build, subtract, search }, kernelOffsets, out);
+      } else if (this.#parallel(large) && tasks > 1 && this.#stepPayoff.splits(cells)) {
+        // Where split steps of this size have not paid, only a probe now and then (SplitPayoff).
         // Each lane starts on its own range of the features (the split learnt from the last
         // steps) and takes the others' leftovers once its own are done (see the kernel).
         const ranges = contiguousShares(featureCount, this.#growLanes.ends(tasks));
@@ -776,6 +805,99 @@ class WasmWorkspace implements TreesWorkspace {
     this.#marginBuffer = null;
     for (const block of this.#blocks.splice(0)) this.#runtime.heap.free(block);
     this.#slots.length = 0;
+  }
+
+  /**
+   * A step of a tree grown on copied memory's lanes (see CopiedGrowth): `task(k0, k1)` is the
+   * step's kernel call for features[k0 .. k1), `at` the records' offsets in this memory,
+   * `records` the records with histogram offsets for slots, `out` the results' offset.
+   */
+  async #copiedStep(
+    step: GrowthStep,
+    task: (k0: number, k1: number) => Task,
+    at: Record<
+      | "features"
+      | "builds"
+      | "subtracts"
+      | "searches"
+      | "params"
+      | "candidates"
+      | "candidateOffsets",
+      number
+    >,
+    records: { build: Int32Array; subtract: Int32Array; search: Int32Array },
+    candidateOffsets: Int32Array,
+    out: number,
+  ): Promise<void> {
+    const runtime = this.#runtime, copied = this.#copied!;
+    copied.check(runtime.workerLosses);
+    const { featureCount, buildCount, searchCount } = step;
+    const { build, subtract, search } = records, candidateCount = candidateOffsets[searchCount];
+    const builds: [number, number, number][] = [];
+    for (let o = 0; o < buildCount * BUILD_FIELD_COUNT; o += BUILD_FIELD_COUNT) {
+      builds.push([
+        build[o + BUILD_FIELD.slot],
+        build[o + BUILD_FIELD.rowBegin],
+        build[o + BUILD_FIELD.rowEnd],
+      ]);
+    }
+    const regions: StepRegions = {
+      records: [
+        [at.features, Math.max(1, featureCount) * 4],
+        [at.builds, build.byteLength],
+        [at.subtracts, subtract.byteLength],
+        [at.searches, search.byteLength],
+        [at.params, searchCount * SPLIT_PARAM_COUNT * 8],
+        [at.candidates, Math.max(1, candidateCount) * 4],
+        [at.candidateOffsets, (searchCount + 1) * 4],
+        [this.#offsets, this.#binOffsets.byteLength],
+        ...(this.#monotone === 0 ? [] : [[this.#monotone, this.#binOffsets.length - 1] as const]),
+      ],
+      builds,
+      hists: [...builds.map(([hist]) => hist), ...subtract, ...search],
+      searches: Array.from({ length: searchCount }, (_, i) => [
+        candidateOffsets[i],
+        candidateOffsets[i + 1],
+      ]),
+      candidates: step.candidates,
+      out,
+    };
+    const k = copied.featureRanges(step.features, featureCount);
+    let reply = NaN;
+    const lanes = await runtime.runSharing(
+      Array.from({ length: copied.lanes }, (_, l) => {
+        const own = task(k[l], k[l + 1]);
+        return l === 0 ? own : copied.regions(own, l, k[l], k[l + 1], regions);
+      }),
+      undefined,
+      { ...FIT_STEP, copiedLane: true, received: (_, answer) => reply = answer.ms },
+    );
+    // The worker's lane: its own time, and the messages' way there and back.
+    if (lanes.length === 2) copied.record(lanes[0], reply + COPIED_MESSAGES_MS, k[1], featureCount);
+  }
+
+  /**
+   * Whether the tree whose first step is `cells` of work grows on the workers where memory is
+   * copied (see CopiedGrowth): not where histograms are read back here (categorical splits,
+   * midpoint thresholds), nor for small trees.
+   */
+  #beginCopiedTree(cells: number): boolean {
+    const runtime = this.#runtime, lanes = runtime.lanes();
+    if (runtime.shared || runtime.threads < 2 || lanes < 2) return false;
+    if (this.#categorical !== null || this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) {
+      return false;
+    }
+    this.#copied ??= new CopiedGrowth(lanes, {
+      bins: this.#bins,
+      nRows: this.#nRows,
+      nFeatures: this.#binOffsets.length - 1,
+      values: () => [this.#current, this.#nRows * this.#nChannels * 8],
+      rows: this.#rows,
+      histBytes: this.#histBytes,
+      gather: [this.#gather, this.#gatherRows * 16],
+    }, runtime.workerLosses);
+    this.#copied.beginTree(runtime.workerLosses);
+    return true;
   }
 
   /** Work goes to the workers only on shared memory: copying the bins to each would cost more. */

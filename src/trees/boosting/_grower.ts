@@ -155,6 +155,7 @@ export async function withGrowthWorkspace<T>(
   monotone: Int8Array | null,
   fn: (workspace: TreesWorkspace) => Promise<T>,
   categorical: Categorical | null = null,
+  readsHistograms = false,
 ): Promise<T> {
   const workspace = kernels.workspace({
     bins: binned.bins,
@@ -164,6 +165,7 @@ export async function withGrowthWorkspace<T>(
     nChannels,
     monotone,
     categorical,
+    readsHistograms,
   });
   try {
     return await fn(workspace);
