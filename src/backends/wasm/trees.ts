@@ -126,6 +126,12 @@ const MIN_COPIED_TREE_CELLS = 1 << 21;
  * ~0.1 ms after it was posted and the reply came back 0.2–0.3 ms after it left (medians).
  */
 const COPIED_MESSAGES_MS = 0.3;
+/**
+ * The most lanes a copied growth step takes: this thread copies each worker's rows into its
+ * staging buffer before its own lane (~0.27 ms a step a worker in a 200k × 28 fit, whose steps
+ * are ~2 ms of work on one thread), so a third lane would save this thread less than it costs.
+ */
+const MAX_COPIED_GROWTH_LANES = 2;
 /** Rows binned per kernel call. */
 const BIN_BLOCK_ROWS = 8192;
 /** Below this many rows prediction stays in one task. */
@@ -882,7 +888,7 @@ class WasmWorkspace implements TreesWorkspace {
    * midpoint thresholds), nor for small trees.
    */
   #beginCopiedTree(cells: number): boolean {
-    const runtime = this.#runtime, lanes = runtime.lanes();
+    const runtime = this.#runtime, lanes = Math.min(MAX_COPIED_GROWTH_LANES, runtime.lanes());
     if (runtime.shared || runtime.threads < 2 || lanes < 2) return false;
     if (this.#categorical !== null || this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) {
       return false;
