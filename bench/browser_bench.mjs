@@ -205,7 +205,8 @@ function report(result) {
     `|${header.map(() => "---").join("|")}|`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
-  const copies = "each worker gets copies of its inputs; the fit runs in the page's thread alone";
+  const copies = "each worker gets copies of its inputs; the fit's large trees grow on the page's " +
+    "thread and one worker, the rest of the fit on the page's thread";
   const where = !result.isolated
     ? `a plain page without COOP/COEP (${copies})`
     : rounds[0].rows[0].build.endsWith("-shared")
