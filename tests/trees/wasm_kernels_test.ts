@@ -185,6 +185,58 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
   }
 });
 
+Deno.test("a copied fit whose worker is lost between trees sends the new one its columns; lost mid-tree, the fit fails by name", async () => {
+  const { X, y } = noisyTable(80000, 30, 15);
+  const fit = () => new XGBRegressor({ nEstimators: 3, maxDepth: 3, backend: "wasm" }).fit(X, y);
+  const reference = await (async () => {
+    const model = new XGBRegressor({ nEstimators: 3, maxDepth: 3, backend: "js" });
+    await model.fit(X, y);
+    return JSON.stringify((model.toJSON() as { fitted: unknown }).fitted);
+  })();
+  await withCores(2, () => initUnshared(2));
+  try {
+    const runtime = (await wasmRuntime())!;
+    const before = runtime.heap.stats.inUse;
+    // Each copied step: the bytes its worker's task copies in.
+    const sent = watchCalls(
+      runtime,
+      (tasks, options) =>
+        tasks[0].kernel === "trees_grow_step_f64" && options?.copiedLane === true
+          ? (tasks[1].inputs ?? []).reduce((total, [, bytes]) => total + bytes, 0)
+          : -1,
+    );
+    const steps = () => sent.filter((bytes) => bytes >= 0);
+    const losses = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(runtime), "workerLosses")!;
+    let lostAfter = Infinity;
+    Object.defineProperty(runtime, "workerLosses", {
+      configurable: true,
+      get: () => (steps().length >= lostAfter ? 1 : 0) + losses.get!.call(runtime),
+    });
+    const model = await fit();
+    const perTree = steps().length / 3;
+    assert.ok(perTree === 3, `${perTree} steps a tree`);
+    // A loss after the first tree: the second's first step sends the columns again.
+    sent.length = 0;
+    lostAfter = perTree;
+    const again = await fit();
+    assert.equal(JSON.stringify((again.toJSON() as { fitted: unknown }).fitted), reference);
+    assert.equal(JSON.stringify((model.toJSON() as { fitted: unknown }).fitted), reference);
+    const bytes = steps();
+    // Each tree's first step: the worker's bin columns (first and after the loss) or not, and
+    // the tree's values; 80,000 rows of 15 features' columns are 1.2 MB.
+    assert.ok(bytes[perTree] > bytes[2 * perTree] + 1_000_000, `${bytes}`);
+    assert.ok(bytes[0] > bytes[2 * perTree] + 1_000_000, `${bytes}`);
+    // A loss in the middle of the second tree: its histograms are gone.
+    sent.length = 0;
+    lostAfter = perTree + 1;
+    await assert.rejects(fit(), /A worker of the pool stopped during this fit/);
+    delete (runtime as { workerLosses?: number }).workerLosses;
+    assert.equal(runtime.heap.stats.inUse, before, "the failed fit freed its memory");
+  } finally {
+    await dispose();
+  }
+});
+
 Deno.test("copied growth lanes send each worker its bin columns once, the tree's values once a tree", () => {
   const nRows = 100, F = 6;
   const memory = {
