@@ -8,7 +8,9 @@
  * ranges (binning, prediction), and this thread takes one share itself (not on a web page's main
  * thread: see WasmRuntime.runSharing): each task writes only its own slots or rows and each sum
  * runs in the reference's order, so results are bit-identical to the reference for any thread
- * count.
+ * count. Where memory is copied, predictions and SHAP values go to the workers with copies of
+ * their rows, and a fit's large trees grow on this thread and one worker, each keeping its own
+ * features' histograms (CopiedGrowth).
  *
  * @module
  */
@@ -170,7 +172,8 @@ export function wasmTrees(runtime: WasmRuntime): TreesKernels {
   const place = (s: Scope, array: HostArray): number =>
     resident.get(array as ResidentArray)?.ptr ?? s.put(array);
   // Feature groups and row blocks go to workers only on shared memory; copying the bin matrix
-  // into every worker would cost more than the work.
+  // into every worker would cost more than the work (a growth workspace's large trees excepted:
+  // see CopiedGrowth).
   const canSplit = () => runtime.shared && runtime.threads > 1;
   const predictHere = new InThreadPredict(runtime, resident);
   /** How the gradients' rows split between this thread and a worker (see gradientsOn). */
@@ -332,6 +335,10 @@ const SEARCH_COST_PER_BIN = 4;
  * it for every node of the step, so one step is one round trip, and every feature's sums are
  * made in the same order whoever runs it. A level's partition is dealt by row ranges when it is
  * large (trees_partition_pieces) and runs in this thread when it is small.
+ *
+ * Where memory is copied, a large tree's steps are dealt to this thread and one worker by
+ * ranges of feature ids instead, the worker keeping its features' bin columns and histograms
+ * (CopiedGrowth, #copiedStep).
  *
  * Categorical features take the reference's path: the kernels build and subtract their
  * histograms with the others', then their split search (categoryOrder and the prefix scans)
@@ -906,7 +913,10 @@ class WasmWorkspace implements TreesWorkspace {
     return true;
   }
 
-  /** Work goes to the workers only on shared memory: copying the bins to each would cost more. */
+  /**
+   * Work goes to the workers only on shared memory: copying the bins to each would cost more
+   * (for a large tree's growth steps where memory is copied, see #beginCopiedTree).
+   */
   #parallel(large: boolean): boolean {
     return large && this.#runtime.shared && this.#runtime.threads > 1;
   }
