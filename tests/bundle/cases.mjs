@@ -114,13 +114,13 @@ export const CASES = {
 
 /**
  * A fit large enough that its growth steps, partitions and predictions split across two threads
- * (70,000 rows × 32 features, uniform(−½, ½) from seed 7, a nonlinear binary label): on a plain
- * page too, where a tree grows on the page's thread and a worker from a root of 2²¹ cells
+ * (70,000 rows × 48 features, uniform(−½, ½) from seed 7, a nonlinear binary label): on a plain
+ * page too, where a tree grows on the page's thread and a worker from a root of 3·2²⁰ cells
  * (src/backends/wasm/trees.ts, MIN_COPIED_TREE_CELLS). The browser tests fit it on one and two
  * threads and compare the models.
  */
 export function splitFitData() {
-  const n = 70000, cols = 32, x = new Float32Array(n * cols), y = new Float64Array(n);
+  const n = 70000, cols = 48, x = new Float32Array(n * cols), y = new Float64Array(n);
   for (let i = 0, s = 7; i < x.length; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     x[i] = s / 2 ** 32 - 0.5;

@@ -123,11 +123,11 @@ Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 
 });
 
 // A page without cross-origin isolation, four threads on four cores: a tree with a root of at
-// least 2²¹ cells grows on this thread and one worker (the copies of more would cost this
+// least 3·2²⁰ cells grows on this thread and one worker (the copies of more would cost this
 // thread more than their lanes save), each building and searching its own features, the worker
 // keeping its histograms in its own memory. The models are the reference's bit for bit.
 Deno.test("boosting fits on copied memory grow their large trees on the workers too: the same models", async () => {
-  const { X, y, classes: labels } = noisyTable(80000, 36, 14);
+  const { X, y, classes: labels } = noisyTable(90000, 48, 14);
   const models = (backend: "js" | "wasm") => [
     new XGBClassifier({ nEstimators: 2, maxDepth: 4, backend }),
     new XGBRegressor({
@@ -136,7 +136,7 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
       subsample: 0.8,
       colsampleBylevel: 0.8,
       colsampleBynode: 0.7,
-      monotoneConstraints: Array.from({ length: 36 }, (_, f) => (f === 0 ? 1 : f === 20 ? -1 : 0)),
+      monotoneConstraints: Array.from({ length: 48 }, (_, f) => (f === 0 ? 1 : f === 20 ? -1 : 0)),
       backend,
     }),
     new XGBRegressor({
@@ -186,7 +186,7 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
 });
 
 Deno.test("a copied fit whose worker is lost between trees sends the new one its columns; lost mid-tree, the fit fails by name", async () => {
-  const { X, y } = noisyTable(80000, 30, 15);
+  const { X, y } = noisyTable(80000, 40, 15);
   const fit = () => new XGBRegressor({ nEstimators: 3, maxDepth: 3, backend: "wasm" }).fit(X, y);
   const reference = await (async () => {
     const model = new XGBRegressor({ nEstimators: 3, maxDepth: 3, backend: "js" });
@@ -223,7 +223,7 @@ Deno.test("a copied fit whose worker is lost between trees sends the new one its
     assert.equal(JSON.stringify((model.toJSON() as { fitted: unknown }).fitted), reference);
     const bytes = steps();
     // Each tree's first step: the worker's bin columns (first and after the loss) or not, and
-    // the tree's values; 80,000 rows of 15 features' columns are 1.2 MB.
+    // the tree's values; 80,000 rows of 20 features' columns are 1.6 MB.
     assert.ok(bytes[perTree] > bytes[2 * perTree] + 1_000_000, `${bytes}`);
     assert.ok(bytes[0] > bytes[2 * perTree] + 1_000_000, `${bytes}`);
     // A loss in the middle of the second tree: its histograms are gone.
