@@ -86,27 +86,11 @@ Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 
       backend,
     }),
     new XGBClassifier({ nEstimators: 3, maxDepth: 4, backend }),
-    new XGBRegressor({
-      nEstimators: 3,
-      growPolicy: "lossguide",
-      maxDepth: 0,
-      maxLeaves: 12,
-      colsampleBytree: 0.8,
-      backend,
-    }),
+    lossguideRegressor(backend),
     new GradientBoostingClassifier({ nEstimators: 3, maxDepth: 3, backend }),
   ];
   const targets = [y, labels, y, labels];
-  // The fitted models as JSON: trees, thresholds, leaf values, gains and covers.
-  const fits = async (backend: "js" | "wasm") => {
-    const out: string[] = [];
-    for (const [i, model] of models(backend).entries()) {
-      await model.fit(X, targets[i]);
-      const json = model.toJSON() as { fitted: unknown };
-      out.push(JSON.stringify(json.fitted));
-    }
-    return out;
-  };
+  const fits = (backend: "js" | "wasm") => fittedModels(models(backend), X, targets);
   const reference = await fits("js");
   assert.equal(reference.length, 4);
   for (const threads of [1, 2, 4]) {
@@ -139,29 +123,12 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
       monotoneConstraints: Array.from({ length: 48 }, (_, f) => (f === 0 ? 1 : f === 20 ? -1 : 0)),
       backend,
     }),
-    new XGBRegressor({
-      nEstimators: 3,
-      growPolicy: "lossguide",
-      maxDepth: 0,
-      maxLeaves: 12,
-      colsampleBytree: 0.8,
-      backend,
-    }),
+    lossguideRegressor(backend),
     // Midpoint thresholds read histograms back: its trees stay in this thread.
     new GradientBoostingClassifier({ nEstimators: 2, maxDepth: 3, backend }),
   ];
   const targets = [labels, y, y, labels];
-  const fits = async (backend: "js" | "wasm", seen?: () => number) => {
-    const out: [string, number][] = [];
-    for (const [i, model] of models(backend).entries()) {
-      const before = seen?.() ?? 0;
-      await model.fit(X, targets[i]);
-      const json = model.toJSON() as { fitted: unknown };
-      out.push([JSON.stringify(json.fitted), (seen?.() ?? 0) - before]);
-    }
-    return out;
-  };
-  const reference = await fits("js");
+  const reference = await fittedModels(models("js"), X, targets);
   await withCores(4, () => initUnshared(4));
   try {
     const runtime = (await wasmRuntime())!;
@@ -175,11 +142,15 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
         return grow;
       },
     );
-    const results = await fits("wasm", () => steps.filter((split) => split).length);
-    results.forEach(([model], i) => assert.equal(model, reference[i][0], `model ${i}`));
+    // The copied steps of each fit.
+    const split: number[] = [];
+    const results = await fittedModels(models("wasm"), X, targets, () => {
+      split.push(steps.filter((copied) => copied).length - split.reduce((a, b) => a + b, 0));
+    });
+    results.forEach((model, i) => assert.equal(model, reference[i], `model ${i}`));
     // Every step of the XGBoost trees (≥ 5 a tree), none of scikit-learn's.
-    assert.deepEqual(results.map(([, split]) => split > 0), [true, true, true, false]);
-    assert.ok(results[1][1] >= 15, `${results[1][1]} split steps`);
+    assert.deepEqual(split.map((count) => count > 0), [true, true, true, false]);
+    assert.ok(split[1] >= 15, `${split[1]} split steps`);
   } finally {
     await dispose();
   }
@@ -286,6 +257,37 @@ Deno.test("copied growth lanes send each worker its bin columns once, the tree's
   // A lane without features this step gets an empty task.
   assert.deepEqual(growth.regions(task, 1, 4, 4, step), { ...task, inputs: [], outputs: [] });
 });
+
+/** The loss-guided regressor of the whole-fit tests: 12 leaves, 80% of the features a tree. */
+function lossguideRegressor(backend: "js" | "wasm"): XGBRegressor {
+  return new XGBRegressor({
+    nEstimators: 3,
+    growPolicy: "lossguide",
+    maxDepth: 0,
+    maxLeaves: 12,
+    colsampleBytree: 0.8,
+    backend,
+  });
+}
+
+/**
+ * Fits each model on X and its target in turn (`after(i)` once model i is fitted); the fitted
+ * models as JSON: trees, thresholds, leaf values, gains and covers.
+ */
+async function fittedModels(
+  models: (XGBRegressor | XGBClassifier | GradientBoostingClassifier)[],
+  X: { data: Float32Array; shape: number[] },
+  targets: number[][],
+  after?: (i: number) => void,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const [i, model] of models.entries()) {
+    await model.fit(X, targets[i]);
+    out.push(JSON.stringify((model.toJSON() as { fitted: unknown }).fitted));
+    after?.(i);
+  }
+  return out;
+}
 
 Deno.test("fits give back every block of WASM memory they take", async () => {
   await init({ threads: 2 });
