@@ -112,6 +112,19 @@ Deno.test("tree estimators train bit-identical models on js and on wasm with 1, 
 // keeping its histograms in its own memory. The models are the reference's bit for bit.
 Deno.test("boosting fits on copied memory grow their large trees on the workers too: the same models", async () => {
   const { X, y, classes: labels } = noisyTable(90000, 48, 14);
+  // Three columns of category codes 0 … 7, one in this thread's range of features and two in
+  // the worker's (whose histograms this thread builds too, for their split search here), and a
+  // target that depends on them.
+  const categorical = [3, 30, 41];
+  const codes = Float32Array.from(X.data);
+  for (let r = 0; r < 90000; r++) {
+    for (const f of categorical) {
+      const v = codes[r * 48 + f];
+      codes[r * 48 + f] = v === v ? Math.min(7, Math.floor((v + 2) * 2)) : NaN;
+    }
+  }
+  const withCodes = { data: codes, shape: X.shape };
+  const coded = y.map((v, r) => v + ([1, 4, 6].includes(codes[r * 48 + 30]) ? 1.5 : 0));
   const models = (backend: "js" | "wasm") => [
     new XGBClassifier({ nEstimators: 2, maxDepth: 4, backend }),
     new XGBRegressor({
@@ -126,9 +139,17 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
     lossguideRegressor(backend),
     // Midpoint thresholds read histograms back: its trees stay in this thread.
     new GradientBoostingClassifier({ nEstimators: 2, maxDepth: 3, backend }),
+    new XGBRegressor({ nEstimators: 3, maxDepth: 4, categoricalFeatures: categorical, backend }),
   ];
-  const targets = [labels, y, y, labels];
-  const reference = await fittedModels(models("js"), X, targets);
+  const inputs = [X, X, X, X, withCodes];
+  const targets = [labels, y, y, labels, coded];
+  const reference = await fittedModels(models("js"), inputs, targets);
+  // Categorical splits are there (split type 1), on the worker's feature 30.
+  const categoricalFit = JSON.parse(reference[4]).model;
+  const splits = categoricalFit.splitType.flatMap((t: number, i: number) =>
+    t === 1 ? [categoricalFit.feature[i]] : []
+  );
+  assert.ok(splits.includes(30), `categorical splits on ${splits}`);
   await withCores(4, () => initUnshared(4));
   try {
     const runtime = (await wasmRuntime())!;
@@ -144,12 +165,12 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
     );
     // The copied steps of each fit.
     const split: number[] = [];
-    const results = await fittedModels(models("wasm"), X, targets, () => {
+    const results = await fittedModels(models("wasm"), inputs, targets, () => {
       split.push(steps.filter((copied) => copied).length - split.reduce((a, b) => a + b, 0));
     });
     results.forEach((model, i) => assert.equal(model, reference[i], `model ${i}`));
     // Every step of the XGBoost trees (≥ 5 a tree), none of scikit-learn's.
-    assert.deepEqual(split.map((count) => count > 0), [true, true, true, false]);
+    assert.deepEqual(split.map((count) => count > 0), [true, true, true, false, true]);
     assert.ok(split[1] >= 15, `${split[1]} split steps`);
   } finally {
     await dispose();
@@ -270,19 +291,21 @@ function lossguideRegressor(backend: "js" | "wasm"): XGBRegressor {
   });
 }
 
+type Table = { data: Float32Array; shape: number[] };
+
 /**
- * Fits each model on X and its target in turn (`after(i)` once model i is fitted); the fitted
+ * Fits each model on X (or X[i]) and its target in turn (`after(i)` once model i is fitted); the fitted
  * models as JSON: trees, thresholds, leaf values, gains and covers.
  */
 async function fittedModels(
   models: (XGBRegressor | XGBClassifier | GradientBoostingClassifier)[],
-  X: { data: Float32Array; shape: number[] },
+  X: Table | Table[],
   targets: number[][],
   after?: (i: number) => void,
 ): Promise<string[]> {
   const out: string[] = [];
   for (const [i, model] of models.entries()) {
-    await model.fit(X, targets[i]);
+    await model.fit(Array.isArray(X) ? X[i] : X, targets[i]);
     out.push(JSON.stringify((model.toJSON() as { fitted: unknown }).fitted));
     after?.(i);
   }

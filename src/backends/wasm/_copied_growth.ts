@@ -7,6 +7,9 @@
  * pairs; the worker sends back its candidates' results. A feature's histograms, subtraction and
  * search are one lane's work in the same order as on one thread: the same bits.
  *
+ * Categorical features' split search runs in the calling thread on its histograms, so the
+ * workspace builds those of a worker's range there too (WasmWorkspace.#copiedStep).
+ *
  * A tree is grown this way from its first step to its last, or not at all: a step run here alone
  * would leave the workers' histograms behind, which the tree's next subtractions read. The
  * ranges change only between trees (from the lanes' timings of the last tree), and a worker

@@ -596,7 +596,8 @@ class WasmWorkspace implements TreesWorkspace {
       }
       if (this.#copiedTree) {
         const at = { features, builds, subtracts, searches, params, candidates, candidateOffsets };
-        await this.#copiedStep(step, task, at, { build, subtract, search }, kernelOffsets, out);
+        const kernel = { candidates: kernelCandidates, candidateOffsets: kernelOffsets };
+        await this.#copiedStep(step, task, at, { build, subtract, search }, kernel, out);
       } else if (this.#parallel(large) && tasks > 1 && this.#stepPayoff.splits(cells)) {
         // Where split steps of this size have not paid, only a probe now and then (SplitPayoff).
         // Each lane starts on its own range of the features (the split learnt from the last
@@ -826,7 +827,8 @@ class WasmWorkspace implements TreesWorkspace {
   /**
    * A step of a tree grown on copied memory's lanes (see CopiedGrowth): `task(k0, k1)` is the
    * step's kernel call for features[k0 .. k1), `at` the records' offsets in this memory,
-   * `records` the records with histogram offsets for slots, `out` the results' offset.
+   * `records` the records with histogram offsets for slots, `kernel` the kernel's candidates
+   * (the numeric ones, see #numeric), `out` the results' offset.
    */
   async #copiedStep(
     step: GrowthStep,
@@ -842,13 +844,14 @@ class WasmWorkspace implements TreesWorkspace {
       number
     >,
     records: { build: Int32Array; subtract: Int32Array; search: Int32Array },
-    candidateOffsets: Int32Array,
+    kernel: { candidates: Int32Array; candidateOffsets: Int32Array },
     out: number,
   ): Promise<void> {
     const runtime = this.#runtime, copied = this.#copied!;
     copied.check(runtime.workerLosses);
     const { featureCount, buildCount, searchCount } = step;
-    const { build, subtract, search } = records, candidateCount = candidateOffsets[searchCount];
+    const { build, subtract, search } = records, { candidateOffsets } = kernel;
+    const candidateCount = candidateOffsets[searchCount];
     const builds: [number, number, number][] = [];
     for (let o = 0; o < buildCount * BUILD_FIELD_COUNT; o += BUILD_FIELD_COUNT) {
       builds.push([
@@ -875,17 +878,29 @@ class WasmWorkspace implements TreesWorkspace {
         candidateOffsets[i],
         candidateOffsets[i + 1],
       ]),
-      candidates: step.candidates,
+      candidates: kernel.candidates,
       out,
     };
     const k = copied.featureRanges(step.features, featureCount);
+    // Categorical features' split search runs here on this memory's histograms (#withCategorical):
+    // those of a worker's range are built here too (their kernel candidates are none).
+    const mask = this.#categorical?.mask;
+    const meanwhile = mask === undefined ? undefined : () => {
+      for (let k0 = k[1]; k0 < featureCount; k0++) {
+        if (mask[step.features[k0]] !== 1) continue;
+        let k1 = k0 + 1;
+        while (k1 < featureCount && mask[step.features[k1]] === 1) k1++;
+        runtime.call("trees_grow_step_f64", ...task(k0, k1).args);
+        k0 = k1;
+      }
+    };
     let reply = NaN;
     const lanes = await runtime.runSharing(
       Array.from({ length: copied.lanes }, (_, l) => {
         const own = task(k[l], k[l + 1]);
         return l === 0 ? own : copied.regions(own, l, k[l], k[l + 1], regions);
       }),
-      undefined,
+      meanwhile,
       { ...FIT_STEP, copiedLane: true, received: (_, answer) => reply = answer.ms },
     );
     // The worker's lane: its own time, and the messages' way there and back.
@@ -894,15 +909,13 @@ class WasmWorkspace implements TreesWorkspace {
 
   /**
    * Whether the tree whose first step is `cells` of work grows on the workers where memory is
-   * copied (see CopiedGrowth): not where histograms are read back here (categorical splits,
-   * midpoint thresholds), nor for small trees.
+   * copied (see CopiedGrowth): not where any feature's histograms are read back here (midpoint
+   * thresholds; categorical features' are built here, see #copiedStep), nor for small trees.
    */
   #beginCopiedTree(cells: number): boolean {
     const runtime = this.#runtime, lanes = Math.min(MAX_COPIED_GROWTH_LANES, runtime.lanes());
     if (runtime.shared || runtime.threads < 2 || lanes < 2) return false;
-    if (this.#categorical !== null || this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) {
-      return false;
-    }
+    if (this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) return false;
     this.#copied ??= new CopiedGrowth(lanes, {
       bins: this.#bins,
       nRows: this.#nRows,
