@@ -172,6 +172,10 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
     // Every step of the XGBoost trees (≥ 5 a tree), none of scikit-learn's.
     assert.deepEqual(split.map((count) => count > 0), [true, true, true, false, true]);
     assert.ok(split[1] >= 15, `${split[1]} split steps`);
+    // Depth-wise: every step of the 6 trees (3 classes × 2 rounds, depth 4). Loss-guided: the
+    // first tree's 12 steps only, as its steps averaged less than 2²⁰ cells (one node each).
+    assert.equal(split[0], 24);
+    assert.equal(split[2], 12);
   } finally {
     await dispose();
   }

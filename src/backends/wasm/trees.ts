@@ -126,6 +126,13 @@ const MIN_PARALLEL_MARGIN_ROWS = 1 << 16;
  */
 const MIN_COPIED_TREE_CELLS = 3 << 20;
 /**
+ * ...and a tree whose predecessor's steps averaged less than this much work each: a
+ * loss-guided tree's steps each grow one node (a 200k × 28 fit with 64 leaves a tree averages
+ * ~0.5M cells a step), and split on two lanes such fits took 1.2–1.3× as long (Chromium, plain
+ * page); a depth-wise tree's steps are whole levels (~3M cells a step at 200k × 28).
+ */
+const MIN_COPIED_STEP_CELLS = 1 << 20;
+/**
  * What a copied growth step's messages add to its worker's lane, for the balance of its
  * features (see CopiedGrowth): in a Chromium page (two cores), a task reached an idle worker
  * ~0.1 ms after it was posted and the reply came back 0.2–0.3 ms after it left (medians).
@@ -389,6 +396,10 @@ class WasmWorkspace implements TreesWorkspace {
   /** Whether the next step begins a tree, and whether the current tree grows on #copied. */
   #treeBegins = true;
   #copiedTree = false;
+  /** The current tree's steps and their work in cells; the last tree's work a step. */
+  #treeSteps = 0;
+  #treeCells = 0;
+  #lastStepCells = Infinity;
 
   constructor(runtime: WasmRuntime, args: WorkspaceArgs, aliases: Aliases) {
     this.#runtime = runtime;
@@ -592,8 +603,12 @@ class WasmWorkspace implements TreesWorkspace {
         (tasks > 1 && cells >= MIN_POLLED_STEP_CELLS && runtime.workersPolling(tasks, FIT_STEP));
       if (this.#treeBegins) {
         this.#treeBegins = false;
+        if (this.#treeSteps > 0) this.#lastStepCells = this.#treeCells / this.#treeSteps;
+        this.#treeSteps = this.#treeCells = 0;
         this.#copiedTree = this.#beginCopiedTree(cells);
       }
+      this.#treeSteps++;
+      this.#treeCells += cells;
       if (this.#copiedTree) {
         const at = { features, builds, subtracts, searches, params, candidates, candidateOffsets };
         const kernel = { candidates: kernelCandidates, candidateOffsets: kernelOffsets };
@@ -910,12 +925,14 @@ class WasmWorkspace implements TreesWorkspace {
   /**
    * Whether the tree whose first step is `cells` of work grows on the workers where memory is
    * copied (see CopiedGrowth): not where any feature's histograms are read back here (midpoint
-   * thresholds; categorical features' are built here, see #copiedStep), nor for small trees.
+   * thresholds; categorical features' are built here, see #copiedStep), nor for small trees, nor
+   * after a tree of small steps (loss-guided growth).
    */
   #beginCopiedTree(cells: number): boolean {
     const runtime = this.#runtime, lanes = Math.min(MAX_COPIED_GROWTH_LANES, runtime.lanes());
     if (runtime.shared || runtime.threads < 2 || lanes < 2) return false;
     if (this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) return false;
+    if (this.#lastStepCells < MIN_COPIED_STEP_CELLS) return false;
     this.#copied ??= new CopiedGrowth(lanes, {
       bins: this.#bins,
       nRows: this.#nRows,
