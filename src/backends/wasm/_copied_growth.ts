@@ -18,9 +18,10 @@
  * @module
  */
 import type { Region, Task } from "../../runtime/_task.ts";
+import { SPLIT_FIELD_COUNT } from "../trees.ts";
 import { contiguousShares, LaneBalance } from "./_lanes.ts";
 
-/** Byte sizes of the growth records a step puts in memory (see WasmWorkspace.grow). */
+/** Where a step's records and blocks lie in this thread's memory (see WasmWorkspace.grow). */
 export interface StepRegions {
   /** The step's records, each an input of every worker lane. */
   records: Region[];
@@ -49,8 +50,8 @@ export interface GrowthMemory {
   gather: Region;
 }
 
-/** Bytes of one candidate's result (SPLIT_FIELD_COUNT doubles). */
-const RESULT_BYTES = 6 * 8;
+/** Bytes of one candidate's result. */
+const RESULT_BYTES = SPLIT_FIELD_COUNT * 8;
 
 export class CopiedGrowth {
   readonly lanes: number;
@@ -87,11 +88,7 @@ export class CopiedGrowth {
       this.#columns = this.#columns.map((c) => new Uint8Array(c.length));
     }
     if (this.#total > 0) this.#balance.record([this.#here, this.#there], this.#mine, this.#total);
-    this.#here =
-      this.#there =
-      this.#mine =
-      this.#total =
-        0;
+    [this.#here, this.#there, this.#mine, this.#total] = [0, 0, 0, 0];
     this.#bounds = boundsOf(this.memory.nFeatures, this.#balance.ends(this.lanes));
     this.#valuesSent.fill(false);
   }
