@@ -12,7 +12,7 @@
  *
  * A tree is grown this way from its first step to its last, or not at all: a step run here alone
  * would leave the workers' histograms behind, which the tree's next subtractions read. The
- * ranges change only between trees (from the lanes' timings of the last tree), and a worker
+ * ranges change only between trees (from the lanes' timings of the last steps), and a worker
  * lost mid-tree takes histograms with it that nothing can rebuild: the fit then fails.
  *
  * @module
@@ -63,12 +63,8 @@ export class CopiedGrowth {
   readonly #valuesSent: boolean[];
   /** The pool's worker losses when the current tree began. */
   #losses: number;
+  /** Learns from every step; the ranges follow it at the next tree. */
   readonly #balance = new LaneBalance();
-  /** The current tree's lane times and features, for #balance (two lanes). */
-  #here = 0;
-  #there = 0;
-  #mine = 0;
-  #total = 0;
 
   constructor(lanes: number, readonly memory: GrowthMemory, losses: number) {
     this.lanes = lanes;
@@ -79,7 +75,7 @@ export class CopiedGrowth {
   }
 
   /**
-   * Begins a tree grown on the lanes: the ranges follow the last tree's timings, and workers
+   * Begins a tree grown on the lanes: the ranges follow the last steps' timings, and workers
    * that replaced lost ones since (empty memories) get their columns again.
    */
   beginTree(losses: number): void {
@@ -87,8 +83,6 @@ export class CopiedGrowth {
       this.#losses = losses;
       this.#columns = this.#columns.map((c) => new Uint8Array(c.length));
     }
-    if (this.#total > 0) this.#balance.record([this.#here, this.#there], this.#mine, this.#total);
-    [this.#here, this.#there, this.#mine, this.#total] = [0, 0, 0, 0];
     this.#bounds = boundsOf(this.memory.nFeatures, this.#balance.ends(this.lanes));
     this.#valuesSent.fill(false);
   }
@@ -167,10 +161,7 @@ export class CopiedGrowth {
    * features, the worker's `there` ms by the best estimate at hand.
    */
   record(here: number, there: number, mine: number, total: number): void {
-    this.#here += here;
-    this.#there += there;
-    this.#mine += mine;
-    this.#total += total;
+    this.#balance.record([here, there], mine, total);
   }
 }
 
