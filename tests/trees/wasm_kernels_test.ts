@@ -233,6 +233,41 @@ Deno.test("a copied fit whose worker is lost between trees sends the new one its
   }
 });
 
+Deno.test("a copied fit whose worker's memory cannot grow at a tree's first step grows its trees here: the same model", async () => {
+  const { X, y } = noisyTable(80000, 40, 16);
+  const params = { nEstimators: 3, maxDepth: 3 } as const;
+  const reference = new XGBRegressor({ ...params, backend: "js" });
+  await reference.fit(X, y);
+  await withCores(2, () => initUnshared(2));
+  try {
+    const runtime = (await wasmRuntime())!;
+    // The first copied step's worker task also reaches past the largest WASM memory, as a
+    // worker whose memory cannot grow sees any: its kernel fails with a RangeError.
+    let copied = 0;
+    const runSharing = runtime.runSharing.bind(runtime);
+    runtime.runSharing = (tasks, meanwhile, options) => {
+      if (tasks[0].kernel !== "trees_grow_step_f64" || options?.copiedLane !== true) {
+        return runSharing(tasks, meanwhile, options);
+      }
+      if (++copied > 1) throw new Error("a copied step after the worker's memory failed");
+      const [own, theirs] = tasks;
+      const beyond: [number, number] = [2 ** 32 - 65536, 65536];
+      return runSharing(
+        [own, { ...theirs, scratch: [...theirs.scratch ?? [], beyond] }],
+        meanwhile,
+        options,
+      );
+    };
+    const model = new XGBRegressor({ ...params, backend: "wasm" });
+    await model.fit(X, y);
+    assert.equal(copied, 1);
+    const fitted = (m: XGBRegressor) => JSON.stringify((m.toJSON() as { fitted: unknown }).fitted);
+    assert.equal(fitted(model), fitted(reference));
+  } finally {
+    await dispose();
+  }
+});
+
 Deno.test("copied growth lanes send each worker its bin columns once, the tree's values once a tree", () => {
   const nRows = 100, F = 6;
   const memory = {

@@ -400,6 +400,8 @@ class WasmWorkspace implements TreesWorkspace {
   #treeSteps = 0;
   #treeCells = 0;
   #lastStepCells = Infinity;
+  /** Set once a worker's memory could not grow for a copied tree: none for the rest of the fit. */
+  #copiedOff = false;
 
   constructor(runtime: WasmRuntime, args: WorkspaceArgs, aliases: Aliases) {
     this.#runtime = runtime;
@@ -609,10 +611,16 @@ class WasmWorkspace implements TreesWorkspace {
       }
       this.#treeSteps++;
       this.#treeCells += cells;
-      if (this.#copiedTree) {
-        const at = { features, builds, subtracts, searches, params, candidates, candidateOffsets };
-        const kernel = { candidates: kernelCandidates, candidateOffsets: kernelOffsets };
-        await this.#copiedStep(step, task, at, { build, subtract, search }, kernel, out);
+      const onLanes = this.#copiedTree && await this.#copiedStep(
+        step,
+        task,
+        { features, builds, subtracts, searches, params, candidates, candidateOffsets },
+        { build, subtract, search },
+        { candidates: kernelCandidates, candidateOffsets: kernelOffsets },
+        out,
+      );
+      if (onLanes) {
+        // The step ran on copied memory's lanes (#copiedStep).
       } else if (this.#parallel(large) && tasks > 1 && this.#stepPayoff.splits(cells)) {
         // Where split steps of this size have not paid, only a probe now and then (SplitPayoff).
         // Each lane starts on its own range of the features (the split learnt from the last
@@ -843,7 +851,9 @@ class WasmWorkspace implements TreesWorkspace {
    * A step of a tree grown on copied memory's lanes (see CopiedGrowth): `task(k0, k1)` is the
    * step's kernel call for features[k0 .. k1), `at` the records' offsets in this memory,
    * `records` the records with histogram offsets for slots, `kernel` the kernel's candidates
-   * (the numeric ones, see #numeric), `out` the results' offset.
+   * (the numeric ones, see #numeric), `out` the results' offset. False where the worker's
+   * memory could not grow at the tree's first step: nothing of the tree is there yet, so the
+   * fit's trees grow in this thread from then on, this step too.
    */
   async #copiedStep(
     step: GrowthStep,
@@ -861,9 +871,12 @@ class WasmWorkspace implements TreesWorkspace {
     records: { build: Int32Array; subtract: Int32Array; search: Int32Array },
     kernel: { candidates: Int32Array; candidateOffsets: Int32Array },
     out: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const runtime = this.#runtime, copied = this.#copied!;
     copied.check(runtime.workerLosses);
+    // At a tree's first step the worker's memory grows to this memory's size, so that the
+    // tree's later steps, which a failure could not give back to this thread, rarely grow it.
+    const first = this.#treeSteps === 1, size = runtime.memory.buffer.byteLength;
     const { featureCount, buildCount, searchCount } = step;
     const { build, subtract, search } = records, { candidateOffsets } = kernel;
     const candidateCount = candidateOffsets[searchCount];
@@ -909,17 +922,27 @@ class WasmWorkspace implements TreesWorkspace {
         k0 = k1;
       }
     };
-    let reply = NaN;
-    const lanes = await runtime.runSharing(
-      Array.from({ length: copied.lanes }, (_, l) => {
-        const own = task(k[l], k[l + 1]);
-        return l === 0 ? own : copied.regions(own, l, k[l], k[l + 1], regions);
-      }),
-      meanwhile,
-      { ...FIT_STEP, copiedLane: true, received: (_, answer) => reply = answer.ms },
-    );
+    let reply = NaN, lanes: number[];
+    try {
+      lanes = await runtime.runSharing(
+        Array.from({ length: copied.lanes }, (_, l) => {
+          const own = task(k[l], k[l + 1]);
+          if (l === 0) return own;
+          const theirs = copied.regions(own, l, k[l], k[l + 1], regions);
+          return first ? { ...theirs, scratch: [...theirs.scratch ?? [], [0, size]] } : theirs;
+        }),
+        meanwhile,
+        { ...FIT_STEP, copiedLane: true, received: (_, answer) => reply = answer.ms },
+      );
+    } catch (error) {
+      if (!first || !(error instanceof RangeError)) throw error;
+      this.#copiedTree = false;
+      this.#copiedOff = true;
+      return false;
+    }
     // The worker's lane: its own time, and the messages' way there and back.
     if (lanes.length === 2) copied.record(lanes[0], reply + COPIED_MESSAGES_MS, k[1], featureCount);
+    return true;
   }
 
   /**
@@ -931,7 +954,7 @@ class WasmWorkspace implements TreesWorkspace {
   #beginCopiedTree(cells: number): boolean {
     const runtime = this.#runtime, lanes = Math.min(MAX_COPIED_GROWTH_LANES, runtime.lanes());
     if (runtime.shared || runtime.threads < 2 || lanes < 2) return false;
-    if (this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) return false;
+    if (this.#copiedOff || this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) return false;
     if (this.#lastStepCells < MIN_COPIED_STEP_CELLS) return false;
     this.#copied ??= new CopiedGrowth(lanes, {
       bins: this.#bins,
