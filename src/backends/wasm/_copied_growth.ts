@@ -13,7 +13,9 @@
  * A tree is grown this way from its first step to its last, or not at all: a step run here alone
  * would leave the workers' histograms behind, which the tree's next subtractions read. The
  * ranges change only between trees (from the lanes' timings of the last steps), and a worker
- * lost mid-tree takes histograms with it that nothing can rebuild: the fit then fails.
+ * lost mid-tree takes histograms with it that nothing can rebuild: the fit then fails. A worker
+ * whose memory cannot grow at a tree's first step (nothing of the tree there yet) leaves the
+ * fit's trees to the calling thread (WasmWorkspace.#copiedStep).
  *
  * @module
  */
