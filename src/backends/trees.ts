@@ -389,6 +389,8 @@ export interface WorkspaceArgs {
    * histograms elsewhere (a worker's own memory, see the WASM backend) keeps them all here then.
    */
   readsHistograms?: boolean;
+  /** How many trees the fit grows at most, where known (a backend may plan by it). */
+  trees?: number;
 }
 
 /** Fields of one histogram to build in `GrowthStep.build`. */

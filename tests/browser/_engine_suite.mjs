@@ -41,7 +41,7 @@ try {
   const fits = {};
   for (const threads of [1, 2]) {
     const info = await tessera.init({ threads });
-    const model = await new tessera.XGBClassifier({ nEstimators: 8, maxDepth: 5, backend: "wasm" })
+    const model = await new tessera.XGBClassifier({ nEstimators: 48, maxDepth: 5, backend: "wasm" })
       .fit({ data: x, shape: [n, cols] }, y);
     const p = await model.predictProba({ data: x, shape: [n, cols] });
     const gmm = new tessera.GaussianMixture({ ...mixtureOptions(64), backend: "wasm" });

@@ -73,7 +73,7 @@ async function runPage(path, isolated) {
     const runs = {};
     for (const threads of [1, 2]) {
       const info = await init({ threads });
-      const model = await new XGBClassifier({ nEstimators: 8, maxDepth: 5, backend: "wasm" })
+      const model = await new XGBClassifier({ nEstimators: 48, maxDepth: 5, backend: "wasm" })
         .fit({ data: fitX, shape: [n, cols] }, fitY);
       runs[threads] = {
         info,

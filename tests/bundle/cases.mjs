@@ -115,9 +115,10 @@ export const CASES = {
 /**
  * A fit large enough that its growth steps, partitions and predictions split across two threads
  * (70,000 rows × 48 features, uniform(−½, ½) from seed 7, a nonlinear binary label): on a plain
- * page too, where a tree grows on the page's thread and a worker from a root of 3·2²⁰ cells
- * (src/backends/wasm/trees.ts, MIN_COPIED_TREE_CELLS). The browser tests fit it on one and two
- * threads and compare the models.
+ * page too, where a tree grows on the page's thread and a worker from a root of 3·2²⁰ cells in
+ * a fit of 2²⁷ cells of roots (src/backends/wasm/trees.ts, MIN_COPIED_TREE_CELLS and
+ * MIN_COPIED_FIT_CELLS: 48 trees here). The browser tests fit it on one and two threads and
+ * compare the models.
  */
 export function splitFitData() {
   const n = 70000, cols = 48, x = new Float32Array(n * cols), y = new Float64Array(n);

@@ -152,6 +152,7 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
   assert.ok(splits.includes(30), `categorical splits on ${splits}`);
   await withCores(4, () => initUnshared(4));
   try {
+    await asLongFits();
     const runtime = (await wasmRuntime())!;
     assert.equal(runtime.shared, false);
     assert.equal(runtime.lanes(), 4);
@@ -191,6 +192,7 @@ Deno.test("a copied fit whose worker is lost between trees sends the new one its
   })();
   await withCores(2, () => initUnshared(2));
   try {
+    await asLongFits();
     const runtime = (await wasmRuntime())!;
     const before = runtime.heap.stats.inUse;
     // Each copied step: the bytes its worker's task copies in.
@@ -240,6 +242,7 @@ Deno.test("a copied fit whose worker's memory cannot grow at a tree's first step
   await reference.fit(X, y);
   await withCores(2, () => initUnshared(2));
   try {
+    await asLongFits();
     const runtime = (await wasmRuntime())!;
     // The first copied step's worker task also reaches past the largest WASM memory, as a
     // worker whose memory cannot grow sees any: its kernel fails with a RangeError.
@@ -316,6 +319,38 @@ Deno.test("copied growth lanes send each worker its bin columns once, the tree's
   assert.throws(() => growth.check(2), /stopped during this fit/);
   // A lane without features this step gets an empty task.
   assert.deepEqual(growth.regions(task, 1, 4, 4, step), { ...task, inputs: [], outputs: [] });
+});
+
+/**
+ * Makes the WASM trees kernels of the current runtime open every fit's workspace as one of
+ * unknown length: a copied tree splits only in fits whose trees' roots add up to 2²⁷ cells (a
+ * pool's first split fit pays its worker's warm-up), which the few-tree fits of these tests,
+ * like fits with an unknown count, are then taken to reach.
+ */
+async function asLongFits(): Promise<void> {
+  const kernels = await selectKernels(TREES, "wasm");
+  const open = kernels.workspace.bind(kernels);
+  kernels.workspace = (args) => open({ ...args, trees: undefined });
+}
+
+Deno.test("a copied fit of few trees stays on one thread: its worker's warm-up would cost more than its trees gain", async () => {
+  const { X, y } = noisyTable(90000, 40, 17);
+  await withCores(2, () => initUnshared(2));
+  try {
+    const runtime = (await wasmRuntime())!;
+    const steps = watchCalls(
+      runtime,
+      (tasks, options) => tasks[0].kernel === "trees_grow_step_f64" && options?.copiedLane === true,
+    );
+    // 3.6M cells a root: 30 trees (108M cells) stay here, 40 (144M) split.
+    for (const [trees, split] of [[30, false], [40, true]] as const) {
+      steps.length = 0;
+      await new XGBRegressor({ nEstimators: trees, maxDepth: 2, backend: "wasm" }).fit(X, y);
+      assert.equal(steps.some((copied) => copied), split, `${trees} trees`);
+    }
+  } finally {
+    await dispose();
+  }
 });
 
 /** The loss-guided regressor of the whole-fit tests: 12 leaves, 80% of the features a tree. */

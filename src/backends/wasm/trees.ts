@@ -133,6 +133,13 @@ const MIN_COPIED_TREE_CELLS = 3 << 20;
  */
 const MIN_COPIED_STEP_CELLS = 1 << 20;
 /**
+ * ...and a fit whose trees (as many as it may grow) times the tree's root cells reach this: a
+ * pool's first split fit pays its worker's first copies and memory, ~35–100 ms here (12 rounds
+ * of 140k × 28 took 1.09× as long split, a fresh pool's 140k × 24 1.2–1.4×), against ~2 ms
+ * gained a tree at 200k × 28 (~25 such trees to break even).
+ */
+const MIN_COPIED_FIT_CELLS = 1 << 27;
+/**
  * What a copied growth step's messages add to its worker's lane, for the balance of its
  * features (see CopiedGrowth): in a Chromium page (two cores), a task reached an idle worker
  * ~0.1 ms after it was posted and the reply came back 0.2–0.3 ms after it left (medians).
@@ -391,6 +398,8 @@ class WasmWorkspace implements TreesWorkspace {
   #current = 0;
   readonly #gatherRows: number = 0;
   readonly #readsHistograms: boolean;
+  /** The most trees the fit grows (WorkspaceArgs.trees; unknown: Infinity). */
+  readonly #trees: number;
   /** Where memory is copied: the lanes trees grow on (made at the first such tree), or null. */
   #copied: CopiedGrowth | null = null;
   /** Whether the next step begins a tree, and whether the current tree grows on #copied. */
@@ -412,6 +421,7 @@ class WasmWorkspace implements TreesWorkspace {
     this.#monotoneMask = args.monotone;
     this.#categorical = args.categorical ?? null;
     this.#readsHistograms = args.readsHistograms === true;
+    this.#trees = args.trees ?? Infinity;
     const totalSlots = args.binOffsets[args.nFeatures];
     this.#histBytes = Math.max(8, totalSlots * args.nChannels * 8);
     try {
@@ -948,14 +958,16 @@ class WasmWorkspace implements TreesWorkspace {
   /**
    * Whether the tree whose first step is `cells` of work grows on the workers where memory is
    * copied (see CopiedGrowth): not where any feature's histograms are read back here (midpoint
-   * thresholds; categorical features' are built here, see #copiedStep), nor for small trees, nor
-   * after a tree of small steps (loss-guided growth).
+   * thresholds; categorical features' are built here, see #copiedStep), nor for small trees or
+   * fits of few trees, nor after a tree of small steps (loss-guided growth).
    */
   #beginCopiedTree(cells: number): boolean {
     const runtime = this.#runtime, lanes = Math.min(MAX_COPIED_GROWTH_LANES, runtime.lanes());
     if (runtime.shared || runtime.threads < 2 || lanes < 2) return false;
     if (this.#copiedOff || this.#readsHistograms || cells < MIN_COPIED_TREE_CELLS) return false;
-    if (this.#lastStepCells < MIN_COPIED_STEP_CELLS) return false;
+    if (this.#lastStepCells < MIN_COPIED_STEP_CELLS || cells * this.#trees < MIN_COPIED_FIT_CELLS) {
+      return false;
+    }
     this.#copied ??= new CopiedGrowth(lanes, {
       bins: this.#bins,
       nRows: this.#nRows,

@@ -201,7 +201,7 @@ async function boostOnBins(
         for (const array of retained) await kernels.release(array);
       }
     },
-    params.categorical ?? null,
+    { categorical: params.categorical ?? null, trees: params.nEstimators * data.nOutputs },
   );
 }
 

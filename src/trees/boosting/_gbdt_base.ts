@@ -269,7 +269,7 @@ async function trainStages(
       } finally {
         if (subsampled) await kernels.release(data.x);
       }
-    }, null, true); // midpoint thresholds read the chosen feature's histogram back
+    }, { readsHistograms: true }); // midpoint thresholds read the chosen feature's histogram
   return await withBinnedMatrix(
     kernels,
     data.x,

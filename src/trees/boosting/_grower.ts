@@ -36,6 +36,7 @@ import {
   SUBTRACT_FIELD_COUNT,
   type TreesKernels,
   type TreesWorkspace,
+  type WorkspaceArgs,
 } from "../../backends/trees.ts";
 import type { Rng } from "../../_random.ts";
 import type { AbortWatch } from "../../_abort.ts";
@@ -147,6 +148,7 @@ interface Candidate {
 /**
  * Opens a growth workspace on a binned matrix for the length of `fn` (a whole fit): the bin
  * matrix moves into the kernels' memory once, and histograms stay there between trees.
+ * `options`: the categorical features, whether histograms are read back, the trees to grow.
  */
 export async function withGrowthWorkspace<T>(
   kernels: TreesKernels,
@@ -154,8 +156,7 @@ export async function withGrowthWorkspace<T>(
   nChannels: number,
   monotone: Int8Array | null,
   fn: (workspace: TreesWorkspace) => Promise<T>,
-  categorical: Categorical | null = null,
-  readsHistograms = false,
+  options: Pick<WorkspaceArgs, "categorical" | "readsHistograms" | "trees"> = {},
 ): Promise<T> {
   const workspace = kernels.workspace({
     bins: binned.bins,
@@ -164,8 +165,7 @@ export async function withGrowthWorkspace<T>(
     binOffsets: binned.binOffsets,
     nChannels,
     monotone,
-    categorical,
-    readsHistograms,
+    ...options,
   });
   try {
     return await fn(workspace);
