@@ -423,25 +423,53 @@ export function trees_find_splits_f64(
         if (counted) ln += f64At(hist, (offset + b) * C + 2);
       }
       if (plain && constraint == 0) {
-        // Two channels, free weights, no L1: the score is G²/(H + λ) with nothing to clip, the
-        // same operations as nodeScore without its branches (the child checks cover its own).
-        for (let s = first; s <= last; s++) {
-          if (s > first) {
-            const slot = hist + (<usize>(offset + s - 1) << 4);
-            lg += load<f64>(slot);
-            lh += load<f64>(slot, 8);
-          }
-          const rg = G - lg, rh = H - lh;
-          if (lh < minChildWeight || rh < minChildWeight || lh <= 0 || rh <= 0) continue;
+        // Two channels, free weights, no L1: the score is G²/(H + λ) with nothing to clip (the
+        // child checks cover nodeScore's own). Two split bins at a time, s and s + 1: each
+        // lane's sums, checks and gain are the general loop's operations in the same order
+        // (f64x2 lanes round as scalars do), and the lanes meet the best in bin order: the
+        // same bits. On histograms in cache, 2.0 ns a split bin against 3.5 one at a time
+        // (bench/split_search_bench.ts).
+        const gv = f64x2.splat(G), hv = f64x2.splat(H), lv = f64x2.splat(lambda);
+        const mcw = f64x2.splat(minChildWeight), zero = f64x2.splat(0);
+        const pv = f64x2.splat(parentScore), none = f64x2.splat(-Infinity);
+        const secondLane = i64x2(0, -1);
+        // The sums at split bin s: those of the bins below it.
+        let sums = f64x2(lg, lh);
+        for (let s = first; s <= last; s += 2) {
+          const p0 = sums;
+          // Slot s is the feature's own (its missing slot at most, where s = last = nBins).
+          const p1 = f64x2.add(p0, v128.load(hist + (<usize>(offset + s) << 4)));
+          if (s + 2 <= last) sums = f64x2.add(p1, v128.load(hist + (<usize>(offset + s + 1) << 4)));
+          const lgs = v128.shuffle<f64>(p0, p1, 0, 2), lhs = v128.shuffle<f64>(p0, p1, 1, 3);
+          const rgs = f64x2.sub(gv, lgs), rhs = f64x2.sub(hv, lhs);
+          let invalid = v128.or(
+            v128.or(f64x2.lt(lhs, mcw), f64x2.lt(rhs, mcw)),
+            v128.or(f64x2.le(lhs, zero), f64x2.le(rhs, zero)),
+          );
+          if (s == last) invalid = v128.or(invalid, secondLane);
           // softThreshold(g, 0) is g, except for NaN, which it maps to 0.
-          const tl = select<f64>(lg, 0, lg == lg), tr = select<f64>(rg, 0, rg == rg);
-          const gain = (tl * tl) / (lh + lambda) + (tr * tr) / (rh + lambda) - parentScore;
-          if (gain > bestGain) {
-            bestGain = gain;
+          const tl = v128.bitselect(lgs, zero, f64x2.eq(lgs, lgs));
+          const tr = v128.bitselect(rgs, zero, f64x2.eq(rgs, rgs));
+          const score = f64x2.add(
+            f64x2.div(f64x2.mul(tl, tl), f64x2.add(lhs, lv)),
+            f64x2.div(f64x2.mul(tr, tr), f64x2.add(rhs, lv)),
+          );
+          const gains = v128.bitselect(none, f64x2.sub(score, pv), invalid);
+          if (!v128.any_true(f64x2.gt(gains, f64x2.splat(bestGain)))) continue;
+          const g0 = f64x2.extract_lane(gains, 0), g1 = f64x2.extract_lane(gains, 1);
+          if (g0 > bestGain) {
+            bestGain = g0;
             bestBin = <f64>s;
             bestLeft = <f64>direction;
-            bestG = lg;
-            bestH = lh;
+            bestG = f64x2.extract_lane(p0, 0);
+            bestH = f64x2.extract_lane(p0, 1);
+          }
+          if (g1 > bestGain) {
+            bestGain = g1;
+            bestBin = <f64>(s + 1);
+            bestLeft = <f64>direction;
+            bestG = f64x2.extract_lane(p1, 0);
+            bestH = f64x2.extract_lane(p1, 1);
           }
         }
         continue;
