@@ -19,6 +19,7 @@ export const SUITES: Record<string, () => Promise<string>> = {
   diffusion: benchDiffusion,
   "diffusion-accuracy": benchDiffusionAccuracy,
   trees: () => import("./trees_bench.ts").then((m) => m.benchTrees()),
+  "split-search": () => import("./split_search_bench.ts").then((m) => m.benchSplitSearch()),
   ensembles: () => import("./ensembles_bench.ts").then((m) => m.benchEnsembles()),
   explain: () => import("./explain_bench.ts").then((m) => m.benchExplain()),
   browser: benchBrowser,

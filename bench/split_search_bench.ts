@@ -1,6 +1,7 @@
 /**
- * `deno run -A bench/split_search_bench.ts`: a growth step's split search (XGBoost's defaults:
- * λ = 1, no L1, no step limit, min_child_weight 1) over nodes of 28 features, 256 bins and a
+ * `deno run -A bench/split_search_bench.ts` (or `npm run bench -- --only split-search`): a
+ * growth step's split search (XGBoost's defaults: λ = 1, no L1, no step limit, min_child_weight
+ * 1) over nodes of 28 features, 256 bins and a
  * missing-value slot each, called straight on the WASM builds (`trees_find_splits_f64`, one
  * thread, no facade), against the TypeScript reference (`findSplitsRef`) on the same histograms
  * in the same run; checks that both write the same bits. Two sizes: 4 nodes, whose histograms
@@ -77,8 +78,19 @@ function timed(fn: () => void): number {
   return median(times);
 }
 
-const rows: string[][] = [];
-for (const count of [4, 32]) {
+/** The table (see the module's comment), as markdown under its one-line description. */
+export async function benchSplitSearch(): Promise<string> {
+  const rows: string[][] = [];
+  for (const count of [4, 32]) rows.push(...await searchRows(count));
+  return `Split search over ${F} features × ${BINS} bins a node (4 features with missing values, ` +
+    `searched both ways), one thread, medians of 15 passes; the WASM builds write the ` +
+    `reference's bits:\n\n` +
+    table(["histograms", "kernel", "ns per split bin", "× reference"], rows);
+}
+
+/** The rows of `count` nodes: the reference's, then each WASM build's. */
+async function searchRows(count: number): Promise<string[][]> {
+  const rows: string[][] = [];
   const { hists, params, searched } = nodes(count);
   const reference = hists.map(() => new Float64Array(F * SPLIT_FIELD_COUNT));
   const referenceMs = timed(() => {
@@ -143,11 +155,7 @@ for (const count of [4, 32]) {
     rows.push([label, build, fmt((ms * 1e6) / searched, 2), `${fmt(referenceMs / ms, 2)}×`]);
     await runtime.dispose();
   }
+  return rows;
 }
 
-console.log(
-  `Split search over ${F} features × ${BINS} bins a node (4 features with missing values, ` +
-    `searched both ways), one thread, medians of 15 passes; the WASM builds write the ` +
-    `reference's bits:\n`,
-);
-console.log(table(["histograms", "kernel", "ns per split bin", "× reference"], rows));
+if (import.meta.main) console.log(await benchSplitSearch());
