@@ -15,9 +15,7 @@
 import { findSplitsRef } from "../src/backends/js/trees.ts";
 import { SPLIT_FIELD_COUNT, SPLIT_PARAM, SPLIT_PARAM_COUNT } from "../src/backends/trees.ts";
 import { Rng } from "../src/_random.ts";
-import { loadWasmModule } from "../src/runtime/_assets.ts";
-import { detectFeatures } from "../src/runtime/_features.ts";
-import { WasmRuntime } from "../src/runtime/_wasm.ts";
+import { wasmRuntimeOf } from "../tests/_wasm_runtime.ts";
 import { fmt, median, table } from "./_harness.ts";
 
 const F = 28, BINS = 256, C = 2, CHUNK = 7;
@@ -28,9 +26,12 @@ const features = Int32Array.from({ length: F }, (_, f) => f);
 /** Nodes' histograms (a tenth of the bins empty, missing values in four features), parameters. */
 function nodes(count: number) {
   const rng = new Rng(5);
+  // One block each, node after node, as they lie in WASM memory.
+  const allHists = new Float64Array(count * slots * C);
+  const allParams = new Float64Array(count * SPLIT_PARAM_COUNT);
   const hists: Float64Array[] = [], params: Float64Array[] = [];
   for (let node = 0; node < count; node++) {
-    const hist = new Float64Array(slots * C);
+    const hist = allHists.subarray(node * slots * C, (node + 1) * slots * C);
     for (let f = 0; f < F; f++) {
       for (let b = 0; b <= BINS; b++) {
         const missing = b === BINS;
@@ -51,7 +52,7 @@ function nodes(count: number) {
       hist[last] += G - total(f, 0);
       hist[last + 1] += Math.max(0, H - total(f, 1));
     }
-    const p = new Float64Array(SPLIT_PARAM_COUNT);
+    const p = allParams.subarray(node * SPLIT_PARAM_COUNT, (node + 1) * SPLIT_PARAM_COUNT);
     p[SPLIT_PARAM.lambda] = 1;
     p[SPLIT_PARAM.minChildWeight] = 1;
     p[SPLIT_PARAM.lowerBound] = -Infinity;
@@ -63,7 +64,7 @@ function nodes(count: number) {
   }
   // Split bins searched: nBins − 1 one way, nBins both ways where a feature has missing rows.
   const searched = count * (24 * (BINS - 1) + 4 * 2 * BINS);
-  return { hists, params, searched };
+  return { hists, params, allHists, allParams, searched };
 }
 
 /** Median ms of `fn` over 15 passes, after 30 that let the engine's optimising tier take over. */
@@ -91,7 +92,7 @@ export async function benchSplitSearch(): Promise<string> {
 /** The rows of `count` nodes: the reference's, then each WASM build's. */
 async function searchRows(count: number): Promise<string[][]> {
   const rows: string[][] = [];
-  const { hists, params, searched } = nodes(count);
+  const { hists, params, allHists, allParams, searched } = nodes(count);
   const reference = hists.map(() => new Float64Array(F * SPLIT_FIELD_COUNT));
   const referenceMs = timed(() => {
     hists.forEach((hist, i) =>
@@ -110,42 +111,32 @@ async function searchRows(count: number): Promise<string[][]> {
   const label = `${count} nodes (${fmt((count * slots * C * 8) / 2 ** 20, 1)} MiB)`;
   rows.push([label, "TypeScript reference", fmt((referenceMs * 1e6) / searched, 2), "1.00×"]);
   for (const build of ["relaxed", "simd"]) {
-    const runtime = await WasmRuntime.create({
-      module: await loadWasmModule(build),
-      variant: build,
-      threads: 1,
-      features: await detectFeatures(),
-    });
-    const put = (data: Float64Array | Int32Array) => {
-      const at = runtime.heap.alloc(data.byteLength);
-      new Uint8Array(runtime.memory.buffer, at, data.byteLength)
-        .set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      return at;
-    };
-    const hist = put(Float64Array.from(hists.flatMap((h) => [...h])));
-    const param = put(Float64Array.from(params.flatMap((p) => [...p])));
-    const offsets = put(binOffsets), list = put(features);
-    const out = runtime.heap.alloc(count * F * SPLIT_FIELD_COUNT * 8);
-    // As a growth step on one thread searches: by chunks of 7 features (one histogram pass).
-    const ms = timed(() => {
-      for (let k0 = 0; k0 < F; k0 += CHUNK) {
-        for (let i = 0; i < count; i++) {
-          runtime.call(
-            "trees_find_splits_f64",
-            out + i * F * SPLIT_FIELD_COUNT * 8,
-            hist + i * slots * C * 8,
-            offsets,
-            list,
-            0,
-            param + i * SPLIT_PARAM_COUNT * 8,
-            C,
-            k0,
-            Math.min(F, k0 + CHUNK),
-          );
+    const runtime = await wasmRuntimeOf(build, 1);
+    const { ms, written } = await runtime.scope((scope) => {
+      const hist = scope.put(allHists), param = scope.put(allParams);
+      const offsets = scope.put(binOffsets), list = scope.put(features);
+      const out = scope.alloc(count * F * SPLIT_FIELD_COUNT * 8);
+      // As a growth step on one thread searches: by chunks of 7 features (one histogram pass).
+      const ms = timed(() => {
+        for (let k0 = 0; k0 < F; k0 += CHUNK) {
+          for (let i = 0; i < count; i++) {
+            runtime.call(
+              "trees_find_splits_f64",
+              out + i * F * SPLIT_FIELD_COUNT * 8,
+              hist + i * slots * C * 8,
+              offsets,
+              list,
+              0,
+              param + i * SPLIT_PARAM_COUNT * 8,
+              C,
+              k0,
+              Math.min(F, k0 + CHUNK),
+            );
+          }
         }
-      }
+      });
+      return { ms, written: scope.f64(out, count * F * SPLIT_FIELD_COUNT).slice() };
     });
-    const written = new Float64Array(runtime.memory.buffer, out, count * F * SPLIT_FIELD_COUNT);
     reference.forEach((r, i) => {
       const mine = written.subarray(i * F * SPLIT_FIELD_COUNT, (i + 1) * F * SPLIT_FIELD_COUNT);
       if (!r.every((v, j) => Object.is(v, mine[j]))) {
