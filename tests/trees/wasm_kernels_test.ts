@@ -185,11 +185,9 @@ Deno.test("boosting fits on copied memory grow their large trees on the workers 
 Deno.test("a copied fit whose worker is lost between trees sends the new one its columns; lost mid-tree, the fit fails by name", async () => {
   const { X, y } = noisyTable(80000, 40, 15);
   const fit = () => new XGBRegressor({ nEstimators: 3, maxDepth: 3, backend: "wasm" }).fit(X, y);
-  const reference = await (async () => {
-    const model = new XGBRegressor({ nEstimators: 3, maxDepth: 3, backend: "js" });
-    await model.fit(X, y);
-    return JSON.stringify((model.toJSON() as { fitted: unknown }).fitted);
-  })();
+  const reference = fittedJson(
+    await new XGBRegressor({ nEstimators: 3, maxDepth: 3, backend: "js" }).fit(X, y),
+  );
   await withCores(2, () => initUnshared(2));
   try {
     await asLongFits();
@@ -217,8 +215,8 @@ Deno.test("a copied fit whose worker is lost between trees sends the new one its
     sent.length = 0;
     lostAfter = perTree;
     const again = await fit();
-    assert.equal(JSON.stringify((again.toJSON() as { fitted: unknown }).fitted), reference);
-    assert.equal(JSON.stringify((model.toJSON() as { fitted: unknown }).fitted), reference);
+    assert.equal(fittedJson(again), reference);
+    assert.equal(fittedJson(model), reference);
     const bytes = steps();
     // Each tree's first step: the worker's bin columns (first and after the loss) or not, and
     // the tree's values; 80,000 rows of 20 features' columns are 1.6 MB.
@@ -264,8 +262,7 @@ Deno.test("a copied fit whose worker's memory cannot grow at a tree's first step
     const model = new XGBRegressor({ ...params, backend: "wasm" });
     await model.fit(X, y);
     assert.equal(copied, 1);
-    const fitted = (m: XGBRegressor) => JSON.stringify((m.toJSON() as { fitted: unknown }).fitted);
-    assert.equal(fitted(model), fitted(reference));
+    assert.equal(fittedJson(model), fittedJson(reference));
   } finally {
     await dispose();
   }
@@ -367,9 +364,14 @@ function lossguideRegressor(backend: "js" | "wasm"): XGBRegressor {
 
 type Table = { data: Float32Array; shape: number[] };
 
+/** A fitted model as JSON: trees, thresholds, leaf values, gains and covers. */
+function fittedJson(model: XGBRegressor | XGBClassifier | GradientBoostingClassifier): string {
+  return JSON.stringify((model.toJSON() as { fitted: unknown }).fitted);
+}
+
 /**
  * Fits each model on X (or X[i]) and its target in turn (`after(i)` once model i is fitted); the fitted
- * models as JSON: trees, thresholds, leaf values, gains and covers.
+ * models as JSON (fittedJson).
  */
 async function fittedModels(
   models: (XGBRegressor | XGBClassifier | GradientBoostingClassifier)[],
@@ -380,7 +382,7 @@ async function fittedModels(
   const out: string[] = [];
   for (const [i, model] of models.entries()) {
     await model.fit(Array.isArray(X) ? X[i] : X, targets[i]);
-    out.push(JSON.stringify((model.toJSON() as { fitted: unknown }).fitted));
+    out.push(fittedJson(model));
     after?.(i);
   }
   return out;
