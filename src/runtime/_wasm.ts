@@ -269,10 +269,17 @@ export class WasmRuntime {
   }
 
   /**
-   * Whether a split call of `flops` on shared memory, made from a page's main thread that will
-   * be busy with it anyway (faulting in a fresh output's pages, see touchPages), should give
-   * that thread a lane too (runSharing with `evenOnPage`): each of `threads` lanes at most
-   * COPIED_LANE_FLOPS, as on copied memory. Elsewhere the caller always takes lane 0.
+   * Whether a split call of `flops` on shared memory, made from a page's main thread, should
+   * give that thread a lane too (runSharing with `evenOnPage`): each of `threads` lanes at most
+   * COPIED_LANE_FLOPS, as on copied memory, so the page's thread is busy for at most a few ms,
+   * as long as it would wait anyway. Left to the workers, such a call paid for waking the page's
+   * thread at its end, 1–3 ms in WebKit: cross-origin-isolated pages, two threads, calls into
+   * `out`, six rounds alternating in each browser (2026-12-06, medians of rounds): matmul 512³
+   * WebKit 6.0–6.7 → 4.5–5.3 ms (one thread 7.5–9.3), Firefox 153 3.8–4.7 → 3.3–3.8, Chromium
+   * 3.1–3.4 → 3.0–3.3; SDPA N = 512 WebKit 13.2–14.1 → 10.5–11.2 ms (one thread 17.1–17.7),
+   * Firefox 8.6–10.5 → 7.5–8.1, Chromium 7.6–8.5 → 7.2–7.6. Only for calls whose lanes claim
+   * their work (the page's thread, also faulting in a fresh output first, takes what it gets
+   * to). Elsewhere the caller always takes lane 0.
    */
   laneOnPage(flops: number): boolean {
     return this.shared && ON_PAGE && this.#shortLanes(flops);
