@@ -127,6 +127,38 @@ async function runPage(path, isolated) {
           }
           return hashes;
         })(),
+        // Short calls whose lanes claim their work: on the isolated page the page's thread takes
+        // a lane of each (WasmRuntime.laneOnPage), into `out` as into a fresh array. SDPA of
+        // 2^28 flops (H 4, N 512), hashed as above; matmul 512³ into `out` once the runtime is
+        // warm (four 1024³ products: COLD_WORK), its rows then claimed, small integers (exact).
+        short: await (async () => {
+          const { scaledDotProductAttention } = window.tessera;
+          const x = { data: new Float32Array(4 * 512 * 64).map((_, i) => Math.cos(i) / 2), shape: [1, 4, 512, 64] };
+          const hash = (data) => {
+            const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
+            let h = 2166136261;
+            for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 16777619) >>> 0;
+            return h;
+          };
+          const lent = new Float32Array(4 * 512 * 64).fill(NaN);
+          const sdpa = [];
+          for (let call = 0; call < 2; call++) {
+            sdpa.push(hash((await scaledDotProductAttention(x, x, x)).data));
+            await scaledDotProductAttention(x, x, x, { out: lent });
+            sdpa.push(hash(lent));
+          }
+          const big = { data: new Float32Array(1024 * 1024).map((_, i) => (i % 3) - 1), shape: [1024, 1024] };
+          for (let call = 0; call < 4; call++) await matmul(big, big, { backend: "wasm" });
+          const w = { data: new Float32Array(512 * 512).map((_, i) => (i % 5) - 2), shape: [512, 512] };
+          const check = (await matmul(w, w, { backend: "js" })).data;
+          const into = new Float32Array(512 * 512), wrong = [];
+          for (let call = 0; call < 3; call++) {
+            into.fill(NaN);
+            await matmul(w, w, { backend: "wasm", out: into });
+            wrong.push(into.filter((v, i) => v !== check[i]).length);
+          }
+          return { sdpa, wrong };
+        })(),
         sampled: Array.from(
           await sample({
             denoiser: gmm.denoiser, batch: 8192, dim, sigmas: karrasSigmas({ steps: 8 }),
@@ -258,6 +290,15 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
     }
     const [once] = out.runs[1].sdpaLong;
     assert.deepEqual([...out.runs[1].sdpaLong, ...out.runs[2].sdpaLong], [once, once, once, once], "SDPA N = 1024");
+    const [short] = out.runs[1].short.sdpa;
+    assert.deepEqual(
+      [...out.runs[1].short.sdpa, ...out.runs[2].short.sdpa],
+      new Array(8).fill(short),
+      "SDPA N = 512, fresh and into out",
+    );
+    for (const threads of [1, 2]) {
+      assert.deepEqual(out.runs[threads].short.wrong, [0, 0, 0], `warm 512³ into out, ${threads} thread(s)`);
+    }
     assert.equal(out.runs[1].sampled.length, 8192 * 64);
     assert.deepEqual(out.runs[2].sampled, out.runs[1].sampled, "a sampling run (Heun, the mixture)");
   });
