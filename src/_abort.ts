@@ -55,9 +55,7 @@ function nextTurn(page: boolean): Promise<void> {
     scheduler?: { yield?: () => Promise<void> };
     setImmediate?: (callback: () => void) => unknown;
   };
-  if (page && typeof MessageChannel === "function" && !("process" in host || "Deno" in host)) {
-    return pageTurn();
-  }
+  if (page && realPage()) return pageTurn();
   if (!page && typeof host.scheduler?.yield === "function") return host.scheduler.yield();
   if (!page && typeof host.setImmediate === "function") {
     const setImmediate = host.setImmediate;
@@ -100,6 +98,41 @@ function pageTurn(): Promise<void> {
     waiting.push(resolve);
     port.postMessage(null);
   });
+}
+
+/** A turn of the page's channel posted as a marker (see pageTurnIfDue), and when it was. */
+let marker: { at: number; arrived: boolean; turn: Promise<void> } | null = null;
+
+/**
+ * On a web page's own thread, where calls that end without waiting on a task (a split call
+ * whose workers were done when the page's own lane was: WasmRuntime.runSharing) have held the
+ * thread for YIELD_EVERY_MS since the page last had a turn, a turn of its event loop to await;
+ * otherwise (elsewhere, or not due) undefined, at once. It posts a marker on the page's kept
+ * channel (see pageTurn) and counts the page as having had a turn once the marker arrives,
+ * which any task boundary delivers: calls that already wait on a worker's message or
+ * `Atomics.waitAsync` never add a turn. Without it, a loop of `await` calls run on the page's
+ * thread drew no frame for its whole length (Chromium, Firefox 153, WebKitGTK 2.50, 150 calls
+ * each, 2026-12-06): SDPA N = 512 on one thread 0 frames in 1.9–3.2 s, now 25–40 a second
+ * (Firefox 12–21); matmul 512³ into fresh arrays on two threads of an isolated page (the page's
+ * thread taking a lane) 0–10 a second, now 54–56 (WebKit 47–48, Firefox 24–33); calls left to
+ * the workers drew 60 either way.
+ */
+export function pageTurnIfDue(): Promise<void> | undefined {
+  if (!realPage()) return undefined;
+  const now = performance.now();
+  if (marker === null || marker.arrived) {
+    const next = { at: now, arrived: false, turn: pageTurn() };
+    next.turn.then(() => void (next.arrived = true));
+    marker = next;
+    return undefined;
+  }
+  return now - marker.at >= YIELD_EVERY_MS ? marker.turn : undefined;
+}
+
+/** A browser page's own thread with MessageChannel (not a page emulated in Node or Deno). */
+function realPage(): boolean {
+  const host = globalThis as object;
+  return onPage() && typeof MessageChannel === "function" && !("process" in host || "Deno" in host);
 }
 
 /**

@@ -19,6 +19,7 @@ import { type Doorbell, SPIN_MS } from "./_doorbell.ts";
 import type { Features } from "./_features.ts";
 import { raiseTaskFailure, type StagedReply, type Task, taskFailure } from "./_task.ts";
 import { tuneInstance } from "./_engine.ts";
+import { pageTurnIfDue } from "../_abort.ts";
 
 export type { Region, Task } from "./_task.ts";
 
@@ -212,7 +213,9 @@ export class WasmRuntime {
    * Runs tasks across the pool, or in order in this thread when there is none. `meanwhile` runs
    * in this thread once the workers have their lists (touching the output's pages, say).
    * `received`: see SharingOptions. Settles only once no task of the call runs any more, so
-   * when it rejects the caller may free its buffers.
+   * when it rejects the caller may free its buffers. On a page's own thread, a call run here
+   * that waited on nothing settles after a turn of the page's event loop where one is due (see
+   * pageTurnIfDue), as runSharing's do.
    */
   async run(
     tasks: Task[],
@@ -221,6 +224,7 @@ export class WasmRuntime {
   ): Promise<void> {
     if (this.#pool === null || tasks.length <= 1) {
       for (const task of tasks) this.call(task.kernel, ...task.args);
+      await pageTurnIfDue();
       return;
     }
     const done = this.#pool.run(
@@ -269,17 +273,10 @@ export class WasmRuntime {
   }
 
   /**
-   * Whether a split call of `flops` on shared memory, made from a page's main thread, should
-   * give that thread a lane too (runSharing with `evenOnPage`): each of `threads` lanes at most
-   * COPIED_LANE_FLOPS, as on copied memory, so the page's thread is busy for at most a few ms,
-   * as long as it would wait anyway. Left to the workers, such a call paid for waking the page's
-   * thread at its end, 1–3 ms in WebKit: cross-origin-isolated pages, two threads, calls into
-   * `out`, six rounds alternating in each browser (2026-12-06, medians of rounds): matmul 512³
-   * WebKit 6.0–6.7 → 4.5–5.3 ms (one thread 7.5–9.3), Firefox 153 3.8–4.7 → 3.3–3.8, Chromium
-   * 3.1–3.4 → 3.0–3.3; SDPA N = 512 WebKit 13.2–14.1 → 10.5–11.2 ms (one thread 17.1–17.7),
-   * Firefox 8.6–10.5 → 7.5–8.1, Chromium 7.6–8.5 → 7.2–7.6. Only for calls whose lanes claim
-   * their work (the page's thread, also faulting in a fresh output first, takes what it gets
-   * to). Elsewhere the caller always takes lane 0.
+   * Whether a split call of `flops` on shared memory, made from a page's main thread that will
+   * be busy with it anyway (faulting in a fresh output's pages, see touchPages), should give
+   * that thread a lane too (runSharing with `evenOnPage`): each of `threads` lanes at most
+   * COPIED_LANE_FLOPS, as on copied memory. Elsewhere the caller always takes lane 0.
    */
   laneOnPage(flops: number): boolean {
     return this.shared && ON_PAGE && this.#shortLanes(flops);
@@ -344,7 +341,11 @@ export class WasmRuntime {
       const later = pool.finish(rung);
       if (later !== null) await later;
     } else await done;
-    return [mine, ...Array.from({ length: lanes - 1 }, (_, w) => pool.lastRunMs(w))];
+    const lanesMs = [mine, ...Array.from({ length: lanes - 1 }, (_, w) => pool.lastRunMs(w))];
+    // Where this was a page's thread and the workers were done when its lane was, nothing here
+    // waited on a task: a loop of such calls would hold the page (no frame, click or timer).
+    await pageTurnIfDue();
+    return lanesMs;
   }
 
   /**

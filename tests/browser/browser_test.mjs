@@ -127,10 +127,10 @@ async function runPage(path, isolated) {
           }
           return hashes;
         })(),
-        // Short calls whose lanes claim their work: on the isolated page the page's thread takes
-        // a lane of each (WasmRuntime.laneOnPage), into `out` as into a fresh array. SDPA of
-        // 2^28 flops (H 4, N 512), hashed as above; matmul 512³ into `out` once the runtime is
-        // warm (four 1024³ products: COLD_WORK), its rows then claimed, small integers (exact).
+        // Short calls whose lanes claim their work on the isolated page: SDPA of 2^28 flops
+        // (H 4, N 512), fresh and into `out`, hashed as above; matmul 512³ into `out` once the
+        // runtime is warm (four 1024³ products: COLD_WORK), its rows then claimed by the
+        // workers, small integers (exact).
         short: await (async () => {
           const { scaledDotProductAttention } = window.tessera;
           const x = { data: new Float32Array(4 * 512 * 64).map((_, i) => Math.cos(i) / 2), shape: [1, 4, 512, 64] };
@@ -224,6 +224,13 @@ async function clickDuring(path, threads, job) {
           denoiser: gmm.denoiser, batch: 4000, dim, sigmas: karrasSigmas({ steps: 200 }),
           sampler: "euler",
         }),
+      // A loop of short calls, each awaited: SDPA of 2^28 flops (B 1, H 4, N 512, D 64).
+      calls: async () => {
+        const { scaledDotProductAttention } = window.tessera;
+        const q = { data: new Float32Array(4 * 512 * 64).map((_, i) => Math.sin(i) / 2), shape: [1, 4, 512, 64] };
+        const out = new Float32Array(4 * 512 * 64);
+        for (let i = 0; i < 120; i++) await scaledDotProductAttention(q, q, q, { out, backend: "wasm" });
+      },
     };
     window.runJob = async (job) => {
       const began = performance.now();
@@ -315,9 +322,11 @@ for (const [label, path, isolated] of [["plain page", "/plain", false], ["isolat
   await checkCases(test, bundleLabel, out.bundle.results, expected.relaxed);
   // The fit and the sampling run on the page's thread: one thread on the isolated page, and
   // on the plain page at any thread count. They give the event loop a turn every 10 ms, so the
-  // click is answered then, not when the work ends.
+  // click is answered then, not when the work ends. So does a loop of awaited calls that run on
+  // the page's thread (one thread: each call settles without waiting on a task, and the
+  // runtime gives a turn where one is due; the plain page's lanes wait on the worker's reply).
   const pageThreads = isolated ? 1 : 2;
-  for (const job of ["fit", "sample"]) {
+  for (const job of ["fit", "sample", "calls"]) {
     const name = `browser (${label}, ${pageThreads} thread(s)): a click during ${job} is answered`;
     await test(name, async () => {
       const { began, ended, clicks } = await clickDuring(path, pageThreads, job);

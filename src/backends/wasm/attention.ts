@@ -158,9 +158,6 @@ async function runTasks(
   const touch = () => void (touchMs = touchPages(output!));
   const laneMs = await s.runSharing(tasks, output === undefined || toWorker ? undefined : touch, {
     copiedLane,
-    // Claimed items: a page's thread takes a lane as well where the lanes are short (see
-    // WasmRuntime.laneOnPage), and claims items once a fresh output's pages are done.
-    evenOnPage: claim !== 0 && runtime.laneOnPage(flops),
     received: (task, reply) => replies.set(task, reply),
   });
   const laneFlops = ranges.map(([lo, hi]) => (hi - lo) * flops / (end - first));

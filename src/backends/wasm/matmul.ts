@@ -282,9 +282,10 @@ async function matmulOn(
     const touch = () => void (touchMs = touchPages(args.c));
     const laneMs = await s.runSharing(tasks, beta === 0 && first === 0 ? touch : undefined, {
       copiedLane: runtime.laneOnCopied(2 * m * n * k),
-      // Claimed rows: a page's thread takes a lane as well where the lanes are short (see
-      // WasmRuntime.laneOnPage), and claims rows once a fresh output's pages are done.
-      evenOnPage: mine > 0 || (claimed && runtime.laneOnPage(2 * m * n * k)),
+      // Claimed rows: a page's thread that faults in a fresh output takes a lane as well (up
+      // to the same size), and claims rows once its pages are done.
+      evenOnPage: mine > 0 ||
+        (claimed && args.freshOutput && beta === 0 && runtime.laneOnPage(2 * m * n * k)),
       received: (task, reply) => replies.set(task, reply),
     });
     if (first > 0) {
