@@ -67,6 +67,13 @@ async function runPage(path, isolated) {
     const dim = 64;
     const gmm = new GaussianMixture({ ...mixtureOptions(dim), backend: "wasm" });
     const t = (x) => ({ data: new Float32Array(x.data), shape: x.shape });
+    // An output's bits hashed: FNV-1a over its words.
+    const hash = (data) => {
+      const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
+      let h = 2166136261;
+      for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 16777619) >>> 0;
+      return h;
+    };
     // A fit large enough that its steps split across the threads (the page's own thread taking
     // a share where memory is shared): histogram steps, partitions and margin updates.
     const { x: fitX, y: fitY, n, cols } = splitFitData();
@@ -120,10 +127,7 @@ async function runPage(path, isolated) {
           const x = { data: new Float32Array(4 * 1024 * 64).map((_, i) => Math.sin(i) / 2), shape: [1, 4, 1024, 64] };
           const hashes = [];
           for (let call = 0; call < 2; call++) {
-            const words = new Uint32Array((await scaledDotProductAttention(x, x, x, { causal: true })).data.buffer);
-            let h = 2166136261;
-            for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 16777619) >>> 0;
-            hashes.push(h);
+            hashes.push(hash((await scaledDotProductAttention(x, x, x, { causal: true })).data));
           }
           return hashes;
         })(),
@@ -134,12 +138,6 @@ async function runPage(path, isolated) {
         short: await (async () => {
           const { scaledDotProductAttention } = window.tessera;
           const x = { data: new Float32Array(4 * 512 * 64).map((_, i) => Math.cos(i) / 2), shape: [1, 4, 512, 64] };
-          const hash = (data) => {
-            const words = new Uint32Array(data.buffer, data.byteOffset, data.length);
-            let h = 2166136261;
-            for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 16777619) >>> 0;
-            return h;
-          };
           const lent = new Float32Array(4 * 512 * 64).fill(NaN);
           const sdpa = [];
           for (let call = 0; call < 2; call++) {
