@@ -2,6 +2,40 @@
 // `madd4_f32` into one fused multiply-add; the plain build keeps a separate mul and add.
 // ASC_FEATURE_RELAXED_SIMD is a compile-time constant, so the untaken branch is never emitted.
 
+// How the 4-row micro-kernels (matmul's 4×8, attention's scores and weights 4×8) splat a
+// value of A across a vector: `v128.load32_splat` (LoadSplat), or a scalar load then
+// `f32x4.splat` (ScalarSplat). They take it as a type argument, so each form is compiled on its
+// own with no test in the loop, and read `scalarSplats` once per call to pick one. The same
+// value lands in every lane either way: the same bits. V8 compiles the first to one broadcast
+// from memory; JavaScriptCore on x86-64 runs the second faster (WebKitGTK 2.50's `jsc`, kernels
+// called straight, Intel Sapphire Rapids: matmul 512³ 30.6 → 37.3 GFLOP/s, flash attention at
+// N = 512 27.8 → 32.8), where V8 runs it slower (Node 20: 42.6 → 32.3 and 37.5 → 29.8). The
+// runtime sets it per instance (src/runtime/_engine.ts, tuneInstance).
+export type LoadSplat = u32;
+export type ScalarSplat = i32;
+
+/** Whether the micro-kernels splat by scalar loads (see LoadSplat / ScalarSplat). */
+export let scalarSplats: bool = false;
+
+/** Sets how this instance's 4-row micro-kernels splat (1: scalar loads, 0: v128.load32_splat). */
+export function simd_set_scalar_splats(on: i32): void {
+  scalarSplats = on != 0;
+}
+
+/**
+ * The sign bit of the NaN that 0 / 0 gives on this processor (`zero` must be 0): 1 on x86
+ * (its default NaN is negative), 0 on Arm. WebAssembly leaves a NaN's sign to the hardware.
+ */
+export function simd_nan_sign(zero: f32): i32 {
+  return reinterpret<u32>(zero / zero) >>> 31;
+}
+
+/** Whether S (a micro-kernel's type argument) is ScalarSplat. */
+// @ts-ignore: decorator
+@inline export function isScalarSplat<S>(): bool {
+  return isSigned<S>();
+}
+
 /** a·b + c on four f32 lanes:  [a0 b0+c0 | a1 b1+c1 | a2 b2+c2 | a3 b3+c3] */
 // @ts-ignore: decorator
 @inline export function madd4_f32(a: v128, b: v128, c: v128): v128 {

@@ -30,7 +30,9 @@
 // register allocator spilled their accumulators (~10% slower). Each item runs in a fixed
 // order, so results do not depend on how items are split across threads.
 
-import { groupRows, hsum4_f32, madd4_f32, packRowGroups } from "./_simd";
+import {
+  groupRows, hsum4_f32, isScalarSplat, LoadSplat, madd4_f32, packRowGroups, ScalarSplat, scalarSplats,
+} from "./_simd";
 
 // Whether the relaxed build's attention takes query rows 6 at a time (6×8 micro-kernels: 12
 // accumulators, 15 live vectors) or 4 at a time. SpiderMonkey keeps one of x64's 16 vector
@@ -254,8 +256,9 @@ function packKeys(k: usize, packed: usize, count: i32, D: i32): void {
 const TILE_ROW: usize = <usize>TILE_COLUMNS << 2;
 
 // S[4 rows][8 keys] = scale · Q[4 rows] · panel, over D steps. q is a 4-row group
-// (packRowGroups); s is the first row of the tile.
-function scores4x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void {
+// (packRowGroups); s is the first row of the tile. S: how Q's values are splatted (LoadSplat or
+// ScalarSplat, see _simd.ts).
+function scores4x8<S>(q: usize, panel: usize, D: i32, s: usize, scale: v128): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -264,13 +267,13 @@ function scores4x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void 
   const end = panel + (<usize>D << 5);
   while (b < end) {
     const b0 = v128.load(b), b1 = v128.load(b, 16);
-    let x = v128.load32_splat(qd);
+    let x = isScalarSplat<S>() ? f32x4.splat(load<f32>(qd)) : v128.load32_splat(qd);
     c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
-    x = v128.load32_splat(qd, 4);
+    x = isScalarSplat<S>() ? f32x4.splat(load<f32>(qd, 4)) : v128.load32_splat(qd, 4);
     c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
-    x = v128.load32_splat(qd, 8);
+    x = isScalarSplat<S>() ? f32x4.splat(load<f32>(qd, 8)) : v128.load32_splat(qd, 8);
     c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
-    x = v128.load32_splat(qd, 12);
+    x = isScalarSplat<S>() ? f32x4.splat(load<f32>(qd, 12)) : v128.load32_splat(qd, 12);
     c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
     qd += 16;
     b += 32;
@@ -332,8 +335,8 @@ function scores1x8(q: usize, panel: usize, D: i32, s: usize, scale: v128): void 
 }
 
 // O[4 rows][8 values] = alpha_r · O + Σ_j P[r][j] · V[j], over kc keys. P is a tile (rows
-// TILE_ROW apart).
-function accumulate4x8(p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize): void {
+// TILE_ROW apart). S: how P's values are splatted (LoadSplat or ScalarSplat, see _simd.ts).
+function accumulate4x8<S>(p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow: usize, alpha: usize): void {
   const a0 = v128.load32_splat(alpha), a1 = v128.load32_splat(alpha, 4);
   const a2 = v128.load32_splat(alpha, 8), a3 = v128.load32_splat(alpha, 12);
   const o1 = o + oRow, o2 = o + 2 * oRow, o3 = o + 3 * oRow;
@@ -345,13 +348,17 @@ function accumulate4x8(p: usize, v: usize, vRow: usize, kc: i32, o: usize, oRow:
   const end = p + (<usize>kc << 2);
   while (pj < end) {
     const v0 = v128.load(v), v1 = v128.load(v, 16);
-    let x = v128.load32_splat(pj);
+    let x = isScalarSplat<S>() ? f32x4.splat(load<f32>(pj)) : v128.load32_splat(pj);
     c00 = madd4_f32(x, v0, c00); c01 = madd4_f32(x, v1, c01);
-    x = v128.load32_splat(pj, TILE_ROW);
+    x = isScalarSplat<S>() ? f32x4.splat(load<f32>(pj, TILE_ROW)) : v128.load32_splat(pj, TILE_ROW);
     c10 = madd4_f32(x, v0, c10); c11 = madd4_f32(x, v1, c11);
-    x = v128.load32_splat(pj, 2 * TILE_ROW);
+    x = isScalarSplat<S>()
+      ? f32x4.splat(load<f32>(pj, 2 * TILE_ROW))
+      : v128.load32_splat(pj, 2 * TILE_ROW);
     c20 = madd4_f32(x, v0, c20); c21 = madd4_f32(x, v1, c21);
-    x = v128.load32_splat(pj, 3 * TILE_ROW);
+    x = isScalarSplat<S>()
+      ? f32x4.splat(load<f32>(pj, 3 * TILE_ROW))
+      : v128.load32_splat(pj, 3 * TILE_ROW);
     c30 = madd4_f32(x, v0, c30); c31 = madd4_f32(x, v1, c31);
     pj += 4;
     v += vRow;
@@ -487,7 +494,8 @@ function scoresBlock(
       }
       const q = qp + <usize>r * qRow, sr = s + <usize>r * TILE_ROW;
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) scores6x8(q, panel, D, sr, scale);
-      else if (g == 4) scores4x8(q, panel, D, sr, scale);
+      else if (g == 4 && scalarSplats) scores4x8<ScalarSplat>(q, panel, D, sr, scale);
+      else if (g == 4) scores4x8<LoadSplat>(q, panel, D, sr, scale);
       else scores1x8(q, panel, D, sr, scale);
       r += g;
     }
@@ -511,7 +519,8 @@ function accumulateBlock(
       const pr = p + <usize>r * TILE_ROW, or = oe + <usize>r * oRow, ar = alphas + (<usize>r << 2);
       const keys = min(kc, max(0, r + g - 1 + reach));
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) accumulate6x8(pr, ve, vRow, keys, or, oRow, ar);
-      else if (g == 4) accumulate4x8(pr, ve, vRow, keys, or, oRow, ar);
+      else if (g == 4 && scalarSplats) accumulate4x8<ScalarSplat>(pr, ve, vRow, keys, or, oRow, ar);
+      else if (g == 4) accumulate4x8<LoadSplat>(pr, ve, vRow, keys, or, oRow, ar);
       else accumulateRow(pr, ve, vRow, keys, or, 8, load<f32>(ar));
       r += g;
     }

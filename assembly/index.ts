@@ -5,3 +5,4 @@ export * from "./attention";
 export * from "./trees";
 export * from "./tree_shap";
 export * from "./forest";
+export { simd_nan_sign, simd_set_scalar_splats } from "./_simd";

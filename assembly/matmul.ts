@@ -24,7 +24,9 @@
 // compiler slowed the loop itself: the plain build's 512³ product ran at 11–13 GFLOP/s there
 // against 45–49 in Chromium, and at 47–50 in Firefox with the epilogue moved out.
 
-import { groupRows, madd4_f32, packRowGroups } from "./_simd";
+import {
+  groupRows, isScalarSplat, LoadSplat, madd4_f32, packRowGroups, ScalarSplat, scalarSplats,
+} from "./_simd";
 
 const KC: i32 = 256;
 const MC: i32 = 72;
@@ -100,9 +102,9 @@ function writeTile(
 }
 
 // 4 rows × 8 columns over kc steps. a points at a 4-row group of packed A; bp at the panel's
-// row k0.
+// row k0. S: how A's values are splatted (LoadSplat or ScalarSplat, see _simd.ts).
 // @ts-ignore: decorator
-@inline function micro4x8(
+@inline function micro4x8<S>(
   a: usize, bp: usize, kc: i32,
   c: usize, ldc: usize, cols: i32, ab: usize, first: bool, betaZero: bool,
 ): void {
@@ -115,13 +117,13 @@ function writeTile(
   while (bp < end) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(ap);
+    let x = isScalarSplat<S>() ? f32x4.splat(load<f32>(ap)) : v128.load32_splat(ap);
     c00 = madd4_f32(x, b0, c00); c01 = madd4_f32(x, b1, c01);
-    x = v128.load32_splat(ap, 4);
+    x = isScalarSplat<S>() ? f32x4.splat(load<f32>(ap, 4)) : v128.load32_splat(ap, 4);
     c10 = madd4_f32(x, b0, c10); c11 = madd4_f32(x, b1, c11);
-    x = v128.load32_splat(ap, 8);
+    x = isScalarSplat<S>() ? f32x4.splat(load<f32>(ap, 8)) : v128.load32_splat(ap, 8);
     c20 = madd4_f32(x, b0, c20); c21 = madd4_f32(x, b1, c21);
-    x = v128.load32_splat(ap, 12);
+    x = isScalarSplat<S>() ? f32x4.splat(load<f32>(ap, 12)) : v128.load32_splat(ap, 12);
     c30 = madd4_f32(x, b0, c30); c31 = madd4_f32(x, b1, c31);
     ap += 16;
     bp += 32;
@@ -251,7 +253,9 @@ function claimRows(claim: usize, rowStart: i32, rowEnd: i32, lanes: i32): i32 {
       const ap = scratch + (<usize>((i - m0) * kc) << 2);
       const cp = c + <usize>i * ldc + (<usize>p << 5);
       if (ASC_FEATURE_RELAXED_SIMD && g == 6) micro6x8(ap, bp, kc, cp, ldc, cols, ab, first, betaZero);
-      else if (g == 4) micro4x8(ap, bp, kc, cp, ldc, cols, ab, first, betaZero);
+      else if (g == 4 && scalarSplats) {
+        micro4x8<ScalarSplat>(ap, bp, kc, cp, ldc, cols, ab, first, betaZero);
+      } else if (g == 4) micro4x8<LoadSplat>(ap, bp, kc, cp, ldc, cols, ab, first, betaZero);
       else micro1x8(ap, bp, kc, cp, cols, ab, first, betaZero);
       i += g;
     }

@@ -18,7 +18,12 @@ import {
   randomQkv,
 } from "./_conformance.ts";
 import { assertSameBits, randomTensor } from "./_naive.ts";
-import { isSpiderMonkey, tuneInstance } from "../../src/runtime/_engine.ts";
+import {
+  currentEngine,
+  isJavaScriptCore,
+  isSpiderMonkey,
+  tuneInstance,
+} from "../../src/runtime/_engine.ts";
 
 async function runtimeWith(threads: number, relaxedSimd = true): Promise<WasmRuntime> {
   await init({ threads, relaxedSimd });
@@ -366,14 +371,52 @@ Deno.test("the relaxed build's attention gives the same bits with 4-row query gr
   }
 });
 
-Deno.test("tuneInstance() sets 4-row attention groups on SpiderMonkey only", () => {
-  const calls: number[][] = [];
-  const exports = { attention_set_wide_rows: (...args: number[]) => void calls.push(args) };
-  tuneInstance(exports, false);
-  assert.deepEqual(calls, []);
-  tuneInstance(exports, true);
-  assert.deepEqual(calls, [[0]]);
-  // Deno runs V8: no InternalError, so its instances keep 6-row groups.
+for (const relaxedSimd of [false, true]) {
+  Deno.test(`the ${relaxedSimd ? "relaxed" : "plain"} build's attention gives the same bits with its 4-row micro-kernels splatting by scalar loads (JavaScriptCore's setting on x86)`, async () => {
+    const runtime = await runtimeWith(1, relaxedSimd);
+    try {
+      // The relaxed build's groups are 4 rows too where they are narrow (SpiderMonkey's).
+      if (relaxedSimd) runtime.call("attention_set_wide_rows", 0);
+      const loads = await computeAll(wasmAttention(runtime));
+      runtime.call("simd_set_scalar_splats", 1);
+      const scalars = await computeAll(wasmAttention(runtime));
+      runtime.call("simd_set_scalar_splats", 0);
+      runtime.call("attention_set_wide_rows", 1);
+      scalars.forEach((part, p) => assertSameBits(part, loads[p], `output ${p}`));
+    } finally {
+      await dispose();
+    }
+  });
+}
+
+Deno.test("tuneInstance() sets 4-row attention groups on SpiderMonkey, scalar splats on JavaScriptCore over x86, nothing elsewhere", () => {
+  const instance = (nanSign: number) => {
+    const calls: Array<[string, number[]]> = [];
+    const exports = {
+      attention_set_wide_rows: (...args: number[]) => void calls.push(["wide", args]),
+      simd_set_scalar_splats: (...args: number[]) => void calls.push(["splats", args]),
+      simd_nan_sign: () => nanSign,
+    };
+    return { exports, calls };
+  };
+  for (const nanSign of [0, 1]) {
+    const other = instance(nanSign);
+    tuneInstance(other.exports, "other");
+    assert.deepEqual(other.calls, []);
+    const firefox = instance(nanSign);
+    tuneInstance(firefox.exports, "spidermonkey");
+    assert.deepEqual(firefox.calls, [["wide", [0]]]);
+  }
+  const x86 = instance(1), arm = instance(0);
+  tuneInstance(x86.exports, "javascriptcore");
+  tuneInstance(arm.exports, "javascriptcore");
+  assert.deepEqual(x86.calls, [["splats", [1]]]);
+  assert.deepEqual(arm.calls, []);
+  // Deno runs V8: neither InternalError nor errors with their own line and sourceURL.
   assert.equal(isSpiderMonkey(), false);
-  tuneInstance({}, true); // an instance without the kernel (an older build) is left alone
+  assert.equal(isJavaScriptCore(), false);
+  assert.equal(currentEngine(), "other");
+  // An instance without the kernels (an older build) is left alone.
+  tuneInstance({}, "spidermonkey");
+  tuneInstance({}, "javascriptcore");
 });

@@ -176,6 +176,26 @@ Deno.test("matmul() wasm gives bit-identical results on 1, 2 and 4 workers and c
   }
 });
 
+for (const variant of ["simd", "relaxed"]) {
+  Deno.test(`matmul() wasm (${variant}) gives the same bits with the 4-row micro-kernel splatting by scalar loads (JavaScriptCore's setting on x86)`, async () => {
+    const runtime = await wasmRuntimeOf(variant, 1);
+    try {
+      const cases = threadCases();
+      const loads = await products(runtime, cases);
+      runtime.call("simd_set_scalar_splats", 1);
+      const scalars = await products(runtime, cases);
+      runtime.call("simd_set_scalar_splats", 0);
+      scalars.forEach((c, i) => assert.deepEqual(c, loads[i], `product ${i}`));
+      // Not a vacuous comparison: the products are those of the definition.
+      const [a, b] = cases[0];
+      const opts = { transposeA: false, transposeB: false, alpha: 1, beta: 0 };
+      assertClose(scalars[0], expected(a, b, 301, 77, 190, opts), 190, "product 0");
+    } finally {
+      runtime.dispose();
+    }
+  });
+}
+
 Deno.test("matmul() wasm on copied memory, four threads over two cores, cuts its calls for two lanes; shared memory keeps a lane a thread; the same bits", async () => {
   const cases = threadCases();
   const alone = await wasmRuntimeOf("relaxed", 1);
