@@ -114,10 +114,12 @@ async function tessera(tessera) {
         });
       await sampleRun(5)();
       row.sampleMs = await medianMs(sampleRun(20), { runs: 3, warmup: 0, minMs: 0 });
-      // One fit per round (100 rounds, depth 6, 256 bins), after a small one that warms up.
+      // One fit per round (100 rounds, depth 6, 256 bins), after one of 80k rows and 20 rounds
+      // that warms up every path it takes, the split ones too (as bench/trees_bench.ts does).
       const params = { nEstimators: 100, maxDepth: 6, learningRate: 0.3, maxBin: 256, backend: "wasm" };
-      await new tessera.XGBClassifier({ ...params, nEstimators: 3 }).fit(
-        { data: FIT.x.data.subarray(0, 5000 * FIT_COLS), shape: [5000, FIT_COLS] }, FIT.y.subarray(0, 5000),
+      const warm = Math.min(FIT_ROWS, 80000);
+      await new tessera.XGBClassifier({ ...params, nEstimators: 20 }).fit(
+        { data: FIT.x.data.subarray(0, warm * FIT_COLS), shape: [warm, FIT_COLS] }, FIT.y.subarray(0, warm),
       );
       const watch = watchPage();
       const t0 = performance.now();
