@@ -776,6 +776,30 @@ export function diffusion_gmm_f32(
 }
 
 /**
+ * diffusion_gmm_f32 over rows [0, rows) dealt by claims, for lanes that share this memory: each
+ * lane claims chunks of `chunk` rows as it goes, so a lane whose core is faster or less busy
+ * takes more. `sync` holds i32s: [0] the next chunk to claim, [1] how many rows of x the caller
+ * has copied in so far (a lane waits for its chunk's rows; a negative count means the caller gave
+ * up and every lane returns), [2] unused, [3] unused, then from [4] one flag per chunk, set once
+ * its rows are written (the caller copies them out as they come). A row's result is the same
+ * whoever computes it.
+ */
+export function diffusion_gmm_claimed_f32(
+  out: usize, x: usize, means: usize, precision: usize, offset: usize, slope: usize,
+  logNorm: usize, scratch: usize, dim: i32, components: i32, rows: i32, chunk: i32, sync: usize,
+): void {
+  const chunks = (rows + chunk - 1) / chunk;
+  for (let c = atomic.add<i32>(sync, 1); c < chunks; c = atomic.add<i32>(sync, 1)) {
+    const r0 = c * chunk, r1 = min(rows, r0 + chunk);
+    let ready = atomic.load<i32>(sync, 4);
+    while (ready >= 0 && ready < r1) ready = atomic.load<i32>(sync, 4);
+    if (ready < 0) return;
+    gmmRows(out, x, means, precision, offset, slope, logNorm, scratch, dim, components, r0, r1, false);
+    atomic.store<i32>(sync + 16 + (<usize>c << 2), 1);
+  }
+}
+
+/**
  * diffusion_gmm_f32 that also reports, as the step updates do, whether every value it wrote is
  * finite: 1 or 0, returned and stored as an i32 at `flag` unless it is 0; where 0, the index
  * (into `out`, an i32) and the value (f32) of the first one that is not follow it:

@@ -261,6 +261,52 @@ Deno.test("diffusion kernels: wasm gives bit-identical fills and mixtures on 1, 
   }
 });
 
+Deno.test("mixture calls on 2 and 4 threads over shared memory, rows claimed as the lanes go while x is copied in and the results out: the same bits as one thread", async () => {
+  // 20,000 × 64 × 8 components: past the split threshold without polling workers; 20,000 rows
+  // end in a partial chunk of claimed rows and a partial block of copied ones.
+  const batch = 20000, dim = 64, components = 8;
+  const { means, variances, logWeights } = mixtureParameters(components, dim);
+  const inputs = [filled(batch * dim, 31), filled(batch * dim, 32)];
+  const run = async (threads: number) => {
+    await init({ threads });
+    try {
+      const wasm = await selectKernels(DIFFUSION, "wasm");
+      const outs: Float32Array[] = [];
+      for (const [call, sigma] of [0.2, 20, 0.2, 20].entries()) {
+        // A row no lane wrote, or wrote from rows of x not yet copied in, shows here.
+        const out = new Float32Array(batch * dim).fill(NaN);
+        await wasm.mixture({
+          output: call < 2 ? "denoised" : "score",
+          out,
+          x: inputs[call % 2],
+          batch,
+          dim,
+          sigma,
+          means,
+          variances,
+          logWeights,
+          components,
+        });
+        outs.push(out);
+      }
+      return outs;
+    } finally {
+      await dispose();
+    }
+  };
+  const one = await run(1);
+  for (const [call, out] of one.entries()) {
+    assert.equal(out.findIndex(Number.isNaN), -1, `call ${call}`);
+  }
+  for (const threads of [2, 4]) {
+    const many = await run(threads);
+    for (const [call, out] of many.entries()) {
+      const at = firstDifference(out, one[call]);
+      assert.equal(at, -1, `${threads} threads, call ${call}: entry ${at} = ${out[at]}`);
+    }
+  }
+});
+
 Deno.test("sample() and GaussianMixture on backend wasm agree with js", async () => {
   await init({ threads: 2 });
   try {
