@@ -399,19 +399,21 @@ class WasmMixture {
           throw error;
         }
       };
-      // The results out in order, each chunk once its lane has written it (the workers' last
-      // chunks are at most CLAIM_ROWS rows behind this thread's).
+      // The results out in order from chunk `copied` on, as far as the lanes have written them:
+      // once this thread's lane is done (the workers' last chunks are then at most CLAIM_ROWS
+      // rows from their end), and the rest once every lane is (a worker that failed never sets
+      // its chunk's flag, and runSharing throws instead).
+      let copied = 0;
       const copyOut = () => {
         if (outAt !== null) return;
         const f32 = this.#view();
-        for (let c = 0; c < chunks;) {
-          while (Atomics.load(words, 4 + c) === 0) { /* a lane is on it */ }
-          let e = c + 1;
-          while (e < chunks && Atomics.load(words, 4 + e) !== 0) e++;
-          const r0 = c * CLAIM_ROWS, r1 = Math.min(batch, e * CLAIM_ROWS);
+        let c = copied;
+        while (c < chunks && Atomics.load(words, 4 + c) !== 0) c++;
+        const r0 = copied * CLAIM_ROWS, r1 = Math.min(batch, c * CLAIM_ROWS);
+        if (r1 > r0) {
           args.out.set(f32.subarray((out >> 2) + r0 * dim, (out >> 2) + r1 * dim), r0 * dim);
-          c = e;
         }
+        copied = c;
       };
       const claimed: Task[] = Array.from({ length: tasks }, (_, t) => ({
         kernel: "diffusion_gmm_claimed_f32",
@@ -424,6 +426,12 @@ class WasmMixture {
         // Only run on shared memory: regions are not listed.
       }));
       await runtime.runSharing(claimed, copyIn, { afterOwn: copyOut });
+      for (let c = 0; c < chunks; c++) {
+        if (Atomics.load(words, 4 + c) === 0) {
+          throw new Error(`The mixture's rows ${c * CLAIM_ROWS}… were claimed but never written`);
+        }
+      }
+      copyOut();
     });
   }
 }
