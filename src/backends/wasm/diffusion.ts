@@ -424,8 +424,9 @@ class WasmMixture {
       };
       const claimed: Task[] = Array.from({ length: tasks }, (_, t) => ({
         kernel: "diffusion_gmm_claimed_f32",
+        // diffusion_gmm_f32's arguments but its row range (the last two): rows come by claims.
         args: [
-          ...mixtureKernelArgs(at, layout, x, out, args, [0, 0], t).slice(0, 10),
+          ...mixtureKernelArgs(at, layout, x, out, args, [0, 0], t).slice(0, -2),
           batch,
           CLAIM_ROWS,
           sync,
