@@ -1187,7 +1187,7 @@ function expScalar(x: f64): f64 {
  * from memory with `vc`. Written as v128 constants, V8 (x64) built each one again at every use
  * inside the loops (a 64-bit immediate moved to a general register, then to a vector register
  * and duplicated: two shuffle-port µops on Intel) where a load is one µop on the load ports:
- * the logistic gradients 6.0 → 4.8 ns a row on the same bits (Deno, Sapphire Rapids).
+ * the logistic gradients 6.2 → 4.0 ns a row on the same bits (Deno, Sapphire Rapids).
  */
 const VC: usize = memory.data<f64>([
   EXP_NORMAL, EXP_NORMAL, EXP_MAX, EXP_MAX, LOG2E, LOG2E, 0.5, 0.5, LN2_HI, LN2_HI, LN2_LO, LN2_LO,
