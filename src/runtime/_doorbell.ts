@@ -78,9 +78,17 @@ export const SPIN_MS = 2;
 const LOADS_PER_CLOCK = 1024;
 /**
  * A gap this long (ms) between two looks at the clock while polling (a few µs apart otherwise)
- * means the thread lost its core meanwhile: another thread wanted it.
+ * means the thread lost its core meanwhile: another thread wanted it for a scheduler's slice
+ * (more runnable threads than cores, ~3 ms each under Linux's scheduler with four on two).
+ * Shorter gaps are a browser's own threads at work: at 0.5 ms, WebKit's workers found the cores
+ * contended in nearly every `sample()` run on two threads over two cores (Heun, 20 steps,
+ * 8,192 × 64, isolated page), stopped polling, and 70–80% of the run's mixture calls stayed in
+ * the page's thread alone (the run 73–78 ms against 72–75 on one thread); at 1 ms in about half
+ * of them; at 2 ms in none (55–66 ms), and Chromium's runs went from 42–59 to 39–43 ms (one
+ * thread 61–74). Four threads on two cores are still caught (a 100k × 28 fit on four threads:
+ * Deno 0.58–0.70 s against 0.61–0.71 on two; WebKit 0.60–0.70 against 0.59–0.81).
  */
-const PREEMPTED_MS = 0.5;
+const PREEMPTED_MS = 2;
 /** Polls that lose their core this many times within CONTENDED_MS mean the cores are contended. */
 const CONTENDED_POLLS = 3, CONTENDED_MS = 50;
 /** How long a thread polls no more once its cores are contended, at first and at most (ms). */

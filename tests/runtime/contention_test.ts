@@ -38,16 +38,17 @@ Deno.test("pollWhile: a poll whose clock jumps (the thread lost its core) ends a
   const words = new Int32Array(new SharedArrayBuffer(16));
   const now = performance.now.bind(performance);
   let looks = 0;
-  // The clock jumps 1 ms at each look: as if the thread were descheduled between two looks.
+  // The clock jumps 3 ms at each look: as if the thread were descheduled between two looks
+  // for a scheduler's slice.
   Object.defineProperty(performance, "now", {
-    value: () => now() + ++looks,
+    value: () => now() + 3 * ++looks,
     configurable: true,
   });
   const before = contentions();
   try {
     for (let i = 0; i < 3; i++) {
       const first = looks;
-      // Asked to poll for 500 ms of this clock: 500 looks, were the jumps not noticed.
+      // Asked to poll for 500 ms of this clock: ~170 looks, were the jumps not noticed.
       pollWhile(words, 0, 0, performance.now() + 500);
       assert.ok(looks - first <= 4, `ended at the first jump (${looks - first} looks)`);
     }
@@ -61,13 +62,36 @@ Deno.test("pollWhile: a poll whose clock jumps (the thread lost its core) ends a
   }
 });
 
+Deno.test("pollWhile: gaps shorter than a scheduler's slice (a browser's own threads) neither end a poll nor count", () => {
+  const words = new Int32Array(new SharedArrayBuffer(16));
+  const now = performance.now.bind(performance);
+  // Four seconds on, past any pause that the tests before began; 1 ms at each look.
+  let looks = 0;
+  Object.defineProperty(performance, "now", {
+    value: () => now() + 4000 + ++looks,
+    configurable: true,
+  });
+  const before = contentions();
+  try {
+    for (let i = 0; i < 3; i++) {
+      const first = looks;
+      // 20 ms of this clock: the poll runs to its end (~20 looks) rather than stopping at once.
+      assert.equal(pollWhile(words, 0, 0, performance.now() + 20), 0);
+      assert.ok(looks - first >= 19, `polled to its end (${looks - first} looks)`);
+    }
+    assert.equal(contentions(), before, "no pause");
+  } finally {
+    Object.defineProperty(performance, "now", { value: now, configurable: true });
+  }
+});
+
 Deno.test("pollWhile: a word that changed while the thread was off its core counts as a lost poll", () => {
   const words = new Int32Array(new SharedArrayBuffer(16));
   const now = performance.now.bind(performance);
   // Two seconds on, past any pause that the test before began.
   let jump = 2000, looks = 0;
   // Right after the poll's look at the clock before its loop (its second: the first asks the
-  // budget), the word changes and the thread is away for 1 ms, so the loop's first load finds
+  // budget), the word changes and the thread is away for 3 ms, so the loop's first load finds
   // it changed: with more threads than cores, the list came while another thread had the
   // core. Only a look at the poll's end sees that gap.
   Object.defineProperty(performance, "now", {
@@ -75,7 +99,7 @@ Deno.test("pollWhile: a word that changed while the thread was off its core coun
       const time = now() + jump;
       if (++looks === 2) {
         Atomics.store(words, 0, 1);
-        jump += 1;
+        jump += 3;
       }
       return time;
     },
