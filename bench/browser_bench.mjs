@@ -180,8 +180,10 @@ function report(result) {
     `tfjs-backend-wasm (${rounds[0].tfjs.simd ? "SIMD" : "no SIMD"})`, 1, ...result.lengths.map(() => "–"),
     cell((r) => r.tfjs.gflops, (r) => r.tfjs.gflops), "–", "–", "–", "–",
   ]);
-  // Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread).
-  const scaling = rounds[0].rows.filter((r) => r.threads > 1).map((r0) => {
+  // Thread scaling: the median over rounds of (GFLOP/s at t threads) / (GFLOP/s at 1 thread),
+  // where the list of thread counts has 1.
+  const hasOne = (r0) => rounds[0].rows.some((r) => r.build === r0.build && r.threads === 1);
+  const scaling = rounds[0].rows.filter((r) => r.threads > 1 && hasOne(r)).map((r0) => {
     const i = rounds[0].rows.indexOf(r0);
     const one = rounds[0].rows.findIndex((r) => r.build === r0.build && r.threads === 1);
     const ratioOf = (pick) => median(rounds.map((r) => pick(r.rows[i]) / pick(r.rows[one]))).toFixed(2);
