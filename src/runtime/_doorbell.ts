@@ -78,17 +78,23 @@ export const SPIN_MS = 2;
 const LOADS_PER_CLOCK = 1024;
 /**
  * A gap this long (ms) between two looks at the clock while polling (a few µs apart otherwise)
- * means the thread lost its core meanwhile: another thread wanted it for a scheduler's slice
- * (more runnable threads than cores, ~3 ms each under Linux's scheduler with four on two).
- * Shorter gaps are a browser's own threads at work: at 0.5 ms, WebKit's workers found the cores
- * contended in nearly every `sample()` run on two threads over two cores (Heun, 20 steps,
- * 8,192 × 64, isolated page), stopped polling, and 70–80% of the run's mixture calls stayed in
- * the page's thread alone (the run 73–78 ms against 72–75 on one thread); at 1 ms in about half
- * of them; at 2 ms in none (55–66 ms), and Chromium's runs went from 42–59 to 39–43 ms (one
- * thread 61–74). Four threads on two cores are still caught (a 100k × 28 fit on four threads:
- * Deno 0.58–0.70 s against 0.61–0.71 on two; WebKit 0.60–0.70 against 0.59–0.81).
+ * means the thread lost its core meanwhile: another thread wanted it, and the poll ends (the
+ * thread sleeps until its next list), which gives the core back.
  */
-const PREEMPTED_MS = 2;
+const PREEMPTED_MS = 0.5;
+/**
+ * ...and only a gap this long counts towards contended cores (PollBudget): another thread held
+ * the core for a scheduler's slice (more runnable threads than cores, ~3 ms each under Linux's
+ * scheduler with four on two). Shorter gaps are a browser's own threads at work: counted from
+ * 0.5 ms, WebKit's workers found the cores contended in nearly every `sample()` run on two
+ * threads over two cores (Heun, 20 steps, 8,192 × 64, isolated page), paused their polls, and
+ * 70–80% of the run's mixture calls stayed in the page's thread alone (the run 73–78 ms against
+ * 72–75 on one thread; from 2 ms 54–64). Polls that held their core through gaps up to 2 ms as
+ * well cost Chromium's SDPA at N = 512 on two threads 9–18%, where a poll that yields at once
+ * cost it 6–12% (alternating bundles in one page). Four threads on two cores are still caught
+ * (see bench/NOTES.md, "A lost core: 0.5 ms ends a poll, 2 ms counts towards contention").
+ */
+const CONTENDED_GAP_MS = 2;
 /** Polls that lose their core this many times within CONTENDED_MS mean the cores are contended. */
 const CONTENDED_POLLS = 3, CONTENDED_MS = 50;
 /** How long a thread polls no more once its cores are contended, at first and at most (ms). */
@@ -162,13 +168,16 @@ export function pollWhile(
   const word = Atomics.load(words, index);
   if ((word === value) === reached || !budget.allowed()) return word;
   const seen = spinWhile(words, index, value, until, reached);
-  if (lostAt >= 0) budget.preempted(lostAt);
-  else budget.kept();
+  if (lostAt < 0) budget.kept();
+  else if (lostGap >= CONTENDED_GAP_MS) budget.preempted(lostAt);
   return seen;
 }
 
-/** When spinWhile's poll found that the thread had lost its core (performance.now()), else −1. */
-let lostAt = -1;
+/**
+ * When spinWhile's poll found that the thread had lost its core (performance.now()), else −1,
+ * and for how long (ms).
+ */
+let lostAt = -1, lostGap = 0;
 
 /**
  * pollWhile's loop: no calls in it or after it but the clock and the loads. V8 compiles a loop
@@ -190,6 +199,7 @@ function spinWhile(
       const now = performance.now();
       if (now - last > PREEMPTED_MS) {
         lostAt = now;
+        lostGap = now - last;
         return word;
       }
       last = now;
@@ -202,7 +212,10 @@ function spinWhile(
   // such polls never paused, and a 100k × 28 fit on three threads over two cores took 1.8–2.1 s
   // in one of four to six fits (Deno; the others and two threads ~0.4–0.5 s).
   const now = performance.now();
-  if (now - last > PREEMPTED_MS) lostAt = now;
+  if (now - last > PREEMPTED_MS) {
+    lostAt = now;
+    lostGap = now - last;
+  }
   return word;
 }
 
