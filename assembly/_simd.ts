@@ -36,6 +36,20 @@ export function simd_nan_sign(zero: f32): i32 {
   return isSigned<S>();
 }
 
+/**
+ * Vector `i` (16 bytes each) of `table`, a `memory.data` block of vector constants. Kernels keep
+ * the constants of their hot loops in such tables: written as v128 constants, V8 (x64) builds
+ * each one again at every use inside a loop (a 64-bit immediate moved to a general register,
+ * then to a vector register and duplicated: two µops on the shuffle port, of which Intel's
+ * cores have one), where a load is one µop on the load ports. Same values, same bits; the
+ * kernels' own figures stand by their tables (bench/NOTES.md, "V8 and vector constants in
+ * loops").
+ */
+// @ts-ignore: decorator
+@inline export function vectorAt(table: usize, i: i32): v128 {
+  return v128.load(table + (<usize>i << 4));
+}
+
 /** a·b + c on four f32 lanes:  [a0 b0+c0 | a1 b1+c1 | a2 b2+c2 | a3 b3+c3] */
 // @ts-ignore: decorator
 @inline export function madd4_f32(a: v128, b: v128, c: v128): v128 {

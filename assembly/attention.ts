@@ -31,7 +31,7 @@
 // order, so results do not depend on how items are split across threads.
 
 import {
-  groupRows, hsum4_f32, isScalarSplat, LoadSplat, madd4_f32, packRowGroups, ScalarSplat, scalarSplats,
+  groupRows, hsum4_f32, isScalarSplat, LoadSplat, madd4_f32, packRowGroups, ScalarSplat, scalarSplats, vectorAt,
 } from "./_simd";
 
 // Whether the relaxed build's attention takes query rows 6 at a time (6×8 micro-kernels: 12
@@ -87,39 +87,38 @@ const C5: f32 = 0.0013264727;
 // faster.
 // @ts-ignore: decorator
 @inline function exp2x4Capped(t: v128, capped: bool): v128 {
-  const low = v128.load(EXP2_CONSTANTS);
+  const low = vectorAt(EXP2_CONSTANTS, X_MIN);
   // pmax/pmin keep t when it is NaN (t is the first operand) and map to single instructions.
   let tc = f32x4.pmax(t, low);
-  if (capped) tc = f32x4.pmin(tc, v128.load(EXP2_CONSTANTS, 16));
-  const shifted = f32x4.add(tc, v128.load(EXP2_CONSTANTS, 32));
+  if (capped) tc = f32x4.pmin(tc, vectorAt(EXP2_CONSTANTS, X_MAX));
+  const shifted = f32x4.add(tc, vectorAt(EXP2_CONSTANTS, X_ROUND));
   const f = f32x4.sub(tc, f32x4.nearest(tc));
   const f2 = f32x4.mul(f, f);
-  const b = madd4_f32(v128.load(EXP2_CONSTANTS, 48), f, v128.load(EXP2_CONSTANTS, 64));
-  const c = madd4_f32(v128.load(EXP2_CONSTANTS, 80), f, v128.load(EXP2_CONSTANTS, 96));
+  const b = madd4_f32(vectorAt(EXP2_CONSTANTS, X_C3), f, vectorAt(EXP2_CONSTANTS, X_C2));
+  const c = madd4_f32(vectorAt(EXP2_CONSTANTS, X_C5), f, vectorAt(EXP2_CONSTANTS, X_C4));
   const p = madd4_f32(
-    madd4_f32(madd4_f32(c, f2, b), f, v128.load(EXP2_CONSTANTS, 112)),
+    madd4_f32(madd4_f32(c, f2, b), f, vectorAt(EXP2_CONSTANTS, X_C1)),
     f,
-    v128.load(EXP2_CONSTANTS, 128),
+    vectorAt(EXP2_CONSTANTS, X_ONE),
   );
-  const twoN = i32x4.shl(i32x4.add(shifted, v128.load(EXP2_BIAS)), 23);
+  const twoN = i32x4.shl(i32x4.add(shifted, vectorAt(EXP2_BIAS, 0)), 23);
   // 0 below the smallest normal: p·2^n with the lanes where t < −126 cleared.
   return v128.andnot(f32x4.mul(p, twoN), f32x4.lt(t, low));
 }
 
 /**
- * exp2x4Capped's constants, four lanes alike each, read from memory: written as v128 constants,
- * V8 (x64) built each one again at every use inside the softmax loops (a 64-bit immediate moved
- * to a general register, then to a vector register and duplicated: two shuffle-port µops on
- * Intel), where a load is one µop on the load ports. Deno, Sapphire Rapids, one thread, SDPA
- * H = 8, D = 64 into `out` (medians of 21 calls, builds alternating): plain build 24.3–26.2 →
- * 27.0–27.3 GFLOP/s at N = 512 and 25.5–26.1 → 25.8–28.0 at N = 1024; relaxed build 30.6–32.5
- * → 31.1–34.7. The same bits.
+ * exp2x4Capped's constants, four lanes alike each, read with vectorAt (see _simd.ts). Deno,
+ * Sapphire Rapids, one thread, SDPA H = 8, D = 64 into `out` (medians of 21 calls, builds
+ * alternating), against v128 constants: plain build 24.3–26.2 → 27.0–27.3 GFLOP/s at N = 512 and
+ * 25.5–26.1 → 25.8–28.0 at N = 1024; relaxed build 30.6–32.5 → 31.1–34.7. The same bits.
  */
 const EXP2_CONSTANTS: usize = memory.data<f32>([
   EXP2_MIN, EXP2_MIN, EXP2_MIN, EXP2_MIN, EXP2_MAX, EXP2_MAX, EXP2_MAX, EXP2_MAX,
   ROUND, ROUND, ROUND, ROUND, C3, C3, C3, C3, C2, C2, C2, C2, C5, C5, C5, C5, C4, C4, C4, C4,
   C1, C1, C1, C1, 1, 1, 1, 1,
 ]);
+/** Indices of EXP2_CONSTANTS's vectors. */
+const X_MIN = 0, X_MAX = 1, X_ROUND = 2, X_C3 = 3, X_C2 = 4, X_C5 = 5, X_C4 = 6, X_C1 = 7, X_ONE = 8;
 /** 127 − 2^22 on four lanes: `shifted`'s bits plus this, shifted, are 2^n's (see above). */
 const EXP2_BIAS: usize = memory.data<i32>([127 - 0x400000, 127 - 0x400000, 127 - 0x400000, 127 - 0x400000]);
 

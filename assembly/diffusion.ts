@@ -20,7 +20,7 @@
 // WasmWorkspace in src/backends/wasm/diffusion.ts), so the step kernels work in place on them,
 // and lends them to the denoiser, which may write its result straight into one.
 
-import { hsum4_f32, madd4_f32 } from "./_simd";
+import { hsum4_f32, madd4_f32, vectorAt } from "./_simd";
 
 // ---------------------------------------------------------------------------------------------
 // Element-wise step updates. Scalars arrive as f32 and are splatted outside the loops.
@@ -301,9 +301,9 @@ const TWO_POW_M24: f32 = <f32>5.9604644775390625e-8;
 // @ts-ignore: decorator
 @inline function mix32x4(x: v128): v128 {
   x = v128.xor(x, i32x4.shr_u(x, 16));
-  x = i32x4.mul(x, iv(I_MIX1));
+  x = i32x4.mul(x, vectorAt(I32V, I_MIX1));
   x = v128.xor(x, i32x4.shr_u(x, 15));
-  x = i32x4.mul(x, iv(I_MIX2));
+  x = i32x4.mul(x, vectorAt(I32V, I_MIX2));
   x = v128.xor(x, i32x4.shr_u(x, 16));
   return x;
 }
@@ -349,27 +349,27 @@ function logUniform(k: i32): f32 {
 // @ts-ignore: decorator
 @inline function logUniform4(k: v128): v128 {
   const bits = f32x4.convert_i32x4_s(k);
-  let e = i32x4.sub(i32x4.shr_u(bits, 23), iv(I_BIAS));
-  let m = v128.or(v128.and(bits, iv(I_MANTISSA)), iv(I_ONE_BITS));
-  const big = f32x4.gt(m, fv(F_SQRT2));
-  m = v128.bitselect(f32x4.mul(m, fv(F_HALF)), m, big);
+  let e = i32x4.sub(i32x4.shr_u(bits, 23), vectorAt(I32V, I_BIAS));
+  let m = v128.or(v128.and(bits, vectorAt(I32V, I_MANTISSA)), vectorAt(I32V, I_ONE_BITS));
+  const big = f32x4.gt(m, vectorAt(F32V, F_SQRT2));
+  m = v128.bitselect(f32x4.mul(m, vectorAt(F32V, F_HALF)), m, big);
   e = i32x4.sub(e, big); // big lanes are all ones (−1): e + 1
-  e = i32x4.sub(e, iv(I_TWENTY_FOUR));
-  const one = fv(F_ONE);
+  e = i32x4.sub(e, vectorAt(I32V, I_TWENTY_FOUR));
+  const one = vectorAt(F32V, F_ONE);
   const fr = f32x4.div(f32x4.sub(m, one), f32x4.add(m, one));
   const s = f32x4.mul(fr, fr);
-  let r = f32x4.mul(s, fv(F_LOG_C9));
-  r = f32x4.add(fv(F_LOG_C7), r);
+  let r = f32x4.mul(s, vectorAt(F32V, F_LOG_C9));
+  r = f32x4.add(vectorAt(F32V, F_LOG_C7), r);
   r = f32x4.mul(s, r);
-  r = f32x4.add(fv(F_LOG_C5), r);
+  r = f32x4.add(vectorAt(F32V, F_LOG_C5), r);
   r = f32x4.mul(s, r);
-  r = f32x4.add(fv(F_LOG_C3), r);
+  r = f32x4.add(vectorAt(F32V, F_LOG_C3), r);
   r = f32x4.mul(s, r);
   const t = f32x4.add(fr, fr);
   const lnm = f32x4.add(t, f32x4.mul(t, r));
   const ef = f32x4.convert_i32x4_s(e);
-  const hi = f32x4.mul(ef, fv(F_LN2_HI));
-  return f32x4.add(hi, f32x4.add(lnm, f32x4.mul(ef, fv(F_LN2_LO))));
+  const hi = f32x4.mul(ef, vectorAt(F32V, F_LN2_HI));
+  return f32x4.add(hi, f32x4.add(lnm, f32x4.mul(ef, vectorAt(F32V, F_LN2_LO))));
 }
 
 // @ts-ignore: decorator
@@ -450,38 +450,38 @@ export function diffusion_fill_gaussian_f32(
       const b1 = mix32x4(v128.xor(key4, v128.load(table + (<usize>p << 2))));
       const b2 = mix32x4(v128.xor(key4, v128.load(odd + (<usize>p << 2))));
       // Radius from u₁.
-      const ln = logUniform4(i32x4.add(i32x4.shr_u(b1, 8), iv(I_ONE)));
-      const r = f32x4.sqrt(f32x4.mul(ln, fv(F_MINUS_TWO)));
+      const ln = logUniform4(i32x4.add(i32x4.shr_u(b1, 8), vectorAt(I32V, I_ONE)));
+      const r = f32x4.sqrt(f32x4.mul(ln, vectorAt(F32V, F_MINUS_TWO)));
       // Angle from u₂: nearest quarter turn off on the integer.
       const k = i32x4.shr_u(b2, 8);
-      const quarter = i32x4.shr_u(i32x4.add(k, iv(I_HALF_QUARTER)), 22);
+      const quarter = i32x4.shr_u(i32x4.add(k, vectorAt(I32V, I_HALF_QUARTER)), 22);
       const rest = i32x4.sub(k, i32x4.shl(quarter, 22));
-      const a = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(rest), fv(F_TWO_POW_M24)), fv(F_TWO_PI));
+      const a = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(rest), vectorAt(F32V, F_TWO_POW_M24)), vectorAt(F32V, F_TWO_PI));
       const z = f32x4.mul(a, a);
-      let ps = f32x4.mul(z, fv(F_SIN_C9));
-      ps = f32x4.add(fv(F_SIN_C7), ps);
+      let ps = f32x4.mul(z, vectorAt(F32V, F_SIN_C9));
+      ps = f32x4.add(vectorAt(F32V, F_SIN_C7), ps);
       ps = f32x4.mul(z, ps);
-      ps = f32x4.add(fv(F_SIN_C5), ps);
+      ps = f32x4.add(vectorAt(F32V, F_SIN_C5), ps);
       ps = f32x4.mul(z, ps);
-      ps = f32x4.add(fv(F_SIN_C3), ps);
+      ps = f32x4.add(vectorAt(F32V, F_SIN_C3), ps);
       ps = f32x4.mul(z, ps);
       const s = f32x4.add(a, f32x4.mul(a, ps));
-      let pc = f32x4.mul(z, fv(F_COS_C10));
-      pc = f32x4.add(fv(F_COS_C8), pc);
+      let pc = f32x4.mul(z, vectorAt(F32V, F_COS_C10));
+      pc = f32x4.add(vectorAt(F32V, F_COS_C8), pc);
       pc = f32x4.mul(z, pc);
-      pc = f32x4.add(fv(F_COS_C6), pc);
+      pc = f32x4.add(vectorAt(F32V, F_COS_C6), pc);
       pc = f32x4.mul(z, pc);
-      pc = f32x4.add(fv(F_COS_C4), pc);
+      pc = f32x4.add(vectorAt(F32V, F_COS_C4), pc);
       pc = f32x4.mul(z, pc);
-      pc = f32x4.add(fv(F_COS_C2), pc);
+      pc = f32x4.add(vectorAt(F32V, F_COS_C2), pc);
       pc = f32x4.mul(z, pc);
-      const c = f32x4.add(fv(F_ONE), pc);
+      const c = f32x4.add(vectorAt(F32V, F_ONE), pc);
       // Quadrant q: odd q swaps sin and cos; cos is negated for q ∈ {1, 2}, sin for q ∈ {2, 3}.
-      const two = iv(I_TWO);
-      const swap = i32x4.eq(v128.and(quarter, iv(I_ONE)), iv(I_ONE));
+      const two = vectorAt(I32V, I_TWO);
+      const swap = i32x4.eq(v128.and(quarter, vectorAt(I32V, I_ONE)), vectorAt(I32V, I_ONE));
       const cosBase = v128.bitselect(s, c, swap);
       const sinBase = v128.bitselect(c, s, swap);
-      const cosSign = i32x4.shl(v128.and(i32x4.add(quarter, iv(I_ONE)), two), 30);
+      const cosSign = i32x4.shl(v128.and(i32x4.add(quarter, vectorAt(I32V, I_ONE)), two), 30);
       const sinSign = i32x4.shl(v128.and(quarter, two), 30);
       const z0 = f32x4.mul(r, v128.xor(cosBase, cosSign));
       const z1 = f32x4.mul(r, v128.xor(sinBase, sinSign));
@@ -536,12 +536,10 @@ const EXP_LN2_LO: f32 = -2.12194440e-4;
 const NEGLIGIBLE: f32 = 5.9604644775390625e-8; // 2⁻²⁴
 
 /**
- * The noise's and the mixture's vector constants, four lanes alike each, read from memory (fv,
- * iv): written as v128 constants, V8 (x64) built each one again at every use inside a loop (a
- * 64-bit immediate moved to a general register, then to a vector register and duplicated: two
- * shuffle-port µops on Intel), where a load is one µop on the load ports. Deno, Sapphire Rapids,
- * 4,096 × 64 normals a call: 2.87–2.90 → 2.25–2.38 ns a value, the same bits; the mixture's
- * exponential is a small part of its rows (its calls within the noise).
+ * The noise's and the mixture's vector constants, four lanes alike each, read with vectorAt (see
+ * _simd.ts). Deno, Sapphire Rapids, 4,096 × 64 normals a call: 2.87–2.90 → 2.25–2.38 ns a value
+ * against v128 constants, the same bits; the mixture's exponential is a small part of its rows
+ * (its calls within the noise).
  */
 const F32V: usize = memory.data<f32>([
   SQRT2_F32, SQRT2_F32, SQRT2_F32, SQRT2_F32,
@@ -628,18 +626,6 @@ const I_ONE = 6;
 const I_HALF_QUARTER = 7;
 const I_TWO = 8;
 
-/** F32V's vector `i`. */
-// @ts-ignore: decorator
-@inline function fv(i: i32): v128 {
-  return v128.load(F32V + (<usize>i << 4));
-}
-
-/** I32V's vector `i`. */
-// @ts-ignore: decorator
-@inline function iv(i: i32): v128 {
-  return v128.load(I32V + (<usize>i << 4));
-}
-
 /**
  * eˣ on four lanes for x ≤ 0 (relative error ≈ 2e-7): 2ⁿ·e^r with n = round(x·log₂e),
  * r = x − n·ln 2 in [−½ ln 2, ½ ln 2] and a degree-6 polynomial for e^r. Below −87 the
@@ -647,18 +633,18 @@ const I_TWO = 8;
  */
 // @ts-ignore: decorator
 @inline function expNonPositive4(x: v128): v128 {
-  x = f32x4.max(x, fv(F_EXP_FLOOR));
-  const n = f32x4.nearest(f32x4.mul(x, fv(F_LOG2E)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, fv(F_EXP_LN2_HI))), f32x4.mul(n, fv(F_EXP_LN2_LO)));
-  let p = fv(F_EXP_P6);
-  p = f32x4.add(f32x4.mul(p, r), fv(F_EXP_P5));
-  p = f32x4.add(f32x4.mul(p, r), fv(F_EXP_P4));
-  p = f32x4.add(f32x4.mul(p, r), fv(F_EXP_P3));
-  p = f32x4.add(f32x4.mul(p, r), fv(F_EXP_P2));
-  p = f32x4.add(f32x4.mul(p, r), fv(F_EXP_P1));
-  const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), fv(F_ONE));
+  x = f32x4.max(x, vectorAt(F32V, F_EXP_FLOOR));
+  const n = f32x4.nearest(f32x4.mul(x, vectorAt(F32V, F_LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, vectorAt(F32V, F_EXP_LN2_HI))), f32x4.mul(n, vectorAt(F32V, F_EXP_LN2_LO)));
+  let p = vectorAt(F32V, F_EXP_P6);
+  p = f32x4.add(f32x4.mul(p, r), vectorAt(F32V, F_EXP_P5));
+  p = f32x4.add(f32x4.mul(p, r), vectorAt(F32V, F_EXP_P4));
+  p = f32x4.add(f32x4.mul(p, r), vectorAt(F32V, F_EXP_P3));
+  p = f32x4.add(f32x4.mul(p, r), vectorAt(F32V, F_EXP_P2));
+  p = f32x4.add(f32x4.mul(p, r), vectorAt(F32V, F_EXP_P1));
+  const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), vectorAt(F32V, F_ONE));
   // 2ⁿ from the exponent field; n ≥ −127 after the clamp, and n = −127 gives +0.
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), iv(I_BIAS)), 23);
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), vectorAt(I32V, I_BIAS)), 23);
   return f32x4.mul(er, scale);
 }
 

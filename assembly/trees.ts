@@ -9,6 +9,8 @@
 // feature's slots are accumulated row by row in segment order, prediction adds trees in order
 // in float32. Results are bit-identical to it, whatever range of features or rows a call gets.
 
+import { vectorAt } from "./_simd";
+
 /** Rows per block of row-blocked prediction. */
 const ROW_BLOCK = 256;
 
@@ -1183,11 +1185,9 @@ function expScalar(x: f64): f64 {
 }
 
 /**
- * The exponential's and the gradients' constants, each as an f64x2 (both lanes alike), read
- * from memory with `vc`. Written as v128 constants, V8 (x64) built each one again at every use
- * inside the loops (a 64-bit immediate moved to a general register, then to a vector register
- * and duplicated: two shuffle-port µops on Intel) where a load is one µop on the load ports:
- * the logistic gradients 6.2 → 4.0 ns a row on the same bits (Deno, Sapphire Rapids).
+ * The exponential's and the gradients' constants, each as an f64x2 (both lanes alike), read with
+ * vectorAt (see _simd.ts): the logistic gradients 6.2 → 4.0 ns a row on the same bits (Deno,
+ * Sapphire Rapids), where they were v128 constants.
  */
 const VC: usize = memory.data<f64>([
   EXP_NORMAL, EXP_NORMAL, EXP_MAX, EXP_MAX, LOG2E, LOG2E, 0.5, 0.5, LN2_HI, LN2_HI, LN2_LO, LN2_LO,
@@ -1204,16 +1204,10 @@ const VC: usize = memory.data<f64>([
 const V_NORMAL = 0, V_MAX = 1, V_LOG2E = 2, V_HALF = 3, V_LN2_HI = 4, V_LN2_LO = 5;
 const V_BIASED = 6, V_ONE = 7, V_TWO = 8, V_FLOOR = 9, V_TERMS = 10;
 
-/** VC's vector `i`. */
-// @ts-ignore: decorator
-@inline function vc(i: i32): v128 {
-  return v128.load(VC + (<usize>i << 4));
-}
-
 /** Taylor terms i and i + 1 of e^r: c_i + c_(i+1)·r on two lanes. */
 // @ts-ignore: decorator
 @inline function pair(r: v128, i: i32): v128 {
-  return f64x2.add(vc(V_TERMS + i), f64x2.mul(vc(V_TERMS + i + 1), r));
+  return f64x2.add(vectorAt(VC, V_TERMS + i), f64x2.mul(vectorAt(VC, V_TERMS + i + 1), r));
 }
 
 /**
@@ -1225,15 +1219,15 @@ const V_BIASED = 6, V_ONE = 7, V_TWO = 8, V_FLOOR = 9, V_TERMS = 10;
 // @ts-ignore: decorator
 @inline function exp2(x: v128): v128 {
   // Both lanes in the normal range, compared as a vector (a NaN fails, as it must).
-  const normal = v128.and(f64x2.ge(x, vc(V_NORMAL)), f64x2.le(x, vc(V_MAX)));
+  const normal = v128.and(f64x2.ge(x, vectorAt(VC, V_NORMAL)), f64x2.le(x, vectorAt(VC, V_MAX)));
   if (!i64x2.all_true(normal)) {
     const x0 = f64x2.extract_lane(x, 0), x1 = f64x2.extract_lane(x, 1);
     return f64x2.replace_lane(f64x2.splat(expScalar(x0)), 1, expScalar(x1));
   }
-  const k = f64x2.floor(f64x2.add(f64x2.mul(x, vc(V_LOG2E)), vc(V_HALF)));
+  const k = f64x2.floor(f64x2.add(f64x2.mul(x, vectorAt(VC, V_LOG2E)), vectorAt(VC, V_HALF)));
   const r = f64x2.sub(
-    f64x2.sub(x, f64x2.mul(k, vc(V_LN2_HI))),
-    f64x2.mul(k, vc(V_LN2_LO)),
+    f64x2.sub(x, f64x2.mul(k, vectorAt(VC, V_LN2_HI))),
+    f64x2.mul(k, vectorAt(VC, V_LN2_LO)),
   );
   const r2 = f64x2.mul(r, r), r4 = f64x2.mul(r2, r2), r8 = f64x2.mul(r4, r4);
   const a0 = pair(r, 0), a1 = pair(r, 2), a2 = pair(r, 4), a3 = pair(r, 6);
@@ -1247,7 +1241,7 @@ const V_BIASED = 6, V_ONE = 7, V_TWO = 8, V_FLOOR = 9, V_TERMS = 10;
   // 2^k from k's bits: (k + 1023) << 52 in each 64-bit lane. k is a whole number in the normal
   // range, so k + 2^52 + 1023 holds k + 1023 exactly in its low mantissa bits, and the shift
   // drops the rest (one add, where converting k to an integer costs V8 a sequence).
-  return f64x2.mul(p, i64x2.shl(f64x2.add(k, vc(V_BIASED)), 52));
+  return f64x2.mul(p, i64x2.shl(f64x2.add(k, vectorAt(VC, V_BIASED)), 52));
 }
 
 /** [g0, h0] and [g1, h1] from g = [g0, g1], h = [h0, h1], stored at `at` (2 rows). */
@@ -1269,7 +1263,7 @@ export function trees_logistic_gradients_f64(
   let r = rowBegin;
   for (; r + 2 <= rowEnd; r += 2) {
     // Loaded each row pair (see VC), as are the exponential's.
-    const one = vc(V_ONE), floor = vc(V_FLOOR);
+    const one = vectorAt(VC, V_ONE), floor = vectorAt(VC, V_FLOOR);
     const at = <usize>r << 3;
     const p = f64x2.div(one, f64x2.add(one, exp2(f64x2.neg(v128.load(margins + at)))));
     const y = v128.load(labels + at);
@@ -1310,7 +1304,7 @@ export function trees_softmax_gradients_f64(
 
   let r = rowBegin;
   for (; r + 2 <= rowEnd; r += 2) {
-    const one = vc(V_ONE), two = vc(V_TWO), floor = vc(V_FLOOR);
+    const one = vectorAt(VC, V_ONE), two = vectorAt(VC, V_TWO), floor = vectorAt(VC, V_FLOOR);
     const m0 = margins + ((<usize>r * <usize>K) << 3), m1 = m0 + (<usize>K << 3);
     // The two rows' margins of class k side by side, gathered once into the scratch.
     let top = f64x2.splat(-Infinity);
